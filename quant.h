@@ -97,7 +97,11 @@
 #define QUANT_VERSION_PATCH 0
 
 #ifdef QUANT_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define QUANT_DEF static __attribute__((unused))
+#else
 #define QUANT_DEF static
+#endif
 #else
 #define QUANT_DEF extern
 #endif
@@ -318,7 +322,9 @@ QUANT_DEF quant_status quant_activation_range(quant_activation act, float a_lo, 
 
 /* int32 rows x cols (row-major) -> int8/uint8 (dt QUANT_I8 or QUANT_U8):
  * out = clamp(zp + rescale(acc + bias[c]), lo, hi). bias may be NULL; rq has
- * `cols` entries when per_channel, else 1. */
+ * `cols` entries when per_channel, else 1. acc + bias wraps modulo 2^32, as
+ * the 32-bit adds of the SIMD kernels do: keep |bias| + |acc| < 2^31 (true
+ * for any bias below 2^30 with K inside the kernels' documented bound). */
 QUANT_DEF quant_status quant_requantize(const int32_t *acc, size_t rows, size_t cols,
         const int32_t *bias, const quant_requant *rq, int per_channel,
         quant_requant_mode mode, int32_t zp, int32_t lo, int32_t hi,
@@ -447,7 +453,10 @@ typedef enum quant_observer_kind {
 typedef struct quant_histogram {
     double bins[2 * QUANT_HIST_BINS];
     double zeros;
-    float  range;   /* 0 until the first non-zero finite value */
+    double edge[2];   /* of the outermost bins, the values clamped into them
+                         (|x| * (BINS / range) >= BINS, i.e. |x| == range):
+                         tracked so that growing stays exact (negative, positive) */
+    float  range;     /* 0 until the first non-zero finite value             */
 } quant_histogram;
 
 typedef struct quant_observer {
@@ -543,6 +552,9 @@ QUANT_DEF quant_status quant_unpack(const uint8_t *in, size_t n, quant_dtype dt,
 #define QUANT_BLOCK 32
 typedef struct quant_block_q8 { uint16_t d; int8_t  qs[QUANT_BLOCK]; } quant_block_q8;
 typedef struct quant_block_q4 { uint16_t d; uint8_t qs[QUANT_BLOCK / 2]; } quant_block_q4;
+/* the sizes are part of the format */
+typedef char quant__static_assert_q8[sizeof(quant_block_q8) == 34 ? 1 : -1];
+typedef char quant__static_assert_q4[sizeof(quant_block_q4) == 18 ? 1 : -1];
 /* n must be a multiple of QUANT_BLOCK (EINVAL otherwise). */
 QUANT_DEF quant_status quant_block_q8_quantize(const float *x, size_t n, quant_block_q8 *out);
 QUANT_DEF quant_status quant_block_q8_dequantize(const quant_block_q8 *b, size_t n, float *out);
@@ -580,3 +592,1679 @@ QUANT_DEF void quant_ref_gemm_i32(size_t M, size_t N, size_t K, const void *A, i
 #endif
 
 #endif /* QUANT_H */
+
+/* ######################################################################## */
+/*                              IMPLEMENTATION                              */
+/* ######################################################################## */
+#ifdef QUANT_IMPLEMENTATION
+#ifndef QUANT_IMPLEMENTATION_INCLUDED
+#define QUANT_IMPLEMENTATION_INCLUDED
+
+#include <string.h>
+#include <math.h>
+#include <float.h>
+#ifndef QUANT_ASSERT
+#include <assert.h>
+#define QUANT_ASSERT(x) assert(x)
+#endif
+#ifndef QUANT_MALLOC
+#include <stdlib.h>
+#define QUANT_MALLOC(n) malloc(n)
+#define QUANT_FREE(p) free(p)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define QUANT__INTERNAL static __attribute__((unused))
+#else
+#define QUANT__INTERNAL static
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Force a value to float precision (x87 excess precision) and keep the
+ * compiler from contracting a*b+c into an FMA across it. */
+QUANT__INTERNAL float quant__f32(float x) { volatile float v = x; return v; }
+
+QUANT__INTERNAL uint32_t quant__fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+QUANT__INTERNAL float quant__bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+QUANT__INTERNAL int quant__isfinite(float x) { return (quant__fbits(x) & 0x7f800000u) != 0x7f800000u; }
+QUANT__INTERNAL int quant__isnan(float x) { return (quant__fbits(x) & 0x7fffffffu) > 0x7f800000u; }
+
+/* arithmetic shift right, defined for negative x on every compiler */
+QUANT__INTERNAL int32_t quant__asr32(int32_t x, int s) { return x < 0 ? ~(~x >> s) : x >> s; }
+QUANT__INTERNAL int64_t quant__asr64(int64_t x, int s) { return x < 0 ? ~(~x >> s) : x >> s; }
+
+QUANT__INTERNAL int32_t quant__sat32(int64_t v) {
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+QUANT__INTERNAL int32_t quant__clamp(int64_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : v > hi ? hi : (int32_t)v;
+}
+
+/* Clamp a rounded (integer-valued or infinite) float plus zp to [qmin, qmax]. */
+QUANT__INTERNAL int32_t quant__clamp_rounded(float r, int32_t zp, int32_t qmin, int32_t qmax) {
+    double d = (double)r + (double)zp;
+    if (d <= (double)qmin) return qmin;
+    if (d >= (double)qmax) return qmax;
+    return (int32_t)d;
+}
+
+/* Size of a row-major tensor and its split around `axis`, overflow checked. */
+QUANT__INTERNAL quant_status quant__axis_split(const size_t *shape, int ndim, int axis,
+        size_t *outer, size_t *channels, size_t *inner) {
+    size_t o = 1, in = 1;
+    int i;
+    if (!shape || ndim < 1 || ndim > 16) return QUANT_EINVAL;
+    if (axis < 0) axis += ndim;
+    if (axis < 0 || axis >= ndim) return QUANT_EINVAL;
+    for (i = 0; i < axis; i++) {
+        if (shape[i] && o > SIZE_MAX / shape[i]) return QUANT_EOVERFLOW;
+        o *= shape[i];
+    }
+    for (i = axis + 1; i < ndim; i++) {
+        if (shape[i] && in > SIZE_MAX / shape[i]) return QUANT_EOVERFLOW;
+        in *= shape[i];
+    }
+    if (shape[axis] && in > SIZE_MAX / shape[axis]) return QUANT_EOVERFLOW;
+    if ((shape[axis] * in) != 0 && o > SIZE_MAX / (shape[axis] * in)) return QUANT_EOVERFLOW;
+    *outer = o; *channels = shape[axis]; *inner = in;
+    return QUANT_OK;
+}
+
+/* ------------------------------------------------------ 1. status, dtypes */
+
+QUANT_DEF const char *quant_status_str(quant_status s) {
+    switch (s) {
+    case QUANT_OK: return "ok";
+    case QUANT_EINVAL: return "invalid argument (NULL pointer, bad enum, bad range or shape)";
+    case QUANT_ERANGE: return "value out of the representable range";
+    case QUANT_ENOMEM: return "out of memory";
+    case QUANT_EFORMAT: return "malformed data";
+    case QUANT_EOVERFLOW: return "size computation overflows";
+    case QUANT_ESCALE: return "invalid scale (<= 0, NaN, Inf or subnormal)";
+    case QUANT_EEMPTY: return "no finite value observed";
+    }
+    return "unknown status";
+}
+
+QUANT_DEF int quant_dtype_bits(quant_dtype dt) {
+    switch (dt) {
+    case QUANT_I8: case QUANT_U8: return 8;
+    case QUANT_I16: return 16;
+    case QUANT_I32: return 32;
+    case QUANT_I4: case QUANT_U4: return 4;
+    case QUANT_I2: case QUANT_U2: return 2;
+    }
+    return 0;
+}
+
+QUANT_DEF size_t quant_dtype_bytes(quant_dtype dt, size_t n) {
+    int b = quant_dtype_bits(dt);
+    if (b >= 8) return (size_t)(b / 8) * n; /* caller checks overflow via n */
+    if (b == 0) return 0;
+    return n / (size_t)(8 / b) + (n % (size_t)(8 / b) != 0);
+}
+
+QUANT_DEF quant_status quant_dtype_range(quant_dtype dt, int reduce_range,
+                                         int32_t *qmin, int32_t *qmax) {
+    int b = quant_dtype_bits(dt);
+    int32_t lo, hi;
+    if (!qmin || !qmax || b == 0) return QUANT_EINVAL;
+    if (reduce_range) b -= 1;
+    if (dt == QUANT_U8 || dt == QUANT_U4 || dt == QUANT_U2) {
+        lo = 0; hi = (int32_t)((1u << b) - 1u);
+    } else if (b == 32) {
+        lo = INT32_MIN; hi = INT32_MAX;
+    } else {
+        lo = -(int32_t)(1u << (b - 1)); hi = (int32_t)(1u << (b - 1)) - 1;
+    }
+    *qmin = lo; *qmax = hi;
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL int quant__dtype_fits(quant_dtype dt, int32_t qmin, int32_t qmax) {
+    int32_t lo, hi;
+    if (quant_dtype_range(dt, 0, &lo, &hi) != QUANT_OK) return 0;
+    return qmin >= lo && qmax <= hi;
+}
+
+/* Store / load n values of dt starting at element `start` (for sub-byte
+ * types start must be a multiple of 8 / bits, and a partial last byte has
+ * its unused high bits zeroed). */
+QUANT__INTERNAL void quant__store_n(void *out, quant_dtype dt, size_t start, const int32_t *v, size_t n) {
+    size_t i;
+    switch (dt) {
+    case QUANT_I8: { int8_t *o = (int8_t *)out + start; for (i = 0; i < n; i++) o[i] = (int8_t)v[i]; } break;
+    case QUANT_U8: { uint8_t *o = (uint8_t *)out + start; for (i = 0; i < n; i++) o[i] = (uint8_t)v[i]; } break;
+    case QUANT_I16: { int16_t *o = (int16_t *)out + start; for (i = 0; i < n; i++) o[i] = (int16_t)v[i]; } break;
+    case QUANT_I32: { int32_t *o = (int32_t *)out + start; for (i = 0; i < n; i++) o[i] = v[i]; } break;
+    case QUANT_I4: case QUANT_U4: {
+        uint8_t *o = (uint8_t *)out + start / 2;
+        for (i = 0; i + 1 < n; i += 2) o[i / 2] = (uint8_t)((v[i] & 0xF) | ((v[i + 1] & 0xF) << 4));
+        if (i < n) o[i / 2] = (uint8_t)(v[i] & 0xF);
+    } break;
+    case QUANT_I2: case QUANT_U2: {
+        uint8_t *o = (uint8_t *)out + start / 4;
+        for (i = 0; i < n; i += 4) {
+            unsigned b = 0; size_t j;
+            for (j = 0; j < 4 && i + j < n; j++) b |= (unsigned)(v[i + j] & 3) << (2 * j);
+            o[i / 4] = (uint8_t)b;
+        }
+    } break;
+    }
+}
+
+QUANT__INTERNAL int32_t quant__load1(const void *in, quant_dtype dt, size_t i) {
+    switch (dt) {
+    case QUANT_I8: return ((const int8_t *)in)[i];
+    case QUANT_U8: return ((const uint8_t *)in)[i];
+    case QUANT_I16: return ((const int16_t *)in)[i];
+    case QUANT_I32: return ((const int32_t *)in)[i];
+    case QUANT_I4: { int32_t v = (((const uint8_t *)in)[i / 2] >> (4 * (i & 1))) & 0xF; return v >= 8 ? v - 16 : v; }
+    case QUANT_U4: return (((const uint8_t *)in)[i / 2] >> (4 * (i & 1))) & 0xF;
+    case QUANT_I2: { int32_t v = (((const uint8_t *)in)[i / 4] >> (2 * (i & 3))) & 3; return v >= 2 ? v - 4 : v; }
+    case QUANT_U2: return (((const uint8_t *)in)[i / 4] >> (2 * (i & 3))) & 3;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------- 2. rounding, rng, fp16 */
+
+QUANT_DEF void quant_rng_seed(quant_rng *r, uint64_t seed) {
+    int i;
+    if (!r) return;
+    for (i = 0; i < 2; i++) { /* splitmix64 */
+        uint64_t z = (seed += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        r->s[2 * i] = (uint32_t)z; r->s[2 * i + 1] = (uint32_t)(z >> 32);
+    }
+    if (!(r->s[0] | r->s[1] | r->s[2] | r->s[3])) r->s[0] = 1;
+}
+
+QUANT__INTERNAL uint32_t quant__rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+QUANT_DEF uint32_t quant_rng_u32(quant_rng *r) { /* xoshiro128++ */
+    uint32_t res = quant__rotl(r->s[0] + r->s[3], 7) + r->s[0];
+    uint32_t t = r->s[1] << 9;
+    r->s[2] ^= r->s[0]; r->s[3] ^= r->s[1]; r->s[1] ^= r->s[2]; r->s[0] ^= r->s[3];
+    r->s[2] ^= t;
+    r->s[3] = quant__rotl(r->s[3], 11);
+    return res;
+}
+
+QUANT_DEF float quant_rng_uniform(quant_rng *r) {
+    return (float)(quant_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+}
+
+QUANT_DEF float quant_roundf(float x, quant_round mode, quant_rng *r) {
+    switch (mode) {
+    case QUANT_ROUND_HALF_EVEN: return nearbyintf(x);
+    case QUANT_ROUND_HALF_AWAY: return roundf(x);
+    case QUANT_ROUND_FLOOR: return floorf(x);
+    case QUANT_ROUND_STOCHASTIC: {
+        float f, frac;
+        if (!quant__isfinite(x) || fabsf(x) >= 8388608.0f) return x; /* already integral */
+        f = floorf(x);
+        frac = x - f; /* exact */
+        QUANT_ASSERT(r != NULL);
+        return quant_rng_uniform(r) < frac ? f + 1.0f : f;
+    }
+    }
+    return nearbyintf(x);
+}
+
+QUANT_DEF int32_t quant_quantize1(float x, float inv_scale, int32_t zp, int32_t qmin, int32_t qmax) {
+    if (quant__isnan(x)) return quant__clamp(zp, qmin, qmax);
+    return quant__clamp_rounded(nearbyintf(quant__f32(x * inv_scale)), zp, qmin, qmax);
+}
+
+QUANT_DEF uint16_t quant_fp32_to_fp16(float f) {
+    uint32_t x = quant__fbits(f);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) { /* Inf or NaN: NaN is quieted, top payload kept */
+        if (ax == 0x7f800000u) return (uint16_t)(sign | 0x7c00u);
+        return (uint16_t)(sign | 0x7e00u | ((ax >> 13) & 0x3ffu));
+    }
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520: Inf */
+    if (ax >= 0x38800000u) { /* normal half */
+        uint32_t odd = (ax >> 13) & 1u;
+        ax = ax - 0x38000000u + 0xfffu + odd;
+        return (uint16_t)(sign | (ax >> 13));
+    }
+    if (ax <= 0x33000000u) return (uint16_t)sign; /* <= 2^-25: rounds to 0 (tie to even) */
+    { /* subnormal half: value / 2^-24 rounded to nearest even */
+        uint32_t e = ax >> 23, m = (ax & 0x7fffffu) | 0x800000u;
+        int s = (int)(126 - e); /* 14 .. 24 */
+        uint32_t q = m >> s, rem = m & ((1u << s) - 1u), half = 1u << (s - 1);
+        if (rem > half || (rem == half && (q & 1u))) q++;
+        return (uint16_t)(sign | q);
+    }
+}
+
+QUANT_DEF float quant_fp16_to_fp32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    if (e == 0x1f) return quant__bitsf(sign | 0x7f800000u | (m ? 0x400000u | (m << 13) : 0u));
+    if (e == 0) {
+        if (m == 0) return quant__bitsf(sign);
+        e = 113; /* normalise the subnormal: value = m * 2^-24 = 1.f * 2^(e - 127) */
+        while (!(m & 0x400u)) { m <<= 1; e--; }
+        m &= 0x3ffu;
+        return quant__bitsf(sign | (e << 23) | (m << 13));
+    }
+    return quant__bitsf(sign | ((e + 112) << 23) | (m << 13));
+}
+
+QUANT_DEF uint16_t quant_fp32_to_bf16(float f) {
+    uint32_t x = quant__fbits(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u); /* quiet NaN */
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+QUANT_DEF float quant_bf16_to_fp32(uint16_t h) { return quant__bitsf((uint32_t)h << 16); }
+
+QUANT_DEF void quant_fp32_to_fp16_n(const float *x, size_t n, uint16_t *y) { size_t i; for (i = 0; i < n; i++) y[i] = quant_fp32_to_fp16(x[i]); }
+QUANT_DEF void quant_fp16_to_fp32_n(const uint16_t *x, size_t n, float *y) { size_t i; for (i = 0; i < n; i++) y[i] = quant_fp16_to_fp32(x[i]); }
+QUANT_DEF void quant_fp32_to_bf16_n(const float *x, size_t n, uint16_t *y) { size_t i; for (i = 0; i < n; i++) y[i] = quant_fp32_to_bf16(x[i]); }
+QUANT_DEF void quant_bf16_to_fp32_n(const uint16_t *x, size_t n, float *y) { size_t i; for (i = 0; i < n; i++) y[i] = quant_bf16_to_fp32(x[i]); }
+
+/* ------------------------------------------------------------- 3. params */
+
+QUANT_DEF quant_status quant_params_check(const quant_params *p) {
+    if (!p) return QUANT_EINVAL;
+    if (!(p->scale >= FLT_MIN) || !quant__isfinite(p->scale)) return QUANT_ESCALE;
+    if (p->qmin >= p->qmax) return QUANT_EINVAL;
+    if (p->zero_point < p->qmin || p->zero_point > p->qmax) return QUANT_EINVAL;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_params_from_range(float min, float max,
+        int32_t qmin, int32_t qmax, quant_scheme scheme, quant_params *out) {
+    float min_neg, max_pos, scale;
+    int32_t zp;
+    if (!out || qmin >= qmax) return QUANT_EINVAL;
+    if (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) return QUANT_EINVAL;
+    if (quant__isnan(min) || quant__isnan(max)) return QUANT_EINVAL;
+    if (min == INFINITY && max == -INFINITY) { /* nothing observed: PyTorch's (1, 0) */
+        out->scale = 1.0f; out->zero_point = quant__clamp(0, qmin, qmax);
+        out->qmin = qmin; out->qmax = qmax;
+        return QUANT_OK;
+    }
+    if (min > max) return QUANT_EINVAL;
+    if (!quant__isfinite(min) || !quant__isfinite(max)) return QUANT_ERANGE;
+    min_neg = min < 0.0f ? min : 0.0f;
+    max_pos = max > 0.0f ? max : 0.0f;
+    if (scheme == QUANT_SYMMETRIC) {
+        float m = -min_neg > max_pos ? -min_neg : max_pos;
+        float denom = (float)((double)((int64_t)qmax - qmin) / 2.0);
+        scale = quant__f32(m / denom);
+        if (scale < FLT_EPSILON) scale = FLT_EPSILON;
+        if (qmin < 0 && qmax >= 0) zp = 0;
+        else zp = (int32_t)(((int64_t)qmin + qmax + 1) / 2);
+    } else {
+        float denom = (float)((int64_t)qmax - qmin);
+        float r;
+        scale = quant__f32(quant__f32(max_pos - min_neg) / denom);
+        if (scale < FLT_EPSILON) scale = FLT_EPSILON;
+        if (!quant__isfinite(scale)) return QUANT_ERANGE;
+        r = nearbyintf(quant__f32(min_neg / scale));
+        zp = quant__clamp((int64_t)qmin - (int64_t)r, qmin, qmax);
+    }
+    if (!quant__isfinite(scale)) return QUANT_ERANGE;
+    out->scale = scale; out->zero_point = zp; out->qmin = qmin; out->qmax = qmax;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_minmax(const float *x, size_t n, float *min, float *max) {
+    float lo = INFINITY, hi = -INFINITY;
+    size_t i;
+    if (!min || !max || (n && !x)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        if (!quant__isfinite(v)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    *min = lo; *max = hi;
+    return lo <= hi ? QUANT_OK : QUANT_EEMPTY;
+}
+
+QUANT_DEF quant_status quant_minmax_axis(const float *x, const size_t *shape, int ndim,
+        int axis, float *mins, float *maxs) {
+    size_t outer, C, inner, o, c, i;
+    quant_status st = quant__axis_split(shape, ndim, axis, &outer, &C, &inner);
+    if (st != QUANT_OK) return st;
+    if (C && (!mins || !maxs)) return QUANT_EINVAL;
+    if ((outer * C * inner) != 0 && !x) return QUANT_EINVAL;
+    for (c = 0; c < C; c++) { mins[c] = INFINITY; maxs[c] = -INFINITY; }
+    for (o = 0; o < outer; o++)
+        for (c = 0; c < C; c++) {
+            const float *p = x + (o * C + c) * inner;
+            float lo = mins[c], hi = maxs[c];
+            for (i = 0; i < inner; i++) {
+                float v = p[i];
+                if (!quant__isfinite(v)) continue;
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+            mins[c] = lo; maxs[c] = hi;
+        }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_params_per_channel(const float *mins, const float *maxs,
+        size_t channels, int32_t qmin, int32_t qmax, quant_scheme scheme,
+        float *scales, int32_t *zps) {
+    size_t c;
+    quant_params p;
+    if (channels && (!mins || !maxs || !scales || !zps)) return QUANT_EINVAL;
+    if (qmin >= qmax) return QUANT_EINVAL;
+    for (c = 0; c < channels; c++) { /* validate everything before writing */
+        quant_status st = quant_params_from_range(mins[c], maxs[c], qmin, qmax, scheme, &p);
+        if (st != QUANT_OK) return st;
+    }
+    for (c = 0; c < channels; c++) {
+        quant_params_from_range(mins[c], maxs[c], qmin, qmax, scheme, &p);
+        scales[c] = p.scale; zps[c] = p.zero_point;
+    }
+    return QUANT_OK;
+}
+
+/* params of one group, with the scale rounded to fp16 if asked (and the zero
+ * point recomputed from the rounded scale). */
+QUANT__INTERNAL quant_status quant__group_params(const float *x, size_t n, int32_t qmin,
+        int32_t qmax, quant_scheme scheme, quant_scale_type st, float *scale,
+        uint16_t *scale_h, int32_t *zp) {
+    float lo, hi;
+    quant_params p;
+    quant_status s;
+    quant_minmax(x, n, &lo, &hi);
+    if (lo > hi) lo = hi = 0.0f; /* no finite value: all-zero params */
+    s = quant_params_from_range(lo, hi, qmin, qmax, scheme, &p);
+    if (s != QUANT_OK) return s;
+    if (st == QUANT_SCALE_F16) {
+        uint16_t h = quant_fp32_to_fp16(p.scale);
+        float sh = quant_fp16_to_fp32(h);
+        if (!quant__isfinite(sh)) return QUANT_ERANGE;
+        if (scheme == QUANT_AFFINE) {
+            float mn = lo < 0.0f ? lo : 0.0f;
+            p.zero_point = quant__clamp((int64_t)qmin - (int64_t)nearbyintf(quant__f32(mn / sh)), qmin, qmax);
+        }
+        p.scale = sh;
+        *scale_h = h;
+    }
+    *scale = p.scale; *zp = p.zero_point;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_params_per_group(const float *x, size_t rows, size_t cols,
+        size_t group, int32_t qmin, int32_t qmax, quant_scheme scheme,
+        quant_scale_type st, void *scales, int32_t *zps) {
+    size_t r, g, ng;
+    int pass;
+    if (!group || qmin >= qmax) return QUANT_EINVAL;
+    if (st != QUANT_SCALE_F32 && st != QUANT_SCALE_F16) return QUANT_EINVAL;
+    if (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) return QUANT_EINVAL;
+    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    ng = (cols + group - 1) / group;
+    if (!rows || !cols) return QUANT_OK;
+    if (!x || !scales) return QUANT_EINVAL;
+    if (!zps && !(scheme == QUANT_SYMMETRIC && qmin < 0 && qmax >= 0)) return QUANT_EINVAL;
+    for (pass = 0; pass < 2; pass++) /* pass 0 validates, pass 1 writes */
+        for (r = 0; r < rows; r++)
+            for (g = 0; g < ng; g++) {
+                size_t c0 = g * group, len = cols - c0 < group ? cols - c0 : group;
+                float s; uint16_t h = 0; int32_t z;
+                quant_status e = quant__group_params(x + r * cols + c0, len, qmin, qmax, scheme, st, &s, &h, &z);
+                if (e != QUANT_OK) return e;
+                if (pass == 1) {
+                    if (st == QUANT_SCALE_F16) ((uint16_t *)scales)[r * ng + g] = h;
+                    else ((float *)scales)[r * ng + g] = s;
+                    if (zps) zps[r * ng + g] = z;
+                }
+            }
+    return QUANT_OK;
+}
+
+/* ------------------------------------------------ 4. quantize/dequantize */
+
+#define QUANT__CHUNK 256
+
+QUANT__INTERNAL int32_t quant__q1(float x, float inv, int32_t zp, int32_t qmin, int32_t qmax,
+        quant_round mode, quant_rng *rng) {
+    if (quant__isnan(x)) return quant__clamp(zp, qmin, qmax);
+    if (mode == QUANT_ROUND_HALF_EVEN) return quant__clamp_rounded(nearbyintf(quant__f32(x * inv)), zp, qmin, qmax);
+    return quant__clamp_rounded(quant_roundf(quant__f32(x * inv), mode, rng), zp, qmin, qmax);
+}
+
+QUANT_DEF quant_status quant_quantize_ex(const float *x, size_t n, const quant_params *p,
+        quant_dtype dt, quant_round mode, quant_rng *rng, void *out) {
+    int32_t buf[QUANT__CHUNK];
+    size_t i, j;
+    float inv;
+    quant_status st = quant_params_check(p);
+    if (st != QUANT_OK) return st;
+    if (!quant__dtype_fits(dt, p->qmin, p->qmax)) return QUANT_EINVAL;
+    if ((unsigned)mode > QUANT_ROUND_STOCHASTIC || (mode == QUANT_ROUND_STOCHASTIC && !rng)) return QUANT_EINVAL;
+    if (n && (!x || !out)) return QUANT_EINVAL;
+    inv = quant__f32(1.0f / p->scale);
+    for (i = 0; i < n; i += QUANT__CHUNK) {
+        size_t m = n - i < QUANT__CHUNK ? n - i : QUANT__CHUNK;
+        for (j = 0; j < m; j++) buf[j] = quant__q1(x[i + j], inv, p->zero_point, p->qmin, p->qmax, mode, rng);
+        quant__store_n(out, dt, i, buf, m);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_quantize(const float *x, size_t n, const quant_params *p,
+        quant_dtype dt, void *out) {
+    return quant_quantize_ex(x, n, p, dt, QUANT_ROUND_HALF_EVEN, NULL, out);
+}
+
+QUANT_DEF quant_status quant_dequantize(const void *q, quant_dtype dt, size_t n,
+        const quant_params *p, float *out) {
+    size_t i;
+    quant_status st = quant_params_check(p);
+    if (st != QUANT_OK) return st;
+    if (!quant_dtype_bits(dt)) return QUANT_EINVAL;
+    if (n && (!q || !out)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++)
+        out[i] = (float)((int64_t)quant__load1(q, dt, i) - p->zero_point) * p->scale;
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL quant_status quant__check_pc(const size_t *shape, int ndim, int axis,
+        const float *scales, const int32_t *zps, int32_t qmin, int32_t qmax,
+        size_t *outer, size_t *C, size_t *inner) {
+    size_t c;
+    quant_status st = quant__axis_split(shape, ndim, axis, outer, C, inner);
+    if (st != QUANT_OK) return st;
+    if (qmin >= qmax) return QUANT_EINVAL;
+    if (*C && (!scales || !zps)) return QUANT_EINVAL;
+    for (c = 0; c < *C; c++) {
+        quant_params p;
+        p.scale = scales[c]; p.zero_point = zps[c]; p.qmin = qmin; p.qmax = qmax;
+        st = quant_params_check(&p);
+        if (st != QUANT_OK) return st;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_quantize_per_channel(const float *x, const size_t *shape,
+        int ndim, int axis, const float *scales, const int32_t *zps,
+        int32_t qmin, int32_t qmax, quant_dtype dt, void *out) {
+    int32_t buf[QUANT__CHUNK];
+    size_t outer, C, inner, n, i, j;
+    quant_status st = quant__check_pc(shape, ndim, axis, scales, zps, qmin, qmax, &outer, &C, &inner);
+    if (st != QUANT_OK) return st;
+    if (!quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
+    n = outer * C * inner;
+    if (n && (!x || !out)) return QUANT_EINVAL;
+    for (i = 0; i < n; i += QUANT__CHUNK) {
+        size_t m = n - i < QUANT__CHUNK ? n - i : QUANT__CHUNK;
+        for (j = 0; j < m; j++) {
+            size_t c = ((i + j) / inner) % C;
+            float inv = quant__f32(1.0f / scales[c]);
+            buf[j] = quant__q1(x[i + j], inv, zps[c], qmin, qmax, QUANT_ROUND_HALF_EVEN, NULL);
+        }
+        quant__store_n(out, dt, i, buf, m);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_dequantize_per_channel(const void *q, quant_dtype dt,
+        const size_t *shape, int ndim, int axis, const float *scales,
+        const int32_t *zps, float *out) {
+    size_t outer, C, inner, n, i;
+    int32_t lo, hi;
+    quant_status st;
+    if (quant_dtype_range(dt, 0, &lo, &hi) != QUANT_OK) return QUANT_EINVAL;
+    st = quant__check_pc(shape, ndim, axis, scales, zps, lo, hi, &outer, &C, &inner);
+    if (st != QUANT_OK) return st;
+    n = outer * C * inner;
+    if (n && (!q || !out)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        size_t c = (i / inner) % C;
+        out[i] = (float)((int64_t)quant__load1(q, dt, i) - zps[c]) * scales[c];
+    }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL float quant__group_scale(const void *scales, quant_scale_type st, size_t i) {
+    return st == QUANT_SCALE_F16 ? quant_fp16_to_fp32(((const uint16_t *)scales)[i]) : ((const float *)scales)[i];
+}
+
+QUANT__INTERNAL quant_status quant__check_groups(size_t rows, size_t cols, size_t group,
+        quant_scale_type st, const void *scales, const int32_t *zps, int32_t qmin, int32_t qmax) {
+    size_t i, ng;
+    if (!group || qmin >= qmax) return QUANT_EINVAL;
+    if (st != QUANT_SCALE_F32 && st != QUANT_SCALE_F16) return QUANT_EINVAL;
+    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    ng = (cols + group - 1) / group;
+    if ((rows * ng) != 0 && !scales) return QUANT_EINVAL;
+    for (i = 0; i < rows * ng; i++) {
+        quant_params p;
+        p.scale = quant__group_scale(scales, st, i);
+        p.zero_point = zps ? zps[i] : 0; p.qmin = qmin; p.qmax = qmax;
+        if (quant_params_check(&p) != QUANT_OK) return quant_params_check(&p);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_quantize_per_group(const float *x, size_t rows, size_t cols,
+        size_t group, quant_scale_type st, const void *scales, const int32_t *zps,
+        int32_t qmin, int32_t qmax, quant_dtype dt, void *out) {
+    int32_t buf[QUANT__CHUNK];
+    size_t r, i, j, ng, row_bytes;
+    quant_status s = quant__check_groups(rows, cols, group, st, scales, zps, qmin, qmax);
+    if (s != QUANT_OK) return s;
+    if (!quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
+    if ((rows * cols) != 0 && (!x || !out)) return QUANT_EINVAL;
+    ng = (cols + group - 1) / group;
+    row_bytes = quant_dtype_bytes(dt, cols);
+    for (r = 0; r < rows; r++) {
+        void *orow = (uint8_t *)out + r * row_bytes;
+        for (i = 0; i < cols; i += QUANT__CHUNK) {
+            size_t m = cols - i < QUANT__CHUNK ? cols - i : QUANT__CHUNK;
+            for (j = 0; j < m; j++) {
+                size_t g = r * ng + (i + j) / group;
+                float inv = quant__f32(1.0f / quant__group_scale(scales, st, g));
+                buf[j] = quant__q1(x[r * cols + i + j], inv, zps ? zps[g] : 0, qmin, qmax, QUANT_ROUND_HALF_EVEN, NULL);
+            }
+            quant__store_n(orow, dt, i, buf, m);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_dequantize_per_group(const void *q, quant_dtype dt,
+        size_t rows, size_t cols, size_t group, quant_scale_type st,
+        const void *scales, const int32_t *zps, float *out) {
+    size_t r, j, ng, row_bytes;
+    int32_t lo, hi;
+    quant_status s;
+    if (quant_dtype_range(dt, 0, &lo, &hi) != QUANT_OK) return QUANT_EINVAL;
+    s = quant__check_groups(rows, cols, group, st, scales, zps, lo, hi);
+    if (s != QUANT_OK) return s;
+    if ((rows * cols) != 0 && (!q || !out)) return QUANT_EINVAL;
+    ng = (cols + group - 1) / group;
+    row_bytes = quant_dtype_bytes(dt, cols);
+    for (r = 0; r < rows; r++) {
+        const void *qrow = (const uint8_t *)q + r * row_bytes;
+        for (j = 0; j < cols; j++) {
+            size_t g = r * ng + j / group;
+            out[r * cols + j] = (float)((int64_t)quant__load1(qrow, dt, j) - (zps ? zps[g] : 0)) *
+                                quant__group_scale(scales, st, g);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF double quant_sqnr_db(const float *x, const float *y, size_t n, double *max_abs_err) {
+    double sig = 0.0, noise = 0.0, mx = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double d = (double)x[i] - (double)y[i];
+        sig += (double)x[i] * x[i];
+        noise += d * d;
+        if (fabs(d) > mx) mx = fabs(d);
+    }
+    if (max_abs_err) *max_abs_err = mx;
+    if (noise == 0.0) return INFINITY;
+    if (sig == 0.0) return -INFINITY;
+    return 10.0 * log10(sig / noise);
+}
+
+/* --------------------------------------------------------- 5. fixed point */
+
+QUANT_DEF quant_status quant_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift) {
+    double q;
+    int e = 0;
+    int64_t qf;
+    if (!multiplier || !shift) return QUANT_EINVAL;
+    if (!(real >= 0.0) || real > DBL_MAX) return QUANT_EINVAL; /* NaN, negative, Inf */
+    if (real == 0.0) { *multiplier = 0; *shift = 0; return QUANT_OK; }
+    q = frexp(real, &e);
+    qf = (int64_t)round(q * 2147483648.0);
+    if (qf == ((int64_t)1 << 31)) { qf /= 2; e++; }
+    if (e < -31) { e = 0; qf = 0; }
+    if (e > 30) { e = 30; qf = INT32_MAX; }
+    *multiplier = (int32_t)qf; *shift = e;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_requant_from_scale(double real, quant_requant *out) {
+    int32_t m, s;
+    quant_status st;
+    if (!out) return QUANT_EINVAL;
+    st = quant_quantize_multiplier(real, &m, &s);
+    if (st != QUANT_OK) return st;
+    if (real > FLT_MAX) return QUANT_ERANGE;
+    out->multiplier = m; out->shift = s; out->scale = (float)real;
+    return QUANT_OK;
+}
+
+QUANT_DEF int32_t quant_srdhm(int32_t a, int32_t b) {
+    int64_t ab;
+    int64_t nudge;
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    ab = (int64_t)a * (int64_t)b;
+    nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates toward 0 */
+}
+
+QUANT_DEF int32_t quant_rdivpot(int32_t x, int exponent) {
+    int32_t mask, rem, threshold;
+    QUANT_ASSERT(exponent >= 0 && exponent <= 31);
+    mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    rem = x & mask;
+    threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return quant__asr32(x, exponent) + (rem > threshold ? 1 : 0);
+}
+
+QUANT_DEF int32_t quant_sat_shl(int32_t x, int exponent) {
+    QUANT_ASSERT(exponent >= 0 && exponent <= 31);
+    return quant__sat32((int64_t)x * ((int64_t)1 << exponent));
+}
+
+QUANT_DEF int32_t quant_mul_by_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+    int ls = shift > 0 ? shift : 0, rs = shift > 0 ? 0 : -shift;
+    QUANT_ASSERT(shift >= -31 && shift <= 30);
+    return quant_rdivpot(quant_srdhm(quant_sat_shl(x, ls), multiplier), rs);
+}
+
+QUANT_DEF int32_t quant_mul_by_multiplier_single(int32_t x, int32_t multiplier, int32_t shift) {
+    int total = 31 - shift;
+    int64_t r;
+    QUANT_ASSERT(shift >= -31 && shift <= 30);
+    r = (int64_t)x * multiplier + ((int64_t)1 << (total - 1));
+    return quant__sat32(quant__asr64(r, total));
+}
+
+QUANT_DEF int32_t quant_requantize1(int32_t acc, const quant_requant *rq,
+        quant_requant_mode mode, int32_t zp, int32_t lo, int32_t hi) {
+    switch (mode) {
+    case QUANT_RQ_GEMMLOWP:
+        return quant__clamp((int64_t)quant_mul_by_multiplier(acc, rq->multiplier, rq->shift) + zp, lo, hi);
+    case QUANT_RQ_SINGLE:
+        return quant__clamp((int64_t)quant_mul_by_multiplier_single(acc, rq->multiplier, rq->shift) + zp, lo, hi);
+    case QUANT_RQ_FP32: {
+        float y = quant__f32((float)acc * rq->scale);
+        float flo = (float)((int64_t)lo - zp), fhi = (float)((int64_t)hi - zp);
+        if (y < flo) y = flo; /* clamp before rounding: lo - zp and hi - zp are integers */
+        if (y > fhi) y = fhi;
+        return quant__clamp((int64_t)nearbyintf(y) + zp, lo, hi);
+    }
+    }
+    return zp;
+}
+
+QUANT_DEF quant_status quant_activation_range(quant_activation act, float a_lo, float a_hi,
+        const quant_params *out, int32_t *lo, int32_t *hi) {
+    int32_t l, h;
+    quant_status st = quant_params_check(out);
+    if (st != QUANT_OK) return st;
+    if (!lo || !hi) return QUANT_EINVAL;
+    l = out->qmin; h = out->qmax;
+#define QUANT__QACT(f) quant__clamp_rounded(roundf(quant__f32((f) / out->scale)), out->zero_point, INT32_MIN, INT32_MAX)
+    switch (act) {
+    case QUANT_ACT_NONE: break;
+    case QUANT_ACT_RELU: { int32_t z = QUANT__QACT(0.0f); if (z > l) l = z; } break;
+    case QUANT_ACT_RELU6: {
+        int32_t z = QUANT__QACT(0.0f), s = QUANT__QACT(6.0f);
+        if (z > l) l = z;
+        if (s < h) h = s;
+    } break;
+    case QUANT_ACT_RANGE: {
+        int32_t a, b;
+        if (quant__isnan(a_lo) || quant__isnan(a_hi) || a_lo > a_hi) return QUANT_EINVAL;
+        a = QUANT__QACT(a_lo); b = QUANT__QACT(a_hi);
+        if (a > l) l = a;
+        if (b < h) h = b;
+    } break;
+    default: return QUANT_EINVAL;
+    }
+#undef QUANT__QACT
+    if (l > h) return QUANT_ERANGE;
+    *lo = l; *hi = h;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_requantize(const int32_t *acc, size_t rows, size_t cols,
+        const int32_t *bias, const quant_requant *rq, int per_channel,
+        quant_requant_mode mode, int32_t zp, int32_t lo, int32_t hi,
+        quant_dtype dt, void *out) {
+    size_t r, c, nrq;
+    int32_t tlo, thi;
+    if ((unsigned)mode > QUANT_RQ_FP32 || (dt != QUANT_I8 && dt != QUANT_U8)) return QUANT_EINVAL;
+    quant_dtype_range(dt, 0, &tlo, &thi);
+    if (lo > hi || lo < tlo || hi > thi || zp < tlo || zp > thi) return QUANT_EINVAL;
+    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!rows || !cols) return QUANT_OK;
+    if (!acc || !rq || !out) return QUANT_EINVAL;
+    nrq = per_channel ? cols : 1;
+    for (c = 0; c < nrq; c++) {
+        if (rq[c].multiplier < 0 || rq[c].shift < -31 || rq[c].shift > 30) return QUANT_EINVAL;
+        if (mode == QUANT_RQ_FP32 && !(rq[c].scale >= 0.0f && rq[c].scale <= FLT_MAX)) return QUANT_ESCALE;
+    }
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < cols; c++) {
+            int32_t a = acc[r * cols + c];
+            int32_t v;
+            if (bias) a = (int32_t)((uint32_t)a + (uint32_t)bias[c]);
+            v = quant_requantize1(a, &rq[per_channel ? c : 0], mode, zp, lo, hi);
+            if (dt == QUANT_I8) ((int8_t *)out)[r * cols + c] = (int8_t)v;
+            else ((uint8_t *)out)[r * cols + c] = (uint8_t)v;
+        }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_dyadic_from_scale(double real, int mbits, int32_t *m, int32_t *k) {
+    int kk;
+    double lim;
+    if (!m || !k || mbits < 1 || mbits > 31) return QUANT_EINVAL;
+    if (!(real >= 0.0) || real > DBL_MAX) return QUANT_EINVAL;
+    lim = ldexp(1.0, mbits);
+    if (round(real) >= lim) return QUANT_ERANGE;
+    for (kk = 62; kk >= 0; kk--) {
+        double v = round(ldexp(real, kk));
+        if (v < lim) { *m = (int32_t)v; *k = kk; return QUANT_OK; }
+    }
+    return QUANT_ERANGE;
+}
+
+QUANT_DEF int32_t quant_dyadic_apply(int32_t x, int32_t m, int32_t k) {
+    int64_t r;
+    QUANT_ASSERT(k >= 0 && k <= 62 && m >= 0);
+    r = (int64_t)x * m;
+    if (k == 0) return quant__sat32(r);
+    return quant__sat32(quant__asr64(r + ((int64_t)1 << (k - 1)), k));
+}
+
+/* ---------------------------------------------- 6. quantized elementwise */
+
+QUANT__INTERNAL int quant__is_byte_dt(quant_dtype dt) { return dt == QUANT_I8 || dt == QUANT_U8; }
+
+QUANT_DEF quant_status quant_add_prepare(const quant_params *a, const quant_params *b,
+        const quant_params *out, quant_activation act, quant_add_params *prm) {
+    double twice_max, r1, r2, ro;
+    quant_add_params t;
+    quant_status st;
+    if (!prm) return QUANT_EINVAL;
+    if ((st = quant_params_check(a)) || (st = quant_params_check(b)) || (st = quant_params_check(out))) return st;
+    t.left_shift = 20;
+    twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
+    r1 = (double)a->scale / twice_max;
+    r2 = (double)b->scale / twice_max;
+    ro = twice_max / ((double)(1 << t.left_shift) * (double)out->scale);
+    if ((st = quant_quantize_multiplier(r1, &t.in1_mult, &t.in1_shift)) ||
+        (st = quant_quantize_multiplier(r2, &t.in2_mult, &t.in2_shift)) ||
+        (st = quant_quantize_multiplier(ro, &t.out_mult, &t.out_shift))) return st;
+    t.in1_offset = -a->zero_point; t.in2_offset = -b->zero_point; t.out_offset = out->zero_point;
+    if ((st = quant_activation_range(act, -INFINITY, INFINITY, out, &t.lo, &t.hi))) return st;
+    *prm = t;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_mul_prepare(const quant_params *a, const quant_params *b,
+        const quant_params *out, quant_activation act, quant_mul_params *prm) {
+    quant_mul_params t;
+    quant_status st;
+    if (!prm) return QUANT_EINVAL;
+    if ((st = quant_params_check(a)) || (st = quant_params_check(b)) || (st = quant_params_check(out))) return st;
+    if ((st = quant_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale,
+                                        &t.out_mult, &t.out_shift))) return st;
+    t.in1_offset = -a->zero_point; t.in2_offset = -b->zero_point; t.out_offset = out->zero_point;
+    if ((st = quant_activation_range(act, -INFINITY, INFINITY, out, &t.lo, &t.hi))) return st;
+    *prm = t;
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL int32_t quant__ld8(const void *p, quant_dtype dt, size_t i) {
+    return dt == QUANT_I8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i];
+}
+QUANT__INTERNAL void quant__st8(void *p, quant_dtype dt, size_t i, int32_t v) {
+    if (dt == QUANT_I8) ((int8_t *)p)[i] = (int8_t)v; else ((uint8_t *)p)[i] = (uint8_t)v;
+}
+QUANT__INTERNAL int quant__clamp_fits(quant_dtype dt, int32_t lo, int32_t hi) {
+    int32_t a, b;
+    quant_dtype_range(dt, 0, &a, &b);
+    return lo <= hi && lo >= a && hi <= b;
+}
+
+QUANT_DEF quant_status quant_add(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_add_params *prm, void *out) {
+    size_t i;
+    if (!prm || !quant__is_byte_dt(dt) || !quant__clamp_fits(dt, prm->lo, prm->hi)) return QUANT_EINVAL;
+    if (prm->left_shift < 0 || prm->left_shift > 20) return QUANT_EINVAL;
+    if (n && (!a || !b || !out)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        int32_t x1 = (prm->in1_offset + quant__ld8(a, dt, i)) * (1 << prm->left_shift);
+        int32_t x2 = (prm->in2_offset + quant__ld8(b, dt, i)) * (1 << prm->left_shift);
+        int32_t s1 = quant_mul_by_multiplier(x1, prm->in1_mult, prm->in1_shift);
+        int32_t s2 = quant_mul_by_multiplier(x2, prm->in2_mult, prm->in2_shift);
+        int32_t o = quant_mul_by_multiplier(s1 + s2, prm->out_mult, prm->out_shift);
+        quant__st8(out, dt, i, quant__clamp((int64_t)o + prm->out_offset, prm->lo, prm->hi));
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_mul(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_mul_params *prm, void *out) {
+    size_t i;
+    if (!prm || !quant__is_byte_dt(dt) || !quant__clamp_fits(dt, prm->lo, prm->hi)) return QUANT_EINVAL;
+    if (n && (!a || !b || !out)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        int32_t p = (prm->in1_offset + quant__ld8(a, dt, i)) * (prm->in2_offset + quant__ld8(b, dt, i));
+        int32_t o = quant_mul_by_multiplier(p, prm->out_mult, prm->out_shift);
+        quant__st8(out, dt, i, quant__clamp((int64_t)o + prm->out_offset, prm->lo, prm->hi));
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_requantize_params(const void *in, quant_dtype in_dt,
+        const quant_params *pin, size_t n, const quant_params *pout,
+        quant_dtype out_dt, void *out) {
+    int32_t m, s;
+    size_t i;
+    quant_status st;
+    if (!quant__is_byte_dt(in_dt) || !quant__is_byte_dt(out_dt)) return QUANT_EINVAL;
+    if ((st = quant_params_check(pin)) || (st = quant_params_check(pout))) return st;
+    if (!quant__dtype_fits(out_dt, pout->qmin, pout->qmax)) return QUANT_EINVAL;
+    if ((st = quant_quantize_multiplier((double)pin->scale / (double)pout->scale, &m, &s))) return st;
+    if (n && (!in || !out)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        int32_t v = quant_mul_by_multiplier(quant__ld8(in, in_dt, i) - pin->zero_point, m, s);
+        quant__st8(out, out_dt, i, quant__clamp((int64_t)v + pout->zero_point, pout->qmin, pout->qmax));
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_lut_build(const quant_params *in, const quant_params *out,
+        quant_dtype dt, quant_unary_fn f, const void *ctx, uint8_t lut[256]) {
+    uint8_t t[256];
+    int32_t lo, hi, v;
+    float inv;
+    quant_status st;
+    if (!f || !lut || !quant__is_byte_dt(dt)) return QUANT_EINVAL;
+    if ((st = quant_params_check(in)) || (st = quant_params_check(out))) return st;
+    quant_dtype_range(dt, 0, &lo, &hi);
+    inv = quant__f32(1.0f / out->scale);
+    for (v = lo; v <= hi; v++) {
+        float deq = quant__f32(in->scale * (float)(v - in->zero_point));
+        float y = f(deq, ctx);
+        int32_t q;
+        if (quant__isnan(y)) q = out->zero_point;
+        else q = quant__clamp_rounded(roundf(quant__f32(y * inv)), out->zero_point, lo, hi);
+        t[(uint8_t)(v & 0xff)] = (uint8_t)(q & 0xff);
+    }
+    memcpy(lut, t, 256);
+    return QUANT_OK;
+}
+
+QUANT_DEF void quant_lut_apply(const uint8_t lut[256], const void *in, size_t n, void *out) {
+    const uint8_t *a = (const uint8_t *)in;
+    uint8_t *o = (uint8_t *)out;
+    size_t i;
+    for (i = 0; i < n; i++) o[i] = lut[a[i]];
+}
+
+QUANT_DEF float quant_fn_sigmoid(float x, const void *ctx) { (void)ctx; return (float)(1.0 / (1.0 + exp(-(double)x))); }
+QUANT_DEF float quant_fn_tanh(float x, const void *ctx) { (void)ctx; return (float)tanh((double)x); }
+QUANT_DEF float quant_fn_exp(float x, const void *ctx) { (void)ctx; return (float)exp((double)x); }
+QUANT_DEF float quant_fn_gelu(float x, const void *ctx) {
+    (void)ctx;
+    return (float)(0.5 * (double)x * (1.0 + erf((double)x * 0.70710678118654752440)));
+}
+
+/* ------------------------------------------------- 7. other quantizers */
+
+QUANT__INTERNAL float quant__absmax(const float *x, size_t n) {
+    float m = 0.0f;
+    size_t i;
+    for (i = 0; i < n; i++) { float a = fabsf(x[i]); if (quant__isfinite(a) && a > m) m = a; }
+    return m;
+}
+
+QUANT_DEF quant_status quant_pow2_emin(const float *x, size_t n, int bits, int32_t *emin) {
+    float am;
+    int ex, emax;
+    if (!emin || bits < 2 || bits > 8 || (n && !x)) return QUANT_EINVAL;
+    am = quant__absmax(x, n);
+    if (am == 0.0f) { *emin = 0; return QUANT_OK; }
+    { float f = frexpf(am, &ex); emax = f >= 0.75f ? ex : ex - 1; } /* nearest power of two, ties up */
+    *emin = emax - ((1 << (bits - 1)) - 1) + 1;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pow2_quantize(const float *x, size_t n, int bits, int32_t emin, int8_t *codes) {
+    int32_t levels, emax;
+    size_t i;
+    if (bits < 2 || bits > 8 || (n && (!x || !codes))) return QUANT_EINVAL;
+    if (emin < -1000 || emin > 1000) return QUANT_ERANGE;
+    levels = (1 << (bits - 1)) - 1;
+    emax = emin + levels - 1;
+    for (i = 0; i < n; i++) {
+        float v = x[i], a = fabsf(v);
+        int32_t e, code;
+        int ex;
+        if (quant__isnan(v) || a == 0.0f) { codes[i] = 0; continue; }
+        if (!quant__isfinite(a)) e = emax;
+        else {
+            float f = frexpf(a, &ex); /* a = f * 2^ex, f in [0.5, 1) */
+            e = f >= 0.75f ? ex : ex - 1;
+            if (e < emin) { /* nearest of 0 and 2^emin: the midpoint 2^(emin-1) goes up */
+                codes[i] = (int8_t)(ex >= emin ? (v < 0 ? -1 : 1) : 0); /* a >= 2^(ex-1) */
+                continue;
+            }
+            if (e > emax) e = emax;
+        }
+        code = e - emin + 1;
+        codes[i] = (int8_t)(v < 0 ? -code : code);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pow2_dequantize(const int8_t *codes, size_t n, int32_t emin, float *out) {
+    size_t i;
+    if (n && (!codes || !out)) return QUANT_EINVAL;
+    if (emin < -1000 || emin > 1000) return QUANT_ERANGE;
+    for (i = 0; i < n; i++) {
+        int c = codes[i];
+        if (c == 0) { out[i] = 0.0f; continue; }
+        out[i] = (float)ldexp(c < 0 ? -1.0 : 1.0, emin + (c < 0 ? -c : c) - 1);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF int64_t quant_pow2_dot(const int8_t *a, const int8_t *codes, size_t n) {
+    int64_t s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int c = codes[i];
+        int64_t t;
+        if (c == 0) continue;
+        QUANT_ASSERT(c >= -48 && c <= 48);
+        t = (int64_t)a[i] * ((int64_t)1 << ((c < 0 ? -c : c) - 1));
+        s += c < 0 ? -t : t;
+    }
+    return s;
+}
+
+QUANT_DEF quant_status quant_dfp_frac_bits(const float *x, size_t n, int bits, int32_t *frac) {
+    float am;
+    int ex, f0;
+    double lim;
+    if (!frac || bits < 2 || bits > 16 || (n && !x)) return QUANT_EINVAL;
+    am = quant__absmax(x, n);
+    if (am == 0.0f) { *frac = bits - 1; return QUANT_OK; }
+    frexpf(am, &ex);
+    f0 = bits - 1 - ex;
+    lim = ldexp(1.0, bits - 1) - 1.0;
+    if (nearbyint(ldexp((double)am, f0)) > lim) f0--;
+    *frac = f0;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_dfp_quantize(const float *x, size_t n, int bits, int32_t frac,
+        quant_dtype dt, void *out) {
+    size_t i;
+    int32_t lo, hi;
+    if (bits < 2 || bits > 16 || (n && (!x || !out))) return QUANT_EINVAL;
+    if ((dt != QUANT_I8 || bits > 8) && (dt != QUANT_I16)) return QUANT_EINVAL;
+    if (frac < -300 || frac > 300) return QUANT_ERANGE;
+    hi = (1 << (bits - 1)) - 1; lo = -hi - 1;
+    for (i = 0; i < n; i++) {
+        int32_t q;
+        if (quant__isnan(x[i])) q = 0;
+        else {
+            double d = nearbyint(ldexp((double)x[i], frac));
+            q = d <= lo ? lo : d >= hi ? hi : (int32_t)d;
+        }
+        if (dt == QUANT_I8) ((int8_t *)out)[i] = (int8_t)q; else ((int16_t *)out)[i] = (int16_t)q;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_dfp_dequantize(const void *q, quant_dtype dt, size_t n,
+        int32_t frac, float *out) {
+    size_t i;
+    if ((dt != QUANT_I8 && dt != QUANT_I16) || (n && (!q || !out))) return QUANT_EINVAL;
+    if (frac < -300 || frac > 300) return QUANT_ERANGE;
+    for (i = 0; i < n; i++) {
+        int32_t v = dt == QUANT_I8 ? ((const int8_t *)q)[i] : ((const int16_t *)q)[i];
+        out[i] = (float)ldexp((double)v, -frac);
+    }
+    return QUANT_OK;
+}
+
+/* the fake quant of one value; *in_range as PyTorch's cachemask */
+QUANT__INTERNAL float quant__fq1(float x, float s, float inv, int32_t zp, int32_t qmin, int32_t qmax, int *in_range) {
+    double q;
+    int32_t c;
+    if (quant__isnan(x)) { *in_range = 0; return 0.0f; }
+    q = (double)nearbyintf(quant__f32(x * inv)) + (double)zp;
+    *in_range = q >= (double)qmin && q <= (double)qmax;
+    c = q <= (double)qmin ? qmin : q >= (double)qmax ? qmax : (int32_t)q;
+    return (float)((int64_t)c - zp) * s;
+}
+
+QUANT_DEF quant_status quant_fake_quant(const float *x, size_t n, const quant_params *p,
+        float *y, uint8_t *mask) {
+    size_t i;
+    float inv;
+    quant_status st = quant_params_check(p);
+    if (st != QUANT_OK) return st;
+    if (n && (!x || !y)) return QUANT_EINVAL;
+    inv = quant__f32(1.0f / p->scale);
+    for (i = 0; i < n; i++) {
+        int m;
+        y[i] = quant__fq1(x[i], p->scale, inv, p->zero_point, p->qmin, p->qmax, &m);
+        if (mask) mask[i] = (uint8_t)m;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_fake_quant_per_channel(const float *x, const size_t *shape,
+        int ndim, int axis, const float *scales, const int32_t *zps, int32_t qmin,
+        int32_t qmax, float *y, uint8_t *mask) {
+    size_t outer, C, inner, n, i;
+    quant_status st = quant__check_pc(shape, ndim, axis, scales, zps, qmin, qmax, &outer, &C, &inner);
+    if (st != QUANT_OK) return st;
+    n = outer * C * inner;
+    if (n && (!x || !y)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        size_t c = (i / inner) % C;
+        int m;
+        y[i] = quant__fq1(x[i], scales[c], quant__f32(1.0f / scales[c]), zps[c], qmin, qmax, &m);
+        if (mask) mask[i] = (uint8_t)m;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_fake_quant_backward(const float *dy, const uint8_t *mask,
+        size_t n, float *dx) {
+    size_t i;
+    if (n && (!dy || !mask || !dx)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] : 0.0f;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_lsq_backward(const float *x, const float *dy, size_t n,
+        const quant_params *p, float grad_factor, float *dx, float *dscale) {
+    size_t i;
+    float inv;
+    double g = 0.0, gf;
+    quant_status st = quant_params_check(p);
+    if (st != QUANT_OK) return st;
+    if (!dscale || (n && (!x || !dy || !dx))) return QUANT_EINVAL;
+    if (quant__isnan(grad_factor)) return QUANT_EINVAL;
+    inv = quant__f32(1.0f / p->scale);
+    gf = grad_factor > 0.0f ? (double)grad_factor
+                            : 1.0 / sqrt((double)(n ? n : 1) * (double)(p->qmax > 0 ? p->qmax : 1));
+    for (i = 0; i < n; i++) {
+        float xs, r;
+        double q, d;
+        if (quant__isnan(x[i])) { dx[i] = 0.0f; continue; }
+        xs = quant__f32(x[i] * inv);
+        r = nearbyintf(xs);
+        q = (double)r + p->zero_point;
+        if (q < p->qmin) { d = (double)p->qmin - p->zero_point; dx[i] = 0.0f; }
+        else if (q > p->qmax) { d = (double)p->qmax - p->zero_point; dx[i] = 0.0f; }
+        else { d = (double)r - (double)xs; dx[i] = dy[i]; }
+        g += (double)dy[i] * d;
+    }
+    *dscale = (float)(g * gf);
+    return QUANT_OK;
+}
+
+/* ------------------------------------------------------------ 8. observers */
+
+#define QUANT__NB QUANT_HIST_BINS
+
+QUANT_DEF void quant_histogram_init(quant_histogram *h) { if (h) memset(h, 0, sizeof *h); }
+
+QUANT__INTERNAL void quant__hist_grow(quant_histogram *h) {
+    int side, i;
+    for (side = 0; side < 2; side++) {
+        /* magnitude bin i of this side lives at pos(i) */
+#define QUANT__POS(i) (side ? QUANT__NB + (i) : QUANT__NB - 1 - (i))
+        for (i = 0; i < QUANT__NB / 2; i++)
+            h->bins[QUANT__POS(i)] = h->bins[QUANT__POS(2 * i)] + h->bins[QUANT__POS(2 * i + 1)];
+        for (i = QUANT__NB / 2; i < QUANT__NB; i++) h->bins[QUANT__POS(i)] = 0.0;
+        /* values at the old edge (|x| * recip >= BINS) now sit exactly at bin BINS/2 */
+        h->bins[QUANT__POS(QUANT__NB / 2 - 1)] -= h->edge[side];
+        h->bins[QUANT__POS(QUANT__NB / 2)] += h->edge[side];
+        h->edge[side] = 0.0;
+#undef QUANT__POS
+    }
+    h->range *= 2.0f;
+}
+
+QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n) {
+    float am, recip;
+    double recip_d;
+    int use_d;
+    size_t i;
+    if (!h || !x || !n) return;
+    am = quant__absmax(x, n);
+    if (am > 0.0f) {
+        if (h->range == 0.0f) h->range = am;
+        while (am > h->range && h->range <= FLT_MAX / 2.0f) quant__hist_grow(h);
+    }
+    recip = (float)QUANT__NB / h->range;
+    use_d = !quant__isfinite(recip);
+    recip_d = (double)QUANT__NB / (double)h->range;
+    for (i = 0; i < n; i++) {
+        float v = x[i], a;
+        int side, idx;
+        if (!quant__isfinite(v)) continue;
+        if (v == 0.0f) { h->zeros += 1.0; continue; }
+        a = fabsf(v);
+        side = v > 0.0f;
+        if (!use_d) {
+            float t = a * recip;
+            if (t >= (float)QUANT__NB) { idx = QUANT__NB - 1; h->edge[side] += 1.0; }
+            else idx = (int)t;
+        } else {
+            double t = (double)a * recip_d;
+            if (t >= (double)QUANT__NB) { idx = QUANT__NB - 1; h->edge[side] += 1.0; }
+            else idx = (int)t;
+        }
+        h->bins[side ? QUANT__NB + idx : QUANT__NB - 1 - idx] += 1.0;
+    }
+}
+
+QUANT_DEF int quant_kl_threshold_bins(const double *dist, int nbins, int target) {
+    double p[QUANT__NB], q[QUANT__NB], qd[QUANT__NB];
+    double tail = 0.0, best_kl = DBL_MAX;
+    int best = target, th, i, j;
+    if (!dist || target < 1 || nbins > QUANT__NB || nbins <= target) return -1;
+    for (th = target; th < nbins; th++) tail += dist[th];
+    for (th = target; th < nbins; th++) {
+        double per = (double)th / (double)target, kl = 0.0;
+        memcpy(p, dist, (size_t)th * sizeof(double));
+        p[th - 1] += tail;            /* P: the clipped distribution */
+        tail -= dist[th];
+        for (i = 0; i < target; i++) { /* merge the raw bins into target levels (ncnn, as TensorRT) */
+            double start = i * per, end = start + per, acc = 0.0;
+            int lu = (int)ceil(start), rl = (int)floor(end);
+            if ((double)lu > start) acc += ((double)lu - start) * dist[lu - 1];
+            if ((double)rl < end) acc += (end - (double)rl) * dist[rl];
+            for (j = lu; j < rl; j++) acc += dist[j];
+            q[i] = acc;
+        }
+        for (j = 0; j < th; j++) qd[j] = 0.0;
+        for (i = 0; i < target; i++) { /* expand uniformly over the non-zero source bins */
+            double start = i * per, end = start + per, count = 0.0, ls = 0.0, rs = 0.0, ev;
+            int lu = (int)ceil(start), rl = (int)floor(end);
+            if ((double)lu > start) { ls = (double)lu - start; if (dist[lu - 1] != 0.0) count += ls; }
+            if ((double)rl < end) { rs = end - (double)rl; if (dist[rl] != 0.0) count += rs; }
+            for (j = lu; j < rl; j++) if (dist[j] != 0.0) count += 1.0;
+            if (count == 0.0) continue;
+            ev = q[i] / count;
+            if ((double)lu > start && dist[lu - 1] != 0.0) qd[lu - 1] += ev * ls;
+            if ((double)rl < end && dist[rl] != 0.0) qd[rl] += ev * rs;
+            for (j = lu; j < rl; j++) if (dist[j] != 0.0) qd[j] += ev;
+        }
+        for (j = 0; j < th; j++) {
+            if (p[j] == 0.0) continue;
+            kl += qd[j] == 0.0 ? 1.0 : p[j] * log(p[j] / qd[j]);
+        }
+        if (kl < best_kl) { best_kl = kl; best = th; }
+    }
+    return best;
+}
+
+QUANT__INTERNAL double quant__aciq_mse(double a, int bits, int laplace) {
+    double qn = a * a / (3.0 * ldexp(1.0, 2 * bits));
+    if (laplace) return 2.0 * exp(-a) + qn;
+    return (a * a + 1.0) * erfc(a / sqrt(2.0)) - a * sqrt(2.0 / 3.14159265358979323846) * exp(-a * a / 2.0) + qn;
+}
+
+QUANT_DEF double quant_aciq_alpha(int bits, int laplace) {
+    double lo = 0.0, hi = 64.0;
+    int it;
+    if (bits < 1 || bits > 16) return NAN;
+    for (it = 0; it < 200; it++) { /* golden section: the MSE is unimodal in alpha */
+        double m1 = lo + (hi - lo) * 0.381966011250105, m2 = hi - (hi - lo) * 0.381966011250105;
+        if (quant__aciq_mse(m1, bits, laplace) < quant__aciq_mse(m2, bits, laplace)) hi = m2; else lo = m1;
+    }
+    return 0.5 * (lo + hi);
+}
+
+QUANT_DEF quant_status quant_observer_init(quant_observer *o, quant_observer_kind kind) {
+    if (!o || (unsigned)kind > QUANT_OBS_ACIQ) return QUANT_EINVAL;
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->min = INFINITY; o->max = -INFINITY;
+    o->averaging_constant = 0.01f;
+    o->percentile = 99.99f;
+    o->aciq_bits = 8;
+    o->aciq_laplace = 1;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, size_t n) {
+    float bmin = INFINITY, bmax = -INFINITY;
+    size_t i, fin = 0;
+    if (!o || (unsigned)o->kind > QUANT_OBS_ACIQ || (n && !x)) return QUANT_EINVAL;
+    if (o->kind == QUANT_OBS_MOVING_AVERAGE && !(o->averaging_constant >= 0.0f && o->averaging_constant <= 1.0f)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        if (!quant__isfinite(v)) { o->n_nonfinite++; continue; }
+        fin++;
+        if (v < bmin) bmin = v;
+        if (v > bmax) bmax = v;
+        o->sum += v; o->sum_abs += fabs((double)v); o->sum_sq += (double)v * v;
+    }
+    o->n_seen += fin;
+    if (!fin) return QUANT_OK;
+    if (o->kind == QUANT_OBS_MOVING_AVERAGE && o->min <= o->max) {
+        float c = o->averaging_constant;
+        o->min = quant__f32(o->min + quant__f32(c * quant__f32(bmin - o->min)));
+        o->max = quant__f32(o->max + quant__f32(c * quant__f32(bmax - o->max)));
+    } else if (o->kind == QUANT_OBS_MOVING_AVERAGE) {
+        o->min = bmin; o->max = bmax;
+    } else {
+        if (bmin < o->min) o->min = bmin;
+        if (bmax > o->max) o->max = bmax;
+    }
+    if (o->kind >= QUANT_OBS_HISTOGRAM) quant_histogram_add(&o->hist, x, n);
+    return QUANT_OK;
+}
+
+/* fake quant error of the histogram for a candidate range */
+QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, int nnz, float lo, float hi,
+        int32_t qmin, int32_t qmax, quant_scheme scheme) {
+    quant_params p;
+    double w = (double)h->range / QUANT__NB, err = 0.0, s, inv;
+    int k;
+    if (quant_params_from_range(lo, hi, qmin, qmax, scheme, &p) != QUANT_OK) return DBL_MAX;
+    s = p.scale; inv = 1.0 / s;
+    for (k = 0; k < nnz; k++) {
+        int b = nz[k];
+        double c = b >= QUANT__NB ? (b - QUANT__NB + 0.5) * w : -((QUANT__NB - 1 - b) + 0.5) * w;
+        double q = nearbyint(c * inv) + p.zero_point, d;
+        if (q < qmin) q = qmin;
+        if (q > qmax) q = qmax;
+        d = (q - p.zero_point) * s - c;
+        err += h->bins[b] * d * d;
+    }
+    return err;
+}
+
+QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_scheme scheme,
+        int32_t qmin, int32_t qmax, float *lo, float *hi) {
+    float l, h, ext;
+    const quant_histogram *hg;
+    double w;
+    if (!o || !lo || !hi || qmin >= qmax) return QUANT_EINVAL;
+    if ((unsigned)o->kind > QUANT_OBS_ACIQ || (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC)) return QUANT_EINVAL;
+    if (!(o->min <= o->max)) return QUANT_EEMPTY;
+    l = o->min; h = o->max;
+    hg = &o->hist;
+    w = (double)hg->range / QUANT__NB;
+    ext = -l > h ? -l : h;
+    switch (o->kind) {
+    case QUANT_OBS_MINMAX: case QUANT_OBS_MOVING_AVERAGE: case QUANT_OBS_HISTOGRAM: break;
+    case QUANT_OBS_KL: {
+        double d[QUANT__NB], tot = 0.0;
+        int i, best;
+        float t;
+        if (hg->range == 0.0f) { l = h = 0.0f; break; }
+        for (i = 0; i < QUANT__NB; i++) { d[i] = hg->bins[QUANT__NB + i] + hg->bins[QUANT__NB - 1 - i]; tot += d[i]; }
+        for (i = 0; i < QUANT__NB; i++) d[i] /= tot;
+        best = quant_kl_threshold_bins(d, QUANT__NB, 128);
+        t = (float)((best + 0.5) * w);
+        if (scheme == QUANT_SYMMETRIC) { l = -t; h = t; }
+        else { if (-t > l) l = -t; if (t < h) h = t; }
+    } break;
+    case QUANT_OBS_PERCENTILE: {
+        double tot = hg->zeros, pc = (double)o->percentile / 100.0, cum;
+        int i;
+        if (!(o->percentile > 0.0f && o->percentile <= 100.0f)) return QUANT_EINVAL;
+        for (i = 0; i < 2 * QUANT__NB; i++) tot += hg->bins[i];
+        if (scheme == QUANT_SYMMETRIC) {
+            float t = 0.0f;
+            cum = hg->zeros;
+            if (cum < pc * tot)
+                for (i = 0; i < QUANT__NB; i++) {
+                    cum += hg->bins[QUANT__NB + i] + hg->bins[QUANT__NB - 1 - i];
+                    if (cum >= pc * tot) { t = (float)((i + 1) * w); break; }
+                }
+            if (t > ext) t = ext;
+            l = -t; h = t;
+        } else {
+            /* walk the signed bins from the bottom; the zero mass sits between the sides */
+            double lo_target = (1.0 - pc) * tot, hi_target = pc * tot;
+            int have_lo = 0, have_hi = 0;
+            float pl = 0.0f, ph = 0.0f;
+            cum = 0.0;
+            for (i = 0; i <= 2 * QUANT__NB && !(have_lo && have_hi); i++) {
+                float lower, upper;
+                if (i < QUANT__NB) { /* negative bin of magnitude index m = BINS-1-i */
+                    int m = QUANT__NB - 1 - i;
+                    cum += hg->bins[i]; lower = (float)(-(m + 1) * w); upper = (float)(-m * w);
+                } else if (i == QUANT__NB) {
+                    cum += hg->zeros; lower = upper = 0.0f;
+                } else {
+                    int m = i - QUANT__NB - 1;
+                    cum += hg->bins[QUANT__NB + m]; lower = (float)(m * w); upper = (float)((m + 1) * w);
+                }
+                if (!have_lo && cum >= lo_target && cum > 0.0) { pl = lower; have_lo = 1; }
+                if (!have_hi && cum >= hi_target && cum > 0.0) { ph = upper; have_hi = 1; }
+            }
+            if (pl > l) l = pl;
+            if (ph < h) h = ph;
+            if (l > h) l = h;
+        }
+    } break;
+    case QUANT_OBS_MSE: {
+        int nz[2 * QUANT__NB], nnz = 0, i, k, j;
+        double e, be;
+        for (i = 0; i < 2 * QUANT__NB; i++) if (hg->bins[i] != 0.0) nz[nnz++] = i;
+        if (!nnz) { l = h = 0.0f; break; }
+        if (scheme == QUANT_SYMMETRIC) {
+            int bk = 1;
+            be = DBL_MAX;
+            for (k = 1; k <= QUANT__NB; k++) {
+                float t = (float)(k * w);
+                e = quant__hist_err(hg, nz, nnz, -t, t, qmin, qmax, scheme);
+                if (e < be) { be = e; bk = k; }
+            }
+            { float t = (float)(bk * w); if (t > ext) t = ext; l = -t; h = t; }
+        } else {
+            int bi = 0, bj = 0, round_;
+            /* smallest edges holding all the data */
+            for (i = 0; i < QUANT__NB; i++) if (hg->bins[QUANT__NB - 1 - i] != 0.0) bi = i + 1;
+            for (j = 0; j < QUANT__NB; j++) if (hg->bins[QUANT__NB + j] != 0.0) bj = j + 1;
+            for (round_ = 0; round_ < 8; round_++) {
+                int ni = bi, nj = bj;
+                be = DBL_MAX;
+                for (j = 0; j <= QUANT__NB; j++) {
+                    e = quant__hist_err(hg, nz, nnz, (float)(-bi * w), (float)(j * w), qmin, qmax, scheme);
+                    if (e < be) { be = e; nj = j; }
+                }
+                be = DBL_MAX;
+                for (i = 0; i <= QUANT__NB; i++) {
+                    e = quant__hist_err(hg, nz, nnz, (float)(-i * w), (float)(nj * w), qmin, qmax, scheme);
+                    if (e < be) { be = e; ni = i; }
+                }
+                if (ni == bi && nj == bj) break;
+                bi = ni; bj = nj;
+            }
+            { float pl = (float)(-bi * w), ph = (float)(bj * w);
+              if (pl > l) l = pl;
+              if (ph < h) h = ph;
+              if (l > h) l = h; }
+        }
+    } break;
+    case QUANT_OBS_ACIQ: {
+        double n = (double)o->n_seen, mu = o->sum / n, var = o->sum_sq / n - mu * mu, b, a;
+        if (!(o->aciq_bits >= 1 && o->aciq_bits <= 16)) return QUANT_EINVAL;
+        if (var < 0.0) var = 0.0;
+        b = o->aciq_laplace ? sqrt(var / 2.0) : sqrt(var);
+        a = quant_aciq_alpha(o->aciq_bits, o->aciq_laplace) * b;
+        if (scheme == QUANT_SYMMETRIC) {
+            float t = (float)(fabs(mu) + a);
+            if (t > ext) t = ext;
+            l = -t; h = t;
+        } else {
+            float pl = (float)(mu - a), ph = (float)(mu + a);
+            if (pl > l) l = pl;
+            if (ph < h) h = ph;
+            if (l > h) l = h;
+        }
+    } break;
+    }
+    *lo = l; *hi = h;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_observer_params(const quant_observer *o, int32_t qmin,
+        int32_t qmax, quant_scheme scheme, quant_params *out) {
+    float lo, hi;
+    quant_status st;
+    if (!o || !out) return QUANT_EINVAL;
+    if (!(o->min <= o->max)) { /* nothing observed: PyTorch's (1, 0) */
+        if (qmin >= qmax || (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC)) return QUANT_EINVAL;
+        return quant_params_from_range(INFINITY, -INFINITY, qmin, qmax, scheme, out);
+    }
+    st = quant_observer_range(o, scheme, qmin, qmax, &lo, &hi);
+    if (st != QUANT_OK) return st;
+    return quant_params_from_range(lo, hi, qmin, qmax, scheme, out);
+}
+
+QUANT_DEF quant_status quant_observer_pc_init(quant_observer_pc *o, float *min_storage,
+        float *max_storage, size_t channels, int moving) {
+    size_t c;
+    if (!o || (channels && (!min_storage || !max_storage))) return QUANT_EINVAL;
+    o->min = min_storage; o->max = max_storage; o->channels = channels;
+    o->moving = moving ? 1 : 0; o->averaging_constant = 0.01f;
+    o->initialised = 0; o->n_nonfinite = 0;
+    for (c = 0; c < channels; c++) { min_storage[c] = INFINITY; max_storage[c] = -INFINITY; }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_observer_pc_update(quant_observer_pc *o, const float *x,
+        const size_t *shape, int ndim, int axis) {
+    size_t outer, C, inner, oi, c, i;
+    quant_status st;
+    if (!o) return QUANT_EINVAL;
+    st = quant__axis_split(shape, ndim, axis, &outer, &C, &inner);
+    if (st != QUANT_OK) return st;
+    if (C != o->channels) return QUANT_EINVAL;
+    if ((outer * C * inner) != 0 && !x) return QUANT_EINVAL;
+    if (o->moving && !(o->averaging_constant >= 0.0f && o->averaging_constant <= 1.0f)) return QUANT_EINVAL;
+    if (!outer || !inner) return QUANT_OK;
+    for (c = 0; c < C; c++) {
+        float bmin = INFINITY, bmax = -INFINITY;
+        for (oi = 0; oi < outer; oi++) {
+            const float *p = x + (oi * C + c) * inner;
+            for (i = 0; i < inner; i++) {
+                float v = p[i];
+                if (!quant__isfinite(v)) { o->n_nonfinite++; continue; }
+                if (v < bmin) bmin = v;
+                if (v > bmax) bmax = v;
+            }
+        }
+        if (!(bmin <= bmax)) continue;
+        if (o->moving && o->min[c] <= o->max[c]) {
+            float k = o->averaging_constant;
+            o->min[c] = quant__f32(o->min[c] + quant__f32(k * quant__f32(bmin - o->min[c])));
+            o->max[c] = quant__f32(o->max[c] + quant__f32(k * quant__f32(bmax - o->max[c])));
+        } else if (o->moving) {
+            o->min[c] = bmin; o->max[c] = bmax;
+        } else {
+            if (bmin < o->min[c]) o->min[c] = bmin;
+            if (bmax > o->max[c]) o->max[c] = bmax;
+        }
+    }
+    o->initialised = 1;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_observer_pc_params(const quant_observer_pc *o, int32_t qmin,
+        int32_t qmax, quant_scheme scheme, float *scales, int32_t *zps) {
+    if (!o) return QUANT_EINVAL;
+    return quant_params_per_channel(o->min, o->max, o->channels, qmin, qmax, scheme, scales, zps);
+}
+
+/* ------------------------------------------------------ 9. storage formats */
+
+QUANT_DEF quant_status quant_pack(const int8_t *v, size_t n, quant_dtype dt, uint8_t *out) {
+    int32_t lo, hi, buf[QUANT__CHUNK];
+    size_t i, j;
+    if (dt != QUANT_I4 && dt != QUANT_U4 && dt != QUANT_I2 && dt != QUANT_U2) return QUANT_EINVAL;
+    if (n && (!v || !out)) return QUANT_EINVAL;
+    quant_dtype_range(dt, 0, &lo, &hi);
+    for (i = 0; i < n; i++) if (v[i] < lo || v[i] > hi) return QUANT_ERANGE;
+    for (i = 0; i < n; i += QUANT__CHUNK) {
+        size_t m = n - i < QUANT__CHUNK ? n - i : QUANT__CHUNK;
+        for (j = 0; j < m; j++) buf[j] = v[i + j];
+        quant__store_n(out, dt, i, buf, m);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_unpack(const uint8_t *in, size_t n, quant_dtype dt, int8_t *v) {
+    size_t i;
+    if (dt != QUANT_I4 && dt != QUANT_U4 && dt != QUANT_I2 && dt != QUANT_U2) return QUANT_EINVAL;
+    if (n && (!in || !v)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) v[i] = (int8_t)quant__load1(in, dt, i);
+    return QUANT_OK;
+}
+
+/* the fp16 block scale for absmax / levels, and the float it stands for */
+QUANT__INTERNAL quant_status quant__block_scale(const float *x, float levels, uint16_t *dh, float *inv) {
+    float am = quant__absmax(x, QUANT_BLOCK), d;
+    uint16_t h = quant_fp32_to_fp16(am / levels);
+    d = quant_fp16_to_fp32(h);
+    if (!quant__isfinite(d)) return QUANT_ERANGE;
+    *dh = h;
+    *inv = d > 0.0f ? quant__f32(1.0f / d) : 0.0f;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_block_q8_quantize(const float *x, size_t n, quant_block_q8 *out) {
+    size_t b, i, nb = n / QUANT_BLOCK;
+    uint16_t h; float inv;
+    if (n % QUANT_BLOCK || (n && (!x || !out))) return QUANT_EINVAL;
+    for (b = 0; b < nb; b++) if (quant__block_scale(x + b * QUANT_BLOCK, 127.0f, &h, &inv)) return QUANT_ERANGE;
+    for (b = 0; b < nb; b++) {
+        const float *xb = x + b * QUANT_BLOCK;
+        quant__block_scale(xb, 127.0f, &h, &inv);
+        out[b].d = h;
+        for (i = 0; i < QUANT_BLOCK; i++) out[b].qs[i] = (int8_t)quant_quantize1(xb[i], inv, 0, -127, 127);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_block_q8_dequantize(const quant_block_q8 *blk, size_t n, float *out) {
+    size_t b, i;
+    if (n % QUANT_BLOCK || (n && (!blk || !out))) return QUANT_EINVAL;
+    for (b = 0; b < n / QUANT_BLOCK; b++) {
+        float d = quant_fp16_to_fp32(blk[b].d);
+        for (i = 0; i < QUANT_BLOCK; i++) out[b * QUANT_BLOCK + i] = (float)blk[b].qs[i] * d;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_block_q4_quantize(const float *x, size_t n, quant_block_q4 *out) {
+    size_t b, i, nb = n / QUANT_BLOCK;
+    uint16_t h; float inv;
+    if (n % QUANT_BLOCK || (n && (!x || !out))) return QUANT_EINVAL;
+    for (b = 0; b < nb; b++) if (quant__block_scale(x + b * QUANT_BLOCK, 7.0f, &h, &inv)) return QUANT_ERANGE;
+    for (b = 0; b < nb; b++) {
+        const float *xb = x + b * QUANT_BLOCK;
+        quant__block_scale(xb, 7.0f, &h, &inv);
+        out[b].d = h;
+        for (i = 0; i < QUANT_BLOCK; i += 2) {
+            int32_t a = quant_quantize1(xb[i], inv, 0, -8, 7) + 8;
+            int32_t c = quant_quantize1(xb[i + 1], inv, 0, -8, 7) + 8;
+            out[b].qs[i / 2] = (uint8_t)(a | (c << 4));
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_block_q4_dequantize(const quant_block_q4 *blk, size_t n, float *out) {
+    size_t b, i;
+    if (n % QUANT_BLOCK || (n && (!blk || !out))) return QUANT_EINVAL;
+    for (b = 0; b < n / QUANT_BLOCK; b++) {
+        float d = quant_fp16_to_fp32(blk[b].d);
+        for (i = 0; i < QUANT_BLOCK; i += 2) {
+            out[b * QUANT_BLOCK + i] = (float)((blk[b].qs[i / 2] & 0xF) - 8) * d;
+            out[b * QUANT_BLOCK + i + 1] = (float)((blk[b].qs[i / 2] >> 4) - 8) * d;
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF size_t quant_bits_words(size_t K) { return K / 64 + (K % 64 != 0); }
+
+QUANT_DEF quant_status quant_pack_binary(const float *x, size_t rows, size_t K, uint64_t *out) {
+    size_t r, k, w = quant_bits_words(K);
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!x || !out)) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) {
+        uint64_t *o = out + r * w;
+        for (k = 0; k < w; k++) o[k] = 0;
+        for (k = 0; k < K; k++) if (x[r * K + k] < 0.0f) o[k / 64] |= (uint64_t)1 << (k % 64);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_unpack_binary(const uint64_t *in, size_t rows, size_t K, float *x) {
+    size_t r, k, w = quant_bits_words(K);
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!x || !in)) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++)
+        for (k = 0; k < K; k++) x[r * K + k] = (in[r * w + k / 64] >> (k % 64)) & 1 ? -1.0f : 1.0f;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pack_ternary(const float *x, size_t rows, size_t K, float t,
+        uint64_t *sign, uint64_t *nonzero) {
+    size_t r, k, w = quant_bits_words(K);
+    if (!(t >= 0.0f) || !quant__isfinite(t)) return QUANT_EINVAL;
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!x || !sign || !nonzero)) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) {
+        uint64_t *s = sign + r * w, *z = nonzero + r * w;
+        for (k = 0; k < w; k++) s[k] = z[k] = 0;
+        for (k = 0; k < K; k++) {
+            float v = x[r * K + k];
+            uint64_t bit = (uint64_t)1 << (k % 64);
+            if (v > t) z[k / 64] |= bit;
+            else if (v < -t) { z[k / 64] |= bit; s[k / 64] |= bit; }
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_unpack_ternary(const uint64_t *sign, const uint64_t *nonzero,
+        size_t rows, size_t K, int8_t *v) {
+    size_t r, k, w = quant_bits_words(K);
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!v || !sign || !nonzero)) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++)
+        for (k = 0; k < K; k++) {
+            uint64_t bit = (uint64_t)1 << (k % 64);
+            size_t i = r * w + k / 64;
+            v[r * K + k] = (int8_t)(!(nonzero[i] & bit) ? 0 : (sign[i] & bit) ? -1 : 1);
+        }
+    return QUANT_OK;
+}
+
+/* --------------------------------------------------- 10. reference kernels */
+
+QUANT_DEF void quant_ref_gemm_i32(size_t M, size_t N, size_t K, const void *A, int a_signed,
+        size_t lda, int32_t a_zp, const int8_t *B, size_t ldb, int32_t b_zp,
+        int32_t *C, size_t ldc) {
+    size_t m, n, k;
+    for (m = 0; m < M; m++)
+        for (n = 0; n < N; n++) {
+            int32_t acc = 0;
+            for (k = 0; k < K; k++) {
+                int32_t a = a_signed ? ((const int8_t *)A)[m * lda + k] : ((const uint8_t *)A)[m * lda + k];
+                acc += (a - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
+            }
+            C[m * ldc + n] = acc;
+        }
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUANT_IMPLEMENTATION_INCLUDED */
+#endif /* QUANT_IMPLEMENTATION */
