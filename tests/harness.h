@@ -36,6 +36,7 @@ static void qt_run(const char *name, void (*fn)(void)) {
 #define RUN(fn) qt_run(#fn, fn)
 
 static int qt_summary(void) {
+    fflush(stderr);
     printf("%d passed, %d failed\n", qt_passed, qt_failed);
     return qt_failed ? 1 : 0;
 }
