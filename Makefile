@@ -44,7 +44,10 @@ compile-check: | $(BUILD)
 	for impl in "" -DQUANT_IMPLEMENTATION; do \
 	  printf '#include "quant.h"\nint main(){return 0;}\n' | g++ -std=c++11 $(WARN) $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
 	  printf '#include "quant.h"\nint main(){return 0;}\n' | g++ -std=c++17 $(WARN) $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
-	done; echo "compile-check: gcc/clang C99/C11, g++ C++11/C++17 clean"
+	done; \
+	awk '/<!-- snippet:begin -->/{f=1;next} /<!-- snippet:end -->/{f=0} f && !/^```/' README.md > $(BUILD)/readme_snippet.c; \
+	$(CC) $(CSTD) $(WARN) -I. $(BUILD)/readme_snippet.c -o $(BUILD)/readme_snippet -lm; ./$(BUILD)/readme_snippet >/dev/null; \
+	echo "compile-check: gcc/clang C99/C11, g++ C++11/C++17 clean; README snippet compiles and runs"
 
 test: compile-check $(TESTS)
 	@sh tests/run.sh $(TESTS)
