@@ -3,6 +3,11 @@
  * "N passed, N failed" and exits non-zero on any failure. */
 #ifndef QT_HARNESS_H
 #define QT_HARNESS_H
+#if defined(__GNUC__) || defined(__clang__)
+#define QT_MAYBE_UNUSED __attribute__((unused))
+#else
+#define QT_MAYBE_UNUSED
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +48,15 @@ static int qt_summary(void) {
 
 /* Deterministic test data: splitmix64. */
 static unsigned long long qt_seed_ = 0x9E3779B97F4A7C15ull;
-static unsigned long long qt_rand64(void) {
+QT_MAYBE_UNUSED static unsigned long long qt_rand64(void) {
     unsigned long long z = (qt_seed_ += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
-static unsigned qt_rand32(void) { return (unsigned)(qt_rand64() >> 32); }
-static double qt_uniform(void) { return (double)(qt_rand64() >> 11) * (1.0 / 9007199254740992.0); }
-static double qt_normal(void) { /* Box-Muller */
+QT_MAYBE_UNUSED static unsigned qt_rand32(void) { return (unsigned)(qt_rand64() >> 32); }
+QT_MAYBE_UNUSED static double qt_uniform(void) { return (double)(qt_rand64() >> 11) * (1.0 / 9007199254740992.0); }
+QT_MAYBE_UNUSED static double qt_normal(void) { /* Box-Muller */
     double u = qt_uniform(), v = qt_uniform();
     if (u < 1e-300) u = 1e-300;
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);

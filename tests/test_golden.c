@@ -655,7 +655,7 @@ static void test_golden_fake_quant_pc(void) {
 int main(void) {
     const char *v = getenv("QT_GOLDEN_VERBOSE");
     g_verbose = v && *v && strcmp(v, "0") != 0;
-    (void)qt_rand32; (void)qt_normal; /* harness helpers unused here (clang -Wunused-function) */
+
     RUN(test_golden_observer);
     RUN(test_golden_observer_pc);
     RUN(test_golden_quantize);
