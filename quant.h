@@ -370,8 +370,9 @@ QUANT_DEF quant_status quant_requantize_params(const void *in, quant_dtype in_dt
         quant_dtype out_dt, void *out);
 
 /* 256-entry table: lut[q & 0xff] = clamp(zp_o + round_half_away(f((q - zp_i)
- * * s_i) / s_o)) for every q of dt (TFLite LUTPopulate). Apply with
- * quant_lut_apply. f receives `ctx`. */
+ * * s_i) * (1 / s_o)), out's [qmin, qmax]) for every q of dt (TFLite
+ * LUTPopulate: float arithmetic, reciprocal first). A NaN from f maps to
+ * zp_o. Apply with quant_lut_apply. f receives `ctx`. */
 typedef float (*quant_unary_fn)(float x, const void *ctx);
 QUANT_DEF quant_status quant_lut_build(const quant_params *in, const quant_params *out,
         quant_dtype dt, quant_unary_fn f, const void *ctx, uint8_t lut[256]);
@@ -586,6 +587,43 @@ QUANT_DEF quant_status quant_unpack_ternary(const uint64_t *sign, const uint64_t
 QUANT_DEF void quant_ref_gemm_i32(size_t M, size_t N, size_t K, const void *A, int a_signed,
         size_t lda, int32_t a_zp, const int8_t *B, size_t ldb, int32_t b_zp,
         int32_t *C, size_t ldc);
+
+/* The fused GEMM: what every quant_kernels.h GEMM returns, bit for bit.
+ *   acc[m,n] = sum_k (A[m,k] - a_zp) * (B[k,n] - b_zp)      (exact int32)
+ * then, by out:
+ *   QUANT_OUT_I32: C = acc (+ bias_i32[n] if given, wrapping)
+ *   QUANT_OUT_I8 / QUANT_OUT_U8:
+ *       C = clamp(out_zp + rescale_mode(acc + bias_i32[n]), out_min, out_max)
+ *       with rq[n] (per_channel) or rq[0], as quant_requantize1
+ *   QUANT_OUT_F32: C = fmaf((float)acc, a_scale[m] * w_scale[n], bias_f32[n])
+ *       (the scale product rounded to float first; one fused multiply-add;
+ *        a_scale NULL means 1 for every row; bias NULL means 0) */
+typedef enum quant_out_type { QUANT_OUT_I32 = 0, QUANT_OUT_I8, QUANT_OUT_U8, QUANT_OUT_F32 } quant_out_type;
+typedef struct quant_epilogue {
+    quant_out_type out;
+    const int32_t *bias_i32;     /* [N] or NULL: I32, I8, U8 outputs           */
+    quant_requant_mode mode;     /* I8 / U8                                    */
+    const quant_requant *rq;     /* [N] if per_channel else [1]                */
+    int per_channel;
+    int32_t out_zp, out_min, out_max;
+    const float *a_scale;        /* F32: [M] per-row activation scale or NULL  */
+    const float *w_scale;        /* F32: [N] per-channel weight scale          */
+    const float *bias_f32;       /* F32: [N] or NULL                           */
+} quant_epilogue;
+
+/* Checks an epilogue for N columns (EINVAL / ESCALE). */
+QUANT_DEF quant_status quant_epilogue_check(const quant_epilogue *ep, size_t N);
+
+/* Reference fused GEMM: A is M x K (uint8, or int8 with a_signed) with row
+ * stride lda; B is K x N int8 row-major (ldb); C has row stride ldc in
+ * elements of the output type. K <= QUANT_GEMM_MAX_K. */
+#define QUANT_GEMM_MAX_K 33025
+QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *A, int a_signed,
+        size_t lda, int32_t a_zp, const int8_t *B, size_t ldb, int32_t b_zp,
+        const quant_epilogue *ep, void *C, size_t ldc);
+/* The epilogue of one accumulator (used by the reference and the kernels). */
+QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t n, int32_t acc,
+        void *C, size_t ldc);
 
 #ifdef __cplusplus
 }
@@ -1296,11 +1334,13 @@ QUANT_DEF int32_t quant_requantize1(int32_t acc, const quant_requant *rq,
     case QUANT_RQ_SINGLE:
         return quant__clamp((int64_t)quant_mul_by_multiplier_single(acc, rq->multiplier, rq->shift) + zp, lo, hi);
     case QUANT_RQ_FP32: {
-        float y = quant__f32((float)acc * rq->scale);
-        float flo = (float)((int64_t)lo - zp), fhi = (float)((int64_t)hi - zp);
-        if (y < flo) y = flo; /* clamp before rounding: lo - zp and hi - zp are integers */
-        if (y > fhi) y = fhi;
-        return quant__clamp((int64_t)nearbyintf(y) + zp, lo, hi);
+        /* clamp before rounding (lo - zp and hi - zp are integers, exact in
+         * double); identical to rounding then clamping */
+        double y = (double)quant__f32((float)acc * rq->scale);
+        double dlo = (double)lo - zp, dhi = (double)hi - zp;
+        if (y < dlo) y = dlo;
+        if (y > dhi) y = dhi;
+        return quant__clamp((int64_t)nearbyint(y) + zp, lo, hi);
     }
     }
     return zp;
@@ -1399,6 +1439,7 @@ QUANT_DEF quant_status quant_add_prepare(const quant_params *a, const quant_para
     quant_status st;
     if (!prm) return QUANT_EINVAL;
     if ((st = quant_params_check(a)) || (st = quant_params_check(b)) || (st = quant_params_check(out))) return st;
+    if (act == QUANT_ACT_RANGE) return QUANT_EINVAL; /* needs float bounds: use quant_activation_range */
     t.left_shift = 20;
     twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
     r1 = (double)a->scale / twice_max;
@@ -1419,7 +1460,9 @@ QUANT_DEF quant_status quant_mul_prepare(const quant_params *a, const quant_para
     quant_status st;
     if (!prm) return QUANT_EINVAL;
     if ((st = quant_params_check(a)) || (st = quant_params_check(b)) || (st = quant_params_check(out))) return st;
-    if ((st = quant_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale,
+    if (act == QUANT_ACT_RANGE) return QUANT_EINVAL; /* needs float bounds: use quant_activation_range */
+    /* TFLite computes s1 * s2 / so in float, then widens to double */
+    if ((st = quant_quantize_multiplier((double)quant__f32(quant__f32(a->scale * b->scale) / out->scale),
                                         &t.out_mult, &t.out_shift))) return st;
     t.in1_offset = -a->zero_point; t.in2_offset = -b->zero_point; t.out_offset = out->zero_point;
     if ((st = quant_activation_range(act, -INFINITY, INFINITY, out, &t.lo, &t.hi))) return st;
@@ -1500,9 +1543,9 @@ QUANT_DEF quant_status quant_lut_build(const quant_params *in, const quant_param
     for (v = lo; v <= hi; v++) {
         float deq = quant__f32(in->scale * (float)(v - in->zero_point));
         float y = f(deq, ctx);
-        int32_t q;
-        if (quant__isnan(y)) q = out->zero_point;
-        else q = quant__clamp_rounded(roundf(quant__f32(y * inv)), out->zero_point, lo, hi);
+        int32_t q, olo = out->qmin > lo ? out->qmin : lo, ohi = out->qmax < hi ? out->qmax : hi;
+        if (quant__isnan(y)) q = quant__clamp(out->zero_point, olo, ohi);
+        else q = quant__clamp_rounded(roundf(quant__f32(y * inv)), out->zero_point, olo, ohi);
         t[(uint8_t)(v & 0xff)] = (uint8_t)(q & 0xff);
     }
     memcpy(lut, t, 256);
@@ -1521,7 +1564,9 @@ QUANT_DEF float quant_fn_tanh(float x, const void *ctx) { (void)ctx; return (flo
 QUANT_DEF float quant_fn_exp(float x, const void *ctx) { (void)ctx; return (float)exp((double)x); }
 QUANT_DEF float quant_fn_gelu(float x, const void *ctx) {
     (void)ctx;
-    return (float)(0.5 * (double)x * (1.0 + erf((double)x * 0.70710678118654752440)));
+    if (x == -INFINITY) return -0.0f;
+    /* x * Phi(x) with Phi = erfc(-x / sqrt 2) / 2: keeps the negative tail */
+    return (float)(0.5 * (double)x * erfc(-(double)x * 0.70710678118654752440));
 }
 
 /* ------------------------------------------------- 7. other quantizers */
@@ -2260,6 +2305,75 @@ QUANT_DEF void quant_ref_gemm_i32(size_t M, size_t N, size_t K, const void *A, i
             }
             C[m * ldc + n] = acc;
         }
+}
+
+QUANT_DEF quant_status quant_epilogue_check(const quant_epilogue *ep, size_t N) {
+    size_t n, nrq;
+    if (!ep) return QUANT_EINVAL;
+    switch (ep->out) {
+    case QUANT_OUT_I32: return QUANT_OK;
+    case QUANT_OUT_I8: case QUANT_OUT_U8: {
+        int32_t lo = ep->out == QUANT_OUT_I8 ? -128 : 0, hi = ep->out == QUANT_OUT_I8 ? 127 : 255;
+        if ((unsigned)ep->mode > QUANT_RQ_FP32 || !ep->rq) return QUANT_EINVAL;
+        if (ep->out_min > ep->out_max || ep->out_min < lo || ep->out_max > hi) return QUANT_EINVAL;
+        if (ep->out_zp < lo || ep->out_zp > hi) return QUANT_EINVAL;
+        nrq = ep->per_channel ? N : 1;
+        for (n = 0; n < nrq; n++) {
+            if (ep->rq[n].multiplier < 0 || ep->rq[n].shift < -31 || ep->rq[n].shift > 30) return QUANT_EINVAL;
+            if (!(ep->rq[n].scale >= 0.0f && ep->rq[n].scale <= FLT_MAX)) return QUANT_ESCALE;
+        }
+        return QUANT_OK;
+    }
+    case QUANT_OUT_F32:
+        if (N && !ep->w_scale) return QUANT_EINVAL;
+        for (n = 0; n < N; n++) if (!quant__isfinite(ep->w_scale[n])) return QUANT_ESCALE;
+        return QUANT_OK;
+    }
+    return QUANT_EINVAL;
+}
+
+QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t n, int32_t acc,
+        void *C, size_t ldc) {
+    switch (ep->out) {
+    case QUANT_OUT_I32:
+        if (ep->bias_i32) acc = (int32_t)((uint32_t)acc + (uint32_t)ep->bias_i32[n]);
+        ((int32_t *)C)[m * ldc + n] = acc;
+        break;
+    case QUANT_OUT_I8: case QUANT_OUT_U8: {
+        int32_t v;
+        if (ep->bias_i32) acc = (int32_t)((uint32_t)acc + (uint32_t)ep->bias_i32[n]);
+        v = quant_requantize1(acc, &ep->rq[ep->per_channel ? n : 0], ep->mode, ep->out_zp, ep->out_min, ep->out_max);
+        if (ep->out == QUANT_OUT_I8) ((int8_t *)C)[m * ldc + n] = (int8_t)v;
+        else ((uint8_t *)C)[m * ldc + n] = (uint8_t)v;
+    } break;
+    case QUANT_OUT_F32: {
+        float s = quant__f32((ep->a_scale ? ep->a_scale[m] : 1.0f) * ep->w_scale[n]);
+        ((float *)C)[m * ldc + n] = fmaf((float)acc, s, ep->bias_f32 ? ep->bias_f32[n] : 0.0f);
+    } break;
+    }
+}
+
+QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *A, int a_signed,
+        size_t lda, int32_t a_zp, const int8_t *B, size_t ldb, int32_t b_zp,
+        const quant_epilogue *ep, void *C, size_t ldc) {
+    size_t m, n, k;
+    quant_status st = quant_epilogue_check(ep, N);
+    if (st != QUANT_OK) return st;
+    if (K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    if (b_zp < -128 || b_zp > 127) return QUANT_EINVAL;
+    if (!M || !N) return QUANT_OK;
+    if ((K && (!A || !B)) || !C || lda < K || ldb < N || ldc < N) return QUANT_EINVAL;
+    for (m = 0; m < M; m++)
+        for (n = 0; n < N; n++) {
+            int32_t acc = 0;
+            for (k = 0; k < K; k++) {
+                int32_t a = a_signed ? ((const int8_t *)A)[m * lda + k] : ((const uint8_t *)A)[m * lda + k];
+                acc += (a - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
+            }
+            quant_epilogue_apply1(ep, m, n, acc, C, ldc);
+        }
+    return QUANT_OK;
 }
 
 #ifdef __cplusplus
