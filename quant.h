@@ -449,8 +449,11 @@ typedef enum quant_observer_kind {
  * bins[QUANT_HIST_BINS - 1 - i] counts x in (-(i+1)*w, -i*w], w = range /
  * QUANT_HIST_BINS. Exact zeros are counted in `zeros`, not in the bins
  * (ncnn skips them for KL). A value past the range doubles the range (and
- * merges bin pairs, exact) until it fits. Bin index = min((int)(|x| *
- * (QUANT_HIST_BINS / range)), QUANT_HIST_BINS - 1) in float, as ncnn. */
+ * merges bin pairs, exact) until it fits, or until the range passes
+ * FLT_MAX / 2 (larger values are then clamped into the outer bins). Bin
+ * index = min((int)(|x| * (QUANT_HIST_BINS / range)), QUANT_HIST_BINS - 1)
+ * in float, as ncnn (in double if QUANT_HIST_BINS / range overflows, for
+ * subnormal ranges). */
 typedef struct quant_histogram {
     double bins[2 * QUANT_HIST_BINS];
     double zeros;
@@ -481,16 +484,19 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
  *  MINMAX, MOVING_AVERAGE, HISTOGRAM: the running [min, max].
  *    MovingAverage (PyTorch): the first batch sets [min, max]; later ones
  *    min += c * (batch_min - min) (float32, each operation rounded, no FMA).
+ *  Symmetric thresholds t below are capped at max(-min, max); affine
+ *    ranges are clipped to [min(min, 0), max(max, 0)] (they contain 0, so
+ *    they never invert).
  *  KL: t = (best + 0.5) * w with best = quant_kl_threshold_bins() over the
  *    |x| histogram (the two sides folded, zeros excluded, normalised), 128
- *    target bins; [lo, hi] = [-t, t] for symmetric, [max(min, -t),
- *    min(max, t)] for affine.
+ *    target bins; [lo, hi] = [-t, t] for symmetric, [-t, t] clipped for
+ *    affine.
  *  PERCENTILE (p, default 99.99): symmetric: t = (i + 1) * w for the first
  *    |x| bin i whose cumulative count (zeros first) >= p / 100 * total;
  *    affine: over the signed bins, hi = upper edge of the first bin whose
  *    cumulative count from below >= p/100 * total, lo = lower edge of the
  *    first whose cumulative count >= (1 - p/100) * total (the zero mass has
- *    edges 0, 0); then clipped to [min, max].
+ *    edges 0, 0; empty bins before any mass are skipped); then clipped.
  *  MSE: error(lo, hi) = sum over non-empty signed bins of count *
  *    (fq(c) - c)^2, c the bin centre (+-(i + 0.5) * w), fq the fake quant
  *    with quant_params_from_range(lo, hi, qmin, qmax, scheme), all in double
@@ -498,12 +504,14 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
  *    first minimum. Affine: lo = -i * w, hi = j * w; start at the smallest
  *    edges holding all the data, then alternate the best j for the i held
  *    (j = 0..QUANT_HIST_BINS) and the best i for the j held, until neither
- *    moves (at most 8 rounds), first minimum each time. Clipped to [min,max].
+ *    moves (at most 8 rounds), first minimum each time; fq uses c * (1/s).
  *  ACIQ: mu = mean, var = mean square - mu^2 of the finite values; b =
  *    sqrt(var / 2) (Laplace) or sigma = sqrt(var) (Gaussian); alpha =
- *    quant_aciq_alpha(bits, laplace) * b; symmetric t = |mu| + alpha,
- *    affine [mu - alpha, mu + alpha]; clipped to [min, max] (symmetric: t
- *    at most max(-min, max)). */
+ *    quant_aciq_alpha(bits, laplace) * b (the moment estimator of the
+ *    Laplace b, not the mean absolute deviation: it streams); symmetric
+ *    t = |mu| + alpha, affine [mu - alpha, mu + alpha].
+ * An observer that saw no finite value: range -> QUANT_EEMPTY;
+ * params -> scale 1, zero point 0 (clamped into range), as PyTorch. */
 QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_scheme scheme,
         int32_t qmin, int32_t qmax, float *lo, float *hi);
 QUANT_DEF quant_status quant_observer_params(const quant_observer *o, int32_t qmin,
@@ -531,10 +539,17 @@ QUANT_DEF void quant_histogram_init(quant_histogram *h);
 QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n);
 /* ncnn's KL threshold over a normalised |x| histogram `dist[nbins]` with
  * `target` quantized bins: returns the best threshold bin index in
- * [target, nbins); the threshold is (index + 0.5) * bin width. */
+ * [target, nbins) (the first minimum); the threshold is (index + 0.5) * bin
+ * width. -1 if dist is NULL, target < 1 or nbins not in (target,
+ * QUANT_HIST_BINS]. P is the first `index` bins with the tail mass added to
+ * the last; the candidate Q merges the raw bins (without the tail, as ncnn
+ * and TensorRT do) into `target` levels and expands each level uniformly
+ * over its non-empty source bins; KL = sum over P != 0 of (Q == 0 ? 1 :
+ * P log(P / Q)). */
 QUANT_DEF int quant_kl_threshold_bins(const double *dist, int nbins, int target);
 /* ACIQ optimal clipping constant alpha / b (Laplace) or alpha / sigma
- * (Gaussian) for `bits` (1..16), by minimizing the analytic MSE. */
+ * (Gaussian) for `bits` (1..16; NaN otherwise), by minimizing the analytic
+ * MSE (Banner et al. 2019). */
 QUANT_DEF double quant_aciq_alpha(int bits, int laplace);
 
 /* ======================================================================== */
@@ -1828,16 +1843,19 @@ QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n)
 }
 
 QUANT_DEF int quant_kl_threshold_bins(const double *dist, int nbins, int target) {
-    double p[QUANT__NB], q[QUANT__NB], qd[QUANT__NB];
-    double tail = 0.0, best_kl = DBL_MAX;
+    double p[QUANT__NB], q[QUANT__NB], qd[QUANT__NB], suffix[QUANT__NB + 1];
+    double best_kl = DBL_MAX;
     int best = target, th, i, j;
     if (!dist || target < 1 || nbins > QUANT__NB || nbins <= target) return -1;
-    for (th = target; th < nbins; th++) tail += dist[th];
+    /* tail masses summed from the top: exactly 0 past the last non-empty bin
+     * (a running subtraction leaves rounding residue that the KL's
+     * "empty Q bin costs 1" rule would then punish) */
+    suffix[nbins] = 0.0;
+    for (th = nbins - 1; th >= 0; th--) suffix[th] = suffix[th + 1] + dist[th];
     for (th = target; th < nbins; th++) {
         double per = (double)th / (double)target, kl = 0.0;
         memcpy(p, dist, (size_t)th * sizeof(double));
-        p[th - 1] += tail;            /* P: the clipped distribution */
-        tail -= dist[th];
+        p[th - 1] += suffix[th];      /* P: the clipped distribution */
         for (i = 0; i < target; i++) { /* merge the raw bins into target levels (ncnn, as TensorRT) */
             double start = i * per, end = start + per, acc = 0.0;
             int lu = (int)ceil(start), rl = (int)floor(end);
@@ -1948,13 +1966,16 @@ QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, 
 
 QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_scheme scheme,
         int32_t qmin, int32_t qmax, float *lo, float *hi) {
-    float l, h, ext;
+    float l, h, ext, lz, hz;
     const quant_histogram *hg;
     double w;
     if (!o || !lo || !hi || qmin >= qmax) return QUANT_EINVAL;
     if ((unsigned)o->kind > QUANT_OBS_ACIQ || (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC)) return QUANT_EINVAL;
     if (!(o->min <= o->max)) return QUANT_EEMPTY;
     l = o->min; h = o->max;
+    /* affine candidate ranges are clipped to the data extended to include
+     * zero: [min(min, 0), max(max, 0)], which can never invert */
+    lz = l < 0.0f ? l : 0.0f; hz = h > 0.0f ? h : 0.0f;
     hg = &o->hist;
     w = (double)hg->range / QUANT__NB;
     ext = -l > h ? -l : h;
@@ -1970,7 +1991,7 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
         best = quant_kl_threshold_bins(d, QUANT__NB, 128);
         t = (float)((best + 0.5) * w);
         if (scheme == QUANT_SYMMETRIC) { l = -t; h = t; }
-        else { if (-t > l) l = -t; if (t < h) h = t; }
+        else { l = -t > lz ? -t : lz; h = t < hz ? t : hz; }
     } break;
     case QUANT_OBS_PERCENTILE: {
         double tot = hg->zeros, pc = (double)o->percentile / 100.0, cum;
@@ -1980,11 +2001,10 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
         if (scheme == QUANT_SYMMETRIC) {
             float t = 0.0f;
             cum = hg->zeros;
-            if (cum < pc * tot)
-                for (i = 0; i < QUANT__NB; i++) {
-                    cum += hg->bins[QUANT__NB + i] + hg->bins[QUANT__NB - 1 - i];
-                    if (cum >= pc * tot) { t = (float)((i + 1) * w); break; }
-                }
+            for (i = 0; i < QUANT__NB; i++) {
+                cum += hg->bins[QUANT__NB + i] + hg->bins[QUANT__NB - 1 - i];
+                if (cum >= pc * tot) { t = (float)((i + 1) * w); break; }
+            }
             if (t > ext) t = ext;
             l = -t; h = t;
         } else {
@@ -2007,9 +2027,7 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
                 if (!have_lo && cum >= lo_target && cum > 0.0) { pl = lower; have_lo = 1; }
                 if (!have_hi && cum >= hi_target && cum > 0.0) { ph = upper; have_hi = 1; }
             }
-            if (pl > l) l = pl;
-            if (ph < h) h = ph;
-            if (l > h) l = h;
+            l = pl > lz ? pl : lz; h = ph < hz ? ph : hz;
         }
     } break;
     case QUANT_OBS_MSE: {
@@ -2047,9 +2065,7 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
                 bi = ni; bj = nj;
             }
             { float pl = (float)(-bi * w), ph = (float)(bj * w);
-              if (pl > l) l = pl;
-              if (ph < h) h = ph;
-              if (l > h) l = h; }
+              l = pl > lz ? pl : lz; h = ph < hz ? ph : hz; }
         }
     } break;
     case QUANT_OBS_ACIQ: {
@@ -2064,9 +2080,7 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
             l = -t; h = t;
         } else {
             float pl = (float)(mu - a), ph = (float)(mu + a);
-            if (pl > l) l = pl;
-            if (ph < h) h = ph;
-            if (l > h) l = h;
+            l = pl > lz ? pl : lz; h = ph < hz ? ph : hz;
         }
     } break;
     }
