@@ -10,10 +10,39 @@ BUILD    = build
 C_TESTS   = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 CXX_TESTS = $(patsubst tests/%.cc,$(BUILD)/%,$(wildcard tests/test_*.cc))
 TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link
-HDRS      = quant.h $(wildcard quant_kernels.h) tests/harness.h
+HDRS      = quant.h quant_kernels.h tests/harness.h
+
+# Kernel tests (tests/ktest_*.c) are built once per ISA and each must equal
+# the scalar reference of quant.h bit for bit. x86 levels run natively here;
+# Arm builds run under qemu-user when the cross compilers are installed
+# (CI installs them and sets QT_REQUIRE_CROSS=1 so that a missing one fails).
+X86_ISAS         = scalar sse41 avx2 avxvnni avx512 avx512vnni
+FLAGS_scalar     = -DQUANT_NO_SIMD
+FLAGS_sse41      = -msse4.1
+FLAGS_avx2       = -mavx2 -mfma
+FLAGS_avxvnni    = -mavx2 -mfma -mavxvnni
+FLAGS_avx512     = -mavx512f -mavx512bw -mavx512vl -mfma
+FLAGS_avx512vnni = -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma
+KTESTS    = $(patsubst tests/%.c,%,$(wildcard tests/ktest_*.c))
+X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/x86-$(i)/$(t)))
+
+ARM_ISAS       = aarch64-neon aarch64-neondot armv7-neon aarch64-scalar
+CC_aarch64     = aarch64-linux-gnu-gcc
+CC_armv7       = arm-linux-gnueabihf-gcc
+AFLAGS_aarch64-neon    = -march=armv8-a
+AFLAGS_aarch64-neondot = -march=armv8.2-a+dotprod
+AFLAGS_armv7-neon      = -march=armv7-a -mfpu=neon -mfloat-abi=hard
+AFLAGS_aarch64-scalar  = -DQUANT_NO_SIMD
+EXPECT_aarch64-neon = neon
+EXPECT_aarch64-neondot = neondot
+EXPECT_armv7-neon = neon
+EXPECT_aarch64-scalar = scalar
+HAVE_CROSS := $(shell command -v $(CC_aarch64) >/dev/null 2>&1 && command -v $(CC_armv7) >/dev/null 2>&1 && \
+                command -v qemu-aarch64 >/dev/null 2>&1 && command -v qemu-arm >/dev/null 2>&1 && echo 1)
+ARM_KTESTS = $(if $(HAVE_CROSS),$(foreach i,$(ARM_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(i)/$(t))))
 
 .PHONY: all test demo compile-check clean
-all: $(TESTS) $(BUILD)/quickstart
+all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -26,6 +55,21 @@ $(BUILD)/test_%: tests/test_%.c $(HDRS) | $(BUILD)
 $(BUILD)/test_%: tests/test_%.cc $(HDRS) | $(BUILD)
 	$(CXX) $(CXXSTD) $(CFLAGS) $(WARN) -Wno-unused-parameter -I. $< -o $@ -lm -lpthread
 
+define X86_RULE
+$(BUILD)/x86-$(1)/%: tests/%.c $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(FLAGS_$(1)) -DQT_EXPECT_ISA='"$(1)"' -I. $$< -o $$@ -lm
+endef
+$(foreach i,$(X86_ISAS),$(eval $(call X86_RULE,$(i))))
+
+define ARM_RULE
+$(BUILD)/$(1)/%: tests/%.c $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(CC_$(firstword $(subst -, ,$(1)))) $(CSTD) $(CFLAGS) $(WARN) $(AFLAGS_$(1)) -static \
+	  -DQT_EXPECT_ISA='"$(EXPECT_$(1))"' -I. $$< -o $$@ -lm
+endef
+$(foreach i,$(ARM_ISAS),$(eval $(call ARM_RULE,$(i))))
+
 # Two translation units, each with its own static copy of the library.
 $(BUILD)/test_static_link: tests/static_a.c tests/static_b.c $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. tests/static_a.c tests/static_b.c -o $@ -lm
@@ -36,21 +80,25 @@ $(BUILD)/quickstart: examples/quickstart.c quant.h | $(BUILD)
 # The headers compile cleanly as C99 (gcc, clang) and C++11, with and
 # without the implementation.
 compile-check: | $(BUILD)
-	@set -e; for cc in gcc clang; do command -v $$cc >/dev/null || { echo "$$cc missing"; exit 1; }; \
+	@set -e; for h in quant.h quant_kernels.h; do for arch in "" -march=native; do \
+	  for cc in gcc clang; do command -v $$cc >/dev/null || { echo "$$cc missing"; exit 1; }; \
 	  for impl in "" -DQUANT_IMPLEMENTATION -DQUANT_IMPLEMENTATION\ -DQUANT_STATIC; do \
-	    printf '#include "quant.h"\nint main(void){return 0;}\n' | $$cc -std=c99 $(WARN) $$impl -I. -x c - -o $(BUILD)/cc_check -lm; \
-	    printf '#include "quant.h"\nint main(void){return 0;}\n' | $$cc -std=c11 $(WARN) $$impl -I. -x c - -o $(BUILD)/cc_check -lm; \
+	    printf '#include "%s"\nint main(void){return 0;}\n' $$h | $$cc -std=c99 $(WARN) $$arch $$impl -I. -x c - -o $(BUILD)/cc_check -lm; \
+	    printf '#include "%s"\nint main(void){return 0;}\n' $$h | $$cc -std=c11 $(WARN) $$arch $$impl -I. -x c - -o $(BUILD)/cc_check -lm; \
 	  done; done; \
-	for impl in "" -DQUANT_IMPLEMENTATION; do \
-	  printf '#include "quant.h"\nint main(){return 0;}\n' | g++ -std=c++11 $(WARN) $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
-	  printf '#include "quant.h"\nint main(){return 0;}\n' | g++ -std=c++17 $(WARN) $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
-	done; \
+	  for impl in "" -DQUANT_IMPLEMENTATION; do \
+	    printf '#include "%s"\nint main(){return 0;}\n' $$h | g++ -std=c++11 $(WARN) $$arch $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
+	    printf '#include "%s"\nint main(){return 0;}\n' $$h | g++ -std=c++17 $(WARN) $$arch $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
+	  done; done; done; \
 	awk '/<!-- snippet:begin -->/{f=1;next} /<!-- snippet:end -->/{f=0} f && !/^```/' README.md > $(BUILD)/readme_snippet.c; \
 	$(CC) $(CSTD) $(WARN) -I. $(BUILD)/readme_snippet.c -o $(BUILD)/readme_snippet -lm; ./$(BUILD)/readme_snippet >/dev/null; \
 	echo "compile-check: gcc/clang C99/C11, g++ C++11/C++17 clean; README snippet compiles and runs"
 
-test: compile-check $(TESTS)
-	@sh tests/run.sh $(TESTS)
+test: compile-check $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
+	@if [ -z "$(HAVE_CROSS)" ]; then \
+	  echo "note: Arm builds not tested (install gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user)"; \
+	  if [ -n "$$QT_REQUIRE_CROSS" ]; then echo "QT_REQUIRE_CROSS is set: failing"; exit 1; fi; fi
+	@sh tests/run.sh $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
 
 demo: $(BUILD)/quickstart
 	./$(BUILD)/quickstart

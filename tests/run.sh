@@ -4,7 +4,12 @@
 # and ends with the total on its own line.
 tp=0; tf=0; status=0
 for t in "$@"; do
-  out=$($QT_WRAP "$t" 2>&1); rc=$?
+  wrap=$QT_WRAP
+  case "$t" in
+    */aarch64-*/*) wrap=qemu-aarch64 ;;
+    */armv7-*/*) wrap=qemu-arm ;;
+  esac
+  out=$($wrap "$t" 2>&1); rc=$?
   line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
   if [ -z "$line" ]; then
     printf '%s\n' "$out"; echo "$t: crashed or printed no result (exit $rc)"; tf=$((tf + 1)); status=1; continue

@@ -1,0 +1,737 @@
+/* quant_kernels.h - the fast kernels of the quant library.               v0.1.0
+ *
+ * Header-only, stb style; includes quant.h. In exactly one C or C++ file:
+ *
+ *     #define QUANT_IMPLEMENTATION
+ *     #include "quant_kernels.h"       (this also implements quant.h)
+ *
+ * ---------------------------------------------------------------------------
+ * TOUR
+ * ---------------------------------------------------------------------------
+ *   size_t bytes = quant_gemm_pack_size(K, N);        // once, at load
+ *   void *pb = aligned_alloc(64, bytes);              // your memory
+ *   quant_gemm_pack(W, QUANT_LAYOUT_NK, K, N, 0, pb, bytes);
+ *
+ *   quant_epilogue ep = {0};                          // int32 out by default
+ *   ep.out = QUANT_OUT_I8; ep.mode = QUANT_RQ_GEMMLOWP; ep.rq = rq; ...
+ *   quant_gemm(M, x, 0, K, x_zp, pb, &ep, y, N);      // never allocates
+ *
+ *   // parallelism is yours: any split of rows / panels is independent
+ *   quant_gemm_tile(M, x, 0, K, x_zp, pb, &ep, y, N, m0, m1, n0, n1);
+ *
+ * Results are bit-identical to quant_ref_gemm() in quant.h on every ISA.
+ *
+ * ---------------------------------------------------------------------------
+ * ISA SELECTION (compile time, from the compiler's target macros)
+ * ---------------------------------------------------------------------------
+ *   avx512vnni  -mavx512f -mavx512bw -mavx512vl -mavx512vnni (or -march=native here)
+ *   avx512      -mavx512f -mavx512bw -mavx512vl
+ *   avxvnni     -mavx2 -mfma -mavxvnni
+ *   avx2        -mavx2 -mfma
+ *   sse41       -msse4.1
+ *   neondot     aarch64 with -march=armv8.2-a+dotprod
+ *   neon        aarch64, or armv7 with -mfpu=neon
+ *   scalar      anything else
+ * Opt-outs cascade downwards: QUANT_NO_AVX512VNNI, QUANT_NO_AVX512,
+ * QUANT_NO_AVXVNNI, QUANT_NO_AVX2, QUANT_NO_SSE41, QUANT_NO_DOTPROD,
+ * QUANT_NO_NEON, or QUANT_NO_SIMD for all. quant_isa_name() says what was
+ * built. ISA code lives only in the implementation, under ISA-suffixed
+ * internal names.
+ *
+ * ---------------------------------------------------------------------------
+ * CONTENTS
+ * ---------------------------------------------------------------------------
+ *   1. ISA selection
+ *   2. GEMM / GEMV: packing, the fused epilogue (quant_epilogue in quant.h),
+ *      tiles for the caller's threads
+ *
+ * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
+ * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
+ * (no vpmaddubsw: the products are widened to 16 bits, or VNNI / dot
+ * instructions accumulate into 32 bits).
+ */
+#ifndef QUANT_KERNELS_H
+#define QUANT_KERNELS_H
+
+#include "quant.h"
+
+/* ======================================================================== */
+/* 1. ISA selection                                                         */
+/* ======================================================================== */
+#if !defined(QUANT_NO_SIMD)
+#  if (defined(__x86_64__) || defined(__i386__) || defined(_M_X64))
+#    if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
+        !defined(QUANT_NO_AVX512VNNI) && !defined(QUANT_NO_AVX512)
+#      define QUANT_ISA_AVX512VNNI 1
+#    elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && !defined(QUANT_NO_AVX512)
+#      define QUANT_ISA_AVX512 1
+#    elif defined(__AVXVNNI__) && defined(__AVX2__) && defined(__FMA__) && !defined(QUANT_NO_AVXVNNI)
+#      define QUANT_ISA_AVXVNNI 1
+#    elif defined(__AVX2__) && defined(__FMA__) && !defined(QUANT_NO_AVX2)
+#      define QUANT_ISA_AVX2 1
+#    elif defined(__SSE4_1__) && !defined(QUANT_NO_SSE41)
+#      define QUANT_ISA_SSE41 1
+#    endif
+#  elif defined(__ARM_NEON) || defined(__ARM_NEON__)
+#    if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && !defined(QUANT_NO_DOTPROD) && !defined(QUANT_NO_NEON)
+#      define QUANT_ISA_NEONDOT 1
+#    elif !defined(QUANT_NO_NEON)
+#      define QUANT_ISA_NEON 1
+#    endif
+#  endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The name of the compiled ISA: "avx512vnni", "avx512", "avxvnni", "avx2",
+ * "sse41", "neondot", "neon" or "scalar". */
+QUANT_DEF const char *quant_isa_name(void);
+
+/* ======================================================================== */
+/* 2. GEMM / GEMV                                                           */
+/* ======================================================================== */
+
+typedef enum quant_layout {
+    QUANT_LAYOUT_KN = 0,  /* B[k * N + n]: K x N row-major                   */
+    QUANT_LAYOUT_NK       /* B[n * K + k]: N x K row-major (PyTorch Linear) */
+} quant_layout;
+
+/* Bytes the packed weights take for this build's ISA (header, column sums,
+ * panels). 0 if K or N is 0, too large (K > QUANT_GEMM_MAX_K) or the size
+ * overflows. */
+QUANT_DEF size_t quant_gemm_pack_size(size_t K, size_t N);
+
+/* Packs int8 weights B (K x N logical) with weight zero point b_zp (0 for
+ * symmetric) into `packed` (packed_bytes >= quant_gemm_pack_size). Any
+ * alignment works; 64 bytes is fastest. */
+QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, size_t K, size_t N,
+        int32_t b_zp, void *packed, size_t packed_bytes);
+
+/* K and N of a packed buffer (EFORMAT if it is not one for this ISA). */
+QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, size_t *N);
+
+/* C = epilogue(A x B): A is M x K uint8 (a_signed = 0) or int8 (1), row
+ * stride lda, activation zero point a_zp; C has row stride ldc (elements of
+ * the output type). Exactly quant_ref_gemm(). Never allocates. */
+QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *C, size_t ldc);
+
+/* The rows [m0, m1) and columns [n0, n1) of the same product: independent
+ * tiles for the caller's threads. Column bounds are fastest on multiples of
+ * quant_gemm_tile_n(). */
+QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *C, size_t ldc,
+        size_t m0, size_t m1, size_t n0, size_t n1);
+QUANT_DEF size_t quant_gemm_tile_n(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUANT_KERNELS_H */
+
+/* ######################################################################## */
+/*                              IMPLEMENTATION                              */
+/* ######################################################################## */
+#ifdef QUANT_IMPLEMENTATION
+#ifndef QUANT_KERNELS_IMPLEMENTATION_INCLUDED
+#define QUANT_KERNELS_IMPLEMENTATION_INCLUDED
+
+#include <string.h>
+#include <math.h>
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVXVNNI) || \
+    defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_SSE41)
+#include <immintrin.h>
+#endif
+#if defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#include <arm_neon.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Per ISA: the packing (k group KG, panel width NR), the rows of the main
+ * micro-kernel (MR) and the offset DELTA_U / DELTA_S the kernel adds to
+ * unsigned / signed activations (A^ = A + delta) to feed its instruction. */
+#if defined(QUANT_ISA_AVX512VNNI)
+#  define QUANT__ISA_ID 7
+#  define QUANT__ISA_NAME "avx512vnni"
+#  define QUANT__KG 4
+#  define QUANT__NR 64
+#  define QUANT__MR 6
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 128
+#elif defined(QUANT_ISA_AVX512)
+#  define QUANT__ISA_ID 6
+#  define QUANT__ISA_NAME "avx512"
+#  define QUANT__KG 2
+#  define QUANT__NR 32
+#  define QUANT__MR 6
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 0
+#elif defined(QUANT_ISA_AVXVNNI)
+#  define QUANT__ISA_ID 5
+#  define QUANT__ISA_NAME "avxvnni"
+#  define QUANT__KG 4
+#  define QUANT__NR 32
+#  define QUANT__MR 2
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 128
+#elif defined(QUANT_ISA_AVX2)
+#  define QUANT__ISA_ID 4
+#  define QUANT__ISA_NAME "avx2"
+#  define QUANT__KG 2
+#  define QUANT__NR 16
+#  define QUANT__MR 4
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 0
+#elif defined(QUANT_ISA_SSE41)
+#  define QUANT__ISA_ID 3
+#  define QUANT__ISA_NAME "sse41"
+#  define QUANT__KG 2
+#  define QUANT__NR 8
+#  define QUANT__MR 4
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 0
+#elif defined(QUANT_ISA_NEONDOT)
+#  define QUANT__ISA_ID 9
+#  define QUANT__ISA_NAME "neondot"
+#  define QUANT__KG 4
+#  define QUANT__NR 16
+#  define QUANT__MR 4
+#  define QUANT__DELTA_U (-128)
+#  define QUANT__DELTA_S 0
+#elif defined(QUANT_ISA_NEON)
+#  define QUANT__ISA_ID 8
+#  define QUANT__ISA_NAME "neon"
+#  define QUANT__KG 1
+#  define QUANT__NR 8
+#  define QUANT__MR 4
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 0
+#else
+#  define QUANT__ISA_ID 1
+#  define QUANT__ISA_NAME "scalar"
+#  define QUANT__KG 4
+#  define QUANT__NR 8
+#  define QUANT__MR 4
+#  define QUANT__DELTA_U 0
+#  define QUANT__DELTA_S 0
+#endif
+
+QUANT_DEF const char *quant_isa_name(void) { return QUANT__ISA_NAME; }
+QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
+
+/* ------------------------------------------------------------ packing */
+
+#define QUANT__PACK_MAGIC 0x314b5051u /* "QPK1" */
+typedef struct quant__pack_hdr {
+    uint32_t magic, isa, K, N;
+    int32_t  b_zp;
+    uint32_t kg, nr, kpad, npanels, colsum_off, panel_off, total;
+    uint32_t check;     /* FNV-1a of the fields above: a corrupted header is refused */
+    uint32_t pad_[3];
+} quant__pack_hdr; /* 64 bytes */
+
+QUANT__INTERNAL uint32_t quant__hdr_check(const quant__pack_hdr *h) {
+    unsigned char b[48];
+    uint32_t x = 2166136261u;
+    size_t i;
+    memcpy(b, h, 48);
+    for (i = 0; i < 48; i++) x = (x ^ b[i]) * 16777619u;
+    return x;
+}
+
+QUANT__INTERNAL int quant__pack_geom(size_t K, size_t N, size_t *kpad, size_t *npanels,
+        size_t *colsum_off, size_t *panel_off, size_t *total) {
+    size_t kp, np, cs, po, panel_bytes;
+    if (!K || !N || K > QUANT_GEMM_MAX_K || N > ((size_t)1 << 26)) return 0;
+    kp = (K + QUANT__KG - 1) / QUANT__KG * QUANT__KG;
+    np = (N + QUANT__NR - 1) / QUANT__NR;
+    cs = 64;
+    po = cs + ((np * QUANT__NR * 4 + 63) / 64) * 64;
+    panel_bytes = kp * QUANT__NR;
+    if (np > (SIZE_MAX - po) / panel_bytes) return 0;
+    *kpad = kp; *npanels = np; *colsum_off = cs; *panel_off = po; *total = po + np * panel_bytes;
+    if (*total > 0xffffffffu) return 0;
+    return 1;
+}
+
+QUANT_DEF size_t quant_gemm_pack_size(size_t K, size_t N) {
+    size_t kp, np, cs, po, tot;
+    return quant__pack_geom(K, N, &kp, &np, &cs, &po, &tot) ? tot : 0;
+}
+
+QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, size_t K, size_t N,
+        int32_t b_zp, void *packed, size_t packed_bytes) {
+    size_t kp, np, cs, po, tot, p, k, j;
+    quant__pack_hdr h;
+    uint8_t *dst = (uint8_t *)packed;
+    if (!B || !packed || (layout != QUANT_LAYOUT_KN && layout != QUANT_LAYOUT_NK)) return QUANT_EINVAL;
+    if (b_zp < -128 || b_zp > 127) return QUANT_EINVAL;
+    if (K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
+    if (!quant__pack_geom(K, N, &kp, &np, &cs, &po, &tot)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
+    if (packed_bytes < tot) return QUANT_EINVAL;
+    memset(&h, 0, sizeof h);
+    h.magic = QUANT__PACK_MAGIC; h.isa = QUANT__ISA_ID; h.K = (uint32_t)K; h.N = (uint32_t)N;
+    h.b_zp = b_zp; h.kg = QUANT__KG; h.nr = QUANT__NR; h.kpad = (uint32_t)kp; h.npanels = (uint32_t)np;
+    h.colsum_off = (uint32_t)cs; h.panel_off = (uint32_t)po; h.total = (uint32_t)tot;
+    h.check = quant__hdr_check(&h);
+    memcpy(dst, &h, sizeof h);
+    for (j = 0; j < np * QUANT__NR; j++) {
+        int32_t s = 0;
+        if (j < N) for (k = 0; k < K; k++) s += layout == QUANT_LAYOUT_KN ? B[k * N + j] : B[j * K + k];
+        memcpy(dst + cs + 4 * j, &s, 4);
+    }
+    memset(dst + cs + 4 * np * QUANT__NR, 0, po - cs - 4 * np * QUANT__NR);
+    for (p = 0; p < np; p++) {
+        int8_t *pan = (int8_t *)dst + po + p * kp * QUANT__NR;
+        size_t g;
+        for (g = 0; g < kp / QUANT__KG; g++)
+            for (j = 0; j < QUANT__NR; j++) {
+                size_t n = p * QUANT__NR + j, t;
+                for (t = 0; t < QUANT__KG; t++) {
+                    size_t kk = g * QUANT__KG + t;
+                    int8_t v = 0;
+                    if (n < N && kk < K) v = layout == QUANT_LAYOUT_KN ? B[kk * N + n] : B[n * K + kk];
+                    pan[(g * QUANT__NR + j) * QUANT__KG + t] = v;
+                }
+            }
+    }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL const quant__pack_hdr *quant__hdr(const void *packed, quant__pack_hdr *h) {
+    size_t kp, np, cs, po, tot;
+    if (!packed) return NULL;
+    memcpy(h, packed, sizeof *h);
+    if (h->magic != QUANT__PACK_MAGIC || h->isa != QUANT__ISA_ID || h->kg != QUANT__KG || h->nr != QUANT__NR) return NULL;
+    if (h->check != quant__hdr_check(h)) return NULL;
+    if (!quant__pack_geom(h->K, h->N, &kp, &np, &cs, &po, &tot)) return NULL;
+    if (kp != h->kpad || np != h->npanels || cs != h->colsum_off || po != h->panel_off || tot != h->total) return NULL;
+    if (h->b_zp < -128 || h->b_zp > 127) return NULL;
+    return h;
+}
+
+QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, size_t *N) {
+    quant__pack_hdr h;
+    if (!K || !N) return QUANT_EINVAL;
+    if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
+    *K = h.K; *N = h.N;
+    return QUANT_OK;
+}
+
+/* ------------------------------------------------------- micro-kernels */
+/* Each computes the raw dot products tile[r][j] = sum_k A^[r][k] * B[k][j]
+ * for r < mr rows (A^ = A + delta, as the ISA's instruction needs) and the
+ * NR columns of one panel, over the padded K (the tail group of A is read
+ * into a zeroed buffer, never past the row). */
+
+QUANT__INTERNAL uint32_t quant__ld4_tail(const uint8_t *a, size_t n) {
+    uint8_t t[4] = { 0, 0, 0, 0 };
+    uint32_t v;
+    memcpy(t, a, n);
+    memcpy(&v, t, 4);
+    return v;
+}
+
+#if defined(QUANT_ISA_AVX512VNNI)
+
+/* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32. */
+static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, size_t K,
+        const uint8_t *A, size_t lda, uint32_t flip, const int8_t *pan, int32_t *tile) {
+    __m512i acc[6][4];
+    const uint8_t *a[6];
+    size_t g, kg = K / 4;
+    int r, c;
+    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512(); }
+    for (g = 0; g < kg; g++) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)(pan + g * 256));
+        const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
+        const __m512i b2 = _mm512_loadu_si512((const void *)(pan + g * 256 + 128));
+        const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
+        for (r = 0; r < MR; r++) {
+            uint32_t v;
+            __m512i av;
+            memcpy(&v, a[r] + 4 * g, 4);
+            av = _mm512_set1_epi32((int)(v ^ flip));
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
+            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
+            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
+        }
+    }
+    if (K % 4) {
+        const __m512i b0 = _mm512_loadu_si512((const void *)(pan + g * 256));
+        const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
+        const __m512i b2 = _mm512_loadu_si512((const void *)(pan + g * 256 + 128));
+        const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
+        for (r = 0; r < MR; r++) {
+            /* padding bytes of A^ must be 0 (B is 0 there anyway, so any value works) */
+            __m512i av = _mm512_set1_epi32((int)(quant__ld4_tail(a[r] + 4 * g, K % 4) ^ flip));
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
+            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
+            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
+        }
+    }
+    for (r = 0; r < MR; r++)
+        for (c = 0; c < 4; c++) _mm512_storeu_si512((void *)(tile + r * QUANT__NR + 16 * c), acc[r][c]);
+}
+
+/* GEMV: one row, two interleaved accumulator sets to hide the latency. */
+static void quant__ukr_1_avx512vnni(size_t K, const uint8_t *A, uint32_t flip, const int8_t *pan, int32_t *tile) {
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    size_t g = 0, kg = K / 4;
+    for (; g + 2 <= kg; g += 2) {
+        uint32_t v0, v1;
+        __m512i a0, a1;
+        const int8_t *p = pan + g * 256;
+        memcpy(&v0, A + 4 * g, 4); memcpy(&v1, A + 4 * g + 4, 4);
+        a0 = _mm512_set1_epi32((int)(v0 ^ flip)); a1 = _mm512_set1_epi32((int)(v1 ^ flip));
+        s0 = _mm512_dpbusd_epi32(s0, a0, _mm512_loadu_si512((const void *)(p)));
+        s1 = _mm512_dpbusd_epi32(s1, a0, _mm512_loadu_si512((const void *)(p + 64)));
+        s2 = _mm512_dpbusd_epi32(s2, a0, _mm512_loadu_si512((const void *)(p + 128)));
+        s3 = _mm512_dpbusd_epi32(s3, a0, _mm512_loadu_si512((const void *)(p + 192)));
+        t0 = _mm512_dpbusd_epi32(t0, a1, _mm512_loadu_si512((const void *)(p + 256)));
+        t1 = _mm512_dpbusd_epi32(t1, a1, _mm512_loadu_si512((const void *)(p + 320)));
+        t2 = _mm512_dpbusd_epi32(t2, a1, _mm512_loadu_si512((const void *)(p + 384)));
+        t3 = _mm512_dpbusd_epi32(t3, a1, _mm512_loadu_si512((const void *)(p + 448)));
+    }
+    for (; g < kg + (K % 4 != 0); g++) {
+        uint32_t v;
+        __m512i a0;
+        const int8_t *p = pan + g * 256;
+        if (g < kg) memcpy(&v, A + 4 * g, 4); else v = quant__ld4_tail(A + 4 * g, K % 4);
+        a0 = _mm512_set1_epi32((int)(v ^ flip));
+        s0 = _mm512_dpbusd_epi32(s0, a0, _mm512_loadu_si512((const void *)(p)));
+        s1 = _mm512_dpbusd_epi32(s1, a0, _mm512_loadu_si512((const void *)(p + 64)));
+        s2 = _mm512_dpbusd_epi32(s2, a0, _mm512_loadu_si512((const void *)(p + 128)));
+        s3 = _mm512_dpbusd_epi32(s3, a0, _mm512_loadu_si512((const void *)(p + 192)));
+    }
+    _mm512_storeu_si512((void *)(tile), _mm512_add_epi32(s0, t0));
+    _mm512_storeu_si512((void *)(tile + 16), _mm512_add_epi32(s1, t1));
+    _mm512_storeu_si512((void *)(tile + 32), _mm512_add_epi32(s2, t2));
+    _mm512_storeu_si512((void *)(tile + 48), _mm512_add_epi32(s3, t3));
+}
+
+static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    uint32_t flip = a_signed ? 0x80808080u : 0u;
+    switch (mr) {
+    case 1: quant__ukr_1_avx512vnni(K, A, flip, pan, tile); break;
+    case 2: quant__ukr_body_avx512vnni(2, K, A, lda, flip, pan, tile); break;
+    case 3: quant__ukr_body_avx512vnni(3, K, A, lda, flip, pan, tile); break;
+    case 4: quant__ukr_body_avx512vnni(4, K, A, lda, flip, pan, tile); break;
+    case 5: quant__ukr_body_avx512vnni(5, K, A, lda, flip, pan, tile); break;
+    default: quant__ukr_body_avx512vnni(6, K, A, lda, flip, pan, tile); break;
+    }
+}
+#define QUANT__UKR quant__ukr_avx512vnni
+
+#elif defined(QUANT_ISA_AVXVNNI)
+
+static inline __attribute__((always_inline)) void quant__ukr_body_avxvnni(const int MR, size_t K,
+        const uint8_t *A, size_t lda, uint32_t flip, const int8_t *pan, int32_t *tile) {
+    __m256i acc[2][4];
+    const uint8_t *a[2];
+    size_t g, kg = K / 4 + (K % 4 != 0);
+    int r, c;
+    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_si256(); }
+    for (g = 0; g < kg; g++) {
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(pan + g * 128));
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(pan + g * 128 + 32));
+        const __m256i b2 = _mm256_loadu_si256((const __m256i *)(pan + g * 128 + 64));
+        const __m256i b3 = _mm256_loadu_si256((const __m256i *)(pan + g * 128 + 96));
+        for (r = 0; r < MR; r++) {
+            uint32_t v;
+            __m256i av;
+            if (4 * g + 4 <= K) memcpy(&v, a[r] + 4 * g, 4); else v = quant__ld4_tail(a[r] + 4 * g, K % 4);
+            av = _mm256_set1_epi32((int)(v ^ flip));
+            acc[r][0] = _mm256_dpbusd_avx_epi32(acc[r][0], av, b0);
+            acc[r][1] = _mm256_dpbusd_avx_epi32(acc[r][1], av, b1);
+            acc[r][2] = _mm256_dpbusd_avx_epi32(acc[r][2], av, b2);
+            acc[r][3] = _mm256_dpbusd_avx_epi32(acc[r][3], av, b3);
+        }
+    }
+    for (r = 0; r < MR; r++)
+        for (c = 0; c < 4; c++) _mm256_storeu_si256((__m256i *)(tile + r * QUANT__NR + 8 * c), acc[r][c]);
+}
+
+static void quant__ukr_avxvnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    uint32_t flip = a_signed ? 0x80808080u : 0u;
+    if (mr == 1) quant__ukr_body_avxvnni(1, K, A, lda, flip, pan, tile);
+    else quant__ukr_body_avxvnni(2, K, A, lda, flip, pan, tile);
+}
+#define QUANT__UKR quant__ukr_avxvnni
+
+#elif defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_SSE41)
+
+/* 16-bit widening: B pairs (k, k+1) sign-extended, A pairs zero- or
+ * sign-extended and broadcast, multiply-add of pairs into int32 (vpmaddwd:
+ * 255 * 128 * 2 fits easily; nothing saturates). A is read in chunks of 16
+ * bytes; the tail chunk comes from a zeroed copy. */
+#if defined(QUANT_ISA_AVX512)
+#  define QUANT__V __m512i
+#  define QUANT__VW 16                                   /* int32 lanes */
+#  define QUANT__VZERO() _mm512_setzero_si512()
+#  define QUANT__VLOADB(p) _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(p)))
+#  define QUANT__VMADD(acc, a, b) _mm512_add_epi32(acc, _mm512_madd_epi16(a, b))
+#  define QUANT__VSTORE(p, v) _mm512_storeu_si512((void *)(p), v)
+#elif defined(QUANT_ISA_AVX2)
+#  define QUANT__V __m256i
+#  define QUANT__VW 8
+#  define QUANT__VZERO() _mm256_setzero_si256()
+#  define QUANT__VLOADB(p) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p)))
+#  define QUANT__VMADD(acc, a, b) _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
+#  define QUANT__VSTORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
+#else
+#  define QUANT__V __m128i
+#  define QUANT__VW 4
+#  define QUANT__VZERO() _mm_setzero_si128()
+#  define QUANT__VLOADB(p) _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(p)))
+#  define QUANT__VMADD(acc, a, b) _mm_add_epi32(acc, _mm_madd_epi16(a, b))
+#  define QUANT__VSTORE(p, v) _mm_storeu_si128((__m128i *)(p), v)
+#endif
+#define QUANT__NV (QUANT__NR / QUANT__VW)                /* vectors per panel row */
+
+/* the 8 (k, k+1) int16 pairs of 16 bytes of A, each as an int32 lane value */
+static inline void quant__pairs16(const uint8_t *a, int a_signed, uint32_t out[8]) {
+    __m128i v = _mm_loadu_si128((const __m128i *)a);
+    __m128i lo = a_signed ? _mm_cvtepi8_epi16(v) : _mm_cvtepu8_epi16(v);
+    __m128i hi = a_signed ? _mm_cvtepi8_epi16(_mm_srli_si128(v, 8)) : _mm_cvtepu8_epi16(_mm_srli_si128(v, 8));
+    _mm_storeu_si128((__m128i *)out, lo);
+    _mm_storeu_si128((__m128i *)(out + 4), hi);
+}
+
+#if defined(QUANT_ISA_AVX512)
+#  define QUANT__VSET1(x) _mm512_set1_epi32((int)(x))
+#elif defined(QUANT_ISA_AVX2)
+#  define QUANT__VSET1(x) _mm256_set1_epi32((int)(x))
+#else
+#  define QUANT__VSET1(x) _mm_set1_epi32((int)(x))
+#endif
+
+static inline __attribute__((always_inline)) void quant__ukr_body_madd(const int MR, size_t K,
+        const uint8_t *A, size_t lda, int a_signed, const int8_t *pan, int32_t *tile) {
+    QUANT__V acc[QUANT__MR][QUANT__NV];
+    uint32_t pr[QUANT__MR][8];
+    size_t k0;
+    int r, c, j;
+    for (r = 0; r < MR; r++) for (c = 0; c < QUANT__NV; c++) acc[r][c] = QUANT__VZERO();
+    for (k0 = 0; k0 < K; k0 += 16) {
+        size_t kn = K - k0 < 16 ? K - k0 : 16, np = (kn + 1) / 2;
+        for (r = 0; r < MR; r++) {
+            const uint8_t *ar = A + (size_t)r * lda + k0;
+            if (kn == 16) quant__pairs16(ar, a_signed, pr[r]);
+            else { uint8_t t[16] = { 0 }; memcpy(t, ar, kn); quant__pairs16(t, a_signed, pr[r]); }
+        }
+        for (j = 0; j < (int)np; j++) {
+            const int8_t *pb = pan + (k0 / 2 + (size_t)j) * QUANT__NR * 2;
+            QUANT__V b[QUANT__NV];
+            for (c = 0; c < QUANT__NV; c++) b[c] = QUANT__VLOADB(pb + c * QUANT__VW * 2);
+            for (r = 0; r < MR; r++) {
+                QUANT__V av = QUANT__VSET1(pr[r][j]);
+                for (c = 0; c < QUANT__NV; c++) acc[r][c] = QUANT__VMADD(acc[r][c], av, b[c]);
+            }
+        }
+    }
+    for (r = 0; r < MR; r++)
+        for (c = 0; c < QUANT__NV; c++) QUANT__VSTORE(tile + r * QUANT__NR + c * QUANT__VW, acc[r][c]);
+}
+
+static void quant__ukr_madd(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    switch (mr) {
+    case 1: quant__ukr_body_madd(1, K, A, lda, a_signed, pan, tile); break;
+    case 2: quant__ukr_body_madd(2, K, A, lda, a_signed, pan, tile); break;
+    case 3: quant__ukr_body_madd(3, K, A, lda, a_signed, pan, tile); break;
+#if QUANT__MR > 4
+    case 4: quant__ukr_body_madd(4, K, A, lda, a_signed, pan, tile); break;
+    case 5: quant__ukr_body_madd(5, K, A, lda, a_signed, pan, tile); break;
+#endif
+    default: quant__ukr_body_madd(QUANT__MR, K, A, lda, a_signed, pan, tile); break;
+    }
+}
+#define QUANT__UKR quant__ukr_madd
+
+#elif defined(QUANT_ISA_NEONDOT)
+
+/* A^ = A ^ 0x80 for uint8 (-> int8), A for int8; sdot s8 x s8 -> s32.
+ * Panel layout: per k4 group, 16 columns x 4 bytes = 4 vectors. */
+static void quant__ukr_neondot(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    int32x4_t acc[4][4];
+    const uint8_t *a[4];
+    uint32_t flip = a_signed ? 0u : 0x80808080u;
+    size_t g, kg = K / 4 + (K % 4 != 0), r, c;
+    for (r = 0; r < 4; r++) { a[r] = A + (r < mr ? r : 0) * lda; for (c = 0; c < 4; c++) acc[r][c] = vdupq_n_s32(0); }
+    for (g = 0; g < kg; g++) {
+        int8x16_t b0 = vld1q_s8(pan + g * 64), b1 = vld1q_s8(pan + g * 64 + 16);
+        int8x16_t b2 = vld1q_s8(pan + g * 64 + 32), b3 = vld1q_s8(pan + g * 64 + 48);
+        for (r = 0; r < mr; r++) {
+            uint32_t v;
+            int8x16_t av;
+            if (4 * g + 4 <= K) memcpy(&v, a[r] + 4 * g, 4); else v = quant__ld4_tail(a[r] + 4 * g, K % 4);
+            av = vreinterpretq_s8_u32(vdupq_n_u32(v ^ flip));
+            acc[r][0] = vdotq_s32(acc[r][0], b0, av);
+            acc[r][1] = vdotq_s32(acc[r][1], b1, av);
+            acc[r][2] = vdotq_s32(acc[r][2], b2, av);
+            acc[r][3] = vdotq_s32(acc[r][3], b3, av);
+        }
+    }
+    for (r = 0; r < mr; r++) for (c = 0; c < 4; c++) vst1q_s32(tile + r * QUANT__NR + 4 * c, acc[r][c]);
+}
+#define QUANT__UKR quant__ukr_neondot
+
+#elif defined(QUANT_ISA_NEON)
+
+/* Widening: A and B to 16 bits, vmlal_lane into 32-bit accumulators.
+ * Panel layout: per k, 8 columns. */
+static void quant__ukr_neon(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    int32x4_t acc[4][2];
+    size_t k0, r, c;
+    for (r = 0; r < 4; r++) for (c = 0; c < 2; c++) acc[r][c] = vdupq_n_s32(0);
+    for (k0 = 0; k0 < K; k0 += 4) {
+        size_t kn = K - k0 < 4 ? K - k0 : 4, t;
+        int16x4_t av[4];
+        for (r = 0; r < mr; r++) {
+            int16_t w[4] = { 0, 0, 0, 0 };
+            const uint8_t *ar = A + r * lda + k0;
+            for (t = 0; t < kn; t++) w[t] = a_signed ? (int16_t)(int8_t)ar[t] : (int16_t)ar[t];
+            av[r] = vld1_s16(w);
+        }
+        for (t = 0; t < kn; t++) {
+            int16x8_t b = vmovl_s8(vld1_s8(pan + (k0 + t) * 8));
+            int16x4_t bl = vget_low_s16(b), bh = vget_high_s16(b);
+            for (r = 0; r < mr; r++) {
+                int16x4_t a4 = av[r];
+                switch (t) {
+                case 0: acc[r][0] = vmlal_lane_s16(acc[r][0], bl, a4, 0); acc[r][1] = vmlal_lane_s16(acc[r][1], bh, a4, 0); break;
+                case 1: acc[r][0] = vmlal_lane_s16(acc[r][0], bl, a4, 1); acc[r][1] = vmlal_lane_s16(acc[r][1], bh, a4, 1); break;
+                case 2: acc[r][0] = vmlal_lane_s16(acc[r][0], bl, a4, 2); acc[r][1] = vmlal_lane_s16(acc[r][1], bh, a4, 2); break;
+                default: acc[r][0] = vmlal_lane_s16(acc[r][0], bl, a4, 3); acc[r][1] = vmlal_lane_s16(acc[r][1], bh, a4, 3); break;
+                }
+            }
+        }
+    }
+    for (r = 0; r < mr; r++) { vst1q_s32(tile + r * QUANT__NR, acc[r][0]); vst1q_s32(tile + r * QUANT__NR + 4, acc[r][1]); }
+}
+#define QUANT__UKR quant__ukr_neon
+
+#else
+
+/* scalar: the same packed layout, plain loops */
+static void quant__ukr_scalar(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    size_t r, j, k;
+    for (r = 0; r < mr; r++) {
+        int32_t acc[QUANT__NR];
+        const uint8_t *ar = A + r * lda;
+        for (j = 0; j < QUANT__NR; j++) acc[j] = 0;
+        for (k = 0; k < K; k++) {
+            int32_t a = a_signed ? (int32_t)(int8_t)ar[k] : (int32_t)ar[k];
+            const int8_t *b = pan + (k / QUANT__KG) * QUANT__NR * QUANT__KG + (k % QUANT__KG);
+            for (j = 0; j < QUANT__NR; j++) acc[j] += a * b[j * QUANT__KG];
+        }
+        for (j = 0; j < QUANT__NR; j++) tile[r * QUANT__NR + j] = acc[j];
+    }
+}
+#define QUANT__UKR quant__ukr_scalar
+
+#endif
+
+/* ------------------------------------------------------------ epilogue */
+/* The true accumulator is tile + colcorr[n] + rowcorr[m] (mod 2^32):
+ *   sum (A - a_zp)(B - b_zp) with A^ = A + d, z = a_zp + d:
+ *   = sum A^ B - z * colsum[n] - b_zp * rowsum(A^)[m] + K z b_zp.          */
+
+QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, size_t m, size_t n0, size_t cnt,
+        const int32_t *t, const uint32_t *colcorr, uint32_t rowcorr, void *C, size_t ldc) {
+    size_t j;
+    for (j = 0; j < cnt; j++)
+        quant_epilogue_apply1(ep, m, n0 + j, (int32_t)((uint32_t)t[j] + colcorr[j] + rowcorr), C, ldc);
+}
+
+/* ------------------------------------------------------------- driver */
+
+QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *C, size_t ldc,
+        size_t m0, size_t m1, size_t n0, size_t n1) {
+    quant__pack_hdr h;
+    size_t K, N, p, p0, p1, mb, MC;
+    int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
+    uint32_t z, kzb;
+    const uint8_t *base = (const uint8_t *)packed;
+    const int8_t *panels;
+    quant_status st;
+    if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
+    K = h.K; N = h.N;
+    if ((st = quant_epilogue_check(ep, N)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    if (m0 > m1 || m1 > M || n0 > n1 || n1 > N) return QUANT_EINVAL;
+    if (m0 == m1 || n0 == n1) return QUANT_OK;
+    if (!A || !C || lda < K || ldc < N) return QUANT_EINVAL;
+    panels = (const int8_t *)(base + h.panel_off);
+    z = (uint32_t)(a_zp + delta);
+    kzb = (uint32_t)K * z * (uint32_t)h.b_zp;
+    /* rows in blocks whose A fits in L2 next to a panel */
+    MC = (256 * 1024) / K;
+    MC = MC < QUANT__MR ? QUANT__MR : MC / QUANT__MR * QUANT__MR;
+    if (MC > 240) MC = 240;
+    p0 = n0 / QUANT__NR; p1 = (n1 + QUANT__NR - 1) / QUANT__NR;
+    for (mb = m0; mb < m1; mb += MC) {
+        size_t me = mb + MC < m1 ? mb + MC : m1, m;
+        uint32_t rowcorr[240];
+        for (m = mb; m < me; m++) {
+            rowcorr[m - mb] = 0;
+            if (h.b_zp) { /* rows of A^ summed: only for asymmetric weights */
+                const uint8_t *ar = (const uint8_t *)A + m * lda;
+                uint32_t s = 0;
+                size_t k;
+                for (k = 0; k < K; k++) s += a_signed ? (uint32_t)(int32_t)(int8_t)ar[k] : ar[k];
+                s += (uint32_t)delta * (uint32_t)K;
+                rowcorr[m - mb] = (uint32_t)0 - (uint32_t)h.b_zp * s;
+            }
+        }
+        for (p = p0; p < p1; p++) {
+            size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
+            size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1, j;
+            uint32_t colcorr[QUANT__NR];
+            const int8_t *pan = panels + p * h.kpad * QUANT__NR;
+            for (j = cs; j < ce; j++) {
+                int32_t cv;
+                memcpy(&cv, base + h.colsum_off + 4 * j, 4);
+                colcorr[j - cs] = kzb - z * (uint32_t)cv;
+            }
+            for (m = mb; m < me; m += QUANT__MR) {
+                size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
+                int32_t tile[QUANT__MR * QUANT__NR];
+                QUANT__UKR(mr, K, (const uint8_t *)A + m * lda, lda, a_signed, pan, tile);
+                for (r = 0; r < mr; r++)
+                    quant__epilogue_row(ep, m + r, cs, ce - cs, tile + r * QUANT__NR + (cs - c0), colcorr,
+                                        rowcorr[m + r - mb], C, ldc);
+            }
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *C, size_t ldc) {
+    quant__pack_hdr h;
+    if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
+    return quant_gemm_tile(M, A, a_signed, lda, a_zp, packed, ep, C, ldc, 0, M, 0, h.N);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUANT_KERNELS_IMPLEMENTATION_INCLUDED */
+#endif /* QUANT_IMPLEMENTATION */

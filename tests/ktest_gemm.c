@@ -1,0 +1,267 @@
+/* tests/test_gemm.c - the packed GEMM of quant_kernels.h, for the ISA this
+ * file is compiled for, against quant_ref_gemm() of quant.h, bit for bit:
+ * every M, N, K in 1..40, large and odd shapes, adversarial data, every
+ * epilogue, tiles, misaligned buffers, bad input. The Makefile builds it once
+ * per ISA (QT_EXPECT_ISA names the ISA the flags should select). */
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "harness.h"
+#include <stdint.h>
+
+
+typedef struct {
+    quant_epilogue ep;
+    quant_requant rq[600];
+    int32_t bias[600];
+    float ws[600], as[600], bf[600];
+} qt_epi;
+
+/* an epilogue of kind 0..6 for N columns, M rows */
+static void make_epi(qt_epi *e, int kind, size_t M, size_t N) {
+    size_t i;
+    memset(&e->ep, 0, sizeof e->ep);
+    for (i = 0; i < N && i < 600; i++) {
+        quant_requant_from_scale(exp(-4.0 - 8.0 * qt_uniform()), &e->rq[i]);
+        e->bias[i] = (int32_t)(qt_rand32() % 200001) - 100000;
+        e->ws[i] = (float)(0.001 + 0.01 * qt_uniform());
+        e->bf[i] = (float)qt_normal();
+    }
+    for (i = 0; i < M && i < 600; i++) e->as[i] = (float)(0.01 + 0.1 * qt_uniform());
+    switch (kind) {
+    case 0: e->ep.out = QUANT_OUT_I32; break;
+    case 1: e->ep.out = QUANT_OUT_I32; e->ep.bias_i32 = e->bias; break;
+    case 2: case 3: case 4:
+        e->ep.out = kind == 3 ? QUANT_OUT_U8 : QUANT_OUT_I8;
+        e->ep.mode = (quant_requant_mode)(kind - 2);
+        e->ep.rq = e->rq; e->ep.per_channel = kind != 3; e->ep.bias_i32 = e->bias;
+        e->ep.out_zp = kind == 3 ? 128 : -5;
+        e->ep.out_min = kind == 3 ? 0 : -128; e->ep.out_max = kind == 3 ? 255 : 127;
+        if (kind == 4) e->ep.out_min = e->ep.out_zp; /* fused ReLU */
+        break;
+    case 5: e->ep.out = QUANT_OUT_F32; e->ep.a_scale = e->as; e->ep.w_scale = e->ws; e->ep.bias_f32 = e->bf; break;
+    default: e->ep.out = QUANT_OUT_F32; e->ep.w_scale = e->ws; break;
+    }
+}
+
+static size_t out_size(quant_out_type t) { return t == QUANT_OUT_I8 || t == QUANT_OUT_U8 ? 1 : 4; }
+
+/* Runs one case through the packed kernel and the reference; returns 1 if
+ * they agree bit for bit. */
+static int run_case(size_t M, size_t N, size_t K, const uint8_t *A, int a_signed, size_t lda, int32_t a_zp,
+                    const int8_t *B, int32_t b_zp, quant_layout layout, const quant_epilogue *ep, int misalign) {
+    size_t bytes = quant_gemm_pack_size(K, N), osz = out_size(ep->out);
+    unsigned char *praw = (unsigned char *)malloc(bytes + 64 + 1), *pb = praw + (misalign ? 1 : 0);
+    unsigned char *c1 = (unsigned char *)malloc(M * N * osz + 8), *c2 = (unsigned char *)malloc(M * N * osz + 8);
+    int8_t *Bkn = (int8_t *)malloc(K * N);
+    int ok = 1;
+    size_t k, n;
+    if (layout == QUANT_LAYOUT_NK) { for (k = 0; k < K; k++) for (n = 0; n < N; n++) Bkn[k * N + n] = B[n * K + k]; }
+    else memcpy(Bkn, B, K * N);
+    if (quant_gemm_pack(B, layout, K, N, b_zp, pb, bytes) != QUANT_OK) ok = 0;
+    memset(c1, 0xA5, M * N * osz + 8);
+    memset(c2, 0x5A, M * N * osz + 8);
+    if (ok && quant_gemm(M, A, a_signed, lda, a_zp, pb, ep, c1 + (misalign ? 1 : 0), N) != QUANT_OK) ok = 0;
+    if (ok && quant_ref_gemm(M, N, K, A, a_signed, lda, a_zp, Bkn, N, b_zp, ep, c2, N) != QUANT_OK) ok = 0;
+    if (ok && memcmp(c1 + (misalign ? 1 : 0), c2, M * N * osz) != 0) ok = 0;
+    free(praw); free(c1); free(c2); free(Bkn);
+    return ok;
+}
+
+static void fill_a(uint8_t *A, size_t n, int mode) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        A[i] = mode == 0 ? (uint8_t)qt_rand32() : mode == 1 ? 255 : mode == 2 ? (uint8_t)((i & 1) ? 255 : 0) : 128;
+}
+static void fill_b(int8_t *B, size_t n, int mode) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        B[i] = mode == 0 ? (int8_t)qt_rand32() : mode == 1 ? -128 : mode == 2 ? 127 : (int8_t)((i & 1) ? 127 : -128);
+}
+
+static void test_isa(void) {
+    fprintf(stderr, "  isa: %s (tile_n %d)\n", quant_isa_name(), (int)quant_gemm_tile_n());
+#ifdef QT_EXPECT_ISA
+    CHECKF(strcmp(quant_isa_name(), QT_EXPECT_ISA) == 0, "built %s, expected %s", quant_isa_name(), QT_EXPECT_ISA);
+#endif
+}
+
+/* every M, N, K from 1 to 40 */
+static void test_all_small_shapes(void) {
+    static uint8_t A[40 * 40];
+    static int8_t B[40 * 40];
+    size_t M, N, K;
+    qt_epi e;
+    for (M = 1; M <= 40; M++)
+        for (N = 1; N <= 40; N++)
+            for (K = 1; K <= 40; K++) {
+                int a_signed = (int)((M + N + K) & 1), kind = (int)((M * 7 + N * 3 + K) % 7);
+                int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+                int32_t b_zp = (K % 3 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
+                fill_a(A, M * K, 0);
+                fill_b(B, K * N, 0);
+                make_epi(&e, kind, M, N);
+                CHECKF(run_case(M, N, K, A, a_signed, K, a_zp, B, b_zp, (quant_layout)(N & 1), &e.ep, 0),
+                       "M=%d N=%d K=%d signed=%d a_zp=%d b_zp=%d epilogue=%d", (int)M, (int)N, (int)K, a_signed,
+                       (int)a_zp, (int)b_zp, kind);
+                if (QT_FAILS > 10) return;
+            }
+}
+
+/* every epilogue on a mid-size shape with random strides */
+static void test_epilogues(void) {
+    static uint8_t A[37 * 300];
+    static int8_t B[300 * 200];
+    int kind, s;
+    qt_epi e;
+    for (kind = 0; kind < 7; kind++)
+        for (s = 0; s < 2; s++) {
+            size_t M = 37, N = 133 + (size_t)kind, K = 259;
+            fill_a(A, sizeof A, 0);
+            fill_b(B, K * N, 0);
+            make_epi(&e, kind, M, N);
+            CHECKF(run_case(M, N, K, A, s, 300, s ? -3 : 77, B, s ? 0 : 5, QUANT_LAYOUT_KN, &e.ep, 0), "kind=%d s=%d", kind, s);
+        }
+}
+
+static void test_large_shapes(void) {
+    static const size_t shapes[][3] = { {1, 4096, 4096}, {127, 255, 513}, {4, 1000, 1000}, {3, 67, 4099},
+                                        {64, 512, 128}, {250, 70, 300}, {2, 3, 10000}, {513, 17, 33} };
+    size_t i;
+    qt_epi e;
+    for (i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        size_t M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+        uint8_t *A = (uint8_t *)malloc(M * K);
+        int8_t *B = (int8_t *)malloc(K * N);
+        fill_a(A, M * K, 0);
+        fill_b(B, K * N, 0);
+        make_epi(&e, (int)(i % 7), M, N);
+        if (N > 600) make_epi(&e, 0, M, N);
+        CHECKF(run_case(M, N, K, A, (int)(i & 1), K, (int32_t)(i & 1 ? -7 : 131), B, i == 3 ? -9 : 0,
+                        (quant_layout)(i & 1), &e.ep, 0), "M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+        free(A); free(B);
+    }
+}
+
+/* saturation traps: every activation 255 with every weight -128 or 127,
+ * alternating extremes, up to the largest K the documentation promises */
+static void test_adversarial(void) {
+    size_t Ks[] = { 1, 2, 3, 4, 5, 63, 64, 65, 1000, 4096, QUANT_GEMM_MAX_K };
+    size_t i;
+    int am, bm, s;
+    qt_epi e;
+    for (i = 0; i < sizeof Ks / sizeof *Ks; i++)
+        for (am = 1; am <= 3; am++)
+            for (bm = 1; bm <= 3; bm++)
+                for (s = 0; s < 2; s++) {
+                    size_t K = Ks[i], M = 3, N = 19;
+                    uint8_t *A = (uint8_t *)malloc(M * K);
+                    int8_t *B = (int8_t *)malloc(K * N);
+                    int32_t a_zp, b_zp;
+                    fill_a(A, M * K, am);
+                    fill_b(B, K * N, bm);
+                    /* zero points that maximise |A - a_zp| * |B - b_zp| */
+                    a_zp = s ? (am == 1 ? -128 : 127) : (am == 1 ? 0 : 255);
+                    if (s) { size_t t; for (t = 0; t < M * K; t++) A[t] = am == 1 ? 127 : A[t] ? 0x80 : 127; }
+                    b_zp = bm == 1 ? 127 : bm == 2 ? -128 : 0;
+                    make_epi(&e, 0, M, N);
+                    CHECKF(run_case(M, N, K, A, s, K, a_zp, B, b_zp, QUANT_LAYOUT_KN, &e.ep, 0),
+                           "K=%d am=%d bm=%d s=%d", (int)K, am, bm, s);
+                    make_epi(&e, 2, M, N);
+                    CHECKF(run_case(M, N, K, A, s, K, a_zp, B, b_zp, QUANT_LAYOUT_NK, &e.ep, 0),
+                           "requant K=%d am=%d bm=%d s=%d", (int)K, am, bm, s);
+                    free(A); free(B);
+                }
+}
+
+/* tiles reassemble the whole product; misaligned buffers work */
+static void test_tiles_and_alignment(void) {
+    size_t M = 23, N = 150, K = 77, bytes = quant_gemm_pack_size(K, N);
+    static uint8_t Abuf[23 * 77 + 1];
+    static int8_t B[77 * 150];
+    static int32_t full[23 * 150], tiled[23 * 150];
+    unsigned char *pb = (unsigned char *)malloc(bytes + 3);
+    uint8_t *A = Abuf + 1; /* misaligned activations */
+    quant_epilogue ep;
+    int t;
+    memset(&ep, 0, sizeof ep);
+    fill_a(A, M * K, 0);
+    fill_b(B, K * N, 0);
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, 3, pb + 3, bytes) == QUANT_OK); /* misaligned packing */
+    CHECK(quant_gemm(M, A, 0, K, 9, pb + 3, &ep, full, N) == QUANT_OK);
+    {
+        qt_epi e; make_epi(&e, 0, M, N);
+        CHECK(run_case(M, N, K, A, 0, K, 9, B, 3, QUANT_LAYOUT_KN, &e.ep, 1));
+    }
+    for (t = 0; t < 20; t++) {
+        size_t ms[4], ns[4], i, j;
+        memset(tiled, 0, sizeof tiled);
+        ms[0] = 0; ms[3] = M; ms[1] = qt_rand32() % (M + 1); ms[2] = ms[1] + qt_rand32() % (M - ms[1] + 1);
+        ns[0] = 0; ns[3] = N; ns[1] = qt_rand32() % (N + 1); ns[2] = ns[1] + qt_rand32() % (N - ns[1] + 1);
+        if (t & 1) { ns[1] = quant_gemm_tile_n(); ns[2] = 2 * quant_gemm_tile_n() < N ? 2 * quant_gemm_tile_n() : N; }
+        for (i = 0; i < 3; i++)
+            for (j = 0; j < 3; j++)
+                CHECK(quant_gemm_tile(M, A, 0, K, 9, pb + 3, &ep, tiled, N, ms[i], ms[i + 1], ns[j], ns[j + 1]) == QUANT_OK);
+        CHECK(memcmp(full, tiled, sizeof full) == 0);
+    }
+    free(pb);
+}
+
+static void test_bad_input(void) {
+    size_t K = 10, N = 5, bytes = quant_gemm_pack_size(K, N), kk, nn;
+    unsigned char *pb = (unsigned char *)malloc(bytes);
+    int8_t B[50];
+    uint8_t A[20];
+    int32_t C[10], keep[10];
+    quant_epilogue ep;
+    memset(&ep, 0, sizeof ep);
+    memset(B, 1, sizeof B); memset(A, 1, sizeof A);
+    CHECK(quant_gemm_pack_size(0, 5) == 0 && quant_gemm_pack_size(5, 0) == 0);
+    CHECK(quant_gemm_pack_size(QUANT_GEMM_MAX_K + 1, 5) == 0);
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, 0, pb, bytes - 1) == QUANT_EINVAL);
+    CHECK(quant_gemm_pack(NULL, QUANT_LAYOUT_KN, K, N, 0, pb, bytes) == QUANT_EINVAL);
+    CHECK(quant_gemm_pack(B, (quant_layout)7, K, N, 0, pb, bytes) == QUANT_EINVAL);
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, 200, pb, bytes) == QUANT_EINVAL);
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, QUANT_GEMM_MAX_K + 1, N, 0, pb, bytes) == QUANT_ERANGE);
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, 0, pb, bytes) == QUANT_OK);
+    CHECK(quant_gemm_packed_dims(pb, &kk, &nn) == QUANT_OK && kk == K && nn == N);
+    memset(C, 0x77, sizeof C); memcpy(keep, C, sizeof C);
+    CHECK(quant_gemm(2, A, 0, K, 300, pb, &ep, C, N) == QUANT_EINVAL);    /* a_zp out of range */
+    CHECK(quant_gemm(2, A, 1, K, 128, pb, &ep, C, N) == QUANT_EINVAL);
+    CHECK(quant_gemm(2, NULL, 0, K, 0, pb, &ep, C, N) == QUANT_EINVAL);
+    CHECK(quant_gemm(2, A, 0, K - 1, 0, pb, &ep, C, N) == QUANT_EINVAL);  /* lda < K */
+    CHECK(quant_gemm(2, A, 0, K, 0, pb, NULL, C, N) == QUANT_EINVAL);
+    CHECK(quant_gemm_tile(2, A, 0, K, 0, pb, &ep, C, N, 0, 3, 0, N) == QUANT_EINVAL);
+    CHECK(quant_gemm(0, A, 0, K, 0, pb, &ep, C, N) == QUANT_OK);          /* M = 0 */
+    {   /* a corrupted or foreign buffer is refused */
+        unsigned char *bad = (unsigned char *)malloc(bytes);
+        size_t off;
+        for (off = 0; off < 64; off += 4) {
+            memcpy(bad, pb, bytes);
+            bad[off] ^= 0x40;
+            if (off >= 52) continue; /* reserved words */
+            CHECKF(quant_gemm(2, A, 0, K, 0, bad, &ep, C, N) == QUANT_EFORMAT, "header byte %d", (int)off);
+        }
+        free(bad);
+    }
+    {   /* a bad epilogue */
+        quant_epilogue e2;
+        memset(&e2, 0, sizeof e2);
+        e2.out = QUANT_OUT_I8; /* no rq */
+        CHECK(quant_gemm(2, A, 0, K, 0, pb, &e2, C, N) == QUANT_EINVAL);
+        e2.out = QUANT_OUT_F32; /* no w_scale */
+        CHECK(quant_gemm(2, A, 0, K, 0, pb, &e2, C, N) == QUANT_EINVAL);
+    }
+    CHECK(memcmp(C, keep, sizeof C) == 0);
+    free(pb);
+}
+
+int main(void) {
+    RUN(test_isa);
+    RUN(test_all_small_shapes);
+    RUN(test_epilogues);
+    RUN(test_large_shapes);
+    RUN(test_adversarial);
+    RUN(test_tiles_and_alignment);
+    RUN(test_bad_input);
+    return qt_summary();
+}
