@@ -222,6 +222,16 @@ extern "C" {
 #  define QUANT__DELTA_S 0
 #endif
 
+/* Full unrolling of the fixed-size row / column loops of the micro-kernels,
+ * so that their accumulator arrays live in registers. */
+#if defined(__clang__)
+#  define QUANT__UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#  define QUANT__UNROLL _Pragma("GCC unroll 16")
+#else
+#  define QUANT__UNROLL
+#endif
+
 QUANT_DEF const char *quant_isa_name(void) { return QUANT__ISA_NAME; }
 QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 
@@ -347,12 +357,14 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
     const uint8_t *a[6];
     size_t g, kg = K / 4;
     int r, c;
+    QUANT__UNROLL
     for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512(); }
     for (g = 0; g < kg; g++) {
         const __m512i b0 = _mm512_loadu_si512((const void *)(pan + g * 256));
         const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
         const __m512i b2 = _mm512_loadu_si512((const void *)(pan + g * 256 + 128));
         const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
+        QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             uint32_t v;
             __m512i av;
@@ -369,6 +381,7 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
         const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
         const __m512i b2 = _mm512_loadu_si512((const void *)(pan + g * 256 + 128));
         const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
+        QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             /* padding bytes of A^ must be 0 (B is 0 there anyway, so any value works) */
             __m512i av = _mm512_set1_epi32((int)(quant__ld4_tail(a[r] + 4 * g, K % 4) ^ flip));
@@ -378,7 +391,9 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
         }
     }
+    QUANT__UNROLL
     for (r = 0; r < MR; r++)
+        QUANT__UNROLL
         for (c = 0; c < 4; c++) _mm512_storeu_si512((void *)(tile + r * QUANT__NR + 16 * c), acc[r][c]);
 }
 
@@ -440,12 +455,14 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avxvnni(const 
     const uint8_t *a[2];
     size_t g, kg = K / 4 + (K % 4 != 0);
     int r, c;
+    QUANT__UNROLL
     for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 4; c++) acc[r][c] = _mm256_setzero_si256(); }
     for (g = 0; g < kg; g++) {
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)(pan + g * 128));
         const __m256i b1 = _mm256_loadu_si256((const __m256i *)(pan + g * 128 + 32));
         const __m256i b2 = _mm256_loadu_si256((const __m256i *)(pan + g * 128 + 64));
         const __m256i b3 = _mm256_loadu_si256((const __m256i *)(pan + g * 128 + 96));
+        QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             uint32_t v;
             __m256i av;
@@ -457,7 +474,9 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avxvnni(const 
             acc[r][3] = _mm256_dpbusd_avx_epi32(acc[r][3], av, b3);
         }
     }
+    QUANT__UNROLL
     for (r = 0; r < MR; r++)
+        QUANT__UNROLL
         for (c = 0; c < 4; c++) _mm256_storeu_si256((__m256i *)(tile + r * QUANT__NR + 8 * c), acc[r][c]);
 }
 
@@ -522,9 +541,11 @@ static inline __attribute__((always_inline)) void quant__ukr_body_madd(const int
     uint32_t pr[QUANT__MR][8];
     size_t k0;
     int r, c, j;
+    QUANT__UNROLL
     for (r = 0; r < MR; r++) for (c = 0; c < QUANT__NV; c++) acc[r][c] = QUANT__VZERO();
     for (k0 = 0; k0 < K; k0 += 16) {
         size_t kn = K - k0 < 16 ? K - k0 : 16, np = (kn + 1) / 2;
+        QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             const uint8_t *ar = A + (size_t)r * lda + k0;
             if (kn == 16) quant__pairs16(ar, a_signed, pr[r]);
@@ -533,14 +554,19 @@ static inline __attribute__((always_inline)) void quant__ukr_body_madd(const int
         for (j = 0; j < (int)np; j++) {
             const int8_t *pb = pan + (k0 / 2 + (size_t)j) * QUANT__NR * 2;
             QUANT__V b[QUANT__NV];
+            QUANT__UNROLL
             for (c = 0; c < QUANT__NV; c++) b[c] = QUANT__VLOADB(pb + c * QUANT__VW * 2);
+            QUANT__UNROLL
             for (r = 0; r < MR; r++) {
                 QUANT__V av = QUANT__VSET1(pr[r][j]);
+                QUANT__UNROLL
                 for (c = 0; c < QUANT__NV; c++) acc[r][c] = QUANT__VMADD(acc[r][c], av, b[c]);
             }
         }
     }
+    QUANT__UNROLL
     for (r = 0; r < MR; r++)
+        QUANT__UNROLL
         for (c = 0; c < QUANT__NV; c++) QUANT__VSTORE(tile + r * QUANT__NR + c * QUANT__VW, acc[r][c]);
 }
 
@@ -569,6 +595,7 @@ static void quant__ukr_neondot(size_t mr, size_t K, const uint8_t *A, size_t lda
     const uint8_t *a[4];
     uint32_t flip = a_signed ? 0u : 0x80808080u;
     size_t g, kg = K / 4 + (K % 4 != 0), r, c;
+    QUANT__UNROLL
     for (r = 0; r < 4; r++) { a[r] = A + (r < mr ? r : 0) * lda; for (c = 0; c < 4; c++) acc[r][c] = vdupq_n_s32(0); }
     for (g = 0; g < kg; g++) {
         int8x16_t b0 = vld1q_s8(pan + g * 64), b1 = vld1q_s8(pan + g * 64 + 16);
@@ -596,6 +623,7 @@ static void quant__ukr_neon(size_t mr, size_t K, const uint8_t *A, size_t lda, i
         const int8_t *pan, int32_t *tile) {
     int32x4_t acc[4][2];
     size_t k0, r, c;
+    QUANT__UNROLL
     for (r = 0; r < 4; r++) for (c = 0; c < 2; c++) acc[r][c] = vdupq_n_s32(0);
     for (k0 = 0; k0 < K; k0 += 4) {
         size_t kn = K - k0 < 4 ? K - k0 : 4, t;
