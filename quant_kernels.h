@@ -679,12 +679,238 @@ static void quant__ukr_scalar(size_t mr, size_t K, const uint8_t *A, size_t lda,
  *   sum (A - a_zp)(B - b_zp) with A^ = A + d, z = a_zp + d:
  *   = sum A^ B - z * colsum[n] - b_zp * rowsum(A^)[m] + K z b_zp.          */
 
-QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, size_t m, size_t n0, size_t cnt,
-        const int32_t *t, const uint32_t *colcorr, uint32_t rowcorr, void *C, size_t ldc) {
-    size_t j;
-    for (j = 0; j < cnt; j++)
-        quant_epilogue_apply1(ep, m, n0 + j, (int32_t)((uint32_t)t[j] + colcorr[j] + rowcorr), C, ldc);
+/* Per panel, the epilogue's column data in structure-of-arrays form. */
+typedef struct quant__epi_cols {
+    uint32_t corr[QUANT__NR];  /* K z b_zp - z colsum[n] (+ bias[n])          */
+    int32_t  mult[QUANT__NR], shift[QUANT__NR];
+    float    scale[QUANT__NR]; /* fp32 requant scale, or w_scale for F32 out  */
+    float    bias[QUANT__NR];  /* F32 out                                     */
+} quant__epi_cols;
+
+/* scalar epilogue of one element (the reference semantics, inlined) */
+static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j, int32_t acc,
+        float ascale, void *crow, size_t n) {
+    switch (ep->out) {
+    case QUANT_OUT_I32: ((int32_t *)crow)[n] = acc; break;
+    case QUANT_OUT_I8: case QUANT_OUT_U8: {
+        quant_requant rq;
+        int32_t v;
+        rq.multiplier = ec->mult[j]; rq.shift = ec->shift[j]; rq.scale = ec->scale[j];
+        v = quant_requantize1(acc, &rq, ep->mode, ep->out_zp, ep->out_min, ep->out_max);
+        if (ep->out == QUANT_OUT_I8) ((int8_t *)crow)[n] = (int8_t)v; else ((uint8_t *)crow)[n] = (uint8_t)v;
+    } break;
+    case QUANT_OUT_F32: {
+        volatile float s = ascale * ec->scale[j];
+        ((float *)crow)[n] = fmaf((float)acc, s, ec->bias[j]);
+    } break;
+    }
 }
+
+/* quant__epilogue_row(ep, ec, j0, m, n0, cnt, t, rowcorr, C, ldc): row m,
+ * columns n0 .. n0 + cnt - 1, which are entries j0 .. j0 + cnt - 1 of the
+ * panel's tile row t and of ec. */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+
+/* gemmlowp: RoundingDivideByPOT(SRDHM(SatShl(x, ls), M), rs), 16 lanes */
+static inline __m512i quant__rq_gemmlowp_512(__m512i x, __m512i mult, __m512i shift) {
+    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    const __m512i npos = _mm512_set1_epi64(1 << 30), nneg = _mm512_set1_epi64(1 - (1 << 30)), m31 = _mm512_set1_epi64(0x7fffffff);
+    __m512i ls = _mm512_max_epi32(shift, zero), rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    __m512i sh = _mm512_sllv_epi32(x, ls), back = _mm512_srav_epi32(sh, ls);
+    __mmask16 ovf = _mm512_cmpneq_epi32_mask(back, x), neg = _mm512_cmplt_epi32_mask(x, zero);
+    __m512i pe, po, q, mask, rem, thr;
+    x = _mm512_mask_mov_epi32(sh, ovf, _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), neg, _mm512_set1_epi32(INT32_MIN)));
+    /* SRDHM: (x*M + nudge) / 2^31 toward zero; M >= 0, so never INT_MIN * INT_MIN */
+    pe = _mm512_mul_epi32(x, mult);
+    po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32));
+    pe = _mm512_add_epi64(pe, _mm512_mask_mov_epi64(npos, _mm512_cmplt_epi64_mask(pe, zero), nneg));
+    po = _mm512_add_epi64(po, _mm512_mask_mov_epi64(npos, _mm512_cmplt_epi64_mask(po, zero), nneg));
+    pe = _mm512_srai_epi64(_mm512_mask_add_epi64(pe, _mm512_cmplt_epi64_mask(pe, zero), pe, m31), 31);
+    po = _mm512_srai_epi64(_mm512_mask_add_epi64(po, _mm512_cmplt_epi64_mask(po, zero), po, m31), 31);
+    q = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+    /* RoundingDivideByPOT */
+    mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
+    rem = _mm512_and_si512(q, mask);
+    thr = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_maskz_mov_epi32(_mm512_cmplt_epi32_mask(q, zero), one));
+    return _mm512_add_epi32(_mm512_srav_epi32(q, rs), _mm512_maskz_mov_epi32(_mm512_cmpgt_epi32_mask(rem, thr), one));
+}
+
+/* single rounding: clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits, t = 31 - shift */
+static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shift, int32_t lo, int32_t hi) {
+    __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+    __m512i te = _mm512_and_si512(t, _mm512_set1_epi64(0xffffffff)), to = _mm512_srli_epi64(t, 32);
+    __m512i one = _mm512_set1_epi64(1), l64 = _mm512_set1_epi64(lo), h64 = _mm512_set1_epi64(hi);
+    __m512i pe = _mm512_mul_epi32(x, mult), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32));
+    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(te, one))), te);
+    po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(to, one))), to);
+    pe = _mm512_min_epi64(_mm512_max_epi64(pe, l64), h64);
+    po = _mm512_min_epi64(_mm512_max_epi64(po, l64), h64);
+    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+}
+
+QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0,
+        size_t m, size_t n0, size_t cnt, const int32_t *t, uint32_t rowcorr, void *C, size_t ldc) {
+    size_t j;
+    const __m512i rc = _mm512_set1_epi32((int)rowcorr);
+    float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
+    for (j = 0; j < cnt; j += 16) {
+        size_t e = j0 + j;
+        __mmask16 k = cnt - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - j)) - 1u);
+        __m512i acc = _mm512_add_epi32(_mm512_add_epi32(_mm512_maskz_loadu_epi32(k, t + e),
+                                       _mm512_maskz_loadu_epi32(k, ec->corr + e)), rc);
+        switch (ep->out) {
+        case QUANT_OUT_I32:
+            _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + n0 + j, k, acc);
+            break;
+        case QUANT_OUT_I8: case QUANT_OUT_U8: {
+            __m512i zp = _mm512_set1_epi32(ep->out_zp), v;
+            if (ep->mode == QUANT_RQ_GEMMLOWP) {
+                v = quant__rq_gemmlowp_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
+                                           _mm512_maskz_loadu_epi32(k, ec->shift + e));
+                /* clamp relative to zp first: v + zp cannot wrap then */
+                v = _mm512_max_epi32(v, _mm512_set1_epi32(ep->out_min - ep->out_zp));
+                v = _mm512_min_epi32(v, _mm512_set1_epi32(ep->out_max - ep->out_zp));
+                v = _mm512_add_epi32(v, zp);
+            } else if (ep->mode == QUANT_RQ_SINGLE) {
+                v = quant__rq_single_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
+                                         _mm512_maskz_loadu_epi32(k, ec->shift + e),
+                                         ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
+                v = _mm512_add_epi32(v, zp);
+            } else {
+                __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(k, ec->scale + e));
+                y = _mm512_max_ps(y, _mm512_set1_ps((float)(ep->out_min - ep->out_zp)));
+                y = _mm512_min_ps(y, _mm512_set1_ps((float)(ep->out_max - ep->out_zp)));
+                v = _mm512_add_epi32(_mm512_cvtps_epi32(y), zp);
+            }
+            if (ep->out == QUANT_OUT_I8) _mm_mask_storeu_epi8((int8_t *)C + m * ldc + n0 + j, k, _mm512_cvtepi32_epi8(v));
+            else _mm_mask_storeu_epi8((uint8_t *)C + m * ldc + n0 + j, k, _mm512_cvtepi32_epi8(v));
+        } break;
+        case QUANT_OUT_F32: {
+            __m512 s = _mm512_mul_ps(_mm512_set1_ps(ascale), _mm512_maskz_loadu_ps(k, ec->scale + e));
+            __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), s, _mm512_maskz_loadu_ps(k, ec->bias + e));
+            _mm512_mask_storeu_ps((float *)C + m * ldc + n0 + j, k, y);
+        } break;
+        }
+    }
+}
+
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+
+static inline __m256i quant__sel256(__m256i mask, __m256i a, __m256i b) { return _mm256_blendv_epi8(b, a, mask); }
+
+static inline __m256i quant__rq_gemmlowp_256(__m256i x, __m256i mult, __m256i shift) {
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i npos = _mm256_set1_epi64x(1 << 30), nneg = _mm256_set1_epi64x(1 - (1 << 30)), m31 = _mm256_set1_epi64x(0x7fffffff);
+    __m256i ls = _mm256_max_epi32(shift, zero), rs = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    __m256i sh = _mm256_sllv_epi32(x, ls), back = _mm256_srav_epi32(sh, ls);
+    __m256i ovf = _mm256_xor_si256(_mm256_cmpeq_epi32(back, x), _mm256_set1_epi32(-1));
+    __m256i sat = quant__sel256(_mm256_cmpgt_epi32(zero, x), _mm256_set1_epi32(INT32_MIN), _mm256_set1_epi32(INT32_MAX));
+    __m256i pe, po, q, mask, rem, thr;
+    x = quant__sel256(ovf, sat, sh);
+    pe = _mm256_mul_epi32(x, mult);
+    po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+    pe = _mm256_add_epi64(pe, quant__sel256(_mm256_cmpgt_epi64(zero, pe), nneg, npos));
+    po = _mm256_add_epi64(po, quant__sel256(_mm256_cmpgt_epi64(zero, po), nneg, npos));
+    /* toward zero: add 2^31 - 1 to negatives; the quotient's 32 bits are bits 31..62 */
+    pe = _mm256_srli_epi64(_mm256_add_epi64(pe, _mm256_and_si256(_mm256_cmpgt_epi64(zero, pe), m31)), 31);
+    po = _mm256_srli_epi64(_mm256_add_epi64(po, _mm256_and_si256(_mm256_cmpgt_epi64(zero, po), m31)), 31);
+    q = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+    mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, rs), one);
+    rem = _mm256_and_si256(q, mask);
+    thr = _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_and_si256(_mm256_cmpgt_epi32(zero, q), one));
+    return _mm256_add_epi32(_mm256_srav_epi32(q, rs), _mm256_and_si256(_mm256_cmpgt_epi32(rem, thr), one));
+}
+
+/* arithmetic 64-bit shift right by per-lane t (1..62) */
+static inline __m256i quant__srav64(__m256i v, __m256i t) {
+    __m256i l = _mm256_srlv_epi64(v, t);
+    __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
+    __m256i fill = _mm256_sllv_epi64(_mm256_set1_epi64x(-1), _mm256_sub_epi64(_mm256_set1_epi64x(64), t));
+    return _mm256_or_si256(l, _mm256_and_si256(sign, fill));
+}
+
+static inline __m256i quant__clamp64(__m256i v, __m256i lo, __m256i hi) {
+    v = quant__sel256(_mm256_cmpgt_epi64(lo, v), lo, v);
+    return quant__sel256(_mm256_cmpgt_epi64(v, hi), hi, v);
+}
+
+static inline __m256i quant__rq_single_256(__m256i x, __m256i mult, __m256i shift, int32_t lo, int32_t hi) {
+    __m256i t = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);
+    __m256i te = _mm256_and_si256(t, _mm256_set1_epi64x(0xffffffff)), to = _mm256_srli_epi64(t, 32);
+    __m256i one = _mm256_set1_epi64x(1), l64 = _mm256_set1_epi64x(lo), h64 = _mm256_set1_epi64x(hi);
+    __m256i pe = _mm256_mul_epi32(x, mult), po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+    pe = quant__srav64(_mm256_add_epi64(pe, _mm256_sllv_epi64(one, _mm256_sub_epi64(te, one))), te);
+    po = quant__srav64(_mm256_add_epi64(po, _mm256_sllv_epi64(one, _mm256_sub_epi64(to, one))), to);
+    pe = quant__clamp64(pe, l64, h64);
+    po = quant__clamp64(po, l64, h64);
+    return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+}
+
+QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0,
+        size_t m, size_t n0, size_t cnt, const int32_t *t, uint32_t rowcorr, void *C, size_t ldc) {
+    size_t j = 0;
+    const __m256i rc = _mm256_set1_epi32((int)rowcorr);
+    float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
+    unsigned char *crow = (unsigned char *)C + m * ldc * (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8 ? 1 : 4);
+    for (; j + 8 <= cnt; j += 8) {
+        size_t e = j0 + j;
+        __m256i acc = _mm256_add_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(t + e)),
+                                       _mm256_loadu_si256((const __m256i *)(ec->corr + e))), rc);
+        switch (ep->out) {
+        case QUANT_OUT_I32: _mm256_storeu_si256((__m256i *)((int32_t *)crow + n0 + j), acc); break;
+        case QUANT_OUT_I8: case QUANT_OUT_U8: {
+            __m256i zp = _mm256_set1_epi32(ep->out_zp), v;
+            __m128i p16;
+            if (ep->mode == QUANT_RQ_GEMMLOWP) {
+                v = quant__rq_gemmlowp_256(acc, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
+                                           _mm256_loadu_si256((const __m256i *)(ec->shift + e)));
+                v = _mm256_max_epi32(v, _mm256_set1_epi32(ep->out_min - ep->out_zp));
+                v = _mm256_min_epi32(v, _mm256_set1_epi32(ep->out_max - ep->out_zp));
+                v = _mm256_add_epi32(v, zp);
+            } else if (ep->mode == QUANT_RQ_SINGLE) {
+                v = quant__rq_single_256(acc, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
+                                         _mm256_loadu_si256((const __m256i *)(ec->shift + e)),
+                                         ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
+                v = _mm256_add_epi32(v, zp);
+            } else {
+                __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(ec->scale + e));
+                y = _mm256_max_ps(y, _mm256_set1_ps((float)(ep->out_min - ep->out_zp)));
+                y = _mm256_min_ps(y, _mm256_set1_ps((float)(ep->out_max - ep->out_zp)));
+                v = _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
+            }
+            /* values are inside [out_min, out_max]: the saturating packs are exact */
+            p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+            if (ep->out == QUANT_OUT_I8) _mm_storel_epi64((__m128i *)(crow + n0 + j), _mm_packs_epi16(p16, p16));
+            else _mm_storel_epi64((__m128i *)(crow + n0 + j), _mm_packus_epi16(p16, p16));
+        } break;
+        case QUANT_OUT_F32: {
+            __m256 s = _mm256_mul_ps(_mm256_set1_ps(ascale), _mm256_loadu_ps(ec->scale + e));
+            _mm256_storeu_ps((float *)crow + n0 + j,
+                             _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), s, _mm256_loadu_ps(ec->bias + e)));
+        } break;
+        }
+    }
+    for (; j < cnt; j++)
+        quant__epi1(ep, ec, j0 + j, (int32_t)((uint32_t)t[j0 + j] + ec->corr[j0 + j] + rowcorr), ascale, crow, n0 + j);
+}
+
+#else
+
+QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0,
+        size_t m, size_t n0, size_t cnt, const int32_t *t, uint32_t rowcorr, void *C, size_t ldc) {
+    size_t j;
+    float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
+    unsigned char *crow = (unsigned char *)C + m * ldc * (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8 ? 1 : 4);
+    if (ep->out == QUANT_OUT_I32) {
+        int32_t *c = (int32_t *)crow + n0;
+        for (j = 0; j < cnt; j++) c[j] = (int32_t)((uint32_t)t[j0 + j] + ec->corr[j0 + j] + rowcorr);
+        return;
+    }
+    for (j = 0; j < cnt; j++)
+        quant__epi1(ep, ec, j0 + j, (int32_t)((uint32_t)t[j0 + j] + ec->corr[j0 + j] + rowcorr), ascale, crow, n0 + j);
+}
+
+#endif
 
 /* ------------------------------------------------------------- driver */
 
@@ -730,19 +956,29 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
         for (p = p0; p < p1; p++) {
             size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
             size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1, j;
-            uint32_t colcorr[QUANT__NR];
+            quant__epi_cols ec;
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
-            for (j = cs; j < ce; j++) {
+            for (j = 0; j < QUANT__NR; j++) {
+                size_t n = c0 + j < N ? c0 + j : N - 1; /* padding columns repeat the last one */
                 int32_t cv;
-                memcpy(&cv, base + h.colsum_off + 4 * j, 4);
-                colcorr[j - cs] = kzb - z * (uint32_t)cv;
+                memcpy(&cv, base + h.colsum_off + 4 * n, 4);
+                ec.corr[j] = kzb - z * (uint32_t)cv;
+                if (ep->out != QUANT_OUT_F32 && ep->bias_i32) ec.corr[j] += (uint32_t)ep->bias_i32[n];
+                ec.mult[j] = 0; ec.shift[j] = 0; ec.scale[j] = 0.0f; ec.bias[j] = 0.0f;
+                if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
+                    const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
+                    ec.mult[j] = q->multiplier; ec.shift[j] = q->shift; ec.scale[j] = q->scale;
+                } else if (ep->out == QUANT_OUT_F32) {
+                    ec.scale[j] = ep->w_scale[n];
+                    ec.bias[j] = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
+                }
             }
             for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
                 int32_t tile[QUANT__MR * QUANT__NR];
                 QUANT__UKR(mr, K, (const uint8_t *)A + m * lda, lda, a_signed, pan, tile);
                 for (r = 0; r < mr; r++)
-                    quant__epilogue_row(ep, m + r, cs, ce - cs, tile + r * QUANT__NR + (cs - c0), colcorr,
+                    quant__epilogue_row(ep, &ec, cs - c0, m + r, cs, ce - cs, tile + r * QUANT__NR,
                                         rowcorr[m + r - mb], C, ldc);
             }
         }
