@@ -105,3 +105,6 @@ demo: $(BUILD)/quickstart
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (bench/bench.mk): make bench, make bench-compare, make bench-isa
+-include bench/bench.mk

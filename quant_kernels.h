@@ -350,15 +350,23 @@ QUANT__INTERNAL uint32_t quant__ld4_tail(const uint8_t *a, size_t n) {
 
 #if defined(QUANT_ISA_AVX512VNNI)
 
-/* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32. */
-static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, size_t K,
-        const uint8_t *A, size_t lda, uint32_t flip, const int8_t *pan, int32_t *tile) {
+/* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32.
+ * The activation broadcast comes straight from memory (a load, no ALU op);
+ * the int8 case adds one xor. */
+static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uint8_t *p, const int SIGNED) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return SIGNED ? _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi32((int)0x80808080u)) : _mm512_set1_epi32(v);
+}
+
+static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, const int SIGNED,
+        size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile) {
     __m512i acc[6][4];
     const uint8_t *a[6];
     size_t g, kg = K / 4;
     int r, c;
     QUANT__UNROLL
-    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512(); }
+    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; QUANT__UNROLL for (c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512(); }
     for (g = 0; g < kg; g++) {
         const __m512i b0 = _mm512_loadu_si512((const void *)(pan + g * 256));
         const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
@@ -366,10 +374,7 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
         const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
-            uint32_t v;
-            __m512i av;
-            memcpy(&v, a[r] + 4 * g, 4);
-            av = _mm512_set1_epi32((int)(v ^ flip));
+            const __m512i av = quant__bcast_a512(a[r] + 4 * g, SIGNED);
             acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
             acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
             acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
@@ -383,8 +388,9 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
         const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
-            /* padding bytes of A^ must be 0 (B is 0 there anyway, so any value works) */
-            __m512i av = _mm512_set1_epi32((int)(quant__ld4_tail(a[r] + 4 * g, K % 4) ^ flip));
+            /* the tail group from a zeroed copy (B is 0 past K anyway) */
+            uint32_t v = quant__ld4_tail(a[r] + 4 * g, K % 4);
+            const __m512i av = quant__bcast_a512((const uint8_t *)&v, SIGNED);
             acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
             acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
             acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
@@ -398,15 +404,13 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
 }
 
 /* GEMV: one row, two interleaved accumulator sets to hide the latency. */
-static void quant__ukr_1_avx512vnni(size_t K, const uint8_t *A, uint32_t flip, const int8_t *pan, int32_t *tile) {
+static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const int SIGNED, size_t K,
+        const uint8_t *A, const int8_t *pan, int32_t *tile) {
     __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
     size_t g = 0, kg = K / 4;
     for (; g + 2 <= kg; g += 2) {
-        uint32_t v0, v1;
-        __m512i a0, a1;
         const int8_t *p = pan + g * 256;
-        memcpy(&v0, A + 4 * g, 4); memcpy(&v1, A + 4 * g + 4, 4);
-        a0 = _mm512_set1_epi32((int)(v0 ^ flip)); a1 = _mm512_set1_epi32((int)(v1 ^ flip));
+        const __m512i a0 = quant__bcast_a512(A + 4 * g, SIGNED), a1 = quant__bcast_a512(A + 4 * g + 4, SIGNED);
         s0 = _mm512_dpbusd_epi32(s0, a0, _mm512_loadu_si512((const void *)(p)));
         s1 = _mm512_dpbusd_epi32(s1, a0, _mm512_loadu_si512((const void *)(p + 64)));
         s2 = _mm512_dpbusd_epi32(s2, a0, _mm512_loadu_si512((const void *)(p + 128)));
@@ -417,11 +421,11 @@ static void quant__ukr_1_avx512vnni(size_t K, const uint8_t *A, uint32_t flip, c
         t3 = _mm512_dpbusd_epi32(t3, a1, _mm512_loadu_si512((const void *)(p + 448)));
     }
     for (; g < kg + (K % 4 != 0); g++) {
+        const int8_t *p = pan + g * 256;
         uint32_t v;
         __m512i a0;
-        const int8_t *p = pan + g * 256;
         if (g < kg) memcpy(&v, A + 4 * g, 4); else v = quant__ld4_tail(A + 4 * g, K % 4);
-        a0 = _mm512_set1_epi32((int)(v ^ flip));
+        a0 = quant__bcast_a512((const uint8_t *)&v, SIGNED);
         s0 = _mm512_dpbusd_epi32(s0, a0, _mm512_loadu_si512((const void *)(p)));
         s1 = _mm512_dpbusd_epi32(s1, a0, _mm512_loadu_si512((const void *)(p + 64)));
         s2 = _mm512_dpbusd_epi32(s2, a0, _mm512_loadu_si512((const void *)(p + 128)));
@@ -433,18 +437,20 @@ static void quant__ukr_1_avx512vnni(size_t K, const uint8_t *A, uint32_t flip, c
     _mm512_storeu_si512((void *)(tile + 48), _mm512_add_epi32(s3, t3));
 }
 
+#define QUANT__UKR_CASES(S)                                                              \
+    switch (mr) {                                                                        \
+    case 1: quant__ukr_1_avx512vnni(S, K, A, pan, tile); break;                          \
+    case 2: quant__ukr_body_avx512vnni(2, S, K, A, lda, pan, tile); break;               \
+    case 3: quant__ukr_body_avx512vnni(3, S, K, A, lda, pan, tile); break;               \
+    case 4: quant__ukr_body_avx512vnni(4, S, K, A, lda, pan, tile); break;               \
+    case 5: quant__ukr_body_avx512vnni(5, S, K, A, lda, pan, tile); break;               \
+    default: quant__ukr_body_avx512vnni(6, S, K, A, lda, pan, tile); break;              \
+    }
 static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
-    uint32_t flip = a_signed ? 0x80808080u : 0u;
-    switch (mr) {
-    case 1: quant__ukr_1_avx512vnni(K, A, flip, pan, tile); break;
-    case 2: quant__ukr_body_avx512vnni(2, K, A, lda, flip, pan, tile); break;
-    case 3: quant__ukr_body_avx512vnni(3, K, A, lda, flip, pan, tile); break;
-    case 4: quant__ukr_body_avx512vnni(4, K, A, lda, flip, pan, tile); break;
-    case 5: quant__ukr_body_avx512vnni(5, K, A, lda, flip, pan, tile); break;
-    default: quant__ukr_body_avx512vnni(6, K, A, lda, flip, pan, tile); break;
-    }
+    if (a_signed) { QUANT__UKR_CASES(1) } else { QUANT__UKR_CASES(0) }
 }
+#undef QUANT__UKR_CASES
 #define QUANT__UKR quant__ukr_avx512vnni
 
 #elif defined(QUANT_ISA_AVXVNNI)
