@@ -2334,7 +2334,7 @@ QUANT_DEF quant_status quant_epilogue_check(const quant_epilogue *ep, size_t N) 
         nrq = ep->per_channel ? N : 1;
         for (n = 0; n < nrq; n++) {
             if (ep->rq[n].multiplier < 0 || ep->rq[n].shift < -31 || ep->rq[n].shift > 30) return QUANT_EINVAL;
-            if (!(ep->rq[n].scale >= 0.0f && ep->rq[n].scale <= FLT_MAX)) return QUANT_ESCALE;
+            if (ep->mode == QUANT_RQ_FP32 && !(ep->rq[n].scale >= 0.0f && ep->rq[n].scale <= FLT_MAX)) return QUANT_ESCALE;
         }
         return QUANT_OK;
     }

@@ -44,6 +44,8 @@
  *   1. ISA selection
  *   2. GEMM / GEMV: packing, the fused epilogue (quant_epilogue in quant.h),
  *      tiles for the caller's threads
+ *   3. rows: quantize (per tensor / row / column), dynamic per-row
+ *      quantization, dequantize, requantize
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -125,6 +127,42 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
         const void *packed, const quant_epilogue *ep, void *C, size_t ldc,
         size_t m0, size_t m1, size_t n0, size_t n1);
 QUANT_DEF size_t quant_gemm_tile_n(void);
+
+/* ======================================================================== */
+/* 3. rows: vectorized quantize / dequantize / requantize                   */
+/* ======================================================================== */
+/* Each returns exactly what the quant.h reference returns (quant_quantize,
+ * quant_dequantize, quant_requantize, quant_minmax + quant_params_from_range)
+ * for int8 / uint8 storage, vectorized on x86. */
+
+typedef enum quant_rows_axis {
+    QUANT_PER_TENSOR = 0, /* scales[0], zps[0]                                */
+    QUANT_PER_ROW,        /* scales[r], zps[r]                                */
+    QUANT_PER_COL         /* scales[c], zps[c] (channels last, NHWC)          */
+} quant_rows_axis;
+
+/* x: rows x cols floats with row stride ldx; out: dt (QUANT_I8 / QUANT_U8)
+ * with row stride ldo. zps may be NULL (0). */
+QUANT_DEF quant_status quant_rows_quantize(const float *x, size_t rows, size_t cols, size_t ldx,
+        quant_rows_axis axis, const float *scales, const int32_t *zps, int32_t qmin, int32_t qmax,
+        quant_dtype dt, void *out, size_t ldo);
+
+/* Dynamic quantization, one params per row from that row's finite min and
+ * max (quant_params_from_range with the scheme; symmetric is the absmax
+ * form). Writes the params of each row to scales[r], zps[r]. A row with no
+ * finite value gets the params of [0, 0]. */
+QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, size_t cols, size_t ldx,
+        quant_scheme scheme, int32_t qmin, int32_t qmax, quant_dtype dt, void *out, size_t ldo,
+        float *scales, int32_t *zps);
+
+/* q (dt QUANT_I8 / QUANT_U8) -> (q - zp) * scale */
+QUANT_DEF quant_status quant_rows_dequantize(const void *q, quant_dtype dt, size_t rows, size_t cols, size_t ldq,
+        quant_rows_axis axis, const float *scales, const int32_t *zps, float *out, size_t ldo);
+
+/* int32 -> int8/uint8, exactly quant_requantize() (rows x cols, dense). */
+QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, size_t cols,
+        const int32_t *bias, const quant_requant *rq, int per_channel, quant_requant_mode mode,
+        int32_t zp, int32_t lo, int32_t hi, quant_dtype dt, void *out);
 
 #ifdef __cplusplus
 }
@@ -997,6 +1035,260 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
     quant__pack_hdr h;
     if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
     return quant_gemm_tile(M, A, a_signed, lda, a_zp, packed, ep, C, ldc, 0, M, 0, h.N);
+}
+
+/* ---------------------------------------------------------------- rows */
+
+/* q = zp + round(clamp(x * inv, qmin - zp, qmax - zp)); NaN -> zp. Equal to
+ * quant_quantize1: clamping to integers before rounding half to even does
+ * not change the result. */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#  define QUANT__RW 16
+static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
+        int is_u8, void *out) {
+    size_t i;
+    const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps((float)(qmin - zp)), hi = _mm512_set1_ps((float)(qmax - zp));
+    const __m512i vz = _mm512_set1_epi32(zp);
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        __mmask16 ord = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+        __m512 y = _mm512_maskz_mul_ps(ord, v, vi);
+        __m512i q;
+        y = _mm512_min_ps(_mm512_max_ps(y, lo), hi);
+        q = _mm512_add_epi32(_mm512_cvtps_epi32(y), vz);
+        if (is_u8) _mm_mask_storeu_epi8((uint8_t *)out + i, k, _mm512_cvtepi32_epi8(q));
+        else _mm_mask_storeu_epi8((int8_t *)out + i, k, _mm512_cvtepi32_epi8(q));
+    }
+}
+/* finite min / max of n floats */
+static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *mx) {
+    __m512 lo = _mm512_set1_ps(INFINITY), hi = _mm512_set1_ps(-INFINITY);
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    size_t i;
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        __mmask16 fin = k & _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_LT_OQ);
+        lo = _mm512_mask_min_ps(lo, fin, lo, v);
+        hi = _mm512_mask_max_ps(hi, fin, hi, v);
+    }
+    *mn = _mm512_reduce_min_ps(lo); *mx = _mm512_reduce_max_ps(hi);
+}
+static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out) {
+    size_t i;
+    const __m512 vs = _mm512_set1_ps(scale);
+    const __m512i vz = _mm512_set1_epi32(zp);
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m128i b = _mm_maskz_loadu_epi8(k, (const uint8_t *)q + i);
+        __m512i v = is_u8 ? _mm512_cvtepu8_epi32(b) : _mm512_cvtepi8_epi32(b);
+        _mm512_mask_storeu_ps(out + i, k, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vz)), vs));
+    }
+}
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#  define QUANT__RW 8
+static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
+        int is_u8, void *out) {
+    size_t i = 0;
+    const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps((float)(qmin - zp)), hi = _mm256_set1_ps((float)(qmax - zp));
+    const __m256i vz = _mm256_set1_epi32(zp);
+    for (; i + 32 <= n; i += 32) {
+        __m256i q[4];
+        int u;
+        for (u = 0; u < 4; u++) {
+            __m256 v = _mm256_loadu_ps(x + i + 8 * u);
+            __m256 y = _mm256_and_ps(_mm256_mul_ps(v, vi), _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+            y = _mm256_min_ps(_mm256_max_ps(y, lo), hi);
+            q[u] = _mm256_add_epi32(_mm256_cvtps_epi32(y), vz);
+        }
+        {   /* values are in range: the saturating packs are exact; fix the lane order */
+            __m256i a = _mm256_packs_epi32(q[0], q[1]), b = _mm256_packs_epi32(q[2], q[3]);
+            __m256i p = is_u8 ? _mm256_packus_epi16(a, b) : _mm256_packs_epi16(a, b);
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)((uint8_t *)out + i), p);
+        }
+    }
+    for (; i < n; i++) {
+        int32_t v = quant_quantize1(x[i], inv, zp, qmin, qmax);
+        if (is_u8) ((uint8_t *)out)[i] = (uint8_t)v; else ((int8_t *)out)[i] = (int8_t)v;
+    }
+}
+static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *mx) {
+    __m256 lo = _mm256_set1_ps(INFINITY), hi = _mm256_set1_ps(-INFINITY);
+    const __m256 inf = _mm256_set1_ps(INFINITY), absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    float l, h, t[8];
+    size_t i = 0;
+    int j;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 fin = _mm256_cmp_ps(_mm256_and_ps(v, absm), inf, _CMP_LT_OQ);
+        lo = _mm256_blendv_ps(lo, _mm256_min_ps(lo, v), fin);
+        hi = _mm256_blendv_ps(hi, _mm256_max_ps(hi, v), fin);
+    }
+    _mm256_storeu_ps(t, lo); l = t[0]; for (j = 1; j < 8; j++) if (t[j] < l) l = t[j];
+    _mm256_storeu_ps(t, hi); h = t[0]; for (j = 1; j < 8; j++) if (t[j] > h) h = t[j];
+    for (; i < n; i++) { float v = x[i]; if (fabsf(v) < INFINITY) { if (v < l) l = v; if (v > h) h = v; } }
+    *mn = l; *mx = h;
+}
+static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out) {
+    size_t i = 0;
+    const __m256 vs = _mm256_set1_ps(scale);
+    const __m256i vz = _mm256_set1_epi32(zp);
+    for (; i + 8 <= n; i += 8) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)((const uint8_t *)q + i));
+        __m256i v = is_u8 ? _mm256_cvtepu8_epi32(b) : _mm256_cvtepi8_epi32(b);
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(v, vz)), vs));
+    }
+    for (; i < n; i++)
+        out[i] = (float)((is_u8 ? (int32_t)((const uint8_t *)q)[i] : (int32_t)((const int8_t *)q)[i]) - zp) * scale;
+}
+#else
+#  define QUANT__RW 1
+static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
+        int is_u8, void *out) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int32_t v = quant_quantize1(x[i], inv, zp, qmin, qmax);
+        if (is_u8) ((uint8_t *)out)[i] = (uint8_t)v; else ((int8_t *)out)[i] = (int8_t)v;
+    }
+}
+static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *mx) { quant_minmax(x, n, mn, mx); }
+static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        out[i] = (float)((is_u8 ? (int32_t)((const uint8_t *)q)[i] : (int32_t)((const int8_t *)q)[i]) - zp) * scale;
+}
+#endif
+
+QUANT__INTERNAL quant_status quant__rows_check(size_t rows, size_t cols, size_t ldx, size_t ldo,
+        quant_rows_axis axis, const float *scales, const int32_t *zps, int32_t qmin, int32_t qmax, quant_dtype dt) {
+    size_t i, np;
+    if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
+    if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
+    if ((unsigned)axis > QUANT_PER_COL || ldx < cols || ldo < cols) return QUANT_EINVAL;
+    np = axis == QUANT_PER_TENSOR ? 1 : axis == QUANT_PER_ROW ? rows : cols;
+    if (np && !scales) return QUANT_EINVAL;
+    for (i = 0; i < np; i++) {
+        quant_params p;
+        quant_status st;
+        p.scale = scales[i]; p.zero_point = zps ? zps[i] : 0; p.qmin = qmin; p.qmax = qmax;
+        if ((st = quant_params_check(&p)) != QUANT_OK) return st;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_rows_quantize(const float *x, size_t rows, size_t cols, size_t ldx,
+        quant_rows_axis axis, const float *scales, const int32_t *zps, int32_t qmin, int32_t qmax,
+        quant_dtype dt, void *out, size_t ldo) {
+    size_t r, c;
+    int u8 = dt == QUANT_U8;
+    quant_status st = quant__rows_check(rows, cols, ldx, ldo, axis, scales, zps, qmin, qmax, dt);
+    if (st != QUANT_OK) return st;
+    if (!rows || !cols) return QUANT_OK;
+    if (!x || !out) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        uint8_t *o = (uint8_t *)out + r * ldo;
+        if (axis != QUANT_PER_COL) {
+            size_t pi = axis == QUANT_PER_ROW ? r : 0;
+            quant__qrow_v(xr, cols, quant__f32(1.0f / scales[pi]), zps ? zps[pi] : 0, qmin, qmax, u8, o);
+        } else {
+            for (c = 0; c < cols; c++) {
+                int32_t v = quant_quantize1(xr[c], quant__f32(1.0f / scales[c]), zps ? zps[c] : 0, qmin, qmax);
+                o[c] = (uint8_t)(v & 0xff);
+            }
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, size_t cols, size_t ldx,
+        quant_scheme scheme, int32_t qmin, int32_t qmax, quant_dtype dt, void *out, size_t ldo,
+        float *scales, int32_t *zps) {
+    size_t r;
+    int u8 = dt == QUANT_U8;
+    if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
+    if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
+    if ((scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) || ldx < cols || ldo < cols) return QUANT_EINVAL;
+    if (!rows || !cols) return QUANT_OK;
+    if (!x || !out || !scales || !zps) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) { /* validate every row's params before writing */
+        float mn, mx;
+        quant_params p;
+        quant_status st;
+        quant__minmax_v(x + r * ldx, cols, &mn, &mx);
+        if (mn > mx) mn = mx = 0.0f;
+        if ((st = quant_params_from_range(mn, mx, qmin, qmax, scheme, &p)) != QUANT_OK) return st;
+    }
+    for (r = 0; r < rows; r++) {
+        float mn, mx;
+        quant_params p;
+        quant__minmax_v(x + r * ldx, cols, &mn, &mx);
+        if (mn > mx) mn = mx = 0.0f;
+        quant_params_from_range(mn, mx, qmin, qmax, scheme, &p);
+        scales[r] = p.scale; zps[r] = p.zero_point;
+        quant__qrow_v(x + r * ldx, cols, quant__f32(1.0f / p.scale), p.zero_point, qmin, qmax, u8, (uint8_t *)out + r * ldo);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_rows_dequantize(const void *q, quant_dtype dt, size_t rows, size_t cols, size_t ldq,
+        quant_rows_axis axis, const float *scales, const int32_t *zps, float *out, size_t ldo) {
+    size_t r, c;
+    int32_t lo = dt == QUANT_U8 ? 0 : -128, hi = dt == QUANT_U8 ? 255 : 127;
+    int u8 = dt == QUANT_U8;
+    quant_status st = quant__rows_check(rows, cols, ldq, ldo, axis, scales, zps, lo, hi, dt);
+    if (st != QUANT_OK) return st;
+    if (!rows || !cols) return QUANT_OK;
+    if (!q || !out) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) {
+        const uint8_t *qr = (const uint8_t *)q + r * ldq;
+        float *o = out + r * ldo;
+        if (axis != QUANT_PER_COL) {
+            size_t pi = axis == QUANT_PER_ROW ? r : 0;
+            quant__dqrow_v(qr, u8, cols, scales[pi], zps ? zps[pi] : 0, o);
+        } else {
+            for (c = 0; c < cols; c++)
+                o[c] = (float)((u8 ? (int32_t)qr[c] : (int32_t)(int8_t)qr[c]) - (zps ? zps[c] : 0)) * scales[c];
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, size_t cols,
+        const int32_t *bias, const quant_requant *rq, int per_channel, quant_requant_mode mode,
+        int32_t zp, int32_t lo, int32_t hi, quant_dtype dt, void *out) {
+    size_t r, c0;
+    quant_epilogue ep;
+    quant_status st;
+    /* the same checks as the reference, then the GEMM epilogue on each row */
+    st = quant_requantize(NULL, 0, 0, bias, rq, per_channel, mode, zp, lo, hi, dt, out);
+    if (st != QUANT_OK) return st;
+    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!rows || !cols) return QUANT_OK;
+    if (!acc || !rq || !out) return QUANT_EINVAL;
+    memset(&ep, 0, sizeof ep);
+    ep.out = dt == QUANT_I8 ? QUANT_OUT_I8 : QUANT_OUT_U8;
+    ep.mode = mode; ep.rq = rq; ep.per_channel = per_channel; ep.bias_i32 = bias;
+    ep.out_zp = zp; ep.out_min = lo; ep.out_max = hi;
+    if ((st = quant_epilogue_check(&ep, cols)) != QUANT_OK) return st;
+    for (c0 = 0; c0 < cols; c0 += QUANT__NR) {
+        quant__epi_cols ec;
+        size_t j, cnt = cols - c0 < QUANT__NR ? cols - c0 : QUANT__NR;
+        for (j = 0; j < QUANT__NR; j++) {
+            size_t n = c0 + j < cols ? c0 + j : cols - 1;
+            const quant_requant *q = &rq[per_channel ? n : 0];
+            ec.corr[j] = bias ? (uint32_t)bias[n] : 0u;
+            ec.mult[j] = q->multiplier; ec.shift[j] = q->shift; ec.scale[j] = q->scale; ec.bias[j] = 0.0f;
+        }
+        for (r = 0; r < rows; r++) {
+            int32_t t[QUANT__NR];
+            memcpy(t, acc + r * cols + c0, cnt * sizeof(int32_t));
+            quant__epilogue_row(&ep, &ec, 0, r, c0, cnt, t, 0u, out, cols);
+        }
+    }
+    return QUANT_OK;
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,127 @@
+/* tests/ktest_rows.c - the rows kernels of quant_kernels.h against the
+ * quant.h reference, bit for bit, on the ISA this file is compiled for:
+ * random, NaN/Inf, ties, every axis, strides, odd sizes, bad input. */
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "harness.h"
+
+static float rand_val(int t) {
+    double r = qt_uniform();
+    if (r < 0.01) return NAN;
+    if (r < 0.015) return INFINITY;
+    if (r < 0.02) return -INFINITY;
+    if (r < 0.1) return (float)((int)(qt_rand32() % 64) - 32) * 0.5f; /* ties */
+    return (float)(qt_normal() * pow(10.0, (t % 5) - 2));
+}
+
+static void test_quantize_rows(void) {
+    int t;
+    for (t = 0; t < 300; t++) {
+        size_t rows = 1 + qt_rand32() % 5, cols = 1 + qt_rand32() % 150, ldx = cols + qt_rand32() % 4, ldo = cols + qt_rand32() % 3;
+        quant_rows_axis axis = (quant_rows_axis)(t % 3);
+        quant_dtype dt = (t & 4) ? QUANT_U8 : QUANT_I8;
+        int32_t qmin = dt == QUANT_U8 ? 0 : -128, qmax = dt == QUANT_U8 ? 255 : 127;
+        float x[5 * 160], sc[160];
+        int32_t zp[160];
+        uint8_t out[5 * 160], ref[160];
+        size_t i, r, c, np = axis == QUANT_PER_TENSOR ? 1 : axis == QUANT_PER_ROW ? rows : cols;
+        if (t % 10 == 0) { qmin = dt == QUANT_U8 ? 10 : -100; qmax = dt == QUANT_U8 ? 200 : 90; }
+        for (i = 0; i < rows * ldx; i++) x[i] = rand_val(t);
+        for (i = 0; i < np; i++) { sc[i] = (float)(0.01 + qt_uniform() * (t % 5 == 4 ? 0.5 : 0.1)); zp[i] = qmin + (int32_t)(qt_rand32() % (uint32_t)(qmax - qmin + 1)); }
+        if (t % 7 == 0) sc[0] = 0.5f; /* exact ties */
+        memset(out, 0xEE, sizeof out);
+        CHECK(quant_rows_quantize(x, rows, cols, ldx, axis, sc, zp, qmin, qmax, dt, out, ldo) == QUANT_OK);
+        for (r = 0; r < rows; r++) {
+            for (c = 0; c < cols; c++) {
+                size_t pi = axis == QUANT_PER_TENSOR ? 0 : axis == QUANT_PER_ROW ? r : c;
+                quant_params p = { sc[pi], zp[pi], qmin, qmax };
+                CHECK(quant_quantize(x + r * ldx + c, 1, &p, dt, ref + c) == QUANT_OK);
+            }
+            CHECKF(memcmp(out + r * ldo, ref, cols) == 0, "t=%d axis=%d r=%d cols=%d", t, (int)axis, (int)r, (int)cols);
+            for (c = cols; c < ldo && r * ldo + c < sizeof out; c++) CHECK(out[r * ldo + c] == 0xEE); /* gaps untouched */
+        }
+        /* dequantize back, against quant_dequantize */
+        {
+            float y[5 * 160], yr[160];
+            CHECK(quant_rows_dequantize(out, dt, rows, cols, ldo, axis, sc, zp, y, cols) == QUANT_OK);
+            for (r = 0; r < rows; r++) {
+                for (c = 0; c < cols; c++) {
+                    size_t pi = axis == QUANT_PER_TENSOR ? 0 : axis == QUANT_PER_ROW ? r : c;
+                    quant_params p = { sc[pi], zp[pi], dt == QUANT_U8 ? 0 : -128, dt == QUANT_U8 ? 255 : 127 };
+                    CHECK(quant_dequantize(out + r * ldo + c, dt, 1, &p, yr + c) == QUANT_OK);
+                }
+                CHECK(memcmp(y + r * cols, yr, cols * sizeof(float)) == 0);
+            }
+        }
+    }
+}
+
+static void test_dynamic(void) {
+    int t;
+    for (t = 0; t < 300; t++) {
+        size_t rows = 1 + qt_rand32() % 4, cols = 1 + qt_rand32() % 200, r;
+        quant_scheme sch = (quant_scheme)(t & 1);
+        quant_dtype dt = (t & 2) ? QUANT_U8 : QUANT_I8;
+        int32_t qmin = dt == QUANT_U8 ? 0 : (t & 4 ? -127 : -128), qmax = dt == QUANT_U8 ? 255 : 127;
+        float x[4 * 200], sc[4];
+        int32_t zp[4];
+        uint8_t out[4 * 200], ref[200];
+        size_t i;
+        for (i = 0; i < rows * cols; i++) x[i] = rand_val(t);
+        if (t % 9 == 0) for (i = 0; i < cols; i++) x[i] = NAN;    /* a row with nothing finite */
+        if (t % 11 == 0) for (i = 0; i < cols; i++) x[i] = 2.5f;  /* constant row */
+        CHECK(quant_rows_quantize_dynamic(x, rows, cols, cols, sch, qmin, qmax, dt, out, cols, sc, zp) == QUANT_OK);
+        for (r = 0; r < rows; r++) {
+            float mn, mx;
+            quant_params p;
+            if (quant_minmax(x + r * cols, cols, &mn, &mx) != QUANT_OK) mn = mx = 0.0f;
+            CHECK(quant_params_from_range(mn, mx, qmin, qmax, sch, &p) == QUANT_OK);
+            CHECKF(p.scale == sc[r] && p.zero_point == zp[r], "t=%d r=%d", t, (int)r);
+            CHECK(quant_quantize(x + r * cols, cols, &p, dt, ref) == QUANT_OK);
+            CHECKF(memcmp(out + r * cols, ref, cols) == 0, "t=%d r=%d", t, (int)r);
+        }
+    }
+}
+
+static void test_requantize(void) {
+    int t;
+    for (t = 0; t < 200; t++) {
+        size_t rows = 1 + qt_rand32() % 5, cols = 1 + qt_rand32() % 150, i;
+        quant_requant_mode mode = (quant_requant_mode)(t % 3);
+        quant_dtype dt = (t & 8) ? QUANT_U8 : QUANT_I8;
+        int pc = t & 1;
+        int32_t acc[5 * 150], bias[150], zp = dt == QUANT_U8 ? 128 : -3, lo = dt == QUANT_U8 ? 0 : -128, hi = dt == QUANT_U8 ? 255 : 127;
+        quant_requant rq[150];
+        uint8_t out[5 * 150], ref[5 * 150];
+        for (i = 0; i < rows * cols; i++) acc[i] = (t % 13 == 0) ? (int32_t)qt_rand32() : (int32_t)(qt_rand32() % 2000001) - 1000000;
+        for (i = 0; i < cols; i++) { bias[i] = (int32_t)(qt_rand32() % 20001) - 10000; quant_requant_from_scale(exp(-3 - 10 * qt_uniform()) * (t % 17 == 0 ? 1e6 : 1), &rq[i]); }
+        if (t & 2) lo = zp; /* relu */
+        memset(out, 1, sizeof out); memset(ref, 2, sizeof ref);
+        CHECK(quant_rows_requantize(acc, rows, cols, (t & 4) ? bias : NULL, rq, pc, mode, zp, lo, hi, dt, out) == QUANT_OK);
+        CHECK(quant_requantize(acc, rows, cols, (t & 4) ? bias : NULL, rq, pc, mode, zp, lo, hi, dt, ref) == QUANT_OK);
+        CHECKF(memcmp(out, ref, rows * cols) == 0, "t=%d mode=%d", t, (int)mode);
+    }
+}
+
+static void test_bad_input(void) {
+    float x[4] = { 1, 2, 3, 4 }, sc[1] = { 0.1f }, bad[1] = { -1.0f };
+    int32_t zp[1] = { 0 };
+    uint8_t o[4] = { 7, 7, 7, 7 };
+    CHECK(quant_rows_quantize(x, 1, 4, 4, QUANT_PER_TENSOR, bad, zp, -128, 127, QUANT_I8, o, 4) == QUANT_ESCALE);
+    CHECK(quant_rows_quantize(x, 1, 4, 3, QUANT_PER_TENSOR, sc, zp, -128, 127, QUANT_I8, o, 4) == QUANT_EINVAL);
+    CHECK(quant_rows_quantize(x, 1, 4, 4, QUANT_PER_TENSOR, sc, zp, -128, 127, QUANT_I16, o, 4) == QUANT_EINVAL);
+    CHECK(quant_rows_quantize(x, 1, 4, 4, QUANT_PER_TENSOR, sc, zp, 0, 255, QUANT_I8, o, 4) == QUANT_EINVAL);
+    CHECK(quant_rows_quantize(NULL, 1, 4, 4, QUANT_PER_TENSOR, sc, zp, -128, 127, QUANT_I8, o, 4) == QUANT_EINVAL);
+    CHECK(quant_rows_quantize_dynamic(x, 1, 4, 4, QUANT_AFFINE, -128, 127, QUANT_I8, o, 4, NULL, zp) == QUANT_EINVAL);
+    CHECK(quant_rows_quantize(x, 0, 4, 4, QUANT_PER_TENSOR, sc, zp, -128, 127, QUANT_I8, NULL, 4) == QUANT_OK);
+    CHECK(o[0] == 7 && o[3] == 7);
+}
+
+int main(void) {
+    fprintf(stderr, "  isa: %s\n", quant_isa_name());
+    RUN(test_quantize_rows);
+    RUN(test_dynamic);
+    RUN(test_requantize);
+    RUN(test_bad_input);
+    return qt_summary();
+}
