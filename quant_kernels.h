@@ -1063,26 +1063,39 @@ static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp
 }
 /* finite min / max of n floats */
 static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *mx) {
-    __m512 lo = _mm512_set1_ps(INFINITY), hi = _mm512_set1_ps(-INFINITY);
     const __m512 inf = _mm512_set1_ps(INFINITY);
-    size_t i;
-    for (i = 0; i < n; i += 16) {
+    __m512 lo0 = inf, lo1 = inf, hi0 = _mm512_set1_ps(-INFINITY), hi1 = hi0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+        __mmask16 f0 = _mm512_cmp_ps_mask(_mm512_abs_ps(v0), inf, _CMP_LT_OQ);
+        __mmask16 f1 = _mm512_cmp_ps_mask(_mm512_abs_ps(v1), inf, _CMP_LT_OQ);
+        lo0 = _mm512_mask_min_ps(lo0, f0, lo0, v0); hi0 = _mm512_mask_max_ps(hi0, f0, hi0, v0);
+        lo1 = _mm512_mask_min_ps(lo1, f1, lo1, v1); hi1 = _mm512_mask_max_ps(hi1, f1, hi1, v1);
+    }
+    for (; i < n; i += 16) {
         __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
         __m512 v = _mm512_maskz_loadu_ps(k, x + i);
         __mmask16 fin = k & _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_LT_OQ);
-        lo = _mm512_mask_min_ps(lo, fin, lo, v);
-        hi = _mm512_mask_max_ps(hi, fin, hi, v);
+        lo0 = _mm512_mask_min_ps(lo0, fin, lo0, v);
+        hi0 = _mm512_mask_max_ps(hi0, fin, hi0, v);
     }
-    *mn = _mm512_reduce_min_ps(lo); *mx = _mm512_reduce_max_ps(hi);
+    *mn = _mm512_reduce_min_ps(_mm512_min_ps(lo0, lo1)); *mx = _mm512_reduce_max_ps(_mm512_max_ps(hi0, hi1));
 }
 static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out) {
-    size_t i;
+    size_t i = 0;
     const __m512 vs = _mm512_set1_ps(scale);
     const __m512i vz = _mm512_set1_epi32(zp);
-    for (i = 0; i < n; i += 16) {
+    const uint8_t *b = (const uint8_t *)q;
+#define QUANT__DQ16(off) do { __m128i b_ = _mm_loadu_si128((const __m128i *)(b + i + (off)));                       \
+        __m512i v_ = is_u8 ? _mm512_cvtepu8_epi32(b_) : _mm512_cvtepi8_epi32(b_);                                   \
+        _mm512_storeu_ps(out + i + (off), _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v_, vz)), vs)); } while (0)
+    for (; i + 64 <= n; i += 64) { QUANT__DQ16(0); QUANT__DQ16(16); QUANT__DQ16(32); QUANT__DQ16(48); }
+#undef QUANT__DQ16
+    for (; i < n; i += 16) {
         __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
-        __m128i b = _mm_maskz_loadu_epi8(k, (const uint8_t *)q + i);
-        __m512i v = is_u8 ? _mm512_cvtepu8_epi32(b) : _mm512_cvtepi8_epi32(b);
+        __m128i bb = _mm_maskz_loadu_epi8(k, b + i);
+        __m512i v = is_u8 ? _mm512_cvtepu8_epi32(bb) : _mm512_cvtepi8_epi32(bb);
         _mm512_mask_storeu_ps(out + i, k, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vz)), vs));
     }
 }

@@ -23,10 +23,10 @@
 #define GM 256
 #define GN 1024
 #define GK 1024
-#define GEMM_I32 4
-#define GEMM_I8 4
-#define GEMV_1K 600
-#define GEMV_4 150
+#define GEMM_I32 8
+#define GEMM_I8 8
+#define GEMV_1K 1200
+#define GEMV_4 300
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rng_next(void) { /* splitmix64 */
