@@ -640,6 +640,33 @@ QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *
 QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t n, int32_t acc,
         void *C, size_t ldc);
 
+
+/* Convolution shapes (NHWC activations). Output size:
+ *   out_h = (in_h + pad_top + pad_bottom - dil_h * (k_h - 1) - 1) / stride_h + 1
+ * (and the same for w). Padding is zero in real terms: a padded position
+ * holds the activation zero point. groups: 1 for a normal convolution,
+ * in_c (= out_c) for depthwise. */
+typedef struct quant_conv_shape {
+    size_t batch, in_h, in_w, in_c, out_c, k_h, k_w;
+    size_t stride_h, stride_w, dil_h, dil_w;
+    size_t pad_top, pad_left, pad_bottom, pad_right;
+} quant_conv_shape;
+
+/* Validates a shape (non-zero sizes and strides, kernel fits, no size_t
+ * overflow) and gives the output height and width. */
+QUANT_DEF quant_status quant_conv_out_size(const quant_conv_shape *s, size_t *out_h, size_t *out_w);
+
+/* Reference int8 conv2d: in NHWC (uint8 or int8 with a_signed, zero point
+ * a_zp), weights [out_c][k_h][k_w][in_c] int8 with zero point w_zp, the
+ * epilogue of quant_ref_gemm with row = output pixel (n, oh, ow) and
+ * column = output channel; out NHWC. */
+QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out);
+/* Reference depthwise conv (channel multiplier 1, out_c = in_c): weights
+ * [k_h][k_w][c] int8; the same epilogue with column = channel. */
+QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out);
+
 #ifdef __cplusplus
 }
 #endif
@@ -2387,6 +2414,106 @@ QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *
             }
             quant_epilogue_apply1(ep, m, n, acc, C, ldc);
         }
+    return QUANT_OK;
+}
+
+
+QUANT_DEF quant_status quant_conv_out_size(const quant_conv_shape *s, size_t *out_h, size_t *out_w) {
+    size_t eh, ew, ph, pw, oh, ow, t;
+    if (!s || !out_h || !out_w) return QUANT_EINVAL;
+    if (!s->batch || !s->in_h || !s->in_w || !s->in_c || !s->out_c || !s->k_h || !s->k_w) return QUANT_EINVAL;
+    if (!s->stride_h || !s->stride_w || !s->dil_h || !s->dil_w) return QUANT_EINVAL;
+    if (s->k_h > 4096 || s->k_w > 4096 || s->dil_h > 4096 || s->dil_w > 4096) return QUANT_ERANGE;
+    if (s->in_h > (SIZE_MAX >> 4) || s->in_w > (SIZE_MAX >> 4) || s->pad_top > (SIZE_MAX >> 4) ||
+        s->pad_bottom > (SIZE_MAX >> 4) || s->pad_left > (SIZE_MAX >> 4) || s->pad_right > (SIZE_MAX >> 4))
+        return QUANT_EOVERFLOW;
+    eh = s->dil_h * (s->k_h - 1) + 1; ew = s->dil_w * (s->k_w - 1) + 1;
+    ph = s->in_h + s->pad_top + s->pad_bottom; pw = s->in_w + s->pad_left + s->pad_right;
+    if (eh > ph || ew > pw) return QUANT_EINVAL;
+    oh = (ph - eh) / s->stride_h + 1; ow = (pw - ew) / s->stride_w + 1;
+    /* every buffer size the kernels compute must fit */
+    t = s->batch;
+    if (oh > SIZE_MAX / t) return QUANT_EOVERFLOW;
+    t *= oh;
+    if (ow > SIZE_MAX / t) return QUANT_EOVERFLOW;
+    t *= ow;
+    if (s->out_c > SIZE_MAX / 4 / t) return QUANT_EOVERFLOW;
+    t = s->batch;
+    if (s->in_h > SIZE_MAX / t) return QUANT_EOVERFLOW;
+    t *= s->in_h;
+    if (s->in_w > SIZE_MAX / t) return QUANT_EOVERFLOW;
+    t *= s->in_w;
+    if (s->in_c > SIZE_MAX / t) return QUANT_EOVERFLOW;
+    t = s->k_h * s->k_w;
+    if (s->in_c > SIZE_MAX / t || s->out_c > SIZE_MAX / (t * s->in_c)) return QUANT_EOVERFLOW;
+    *out_h = oh; *out_w = ow;
+    return QUANT_OK;
+}
+
+/* the input value at (n, ih, iw, c) with padded coordinates, minus a_zp */
+QUANT__INTERNAL int32_t quant__conv_in(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        size_t n, size_t ph, size_t pw, size_t c) {
+    size_t ih, iw, idx;
+    if (ph < s->pad_top || pw < s->pad_left) return 0;
+    ih = ph - s->pad_top; iw = pw - s->pad_left;
+    if (ih >= s->in_h || iw >= s->in_w) return 0;
+    idx = ((n * s->in_h + ih) * s->in_w + iw) * s->in_c + c;
+    return (a_signed ? (int32_t)((const int8_t *)in)[idx] : (int32_t)((const uint8_t *)in)[idx]) - a_zp;
+}
+
+QUANT__INTERNAL quant_status quant__conv_check(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out, size_t *oh, size_t *ow) {
+    quant_status st = quant_conv_out_size(s, oh, ow);
+    if (st != QUANT_OK) return st;
+    if ((st = quant_epilogue_check(ep, s->out_c)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    if (w_zp < -128 || w_zp > 127) return QUANT_EINVAL;
+    if (!in || !w || !out) return QUANT_EINVAL;
+    if (s->k_h * s->k_w * s->in_c > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out) {
+    size_t oh, ow, n, y, x, oc, kh, kw, c;
+    quant_status st = quant__conv_check(s, in, a_signed, a_zp, w, w_zp, ep, out, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    for (n = 0; n < s->batch; n++)
+        for (y = 0; y < oh; y++)
+            for (x = 0; x < ow; x++)
+                for (oc = 0; oc < s->out_c; oc++) {
+                    int32_t acc = 0;
+                    for (kh = 0; kh < s->k_h; kh++)
+                        for (kw = 0; kw < s->k_w; kw++)
+                            for (c = 0; c < s->in_c; c++) {
+                                int32_t a = quant__conv_in(s, in, a_signed, a_zp, n, y * s->stride_h + kh * s->dil_h,
+                                                           x * s->stride_w + kw * s->dil_w, c);
+                                acc += a * ((int32_t)w[((oc * s->k_h + kh) * s->k_w + kw) * s->in_c + c] - w_zp);
+                            }
+                    quant_epilogue_apply1(ep, (n * oh + y) * ow + x, oc, acc, out, s->out_c);
+                }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out) {
+    size_t oh, ow, n, y, x, c, kh, kw;
+    quant_status st;
+    if (!s || s->out_c != s->in_c) return QUANT_EINVAL;
+    st = quant__conv_check(s, in, a_signed, a_zp, w, w_zp, ep, out, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    for (n = 0; n < s->batch; n++)
+        for (y = 0; y < oh; y++)
+            for (x = 0; x < ow; x++)
+                for (c = 0; c < s->in_c; c++) {
+                    int32_t acc = 0;
+                    for (kh = 0; kh < s->k_h; kh++)
+                        for (kw = 0; kw < s->k_w; kw++)
+                            acc += quant__conv_in(s, in, a_signed, a_zp, n, y * s->stride_h + kh * s->dil_h,
+                                                  x * s->stride_w + kw * s->dil_w, c) *
+                                   ((int32_t)w[(kh * s->k_w + kw) * s->in_c + c] - w_zp);
+                    quant_epilogue_apply1(ep, (n * oh + y) * ow + x, c, acc, out, s->in_c);
+                }
     return QUANT_OK;
 }
 

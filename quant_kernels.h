@@ -46,6 +46,8 @@
  *      tiles for the caller's threads
  *   3. rows: quantize (per tensor / row / column), dynamic per-row
  *      quantization, dequantize, requantize
+ *   4. convolution: NHWC conv2d (im2col into your workspace, or direct for
+ *      1x1) and depthwise conv (3x3 fast path), the same fused epilogue
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -163,6 +165,38 @@ QUANT_DEF quant_status quant_rows_dequantize(const void *q, quant_dtype dt, size
 QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, size_t cols,
         const int32_t *bias, const quant_requant *rq, int per_channel, quant_requant_mode mode,
         int32_t zp, int32_t lo, int32_t hi, quant_dtype dt, void *out);
+
+/* ======================================================================== */
+/* 4. convolution (NHWC, int8), the GEMM's fused epilogue                   */
+/* ======================================================================== */
+/* Shapes are quant_conv_shape (quant.h); results equal quant_ref_conv2d /
+ * quant_ref_dwconv2d bit for bit. Output rows (pixels, n * out_h * out_w)
+ * are independent tiles for the caller's threads: give each thread its own
+ * workspace. */
+
+/* Weights [out_c][k_h][k_w][in_c] int8 -> the GEMM's packed layout (K =
+ * k_h * k_w * in_c, N = out_c). */
+QUANT_DEF size_t quant_conv2d_pack_size(const quant_conv_shape *s);
+QUANT_DEF quant_status quant_conv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
+        void *packed, size_t packed_bytes);
+/* Bytes of scratch for the im2col tile (0 for a 1x1, stride 1, unpadded
+ * convolution, which reads the input directly). */
+QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s);
+QUANT_DEF quant_status quant_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes);
+QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes,
+        size_t pix0, size_t pix1);
+
+/* Depthwise (channel multiplier 1): weights [k_h][k_w][c] int8 packed to
+ * int32 (w - w_zp); 3x3 interior pixels take an unrolled path. */
+QUANT_DEF size_t quant_dwconv2d_pack_size(const quant_conv_shape *s);
+QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
+        void *packed, size_t packed_bytes);
+QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out);
+QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out, size_t pix0, size_t pix1);
 
 #ifdef __cplusplus
 }
@@ -958,23 +992,17 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 
 /* ------------------------------------------------------------- driver */
 
-QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
-        const void *packed, const quant_epilogue *ep, void *C, size_t ldc,
+/* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
+ * columns [n0, n1); C and the epilogue use the global row index. */
+QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *packed, const uint8_t *A0, int a_signed,
+        size_t lda, int32_t a_zp, const quant_epilogue *ep, void *C, size_t ldc,
         size_t m0, size_t m1, size_t n0, size_t n1) {
-    quant__pack_hdr h;
-    size_t K, N, p, p0, p1, mb, MC;
+    quant__pack_hdr h = *hp;
+    size_t K = h.K, N = h.N, p, p0, p1, mb, MC;
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
     const uint8_t *base = (const uint8_t *)packed;
     const int8_t *panels;
-    quant_status st;
-    if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
-    K = h.K; N = h.N;
-    if ((st = quant_epilogue_check(ep, N)) != QUANT_OK) return st;
-    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
-    if (m0 > m1 || m1 > M || n0 > n1 || n1 > N) return QUANT_EINVAL;
-    if (m0 == m1 || n0 == n1) return QUANT_OK;
-    if (!A || !C || lda < K || ldc < N) return QUANT_EINVAL;
     panels = (const int8_t *)(base + h.panel_off);
     z = (uint32_t)(a_zp + delta);
     kzb = (uint32_t)K * z * (uint32_t)h.b_zp;
@@ -989,7 +1017,7 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
         for (m = mb; m < me; m++) {
             rowcorr[m - mb] = 0;
             if (h.b_zp) { /* rows of A^ summed: only for asymmetric weights */
-                const uint8_t *ar = (const uint8_t *)A + m * lda;
+                const uint8_t *ar = A0 + (m - m0) * lda;
                 uint32_t s = 0;
                 size_t k;
                 for (k = 0; k < K; k++) s += a_signed ? (uint32_t)(int32_t)(int8_t)ar[k] : ar[k];
@@ -1020,13 +1048,27 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
             for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
                 int32_t tile[QUANT__MR * QUANT__NR];
-                QUANT__UKR(mr, K, (const uint8_t *)A + m * lda, lda, a_signed, pan, tile);
+                QUANT__UKR(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
                 for (r = 0; r < mr; r++)
                     quant__epilogue_row(ep, &ec, cs - c0, m + r, cs, ce - cs, tile + r * QUANT__NR,
                                         rowcorr[m + r - mb], C, ldc);
             }
         }
     }
+}
+
+QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *C, size_t ldc,
+        size_t m0, size_t m1, size_t n0, size_t n1) {
+    quant__pack_hdr h;
+    quant_status st;
+    if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
+    if ((st = quant_epilogue_check(ep, h.N)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    if (m0 > m1 || m1 > M || n0 > n1 || n1 > h.N) return QUANT_EINVAL;
+    if (m0 == m1 || n0 == n1) return QUANT_OK;
+    if (!A || !C || lda < h.K || ldc < h.N) return QUANT_EINVAL;
+    quant__gemm_run(&h, packed, (const uint8_t *)A + m0 * lda, a_signed, lda, a_zp, ep, C, ldc, m0, m1, n0, n1);
     return QUANT_OK;
 }
 
@@ -1302,6 +1344,245 @@ QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, si
         }
     }
     return QUANT_OK;
+}
+
+/* --------------------------------------------------------- convolution */
+
+#define QUANT__CONV_TILE 64 /* output pixels per im2col tile */
+
+QUANT__INTERNAL int quant__conv_is_1x1(const quant_conv_shape *s) {
+    return s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+           !s->pad_top && !s->pad_left && !s->pad_bottom && !s->pad_right;
+}
+
+QUANT_DEF size_t quant_conv2d_pack_size(const quant_conv_shape *s) {
+    size_t oh, ow;
+    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
+    return quant_gemm_pack_size(s->k_h * s->k_w * s->in_c, s->out_c);
+}
+
+QUANT_DEF quant_status quant_conv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
+        void *packed, size_t packed_bytes) {
+    size_t oh, ow;
+    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    return quant_gemm_pack(w, QUANT_LAYOUT_NK, s->k_h * s->k_w * s->in_c, s->out_c, w_zp, packed, packed_bytes);
+}
+
+QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
+    size_t oh, ow;
+    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
+    if (quant__conv_is_1x1(s)) return 0;
+    return (size_t)QUANT__CONV_TILE * s->k_h * s->k_w * s->in_c;
+}
+
+/* im2col of output pixels [p0, p1) into ws (rows of K bytes); padding
+ * holds the activation zero point, which contributes exactly 0. */
+QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t ow, const uint8_t *in,
+        uint8_t zpb, size_t p0, size_t p1, uint8_t *ws) {
+    size_t p, kh, kw, K = s->k_h * s->k_w * s->in_c;
+    for (p = p0; p < p1; p++) {
+        size_t n = p / (oh * ow), y = (p / ow) % oh, x = p % ow;
+        uint8_t *row = ws + (p - p0) * K;
+        for (kh = 0; kh < s->k_h; kh++) {
+            size_t ph = y * s->stride_h + kh * s->dil_h;
+            for (kw = 0; kw < s->k_w; kw++) {
+                size_t pw = x * s->stride_w + kw * s->dil_w;
+                uint8_t *dst = row + (kh * s->k_w + kw) * s->in_c;
+                if (ph < s->pad_top || pw < s->pad_left || ph - s->pad_top >= s->in_h || pw - s->pad_left >= s->in_w)
+                    memset(dst, zpb, s->in_c);
+                else
+                    memcpy(dst, in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * s->in_c, s->in_c);
+            }
+        }
+    }
+}
+
+QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes,
+        size_t pix0, size_t pix1) {
+    size_t oh, ow, K, P, p;
+    quant__pack_hdr h;
+    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
+    K = s->k_h * s->k_w * s->in_c;
+    if (h.K != K || h.N != s->out_c) return QUANT_EINVAL;
+    if ((st = quant_epilogue_check(ep, s->out_c)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    P = s->batch * oh * ow;
+    if (pix0 > pix1 || pix1 > P) return QUANT_EINVAL;
+    if (pix0 == pix1) return QUANT_OK;
+    if (!in || !out) return QUANT_EINVAL;
+    if (quant__conv_is_1x1(s)) {
+        /* the input rows are the GEMM rows (stride 1, no padding) */
+        quant__gemm_run(&h, packed, (const uint8_t *)in + pix0 * K, a_signed, K, a_zp, ep, out, s->out_c,
+                        pix0, pix1, 0, s->out_c);
+        return QUANT_OK;
+    }
+    if (!workspace || workspace_bytes < quant_conv2d_workspace_size(s)) return QUANT_EINVAL;
+    for (p = pix0; p < pix1; p += QUANT__CONV_TILE) {
+        size_t pe = p + QUANT__CONV_TILE < pix1 ? p + QUANT__CONV_TILE : pix1;
+        quant__im2col(s, oh, ow, (const uint8_t *)in, (uint8_t)(a_zp & 0xff), p, pe, (uint8_t *)workspace);
+        quant__gemm_run(&h, packed, (const uint8_t *)workspace, a_signed, K, a_zp, ep, out, s->out_c, p, pe, 0, s->out_c);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes) {
+    size_t oh, ow;
+    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    return quant_conv2d_tile(s, in, a_signed, a_zp, packed, ep, out, workspace, workspace_bytes, 0, s->batch * oh * ow);
+}
+
+/* depthwise: packed = header (64 bytes) + int32 (w - w_zp) [k_h * k_w][cpad] */
+#define QUANT__DW_MAGIC 0x31574451u /* "QDW1" */
+typedef struct quant__dw_hdr { uint32_t magic, kh, kw, c, cpad, check; uint32_t pad_[10]; } quant__dw_hdr;
+
+QUANT__INTERNAL uint32_t quant__dw_check(const quant__dw_hdr *h) {
+    return (h->magic * 2654435761u) ^ (h->kh * 40503u) ^ (h->kw * 9973u) ^ (h->c * 2246822519u) ^ (h->cpad * 3266489917u);
+}
+
+QUANT_DEF size_t quant_dwconv2d_pack_size(const quant_conv_shape *s) {
+    size_t oh, ow, cpad;
+    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK || s->in_c != s->out_c) return 0;
+    cpad = (s->in_c + QUANT__NR - 1) / QUANT__NR * QUANT__NR;
+    if (cpad > SIZE_MAX / 4 / (s->k_h * s->k_w)) return 0;
+    return 64 + 4 * cpad * s->k_h * s->k_w;
+}
+
+QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
+        void *packed, size_t packed_bytes) {
+    size_t need = quant_dwconv2d_pack_size(s), t, c, taps;
+    quant__dw_hdr h;
+    int32_t *dst;
+    if (!need) return QUANT_EINVAL;
+    if (!w || !packed || packed_bytes < need || w_zp < -128 || w_zp > 127) return QUANT_EINVAL;
+    if (s->in_c > 0xffffffffu || s->k_h > 4096 || s->k_w > 4096) return QUANT_ERANGE;
+    memset(&h, 0, sizeof h);
+    h.magic = QUANT__DW_MAGIC; h.kh = (uint32_t)s->k_h; h.kw = (uint32_t)s->k_w; h.c = (uint32_t)s->in_c;
+    h.cpad = (uint32_t)((s->in_c + QUANT__NR - 1) / QUANT__NR * QUANT__NR);
+    h.check = quant__dw_check(&h);
+    memcpy(packed, &h, sizeof h);
+    dst = (int32_t *)((unsigned char *)packed + 64);
+    taps = s->k_h * s->k_w;
+    for (t = 0; t < taps; t++)
+        for (c = 0; c < h.cpad; c++) {
+            int32_t v = c < s->in_c ? (int32_t)w[t * s->in_c + c] - w_zp : 0;
+            memcpy(dst + t * h.cpad + c, &v, 4);
+        }
+    return QUANT_OK;
+}
+
+/* acc[j] += (in[j] - zp) * wt[j] for j < cnt (cnt <= QUANT__NR) */
+static inline void quant__dw_tap(int32_t *acc, const uint8_t *in, int a_signed, int32_t zp, const int32_t *wt, size_t cnt) {
+    size_t j = 0;
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    const __m512i vz = _mm512_set1_epi32(zp);
+    for (; j < cnt; j += 16) {
+        __mmask16 k = cnt - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - j)) - 1u);
+        __m128i b = _mm_maskz_loadu_epi8(k, in + j);
+        __m512i a = _mm512_sub_epi32(a_signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b), vz);
+        __m512i s = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + j)),
+                                     _mm512_mullo_epi32(a, _mm512_loadu_si512((const void *)(wt + j))));
+        _mm512_storeu_si512((void *)(acc + j), s);
+    }
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+    const __m256i vz = _mm256_set1_epi32(zp);
+    for (; j + 8 <= cnt; j += 8) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(in + j));
+        __m256i a = _mm256_sub_epi32(a_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b), vz);
+        _mm256_storeu_si256((__m256i *)(acc + j), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                            _mm256_mullo_epi32(a, _mm256_loadu_si256((const __m256i *)(wt + j)))));
+    }
+#endif
+    for (; j < cnt; j++) acc[j] += ((a_signed ? (int32_t)(int8_t)in[j] : (int32_t)in[j]) - zp) * wt[j];
+}
+
+QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out, size_t pix0, size_t pix1) {
+    size_t oh, ow, P, c0, C;
+    quant__dw_hdr h;
+    const int32_t *wk;
+    quant_status st;
+    if (!s || s->in_c != s->out_c) return QUANT_EINVAL;
+    if ((st = quant_conv_out_size(s, &oh, &ow)) != QUANT_OK) return st;
+    if (!packed) return QUANT_EINVAL;
+    memcpy(&h, packed, sizeof h);
+    if (h.magic != QUANT__DW_MAGIC || h.check != quant__dw_check(&h) || h.kh != s->k_h || h.kw != s->k_w ||
+        h.c != s->in_c || h.cpad != (s->in_c + QUANT__NR - 1) / QUANT__NR * QUANT__NR) return QUANT_EFORMAT;
+    if ((st = quant_epilogue_check(ep, s->out_c)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    P = s->batch * oh * ow;
+    if (pix0 > pix1 || pix1 > P) return QUANT_EINVAL;
+    if (pix0 == pix1) return QUANT_OK;
+    if (!in || !out) return QUANT_EINVAL;
+    wk = (const int32_t *)((const unsigned char *)packed + 64);
+    C = s->in_c;
+    for (c0 = 0; c0 < C; c0 += QUANT__NR) {
+        size_t cnt = C - c0 < QUANT__NR ? C - c0 : QUANT__NR, j, p;
+        quant__epi_cols ec;
+        for (j = 0; j < QUANT__NR; j++) {
+            size_t n = c0 + j < C ? c0 + j : C - 1;
+            ec.corr[j] = (ep->out != QUANT_OUT_F32 && ep->bias_i32) ? (uint32_t)ep->bias_i32[n] : 0u;
+            ec.mult[j] = 0; ec.shift[j] = 0; ec.scale[j] = 0.0f; ec.bias[j] = 0.0f;
+            if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
+                const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
+                ec.mult[j] = q->multiplier; ec.shift[j] = q->shift; ec.scale[j] = q->scale;
+            } else if (ep->out == QUANT_OUT_F32) {
+                ec.scale[j] = ep->w_scale[n];
+                ec.bias[j] = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
+            }
+        }
+        for (p = pix0; p < pix1; p++) {
+            size_t n = p / (oh * ow), y = (p / ow) % oh, x = p % ow, kh, kw;
+            size_t ph0 = y * s->stride_h, pw0 = x * s->stride_w;
+            int32_t acc[QUANT__NR];
+            const uint8_t *img = (const uint8_t *)in + n * s->in_h * s->in_w * C;
+            memset(acc, 0, sizeof acc);
+            if (s->k_h == 3 && s->k_w == 3 && s->dil_h == 1 && s->dil_w == 1 && ph0 >= s->pad_top && pw0 >= s->pad_left &&
+                ph0 - s->pad_top + 2 < s->in_h && pw0 - s->pad_left + 2 < s->in_w) {
+                /* 3x3 interior: nine taps, no bounds checks */
+                const uint8_t *r0 = img + ((ph0 - s->pad_top) * s->in_w + (pw0 - s->pad_left)) * C + c0;
+                const size_t rs = s->in_w * C;
+                const int32_t *w0 = wk + c0;
+                const size_t ws = h.cpad;
+                quant__dw_tap(acc, r0, a_signed, a_zp, w0, cnt);
+                quant__dw_tap(acc, r0 + C, a_signed, a_zp, w0 + ws, cnt);
+                quant__dw_tap(acc, r0 + 2 * C, a_signed, a_zp, w0 + 2 * ws, cnt);
+                quant__dw_tap(acc, r0 + rs, a_signed, a_zp, w0 + 3 * ws, cnt);
+                quant__dw_tap(acc, r0 + rs + C, a_signed, a_zp, w0 + 4 * ws, cnt);
+                quant__dw_tap(acc, r0 + rs + 2 * C, a_signed, a_zp, w0 + 5 * ws, cnt);
+                quant__dw_tap(acc, r0 + 2 * rs, a_signed, a_zp, w0 + 6 * ws, cnt);
+                quant__dw_tap(acc, r0 + 2 * rs + C, a_signed, a_zp, w0 + 7 * ws, cnt);
+                quant__dw_tap(acc, r0 + 2 * rs + 2 * C, a_signed, a_zp, w0 + 8 * ws, cnt);
+            } else {
+                for (kh = 0; kh < s->k_h; kh++) {
+                    size_t ph = ph0 + kh * s->dil_h;
+                    if (ph < s->pad_top || ph - s->pad_top >= s->in_h) continue;
+                    for (kw = 0; kw < s->k_w; kw++) {
+                        size_t pw = pw0 + kw * s->dil_w;
+                        if (pw < s->pad_left || pw - s->pad_left >= s->in_w) continue;
+                        quant__dw_tap(acc, img + ((ph - s->pad_top) * s->in_w + (pw - s->pad_left)) * C + c0, a_signed, a_zp,
+                                      wk + (kh * s->k_w + kw) * h.cpad + c0, cnt);
+                    }
+                }
+            }
+            quant__epilogue_row(ep, &ec, 0, p, c0, cnt, acc, 0u, out, C);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_epilogue *ep, void *out) {
+    size_t oh, ow;
+    quant_status st;
+    if (!s) return QUANT_EINVAL;
+    if ((st = quant_conv_out_size(s, &oh, &ow)) != QUANT_OK) return st;
+    return quant_dwconv2d_tile(s, in, a_signed, a_zp, packed, ep, out, 0, s->batch * oh * ow);
 }
 
 #ifdef __cplusplus

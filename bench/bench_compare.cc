@@ -1,0 +1,615 @@
+// bench_compare.cc - quant against oneDNN, gemmlowp and OpenBLAS in ONE
+// program and ONE run, single thread, with a read-bandwidth probe.
+//
+//   C[M x N] = (A - a_zp)[M x K, uint8] x W^T  (W: N x K int8, row-major)
+//
+//   quant     quant_gemm on weights packed once at load (packing not timed)
+//   oneDNN    dnnl_gemm_u8s8s32 (row-major, transb = 'T', ao = a_zp, bo = 0);
+//             its C API packs both operands inside every call
+//   gemmlowp  GemmWithOutputPipeline<uint8, int32, L8R8> with an empty output
+//             pipeline: the weights as uint8 W + 128 with rhs offset -128, the
+//             activations with lhs offset -a_zp (the same int32 result); it
+//             packs inside every call too; single-thread GemmContext
+//   sgemm     OpenBLAS cblas_sgemm on the same values as floats (A - a_zp, W),
+//             openblas_set_num_threads(1)
+//
+// Every (shape, library) pair is timed in each of many rounds, the libraries
+// interleaved (the order rotates every round), and the bandwidth probe runs
+// inside every round too; the table reports medians. Before timing, each
+// library's result is checked against quant's at every shape (int32: equal;
+// sgemm: within a float tolerance), and on adversarial data against the
+// scalar reference quant_ref_gemm_i32.
+//
+// Usage: bench_compare [--rounds N] [--sample-ms T] [--quick]
+// Run it single-threaded: taskset -c 1, OMP_NUM_THREADS=1 (oneDNN uses
+// OpenMP), OPENBLAS_NUM_THREADS=1; `make bench-compare` does this.
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+
+#include <dnnl.h>
+#include <gemmlowp/public/gemmlowp.h>
+#include <cblas.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <sched.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#ifndef BENCH_FLAGS
+#define BENCH_FLAGS "(not recorded)"
+#endif
+
+namespace {
+
+// ------------------------------------------------------------ utilities
+
+struct Free {
+    void operator()(void *p) const { std::free(p); }
+};
+template <class T>
+using Buf = std::unique_ptr<T[], Free>;
+template <class T>
+Buf<T> alloc(size_t n) {
+    size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+    void *p = std::aligned_alloc(64, bytes ? bytes : 64);
+    if (!p) { std::fprintf(stderr, "out of memory\n"); std::exit(1); }
+    std::memset(p, 0, bytes ? bytes : 64);
+    return Buf<T>(static_cast<T *>(p));
+}
+
+struct Rng { // splitmix64
+    uint64_t s;
+    explicit Rng(uint64_t seed) : s(seed) {}
+    uint64_t next() {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+    void fill(void *p, size_t n) {
+        unsigned char *b = static_cast<unsigned char *>(p);
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) { uint64_t v = next(); std::memcpy(b + i, &v, 8); }
+        for (; i < n; i++) b[i] = (unsigned char)next();
+    }
+};
+
+double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+double thread_cpu_s() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double quantile(std::vector<double> v, double q) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    double pos = q * (double)(v.size() - 1);
+    size_t i = (size_t)pos;
+    double f = pos - (double)i;
+    return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+double median(const std::vector<double> &v) { return quantile(v, 0.5); }
+
+// ------------------------------------------------------------ the problem
+
+enum Lib { L_QUANT = 0, L_DNNL, L_GEMMLOWP, L_SGEMM, NLIB };
+const char *lib_name[NLIB] = {"quant", "oneDNN", "gemmlowp", "OpenBLAS sgemm"};
+
+struct Problem {
+    size_t M, N, K;
+    int32_t a_zp;
+    Buf<uint8_t> A;            // M x K
+    Buf<int8_t> W;             // N x K
+    Buf<uint8_t> Wu8;          // N x K, W + 128 (gemmlowp)
+    Buf<float> Af, Wf;         // A - a_zp and W as floats (sgemm)
+    Buf<unsigned char> packed; // quant's packed W
+    Buf<int32_t> C[3];         // quant, oneDNN, gemmlowp
+    Buf<float> Cf;
+    gemmlowp::GemmContext glp;
+
+    Problem(size_t m, size_t n, size_t k, int32_t zp) : M(m), N(n), K(k), a_zp(zp) {
+        A = alloc<uint8_t>(M * K);
+        W = alloc<int8_t>(N * K);
+        Wu8 = alloc<uint8_t>(N * K);
+        Af = alloc<float>(M * K);
+        Wf = alloc<float>(N * K);
+        for (int i = 0; i < 3; i++) C[i] = alloc<int32_t>(M * N);
+        Cf = alloc<float>(M * N);
+        glp.set_max_num_threads(1);
+    }
+    void random(uint64_t seed) {
+        Rng r(seed);
+        r.fill(A.get(), M * K);
+        r.fill(W.get(), N * K);
+        derive();
+    }
+    // After A and W are set: the other libraries' copies, and the packing.
+    void derive() {
+        for (size_t i = 0; i < N * K; i++) {
+            Wu8[i] = (uint8_t)(W[i] + 128);
+            Wf[i] = (float)W[i];
+        }
+        for (size_t i = 0; i < M * K; i++) Af[i] = (float)((int32_t)A[i] - a_zp);
+        size_t bytes = quant_gemm_pack_size(K, N);
+        packed = alloc<unsigned char>(bytes);
+        if (quant_gemm_pack(W.get(), QUANT_LAYOUT_NK, K, N, 0, packed.get(), bytes) != QUANT_OK) {
+            std::fprintf(stderr, "quant_gemm_pack failed\n");
+            std::exit(1);
+        }
+    }
+    void run(Lib lib) {
+        switch (lib) {
+        case L_QUANT: {
+            quant_epilogue ep;
+            std::memset(&ep, 0, sizeof ep);
+            ep.out = QUANT_OUT_I32;
+            if (quant_gemm(M, A.get(), 0, K, a_zp, packed.get(), &ep, C[0].get(), N) != QUANT_OK) {
+                std::fprintf(stderr, "quant_gemm failed\n");
+                std::exit(1);
+            }
+        } break;
+        case L_DNNL: {
+            int32_t co = 0;
+            if (dnnl_gemm_u8s8s32('N', 'T', 'F', (dnnl_dim_t)M, (dnnl_dim_t)N, (dnnl_dim_t)K, 1.0f, A.get(),
+                                  (dnnl_dim_t)K, (uint8_t)a_zp, W.get(), (dnnl_dim_t)K, 0, 0.0f, C[1].get(),
+                                  (dnnl_dim_t)N, &co) != dnnl_success) {
+                std::fprintf(stderr, "dnnl_gemm_u8s8s32 failed\n");
+                std::exit(1);
+            }
+        } break;
+        case L_GEMMLOWP: {
+            gemmlowp::MatrixMap<const uint8_t, gemmlowp::MapOrder::RowMajor> lhs(A.get(), (int)M, (int)K, (int)K);
+            gemmlowp::MatrixMap<const uint8_t, gemmlowp::MapOrder::ColMajor> rhs(Wu8.get(), (int)K, (int)N, (int)K);
+            gemmlowp::MatrixMap<int32_t, gemmlowp::MapOrder::RowMajor> res(C[2].get(), (int)M, (int)N, (int)N);
+            gemmlowp::GemmWithOutputPipeline<uint8_t, int32_t, gemmlowp::DefaultL8R8BitDepthParams>(
+                &glp, lhs, rhs, &res, -a_zp, -128, std::make_tuple());
+        } break;
+        case L_SGEMM:
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, Af.get(), (int)K,
+                        Wf.get(), (int)K, 0.0f, Cf.get(), (int)N);
+            break;
+        default: break;
+        }
+    }
+    int32_t ref(size_t m, size_t n) const {
+        int32_t acc = 0;
+        for (size_t k = 0; k < K; k++) acc += ((int32_t)A[m * K + k] - a_zp) * (int32_t)W[n * K + k];
+        return acc;
+    }
+    std::string shape() const {
+        return std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
+    }
+    double ops() const { return 2.0 * (double)M * (double)N * (double)K; }
+};
+
+// Compares oneDNN, gemmlowp and sgemm with quant (run() must have been called
+// for every library). Returns the number of failures.
+int check_against_quant(Problem &p, const char *what) {
+    int fails = 0;
+    size_t total = p.M * p.N;
+    for (int l = L_DNNL; l <= L_GEMMLOWP; l++) {
+        size_t bad = 0, first = 0, checked = 0, quant_wrong = 0, other_wrong = 0;
+        for (size_t i = 0; i < total; i++)
+            if (p.C[l][i] != p.C[0][i]) {
+                if (!bad) first = i;
+                bad++;
+                if (checked < 2000) { // who is right: the plain dot product decides
+                    int32_t r = p.ref(i / p.N, i % p.N);
+                    checked++;
+                    if (r != p.C[0][i]) quant_wrong++;
+                    if (r != p.C[l][i]) other_wrong++;
+                }
+            }
+        if (bad) {
+            size_t m = first / p.N, n = first % p.N;
+            std::printf("  %-9s %-16s %-9s DIFFERS from quant in %zu of %zu: first (%zu,%zu) quant %d, %s %d, "
+                        "reference %d; of %zu checked, quant wrong in %zu, %s wrong in %zu\n", what,
+                        p.shape().c_str(), lib_name[l], bad, total, m, n, p.C[0][first], lib_name[l], p.C[l][first],
+                        p.ref(m, n), checked, quant_wrong, lib_name[l], other_wrong);
+            if (quant_wrong) fails++;
+        } else {
+            std::printf("  %-9s %-16s %-9s == quant (all %zu int32 values)\n", what, p.shape().c_str(), lib_name[l], total);
+        }
+    }
+    // sgemm: every term is an integer multiple of 1; with |terms| <= 32640 the
+    // float sum is exact while partial sums stay below 2^24, and otherwise the
+    // error is a few ulps of the partial sums.
+    double maxd = 0, tol = 1e-6 * 32640.0 * (double)p.K;
+    size_t bad = 0;
+    for (size_t i = 0; i < total; i++) {
+        double d = std::fabs((double)p.Cf[i] - (double)p.C[0][i]);
+        if (d > maxd) maxd = d;
+        if (d > tol) bad++;
+    }
+    std::printf("  %-9s %-16s %-9s %s quant: max |diff| %.3g (tolerance %.3g)\n", what, p.shape().c_str(), "sgemm",
+                bad ? "DIFFERS from" : "~=", maxd, tol);
+    if (bad) fails++;
+    // quant itself against the plain dot product on sampled entries.
+    Rng r(7);
+    size_t qbad = 0;
+    for (int t = 0; t < 256; t++) {
+        size_t m = r.next() % p.M, n = r.next() % p.N;
+        if (p.ref(m, n) != p.C[0][m * p.N + n]) qbad++;
+    }
+    if (qbad) {
+        std::printf("  %-9s %-16s quant DIFFERS from the plain dot product in %zu of 256 sampled entries\n", what,
+                    p.shape().c_str(), qbad);
+        fails++;
+    }
+    return fails;
+}
+
+// Adversarial data against the scalar reference quant_ref_gemm_i32.
+int check_adversarial(size_t M, size_t N, size_t K) {
+    int fails = 0;
+    struct Pattern { const char *name; int32_t a_zp; };
+    const Pattern pats[] = {{"A=255,W=-128,zp=0", 0}, {"A=255,W=127,zp=0", 0}, {"alt. extremes,zp=0", 0},
+                            {"random,zp=255", 255}, {"A=0,W=-128,zp=255", 255}};
+    for (size_t pi = 0; pi < sizeof pats / sizeof pats[0]; pi++) {
+        Problem p(M, N, K, pats[pi].a_zp);
+        Rng r(1000 + pi);
+        for (size_t i = 0; i < M * K; i++) {
+            switch (pi) {
+            case 0: case 1: p.A[i] = 255; break;
+            case 2: p.A[i] = (i % K) % 2 ? 0 : 255; break;
+            case 3: p.A[i] = (uint8_t)r.next(); break;
+            default: p.A[i] = 0; break;
+            }
+        }
+        for (size_t i = 0; i < N * K; i++) {
+            switch (pi) {
+            case 0: case 4: p.W[i] = -128; break;
+            case 1: p.W[i] = 127; break;
+            case 2: p.W[i] = ((i / K) + (i % K) / 2) % 2 ? 127 : -128; break;
+            default: p.W[i] = (int8_t)r.next(); break;
+            }
+        }
+        p.derive();
+        for (int l = 0; l < NLIB; l++) p.run((Lib)l);
+        std::vector<int32_t> ref(M * N);
+        // quant_ref_gemm_i32 wants B as K x N: transpose W.
+        std::vector<int8_t> B(K * N);
+        for (size_t n = 0; n < N; n++)
+            for (size_t k = 0; k < K; k++) B[k * N + n] = p.W[n * K + k];
+        quant_ref_gemm_i32(M, N, K, p.A.get(), 0, K, p.a_zp, B.data(), N, 0, ref.data(), N);
+        for (int l = 0; l < 3; l++) {
+            size_t bad = 0, first = 0;
+            for (size_t i = 0; i < M * N; i++)
+                if (p.C[l][i] != ref[i]) { if (!bad) first = i; bad++; }
+            if (bad) {
+                std::printf("  adversarial %-20s %s: %-9s DIFFERS from quant_ref_gemm_i32 in %zu of %zu: first (%zu,%zu) "
+                            "%d vs reference %d\n", pats[pi].name, p.shape().c_str(), lib_name[l], bad, M * N,
+                            first / N, first % N, p.C[l][first], ref[first]);
+                if (l == L_QUANT) fails++;
+            }
+        }
+        double maxd = 0;
+        for (size_t i = 0; i < M * N; i++) maxd = std::max(maxd, std::fabs((double)p.Cf[i] - (double)ref[i]));
+        std::printf("  adversarial %-20s %s: quant %s reference; oneDNN %s; gemmlowp %s; sgemm max |diff| %.3g\n",
+                    pats[pi].name, p.shape().c_str(),
+                    std::equal(ref.begin(), ref.end(), p.C[0].get()) ? "==" : "!=",
+                    std::equal(ref.begin(), ref.end(), p.C[1].get()) ? "==" : "!=",
+                    std::equal(ref.begin(), ref.end(), p.C[2].get()) ? "==" : "!=", maxd);
+    }
+    return fails;
+}
+
+// ------------------------------------------------------------ bandwidth probe
+
+#if defined(__AVX512F__)
+uint64_t read_sum(const void *buf, size_t bytes) { // bytes: multiple of 512
+    const __m512i *p = (const __m512i *)buf;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (size_t i = 0; i < bytes / 64; i += 8) {
+        a0 = _mm512_add_epi64(a0, _mm512_load_si512(p + i + 0));
+        a1 = _mm512_add_epi64(a1, _mm512_load_si512(p + i + 1));
+        a2 = _mm512_add_epi64(a2, _mm512_load_si512(p + i + 2));
+        a3 = _mm512_add_epi64(a3, _mm512_load_si512(p + i + 3));
+        a4 = _mm512_add_epi64(a4, _mm512_load_si512(p + i + 4));
+        a5 = _mm512_add_epi64(a5, _mm512_load_si512(p + i + 5));
+        a6 = _mm512_add_epi64(a6, _mm512_load_si512(p + i + 6));
+        a7 = _mm512_add_epi64(a7, _mm512_load_si512(p + i + 7));
+    }
+    a0 = _mm512_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)),
+                          _mm512_add_epi64(_mm512_add_epi64(a4, a5), _mm512_add_epi64(a6, a7)));
+    uint64_t t[8];
+    _mm512_storeu_si512((void *)t, a0);
+    return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+const char *probe_kind = "AVX-512 loads";
+#elif defined(__AVX2__)
+uint64_t read_sum(const void *buf, size_t bytes) {
+    const __m256i *p = (const __m256i *)buf;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (size_t i = 0; i < bytes / 32; i += 8) {
+        a0 = _mm256_add_epi64(a0, _mm256_load_si256(p + i + 0));
+        a1 = _mm256_add_epi64(a1, _mm256_load_si256(p + i + 1));
+        a2 = _mm256_add_epi64(a2, _mm256_load_si256(p + i + 2));
+        a3 = _mm256_add_epi64(a3, _mm256_load_si256(p + i + 3));
+        a4 = _mm256_add_epi64(a4, _mm256_load_si256(p + i + 4));
+        a5 = _mm256_add_epi64(a5, _mm256_load_si256(p + i + 5));
+        a6 = _mm256_add_epi64(a6, _mm256_load_si256(p + i + 6));
+        a7 = _mm256_add_epi64(a7, _mm256_load_si256(p + i + 7));
+    }
+    a0 = _mm256_add_epi64(_mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)),
+                          _mm256_add_epi64(_mm256_add_epi64(a4, a5), _mm256_add_epi64(a6, a7)));
+    uint64_t t[4];
+    _mm256_storeu_si256((__m256i *)t, a0);
+    return t[0] + t[1] + t[2] + t[3];
+}
+const char *probe_kind = "AVX2 loads";
+#else
+uint64_t read_sum(const void *buf, size_t bytes) {
+    const uint64_t *p = (const uint64_t *)buf;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i < bytes / 8; i += 4) { s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3]; }
+    return s0 + s1 + s2 + s3;
+}
+const char *probe_kind = "scalar loads";
+#endif
+
+struct Probe {
+    const char *name;
+    size_t bytes;
+    Buf<unsigned char> buf;
+    int reps = 1;
+    std::vector<double> gbs;
+};
+volatile uint64_t probe_sink;
+
+double probe_once(Probe &pr) {
+    double t0 = now_s();
+    uint64_t s = 0;
+    for (int r = 0; r < pr.reps; r++) {
+        s += read_sum(pr.buf.get(), pr.bytes);
+        __asm__ volatile("" ::: "memory"); // the buffer may have changed: read it again
+    }
+    double t = now_s() - t0;
+    probe_sink = s;
+    return (double)pr.bytes * pr.reps / t * 1e-9;
+}
+
+// ------------------------------------------------------------ VNNI peak probe
+
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+// 12 independent VPDPBUSD zmm chains: 64 u8 x s8 products each = 128 ops.
+double vnni_peak_gops() {
+    __m512i c0 = _mm512_set1_epi32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512i c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-5);
+    const long iters = 1000000;
+    double t0 = now_s();
+    for (long it = 0; it < iters; it++) {
+        c0 = _mm512_dpbusd_epi32(c0, a, b); c1 = _mm512_dpbusd_epi32(c1, a, b);
+        c2 = _mm512_dpbusd_epi32(c2, a, b); c3 = _mm512_dpbusd_epi32(c3, a, b);
+        c4 = _mm512_dpbusd_epi32(c4, a, b); c5 = _mm512_dpbusd_epi32(c5, a, b);
+        c6 = _mm512_dpbusd_epi32(c6, a, b); c7 = _mm512_dpbusd_epi32(c7, a, b);
+        c8 = _mm512_dpbusd_epi32(c8, a, b); c9 = _mm512_dpbusd_epi32(c9, a, b);
+        c10 = _mm512_dpbusd_epi32(c10, a, b); c11 = _mm512_dpbusd_epi32(c11, a, b);
+        __asm__ volatile("" : "+v"(a), "+v"(b));
+    }
+    double el = now_s() - t0;
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
+                                 _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
+    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)));
+    uint32_t t[16];
+    _mm512_storeu_si512((void *)t, s);
+    probe_sink = t[0] + t[15];
+    return 12.0 * 128.0 * (double)iters / el * 1e-9;
+}
+#endif
+
+std::string cpu_model() {
+    FILE *f = std::fopen("/proc/cpuinfo", "r");
+    if (!f) return "?";
+    char line[512];
+    std::string model = "?", fam, mod;
+    while (std::fgets(line, sizeof line, f)) {
+        std::string s(line);
+        auto val = [&] { std::string v = s.substr(s.find(':') + 1); v.erase(0, v.find_first_not_of(" \t")); v.erase(v.find_last_not_of(" \n") + 1); return v; };
+        if (s.rfind("model name", 0) == 0 && model == "?") model = val();
+        else if (s.rfind("cpu family", 0) == 0 && fam.empty()) fam = val();
+        else if (s.rfind("model\t", 0) == 0 && mod.empty()) mod = val();
+    }
+    std::fclose(f);
+    return model + " (family " + fam + ", model " + mod + ")";
+}
+
+const char *isa_name(dnnl_cpu_isa_t isa) {
+    switch (isa) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+    }
+}
+
+const char *env(const char *n) {
+    const char *v = std::getenv(n);
+    return v ? v : "(unset)";
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    int rounds = 41;
+    double sample_ms = 15.0;
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--sample-ms") && i + 1 < argc) sample_ms = std::atof(argv[++i]);
+        else if (!std::strcmp(argv[i], "--quick")) { quick = true; rounds = 5; sample_ms = 5; }
+        else { std::fprintf(stderr, "usage: %s [--rounds N] [--sample-ms T] [--quick]\n", argv[0]); return 2; }
+    }
+    openblas_set_num_threads(1);
+
+    cpu_set_t cs;
+    CPU_ZERO(&cs);
+    int ncpu = sched_getaffinity(0, sizeof cs, &cs) == 0 ? CPU_COUNT(&cs) : -1;
+    time_t tnow = time(nullptr);
+    char date[64];
+    std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&tnow));
+    const dnnl_version_t *dv = dnnl_version();
+
+    std::printf("bench_compare  %s\n", date);
+    std::printf("cpu            %s; affinity: %d cpu(s)\n", cpu_model().c_str(), ncpu);
+    std::printf("compiler       %s, flags: %s\n", __VERSION__, BENCH_FLAGS);
+    std::printf("quant          isa %s (tile n %zu)\n", quant_isa_name(), quant_gemm_tile_n());
+    std::printf("oneDNN         %d.%d.%d, effective isa %s; DNNL_MAX_CPU_ISA=%s OMP_NUM_THREADS=%s\n", dv->major,
+                dv->minor, dv->patch, isa_name(dnnl_get_effective_cpu_isa()), env("DNNL_MAX_CPU_ISA"),
+                env("OMP_NUM_THREADS"));
+#if defined(GEMMLOWP_AVX2_64)
+    const char *glk = "AVX2_64_Kernel24x8Depth2";
+#elif defined(GEMMLOWP_SSE4_64)
+    const char *glk = "SSE4_64_Kernel12x4Depth2";
+#else
+    const char *glk = "reference/other";
+#endif
+    std::printf("gemmlowp       kernel %s, 1 thread\n", glk);
+    std::printf("OpenBLAS       core %s (%s); OPENBLAS_CORETYPE=%s, 1 thread\n", openblas_get_corename(),
+                openblas_get_config(), env("OPENBLAS_CORETYPE"));
+    std::printf("timing         %d rounds, samples of >= %.0f ms, libraries interleaved, medians\n", rounds, sample_ms);
+    if (ncpu != 1) std::printf("WARNING: not pinned to one cpu (use taskset -c 1)\n");
+    std::fflush(stdout);
+
+    static const size_t shapes[][3] = {
+        {1, 4096, 4096}, {1, 1024, 1024}, {16, 1024, 1024}, {64, 1024, 1024},
+        {256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048},
+    };
+    const size_t nshapes = sizeof shapes / sizeof shapes[0];
+    std::vector<std::unique_ptr<Problem>> probs;
+    for (size_t s = 0; s < nshapes; s++) {
+        probs.emplace_back(new Problem(shapes[s][0], shapes[s][1], shapes[s][2], 128));
+        probs.back()->random(0xC0FFEE + s);
+    }
+
+    // Correctness: every library's result against quant's, every shape.
+    std::printf("\ncorrectness (random full-range u8 activations, a_zp 128; random full-range s8 weights)\n");
+    int fails = 0;
+    for (auto &p : probs) {
+        for (int l = 0; l < NLIB; l++) p->run((Lib)l);
+        fails += check_against_quant(*p, "random");
+    }
+    std::printf("correctness on adversarial data, against the scalar reference quant_ref_gemm_i32\n");
+    fails += check_adversarial(16, 1024, 1024);
+    fails += check_adversarial(1, 1024, 1024);
+    std::fflush(stdout);
+
+    // Calibration: calls per sample so that a sample takes >= sample_ms.
+    std::vector<std::vector<int>> reps(nshapes, std::vector<int>(NLIB, 1));
+    for (size_t s = 0; s < nshapes; s++)
+        for (int l = 0; l < NLIB; l++) {
+            Problem &p = *probs[s];
+            p.run((Lib)l);
+            double t0 = now_s();
+            int n = 0;
+            do { p.run((Lib)l); n++; } while (now_s() - t0 < 0.25e-3 * sample_ms && n < 100000);
+            double per = (now_s() - t0) / n;
+            reps[s][l] = std::max(1, (int)std::ceil(sample_ms * 1e-3 / per));
+        }
+
+    Probe probes[3];
+    probes[0].name = "L2 (1 MiB)";
+    probes[0].bytes = (size_t)1 << 20;
+    probes[1].name = "L3 (16 MiB)";
+    probes[1].bytes = (size_t)16 << 20;
+    probes[2].name = "DRAM (512 MiB)";
+    probes[2].bytes = (size_t)512 << 20;
+    for (auto &pr : probes) {
+        pr.buf = alloc<unsigned char>(pr.bytes);
+        Rng(5).fill(pr.buf.get(), pr.bytes);
+        double t0 = now_s();
+        read_sum(pr.buf.get(), pr.bytes);
+        double per = now_s() - t0;
+        pr.reps = std::max(1, (int)std::ceil(sample_ms * 1e-3 / per));
+    }
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+    std::vector<double> peak;
+#endif
+
+    // The rounds.
+    std::vector<std::vector<std::vector<double>>> gops(nshapes, std::vector<std::vector<double>>(NLIB));
+    std::vector<double> oncpu;
+    double tstart = now_s();
+    for (int r = 0; r < rounds; r++) {
+        for (size_t s = 0; s < nshapes; s++) {
+            Problem &p = *probs[s];
+            for (int j = 0; j < NLIB; j++) {
+                int l = (j + r + (int)s) % NLIB;
+                int n = reps[s][l];
+                double c0 = thread_cpu_s(), t0 = now_s();
+                for (int i = 0; i < n; i++) p.run((Lib)l);
+                double t = now_s() - t0, c = thread_cpu_s() - c0;
+                gops[s][l].push_back(p.ops() * n / t * 1e-9);
+                oncpu.push_back(c / t);
+            }
+        }
+        for (auto &pr : probes) pr.gbs.push_back(probe_once(pr));
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+        peak.push_back(vnni_peak_gops());
+#endif
+        if (quick && r == 0) std::printf("(quick mode)\n");
+    }
+    double elapsed = now_s() - tstart;
+
+    // Tables.
+    std::printf("\nsingle thread, GOPS = 2*M*N*K / s (sgemm: GFLOPS), median of %d interleaved samples (%.0f s)\n\n",
+                rounds, elapsed);
+    std::printf("| shape (M x N x K) | quant | oneDNN | gemmlowp | OpenBLAS sgemm | quant/oneDNN | quant/gemmlowp | quant/sgemm |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::vector<double> med(NLIB);
+    for (size_t s = 0; s < nshapes; s++) {
+        for (int l = 0; l < NLIB; l++) med[l] = median(gops[s][l]);
+        std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.2fx |\n", probs[s]->shape().c_str(),
+                    med[0], med[1], med[2], med[3], med[0] / med[1], med[0] / med[2], med[0] / med[3]);
+    }
+    std::printf("\nspread: interquartile range / median, %% (same samples)\n\n");
+    std::printf("| shape | quant | oneDNN | gemmlowp | OpenBLAS sgemm |\n|---|---:|---:|---:|---:|\n");
+    for (size_t s = 0; s < nshapes; s++) {
+        std::printf("| %s |", probs[s]->shape().c_str());
+        for (int l = 0; l < NLIB; l++) {
+            double m = median(gops[s][l]);
+            std::printf(" %.1f |", 100.0 * (quantile(gops[s][l], 0.75) - quantile(gops[s][l], 0.25)) / m);
+        }
+        std::printf("\n");
+    }
+    std::printf("\nread bandwidth (%s, same run, interleaved with the GEMMs)\n\n", probe_kind);
+    std::printf("| buffer | median GB/s | p25 - p75 | GEMV bound 2 x GB/s |\n|---|---:|---:|---:|\n");
+    for (auto &pr : probes)
+        std::printf("| %s | %.1f | %.1f - %.1f | %.0f GOPS |\n", pr.name, median(pr.gbs), quantile(pr.gbs, 0.25),
+                    quantile(pr.gbs, 0.75), 2 * median(pr.gbs));
+    double q4096 = median(gops[0][L_QUANT]), q1024 = median(gops[1][L_QUANT]);
+    std::printf("\nquant GEMV against this run's bandwidth: 1x4096x4096 (16 MiB of weights) %.0f%% of 2 x L3; "
+                "1x1024x1024 (1 MiB) %.0f%% of 2 x L2\n", 100 * q4096 / (2 * median(probes[1].gbs)),
+                100 * q1024 / (2 * median(probes[0].gbs)));
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+    double pk = median(peak);
+    std::printf("VPDPBUSD zmm peak (12 chains, same run): %.0f GOPS median; quant at 1024^3 = %.0f%%, 2048^3 = %.0f%% "
+                "of it\n", pk, 100 * median(gops[5][L_QUANT]) / pk, 100 * median(gops[6][L_QUANT]) / pk);
+#endif
+    std::printf("thread on-cpu time / wall time over all samples: median %.3f, p10 %.3f\n", median(oncpu),
+                quantile(oncpu, 0.10));
+    std::printf("\noneDNN's C API and gemmlowp pack inside every call; quant's weights are packed once (not timed).\n");
+    if (fails) std::printf("\nCORRECTNESS FAILURES: %d (see above)\n", fails);
+    return fails ? 1 : 0;
+}

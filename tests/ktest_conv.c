@@ -1,0 +1,165 @@
+/* tests/ktest_conv.c - conv2d and depthwise conv of quant_kernels.h against
+ * quant_ref_conv2d / quant_ref_dwconv2d (quant.h), bit for bit, on the ISA
+ * this file is compiled for: random shapes (kernel 1..5, stride 1..3,
+ * dilation 1..2, asymmetric padding), every epilogue, tiles, bad input. */
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "harness.h"
+
+typedef struct { quant_epilogue ep; quant_requant rq[128]; int32_t bias[128]; float ws[128], as[4096], bf[128]; } qt_epi;
+
+static void make_epi(qt_epi *e, int kind, size_t rows, size_t cols) {
+    size_t i;
+    memset(&e->ep, 0, sizeof e->ep);
+    for (i = 0; i < cols; i++) {
+        quant_requant_from_scale(exp(-3.0 - 6.0 * qt_uniform()), &e->rq[i]);
+        e->bias[i] = (int32_t)(qt_rand32() % 20001) - 10000;
+        e->ws[i] = (float)(0.001 + 0.01 * qt_uniform());
+        e->bf[i] = (float)qt_normal();
+    }
+    for (i = 0; i < rows && i < 4096; i++) e->as[i] = (float)(0.01 + 0.1 * qt_uniform());
+    switch (kind % 5) {
+    case 0: e->ep.out = QUANT_OUT_I32; e->ep.bias_i32 = (kind & 8) ? e->bias : NULL; break;
+    case 1: case 2: case 3:
+        e->ep.out = kind % 5 == 2 ? QUANT_OUT_U8 : QUANT_OUT_I8; e->ep.mode = (quant_requant_mode)(kind % 5 - 1);
+        e->ep.rq = e->rq; e->ep.per_channel = kind % 5 != 2; e->ep.bias_i32 = e->bias;
+        e->ep.out_zp = kind % 5 == 2 ? 120 : 3; e->ep.out_min = kind % 5 == 2 ? 0 : -128; e->ep.out_max = kind % 5 == 2 ? 255 : 127;
+        break;
+    default: e->ep.out = QUANT_OUT_F32; e->ep.w_scale = e->ws; e->ep.bias_f32 = e->bf; e->ep.a_scale = rows <= 4096 ? e->as : NULL; break;
+    }
+}
+static size_t osz(quant_out_type t) { return t == QUANT_OUT_I8 || t == QUANT_OUT_U8 ? 1 : 4; }
+
+static quant_conv_shape rand_shape(int dw) {
+    quant_conv_shape s;
+    memset(&s, 0, sizeof s);
+    for (;;) {
+        size_t oh, ow;
+        s.batch = 1 + qt_rand32() % 2; s.in_h = 1 + qt_rand32() % 9; s.in_w = 1 + qt_rand32() % 9;
+        s.in_c = 1 + qt_rand32() % (dw ? 70 : 20); s.out_c = dw ? s.in_c : 1 + qt_rand32() % 40;
+        s.k_h = 1 + qt_rand32() % 4; s.k_w = 1 + qt_rand32() % 4;
+        if (qt_rand32() % 3 == 0) s.k_h = s.k_w = 3;
+        s.stride_h = 1 + qt_rand32() % 3; s.stride_w = 1 + qt_rand32() % 2;
+        s.dil_h = 1 + qt_rand32() % 2; s.dil_w = 1 + qt_rand32() % 2;
+        if (qt_rand32() % 2) s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1;
+        s.pad_top = qt_rand32() % 3; s.pad_bottom = qt_rand32() % 3; s.pad_left = qt_rand32() % 3; s.pad_right = qt_rand32() % 3;
+        if (quant_conv_out_size(&s, &oh, &ow) == QUANT_OK) return s;
+    }
+}
+
+static void test_conv2d(void) {
+    int t;
+    for (t = 0; t < 250; t++) {
+        quant_conv_shape s = rand_shape(0);
+        size_t oh, ow, P, K, nin, nw, bytes, wsb, i;
+        int a_signed = t & 1, kind = t % 10;
+        int32_t a_zp, w_zp = (t % 4 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
+        uint8_t *in; int8_t *w; unsigned char *pk, *ws, *o1, *o2;
+        qt_epi e;
+        if (t % 7 == 0) { s.k_h = s.k_w = 1; s.stride_h = s.stride_w = 1; s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 0; s.dil_h = s.dil_w = 1; }
+        CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_OK);
+        P = s.batch * oh * ow; K = s.k_h * s.k_w * s.in_c;
+        nin = s.batch * s.in_h * s.in_w * s.in_c; nw = s.out_c * K;
+        a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+        in = (uint8_t *)malloc(nin); w = (int8_t *)malloc(nw);
+        for (i = 0; i < nin; i++) in[i] = (uint8_t)qt_rand32();
+        for (i = 0; i < nw; i++) w[i] = (int8_t)qt_rand32();
+        make_epi(&e, kind, P, s.out_c);
+        bytes = quant_conv2d_pack_size(&s); wsb = quant_conv2d_workspace_size(&s);
+        pk = (unsigned char *)malloc(bytes); ws = (unsigned char *)malloc(wsb + 1);
+        o1 = (unsigned char *)malloc(P * s.out_c * 4); o2 = (unsigned char *)malloc(P * s.out_c * 4);
+        memset(o1, 0x11, P * s.out_c * 4); memset(o2, 0x22, P * s.out_c * 4);
+        CHECK(quant_conv2d_pack(w, &s, w_zp, pk, bytes) == QUANT_OK);
+        CHECK(quant_conv2d(&s, in, a_signed, a_zp, pk, &e.ep, o1, ws, wsb) == QUANT_OK);
+        CHECK(quant_ref_conv2d(&s, in, a_signed, a_zp, w, w_zp, &e.ep, o2) == QUANT_OK);
+        CHECKF(memcmp(o1, o2, P * s.out_c * osz(e.ep.out)) == 0,
+               "t=%d b=%d %dx%dx%d oc=%d k=%dx%d s=%d,%d d=%d,%d pad=%d,%d,%d,%d kind=%d", t, (int)s.batch, (int)s.in_h,
+               (int)s.in_w, (int)s.in_c, (int)s.out_c, (int)s.k_h, (int)s.k_w, (int)s.stride_h, (int)s.stride_w,
+               (int)s.dil_h, (int)s.dil_w, (int)s.pad_top, (int)s.pad_left, (int)s.pad_bottom, (int)s.pad_right, kind);
+        /* tiles over output pixels reassemble the same result */
+        if (P > 2) {
+            size_t cut = 1 + qt_rand32() % (P - 1);
+            memset(o1, 0x33, P * s.out_c * 4);
+            CHECK(quant_conv2d_tile(&s, in, a_signed, a_zp, pk, &e.ep, o1, ws, wsb, cut, P) == QUANT_OK);
+            CHECK(quant_conv2d_tile(&s, in, a_signed, a_zp, pk, &e.ep, o1, ws, wsb, 0, cut) == QUANT_OK);
+            CHECK(memcmp(o1, o2, P * s.out_c * osz(e.ep.out)) == 0);
+        }
+        free(in); free(w); free(pk); free(ws); free(o1); free(o2);
+        if (QT_FAILS > 5) return;
+    }
+}
+
+static void test_dwconv(void) {
+    int t;
+    for (t = 0; t < 250; t++) {
+        quant_conv_shape s = rand_shape(1);
+        size_t oh, ow, P, nin, nw, bytes, i;
+        int a_signed = t & 1, kind = t % 10;
+        int32_t a_zp, w_zp = (t % 4 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
+        uint8_t *in; int8_t *w; unsigned char *pk, *o1, *o2;
+        qt_epi e;
+        if (t % 3 == 0) { s.in_h = 5 + qt_rand32() % 8; s.in_w = 5 + qt_rand32() % 8; s.k_h = s.k_w = 3; s.dil_h = s.dil_w = 1; }
+        if (quant_conv_out_size(&s, &oh, &ow) != QUANT_OK) continue;
+        P = s.batch * oh * ow;
+        nin = s.batch * s.in_h * s.in_w * s.in_c; nw = s.k_h * s.k_w * s.in_c;
+        a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+        in = (uint8_t *)malloc(nin); w = (int8_t *)malloc(nw);
+        for (i = 0; i < nin; i++) in[i] = (uint8_t)qt_rand32();
+        for (i = 0; i < nw; i++) w[i] = (int8_t)qt_rand32();
+        if (t % 5 == 0) { memset(in, 255, nin); memset(w, 0x80, nw); a_zp = a_signed ? 127 : 0; w_zp = 127; } /* extremes */
+        make_epi(&e, kind, P, s.in_c);
+        bytes = quant_dwconv2d_pack_size(&s);
+        pk = (unsigned char *)malloc(bytes);
+        o1 = (unsigned char *)malloc(P * s.in_c * 4); o2 = (unsigned char *)malloc(P * s.in_c * 4);
+        memset(o1, 0x11, P * s.in_c * 4); memset(o2, 0x22, P * s.in_c * 4);
+        CHECK(quant_dwconv2d_pack(w, &s, w_zp, pk, bytes) == QUANT_OK);
+        CHECK(quant_dwconv2d(&s, in, a_signed, a_zp, pk, &e.ep, o1) == QUANT_OK);
+        CHECK(quant_ref_dwconv2d(&s, in, a_signed, a_zp, w, w_zp, &e.ep, o2) == QUANT_OK);
+        CHECKF(memcmp(o1, o2, P * s.in_c * osz(e.ep.out)) == 0, "t=%d %dx%dx%d k=%dx%d s=%d,%d d=%d,%d kind=%d", t,
+               (int)s.in_h, (int)s.in_w, (int)s.in_c, (int)s.k_h, (int)s.k_w, (int)s.stride_h, (int)s.stride_w,
+               (int)s.dil_h, (int)s.dil_w, kind);
+        free(in); free(w); free(pk); free(o1); free(o2);
+        if (QT_FAILS > 5) return;
+    }
+}
+
+static void test_bad_input(void) {
+    quant_conv_shape s;
+    size_t oh, ow, bytes, wsb;
+    uint8_t in[2 * 4 * 4 * 3];
+    int8_t w[5 * 3 * 3 * 3];
+    int32_t out[2 * 16 * 5], keep[2 * 16 * 5];
+    unsigned char pk[4096], ws[4096];
+    quant_epilogue ep;
+    memset(&s, 0, sizeof s); memset(&ep, 0, sizeof ep);
+    memset(in, 1, sizeof in); memset(w, 1, sizeof w);
+    s.batch = 2; s.in_h = 4; s.in_w = 4; s.in_c = 3; s.out_c = 5; s.k_h = 3; s.k_w = 3;
+    s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1; s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+    CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_OK && oh == 4 && ow == 4);
+    bytes = quant_conv2d_pack_size(&s); wsb = quant_conv2d_workspace_size(&s);
+    CHECK(bytes <= sizeof pk && wsb <= sizeof ws);
+    CHECK(quant_conv2d_pack(w, &s, 0, pk, bytes) == QUANT_OK);
+    memset(out, 0x55, sizeof out); memcpy(keep, out, sizeof out);
+    CHECK(quant_conv2d(&s, in, 0, 0, pk, &ep, out, ws, wsb - 1) == QUANT_EINVAL);   /* workspace too small */
+    CHECK(quant_conv2d(&s, in, 0, 0, pk, &ep, out, NULL, 0) == QUANT_EINVAL);
+    CHECK(quant_conv2d_tile(&s, in, 0, 0, pk, &ep, out, ws, wsb, 5, 400) == QUANT_EINVAL);
+    s.stride_h = 0;
+    CHECK(quant_conv2d(&s, in, 0, 0, pk, &ep, out, ws, wsb) == QUANT_EINVAL);
+    s.stride_h = 1; s.k_h = 9; /* kernel larger than the padded input */
+    CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_EINVAL);
+    s.k_h = 3; s.out_c = 6; /* packed for another shape */
+    CHECK(quant_conv2d(&s, in, 0, 0, pk, &ep, out, ws, wsb) == QUANT_EINVAL);
+    s.out_c = 5; s.in_h = SIZE_MAX / 4; s.in_w = 1024;
+    CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_EOVERFLOW);
+    s.in_h = 4; s.out_c = 3;
+    CHECK(quant_dwconv2d(&s, in, 0, 0, pk, &ep, out) == QUANT_EFORMAT); /* a conv buffer is not a depthwise one */
+    CHECK(memcmp(out, keep, sizeof out) == 0);
+}
+
+int main(void) {
+    fprintf(stderr, "  isa: %s\n", quant_isa_name());
+    RUN(test_conv2d);
+    RUN(test_dwconv);
+    RUN(test_bad_input);
+    return qt_summary();
+}
