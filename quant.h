@@ -2378,7 +2378,7 @@ QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t 
     switch (ep->out) {
     case QUANT_OUT_I32:
         if (ep->bias_i32) acc = (int32_t)((uint32_t)acc + (uint32_t)ep->bias_i32[n]);
-        ((int32_t *)C)[m * ldc + n] = acc;
+        memcpy((unsigned char *)C + 4 * (m * ldc + n), &acc, 4); /* any alignment */
         break;
     case QUANT_OUT_I8: case QUANT_OUT_U8: {
         int32_t v;
@@ -2389,7 +2389,8 @@ QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t 
     } break;
     case QUANT_OUT_F32: {
         float s = quant__f32((ep->a_scale ? ep->a_scale[m] : 1.0f) * ep->w_scale[n]);
-        ((float *)C)[m * ldc + n] = fmaf((float)acc, s, ep->bias_f32 ? ep->bias_f32[n] : 0.0f);
+        float y = fmaf((float)acc, s, ep->bias_f32 ? ep->bias_f32[n] : 0.0f);
+        memcpy((unsigned char *)C + 4 * (m * ldc + n), &y, 4);
     } break;
     }
 }

@@ -769,7 +769,7 @@ typedef struct quant__epi_cols {
 static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j, int32_t acc,
         float ascale, void *crow, size_t n) {
     switch (ep->out) {
-    case QUANT_OUT_I32: ((int32_t *)crow)[n] = acc; break;
+    case QUANT_OUT_I32: memcpy((unsigned char *)crow + 4 * n, &acc, 4); break; /* any alignment */
     case QUANT_OUT_I8: case QUANT_OUT_U8: {
         quant_requant rq;
         int32_t v;
@@ -779,7 +779,8 @@ static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *
     } break;
     case QUANT_OUT_F32: {
         volatile float s = ascale * ec->scale[j];
-        ((float *)crow)[n] = fmaf((float)acc, s, ec->bias[j]);
+        float y = fmaf((float)acc, s, ec->bias[j]);
+        memcpy((unsigned char *)crow + 4 * n, &y, 4);
     } break;
     }
 }
@@ -980,8 +981,11 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
     float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
     unsigned char *crow = (unsigned char *)C + m * ldc * (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8 ? 1 : 4);
     if (ep->out == QUANT_OUT_I32) {
-        int32_t *c = (int32_t *)crow + n0;
-        for (j = 0; j < cnt; j++) c[j] = (int32_t)((uint32_t)t[j0 + j] + ec->corr[j0 + j] + rowcorr);
+        unsigned char *c = crow + 4 * n0;
+        for (j = 0; j < cnt; j++) {
+            int32_t v = (int32_t)((uint32_t)t[j0 + j] + ec->corr[j0 + j] + rowcorr);
+            memcpy(c + 4 * j, &v, 4);
+        }
         return;
     }
     for (j = 0; j < cnt; j++)
