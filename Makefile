@@ -41,8 +41,8 @@ HAVE_CROSS := $(shell command -v $(CC_aarch64) >/dev/null 2>&1 && command -v $(C
                 command -v qemu-aarch64 >/dev/null 2>&1 && command -v qemu-arm >/dev/null 2>&1 && echo 1)
 ARM_KTESTS = $(if $(HAVE_CROSS),$(foreach i,$(ARM_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(i)/$(t))))
 
-.PHONY: all test demo compile-check clean
-all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart
+.PHONY: all test demo compile-check clean example-threads
+all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart $(BUILD)/threads
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -76,6 +76,13 @@ $(BUILD)/test_static_link: tests/static_a.c tests/static_b.c $(HDRS) | $(BUILD)
 
 $(BUILD)/quickstart: examples/quickstart.c quant.h | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. $< -o $@ -lm
+
+# the worked example of tiles on 2 pthreads (native ISA)
+$(BUILD)/threads: examples/threads.c $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -march=native -I. $< -o $@ -lm -lpthread
+
+example-threads: $(BUILD)/threads
+	./$(BUILD)/threads
 
 # The headers compile cleanly as C99 (gcc, clang) and C++11, with and
 # without the implementation.
