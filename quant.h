@@ -78,7 +78,8 @@
  *      (forward, STE backward, LSQ scale gradient)
  *   8. observers: MinMax, MovingAverageMinMax, per channel, histogram, KL
  *      (entropy), percentile, MSE, ACIQ
- *   9. storage formats: int4 / int2 packing, Q8 / Q4 blocks, bitplanes
+ *   9. storage formats: int4 / int2 packing, Q8 / Q4 blocks, bitplanes;
+ *      binary / ternary quantizers (BWN, XNOR-Net, TWN) and their STE
  *  10. reference kernels (what the fast kernels of quant_kernels.h return)
  *
  * Every function that takes user data validates it and returns a
@@ -590,6 +591,29 @@ QUANT_DEF quant_status quant_pack_ternary(const float *x, size_t rows, size_t K,
         uint64_t *sign, uint64_t *nonzero);
 QUANT_DEF quant_status quant_unpack_ternary(const uint64_t *sign, const uint64_t *nonzero,
         size_t rows, size_t K, int8_t *v);
+
+
+/* Binary and ternary quantizers (XNOR-Net / BWN, TWN). Weights are rows x K
+ * (one row per output channel), packed as the bitplanes above.
+ *  binarize: b = sign(w) with 0 -> +1; alpha[r] = mean |w| of the row
+ *    (BWN / XNOR-Net); alpha may be NULL.
+ *  ternarize (TWN, Li et al. 2016): delta = 0.7 * mean |w| of the row;
+ *    t = +1 if w > delta, -1 if w < -delta, else 0; alpha[r] = mean |w| over
+ *    |w| > delta (0 if none). delta may be NULL.
+ * NaN weights count as 0 in the means and pack as +1 / 0. */
+QUANT_DEF quant_status quant_binarize(const float *w, size_t rows, size_t K, float *alpha, uint64_t *bits);
+QUANT_DEF quant_status quant_ternarize(const float *w, size_t rows, size_t K, float *alpha, float *delta,
+        uint64_t *sign, uint64_t *nonzero);
+/* Straight-through estimators: dx = dy where |x| <= clip (1 for the sign
+ * function of BNNs), 0 elsewhere (and where x is NaN). */
+QUANT_DEF quant_status quant_ste_backward(const float *x, const float *dy, size_t n, float clip, float *dx);
+/* Activations from int8 / uint8 (a_signed) with zero point zp: binary bit
+ * = (q < zp) (so q == zp, real 0, is +1); ternary with threshold thr >= 0
+ * in quantized steps: +1 if q - zp > thr, -1 if q - zp < -thr, else 0. */
+QUANT_DEF quant_status quant_pack_binary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
+        uint64_t *bits);
+QUANT_DEF quant_status quant_pack_ternary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
+        int32_t thr, uint64_t *sign, uint64_t *nonzero);
 
 /* ======================================================================== */
 /* 10. reference kernels                                                    */
@@ -2328,6 +2352,88 @@ QUANT_DEF quant_status quant_unpack_ternary(const uint64_t *sign, const uint64_t
             size_t i = r * w + k / 64;
             v[r * K + k] = (int8_t)(!(nonzero[i] & bit) ? 0 : (sign[i] & bit) ? -1 : 1);
         }
+    return QUANT_OK;
+}
+
+
+QUANT_DEF quant_status quant_binarize(const float *w, size_t rows, size_t K, float *alpha, uint64_t *bits) {
+    size_t r, k;
+    quant_status st = quant_pack_binary(w, rows, K, bits);
+    if (st != QUANT_OK) return st;
+    if (alpha)
+        for (r = 0; r < rows; r++) {
+            double s = 0.0;
+            for (k = 0; k < K; k++) { float a = fabsf(w[r * K + k]); if (a == a) s += a; }
+            alpha[r] = K ? (float)(s / (double)K) : 0.0f;
+        }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ternarize(const float *w, size_t rows, size_t K, float *alpha, float *delta,
+        uint64_t *sign, uint64_t *nonzero) {
+    size_t r, k, wd = quant_bits_words(K);
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!w || !sign || !nonzero)) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) { /* validate every row before writing */
+        double s = 0.0;
+        for (k = 0; k < K; k++) { float a = fabsf(w[r * K + k]); if (a == a) s += a; }
+        if (K && !quant__isfinite((float)(0.7 * s / (double)K))) return QUANT_ERANGE;
+    }
+    for (r = 0; r < rows; r++) {
+        const float *wr = w + r * K;
+        double s = 0.0, sa = 0.0;
+        size_t na = 0;
+        float d;
+        for (k = 0; k < K; k++) { float a = fabsf(wr[k]); if (a == a) s += a; }
+        d = K ? (float)(0.7 * s / (double)K) : 0.0f;
+        for (k = 0; k < K; k++) { float a = fabsf(wr[k]); if (a == a && a > d) { sa += a; na++; } }
+        quant_pack_ternary(wr, 1, K, d, sign + r * wd, nonzero + r * wd);
+        if (alpha) alpha[r] = na ? (float)(sa / (double)na) : 0.0f;
+        if (delta) delta[r] = d;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ste_backward(const float *x, const float *dy, size_t n, float clip, float *dx) {
+    size_t i;
+    if (!(clip >= 0.0f) || (n && (!x || !dy || !dx))) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) dx[i] = fabsf(x[i]) <= clip ? dy[i] : 0.0f;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pack_binary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
+        uint64_t *bits) {
+    size_t r, k, wd = quant_bits_words(K);
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!q || !bits)) return QUANT_EINVAL;
+    if (a_signed ? (zp < -128 || zp > 127) : (zp < 0 || zp > 255)) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) {
+        uint64_t *o = bits + r * wd;
+        for (k = 0; k < wd; k++) o[k] = 0;
+        for (k = 0; k < K; k++) {
+            int32_t v = a_signed ? ((const int8_t *)q)[r * K + k] : ((const uint8_t *)q)[r * K + k];
+            if (v < zp) o[k / 64] |= (uint64_t)1 << (k % 64);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pack_ternary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
+        int32_t thr, uint64_t *sign, uint64_t *nonzero) {
+    size_t r, k, wd = quant_bits_words(K);
+    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if ((rows * K) != 0 && (!q || !sign || !nonzero)) return QUANT_EINVAL;
+    if (thr < 0 || (a_signed ? (zp < -128 || zp > 127) : (zp < 0 || zp > 255))) return QUANT_EINVAL;
+    for (r = 0; r < rows; r++) {
+        uint64_t *s = sign + r * wd, *z = nonzero + r * wd;
+        for (k = 0; k < wd; k++) s[k] = z[k] = 0;
+        for (k = 0; k < K; k++) {
+            int32_t v = (a_signed ? ((const int8_t *)q)[r * K + k] : ((const uint8_t *)q)[r * K + k]) - zp;
+            uint64_t bit = (uint64_t)1 << (k % 64);
+            if (v > thr) z[k / 64] |= bit;
+            else if (v < -thr) { z[k / 64] |= bit; s[k / 64] |= bit; }
+        }
+    }
     return QUANT_OK;
 }
 
