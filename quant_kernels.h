@@ -48,6 +48,9 @@
  *      quantization, dequantize, requantize
  *   4. convolution: NHWC conv2d (im2col into your workspace, or direct for
  *      1x1) and depthwise conv (3x3 fast path), the same fused epilogue
+ *   5. binary and ternary: XNOR-popcount GEMM (binary / ternary operands),
+ *      BWN int8 x binary, binary conv2d with one or zero padding; outputs
+ *      int32, float (batch norm folded) or packed bits
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -197,6 +200,67 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
         const void *packed, const quant_epilogue *ep, void *out);
 QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *out, size_t pix0, size_t pix1);
+
+/* ======================================================================== */
+/* 5. binary and ternary kernels (XNOR-popcount)                            */
+/* ======================================================================== */
+/* Operands are the bitplanes of quant.h (bit 1 = -1; ternary: sign plane and
+ * non-zero plane), rows of quant_bits_words(K) words, padding bits 0.
+ * For an activation row a and a weight row w over the real K:
+ *   binary x binary   dot = K - 2 popcount(a ^ w)
+ *   ternary a x bin w dot = popcount(za) - 2 popcount((sa ^ sw) & za)
+ *   bin a x ternary w dot = popcount(zw) - 2 popcount((sa ^ sw) & zw)
+ *   ternary x ternary dot = popcount(za & zw) - 2 popcount((sa ^ sw) & za & zw)
+ * which is exactly the sum of the +-1 / 0 products: padding never counts.
+ * Weights are packed once (quant_bgemm_pack) into panels for this ISA. */
+
+typedef enum quant_bout_type {
+    QUANT_BOUT_I32 = 0, /* the dot products                                   */
+    QUANT_BOUT_F32,     /* fmaf((float)dot, scale[n], bias[n]) (batch norm folded) */
+    QUANT_BOUT_BITS     /* packed bits for the next binary layer: bit n =
+                           flip[n] ? dot >= thresh[n] : dot < thresh[n]
+                           (bit 1 = -1), rows of quant_bits_words(N) words   */
+} quant_bout_type;
+
+typedef struct quant_bepilogue {
+    quant_bout_type out;
+    const float *scale, *bias;      /* F32: [N]; bias may be NULL             */
+    const int32_t *thresh;          /* BITS: [N]                              */
+    const uint8_t *flip;            /* BITS: [N] or NULL (no flips)           */
+} quant_bepilogue;
+
+/* Weights: N rows of K values; w_nonzero NULL for binary weights. */
+QUANT_DEF size_t quant_bgemm_pack_size(size_t K, size_t N, int ternary);
+QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *w_nonzero, size_t N, size_t K,
+        void *packed, size_t packed_bytes);
+
+/* C = epilogue(A x W^T): A has M rows (a_nonzero NULL for binary
+ * activations), row stride lda words (>= quant_bits_words(K)); C row stride
+ * ldc in elements (I32 / F32) or words (BITS). */
+QUANT_DEF quant_status quant_bgemm(size_t M, const uint64_t *a_sign, const uint64_t *a_nonzero, size_t lda,
+        const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
+QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const uint64_t *a_nonzero, size_t lda,
+        const void *packed, const quant_bepilogue *ep, void *C, size_t ldc, size_t m0, size_t m1);
+
+/* BWN: int8 / uint8 activations (zero point a_zp) x binary weights:
+ * dot = sum_k (a - a_zp) * (+1 or -1), add / subtract accumulate. */
+QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
+
+/* Binary conv2d, NHWC: the input holds quant_bits_words(in_c) words per
+ * pixel (channels as bits), the weights [out_c][k_h][k_w][in_c] as
+ * quant_bits_words(in_c) words per tap, each tap padded to whole words.
+ * Padding semantics: QUANT_PAD_ONE (padded pixels are +1, as larq's "one"
+ * padding: free) or QUANT_PAD_ZERO (padded pixels contribute 0: the exact
+ * per-position correction is applied). Output per pixel as in quant_bgemm
+ * (bits: quant_bits_words(out_c) words per pixel). Workspace from
+ * quant_bconv2d_workspace_size; packed from quant_bconv2d_pack. */
+typedef enum quant_bpad { QUANT_PAD_ONE = 0, QUANT_PAD_ZERO } quant_bpad;
+QUANT_DEF size_t quant_bconv2d_pack_size(const quant_conv_shape *s);
+QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_shape *s, void *packed, size_t packed_bytes);
+QUANT_DEF size_t quant_bconv2d_workspace_size(const quant_conv_shape *s);
+QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *in, quant_bpad pad,
+        const void *packed, const quant_bepilogue *ep, void *out, void *workspace, size_t workspace_bytes);
 
 #ifdef __cplusplus
 }
@@ -1587,6 +1651,535 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
     if (!s) return QUANT_EINVAL;
     if ((st = quant_conv_out_size(s, &oh, &ow)) != QUANT_OK) return st;
     return quant_dwconv2d_tile(s, in, a_signed, a_zp, packed, ep, out, 0, s->batch * oh * ow);
+}
+
+/* ------------------------------------------------ binary / ternary kernels */
+/* A vector of 64-bit lanes with a per-lane popcount, per ISA. */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+typedef __m512i quant__bv;
+#  define QUANT__BW 8
+static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm512_loadu_si512((const void *)p); }
+static inline quant__bv quant__bv_set1(uint64_t v) { return _mm512_set1_epi64((long long)v); }
+static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm512_xor_si512(a, b); }
+static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm512_and_si512(a, b); }
+static inline quant__bv quant__bv_zero(void) { return _mm512_setzero_si512(); }
+static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm512_storeu_si512((void *)p, v); }
+#  if defined(__AVX512VPOPCNTDQ__)
+#    define QUANT__POPCNT_NAME "vpopcntq"
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return _mm512_add_epi64(acc, _mm512_popcnt_epi64(x)); }
+#  else
+#    define QUANT__POPCNT_NAME "nibble-lut"
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i c = _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, m4)),
+                                _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m4)));
+    return _mm512_add_epi64(acc, _mm512_sad_epu8(c, _mm512_setzero_si512()));
+}
+#  endif
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+typedef __m256i quant__bv;
+#  define QUANT__BW 4
+#  define QUANT__POPCNT_NAME "nibble-lut"
+static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
+static inline quant__bv quant__bv_set1(uint64_t v) { return _mm256_set1_epi64x((long long)v); }
+static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm256_xor_si256(a, b); }
+static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm256_and_si256(a, b); }
+static inline quant__bv quant__bv_zero(void) { return _mm256_setzero_si256(); }
+static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm256_storeu_si256((__m256i *)p, v); }
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, m4)),
+                                _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
+    return _mm256_add_epi64(acc, _mm256_sad_epu8(c, _mm256_setzero_si256()));
+}
+#elif defined(QUANT_ISA_SSE41)
+typedef __m128i quant__bv;
+#  define QUANT__BW 2
+#  define QUANT__POPCNT_NAME "nibble-lut"
+static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm_loadu_si128((const __m128i *)p); }
+static inline quant__bv quant__bv_set1(uint64_t v) { return _mm_set1_epi64x((long long)v); }
+static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm_xor_si128(a, b); }
+static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm_and_si128(a, b); }
+static inline quant__bv quant__bv_zero(void) { return _mm_setzero_si128(); }
+static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm_storeu_si128((__m128i *)p, v); }
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+    const __m128i lut = _mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    __m128i c = _mm_add_epi8(_mm_shuffle_epi8(lut, _mm_and_si128(x, m4)),
+                             _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(x, 4), m4)));
+    return _mm_add_epi64(acc, _mm_sad_epu8(c, _mm_setzero_si128()));
+}
+#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+typedef uint64x2_t quant__bv;
+#  define QUANT__BW 2
+#  define QUANT__POPCNT_NAME "vcnt"
+static inline quant__bv quant__bv_load(const uint64_t *p) { return vld1q_u64((const uint64_t *)p); }
+static inline quant__bv quant__bv_set1(uint64_t v) { return vdupq_n_u64(v); }
+static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return veorq_u64(a, b); }
+static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return vandq_u64(a, b); }
+static inline quant__bv quant__bv_zero(void) { return vdupq_n_u64(0); }
+static inline void quant__bv_store(uint64_t *p, quant__bv v) { vst1q_u64(p, v); }
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+    return vaddq_u64(acc, vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(vcntq_u8(vreinterpretq_u8_u64(x))))));
+}
+#else
+typedef uint64_t quant__bv;
+#  define QUANT__BW 1
+#  define QUANT__POPCNT_NAME "scalar"
+static inline quant__bv quant__bv_load(const uint64_t *p) { return *p; }
+static inline quant__bv quant__bv_set1(uint64_t v) { return v; }
+static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return a ^ b; }
+static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return a & b; }
+static inline quant__bv quant__bv_zero(void) { return 0; }
+static inline void quant__bv_store(uint64_t *p, quant__bv v) { *p = v; }
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return acc + ((x * 0x0101010101010101ull) >> 56);
+}
+#endif
+#define QUANT__BNV 4                          /* vectors per panel row           */
+#define QUANT__BNB (QUANT__BW * QUANT__BNV)   /* weight rows per panel           */
+#define QUANT__BMR 4                          /* activation rows per kernel call */
+
+QUANT__INTERNAL uint32_t quant__popcount64(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+#define QUANT__BIN_MAGIC 0x314e4251u /* "QBN1" */
+typedef struct quant__bin_hdr {
+    uint32_t magic, isa, K, N, wk, ternary, nb, npanels;
+    uint32_t colpc_off, sign_off, nz_off, total_lo, total_hi, check, pad_[2];
+} quant__bin_hdr;
+
+QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) {
+    unsigned char b[52];
+    uint32_t x = 2166136261u;
+    size_t i;
+    memcpy(b, h, 52);
+    for (i = 0; i < 52; i++) x = (x ^ b[i]) * 16777619u;
+    return x;
+}
+
+QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
+    size_t wk, np, cp, so, no, tot, plane;
+    if (!K || !N || K > ((size_t)1 << 30) || N > ((size_t)1 << 26)) return 0;
+    wk = quant_bits_words(K);
+    np = (N + QUANT__BNB - 1) / QUANT__BNB;
+    if (wk > SIZE_MAX / 8 / QUANT__BNB / np) return 0;
+    plane = np * wk * QUANT__BNB * 8;
+    cp = 64; so = cp + ((np * QUANT__BNB * 4 + 63) / 64) * 64;
+    no = so + plane;
+    tot = no + (ternary ? plane : 0);
+    if (tot < no) return 0;
+    memset(h, 0, sizeof *h);
+    h->magic = QUANT__BIN_MAGIC; h->isa = QUANT__ISA_ID * 16u + (uint32_t)QUANT__BW; h->K = (uint32_t)K; h->N = (uint32_t)N;
+    h->wk = (uint32_t)wk; h->ternary = (uint32_t)(ternary != 0); h->nb = QUANT__BNB; h->npanels = (uint32_t)np;
+    h->colpc_off = (uint32_t)cp; h->sign_off = (uint32_t)so; h->nz_off = (uint32_t)no;
+    h->total_lo = (uint32_t)tot; h->total_hi = (uint32_t)((uint64_t)tot >> 32);
+    if ((uint64_t)so != h->sign_off || (uint64_t)no != h->nz_off) return 0;
+    h->check = quant__bin_check(h);
+    return 1;
+}
+
+QUANT_DEF size_t quant_bgemm_pack_size(size_t K, size_t N, int ternary) {
+    quant__bin_hdr h;
+    if (!quant__bin_geom(K, N, ternary, &h)) return 0;
+    return (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
+}
+
+QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *w_nonzero, size_t N, size_t K,
+        void *packed, size_t packed_bytes) {
+    quant__bin_hdr h;
+    size_t p, w, j, total;
+    unsigned char *dst = (unsigned char *)packed;
+    if (!w_sign || !packed) return QUANT_EINVAL;
+    if (!quant__bin_geom(K, N, w_nonzero != NULL, &h)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
+    total = (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
+    if (packed_bytes < total) return QUANT_EINVAL;
+    memcpy(dst, &h, sizeof h);
+    for (j = 0; j < (size_t)h.npanels * QUANT__BNB; j++) {
+        uint32_t pc = 0;
+        if (j < N && w_nonzero)
+            for (w = 0; w < h.wk; w++) {
+                uint64_t z = w_nonzero[j * h.wk + w];
+                if (w == h.wk - 1 && K % 64) z &= ((uint64_t)1 << (K % 64)) - 1; /* padding bits never count */
+                pc += quant__popcount64(z);
+            }
+        memcpy(dst + h.colpc_off + 4 * j, &pc, 4);
+    }
+    for (p = 0; p < h.npanels; p++)
+        for (w = 0; w < h.wk; w++)
+            for (j = 0; j < QUANT__BNB; j++) {
+                size_t n = p * QUANT__BNB + j, off = ((p * h.wk + w) * QUANT__BNB + j) * 8;
+                uint64_t s = n < N ? w_sign[n * h.wk + w] : 0, z = n < N && w_nonzero ? w_nonzero[n * h.wk + w] : 0;
+                if (w == h.wk - 1 && K % 64) { /* padding bits are 0, whatever the caller left there */
+                    uint64_t keep = ((uint64_t)1 << (K % 64)) - 1;
+                    s &= keep; z &= keep;
+                }
+                if (w_nonzero) s &= z; /* a zero weight has no sign */
+                memcpy(dst + h.sign_off + off, &s, 8);
+                if (w_nonzero) memcpy(dst + h.nz_off + off, &z, 8);
+            }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, quant__bin_hdr *h) {
+    quant__bin_hdr g;
+    if (!packed) return NULL;
+    memcpy(h, packed, sizeof *h);
+    if (h->magic != QUANT__BIN_MAGIC || h->check != quant__bin_check(h)) return NULL;
+    if (!quant__bin_geom(h->K, h->N, (int)h->ternary, &g) || memcmp(&g, h, sizeof g) != 0) return NULL;
+    return h;
+}
+
+/* the counts of one panel for mr rows: c1 = popcount of the disagreeing
+ * non-zero bits, c2 = popcount of the common non-zero bits (TT only) */
+static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, const int TA, const int TW,
+        size_t wk, uint64_t lastmask, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
+        const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
+    quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR][QUANT__BNV];
+    size_t w;
+    int r, v;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++)
+        QUANT__UNROLL
+        for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); acc2[r][v] = quant__bv_zero(); }
+    for (w = 0; w < wk; w++) {
+        quant__bv ws[QUANT__BNV], wz[QUANT__BNV];
+        const uint64_t msk = w + 1 == wk ? lastmask : ~(uint64_t)0; /* the caller's padding bits never count */
+        QUANT__UNROLL
+        for (v = 0; v < QUANT__BNV; v++) {
+            ws[v] = quant__bv_load(ps + w * QUANT__BNB + v * QUANT__BW);
+            if (TW) wz[v] = quant__bv_load(pz + w * QUANT__BNB + v * QUANT__BW);
+        }
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) {
+            const quant__bv a = quant__bv_set1(as[(size_t)r * lda + w] & msk);
+            quant__bv za = quant__bv_zero();
+            if (TA) za = quant__bv_set1(az[(size_t)r * lda + w] & msk);
+            QUANT__UNROLL
+            for (v = 0; v < QUANT__BNV; v++) {
+                quant__bv x = quant__bv_xor(a, ws[v]);
+                if (TA && TW) {
+                    quant__bv m = quant__bv_and(za, wz[v]);
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(x, m));
+                    acc2[r][v] = quant__bv_pcadd(acc2[r][v], m);
+                } else if (TA) {
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(x, za));
+                } else if (TW) {
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(x, wz[v]));
+                } else {
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], x);
+                }
+            }
+        }
+    }
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++)
+        QUANT__UNROLL
+        for (v = 0; v < QUANT__BNV; v++) {
+            quant__bv_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
+            if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[r][v]);
+        }
+}
+
+#define QUANT__BKR_MR(TA, TW)                                                                           \
+    switch (mr) {                                                                                       \
+    case 1: quant__bkr_body(1, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                          \
+    case 2: quant__bkr_body(2, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                          \
+    case 3: quant__bkr_body(3, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                          \
+    default: quant__bkr_body(4, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                         \
+    }
+static void quant__bkr(size_t mr, int ta, int tw, size_t wk, uint64_t lastmask, const uint64_t *as, const uint64_t *az,
+        size_t lda, const uint64_t *ps, const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
+    if (ta && tw) { QUANT__BKR_MR(1, 1) }
+    else if (ta) { QUANT__BKR_MR(1, 0) }
+    else if (tw) { QUANT__BKR_MR(0, 1) }
+    else { QUANT__BKR_MR(0, 0) }
+}
+#undef QUANT__BKR_MR
+
+QUANT__INTERNAL quant_status quant__bep_check(const quant_bepilogue *ep) {
+    if (!ep) return QUANT_EINVAL;
+    switch (ep->out) {
+    case QUANT_BOUT_I32: return QUANT_OK;
+    case QUANT_BOUT_F32: return ep->scale ? QUANT_OK : QUANT_EINVAL;
+    case QUANT_BOUT_BITS: return ep->thresh ? QUANT_OK : QUANT_EINVAL;
+    }
+    return QUANT_EINVAL;
+}
+
+/* the output of row m, columns [n0, n0 + cnt) from their dot products */
+QUANT__INTERNAL void quant__bep_row(const quant_bepilogue *ep, size_t m, size_t n0, size_t cnt, const int32_t *dot,
+        void *C, size_t ldc) {
+    size_t j;
+    switch (ep->out) {
+    case QUANT_BOUT_I32:
+        memcpy((unsigned char *)C + 4 * (m * ldc + n0), dot, 4 * cnt);
+        break;
+    case QUANT_BOUT_F32:
+        for (j = 0; j < cnt; j++) {
+            float y = fmaf((float)dot[j], ep->scale[n0 + j], ep->bias ? ep->bias[n0 + j] : 0.0f);
+            memcpy((unsigned char *)C + 4 * (m * ldc + n0 + j), &y, 4);
+        }
+        break;
+    case QUANT_BOUT_BITS: {
+        uint64_t *row = (uint64_t *)C + m * ldc;
+        for (j = 0; j < cnt; j++) {
+            size_t n = n0 + j;
+            int b = (ep->flip && ep->flip[n]) ? dot[j] >= ep->thresh[n] : dot[j] < ep->thresh[n];
+            uint64_t word, bitm = (uint64_t)1 << (n % 64);
+            memcpy(&word, row + n / 64, 8);
+            word = b ? word | bitm : word & ~bitm;
+            memcpy(row + n / 64, &word, 8);
+        }
+    } break;
+    }
+}
+
+QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packed, size_t m0, size_t m1,
+        const uint64_t *as, const uint64_t *az, size_t lda, const quant_bepilogue *ep, void *C, size_t ldc) {
+    const unsigned char *base = (const unsigned char *)packed;
+    size_t p, m, K = h->K, N = h->N, wk = h->wk;
+    int ta = az != NULL, tw = h->ternary != 0;
+    const uint64_t lastmask = K % 64 ? ((uint64_t)1 << (K % 64)) - 1 : ~(uint64_t)0;
+    if (ep->out == QUANT_BOUT_BITS && N % 64) /* zero the padding bits of each output row */
+        for (m = m0; m < m1; m++) {
+            uint64_t w;
+            memcpy(&w, (uint64_t *)C + m * ldc + N / 64, 8);
+            w &= ((uint64_t)1 << (N % 64)) - 1;
+            memcpy((uint64_t *)C + m * ldc + N / 64, &w, 8);
+        }
+    for (m = m0; m < m1; m += QUANT__BMR) {
+        size_t mr = m1 - m < QUANT__BMR ? m1 - m : QUANT__BMR, r, j;
+        uint32_t pza[QUANT__BMR];
+        for (r = 0; r < mr; r++) {
+            pza[r] = 0;
+            if (ta) {
+                size_t w;
+                for (w = 0; w < wk; w++) pza[r] += quant__popcount64(az[(m - m0 + r) * lda + w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
+            }
+        }
+        for (p = 0; p < h->npanels; p++) {
+            uint64_t c1[QUANT__BMR * QUANT__BNB], c2[QUANT__BMR * QUANT__BNB];
+            int32_t dot[QUANT__BNB];
+            const uint64_t *ps = (const uint64_t *)(base + h->sign_off) + p * wk * QUANT__BNB;
+            const uint64_t *pz = tw ? (const uint64_t *)(base + h->nz_off) + p * wk * QUANT__BNB : NULL;
+            size_t n0 = p * QUANT__BNB, cnt = N - n0 < QUANT__BNB ? N - n0 : QUANT__BNB;
+            quant__bkr(mr, ta, tw, wk, lastmask, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
+            for (r = 0; r < mr; r++) {
+                for (j = 0; j < cnt; j++) {
+                    int64_t c = (int64_t)c1[r * QUANT__BNB + j], b;
+                    if (ta && tw) b = (int64_t)c2[r * QUANT__BNB + j];
+                    else if (ta) b = pza[r];
+                    else if (tw) { uint32_t pc; memcpy(&pc, base + h->colpc_off + 4 * (n0 + j), 4); b = pc; }
+                    else b = (int64_t)K;
+                    dot[j] = (int32_t)(b - 2 * c);
+                }
+                quant__bep_row(ep, m + r, n0, cnt, dot, C, ldc);
+            }
+        }
+    }
+}
+
+QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const uint64_t *a_nonzero, size_t lda,
+        const void *packed, const quant_bepilogue *ep, void *C, size_t ldc, size_t m0, size_t m1) {
+    quant__bin_hdr h;
+    quant_status st;
+    if (!quant__bin_hdr_get(packed, &h)) return QUANT_EFORMAT;
+    if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
+    if (m0 > m1 || m1 > M) return QUANT_EINVAL;
+    if (m0 == m1) return QUANT_OK;
+    if (!a_sign || !C || lda < h.wk) return QUANT_EINVAL;
+    if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(h.N) : ldc < h.N) return QUANT_EINVAL;
+    quant__bgemm_run(&h, packed, m0, m1, a_sign + m0 * lda, a_nonzero ? a_nonzero + m0 * lda : NULL, lda, ep, C, ldc);
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_bgemm(size_t M, const uint64_t *a_sign, const uint64_t *a_nonzero, size_t lda,
+        const void *packed, const quant_bepilogue *ep, void *C, size_t ldc) {
+    return quant_bgemm_tile(M, a_sign, a_nonzero, lda, packed, ep, C, ldc, 0, M);
+}
+
+/* BWN: dot = sum (a - zp) - 2 sum_{bit set} (a - zp) */
+QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_bepilogue *ep, void *C, size_t ldc) {
+    quant__bin_hdr h;
+    quant_status st;
+    size_t m, p, j, k;
+    const unsigned char *base = (const unsigned char *)packed;
+    if (!quant__bin_hdr_get(packed, &h) || h.ternary) return QUANT_EFORMAT;
+    if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    if (!M) return QUANT_OK;
+    if (!A || !C || lda < h.K) return QUANT_EINVAL;
+    if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(h.N) : ldc < h.N) return QUANT_EINVAL;
+    if (h.K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
+    for (m = 0; m < M; m++) {
+        const uint8_t *ar = (const uint8_t *)A + m * lda;
+        int32_t tot = 0;
+        if (ep->out == QUANT_BOUT_BITS && h.N % 64) {
+            uint64_t w; memcpy(&w, (uint64_t *)C + m * ldc + h.N / 64, 8);
+            w &= ((uint64_t)1 << (h.N % 64)) - 1; memcpy((uint64_t *)C + m * ldc + h.N / 64, &w, 8);
+        }
+        for (k = 0; k < h.K; k++) tot += (a_signed ? (int32_t)(int8_t)ar[k] : (int32_t)ar[k]) - a_zp;
+        for (p = 0; p < h.npanels; p++) {
+            int32_t neg[QUANT__BNB], dot[QUANT__BNB];
+            size_t n0 = p * QUANT__BNB, cnt = h.N - n0 < QUANT__BNB ? h.N - n0 : QUANT__BNB, w;
+            const uint64_t *ps = (const uint64_t *)(base + h.sign_off) + p * h.wk * QUANT__BNB;
+            for (j = 0; j < QUANT__BNB; j++) neg[j] = 0;
+            for (w = 0; w < h.wk; w++) {
+                size_t kn = h.K - 64 * w < 64 ? h.K - 64 * w : 64;
+                int32_t av[64];
+                for (k = 0; k < kn; k++) av[k] = (a_signed ? (int32_t)(int8_t)ar[64 * w + k] : (int32_t)ar[64 * w + k]) - a_zp;
+                for (j = 0; j < cnt; j++) {
+                    uint64_t bits;
+                    int32_t s = 0;
+                    memcpy(&bits, ps + w * QUANT__BNB + j, 8);
+                    while (bits) { /* add the activations where the weight is -1 */
+                        unsigned t = 0;
+                        uint64_t lowest = bits & (~bits + 1);
+                        while (!((lowest >> t) & 1)) t++;
+                        s += av[t];
+                        bits &= bits - 1;
+                    }
+                    neg[j] += s;
+                }
+            }
+            for (j = 0; j < cnt; j++) dot[j] = tot - 2 * neg[j];
+            quant__bep_row(ep, m, n0, cnt, dot, C, ldc);
+        }
+    }
+    return QUANT_OK;
+}
+
+/* ------------------------------------------------------- binary conv2d */
+
+QUANT_DEF size_t quant_bconv2d_pack_size(const quant_conv_shape *s) {
+    size_t oh, ow, wc;
+    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
+    wc = quant_bits_words(s->in_c);
+    /* the GEMM's K is the taps' whole words; the real K is used for the dot */
+    return quant_bgemm_pack_size(s->k_h * s->k_w * wc * 64, s->out_c, 0) + 4 * s->k_h * s->k_w * s->out_c + 64;
+}
+
+/* packed conv = [bgemm packed, with K = taps * wc * 64][int32 tapval[out_c][taps]]:
+ * tapval = in_c - 2 popcount(w_tap): one tap's dot against an all-+1 input */
+QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_shape *s, void *packed, size_t packed_bytes) {
+    size_t oh, ow, wc, taps, gb, n, t, k;
+    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    if (!w || !packed || packed_bytes < quant_bconv2d_pack_size(s)) return QUANT_EINVAL;
+    wc = quant_bits_words(s->in_c); taps = s->k_h * s->k_w;
+    gb = quant_bgemm_pack_size(taps * wc * 64, s->out_c, 0);
+    if ((st = quant_bgemm_pack(w, NULL, s->out_c, taps * wc * 64, packed, gb)) != QUANT_OK) return st;
+    if (s->in_c % 64) { /* each tap's padding bits are 0 in the packed weights */
+        quant__bin_hdr h;
+        size_t p, j;
+        uint64_t keep = ((uint64_t)1 << (s->in_c % 64)) - 1;
+        memcpy(&h, packed, sizeof h);
+        for (p = 0; p < h.npanels; p++)
+            for (t = 0; t < taps; t++)
+                for (j = 0; j < QUANT__BNB; j++) {
+                    unsigned char *q = (unsigned char *)packed + h.sign_off + ((p * h.wk + t * wc + wc - 1) * QUANT__BNB + j) * 8;
+                    uint64_t x;
+                    memcpy(&x, q, 8); x &= keep; memcpy(q, &x, 8);
+                }
+    }
+    for (n = 0; n < s->out_c; n++)
+        for (t = 0; t < taps; t++) {
+            int32_t v = (int32_t)s->in_c;
+            for (k = 0; k < wc; k++) {
+                uint64_t x = w[(n * taps + t) * wc + k];
+                if (k == wc - 1 && s->in_c % 64) x &= ((uint64_t)1 << (s->in_c % 64)) - 1;
+                v -= 2 * (int32_t)quant__popcount64(x);
+            }
+            memcpy((unsigned char *)packed + gb + 4 * (n * taps + t), &v, 4);
+        }
+    return QUANT_OK;
+}
+
+#define QUANT__BCONV_TILE 32
+
+QUANT_DEF size_t quant_bconv2d_workspace_size(const quant_conv_shape *s) {
+    size_t oh, ow;
+    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
+    return (size_t)QUANT__BCONV_TILE * (s->k_h * s->k_w * quant_bits_words(s->in_c) * 8 + 4 * s->out_c);
+}
+
+QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *in, quant_bpad pad,
+        const void *packed, const quant_bepilogue *ep, void *out, void *workspace, size_t workspace_bytes) {
+    size_t oh, ow, wc, taps, Kw, Kreal, gb, P, p0, ldo;
+    quant__bin_hdr h;
+    quant_bepilogue raw;
+    const unsigned char *tapval;
+    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
+    if (pad != QUANT_PAD_ONE && pad != QUANT_PAD_ZERO) return QUANT_EINVAL;
+    wc = quant_bits_words(s->in_c); taps = s->k_h * s->k_w;
+    Kw = taps * wc * 64; Kreal = taps * s->in_c;
+    if (!quant__bin_hdr_get(packed, &h) || h.ternary || h.K != Kw || h.N != s->out_c) return QUANT_EFORMAT;
+    if (!in || !out || !workspace || workspace_bytes < quant_bconv2d_workspace_size(s)) return QUANT_EINVAL;
+    gb = quant_bgemm_pack_size(Kw, s->out_c, 0);
+    tapval = (const unsigned char *)packed + gb;
+    ldo = ep->out == QUANT_BOUT_BITS ? quant_bits_words(s->out_c) : s->out_c;
+    memset(&raw, 0, sizeof raw);
+    raw.out = QUANT_BOUT_I32;
+    P = s->batch * oh * ow;
+    for (p0 = 0; p0 < P; p0 += QUANT__BCONV_TILE) {
+        size_t cnt = P - p0 < QUANT__BCONV_TILE ? P - p0 : QUANT__BCONV_TILE, i;
+        uint64_t *rows = (uint64_t *)workspace;
+        int32_t *dots = (int32_t *)(rows + QUANT__BCONV_TILE * taps * wc);
+        for (i = 0; i < cnt; i++) { /* im2col of whole words; padded taps are all-+1 (zero words) */
+            size_t p = p0 + i, n = p / (oh * ow), y = (p / ow) % oh, x = p % ow, kh, kw;
+            for (kh = 0; kh < s->k_h; kh++)
+                for (kw = 0; kw < s->k_w; kw++) {
+                    size_t ph = y * s->stride_h + kh * s->dil_h, pw = x * s->stride_w + kw * s->dil_w;
+                    uint64_t *dst = rows + (i * taps + kh * s->k_w + kw) * wc;
+                    if (ph < s->pad_top || pw < s->pad_left || ph - s->pad_top >= s->in_h || pw - s->pad_left >= s->in_w)
+                        memset(dst, 0, wc * 8);
+                    else {
+                        memcpy(dst, in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * wc, wc * 8);
+                        if (s->in_c % 64) dst[wc - 1] &= ((uint64_t)1 << (s->in_c % 64)) - 1; /* the pixel's padding bits */
+                    }
+                }
+        }
+        quant__bgemm_run(&h, packed, 0, cnt, rows, NULL, taps * wc, &raw, dots, s->out_c);
+        for (i = 0; i < cnt; i++) {
+            size_t p = p0 + i, y = (p / ow) % oh, x = p % ow, oc;
+            int32_t *d = dots + i * s->out_c;
+            for (oc = 0; oc < s->out_c; oc++) d[oc] -= (int32_t)(Kw - Kreal); /* the tap words' padding bits */
+            if (pad == QUANT_PAD_ZERO) { /* padded taps counted as +1 inputs: take their share back out */
+                size_t kh, kw;
+                for (kh = 0; kh < s->k_h; kh++)
+                    for (kw = 0; kw < s->k_w; kw++) {
+                        size_t ph = y * s->stride_h + kh * s->dil_h, pw = x * s->stride_w + kw * s->dil_w, t = kh * s->k_w + kw;
+                        if (!(ph < s->pad_top || pw < s->pad_left || ph - s->pad_top >= s->in_h || pw - s->pad_left >= s->in_w)) continue;
+                        for (oc = 0; oc < s->out_c; oc++) {
+                            int32_t v;
+                            memcpy(&v, tapval + 4 * (oc * taps + t), 4);
+                            d[oc] -= v;
+                        }
+                    }
+            }
+            if (ep->out == QUANT_BOUT_BITS && s->out_c % 64) { /* zero the row's padding bits */
+                uint64_t wz;
+                memcpy(&wz, (uint64_t *)out + p * ldo + s->out_c / 64, 8);
+                wz &= ((uint64_t)1 << (s->out_c % 64)) - 1;
+                memcpy((uint64_t *)out + p * ldo + s->out_c / 64, &wz, 8);
+            }
+            quant__bep_row(ep, p, 0, s->out_c, d, out, ldo);
+        }
+    }
+    return QUANT_OK;
 }
 
 #ifdef __cplusplus

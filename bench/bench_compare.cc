@@ -109,6 +109,7 @@ double median(const std::vector<double> &v) { return quantile(v, 0.5); }
 
 enum Lib { L_QUANT = 0, L_DNNL, L_GEMMLOWP, L_SGEMM, NLIB };
 const char *lib_name[NLIB] = {"quant", "oneDNN", "gemmlowp", "OpenBLAS sgemm"};
+bool lib_wrong[NLIB]; // a result differed from the exact product somewhere
 
 struct Problem {
     size_t M, N, K;
@@ -222,6 +223,7 @@ int check_against_quant(Problem &p, const char *what) {
                         p.shape().c_str(), lib_name[l], bad, total, m, n, p.C[0][first], lib_name[l], p.C[l][first],
                         p.ref(m, n), checked, quant_wrong, lib_name[l], other_wrong);
             if (quant_wrong) fails++;
+            if (other_wrong) lib_wrong[l] = true;
         } else {
             std::printf("  %-9s %-16s %-9s == quant (all %zu int32 values)\n", what, p.shape().c_str(), lib_name[l], total);
         }
@@ -238,7 +240,7 @@ int check_against_quant(Problem &p, const char *what) {
     }
     std::printf("  %-9s %-16s %-9s %s quant: max |diff| %.3g (tolerance %.3g)\n", what, p.shape().c_str(), "sgemm",
                 bad ? "DIFFERS from" : "~=", maxd, tol);
-    if (bad) fails++;
+    if (bad) lib_wrong[L_SGEMM] = true;
     // quant itself against the plain dot product on sampled entries.
     Rng r(7);
     size_t qbad = 0;
@@ -296,6 +298,7 @@ int check_adversarial(size_t M, size_t N, size_t K) {
                             "%d vs reference %d\n", pats[pi].name, p.shape().c_str(), lib_name[l], bad, M * N,
                             first / N, first % N, p.C[l][first], ref[first]);
                 if (l == L_QUANT) fails++;
+                else lib_wrong[l] = true;
             }
         }
         double maxd = 0;
@@ -452,7 +455,7 @@ const char *env(const char *n) {
 } // namespace
 
 int main(int argc, char **argv) {
-    int rounds = 41;
+    int rounds = 61;
     double sample_ms = 15.0;
     bool quick = false;
     for (int i = 1; i < argc; i++) {
@@ -538,10 +541,10 @@ int main(int argc, char **argv) {
     for (auto &pr : probes) {
         pr.buf = alloc<unsigned char>(pr.bytes);
         Rng(5).fill(pr.buf.get(), pr.bytes);
-        double t0 = now_s();
-        read_sum(pr.buf.get(), pr.bytes);
-        double per = now_s() - t0;
-        pr.reps = std::max(1, (int)std::ceil(sample_ms * 1e-3 / per));
+        pr.reps = 1;
+        probe_once(pr);
+        double gbs = probe_once(pr);
+        pr.reps = std::max(1, (int)std::ceil(sample_ms * 1e-3 / ((double)pr.bytes / (gbs * 1e9))));
     }
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
     std::vector<double> peak;
@@ -580,8 +583,23 @@ int main(int argc, char **argv) {
     std::vector<double> med(NLIB);
     for (size_t s = 0; s < nshapes; s++) {
         for (int l = 0; l < NLIB; l++) med[l] = median(gops[s][l]);
-        std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.2fx |\n", probs[s]->shape().c_str(),
-                    med[0], med[1], med[2], med[3], med[0] / med[1], med[0] / med[2], med[0] / med[3]);
+        const char *mk[NLIB];
+        for (int l = 0; l < NLIB; l++) mk[l] = lib_wrong[l] ? " (wrong)" : "";
+        std::printf("| %s | %.1f%s | %.1f%s | %.1f%s | %.1f%s | %.2fx | %.2fx | %.2fx |\n", probs[s]->shape().c_str(),
+                    med[0], mk[0], med[1], mk[1], med[2], mk[2], med[3], mk[3], med[0] / med[1], med[0] / med[2],
+                    med[0] / med[3]);
+    }
+    std::printf("\npaired ratios: median over rounds of quant / other within the same round (robust to the "
+                "machine's speed drifting between rounds), with p25 - p75\n\n");
+    std::printf("| shape | quant/oneDNN | quant/gemmlowp | quant/sgemm |\n|---|---:|---:|---:|\n");
+    for (size_t s = 0; s < nshapes; s++) {
+        std::printf("| %s |", probs[s]->shape().c_str());
+        for (int l = 1; l < NLIB; l++) {
+            std::vector<double> r;
+            for (size_t i = 0; i < gops[s][0].size(); i++) r.push_back(gops[s][0][i] / gops[s][l][i]);
+            std::printf(" %.2fx (%.2f - %.2f) |", median(r), quantile(r, 0.25), quantile(r, 0.75));
+        }
+        std::printf("\n");
     }
     std::printf("\nspread: interquartile range / median, %% (same samples)\n\n");
     std::printf("| shape | quant | oneDNN | gemmlowp | OpenBLAS sgemm |\n|---|---:|---:|---:|---:|\n");
@@ -610,6 +628,10 @@ int main(int argc, char **argv) {
     std::printf("thread on-cpu time / wall time over all samples: median %.3f, p10 %.3f\n", median(oncpu),
                 quantile(oncpu, 0.10));
     std::printf("\noneDNN's C API and gemmlowp pack inside every call; quant's weights are packed once (not timed).\n");
+    for (int l = 0; l < NLIB; l++)
+        if (lib_wrong[l])
+            std::printf("(wrong): %s's results differed from the exact int32 product in the correctness checks above, "
+                        "so its speed here is not for the same computation.\n", lib_name[l]);
     if (fails) std::printf("\nCORRECTNESS FAILURES: %d (see above)\n", fails);
     return fails ? 1 : 0;
 }

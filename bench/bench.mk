@@ -1,0 +1,102 @@
+# bench/bench.mk - benchmarks, included by the Makefile (-include bench/bench.mk).
+#
+#   make bench               Google Benchmark suite (bench/bench_gemm.cc), this
+#                            machine's best ISA: single thread pinned to
+#                            BENCH_CPU, then the 2-thread 2048^3 variants on 2 cpus
+#   make bench-compare       quant vs oneDNN, gemmlowp, OpenBLAS sgemm + read
+#                            bandwidth in one run (native build: AVX-512 VNNI here)
+#   make bench-compare-avx2  the same against quant's AVX2 build (-mavx2 -mfma;
+#                            oneDNN limited to AVX2, OpenBLAS's Haswell core)
+#   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
+#                            speed-up of each ISA over scalar
+#   make bench-build         builds everything without running it
+#
+# Needs: libbenchmark-dev, libdnnl-dev, libgemmlowp-dev, libopenblas-dev,
+# hyperfine, python3 (tables), taskset (util-linux). Knobs: BENCH_CPU (cpu for
+# single-thread runs), BENCH_CPUS2 (cpus for the 2-thread run), BENCH_REPS
+# (Google Benchmark repetitions), BENCH_ROUNDS (bench_compare rounds),
+# BENCH_HF_RUNS (hyperfine minimum runs). Outputs land in build/bench/.
+
+BENCH_DIR     = $(BUILD)/bench
+BENCH_OPT     = -O2
+BENCH_NATIVE  = -march=native
+BENCH_AVX2    = -mavx2 -mfma
+# GCC 12 warns -Wmaybe-uninitialized inside its own AVX-512 intrinsic headers
+# when they are inlined into C++ at -O2 (GCC bug 105593): silenced here only.
+BENCH_WARN    = -Wall -Wextra -Wno-maybe-uninitialized
+BENCH_CXX     = $(CXX) -std=c++17 $(BENCH_OPT) $(BENCH_WARN)
+OPENBLAS_INC  = -I/usr/include/x86_64-linux-gnu/openblas-pthread
+BENCH_CPU    ?= 1
+BENCH_CPUS2  ?= 0,1
+BENCH_REPS   ?= 7
+BENCH_ROUNDS ?= 61
+BENCH_HF_RUNS ?= 5
+BENCH_ISAS   ?= $(if $(X86_ISAS),$(X86_ISAS),scalar sse41 avx2 avxvnni avx512 avx512vnni)
+# OpenBLAS 0.3.21 does not recognise this CPU (model 207) and falls back to its
+# SSE3 "Prescott" core; name the core for each build (empty: autodetect).
+OPENBLAS_CORE_NATIVE ?= SkylakeX
+OPENBLAS_CORE_AVX2   ?= Haswell
+# oneDNN: best ISA for the native build, AVX2 for the AVX2 build.
+DNNL_ISA_NATIVE ?=
+DNNL_ISA_AVX2   ?= AVX2
+BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build
+
+BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
+
+bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS)
+
+$(BENCH_DIR)/bench_gemm: bench/bench_gemm.cc quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(BENCH_CXX) $(BENCH_NATIVE) -I. $< -o $@ -lbenchmark -lpthread -lm
+
+$(BENCH_DIR)/bench_compare: bench/bench_compare.cc quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(BENCH_CXX) $(BENCH_NATIVE) -DGEMMLOWP_ENABLE_AVX2 -DBENCH_FLAGS='"$(BENCH_OPT) $(BENCH_NATIVE)"' \
+	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lpthread -lm
+
+$(BENCH_DIR)/bench_compare_avx2: bench/bench_compare.cc quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(BENCH_CXX) $(BENCH_AVX2) -DGEMMLOWP_ENABLE_AVX2 -DBENCH_FLAGS='"$(BENCH_OPT) $(BENCH_AVX2)"' \
+	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lpthread -lm
+
+# Same flags as the kernel tests (FLAGS_<isa> in the Makefile).
+$(BENCH_DIR)/isa/bench_isa_%: bench/bench_isa.c quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(BENCH_OPT) -Wall -Wextra $(FLAGS_$*) -I. $< -o $@ -lm
+
+bench: $(BENCH_DIR)/bench_gemm
+	taskset -c $(BENCH_CPU) $< --benchmark_filter='^st/' --benchmark_repetitions=$(BENCH_REPS) \
+	  --benchmark_report_aggregates_only=true --benchmark_enable_random_interleaving=true \
+	  --benchmark_out=$(BENCH_DIR)/bench_gemm_st.json --benchmark_out_format=json
+	taskset -c $(BENCH_CPUS2) $< --benchmark_filter='^mt/' --benchmark_repetitions=$(BENCH_REPS) \
+	  --benchmark_report_aggregates_only=true --benchmark_enable_random_interleaving=true \
+	  --benchmark_out=$(BENCH_DIR)/bench_gemm_mt.json --benchmark_out_format=json
+	@echo
+	@python3 bench/tables.py gbench $(BENCH_DIR)/bench_gemm_st.json $(BENCH_DIR)/bench_gemm_mt.json \
+	  | tee $(BENCH_DIR)/bench_gemm.md
+
+bench-compare: $(BENCH_DIR)/bench_compare
+	$(BENCH_ENV_1T) $(if $(OPENBLAS_CORE_NATIVE),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_NATIVE)) \
+	  $(if $(DNNL_ISA_NATIVE),DNNL_MAX_CPU_ISA=$(DNNL_ISA_NATIVE)) \
+	  sh -c 'taskset -c $(BENCH_CPU) $< --rounds $(BENCH_ROUNDS); echo $$? > $(BENCH_DIR)/$@.rc' | tee $(BENCH_DIR)/bench_compare.txt; \
+	  exit $$(cat $(BENCH_DIR)/$@.rc)
+
+bench-compare-avx2: $(BENCH_DIR)/bench_compare_avx2
+	$(BENCH_ENV_1T) $(if $(OPENBLAS_CORE_AVX2),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_AVX2)) \
+	  $(if $(DNNL_ISA_AVX2),DNNL_MAX_CPU_ISA=$(DNNL_ISA_AVX2)) \
+	  sh -c 'taskset -c $(BENCH_CPU) $< --rounds $(BENCH_ROUNDS); echo $$? > $(BENCH_DIR)/$@.rc' | tee $(BENCH_DIR)/bench_compare_avx2.txt; \
+	  exit $$(cat $(BENCH_DIR)/$@.rc)
+
+# Each ISA's binary once (its checksum: all must agree), then hyperfine over
+# the whole process and over its setup alone (data + packing), pinned.
+bench-isa: $(BENCH_ISA_BINS)
+	@rm -f $(BENCH_DIR)/isa/checksums.txt
+	@for b in $(BENCH_ISA_BINS); do $$b info; taskset -c $(BENCH_CPU) $$b; done | tee $(BENCH_DIR)/isa/checksums.txt
+	taskset -c $(BENCH_CPU) hyperfine -N --warmup 1 --min-runs $(BENCH_HF_RUNS) \
+	  --export-json $(BENCH_DIR)/isa/hyperfine.json \
+	  $(foreach b,$(BENCH_ISA_BINS),'$(b)' '$(b) setup')
+	@echo
+	@python3 bench/tables.py isa $(BENCH_DIR)/isa/hyperfine.json $(BENCH_DIR)/isa/checksums.txt \
+	  | tee $(BENCH_DIR)/isa/bench_isa.md
