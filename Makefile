@@ -41,15 +41,15 @@ HAVE_CROSS := $(shell command -v $(CC_aarch64) >/dev/null 2>&1 && command -v $(C
                 command -v qemu-aarch64 >/dev/null 2>&1 && command -v qemu-arm >/dev/null 2>&1 && echo 1)
 ARM_KTESTS = $(if $(HAVE_CROSS),$(foreach i,$(ARM_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(i)/$(t))))
 
-.PHONY: all test demo compile-check clean example-threads
-all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart $(BUILD)/threads
+.PHONY: all test demo quickstart compile-check clean example-threads
+all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart $(BUILD)/threads $(BUILD)/demo
 
 $(BUILD):
 	mkdir -p $(BUILD)
 
 # Tests that need an x86 instruction set for an oracle (F16C) select it per
 # function with target attributes and check the CPU at run time.
-$(BUILD)/test_%: tests/test_%.c $(HDRS) | $(BUILD)
+$(BUILD)/test_%: tests/test_%.c $(HDRS) examples/runner/runner.h | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. $< -o $@ -lm
 
 $(BUILD)/test_%: tests/test_%.cc $(HDRS) | $(BUILD)
@@ -87,7 +87,7 @@ example-threads: $(BUILD)/threads
 # The headers compile cleanly as C99 (gcc, clang) and C++11, with and
 # without the implementation.
 compile-check: | $(BUILD)
-	@set -e; for h in quant.h quant_kernels.h; do for arch in "" -march=native; do \
+	@set -e; for h in quant.h quant_kernels.h; do for arch in "" -march=native "-O3 -march=native"; do \
 	  for cc in gcc clang; do command -v $$cc >/dev/null || { echo "$$cc missing"; exit 1; }; \
 	  for impl in "" -DQUANT_IMPLEMENTATION -DQUANT_IMPLEMENTATION\ -DQUANT_STATIC; do \
 	    printf '#include "%s"\nint main(void){return 0;}\n' $$h | $$cc -std=c99 $(WARN) $$arch $$impl -I. -x c - -o $(BUILD)/cc_check -lm; \
@@ -107,7 +107,15 @@ test: compile-check $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
 	  if [ -n "$$QT_REQUIRE_CROSS" ]; then echo "QT_REQUIRE_CROSS is set: failing"; exit 1; fi; fi
 	@sh tests/run.sh $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
 
-demo: $(BUILD)/quickstart
+# the main job: the Fashion-MNIST models in every mode (models/ and
+# examples/data/ are committed; no Python, no network)
+$(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) -O3 -march=native $(WARN) -I. -Iexamples/runner $< -o $@ -lm
+
+demo: $(BUILD)/demo
+	./$(BUILD)/demo models examples/data
+
+quickstart: $(BUILD)/quickstart
 	./$(BUILD)/quickstart
 
 clean:

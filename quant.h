@@ -81,6 +81,10 @@
  *   9. storage formats: int4 / int2 packing, Q8 / Q4 blocks, bitplanes;
  *      binary / ternary quantizers (BWN, XNOR-Net, TWN) and their STE
  *  10. reference kernels (what the fast kernels of quant_kernels.h return)
+ *  11. vector and product quantization: k-means (k-means++, empty-cluster
+ *      repair, subsampling, progress), VQ, scalar codebooks (weight
+ *      sharing, 4/8-bit indices, GEMV), PQ (train, encode, decode, ADC
+ *      tables, top-k scan, PQ matmul), codebook / code blobs
  *
  * Every function that takes user data validates it and returns a
  * quant_status; on error it writes nothing to its outputs.
@@ -691,6 +695,260 @@ QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *i
 QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out);
 
+/* ======================================================================== */
+/* 11. vector and product quantization                                      */
+/* ======================================================================== */
+/* Vectors (or weights) replaced by indices into learned codebooks.
+ *
+ *   k-means       quant_kmeans: k-means++ (or random) initialisation, Lloyd
+ *                 iterations with empty-cluster repair, a relative stopping
+ *                 tolerance, subsampling, a progress callback; L2, or inner
+ *                 product (spherical: unit-norm centroids). Deterministic for
+ *                 a given seed and nearest-centroid function. Training code:
+ *                 the only place here that calls QUANT_MALLOC.
+ *   VQ            quant_vq_train (= k-means), quant_ref_nearest (encode),
+ *                 quant_vq_decode.
+ *   codebooks     weight sharing: 1-D k-means over weight values into a
+ *                 sorted codebook of 2..256 entries, 4- or 8-bit indices,
+ *                 decode by lookup, a GEMV on indices + codebook.
+ *   PQ            d split into M subspaces of dsub = d / M, 2^nbits
+ *                 centroids each (nbits 4 or 8; optionally one codebook
+ *                 shared by every subspace); train, encode, decode, ADC
+ *                 tables (L2 and inner product), exhaustive top-k scan,
+ *                 PQ matmul y = W x on the codes of W's rows.
+ *   blobs         codebooks and codes to and from a documented byte layout.
+ *
+ * quant_kernels.h (section 6) has the fast versions: quant_nearest (the
+ * k-means assignment), PQ encode / tables / scan / search, the 4-bit fast
+ * scan with quantized tables in registers, PQ matmul and the codebook GEMV.
+ *
+ * Numerics (what makes the PQ results identical on every ISA):
+ *  - a squared L2 distance is the chain acc = fmaf(x[t] - c[t], x[t] - c[t],
+ *    acc) for t = 0..d-1 from acc = 0; an inner product the chain
+ *    acc = fmaf(x[t], c[t], acc). fmaf is exactly rounded, so the SIMD
+ *    kernels return the same bits wherever they have a fused multiply-add.
+ *  - a PQ distance is the float sum of its M table entries in subspace
+ *    order: ((T[0][c0] + T[1][c1]) + T[2][c2]) + ...
+ *  - top-k lists are sorted by distance (ascending for L2, descending for
+ *    inner product), ties to the lower id; missing entries (n < k) have id
+ *    -1 and distance +INFINITY (L2) / -INFINITY (IP).
+ * Input vectors must be finite with |x| <= QUANT_VQ_MAX_ABS (ERANGE
+ * otherwise), so no distance overflows for d below about 10^7. */
+
+#define QUANT_VQ_MAX_ABS 1e15f
+
+typedef enum quant_metric {
+    QUANT_METRIC_L2 = 0,   /* squared Euclidean distance: smaller is nearer  */
+    QUANT_METRIC_IP = 1    /* inner product: larger is nearer                */
+} quant_metric;
+
+/* The nearest-centroid step (k-means' assignment, VQ encoding). For each of
+ * the n rows of x (d floats, row stride ldx), idx[i] = the nearest of the
+ * k centroids c (k x d row-major), score[i] its squared L2 distance (L2) or
+ * inner product (IP); score may be NULL. ct (the d x k transpose of c) and
+ * norms (the k squared norms) come from quant_centroids_prepare; a function
+ * may use either form. */
+typedef void (*quant_nearest_fn)(const float *x, size_t n, size_t d, size_t ldx,
+        const float *c, const float *ct, const float *norms, size_t k,
+        quant_metric metric, uint32_t *idx, float *score);
+
+/* The reference: exact chains (above), ties to the lower index. ct and norms
+ * are not used (may be NULL). */
+QUANT_DEF void quant_ref_nearest(const float *x, size_t n, size_t d, size_t ldx,
+        const float *c, const float *ct, const float *norms, size_t k,
+        quant_metric metric, uint32_t *idx, float *score);
+
+/* ct[t * k + j] = c[j * d + t]; norms[j] = the L2 chain of c_j with itself
+ * (either output may be NULL). */
+QUANT_DEF quant_status quant_centroids_prepare(const float *c, size_t k, size_t d, float *ct, float *norms);
+
+typedef enum quant_kmeans_init {
+    QUANT_KMEANS_PLUSPLUS = 0, /* k-means++ (D^2 sampling, Arthur & Vassilvitskii) */
+    QUANT_KMEANS_RANDOM        /* k distinct random training points (faiss)     */
+} quant_kmeans_init;
+
+/* Given to the progress callback after the initialisation and after every
+ * assignment step. Return non-zero from the callback to stop: the current
+ * centroids are kept (QUANT_OK). */
+typedef struct quant_kmeans_progress {
+    int iter;            /* assignment steps so far - 1 (0: initial centroids) */
+    int max_iter;
+    double objective;    /* of this assignment: mean squared distance (L2) or
+                            mean inner product (IP), over the points used     */
+    size_t empty;        /* empty clusters repaired after this assignment     */
+    size_t part, parts;  /* PQ training: subspace `part` of `parts` (0 of 1)  */
+} quant_kmeans_progress;
+typedef int (*quant_progress_fn)(void *user, const quant_kmeans_progress *p);
+
+typedef struct quant_kmeans_opts {
+    int max_iter;                   /* Lloyd updates (25)                              */
+    double tol;                     /* stop when the objective improves by <= tol *
+                                       |objective| in one iteration (1e-4; 0: never)   */
+    size_t max_points_per_centroid; /* train on a random k * this subsample of larger
+                                       sets (256, as faiss; 0: all points)             */
+    quant_kmeans_init init;         /* QUANT_KMEANS_PLUSPLUS                           */
+    quant_metric metric;            /* L2; IP is spherical k-means                     */
+    uint64_t seed;                  /* 1234                                            */
+    quant_nearest_fn nearest;       /* NULL: quant_ref_nearest. quant_nearest from
+                                       quant_kernels.h is the fast one                 */
+    quant_progress_fn progress;     /* NULL: none                                      */
+    void *user;                     /* passed to progress                              */
+} quant_kmeans_opts;
+
+typedef struct quant_kmeans_info {
+    int iterations;      /* Lloyd updates done (summed over PQ subspaces)           */
+    double objective;    /* of the returned centroids on the points used (PQ: summed
+                            over subspaces, i.e. per whole vector)                  */
+    size_t n_used;       /* training points used (after subsampling)                */
+    size_t distinct;     /* distinct centroids: < k when the data has fewer distinct
+                            points than k (PQ: the smallest over subspaces)          */
+    size_t repaired;     /* empty clusters repaired, in total                        */
+} quant_kmeans_info;
+
+QUANT_DEF void quant_kmeans_opts_default(quant_kmeans_opts *opts);
+
+/* k-means of the n rows of x (n x d, row-major) into k centroids (k x d).
+ * opts NULL: the defaults; info may be NULL. k > n, or fewer distinct points
+ * than k, is allowed: the first `distinct` centroids are distinct training
+ * points (k-means++ and random init pick only distinct ones) and the others
+ * repeat them (nearest-centroid ties go to the lower index, so a repeat is
+ * never chosen). An empty cluster takes the training point farthest from
+ * its centroid (among clusters of two or more points); if every point sits
+ * on its centroid, the cluster keeps its centroid. IP: centroids are
+ * normalised to unit length after every update (spherical k-means).
+ * d == 1 with L2 runs an exact sorted 1-D Lloyd (no nearest function;
+ * centroids come out sorted ascending).
+ * Errors: EINVAL (NULL, zero sizes, bad opts), EOVERFLOW, ERANGE (a
+ * non-finite value or |x| > QUANT_VQ_MAX_ABS), ENOMEM. */
+QUANT_DEF quant_status quant_kmeans(const float *x, size_t n, size_t d, size_t k,
+        const quant_kmeans_opts *opts, float *centroids, quant_kmeans_info *info);
+
+/* VQ: training is k-means; encoding is quant_ref_nearest (or quant_nearest /
+ * quant_nearest_exact of quant_kernels.h); decoding copies centroid rows. */
+QUANT_DEF quant_status quant_vq_train(const float *x, size_t n, size_t d, size_t k,
+        const quant_kmeans_opts *opts, float *centroids, quant_kmeans_info *info);
+QUANT_DEF quant_status quant_vq_encode(const float *c, size_t k, size_t d, const float *x, size_t n,
+        quant_metric metric, uint32_t *idx, float *score);
+QUANT_DEF quant_status quant_vq_decode(const float *c, size_t k, size_t d, const uint32_t *idx, size_t n, float *x);
+
+/* ---- scalar codebooks (weight sharing) ----
+ * A codebook is `entries` floats (2..256) sorted ascending. Indices take
+ * `bits` = 8 (one byte each) or 4 (entries <= 16; two per byte, low nibble
+ * first: element i in byte i / 2 at bit offset (i % 2) * 4, as QUANT_U4).
+ * A matrix rows x cols of indices stores each row from a byte boundary:
+ * quant_codebook_row_bytes(bits, cols) bytes a row. */
+QUANT_DEF size_t quant_codebook_row_bytes(int bits, size_t cols);
+/* 1-D k-means over the n weights (opts as quant_kmeans; its d == 1 path):
+ * codebook[entries], sorted ascending. */
+QUANT_DEF quant_status quant_codebook_train(const float *w, size_t n, int entries,
+        const quant_kmeans_opts *opts, float *codebook, quant_kmeans_info *info);
+/* Nearest entry of each weight (ties to the lower index); n weights are one
+ * row (4-bit: padding nibble 0). EINVAL if the codebook is not sorted or
+ * entries does not fit bits; ERANGE for a non-finite weight. */
+QUANT_DEF quant_status quant_codebook_encode(const float *w, size_t n, const float *codebook, int entries,
+        int bits, uint8_t *idx);
+/* w[i] = codebook[index i]; EFORMAT for an index >= entries. */
+QUANT_DEF quant_status quant_codebook_decode(const uint8_t *idx, size_t n, const float *codebook, int entries,
+        int bits, float *w);
+/* y[r] = sum_c codebook[idx[r][c]] * x[c], the float chain acc = fmaf(w, x[c],
+ * acc) in column order. quant_codebook_gemv (quant_kernels.h) equals it
+ * within the documented tolerance. EFORMAT for an index >= entries. */
+QUANT_DEF quant_status quant_ref_codebook_gemv(const uint8_t *idx, int bits, size_t rows, size_t cols,
+        const float *codebook, int entries, const float *x, float *y);
+
+/* ---- product quantization ----
+ * Codebook layout (faiss's): centroids[(m * ksub + j) * dsub + t] for
+ * subspace m (m = 0 when shared), centroid j, coordinate t. Codes: one per
+ * subspace, code_size bytes a vector: nbits 8: byte m; nbits 4: byte m / 2
+ * at bit offset (m % 2) * 4 (low nibble first; a padding nibble is 0). */
+typedef struct quant_pq {
+    size_t d;          /* vector dimension                                  */
+    size_t M;          /* subspaces; d % M == 0                             */
+    size_t dsub;       /* d / M                                             */
+    size_t ksub;       /* 1 << nbits                                        */
+    int nbits;         /* 4 or 8                                            */
+    int shared;        /* 1: one codebook for every subspace                */
+    float *centroids;  /* your memory: quant_pq_centroids_floats() floats   */
+} quant_pq;
+
+/* Floats of the codebooks (0 if the shape is invalid). */
+QUANT_DEF size_t quant_pq_centroids_floats(size_t d, size_t M, int nbits, int shared);
+/* Fills pq (centroids may be NULL until you train or load). */
+QUANT_DEF quant_status quant_pq_init(quant_pq *pq, size_t d, size_t M, int nbits, int shared, float *centroids);
+/* Bytes a code takes: M (nbits 8) or (M + 1) / 2 (nbits 4); 0 if invalid. */
+QUANT_DEF size_t quant_pq_code_size(const quant_pq *pq);
+/* A code of one vector. */
+QUANT_DEF uint32_t quant_pq_code_get(const quant_pq *pq, const uint8_t *code, size_t m);
+
+/* k-means of each subspace (L2 always: a code is the nearest centroid; the
+ * search metric is chosen later) with opts (seed + m for subspace m), or
+ * one k-means over all n * M sub-vectors when shared. info sums over the
+ * subspaces. */
+QUANT_DEF quant_status quant_pq_train(quant_pq *pq, const float *x, size_t n, const quant_kmeans_opts *opts,
+        quant_kmeans_info *info);
+/* Codes of the n rows of x (n x d): the nearest centroid of each sub-vector
+ * by the exact L2 chain, ties to the lower index. */
+QUANT_DEF quant_status quant_ref_pq_encode(const quant_pq *pq, const float *x, size_t n, uint8_t *codes);
+QUANT_DEF quant_status quant_pq_decode(const quant_pq *pq, const uint8_t *codes, size_t n, float *x);
+/* ADC tables of nq queries: tables[(q * M + m) * ksub + j] = the L2 chain
+ * (metric L2) or inner-product chain (IP) of query sub-vector m with
+ * centroid j of subspace m. */
+QUANT_DEF quant_status quant_ref_pq_tables(const quant_pq *pq, quant_metric metric, const float *q, size_t nq,
+        float *tables);
+/* Exhaustive top-k over n codes with the tables of nq queries: ids[q * k + i]
+ * and dists[q * k + i] (the PQ distance: sum of table entries, see above).
+ * EINVAL for non-finite tables; EFORMAT for a 4-bit code with a non-zero
+ * padding nibble is not checked (it is ignored). */
+QUANT_DEF quant_status quant_ref_pq_scan(const quant_pq *pq, const float *tables, size_t nq,
+        const uint8_t *codes, size_t n, quant_metric metric, size_t k, int64_t *ids, float *dists);
+
+/* PQ matmul: y = W x where the rows of W (rows x d) are PQ codes. With the
+ * inner-product tables T of x, y[r] = sum_m T[m][code(r, m)].
+ *  QUANT_PQMM_F32   the float sum in subspace order (the PQ distance)
+ *  QUANT_PQMM_LUT8  8-bit tables: lo_m = min_j T[m][j], R = max_m (max_j
+ *                   T[m][j] - lo_m), delta = R / 255, inv = 255 / R (both
+ *                   float), q = min(255, nearbyintf((T - lo_m) * inv)) (0
+ *                   when R == 0); y[r] = fmaf(delta, (float)sum_m q,
+ *                   (float)(sum_m (double)lo_m)). Exact integer sums (M <=
+ *                   QUANT_PQMM_MAX_M); |y_LUT8 - y_F32| <= M * delta / 2 plus
+ *                   float rounding. */
+typedef enum quant_pqmm_mode { QUANT_PQMM_F32 = 0, QUANT_PQMM_LUT8 = 1 } quant_pqmm_mode;
+#define QUANT_PQMM_MAX_M 65536
+QUANT_DEF quant_status quant_ref_pqmm(const quant_pq *pq, const uint8_t *codes, size_t rows, const float *x,
+        quant_pqmm_mode mode, float *y);
+/* fp32 bytes of W (rows x d) over the bytes of its codes plus codebooks. */
+QUANT_DEF double quant_pq_compression(const quant_pq *pq, size_t rows);
+
+/* ---- blobs ----
+ * PQ blob, little-endian, 48-byte header then data:
+ *   0  'Q' 'P' 'Q' '1'          magic
+ *   4  u32 version (1)
+ *   8  u32 d       12 u32 M       16 u32 nbits (4 or 8)
+ *  20  u32 flags (bit 0: shared codebook; other bits 0)
+ *  24  u64 n (encoded vectors that follow; 0: codebooks only)
+ *  32  u32 code_size   36 u32 reserved (0)   40 u32 reserved (0)
+ *  44  u32 FNV-1a of bytes 0..43
+ *  48  float32 centroids [quant_pq_centroids_floats]
+ *      then n * code_size code bytes.
+ * Codebook blob: the same header with magic 'Q' 'C' 'B' '1', d = entries,
+ * M = 1, nbits = bits (4 / 8), flags 0, n = indices, code_size = 0, then
+ * `entries` float32 and quant_codebook_row_bytes(bits, n) index bytes.
+ * Loaders check every field, size and value (finite, sorted codebook,
+ * indices < entries, zero padding) and return EFORMAT, writing nothing. */
+#define QUANT_BLOB_HEADER 48
+QUANT_DEF size_t quant_pq_blob_size(const quant_pq *pq, size_t n);
+QUANT_DEF quant_status quant_pq_save(const quant_pq *pq, const uint8_t *codes, size_t n, void *blob, size_t blob_bytes);
+/* Reads the header: pq gets the shape (centroids NULL), *n the code count. */
+QUANT_DEF quant_status quant_pq_load_header(const void *blob, size_t blob_bytes, quant_pq *pq, size_t *n);
+/* Loads into pq->centroids (pq from quant_pq_load_header, centroids set by
+ * you) and codes (n * code_size bytes; may be NULL when n == 0). */
+QUANT_DEF quant_status quant_pq_load(const void *blob, size_t blob_bytes, const quant_pq *pq, uint8_t *codes);
+QUANT_DEF size_t quant_codebook_blob_size(int entries, int bits, size_t n);
+QUANT_DEF quant_status quant_codebook_save(const float *codebook, int entries, int bits, const uint8_t *idx, size_t n,
+        void *blob, size_t blob_bytes);
+QUANT_DEF quant_status quant_codebook_load_header(const void *blob, size_t blob_bytes, int *entries, int *bits, size_t *n);
+QUANT_DEF quant_status quant_codebook_load(const void *blob, size_t blob_bytes, float *codebook, uint8_t *idx);
+
 #ifdef __cplusplus
 }
 #endif
@@ -831,7 +1089,7 @@ QUANT_DEF quant_status quant_dtype_range(quant_dtype dt, int reduce_range,
 }
 
 QUANT__INTERNAL int quant__dtype_fits(quant_dtype dt, int32_t qmin, int32_t qmax) {
-    int32_t lo, hi;
+    int32_t lo = 0, hi = -1;
     if (quant_dtype_range(dt, 0, &lo, &hi) != QUANT_OK) return 0;
     return qmin >= lo && qmax <= hi;
 }
@@ -1448,7 +1706,7 @@ QUANT_DEF quant_status quant_requantize(const int32_t *acc, size_t rows, size_t 
         quant_requant_mode mode, int32_t zp, int32_t lo, int32_t hi,
         quant_dtype dt, void *out) {
     size_t r, c, nrq;
-    int32_t tlo, thi;
+    int32_t tlo = 0, thi = -1;
     if ((unsigned)mode > QUANT_RQ_FP32 || (dt != QUANT_I8 && dt != QUANT_U8)) return QUANT_EINVAL;
     quant_dtype_range(dt, 0, &tlo, &thi);
     if (lo > hi || lo < tlo || hi > thi || zp < tlo || zp > thi) return QUANT_EINVAL;
@@ -1543,7 +1801,7 @@ QUANT__INTERNAL void quant__st8(void *p, quant_dtype dt, size_t i, int32_t v) {
     if (dt == QUANT_I8) ((int8_t *)p)[i] = (int8_t)v; else ((uint8_t *)p)[i] = (uint8_t)v;
 }
 QUANT__INTERNAL int quant__clamp_fits(quant_dtype dt, int32_t lo, int32_t hi) {
-    int32_t a, b;
+    int32_t a = 0, b = -1;
     quant_dtype_range(dt, 0, &a, &b);
     return lo <= hi && lo >= a && hi <= b;
 }
@@ -1599,7 +1857,7 @@ QUANT_DEF quant_status quant_requantize_params(const void *in, quant_dtype in_dt
 QUANT_DEF quant_status quant_lut_build(const quant_params *in, const quant_params *out,
         quant_dtype dt, quant_unary_fn f, const void *ctx, uint8_t lut[256]) {
     uint8_t t[256];
-    int32_t lo, hi, v;
+    int32_t lo = 0, hi = -1, v;
     float inv;
     quant_status st;
     if (!f || !lut || !quant__is_byte_dt(dt)) return QUANT_EINVAL;
@@ -2211,7 +2469,7 @@ QUANT_DEF quant_status quant_observer_pc_params(const quant_observer_pc *o, int3
 /* ------------------------------------------------------ 9. storage formats */
 
 QUANT_DEF quant_status quant_pack(const int8_t *v, size_t n, quant_dtype dt, uint8_t *out) {
-    int32_t lo, hi, buf[QUANT__CHUNK];
+    int32_t lo = 0, hi = -1, buf[QUANT__CHUNK];
     size_t i, j;
     if (dt != QUANT_I4 && dt != QUANT_U4 && dt != QUANT_I2 && dt != QUANT_U2) return QUANT_EINVAL;
     if (n && (!v || !out)) return QUANT_EINVAL;
@@ -2621,6 +2879,1011 @@ QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void 
                                    ((int32_t)w[(kh * s->k_w + kw) * s->in_c + c] - w_zp);
                     quant_epilogue_apply1(ep, (n * oh + y) * ow + x, c, acc, out, s->in_c);
                 }
+    return QUANT_OK;
+}
+
+/* ---------------------------------- 11. vector and product quantization */
+
+/* The exact chains every PQ / VQ path reproduces (section 11 header). */
+QUANT__INTERNAL float quant__vq_l2(const float *x, const float *c, size_t d) {
+    float acc = 0.0f;
+    size_t t;
+    for (t = 0; t < d; t++) { float e = x[t] - c[t]; acc = fmaf(e, e, acc); }
+    return acc;
+}
+QUANT__INTERNAL float quant__vq_ip(const float *x, const float *c, size_t d) {
+    float acc = 0.0f;
+    size_t t;
+    for (t = 0; t < d; t++) acc = fmaf(x[t], c[t], acc);
+    return acc;
+}
+
+/* finite and |v| <= QUANT_VQ_MAX_ABS for every value (NaN fails the test) */
+QUANT__INTERNAL quant_status quant__vq_values(const float *x, size_t n, size_t d, size_t ldx) {
+    size_t i, t;
+    for (i = 0; i < n; i++) {
+        const float *r = x + i * ldx;
+        for (t = 0; t < d; t++)
+            if (!(fabsf(r[t]) <= QUANT_VQ_MAX_ABS)) return QUANT_ERANGE;
+    }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL int quant__vq_mul_ok(size_t a, size_t b) { return !a || b <= SIZE_MAX / a; }
+
+QUANT_DEF void quant_ref_nearest(const float *x, size_t n, size_t d, size_t ldx,
+        const float *c, const float *ct, const float *norms, size_t k,
+        quant_metric metric, uint32_t *idx, float *score) {
+    size_t i, j;
+    (void)ct; (void)norms;
+    for (i = 0; i < n; i++) {
+        const float *xi = x + i * ldx;
+        uint32_t best = 0;
+        float bs = metric == QUANT_METRIC_IP ? quant__vq_ip(xi, c, d) : quant__vq_l2(xi, c, d);
+        for (j = 1; j < k; j++) {
+            if (metric == QUANT_METRIC_IP) {
+                float s = quant__vq_ip(xi, c + j * d, d);
+                if (s > bs) { bs = s; best = (uint32_t)j; }
+            } else {
+                float s = quant__vq_l2(xi, c + j * d, d);
+                if (s < bs) { bs = s; best = (uint32_t)j; }
+            }
+        }
+        idx[i] = best;
+        if (score) score[i] = bs;
+    }
+}
+
+QUANT_DEF quant_status quant_centroids_prepare(const float *c, size_t k, size_t d, float *ct, float *norms) {
+    size_t j, t;
+    if (!c || !k || !d || !quant__vq_mul_ok(k, d)) return QUANT_EINVAL;
+    for (j = 0; j < k; j++) {
+        if (ct) for (t = 0; t < d; t++) ct[t * k + j] = c[j * d + t];
+        if (norms) norms[j] = quant__vq_ip(c + j * d, c + j * d, d);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF void quant_kmeans_opts_default(quant_kmeans_opts *o) {
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->max_iter = 25;
+    o->tol = 1e-4;
+    o->max_points_per_centroid = 256;
+    o->init = QUANT_KMEANS_PLUSPLUS;
+    o->metric = QUANT_METRIC_L2;
+    o->seed = 1234;
+    o->nearest = NULL;
+    o->progress = NULL;
+    o->user = NULL;
+}
+
+QUANT__INTERNAL quant_status quant__km_opts(const quant_kmeans_opts *in, quant_kmeans_opts *o) {
+    if (in) *o = *in; else quant_kmeans_opts_default(o);
+    if (o->max_iter < 0 || !(o->tol >= 0.0) || o->tol > 1e300) return QUANT_EINVAL;
+    if (o->init != QUANT_KMEANS_PLUSPLUS && o->init != QUANT_KMEANS_RANDOM) return QUANT_EINVAL;
+    if (o->metric != QUANT_METRIC_L2 && o->metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (!o->nearest) o->nearest = quant_ref_nearest;
+    return QUANT_OK;
+}
+
+/* uniform in [0, n), n >= 1 */
+QUANT__INTERNAL size_t quant__km_rand(quant_rng *r, size_t n) {
+    uint64_t v = ((uint64_t)quant_rng_u32(r) << 32) | quant_rng_u32(r);
+    return (size_t)(v % (uint64_t)n);
+}
+/* uniform in [0, 1) with 53 bits */
+QUANT__INTERNAL double quant__km_uniform(quant_rng *r) {
+    uint64_t v = ((uint64_t)quant_rng_u32(r) << 32) | quant_rng_u32(r);
+    return (double)(v >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ascending merge sort of floats (no NaN), tmp holds n floats */
+QUANT__INTERNAL void quant__vq_sortf(float *a, size_t n, float *tmp) {
+    size_t w, i;
+    float *src = a, *dst = tmp;
+    for (i = 0; i + 1 < n; i += 2)       /* pairs first */
+        if (a[i] > a[i + 1]) { float t = a[i]; a[i] = a[i + 1]; a[i + 1] = t; }
+    for (w = 2; w < n; w *= 2) {
+        for (i = 0; i < n; i += 2 * w) {
+            size_t lo = i, mid = i + w < n ? i + w : n, hi = i + 2 * w < n ? i + 2 * w : n;
+            size_t p = lo, q = mid, o = lo;
+            while (p < mid && q < hi) dst[o++] = src[q] < src[p] ? src[q++] : src[p++];
+            while (p < mid) dst[o++] = src[p++];
+            while (q < hi) dst[o++] = src[q++];
+        }
+        { float *t = src; src = dst; dst = t; }
+    }
+    if (src != a) memcpy(a, src, n * sizeof(float));
+}
+
+/* where the training rows come from: row i is
+ * x + (i / per) * ld + (i % per) * step, d floats */
+typedef struct quant__km_src {
+    const float *x;
+    size_t ld, per, step, n;
+} quant__km_src;
+
+QUANT__INTERNAL const float *quant__km_row(const quant__km_src *s, size_t i) {
+    return s->x + (i / s->per) * s->ld + (i % s->per) * s->step;
+}
+
+QUANT__INTERNAL int quant__km_equal(const float *a, const float *b, size_t d) {
+    size_t t;
+    for (t = 0; t < d; t++) if (a[t] != b[t]) return 0;
+    return 1;
+}
+
+/* stop rule shared by the 1-D and general paths; returns 1 to stop */
+QUANT__INTERNAL int quant__km_step_done(const quant_kmeans_opts *o, int it, double prev, double obj) {
+    double gain;
+    if (it >= o->max_iter) return 1;
+    if (it == 0 || o->tol <= 0.0) return 0;
+    gain = o->metric == QUANT_METRIC_IP ? obj - prev : prev - obj;
+    return gain <= o->tol * fabs(obj);
+}
+
+QUANT__INTERNAL int quant__km_report(const quant_kmeans_opts *o, int it, double obj, size_t empty,
+        size_t part, size_t parts) {
+    quant_kmeans_progress p;
+    if (!o->progress) return 0;
+    p.iter = it; p.max_iter = o->max_iter; p.objective = obj; p.empty = empty; p.part = part; p.parts = parts;
+    return o->progress(o->user, &p);
+}
+
+/* Exact 1-D Lloyd on the sorted sample xs[ns] (L2): centroids c[k] stay
+ * sorted; cluster j is the range of points nearest to c[j] (ties to the
+ * lower index). */
+QUANT__INTERNAL quant_status quant__km_1d(float *xs, size_t ns, size_t k, const quant_kmeans_opts *o,
+        quant_rng *rng, size_t part, size_t parts, float *c, quant_kmeans_info *info) {
+    size_t *lo = NULL, *hi = NULL, i, j, distinct = 0, repaired = 0;
+    double *dd = NULL, prev = 0.0, obj = 0.0;
+    float *tmp = NULL;
+    int it = 0;
+    quant_status st = QUANT_ENOMEM;
+    if (!quant__vq_mul_ok(ns, sizeof(double)) || !quant__vq_mul_ok(k, sizeof(size_t))) return QUANT_EOVERFLOW;
+    dd = (double *)QUANT_MALLOC(ns * sizeof(double));
+    tmp = (float *)QUANT_MALLOC((ns > k ? ns : k) * sizeof(float));
+    lo = (size_t *)QUANT_MALLOC(k * sizeof(size_t));
+    hi = (size_t *)QUANT_MALLOC(k * sizeof(size_t));
+    if (!dd || !tmp || !lo || !hi) goto done;
+    quant__vq_sortf(xs, ns, tmp);
+    /* initialisation: distinct values only */
+    if (o->init == QUANT_KMEANS_PLUSPLUS) {
+        c[0] = xs[quant__km_rand(rng, ns)];
+        distinct = 1;
+        for (i = 0; i < ns; i++) { double e = (double)xs[i] - c[0]; dd[i] = e * e; }
+        while (distinct < k) {
+            double total = 0.0, r, cum = 0.0;
+            size_t pick = ns;
+            for (i = 0; i < ns; i++) total += dd[i];
+            if (!(total > 0.0)) break;
+            r = quant__km_uniform(rng) * total;
+            for (i = 0; i < ns; i++) {
+                if (dd[i] <= 0.0) continue;
+                pick = i;
+                cum += dd[i];
+                if (cum > r) break;
+            }
+            c[distinct] = xs[pick];
+            for (i = 0; i < ns; i++) { double e = (double)xs[i] - c[distinct]; if (e * e < dd[i]) dd[i] = e * e; }
+            distinct++;
+        }
+    } else {
+        /* random distinct values: shuffle the distinct values of the sample */
+        size_t nd = 0;
+        for (i = 0; i < ns; i++) if (i == 0 || xs[i] != xs[i - 1]) tmp[nd++] = xs[i];
+        for (i = 0; i < nd && distinct < k; i++) {
+            size_t r = i + quant__km_rand(rng, nd - i);
+            float t = tmp[i]; tmp[i] = tmp[r]; tmp[r] = t;
+            c[distinct++] = tmp[i];
+        }
+    }
+    for (j = distinct; j < k; j++) c[j] = c[(j - distinct) % distinct];
+    /* sort the centroids (insertion sort: k is small, and nearly sorted later) */
+#define QUANT__KM_SORTC() do { size_t a_, b_; for (a_ = 1; a_ < k; a_++) { float v_ = c[a_]; b_ = a_; \
+        while (b_ > 0 && c[b_ - 1] > v_) { c[b_] = c[b_ - 1]; b_--; } c[b_] = v_; } } while (0)
+    QUANT__KM_SORTC();
+    for (it = 0;; it++) {
+        size_t p = 0, empty = 0;
+        int stop;
+        /* assignment: ranges [lo, hi) of the points nearest to each centroid */
+        obj = 0.0;
+        for (j = 0; j < k; j++) {
+            lo[j] = p;
+            if (j + 1 < k) {
+                double mid = 0.5 * ((double)c[j] + (double)c[j + 1]);
+                while (p < ns && (double)xs[p] <= mid) p++;
+            } else p = ns;
+            hi[j] = p;
+            for (i = lo[j]; i < hi[j]; i++) { double e = (double)xs[i] - c[j]; obj += e * e; }
+            if (lo[j] == hi[j]) empty++;
+        }
+        obj /= (double)ns;
+        stop = quant__km_step_done(o, it, prev, obj);
+        if (!stop && empty) {
+            /* repair: each empty cluster takes the point farthest from its
+             * centroid, an end of a range with >= 2 points */
+            size_t e_done = 0;
+            for (j = 0; j < k; j++) {
+                size_t jj, best = k, end = 0;
+                double bd = 0.0;
+                if (lo[j] != hi[j]) continue;
+                for (jj = 0; jj < k; jj++) {
+                    double a, b;
+                    if (hi[jj] - lo[jj] < 2) continue;
+                    a = fabs((double)xs[lo[jj]] - c[jj]);
+                    b = fabs((double)xs[hi[jj] - 1] - c[jj]);
+                    if (a > bd) { bd = a; best = jj; end = 0; }
+                    if (b > bd) { bd = b; best = jj; end = 1; }
+                }
+                if (best == k) break; /* every point on its centroid */
+                /* the empty cluster becomes the single point; mark it by
+                 * lo = hi = index + 1 of that point in a private way: we
+                 * set its centroid now and its range stays empty */
+                if (end == 0) { c[j] = xs[lo[best]]; lo[best]++; }
+                else { c[j] = xs[hi[best] - 1]; hi[best]--; }
+                lo[j] = hi[j] = ns + 1; /* repaired: keep c[j] at update */
+                e_done++;
+            }
+            repaired += e_done;
+            empty = e_done;
+        } else empty = 0;
+        if (quant__km_report(o, it, obj, empty, part, parts)) stop = 1;
+        if (stop) break;
+        /* update: means of the ranges */
+        for (j = 0; j < k; j++) {
+            double s = 0.0;
+            if (lo[j] >= hi[j]) continue;
+            for (i = lo[j]; i < hi[j]; i++) s += xs[i];
+            c[j] = (float)(s / (double)(hi[j] - lo[j]));
+        }
+        QUANT__KM_SORTC();
+        prev = obj;
+    }
+#undef QUANT__KM_SORTC
+    info->iterations = it;
+    info->objective = obj;
+    info->n_used = ns;
+    info->distinct = distinct;
+    info->repaired = repaired;
+    st = QUANT_OK;
+done:
+    QUANT_FREE(dd); QUANT_FREE(tmp); QUANT_FREE(lo); QUANT_FREE(hi);
+    return st;
+}
+
+/* k-means over the rows of src into c (k x d). */
+QUANT__INTERNAL quant_status quant__km_run(const quant__km_src *src, size_t d, size_t k, const quant_kmeans_opts *o,
+        size_t part, size_t parts, float *c, quant_kmeans_info *info) {
+    size_t n = src->n, ns = n, i, j, t, distinct = 0, repaired = 0;
+    float *xs_own = NULL, *score = NULL, *dd = NULL, *ct = NULL, *norms = NULL;
+    const float *xs;
+    uint32_t *assign = NULL;
+    size_t *perm = NULL, *counts = NULL;
+    double *sums = NULL, prev = 0.0, obj = 0.0;
+    quant_rng rng;
+    quant_status st = QUANT_ENOMEM;
+    int it = 0;
+    quant_rng_seed(&rng, o->seed + part);
+    if (o->max_points_per_centroid && k <= SIZE_MAX / o->max_points_per_centroid &&
+        n > k * o->max_points_per_centroid)
+        ns = k * o->max_points_per_centroid;
+    if (!quant__vq_mul_ok(ns, d) || !quant__vq_mul_ok(ns * d, sizeof(float)) || !quant__vq_mul_ok(k, d) ||
+        !quant__vq_mul_ok(k * d, sizeof(double)) || !quant__vq_mul_ok(n, sizeof(size_t)))
+        return QUANT_EOVERFLOW;
+    /* the training sample, contiguous */
+    if (ns == n && src->per == 1 && src->ld == d && d > 1) {
+        xs = src->x;
+    } else {
+        xs_own = (float *)QUANT_MALLOC(ns * d * sizeof(float));
+        if (!xs_own) goto done;
+        if (ns < n) {
+            perm = (size_t *)QUANT_MALLOC(n * sizeof(size_t));
+            if (!perm) goto done;
+            for (i = 0; i < n; i++) perm[i] = i;
+            for (i = 0; i < ns; i++) { /* partial Fisher-Yates */
+                size_t r = i + quant__km_rand(&rng, n - i), tt = perm[i];
+                perm[i] = perm[r]; perm[r] = tt;
+                memcpy(xs_own + i * d, quant__km_row(src, perm[i]), d * sizeof(float));
+            }
+        } else {
+            for (i = 0; i < ns; i++) memcpy(xs_own + i * d, quant__km_row(src, i), d * sizeof(float));
+        }
+        xs = xs_own;
+    }
+    if (d == 1 && o->metric == QUANT_METRIC_L2) {
+        st = quant__km_1d(xs_own, ns, k, o, &rng, part, parts, c, info);
+        goto done;
+    }
+    score = (float *)QUANT_MALLOC(ns * sizeof(float));
+    dd = (float *)QUANT_MALLOC(ns * sizeof(float));
+    assign = (uint32_t *)QUANT_MALLOC(ns * sizeof(uint32_t));
+    ct = (float *)QUANT_MALLOC(k * d * sizeof(float));
+    norms = (float *)QUANT_MALLOC(k * sizeof(float));
+    counts = (size_t *)QUANT_MALLOC(k * sizeof(size_t));
+    sums = (double *)QUANT_MALLOC(k * d * sizeof(double));
+    if (!score || !dd || !assign || !ct || !norms || !counts || !sums) goto done;
+
+    /* ---- initialisation: distinct training points */
+    if (o->init == QUANT_KMEANS_PLUSPLUS) {
+        size_t first = quant__km_rand(&rng, ns);
+        memcpy(c, xs + first * d, d * sizeof(float));
+        distinct = 1;
+        norms[0] = quant__vq_ip(c, c, d);
+        o->nearest(xs, ns, d, d, c, c, norms, 1, QUANT_METRIC_L2, assign, dd);
+        dd[first] = 0.0f;
+        while (distinct < k) {
+            double total = 0.0;
+            size_t pick = ns;
+            float *cj = c + distinct * d;
+            for (i = 0; i < ns; i++) total += dd[i];
+            while (total > 0.0) {
+                double r = quant__km_uniform(&rng) * total, cum = 0.0;
+                size_t last = ns;
+                for (i = 0; i < ns; i++) {
+                    if (dd[i] <= 0.0f) continue;
+                    last = i;
+                    cum += dd[i];
+                    if (cum > r) break;
+                }
+                if (i == ns) i = last;
+                if (i == ns) break;
+                /* a point equal to a centroid (a rounding residue in dd) is
+                 * never a new centroid */
+                for (j = 0; j < distinct; j++) if (quant__km_equal(xs + i * d, c + j * d, d)) break;
+                if (j == distinct) { pick = i; break; }
+                total -= dd[i];
+                dd[i] = 0.0f;
+            }
+            if (pick == ns) break;
+            memcpy(cj, xs + pick * d, d * sizeof(float));
+            norms[distinct] = quant__vq_ip(cj, cj, d);
+            o->nearest(xs, ns, d, d, cj, cj, norms + distinct, 1, QUANT_METRIC_L2, assign, score);
+            for (i = 0; i < ns; i++) if (score[i] < dd[i]) dd[i] = score[i];
+            dd[pick] = 0.0f;
+            distinct++;
+        }
+    } else {
+        size_t *pi = (size_t *)QUANT_MALLOC(ns * sizeof(size_t));
+        if (!pi) goto done;
+        for (i = 0; i < ns; i++) pi[i] = i;
+        for (i = 0; i < ns && distinct < k; i++) {
+            size_t r = i + quant__km_rand(&rng, ns - i), tt = pi[i];
+            pi[i] = pi[r]; pi[r] = tt;
+            for (j = 0; j < distinct; j++) if (quant__km_equal(xs + pi[i] * d, c + j * d, d)) break;
+            if (j < distinct) continue;
+            memcpy(c + distinct * d, xs + pi[i] * d, d * sizeof(float));
+            distinct++;
+        }
+        QUANT_FREE(pi);
+    }
+    for (j = distinct; j < k; j++) memcpy(c + j * d, c + ((j - distinct) % distinct) * d, d * sizeof(float));
+    if (o->metric == QUANT_METRIC_IP)
+        for (j = 0; j < k; j++) {
+            float nn = sqrtf(quant__vq_ip(c + j * d, c + j * d, d));
+            if (nn > 0.0f) for (t = 0; t < d; t++) c[j * d + t] /= nn;
+        }
+
+    /* ---- Lloyd */
+    for (it = 0;; it++) {
+        size_t empty = 0;
+        int stop;
+        quant_centroids_prepare(c, k, d, ct, norms);
+        o->nearest(xs, ns, d, d, c, ct, norms, k, o->metric, assign, score);
+        obj = 0.0;
+        for (i = 0; i < ns; i++) obj += score[i];
+        obj /= (double)ns;
+        memset(counts, 0, k * sizeof(size_t));
+        for (i = 0; i < ns; i++) counts[assign[i]]++;
+        stop = quant__km_step_done(o, it, prev, obj);
+        if (!stop) {
+            /* repair: an empty cluster takes the point farthest from its
+             * centroid among clusters of >= 2 points (L2: largest distance;
+             * IP: smallest inner product) */
+            for (j = 0; j < k; j++) {
+                size_t best = ns;
+                float bd = 0.0f;
+                if (counts[j]) continue;
+                for (i = 0; i < ns; i++) {
+                    float bad;
+                    if (counts[assign[i]] < 2) continue;
+                    if (o->metric == QUANT_METRIC_IP ? score[i] == INFINITY : score[i] < 0.0f) continue; /* moved */
+                    bad = o->metric == QUANT_METRIC_IP ? -score[i] : score[i];
+                    if (best == ns ? (o->metric == QUANT_METRIC_IP || bad > 0.0f) : bad > bd) { best = i; bd = bad; }
+                }
+                if (best == ns) break;
+                counts[assign[best]]--;
+                counts[j] = 1;
+                assign[best] = (uint32_t)j;
+                score[best] = o->metric == QUANT_METRIC_IP ? INFINITY : -1.0f; /* never picked again */
+                empty++;
+            }
+            repaired += empty;
+        }
+        if (quant__km_report(o, it, obj, empty, part, parts)) stop = 1;
+        if (stop) break;
+        /* update: means (double sums, point order) */
+        memset(sums, 0, k * d * sizeof(double));
+        for (i = 0; i < ns; i++) {
+            double *s = sums + (size_t)assign[i] * d;
+            const float *xi = xs + i * d;
+            for (t = 0; t < d; t++) s[t] += xi[t];
+        }
+        for (j = 0; j < k; j++) {
+            if (!counts[j]) continue;
+            for (t = 0; t < d; t++) c[j * d + t] = (float)(sums[j * d + t] / (double)counts[j]);
+            if (o->metric == QUANT_METRIC_IP) {
+                float nn = sqrtf(quant__vq_ip(c + j * d, c + j * d, d));
+                if (nn > 0.0f) for (t = 0; t < d; t++) c[j * d + t] /= nn;
+            }
+        }
+        prev = obj;
+    }
+    info->iterations = it;
+    info->objective = obj;
+    info->n_used = ns;
+    info->distinct = distinct;
+    info->repaired = repaired;
+    st = QUANT_OK;
+done:
+    QUANT_FREE(xs_own); QUANT_FREE(perm); QUANT_FREE(score); QUANT_FREE(dd); QUANT_FREE(assign);
+    QUANT_FREE(ct); QUANT_FREE(norms); QUANT_FREE(counts); QUANT_FREE(sums);
+    return st;
+}
+
+QUANT_DEF quant_status quant_kmeans(const float *x, size_t n, size_t d, size_t k,
+        const quant_kmeans_opts *opts, float *centroids, quant_kmeans_info *info) {
+    quant_kmeans_opts o;
+    quant_kmeans_info inf;
+    quant__km_src src;
+    quant_status st;
+    if (!x || !centroids || !n || !d || !k) return QUANT_EINVAL;
+    if ((st = quant__km_opts(opts, &o)) != QUANT_OK) return st;
+    if (!quant__vq_mul_ok(n, d) || !quant__vq_mul_ok(k, d) || k > UINT32_MAX) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, n, d, d)) != QUANT_OK) return st;
+    src.x = x; src.ld = d; src.per = 1; src.step = 0; src.n = n;
+    st = quant__km_run(&src, d, k, &o, 0, 1, centroids, &inf);
+    if (st == QUANT_OK && info) *info = inf;
+    return st;
+}
+
+QUANT_DEF quant_status quant_vq_train(const float *x, size_t n, size_t d, size_t k,
+        const quant_kmeans_opts *opts, float *centroids, quant_kmeans_info *info) {
+    return quant_kmeans(x, n, d, k, opts, centroids, info);
+}
+
+QUANT_DEF quant_status quant_vq_encode(const float *c, size_t k, size_t d, const float *x, size_t n,
+        quant_metric metric, uint32_t *idx, float *score) {
+    quant_status st;
+    if (!c || !x || !idx || !k || !d || k > UINT32_MAX) return QUANT_EINVAL;
+    if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(n, d) || !quant__vq_mul_ok(k, d)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, n, d, d)) != QUANT_OK) return st;
+    quant_ref_nearest(x, n, d, d, c, NULL, NULL, k, metric, idx, score);
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_vq_decode(const float *c, size_t k, size_t d, const uint32_t *idx, size_t n, float *x) {
+    size_t i;
+    if (!c || !idx || !x || !k || !d) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(n, d)) return QUANT_EOVERFLOW;
+    for (i = 0; i < n; i++) if (idx[i] >= k) return QUANT_EFORMAT;
+    for (i = 0; i < n; i++) memcpy(x + i * d, c + (size_t)idx[i] * d, d * sizeof(float));
+    return QUANT_OK;
+}
+
+/* ---------------------------------------------------- scalar codebooks */
+
+QUANT_DEF size_t quant_codebook_row_bytes(int bits, size_t cols) {
+    return bits == 8 ? cols : bits == 4 ? cols / 2 + (cols & 1) : 0;
+}
+
+QUANT__INTERNAL int quant__cb_ok(const float *cb, int entries, int bits) {
+    int j;
+    if (!cb || entries < 2 || entries > 256 || (bits != 4 && bits != 8) || (bits == 4 && entries > 16)) return 0;
+    for (j = 0; j < entries; j++) {
+        if (!(fabsf(cb[j]) <= QUANT_VQ_MAX_ABS)) return 0;
+        if (j && !(cb[j - 1] <= cb[j])) return 0;
+    }
+    return 1;
+}
+
+QUANT__INTERNAL uint32_t quant__cb_get(const uint8_t *idx, int bits, size_t i) {
+    return bits == 8 ? idx[i] : (uint32_t)(idx[i >> 1] >> ((i & 1) * 4)) & 15u;
+}
+
+QUANT_DEF quant_status quant_codebook_train(const float *w, size_t n, int entries,
+        const quant_kmeans_opts *opts, float *codebook, quant_kmeans_info *info) {
+    quant_kmeans_opts o;
+    quant_status st;
+    if (!w || !codebook || !n || entries < 2 || entries > 256) return QUANT_EINVAL;
+    if ((st = quant__km_opts(opts, &o)) != QUANT_OK) return st;
+    o.metric = QUANT_METRIC_L2;
+    return quant_kmeans(w, n, 1, (size_t)entries, &o, codebook, info);
+}
+
+QUANT_DEF quant_status quant_codebook_encode(const float *w, size_t n, const float *codebook, int entries,
+        int bits, uint8_t *idx) {
+    size_t i;
+    if (!w || !idx || !quant__cb_ok(codebook, entries, bits)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) if (!(fabsf(w[i]) <= QUANT_VQ_MAX_ABS)) return QUANT_ERANGE;
+    if (bits == 4) memset(idx, 0, quant_codebook_row_bytes(4, n));
+    for (i = 0; i < n; i++) {
+        /* the first j with w <= midpoint(c[j], c[j + 1]), then back over repeats */
+        size_t a = 0, b = (size_t)entries - 1;
+        double v = w[i];
+        while (a < b) {
+            size_t m = (a + b) / 2;
+            if (v <= 0.5 * ((double)codebook[m] + (double)codebook[m + 1])) b = m; else a = m + 1;
+        }
+        while (a > 0 && codebook[a - 1] == codebook[a]) a--;
+        if (bits == 8) idx[i] = (uint8_t)a;
+        else idx[i >> 1] |= (uint8_t)(a << ((i & 1) * 4));
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_codebook_decode(const uint8_t *idx, size_t n, const float *codebook, int entries,
+        int bits, float *w) {
+    size_t i;
+    if (!idx || !w || !quant__cb_ok(codebook, entries, bits)) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) if (quant__cb_get(idx, bits, i) >= (uint32_t)entries) return QUANT_EFORMAT;
+    for (i = 0; i < n; i++) w[i] = codebook[quant__cb_get(idx, bits, i)];
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_codebook_gemv(const uint8_t *idx, int bits, size_t rows, size_t cols,
+        const float *codebook, int entries, const float *x, float *y) {
+    size_t r, c, rb = quant_codebook_row_bytes(bits, cols);
+    quant_status st;
+    if (!idx || !x || !y || !rows || !cols || !quant__cb_ok(codebook, entries, bits)) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(rows, rb)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, 1, cols, cols)) != QUANT_OK) return st;
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < cols; c++) if (quant__cb_get(idx + r * rb, bits, c) >= (uint32_t)entries) return QUANT_EFORMAT;
+    for (r = 0; r < rows; r++) {
+        const uint8_t *ir = idx + r * rb;
+        float acc = 0.0f;
+        for (c = 0; c < cols; c++) acc = fmaf(codebook[quant__cb_get(ir, bits, c)], x[c], acc);
+        y[r] = acc;
+    }
+    return QUANT_OK;
+}
+
+/* ------------------------------------------------- product quantization */
+
+QUANT_DEF size_t quant_pq_centroids_floats(size_t d, size_t M, int nbits, int shared) {
+    size_t ksub = (size_t)1 << (nbits == 4 ? 4 : 8), ncb;
+    if (!d || !M || d % M || (nbits != 4 && nbits != 8) || (shared != 0 && shared != 1)) return 0;
+    ncb = shared ? 1 : M;
+    if (!quant__vq_mul_ok(ncb, ksub) || !quant__vq_mul_ok(ncb * ksub, d / M)) return 0;
+    if (!quant__vq_mul_ok(ncb * ksub * (d / M), sizeof(float))) return 0;
+    return ncb * ksub * (d / M);
+}
+
+QUANT_DEF quant_status quant_pq_init(quant_pq *pq, size_t d, size_t M, int nbits, int shared, float *centroids) {
+    if (!pq || !quant_pq_centroids_floats(d, M, nbits, shared) || d > 0xffffffffu) return QUANT_EINVAL;
+    pq->d = d; pq->M = M; pq->dsub = d / M; pq->nbits = nbits; pq->ksub = (size_t)1 << nbits;
+    pq->shared = shared; pq->centroids = centroids;
+    return QUANT_OK;
+}
+
+/* a well-formed pq (with centroids if need_c) */
+QUANT__INTERNAL int quant__pq_ok(const quant_pq *pq, int need_c) {
+    if (!pq || (need_c && !pq->centroids)) return 0;
+    if (!quant_pq_centroids_floats(pq->d, pq->M, pq->nbits, pq->shared) || pq->d > 0xffffffffu) return 0;
+    return pq->dsub == pq->d / pq->M && pq->ksub == ((size_t)1 << pq->nbits);
+}
+
+QUANT_DEF size_t quant_pq_code_size(const quant_pq *pq) {
+    if (!quant__pq_ok(pq, 0)) return 0;
+    return pq->nbits == 8 ? pq->M : (pq->M + 1) / 2;
+}
+
+QUANT__INTERNAL uint32_t quant__pq_get(const uint8_t *code, int nbits, size_t m) {
+    return nbits == 8 ? code[m] : (uint32_t)(code[m >> 1] >> ((m & 1) * 4)) & 15u;
+}
+
+QUANT_DEF uint32_t quant_pq_code_get(const quant_pq *pq, const uint8_t *code, size_t m) {
+    if (!pq || !code || m >= pq->M) return 0;
+    return quant__pq_get(code, pq->nbits, m);
+}
+
+QUANT__INTERNAL const float *quant__pq_cb(const quant_pq *pq, size_t m) {
+    return pq->centroids + (pq->shared ? 0 : m) * pq->ksub * pq->dsub;
+}
+
+QUANT_DEF quant_status quant_pq_train(quant_pq *pq, const float *x, size_t n, const quant_kmeans_opts *opts,
+        quant_kmeans_info *info) {
+    quant_kmeans_opts o;
+    quant_kmeans_info sum, one;
+    quant__km_src src;
+    quant_status st;
+    size_t m, parts;
+    if (!quant__pq_ok(pq, 1) || !x || !n) return QUANT_EINVAL;
+    if ((st = quant__km_opts(opts, &o)) != QUANT_OK) return st;
+    if (!quant__vq_mul_ok(n, pq->d) || !quant__vq_mul_ok(n, pq->M)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, n, pq->d, pq->d)) != QUANT_OK) return st;
+    o.metric = QUANT_METRIC_L2;
+    memset(&sum, 0, sizeof sum);
+    sum.distinct = pq->ksub;
+    parts = pq->shared ? 1 : pq->M;
+    for (m = 0; m < parts; m++) {
+        if (pq->shared) { src.x = x; src.ld = pq->d; src.per = pq->M; src.step = pq->dsub; src.n = n * pq->M; }
+        else { src.x = x + m * pq->dsub; src.ld = pq->d; src.per = 1; src.step = 0; src.n = n; }
+        st = quant__km_run(&src, pq->dsub, pq->ksub, &o, m, parts, pq->centroids + m * pq->ksub * pq->dsub, &one);
+        if (st != QUANT_OK) return st;
+        sum.iterations += one.iterations;
+        sum.objective += pq->shared ? one.objective * (double)pq->M : one.objective;
+        sum.n_used = one.n_used;
+        if (one.distinct < sum.distinct) sum.distinct = one.distinct;
+        sum.repaired += one.repaired;
+    }
+    if (info) *info = sum;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_pq_encode(const quant_pq *pq, const float *x, size_t n, uint8_t *codes) {
+    size_t i, m, j, cs;
+    quant_status st;
+    if (!quant__pq_ok(pq, 1) || !x || !codes) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(n, pq->d)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, n, pq->d, pq->d)) != QUANT_OK) return st;
+    cs = quant_pq_code_size(pq);
+    for (i = 0; i < n; i++) {
+        uint8_t *code = codes + i * cs;
+        if (pq->nbits == 4) memset(code, 0, cs);
+        for (m = 0; m < pq->M; m++) {
+            const float *xs = x + i * pq->d + m * pq->dsub, *cb = quant__pq_cb(pq, m);
+            size_t best = 0;
+            float bs = quant__vq_l2(xs, cb, pq->dsub);
+            for (j = 1; j < pq->ksub; j++) {
+                float s = quant__vq_l2(xs, cb + j * pq->dsub, pq->dsub);
+                if (s < bs) { bs = s; best = j; }
+            }
+            if (pq->nbits == 8) code[m] = (uint8_t)best;
+            else code[m >> 1] |= (uint8_t)(best << ((m & 1) * 4));
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pq_decode(const quant_pq *pq, const uint8_t *codes, size_t n, float *x) {
+    size_t i, m, cs;
+    if (!quant__pq_ok(pq, 1) || !codes || !x) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(n, pq->d)) return QUANT_EOVERFLOW;
+    cs = quant_pq_code_size(pq);
+    for (i = 0; i < n; i++)
+        for (m = 0; m < pq->M; m++)
+            memcpy(x + i * pq->d + m * pq->dsub,
+                   quant__pq_cb(pq, m) + quant__pq_get(codes + i * cs, pq->nbits, m) * pq->dsub,
+                   pq->dsub * sizeof(float));
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_pq_tables(const quant_pq *pq, quant_metric metric, const float *q, size_t nq,
+        float *tables) {
+    size_t i, m, j;
+    quant_status st;
+    if (!quant__pq_ok(pq, 1) || !q || !tables) return QUANT_EINVAL;
+    if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(nq, pq->d) || !quant__vq_mul_ok(nq * pq->M, pq->ksub)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(q, nq, pq->d, pq->d)) != QUANT_OK) return st;
+    for (i = 0; i < nq; i++)
+        for (m = 0; m < pq->M; m++) {
+            const float *qs = q + i * pq->d + m * pq->dsub, *cb = quant__pq_cb(pq, m);
+            float *t = tables + (i * pq->M + m) * pq->ksub;
+            for (j = 0; j < pq->ksub; j++)
+                t[j] = metric == QUANT_METRIC_IP ? quant__vq_ip(qs, cb + j * pq->dsub, pq->dsub)
+                                                 : quant__vq_l2(qs, cb + j * pq->dsub, pq->dsub);
+        }
+    return QUANT_OK;
+}
+
+/* ---- top-k: a max-heap of (key, id) in the caller's output arrays; keys
+ * are distances (L2) or negated inner products (IP), smaller is better,
+ * ties to the lower id. */
+QUANT__INTERNAL int quant__topk_gt(float ka, int64_t ia, float kb, int64_t ib) {
+    return ka > kb || (ka == kb && ia > ib);
+}
+QUANT__INTERNAL void quant__topk_sift(float *key, int64_t *id, size_t n, size_t i) {
+    float kv = key[i];
+    int64_t iv = id[i];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, b = i;
+        float kb = kv;
+        int64_t ib = iv;
+        if (l < n && quant__topk_gt(key[l], id[l], kb, ib)) { b = l; kb = key[l]; ib = id[l]; }
+        if (r < n && quant__topk_gt(key[r], id[r], kb, ib)) { b = r; }
+        if (b == i) break;
+        key[i] = key[b]; id[i] = id[b];
+        i = b;
+    }
+    key[i] = kv; id[i] = iv;
+}
+/* add (kv, iv) to a heap holding *cnt of k entries */
+QUANT__INTERNAL void quant__topk_push(float *key, int64_t *id, size_t k, size_t *cnt, float kv, int64_t iv) {
+    if (*cnt < k) {
+        size_t i = (*cnt)++;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (!quant__topk_gt(kv, iv, key[p], id[p])) break;
+            key[i] = key[p]; id[i] = id[p];
+            i = p;
+        }
+        key[i] = kv; id[i] = iv;
+    } else if (quant__topk_gt(key[0], id[0], kv, iv)) {
+        key[0] = kv; id[0] = iv;
+        quant__topk_sift(key, id, k, 0);
+    }
+}
+/* sort the heap ascending, pad to k, turn keys into distances */
+QUANT__INTERNAL void quant__topk_finish(float *key, int64_t *id, size_t k, size_t cnt, quant_metric metric) {
+    size_t i, n = cnt;
+    while (n > 1) {
+        float kt = key[0]; int64_t it = id[0];
+        key[0] = key[n - 1]; id[0] = id[n - 1];
+        key[n - 1] = kt; id[n - 1] = it;
+        n--;
+        quant__topk_sift(key, id, n, 0);
+    }
+    for (i = cnt; i < k; i++) { key[i] = INFINITY; id[i] = -1; }
+    if (metric == QUANT_METRIC_IP) for (i = 0; i < k; i++) key[i] = -key[i];
+}
+
+QUANT__INTERNAL quant_status quant__pq_scan_check(const quant_pq *pq, const float *tables, size_t nq,
+        const uint8_t *codes, size_t n, quant_metric metric, size_t k, int64_t *ids, float *dists) {
+    size_t i, tot;
+    if (!quant__pq_ok(pq, 0) || !tables || !ids || !dists || !k || (n && !codes)) return QUANT_EINVAL;
+    if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(nq, pq->M) || !quant__vq_mul_ok(nq * pq->M, pq->ksub) || !quant__vq_mul_ok(nq, k) ||
+        !quant__vq_mul_ok(n, quant_pq_code_size(pq)) || n > (size_t)INT64_MAX) return QUANT_EOVERFLOW;
+    tot = nq * pq->M * pq->ksub;
+    for (i = 0; i < tot; i++) if (!quant__isfinite(tables[i])) return QUANT_EINVAL;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_pq_scan(const quant_pq *pq, const float *tables, size_t nq,
+        const uint8_t *codes, size_t n, quant_metric metric, size_t k, int64_t *ids, float *dists) {
+    size_t qi, i, m, cs;
+    quant_status st = quant__pq_scan_check(pq, tables, nq, codes, n, metric, k, ids, dists);
+    if (st != QUANT_OK) return st;
+    cs = quant_pq_code_size(pq);
+    for (qi = 0; qi < nq; qi++) {
+        const float *T = tables + qi * pq->M * pq->ksub;
+        float *key = dists + qi * k;
+        int64_t *id = ids + qi * k;
+        size_t cnt = 0;
+        for (i = 0; i < n; i++) {
+            const uint8_t *code = codes + i * cs;
+            float s = 0.0f;
+            for (m = 0; m < pq->M; m++) s += T[m * pq->ksub + quant__pq_get(code, pq->nbits, m)];
+            quant__topk_push(key, id, k, &cnt, metric == QUANT_METRIC_IP ? -s : s, (int64_t)i);
+        }
+        quant__topk_finish(key, id, k, cnt, metric);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_pqmm(const quant_pq *pq, const uint8_t *codes, size_t rows, const float *x,
+        quant_pqmm_mode mode, float *y) {
+    size_t r, m, j, cs;
+    float T[256];
+    uint8_t Q[256];
+    quant_status st;
+    if (!quant__pq_ok(pq, 1) || !codes || !x || !y || !rows) return QUANT_EINVAL;
+    if (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8) return QUANT_EINVAL;
+    if (pq->M > QUANT_PQMM_MAX_M) return QUANT_ERANGE;
+    cs = quant_pq_code_size(pq);
+    if (!quant__vq_mul_ok(rows, cs)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, 1, pq->d, pq->d)) != QUANT_OK) return st;
+    for (r = 0; r < rows; r++) y[r] = 0.0f;
+    if (mode == QUANT_PQMM_F32) {
+        for (m = 0; m < pq->M; m++) {
+            const float *cb = quant__pq_cb(pq, m), *xs = x + m * pq->dsub;
+            for (j = 0; j < pq->ksub; j++) T[j] = quant__vq_ip(xs, cb + j * pq->dsub, pq->dsub);
+            for (r = 0; r < rows; r++) y[r] += T[quant__pq_get(codes + r * cs, pq->nbits, m)];
+        }
+    } else {
+        float R = 0.0f, delta, inv;
+        double bias = 0.0;
+        for (m = 0; m < pq->M; m++) {
+            const float *cb = quant__pq_cb(pq, m), *xs = x + m * pq->dsub;
+            float lo, hi;
+            for (j = 0; j < pq->ksub; j++) T[j] = quant__vq_ip(xs, cb + j * pq->dsub, pq->dsub);
+            lo = hi = T[0];
+            for (j = 1; j < pq->ksub; j++) { if (T[j] < lo) lo = T[j]; if (T[j] > hi) hi = T[j]; }
+            if (hi - lo > R) R = hi - lo;
+            bias += (double)lo;
+        }
+        delta = R / 255.0f;
+        inv = R > 0.0f ? 255.0f / R : 0.0f;
+        for (m = 0; m < pq->M; m++) {
+            const float *cb = quant__pq_cb(pq, m), *xs = x + m * pq->dsub;
+            float lo;
+            for (j = 0; j < pq->ksub; j++) T[j] = quant__vq_ip(xs, cb + j * pq->dsub, pq->dsub);
+            lo = T[0];
+            for (j = 1; j < pq->ksub; j++) if (T[j] < lo) lo = T[j];
+            for (j = 0; j < pq->ksub; j++) {
+                float v = nearbyintf((T[j] - lo) * inv);
+                Q[j] = (uint8_t)(v > 255.0f ? 255.0f : v);
+            }
+            /* integer sums, exact in float below 2^24 (255 * M) */
+            for (r = 0; r < rows; r++) y[r] += (float)Q[quant__pq_get(codes + r * cs, pq->nbits, m)];
+        }
+        for (r = 0; r < rows; r++) y[r] = fmaf(delta, y[r], (float)bias);
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF double quant_pq_compression(const quant_pq *pq, size_t rows) {
+    double f, c;
+    if (!quant__pq_ok(pq, 0) || !rows) return 0.0;
+    f = (double)rows * (double)pq->d * 4.0;
+    c = (double)rows * (double)quant_pq_code_size(pq) +
+        4.0 * (double)quant_pq_centroids_floats(pq->d, pq->M, pq->nbits, pq->shared);
+    return f / c;
+}
+
+/* ------------------------------------------------------------- blobs */
+
+QUANT__INTERNAL void quant__blob_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+QUANT__INTERNAL uint32_t quant__blob_rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+QUANT__INTERNAL uint32_t quant__blob_fnv(const uint8_t *p, size_t n) {
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+QUANT__INTERNAL void quant__blob_header(uint8_t *b, const char *magic, uint32_t d, uint32_t M, uint32_t nbits,
+        uint32_t flags, uint64_t n, uint32_t cs) {
+    memcpy(b, magic, 4);
+    quant__blob_u32(b + 4, 1);
+    quant__blob_u32(b + 8, d); quant__blob_u32(b + 12, M); quant__blob_u32(b + 16, nbits);
+    quant__blob_u32(b + 20, flags);
+    quant__blob_u32(b + 24, (uint32_t)n); quant__blob_u32(b + 28, (uint32_t)(n >> 32));
+    quant__blob_u32(b + 32, cs); quant__blob_u32(b + 36, 0); quant__blob_u32(b + 40, 0);
+    quant__blob_u32(b + 44, quant__blob_fnv(b, 44));
+}
+/* header fields after the magic, version, reserved and checksum checks */
+QUANT__INTERNAL quant_status quant__blob_read(const void *blob, size_t bytes, const char *magic, uint32_t *f, uint64_t *n) {
+    const uint8_t *b = (const uint8_t *)blob;
+    int i;
+    if (!blob) return QUANT_EINVAL;
+    if (bytes < QUANT_BLOB_HEADER || memcmp(b, magic, 4) != 0 || quant__blob_rd32(b + 4) != 1 ||
+        quant__blob_rd32(b + 36) != 0 || quant__blob_rd32(b + 40) != 0 ||
+        quant__blob_rd32(b + 44) != quant__blob_fnv(b, 44)) return QUANT_EFORMAT;
+    for (i = 0; i < 4; i++) f[i] = quant__blob_rd32(b + 8 + 4 * i);
+    f[4] = quant__blob_rd32(b + 32);
+    *n = (uint64_t)quant__blob_rd32(b + 24) | ((uint64_t)quant__blob_rd32(b + 28) << 32);
+    return QUANT_OK;
+}
+QUANT__INTERNAL void quant__blob_wf(uint8_t *p, const float *v, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) quant__blob_u32(p + 4 * i, quant__fbits(v[i]));
+}
+
+QUANT_DEF size_t quant_pq_blob_size(const quant_pq *pq, size_t n) {
+    size_t f, cs;
+    if (!quant__pq_ok(pq, 0)) return 0;
+    f = quant_pq_centroids_floats(pq->d, pq->M, pq->nbits, pq->shared);
+    cs = quant_pq_code_size(pq);
+    if (!quant__vq_mul_ok(n, cs) || f > (SIZE_MAX - QUANT_BLOB_HEADER) / 4 ||
+        n * cs > SIZE_MAX - QUANT_BLOB_HEADER - 4 * f) return 0;
+    return QUANT_BLOB_HEADER + 4 * f + n * cs;
+}
+
+QUANT_DEF quant_status quant_pq_save(const quant_pq *pq, const uint8_t *codes, size_t n, void *blob, size_t blob_bytes) {
+    size_t need = quant_pq_blob_size(pq, n), f;
+    uint8_t *b = (uint8_t *)blob;
+    if (!quant__pq_ok(pq, 1) || !blob || (n && !codes)) return QUANT_EINVAL;
+    if (!need) return QUANT_EOVERFLOW;
+    if (blob_bytes < need) return QUANT_EINVAL;
+    f = quant_pq_centroids_floats(pq->d, pq->M, pq->nbits, pq->shared);
+    quant__blob_header(b, "QPQ1", (uint32_t)pq->d, (uint32_t)pq->M, (uint32_t)pq->nbits, (uint32_t)pq->shared,
+                       (uint64_t)n, (uint32_t)quant_pq_code_size(pq));
+    quant__blob_wf(b + QUANT_BLOB_HEADER, pq->centroids, f);
+    if (n) memcpy(b + QUANT_BLOB_HEADER + 4 * f, codes, n * quant_pq_code_size(pq));
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pq_load_header(const void *blob, size_t blob_bytes, quant_pq *pq, size_t *n) {
+    uint32_t f[5];
+    uint64_t nn;
+    quant_pq p;
+    size_t need;
+    quant_status st;
+    if (!pq || !n) return QUANT_EINVAL;
+    if ((st = quant__blob_read(blob, blob_bytes, "QPQ1", f, &nn)) != QUANT_OK) return st;
+    if (f[3] > 1 || quant_pq_init(&p, f[0], f[1], (int)f[2], (int)f[3], NULL) != QUANT_OK) return QUANT_EFORMAT;
+    if (f[4] != quant_pq_code_size(&p) || nn > (uint64_t)SIZE_MAX) return QUANT_EFORMAT;
+    need = quant_pq_blob_size(&p, (size_t)nn);
+    if (!need || need != blob_bytes) return QUANT_EFORMAT;
+    *pq = p; *n = (size_t)nn;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pq_load(const void *blob, size_t blob_bytes, const quant_pq *pq, uint8_t *codes) {
+    quant_pq p;
+    size_t n, f, i;
+    const uint8_t *b = (const uint8_t *)blob;
+    quant_status st;
+    if (!quant__pq_ok(pq, 1)) return QUANT_EINVAL;
+    if ((st = quant_pq_load_header(blob, blob_bytes, &p, &n)) != QUANT_OK) return st;
+    if (p.d != pq->d || p.M != pq->M || p.nbits != pq->nbits || p.shared != pq->shared) return QUANT_EINVAL;
+    if (n && !codes) return QUANT_EINVAL;
+    f = quant_pq_centroids_floats(p.d, p.M, p.nbits, p.shared);
+    for (i = 0; i < f; i++)
+        if (!(fabsf(quant__bitsf(quant__blob_rd32(b + QUANT_BLOB_HEADER + 4 * i))) <= QUANT_VQ_MAX_ABS)) return QUANT_EFORMAT;
+    if (p.nbits == 4 && (p.M & 1)) { /* padding nibbles must be zero */
+        size_t cs = quant_pq_code_size(&p);
+        const uint8_t *c = b + QUANT_BLOB_HEADER + 4 * f;
+        for (i = 0; i < n; i++) if (c[i * cs + cs - 1] >> 4) return QUANT_EFORMAT;
+    }
+    for (i = 0; i < f; i++) pq->centroids[i] = quant__bitsf(quant__blob_rd32(b + QUANT_BLOB_HEADER + 4 * i));
+    if (n) memcpy(codes, b + QUANT_BLOB_HEADER + 4 * f, n * quant_pq_code_size(&p));
+    return QUANT_OK;
+}
+
+QUANT_DEF size_t quant_codebook_blob_size(int entries, int bits, size_t n) {
+    size_t rb;
+    if (entries < 2 || entries > 256 || (bits != 4 && bits != 8) || (bits == 4 && entries > 16)) return 0;
+    rb = quant_codebook_row_bytes(bits, n);
+    if (rb > SIZE_MAX - QUANT_BLOB_HEADER - 4 * 256) return 0;
+    return QUANT_BLOB_HEADER + 4 * (size_t)entries + rb;
+}
+
+QUANT_DEF quant_status quant_codebook_save(const float *codebook, int entries, int bits, const uint8_t *idx, size_t n,
+        void *blob, size_t blob_bytes) {
+    size_t need = quant_codebook_blob_size(entries, bits, n), i;
+    uint8_t *b = (uint8_t *)blob;
+    if (!quant__cb_ok(codebook, entries, bits) || !blob || (n && !idx)) return QUANT_EINVAL;
+    if (!need) return QUANT_EOVERFLOW;
+    if (blob_bytes < need) return QUANT_EINVAL;
+    for (i = 0; i < n; i++) if (quant__cb_get(idx, bits, i) >= (uint32_t)entries) return QUANT_EFORMAT;
+    if (bits == 4 && (n & 1) && (idx[n / 2] >> 4)) return QUANT_EFORMAT;
+    quant__blob_header(b, "QCB1", (uint32_t)entries, 1, (uint32_t)bits, 0, (uint64_t)n, 0);
+    quant__blob_wf(b + QUANT_BLOB_HEADER, codebook, (size_t)entries);
+    if (n) memcpy(b + QUANT_BLOB_HEADER + 4 * (size_t)entries, idx, quant_codebook_row_bytes(bits, n));
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_codebook_load_header(const void *blob, size_t blob_bytes, int *entries, int *bits, size_t *n) {
+    uint32_t f[5];
+    uint64_t nn;
+    size_t need;
+    quant_status st;
+    if (!entries || !bits || !n) return QUANT_EINVAL;
+    if ((st = quant__blob_read(blob, blob_bytes, "QCB1", f, &nn)) != QUANT_OK) return st;
+    if (f[0] < 2 || f[0] > 256 || f[1] != 1 || (f[2] != 4 && f[2] != 8) || f[3] != 0 || f[4] != 0 ||
+        nn > (uint64_t)SIZE_MAX) return QUANT_EFORMAT;
+    need = quant_codebook_blob_size((int)f[0], (int)f[2], (size_t)nn);
+    if (!need || need != blob_bytes) return QUANT_EFORMAT;
+    *entries = (int)f[0]; *bits = (int)f[2]; *n = (size_t)nn;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_codebook_load(const void *blob, size_t blob_bytes, float *codebook, uint8_t *idx) {
+    int entries, bits, j;
+    size_t n, i;
+    float cb[256];
+    const uint8_t *b = (const uint8_t *)blob, *ix;
+    quant_status st;
+    if (!codebook) return QUANT_EINVAL;
+    if ((st = quant_codebook_load_header(blob, blob_bytes, &entries, &bits, &n)) != QUANT_OK) return st;
+    if (n && !idx) return QUANT_EINVAL;
+    for (j = 0; j < entries; j++) cb[j] = quant__bitsf(quant__blob_rd32(b + QUANT_BLOB_HEADER + 4 * j));
+    if (!quant__cb_ok(cb, entries, bits)) return QUANT_EFORMAT;
+    ix = b + QUANT_BLOB_HEADER + 4 * (size_t)entries;
+    for (i = 0; i < n; i++) if (quant__cb_get(ix, bits, i) >= (uint32_t)entries) return QUANT_EFORMAT;
+    if (bits == 4 && (n & 1) && (ix[n / 2] >> 4)) return QUANT_EFORMAT;
+    memcpy(codebook, cb, (size_t)entries * sizeof(float));
+    if (n) memcpy(idx, ix, quant_codebook_row_bytes(bits, n));
     return QUANT_OK;
 }
 

@@ -1,0 +1,149 @@
+/* examples/runner/demo.c - `make demo`: the Fashion-MNIST models from float
+ * to int8 (five observers), int8 dynamic, int4, ternary, binary and mixed
+ * precision, each evaluated on the 10,000 test images: accuracy, weight
+ * size, latency at batch 1 and throughput at batch 64, single thread.
+ *
+ *   demo [models_dir] [data_dir]
+ */
+#define _POSIX_C_SOURCE 199309L
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "runner.h"
+#include <time.h>
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
+
+typedef struct { const unsigned char *x, *y; size_t n, size; } dataset;
+
+/* accuracy over the whole set at batch `B`, and the images/s it took */
+static double evaluate(rn_model *m, const dataset *d, double *ips) {
+    size_t i0, j, correct = 0;
+    double t0 = now();
+    for (i0 = 0; i0 < d->n; i0 += (size_t)m->batch) {
+        size_t bn = d->n - i0 < (size_t)m->batch ? d->n - i0 : (size_t)m->batch, b;
+        float *x = m->v[m->input].f;
+        for (j = 0; j < bn * d->size; j++) x[j] = (float)d->x[i0 * d->size + j] / 255.0f;
+        if (rn_run(m, (int)bn)) return -1;
+        for (b = 0; b < bn; b++) {
+            const float *p = rn_output(m, (int)b);
+            size_t k, best = 0;
+            for (k = 1; k < m->v[m->output].size; k++) if (p[k] > p[best]) best = k;
+            correct += best == d->y[i0 + b];
+        }
+    }
+    *ips = (double)d->n / (now() - t0);
+    return (double)correct / (double)d->n;
+}
+
+/* median latency of one image at batch 1 (the model must be prepared for batch >= 1) */
+static double latency_us(rn_model *m, const dataset *d, int count) {
+    double t[1000];
+    int i;
+    size_t j;
+    if (count > 1000) count = 1000;
+    for (i = 0; i < count; i++) {
+        float *x = m->v[m->input].f;
+        double t0;
+        for (j = 0; j < d->size; j++) x[j] = (float)d->x[(size_t)i * d->size + j] / 255.0f;
+        t0 = now();
+        rn_run(m, 1);
+        t[i] = now() - t0;
+    }
+    qsort(t, (size_t)count, sizeof(double), cmpd);
+    return t[count / 2] * 1e6;
+}
+
+typedef struct { const char *label, *detail; double acc, lat, ips; size_t bytes; int ok; } row;
+
+static int load_data(const char *dir, const char *imgs, const char *labels, dataset *d, unsigned char **b1, unsigned char **b2) {
+    char p1[512], p2[512], err[256];
+    size_t di[3], dl[1];
+    snprintf(p1, sizeof p1, "%s/%s", dir, imgs);
+    snprintf(p2, sizeof p2, "%s/%s", dir, labels);
+    if (rn_idx_load(p1, 3, di, b1, &d->x, err, sizeof err) || rn_idx_load(p2, 1, dl, b2, &d->y, err, sizeof err)) {
+        fprintf(stderr, "demo: %s\n", err);
+        return -1;
+    }
+    if (di[0] != dl[0]) { fprintf(stderr, "demo: %zu images but %zu labels\n", di[0], dl[0]); return -1; }
+    d->n = di[0]; d->size = di[1] * di[2];
+    return 0;
+}
+
+/* one mode of one model: load for batch 64 (and 1), calibrate if static, evaluate */
+static row run_mode(const char *model, int mode, int observer, const dataset *test, const dataset *calib,
+                    const char *label, const char *detail, const int *bits) {
+    row r;
+    rn_model m, m1, fp;
+    memset(&r, 0, sizeof r);
+    r.label = label; r.detail = detail;
+    if (rn_model_load(&m, model, mode, 64)) { fprintf(stderr, "demo: %s: %s\n", model, m.err); return r; }
+    if (rn_model_load(&m1, model, mode, 1)) { fprintf(stderr, "demo: %s: %s\n", model, m1.err); rn_model_free(&m); return r; }
+    if (bits) { /* mixed precision: per-node bits chosen by the caller, then re-prepared */
+        int i;
+        for (i = 0; i < m.nn; i++) { m.n[i].bits = bits[i]; m1.n[i].bits = bits[i]; }
+        rn_prepare(&m, 64); rn_prepare(&m1, 1); rn_domains(&m); rn_domains(&m1);
+    }
+    if (mode != RN_FP32 && mode != RN_DYN) {
+        if (rn_model_load(&fp, model, RN_FP32, 100)) { fprintf(stderr, "demo: %s\n", fp.err); rn_model_free(&m); rn_model_free(&m1); return r; }
+        if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer) ||
+            rn_calibrate(&fp, &m1, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
+            fprintf(stderr, "demo: calibration failed\n");
+            rn_model_free(&fp); rn_model_free(&m); rn_model_free(&m1); return r;
+        }
+        rn_model_free(&fp);
+    }
+    r.acc = evaluate(&m, test, &r.ips);
+    r.lat = latency_us(&m1, test, 500);
+    r.bytes = m.weight_bytes;
+    r.ok = r.acc >= 0;
+    rn_model_free(&m); rn_model_free(&m1);
+    return r;
+}
+
+static void print_row(const row *r, double fp_acc, size_t fp_bytes) {
+    if (!r->ok) { printf("  %-22s %-22s %s\n", r->label, r->detail, "(not available)"); return; }
+    printf("  %-22s %-22s %7.2f%% %+6.2f  %9.1f KiB %5.1fx  %8.1f us %9.0f /s\n", r->label, r->detail, 100 * r->acc,
+           100 * (r->acc - fp_acc), r->bytes / 1024.0, (double)fp_bytes / (double)r->bytes, r->lat, r->ips);
+}
+
+int main(int argc, char **argv) {
+    const char *mdir = argc > 1 ? argv[1] : "models", *ddir = argc > 2 ? argv[2] : "examples/data";
+    char fl[512], te[512], bi[512];
+    dataset test, calib;
+    unsigned char *b1, *b2, *b3, *b4;
+    row fp, r;
+    static const struct { int kind; const char *name; } obs[] = {
+        { QUANT_OBS_MINMAX, "MinMax" }, { QUANT_OBS_MOVING_AVERAGE, "MovingAverage" }, { QUANT_OBS_KL, "KL (entropy)" },
+        { QUANT_OBS_PERCENTILE, "percentile 99.99" }, { QUANT_OBS_MSE, "MSE" } };
+    int k, best_obs = 0;
+    double best_acc = -1;
+    double t0 = now();
+    snprintf(fl, sizeof fl, "%s/fmnist_float.safetensors", mdir);
+    snprintf(te, sizeof te, "%s/fmnist_ternary.safetensors", mdir);
+    snprintf(bi, sizeof bi, "%s/fmnist_binary.safetensors", mdir);
+    if (load_data(ddir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", &test, &b1, &b2) ||
+        load_data(ddir, "calib-1000-images-idx3-ubyte", "calib-1000-labels-idx1-ubyte", &calib, &b3, &b4)) return 1;
+    printf("quant %s build: Fashion-MNIST, %zu test images, calibration on %zu training images, one thread\n\n",
+           quant_isa_name(), test.n, calib.n);
+    printf("  %-22s %-22s %8s %6s  %13s %6s  %11s %12s\n", "mode", "detail", "accuracy", "delta", "weights", "ratio", "batch 1", "batch 64");
+    fp = run_mode(fl, RN_FP32, 0, &test, &calib, "fp32", "reference", NULL);
+    if (!fp.ok) return 1;
+    print_row(&fp, fp.acc, fp.bytes);
+    for (k = 0; k < 5; k++) {
+        r = run_mode(fl, RN_INT8, obs[k].kind, &test, &calib, "int8 static", obs[k].name, NULL);
+        print_row(&r, fp.acc, fp.bytes);
+        if (r.ok && r.acc > best_acc) { best_acc = r.acc; best_obs = k; }
+    }
+    r = run_mode(fl, RN_DYN, 0, &test, &calib, "int8 dynamic", "per-sample range", NULL);
+    print_row(&r, fp.acc, fp.bytes);
+    r = run_mode(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", obs[best_obs].name, NULL);
+    print_row(&r, fp.acc, fp.bytes);
+    r = run_mode(te, RN_TERNARY, obs[best_obs].kind, &test, &calib, "ternary weights", "TWN, 8-bit first/last", NULL);
+    print_row(&r, fp.acc, fp.bytes);
+    r = run_mode(bi, RN_BINARY, obs[best_obs].kind, &test, &calib, "binary (XNOR)", "8-bit first/last", NULL);
+    print_row(&r, fp.acc, fp.bytes);
+    printf("\n  accuracy delta is against fp32; ratio is fp32 weight bytes / this mode's; total %.1f s\n", now() - t0);
+    free(b1); free(b2); free(b3); free(b4);
+    return 0;
+}

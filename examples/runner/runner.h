@@ -1,0 +1,1130 @@
+/* runner.h - a small model runner for quant: safetensors files with the
+ * graph in __metadata__, executed in fp32 or a quantized mode with
+ * quant_kernels.h. Include after quant_kernels.h (with QUANT_IMPLEMENTATION
+ * defined once in the program).
+ *
+ * File format (README "Model format"): safetensors (8-byte little-endian
+ * header length, a JSON header, raw little-endian tensors). __metadata__
+ * holds "format": "quant-model-1" and "graph": a JSON string
+ *   {"inputs":[{"name":"x","shape":[H,W,C]}],
+ *    "nodes":[{"op":"conv2d","in":["x"],"out":"c1","weight":"w","bias":"b",
+ *              "kernel":[3,3],"stride":[1,1],"pad":[t,l,b,r],"dilation":[1,1]},
+ *             {"op":"relu","in":["c1"],"out":"r1"}, ...],
+ *    "output":"prob"}
+ * ops: conv2d, dwconv2d, dense, relu, relu6, maxpool, avgpool, gap, add,
+ * flatten, softmax, sign. Activations are NHWC; conv weights [out][kh][kw][in],
+ * depthwise [kh][kw][c], dense [out][in]. A quantized file (written by
+ * `quant-tool quantize`) adds "quant": a JSON string with the mode and the
+ * activation params, and the quantized weight tensors "<weight>.q" (I8) with
+ * "<weight>.scale" (F32 per output channel).
+ *
+ * Every byte of a file is treated as hostile: sizes, offsets, dtypes, shapes,
+ * references and the graph order are checked, and a malformed file gets a
+ * message, never a crash. All memory is allocated at load; running allocates
+ * nothing.
+ */
+#ifndef QUANT_RUNNER_H
+#define QUANT_RUNNER_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <math.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define RN_FN static __attribute__((unused))
+#else
+#define RN_FN static
+#endif
+
+/* ------------------------------------------------------------------ JSON */
+
+enum { RJ_NULL, RJ_BOOL, RJ_NUM, RJ_STR, RJ_ARR, RJ_OBJ };
+typedef struct rj {
+    int type;
+    double num;
+    char *str;          /* RJ_STR value, or the key of an object member */
+    struct rj *kids;    /* RJ_ARR / RJ_OBJ: n children */
+    int n;
+    char *key;
+} rj;
+
+typedef struct rj_parser { const char *p, *end; char *err; size_t errn; int depth; } rj_parser;
+
+RN_FN void rj_free(rj *v) {
+    int i;
+    if (!v) return;
+    for (i = 0; i < v->n; i++) rj_free(&v->kids[i]);
+    free(v->kids); free(v->str); free(v->key);
+    v->kids = NULL; v->str = NULL; v->key = NULL; v->n = 0;
+}
+
+RN_FN int rj_fail(rj_parser *ps, const char *msg) {
+    if (ps->err && ps->errn) snprintf(ps->err, ps->errn, "JSON: %s", msg);
+    return -1;
+}
+RN_FN void rj_ws(rj_parser *ps) { while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++; }
+
+RN_FN int rj_string(rj_parser *ps, char **out) {
+    size_t cap = 16, n = 0;
+    char *s;
+    if (ps->p >= ps->end || *ps->p != '"') return rj_fail(ps, "expected a string");
+    ps->p++;
+    s = (char *)malloc(cap);
+    if (!s) return rj_fail(ps, "out of memory");
+    for (;;) {
+        unsigned c;
+        if (ps->p >= ps->end) { free(s); return rj_fail(ps, "unterminated string"); }
+        c = (unsigned char)*ps->p++;
+        if (c == '"') break;
+        if (c < 0x20) { free(s); return rj_fail(ps, "control character in string"); }
+        if (c == '\\') {
+            if (ps->p >= ps->end) { free(s); return rj_fail(ps, "bad escape"); }
+            c = (unsigned char)*ps->p++;
+            switch (c) {
+            case '"': case '\\': case '/': break;
+            case 'b': c = '\b'; break; case 'f': c = '\f'; break; case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break; case 't': c = '\t'; break;
+            case 'u': {
+                unsigned v = 0, k;
+                if (ps->end - ps->p < 4) { free(s); return rj_fail(ps, "bad \\u escape"); }
+                for (k = 0; k < 4; k++) {
+                    char h = *ps->p++;
+                    v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
+                                            h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
+                    if (v > 0xffff) { free(s); return rj_fail(ps, "bad \\u escape"); }
+                }
+                c = v < 0x80 ? v : '?'; /* names and graphs are ASCII; keep the byte count bounded */
+            } break;
+            default: free(s); return rj_fail(ps, "bad escape");
+            }
+        }
+        if (n + 2 > cap) {
+            char *t;
+            if (cap > ((size_t)1 << 30)) { free(s); return rj_fail(ps, "string too long"); }
+            t = (char *)realloc(s, cap *= 2);
+            if (!t) { free(s); return rj_fail(ps, "out of memory"); }
+            s = t;
+        }
+        s[n++] = (char)c;
+    }
+    s[n] = 0;
+    *out = s;
+    return 0;
+}
+
+RN_FN int rj_value(rj_parser *ps, rj *v);
+
+RN_FN int rj_push(rj_parser *ps, rj *v, int *cap) {
+    if (v->n == *cap) {
+        rj *t;
+        if (*cap > (1 << 22)) return rj_fail(ps, "too many elements");
+        t = (rj *)realloc(v->kids, sizeof(rj) * (size_t)(*cap = *cap ? *cap * 2 : 8));
+        if (!t) return rj_fail(ps, "out of memory");
+        v->kids = t;
+    }
+    memset(&v->kids[v->n], 0, sizeof(rj));
+    return 0;
+}
+
+RN_FN int rj_value(rj_parser *ps, rj *v) {
+    memset(v, 0, sizeof *v);
+    rj_ws(ps);
+    if (ps->p >= ps->end) return rj_fail(ps, "unexpected end");
+    if (++ps->depth > 64) return rj_fail(ps, "nesting too deep");
+    switch (*ps->p) {
+    case '{': case '[': {
+        int obj = *ps->p == '{', cap = 0;
+        char close = obj ? '}' : ']';
+        v->type = obj ? RJ_OBJ : RJ_ARR;
+        ps->p++;
+        rj_ws(ps);
+        if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
+        for (;;) {
+            char *key = NULL;
+            rj_ws(ps);
+            if (obj) {
+                if (rj_string(ps, &key)) return -1;
+                rj_ws(ps);
+                if (ps->p >= ps->end || *ps->p != ':') { free(key); return rj_fail(ps, "expected ':'"); }
+                ps->p++;
+            }
+            if (rj_push(ps, v, &cap)) { free(key); return -1; }
+            if (rj_value(ps, &v->kids[v->n])) { free(key); rj_free(&v->kids[v->n]); return -1; }
+            v->kids[v->n].key = key;
+            v->n++;
+            rj_ws(ps);
+            if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
+            if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
+            return rj_fail(ps, "expected ',' or a closing bracket");
+        }
+    } break;
+    case '"': v->type = RJ_STR; if (rj_string(ps, &v->str)) return -1; break;
+    case 't': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "true", 4)) { v->type = RJ_BOOL; v->num = 1; ps->p += 4; break; } return rj_fail(ps, "bad literal");
+    case 'f': if (ps->end - ps->p >= 5 && !memcmp(ps->p, "false", 5)) { v->type = RJ_BOOL; ps->p += 5; break; } return rj_fail(ps, "bad literal");
+    case 'n': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "null", 4)) { v->type = RJ_NULL; ps->p += 4; break; } return rj_fail(ps, "bad literal");
+    default: {
+        char buf[64];
+        size_t k = 0;
+        char *e;
+        while (ps->p < ps->end && k < sizeof buf - 1 && strchr("+-0123456789.eE", *ps->p)) buf[k++] = *ps->p++;
+        buf[k] = 0;
+        if (!k) return rj_fail(ps, "unexpected character");
+        v->num = strtod(buf, &e);
+        if (*e || v->num != v->num) return rj_fail(ps, "bad number");
+        v->type = RJ_NUM;
+    }
+    }
+    ps->depth--;
+    return 0;
+}
+
+RN_FN int rj_parse(const char *s, size_t n, rj *out, char *err, size_t errn) {
+    rj_parser ps;
+    ps.p = s; ps.end = s + n; ps.err = err; ps.errn = errn; ps.depth = 0;
+    if (rj_value(&ps, out)) { rj_free(out); return -1; }
+    rj_ws(&ps);
+    if (ps.p != ps.end) { rj_free(out); return rj_fail(&ps, "trailing characters"); }
+    return 0;
+}
+
+static const rj *rj_get(const rj *o, const char *key) {
+    int i;
+    if (!o || o->type != RJ_OBJ) return NULL;
+    for (i = 0; i < o->n; i++) if (o->kids[i].key && !strcmp(o->kids[i].key, key)) return &o->kids[i];
+    return NULL;
+}
+static const char *rj_str(const rj *o, const char *key) { const rj *v = rj_get(o, key); return v && v->type == RJ_STR ? v->str : NULL; }
+/* integer array of exactly n elements, each in [lo, hi] */
+RN_FN int rj_ints(const rj *o, const char *key, int n, long lo, long hi, long *out) {
+    const rj *v = rj_get(o, key);
+    int i;
+    if (!v) return 0; /* absent: the caller keeps its default */
+    if (v->type != RJ_ARR || v->n != n) return -1;
+    for (i = 0; i < n; i++) {
+        double d = v->kids[i].num;
+        if (v->kids[i].type != RJ_NUM || d != floor(d) || d < lo || d > hi) return -1;
+        out[i] = (long)d;
+    }
+    return 1;
+}
+
+/* ----------------------------------------------------------- safetensors */
+
+enum { RT_F32, RT_I8, RT_U8, RT_I32, RT_F16, RT_U64 };
+typedef struct rn_tensor {
+    char *name;
+    int dtype, ndim;
+    size_t shape[8], count, bytes;
+    const unsigned char *data;
+} rn_tensor;
+
+typedef struct rn_file {
+    unsigned char *buf;
+    size_t size;
+    rn_tensor *t;
+    int nt;
+    rj header;        /* the parsed header (owns the strings)          */
+    char *graph_json; /* metadata strings (owned by header)            */
+    char *quant_json;
+    char *variant;
+} rn_file;
+
+RN_FN size_t rn_dtype_size(int dt) { return dt == RT_F32 || dt == RT_I32 ? 4 : dt == RT_F16 ? 2 : dt == RT_U64 ? 8 : 1; }
+
+RN_FN void rn_file_free(rn_file *f) {
+    int i;
+    for (i = 0; i < f->nt; i++) free(f->t[i].name);
+    free(f->t); free(f->buf); rj_free(&f->header);
+    memset(f, 0, sizeof *f);
+}
+
+RN_FN int rn_cmp_off(const void *a, const void *b) {
+    const rn_tensor *x = *(const rn_tensor *const *)a, *y = *(const rn_tensor *const *)b;
+    return x->data < y->data ? -1 : x->data > y->data;
+}
+
+/* Parses a safetensors image held in memory (takes ownership of buf). */
+RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, size_t errn) {
+    uint64_t hlen = 0;
+    size_t i, data0;
+    int k;
+    memset(f, 0, sizeof *f);
+    f->buf = buf; f->size = size;
+    if (size < 8) { snprintf(err, errn, "file too short (%zu bytes) for a safetensors header", size); return -1; }
+    for (i = 0; i < 8; i++) hlen |= (uint64_t)buf[i] << (8 * i);
+    if (hlen < 2 || hlen > size - 8 || hlen > ((uint64_t)100 << 20)) {
+        snprintf(err, errn, "header length %llu out of range (file has %zu bytes)", (unsigned long long)hlen, size);
+        return -1;
+    }
+    if (rj_parse((const char *)buf + 8, (size_t)hlen, &f->header, err, errn)) return -1;
+    if (f->header.type != RJ_OBJ) { snprintf(err, errn, "header is not a JSON object"); return -1; }
+    data0 = 8 + (size_t)hlen;
+    f->t = (rn_tensor *)calloc((size_t)f->header.n + 1, sizeof(rn_tensor));
+    if (!f->t) { snprintf(err, errn, "out of memory"); return -1; }
+    for (k = 0; k < f->header.n; k++) {
+        const rj *e = &f->header.kids[k], *sh, *off;
+        const char *dt;
+        rn_tensor *t;
+        int d;
+        if (!strcmp(e->key, "__metadata__")) {
+            int m;
+            if (e->type != RJ_OBJ) { snprintf(err, errn, "__metadata__ is not an object"); return -1; }
+            for (m = 0; m < e->n; m++)
+                if (e->kids[m].type != RJ_STR) { snprintf(err, errn, "__metadata__ value '%s' is not a string", e->kids[m].key); return -1; }
+            f->graph_json = (char *)rj_str(e, "graph");
+            f->quant_json = (char *)rj_str(e, "quant");
+            f->variant = (char *)rj_str(e, "variant");
+            if (!rj_str(e, "format") || strcmp(rj_str(e, "format"), "quant-model-1")) {
+                snprintf(err, errn, "__metadata__ format is not \"quant-model-1\""); return -1;
+            }
+            continue;
+        }
+        t = &f->t[f->nt];
+        if (e->type != RJ_OBJ) { snprintf(err, errn, "tensor '%s' is not an object", e->key); return -1; }
+        if (strlen(e->key) == 0 || strlen(e->key) > 200) { snprintf(err, errn, "bad tensor name"); return -1; }
+        dt = rj_str(e, "dtype"); sh = rj_get(e, "shape"); off = rj_get(e, "data_offsets");
+        if (!dt || !sh || !off || sh->type != RJ_ARR || off->type != RJ_ARR || off->n != 2) {
+            snprintf(err, errn, "tensor '%s': dtype, shape and data_offsets are required", e->key); return -1;
+        }
+        if (!strcmp(dt, "F32")) t->dtype = RT_F32; else if (!strcmp(dt, "I8")) t->dtype = RT_I8;
+        else if (!strcmp(dt, "U8")) t->dtype = RT_U8; else if (!strcmp(dt, "I32")) t->dtype = RT_I32;
+        else if (!strcmp(dt, "F16")) t->dtype = RT_F16; else if (!strcmp(dt, "U64")) t->dtype = RT_U64;
+        else { snprintf(err, errn, "tensor '%s': unsupported dtype '%s'", e->key, dt); return -1; }
+        if (sh->n > 8) { snprintf(err, errn, "tensor '%s': more than 8 dimensions", e->key); return -1; }
+        t->ndim = sh->n; t->count = 1;
+        for (d = 0; d < sh->n; d++) {
+            double v = sh->kids[d].num;
+            if (sh->kids[d].type != RJ_NUM || v != floor(v) || v < 0 || v > 1e12) { snprintf(err, errn, "tensor '%s': bad shape", e->key); return -1; }
+            t->shape[d] = (size_t)v;
+            if (t->shape[d] && t->count > ((size_t)1 << 40) / t->shape[d]) { snprintf(err, errn, "tensor '%s': shape overflows", e->key); return -1; }
+            t->count *= t->shape[d];
+        }
+        t->bytes = t->count * rn_dtype_size(t->dtype);
+        {
+            double b0 = off->kids[0].num, b1 = off->kids[1].num;
+            if (off->kids[0].type != RJ_NUM || off->kids[1].type != RJ_NUM || b0 != floor(b0) || b1 != floor(b1) ||
+                b0 < 0 || b1 < b0 || b1 > (double)(size - data0)) {
+                snprintf(err, errn, "tensor '%s': data_offsets out of range", e->key); return -1;
+            }
+            if ((size_t)(b1 - b0) != t->bytes) {
+                snprintf(err, errn, "tensor '%s': %zu bytes of data for %zu elements of %s", e->key, (size_t)(b1 - b0), t->count, dt);
+                return -1;
+            }
+            t->data = buf + data0 + (size_t)b0;
+        }
+        t->name = (char *)malloc(strlen(e->key) + 1);
+        if (!t->name) { snprintf(err, errn, "out of memory"); return -1; }
+        strcpy(t->name, e->key);
+        f->nt++; /* owned from here: freed with the file */
+        for (d = 0; d < f->nt - 1; d++) if (!strcmp(f->t[d].name, t->name)) { snprintf(err, errn, "tensor '%s' appears twice", t->name); return -1; }
+    }
+    { /* tensors must not overlap */
+        rn_tensor **s = (rn_tensor **)malloc(sizeof(rn_tensor *) * (size_t)(f->nt + 1));
+        if (!s) { snprintf(err, errn, "out of memory"); return -1; }
+        for (k = 0; k < f->nt; k++) s[k] = &f->t[k];
+        qsort(s, (size_t)f->nt, sizeof *s, rn_cmp_off);
+        for (k = 1; k < f->nt; k++)
+            if (s[k - 1]->bytes && s[k]->data < s[k - 1]->data + s[k - 1]->bytes) {
+                snprintf(err, errn, "tensors '%s' and '%s' overlap", s[k - 1]->name, s[k]->name);
+                free(s); return -1;
+            }
+        free(s);
+    }
+    if (!f->graph_json) { snprintf(err, errn, "no graph in __metadata__"); return -1; }
+    { /* the file gives no alignment: copy every tensor to a 64-byte aligned block */
+        size_t total = 64, off;
+        unsigned char *al, *base;
+        for (k = 0; k < f->nt; k++) total += (f->t[k].bytes + 63) / 64 * 64;
+        al = (unsigned char *)malloc(total);
+        if (!al) { snprintf(err, errn, "out of memory"); return -1; }
+        base = al + ((64 - ((uintptr_t)al & 63)) & 63);
+        for (k = 0, off = 0; k < f->nt; k++) {
+            memcpy(base + off, f->t[k].data, f->t[k].bytes);
+            f->t[k].data = base + off;
+            off += (f->t[k].bytes + 63) / 64 * 64;
+        }
+        free(f->buf); /* the header strings live in the parsed JSON */
+        f->buf = al;
+    }
+    return 0;
+}
+
+RN_FN int rn_file_load(rn_file *f, const char *path, char *err, size_t errn) {
+    FILE *fp = fopen(path, "rb");
+    unsigned char *buf;
+    long n;
+    memset(f, 0, sizeof *f);
+    if (!fp) { snprintf(err, errn, "cannot open %s", path); return -1; }
+    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) { fclose(fp); snprintf(err, errn, "cannot read %s", path); return -1; }
+    if (n > (1L << 30)) { fclose(fp); snprintf(err, errn, "%s is larger than 1 GiB", path); return -1; }
+    buf = (unsigned char *)malloc((size_t)n + 1);
+    if (!buf) { fclose(fp); snprintf(err, errn, "out of memory"); return -1; }
+    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) { fclose(fp); free(buf); snprintf(err, errn, "short read on %s", path); return -1; }
+    fclose(fp);
+    if (rn_file_parse(f, buf, (size_t)n, err, errn)) { rn_file_free(f); return -1; }
+    return 0;
+}
+
+static const rn_tensor *rn_find(const rn_file *f, const char *name) {
+    int i;
+    if (!name) return NULL;
+    for (i = 0; i < f->nt; i++) if (!strcmp(f->t[i].name, name)) return &f->t[i];
+    return NULL;
+}
+
+
+/* ----------------------------------------------------------------- graph */
+
+enum { OP_CONV, OP_DWCONV, OP_DENSE, OP_RELU, OP_RELU6, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_ADD, OP_FLATTEN,
+       OP_SOFTMAX, OP_SIGN, OP_COUNT };
+static const char *const rn_op_names[OP_COUNT] = { "conv2d", "dwconv2d", "dense", "relu", "relu6", "maxpool",
+    "avgpool", "gap", "add", "flatten", "softmax", "sign" };
+
+/* run modes: each a row of the demo table */
+enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_MODE_COUNT };
+
+#define RN_MAX_VALUES 64
+#define RN_MAX_NODES 64
+
+typedef struct rn_value {
+    char name[64];
+    size_t h, w, c, size;   /* per sample; size = h * w * c                  */
+    float *f;               /* fp32 buffer [batch][size]                      */
+    uint8_t *q;             /* uint8 buffer (int8 modes)                      */
+    uint64_t *bits;         /* packed bits, words(c) per pixel (binary mode) */
+    float scale;            /* int8 static: uint8 affine params               */
+    int32_t zp;
+    int is_bits;
+} rn_value;
+
+typedef struct rn_node {
+    int op, in[2], nin, out;
+    const rn_tensor *w, *b, *bn_s, *bn_b, *thr;
+    long k[2], st[2], pad[4], dil[2];
+    int wtype;              /* 0 float, 1 ternary-trained, 2 binary-trained   */
+    int fused_relu;         /* conv/dense writes the next relu's output       */
+    int skip;               /* a relu fused into its producer                 */
+    int bits;               /* mixed precision: 8 or 4                        */
+    /* prepared at load */
+    quant_conv_shape cs;
+    size_t K, N;
+    void *packed, *ws;      /* packed weights, conv workspace                 */
+    size_t ws_bytes;
+    float *wt;              /* fp32: weights transposed to [K][N]             */
+    float *bias;            /* fp32 bias [N] (0 if none)                      */
+    float *wscale;          /* per output channel weight scale                */
+    int32_t *bias_q;        /* int8 static: bias in accumulator units         */
+    quant_requant *rq;      /* int8 static: per channel                       */
+    float *ascale;          /* dynamic / last layer: per-row activation scale */
+    float *bscale, *bbias;  /* binary: folded scale and bias                  */
+    int32_t *bthr;          /* binary: thresholds for bit outputs (unused)    */
+    double sqnr;            /* weight SQNR (dB) of the quantized weights      */
+} rn_node;
+
+typedef struct rn_model {
+    rn_file file;
+    int mode, nv, nn, input, output, batch;
+    rn_value v[RN_MAX_VALUES];
+    rn_node n[RN_MAX_NODES];
+    unsigned char *arena;   /* every buffer, allocated once at load */
+    size_t arena_size, arena_used;
+    size_t weight_bytes;    /* bytes of the weights as this mode stores them */
+    char err[256];
+} rn_model;
+
+static void *rn_alloc(rn_model *m, size_t bytes) {
+    void *p;
+    bytes = (bytes + 63) / 64 * 64;
+    if (bytes > m->arena_size - m->arena_used) return NULL;
+    p = m->arena + m->arena_used;
+    m->arena_used += bytes;
+    return p;
+}
+
+RN_FN int rn_value_id(rn_model *m, const char *name, int create) {
+    int i;
+    for (i = 0; i < m->nv; i++) if (!strcmp(m->v[i].name, name)) return create ? -2 : i;
+    if (!create) return -1;
+    if (m->nv == RN_MAX_VALUES || strlen(name) >= sizeof m->v[0].name) return -3;
+    memset(&m->v[m->nv], 0, sizeof m->v[0]);
+    strcpy(m->v[m->nv].name, name);
+    return m->nv++;
+}
+
+#define RN_FAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); goto fail; } while (0)
+
+/* Parses and checks the graph: known ops, inputs defined before use (so no
+ * cycles), every referenced tensor present with the right shape, shapes
+ * inferred node by node. */
+RN_FN int rn_graph(rn_model *m) {
+    rj g;
+    const rj *nodes, *inputs, *in0;
+    const char *outname;
+    int i;
+    memset(&g, 0, sizeof g);
+    if (rj_parse(m->file.graph_json, strlen(m->file.graph_json), &g, m->err, sizeof m->err)) return -1;
+    inputs = rj_get(&g, "inputs"); nodes = rj_get(&g, "nodes"); outname = rj_str(&g, "output");
+    if (!inputs || inputs->type != RJ_ARR || inputs->n != 1) RN_FAIL("graph: exactly one input is supported");
+    if (!nodes || nodes->type != RJ_ARR || nodes->n < 1 || nodes->n > RN_MAX_NODES) RN_FAIL("graph: 1 to %d nodes needed", RN_MAX_NODES);
+    if (!outname) RN_FAIL("graph: no output");
+    in0 = &inputs->kids[0];
+    {
+        long sh[3];
+        const char *nm = rj_str(in0, "name");
+        if (!nm || rj_ints(in0, "shape", 3, 1, 4096, sh) != 1) RN_FAIL("graph: the input needs a name and a shape [H, W, C]");
+        if ((m->input = rn_value_id(m, nm, 1)) < 0) RN_FAIL("graph: bad input name");
+        m->v[m->input].h = (size_t)sh[0]; m->v[m->input].w = (size_t)sh[1]; m->v[m->input].c = (size_t)sh[2];
+        m->v[m->input].size = (size_t)(sh[0] * sh[1] * sh[2]);
+    }
+    for (i = 0; i < nodes->n; i++) {
+        const rj *nd = &nodes->kids[i], *ins = rj_get(nd, "in");
+        const char *op = rj_str(nd, "op"), *out = rj_str(nd, "out"), *wt;
+        rn_node *n = &m->n[m->nn];
+        rn_value *x, *y;
+        int o, j;
+        memset(n, 0, sizeof *n);
+        if (!op) RN_FAIL("node %d: no op", i);
+        for (o = 0; o < OP_COUNT; o++) if (!strcmp(op, rn_op_names[o])) break;
+        if (o == OP_COUNT) RN_FAIL("node %d: unknown op '%s'", i, op);
+        n->op = o;
+        if (!ins || ins->type != RJ_ARR || ins->n < 1 || ins->n > 2 || (ins->n == 2) != (o == OP_ADD)) RN_FAIL("node %d (%s): wrong inputs", i, op);
+        for (j = 0; j < ins->n; j++) {
+            if (ins->kids[j].type != RJ_STR) RN_FAIL("node %d: input is not a name", i);
+            if ((n->in[j] = rn_value_id(m, ins->kids[j].str, 0)) < 0)
+                RN_FAIL("node %d (%s): input '%s' is not defined before it (missing tensor or a cycle)", i, op, ins->kids[j].str);
+        }
+        n->nin = ins->n;
+        if (!out || (n->out = rn_value_id(m, out, 1)) < 0) RN_FAIL("node %d (%s): output missing or defined twice", i, op);
+        x = &m->v[n->in[0]]; y = &m->v[n->out];
+        n->k[0] = n->k[1] = 1; n->st[0] = n->st[1] = 1; n->dil[0] = n->dil[1] = 1;
+        if (rj_ints(nd, "kernel", 2, 1, 64, n->k) < 0 || rj_ints(nd, "stride", 2, 1, 64, n->st) < 0 ||
+            rj_ints(nd, "pad", 4, 0, 64, n->pad) < 0 || rj_ints(nd, "dilation", 2, 1, 64, n->dil) < 0)
+            RN_FAIL("node %d (%s): bad kernel / stride / pad / dilation", i, op);
+        wt = rj_str(nd, "weights");
+        n->wtype = !wt ? 0 : !strcmp(wt, "ternary") ? 1 : !strcmp(wt, "binary") ? 2 : -1;
+        if (n->wtype < 0) RN_FAIL("node %d: unknown weights kind '%s'", i, wt);
+        n->bits = 8;
+        switch (o) {
+        case OP_CONV: case OP_DWCONV: {
+            size_t oh, ow;
+            n->w = rn_find(&m->file, rj_str(nd, "weight"));
+            n->b = rn_find(&m->file, rj_str(nd, "bias"));
+            if (!n->w || n->w->dtype != RT_F32) RN_FAIL("node %d (%s): weight tensor missing or not F32", i, op);
+            memset(&n->cs, 0, sizeof n->cs);
+            n->cs.batch = 1; n->cs.in_h = x->h; n->cs.in_w = x->w; n->cs.in_c = x->c;
+            n->cs.k_h = (size_t)n->k[0]; n->cs.k_w = (size_t)n->k[1]; n->cs.stride_h = (size_t)n->st[0]; n->cs.stride_w = (size_t)n->st[1];
+            n->cs.dil_h = (size_t)n->dil[0]; n->cs.dil_w = (size_t)n->dil[1];
+            n->cs.pad_top = (size_t)n->pad[0]; n->cs.pad_left = (size_t)n->pad[1]; n->cs.pad_bottom = (size_t)n->pad[2]; n->cs.pad_right = (size_t)n->pad[3];
+            if (o == OP_CONV) {
+                if (n->w->ndim != 4 || n->w->shape[1] != n->cs.k_h || n->w->shape[2] != n->cs.k_w || n->w->shape[3] != x->c)
+                    RN_FAIL("node %d (conv2d): weight shape must be [out][%zu][%zu][%zu]", i, n->cs.k_h, n->cs.k_w, x->c);
+                n->cs.out_c = n->w->shape[0];
+            } else {
+                if (n->w->ndim != 3 || n->w->shape[0] != n->cs.k_h || n->w->shape[1] != n->cs.k_w || n->w->shape[2] != x->c)
+                    RN_FAIL("node %d (dwconv2d): weight shape must be [%zu][%zu][%zu]", i, n->cs.k_h, n->cs.k_w, x->c);
+                n->cs.out_c = x->c;
+            }
+            if (!n->cs.out_c) RN_FAIL("node %d: no output channels", i);
+            if (quant_conv_out_size(&n->cs, &oh, &ow) != QUANT_OK) RN_FAIL("node %d (%s): the kernel does not fit the input", i, op);
+            y->h = oh; y->w = ow; y->c = n->cs.out_c;
+            n->K = n->cs.k_h * n->cs.k_w * (o == OP_CONV ? x->c : 1); n->N = n->cs.out_c;
+        } break;
+        case OP_DENSE:
+            n->w = rn_find(&m->file, rj_str(nd, "weight"));
+            n->b = rn_find(&m->file, rj_str(nd, "bias"));
+            if (!n->w || n->w->dtype != RT_F32 || n->w->ndim != 2 || n->w->shape[1] != x->size || !n->w->shape[0])
+                RN_FAIL("node %d (dense): weight must be F32 [out][%zu]", i, x->size);
+            y->h = 1; y->w = 1; y->c = n->w->shape[0];
+            n->K = x->size; n->N = y->c;
+            break;
+        case OP_MAXPOOL: case OP_AVGPOOL:
+            if (!rj_get(nd, "kernel")) RN_FAIL("node %d (%s): kernel required", i, op);
+            if ((size_t)n->k[0] > x->h || (size_t)n->k[1] > x->w) RN_FAIL("node %d (%s): window larger than the input", i, op);
+            y->h = (x->h - (size_t)n->k[0]) / (size_t)n->st[0] + 1; y->w = (x->w - (size_t)n->k[1]) / (size_t)n->st[1] + 1; y->c = x->c;
+            break;
+        case OP_GAP: y->h = 1; y->w = 1; y->c = x->c; break;
+        case OP_FLATTEN: y->h = 1; y->w = 1; y->c = x->size; break;
+        case OP_ADD:
+            if (m->v[n->in[1]].h != x->h || m->v[n->in[1]].w != x->w || m->v[n->in[1]].c != x->c) RN_FAIL("node %d (add): shapes differ", i);
+            /* fall through */
+        default: y->h = x->h; y->w = x->w; y->c = x->c; break;
+        }
+        if (o == OP_CONV || o == OP_DWCONV || o == OP_DENSE) {
+            if (n->b && (n->b->dtype != RT_F32 || n->b->count != n->N)) RN_FAIL("node %d: bias must be F32 [%zu]", i, n->N);
+            n->bn_s = rn_find(&m->file, rj_str(nd, "scale"));
+            if (n->bn_s && (n->bn_s->dtype != RT_F32 || n->bn_s->count != n->N)) RN_FAIL("node %d: scale must be F32 [%zu]", i, n->N);
+            if (n->wtype == 2 && (o == OP_DWCONV)) RN_FAIL("node %d: binary depthwise is not supported", i);
+        }
+        if (o == OP_SIGN) {
+            n->thr = rn_find(&m->file, rj_str(nd, "threshold"));
+            if (rj_str(nd, "threshold") && (!n->thr || n->thr->dtype != RT_F32 || n->thr->count != 1)) RN_FAIL("node %d (sign): threshold must be F32 [1]", i);
+        }
+        y->size = y->h * y->w * y->c;
+        if (!y->size || y->size > ((size_t)1 << 26)) RN_FAIL("node %d: output size out of range", i);
+        m->nn++;
+    }
+    if ((m->output = rn_value_id(m, outname, 0)) < 0) RN_FAIL("graph: output '%s' is not produced", outname);
+    rj_free(&g);
+    return 0;
+fail:
+    rj_free(&g);
+    return -1;
+}
+#undef RN_FAIL
+
+/* --------------------------------------------------------------- planning */
+
+static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-dynamic", "int4", "ternary", "binary", "mixed" };
+
+/* weight quantization of one node for its mode: int8 values + per-channel
+ * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary) */
+RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq, float *scale, double *sqnr) {
+    size_t o, k, per = n->op == OP_DWCONV ? 1 : n->K, N = n->N;
+    const float *w = (const float *)n->w->data;
+    double sig = 0, noise = 0;
+    for (o = 0; o < N; o++) {
+        float am = 0.0f, s;
+        /* depthwise weights are [kh][kw][c]: channel o is strided */
+        for (k = 0; k < n->K; k++) {
+            float v = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
+            if (fabsf(v) > am) am = fabsf(v);
+        }
+        s = ternary ? am : (am > 0 ? am / (float)qmax : 1.0f);
+        if (!(s > 0)) s = 1.0f;
+        scale[o] = s;
+        for (k = 0; k < n->K; k++) {
+            size_t idx = n->op == OP_DWCONV ? k * N + o : o * per + k;
+            float v = w[idx];
+            int32_t q = quant_quantize1(v, 1.0f / s, 0, -qmax, qmax);
+            double d = (double)v - (double)q * s;
+            wq[idx] = (int8_t)q;
+            sig += (double)v * v; noise += d * d;
+        }
+    }
+    *sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+
+/* bits per weight of a node in a mode */
+RN_FN int rn_node_bits(const rn_model *m, const rn_node *n) {
+    if (m->mode == RN_FP32) return 32;
+    if (m->mode == RN_BINARY && n->wtype == 2) return 1;
+    if (n->wtype == 1 && (m->mode == RN_TERNARY)) return 2;
+    if (m->mode == RN_INT4) return 4;
+    if (m->mode == RN_MIXED) return n->bits;
+    return 8;
+}
+
+/* Allocates every buffer for `batch` samples and prepares the weights. */
+RN_FN int rn_prepare(rn_model *m, int batch) {
+    size_t need = 0;
+    int i, pass;
+    m->batch = batch;
+    /* fused ReLU: a conv / dense whose output only feeds one relu writes the relu's output */
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        int j, uses = 0, r = -1;
+        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        for (j = 0; j < m->nn; j++) {
+            int k;
+            for (k = 0; k < m->n[j].nin; k++) if (m->n[j].in[k] == n->out) { uses++; r = j; }
+        }
+        if (n->out == m->output) continue;
+        if (uses == 1 && m->n[r].op == OP_RELU) { n->fused_relu = 1; m->n[r].skip = 1; }
+    }
+    for (pass = 0; pass < 2; pass++) { /* pass 0 sizes the arena, pass 1 carves it */
+        size_t total = 0;
+#define RN_ALLOC(ptr, type, count) do { size_t b_ = ((size_t)(count) * sizeof(type) + 63) / 64 * 64; total += b_; \
+        if (pass) { (ptr) = (type *)rn_alloc(m, b_); if (!(ptr)) { snprintf(m->err, sizeof m->err, "arena"); return -1; } } } while (0)
+        for (i = 0; i < m->nv; i++) {
+            rn_value *v = &m->v[i];
+            RN_ALLOC(v->f, float, v->size * (size_t)batch);
+            RN_ALLOC(v->q, uint8_t, v->size * (size_t)batch);
+            RN_ALLOC(v->bits, uint64_t, v->h * v->w * quant_bits_words(v->c) * (size_t)batch + 1);
+        }
+        for (i = 0; i < m->nn; i++) {
+            rn_node *n = &m->n[i];
+            size_t N = n->N, K = n->K, rows;
+            if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+            rows = n->op == OP_DENSE ? (size_t)batch : m->v[n->out].h * m->v[n->out].w;
+            RN_ALLOC(n->bias, float, N);
+            RN_ALLOC(n->wscale, float, N);
+            RN_ALLOC(n->bias_q, int32_t, N);
+            RN_ALLOC(n->rq, quant_requant, N);
+            RN_ALLOC(n->ascale, float, rows > (size_t)batch ? rows : (size_t)batch);
+            RN_ALLOC(n->bscale, float, N);
+            RN_ALLOC(n->bbias, float, N);
+            if (m->mode == RN_FP32) {
+                RN_ALLOC(n->wt, float, K * N);
+                if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, 32 * K * (n->op == OP_DWCONV ? n->cs.in_c : 1));
+            }
+            if (m->mode == RN_BINARY && n->wtype == 2) {
+                if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_bconv2d_pack_size(&n->cs)); n->ws_bytes = quant_bconv2d_workspace_size(&n->cs); }
+                else RN_ALLOC(n->packed, unsigned char, quant_bgemm_pack_size(K, N, 0));
+                RN_ALLOC(n->ws, unsigned char, n->ws_bytes + 64);
+            } else if (m->mode != RN_FP32) {
+                if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
+                else if (n->op == OP_DWCONV) { RN_ALLOC(n->packed, unsigned char, quant_dwconv2d_pack_size(&n->cs)); n->ws_bytes = 0; }
+                else RN_ALLOC(n->packed, unsigned char, quant_gemm_pack_size(K, N));
+                RN_ALLOC(n->ws, unsigned char, n->ws_bytes + 64);
+            }
+        }
+#undef RN_ALLOC
+        if (!pass) {
+            need = total + 64 * 8;
+            free(m->arena);
+            m->arena = (unsigned char *)malloc(need + 64);
+            if (!m->arena) { snprintf(m->err, sizeof m->err, "out of memory (%zu bytes)", need); return -1; }
+            m->arena_size = need; m->arena_used = (size_t)(((uintptr_t)64 - ((uintptr_t)m->arena & 63)) & 63);
+        }
+    }
+    /* the weights, in the layout of the mode */
+    m->weight_bytes = 0;
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        size_t N = n->N, K = n->K, o, k;
+        const float *w;
+        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        w = (const float *)n->w->data;
+        for (o = 0; o < N; o++) n->bias[o] = n->b ? ((const float *)n->b->data)[o] : 0.0f;
+        if (m->mode == RN_FP32) {
+            size_t per = n->op == OP_DWCONV ? 1 : K;
+            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
+            for (o = 0; o < N; o++) n->bscale[o] = n->bn_s ? ((const float *)n->bn_s->data)[o] : 1.0f;
+            m->weight_bytes += 4 * K * N + 4 * N;
+            n->sqnr = INFINITY;
+            continue;
+        }
+        if (m->mode == RN_BINARY && n->wtype == 2) {
+            size_t wk = quant_bits_words(n->op == OP_CONV ? n->cs.in_c : K), taps = n->op == OP_CONV ? n->cs.k_h * n->cs.k_w : 1;
+            size_t inc = n->op == OP_CONV ? n->cs.in_c : K;
+            uint64_t *bits = (uint64_t *)calloc(N * taps * wk + 1, 8); /* load-time scratch */
+            float *alpha = (float *)malloc(sizeof(float) * N + 4);
+            if (!bits || !alpha) { free(bits); free(alpha); snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+            for (o = 0; o < N; o++) {
+                double s = 0;
+                for (k = 0; k < K; k++) s += fabs(w[o * K + k]);
+                alpha[o] = (float)(s / (double)K);
+                for (k = 0; k < K; k++) { size_t t = k / inc, c = k % inc; if (w[o * K + k] < 0) bits[(o * taps + t) * wk + c / 64] |= (uint64_t)1 << (c % 64); }
+                n->bscale[o] = alpha[o] * (n->bn_s ? ((const float *)n->bn_s->data)[o] : 1.0f);
+                n->bbias[o] = n->bias[o];
+            }
+            if (n->op == OP_CONV) quant_bconv2d_pack(bits, &n->cs, n->packed, quant_bconv2d_pack_size(&n->cs));
+            else quant_bgemm_pack(bits, NULL, N, K, n->packed, quant_bgemm_pack_size(K, N, 0));
+            free(bits); free(alpha);
+            m->weight_bytes += (K * N + 7) / 8 + 8 * N;
+            n->sqnr = NAN;
+            continue;
+        }
+        {
+            int8_t *wq = (int8_t *)malloc(K * N + 1);
+            int qmax = 127, tern = 0;
+            if (!wq) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+            if (m->mode == RN_INT4 || (m->mode == RN_MIXED && n->bits == 4)) qmax = 7;
+            if (m->mode == RN_TERNARY && n->wtype == 1) { qmax = 1; tern = 1; }
+            rn_quant_weights(n, qmax, tern, wq, n->wscale, &n->sqnr);
+            if (n->op == OP_CONV) quant_conv2d_pack(wq, &n->cs, 0, n->packed, quant_conv2d_pack_size(&n->cs));
+            else if (n->op == OP_DWCONV) quant_dwconv2d_pack(wq, &n->cs, 0, n->packed, quant_dwconv2d_pack_size(&n->cs));
+            else quant_gemm_pack(wq, QUANT_LAYOUT_NK, K, N, 0, n->packed, quant_gemm_pack_size(K, N));
+            free(wq);
+            m->weight_bytes += (K * N * (size_t)(qmax == 127 ? 8 : qmax == 7 ? 4 : 2) + 7) / 8 + 4 * N + 4 * N;
+        }
+    }
+    return 0;
+}
+
+/* int8 static: requantization of every layer from the activation params */
+RN_FN void rn_prepare_requant(rn_model *m) {
+    int i;
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        size_t o;
+        const rn_value *x, *y;
+        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        x = &m->v[n->in[0]];
+        y = &m->v[n->fused_relu ? m->n[i + 1].out : n->out];
+        for (o = 0; o < n->N; o++) {
+            double s = (double)x->scale * n->wscale[o];
+            double b = n->bias[o] / s;
+            n->bias_q[o] = (int32_t)(b > 2e9 ? 2e9 : b < -2e9 ? -2e9 : (b >= 0 ? floor(b + 0.5) : ceil(b - 0.5)));
+            quant_requant_from_scale(s / y->scale, &n->rq[o]);
+        }
+    }
+}
+
+/* -------------------------------------------------------------- execution */
+
+enum { DOM_F32, DOM_U8, DOM_BITS };
+
+/* fp32: out[r][N] = in[r][K] x wt[K][N] + bias (the inner loop vectorizes) */
+RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t ldi, const float *wt, const float *bias, float *out) {
+    size_t r, k, o;
+    for (r = 0; r < R; r++) {
+        float *y = out + r * N;
+        const float *x = in + r * ldi;
+        for (o = 0; o < N; o++) y[o] = bias[o];
+        for (k = 0; k < K; k++) {
+            const float xv = x[k], *wr = wt + k * N;
+            if (xv == 0.0f) continue; /* post-ReLU zeros are common */
+            for (o = 0; o < N; o++) y[o] += xv * wr[o];
+        }
+    }
+}
+
+RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, const float *in, float *out) {
+    size_t oy, ox, c, a, b;
+    for (oy = 0; oy < y->h; oy++)
+        for (ox = 0; ox < y->w; ox++)
+            for (c = 0; c < x->c; c++) {
+                float acc = n->op == OP_MAXPOOL ? -INFINITY : 0.0f;
+                for (a = 0; a < (size_t)n->k[0]; a++)
+                    for (b = 0; b < (size_t)n->k[1]; b++) {
+                        float v = in[((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * x->c + c];
+                        acc = n->op == OP_MAXPOOL ? (v > acc ? v : acc) : acc + v;
+                    }
+                out[(oy * y->w + ox) * y->c + c] = n->op == OP_MAXPOOL ? acc : acc / (float)(n->k[0] * n->k[1]);
+            }
+}
+
+RN_FN void rn_pool_u8(const rn_node *n, const rn_value *x, const rn_value *y, const uint8_t *in, uint8_t *out) {
+    size_t oy, ox, c, a, b;
+    for (oy = 0; oy < y->h; oy++)
+        for (ox = 0; ox < y->w; ox++)
+            for (c = 0; c < x->c; c++) {
+                unsigned acc = 0, mx = 0, cnt = (unsigned)(n->k[0] * n->k[1]);
+                for (a = 0; a < (size_t)n->k[0]; a++)
+                    for (b = 0; b < (size_t)n->k[1]; b++) {
+                        unsigned v = in[((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * x->c + c];
+                        acc += v; if (v > mx) mx = v;
+                    }
+                out[(oy * y->w + ox) * y->c + c] = (uint8_t)(n->op == OP_MAXPOOL ? mx : (acc + cnt / 2) / cnt);
+            }
+}
+
+RN_FN void rn_softmax(const float *x, size_t n, float *y) {
+    size_t i;
+    float mx = x[0], s = 0;
+    for (i = 1; i < n; i++) if (x[i] > mx) mx = x[i];
+    for (i = 0; i < n; i++) { y[i] = expf(x[i] - mx); s += y[i]; }
+    for (i = 0; i < n; i++) y[i] /= s;
+}
+
+/* the value a node writes: a fused ReLU's output */
+RN_FN int rn_out_of(const rn_model *m, int i) { return m->n[i].fused_relu ? m->n[i + 1].out : m->n[i].out; }
+
+/* Decides each value's domain for the mode (after rn_prepare marked fusions):
+ * int8 static modes keep uint8 activations until the layer that feeds the
+ * softmax / output (dequantized in its epilogue); binary layers take bits. */
+RN_FN void rn_domains(rn_model *m) {
+    int i, stat = m->mode == RN_INT8 || m->mode == RN_INT4 || m->mode == RN_TERNARY || m->mode == RN_MIXED || m->mode == RN_BINARY;
+    for (i = 0; i < m->nv; i++) m->v[i].is_bits = 0;
+    m->v[m->input].is_bits = 0;
+    {   int *dom = (int *)calloc((size_t)m->nv, sizeof(int));
+        if (!dom) return;
+        dom[m->input] = stat ? DOM_U8 : DOM_F32;
+        for (i = 0; i < m->nn; i++) {
+            rn_node *n = &m->n[i];
+            int xd = dom[n->in[0]], yd = xd, j, final = 0, y = rn_out_of(m, i);
+            if (n->skip) continue;
+            if (n->op == OP_CONV || n->op == OP_DWCONV || n->op == OP_DENSE) {
+                for (j = 0; j < m->nn; j++) if (m->n[j].op == OP_SOFTMAX && m->n[j].in[0] == y) final = 1;
+                if (y == m->output) final = 1;
+                yd = xd == DOM_U8 && !final ? DOM_U8 : DOM_F32;
+                if (xd == DOM_BITS) yd = DOM_F32;
+            } else if (n->op == OP_SIGN) yd = DOM_BITS;
+            else if (n->op == OP_SOFTMAX) yd = DOM_F32;
+            else if (n->op == OP_ADD) yd = (xd == DOM_U8 && dom[n->in[1]] == DOM_U8) ? DOM_U8 : DOM_F32;
+            dom[y] = yd;
+            if (n->fused_relu) dom[n->out] = yd;
+        }
+        for (i = 0; i < m->nv; i++) { m->v[i].is_bits = dom[i] == DOM_BITS; m->v[i].zp = dom[i] == DOM_U8 ? m->v[i].zp : -1; }
+        for (i = 0; i < m->nv; i++) if (dom[i] == DOM_U8 && m->v[i].zp < 0) m->v[i].zp = 0;
+        /* keep the domain in the scale's sign: > 0 uint8, 0 float (set by the caller's params) */
+        for (i = 0; i < m->nv; i++) if (dom[i] != DOM_U8) m->v[i].scale = 0.0f; else if (!(m->v[i].scale > 0)) m->v[i].scale = 1.0f;
+        free(dom);
+    }
+}
+
+RN_FN int rn_dom(const rn_value *v) { return v->is_bits ? DOM_BITS : v->scale > 0 ? DOM_U8 : DOM_F32; }
+
+/* float view of sample b of a value (dequantized from uint8 into its float buffer) */
+RN_FN const float *rn_as_float(rn_model *m, int vid, int b) {
+    rn_value *v = &m->v[vid];
+    float *f = v->f + (size_t)b * v->size;
+    if (rn_dom(v) == DOM_U8)
+        quant_rows_dequantize(v->q + (size_t)b * v->size, QUANT_U8, 1, v->size, v->size, QUANT_PER_TENSOR, &v->scale, &v->zp, f, v->size);
+    return f;
+}
+
+/* a float row -> packed sign bits (x - t < 0 -> 1), words(c) per pixel */
+RN_FN void rn_sign_bits(const float *xf, size_t pixels, size_t c, float t, uint64_t *o) {
+    size_t p, k, wc = quant_bits_words(c);
+    for (p = 0; p < pixels; p++) {
+        for (k = 0; k < wc; k++) o[p * wc + k] = 0;
+        for (k = 0; k < c; k++) if (xf[p * c + k] - t < 0) o[p * wc + k / 64] |= (uint64_t)1 << (k % 64);
+    }
+}
+
+/* Runs `batch` samples (<= the prepared batch) placed in the input's float
+ * buffer. Allocates nothing; returns 0 or -1. */
+RN_FN int rn_run(rn_model *m, int batch) {
+    int i, b;
+    rn_value *in = &m->v[m->input];
+    if (batch < 1 || batch > m->batch) return -1;
+    if (rn_dom(in) == DOM_U8)
+        quant_rows_quantize(in->f, (size_t)batch, in->size, in->size, QUANT_PER_TENSOR, &in->scale, &in->zp, 0, 255, QUANT_U8, in->q, in->size);
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        rn_value *x = &m->v[n->in[0]], *y = &m->v[rn_out_of(m, i)];
+        int xd = rn_dom(x), yd = rn_dom(y);
+        size_t j;
+        if (n->skip) continue;
+        switch (n->op) {
+        case OP_CONV: case OP_DWCONV: case OP_DENSE:
+            if (xd == DOM_BITS) { /* XNOR layers: packed bits in, float out (BN folded) */
+                quant_bepilogue ep;
+                memset(&ep, 0, sizeof ep);
+                ep.out = QUANT_BOUT_F32; ep.scale = n->bscale; ep.bias = n->bbias;
+                if (n->wtype != 2 || n->op == OP_DWCONV) return -1;
+                if (n->op == OP_CONV) {
+                    for (b = 0; b < batch; b++)
+                        if (quant_bconv2d(&n->cs, x->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c), QUANT_PAD_ZERO,
+                                          n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes) != QUANT_OK) return -1;
+                } else if (quant_bgemm((size_t)batch, x->bits, NULL, quant_bits_words(n->K), n->packed, &ep, y->f, n->N) != QUANT_OK) return -1;
+            } else if (xd == DOM_U8) { /* int8 static */
+                quant_epilogue ep;
+                memset(&ep, 0, sizeof ep);
+                if (yd == DOM_U8) {
+                    ep.out = QUANT_OUT_U8; ep.mode = QUANT_RQ_GEMMLOWP; ep.rq = n->rq; ep.per_channel = 1; ep.bias_i32 = n->bias_q;
+                    ep.out_zp = y->zp; ep.out_min = n->fused_relu ? y->zp : 0; ep.out_max = 255;
+                } else { /* dequantized in the epilogue: acc * (s_x * s_w) + bias */
+                    for (j = 0; j < n->N; j++) n->bscale[j] = x->scale * n->wscale[j];
+                    ep.out = QUANT_OUT_F32; ep.w_scale = n->bscale; ep.bias_f32 = n->bias;
+                }
+                if (n->op == OP_DENSE) {
+                    if (quant_gemm((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f, n->N) != QUANT_OK) return -1;
+                } else
+                    for (b = 0; b < batch; b++) {
+                        void *yo = yd == DOM_U8 ? (void *)(y->q + (size_t)b * y->size) : (void *)(y->f + (size_t)b * y->size);
+                        quant_status st = n->op == OP_CONV
+                            ? quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &ep, yo, n->ws, n->ws_bytes)
+                            : quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &ep, yo);
+                        if (st != QUANT_OK) return -1;
+                    }
+                if (yd == DOM_F32 && n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
+            } else if (m->mode == RN_FP32) {
+                for (b = 0; b < batch; b++) {
+                    const float *xf = x->f + (size_t)b * x->size;
+                    float *yf = y->f + (size_t)b * y->size;
+                    if (n->op == OP_DENSE) rn_f32_matmul(1, n->K, n->N, xf, n->K, n->wt, n->bias, yf);
+                    else {
+                        size_t P = y->h * y->w, p0, K = n->K;
+                        float *col = (float *)n->ws;
+                        for (p0 = 0; p0 < P; p0 += 32) {
+                            size_t pc = P - p0 < 32 ? P - p0 : 32, t;
+                            for (t = 0; t < pc; t++) {
+                                size_t p = p0 + t, yy = p / y->w, xx = p % y->w, kh, kw, c;
+                                for (kh = 0; kh < n->cs.k_h; kh++)
+                                    for (kw = 0; kw < n->cs.k_w; kw++) {
+                                        long ih = (long)(yy * n->cs.stride_h + kh * n->cs.dil_h) - (long)n->cs.pad_top;
+                                        long iw = (long)(xx * n->cs.stride_w + kw * n->cs.dil_w) - (long)n->cs.pad_left;
+                                        int inb = ih >= 0 && iw >= 0 && ih < (long)x->h && iw < (long)x->w;
+                                        const float *src = xf + ((size_t)(inb ? ih : 0) * x->w + (size_t)(inb ? iw : 0)) * x->c;
+                                        if (n->op == OP_CONV) {
+                                            float *d = col + t * K + (kh * n->cs.k_w + kw) * x->c;
+                                            if (inb) memcpy(d, src, x->c * sizeof(float)); else memset(d, 0, x->c * sizeof(float));
+                                        } else
+                                            for (c = 0; c < x->c; c++) col[(t * x->c + c) * K + kh * n->cs.k_w + kw] = inb ? src[c] : 0.0f;
+                                    }
+                            }
+                            if (n->op == OP_CONV) rn_f32_matmul(pc, K, n->N, col, K, n->wt, n->bias, yf + p0 * n->N);
+                            else
+                                for (t = 0; t < pc; t++) {
+                                    size_t c, kk;
+                                    for (c = 0; c < x->c; c++) {
+                                        float acc = n->bias[c];
+                                        for (kk = 0; kk < K; kk++) acc += col[(t * x->c + c) * K + kk] * n->wt[kk * n->N + c];
+                                        yf[(p0 + t) * n->N + c] = acc;
+                                    }
+                                }
+                        }
+                    }
+                    if (n->fused_relu) for (j = 0; j < y->size; j++) if (yf[j] < 0) yf[j] = 0;
+                }
+            } else { /* int8 dynamic: each sample quantized with its own range */
+                for (b = 0; b < batch; b++) {
+                    const float *xf = x->f + (size_t)b * x->size;
+                    float *yf = y->f + (size_t)b * y->size, as;
+                    int32_t az;
+                    size_t r, rows = n->op == OP_DENSE ? 1 : y->h * y->w;
+                    quant_epilogue ep;
+                    quant_status st;
+                    memset(&ep, 0, sizeof ep);
+                    quant_rows_quantize_dynamic(xf, 1, x->size, x->size, QUANT_AFFINE, 0, 255, QUANT_U8, x->q + (size_t)b * x->size, x->size, &as, &az);
+                    for (r = 0; r < rows; r++) n->ascale[r] = as;
+                    ep.out = QUANT_OUT_F32; ep.a_scale = n->ascale; ep.w_scale = n->wscale; ep.bias_f32 = n->bias;
+                    if (n->op == OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
+                    else if (n->op == OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
+                    else st = quant_gemm(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &ep, yf, n->N);
+                    if (st != QUANT_OK) return -1;
+                    if (n->fused_relu) for (j = 0; j < y->size; j++) if (yf[j] < 0) yf[j] = 0;
+                }
+            }
+            break;
+        case OP_RELU: case OP_RELU6:
+            if (xd == DOM_U8) {
+                int32_t hi = 255;
+                if (n->op == OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
+                for (j = 0; j < (size_t)batch * y->size; j++) { int32_t v = x->q[j]; y->q[j] = (uint8_t)(v < x->zp ? x->zp : v > hi ? hi : v); }
+            } else
+                for (j = 0; j < (size_t)batch * y->size; j++) {
+                    float v = x->f[j];
+                    y->f[j] = v < 0 ? 0 : (n->op == OP_RELU6 && v > 6) ? 6 : v;
+                }
+            break;
+        case OP_MAXPOOL: case OP_AVGPOOL:
+            for (b = 0; b < batch; b++) {
+                if (xd == DOM_U8) rn_pool_u8(n, x, y, x->q + (size_t)b * x->size, y->q + (size_t)b * y->size);
+                else rn_pool_f32(n, x, y, x->f + (size_t)b * x->size, y->f + (size_t)b * y->size);
+            }
+            break;
+        case OP_GAP:
+            for (b = 0; b < batch; b++) {
+                size_t c, p;
+                for (c = 0; c < x->c; c++) {
+                    double s = 0;
+                    for (p = 0; p < x->h * x->w; p++) s += xd == DOM_U8 ? x->q[(size_t)b * x->size + p * x->c + c] : x->f[(size_t)b * x->size + p * x->c + c];
+                    s /= (double)(x->h * x->w);
+                    if (xd == DOM_U8) y->q[(size_t)b * y->size + c] = (uint8_t)(s + 0.5); else y->f[(size_t)b * y->size + c] = (float)s;
+                }
+            }
+            break;
+        case OP_ADD:
+            if (yd == DOM_U8) {
+                quant_params pa, pb, po;
+                quant_add_params ap;
+                pa.scale = x->scale; pa.zero_point = x->zp; pa.qmin = 0; pa.qmax = 255;
+                pb.scale = m->v[n->in[1]].scale; pb.zero_point = m->v[n->in[1]].zp; pb.qmin = 0; pb.qmax = 255;
+                po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
+                if (quant_add_prepare(&pa, &pb, &po, QUANT_ACT_NONE, &ap) != QUANT_OK) return -1;
+                quant_add(x->q, m->v[n->in[1]].q, (size_t)batch * y->size, QUANT_U8, &ap, y->q);
+            } else
+                for (b = 0; b < batch; b++) {
+                    const float *a1 = rn_as_float(m, n->in[0], b), *a2 = rn_as_float(m, n->in[1], b);
+                    for (j = 0; j < y->size; j++) y->f[(size_t)b * y->size + j] = a1[j] + a2[j];
+                }
+            break;
+        case OP_FLATTEN:
+            if (xd == DOM_U8) memcpy(y->q, x->q, (size_t)batch * y->size);
+            else if (xd == DOM_F32) memcpy(y->f, x->f, (size_t)batch * y->size * sizeof(float));
+            else { /* NHWC bits per pixel -> one row of bits */
+                size_t wc = quant_bits_words(x->c), p, c, wy = quant_bits_words(y->size);
+                for (b = 0; b < batch; b++) {
+                    uint64_t *o = y->bits + (size_t)b * wy;
+                    const uint64_t *sb = x->bits + (size_t)b * x->h * x->w * wc;
+                    memset(o, 0, 8 * wy);
+                    for (p = 0; p < x->h * x->w; p++)
+                        for (c = 0; c < x->c; c++)
+                            if ((sb[p * wc + c / 64] >> (c % 64)) & 1) o[(p * x->c + c) / 64] |= (uint64_t)1 << ((p * x->c + c) % 64);
+                }
+            }
+            break;
+        case OP_SOFTMAX:
+            for (b = 0; b < batch; b++) rn_softmax(rn_as_float(m, n->in[0], b), x->size, y->f + (size_t)b * y->size);
+            break;
+        case OP_SIGN: {
+            float t = n->thr ? *(const float *)n->thr->data : 0.0f;
+            for (b = 0; b < batch; b++)
+                rn_sign_bits(rn_as_float(m, n->in[0], b), x->h * x->w, x->c, t, y->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c));
+        } break;
+        }
+    }
+    return 0;
+}
+
+
+/* ------------------------------------------------------------ IDX files */
+
+/* Reads an uncompressed IDX file of unsigned bytes (magic 0x0000 08 nd),
+ * checking every size. dims[0..nd) out; *data points into *buf (owned). */
+RN_FN int rn_idx_load(const char *path, int want_nd, size_t *dims, unsigned char **buf, const unsigned char **data,
+        char *err, size_t errn) {
+    FILE *fp = fopen(path, "rb");
+    long n;
+    size_t i, count = 1;
+    unsigned char *b;
+    *buf = NULL;
+    if (!fp) { snprintf(err, errn, "cannot open %s", path); return -1; }
+    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) { fclose(fp); snprintf(err, errn, "cannot read %s", path); return -1; }
+    if (n < 4 + 4 * want_nd || n > (1L << 30)) { fclose(fp); snprintf(err, errn, "%s: bad size %ld for IDX", path, n); return -1; }
+    b = (unsigned char *)malloc((size_t)n);
+    if (!b) { fclose(fp); snprintf(err, errn, "out of memory"); return -1; }
+    if (fread(b, 1, (size_t)n, fp) != (size_t)n) { fclose(fp); free(b); snprintf(err, errn, "short read on %s", path); return -1; }
+    fclose(fp);
+    if (b[0] || b[1] || b[2] != 0x08 || b[3] != want_nd) { free(b); snprintf(err, errn, "%s: not an IDX file of %d-d unsigned bytes", path, want_nd); return -1; }
+    for (i = 0; i < (size_t)want_nd; i++) {
+        dims[i] = ((size_t)b[4 + 4 * i] << 24) | ((size_t)b[5 + 4 * i] << 16) | ((size_t)b[6 + 4 * i] << 8) | b[7 + 4 * i];
+        if (!dims[i] || count > ((size_t)1 << 40) / dims[i]) { free(b); snprintf(err, errn, "%s: bad dimensions", path); return -1; }
+        count *= dims[i];
+    }
+    if ((size_t)n - 4 - 4 * (size_t)want_nd != count) { free(b); snprintf(err, errn, "%s: %zu bytes of data for %zu values", path, (size_t)n - 4 - 4 * (size_t)want_nd, count); return -1; }
+    *buf = b; *data = b + 4 + 4 * want_nd;
+    return 0;
+}
+
+/* ---------------------------------------------------------- calibration */
+
+/* Runs the fp32 model over `count` images (pixels / 255) with one observer
+ * per value; then gives the uint8 activation params of the quantized model
+ * `q` (values matched by name; pass-through ops keep their input's params). */
+RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, size_t count, size_t image_size,
+        quant_observer_kind kind) {
+    quant_observer *obs = (quant_observer *)malloc(sizeof(quant_observer) * (size_t)fp->nv);
+    size_t i0, j;
+    int v, i;
+    if (!obs) return -1;
+    for (v = 0; v < fp->nv; v++) quant_observer_init(&obs[v], kind);
+    for (i0 = 0; i0 < count; i0 += (size_t)fp->batch) {
+        size_t bn = count - i0 < (size_t)fp->batch ? count - i0 : (size_t)fp->batch;
+        float *x = fp->v[fp->input].f;
+        for (j = 0; j < bn * image_size; j++) x[j] = (float)images[i0 * image_size + j] / 255.0f;
+        if (rn_run(fp, (int)bn)) { free(obs); return -1; }
+        for (v = 0; v < fp->nv; v++) if (!fp->v[v].is_bits) quant_observer_update(&obs[v], fp->v[v].f, bn * fp->v[v].size);
+    }
+    for (v = 0; v < q->nv; v++) {
+        int fv = rn_value_id(fp, q->v[v].name, 0);
+        quant_params p;
+        if (fv < 0 || rn_dom(&q->v[v]) != DOM_U8) continue;
+        if (quant_observer_params(&obs[fv], 0, 255, QUANT_AFFINE, &p) != QUANT_OK) { free(obs); return -1; }
+        q->v[v].scale = p.scale; q->v[v].zp = p.zero_point;
+    }
+    for (i = 0; i < q->nn; i++) { /* relu, pooling and flatten pass uint8 through unchanged */
+        rn_node *n = &q->n[i];
+        if (n->skip || rn_dom(&q->v[n->out]) != DOM_U8) continue;
+        if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
+            q->v[n->out].scale = q->v[n->in[0]].scale; q->v[n->out].zp = q->v[n->in[0]].zp;
+        }
+    }
+    rn_prepare_requant(q);
+    free(obs);
+    return 0;
+}
+
+/* the float output of sample b (the graph's output is always float) */
+RN_FN const float *rn_output(const rn_model *m, int b) { return m->v[m->output].f + (size_t)b * m->v[m->output].size; }
+
+RN_FN void rn_model_free(rn_model *m) { free(m->arena); rn_file_free(&m->file); memset(m, 0, sizeof *m); }
+
+/* Loads a model file for a mode and batch (everything allocated here). */
+RN_FN int rn_model_load(rn_model *m, const char *path, int mode, int batch) {
+    memset(m, 0, sizeof *m);
+    m->mode = mode;
+    if (rn_file_load(&m->file, path, m->err, sizeof m->err)) return -1;
+    if (rn_graph(m) || rn_prepare(m, batch)) { char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1; }
+    rn_domains(m);
+    return 0;
+}
+
+#endif /* QUANT_RUNNER_H */
+

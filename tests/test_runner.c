@@ -1,0 +1,254 @@
+/* tests/test_runner.c - the model runner: a small valid model built in
+ * memory runs in every mode (quantized outputs close to fp32), and malformed
+ * files (truncated, bad lengths, offsets out of range or overlapping, wrong
+ * dtype sizes, unknown ops, cycles, missing tensors, bad JSON) are refused
+ * with a message and no crash. */
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "../examples/runner/runner.h"
+#include "harness.h"
+
+/* ---- building safetensors images in memory ---- */
+typedef struct { char name[32]; const char *dtype; size_t shape[4]; int ndim; size_t bytes; const void *data; } tdesc;
+
+static unsigned char *build(const tdesc *t, int nt, const char *graph, const char *extra_meta, size_t *size,
+                            long off_delta, int off_index) {
+    char hdr[16384], esc[8192];
+    size_t hl = 0, off = 0, i, k, total;
+    unsigned char *buf;
+    /* the graph as an escaped JSON string */
+    for (i = 0, k = 0; graph[i] && k + 2 < sizeof esc; i++) { if (graph[i] == '"' || graph[i] == '\\') esc[k++] = '\\'; esc[k++] = graph[i]; }
+    esc[k] = 0;
+    hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "{");
+    for (i = 0; i < (size_t)nt; i++) {
+        size_t b = off, e = off + t[i].bytes;
+        if ((int)i == off_index) { b = (size_t)((long)b + off_delta); e = (size_t)((long)e + off_delta); }
+        hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "\"%s\":{\"dtype\":\"%s\",\"shape\":[", t[i].name, t[i].dtype);
+        for (k = 0; k < (size_t)t[i].ndim; k++) hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "%s%zu", k ? "," : "", t[i].shape[k]);
+        hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "],\"data_offsets\":[%zu,%zu]},", b, e);
+        off += t[i].bytes;
+    }
+    hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, "\"__metadata__\":{\"format\":\"quant-model-1\",\"graph\":\"%s\"%s}}", esc, extra_meta ? extra_meta : "");
+    total = 8 + hl + off;
+    buf = (unsigned char *)malloc(total + 1);
+    for (i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hl >> (8 * i));
+    memcpy(buf + 8, hdr, hl);
+    for (i = 0, off = 0; i < (size_t)nt; i++) { memcpy(buf + 8 + hl + off, t[i].data, t[i].bytes); off += t[i].bytes; }
+    *size = total;
+    return buf;
+}
+
+/* a 6x6x2 input -> conv3x3 (4) + relu -> maxpool 2 -> flatten -> dense 3 -> softmax */
+static float W1[4 * 3 * 3 * 2], B1[4], W2[3 * 36], B2[3];
+static const char *GRAPH =
+    "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+    "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w1\",\"bias\":\"b1\",\"kernel\":[3,3],\"stride\":[1,1],\"pad\":[1,1,1,1]},"
+    "{\"op\":\"relu\",\"in\":[\"c\"],\"out\":\"r\"},"
+    "{\"op\":\"maxpool\",\"in\":[\"r\"],\"out\":\"p\",\"kernel\":[2,2],\"stride\":[2,2]},"
+    "{\"op\":\"flatten\",\"in\":[\"p\"],\"out\":\"f\"},"
+    "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"w2\",\"bias\":\"b2\"},"
+    "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+
+static void tensors(tdesc *t) {
+    size_t i;
+    for (i = 0; i < sizeof W1 / 4; i++) W1[i] = (float)qt_normal() * 0.5f;
+    for (i = 0; i < 4; i++) B1[i] = (float)qt_normal() * 0.1f;
+    for (i = 0; i < sizeof W2 / 4; i++) W2[i] = (float)qt_normal() * 0.3f;
+    for (i = 0; i < 3; i++) B2[i] = (float)qt_normal() * 0.1f;
+    memset(t, 0, 4 * sizeof *t);
+    strcpy(t[0].name, "w1"); t[0].dtype = "F32"; t[0].ndim = 4; t[0].shape[0] = 4; t[0].shape[1] = 3; t[0].shape[2] = 3; t[0].shape[3] = 2; t[0].bytes = sizeof W1; t[0].data = W1;
+    strcpy(t[1].name, "b1"); t[1].dtype = "F32"; t[1].ndim = 1; t[1].shape[0] = 4; t[1].bytes = sizeof B1; t[1].data = B1;
+    strcpy(t[2].name, "w2"); t[2].dtype = "F32"; t[2].ndim = 2; t[2].shape[0] = 3; t[2].shape[1] = 36; t[2].bytes = sizeof W2; t[2].data = W2;
+    strcpy(t[3].name, "b2"); t[3].dtype = "F32"; t[3].ndim = 1; t[3].shape[0] = 3; t[3].bytes = sizeof B2; t[3].data = B2;
+}
+
+/* loads an in-memory image through the real loader path */
+static int load_mem(rn_model *m, unsigned char *buf, size_t size, int mode, int batch) {
+    memset(m, 0, sizeof *m);
+    m->mode = mode;
+    if (rn_file_parse(&m->file, buf, size, m->err, sizeof m->err)) { rn_file_free(&m->file); return -1; }
+    if (rn_graph(m) || rn_prepare(m, batch)) { char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1; }
+    rn_domains(m);
+    return 0;
+}
+
+static void test_valid_model_all_modes(void) {
+    tdesc t[4];
+    size_t size, i, j;
+    unsigned char calib[200 * 72], *buf;
+    rn_model fp, q;
+    int mode;
+    tensors(t);
+    for (i = 0; i < sizeof calib; i++) calib[i] = (unsigned char)qt_rand32();
+    buf = build(t, 4, GRAPH, NULL, &size, 0, -1); /* kept: each load takes its own copy */
+    {
+        unsigned char *b0 = (unsigned char *)malloc(size);
+        memcpy(b0, buf, size);
+        CHECK(load_mem(&fp, b0, size, RN_FP32, 8) == 0);
+    }
+    for (mode = RN_INT8; mode <= RN_INT4; mode++) {
+        unsigned char *b2 = (unsigned char *)malloc(size);
+        int agree = 0;
+        memcpy(b2, buf, size);
+        CHECKF(load_mem(&q, b2, size, mode, 8) == 0, "mode %d: %s", mode, q.err);
+        if (mode != RN_DYN) CHECK(rn_calibrate(&fp, &q, calib, 200, 72, QUANT_OBS_MINMAX) == 0);
+        for (j = 0; j < 8 * 72; j++) { fp.v[fp.input].f[j] = calib[j] / 255.0f; q.v[q.input].f[j] = calib[j] / 255.0f; }
+        CHECK(rn_run(&fp, 8) == 0);
+        CHECK(rn_run(&q, 8) == 0);
+        for (i = 0; i < 8; i++) {
+            const float *a = rn_output(&fp, (int)i), *b = rn_output(&q, (int)i);
+            size_t k, ba = 0, bb = 0;
+            double s = 0;
+            for (k = 0; k < 3; k++) { s += b[k]; if (a[k] > a[ba]) ba = k; if (b[k] > b[bb]) bb = k; }
+            CHECKF(fabs(s - 1.0) < 1e-5, "mode %d: softmax sums to %g", mode, s);
+            for (k = 0; k < 3; k++) CHECKF(fabs(a[k] - b[k]) < (mode == RN_INT4 ? 0.25 : 0.08), "mode %d sample %d class %d: %g vs %g", mode, (int)i, (int)k, a[k], b[k]);
+            agree += ba == bb;
+        }
+        if (mode != RN_INT4) CHECKF(agree >= 6, "mode %d: %d of 8 predictions agree with fp32", mode, agree);
+        rn_model_free(&q);
+    }
+    CHECK(rn_run(&fp, 9) == -1); /* more than the prepared batch */
+    rn_model_free(&fp);
+    free(buf);
+}
+
+/* malformed files: each must be refused with a message */
+static void expect_reject(unsigned char *buf, size_t size, const char *what) {
+    rn_model m;
+    int r = load_mem(&m, buf, size, RN_INT8, 2);
+    CHECKF(r != 0, "%s: accepted", what);
+    CHECKF(r == 0 || m.err[0] != 0, "%s: no message", what);
+    if (r == 0) rn_model_free(&m);
+}
+
+static void test_malformed(void) {
+    tdesc t[4], u[4];
+    size_t size, i, cut;
+    unsigned char *good;
+    int count = 0;
+    tensors(t);
+    good = build(t, 4, GRAPH, NULL, &size, 0, -1);
+    /* truncations at many lengths */
+    for (cut = 0; cut < size; cut += (cut < 64 ? 1 : 97)) {
+        unsigned char *b = (unsigned char *)malloc(cut + 1);
+        memcpy(b, good, cut);
+        expect_reject(b, cut, "truncated"); count++;
+    }
+    {   /* header lengths: zero, huge, larger than the file, off by one */
+        uint64_t lens[] = { 0, 1, (uint64_t)1 << 40, 0xffffffffffffffffull, size, size - 7 };
+        for (i = 0; i < sizeof lens / sizeof *lens; i++) {
+            unsigned char *b = (unsigned char *)malloc(size);
+            int k;
+            memcpy(b, good, size);
+            for (k = 0; k < 8; k++) b[k] = (unsigned char)(lens[i] >> (8 * k));
+            expect_reject(b, size, "header length"); count++;
+        }
+    }
+    {   /* offsets out of range, overlapping, negative */
+        long deltas[] = { 4, -4, 100000, -100000, 1 };
+        int idx;
+        for (idx = 0; idx < 4; idx++)
+            for (i = 0; i < sizeof deltas / sizeof *deltas; i++) {
+                size_t s2;
+                unsigned char *b = build(t, 4, GRAPH, NULL, &s2, deltas[i], idx);
+                expect_reject(b, s2, "offsets"); count++;
+            }
+    }
+    {   /* wrong dtypes and shapes */
+        const char *dts[] = { "F64", "I16", "BOOL", "I8", "X" };
+        for (i = 0; i < sizeof dts / sizeof *dts; i++) {
+            size_t s2; unsigned char *b;
+            memcpy(u, t, sizeof u); u[0].dtype = dts[i];
+            b = build(u, 4, GRAPH, NULL, &s2, 0, -1);
+            expect_reject(b, s2, "dtype"); count++;
+        }
+        for (i = 0; i < 4; i++) {
+            size_t s2; unsigned char *b;
+            memcpy(u, t, sizeof u); u[i].shape[0] += 1; /* bytes no longer match the shape */
+            b = build(u, 4, GRAPH, NULL, &s2, 0, -1);
+            expect_reject(b, s2, "shape/bytes"); count++;
+        }
+        {   /* a tensor with the right byte count but the wrong shape for the op */
+            size_t s2; unsigned char *b;
+            memcpy(u, t, sizeof u); u[2].shape[0] = 4; u[2].shape[1] = 27;
+            b = build(u, 4, GRAPH, NULL, &s2, 0, -1);
+            expect_reject(b, s2, "dense shape"); count++;
+        }
+    }
+    {   /* graphs: unknown op, cycles, missing tensors, bad attributes, bad JSON */
+        const char *graphs[] = {
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"frobnicate\",\"in\":[\"x\"],\"out\":\"y\"}],\"output\":\"y\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"z\"],\"out\":\"y\"},{\"op\":\"relu\",\"in\":[\"y\"],\"out\":\"z\"}],\"output\":\"z\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"x\"],\"out\":\"x\"}],\"output\":\"x\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"nope\",\"kernel\":[3,3]}],\"output\":\"c\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w1\",\"kernel\":[5,5]}],\"output\":\"c\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w1\",\"kernel\":[3,3],\"stride\":[0,1]}],\"output\":\"c\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"maxpool\",\"in\":[\"x\"],\"out\":\"p\",\"kernel\":[9,9]}],\"output\":\"p\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"dense\",\"in\":[\"x\"],\"out\":\"d\",\"weight\":\"w2\"}],\"output\":\"d\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"add\",\"in\":[\"x\"],\"out\":\"a\"}],\"output\":\"a\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"x\"],\"out\":\"y\"}],\"output\":\"nothing\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[0,6,2]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"x\"],\"out\":\"y\"}],\"output\":\"y\"}",
+            "{\"inputs\":[],\"nodes\":[],\"output\":\"y\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"x\"],\"out\":\"y\"}]",
+            "[1,2,3]",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"x\"],\"out\":\"y\",}],\"output\":\"y\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2.5]}],\"nodes\":[{\"op\":\"relu\",\"in\":[\"x\"],\"out\":\"y\"}],\"output\":\"y\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w1\",\"kernel\":[3,3],\"weights\":\"quaternary\"}],\"output\":\"c\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"sign\",\"in\":[\"x\"],\"out\":\"s\",\"threshold\":\"b1\"}],\"output\":\"s\"}",
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":[{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w1\",\"bias\":\"b2\",\"kernel\":[3,3]}],\"output\":\"c\"}",
+        };
+        for (i = 0; i < sizeof graphs / sizeof *graphs; i++) {
+            size_t s2;
+            unsigned char *b = build(t, 4, graphs[i], NULL, &s2, 0, -1);
+            expect_reject(b, s2, graphs[i]); count++;
+        }
+    }
+    {   /* header JSON damaged byte by byte: never a crash (most are refused) */
+        size_t hl = (size_t)good[0] | ((size_t)good[1] << 8);
+        int rejected = 0, tried = 0;
+        for (i = 8; i < 8 + hl; i += 7) {
+            unsigned char *b = (unsigned char *)malloc(size);
+            rn_model m;
+            memcpy(b, good, size);
+            b[i] ^= (unsigned char)(1u << (i % 7));
+            if (load_mem(&m, b, size, RN_FP32, 1) != 0) rejected++; else rn_model_free(&m);
+            tried++;
+        }
+        CHECKF(rejected > tried / 2, "only %d of %d damaged headers rejected", rejected, tried);
+    }
+    {   /* metadata: wrong format, non-string values, duplicate tensors */
+        size_t s2;
+        unsigned char *b = build(t, 4, GRAPH, ",\"n\":5", &s2, 0, -1);
+        expect_reject(b, s2, "non-string metadata"); count++;
+        memcpy(u, t, sizeof u); strcpy(u[1].name, "w1");
+        b = build(u, 4, GRAPH, NULL, &s2, 0, -1);
+        expect_reject(b, s2, "duplicate tensor"); count++;
+    }
+    free(good);
+    CHECKF(count >= 50, "only %d malformed files", count);
+    if (getenv("QT_VERBOSE")) fprintf(stderr, "  %d malformed files rejected\n", count);
+}
+
+static void test_idx_reader(void) {
+    unsigned char *buf;
+    const unsigned char *data;
+    size_t dims[3];
+    char err[256];
+    FILE *f = fopen("build/bad.idx", "wb");
+    unsigned char hdr[16] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3 };
+    if (!f) { CHECK(0); return; }
+    fwrite(hdr, 1, 16, f); fwrite(hdr, 1, 10, f); /* 10 bytes for 18 values */
+    fclose(f);
+    CHECK(rn_idx_load("build/bad.idx", 3, dims, &buf, &data, err, sizeof err) != 0 && strstr(err, "bytes"));
+    CHECK(rn_idx_load("build/does-not-exist", 3, dims, &buf, &data, err, sizeof err) != 0);
+    CHECK(rn_idx_load("examples/data/t10k-labels-idx1-ubyte", 3, dims, &buf, &data, err, sizeof err) != 0);
+    CHECK(rn_idx_load("examples/data/t10k-labels-idx1-ubyte", 1, dims, &buf, &data, err, sizeof err) == 0 && dims[0] == 10000);
+    free(buf);
+}
+
+int main(void) {
+    RUN(test_valid_model_all_modes);
+    RUN(test_malformed);
+    RUN(test_idx_reader);
+    return qt_summary();
+}
