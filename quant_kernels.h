@@ -1448,19 +1448,30 @@ QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
  * holds the activation zero point, which contributes exactly 0. */
 QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t ow, const uint8_t *in,
         uint8_t zpb, size_t p0, size_t p1, uint8_t *ws) {
-    size_t p, kh, kw, K = s->k_h * s->k_w * s->in_c;
+    size_t p, kh, kw, C = s->in_c, K = s->k_h * s->k_w * C, rowb = s->k_w * C;
     for (p = p0; p < p1; p++) {
         size_t n = p / (oh * ow), y = (p / ow) % oh, x = p % ow;
+        size_t pw0 = x * s->stride_w;
+        int wide_ok = s->dil_w == 1 && pw0 >= s->pad_left && pw0 - s->pad_left + s->k_w <= s->in_w;
         uint8_t *row = ws + (p - p0) * K;
         for (kh = 0; kh < s->k_h; kh++) {
             size_t ph = y * s->stride_h + kh * s->dil_h;
+            uint8_t *dst = row + kh * rowb;
+            int row_in = ph >= s->pad_top && ph - s->pad_top < s->in_h;
+            if (row_in && wide_ok) { /* the whole kernel row is contiguous in the input */
+                const uint8_t *src = in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw0 - s->pad_left)) * C;
+                if (rowb <= 16) { size_t t; for (t = 0; t < rowb; t++) dst[t] = src[t]; }
+                else memcpy(dst, src, rowb);
+                continue;
+            }
             for (kw = 0; kw < s->k_w; kw++) {
-                size_t pw = x * s->stride_w + kw * s->dil_w;
-                uint8_t *dst = row + (kh * s->k_w + kw) * s->in_c;
-                if (ph < s->pad_top || pw < s->pad_left || ph - s->pad_top >= s->in_h || pw - s->pad_left >= s->in_w)
-                    memset(dst, zpb, s->in_c);
-                else
-                    memcpy(dst, in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * s->in_c, s->in_c);
+                size_t pw = pw0 + kw * s->dil_w, t;
+                uint8_t *d = dst + kw * C;
+                if (!row_in || pw < s->pad_left || pw - s->pad_left >= s->in_w) { for (t = 0; t < C; t++) d[t] = zpb; }
+                else {
+                    const uint8_t *src = in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * C;
+                    if (C <= 16) { for (t = 0; t < C; t++) d[t] = src[t]; } else memcpy(d, src, C);
+                }
             }
         }
     }

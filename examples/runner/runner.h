@@ -542,6 +542,7 @@ RN_FN int rn_graph(rn_model *m) {
         case OP_MAXPOOL: case OP_AVGPOOL:
             if (!rj_get(nd, "kernel")) RN_FAIL("node %d (%s): kernel required", i, op);
             if ((size_t)n->k[0] > x->h || (size_t)n->k[1] > x->w) RN_FAIL("node %d (%s): window larger than the input", i, op);
+            if (x->c > 4096) RN_FAIL("node %d (%s): more than 4096 channels", i, op);
             y->h = (x->h - (size_t)n->k[0]) / (size_t)n->st[0] + 1; y->w = (x->w - (size_t)n->k[1]) / (size_t)n->st[1] + 1; y->c = x->c;
             break;
         case OP_GAP: y->h = 1; y->w = 1; y->c = x->c; break;
@@ -593,6 +594,21 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
         }
         s = ternary ? am : (am > 0 ? am / (float)qmax : 1.0f);
         if (!(s > 0)) s = 1.0f;
+        if (!ternary && qmax < 127 && am > 0) { /* low bit widths: the clipping scale with the least squared error */
+            double best = -1;
+            int f;
+            float s0 = s;
+            for (f = 100; f >= 40; f -= 2) {
+                float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
+                double e = 0;
+                for (k = 0; k < n->K; k++) {
+                    float v = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
+                    double d = (double)v - (double)quant_quantize1(v, inv, 0, -qmax, qmax) * sc;
+                    e += d * d;
+                }
+                if (best < 0 || e < best) { best = e; s = sc; }
+            }
+        }
         scale[o] = s;
         for (k = 0; k < n->K; k++) {
             size_t idx = n->op == OP_DWCONV ? k * N + o : o * per + k;
@@ -757,10 +773,23 @@ RN_FN void rn_prepare_requant(rn_model *m) {
 
 enum { DOM_F32, DOM_U8, DOM_BITS };
 
-/* fp32: out[r][N] = in[r][K] x wt[K][N] + bias (the inner loop vectorizes) */
+/* fp32: out[r][N] = in[r][K] x wt[K][N] + bias. Four rows at a time share
+ * each weight row load; the inner loop over N vectorizes. */
 RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t ldi, const float *wt, const float *bias, float *out) {
-    size_t r, k, o;
-    for (r = 0; r < R; r++) {
+    size_t r = 0, k, o;
+    for (; r + 4 <= R; r += 4) {
+        float *y0 = out + r * N, *y1 = y0 + N, *y2 = y1 + N, *y3 = y2 + N;
+        const float *x0 = in + r * ldi, *x1 = x0 + ldi, *x2 = x1 + ldi, *x3 = x2 + ldi;
+        for (o = 0; o < N; o++) y0[o] = y1[o] = y2[o] = y3[o] = bias[o];
+        for (k = 0; k < K; k++) {
+            const float a0 = x0[k], a1 = x1[k], a2 = x2[k], a3 = x3[k], *wr = wt + k * N;
+            for (o = 0; o < N; o++) {
+                const float w = wr[o];
+                y0[o] += a0 * w; y1[o] += a1 * w; y2[o] += a2 * w; y3[o] += a3 * w;
+            }
+        }
+    }
+    for (; r < R; r++) {
         float *y = out + r * N;
         const float *x = in + r * ldi;
         for (o = 0; o < N; o++) y[o] = bias[o];
@@ -772,34 +801,43 @@ RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t l
     }
 }
 
+/* pooling with the channels as the inner, contiguous loop */
 RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, const float *in, float *out) {
-    size_t oy, ox, c, a, b;
+    size_t oy, ox, c, a, b, C = x->c;
+    const float inv = 1.0f / (float)(n->k[0] * n->k[1]);
     for (oy = 0; oy < y->h; oy++)
-        for (ox = 0; ox < y->w; ox++)
-            for (c = 0; c < x->c; c++) {
-                float acc = n->op == OP_MAXPOOL ? -INFINITY : 0.0f;
-                for (a = 0; a < (size_t)n->k[0]; a++)
-                    for (b = 0; b < (size_t)n->k[1]; b++) {
-                        float v = in[((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * x->c + c];
-                        acc = n->op == OP_MAXPOOL ? (v > acc ? v : acc) : acc + v;
-                    }
-                out[(oy * y->w + ox) * y->c + c] = n->op == OP_MAXPOOL ? acc : acc / (float)(n->k[0] * n->k[1]);
-            }
+        for (ox = 0; ox < y->w; ox++) {
+            float *o = out + (oy * y->w + ox) * C;
+            for (a = 0; a < (size_t)n->k[0]; a++)
+                for (b = 0; b < (size_t)n->k[1]; b++) {
+                    const float *s = in + ((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * C;
+                    if (!a && !b) { memcpy(o, s, C * sizeof(float)); continue; }
+                    if (n->op == OP_MAXPOOL) { for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c]; }
+                    else for (c = 0; c < C; c++) o[c] += s[c];
+                }
+            if (n->op == OP_AVGPOOL) for (c = 0; c < C; c++) o[c] *= inv;
+        }
 }
 
 RN_FN void rn_pool_u8(const rn_node *n, const rn_value *x, const rn_value *y, const uint8_t *in, uint8_t *out) {
-    size_t oy, ox, c, a, b;
+    size_t oy, ox, c, a, b, C = x->c;
+    unsigned cnt = (unsigned)(n->k[0] * n->k[1]);
+    uint32_t acc[4096];
     for (oy = 0; oy < y->h; oy++)
-        for (ox = 0; ox < y->w; ox++)
-            for (c = 0; c < x->c; c++) {
-                unsigned acc = 0, mx = 0, cnt = (unsigned)(n->k[0] * n->k[1]);
-                for (a = 0; a < (size_t)n->k[0]; a++)
-                    for (b = 0; b < (size_t)n->k[1]; b++) {
-                        unsigned v = in[((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * x->c + c];
-                        acc += v; if (v > mx) mx = v;
+        for (ox = 0; ox < y->w; ox++) {
+            uint8_t *o = out + (oy * y->w + ox) * C;
+            for (a = 0; a < (size_t)n->k[0]; a++)
+                for (b = 0; b < (size_t)n->k[1]; b++) {
+                    const uint8_t *s = in + ((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * C;
+                    if (n->op == OP_MAXPOOL) {
+                        if (!a && !b) memcpy(o, s, C);
+                        else for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c];
+                    } else {
+                        for (c = 0; c < C && c < 4096; c++) acc[c] = (!a && !b ? 0u : acc[c]) + s[c];
                     }
-                out[(oy * y->w + ox) * y->c + c] = (uint8_t)(n->op == OP_MAXPOOL ? mx : (acc + cnt / 2) / cnt);
-            }
+                }
+            if (n->op == OP_AVGPOOL) for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)((acc[c] + cnt / 2) / cnt);
+        }
 }
 
 RN_FN void rn_softmax(const float *x, size_t n, float *y) {
@@ -1090,7 +1128,11 @@ RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, s
         float *x = fp->v[fp->input].f;
         for (j = 0; j < bn * image_size; j++) x[j] = (float)images[i0 * image_size + j] / 255.0f;
         if (rn_run(fp, (int)bn)) { free(obs); return -1; }
-        for (v = 0; v < fp->nv; v++) if (!fp->v[v].is_bits) quant_observer_update(&obs[v], fp->v[v].f, bn * fp->v[v].size);
+        for (v = 0; v < fp->nv; v++) {
+            int qv = rn_value_id(q, fp->v[v].name, 0);
+            if (fp->v[v].is_bits || qv < 0 || rn_dom(&q->v[qv]) != DOM_U8) continue; /* observe what will be uint8 */
+            quant_observer_update(&obs[v], fp->v[v].f, bn * fp->v[v].size);
+        }
     }
     for (v = 0; v < q->nv; v++) {
         int fv = rn_value_id(fp, q->v[v].name, 0);
