@@ -598,7 +598,7 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
             double best = -1;
             int f;
             float s0 = s;
-            for (f = 100; f >= 40; f -= 2) {
+            for (f = 100; f >= 30; f -= 1) {
                 float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
                 double e = 0;
                 for (k = 0; k < n->K; k++) {
