@@ -42,7 +42,7 @@ HAVE_CROSS := $(shell command -v $(CC_aarch64) >/dev/null 2>&1 && command -v $(C
 ARM_KTESTS = $(if $(HAVE_CROSS),$(foreach i,$(ARM_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(i)/$(t))))
 
 .PHONY: all test demo quickstart compile-check clean example-threads
-all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart $(BUILD)/threads $(BUILD)/demo
+all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart $(BUILD)/threads $(BUILD)/demo $(BUILD)/quant-tool
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -111,6 +111,10 @@ test: compile-check $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
 # examples/data/ are committed; no Python, no network)
 $(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) -O3 -march=native $(WARN) -I. -Iexamples/runner $< -o $@ -lm
+
+# the tools: inspect, quantize, eval (tools/quant_tool.c)
+$(BUILD)/quant-tool: tools/quant_tool.c examples/runner/runner.h $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) -O3 -march=native $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
 
 demo: $(BUILD)/demo
 	./$(BUILD)/demo models examples/data

@@ -739,7 +739,19 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             if (!wq) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
             if (m->mode == RN_INT4 || (m->mode == RN_MIXED && n->bits == 4)) qmax = 7;
             if (m->mode == RN_TERNARY && n->wtype == 1) { qmax = 1; tern = 1; }
-            rn_quant_weights(n, qmax, tern, wq, n->wscale, &n->sqnr);
+            {
+                char nm[256];
+                const rn_tensor *tq, *ts;
+                snprintf(nm, sizeof nm, "%s.q", n->w->name); tq = rn_find(&m->file, nm);
+                snprintf(nm, sizeof nm, "%s.scale", n->w->name); ts = rn_find(&m->file, nm);
+                if (tq && ts && tq->dtype == RT_I8 && tq->count == K * N && ts->dtype == RT_F32 && ts->count == N) {
+                    /* a quantized file: its weights and scales as stored */
+                    memcpy(wq, tq->data, K * N);
+                    memcpy(n->wscale, ts->data, 4 * N);
+                    for (o = 0; o < N; o++) if (!(n->wscale[o] > 0) || n->wscale[o] > 1e30f) { free(wq); snprintf(m->err, sizeof m->err, "%.200s: bad scale", nm); return -1; }
+                    n->sqnr = NAN;
+                } else rn_quant_weights(n, qmax, tern, wq, n->wscale, &n->sqnr);
+            }
             if (n->op == OP_CONV) quant_conv2d_pack(wq, &n->cs, 0, n->packed, quant_conv2d_pack_size(&n->cs));
             else if (n->op == OP_DWCONV) quant_dwconv2d_pack(wq, &n->cs, 0, n->packed, quant_dwconv2d_pack_size(&n->cs));
             else quant_gemm_pack(wq, QUANT_LAYOUT_NK, K, N, 0, n->packed, quant_gemm_pack_size(K, N));
@@ -993,8 +1005,8 @@ RN_FN int rn_run(rn_model *m, int batch) {
             } else { /* int8 dynamic: each sample quantized with its own range */
                 for (b = 0; b < batch; b++) {
                     const float *xf = x->f + (size_t)b * x->size;
-                    float *yf = y->f + (size_t)b * y->size, as;
-                    int32_t az;
+                    float *yf = y->f + (size_t)b * y->size, as = 1.0f;
+                    int32_t az = 0;
                     size_t r, rows = n->op == OP_DENSE ? 1 : y->h * y->w;
                     quant_epilogue ep;
                     quant_status st;
@@ -1159,12 +1171,48 @@ RN_FN const float *rn_output(const rn_model *m, int b) { return m->v[m->output].
 RN_FN void rn_model_free(rn_model *m) { free(m->arena); rn_file_free(&m->file); memset(m, 0, sizeof *m); }
 
 /* Loads a model file for a mode and batch (everything allocated here). */
+/* A quantized file's activation params ("quant" metadata: {"mode": "...",
+ * "acts": {"value": [scale, zero_point], ...}}); returns 1 if applied. */
+RN_FN int rn_apply_stored_params(rn_model *m) {
+    rj q;
+    const rj *acts;
+    int i, applied = 0;
+    if (!m->file.quant_json) return 0;
+    memset(&q, 0, sizeof q);
+    if (rj_parse(m->file.quant_json, strlen(m->file.quant_json), &q, m->err, sizeof m->err)) return -1;
+    acts = rj_get(&q, "acts");
+    if (!acts || acts->type != RJ_OBJ) { rj_free(&q); snprintf(m->err, sizeof m->err, "quant metadata: no acts"); return -1; }
+    for (i = 0; i < acts->n; i++) {
+        const rj *a = &acts->kids[i];
+        int v = rn_value_id(m, a->key, 0);
+        if (v < 0 || a->type != RJ_ARR || a->n != 2 || a->kids[0].type != RJ_NUM || a->kids[1].type != RJ_NUM ||
+            !(a->kids[0].num > 1e-30 && a->kids[0].num < 1e30) || a->kids[1].num != floor(a->kids[1].num) ||
+            a->kids[1].num < 0 || a->kids[1].num > 255) {
+            rj_free(&q); snprintf(m->err, sizeof m->err, "quant metadata: bad params for '%s'", a->key); return -1;
+        }
+        if (rn_dom(&m->v[v]) == DOM_U8) { m->v[v].scale = (float)a->kids[0].num; m->v[v].zp = (int32_t)a->kids[1].num; applied++; }
+    }
+    rj_free(&q);
+    for (i = 0; i < m->nn; i++) { /* pass-through ops keep their input's params */
+        rn_node *n = &m->n[i];
+        if (n->skip || rn_dom(&m->v[n->out]) != DOM_U8) continue;
+        if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
+            m->v[n->out].scale = m->v[n->in[0]].scale; m->v[n->out].zp = m->v[n->in[0]].zp;
+        }
+    }
+    rn_prepare_requant(m);
+    return applied > 0;
+}
+
 RN_FN int rn_model_load(rn_model *m, const char *path, int mode, int batch) {
     memset(m, 0, sizeof *m);
     m->mode = mode;
     if (rn_file_load(&m->file, path, m->err, sizeof m->err)) return -1;
     if (rn_graph(m) || rn_prepare(m, batch)) { char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1; }
     rn_domains(m);
+    if (mode != RN_FP32 && mode != RN_DYN && rn_apply_stored_params(m) < 0) {
+        char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1;
+    }
     return 0;
 }
 

@@ -1,0 +1,255 @@
+/* tools/quant_tool.c - the command-line tools around the runner.
+ *
+ *   quant-tool inspect  MODEL
+ *   quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary] [--observer NAME]
+ *   quant-tool eval     MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]
+ *
+ * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
+ * a quantized model file (the float tensors, "<w>.q" int8 weights with
+ * "<w>.scale" per-channel scales, and the activation params in the "quant"
+ * metadata) and prints a per-layer table; `eval` loads either kind of file.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "runner.h"
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+static int usage(void) {
+    fprintf(stderr, "usage: quant-tool inspect MODEL\n"
+                    "       quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary] [--observer minmax|moving-average|kl|percentile|mse]\n"
+                    "       quant-tool eval MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]\n");
+    return 2;
+}
+
+static const char *opt(int argc, char **argv, const char *name, const char *def) {
+    int i;
+    for (i = 1; i + 1 < argc; i++) if (!strcmp(argv[i], name)) return argv[i + 1];
+    return def;
+}
+
+static int parse_mode(const char *s) {
+    int i;
+    for (i = 0; i < RN_MODE_COUNT; i++) if (!strcmp(s, rn_mode_names[i])) return i;
+    return -1;
+}
+static int parse_observer(const char *s) {
+    if (!strcmp(s, "minmax")) return QUANT_OBS_MINMAX;
+    if (!strcmp(s, "moving-average")) return QUANT_OBS_MOVING_AVERAGE;
+    if (!strcmp(s, "kl")) return QUANT_OBS_KL;
+    if (!strcmp(s, "percentile")) return QUANT_OBS_PERCENTILE;
+    if (!strcmp(s, "mse")) return QUANT_OBS_MSE;
+    return -1;
+}
+
+static const char *dtname(int d) { return d == RT_F32 ? "F32" : d == RT_I8 ? "I8" : d == RT_U8 ? "U8" : d == RT_I32 ? "I32" : d == RT_F16 ? "F16" : "U64"; }
+
+static int cmd_inspect(const char *path) {
+    rn_model m;
+    int i, k;
+    size_t total = 0;
+    if (rn_model_load(&m, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err); return 1; }
+    printf("%s: safetensors, %d tensors, variant %s, %s\n", path, m.file.nt, m.file.variant ? m.file.variant : "-",
+           m.file.quant_json ? "quantized (stored activation params)" : "float");
+    printf("\ngraph (%d nodes):\n", m.nn);
+    printf("  %-4s %-9s %-12s %-12s %s\n", "#", "op", "in", "out", "output shape (per sample)");
+    for (i = 0; i < m.nn; i++) {
+        rn_node *n = &m.n[i];
+        rn_value *y = &m.v[n->out];
+        printf("  %-4d %-9s %-12s %-12s [%zu, %zu, %zu]", i, rn_op_names[n->op], m.v[n->in[0]].name, y->name, y->h, y->w, y->c);
+        if (n->w) printf("  weight %s", n->w->name);
+        if (n->op == OP_CONV || n->op == OP_DWCONV) printf("  k %ldx%ld s %ld pad %ld,%ld,%ld,%ld", n->k[0], n->k[1], n->st[0], n->pad[0], n->pad[1], n->pad[2], n->pad[3]);
+        if (n->wtype) printf("  weights %s", n->wtype == 1 ? "ternary" : "binary");
+        printf("\n");
+    }
+    printf("\ntensors:\n  %-28s %-5s %-22s %10s\n", "name", "dtype", "shape", "bytes");
+    for (k = 0; k < m.file.nt; k++) {
+        rn_tensor *t = &m.file.t[k];
+        char sh[64] = "[";
+        int d;
+        for (d = 0; d < t->ndim; d++) snprintf(sh + strlen(sh), sizeof sh - strlen(sh), "%s%zu", d ? ", " : "", t->shape[d]);
+        strcat(sh, "]");
+        printf("  %-28s %-5s %-22s %10zu\n", t->name, dtname(t->dtype), sh, t->bytes);
+        total += t->bytes;
+    }
+    printf("  %-28s %-5s %-22s %10zu\n", "total", "", "", total);
+    if (m.file.quant_json) printf("\nquant: %s\n", m.file.quant_json);
+    rn_model_free(&m);
+    return 0;
+}
+
+/* ---- writing a safetensors file ---- */
+static void json_escape(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fputc('\\', f);
+        if ((unsigned char)*s < 0x20) { fprintf(f, "\\u%04x", (unsigned char)*s); continue; }
+        fputc(*s, f);
+    }
+}
+
+typedef struct { char name[256]; const char *dtype; size_t shape[8]; int ndim; const void *data; size_t bytes; } out_tensor;
+
+static int write_safetensors(const char *path, const out_tensor *t, int nt, const char *graph, const char *variant, const char *quant) {
+    char *hdr = NULL;
+    size_t hl = 0, off = 0, pad;
+    FILE *mem, *f;
+    int i, d;
+    mem = open_memstream(&hdr, &hl);
+    if (!mem) return -1;
+    fputc('{', mem);
+    for (i = 0; i < nt; i++) {
+        fprintf(mem, "\"%s\":{\"dtype\":\"%s\",\"shape\":[", t[i].name, t[i].dtype);
+        for (d = 0; d < t[i].ndim; d++) fprintf(mem, "%s%zu", d ? "," : "", t[i].shape[d]);
+        fprintf(mem, "],\"data_offsets\":[%zu,%zu]},", off, off + t[i].bytes);
+        off += t[i].bytes;
+    }
+    fputs("\"__metadata__\":{\"format\":\"quant-model-1\",\"graph\":\"", mem); json_escape(mem, graph);
+    fputs("\",\"variant\":\"", mem); json_escape(mem, variant);
+    fputs("\",\"quant\":\"", mem); json_escape(mem, quant);
+    fputs("\"}}", mem);
+    fclose(mem);
+    pad = (8 - hl % 8) % 8;
+    f = fopen(path, "wb");
+    if (!f) { free(hdr); return -1; }
+    {
+        uint64_t L = hl + pad;
+        unsigned char le[8];
+        for (d = 0; d < 8; d++) le[d] = (unsigned char)(L >> (8 * d));
+        fwrite(le, 1, 8, f);
+        fwrite(hdr, 1, hl, f);
+        for (d = 0; d < (int)pad; d++) fputc(' ', f);
+    }
+    for (i = 0; i < nt; i++) fwrite(t[i].data, 1, t[i].bytes, f);
+    free(hdr);
+    return fclose(f) ? -1 : 0;
+}
+
+static int cmd_quantize(int argc, char **argv) {
+    const char *in = argv[2], *calib = argv[3], *out = argv[4];
+    int mode = parse_mode(opt(argc, argv, "--mode", "int8")), obs = parse_observer(opt(argc, argv, "--observer", "percentile"));
+    rn_model fp, q;
+    size_t dims[3], i0, j;
+    unsigned char *buf;
+    const unsigned char *imgs;
+    char err[256], *quant = NULL;
+    size_t qlen = 0;
+    out_tensor *ot;
+    int8_t **wq;
+    int i, nt = 0, v;
+    FILE *qs;
+    double t0 = now();
+    if (mode != RN_INT8 && mode != RN_INT4 && mode != RN_TERNARY) { fprintf(stderr, "quant-tool: --mode must be int8, int4 or ternary\n"); return 2; }
+    if (obs < 0) { fprintf(stderr, "quant-tool: unknown observer\n"); return 2; }
+    if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
+    if (rn_model_load(&fp, in, RN_FP32, 50)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); return 1; }
+    if (rn_model_load(&q, in, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); return 1; }
+    if (dims[1] * dims[2] != fp.v[fp.input].size) { fprintf(stderr, "quant-tool: calibration images are %zux%zu, the model wants %zu values\n", dims[1], dims[2], fp.v[fp.input].size); return 1; }
+    /* calibrate in chunks, showing progress on a terminal */
+    for (i0 = 0; i0 < dims[0]; i0 += 250) {
+        size_t n = dims[0] - i0 < 250 ? dims[0] - i0 : 250;
+        if (isatty(2)) fprintf(stderr, "\rcalibrating %zu/%zu images", i0 + n, dims[0]);
+        (void)n;
+    }
+    if (rn_calibrate(&fp, &q, imgs, dims[0], dims[1] * dims[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); return 1; }
+    if (isatty(2)) fprintf(stderr, "\r%40s\r", "");
+    /* the output tensors: every float tensor, plus <w>.q and <w>.scale */
+    ot = (out_tensor *)calloc((size_t)(fp.file.nt + 2 * q.nn + 1), sizeof *ot);
+    wq = (int8_t **)calloc((size_t)q.nn + 1, sizeof *wq);
+    if (!ot || !wq) return 1;
+    for (i = 0; i < fp.file.nt; i++) {
+        rn_tensor *t = &fp.file.t[i];
+        snprintf(ot[nt].name, sizeof ot[nt].name, "%s", t->name);
+        ot[nt].dtype = dtname(t->dtype); ot[nt].ndim = t->ndim; memcpy(ot[nt].shape, t->shape, sizeof t->shape);
+        ot[nt].data = t->data; ot[nt].bytes = t->bytes; nt++;
+    }
+    printf("%-8s %-9s %-18s %5s %9s %10s %11s\n", "layer", "op", "weight shape", "bits", "params", "bytes", "weight SQNR");
+    for (i = 0; i < q.nn; i++) {
+        rn_node *n = &q.n[i];
+        int qmax = mode == RN_INT4 ? 7 : (mode == RN_TERNARY && n->wtype == 1) ? 1 : 127, bits = qmax == 127 ? 8 : qmax == 7 ? 4 : 2;
+        char sh[64];
+        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        wq[i] = (int8_t *)malloc(n->K * n->N);
+        rn_quant_weights(n, qmax, qmax == 1, wq[i], n->wscale, &n->sqnr);
+        snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.q", n->w->name);
+        ot[nt].dtype = "I8"; ot[nt].ndim = n->w->ndim; memcpy(ot[nt].shape, n->w->shape, sizeof n->w->shape);
+        ot[nt].data = wq[i]; ot[nt].bytes = n->K * n->N; nt++;
+        snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.scale", n->w->name);
+        ot[nt].dtype = "F32"; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = n->wscale; ot[nt].bytes = 4 * n->N; nt++;
+        snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
+        printf("%-8s %-9s %-18s %5d %9zu %10zu %8.2f dB\n", q.v[n->out].name, rn_op_names[n->op], sh, bits, n->K * n->N,
+               (n->K * n->N * (size_t)bits + 7) / 8 + 4 * n->N, n->sqnr);
+    }
+    qs = open_memstream(&quant, &qlen);
+    fprintf(qs, "{\"mode\":\"%s\",\"observer\":\"%s\",\"acts\":{", rn_mode_names[mode], opt(argc, argv, "--observer", "percentile"));
+    for (v = 0, j = 0; v < q.nv; v++)
+        if (rn_dom(&q.v[v]) == DOM_U8) fprintf(qs, "%s\"%s\":[%.9g,%d]", j++ ? "," : "", q.v[v].name, (double)q.v[v].scale, (int)q.v[v].zp);
+    fprintf(qs, "}}");
+    fclose(qs);
+    if (write_safetensors(out, ot, nt, fp.file.graph_json, fp.file.variant ? fp.file.variant : "float", quant)) {
+        fprintf(stderr, "quant-tool: cannot write %s\n", out); return 1;
+    }
+    printf("wrote %s (%s, %s observer, %d tensors) in %.1f s\n", out, rn_mode_names[mode], opt(argc, argv, "--observer", "percentile"), nt, now() - t0);
+    for (i = 0; i < q.nn; i++) free(wq[i]);
+    free(wq); free(ot); free(quant); free(buf);
+    rn_model_free(&fp); rn_model_free(&q);
+    return 0;
+}
+
+static int cmd_eval(int argc, char **argv) {
+    const char *path = argv[2], *dir = argv[3];
+    int mode = parse_mode(opt(argc, argv, "--mode", "int8")), obs = parse_observer(opt(argc, argv, "--observer", "percentile"));
+    char p1[512], p2[512], p3[512], err[256];
+    size_t di[3], dl[1], dc[3], i0, j, correct = 0;
+    unsigned char *b1, *b2, *b3;
+    const unsigned char *x, *y, *xc;
+    rn_model m, m1;
+    double t0, ips, lat[300];
+    int i;
+    if (mode < 0 || obs < 0) return usage();
+    snprintf(p1, sizeof p1, "%s/t10k-images-idx3-ubyte", dir);
+    snprintf(p2, sizeof p2, "%s/t10k-labels-idx1-ubyte", dir);
+    snprintf(p3, sizeof p3, "%s/calib-1000-images-idx3-ubyte", dir);
+    if (rn_idx_load(p1, 3, di, &b1, &x, err, sizeof err) || rn_idx_load(p2, 1, dl, &b2, &y, err, sizeof err) ||
+        rn_idx_load(p3, 3, dc, &b3, &xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
+    if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); return 1; }
+    if (rn_model_load(&m, path, mode, 64) || rn_model_load(&m1, path, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err[0] ? m.err : m1.err); return 1; }
+    if (mode != RN_FP32 && mode != RN_DYN && !m.file.quant_json) { /* a float file: calibrate now */
+        rn_model fp;
+        if (rn_model_load(&fp, path, RN_FP32, 100) || rn_calibrate(&fp, &m, xc, dc[0], dc[1] * dc[2], (quant_observer_kind)obs) ||
+            rn_calibrate(&fp, &m1, xc, dc[0], dc[1] * dc[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); return 1; }
+        rn_model_free(&fp);
+    }
+    t0 = now();
+    for (i0 = 0; i0 < di[0]; i0 += 64) {
+        size_t bn = di[0] - i0 < 64 ? di[0] - i0 : 64, b;
+        for (j = 0; j < bn * di[1] * di[2]; j++) m.v[m.input].f[j] = x[i0 * di[1] * di[2] + j] / 255.0f;
+        if (rn_run(&m, (int)bn)) { fprintf(stderr, "quant-tool: run failed\n"); return 1; }
+        for (b = 0; b < bn; b++) {
+            const float *p = rn_output(&m, (int)b);
+            size_t k, best = 0;
+            for (k = 1; k < m.v[m.output].size; k++) if (p[k] > p[best]) best = k;
+            correct += best == y[i0 + b];
+        }
+    }
+    ips = (double)di[0] / (now() - t0);
+    for (i = 0; i < 300; i++) {
+        double t;
+        for (j = 0; j < di[1] * di[2]; j++) m1.v[m1.input].f[j] = x[(size_t)i * di[1] * di[2] + j] / 255.0f;
+        t = now(); rn_run(&m1, 1); lat[i] = now() - t;
+    }
+    for (i = 1; i < 300; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
+    printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB\n",
+           path, rn_mode_names[mode], quant_isa_name(), 100.0 * correct / di[0], di[0], lat[150] * 1e6, ips, m.weight_bytes / 1024.0);
+    rn_model_free(&m); rn_model_free(&m1); free(b1); free(b2); free(b3);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && !strcmp(argv[1], "inspect")) return cmd_inspect(argv[2]);
+    if (argc >= 5 && !strcmp(argv[1], "quantize")) return cmd_quantize(argc, argv);
+    if (argc >= 4 && !strcmp(argv[1], "eval")) return cmd_eval(argc, argv);
+    return usage();
+}
