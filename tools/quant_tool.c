@@ -3,6 +3,7 @@
  *   quant-tool inspect  MODEL
  *   quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary] [--observer NAME]
  *   quant-tool eval     MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]
+ *   quant-tool plot     MODEL CALIB_IMAGES_IDX OUT_DIR
  *
  * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
  * a quantized model file (the float tensors, "<w>.q" int8 weights with
@@ -21,7 +22,8 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 static int usage(void) {
     fprintf(stderr, "usage: quant-tool inspect MODEL\n"
                     "       quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary] [--observer minmax|moving-average|kl|percentile|mse]\n"
-                    "       quant-tool eval MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]\n");
+                    "       quant-tool eval MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]\n"
+                    "       quant-tool plot MODEL CALIB_IMAGES_IDX OUT_DIR\n");
     return 2;
 }
 
@@ -247,9 +249,70 @@ static int cmd_eval(int argc, char **argv) {
     return 0;
 }
 
+
+/* each uint8 activation's histogram with the range every observer chose */
+static int cmd_plot(const char *path, const char *calib, const char *dir) {
+    static const struct { int kind; const char *name; } obs[] = {
+        { QUANT_OBS_MINMAX, "MinMax" }, { QUANT_OBS_MOVING_AVERAGE, "MovingAverage" }, { QUANT_OBS_KL, "KL" },
+        { QUANT_OBS_PERCENTILE, "percentile 99.99" }, { QUANT_OBS_MSE, "MSE" } };
+    rn_model fp, q;
+    size_t dims[3], i0, j;
+    unsigned char *buf;
+    const unsigned char *imgs;
+    char err[256];
+    int v, k, written = 0;
+    quant_observer *o;
+    if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
+    if (rn_model_load(&fp, path, RN_FP32, 50) || rn_model_load(&q, path, RN_INT8, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err); return 1; }
+    o = (quant_observer *)malloc(sizeof *o * (size_t)fp.nv * 6);
+    if (!o) return 1;
+    for (v = 0; v < fp.nv * 6; v++) quant_observer_init(&o[v], v % 6 < 5 ? (quant_observer_kind)obs[v % 6].kind : QUANT_OBS_HISTOGRAM);
+    for (i0 = 0; i0 < dims[0]; i0 += 50) {
+        size_t bn = dims[0] - i0 < 50 ? dims[0] - i0 : 50;
+        for (j = 0; j < bn * dims[1] * dims[2]; j++) fp.v[fp.input].f[j] = imgs[i0 * dims[1] * dims[2] + j] / 255.0f;
+        if (rn_run(&fp, (int)bn)) return 1;
+        for (v = 0; v < fp.nv; v++) {
+            int qv = rn_value_id(&q, fp.v[v].name, 0);
+            if (fp.v[v].is_bits || qv < 0 || rn_dom(&q.v[qv]) != DOM_U8) continue;
+            for (k = 0; k < 6; k++) quant_observer_update(&o[v * 6 + k], fp.v[v].f, bn * fp.v[v].size);
+        }
+        if (isatty(2)) fprintf(stderr, "\rplot: %zu/%zu calibration images", i0 + bn, dims[0]);
+    }
+    if (isatty(2)) fprintf(stderr, "\r%50s\r", "");
+    for (v = 0; v < fp.nv; v++) {
+        quant_observer *h = &o[v * 6 + 5];
+        double counts[128], lo, hi, ml[5], mh[5];
+        const char *names[5];
+        char p[512], title[128];
+        int b;
+        if (!h->n_seen || !(h->min < h->max)) continue;
+        lo = h->min; hi = h->max;
+        memset(counts, 0, sizeof counts);
+        for (b = 0; b < 2 * QUANT_HIST_BINS; b++) { /* the signed bins, re-binned for display */
+            double w = (double)h->hist.range / QUANT_HIST_BINS;
+            double c = b >= QUANT_HIST_BINS ? (b - QUANT_HIST_BINS + 0.5) * w : -((QUANT_HIST_BINS - 1 - b) + 0.5) * w;
+            int d = (int)((c - lo) / (hi - lo) * 128);
+            if (h->hist.bins[b] == 0) continue;
+            counts[d < 0 ? 0 : d > 127 ? 127 : d] += h->hist.bins[b];
+        }
+        { int d = (int)((0 - lo) / (hi - lo) * 128); if (d >= 0 && d < 128) counts[d] += h->hist.zeros; }
+        for (k = 0; k < 5; k++) {
+            float a = 0, z = 0;
+            quant_observer_range(&o[v * 6 + k], QUANT_AFFINE, 0, 255, &a, &z);
+            ml[k] = a; mh[k] = z; names[k] = obs[k].name;
+        }
+        snprintf(p, sizeof p, "%s/hist_%s.svg", dir, fp.v[v].name);
+        snprintf(title, sizeof title, "activation '%s': histogram and each observer's range", fp.v[v].name);
+        if (rn_svg_histogram(p, title, counts, 128, lo, hi, names, ml, mh, 5) == 0) { printf("wrote %s\n", p); written++; }
+    }
+    free(o); free(buf); rn_model_free(&fp); rn_model_free(&q);
+    return written ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "inspect")) return cmd_inspect(argv[2]);
     if (argc >= 5 && !strcmp(argv[1], "quantize")) return cmd_quantize(argc, argv);
     if (argc >= 4 && !strcmp(argv[1], "eval")) return cmd_eval(argc, argv);
+    if (argc >= 5 && !strcmp(argv[1], "plot")) return cmd_plot(argv[2], argv[3], argv[4]);
     return usage();
 }

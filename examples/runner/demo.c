@@ -56,6 +56,14 @@ static double latency_us(rn_model *m, const dataset *d, int count) {
 
 typedef struct { const char *label, *detail; double acc, lat, ips; size_t bytes; int ok; } row;
 
+/* the rows for the accuracy-versus-size figure */
+static rn_point g_pts[32];
+static int g_npts;
+static void add_point(const char *label, const row *r) {
+    if (!r->ok || g_npts == 32) return;
+    g_pts[g_npts].label = label; g_pts[g_npts].x = r->bytes / 1024.0; g_pts[g_npts].y = 100 * r->acc; g_npts++;
+}
+
 static int load_data(const char *dir, const char *imgs, const char *labels, dataset *d, unsigned char **b1, unsigned char **b2) {
     char p1[512], p2[512], err[256];
     size_t di[3], dl[1];
@@ -130,15 +138,18 @@ int main(int argc, char **argv) {
     fp = run_mode(fl, RN_FP32, 0, &test, &calib, "fp32", "reference", NULL);
     if (!fp.ok) return 1;
     print_row(&fp, fp.acc, fp.bytes);
+    add_point("fp32", &fp);
     for (k = 0; k < 5; k++) {
         r = run_mode(fl, RN_INT8, obs[k].kind, &test, &calib, "int8 static", obs[k].name, NULL);
         print_row(&r, fp.acc, fp.bytes);
         if (r.ok && r.acc > best_acc) { best_acc = r.acc; best_obs = k; }
     }
+    {   row b = r; b.acc = best_acc; add_point("int8 (best observer)", &b); }
     r = run_mode(fl, RN_DYN, 0, &test, &calib, "int8 dynamic", "per-sample range", NULL);
     print_row(&r, fp.acc, fp.bytes);
     r = run_mode(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", obs[best_obs].name, NULL);
     print_row(&r, fp.acc, fp.bytes);
+    add_point("int4", &r);
     {   /* mixed precision: each layer alone at 4 bits, accuracy drop on the calibration images */
         int bits[RN_MAX_NODES], i, worst = -1, nlin = 0;
         double base, drop[RN_MAX_NODES], worst_drop = -1;
@@ -169,12 +180,18 @@ int main(int argc, char **argv) {
             printf("\n");
             r = run_mode(fl, RN_MIXED, obs[best_obs].kind, &test, &calib, "mixed 8/4 bits", detail, bits);
             print_row(&r, fp.acc, fp.bytes);
+            add_point("mixed 8/4", &r);
         }
     }
     r = run_mode(te, RN_TERNARY, obs[best_obs].kind, &test, &calib, "ternary weights", "TWN, 8-bit first/last", NULL);
     print_row(&r, fp.acc, fp.bytes);
+    add_point("ternary", &r);
     r = run_mode(bi, RN_BINARY, obs[best_obs].kind, &test, &calib, "binary (XNOR)", "8-bit first/last", NULL);
     print_row(&r, fp.acc, fp.bytes);
+    add_point("binary", &r);
+    if (rn_svg_scatter(argc > 3 ? argv[3] : "build/accuracy_vs_size.svg", "Fashion-MNIST: accuracy versus weight size",
+                       "weights (KiB, log scale)", "test accuracy (%)", g_pts, g_npts, 1) == 0)
+        printf("\n  figure: %s\n", argc > 3 ? argv[3] : "build/accuracy_vs_size.svg");
     printf("\n  accuracy delta is against fp32; ratio is fp32 weight bytes / this mode's; total %.1f s\n", now() - t0);
     free(b1); free(b2); free(b3); free(b4);
     return 0;

@@ -1165,6 +1165,77 @@ RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, s
     return 0;
 }
 
+
+/* ------------------------------------------------------------------ SVG */
+/* Minimal SVG figures (no dependency): a histogram with vertical markers,
+ * and a scatter of labelled points. */
+typedef struct { const char *label; double x, y; } rn_point;
+
+RN_FN int rn_svg_histogram(const char *path, const char *title, const double *counts, int nb, double lo, double hi,
+        const char *const *mark_names, const double *mark_lo, const double *mark_hi, int nm) {
+    static const char *const colors[] = { "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf" };
+    FILE *f = fopen(path, "w");
+    double mx = 0, W = 640, H = 320, L = 50, R = 20, T = 30, B = 40;
+    int i;
+    if (!f) return -1;
+    for (i = 0; i < nb; i++) if (counts[i] > 0 && log10(counts[i] + 1) > mx) mx = log10(counts[i] + 1);
+    if (mx <= 0) mx = 1;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%.0f\" y=\"18\" font-size=\"13\">%s</text>\n", L, title);
+    for (i = 0; i < nb; i++) {
+        double h = (H - T - B) * log10(counts[i] + 1) / mx, x = L + (W - L - R) * i / nb;
+        if (counts[i] > 0) fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#1f77b4\"/>\n", x, H - B - h, (W - L - R) / nb + 0.2, h);
+    }
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">%.3g</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.3g</text>\n", L, H - B + 14, lo, W - R, H - B + 14, hi);
+    fprintf(f, "<text x=\"12\" y=\"%.0f\" transform=\"rotate(-90 12 %.0f)\">log10(count + 1)</text>\n", H / 2, H / 2);
+    for (i = 0; i < nm; i++) {
+        double x1 = L + (W - L - R) * (mark_lo[i] - lo) / (hi - lo), x2 = L + (W - L - R) * (mark_hi[i] - lo) / (hi - lo);
+        const char *c = colors[i % 6];
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"%s\" stroke-dasharray=\"4,3\"/>\n", x1, T, x1, H - B, c);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"%s\" stroke-dasharray=\"4,3\"/>\n", x2, T, x2, H - B, c);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\" text-anchor=\"end\">%s [%.3g, %.3g]</text>\n", W - R - 4, T + 14 + 13.0 * i, c, mark_names[i], mark_lo[i], mark_hi[i]);
+    }
+    fprintf(f, "</svg>\n");
+    return fclose(f);
+}
+
+RN_FN int rn_svg_scatter(const char *path, const char *title, const char *xlabel, const char *ylabel,
+        const rn_point *p, int n, int logx) {
+    FILE *f = fopen(path, "w");
+    double W = 720, H = 420, L = 60, R = 30, T = 30, B = 50, x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+    int i;
+    if (!f || n < 1) { if (f) fclose(f); return -1; }
+    for (i = 0; i < n; i++) {
+        double x = logx ? log10(p[i].x) : p[i].x;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (p[i].y < y0) y0 = p[i].y;
+        if (p[i].y > y1) y1 = p[i].y;
+    }
+    if (x1 - x0 < 1e-9) { x0 -= 1; x1 += 1; }
+    if (y1 - y0 < 1e-9) { y0 -= 1; y1 += 1; }
+    { double dx = (x1 - x0) * 0.08, dy = (y1 - y0) * 0.12; x0 -= dx; x1 += dx; y0 -= dy; y1 += dy; }
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<text x=\"%.0f\" y=\"18\" font-size=\"13\">%s</text>\n", L, title);
+    fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n",
+            L, H - B, W - R, H - B, L, T, L, H - B);
+    for (i = 0; i <= 4; i++) {
+        double yv = y0 + (y1 - y0) * i / 4, xv = x0 + (x1 - x0) * i / 4;
+        double yy = H - B - (H - T - B) * i / 4, xx = L + (W - L - R) * i / 4;
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.2f</text>\n", L - 4, yy + 4, yv);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%.3g</text>\n", xx, H - B + 14, logx ? pow(10, xv) : xv);
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n", (L + W - R) / 2, H - 12, xlabel);
+    fprintf(f, "<text x=\"14\" y=\"%.0f\" transform=\"rotate(-90 14 %.0f)\" text-anchor=\"middle\">%s</text>\n", H / 2, H / 2, ylabel);
+    for (i = 0; i < n; i++) {
+        double x = L + (W - L - R) * ((logx ? log10(p[i].x) : p[i].x) - x0) / (x1 - x0), y = H - B - (H - T - B) * (p[i].y - y0) / (y1 - y0);
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1f77b4\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n", x, y, x + 6, y - 6 + 11.0 * (i % 3 - 1), p[i].label);
+    }
+    fprintf(f, "</svg>\n");
+    return fclose(f);
+}
+
 /* the float output of sample b (the graph's output is always float) */
 RN_FN const float *rn_output(const rn_model *m, int b) { return m->v[m->output].f + (size_t)b * m->v[m->output].size; }
 
