@@ -706,8 +706,9 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         for (o = 0; o < N; o++) n->bias[o] = n->b ? ((const float *)n->b->data)[o] : 0.0f;
         if (m->mode == RN_FP32) {
             size_t per = n->op == OP_DWCONV ? 1 : K;
-            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
             for (o = 0; o < N; o++) n->bscale[o] = n->bn_s ? ((const float *)n->bn_s->data)[o] : 1.0f;
+            /* a batch-norm scale folds into the weights: y = s * (x . w) + b */
+            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = (n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k]) * n->bscale[o];
             m->weight_bytes += 4 * K * N + 4 * N;
             n->sqnr = INFINITY;
             continue;
@@ -880,9 +881,11 @@ RN_FN void rn_domains(rn_model *m) {
             if (n->op == OP_CONV || n->op == OP_DWCONV || n->op == OP_DENSE) {
                 for (j = 0; j < m->nn; j++) if (m->n[j].op == OP_SOFTMAX && m->n[j].in[0] == y) final = 1;
                 if (y == m->output) final = 1;
-                yd = xd == DOM_U8 && !final ? DOM_U8 : DOM_F32;
+                /* binary models: the 8-bit layers feed sign thresholds, which must see the
+                 * exact (dequantized int32) values, not a second 8-bit rounding */
+                yd = xd == DOM_U8 && !final && m->mode != RN_BINARY ? DOM_U8 : DOM_F32;
                 if (xd == DOM_BITS) yd = DOM_F32;
-            } else if (n->op == OP_SIGN) yd = DOM_BITS;
+            } else if (n->op == OP_SIGN) yd = m->mode == RN_BINARY ? DOM_BITS : DOM_F32; /* float +-1 elsewhere */
             else if (n->op == OP_SOFTMAX) yd = DOM_F32;
             else if (n->op == OP_ADD) yd = (xd == DOM_U8 && dom[n->in[1]] == DOM_U8) ? DOM_U8 : DOM_F32;
             dom[y] = yd;
@@ -942,6 +945,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
                         if (quant_bconv2d(&n->cs, x->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c), QUANT_PAD_ZERO,
                                           n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes) != QUANT_OK) return -1;
                 } else if (quant_bgemm((size_t)batch, x->bits, NULL, quant_bits_words(n->K), n->packed, &ep, y->f, n->N) != QUANT_OK) return -1;
+                if (n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
             } else if (xd == DOM_U8) { /* int8 static */
                 quant_epilogue ep;
                 memset(&ep, 0, sizeof ep);
@@ -1085,8 +1089,11 @@ RN_FN int rn_run(rn_model *m, int batch) {
             break;
         case OP_SIGN: {
             float t = n->thr ? *(const float *)n->thr->data : 0.0f;
-            for (b = 0; b < batch; b++)
-                rn_sign_bits(rn_as_float(m, n->in[0], b), x->h * x->w, x->c, t, y->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c));
+            for (b = 0; b < batch; b++) {
+                const float *xf = rn_as_float(m, n->in[0], b);
+                if (yd == DOM_BITS) rn_sign_bits(xf, x->h * x->w, x->c, t, y->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c));
+                else for (j = 0; j < x->size; j++) y->f[(size_t)b * y->size + j] = xf[j] - t < 0 ? -1.0f : 1.0f;
+            }
         } break;
         }
     }
