@@ -950,7 +950,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
                 quant_epilogue ep;
                 memset(&ep, 0, sizeof ep);
                 if (yd == DOM_U8) {
-                    ep.out = QUANT_OUT_U8; ep.mode = QUANT_RQ_GEMMLOWP; ep.rq = n->rq; ep.per_channel = 1; ep.bias_i32 = n->bias_q;
+                    ep.out = QUANT_OUT_U8; ep.mode = QUANT_RQ_FP32; ep.rq = n->rq; ep.per_channel = 1; ep.bias_i32 = n->bias_q;
                     ep.out_zp = y->zp; ep.out_min = n->fused_relu ? y->zp : 0; ep.out_max = 255;
                 } else { /* dequantized in the epilogue: acc * (s_x * s_w) + bias */
                     for (j = 0; j < n->N; j++) n->bscale[j] = x->scale * n->wscale[j];
