@@ -275,6 +275,13 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 #ifndef QUANT_KERNELS_IMPLEMENTATION_INCLUDED
 #define QUANT_KERNELS_IMPLEMENTATION_INCLUDED
 
+/* GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsic
+ * headers when they are inlined into C++ at -O2/-O3 (GCC bug 105593). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <string.h>
 #include <math.h>
 #if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVXVNNI) || \
@@ -2195,6 +2202,10 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 
 #ifdef __cplusplus
 }
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
 #endif
 
 #endif /* QUANT_KERNELS_IMPLEMENTATION_INCLUDED */
