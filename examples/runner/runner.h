@@ -958,6 +958,13 @@ RN_FN int rn_run(rn_model *m, int batch) {
                 }
                 if (n->op == OP_DENSE) {
                     if (quant_gemm((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f, n->N) != QUANT_OK) return -1;
+                } else if (yd == DOM_U8) { /* the whole batch in one call: the images are rows of one NHWC tensor */
+                    quant_conv_shape cs = n->cs;
+                    quant_status st;
+                    cs.batch = (size_t)batch;
+                    st = n->op == OP_CONV ? quant_conv2d(&cs, x->q, 0, x->zp, n->packed, &ep, y->q, n->ws, n->ws_bytes)
+                                          : quant_dwconv2d(&cs, x->q, 0, x->zp, n->packed, &ep, y->q);
+                    if (st != QUANT_OK) return -1;
                 } else
                     for (b = 0; b < batch; b++) {
                         void *yo = yd == DOM_U8 ? (void *)(y->q + (size_t)b * y->size) : (void *)(y->f + (size_t)b * y->size);
