@@ -22,7 +22,7 @@ FLAGS_sse41      = -msse4.1
 FLAGS_avx2       = -mavx2 -mfma
 FLAGS_avxvnni    = -mavx2 -mfma -mavxvnni
 FLAGS_avx512     = -mavx512f -mavx512bw -mavx512vl -mfma
-FLAGS_avx512vnni = -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx512vpopcntdq -mfma
+FLAGS_avx512vnni = -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx512vpopcntdq -mavx512vbmi -mfma
 KTESTS    = $(patsubst tests/%.c,%,$(wildcard tests/ktest_*.c))
 X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/x86-$(i)/$(t)))
 
@@ -127,3 +127,4 @@ clean:
 
 # Benchmarks (bench/bench.mk): make bench, make bench-compare, make bench-isa
 -include bench/bench.mk
+-include bench/pq.mk

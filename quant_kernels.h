@@ -51,6 +51,11 @@
  *   5. binary and ternary: XNOR-popcount GEMM (binary / ternary operands),
  *      BWN int8 x binary, binary conv2d with one or zero padding; outputs
  *      int32, float (batch norm folded) or packed bits
+ *   6. PQ / VQ: nearest centroid (k-means' assignment, VQ encoding), PQ
+ *      encode / ADC tables / top-k scan, the 4-bit fast scan (quantized
+ *      tables in registers: vpshufb, tbl) with exact re-ranking, PQ matmul
+ *      (F32 or 8-bit tables: vpermi2b on AVX-512 VBMI), codebook GEMV
+ *      (vpermps); bit for bit the quant.h references
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -261,6 +266,129 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
 QUANT_DEF size_t quant_bconv2d_workspace_size(const quant_conv_shape *s);
 QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *in, quant_bpad pad,
         const void *packed, const quant_bepilogue *ep, void *out, void *workspace, size_t workspace_bytes);
+
+/* ======================================================================== */
+/* 6. PQ / VQ kernels                                                       */
+/* ======================================================================== */
+/* The fast side of quant.h section 11. Exactness: the float chains of
+ * section 11 (fmaf per coordinate, PQ sums in subspace order) are computed
+ * lane by lane, so on every ISA with a fused multiply-add (x86 AVX2 and up,
+ * aarch64) the results are the bits of the quant.h references; builds
+ * without one (scalar, SSE4.1, armv7) call fmaf and return the same bits,
+ * slowly. Packed objects (quant_pq_pack, quant_pqmm_pack,
+ * quant_codebook_pack) are the same on every ISA. Nothing here allocates:
+ * searches take a workspace of the size their _workspace_size reports.
+ *
+ *   quant_pq pq;                                      // 784-d, 16 x 8 bits
+ *   quant_pq_init(&pq, 784, 16, 8, 0, malloc(4 * quant_pq_centroids_floats(784, 16, 8, 0)));
+ *   quant_kmeans_opts o; quant_kmeans_opts_default(&o);
+ *   o.nearest = quant_nearest;                        // the fast assignment
+ *   quant_pq_train(&pq, x, n, &o, NULL);              // quant.h, allocates
+ *   void *pk = malloc(quant_pq_pack_size(&pq));
+ *   quant_pq_pack(&pq, pk, quant_pq_pack_size(&pq));
+ *   quant_pq_encode(pk, x, n, codes);                 // n x 16 bytes
+ *   quant_pq_fs_pack(pk, codes, n, fs, quant_pq_fs_size(pk, n));
+ *   quant_pq_fs_search(pk, QUANT_METRIC_L2, q, nq, fs, n, 10, QUANT_FS_EXACT,
+ *                      ids, dists, ws, quant_pq_fs_workspace_size(pk, n, 10), NULL);
+ *   // ids / dists: exactly quant_pq_search's (exhaustive ADC) top-10
+ */
+
+/* quant_nearest_fn, vectorized across centroids with a register tile (MR
+ * rows x NR centroids): bit for bit quant_ref_nearest (argmin, ties to the
+ * lower index; or every score when idx is NULL). Needs ct; norms unused. As
+ * quant_kmeans_opts.nearest, k-means returns the same centroids as with the
+ * reference. Also the VQ encoder. */
+QUANT_DEF void quant_nearest(const float *x, size_t n, size_t d, size_t ldx,
+        const float *c, const float *ct, const float *norms, size_t k,
+        quant_metric metric, uint32_t *idx, float *score);
+
+/* ---- PQ, packed once: the codebooks and their transposes (dsub x ksub per
+ * subspace), for encode and tables. */
+QUANT_DEF size_t quant_pq_pack_size(const quant_pq *pq);
+QUANT_DEF quant_status quant_pq_pack(const quant_pq *pq, void *packed, size_t packed_bytes);
+/* The shape of a packed PQ (pq->centroids points into packed). */
+QUANT_DEF quant_status quant_pq_packed_info(const void *packed, quant_pq *pq);
+
+/* = quant_ref_pq_encode, bit for bit */
+QUANT_DEF quant_status quant_pq_encode(const void *packed, const float *x, size_t n, uint8_t *codes);
+/* = quant_ref_pq_tables, bit for bit */
+QUANT_DEF quant_status quant_pq_tables(const void *packed, quant_metric metric, const float *q, size_t nq,
+        float *tables);
+/* = quant_ref_pq_scan, bit for bit: exhaustive top-k over codes. */
+QUANT_DEF quant_status quant_pq_scan(const void *packed, const float *tables, size_t nq, const uint8_t *codes,
+        size_t n, quant_metric metric, size_t k, int64_t *ids, float *dists);
+/* tables + scan, one query at a time; the workspace holds one query's tables */
+QUANT_DEF size_t quant_pq_search_workspace_size(const void *packed);
+QUANT_DEF quant_status quant_pq_search(const void *packed, quant_metric metric, const float *q, size_t nq,
+        const uint8_t *codes, size_t n, size_t k, int64_t *ids, float *dists, void *ws, size_t ws_bytes);
+
+/* ---- fast scan (nbits 4 or 8, M <= QUANT_FS_MAX_M): 8-bit tables.
+ * Codes are re-laid out in blocks. nbits 4: 32 vectors a block; for
+ * subspace m (M rounded up to Mp, a multiple of 4, with zero codes) 16
+ * bytes, byte i holding the code of vector 32 b + i in its low nibble and of
+ * vector 32 b + 16 + i in its high nibble. nbits 8: 64 vectors a block; for
+ * subspace m 64 bytes, byte i the code of vector 64 b + i. Vectors past n
+ * have code 0. Per query the distance tables K (the tables; negated for IP,
+ * so smaller is better) become 8-bit tables: lo_m = min_j K[m][j],
+ * R = max_m (max_j K[m][j] - lo_m), q = min(255, nearbyintf((K - lo_m) *
+ * (255 / R))); a vector's approximate distance is bias + delta * a with
+ * a = sum_m q[m][code] (exact in 16 bits), bias = sum_m lo_m, delta = R /
+ * 255. Lookups: nbits 4 keeps the tables in registers, vpshufb (AVX-512BW:
+ * four subspaces per instruction; AVX2: two; SSE4.1: one) or tbl (NEON);
+ * nbits 8 uses vpermi2b (AVX-512 VBMI: 64 vectors, a 256-entry table in
+ * four registers), scalar elsewhere.
+ * The bound: |bias + delta * a - exact| <= M * delta / 2 (plus float
+ * rounding), so the exact top-k lies within a <= A_k + M (A_k: the k-th
+ * smallest a). QUANT_FS_EXACT re-ranks every vector with a <= A_k + M +
+ * slack (slack: the float rounding, computed per query) by its exact PQ
+ * distance: the result is quant_pq_scan's, bit for bit (ids and distances).
+ * QUANT_FS_APPROX returns the top-k by a (ties to the lower id) with the
+ * approximate distances. */
+#define QUANT_FS_MAX_M 256
+typedef enum quant_fs_mode { QUANT_FS_EXACT = 0, QUANT_FS_APPROX = 1 } quant_fs_mode;
+QUANT_DEF size_t quant_pq_fs_size(const void *packed, size_t n);
+QUANT_DEF quant_status quant_pq_fs_pack(const void *packed, const uint8_t *codes, size_t n, uint8_t *fs, size_t fs_bytes);
+QUANT_DEF size_t quant_pq_fs_workspace_size(const void *packed, size_t n, size_t k);
+/* tables as quant_pq_tables; *reranked (may be NULL) gets the number of
+ * exact re-rankings summed over the queries */
+QUANT_DEF quant_status quant_pq_fs_scan(const void *packed, const float *tables, size_t nq, const uint8_t *fs,
+        size_t n, quant_metric metric, size_t k, quant_fs_mode mode, int64_t *ids, float *dists,
+        void *ws, size_t ws_bytes, size_t *reranked);
+QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metric, const float *q, size_t nq,
+        const uint8_t *fs, size_t n, size_t k, quant_fs_mode mode, int64_t *ids, float *dists,
+        void *ws, size_t ws_bytes, size_t *reranked);
+
+/* ---- PQ matmul: y = W x with the rows of W PQ-encoded (quant_ref_pqmm).
+ * The codes are re-laid out in blocks of 64 rows: for each subspace, 64
+ * bytes (nbits 8: row i at byte i) or 32 bytes (nbits 4: row i in the low
+ * nibble of byte i, row 32 + i in its high nibble). quant_pqmm_tables
+ * builds x's tables (F32: floats; LUT8: bytes, delta and bias) in the
+ * workspace; quant_pqmm_rows then computes any range of rows (independent
+ * tiles for your threads). Bit for bit quant_ref_pqmm. Lookups: F32 by
+ * vgatherdps (nbits 8) or vpermps (nbits 4) on AVX-512, vgatherdps on
+ * AVX2; LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
+ * instructions, 16-bit accumulators), vpermd (nbits 4) or 32-bit gathers. */
+QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows);
+QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
+        void *packed, size_t packed_bytes);
+QUANT_DEF size_t quant_pqmm_workspace_size(const void *packed, quant_pqmm_mode mode);
+QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, quant_pqmm_mode mode,
+        void *ws, size_t ws_bytes);
+QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float *y, size_t r0, size_t r1);
+QUANT_DEF quant_status quant_pqmm(const void *packed, const float *x, quant_pqmm_mode mode, float *y,
+        void *ws, size_t ws_bytes);
+
+/* ---- codebook GEMV (weight sharing): y = W x with W's rows x cols indices
+ * into a codebook (quant_ref_codebook_gemv, bit for bit). Packed in blocks
+ * of 64 rows: for each column (bits 8) or pair of columns (bits 4: column
+ * 2c in the low nibble), 64 bytes, one per row; lanes are rows, so each
+ * row keeps its fmaf chain. Lookups: vpermps (16 entries, AVX-512) or two
+ * vpermps and a blend (AVX2), vgatherdps for 256 entries. */
+QUANT_DEF size_t quant_codebook_pack_size(int bits, size_t rows, size_t cols);
+QUANT_DEF quant_status quant_codebook_pack(const uint8_t *idx, int bits, size_t rows, size_t cols,
+        const float *codebook, int entries, void *packed, size_t packed_bytes);
+QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, float *y);
+QUANT_DEF quant_status quant_codebook_gemv_tile(const void *packed, const float *x, float *y, size_t r0, size_t r1);
 
 #ifdef __cplusplus
 }
@@ -2198,6 +2326,1540 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
         }
     }
     return QUANT_OK;
+}
+
+/* ----------------------------------------------------- 6. PQ / VQ kernels */
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define QUANT__PQ_AI static inline __attribute__((always_inline))
+#else
+#  define QUANT__PQ_AI static inline
+#endif
+#if (defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)) && defined(__AVX512VBMI__)
+#  define QUANT__PQ_VBMI 1
+#endif
+
+/* Float lanes for the exact chains: a fused multiply-add per lane, so each
+ * lane returns the bits of the scalar fmaf chain. ISAs without one use
+ * fmaf, one lane. NN_MR x NN_NV vectors is the nearest-centroid tile. */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#  define QUANT__PV_W 16
+#  define QUANT__NN_MR 6
+#  define QUANT__NN_NV 2
+#  define QUANT__NN_NV1 8
+typedef __m512 quant__pv;
+typedef __m512i quant__pvi;
+static inline quant__pv quant__pv_set1(float v) { return _mm512_set1_ps(v); }
+static inline quant__pv quant__pv_load(const float *p) { return _mm512_loadu_ps(p); }
+static inline void quant__pv_store(float *p, quant__pv v) { _mm512_storeu_ps(p, v); }
+static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return _mm512_sub_ps(a, b); }
+static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return _mm512_fmadd_ps(a, b, c); }
+static inline quant__pvi quant__pvi_iota(uint32_t j) {
+    return _mm512_add_epi32(_mm512_set1_epi32((int)j), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
+    __mmask16 m = IP ? _mm512_cmp_ps_mask(s, *bv, _CMP_GT_OQ) : _mm512_cmp_ps_mask(s, *bv, _CMP_LT_OQ);
+    *bv = _mm512_mask_mov_ps(*bv, m, s);
+    *bi = _mm512_mask_mov_epi32(*bi, m, j);
+}
+static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) {
+    _mm512_storeu_ps(fv, v); _mm512_storeu_si512((void *)iv, i);
+}
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#  define QUANT__PV_W 8
+#  define QUANT__NN_MR 4
+#  define QUANT__NN_NV 2
+#  define QUANT__NN_NV1 8
+typedef __m256 quant__pv;
+typedef __m256i quant__pvi;
+static inline quant__pv quant__pv_set1(float v) { return _mm256_set1_ps(v); }
+static inline quant__pv quant__pv_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void quant__pv_store(float *p, quant__pv v) { _mm256_storeu_ps(p, v); }
+static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return _mm256_sub_ps(a, b); }
+static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return _mm256_fmadd_ps(a, b, c); }
+static inline quant__pvi quant__pvi_iota(uint32_t j) {
+    return _mm256_add_epi32(_mm256_set1_epi32((int)j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
+    __m256 m = IP ? _mm256_cmp_ps(s, *bv, _CMP_GT_OQ) : _mm256_cmp_ps(s, *bv, _CMP_LT_OQ);
+    *bv = _mm256_blendv_ps(*bv, s, m);
+    *bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*bi), _mm256_castsi256_ps(j), m));
+}
+static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) {
+    _mm256_storeu_ps(fv, v); _mm256_storeu_si256((__m256i *)iv, i);
+}
+#elif (defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)) && defined(__aarch64__)
+#  define QUANT__PV_W 4
+#  define QUANT__NN_MR 4
+#  define QUANT__NN_NV 4
+#  define QUANT__NN_NV1 8
+typedef float32x4_t quant__pv;
+typedef uint32x4_t quant__pvi;
+static inline quant__pv quant__pv_set1(float v) { return vdupq_n_f32(v); }
+static inline quant__pv quant__pv_load(const float *p) { return vld1q_f32(p); }
+static inline void quant__pv_store(float *p, quant__pv v) { vst1q_f32(p, v); }
+static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return vsubq_f32(a, b); }
+static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return vfmaq_f32(c, a, b); }
+static inline quant__pvi quant__pvi_iota(uint32_t j) {
+    static const uint32_t io[4] = { 0, 1, 2, 3 };
+    return vaddq_u32(vdupq_n_u32(j), vld1q_u32(io));
+}
+static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
+    uint32x4_t m = IP ? vcgtq_f32(s, *bv) : vcltq_f32(s, *bv);
+    *bv = vbslq_f32(m, s, *bv);
+    *bi = vbslq_u32(m, j, *bi);
+}
+static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) { vst1q_f32(fv, v); vst1q_u32(iv, i); }
+#else
+#  define QUANT__PV_W 1
+#  define QUANT__NN_MR 4
+#  define QUANT__NN_NV 4
+#  define QUANT__NN_NV1 4
+typedef float quant__pv;
+typedef uint32_t quant__pvi;
+static inline quant__pv quant__pv_set1(float v) { return v; }
+static inline quant__pv quant__pv_load(const float *p) { return *p; }
+static inline void quant__pv_store(float *p, quant__pv v) { *p = v; }
+static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return a - b; }
+static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return fmaf(a, b, c); }
+static inline quant__pvi quant__pvi_iota(uint32_t j) { return j; }
+static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
+    if (IP ? s > *bv : s < *bv) { *bv = s; *bi = j; }
+}
+static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) { *fv = v; *iv = i; }
+#endif
+
+/* Rows [i0, i0 + MR) against every centroid: a tile of MR rows x NV
+ * vectors of centroids (MR x NV independent chains hide the fused
+ * multiply-add latency: 6 x 2 on AVX-512, one row takes NV1 = 8), then the
+ * running argmin (strictly better only, so the lower index wins ties) or
+ * the scores. One function per (MR, NV, metric) with arrays of exactly that
+ * size, so that the compiler keeps them in registers. */
+#define QUANT__NN_DEFINE(NAME, MR, NV, IP)                                                                       \
+static void NAME(const float *x, size_t i0, size_t d, size_t ldx, const float *c, const float *ct, size_t k,      \
+        uint32_t *idx, float *score) {                                                                           \
+    const size_t NR = (size_t)(NV) * QUANT__PV_W, kfull = k / NR * NR;                                           \
+    size_t j0, j, t;                                                                                             \
+    int r, v;                                                                                                    \
+    const float *xr[MR];                                                                                         \
+    quant__pv acc[MR][NV], bv[MR];                                                                               \
+    quant__pvi bi[MR];                                                                                           \
+    for (r = 0; r < (MR); r++) xr[r] = x + (i0 + (size_t)r) * ldx;                                               \
+    QUANT__UNROLL                                                                                                \
+    for (r = 0; r < (MR); r++) { bv[r] = quant__pv_set1((IP) ? -INFINITY : INFINITY); bi[r] = quant__pvi_iota(0); } \
+    for (j0 = 0; j0 < kfull; j0 += NR) {                                                                         \
+        const float *cp = ct + j0;                                                                               \
+        QUANT__UNROLL                                                                                            \
+        for (r = 0; r < (MR); r++) { QUANT__UNROLL for (v = 0; v < (NV); v++) acc[r][v] = quant__pv_set1(0.0f); } \
+        for (t = 0; t < d; t++, cp += k) {                                                                       \
+            quant__pv cv[NV];                                                                                    \
+            QUANT__UNROLL                                                                                        \
+            for (v = 0; v < (NV); v++) cv[v] = quant__pv_load(cp + v * QUANT__PV_W);                             \
+            QUANT__UNROLL                                                                                        \
+            for (r = 0; r < (MR); r++) {                                                                         \
+                const quant__pv xb = quant__pv_set1(xr[r][t]);                                                  \
+                QUANT__UNROLL                                                                                    \
+                for (v = 0; v < (NV); v++) {                                                                     \
+                    if (IP) acc[r][v] = quant__pv_fma(xb, cv[v], acc[r][v]);                                     \
+                    else { const quant__pv e_ = quant__pv_sub(xb, cv[v]); acc[r][v] = quant__pv_fma(e_, e_, acc[r][v]); } \
+                }                                                                                                \
+            }                                                                                                    \
+        }                                                                                                        \
+        if (idx) {                                                                                               \
+            QUANT__UNROLL                                                                                        \
+            for (r = 0; r < (MR); r++) {                                                                         \
+                QUANT__UNROLL                                                                                    \
+                for (v = 0; v < (NV); v++)                                                                       \
+                    quant__pv_better(&bv[r], &bi[r], acc[r][v], quant__pvi_iota((uint32_t)(j0 + (size_t)v * QUANT__PV_W)), (IP)); \
+            }                                                                                                    \
+        } else {                                                                                                 \
+            QUANT__UNROLL                                                                                        \
+            for (r = 0; r < (MR); r++) {                                                                         \
+                QUANT__UNROLL                                                                                    \
+                for (v = 0; v < (NV); v++) quant__pv_store(score + (i0 + (size_t)r) * k + j0 + (size_t)v * QUANT__PV_W, acc[r][v]); \
+            }                                                                                                    \
+        }                                                                                                        \
+    }                                                                                                            \
+    for (r = 0; r < (MR); r++) {                                                                                 \
+        if (idx) {                                                                                               \
+            float fv[QUANT__PV_W], bs = 0.0f;                                                                    \
+            uint32_t iv[QUANT__PV_W], bj = 0;                                                                    \
+            int have = 0, l;                                                                                     \
+            if (kfull) {                                                                                         \
+                quant__pv_spill(bv[r], bi[r], fv, iv);                                                           \
+                for (l = 0; l < QUANT__PV_W; l++)                                                                \
+                    if (!have || ((IP) ? fv[l] > bs : fv[l] < bs) || (fv[l] == bs && iv[l] < bj)) { bs = fv[l]; bj = iv[l]; have = 1; } \
+            }                                                                                                    \
+            for (j = kfull; j < k; j++) { /* the tail: the scalar chains */                                      \
+                float s_ = (IP) ? quant__vq_ip(xr[r], c + j * d, d) : quant__vq_l2(xr[r], c + j * d, d);         \
+                if (!have || ((IP) ? s_ > bs : s_ < bs)) { bs = s_; bj = (uint32_t)j; have = 1; }                \
+            }                                                                                                    \
+            idx[i0 + (size_t)r] = bj;                                                                            \
+            if (score) score[i0 + (size_t)r] = bs;                                                               \
+        } else {                                                                                                 \
+            for (j = kfull; j < k; j++)                                                                          \
+                score[(i0 + (size_t)r) * k + j] = (IP) ? quant__vq_ip(xr[r], c + j * d, d) : quant__vq_l2(xr[r], c + j * d, d); \
+        }                                                                                                        \
+    }                                                                                                            \
+}
+QUANT__NN_DEFINE(quant__nn_l2_mr_nv, QUANT__NN_MR, QUANT__NN_NV, 0)
+QUANT__NN_DEFINE(quant__nn_ip_mr_nv, QUANT__NN_MR, QUANT__NN_NV, 1)
+QUANT__NN_DEFINE(quant__nn_l2_mr_1, QUANT__NN_MR, 1, 0)
+QUANT__NN_DEFINE(quant__nn_ip_mr_1, QUANT__NN_MR, 1, 1)
+QUANT__NN_DEFINE(quant__nn_l2_1_nv1, 1, QUANT__NN_NV1, 0)
+QUANT__NN_DEFINE(quant__nn_ip_1_nv1, 1, QUANT__NN_NV1, 1)
+QUANT__NN_DEFINE(quant__nn_l2_1_nv, 1, QUANT__NN_NV, 0)
+QUANT__NN_DEFINE(quant__nn_ip_1_nv, 1, QUANT__NN_NV, 1)
+QUANT__NN_DEFINE(quant__nn_l2_1_1, 1, 1, 0)
+QUANT__NN_DEFINE(quant__nn_ip_1_1, 1, 1, 1)
+
+/* blocks of MR rows, the rest one at a time; the widest tile k allows */
+static void quant__nn_run(int ip, const float *x, size_t n, size_t d, size_t ldx,
+        const float *c, const float *ct, size_t k, uint32_t *idx, float *score) {
+    size_t i0 = 0;
+    if (k >= (size_t)QUANT__NN_NV * QUANT__PV_W) {
+        for (; i0 + QUANT__NN_MR <= n; i0 += QUANT__NN_MR)
+            (ip ? quant__nn_ip_mr_nv : quant__nn_l2_mr_nv)(x, i0, d, ldx, c, ct, k, idx, score);
+    } else {
+        for (; i0 + QUANT__NN_MR <= n; i0 += QUANT__NN_MR)
+            (ip ? quant__nn_ip_mr_1 : quant__nn_l2_mr_1)(x, i0, d, ldx, c, ct, k, idx, score);
+    }
+    for (; i0 < n; i0++) {
+        if (k >= (size_t)QUANT__NN_NV1 * QUANT__PV_W) (ip ? quant__nn_ip_1_nv1 : quant__nn_l2_1_nv1)(x, i0, d, ldx, c, ct, k, idx, score);
+        else if (k >= (size_t)QUANT__NN_NV * QUANT__PV_W) (ip ? quant__nn_ip_1_nv : quant__nn_l2_1_nv)(x, i0, d, ldx, c, ct, k, idx, score);
+        else (ip ? quant__nn_ip_1_1 : quant__nn_l2_1_1)(x, i0, d, ldx, c, ct, k, idx, score);
+    }
+}
+
+QUANT_DEF void quant_nearest(const float *x, size_t n, size_t d, size_t ldx,
+        const float *c, const float *ct, const float *norms, size_t k,
+        quant_metric metric, uint32_t *idx, float *score) {
+    const int ip = metric == QUANT_METRIC_IP;
+    (void)norms;
+    if (!n || !k) return;
+    if (!ct) { quant_ref_nearest(x, n, d, ldx, c, ct, norms, k, metric, idx, score); return; }
+    quant__nn_run(ip, x, n, d, ldx, c, ct, k, idx, score);
+}
+
+/* ---- packed objects: a 64-byte header, then 64-byte aligned arrays */
+
+typedef struct quant__pqk_hdr {
+    uint32_t magic, d, M, dsub, ksub, nbits, shared, ncb;
+    uint32_t rows, nblocks, off_a, off_b, total_lo, total_hi, check, pad_;
+} quant__pqk_hdr;
+
+#define QUANT__PQP_MAGIC 0x31505051u /* "QPP1": packed PQ */
+#define QUANT__PQM_MAGIC 0x314d5051u /* "QPM1": PQ matmul */
+#define QUANT__CBG_MAGIC 0x31474243u /* "CBG1": codebook GEMV */
+
+QUANT__INTERNAL uint32_t quant__pqk_check(const quant__pqk_hdr *h) {
+    unsigned char b[56];
+    memcpy(b, h, 56);
+    return quant__blob_fnv(b, 56);
+}
+QUANT__INTERNAL size_t quant__pqk_r64(size_t v) { return (v + 63) / 64 * 64; }
+
+/* fills the geometry of a packed PQ / PQ matmul; 0 if too large */
+QUANT__INTERNAL int quant__pqk_geom(const quant_pq *pq, uint32_t magic, size_t rows, quant__pqk_hdr *h) {
+    size_t ncb, ctb, a, b, tot, nb = 0, blk;
+    memset(h, 0, sizeof *h);
+    ncb = pq->shared ? 1 : pq->M;
+    ctb = quant__pqk_r64(ncb * pq->ksub * pq->dsub * sizeof(float));
+    if (ncb * pq->ksub * pq->dsub > ((size_t)1 << 28)) return 0;
+    a = 64;
+    b = a + ctb;
+    if (magic == QUANT__PQP_MAGIC) tot = b + ctb;
+    else {
+        if (!rows || rows > 0xffffffffu || pq->M > QUANT_PQMM_MAX_M) return 0;
+        nb = (rows + 63) / 64;
+        blk = pq->M * (pq->nbits == 8 ? 64 : 32);
+        if (nb > (SIZE_MAX - b) / blk) return 0;
+        tot = b + nb * blk;
+    }
+    if (b > 0xffffffffu) return 0;
+    h->magic = magic; h->d = (uint32_t)pq->d; h->M = (uint32_t)pq->M; h->dsub = (uint32_t)pq->dsub;
+    h->ksub = (uint32_t)pq->ksub; h->nbits = (uint32_t)pq->nbits; h->shared = (uint32_t)pq->shared;
+    h->ncb = (uint32_t)ncb; h->rows = (uint32_t)rows; h->nblocks = (uint32_t)nb;
+    h->off_a = (uint32_t)a; h->off_b = (uint32_t)b;
+    h->total_lo = (uint32_t)tot; h->total_hi = (uint32_t)((uint64_t)tot >> 32);
+    h->check = quant__pqk_check(h);
+    return 1;
+}
+
+/* validates a packed PQ / PQ matmul header: the shape and geometry again */
+QUANT__INTERNAL int quant__pqk_read(const void *packed, uint32_t magic, quant__pqk_hdr *h, quant_pq *pq) {
+    quant__pqk_hdr g;
+    if (!packed) return 0;
+    memcpy(h, packed, sizeof *h);
+    if (h->magic != magic || h->check != quant__pqk_check(h)) return 0;
+    if (quant_pq_init(pq, h->d, h->M, (int)h->nbits, (int)h->shared, NULL) != QUANT_OK) return 0;
+    if (!quant__pqk_geom(pq, magic, h->rows, &g) || memcmp(&g, h, sizeof g) != 0) return 0;
+    pq->centroids = (float *)(void *)((char *)(uintptr_t)packed + (magic == QUANT__PQP_MAGIC ? h->off_b : h->off_a));
+    return 1;
+}
+
+QUANT_DEF size_t quant_pq_pack_size(const quant_pq *pq) {
+    quant__pqk_hdr h;
+    if (!quant__pq_ok(pq, 0) || !quant__pqk_geom(pq, QUANT__PQP_MAGIC, 0, &h)) return 0;
+    return (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+}
+
+/* ct of codebook b: dsub x ksub */
+QUANT__INTERNAL void quant__pqk_transpose(const quant_pq *pq, float *dst) {
+    size_t ncb = pq->shared ? 1 : pq->M, b;
+    for (b = 0; b < ncb; b++)
+        quant_centroids_prepare(pq->centroids + b * pq->ksub * pq->dsub, pq->ksub, pq->dsub,
+                                dst + b * pq->ksub * pq->dsub, NULL);
+}
+
+QUANT_DEF quant_status quant_pq_pack(const quant_pq *pq, void *packed, size_t packed_bytes) {
+    quant__pqk_hdr h;
+    size_t tot, ncb;
+    unsigned char *p = (unsigned char *)packed;
+    if (!quant__pq_ok(pq, 1) || !packed) return QUANT_EINVAL;
+    if (!quant__pqk_geom(pq, QUANT__PQP_MAGIC, 0, &h)) return QUANT_EOVERFLOW;
+    tot = (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+    if (packed_bytes < tot) return QUANT_EINVAL;
+    ncb = h.ncb;
+    memset(p, 0, tot);
+    memcpy(p, &h, sizeof h);
+    quant__pqk_transpose(pq, (float *)(void *)(p + h.off_a));
+    memcpy(p + h.off_b, pq->centroids, ncb * pq->ksub * pq->dsub * sizeof(float));
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pq_packed_info(const void *packed, quant_pq *pq) {
+    quant__pqk_hdr h;
+    quant_pq p;
+    if (!pq) return QUANT_EINVAL;
+    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &p)) return QUANT_EFORMAT;
+    *pq = p;
+    return QUANT_OK;
+}
+
+/* the packed PQ, its transposed codebooks */
+#define QUANT__PQ_GET(packed, h, pq, ct) do { \
+    if (!quant__pqk_read((packed), QUANT__PQP_MAGIC, &(h), &(pq))) return QUANT_EFORMAT; \
+    (ct) = (const float *)(const void *)((const char *)(packed) + (h).off_a); } while (0)
+
+QUANT_DEF quant_status quant_pq_encode(const void *packed, const float *x, size_t n, uint8_t *codes) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    const float *ct;
+    size_t i0, i, m, cs;
+    quant_status st;
+    uint32_t idx[256];
+    QUANT__PQ_GET(packed, h, pq, ct);
+    if (!x || !codes) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(n, pq.d)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(x, n, pq.d, pq.d)) != QUANT_OK) return st;
+    cs = quant_pq_code_size(&pq);
+    for (i0 = 0; i0 < n; i0 += 256) {
+        size_t nb = n - i0 < 256 ? n - i0 : 256;
+        if (pq.nbits == 4) memset(codes + i0 * cs, 0, nb * cs);
+        for (m = 0; m < pq.M; m++) {
+            size_t b = pq.shared ? 0 : m;
+            quant_nearest(x + i0 * pq.d + m * pq.dsub, nb, pq.dsub, pq.d, quant__pq_cb(&pq, m),
+                          ct + b * pq.ksub * pq.dsub, NULL, pq.ksub, QUANT_METRIC_L2, idx, NULL);
+            if (pq.nbits == 8) for (i = 0; i < nb; i++) codes[(i0 + i) * cs + m] = (uint8_t)idx[i];
+            else for (i = 0; i < nb; i++) codes[(i0 + i) * cs + (m >> 1)] |= (uint8_t)(idx[i] << ((m & 1) * 4));
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL void quant__pq_tables1(const quant_pq *pq, const float *ct, quant_metric metric, const float *q, float *t) {
+    size_t m;
+    if (pq->shared) { /* every sub-vector against the one codebook: M rows */
+        quant_nearest(q, pq->M, pq->dsub, pq->dsub, pq->centroids, ct, NULL, pq->ksub, metric, NULL, t);
+        return;
+    }
+    for (m = 0; m < pq->M; m++)
+        quant_nearest(q + m * pq->dsub, 1, pq->dsub, pq->dsub, quant__pq_cb(pq, m), ct + m * pq->ksub * pq->dsub,
+                      NULL, pq->ksub, metric, NULL, t + m * pq->ksub);
+}
+
+QUANT_DEF quant_status quant_pq_tables(const void *packed, quant_metric metric, const float *q, size_t nq,
+        float *tables) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    const float *ct;
+    size_t i;
+    quant_status st;
+    QUANT__PQ_GET(packed, h, pq, ct);
+    if (!q || !tables) return QUANT_EINVAL;
+    if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(nq, pq.d) || !quant__vq_mul_ok(nq * pq.M, pq.ksub)) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(q, nq, pq.d, pq.d)) != QUANT_OK) return st;
+    for (i = 0; i < nq; i++) quant__pq_tables1(&pq, ct, metric, q + i * pq.d, tables + i * pq.M * pq.ksub);
+    return QUANT_OK;
+}
+
+/* top-k of one query over standard-layout codes: 4 vectors at a time, each
+ * summed in subspace order */
+QUANT__INTERNAL void quant__pq_scan1(const quant_pq *pq, const float *T, const uint8_t *codes, size_t n,
+        int ip, size_t k, int64_t *id, float *key) {
+    const size_t M = pq->M, cs = quant_pq_code_size(pq);
+    size_t i = 0, m, cnt = 0;
+    if (pq->nbits == 8) {
+        for (; i + 4 <= n; i += 4) {
+            const uint8_t *c0 = codes + i * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, k0, k1, k2, k3;
+            const float *Tm = T;
+            for (m = 0; m < M; m++, Tm += 256) { s0 += Tm[c0[m]]; s1 += Tm[c1[m]]; s2 += Tm[c2[m]]; s3 += Tm[c3[m]]; }
+            k0 = ip ? -s0 : s0; k1 = ip ? -s1 : s1; k2 = ip ? -s2 : s2; k3 = ip ? -s3 : s3;
+            if (cnt < k || k0 < key[0]) quant__topk_push(key, id, k, &cnt, k0, (int64_t)i);
+            if (cnt < k || k1 < key[0]) quant__topk_push(key, id, k, &cnt, k1, (int64_t)i + 1);
+            if (cnt < k || k2 < key[0]) quant__topk_push(key, id, k, &cnt, k2, (int64_t)i + 2);
+            if (cnt < k || k3 < key[0]) quant__topk_push(key, id, k, &cnt, k3, (int64_t)i + 3);
+        }
+    } else {
+        for (; i + 4 <= n; i += 4) {
+            const uint8_t *c0 = codes + i * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, k0, k1, k2, k3;
+            const float *Tm = T;
+            for (m = 0; m + 2 <= M; m += 2, Tm += 32) {
+                size_t b = m >> 1;
+                s0 += Tm[c0[b] & 15]; s1 += Tm[c1[b] & 15]; s2 += Tm[c2[b] & 15]; s3 += Tm[c3[b] & 15];
+                s0 += Tm[16 + (c0[b] >> 4)]; s1 += Tm[16 + (c1[b] >> 4)]; s2 += Tm[16 + (c2[b] >> 4)]; s3 += Tm[16 + (c3[b] >> 4)];
+            }
+            if (m < M) { size_t b = m >> 1; s0 += Tm[c0[b] & 15]; s1 += Tm[c1[b] & 15]; s2 += Tm[c2[b] & 15]; s3 += Tm[c3[b] & 15]; }
+            k0 = ip ? -s0 : s0; k1 = ip ? -s1 : s1; k2 = ip ? -s2 : s2; k3 = ip ? -s3 : s3;
+            if (cnt < k || k0 < key[0]) quant__topk_push(key, id, k, &cnt, k0, (int64_t)i);
+            if (cnt < k || k1 < key[0]) quant__topk_push(key, id, k, &cnt, k1, (int64_t)i + 1);
+            if (cnt < k || k2 < key[0]) quant__topk_push(key, id, k, &cnt, k2, (int64_t)i + 2);
+            if (cnt < k || k3 < key[0]) quant__topk_push(key, id, k, &cnt, k3, (int64_t)i + 3);
+        }
+    }
+    for (; i < n; i++) {
+        float s = 0.0f;
+        for (m = 0; m < M; m++) s += T[m * pq->ksub + quant__pq_get(codes + i * cs, pq->nbits, m)];
+        quant__topk_push(key, id, k, &cnt, ip ? -s : s, (int64_t)i);
+    }
+    quant__topk_finish(key, id, k, cnt, ip ? QUANT_METRIC_IP : QUANT_METRIC_L2);
+}
+
+QUANT_DEF quant_status quant_pq_scan(const void *packed, const float *tables, size_t nq, const uint8_t *codes,
+        size_t n, quant_metric metric, size_t k, int64_t *ids, float *dists) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    const float *ct;
+    size_t i;
+    quant_status st;
+    QUANT__PQ_GET(packed, h, pq, ct);
+    (void)ct;
+    if ((st = quant__pq_scan_check(&pq, tables, nq, codes, n, metric, k, ids, dists)) != QUANT_OK) return st;
+    for (i = 0; i < nq; i++)
+        quant__pq_scan1(&pq, tables + i * pq.M * pq.ksub, codes, n, metric == QUANT_METRIC_IP, k, ids + i * k, dists + i * k);
+    return QUANT_OK;
+}
+
+/* a 64-byte aligned pointer into a workspace */
+QUANT__INTERNAL unsigned char *quant__pq_align(void *ws) {
+    return (unsigned char *)ws + ((64 - ((uintptr_t)ws & 63)) & 63);
+}
+
+QUANT_DEF size_t quant_pq_search_workspace_size(const void *packed) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) return 0;
+    return 64 + pq.M * pq.ksub * sizeof(float);
+}
+
+QUANT_DEF quant_status quant_pq_search(const void *packed, quant_metric metric, const float *q, size_t nq,
+        const uint8_t *codes, size_t n, size_t k, int64_t *ids, float *dists, void *ws, size_t ws_bytes) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    const float *ct;
+    float *T;
+    size_t i;
+    quant_status st;
+    QUANT__PQ_GET(packed, h, pq, ct);
+    if (!q || !ids || !dists || !k || !ws || (n && !codes)) return QUANT_EINVAL;
+    if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (ws_bytes < 64 + pq.M * pq.ksub * sizeof(float)) return QUANT_EINVAL;
+    if (!quant__vq_mul_ok(nq, pq.d) || !quant__vq_mul_ok(nq, k) || !quant__vq_mul_ok(n, quant_pq_code_size(&pq)) ||
+        n > (size_t)INT64_MAX) return QUANT_EOVERFLOW;
+    if ((st = quant__vq_values(q, nq, pq.d, pq.d)) != QUANT_OK) return st;
+    T = (float *)(void *)quant__pq_align(ws);
+    for (i = 0; i < nq; i++) {
+        quant__pq_tables1(&pq, ct, metric, q + i * pq.d, T);
+        quant__pq_scan1(&pq, T, codes, n, metric == QUANT_METRIC_IP, k, ids + i * k, dists + i * k);
+    }
+    return QUANT_OK;
+}
+
+/* ---- 8-bit tables (fast scan and PQ matmul LUT8) */
+
+/* min and max of K = t (or -t when neg) over n entries; lo canonical (+0) */
+static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *lo, float *hi) {
+    size_t j = 0;
+    float l = neg ? -t[0] : t[0], h = l;
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    if (n >= 16) {
+        const __m512i sg = _mm512_set1_epi32(neg ? (int)0x80000000u : 0);
+        __m512 vl = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t)), sg)), vh = vl;
+        for (j = 16; j + 16 <= n; j += 16) {
+            const __m512 v = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t + j)), sg));
+            vl = _mm512_min_ps(vl, v); vh = _mm512_max_ps(vh, v);
+        }
+        l = _mm512_reduce_min_ps(vl); h = _mm512_reduce_max_ps(vh);
+    }
+#endif
+    for (; j < n; j++) { const float v = neg ? -t[j] : t[j]; if (v < l) l = v; if (v > h) h = v; }
+    *lo = l + 0.0f; *hi = h;
+}
+
+/* q[j] = min(255, nearbyintf((K[j] - lo) * inv)), K = t or -t */
+static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, float inv, uint8_t *q) {
+    size_t j = 0;
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    const __m512i sg = _mm512_set1_epi32(neg ? (int)0x80000000u : 0), c255 = _mm512_set1_epi32(255);
+    const __m512 vlo = _mm512_set1_ps(lo), vinv = _mm512_set1_ps(inv);
+    for (; j + 16 <= n; j += 16) {
+        const __m512 v = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t + j)), sg));
+        const __m512i r = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, vlo), vinv)), c255);
+        _mm_storeu_si128((__m128i *)(void *)(q + j), _mm512_cvtepi32_epi8(r));
+    }
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+    const __m256i sg = _mm256_set1_epi32(neg ? (int)0x80000000u : 0), c255 = _mm256_set1_epi32(255);
+    const __m256 vlo = _mm256_set1_ps(lo), vinv = _mm256_set1_ps(inv);
+    for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(_mm256_loadu_ps(t + j)), sg));
+        const __m256i r = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v, vlo), vinv)), c255);
+        const __m128i p = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64((__m128i *)(void *)(q + j), _mm_packus_epi16(p, p));
+    }
+#endif
+    for (; j < n; j++) {
+        const float v = nearbyintf(((neg ? -t[j] : t[j]) - lo) * inv);
+        q[j] = (uint8_t)(v > 255.0f ? 255.0f : v);
+    }
+}
+
+/* ---- 4-bit fast scan */
+
+/* sums of the 32 vectors of one block: out[i] = sum_m lut[m][code(i, m)],
+ * exact in 16 bits (255 * mp <= 65535). Bytes of a 128-bit lane are the
+ * vectors 0..15 (low nibbles) or 16..31 (high nibbles); as 16-bit lanes
+ * the even bytes accumulate in a - 256 b, the odd ones in b (a += r,
+ * b += r >> 8): two adds and a shift for 16 lookups, no widening. */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#  define QUANT__FS_LOOKUP "vpshufb zmm"
+static inline __m128i quant__fs_red512(__m512i x) { /* the sum of the four 128-bit lanes */
+    x = _mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(1, 0, 3, 2)));
+    x = _mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm512_castsi512_si128(x);
+}
+static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i aL = _mm512_setzero_si512(), bL = aL, aH = aL, bH = aL;
+    __m128i eL, oL, eH, oH;
+    size_t g;
+    for (g = 0; g < mp; g += 4) {
+        const __m512i c = _mm512_loadu_si512((const void *)(codes + g * 16));
+        const __m512i l = _mm512_loadu_si512((const void *)(lut + g * 16));
+        const __m512i rl = _mm512_shuffle_epi8(l, _mm512_and_si512(c, m4));
+        const __m512i rh = _mm512_shuffle_epi8(l, _mm512_and_si512(_mm512_srli_epi16(c, 4), m4));
+        aL = _mm512_add_epi16(aL, rl); bL = _mm512_add_epi16(bL, _mm512_srli_epi16(rl, 8));
+        aH = _mm512_add_epi16(aH, rh); bH = _mm512_add_epi16(bH, _mm512_srli_epi16(rh, 8));
+    }
+    eL = quant__fs_red512(_mm512_sub_epi16(aL, _mm512_slli_epi16(bL, 8))); oL = quant__fs_red512(bL);
+    eH = quant__fs_red512(_mm512_sub_epi16(aH, _mm512_slli_epi16(bH, 8))); oH = quant__fs_red512(bH);
+    _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi16(eL, oL));
+    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_unpackhi_epi16(eL, oL));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, oH));
+    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, oH));
+}
+/* bit i: v[i] <= thr (thr in [-1, 65535]) */
+static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
+    if (thr < 0) return 0;
+    return (uint32_t)_mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)v), _mm512_set1_epi16((short)(uint16_t)thr));
+}
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#  define QUANT__FS_LOOKUP "vpshufb ymm"
+static inline __m128i quant__fs_red256(__m256i x) {
+    return _mm_add_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
+}
+static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256i aL = _mm256_setzero_si256(), bL = aL, aH = aL, bH = aL;
+    __m128i eL, oL, eH, oH;
+    size_t g;
+    for (g = 0; g < mp; g += 2) {
+        const __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(codes + g * 16));
+        const __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(lut + g * 16));
+        const __m256i rl = _mm256_shuffle_epi8(l, _mm256_and_si256(c, m4));
+        const __m256i rh = _mm256_shuffle_epi8(l, _mm256_and_si256(_mm256_srli_epi16(c, 4), m4));
+        aL = _mm256_add_epi16(aL, rl); bL = _mm256_add_epi16(bL, _mm256_srli_epi16(rl, 8));
+        aH = _mm256_add_epi16(aH, rh); bH = _mm256_add_epi16(bH, _mm256_srli_epi16(rh, 8));
+    }
+    eL = quant__fs_red256(_mm256_sub_epi16(aL, _mm256_slli_epi16(bL, 8))); oL = quant__fs_red256(bL);
+    eH = quant__fs_red256(_mm256_sub_epi16(aH, _mm256_slli_epi16(bH, 8))); oH = quant__fs_red256(bH);
+    _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi16(eL, oL));
+    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_unpackhi_epi16(eL, oL));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, oH));
+    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, oH));
+}
+static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
+    __m256i t, a, b, ea, eb;
+    if (thr < 0) return 0;
+    t = _mm256_set1_epi16((short)(uint16_t)thr);
+    a = _mm256_loadu_si256((const __m256i *)(const void *)v);
+    b = _mm256_loadu_si256((const __m256i *)(const void *)(v + 16));
+    ea = _mm256_cmpeq_epi16(_mm256_min_epu16(a, t), a);
+    eb = _mm256_cmpeq_epi16(_mm256_min_epu16(b, t), b);
+    return (uint32_t)_mm256_movemask_epi8(_mm256_permute4x64_epi64(_mm256_packs_epi16(ea, eb), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+#elif defined(QUANT_ISA_SSE41)
+#  define QUANT__FS_LOOKUP "pshufb"
+static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    __m128i aL = _mm_setzero_si128(), bL = aL, aH = aL, bH = aL, eL, eH;
+    size_t g;
+    for (g = 0; g < mp; g++) {
+        const __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(codes + g * 16));
+        const __m128i l = _mm_loadu_si128((const __m128i *)(const void *)(lut + g * 16));
+        const __m128i rl = _mm_shuffle_epi8(l, _mm_and_si128(c, m4));
+        const __m128i rh = _mm_shuffle_epi8(l, _mm_and_si128(_mm_srli_epi16(c, 4), m4));
+        aL = _mm_add_epi16(aL, rl); bL = _mm_add_epi16(bL, _mm_srli_epi16(rl, 8));
+        aH = _mm_add_epi16(aH, rh); bH = _mm_add_epi16(bH, _mm_srli_epi16(rh, 8));
+    }
+    eL = _mm_sub_epi16(aL, _mm_slli_epi16(bL, 8));
+    eH = _mm_sub_epi16(aH, _mm_slli_epi16(bH, 8));
+    _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi16(eL, bL));
+    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_unpackhi_epi16(eL, bL));
+    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, bH));
+    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, bH));
+}
+#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+/* one subspace a step, widening adds (vaddw) into four 16-bit accumulators */
+static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
+    const uint8x16_t m4 = vdupq_n_u8(0x0f);
+    uint16x8_t a0 = vdupq_n_u16(0), a1 = a0, a2 = a0, a3 = a0;
+    size_t m;
+    for (m = 0; m < mp; m++) {
+        const uint8x16_t c = vld1q_u8(codes + m * 16), l = vld1q_u8(lut + m * 16);
+        const uint8x16_t lo = vandq_u8(c, m4), hi = vshrq_n_u8(c, 4);
+#if defined(__aarch64__)
+#  define QUANT__FS_LOOKUP "tbl"
+        const uint8x16_t rl = vqtbl1q_u8(l, lo), rh = vqtbl1q_u8(l, hi);
+        a0 = vaddw_u8(a0, vget_low_u8(rl)); a1 = vaddw_high_u8(a1, rl);
+        a2 = vaddw_u8(a2, vget_low_u8(rh)); a3 = vaddw_high_u8(a3, rh);
+#else
+#  define QUANT__FS_LOOKUP "vtbl"
+        uint8x8x2_t tb;
+        tb.val[0] = vget_low_u8(l); tb.val[1] = vget_high_u8(l);
+        a0 = vaddw_u8(a0, vtbl2_u8(tb, vget_low_u8(lo))); a1 = vaddw_u8(a1, vtbl2_u8(tb, vget_high_u8(lo)));
+        a2 = vaddw_u8(a2, vtbl2_u8(tb, vget_low_u8(hi))); a3 = vaddw_u8(a3, vtbl2_u8(tb, vget_high_u8(hi)));
+#endif
+    }
+    vst1q_u16(out, a0); vst1q_u16(out + 8, a1); vst1q_u16(out + 16, a2); vst1q_u16(out + 24, a3);
+}
+#else
+#  define QUANT__FS_LOOKUP "scalar"
+static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
+    size_t m, i;
+    for (i = 0; i < 32; i++) out[i] = 0;
+    for (m = 0; m < mp; m++)
+        for (i = 0; i < 16; i++) {
+            out[i] = (uint16_t)(out[i] + lut[m * 16 + (codes[m * 16 + i] & 15)]);
+            out[16 + i] = (uint16_t)(out[16 + i] + lut[m * 16 + (codes[m * 16 + i] >> 4)]);
+        }
+}
+#endif
+#if !(defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI))
+static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
+    uint32_t m = 0;
+    int i;
+    for (i = 0; i < 32; i++) m |= (uint32_t)((int)v[i] <= thr) << i;
+    return m;
+}
+#endif
+
+/* 8-bit codes: 64 vectors a block, for each subspace 64 bytes (vector i of
+ * the block at byte i); out[i] = sum_m lut[m][code], exact in 16 bits. */
+#if defined(QUANT__PQ_VBMI)
+static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
+    __m512i a = _mm512_setzero_si512(), b = a, ev, r1, r2;
+    size_t m;
+    for (m = 0; m < M; m++) {
+        const uint8_t *q = lut + m * 256;
+        const __m512i ix = _mm512_loadu_si512((const void *)(codes + m * 64));
+        const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), ix, _mm512_loadu_si512((const void *)(q + 64)));
+        const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), ix, _mm512_loadu_si512((const void *)(q + 192)));
+        const __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix), lo, hi);
+        a = _mm512_add_epi16(a, r);
+        b = _mm512_add_epi16(b, _mm512_srli_epi16(r, 8));
+    }
+    ev = _mm512_sub_epi16(a, _mm512_slli_epi16(b, 8));      /* even vectors; b: odd */
+    r1 = _mm512_unpacklo_epi16(ev, b);                       /* 0-7 | 16-23 | 32-39 | 48-55 */
+    r2 = _mm512_unpackhi_epi16(ev, b);                       /* 8-15 | 24-31 | 40-47 | 56-63 */
+    _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), r2));
+    _mm512_storeu_si512((void *)(out + 32), _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), r2));
+}
+#  define QUANT__FS8_LOOKUP "vpermi2b"
+#else
+static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
+    size_t m;
+    int i;
+    uint32_t acc[64];
+    for (i = 0; i < 64; i++) acc[i] = 0;
+    for (m = 0; m < M; m++) {
+        const uint8_t *c = codes + m * 64, *q = lut + m * 256;
+        for (i = 0; i < 64; i++) acc[i] += q[c[i]];
+    }
+    for (i = 0; i < 64; i++) out[i] = (uint16_t)acc[i];
+}
+#  define QUANT__FS8_LOOKUP "scalar"
+#endif
+
+QUANT__INTERNAL size_t quant__fs_mp(size_t M) { return (M + 3) / 4 * 4; }
+/* vectors a block, bytes a block */
+QUANT__INTERNAL size_t quant__fs_bs(int nbits) { return nbits == 8 ? 64 : 32; }
+QUANT__INTERNAL size_t quant__fs_bb(int nbits, size_t M) { return nbits == 8 ? M * 64 : quant__fs_mp(M) * 16; }
+QUANT__INTERNAL int quant__fs_ok(const quant_pq *pq) { return (pq->nbits == 4 || pq->nbits == 8) && pq->M <= QUANT_FS_MAX_M; }
+
+QUANT_DEF size_t quant_pq_fs_size(const void *packed, size_t n) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    size_t nb, bb;
+    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) || !quant__fs_ok(&pq)) return 0;
+    nb = (n + quant__fs_bs(pq.nbits) - 1) / quant__fs_bs(pq.nbits);
+    bb = quant__fs_bb(pq.nbits, pq.M);
+    if (nb > SIZE_MAX / bb) return 0;
+    return nb * bb;
+}
+
+QUANT_DEF quant_status quant_pq_fs_pack(const void *packed, const uint8_t *codes, size_t n, uint8_t *fs, size_t fs_bytes) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    size_t i, m, cs, need, bs, bb;
+    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    if (!quant__fs_ok(&pq) || !fs || (n && !codes)) return QUANT_EINVAL;
+    need = quant_pq_fs_size(packed, n);
+    if (n && !need) return QUANT_EOVERFLOW;
+    if (fs_bytes < need) return QUANT_EINVAL;
+    cs = quant_pq_code_size(&pq);
+    bs = quant__fs_bs(pq.nbits);
+    bb = quant__fs_bb(pq.nbits, pq.M);
+    memset(fs, 0, need);
+    for (i = 0; i < n; i++) {
+        uint8_t *blk = fs + (i / bs) * bb;
+        size_t l = i % bs;
+        for (m = 0; m < pq.M; m++) {
+            uint32_t c = quant__pq_get(codes + i * cs, pq.nbits, m);
+            if (pq.nbits == 8) blk[m * 64 + l] = (uint8_t)c;
+            else blk[m * 16 + (l & 15)] |= (uint8_t)(c << (l < 16 ? 0 : 4));
+        }
+    }
+    return QUANT_OK;
+}
+
+/* workspace: the 8-bit tables (4-bit: mp x 16; 8-bit: M x 256), one query's
+ * float tables (M x ksub), the approximate heap (k keys, k ids), the 16-bit
+ * sums of every vector */
+QUANT__INTERNAL int quant__fs_ws(const quant_pq *pq, size_t n, size_t k, size_t *off_t, size_t *off_hk, size_t *off_hi,
+        size_t *off_s, size_t *total) {
+    const size_t bs = quant__fs_bs(pq->nbits), nb = (n + bs - 1) / bs;
+    const size_t lut = pq->nbits == 8 ? pq->M * 256 : quant__fs_mp(pq->M) * 16;
+    if (k > SIZE_MAX / 16 || nb > SIZE_MAX / 256) return 0;
+    *off_t = quant__pqk_r64(lut);
+    *off_hk = *off_t + quant__pqk_r64(pq->M * pq->ksub * sizeof(float));
+    *off_hi = *off_hk + quant__pqk_r64(k * sizeof(float));
+    *off_s = *off_hi + quant__pqk_r64(k * sizeof(int64_t));
+    if (nb * bs * 2 > SIZE_MAX - 64 - *off_s) return 0;
+    *total = 64 + *off_s + nb * bs * 2;
+    return 1;
+}
+
+QUANT_DEF size_t quant_pq_fs_workspace_size(const void *packed, size_t n, size_t k) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    size_t a, b, c, d, t;
+    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) || !quant__fs_ok(&pq) || !k) return 0;
+    return quant__fs_ws(&pq, n, k, &a, &b, &c, &d, &t) ? t : 0;
+}
+
+/* exact PQ distance of vector i from the fast-scan layout (subspace order) */
+static inline float quant__fs_exact(const uint8_t *fs, int nbits, size_t M, const float *T, size_t i) {
+    float s = 0.0f;
+    size_t m;
+    if (nbits == 8) {
+        const uint8_t *c = fs + (i >> 6) * M * 64 + (i & 63);
+        for (m = 0; m < M; m++) s += T[m * 256 + c[m * 64]];
+    } else {
+        const uint8_t *c = fs + (i >> 5) * quant__fs_mp(M) * 16 + (i & 15);
+        const int sh = (i & 16) ? 4 : 0;
+        for (m = 0; m < M; m++) s += T[m * 16 + ((c[m * 16] >> sh) & 15)];
+    }
+    return s;
+}
+
+/* one block's sums and the mask of its lanes <= thr among the valid ones */
+static inline uint64_t quant__fs_blk(const quant_pq *pq, const uint8_t *fs, const uint8_t *lut, size_t b, size_t n,
+        uint16_t *s, int thr, int compute) {
+    const size_t bs = quant__fs_bs(pq->nbits);
+    uint64_t mask;
+    if (compute) {
+        if (pq->nbits == 8) quant__fs8_block(fs + b * pq->M * 64, lut, pq->M, s);
+        else quant__fs_block(fs + b * quant__fs_mp(pq->M) * 16, lut, quant__fs_mp(pq->M), s);
+    }
+    mask = quant__fs_mask(s, thr);
+    if (bs == 64) mask |= (uint64_t)quant__fs_mask(s + 32, thr) << 32;
+    if (n - b * bs < bs) mask &= ((uint64_t)1 << (n - b * bs)) - 1u;
+    return mask;
+}
+
+QUANT__INTERNAL int quant__ctz64(uint64_t m) {
+    int l = 0;
+    while (!((m >> l) & 1u)) l++;
+    return l;
+}
+
+QUANT__INTERNAL void quant__fs_query(const quant_pq *pq, const float *T, const uint8_t *fs, size_t n, int ip, size_t k,
+        quant_fs_mode mode, int64_t *ids, float *dists, unsigned char *w, size_t *reranked) {
+    const size_t M = pq->M, ks = pq->ksub, bs = quant__fs_bs(pq->nbits), nb = (n + bs - 1) / bs;
+    size_t ot, ohk, ohi, os, tot, m, j, b, cnt = 0;
+    uint8_t *lut;
+    float *hk, R = 0.0f, delta, inv;
+    int64_t *hi;
+    uint16_t *sums;
+    double bias = 0.0, S = 0.0;
+    int thr;
+    quant__fs_ws(pq, n, k, &ot, &ohk, &ohi, &os, &tot);
+    (void)ot; (void)tot;
+    lut = w; hk = (float *)(void *)(w + ohk); hi = (int64_t *)(void *)(w + ohi); sums = (uint16_t *)(void *)(w + os);
+    /* the 8-bit tables of K = T (L2) or -T (IP) */
+    for (m = 0; m < M; m++) {
+        float lo, h;
+        quant__lut8_minmax(T + m * ks, ks, ip, &lo, &h);
+        if (h - lo > R) R = h - lo;
+        bias += (double)lo;
+        S += (double)(fabsf(lo) > fabsf(h) ? fabsf(lo) : fabsf(h));
+    }
+    delta = R / 255.0f;
+    inv = quant__lut8_inv(R);
+    for (m = 0; m < M; m++) {
+        float lo, h;
+        quant__lut8_minmax(T + m * ks, ks, ip, &lo, &h);
+        quant__lut8_q(T + m * ks, ks, ip, lo, inv, lut + m * ks);
+    }
+    if (pq->nbits == 4) memset(lut + M * 16, 0, (quant__fs_mp(M) - M) * 16);
+    /* pass 1: every 16-bit sum, and the top-k of them */
+    for (b = 0; b < nb; b++) {
+        uint16_t *s = sums + b * bs;
+        uint64_t mask = quant__fs_blk(pq, fs, lut, b, n, s, cnt < k ? 65535 : (int)hk[0] - 1, 1);
+        while (mask) {
+            const int l = quant__ctz64(mask);
+            mask &= mask - 1u;
+            quant__topk_push(hk, hi, k, &cnt, (float)s[l], (int64_t)(b * bs + (size_t)l));
+        }
+    }
+    if (mode == QUANT_FS_APPROX) {
+        quant__topk_finish(hk, hi, k, cnt, QUANT_METRIC_L2);
+        for (j = 0; j < k; j++) {
+            float v = (float)(bias + (double)delta * (double)hk[j]);
+            ids[j] = hi[j];
+            dists[j] = hi[j] < 0 ? (ip ? -INFINITY : INFINITY) : ip ? -v : v;
+        }
+        return;
+    }
+    /* pass 2: re-rank every vector within the bound of the k-th: the
+     * approximation errs by at most M / 2 steps each way (rounding); slack
+     * covers the float rounding of the exact sums and of the tables */
+    if (cnt < k || !(inv > 0.0f)) thr = 65535;
+    else {
+        double slack = 2.0 + ceil(2.0 * (double)M * FLT_EPSILON * (S + fabs(bias)) / (double)delta + 0.001 * (double)M);
+        double t = (double)hk[0] + (double)M + slack;
+        thr = t >= 65535.0 ? 65535 : (int)t;
+    }
+    cnt = 0;
+    for (b = 0; b < nb; b++) {
+        uint64_t mask = quant__fs_blk(pq, fs, lut, b, n, sums + b * bs, thr, 0);
+        while (mask) {
+            const int l = quant__ctz64(mask);
+            const size_t i = b * bs + (size_t)l;
+            float s;
+            mask &= mask - 1u;
+            s = quant__fs_exact(fs, pq->nbits, M, T, i);
+            quant__topk_push(dists, ids, k, &cnt, ip ? -s : s, (int64_t)i);
+            (*reranked)++;
+        }
+    }
+    quant__topk_finish(dists, ids, k, cnt, ip ? QUANT_METRIC_IP : QUANT_METRIC_L2);
+}
+
+QUANT__INTERNAL quant_status quant__fs_check(const void *packed, quant_pq *pq, const uint8_t *fs, size_t n, size_t k,
+        quant_metric metric, quant_fs_mode mode, int64_t *ids, float *dists, void *ws, size_t ws_bytes) {
+    quant__pqk_hdr h;
+    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, pq)) return QUANT_EFORMAT;
+    if (!quant__fs_ok(pq) || !ids || !dists || !k || !ws || (n && !fs)) return QUANT_EINVAL;
+    if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
+    if (mode != QUANT_FS_EXACT && mode != QUANT_FS_APPROX) return QUANT_EINVAL;
+    if (n > (size_t)INT64_MAX / 2) return QUANT_EOVERFLOW;
+    {
+        size_t need = quant_pq_fs_workspace_size(packed, n, k);
+        if (!need) return QUANT_EOVERFLOW;
+        if (ws_bytes < need) return QUANT_EINVAL;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pq_fs_scan(const void *packed, const float *tables, size_t nq, const uint8_t *fs,
+        size_t n, quant_metric metric, size_t k, quant_fs_mode mode, int64_t *ids, float *dists,
+        void *ws, size_t ws_bytes, size_t *reranked) {
+    quant_pq pq;
+    size_t i, rr = 0;
+    quant_status st = quant__fs_check(packed, &pq, fs, n, k, metric, mode, ids, dists, ws, ws_bytes);
+    if (st != QUANT_OK) return st;
+    if (!tables || !quant__vq_mul_ok(nq, k) || !quant__vq_mul_ok(nq * pq.M, pq.ksub)) return QUANT_EINVAL;
+    for (i = 0; i < nq * pq.M * pq.ksub; i++) if (!quant__isfinite(tables[i])) return QUANT_EINVAL;
+    for (i = 0; i < nq; i++)
+        quant__fs_query(&pq, tables + i * pq.M * pq.ksub, fs, n, metric == QUANT_METRIC_IP, k, mode, ids + i * k,
+                        dists + i * k, quant__pq_align(ws), &rr);
+    if (reranked) *reranked = rr;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metric, const float *q, size_t nq,
+        const uint8_t *fs, size_t n, size_t k, quant_fs_mode mode, int64_t *ids, float *dists,
+        void *ws, size_t ws_bytes, size_t *reranked) {
+    quant_pq pq;
+    quant__pqk_hdr h;
+    const float *ct;
+    size_t i, rr = 0, ot, ohk, ohi, os, tot;
+    unsigned char *w;
+    quant_status st = quant__fs_check(packed, &pq, fs, n, k, metric, mode, ids, dists, ws, ws_bytes);
+    if (st != QUANT_OK) return st;
+    if (!q || !quant__vq_mul_ok(nq, k) || !quant__vq_mul_ok(nq, pq.d)) return QUANT_EINVAL;
+    if ((st = quant__vq_values(q, nq, pq.d, pq.d)) != QUANT_OK) return st;
+    QUANT__PQ_GET(packed, h, pq, ct);
+    w = quant__pq_align(ws);
+    quant__fs_ws(&pq, n, k, &ot, &ohk, &ohi, &os, &tot);
+    for (i = 0; i < nq; i++) {
+        float *T = (float *)(void *)(w + ot);
+        quant__pq_tables1(&pq, ct, metric, q + i * pq.d, T);
+        quant__fs_query(&pq, T, fs, n, metric == QUANT_METRIC_IP, k, mode, ids + i * k, dists + i * k, w, &rr);
+    }
+    if (reranked) *reranked = rr;
+    return QUANT_OK;
+}
+
+/* ---- PQ matmul */
+
+QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows) {
+    quant__pqk_hdr h;
+    if (!quant__pq_ok(pq, 0) || !quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h)) return 0;
+    return (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+}
+
+QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
+        void *packed, size_t packed_bytes) {
+    quant__pqk_hdr h;
+    size_t tot, r, m, cs, blk;
+    unsigned char *p = (unsigned char *)packed, *cd;
+    if (!quant__pq_ok(pq, 1) || !codes || !packed || !rows) return QUANT_EINVAL;
+    if (pq->M > QUANT_PQMM_MAX_M) return QUANT_ERANGE;
+    if (!quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h)) return QUANT_EOVERFLOW;
+    tot = (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+    if (packed_bytes < tot) return QUANT_EINVAL;
+    memset(p, 0, tot);
+    memcpy(p, &h, sizeof h);
+    quant__pqk_transpose(pq, (float *)(void *)(p + h.off_a));
+    cs = quant_pq_code_size(pq);
+    cd = p + h.off_b;
+    blk = pq->M * (pq->nbits == 8 ? 64 : 32);
+    for (r = 0; r < rows; r++) {
+        unsigned char *bp = cd + (r / 64) * blk;
+        size_t l = r % 64;
+        for (m = 0; m < pq->M; m++) {
+            uint32_t c = quant__pq_get(codes + r * cs, pq->nbits, m);
+            if (pq->nbits == 8) bp[m * 64 + l] = (unsigned char)c;
+            else bp[m * 32 + (l & 31)] |= (unsigned char)(c << (l < 32 ? 0 : 4));
+        }
+    }
+    return QUANT_OK;
+}
+
+/* workspace: 64-byte header {magic, mode, M, ksub, delta, bias}, then the
+ * tables (F32: floats; LUT8: bytes, 64 bytes of slack for 32-bit gathers) */
+#define QUANT__PQW_MAGIC 0x31575051u /* "QPW1" */
+typedef struct quant__pqw_hdr { uint32_t magic, mode, M, ksub; float delta, bias; uint32_t pad_[10]; } quant__pqw_hdr;
+
+QUANT_DEF size_t quant_pqmm_workspace_size(const void *packed, quant_pqmm_mode mode) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return 0;
+    if (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8) return 0;
+    /* LUT8 keeps the float tables too while quantizing; F32 keeps their
+     * four byte planes too (the vpermi2b path) */
+    return 64 + 64 + pq.M * pq.ksub * sizeof(float) +
+           (mode == QUANT_PQMM_LUT8 ? pq.M * pq.ksub + 64 : pq.M * pq.ksub * sizeof(float));
+}
+
+QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, quant_pqmm_mode mode,
+        void *ws, size_t ws_bytes) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    quant__pqw_hdr wh;
+    const float *ct;
+    unsigned char *w;
+    float *T;
+    size_t m, need;
+    quant_status st;
+    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    if (!x || !ws || (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8)) return QUANT_EINVAL;
+    need = quant_pqmm_workspace_size(packed, mode);
+    if (ws_bytes < need) return QUANT_EINVAL;
+    if ((st = quant__vq_values(x, 1, pq.d, pq.d)) != QUANT_OK) return st;
+    ct = (const float *)(const void *)((const char *)packed + h.off_a);
+    w = quant__pq_align(ws);
+    T = (float *)(void *)(w + 64);
+    memset(&wh, 0, sizeof wh);
+    wh.magic = QUANT__PQW_MAGIC; wh.mode = (uint32_t)mode; wh.M = (uint32_t)pq.M; wh.ksub = (uint32_t)pq.ksub;
+    /* IP tables (the chains). Only the transposes are packed: quant_nearest
+     * reads c only for a tail of k that is not a multiple of its tile
+     * width (16 on every ISA), which ksub (16 or 256) never has. */
+    if (pq.shared) {
+        quant_nearest(x, pq.M, pq.dsub, pq.dsub, NULL, ct, NULL, pq.ksub, QUANT_METRIC_IP, NULL, T);
+    } else {
+        for (m = 0; m < pq.M; m++)
+            quant_nearest(x + m * pq.dsub, 1, pq.dsub, pq.dsub, NULL, ct + m * pq.ksub * pq.dsub, NULL, pq.ksub,
+                          QUANT_METRIC_IP, NULL, T + m * pq.ksub);
+    }
+    if (mode == QUANT_PQMM_LUT8) {
+        float R = 0.0f, inv;
+        double bias = 0.0;
+        uint8_t *Q = (uint8_t *)(T + pq.M * pq.ksub);
+        for (m = 0; m < pq.M; m++) {
+            float lo, hi;
+            quant__lut8_minmax(T + m * pq.ksub, pq.ksub, 0, &lo, &hi);
+            if (hi - lo > R) R = hi - lo;
+            bias += (double)lo;
+        }
+        inv = quant__lut8_inv(R);
+        for (m = 0; m < pq.M; m++) {
+            float lo, hi;
+            quant__lut8_minmax(T + m * pq.ksub, pq.ksub, 0, &lo, &hi);
+            quant__lut8_q(T + m * pq.ksub, pq.ksub, 0, lo, inv, Q + m * pq.ksub);
+        }
+        memset(Q + pq.M * pq.ksub, 0, 64);
+        wh.delta = R / 255.0f;
+        wh.bias = (float)bias;
+    }
+#if defined(QUANT__PQ_VBMI)
+    else if (pq.nbits == 8) { /* byte b of every entry of subspace m: planes[(m * 4 + b) * 256 + j] */
+        uint8_t *P = (uint8_t *)(T + pq.M * pq.ksub), ctl[64];
+        size_t j;
+        __m512i c;
+        int e, b;
+        for (b = 0; b < 4; b++) for (e = 0; e < 16; e++) ctl[16 * b + e] = (uint8_t)(4 * e + b);
+        c = _mm512_loadu_si512((const void *)ctl); /* 128-bit lane b <- byte b of the 16 floats */
+        for (m = 0; m < pq.M; m++)
+            for (j = 0; j < 256; j += 64) {
+                const float *t = T + m * 256 + j;
+                uint8_t *o = P + m * 1024 + j;
+                const __m512i w0 = _mm512_permutexvar_epi8(c, _mm512_loadu_si512((const void *)t));
+                const __m512i w1 = _mm512_permutexvar_epi8(c, _mm512_loadu_si512((const void *)(t + 16)));
+                const __m512i w2 = _mm512_permutexvar_epi8(c, _mm512_loadu_si512((const void *)(t + 32)));
+                const __m512i w3 = _mm512_permutexvar_epi8(c, _mm512_loadu_si512((const void *)(t + 48)));
+                const __m512i u0 = _mm512_shuffle_i64x2(w0, w1, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm512_shuffle_i64x2(w2, w3, _MM_SHUFFLE(1, 0, 1, 0));
+                const __m512i v0 = _mm512_shuffle_i64x2(w0, w1, _MM_SHUFFLE(3, 2, 3, 2)), v1 = _mm512_shuffle_i64x2(w2, w3, _MM_SHUFFLE(3, 2, 3, 2));
+                _mm512_storeu_si512((void *)o, _mm512_shuffle_i64x2(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)));
+                _mm512_storeu_si512((void *)(o + 256), _mm512_shuffle_i64x2(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+                _mm512_storeu_si512((void *)(o + 512), _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(2, 0, 2, 0)));
+                _mm512_storeu_si512((void *)(o + 768), _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(3, 1, 3, 1)));
+            }
+    }
+#endif
+    memcpy(w, &wh, sizeof wh);
+    return QUANT_OK;
+}
+
+/* 64 rows of one block: F32 sums (subspace order) or LUT8 integer sums */
+QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, int nbits, size_t M, const float *T, size_t ksub, float *acc) {
+    size_t m;
+    int i;
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    if (nbits == 8) {
+        for (m = 0; m < M; m++) {
+            const uint8_t *c = cd + m * 64;
+            const float *t = T + m * ksub;
+            a0 = _mm512_add_ps(a0, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c)), t, 4));
+            a1 = _mm512_add_ps(a1, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16))), t, 4));
+            a2 = _mm512_add_ps(a2, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 32))), t, 4));
+            a3 = _mm512_add_ps(a3, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 48))), t, 4));
+        }
+    } else {
+        for (m = 0; m < M; m++) {
+            const uint8_t *c = cd + m * 32;
+            const __m512 t = _mm512_loadu_ps(T + m * ksub);
+            const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c));
+            const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16)));
+            a0 = _mm512_add_ps(a0, _mm512_permutexvar_ps(v0, t));
+            a1 = _mm512_add_ps(a1, _mm512_permutexvar_ps(v1, t));
+            a2 = _mm512_add_ps(a2, _mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), t));
+            a3 = _mm512_add_ps(a3, _mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), t));
+        }
+    }
+    _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
+    (void)i;
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+    __m256 a[8];
+    for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
+    if (nbits == 8) {
+        for (m = 0; m < M; m++) {
+            const uint8_t *c = cd + m * 64;
+            const float *t = T + m * ksub;
+            QUANT__UNROLL
+            for (i = 0; i < 8; i++)
+                a[i] = _mm256_add_ps(a[i], _mm256_i32gather_ps(t, _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(c + 8 * i))), 4));
+        }
+        for (i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, a[i]);
+    } else {
+        for (i = 0; i < 64; i++) acc[i] = 0.0f;
+        for (m = 0; m < M; m++) {
+            const uint8_t *c = cd + m * 32;
+            const float *t = T + m * ksub;
+            for (i = 0; i < 32; i++) { acc[i] += t[c[i] & 15]; acc[32 + i] += t[c[i] >> 4]; }
+        }
+    }
+#else
+    for (i = 0; i < 64; i++) acc[i] = 0.0f;
+    for (m = 0; m < M; m++) {
+        const float *t = T + m * ksub;
+        if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += t[c[i]]; }
+        else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += t[c[i] & 15]; acc[32 + i] += t[c[i] >> 4]; } }
+    }
+#endif
+}
+
+QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, int nbits, size_t M, const uint8_t *Q, size_t ksub, uint32_t *acc) {
+    size_t m;
+    int i;
+#if defined(QUANT__PQ_VBMI)
+    if (nbits == 8) {
+        /* 256-entry byte tables in four registers: vpermi2b on the low 7
+         * bits of each code, bit 7 picks the half; 16-bit accumulators
+         * (even bytes in a - 256 b, odd in b), flushed every 256 subspaces */
+        __m512i e0 = _mm512_setzero_si512(), e1 = e0, o0 = e0, o1 = e0;
+        size_t m0;
+        for (m0 = 0; m0 < M; m0 += 256) {
+            const size_t m1 = M - m0 < 256 ? M : m0 + 256;
+            __m512i a = _mm512_setzero_si512(), b = a, ev;
+            for (m = m0; m < m1; m++) {
+                const uint8_t *q = Q + m * 256;
+                const __m512i ix = _mm512_loadu_si512((const void *)(cd + m * 64));
+                const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), ix,
+                                                            _mm512_loadu_si512((const void *)(q + 64)));
+                const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), ix,
+                                                            _mm512_loadu_si512((const void *)(q + 192)));
+                const __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix), lo, hi);
+                a = _mm512_add_epi16(a, r);
+                b = _mm512_add_epi16(b, _mm512_srli_epi16(r, 8));
+            }
+            ev = _mm512_sub_epi16(a, _mm512_slli_epi16(b, 8));
+            e0 = _mm512_add_epi32(e0, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(ev)));
+            e1 = _mm512_add_epi32(e1, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(ev, 1)));
+            o0 = _mm512_add_epi32(o0, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(b)));
+            o1 = _mm512_add_epi32(o1, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(b, 1)));
+        }
+        {   /* 16-bit lane j holds rows 2j (even) and 2j + 1 (odd) */
+            uint32_t ev[32], od[32];
+            _mm512_storeu_si512((void *)ev, e0); _mm512_storeu_si512((void *)(ev + 16), e1);
+            _mm512_storeu_si512((void *)od, o0); _mm512_storeu_si512((void *)(od + 16), o1);
+            for (i = 0; i < 32; i++) { acc[2 * i] = ev[i]; acc[2 * i + 1] = od[i]; }
+        }
+        return;
+    }
+#endif
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    {
+        const __m512i ff = _mm512_set1_epi32(0xff);
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        if (nbits == 8) {
+            for (m = 0; m < M; m++) { /* 32-bit gathers at byte offsets (64 bytes of slack after the tables) */
+                const uint8_t *c = cd + m * 64;
+                const void *t = Q + m * ksub;
+                a0 = _mm512_add_epi32(a0, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c)), t, 1)));
+                a1 = _mm512_add_epi32(a1, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16))), t, 1)));
+                a2 = _mm512_add_epi32(a2, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 32))), t, 1)));
+                a3 = _mm512_add_epi32(a3, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 48))), t, 1)));
+            }
+        } else {
+            for (m = 0; m < M; m++) {
+                const uint8_t *c = cd + m * 32;
+                const __m512i t = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(Q + m * ksub)));
+                const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c));
+                const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16)));
+                a0 = _mm512_add_epi32(a0, _mm512_permutexvar_epi32(v0, t));
+                a1 = _mm512_add_epi32(a1, _mm512_permutexvar_epi32(v1, t));
+                a2 = _mm512_add_epi32(a2, _mm512_permutexvar_epi32(_mm512_srli_epi32(v0, 4), t));
+                a3 = _mm512_add_epi32(a3, _mm512_permutexvar_epi32(_mm512_srli_epi32(v1, 4), t));
+            }
+        }
+        _mm512_storeu_si512((void *)acc, a0); _mm512_storeu_si512((void *)(acc + 16), a1);
+        _mm512_storeu_si512((void *)(acc + 32), a2); _mm512_storeu_si512((void *)(acc + 48), a3);
+        (void)i;
+    }
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+    if (nbits == 8) {
+        const __m256i ff = _mm256_set1_epi32(0xff);
+        __m256i a[8];
+        for (i = 0; i < 8; i++) a[i] = _mm256_setzero_si256();
+        for (m = 0; m < M; m++) {
+            const uint8_t *c = cd + m * 64;
+            const int *t = (const int *)(const void *)(Q + m * ksub);
+            QUANT__UNROLL
+            for (i = 0; i < 8; i++)
+                a[i] = _mm256_add_epi32(a[i], _mm256_and_si256(ff, _mm256_i32gather_epi32(t,
+                           _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(c + 8 * i))), 1)));
+        }
+        for (i = 0; i < 8; i++) _mm256_storeu_si256((__m256i *)(void *)(acc + 8 * i), a[i]);
+    } else {
+        for (i = 0; i < 64; i++) acc[i] = 0;
+        for (m = 0; m < M; m++) {
+            const uint8_t *c = cd + m * 32, *q = Q + m * ksub;
+            for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; }
+        }
+    }
+#else
+    for (i = 0; i < 64; i++) acc[i] = 0;
+    for (m = 0; m < M; m++) {
+        const uint8_t *q = Q + m * ksub;
+        if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += q[c[i]]; }
+        else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; } }
+    }
+#endif
+}
+
+#if defined(QUANT__PQ_VBMI)
+/* LUT8, nbits 8, blocks [b0, b1): groups of QUANT__PQMM_G subspaces (their
+ * byte tables stay in L1) over up to QUANT__PQMM_CH blocks at a time, 16-bit
+ * accumulators per block (even bytes in a - 256 b, odd in b) flushed into
+ * 32 bits every 256 subspaces. */
+#define QUANT__PQMM_G 8
+#define QUANT__PQMM_CH 16
+QUANT__INTERNAL void quant__pqmm_lut8_vbmi(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const uint8_t *Q,
+        uint32_t *acc) {
+    __m512i A[QUANT__PQMM_CH], B[QUANT__PQMM_CH], E0[QUANT__PQMM_CH], E1[QUANT__PQMM_CH], O0[QUANT__PQMM_CH], O1[QUANT__PQMM_CH];
+    size_t c0, b, m0, g, m, i;
+    for (c0 = 0; c0 < nblk; c0 += QUANT__PQMM_CH) {
+        const size_t nc = nblk - c0 < QUANT__PQMM_CH ? nblk - c0 : QUANT__PQMM_CH;
+        for (b = 0; b < nc; b++) E0[b] = E1[b] = O0[b] = O1[b] = _mm512_setzero_si512();
+        for (m0 = 0; m0 < M; m0 += 256) {
+            const size_t m1 = M - m0 < 256 ? M : m0 + 256;
+            for (b = 0; b < nc; b++) A[b] = B[b] = _mm512_setzero_si512();
+            for (g = m0; g < m1; g += QUANT__PQMM_G) {
+                const size_t g1 = m1 - g < QUANT__PQMM_G ? m1 : g + QUANT__PQMM_G;
+                for (b = 0; b < nc; b++) {
+                    const uint8_t *c = cd + (c0 + b) * blk;
+                    __m512i a = A[b], bb = B[b];
+                    for (m = g; m < g1; m++) {
+                        const uint8_t *q = Q + m * 256;
+                        const __m512i ix = _mm512_loadu_si512((const void *)(c + m * 64));
+                        const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), ix,
+                                                                    _mm512_loadu_si512((const void *)(q + 64)));
+                        const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), ix,
+                                                                    _mm512_loadu_si512((const void *)(q + 192)));
+                        const __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix), lo, hi);
+                        a = _mm512_add_epi16(a, r);
+                        bb = _mm512_add_epi16(bb, _mm512_srli_epi16(r, 8));
+                    }
+                    A[b] = a; B[b] = bb;
+                }
+            }
+            for (b = 0; b < nc; b++) {
+                const __m512i ev = _mm512_sub_epi16(A[b], _mm512_slli_epi16(B[b], 8));
+                E0[b] = _mm512_add_epi32(E0[b], _mm512_cvtepu16_epi32(_mm512_castsi512_si256(ev)));
+                E1[b] = _mm512_add_epi32(E1[b], _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(ev, 1)));
+                O0[b] = _mm512_add_epi32(O0[b], _mm512_cvtepu16_epi32(_mm512_castsi512_si256(B[b])));
+                O1[b] = _mm512_add_epi32(O1[b], _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(B[b], 1)));
+            }
+        }
+        for (b = 0; b < nc; b++) { /* 16-bit lane j holds rows 2j (even) and 2j + 1 (odd) */
+            uint32_t ev[32], od[32], *o = acc + (c0 + b) * 64;
+            _mm512_storeu_si512((void *)ev, E0[b]); _mm512_storeu_si512((void *)(ev + 16), E1[b]);
+            _mm512_storeu_si512((void *)od, O0[b]); _mm512_storeu_si512((void *)(od + 16), O1[b]);
+            for (i = 0; i < 32; i++) { o[2 * i] = ev[i]; o[2 * i + 1] = od[i]; }
+        }
+    }
+}
+
+/* F32, nbits 8: the float tables as four byte planes; vpermi2b looks up
+ * each byte of 64 entries, byte and word unpacks rebuild the floats (rows
+ * permuted within the block: register k, lane element 4 q + e is row
+ * 16 q + 4 k + e), added in subspace order: the same sums as the gathers. */
+QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const uint8_t *P, float *acc) {
+    __m512 A[QUANT__PQMM_CH][4];
+    size_t c0, b, g, m;
+    int k, q, e;
+    for (c0 = 0; c0 < nblk; c0 += QUANT__PQMM_CH) {
+        const size_t nc = nblk - c0 < QUANT__PQMM_CH ? nblk - c0 : QUANT__PQMM_CH;
+        for (b = 0; b < nc; b++) for (k = 0; k < 4; k++) A[b][k] = _mm512_setzero_ps();
+        for (g = 0; g < M; g += 4) {
+            const size_t g1 = M - g < 4 ? M : g + 4;
+            for (b = 0; b < nc; b++) {
+                const uint8_t *c = cd + (c0 + b) * blk;
+                __m512 a0 = A[b][0], a1 = A[b][1], a2 = A[b][2], a3 = A[b][3];
+                for (m = g; m < g1; m++) {
+                    const uint8_t *p = P + m * 1024;
+                    const __m512i ix = _mm512_loadu_si512((const void *)(c + m * 64));
+                    const __mmask64 hi = _mm512_movepi8_mask(ix);
+                    __m512i r[4], t0, t1, t2, t3;
+                    QUANT__UNROLL
+                    for (k = 0; k < 4; k++) {
+                        const uint8_t *pl = p + k * 256;
+                        r[k] = _mm512_mask_blend_epi8(hi,
+                            _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)pl), ix, _mm512_loadu_si512((const void *)(pl + 64))),
+                            _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(pl + 128)), ix, _mm512_loadu_si512((const void *)(pl + 192))));
+                    }
+                    t0 = _mm512_unpacklo_epi8(r[0], r[1]); t1 = _mm512_unpackhi_epi8(r[0], r[1]);
+                    t2 = _mm512_unpacklo_epi8(r[2], r[3]); t3 = _mm512_unpackhi_epi8(r[2], r[3]);
+                    a0 = _mm512_add_ps(a0, _mm512_castsi512_ps(_mm512_unpacklo_epi16(t0, t2)));
+                    a1 = _mm512_add_ps(a1, _mm512_castsi512_ps(_mm512_unpackhi_epi16(t0, t2)));
+                    a2 = _mm512_add_ps(a2, _mm512_castsi512_ps(_mm512_unpacklo_epi16(t1, t3)));
+                    a3 = _mm512_add_ps(a3, _mm512_castsi512_ps(_mm512_unpackhi_epi16(t1, t3)));
+                }
+                A[b][0] = a0; A[b][1] = a1; A[b][2] = a2; A[b][3] = a3;
+            }
+        }
+        for (b = 0; b < nc; b++) {
+            float v[4][16], *o = acc + (c0 + b) * 64;
+            for (k = 0; k < 4; k++) _mm512_storeu_ps(v[k], A[b][k]);
+            for (q = 0; q < 4; q++) for (k = 0; k < 4; k++) for (e = 0; e < 4; e++) o[16 * q + 4 * k + e] = v[k][4 * q + e];
+        }
+    }
+}
+#endif
+
+QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float *y, size_t r0, size_t r1) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    quant__pqw_hdr wh;
+    const unsigned char *w;
+    const uint8_t *cd;
+    const float *T;
+    size_t b, blk;
+    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    if (!ws || !y || r0 > r1 || r1 > h.rows) return QUANT_EINVAL;
+    w = quant__pq_align((void *)(uintptr_t)ws);
+    memcpy(&wh, w, sizeof wh);
+    if (wh.magic != QUANT__PQW_MAGIC || wh.M != pq.M || wh.ksub != pq.ksub || wh.mode > 1) return QUANT_EINVAL;
+    T = (const float *)(const void *)(w + 64);
+    cd = (const uint8_t *)packed + h.off_b;
+    blk = pq.M * (pq.nbits == 8 ? 64 : 32);
+#if defined(QUANT__PQ_VBMI)
+    if (wh.mode == QUANT_PQMM_F32 && pq.nbits == 8) {
+        float acc[QUANT__PQMM_CH * 64];
+        size_t b0;
+        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
+            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
+            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
+            hi = b1 * 64 < r1 ? b1 * 64 : r1;
+            quant__pqmm_f32_vbmi(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
+            for (r = lo; r < hi; r++) y[r] = acc[r - b0 * 64];
+        }
+        return QUANT_OK;
+    }
+    if (wh.mode == QUANT_PQMM_LUT8 && pq.nbits == 8) {
+        uint32_t acc[QUANT__PQMM_CH * 64];
+        size_t b0;
+        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
+            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
+            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
+            hi = b1 * 64 < r1 ? b1 * 64 : r1;
+            quant__pqmm_lut8_vbmi(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
+            for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b0 * 64], wh.bias);
+        }
+        return QUANT_OK;
+    }
+#endif
+    for (b = r0 / 64; b * 64 < r1; b++) {
+        size_t lo = b * 64 < r0 ? r0 : b * 64, hi = (b + 1) * 64 < r1 ? (b + 1) * 64 : r1, r;
+        if (wh.mode == QUANT_PQMM_F32) {
+            float acc[64];
+            quant__pqmm_f32_blk(cd + b * blk, pq.nbits, pq.M, T, pq.ksub, acc);
+            for (r = lo; r < hi; r++) y[r] = acc[r - b * 64];
+        } else {
+            uint32_t acc[64];
+            quant__pqmm_lut8_blk(cd + b * blk, pq.nbits, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), pq.ksub, acc);
+            for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b * 64], wh.bias);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_pqmm(const void *packed, const float *x, quant_pqmm_mode mode, float *y,
+        void *ws, size_t ws_bytes) {
+    quant__pqk_hdr h;
+    quant_pq pq;
+    quant_status st;
+    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    if (!y) return QUANT_EINVAL;
+    if ((st = quant_pqmm_tables(packed, x, mode, ws, ws_bytes)) != QUANT_OK) return st;
+    return quant_pqmm_rows(packed, ws, y, 0, h.rows);
+}
+
+/* ---- codebook GEMV */
+
+QUANT_DEF size_t quant_codebook_pack_size(int bits, size_t rows, size_t cols) {
+    size_t nb, ng;
+    if ((bits != 4 && bits != 8) || !rows || !cols || rows > 0xffffffffu || cols > 0xffffffffu) return 0;
+    nb = (rows + 63) / 64;
+    ng = bits == 8 ? cols : (cols + 1) / 2;
+    if (nb > (SIZE_MAX - 64 - 1024) / 64 / ng) return 0;
+    return 64 + 1024 + nb * ng * 64;
+}
+
+QUANT_DEF quant_status quant_codebook_pack(const uint8_t *idx, int bits, size_t rows, size_t cols,
+        const float *codebook, int entries, void *packed, size_t packed_bytes) {
+    quant__pqk_hdr h;
+    size_t tot = quant_codebook_pack_size(bits, rows, cols), rb, r, c, ng;
+    unsigned char *p = (unsigned char *)packed;
+    if (!idx || !packed || !quant__cb_ok(codebook, entries, bits)) return QUANT_EINVAL;
+    if (!tot) return rows && cols ? QUANT_EOVERFLOW : QUANT_EINVAL;
+    if (packed_bytes < tot) return QUANT_EINVAL;
+    rb = quant_codebook_row_bytes(bits, cols);
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < cols; c++) if (quant__cb_get(idx + r * rb, bits, c) >= (uint32_t)entries) return QUANT_EFORMAT;
+    ng = bits == 8 ? cols : (cols + 1) / 2;
+    memset(p, 0, tot);
+    memset(&h, 0, sizeof h);
+    h.magic = QUANT__CBG_MAGIC; h.d = (uint32_t)cols; h.M = (uint32_t)entries; h.nbits = (uint32_t)bits;
+    h.rows = (uint32_t)rows; h.nblocks = (uint32_t)((rows + 63) / 64); h.off_a = 64; h.off_b = 64 + 1024;
+    h.total_lo = (uint32_t)tot; h.total_hi = (uint32_t)((uint64_t)tot >> 32);
+    h.check = quant__pqk_check(&h);
+    memcpy(p, &h, sizeof h);
+    memcpy(p + 64, codebook, (size_t)entries * sizeof(float));
+    for (r = 0; r < rows; r++) {
+        unsigned char *bp = p + 64 + 1024 + (r / 64) * ng * 64 + r % 64;
+        for (c = 0; c < cols; c++) {
+            uint32_t v = quant__cb_get(idx + r * rb, bits, c);
+            if (bits == 8) bp[c * 64] = (unsigned char)v;
+            else bp[(c / 2) * 64] |= (unsigned char)(v << ((c & 1) * 4));
+        }
+    }
+    return QUANT_OK;
+}
+
+/* 64 rows: acc[i] = the fmaf chain of row i over the columns */
+QUANT__INTERNAL void quant__cbg_blk(const uint8_t *bp, int bits, size_t cols, const float *cb, const float *x, float *acc) {
+    size_t c;
+    int i;
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    if (bits == 4) {
+        const __m512 t = _mm512_loadu_ps(cb);
+        for (c = 0; c + 1 < cols; c += 2, bp += 64) {
+            const __m512 x0 = _mm512_set1_ps(x[c]), x1 = _mm512_set1_ps(x[c + 1]);
+            const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)bp));
+            const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 16)));
+            const __m512i v2 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 32)));
+            const __m512i v3 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 48)));
+            a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v0, t), x0, a0);
+            a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v1, t), x0, a1);
+            a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v2, t), x0, a2);
+            a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v3, t), x0, a3);
+            a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), t), x1, a0);
+            a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), t), x1, a1);
+            a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v2, 4), t), x1, a2);
+            a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v3, 4), t), x1, a3);
+        }
+        if (c < cols) {
+            const __m512 x0 = _mm512_set1_ps(x[c]);
+            a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)bp)), t), x0, a0);
+            a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 16))), t), x0, a1);
+            a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 32))), t), x0, a2);
+            a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 48))), t), x0, a3);
+        }
+    } else {
+        for (c = 0; c < cols; c++, bp += 64) {
+            const __m512 x0 = _mm512_set1_ps(x[c]);
+            a0 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)bp)), cb, 4), x0, a0);
+            a1 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 16))), cb, 4), x0, a1);
+            a2 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 32))), cb, 4), x0, a2);
+            a3 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 48))), cb, 4), x0, a3);
+        }
+    }
+    _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
+    (void)i;
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+    __m256 a[8];
+    for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
+    if (bits == 4) {
+        /* 16 entries: two 8-entry vpermps, bit 3 of the index picks one */
+        const __m256 tl = _mm256_loadu_ps(cb), th = _mm256_loadu_ps(cb + 8);
+        for (c = 0; c < cols; c += 2, bp += 64) {
+            const __m256 x0 = _mm256_set1_ps(x[c]), x1 = _mm256_set1_ps(c + 1 < cols ? x[c + 1] : 0.0f);
+            QUANT__UNROLL
+            for (i = 0; i < 8; i++) {
+                const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(bp + 8 * i)));
+                const __m256i u = _mm256_srli_epi32(v, 4);
+                const __m256 w0 = _mm256_blendv_ps(_mm256_permutevar8x32_ps(tl, v), _mm256_permutevar8x32_ps(th, v),
+                                                   _mm256_castsi256_ps(_mm256_slli_epi32(v, 28)));
+                a[i] = _mm256_fmadd_ps(w0, x0, a[i]);
+                if (c + 1 < cols) {
+                    const __m256 w1 = _mm256_blendv_ps(_mm256_permutevar8x32_ps(tl, u), _mm256_permutevar8x32_ps(th, u),
+                                                       _mm256_castsi256_ps(_mm256_slli_epi32(u, 28)));
+                    a[i] = _mm256_fmadd_ps(w1, x1, a[i]);
+                }
+            }
+        }
+    } else {
+        for (c = 0; c < cols; c++, bp += 64) {
+            const __m256 x0 = _mm256_set1_ps(x[c]);
+            QUANT__UNROLL
+            for (i = 0; i < 8; i++)
+                a[i] = _mm256_fmadd_ps(_mm256_i32gather_ps(cb, _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(bp + 8 * i))), 4), x0, a[i]);
+        }
+    }
+    for (i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, a[i]);
+#else
+    for (i = 0; i < 64; i++) acc[i] = 0.0f;
+    if (bits == 4) {
+        for (c = 0; c < cols; c += 2, bp += 64) {
+            const float x0 = x[c];
+            for (i = 0; i < 64; i++) acc[i] = fmaf(cb[bp[i] & 15], x0, acc[i]);
+            if (c + 1 < cols) { const float x1 = x[c + 1]; for (i = 0; i < 64; i++) acc[i] = fmaf(cb[bp[i] >> 4], x1, acc[i]); }
+        }
+    } else {
+        for (c = 0; c < cols; c++, bp += 64) { const float x0 = x[c]; for (i = 0; i < 64; i++) acc[i] = fmaf(cb[bp[i]], x0, acc[i]); }
+    }
+#endif
+}
+
+QUANT_DEF quant_status quant_codebook_gemv_tile(const void *packed, const float *x, float *y, size_t r0, size_t r1) {
+    quant__pqk_hdr h;
+    size_t b, ng;
+    const unsigned char *p = (const unsigned char *)packed;
+    quant_status st;
+    if (!packed) return QUANT_EINVAL;
+    memcpy(&h, packed, sizeof h);
+    if (h.magic != QUANT__CBG_MAGIC || h.check != quant__pqk_check(&h) || (h.nbits != 4 && h.nbits != 8) ||
+        h.M < 2 || h.M > (h.nbits == 4 ? 16u : 256u) || !h.rows || !h.d || h.off_a != 64 || h.off_b != 64 + 1024 ||
+        h.nblocks != (h.rows + 63) / 64 ||
+        ((size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32)) != quant_codebook_pack_size((int)h.nbits, h.rows, h.d))
+        return QUANT_EFORMAT;
+    if (!x || !y || r0 > r1 || r1 > h.rows) return QUANT_EINVAL;
+    if ((st = quant__vq_values(x, 1, h.d, h.d)) != QUANT_OK) return st;
+    ng = h.nbits == 8 ? h.d : (h.d + 1) / 2;
+    for (b = r0 / 64; b * 64 < r1; b++) {
+        float acc[64];
+        size_t lo = b * 64 < r0 ? r0 : b * 64, hi = (b + 1) * 64 < r1 ? (b + 1) * 64 : r1, r;
+        quant__cbg_blk(p + 64 + 1024 + b * ng * 64, (int)h.nbits, h.d, (const float *)(const void *)(p + 64), x, acc);
+        for (r = lo; r < hi; r++) y[r] = acc[r - b * 64];
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, float *y) {
+    quant__pqk_hdr h;
+    if (!packed) return QUANT_EINVAL;
+    memcpy(&h, packed, sizeof h);
+    return quant_codebook_gemv_tile(packed, x, y, 0, h.magic == QUANT__CBG_MAGIC ? h.rows : 0);
 }
 
 #ifdef __cplusplus
