@@ -92,7 +92,7 @@ static row run_mode(const char *model, int mode, int observer, const dataset *te
         for (i = 0; i < m.nn; i++) { m.n[i].bits = bits[i]; m1.n[i].bits = bits[i]; }
         rn_prepare(&m, 64); rn_prepare(&m1, 1); rn_domains(&m); rn_domains(&m1);
     }
-    if (mode != RN_FP32 && mode != RN_DYN) {
+    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
         if (rn_model_load(&fp, model, RN_FP32, 100)) { fprintf(stderr, "demo: %s\n", fp.err); rn_model_free(&m); rn_model_free(&m1); return r; }
         if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer) ||
             rn_calibrate(&fp, &m1, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
@@ -183,6 +183,9 @@ int main(int argc, char **argv) {
             add_point("mixed 8/4", &r);
         }
     }
+    r = run_mode(fl, RN_CODEBOOK, 0, &test, &calib, "codebook dense", "16 entries, 4-bit: 8x", NULL);
+    print_row(&r, fp.acc, fp.bytes);
+    add_point("codebook dense", &r);
     r = run_mode(te, RN_TERNARY, obs[best_obs].kind, &test, &calib, "ternary weights", "TWN, 8-bit first/last", NULL);
     print_row(&r, fp.acc, fp.bytes);
     add_point("ternary", &r);

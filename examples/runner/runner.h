@@ -383,7 +383,7 @@ static const char *const rn_op_names[OP_COUNT] = { "conv2d", "dwconv2d", "dense"
     "avgpool", "gap", "add", "flatten", "softmax", "sign" };
 
 /* run modes: each a row of the demo table */
-enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_MODE_COUNT };
+enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_CODEBOOK, RN_MODE_COUNT };
 
 #define RN_MAX_VALUES 64
 #define RN_MAX_NODES 64
@@ -577,7 +577,7 @@ fail:
 
 /* --------------------------------------------------------------- planning */
 
-static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-dynamic", "int4", "ternary", "binary", "mixed" };
+static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-dynamic", "int4", "ternary", "binary", "mixed", "codebook" };
 
 /* weight quantization of one node for its mode: int8 values + per-channel
  * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary) */
@@ -671,15 +671,16 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             RN_ALLOC(n->ascale, float, rows > (size_t)batch ? rows : (size_t)batch);
             RN_ALLOC(n->bscale, float, N);
             RN_ALLOC(n->bbias, float, N);
-            if (m->mode == RN_FP32) {
+            if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
                 RN_ALLOC(n->wt, float, K * N);
                 if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, 32 * K * (n->op == OP_DWCONV ? n->cs.in_c : 1));
             }
+            if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) RN_ALLOC(n->packed, unsigned char, quant_codebook_pack_size(4, N, K));
             if (m->mode == RN_BINARY && n->wtype == 2) {
                 if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_bconv2d_pack_size(&n->cs)); n->ws_bytes = quant_bconv2d_workspace_size(&n->cs); }
                 else RN_ALLOC(n->packed, unsigned char, quant_bgemm_pack_size(K, N, 0));
                 RN_ALLOC(n->ws, unsigned char, n->ws_bytes + 64);
-            } else if (m->mode != RN_FP32) {
+            } else if (m->mode != RN_FP32 && m->mode != RN_CODEBOOK) {
                 if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
                 else if (n->op == OP_DWCONV) { RN_ALLOC(n->packed, unsigned char, quant_dwconv2d_pack_size(&n->cs)); n->ws_bytes = 0; }
                 else RN_ALLOC(n->packed, unsigned char, quant_gemm_pack_size(K, N));
@@ -704,7 +705,30 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
         w = (const float *)n->w->data;
         for (o = 0; o < N; o++) n->bias[o] = n->b ? ((const float *)n->b->data)[o] : 0.0f;
-        if (m->mode == RN_FP32) {
+        if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) {
+            /* weight sharing: one 16-entry codebook per layer (1-D k-means), 4-bit indices */
+            float cb[16];
+            quant_kmeans_opts ko;
+            size_t rb = quant_codebook_row_bytes(4, K);
+            uint8_t *idx = (uint8_t *)malloc(rb * N + 1); /* load-time scratch */
+            double sig = 0, noise = 0;
+            if (!idx) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+            quant_kmeans_opts_default(&ko);
+            if (quant_codebook_train(w, K * N, 16, &ko, cb, NULL) != QUANT_OK) { free(idx); snprintf(m->err, sizeof m->err, "codebook training failed"); return -1; }
+            for (o = 0; o < N; o++) quant_codebook_encode(w + o * K, K, cb, 16, 4, idx + o * rb);
+            for (o = 0; o < N; o++) for (k = 0; k < K; k++) {
+                float v = w[o * K + k], q = cb[(idx[o * rb + k / 2] >> (4 * (k & 1))) & 15];
+                sig += (double)v * v; noise += ((double)v - q) * ((double)v - q);
+            }
+            n->sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+            if (quant_codebook_pack(idx, 4, N, K, cb, 16, n->packed, quant_codebook_pack_size(4, N, K)) != QUANT_OK) {
+                free(idx); snprintf(m->err, sizeof m->err, "codebook packing failed"); return -1;
+            }
+            free(idx);
+            m->weight_bytes += (K * N + 1) / 2 + 16 * 4 + 4 * N;
+            continue;
+        }
+        if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
             size_t per = n->op == OP_DWCONV ? 1 : K;
             for (o = 0; o < N; o++) n->bscale[o] = n->bn_s ? ((const float *)n->bn_s->data)[o] : 1.0f;
             /* a batch-norm scale folds into the weights: y = s * (x . w) + b */
@@ -974,11 +998,14 @@ RN_FN int rn_run(rn_model *m, int batch) {
                         if (st != QUANT_OK) return -1;
                     }
                 if (yd == DOM_F32 && n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
-            } else if (m->mode == RN_FP32) {
+            } else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) {
                 for (b = 0; b < batch; b++) {
                     const float *xf = x->f + (size_t)b * x->size;
                     float *yf = y->f + (size_t)b * y->size;
-                    if (n->op == OP_DENSE) rn_f32_matmul(1, n->K, n->N, xf, n->K, n->wt, n->bias, yf);
+                    if (n->op == OP_DENSE && m->mode == RN_CODEBOOK) {
+                        if (quant_codebook_gemv(n->packed, xf, yf) != QUANT_OK) return -1;
+                        for (j = 0; j < n->N; j++) yf[j] += n->bias[j];
+                    } else if (n->op == OP_DENSE) rn_f32_matmul(1, n->K, n->N, xf, n->K, n->wt, n->bias, yf);
                     else {
                         size_t P = y->h * y->w, p0, K = n->K;
                         float *col = (float *)n->ws;
