@@ -1,7 +1,7 @@
 /* tools/quant_tool.c - the command-line tools around the runner.
  *
  *   quant-tool inspect  MODEL
- *   quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary] [--observer NAME]
+ *   quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary|codebook] [--observer NAME]
  *   quant-tool eval     MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]
  *   quant-tool plot     MODEL CALIB_IMAGES_IDX OUT_DIR
  *
@@ -21,7 +21,7 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 
 static int usage(void) {
     fprintf(stderr, "usage: quant-tool inspect MODEL\n"
-                    "       quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary] [--observer minmax|moving-average|kl|percentile|mse]\n"
+                    "       quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary|codebook] [--observer minmax|moving-average|kl|percentile|mse]\n"
                     "       quant-tool eval MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]\n"
                     "       quant-tool plot MODEL CALIB_IMAGES_IDX OUT_DIR\n");
     return 2;
@@ -143,7 +143,7 @@ static int cmd_quantize(int argc, char **argv) {
     int i, nt = 0, v;
     FILE *qs;
     double t0 = now();
-    if (mode != RN_INT8 && mode != RN_INT4 && mode != RN_TERNARY) { fprintf(stderr, "quant-tool: --mode must be int8, int4 or ternary\n"); return 2; }
+    if (mode != RN_INT8 && mode != RN_INT4 && mode != RN_TERNARY && mode != RN_CODEBOOK) { fprintf(stderr, "quant-tool: --mode must be int8, int4, ternary or codebook\n"); return 2; }
     if (obs < 0) { fprintf(stderr, "quant-tool: unknown observer\n"); return 2; }
     if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
     if (rn_model_load(&fp, in, RN_FP32, 50)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); return 1; }
@@ -155,7 +155,7 @@ static int cmd_quantize(int argc, char **argv) {
         if (isatty(2)) fprintf(stderr, "\rcalibrating %zu/%zu images", i0 + n, dims[0]);
         (void)n;
     }
-    if (rn_calibrate(&fp, &q, imgs, dims[0], dims[1] * dims[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); return 1; }
+    if (mode != RN_CODEBOOK && rn_calibrate(&fp, &q, imgs, dims[0], dims[1] * dims[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); return 1; }
     if (isatty(2)) fprintf(stderr, "\r%40s\r", "");
     /* the output tensors: every float tensor, plus <w>.q and <w>.scale */
     ot = (out_tensor *)calloc((size_t)(fp.file.nt + 2 * q.nn + 1), sizeof *ot);
@@ -173,6 +173,24 @@ static int cmd_quantize(int argc, char **argv) {
         int qmax = mode == RN_INT4 ? 7 : (mode == RN_TERNARY && n->wtype == 1) ? 1 : 127, bits = qmax == 127 ? 8 : qmax == 7 ? 4 : 2;
         char sh[64];
         if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        if (mode == RN_CODEBOOK) { /* dense layers: a 16-entry codebook and 4-bit indices */
+            size_t rb = quant_codebook_row_bytes(4, n->K), o;
+            quant_kmeans_opts ko;
+            float *cb;
+            const float *w = (const float *)n->w->data;
+            if (n->op != OP_DENSE) continue;
+            cb = (float *)malloc(16 * sizeof(float));
+            wq[i] = (int8_t *)malloc(rb * n->N + 1);
+            quant_kmeans_opts_default(&ko);
+            if (!cb || !wq[i] || quant_codebook_train(w, n->K * n->N, 16, &ko, cb, NULL) != QUANT_OK) { fprintf(stderr, "quant-tool: codebook training failed\n"); return 1; }
+            for (o = 0; o < n->N; o++) quant_codebook_encode(w + o * n->K, n->K, cb, 16, 4, (uint8_t *)wq[i] + o * rb);
+            snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.codebook", n->w->name);
+            ot[nt].dtype = "F32"; ot[nt].ndim = 1; ot[nt].shape[0] = 16; ot[nt].data = cb; ot[nt].bytes = 64; nt++;
+            snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.idx", n->w->name);
+            ot[nt].dtype = "U8"; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = wq[i]; ot[nt].bytes = rb * n->N; nt++;
+            printf("%-8s %-9s %-18s %5d %9zu %10zu %11s\n", q.v[n->out].name, rn_op_names[n->op], "codebook 16", 4, n->K * n->N, rb * n->N + 64, "");
+            continue; /* cb is freed at exit with the process */
+        }
         wq[i] = (int8_t *)malloc(n->K * n->N);
         rn_quant_weights(n, qmax, qmax == 1, wq[i], n->wscale, &n->sqnr);
         snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.q", n->w->name);
@@ -218,7 +236,7 @@ static int cmd_eval(int argc, char **argv) {
         rn_idx_load(p3, 3, dc, &b3, &xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
     if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); return 1; }
     if (rn_model_load(&m, path, mode, 64) || rn_model_load(&m1, path, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err[0] ? m.err : m1.err); return 1; }
-    if (mode != RN_FP32 && mode != RN_DYN && !m.file.quant_json) { /* a float file: calibrate now */
+    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m.file.quant_json) { /* a float file: calibrate now */
         rn_model fp;
         if (rn_model_load(&fp, path, RN_FP32, 100) || rn_calibrate(&fp, &m, xc, dc[0], dc[1] * dc[2], (quant_observer_kind)obs) ||
             rn_calibrate(&fp, &m1, xc, dc[0], dc[1] * dc[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); return 1; }

@@ -712,10 +712,20 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             size_t rb = quant_codebook_row_bytes(4, K);
             uint8_t *idx = (uint8_t *)malloc(rb * N + 1); /* load-time scratch */
             double sig = 0, noise = 0;
+            char nm[256];
+            const rn_tensor *tc, *ti;
             if (!idx) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
-            quant_kmeans_opts_default(&ko);
-            if (quant_codebook_train(w, K * N, 16, &ko, cb, NULL) != QUANT_OK) { free(idx); snprintf(m->err, sizeof m->err, "codebook training failed"); return -1; }
-            for (o = 0; o < N; o++) quant_codebook_encode(w + o * K, K, cb, 16, 4, idx + o * rb);
+            snprintf(nm, sizeof nm, "%.200s.codebook", n->w->name); tc = rn_find(&m->file, nm);
+            snprintf(nm, sizeof nm, "%.200s.idx", n->w->name); ti = rn_find(&m->file, nm);
+            if (tc && ti && tc->dtype == RT_F32 && tc->count == 16 && ti->dtype == RT_U8 && ti->count == rb * N) {
+                /* a codebook file: its codebook and indices as stored (checked by the packer) */
+                memcpy(cb, tc->data, sizeof cb);
+                memcpy(idx, ti->data, rb * N);
+            } else {
+                quant_kmeans_opts_default(&ko);
+                if (quant_codebook_train(w, K * N, 16, &ko, cb, NULL) != QUANT_OK) { free(idx); snprintf(m->err, sizeof m->err, "codebook training failed"); return -1; }
+                for (o = 0; o < N; o++) quant_codebook_encode(w + o * K, K, cb, 16, 4, idx + o * rb);
+            }
             for (o = 0; o < N; o++) for (k = 0; k < K; k++) {
                 float v = w[o * K + k], q = cb[(idx[o * rb + k / 2] >> (4 * (k & 1))) & 15];
                 sig += (double)v * v; noise += ((double)v - q) * ((double)v - q);
