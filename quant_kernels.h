@@ -1209,14 +1209,14 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
     panels = (const int8_t *)(base + h.panel_off);
     z = (uint32_t)(a_zp + delta);
     kzb = (uint32_t)K * z * (uint32_t)h.b_zp;
-    /* rows in blocks whose A fits in L2 next to a panel */
-    MC = (256 * 1024) / K;
+    /* rows in blocks whose A (512 KiB) fits in L2 next to a panel: B streams from L3 once a block */
+    MC = (512 * 1024) / K;
     MC = MC < QUANT__MR ? QUANT__MR : MC / QUANT__MR * QUANT__MR;
-    if (MC > 240) MC = 240;
+    if (MC > 480) MC = 480;
     p0 = n0 / QUANT__NR; p1 = (n1 + QUANT__NR - 1) / QUANT__NR;
     for (mb = m0; mb < m1; mb += MC) {
         size_t me = mb + MC < m1 ? mb + MC : m1, m;
-        uint32_t rowcorr[240];
+        uint32_t rowcorr[480];
         for (m = mb; m < me; m++) {
             rowcorr[m - mb] = 0;
             if (h.b_zp) { /* rows of A^ summed: only for asymmetric weights */
