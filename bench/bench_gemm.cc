@@ -4,6 +4,8 @@
 //   st/gemm_i32/MxNxK    u8 x s8 -> int32                 (GOPS = 2MNK / s)
 //   st/gemm_i8rq/MxNxK   u8 x s8 -> int8, fused epilogue: QUANT_RQ_GEMMLOWP,
 //                        per-channel multipliers, bias, output zero point
+//   st/gemm_i8rq_single/, st/gemm_i8rq_fp32/  the same epilogue in the other
+//                        two requantization modes (a few shapes)
 //   st/pack/NxK          quant_gemm_pack of N x K int8 weights (once at load;
 //                        weights GB/s and the time per pack)
 // Two threads (taskset -c 0,1 ... --benchmark_filter='^mt/'):
@@ -154,9 +156,13 @@ void set_gops(benchmark::State &st, double M, double N, double K) {
     st.counters["GOPS"] = benchmark::Counter(2.0 * M * N * K * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bm_gemm(benchmark::State &st, size_t M, size_t N, size_t K, bool i8) {
+// mode < 0: int32 output; otherwise int8 output in that requantization mode.
+void bm_gemm(benchmark::State &st, size_t M, size_t N, size_t K, int mode) {
     Problem &p = problem(M, N, K);
-    const quant_epilogue *ep = i8 ? &p.ep_i8 : &p.ep_i32;
+    bool i8 = mode >= 0;
+    quant_epilogue ep8 = p.ep_i8;
+    if (i8) ep8.mode = (quant_requant_mode)mode;
+    const quant_epilogue *ep = i8 ? &ep8 : &p.ep_i32;
     void *C = i8 ? (void *)p.C8.get() : (void *)p.C32.get();
     for (auto _ : st) {
         quant_status s = quant_gemm(M, p.A.get(), 0, K, kAZp, p.packed.get(), ep, C, N);
@@ -247,10 +253,20 @@ int main(int argc, char **argv) {
         {256, 256, 256}, {1024, 1024, 1024}, {2048, 2048, 2048},
     };
     for (const auto &s : shapes)
-        benchmark::RegisterBenchmark(("st/gemm_i32/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1], s[2], false)
+        benchmark::RegisterBenchmark(("st/gemm_i32/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1], s[2], -1)
             ->Unit(benchmark::kMicrosecond);
     for (const auto &s : shapes)
-        benchmark::RegisterBenchmark(("st/gemm_i8rq/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1], s[2], true)
+        benchmark::RegisterBenchmark(("st/gemm_i8rq/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1], s[2],
+                                     (int)QUANT_RQ_GEMMLOWP)
+            ->Unit(benchmark::kMicrosecond);
+    static const size_t mode_shapes[][3] = {{1, 1024, 1024}, {256, 256, 256}, {1024, 1024, 1024}};
+    for (const auto &s : mode_shapes)
+        benchmark::RegisterBenchmark(("st/gemm_i8rq_single/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1],
+                                     s[2], (int)QUANT_RQ_SINGLE)
+            ->Unit(benchmark::kMicrosecond);
+    for (const auto &s : mode_shapes)
+        benchmark::RegisterBenchmark(("st/gemm_i8rq_fp32/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1],
+                                     s[2], (int)QUANT_RQ_FP32)
             ->Unit(benchmark::kMicrosecond);
     static const size_t packs[][2] = {{4096, 4096}, {1024, 1024}, {256, 256}, {2048, 2048}};
     for (const auto &w : packs)

@@ -63,6 +63,22 @@ def gbench(paths):
             row += " %s | %.1f | %.1f%% | %+.1f%% |" % (fmt_time(tb), b["median"]["GOPS"], 100 * b["cv"]["GOPS"],
                                                       100 * (tb / ta - 1))
         print(row)
+    modes = [("st/gemm_i8rq/", "gemmlowp"), ("st/gemm_i8rq_single/", "single"), ("st/gemm_i8rq_fp32/", "fp32")]
+    if any(n.startswith(modes[1][0]) or n.startswith(modes[2][0]) for n in runs):
+        print("\n| epilogue cost: int8-out time / int32-out time - 1 | gemmlowp mode | single rounding | fp32 | "
+              "gemmlowp mode, ns per output |")
+        print("|---|---:|---:|---:|---:|")
+        for s in shapes:
+            ta = to_us(runs["st/gemm_i32/" + s]["median"], "cpu_time")
+            cells = []
+            for prefix, _ in modes:
+                b = runs.get(prefix + s)
+                cells.append("%+.1f%%" % (100 * (to_us(b["median"], "cpu_time") / ta - 1)) if b else "-")
+            b = runs.get(modes[0][0] + s)
+            mnk = [int(x) for x in s.split("x")]
+            per = (to_us(b["median"], "cpu_time") - ta) * 1e3 / (mnk[0] * mnk[1]) if b else None
+            cells.append("%.2f" % per if per is not None else "-")
+            print("| %s | %s |" % (s, " | ".join(cells)))
     packs = [n for n in runs if n.startswith("st/pack/")]
     if packs:
         print("\n| packing (quant_gemm_pack, N x K weights, once at load) | time | weights GB/s | cv |")
