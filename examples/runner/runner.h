@@ -622,16 +622,6 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
     *sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
 }
 
-/* bits per weight of a node in a mode */
-RN_FN int rn_node_bits(const rn_model *m, const rn_node *n) {
-    if (m->mode == RN_FP32) return 32;
-    if (m->mode == RN_BINARY && n->wtype == 2) return 1;
-    if (n->wtype == 1 && (m->mode == RN_TERNARY)) return 2;
-    if (m->mode == RN_INT4) return 4;
-    if (m->mode == RN_MIXED) return n->bits;
-    return 8;
-}
-
 /* Allocates every buffer for `batch` samples and prepares the weights. */
 RN_FN int rn_prepare(rn_model *m, int batch) {
     size_t need = 0;
@@ -1176,6 +1166,21 @@ RN_FN int rn_idx_load(const char *path, int want_nd, size_t *dims, unsigned char
 
 /* ---------------------------------------------------------- calibration */
 
+/* After the activation params are set: relu, pooling, gap and flatten pass
+ * uint8 through unchanged, so their outputs keep their input's params; then
+ * every layer's requantization follows from the params. */
+RN_FN void rn_finish_params(rn_model *m) {
+    int i;
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        if (n->skip || rn_dom(&m->v[n->out]) != DOM_U8) continue;
+        if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
+            m->v[n->out].scale = m->v[n->in[0]].scale; m->v[n->out].zp = m->v[n->in[0]].zp;
+        }
+    }
+    rn_prepare_requant(m);
+}
+
 /* Runs the fp32 model over `count` images (pixels / 255) with one observer
  * per value; then gives the uint8 activation params of the quantized model
  * `q` (values matched by name; pass-through ops keep their input's params). */
@@ -1183,7 +1188,7 @@ RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, s
         quant_observer_kind kind) {
     quant_observer *obs = (quant_observer *)malloc(sizeof(quant_observer) * (size_t)fp->nv);
     size_t i0, j;
-    int v, i;
+    int v;
     if (!obs) return -1;
     for (v = 0; v < fp->nv; v++) quant_observer_init(&obs[v], kind);
     for (i0 = 0; i0 < count; i0 += (size_t)fp->batch) {
@@ -1204,14 +1209,7 @@ RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, s
         if (quant_observer_params(&obs[fv], 0, 255, QUANT_AFFINE, &p) != QUANT_OK) { free(obs); return -1; }
         q->v[v].scale = p.scale; q->v[v].zp = p.zero_point;
     }
-    for (i = 0; i < q->nn; i++) { /* relu, pooling and flatten pass uint8 through unchanged */
-        rn_node *n = &q->n[i];
-        if (n->skip || rn_dom(&q->v[n->out]) != DOM_U8) continue;
-        if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
-            q->v[n->out].scale = q->v[n->in[0]].scale; q->v[n->out].zp = q->v[n->in[0]].zp;
-        }
-    }
-    rn_prepare_requant(q);
+    rn_finish_params(q);
     free(obs);
     return 0;
 }
@@ -1315,14 +1313,7 @@ RN_FN int rn_apply_stored_params(rn_model *m) {
         if (rn_dom(&m->v[v]) == DOM_U8) { m->v[v].scale = (float)a->kids[0].num; m->v[v].zp = (int32_t)a->kids[1].num; applied++; }
     }
     rj_free(&q);
-    for (i = 0; i < m->nn; i++) { /* pass-through ops keep their input's params */
-        rn_node *n = &m->n[i];
-        if (n->skip || rn_dom(&m->v[n->out]) != DOM_U8) continue;
-        if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
-            m->v[n->out].scale = m->v[n->in[0]].scale; m->v[n->out].zp = m->v[n->in[0]].zp;
-        }
-    }
-    rn_prepare_requant(m);
+    rn_finish_params(m);
     return applied > 0;
 }
 
