@@ -128,3 +128,4 @@ clean:
 # Benchmarks (bench/bench.mk): make bench, make bench-compare, make bench-isa
 -include bench/bench.mk
 -include bench/pq.mk
+-include fuzz/fuzz.mk

@@ -211,7 +211,10 @@ typedef struct quant_params {
  * min == max (including all zero) gives valid params. An empty range
  * (min = +Inf, max = -Inf, the state of an observer that saw nothing) gives
  * scale 1, zp 0 like PyTorch. Errors: NaN bounds or min > max -> EINVAL;
- * qmin >= qmax -> EINVAL. Infinite bounds -> ERANGE. */
+ * qmin >= qmax -> EINVAL. Infinite bounds -> ERANGE. Finite bounds whose
+ * width overflows float (max - min > FLT_MAX) take the scale from the width
+ * in double; ERANGE only if the scale itself exceeds FLT_MAX, which needs
+ * qmax - qmin == 1. */
 QUANT_DEF quant_status quant_params_from_range(float min, float max,
         int32_t qmin, int32_t qmax, quant_scheme scheme, quant_params *out);
 
@@ -611,9 +614,10 @@ QUANT_DEF quant_status quant_ternarize(const float *w, size_t rows, size_t K, fl
 /* Straight-through estimators: dx = dy where |x| <= clip (1 for the sign
  * function of BNNs), 0 elsewhere (and where x is NaN). */
 QUANT_DEF quant_status quant_ste_backward(const float *x, const float *dy, size_t n, float clip, float *dx);
-/* Activations from int8 / uint8 (a_signed) with zero point zp: binary bit
- * = (q < zp) (so q == zp, real 0, is +1); ternary with threshold thr >= 0
- * in quantized steps: +1 if q - zp > thr, -1 if q - zp < -thr, else 0. */
+/* Activations from int8 / uint8 (a_signed) with zero point zp (inside the
+ * type's range, EINVAL otherwise): binary bit = (q < zp) (so q == zp, real
+ * 0, is +1); ternary with threshold thr >= 0 (EINVAL otherwise) in quantized
+ * steps: +1 if q - zp > thr, -1 if q - zp < -thr, else 0. */
 QUANT_DEF quant_status quant_pack_binary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
         uint64_t *bits);
 QUANT_DEF quant_status quant_pack_ternary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
@@ -1015,9 +1019,11 @@ QUANT__INTERNAL int32_t quant__clamp(int64_t v, int32_t lo, int32_t hi) {
     return v < lo ? lo : v > hi ? hi : (int32_t)v;
 }
 
-/* Clamp a rounded (integer-valued or infinite) float plus zp to [qmin, qmax]. */
+/* Clamp a rounded (integer-valued or infinite) float plus zp to [qmin, qmax];
+ * NaN gives the zero point (clamped). */
 QUANT__INTERNAL int32_t quant__clamp_rounded(float r, int32_t zp, int32_t qmin, int32_t qmax) {
     double d = (double)r + (double)zp;
+    if (d != d) return zp < qmin ? qmin : zp > qmax ? qmax : zp;
     if (d <= (double)qmin) return qmin;
     if (d >= (double)qmax) return qmax;
     return (int32_t)d;
@@ -1281,7 +1287,9 @@ QUANT_DEF quant_status quant_params_from_range(float min, float max,
     } else {
         float denom = (float)((int64_t)qmax - qmin);
         float r;
-        scale = quant__f32(quant__f32(max_pos - min_neg) / denom);
+        float diff = quant__f32(max_pos - min_neg);
+        if (quant__isfinite(diff)) scale = quant__f32(diff / denom);
+        else scale = (float)(((double)max_pos - (double)min_neg) / (double)denom); /* finite bounds whose width overflows */
         if (scale < FLT_EPSILON) scale = FLT_EPSILON;
         if (!quant__isfinite(scale)) return QUANT_ERANGE;
         r = nearbyintf(quant__f32(min_neg / scale));

@@ -1471,7 +1471,9 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
     if ((scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) || ldx < cols || ldo < cols) return QUANT_EINVAL;
     if (!rows || !cols) return QUANT_OK;
     if (!x || !out || !scales || !zps) return QUANT_EINVAL;
-    for (r = 0; r < rows; r++) { /* validate every row's params before writing */
+    /* finite ranges always give params unless qmax - qmin == 1 (the scale
+     * may then exceed FLT_MAX): only then validate every row before writing */
+    if ((int64_t)qmax - qmin < 2) for (r = 0; r < rows; r++) {
         float mn, mx;
         quant_params p;
         quant_status st;

@@ -38,6 +38,8 @@ static unsigned char *build(const tdesc *t, int nt, const char *graph, const cha
     return buf;
 }
 
+static void write_seeds(const char *name, const unsigned char *buf, size_t size);
+
 /* a 6x6x2 input -> conv3x3 (4) + relu -> maxpool 2 -> flatten -> dense 3 -> softmax */
 static float W1[4 * 3 * 3 * 2], B1[4], W2[3 * 36], B2[3];
 static const char *GRAPH =
@@ -81,6 +83,7 @@ static void test_valid_model_all_modes(void) {
     tensors(t);
     for (i = 0; i < sizeof calib; i++) calib[i] = (unsigned char)qt_rand32();
     buf = build(t, 4, GRAPH, NULL, &size, 0, -1); /* kept: each load takes its own copy */
+    write_seeds("small", buf, size);
     {
         unsigned char *b0 = (unsigned char *)malloc(size);
         memcpy(b0, buf, size);
@@ -109,6 +112,87 @@ static void test_valid_model_all_modes(void) {
         rn_model_free(&q);
     }
     CHECK(rn_run(&fp, 9) == -1); /* more than the prepared batch */
+    rn_model_free(&fp);
+    free(buf);
+}
+
+/* QT_SEED_DIR=dir: write the file images of the valid models as seeds for
+ * fuzz/fuzz_model (one mode byte, then the file) */
+static void write_seeds(const char *name, const unsigned char *buf, size_t size) {
+    const char *dir = getenv("QT_SEED_DIR");
+    int mode;
+    if (!dir) return;
+    for (mode = 0; mode < RN_MODE_COUNT; mode++) {
+        char path[512];
+        FILE *f;
+        unsigned char mb = (unsigned char)mode;
+        snprintf(path, sizeof path, "%s/%s-%s", dir, name, rn_mode_names[mode]);
+        if (!(f = fopen(path, "wb"))) continue;
+        fwrite(&mb, 1, 1, f); fwrite(buf, 1, size, f);
+        fclose(f);
+    }
+}
+
+/* every other op: x -> dwconv 3x3 -> relu6 -> add(x) -> avgpool -> conv 1x1
+ * (binary-trained weights) -> sign -> gap -> dense -> softmax */
+static float W3[3 * 3 * 2], B3[2], W4[4 * 2], W5[3 * 4], B5[3];
+static const char *GRAPH2 =
+    "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+    "{\"op\":\"dwconv2d\",\"in\":[\"x\"],\"out\":\"d\",\"weight\":\"w3\",\"bias\":\"b3\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+    "{\"op\":\"relu6\",\"in\":[\"d\"],\"out\":\"r\"},"
+    "{\"op\":\"add\",\"in\":[\"r\",\"x\"],\"out\":\"a\"},"
+    "{\"op\":\"avgpool\",\"in\":[\"a\"],\"out\":\"p\",\"kernel\":[2,2],\"stride\":[2,2]},"
+    "{\"op\":\"sign\",\"in\":[\"p\"],\"out\":\"s\"},"
+    "{\"op\":\"conv2d\",\"in\":[\"s\"],\"out\":\"c\",\"weight\":\"w4\",\"kernel\":[1,1],\"weights\":\"binary\"},"
+    "{\"op\":\"gap\",\"in\":[\"c\"],\"out\":\"g\"},"
+    "{\"op\":\"dense\",\"in\":[\"g\"],\"out\":\"l\",\"weight\":\"w5\",\"bias\":\"b5\"},"
+    "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+
+static void tensors2(tdesc *t) {
+    size_t i;
+    for (i = 0; i < sizeof W3 / 4; i++) W3[i] = (float)qt_normal() * 0.5f;
+    for (i = 0; i < 2; i++) B3[i] = (float)qt_normal() * 0.1f;
+    for (i = 0; i < sizeof W4 / 4; i++) W4[i] = (float)qt_normal();
+    for (i = 0; i < sizeof W5 / 4; i++) W5[i] = (float)qt_normal() * 0.3f;
+    for (i = 0; i < 3; i++) B5[i] = (float)qt_normal() * 0.1f;
+    memset(t, 0, 5 * sizeof *t);
+    strcpy(t[0].name, "w3"); t[0].dtype = "F32"; t[0].ndim = 3; t[0].shape[0] = 3; t[0].shape[1] = 3; t[0].shape[2] = 2; t[0].bytes = sizeof W3; t[0].data = W3;
+    strcpy(t[1].name, "b3"); t[1].dtype = "F32"; t[1].ndim = 1; t[1].shape[0] = 2; t[1].bytes = sizeof B3; t[1].data = B3;
+    strcpy(t[2].name, "w4"); t[2].dtype = "F32"; t[2].ndim = 4; t[2].shape[0] = 4; t[2].shape[1] = 1; t[2].shape[2] = 1; t[2].shape[3] = 2; t[2].bytes = sizeof W4; t[2].data = W4;
+    strcpy(t[3].name, "w5"); t[3].dtype = "F32"; t[3].ndim = 2; t[3].shape[0] = 3; t[3].shape[1] = 4; t[3].bytes = sizeof W5; t[3].data = W5;
+    strcpy(t[4].name, "b5"); t[4].dtype = "F32"; t[4].ndim = 1; t[4].shape[0] = 3; t[4].bytes = sizeof B5; t[4].data = B5;
+}
+
+/* the second graph loads and runs in every mode; fp32 and int8 agree */
+static void test_all_ops_all_modes(void) {
+    tdesc t[5];
+    size_t size, j;
+    unsigned char calib[100 * 72], *buf;
+    rn_model fp, q;
+    int mode;
+    tensors2(t);
+    for (j = 0; j < sizeof calib; j++) calib[j] = (unsigned char)qt_rand32();
+    buf = build(t, 5, GRAPH2, NULL, &size, 0, -1);
+    write_seeds("allops", buf, size);
+    CHECKF(rn_model_load_mem(&fp, buf, size, RN_FP32, 4) == 0, "%s", fp.err);
+    for (j = 0; j < 4 * 72; j++) fp.v[fp.input].f[j] = calib[j] / 255.0f;
+    CHECK(rn_run(&fp, 4) == 0);
+    for (mode = RN_INT8; mode < RN_MODE_COUNT; mode++) {
+        size_t b, k;
+        CHECKF(rn_model_load_mem(&q, buf, size, mode, 4) == 0, "mode %d: %s", mode, q.err);
+        if (mode != RN_DYN && mode != RN_CODEBOOK) CHECK(rn_calibrate(&fp, &q, calib, 100, 72, QUANT_OBS_MINMAX) == 0);
+        for (j = 0; j < 4 * 72; j++) { fp.v[fp.input].f[j] = calib[j] / 255.0f; q.v[q.input].f[j] = calib[j] / 255.0f; }
+        CHECK(rn_run(&fp, 4) == 0);
+        CHECKF(rn_run(&q, 4) == 0, "mode %d", mode);
+        for (b = 0; b < 4; b++) {
+            double sum = 0;
+            for (k = 0; k < 3; k++) sum += rn_output(&q, (int)b)[k];
+            CHECKF(fabs(sum - 1.0) < 1e-5, "mode %d: softmax sums to %g", mode, sum);
+            if (mode == RN_INT8 || mode == RN_DYN)
+                for (k = 0; k < 3; k++) CHECKF(fabs(rn_output(&q, (int)b)[k] - rn_output(&fp, (int)b)[k]) < 0.1, "mode %d", mode);
+        }
+        rn_model_free(&q);
+    }
     rn_model_free(&fp);
     free(buf);
 }
@@ -249,6 +333,7 @@ static void test_idx_reader(void) {
 
 int main(void) {
     RUN(test_valid_model_all_modes);
+    RUN(test_all_ops_all_modes);
     RUN(test_malformed);
     RUN(test_idx_reader);
     return qt_summary();

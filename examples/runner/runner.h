@@ -367,6 +367,15 @@ RN_FN int rn_file_load(rn_file *f, const char *path, char *err, size_t errn) {
     return 0;
 }
 
+/* every value of an F32 tensor finite (weights, biases, scales) */
+RN_FN int rn_finite(const rn_tensor *t) {
+    size_t i;
+    const float *v = (const float *)t->data;
+    if (t->dtype != RT_F32) return 1;
+    for (i = 0; i < t->count; i++) if (!(v[i] - v[i] == 0.0f)) return 0;
+    return 1;
+}
+
 static const rn_tensor *rn_find(const rn_file *f, const char *name) {
     int i;
     if (!name) return NULL;
@@ -386,6 +395,9 @@ static const char *const rn_op_names[OP_COUNT] = { "conv2d", "dwconv2d", "dense"
 enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_CODEBOOK, RN_MODE_COUNT };
 
 #define RN_MAX_VALUES 64
+#ifndef RN_MAX_ARENA
+#define RN_MAX_ARENA ((size_t)1 << 30) /* every buffer of a loaded model, at most */
+#endif
 #define RN_MAX_NODES 64
 
 typedef struct rn_value {
@@ -476,7 +488,8 @@ RN_FN int rn_graph(rn_model *m) {
         if (!nm || rj_ints(in0, "shape", 3, 1, 4096, sh) != 1) RN_FAIL("graph: the input needs a name and a shape [H, W, C]");
         if ((m->input = rn_value_id(m, nm, 1)) < 0) RN_FAIL("graph: bad input name");
         m->v[m->input].h = (size_t)sh[0]; m->v[m->input].w = (size_t)sh[1]; m->v[m->input].c = (size_t)sh[2];
-        m->v[m->input].size = (size_t)(sh[0] * sh[1] * sh[2]);
+        if ((double)sh[0] * sh[1] * sh[2] > (double)((size_t)1 << 26)) RN_FAIL("graph: the input has more than 2^26 values");
+        m->v[m->input].size = (size_t)sh[0] * (size_t)sh[1] * (size_t)sh[2];
     }
     for (i = 0; i < nodes->n; i++) {
         const rj *nd = &nodes->kids[i], *ins = rj_get(nd, "in");
@@ -562,8 +575,14 @@ RN_FN int rn_graph(rn_model *m) {
             n->thr = rn_find(&m->file, rj_str(nd, "threshold"));
             if (rj_str(nd, "threshold") && (!n->thr || n->thr->dtype != RT_F32 || n->thr->count != 1)) RN_FAIL("node %d (sign): threshold must be F32 [1]", i);
         }
+        {
+            const rn_tensor *ts[5];
+            int t;
+            ts[0] = n->w; ts[1] = n->b; ts[2] = n->bn_s; ts[3] = n->bn_b; ts[4] = n->thr;
+            for (t = 0; t < 5; t++) if (ts[t] && !rn_finite(ts[t])) RN_FAIL("node %d (%s): tensor '%s' holds NaN or Inf", i, op, ts[t]->name);
+        }
+        if (!y->h || !y->w || !y->c || (double)y->h * y->w * y->c > (double)((size_t)1 << 26)) RN_FAIL("node %d: output size out of range", i);
         y->size = y->h * y->w * y->c;
-        if (!y->size || y->size > ((size_t)1 << 26)) RN_FAIL("node %d: output size out of range", i);
         m->nn++;
     }
     if ((m->output = rn_value_id(m, outname, 0)) < 0) RN_FAIL("graph: output '%s' is not produced", outname);
@@ -641,13 +660,16 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
     }
     for (pass = 0; pass < 2; pass++) { /* pass 0 sizes the arena, pass 1 carves it */
         size_t total = 0;
-#define RN_ALLOC(ptr, type, count) do { size_t b_ = ((size_t)(count) * sizeof(type) + 63) / 64 * 64; total += b_; \
+#define RN_ALLOC(ptr, type, count) do { double d_ = (double)(count) * (double)sizeof(type); size_t b_; \
+        if (d_ > (double)RN_MAX_ARENA || (double)total + d_ > (double)RN_MAX_ARENA) { \
+            snprintf(m->err, sizeof m->err, "the model needs more than %lu MiB of buffers at batch %d", (unsigned long)(RN_MAX_ARENA >> 20), batch); return -1; } \
+        b_ = ((size_t)d_ + 63) / 64 * 64; total += b_; \
         if (pass) { (ptr) = (type *)rn_alloc(m, b_); if (!(ptr)) { snprintf(m->err, sizeof m->err, "arena"); return -1; } } } while (0)
         for (i = 0; i < m->nv; i++) {
             rn_value *v = &m->v[i];
-            RN_ALLOC(v->f, float, v->size * (size_t)batch);
-            RN_ALLOC(v->q, uint8_t, v->size * (size_t)batch);
-            RN_ALLOC(v->bits, uint64_t, v->h * v->w * quant_bits_words(v->c) * (size_t)batch + 1);
+            RN_ALLOC(v->f, float, (double)v->size * batch);
+            RN_ALLOC(v->q, uint8_t, (double)v->size * batch);
+            RN_ALLOC(v->bits, uint64_t, (double)v->h * v->w * quant_bits_words(v->c) * batch + 1);
         }
         for (i = 0; i < m->nn; i++) {
             rn_node *n = &m->n[i];
@@ -662,19 +684,19 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             RN_ALLOC(n->bscale, float, N);
             RN_ALLOC(n->bbias, float, N);
             if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
-                RN_ALLOC(n->wt, float, K * N);
-                if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, 32 * K * (n->op == OP_DWCONV ? n->cs.in_c : 1));
+                RN_ALLOC(n->wt, float, (double)K * N);
+                if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, 32.0 * K * (n->op == OP_DWCONV ? n->cs.in_c : 1));
             }
             if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) RN_ALLOC(n->packed, unsigned char, quant_codebook_pack_size(4, N, K));
             if (m->mode == RN_BINARY && n->wtype == 2) {
                 if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_bconv2d_pack_size(&n->cs)); n->ws_bytes = quant_bconv2d_workspace_size(&n->cs); }
                 else RN_ALLOC(n->packed, unsigned char, quant_bgemm_pack_size(K, N, 0));
-                RN_ALLOC(n->ws, unsigned char, n->ws_bytes + 64);
+                RN_ALLOC(n->ws, unsigned char, (double)n->ws_bytes + 64);
             } else if (m->mode != RN_FP32 && m->mode != RN_CODEBOOK) {
                 if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
                 else if (n->op == OP_DWCONV) { RN_ALLOC(n->packed, unsigned char, quant_dwconv2d_pack_size(&n->cs)); n->ws_bytes = 0; }
                 else RN_ALLOC(n->packed, unsigned char, quant_gemm_pack_size(K, N));
-                RN_ALLOC(n->ws, unsigned char, n->ws_bytes + 64);
+                RN_ALLOC(n->ws, unsigned char, (double)n->ws_bytes + 64);
             }
         }
 #undef RN_ALLOC
@@ -799,7 +821,7 @@ RN_FN void rn_prepare_requant(rn_model *m) {
         y = &m->v[n->fused_relu ? m->n[i + 1].out : n->out];
         for (o = 0; o < n->N; o++) {
             double s = (double)x->scale * n->wscale[o];
-            double b = n->bias[o] / s;
+            double b = s > 0 ? n->bias[o] / s : 0.0;
             n->bias_q[o] = (int32_t)(b > 2e9 ? 2e9 : b < -2e9 ? -2e9 : (b >= 0 ? floor(b + 0.5) : ceil(b - 0.5)));
             quant_requant_from_scale(s / y->scale, &n->rq[o]);
         }
@@ -1137,30 +1159,49 @@ RN_FN int rn_run(rn_model *m, int batch) {
 
 /* ------------------------------------------------------------ IDX files */
 
-/* Reads an uncompressed IDX file of unsigned bytes (magic 0x0000 08 nd),
- * checking every size. dims[0..nd) out; *data points into *buf (owned). */
+/* Checks an uncompressed IDX image of unsigned bytes (magic 0x0000 08 nd)
+ * held in memory, every size included: dims[0..nd) out, *data points into b. */
+RN_FN int rn_idx_parse(const unsigned char *b, size_t n, int want_nd, size_t *dims, const unsigned char **data,
+        char *err, size_t errn) {
+    size_t i, count = 1;
+    if (want_nd < 1 || want_nd > 4) { snprintf(err, errn, "IDX: %d dimensions asked (1 to 4 supported)", want_nd); return -1; }
+    if (!b || n < 4 + 4 * (size_t)want_nd) { snprintf(err, errn, "IDX: %zu bytes is too short", n); return -1; }
+    if (b[0] || b[1] || b[2] != 0x08 || b[3] != want_nd) { snprintf(err, errn, "not an IDX file of %d-d unsigned bytes", want_nd); return -1; }
+    for (i = 0; i < (size_t)want_nd; i++) {
+        size_t d = ((size_t)b[4 + 4 * i] << 24) | ((size_t)b[5 + 4 * i] << 16) | ((size_t)b[6 + 4 * i] << 8) | b[7 + 4 * i];
+        if (!d || count > ((size_t)1 << 40) / d) { snprintf(err, errn, "IDX: bad dimensions"); return -1; }
+        count *= d;
+    }
+    if (n - 4 - 4 * (size_t)want_nd != count) {
+        snprintf(err, errn, "IDX: %zu bytes of data for %zu values", n - 4 - 4 * (size_t)want_nd, count); return -1;
+    }
+    for (i = 0; i < (size_t)want_nd; i++)
+        dims[i] = ((size_t)b[4 + 4 * i] << 24) | ((size_t)b[5 + 4 * i] << 16) | ((size_t)b[6 + 4 * i] << 8) | b[7 + 4 * i];
+    *data = b + 4 + 4 * (size_t)want_nd;
+    return 0;
+}
+
+/* Reads an IDX file (rn_idx_parse); *buf is owned by the caller. */
 RN_FN int rn_idx_load(const char *path, int want_nd, size_t *dims, unsigned char **buf, const unsigned char **data,
         char *err, size_t errn) {
     FILE *fp = fopen(path, "rb");
     long n;
-    size_t i, count = 1;
     unsigned char *b;
     *buf = NULL;
     if (!fp) { snprintf(err, errn, "cannot open %s", path); return -1; }
     if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) { fclose(fp); snprintf(err, errn, "cannot read %s", path); return -1; }
-    if (n < 4 + 4 * want_nd || n > (1L << 30)) { fclose(fp); snprintf(err, errn, "%s: bad size %ld for IDX", path, n); return -1; }
-    b = (unsigned char *)malloc((size_t)n);
+    if (n > (1L << 30)) { fclose(fp); snprintf(err, errn, "%s: %ld bytes is too large for IDX", path, n); return -1; }
+    b = (unsigned char *)malloc((size_t)n + 1);
     if (!b) { fclose(fp); snprintf(err, errn, "out of memory"); return -1; }
     if (fread(b, 1, (size_t)n, fp) != (size_t)n) { fclose(fp); free(b); snprintf(err, errn, "short read on %s", path); return -1; }
     fclose(fp);
-    if (b[0] || b[1] || b[2] != 0x08 || b[3] != want_nd) { free(b); snprintf(err, errn, "%s: not an IDX file of %d-d unsigned bytes", path, want_nd); return -1; }
-    for (i = 0; i < (size_t)want_nd; i++) {
-        dims[i] = ((size_t)b[4 + 4 * i] << 24) | ((size_t)b[5 + 4 * i] << 16) | ((size_t)b[6 + 4 * i] << 8) | b[7 + 4 * i];
-        if (!dims[i] || count > ((size_t)1 << 40) / dims[i]) { free(b); snprintf(err, errn, "%s: bad dimensions", path); return -1; }
-        count *= dims[i];
+    if (rn_idx_parse(b, (size_t)n, want_nd, dims, data, err, errn)) {
+        char e[200];
+        snprintf(e, sizeof e, "%s", err);
+        snprintf(err, errn, "%s: %s", path, e);
+        free(b); return -1;
     }
-    if ((size_t)n - 4 - 4 * (size_t)want_nd != count) { free(b); snprintf(err, errn, "%s: %zu bytes of data for %zu values", path, (size_t)n - 4 - 4 * (size_t)want_nd, count); return -1; }
-    *buf = b; *data = b + 4 + 4 * want_nd;
+    *buf = b;
     return 0;
 }
 
@@ -1317,16 +1358,43 @@ RN_FN int rn_apply_stored_params(rn_model *m) {
     return applied > 0;
 }
 
-RN_FN int rn_model_load(rn_model *m, const char *path, int mode, int batch) {
-    memset(m, 0, sizeof *m);
-    m->mode = mode;
-    if (rn_file_load(&m->file, path, m->err, sizeof m->err)) return -1;
+/* The part of loading after the file is parsed (m->file set). */
+RN_FN int rn_model_finish_load(rn_model *m, int batch) {
     if (rn_graph(m) || rn_prepare(m, batch)) { char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1; }
     rn_domains(m);
-    if (mode != RN_FP32 && mode != RN_DYN && rn_apply_stored_params(m) < 0) {
+    if (m->mode != RN_FP32 && m->mode != RN_DYN && rn_apply_stored_params(m) < 0) {
         char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1;
     }
     return 0;
+}
+
+RN_FN int rn_check_mode_batch(rn_model *m, int mode, int batch) {
+    if (mode < 0 || mode >= RN_MODE_COUNT) { snprintf(m->err, sizeof m->err, "unknown mode %d", mode); return -1; }
+    if (batch < 1 || batch > 1 << 16) { snprintf(m->err, sizeof m->err, "batch %d out of range (1 to 65536)", batch); return -1; }
+    return 0;
+}
+
+RN_FN int rn_model_load(rn_model *m, const char *path, int mode, int batch) {
+    memset(m, 0, sizeof *m);
+    m->mode = mode;
+    if (rn_check_mode_batch(m, mode, batch)) return -1;
+    if (rn_file_load(&m->file, path, m->err, sizeof m->err)) return -1;
+    return rn_model_finish_load(m, batch);
+}
+
+/* The same from a file image in memory (copied; bytes stays the caller's). */
+RN_FN int rn_model_load_mem(rn_model *m, const void *bytes, size_t size, int mode, int batch) {
+    unsigned char *buf;
+    memset(m, 0, sizeof *m);
+    m->mode = mode;
+    if (rn_check_mode_batch(m, mode, batch)) return -1;
+    if (!bytes && size) { snprintf(m->err, sizeof m->err, "NULL file image"); return -1; }
+    if (size > ((size_t)1 << 30)) { snprintf(m->err, sizeof m->err, "file image larger than 1 GiB"); return -1; }
+    buf = (unsigned char *)malloc(size + 1);
+    if (!buf) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+    if (size) memcpy(buf, bytes, size);
+    if (rn_file_parse(&m->file, buf, size, m->err, sizeof m->err)) { rn_file_free(&m->file); return -1; }
+    return rn_model_finish_load(m, batch);
 }
 
 #endif /* QUANT_RUNNER_H */

@@ -1,0 +1,39 @@
+/* fuzz/fuzz_model.c - libFuzzer target: the model loader (safetensors header,
+ * JSON graph, tensors, stored quantization metadata) in every mode, then one
+ * batch-1 inference of whatever loads. A load either succeeds or fails with a
+ * message; nothing may crash, leak, read out of bounds or overflow. */
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "../examples/runner/runner.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static const int modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_CODEBOOK };
+    /* the first byte picks the mode (so every mode sees every file shape) */
+    int mode;
+    rn_model m;
+    size_t j;
+    if (size < 1) return 0;
+    mode = modes[data[0] % 8];
+    data++; size--;
+    if (rn_model_load_mem(&m, data, size, mode, 1) != 0) {
+        if (!m.err[0]) __builtin_trap(); /* every refusal says why */
+        return 0;
+    }
+    for (j = 0; j < m.v[m.input].size; j++) m.v[m.input].f[j] = (float)(j % 251) / 251.0f;
+    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
+        /* params as calibration would set them (a stored "quant" block may have set them already) */
+        int v;
+        for (v = 0; v < m.nv; v++) if (rn_dom(&m.v[v]) == DOM_U8 && !(m.v[v].scale > 0)) { m.v[v].scale = 0.05f; m.v[v].zp = 10; }
+        rn_finish_params(&m);
+    }
+    if (rn_run(&m, 1) == 0) {
+        const float *y = rn_output(&m, 0);
+        volatile float s = 0;
+        for (j = 0; j < m.v[m.output].size; j++) s += y[j];
+        (void)s;
+    }
+    rn_model_free(&m);
+    return 0;
+}
