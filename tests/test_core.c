@@ -271,9 +271,16 @@ static void test_params_errors(void) {
     CHECK(quant_params_from_range(0, 1, 6, 5, QUANT_AFFINE, &p) == QUANT_EINVAL);
     CHECK(quant_params_from_range(0, 1, -128, 127, (quant_scheme)9, &p) == QUANT_EINVAL);
     CHECK(quant_params_from_range(-INFINITY, 1, -128, 127, QUANT_AFFINE, &p) == QUANT_ERANGE);
-    CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, -128, 127, QUANT_AFFINE, &p) == QUANT_ERANGE);
+    CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, 0, 1, QUANT_AFFINE, &p) == QUANT_ERANGE); /* scale > FLT_MAX */
+    CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, 0, 1, QUANT_SYMMETRIC, &p) == QUANT_ERANGE);
     CHECK(quant_params_from_range(0, 1, -128, 127, QUANT_AFFINE, NULL) == QUANT_EINVAL);
     CHECK(memcmp(&p, &keep, sizeof p) == 0);
+    {   /* a finite range wider than FLT_MAX: the scale from the width in double */
+        quant_params w;
+        CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, -128, 127, QUANT_AFFINE, &w) == QUANT_OK);
+        CHECK(w.scale == (float)(2.0 * (double)FLT_MAX / 255.0) && w.zero_point == 0);
+        CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, -128, 127, QUANT_SYMMETRIC, &w) == QUANT_OK && w.scale == FLT_MAX / 127.5f);
+    }
     {
         quant_params bad[] = { {0, 0, -128, 127}, {-1, 0, -128, 127}, {NAN, 0, -128, 127}, {INFINITY, 0, -128, 127},
                                {1e-40f, 0, -128, 127}, {1, 0, 5, 5}, {1, 200, -128, 127} };
