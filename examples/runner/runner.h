@@ -703,7 +703,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         if (!pass) {
             need = total + 64 * 8;
             free(m->arena);
-            m->arena = (unsigned char *)malloc(need + 64);
+            m->arena = (unsigned char *)calloc(need + 64, 1); /* zeroed: values a run never writes read as 0 */
             if (!m->arena) { snprintf(m->err, sizeof m->err, "out of memory (%zu bytes)", need); return -1; }
             m->arena_size = need; m->arena_used = (size_t)(((uintptr_t)64 - ((uintptr_t)m->arena & 63)) & 63);
         }
@@ -1225,6 +1225,14 @@ RN_FN void rn_finish_params(rn_model *m) {
 /* Runs the fp32 model over `count` images (pixels / 255) with one observer
  * per value; then gives the uint8 activation params of the quantized model
  * `q` (values matched by name; pass-through ops keep their input's params). */
+/* whether a run writes value v (a conv / dense with a fused relu writes the
+ * relu's output, never its own) */
+RN_FN int rn_written(const rn_model *m, int v) {
+    int i;
+    for (i = 0; i < m->nn; i++) if (m->n[i].fused_relu && m->n[i].out == v) return 0;
+    return 1;
+}
+
 RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, size_t count, size_t image_size,
         quant_observer_kind kind) {
     quant_observer *obs = (quant_observer *)malloc(sizeof(quant_observer) * (size_t)fp->nv);
@@ -1239,7 +1247,7 @@ RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, s
         if (rn_run(fp, (int)bn)) { free(obs); return -1; }
         for (v = 0; v < fp->nv; v++) {
             int qv = rn_value_id(q, fp->v[v].name, 0);
-            if (fp->v[v].is_bits || qv < 0 || rn_dom(&q->v[qv]) != DOM_U8) continue; /* observe what will be uint8 */
+            if (fp->v[v].is_bits || qv < 0 || rn_dom(&q->v[qv]) != DOM_U8 || !rn_written(fp, v)) continue; /* observe what will be uint8 */
             quant_observer_update(&obs[v], fp->v[v].f, bn * fp->v[v].size);
         }
     }
