@@ -2246,12 +2246,69 @@ QUANT_DEF quant_status quant_bgemm(size_t M, const uint64_t *a_sign, const uint6
     return quant_bgemm_tile(M, a_sign, a_nonzero, lda, packed, ep, C, ldc, 0, M);
 }
 
-/* BWN: dot = sum (a - zp) - 2 sum_{bit set} (a - zp) */
+/* BWN, int8 / uint8 activations x binary weights, on the binary kernel.
+ * With u = a (uint8) or a + 128 (int8, the sign bit flipped), z = a_zp (+ 128
+ * for int8), s_k = +1 / -1 the weight (bit 0 / 1) and u = sum_b 2^b u_b its
+ * bitplanes (packed along K like any activation row):
+ *   dot = sum_k (u_k - z) s_k
+ *       = 2 sum_b 2^b popcount(U_b & ~W) - sum_k u_k - z (2 popcount(~W) - K)
+ * popcount(U & ~W) is the ternary-activation kernel with sign = zero plane =
+ * U ((U ^ W) & U); popcount(~W) over the real K is the same with U all ones
+ * (a ninth plane, only when z != 0). Exact in int64; |dot| <= 255 K. The
+ * planes of QUANT__BWN_KC words of K live on the stack (9 * 224 * 8 bytes);
+ * for a longer K they are rebuilt per panel. */
+#define QUANT__BWN_KC 224
+
+/* the 8 bitplanes of u for K positions [64 w0, 64 (w0 + kc)) of one row
+ * (bytes past K give 0 bits), plane b at planes[b * kc] */
+QUANT__INTERNAL void quant__bwn_planes(const uint8_t *a, size_t K, int a_signed, size_t w0, size_t kc, uint64_t *planes) {
+    size_t w;
+    for (w = 0; w < kc; w++) {
+        size_t k0 = 64 * (w0 + w), kn = K - k0 < 64 ? K - k0 : 64;
+        uint8_t buf[64];
+        const uint8_t *src = a + k0;
+        uint64_t pl[8];
+        int b;
+        if (kn < 64) { memset(buf, a_signed ? 0x80 : 0, 64); memcpy(buf, src, kn); src = buf; } /* u = 0 past K */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVXVNNI) || defined(QUANT_ISA_AVX2) || \
+    defined(QUANT_ISA_SSE41)
+        {   /* the byte's top bit by movemask, then shift the bytes left by one */
+            int g;
+            for (b = 0; b < 8; b++) pl[b] = 0;
+            for (g = 0; g < 4; g++) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(src + 16 * g));
+                if (a_signed) x = _mm_xor_si128(x, _mm_set1_epi8((char)0x80));
+                for (b = 7; b >= 0; b--) {
+                    pl[b] |= (uint64_t)(uint32_t)_mm_movemask_epi8(x) << (16 * g);
+                    x = _mm_add_epi8(x, x);
+                }
+            }
+        }
+#else
+        {   /* bit b of 8 bytes gathered into 8 bits by one multiply */
+            int g;
+            for (b = 0; b < 8; b++) pl[b] = 0;
+            for (g = 0; g < 8; g++) {
+                uint64_t x;
+                memcpy(&x, src + 8 * g, 8);
+                if (a_signed) x ^= 0x8080808080808080ull;
+                for (b = 0; b < 8; b++)
+                    pl[b] |= ((((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56) << (8 * g);
+            }
+        }
+#endif
+        for (b = 0; b < 8; b++) planes[(size_t)b * kc + w] = pl[b];
+        planes[8 * kc + w] = kn == 64 ? ~(uint64_t)0 : ((uint64_t)1 << kn) - 1; /* the ones plane */
+    }
+}
+
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc) {
     quant__bin_hdr h;
     quant_status st;
-    size_t m, p, j, k;
+    size_t m, p, j, k, nch, np;
+    int32_t z;
+    uint64_t planes[9 * QUANT__BWN_KC], c1[9 * QUANT__BNB];
     const unsigned char *base = (const unsigned char *)packed;
     if (!quant__bin_hdr_get(packed, &h) || h.ternary) return QUANT_EFORMAT;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
@@ -2260,38 +2317,36 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     if (!A || !C || lda < h.K) return QUANT_EINVAL;
     if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(h.N) : ldc < h.N) return QUANT_EINVAL;
     if (h.K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
+    z = a_signed ? a_zp + 128 : a_zp;
+    np = z ? 9 : 8;
+    nch = (h.wk + QUANT__BWN_KC - 1) / QUANT__BWN_KC;
     for (m = 0; m < M; m++) {
         const uint8_t *ar = (const uint8_t *)A + m * lda;
-        int32_t tot = 0;
+        int64_t su = 0;
         if (ep->out == QUANT_BOUT_BITS && h.N % 64) {
             uint64_t w; memcpy(&w, (uint64_t *)C + m * ldc + h.N / 64, 8);
             w &= ((uint64_t)1 << (h.N % 64)) - 1; memcpy((uint64_t *)C + m * ldc + h.N / 64, &w, 8);
         }
-        for (k = 0; k < h.K; k++) tot += (a_signed ? (int32_t)(int8_t)ar[k] : (int32_t)ar[k]) - a_zp;
+        for (k = 0; k < h.K; k++) su += a_signed ? (int32_t)ar[k] ^ 0x80 : (int32_t)ar[k];
+        if (nch == 1) quant__bwn_planes(ar, h.K, a_signed, 0, h.wk, planes);
         for (p = 0; p < h.npanels; p++) {
-            int32_t neg[QUANT__BNB], dot[QUANT__BNB];
-            size_t n0 = p * QUANT__BNB, cnt = h.N - n0 < QUANT__BNB ? h.N - n0 : QUANT__BNB, w;
+            int64_t acc[QUANT__BNB], ones[QUANT__BNB];
+            int32_t dot[QUANT__BNB];
+            size_t n0 = p * QUANT__BNB, cnt = h.N - n0 < QUANT__BNB ? h.N - n0 : QUANT__BNB, c;
             const uint64_t *ps = (const uint64_t *)(base + h.sign_off) + p * h.wk * QUANT__BNB;
-            for (j = 0; j < QUANT__BNB; j++) neg[j] = 0;
-            for (w = 0; w < h.wk; w++) {
-                size_t kn = h.K - 64 * w < 64 ? h.K - 64 * w : 64;
-                int32_t av[64];
-                for (k = 0; k < kn; k++) av[k] = (a_signed ? (int32_t)(int8_t)ar[64 * w + k] : (int32_t)ar[64 * w + k]) - a_zp;
-                for (j = 0; j < cnt; j++) {
-                    uint64_t bits;
-                    int32_t s = 0;
-                    memcpy(&bits, ps + w * QUANT__BNB + j, 8);
-                    while (bits) { /* add the activations where the weight is -1 */
-                        unsigned t = 0;
-                        uint64_t lowest = bits & (~bits + 1);
-                        while (!((lowest >> t) & 1)) t++;
-                        s += av[t];
-                        bits &= bits - 1;
-                    }
-                    neg[j] += s;
-                }
+            for (j = 0; j < QUANT__BNB; j++) acc[j] = ones[j] = 0;
+            for (c = 0; c < nch; c++) {
+                size_t w0 = c * QUANT__BWN_KC, kc = h.wk - w0 < QUANT__BWN_KC ? h.wk - w0 : QUANT__BWN_KC, b0, b;
+                if (nch > 1) quant__bwn_planes(ar, h.K, a_signed, w0, kc, planes);
+                for (b0 = 0; b0 < np; b0 += QUANT__BMR) /* the planes are the rows; padding bits are 0 in them */
+                    quant__bkr(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, ~(uint64_t)0, planes + b0 * kc,
+                               planes + b0 * kc, kc, ps + w0 * QUANT__BNB, NULL, c1 + b0 * QUANT__BNB, NULL);
+                for (b = 0; b < 8; b++)
+                    for (j = 0; j < QUANT__BNB; j++) acc[j] += (int64_t)c1[b * QUANT__BNB + j] << b;
+                if (z)
+                    for (j = 0; j < QUANT__BNB; j++) ones[j] += (int64_t)c1[8 * QUANT__BNB + j];
             }
-            for (j = 0; j < cnt; j++) dot[j] = tot - 2 * neg[j];
+            for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(2 * acc[j] - su - (int64_t)z * (2 * ones[j] - (int64_t)h.K));
             quant__bep_row(ep, m, n0, cnt, dot, C, ldc);
         }
     }
