@@ -2032,10 +2032,12 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
 /* The counts of one panel for MR rows: c1 = popcount of the disagreeing
  * non-zero bits, c2 = popcount of the common non-zero bits (TT only).
  * Register tile: MR rows x QUANT__BNV vectors of weight rows, accumulated in
- * registers over all of K and stored once. The last word carries the
- * caller's padding bits: it is peeled and masked, so the main loop takes
- * the activation words straight from memory (broadcast loads). */
-#define QUANT__BSTEP(W, MSK)                                                                            \
+ * registers over all of K and stored once. The activation words are taken
+ * as they are, padding bits included (broadcast straight from memory); the
+ * packed weights' padding bits are 0, so garbage there only adds
+ * popcount(a & ~mask) (binary) or popcount(a & za & ~mask) (ternary
+ * activations) to every column of a row, which the driver takes back out. */
+#define QUANT__BSTEP(W)                                                                                 \
     do {                                                                                                \
         quant__bv ws_[QUANT__BNV], wz_[QUANT__BNV];                                                     \
         QUANT__UNROLL                                                                                   \
@@ -2045,8 +2047,8 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
         }                                                                                               \
         QUANT__UNROLL                                                                                   \
         for (r = 0; r < MR; r++) {                                                                      \
-            const quant__bv a_ = quant__bv_set1(as[(size_t)r * lda + (W)] & (MSK));                     \
-            const quant__bv za_ = TA ? quant__bv_set1(az[(size_t)r * lda + (W)] & (MSK)) : a_;          \
+            const quant__bv a_ = quant__bv_set1(as[(size_t)r * lda + (W)]);                               \
+            const quant__bv za_ = TA ? quant__bv_set1(az[(size_t)r * lda + (W)]) : a_;                    \
             QUANT__UNROLL                                                                               \
             for (v = 0; v < QUANT__BNV; v++) {                                                          \
                 quant__bv x_ = quant__bv_xor(a_, ws_[v]), m_ = x_;                                      \
@@ -2057,34 +2059,33 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
                 else if (TW) x_ = quant__bv_and(x_, wz_[v]);                                            \
                 if (QUANT__BV_DIRECT) {                                                                 \
                     acc[r][v] = quant__bv_pcadd(acc[r][v], x_);                                         \
-                    if (TA && TW) acc2[r][v] = quant__bv_pcadd(acc2[r][v], m_);                         \
+                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);                         \
                 } else {                                                                                \
                     acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(x_));                          \
-                    if (TA && TW) acc2[r][v] = quant__bv_add8(acc2[r][v], quant__bv_cnt8(m_));          \
+                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_add8(acc2[TA && TW ? r : 0][v], quant__bv_cnt8(m_));          \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
     } while (0)
 
 static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, const int TA, const int TW,
-        size_t wk, uint64_t lastmask, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
+        size_t wk, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
         const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
-    quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR][QUANT__BNV];
+    quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR_TT][QUANT__BNV]; /* acc2: TT only (r < QUANT__BMR_TT) */
     size_t w, w0;
     int r, v;
     if (QUANT__BV_DIRECT) {
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
-            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); acc2[r][v] = quant__bv_zero(); }
-        for (w = 0; w + 1 < wk; w++) QUANT__BSTEP(w, ~(uint64_t)0);
-        QUANT__BSTEP(wk - 1, lastmask);
+            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_zero(); }
+        for (w = 0; w < wk; w++) QUANT__BSTEP(w);
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
                 quant__bv_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
-                if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[r][v]);
+                if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[TA && TW ? r : 0][v]);
             }
         return;
     }
@@ -2092,20 +2093,19 @@ static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, 
      * 64-bit counts in c1 / c2 */
     for (r = 0; r < MR * QUANT__BNB; r++) { c1[r] = 0; if (TA && TW) c2[r] = 0; }
     for (w0 = 0; w0 < wk; w0 += QUANT__BFOLD) {
-        size_t w1 = wk - w0 < QUANT__BFOLD ? wk : w0 + QUANT__BFOLD, wend = w1 == wk ? wk - 1 : w1;
+        size_t w1 = wk - w0 < QUANT__BFOLD ? wk : w0 + QUANT__BFOLD;
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
-            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); acc2[r][v] = quant__bv_zero(); }
-        for (w = w0; w < wend; w++) QUANT__BSTEP(w, ~(uint64_t)0);
-        if (w1 == wk) QUANT__BSTEP(wk - 1, lastmask);
+            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_zero(); }
+        for (w = w0; w < w1; w++) QUANT__BSTEP(w);
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
                 uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW, *q2 = c2 + r * QUANT__BNB + v * QUANT__BW;
                 quant__bv_store(q1, quant__bv_fold8(quant__bv_load(q1), acc[r][v]));
-                if (TA && TW) quant__bv_store(q2, quant__bv_fold8(quant__bv_load(q2), acc2[r][v]));
+                if (TA && TW) quant__bv_store(q2, quant__bv_fold8(quant__bv_load(q2), acc2[TA && TW ? r : 0][v]));
             }
     }
 }
@@ -2113,15 +2113,16 @@ static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, 
 
 #define QUANT__BKR_CASE(N_, TA, TW)                                                                     \
     case N_:                                                                                            \
-        if (N_ <= QUANT__BMR) quant__bkr_body(N_ <= QUANT__BMR ? N_ : 1, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); \
+        if (N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR))                                              \
+            quant__bkr_body(N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR) ? N_ : 1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); \
         break;
 #define QUANT__BKR_MR(TA, TW)                                                                           \
     switch (mr) {                                                                                       \
     QUANT__BKR_CASE(2, TA, TW) QUANT__BKR_CASE(3, TA, TW) QUANT__BKR_CASE(4, TA, TW)                   \
     QUANT__BKR_CASE(5, TA, TW) QUANT__BKR_CASE(6, TA, TW)                                              \
-    default: quant__bkr_body(1, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;             \
+    default: quant__bkr_body(1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); break;             \
     }
-static void quant__bkr(size_t mr, int ta, int tw, size_t wk, uint64_t lastmask, const uint64_t *as, const uint64_t *az,
+static void quant__bkr(size_t mr, int ta, int tw, size_t wk, const uint64_t *as, const uint64_t *az,
         size_t lda, const uint64_t *ps, const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
     if (ta && tw) { QUANT__BKR_MR(1, 1) }
     else if (ta) { QUANT__BKR_MR(1, 0) }
@@ -2193,13 +2194,16 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
         size_t pc1 = h->npanels - pc0 < pchunk ? h->npanels : pc0 + pchunk;
         for (m = m0; m < m1; m += mrmax) {
             size_t mr = m1 - m < mrmax ? m1 - m : mrmax, r, j;
-            int64_t pza[QUANT__BMR];
+            int64_t pza[QUANT__BMR], corr[QUANT__BMR];
             for (r = 0; r < mr; r++) {
+                const uint64_t *ar = as + (m - m0 + r) * lda, *zr = ta ? az + (m - m0 + r) * lda : NULL;
                 pza[r] = 0;
                 if (ta) {
                     size_t w;
-                    for (w = 0; w < wk; w++) pza[r] += quant__popcount64(az[(m - m0 + r) * lda + w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
+                    for (w = 0; w < wk; w++) pza[r] += quant__popcount64(zr[w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
                 }
+                /* what the caller's padding bits added to every column's count */
+                corr[r] = tw ? 0 : quant__popcount64(ar[wk - 1] & (ta ? zr[wk - 1] : ~(uint64_t)0) & ~lastmask);
             }
             for (p = pc0; p < pc1; p++) {
                 uint64_t c1[QUANT__BMR * QUANT__BNB], c2[QUANT__BMR * QUANT__BNB];
@@ -2207,19 +2211,19 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                 const uint64_t *ps = (const uint64_t *)(base + h->sign_off) + p * wk * QUANT__BNB;
                 const uint64_t *pz = tw ? (const uint64_t *)(base + h->nz_off) + p * wk * QUANT__BNB : NULL;
                 size_t n0 = p * QUANT__BNB, cnt = N - n0 < QUANT__BNB ? N - n0 : QUANT__BNB;
-                quant__bkr(mr, ta, tw, wk, lastmask, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
+                quant__bkr(mr, ta, tw, wk, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
                 for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = the count of the non-zero products */
                     const uint64_t *q1 = c1 + r * QUANT__BNB, *q2 = c2 + r * QUANT__BNB;
                     if (ta && tw)
                         for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)q2[j] - 2 * (int64_t)q1[j]);
                     else if (ta)
-                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(pza[r] - 2 * (int64_t)q1[j]);
+                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(pza[r] - 2 * ((int64_t)q1[j] - corr[r]));
                     else if (tw) {
                         uint32_t pcs[QUANT__BNB];
                         memcpy(pcs, base + h->colpc_off + 4 * n0, sizeof pcs);
                         for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)pcs[j] - 2 * (int64_t)q1[j]);
                     } else
-                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)K - 2 * (int64_t)q1[j]);
+                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)K - 2 * ((int64_t)q1[j] - corr[r]));
                     quant__bep_row(ep, m + r, n0, cnt, dot, C, ldc);
                 }
             }
@@ -2339,7 +2343,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
                 size_t w0 = c * QUANT__BWN_KC, kc = h.wk - w0 < QUANT__BWN_KC ? h.wk - w0 : QUANT__BWN_KC, b0, b;
                 if (nch > 1) quant__bwn_planes(ar, h.K, a_signed, w0, kc, planes);
                 for (b0 = 0; b0 < np; b0 += QUANT__BMR) /* the planes are the rows; padding bits are 0 in them */
-                    quant__bkr(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, ~(uint64_t)0, planes + b0 * kc,
+                    quant__bkr(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, planes + b0 * kc,
                                planes + b0 * kc, kc, ps + w0 * QUANT__BNB, NULL, c1 + b0 * QUANT__BNB, NULL);
                 for (b = 0; b < 8; b++)
                     for (j = 0; j < QUANT__BNB; j++) acc[j] += (int64_t)c1[b * QUANT__BNB + j] << b;
