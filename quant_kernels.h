@@ -1818,6 +1818,7 @@ static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm512_loadu_
 static inline quant__bv quant__bv_set1(uint64_t v) { return _mm512_set1_epi64((long long)v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm512_xor_si512(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm512_and_si512(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm512_or_si512(a, b); }
 static inline quant__bv quant__bv_zero(void) { return _mm512_setzero_si512(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm512_storeu_si512((void *)p, v); }
 static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm512_add_epi8(a, b); }
@@ -1831,13 +1832,15 @@ static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _m
 #  if defined(__AVX512VPOPCNTDQ__)
 #    define QUANT__POPCNT_NAME "vpopcntq"
 #    define QUANT__BV_DIRECT 1
+#    define QUANT__BV_CSA 0
 #    define QUANT__BMR 6
 #    define QUANT__BMR_TT 3
 static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return _mm512_add_epi64(acc, _mm512_popcnt_epi64(x)); }
 #  else
 #    define QUANT__POPCNT_NAME "nibble-lut"
 #    define QUANT__BV_DIRECT 0
-#    define QUANT__BMR 4
+#    define QUANT__BV_CSA 1
+#    define QUANT__BMR 3
 #    define QUANT__BMR_TT 2
 #  endif
 #elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
@@ -1845,12 +1848,14 @@ typedef __m256i quant__bv;
 #  define QUANT__BW 4
 #  define QUANT__POPCNT_NAME "nibble-lut"
 #  define QUANT__BV_DIRECT 0
-#  define QUANT__BMR 2
+#  define QUANT__BV_CSA 1
+#  define QUANT__BMR 1
 #  define QUANT__BMR_TT 1
 static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 static inline quant__bv quant__bv_set1(uint64_t v) { return _mm256_set1_epi64x((long long)v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm256_xor_si256(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm256_and_si256(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm256_or_si256(a, b); }
 static inline quant__bv quant__bv_zero(void) { return _mm256_setzero_si256(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm256_storeu_si256((__m256i *)p, v); }
 static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm256_add_epi8(a, b); }
@@ -1866,12 +1871,14 @@ typedef __m128i quant__bv;
 #  define QUANT__BW 2
 #  define QUANT__POPCNT_NAME "nibble-lut"
 #  define QUANT__BV_DIRECT 0
-#  define QUANT__BMR 2
+#  define QUANT__BV_CSA 1
+#  define QUANT__BMR 1
 #  define QUANT__BMR_TT 1
 static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm_loadu_si128((const __m128i *)p); }
 static inline quant__bv quant__bv_set1(uint64_t v) { return _mm_set1_epi64x((long long)v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm_xor_si128(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm_and_si128(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm_or_si128(a, b); }
 static inline quant__bv quant__bv_zero(void) { return _mm_setzero_si128(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm_storeu_si128((__m128i *)p, v); }
 static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm_add_epi8(a, b); }
@@ -1887,6 +1894,7 @@ typedef uint64x2_t quant__bv;
 #  define QUANT__BW 2
 #  define QUANT__POPCNT_NAME "vcnt"
 #  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 0
 #  if defined(__aarch64__)
 #    define QUANT__BMR 4
 #    define QUANT__BMR_TT 2
@@ -1898,6 +1906,7 @@ static inline quant__bv quant__bv_load(const uint64_t *p) { return vld1q_u64((co
 static inline quant__bv quant__bv_set1(uint64_t v) { return vdupq_n_u64(v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return veorq_u64(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return vandq_u64(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return vorrq_u64(a, b); }
 static inline quant__bv quant__bv_zero(void) { return vdupq_n_u64(0); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { vst1q_u64(p, v); }
 static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return vreinterpretq_u64_u8(vaddq_u8(vreinterpretq_u8_u64(a), vreinterpretq_u8_u64(b))); }
@@ -1910,12 +1919,14 @@ typedef uint64_t quant__bv;
 #  define QUANT__BW 1
 #  define QUANT__POPCNT_NAME "scalar"
 #  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 0
 #  define QUANT__BMR 2
 #  define QUANT__BMR_TT 1
 static inline quant__bv quant__bv_load(const uint64_t *p) { return *p; }
 static inline quant__bv quant__bv_set1(uint64_t v) { return v; }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return a ^ b; }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return a & b; }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return a | b; }
 static inline quant__bv quant__bv_zero(void) { return 0; }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { *p = v; }
 static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return a + b; } /* bytes <= 248: no carries */
@@ -2087,6 +2098,55 @@ static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, 
                 quant__bv_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
                 if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[TA && TW ? r : 0][v]);
             }
+        return;
+    }
+    if (QUANT__BV_CSA && !(TA && TW)) {
+        /* pairs of words through a carry-save adder: ones ^= x0 ^ x1 and
+         * only the carry (weight 2) is counted, one popcount per two words;
+         * each block of 2 * QUANT__BFOLD words adds <= 8 per byte and pair */
+        quant__bv ones[QUANT__BMR][QUANT__BNV];
+        for (r = 0; r < MR * QUANT__BNB; r++) c1[r] = 0;
+        for (w0 = 0; w0 < wk; w0 += 2 * QUANT__BFOLD) {
+            size_t w1 = wk - w0 < 2 * QUANT__BFOLD ? wk : w0 + 2 * QUANT__BFOLD;
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++)
+                QUANT__UNROLL
+                for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); ones[r][v] = quant__bv_zero(); }
+            for (w = w0; w < w1; w += 2) {
+                const int pair = w + 1 < w1;
+                QUANT__UNROLL
+                for (v = 0; v < QUANT__BNV; v++) {
+                    const uint64_t *p0 = ps + w * QUANT__BNB + v * QUANT__BW, *z0 = pz + w * QUANT__BNB + v * QUANT__BW;
+                    const quant__bv ws0 = quant__bv_load(p0), wz0 = TW ? quant__bv_load(z0) : ws0;
+                    QUANT__UNROLL
+                    for (r = 0; r < MR; r++) {
+                        quant__bv x0 = quant__bv_xor(quant__bv_set1(as[(size_t)r * lda + w]), ws0);
+                        if (TA) x0 = quant__bv_and(x0, quant__bv_set1(az[(size_t)r * lda + w]));
+                        if (TW) x0 = quant__bv_and(x0, wz0);
+                        if (pair) {
+                            const quant__bv ws1 = quant__bv_load(p0 + QUANT__BNB);
+                            quant__bv x1 = quant__bv_xor(quant__bv_set1(as[(size_t)r * lda + w + 1]), ws1), u;
+                            if (TA) x1 = quant__bv_and(x1, quant__bv_set1(az[(size_t)r * lda + w + 1]));
+                            if (TW) x1 = quant__bv_and(x1, quant__bv_load(z0 + QUANT__BNB));
+                            u = quant__bv_xor(ones[r][v], x0);
+                            acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(quant__bv_or(quant__bv_and(ones[r][v], x0), quant__bv_and(u, x1))));
+                            ones[r][v] = quant__bv_xor(u, x1);
+                        } else {
+                            acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(quant__bv_and(ones[r][v], x0)));
+                            ones[r][v] = quant__bv_xor(ones[r][v], x0);
+                        }
+                    }
+                }
+            }
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++)
+                QUANT__UNROLL
+                for (v = 0; v < QUANT__BNV; v++) { /* 2 carries + ones */
+                    uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW;
+                    quant__bv t = quant__bv_fold8(quant__bv_load(q1), acc[r][v]);
+                    quant__bv_store(q1, quant__bv_fold8(quant__bv_fold8(t, acc[r][v]), quant__bv_cnt8(ones[r][v])));
+                }
+        }
         return;
     }
     /* byte counts in registers for QUANT__BFOLD words, then folded into the
