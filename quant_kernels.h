@@ -248,7 +248,8 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc, size_t m0, size_t m1);
 
 /* BWN: int8 / uint8 activations (zero point a_zp) x binary weights:
- * dot = sum_k (a - a_zp) * (+1 or -1), add / subtract accumulate. */
+ * dot = sum_k (a - a_zp) * (+1 or -1), exactly; computed with the binary
+ * kernel on the activations' 8 bitplanes (about 17 KiB of stack). */
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
 
