@@ -248,7 +248,8 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc, size_t m0, size_t m1);
 
 /* BWN: int8 / uint8 activations (zero point a_zp) x binary weights:
- * dot = sum_k (a - a_zp) * (+1 or -1), add / subtract accumulate. */
+ * dot = sum_k (a - a_zp) * (+1 or -1), exactly; computed with the binary
+ * kernel on the activations' 8 bitplanes (about 17 KiB of stack). */
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
 
@@ -1802,7 +1803,17 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
 }
 
 /* ------------------------------------------------ binary / ternary kernels */
-/* A vector of 64-bit lanes with a per-lane popcount, per ISA. */
+/* A vector of 64-bit lanes, per ISA, with two ways to count bits:
+ *   QUANT__BV_DIRECT 1: quant__bv_pcadd adds the per-lane popcount to 64-bit
+ *     lanes in one instruction (AVX-512 VPOPCNTDQ), used every step;
+ *   QUANT__BV_DIRECT 0: quant__bv_cnt8 gives per-byte counts (nibble LUT via
+ *     vpshufb, NEON vcnt, SWAR), quant__bv_add8 sums them in bytes for up to
+ *     QUANT__BFOLD steps (each step adds <= 8 per byte: 8 * 31 < 256, no
+ *     wrap), and quant__bv_fold8 adds the bytes of each 64-bit lane to a
+ *     64-bit count once per block (vpsadbw, vpaddl, SWAR).
+ * QUANT__BMR / QUANT__BMR_TT: activation rows per micro-kernel call (binary
+ * or one ternary operand / ternary x ternary), sized to the register file. */
+#define QUANT__BFOLD 31
 #if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
 typedef __m512i quant__bv;
 #  define QUANT__BW 8
@@ -1810,88 +1821,133 @@ static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm512_loadu_
 static inline quant__bv quant__bv_set1(uint64_t v) { return _mm512_set1_epi64((long long)v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm512_xor_si512(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm512_and_si512(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm512_or_si512(a, b); }
 static inline quant__bv quant__bv_zero(void) { return _mm512_setzero_si512(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm512_storeu_si512((void *)p, v); }
+static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm512_add_epi8(a, b); }
+static inline quant__bv quant__bv_cnt8(quant__bv x) {
+    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    return _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, m4)),
+                           _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m4)));
+}
+static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm512_add_epi64(acc, _mm512_sad_epu8(c8, _mm512_setzero_si512())); }
 #  if defined(__AVX512VPOPCNTDQ__)
 #    define QUANT__POPCNT_NAME "vpopcntq"
+#    define QUANT__BV_DIRECT 1
+#    define QUANT__BV_CSA 0
+#    define QUANT__BMR 6
+#    define QUANT__BMR_TT 3
 static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return _mm512_add_epi64(acc, _mm512_popcnt_epi64(x)); }
 #  else
 #    define QUANT__POPCNT_NAME "nibble-lut"
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
-    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    __m512i c = _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, m4)),
-                                _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m4)));
-    return _mm512_add_epi64(acc, _mm512_sad_epu8(c, _mm512_setzero_si512()));
-}
+#    define QUANT__BV_DIRECT 0
+#    define QUANT__BV_CSA 1
+#    define QUANT__BMR 3
+#    define QUANT__BMR_TT 2
 #  endif
 #elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
 typedef __m256i quant__bv;
 #  define QUANT__BW 4
 #  define QUANT__POPCNT_NAME "nibble-lut"
+#  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 1
+#  define QUANT__BMR 1
+#  define QUANT__BMR_TT 1
 static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
 static inline quant__bv quant__bv_set1(uint64_t v) { return _mm256_set1_epi64x((long long)v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm256_xor_si256(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm256_and_si256(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm256_or_si256(a, b); }
 static inline quant__bv quant__bv_zero(void) { return _mm256_setzero_si256(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm256_storeu_si256((__m256i *)p, v); }
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm256_add_epi8(a, b); }
+static inline quant__bv quant__bv_cnt8(quant__bv x) {
     const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     const __m256i m4 = _mm256_set1_epi8(0x0f);
-    __m256i c = _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, m4)),
-                                _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
-    return _mm256_add_epi64(acc, _mm256_sad_epu8(c, _mm256_setzero_si256()));
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, m4)),
+                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
 }
+static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm256_add_epi64(acc, _mm256_sad_epu8(c8, _mm256_setzero_si256())); }
 #elif defined(QUANT_ISA_SSE41)
 typedef __m128i quant__bv;
 #  define QUANT__BW 2
 #  define QUANT__POPCNT_NAME "nibble-lut"
+#  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 1
+#  define QUANT__BMR 1
+#  define QUANT__BMR_TT 1
 static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm_loadu_si128((const __m128i *)p); }
 static inline quant__bv quant__bv_set1(uint64_t v) { return _mm_set1_epi64x((long long)v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm_xor_si128(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm_and_si128(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm_or_si128(a, b); }
 static inline quant__bv quant__bv_zero(void) { return _mm_setzero_si128(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm_storeu_si128((__m128i *)p, v); }
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm_add_epi8(a, b); }
+static inline quant__bv quant__bv_cnt8(quant__bv x) {
     const __m128i lut = _mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     const __m128i m4 = _mm_set1_epi8(0x0f);
-    __m128i c = _mm_add_epi8(_mm_shuffle_epi8(lut, _mm_and_si128(x, m4)),
-                             _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(x, 4), m4)));
-    return _mm_add_epi64(acc, _mm_sad_epu8(c, _mm_setzero_si128()));
+    return _mm_add_epi8(_mm_shuffle_epi8(lut, _mm_and_si128(x, m4)),
+                        _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(x, 4), m4)));
 }
+static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm_add_epi64(acc, _mm_sad_epu8(c8, _mm_setzero_si128())); }
 #elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
 typedef uint64x2_t quant__bv;
 #  define QUANT__BW 2
 #  define QUANT__POPCNT_NAME "vcnt"
+#  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 0
+#  if defined(__aarch64__)
+#    define QUANT__BMR 4
+#    define QUANT__BMR_TT 2
+#  else
+#    define QUANT__BMR 2
+#    define QUANT__BMR_TT 1
+#  endif
 static inline quant__bv quant__bv_load(const uint64_t *p) { return vld1q_u64((const uint64_t *)p); }
 static inline quant__bv quant__bv_set1(uint64_t v) { return vdupq_n_u64(v); }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return veorq_u64(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return vandq_u64(a, b); }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return vorrq_u64(a, b); }
 static inline quant__bv quant__bv_zero(void) { return vdupq_n_u64(0); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { vst1q_u64(p, v); }
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
-    return vaddq_u64(acc, vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(vcntq_u8(vreinterpretq_u8_u64(x))))));
+static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return vreinterpretq_u64_u8(vaddq_u8(vreinterpretq_u8_u64(a), vreinterpretq_u8_u64(b))); }
+static inline quant__bv quant__bv_cnt8(quant__bv x) { return vreinterpretq_u64_u8(vcntq_u8(vreinterpretq_u8_u64(x))); }
+static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) {
+    return vaddq_u64(acc, vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(vreinterpretq_u8_u64(c8)))));
 }
 #else
 typedef uint64_t quant__bv;
 #  define QUANT__BW 1
 #  define QUANT__POPCNT_NAME "scalar"
+#  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 0
+#  define QUANT__BMR 2
+#  define QUANT__BMR_TT 1
 static inline quant__bv quant__bv_load(const uint64_t *p) { return *p; }
 static inline quant__bv quant__bv_set1(uint64_t v) { return v; }
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return a ^ b; }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return a & b; }
+static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return a | b; }
 static inline quant__bv quant__bv_zero(void) { return 0; }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { *p = v; }
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) {
+static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return a + b; } /* bytes <= 248: no carries */
+static inline quant__bv quant__bv_cnt8(quant__bv x) {
     x = x - ((x >> 1) & 0x5555555555555555ull);
     x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return acc + ((x * 0x0101010101010101ull) >> 56);
+    return (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
 }
+static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) {
+    c8 = (c8 & 0x00ff00ff00ff00ffull) + ((c8 >> 8) & 0x00ff00ff00ff00ffull); /* 16-bit lanes <= 496 */
+    return acc + ((c8 * 0x0001000100010001ull) >> 48);
+}
+#endif
+#if !QUANT__BV_DIRECT
+static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return quant__bv_fold8(acc, quant__bv_cnt8(x)); }
 #endif
 #define QUANT__BNV 4                          /* vectors per panel row           */
 #define QUANT__BNB (QUANT__BW * QUANT__BNV)   /* weight rows per panel           */
-#define QUANT__BMR 4                          /* activation rows per kernel call */
 
 QUANT__INTERNAL uint32_t quant__popcount64(uint64_t x) {
     x = x - ((x >> 1) & 0x5555555555555555ull);
@@ -1987,65 +2043,149 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
     return h;
 }
 
-/* the counts of one panel for mr rows: c1 = popcount of the disagreeing
- * non-zero bits, c2 = popcount of the common non-zero bits (TT only) */
+/* The counts of one panel for MR rows: c1 = popcount of the disagreeing
+ * non-zero bits, c2 = popcount of the common non-zero bits (TT only).
+ * Register tile: MR rows x QUANT__BNV vectors of weight rows, accumulated in
+ * registers over all of K and stored once. The activation words are taken
+ * as they are, padding bits included (broadcast straight from memory); the
+ * packed weights' padding bits are 0, so garbage there only adds
+ * popcount(a & ~mask) (binary) or popcount(a & za & ~mask) (ternary
+ * activations) to every column of a row, which the driver takes back out. */
+#define QUANT__BSTEP(W)                                                                                 \
+    do {                                                                                                \
+        quant__bv ws_[QUANT__BNV], wz_[QUANT__BNV];                                                     \
+        QUANT__UNROLL                                                                                   \
+        for (v = 0; v < QUANT__BNV; v++) {                                                              \
+            ws_[v] = quant__bv_load(ps + (W) * QUANT__BNB + v * QUANT__BW);                             \
+            wz_[v] = TW ? quant__bv_load(pz + (W) * QUANT__BNB + v * QUANT__BW) : ws_[v];                \
+        }                                                                                               \
+        QUANT__UNROLL                                                                                   \
+        for (r = 0; r < MR; r++) {                                                                      \
+            const quant__bv a_ = quant__bv_set1(as[(size_t)r * lda + (W)]);                               \
+            const quant__bv za_ = TA ? quant__bv_set1(az[(size_t)r * lda + (W)]) : a_;                    \
+            QUANT__UNROLL                                                                               \
+            for (v = 0; v < QUANT__BNV; v++) {                                                          \
+                quant__bv x_ = quant__bv_xor(a_, ws_[v]), m_ = x_;                                      \
+                if (TA && TW) {                                                                         \
+                    m_ = quant__bv_and(za_, wz_[v]);                                                    \
+                    x_ = quant__bv_and(x_, m_);                                                         \
+                } else if (TA) x_ = quant__bv_and(x_, za_);                                             \
+                else if (TW) x_ = quant__bv_and(x_, wz_[v]);                                            \
+                if (QUANT__BV_DIRECT) {                                                                 \
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], x_);                                         \
+                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);                         \
+                } else {                                                                                \
+                    acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(x_));                          \
+                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_add8(acc2[TA && TW ? r : 0][v], quant__bv_cnt8(m_));          \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    } while (0)
+
 static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, const int TA, const int TW,
-        size_t wk, uint64_t lastmask, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
+        size_t wk, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
         const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
-    quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR][QUANT__BNV];
-    size_t w;
+    quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR_TT][QUANT__BNV]; /* acc2: TT only (r < QUANT__BMR_TT) */
+    size_t w, w0;
     int r, v;
-    QUANT__UNROLL
-    for (r = 0; r < MR; r++)
+    if (QUANT__BV_DIRECT) {
         QUANT__UNROLL
-        for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); acc2[r][v] = quant__bv_zero(); }
-    for (w = 0; w < wk; w++) {
-        quant__bv ws[QUANT__BNV], wz[QUANT__BNV];
-        const uint64_t msk = w + 1 == wk ? lastmask : ~(uint64_t)0; /* the caller's padding bits never count */
+        for (r = 0; r < MR; r++)
+            QUANT__UNROLL
+            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_zero(); }
+        for (w = 0; w < wk; w++) QUANT__BSTEP(w);
         QUANT__UNROLL
-        for (v = 0; v < QUANT__BNV; v++) {
-            ws[v] = quant__bv_load(ps + w * QUANT__BNB + v * QUANT__BW);
-            if (TW) wz[v] = quant__bv_load(pz + w * QUANT__BNB + v * QUANT__BW);
-        }
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++) {
-            const quant__bv a = quant__bv_set1(as[(size_t)r * lda + w] & msk);
-            quant__bv za = quant__bv_zero();
-            if (TA) za = quant__bv_set1(az[(size_t)r * lda + w] & msk);
+        for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
-                quant__bv x = quant__bv_xor(a, ws[v]);
-                if (TA && TW) {
-                    quant__bv m = quant__bv_and(za, wz[v]);
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(x, m));
-                    acc2[r][v] = quant__bv_pcadd(acc2[r][v], m);
-                } else if (TA) {
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(x, za));
-                } else if (TW) {
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(x, wz[v]));
-                } else {
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], x);
+                quant__bv_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
+                if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[TA && TW ? r : 0][v]);
+            }
+        return;
+    }
+    if (QUANT__BV_CSA && !(TA && TW)) {
+        /* pairs of words through a carry-save adder: ones ^= x0 ^ x1 and
+         * only the carry (weight 2) is counted, one popcount per two words;
+         * each block of 2 * QUANT__BFOLD words adds <= 8 per byte and pair */
+        quant__bv ones[QUANT__BMR][QUANT__BNV];
+        for (r = 0; r < MR * QUANT__BNB; r++) c1[r] = 0;
+        for (w0 = 0; w0 < wk; w0 += 2 * QUANT__BFOLD) {
+            size_t w1 = wk - w0 < 2 * QUANT__BFOLD ? wk : w0 + 2 * QUANT__BFOLD;
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++)
+                QUANT__UNROLL
+                for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); ones[r][v] = quant__bv_zero(); }
+            for (w = w0; w < w1; w += 2) {
+                const int pair = w + 1 < w1;
+                QUANT__UNROLL
+                for (v = 0; v < QUANT__BNV; v++) {
+                    const uint64_t *p0 = ps + w * QUANT__BNB + v * QUANT__BW, *z0 = pz + w * QUANT__BNB + v * QUANT__BW;
+                    const quant__bv ws0 = quant__bv_load(p0), wz0 = TW ? quant__bv_load(z0) : ws0;
+                    QUANT__UNROLL
+                    for (r = 0; r < MR; r++) {
+                        quant__bv x0 = quant__bv_xor(quant__bv_set1(as[(size_t)r * lda + w]), ws0);
+                        if (TA) x0 = quant__bv_and(x0, quant__bv_set1(az[(size_t)r * lda + w]));
+                        if (TW) x0 = quant__bv_and(x0, wz0);
+                        if (pair) {
+                            const quant__bv ws1 = quant__bv_load(p0 + QUANT__BNB);
+                            quant__bv x1 = quant__bv_xor(quant__bv_set1(as[(size_t)r * lda + w + 1]), ws1), u;
+                            if (TA) x1 = quant__bv_and(x1, quant__bv_set1(az[(size_t)r * lda + w + 1]));
+                            if (TW) x1 = quant__bv_and(x1, quant__bv_load(z0 + QUANT__BNB));
+                            u = quant__bv_xor(ones[r][v], x0);
+                            acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(quant__bv_or(quant__bv_and(ones[r][v], x0), quant__bv_and(u, x1))));
+                            ones[r][v] = quant__bv_xor(u, x1);
+                        } else {
+                            acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(quant__bv_and(ones[r][v], x0)));
+                            ones[r][v] = quant__bv_xor(ones[r][v], x0);
+                        }
+                    }
                 }
             }
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++)
+                QUANT__UNROLL
+                for (v = 0; v < QUANT__BNV; v++) { /* 2 carries + ones */
+                    uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW;
+                    quant__bv t = quant__bv_fold8(quant__bv_load(q1), acc[r][v]);
+                    quant__bv_store(q1, quant__bv_fold8(quant__bv_fold8(t, acc[r][v]), quant__bv_cnt8(ones[r][v])));
+                }
         }
+        return;
     }
-    QUANT__UNROLL
-    for (r = 0; r < MR; r++)
+    /* byte counts in registers for QUANT__BFOLD words, then folded into the
+     * 64-bit counts in c1 / c2 */
+    for (r = 0; r < MR * QUANT__BNB; r++) { c1[r] = 0; if (TA && TW) c2[r] = 0; }
+    for (w0 = 0; w0 < wk; w0 += QUANT__BFOLD) {
+        size_t w1 = wk - w0 < QUANT__BFOLD ? wk : w0 + QUANT__BFOLD;
         QUANT__UNROLL
-        for (v = 0; v < QUANT__BNV; v++) {
-            quant__bv_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
-            if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[r][v]);
-        }
+        for (r = 0; r < MR; r++)
+            QUANT__UNROLL
+            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_zero(); }
+        for (w = w0; w < w1; w++) QUANT__BSTEP(w);
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++)
+            QUANT__UNROLL
+            for (v = 0; v < QUANT__BNV; v++) {
+                uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW, *q2 = c2 + r * QUANT__BNB + v * QUANT__BW;
+                quant__bv_store(q1, quant__bv_fold8(quant__bv_load(q1), acc[r][v]));
+                if (TA && TW) quant__bv_store(q2, quant__bv_fold8(quant__bv_load(q2), acc2[TA && TW ? r : 0][v]));
+            }
+    }
 }
+#undef QUANT__BSTEP
 
+#define QUANT__BKR_CASE(N_, TA, TW)                                                                     \
+    case N_:                                                                                            \
+        if (N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR))                                              \
+            quant__bkr_body(N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR) ? N_ : 1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); \
+        break;
 #define QUANT__BKR_MR(TA, TW)                                                                           \
     switch (mr) {                                                                                       \
-    case 1: quant__bkr_body(1, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                          \
-    case 2: quant__bkr_body(2, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                          \
-    case 3: quant__bkr_body(3, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                          \
-    default: quant__bkr_body(4, TA, TW, wk, lastmask, as, az, lda, ps, pz, c1, c2); break;                         \
+    QUANT__BKR_CASE(2, TA, TW) QUANT__BKR_CASE(3, TA, TW) QUANT__BKR_CASE(4, TA, TW)                   \
+    QUANT__BKR_CASE(5, TA, TW) QUANT__BKR_CASE(6, TA, TW)                                              \
+    default: quant__bkr_body(1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); break;             \
     }
-static void quant__bkr(size_t mr, int ta, int tw, size_t wk, uint64_t lastmask, const uint64_t *as, const uint64_t *az,
+static void quant__bkr(size_t mr, int ta, int tw, size_t wk, const uint64_t *as, const uint64_t *az,
         size_t lda, const uint64_t *ps, const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
     if (ta && tw) { QUANT__BKR_MR(1, 1) }
     else if (ta) { QUANT__BKR_MR(1, 0) }
@@ -2053,6 +2193,7 @@ static void quant__bkr(size_t mr, int ta, int tw, size_t wk, uint64_t lastmask, 
     else { QUANT__BKR_MR(0, 0) }
 }
 #undef QUANT__BKR_MR
+#undef QUANT__BKR_CASE
 
 QUANT__INTERNAL quant_status quant__bep_check(const quant_bepilogue *ep) {
     if (!ep) return QUANT_EINVAL;
@@ -2092,11 +2233,16 @@ QUANT__INTERNAL void quant__bep_row(const quant_bepilogue *ep, size_t m, size_t 
     }
 }
 
+/* Bytes of packed weights per block of panels: the block stays in L2 while
+ * every row block of A passes over it. */
+#define QUANT__BCHUNK ((size_t)256 << 10)
+
 QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packed, size_t m0, size_t m1,
         const uint64_t *as, const uint64_t *az, size_t lda, const quant_bepilogue *ep, void *C, size_t ldc) {
     const unsigned char *base = (const unsigned char *)packed;
-    size_t p, m, K = h->K, N = h->N, wk = h->wk;
+    size_t p, pc0, pchunk, m, K = h->K, N = h->N, wk = h->wk;
     int ta = az != NULL, tw = h->ternary != 0;
+    const size_t mrmax = ta && tw ? QUANT__BMR_TT : QUANT__BMR;
     const uint64_t lastmask = K % 64 ? ((uint64_t)1 << (K % 64)) - 1 : ~(uint64_t)0;
     if (ep->out == QUANT_BOUT_BITS && N % 64) /* zero the padding bits of each output row */
         for (m = m0; m < m1; m++) {
@@ -2105,33 +2251,44 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
             w &= ((uint64_t)1 << (N % 64)) - 1;
             memcpy((uint64_t *)C + m * ldc + N / 64, &w, 8);
         }
-    for (m = m0; m < m1; m += QUANT__BMR) {
-        size_t mr = m1 - m < QUANT__BMR ? m1 - m : QUANT__BMR, r, j;
-        uint32_t pza[QUANT__BMR];
-        for (r = 0; r < mr; r++) {
-            pza[r] = 0;
-            if (ta) {
-                size_t w;
-                for (w = 0; w < wk; w++) pza[r] += quant__popcount64(az[(m - m0 + r) * lda + w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
-            }
-        }
-        for (p = 0; p < h->npanels; p++) {
-            uint64_t c1[QUANT__BMR * QUANT__BNB], c2[QUANT__BMR * QUANT__BNB];
-            int32_t dot[QUANT__BNB];
-            const uint64_t *ps = (const uint64_t *)(base + h->sign_off) + p * wk * QUANT__BNB;
-            const uint64_t *pz = tw ? (const uint64_t *)(base + h->nz_off) + p * wk * QUANT__BNB : NULL;
-            size_t n0 = p * QUANT__BNB, cnt = N - n0 < QUANT__BNB ? N - n0 : QUANT__BNB;
-            quant__bkr(mr, ta, tw, wk, lastmask, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
+    pchunk = QUANT__BCHUNK / (wk * QUANT__BNB * 8 * (tw ? 2 : 1));
+    if (!pchunk) pchunk = 1;
+    for (pc0 = 0; pc0 < h->npanels; pc0 += pchunk) {
+        size_t pc1 = h->npanels - pc0 < pchunk ? h->npanels : pc0 + pchunk;
+        for (m = m0; m < m1; m += mrmax) {
+            size_t mr = m1 - m < mrmax ? m1 - m : mrmax, r, j;
+            int64_t pza[QUANT__BMR], corr[QUANT__BMR];
             for (r = 0; r < mr; r++) {
-                for (j = 0; j < cnt; j++) {
-                    int64_t c = (int64_t)c1[r * QUANT__BNB + j], b;
-                    if (ta && tw) b = (int64_t)c2[r * QUANT__BNB + j];
-                    else if (ta) b = pza[r];
-                    else if (tw) { uint32_t pc; memcpy(&pc, base + h->colpc_off + 4 * (n0 + j), 4); b = pc; }
-                    else b = (int64_t)K;
-                    dot[j] = (int32_t)(b - 2 * c);
+                const uint64_t *ar = as + (m - m0 + r) * lda, *zr = ta ? az + (m - m0 + r) * lda : NULL;
+                pza[r] = 0;
+                if (ta) {
+                    size_t w;
+                    for (w = 0; w < wk; w++) pza[r] += quant__popcount64(zr[w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
                 }
-                quant__bep_row(ep, m + r, n0, cnt, dot, C, ldc);
+                /* what the caller's padding bits added to every column's count */
+                corr[r] = tw ? 0 : quant__popcount64(ar[wk - 1] & (ta ? zr[wk - 1] : ~(uint64_t)0) & ~lastmask);
+            }
+            for (p = pc0; p < pc1; p++) {
+                uint64_t c1[QUANT__BMR * QUANT__BNB], c2[QUANT__BMR * QUANT__BNB];
+                int32_t dot[QUANT__BNB];
+                const uint64_t *ps = (const uint64_t *)(base + h->sign_off) + p * wk * QUANT__BNB;
+                const uint64_t *pz = tw ? (const uint64_t *)(base + h->nz_off) + p * wk * QUANT__BNB : NULL;
+                size_t n0 = p * QUANT__BNB, cnt = N - n0 < QUANT__BNB ? N - n0 : QUANT__BNB;
+                quant__bkr(mr, ta, tw, wk, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
+                for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = the count of the non-zero products */
+                    const uint64_t *q1 = c1 + r * QUANT__BNB, *q2 = c2 + r * QUANT__BNB;
+                    if (ta && tw)
+                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)q2[j] - 2 * (int64_t)q1[j]);
+                    else if (ta)
+                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(pza[r] - 2 * ((int64_t)q1[j] - corr[r]));
+                    else if (tw) {
+                        uint32_t pcs[QUANT__BNB];
+                        memcpy(pcs, base + h->colpc_off + 4 * n0, sizeof pcs);
+                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)pcs[j] - 2 * (int64_t)q1[j]);
+                    } else
+                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)K - 2 * ((int64_t)q1[j] - corr[r]));
+                    quant__bep_row(ep, m + r, n0, cnt, dot, C, ldc);
+                }
             }
         }
     }
@@ -2156,12 +2313,69 @@ QUANT_DEF quant_status quant_bgemm(size_t M, const uint64_t *a_sign, const uint6
     return quant_bgemm_tile(M, a_sign, a_nonzero, lda, packed, ep, C, ldc, 0, M);
 }
 
-/* BWN: dot = sum (a - zp) - 2 sum_{bit set} (a - zp) */
+/* BWN, int8 / uint8 activations x binary weights, on the binary kernel.
+ * With u = a (uint8) or a + 128 (int8, the sign bit flipped), z = a_zp (+ 128
+ * for int8), s_k = +1 / -1 the weight (bit 0 / 1) and u = sum_b 2^b u_b its
+ * bitplanes (packed along K like any activation row):
+ *   dot = sum_k (u_k - z) s_k
+ *       = 2 sum_b 2^b popcount(U_b & ~W) - sum_k u_k - z (2 popcount(~W) - K)
+ * popcount(U & ~W) is the ternary-activation kernel with sign = zero plane =
+ * U ((U ^ W) & U); popcount(~W) over the real K is the same with U all ones
+ * (a ninth plane, only when z != 0). Exact in int64; |dot| <= 255 K. The
+ * planes of QUANT__BWN_KC words of K live on the stack (9 * 224 * 8 bytes);
+ * for a longer K they are rebuilt per panel. */
+#define QUANT__BWN_KC 224
+
+/* the 8 bitplanes of u for K positions [64 w0, 64 (w0 + kc)) of one row
+ * (bytes past K give 0 bits), plane b at planes[b * kc] */
+QUANT__INTERNAL void quant__bwn_planes(const uint8_t *a, size_t K, int a_signed, size_t w0, size_t kc, uint64_t *planes) {
+    size_t w;
+    for (w = 0; w < kc; w++) {
+        size_t k0 = 64 * (w0 + w), kn = K - k0 < 64 ? K - k0 : 64;
+        uint8_t buf[64];
+        const uint8_t *src = a + k0;
+        uint64_t pl[8];
+        int b;
+        if (kn < 64) { memset(buf, a_signed ? 0x80 : 0, 64); memcpy(buf, src, kn); src = buf; } /* u = 0 past K */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVXVNNI) || defined(QUANT_ISA_AVX2) || \
+    defined(QUANT_ISA_SSE41)
+        {   /* the byte's top bit by movemask, then shift the bytes left by one */
+            int g;
+            for (b = 0; b < 8; b++) pl[b] = 0;
+            for (g = 0; g < 4; g++) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(src + 16 * g));
+                if (a_signed) x = _mm_xor_si128(x, _mm_set1_epi8((char)0x80));
+                for (b = 7; b >= 0; b--) {
+                    pl[b] |= (uint64_t)(uint32_t)_mm_movemask_epi8(x) << (16 * g);
+                    x = _mm_add_epi8(x, x);
+                }
+            }
+        }
+#else
+        {   /* bit b of 8 bytes gathered into 8 bits by one multiply */
+            int g;
+            for (b = 0; b < 8; b++) pl[b] = 0;
+            for (g = 0; g < 8; g++) {
+                uint64_t x;
+                memcpy(&x, src + 8 * g, 8);
+                if (a_signed) x ^= 0x8080808080808080ull;
+                for (b = 0; b < 8; b++)
+                    pl[b] |= ((((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56) << (8 * g);
+            }
+        }
+#endif
+        for (b = 0; b < 8; b++) planes[(size_t)b * kc + w] = pl[b];
+        planes[8 * kc + w] = kn == 64 ? ~(uint64_t)0 : ((uint64_t)1 << kn) - 1; /* the ones plane */
+    }
+}
+
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc) {
     quant__bin_hdr h;
     quant_status st;
-    size_t m, p, j, k;
+    size_t m, p, j, k, nch, np;
+    int32_t z;
+    uint64_t planes[9 * QUANT__BWN_KC], c1[9 * QUANT__BNB];
     const unsigned char *base = (const unsigned char *)packed;
     if (!quant__bin_hdr_get(packed, &h) || h.ternary) return QUANT_EFORMAT;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
@@ -2170,38 +2384,36 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     if (!A || !C || lda < h.K) return QUANT_EINVAL;
     if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(h.N) : ldc < h.N) return QUANT_EINVAL;
     if (h.K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
+    z = a_signed ? a_zp + 128 : a_zp;
+    np = z ? 9 : 8;
+    nch = (h.wk + QUANT__BWN_KC - 1) / QUANT__BWN_KC;
     for (m = 0; m < M; m++) {
         const uint8_t *ar = (const uint8_t *)A + m * lda;
-        int32_t tot = 0;
+        int64_t su = 0;
         if (ep->out == QUANT_BOUT_BITS && h.N % 64) {
             uint64_t w; memcpy(&w, (uint64_t *)C + m * ldc + h.N / 64, 8);
             w &= ((uint64_t)1 << (h.N % 64)) - 1; memcpy((uint64_t *)C + m * ldc + h.N / 64, &w, 8);
         }
-        for (k = 0; k < h.K; k++) tot += (a_signed ? (int32_t)(int8_t)ar[k] : (int32_t)ar[k]) - a_zp;
+        for (k = 0; k < h.K; k++) su += a_signed ? (int32_t)ar[k] ^ 0x80 : (int32_t)ar[k];
+        if (nch == 1) quant__bwn_planes(ar, h.K, a_signed, 0, h.wk, planes);
         for (p = 0; p < h.npanels; p++) {
-            int32_t neg[QUANT__BNB], dot[QUANT__BNB];
-            size_t n0 = p * QUANT__BNB, cnt = h.N - n0 < QUANT__BNB ? h.N - n0 : QUANT__BNB, w;
+            int64_t acc[QUANT__BNB], ones[QUANT__BNB];
+            int32_t dot[QUANT__BNB];
+            size_t n0 = p * QUANT__BNB, cnt = h.N - n0 < QUANT__BNB ? h.N - n0 : QUANT__BNB, c;
             const uint64_t *ps = (const uint64_t *)(base + h.sign_off) + p * h.wk * QUANT__BNB;
-            for (j = 0; j < QUANT__BNB; j++) neg[j] = 0;
-            for (w = 0; w < h.wk; w++) {
-                size_t kn = h.K - 64 * w < 64 ? h.K - 64 * w : 64;
-                int32_t av[64];
-                for (k = 0; k < kn; k++) av[k] = (a_signed ? (int32_t)(int8_t)ar[64 * w + k] : (int32_t)ar[64 * w + k]) - a_zp;
-                for (j = 0; j < cnt; j++) {
-                    uint64_t bits;
-                    int32_t s = 0;
-                    memcpy(&bits, ps + w * QUANT__BNB + j, 8);
-                    while (bits) { /* add the activations where the weight is -1 */
-                        unsigned t = 0;
-                        uint64_t lowest = bits & (~bits + 1);
-                        while (!((lowest >> t) & 1)) t++;
-                        s += av[t];
-                        bits &= bits - 1;
-                    }
-                    neg[j] += s;
-                }
+            for (j = 0; j < QUANT__BNB; j++) acc[j] = ones[j] = 0;
+            for (c = 0; c < nch; c++) {
+                size_t w0 = c * QUANT__BWN_KC, kc = h.wk - w0 < QUANT__BWN_KC ? h.wk - w0 : QUANT__BWN_KC, b0, b;
+                if (nch > 1) quant__bwn_planes(ar, h.K, a_signed, w0, kc, planes);
+                for (b0 = 0; b0 < np; b0 += QUANT__BMR) /* the planes are the rows; padding bits are 0 in them */
+                    quant__bkr(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, planes + b0 * kc,
+                               planes + b0 * kc, kc, ps + w0 * QUANT__BNB, NULL, c1 + b0 * QUANT__BNB, NULL);
+                for (b = 0; b < 8; b++)
+                    for (j = 0; j < QUANT__BNB; j++) acc[j] += (int64_t)c1[b * QUANT__BNB + j] << b;
+                if (z)
+                    for (j = 0; j < QUANT__BNB; j++) ones[j] += (int64_t)c1[8 * QUANT__BNB + j];
             }
-            for (j = 0; j < cnt; j++) dot[j] = tot - 2 * neg[j];
+            for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(2 * acc[j] - su - (int64_t)z * (2 * ones[j] - (int64_t)h.K));
             quant__bep_row(ep, m, n0, cnt, dot, C, ldc);
         }
     }

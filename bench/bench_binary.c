@@ -12,30 +12,65 @@
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-#define MEDIAN(reps, expr) do { double ts_[64]; int r_; for (r_ = 0; r_ < (reps); r_++) { double t0_ = now(); expr; ts_[r_] = now() - t0_; } \
+#define MEDIAN(reps, ...) do { double ts_[64]; int r_; for (r_ = 0; r_ < (reps); r_++) { double t0_ = now(); __VA_ARGS__; ts_[r_] = now() - t0_; } \
     qsort(ts_, (size_t)(reps), sizeof(double), cmpd); med = ts_[(reps) / 2]; } while (0)
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
 
-/* the kernels' own vector ops, in registers: 8 independent chains */
+/* the kernels' own vector ops: 12 independent accumulators in registers,
+ * each fed XOR(activation, weight) -> popcount -> add every iteration; the
+ * 12 weight vectors are loaded from L1 (as the kernels do, and so that the
+ * compiler cannot fold the uniform inputs), the activation changes every
+ * iteration. On the VPOPCNTDQ build that is the issue's in-register XOR +
+ * VPOPCNTQ + VPADDQ loop. */
 static double popcnt_peak(void) {
-    quant__bv acc[8], a = quant__bv_set1(rnd()), b = quant__bv_set1(rnd());
+    static uint64_t wv[12 * QUANT__BW], av[16 * QUANT__BW];
     double med;
-    long i, n = 20000000;
-    int k;
+    long i, n = 4000000;
     uint64_t out[QUANT__BW];
-    for (k = 0; k < 8; k++) acc[k] = quant__bv_zero();
-    MEDIAN(5, {
-        for (i = 0; i < n; i++) {
-            for (k = 0; k < 8; k++) acc[k] = quant__bv_pcadd(acc[k], quant__bv_xor(a, b));
-            a = quant__bv_xor(a, b); /* keep the inputs live */
-        }
-    });
-    for (k = 1; k < 8; k++) acc[0] = quant__bv_xor(acc[0], acc[k]);
-    quant__bv_store(out, acc[0]);
+    int k;
+    for (k = 0; k < 12 * QUANT__BW; k++) wv[k] = rnd();
+    for (k = 0; k < 16 * QUANT__BW; k++) av[k] = rnd();
+    {
+#define R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define DECL(k) quant__bv acc##k = quant__bv_zero();
+#define STEP(k) acc##k = quant__bv_pcadd(acc##k, quant__bv_xor(a, quant__bv_load(wv + k * QUANT__BW)));
+#define RED(k) acc0 = quant__bv_xor(acc0, acc##k);
+        R12(DECL)
+        MEDIAN(7, {
+            for (i = 0; i < n; i++) {
+                const quant__bv a = quant__bv_load(av + (size_t)(i & 15) * QUANT__BW);
+                R12(STEP)
+            }
+        });
+        R12(RED)
+        quant__bv_store(out, acc0);
+#undef R12
+#undef DECL
+#undef STEP
+#undef RED
+    }
     if (out[0] == 12345) printf(" ");
-    return 8.0 * n * 64 * QUANT__BW / med / 1e9;
+    return 12.0 * n * 64 * QUANT__BW / med / 1e9;
+}
+
+/* BWN: int8 activations x binary weights, G MAC/s */
+static double bwn_rate(size_t M, size_t N, size_t K, int reps) {
+    size_t wk = quant_bits_words(K), i, bytes = quant_bgemm_pack_size(K, N, 0);
+    uint8_t *A = (uint8_t *)malloc(M * K);
+    uint64_t *ws = (uint64_t *)malloc(8 * N * wk);
+    int32_t *C = (int32_t *)malloc(4 * M * N);
+    void *pk = malloc(bytes);
+    quant_bepilogue ep;
+    double med;
+    memset(&ep, 0, sizeof ep);
+    for (i = 0; i < M * K; i++) A[i] = (uint8_t)rnd();
+    for (i = 0; i < N * wk; i++) ws[i] = rnd();
+    quant_bgemm_pack(ws, NULL, N, K, pk, bytes);
+    MEDIAN(reps, quant_bgemm_i8(M, A, 1, K, 3, pk, &ep, C, N));
+    free(A); free(ws); free(C); free(pk);
+    return (double)M * N * K / med / 1e9;
 }
 
 static double bgemm_rate(size_t M, size_t N, size_t K, int ta, int tw, int reps) {
@@ -71,11 +106,22 @@ int main(void) {
         printf("  %-52s %9.0f G binary MAC/s = %.1f GB/s of packed weights\n", "binary GEMV M=1, N=4096, K=4096 bits (2 MiB)", g, g / 8);
         {   /* streaming read of 2 MiB, for the GEMV's bound */
             size_t n = (2u << 20) / 8, i;
-            uint64_t *b = (uint64_t *)malloc(n * 8), s = 0;
+            uint64_t *b = (uint64_t *)malloc(n * 8), s = 0, o[QUANT__BW];
             for (i = 0; i < n; i++) b[i] = rnd();
-            MEDIAN(31, { for (i = 0; i < n; i++) s += b[i]; __asm__ volatile("" : "+r"(s)); });
+            MEDIAN(31, {
+                quant__bv x0 = quant__bv_zero(), x1 = x0, x2 = x0, x3 = x0;
+                for (i = 0; i < n; i += 4 * QUANT__BW) { /* vector loads, 4 chains */
+                    x0 = quant__bv_xor(x0, quant__bv_load(b + i));
+                    x1 = quant__bv_xor(x1, quant__bv_load(b + i + QUANT__BW));
+                    x2 = quant__bv_xor(x2, quant__bv_load(b + i + 2 * QUANT__BW));
+                    x3 = quant__bv_xor(x3, quant__bv_load(b + i + 3 * QUANT__BW));
+                }
+                quant__bv_store(o, quant__bv_xor(quant__bv_xor(x0, x1), quant__bv_xor(x2, x3)));
+                s += o[0];
+            });
             printf("  %-52s %9.1f GB/s  (GEMV at %.0f%% of it)\n", "  streaming read of 2 MiB (the same run)", (double)n * 8 / med / 1e9,
                    100 * (g / 8) / ((double)n * 8 / med / 1e9));
+            if (s == 12345) printf(" ");
             free(b);
         }
         {   /* binary conv2d 3x3, 56x56x256 -> 256 */
@@ -104,6 +150,10 @@ int main(void) {
             }
             free(in); free(w); free(out); free(pk); free(ws);
         }
+    }
+    {
+        double bw = bwn_rate(64, 1024, 4096, 5);
+        printf("  %-52s %9.1f G MAC/s\n", "BWN int8 x binary M=64, N=1024, K=4096 (int8, zp 3)", bw);
     }
     return 0;
 }

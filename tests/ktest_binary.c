@@ -84,32 +84,90 @@ static void test_bgemm_all_k(void) {
     }
 }
 
-static void test_bwn_i8(void) {
-    int t;
-    for (t = 0; t < 200; t++) {
-        size_t K = 1 + qt_rand32() % 300, M = 1 + qt_rand32() % 8, N = 1 + qt_rand32() % 20, m, n, k;
-        int a_signed = t & 1;
-        int32_t zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
-        uint8_t A[8 * 300];
-        int8_t w[20 * 300];
-        uint64_t ws[20 * 5];
-        int32_t c[8 * 20];
-        size_t bytes = quant_bgemm_pack_size(K, N, 0);
-        void *pk = malloc(bytes);
+/* long K (the byte counts fold every 31 words), N over several L2 blocks,
+ * all-(-1) against all-(+1) (every bit disagrees: the byte counters' worst
+ * case), operands at addresses that are not 64-byte aligned */
+static void test_bgemm_large(void) {
+    static const size_t shapes[][3] = { { 7, 70, 64 * 31 }, { 5, 33, 64 * 31 + 1 }, { 6, 40, 64 * 62 + 13 },
+                                        { 13, 600, 4096 }, { 1, 257, 64 * 32 - 1 }, { 2, 9, 20000 }, { 9, 3, 70000 } };
+    size_t t;
+    for (t = 0; t < sizeof shapes / sizeof shapes[0] * 4; t++) {
+        size_t M = shapes[t / 4][0], N = shapes[t / 4][1], K = shapes[t / 4][2], wk = quant_bits_words(K), m, n, k;
+        int ta = (int)(t & 1), tw = (int)((t >> 1) & 1), mode = (int)(t % 3);
+        int8_t *a = (int8_t *)malloc(M * K), *w = (int8_t *)malloc(N * K);
+        uint64_t *ab = (uint64_t *)malloc(8 * (2 * M * wk + 1)), *wb = (uint64_t *)malloc(8 * 2 * N * wk);
+        uint64_t *as = ab + 1, *az = ab + 1 + M * wk, *ws = wb, *wz = wb + N * wk; /* A off 64-byte alignment */
+        int32_t *cb = (int32_t *)malloc(4 * (M * N + 1)), *c = cb + 1, *ref = (int32_t *)malloc(4 * M * N);
+        size_t bytes = quant_bgemm_pack_size(K, N, tw);
+        unsigned char *pkb = (unsigned char *)malloc(bytes + 8), *pk = pkb + 8;
         quant_bepilogue ep;
-        memset(&ep, 0, sizeof ep);
-        for (k = 0; k < M * K; k++) A[k] = t % 10 == 0 ? 255 : (uint8_t)qt_rand32();
-        rand_vals(w, N * K, 0, t % 10 == 0 ? 1 : 0);
-        to_planes(w, N, K, ws, NULL, 1);
-        CHECK(quant_bgemm_pack(ws, NULL, N, K, pk, bytes) == QUANT_OK);
-        CHECK(quant_bgemm_i8(M, A, a_signed, K, zp, pk, &ep, c, N) == QUANT_OK);
+        rand_vals(a, M * K, ta, mode == 1 ? 1 : 0);
+        if (mode == 1) for (k = 0; k < N * K; k++) w[k] = 1; /* every product -1 */
+        else rand_vals(w, N * K, tw, mode == 2 ? 2 : 0);
+        to_planes(a, M, K, as, ta ? az : NULL, 1);
+        to_planes(w, N, K, ws, tw ? wz : NULL, 1);
         for (m = 0; m < M; m++)
             for (n = 0; n < N; n++) {
                 int32_t s = 0;
-                for (k = 0; k < K; k++) s += ((a_signed ? (int32_t)(int8_t)A[m * K + k] : (int32_t)A[m * K + k]) - zp) * w[n * K + k];
-                CHECKF(c[m * N + n] == s, "t=%d K=%d m=%d n=%d", t, (int)K, (int)m, (int)n);
+                for (k = 0; k < K; k++) s += a[m * K + k] * w[n * K + k];
+                ref[m * N + n] = s;
             }
-        free(pk);
+        memset(&ep, 0, sizeof ep);
+        CHECK(quant_bgemm_pack(ws, tw ? wz : NULL, N, K, pk, bytes) == QUANT_OK);
+        CHECK(quant_bgemm(M, as, ta ? az : NULL, wk, pk, &ep, c, N) == QUANT_OK);
+        for (m = 0; m < M * N; m++)
+            if (c[m] != ref[m]) { CHECKF(0, "M=%d N=%d K=%d ta=%d tw=%d mode=%d at %d: got %d want %d", (int)M, (int)N, (int)K, ta, tw, mode, (int)m, c[m], ref[m]); break; }
+        free(a); free(w); free(ab); free(wb); free(cb); free(ref); free(pkb);
+        if (QT_FAILS > 5) return;
+    }
+}
+
+/* BWN: every K from 1 to 300 and long K (the bitplanes are built in chunks of
+ * 224 words: 14336 and past it, up to QUANT_GEMM_MAX_K), both signednesses,
+ * every zero point edge, extreme activations (all 255 / 0 / -128 / 127)
+ * against all -1 weights, rows at odd addresses, every output transform */
+static void test_bwn_i8(void) {
+    static const size_t longk[] = { 14335, 14336, 14337, 20000, 28672 + 64, QUANT_GEMM_MAX_K };
+    size_t t, nt = 300 + 2 * sizeof longk / sizeof longk[0];
+    for (t = 0; t < nt; t++) {
+        size_t K = t < 300 ? t + 1 : longk[(t - 300) / 2], M = t < 300 ? 1 + qt_rand32() % 9 : 1 + t % 3;
+        size_t N = t < 300 ? 1 + qt_rand32() % 20 : 37 + t % 5, m, n, k, lda = K + (t % 3);
+        int a_signed = (int)((t >> (t >= 300)) & 1), ext = (int)(t % 11 == 0 || (t >= 300 && t % 2 == 0)), outk = (int)(t % 3);
+        int32_t zp = t % 13 == 0 ? (a_signed ? (t % 2 ? -128 : 127) : (t % 3 ? 0 : 255))
+                   : a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+        uint8_t *Ab = (uint8_t *)malloc(M * lda + 1), *A = Ab + 1; /* rows at odd addresses */
+        int8_t *w = (int8_t *)malloc(N * K);
+        uint64_t *ws = (uint64_t *)malloc(8 * N * quant_bits_words(K)), cb[9];
+        int32_t *c = (int32_t *)malloc(4 * M * N), *ref = (int32_t *)malloc(4 * M * N), th[64];
+        float *cf = (float *)malloc(4 * M * N), sc[64], bi[64];
+        size_t bytes = quant_bgemm_pack_size(K, N, 0);
+        void *pk = malloc(bytes);
+        quant_bepilogue ep;
+        uint8_t fill = (uint8_t)(a_signed ? (t % 4 < 2 ? 0x80 : 0x7f) : (t % 4 < 2 ? 255 : 0));
+        for (k = 0; k < M * lda; k++) A[k] = ext ? fill : (uint8_t)qt_rand32();
+        rand_vals(w, N * K, 0, ext ? 1 : 0);
+        to_planes(w, N, K, ws, NULL, 1);
+        for (m = 0; m < M; m++)
+            for (n = 0; n < N; n++) {
+                int32_t s = 0;
+                for (k = 0; k < K; k++) s += ((a_signed ? (int32_t)(int8_t)A[m * lda + k] : (int32_t)A[m * lda + k]) - zp) * w[n * K + k];
+                ref[m * N + n] = s;
+            }
+        for (n = 0; n < N; n++) { sc[n] = (float)qt_normal(); bi[n] = (float)qt_normal(); th[n] = ref[n] + (int32_t)(qt_rand32() % 3) - 1; }
+        memset(&ep, 0, sizeof ep);
+        ep.out = (quant_bout_type)outk; ep.scale = sc; ep.bias = bi; ep.thresh = th;
+        CHECK(quant_bgemm_pack(ws, NULL, N, K, pk, bytes) == QUANT_OK);
+        memset(cb, 0xFF, sizeof cb);
+        CHECK(quant_bgemm_i8(M, A, a_signed, lda, zp, pk, &ep, outk == 0 ? (void *)c : outk == 1 ? (void *)cf : (void *)cb, outk == 2 ? 1 : N) == QUANT_OK);
+        for (m = 0; m < M; m++)
+            for (n = 0; n < N; n++) {
+                int32_t d = ref[m * N + n];
+                if (outk == 0) CHECKF(c[m * N + n] == d, "t=%d K=%d m=%d n=%d signed=%d zp=%d got %d want %d", (int)t, (int)K, (int)m, (int)n, a_signed, zp, c[m * N + n], d);
+                else if (outk == 1) CHECKF(cf[m * N + n] == fmaf((float)d, sc[n], bi[n]), "f32 t=%d K=%d m=%d n=%d", (int)t, (int)K, (int)m, (int)n);
+                else CHECKF((int)((cb[m] >> n) & 1) == (d < th[n]), "bits t=%d K=%d m=%d n=%d", (int)t, (int)K, (int)m, (int)n);
+            }
+        free(Ab); free(w); free(ws); free(c); free(ref); free(cf); free(pk);
+        if (QT_FAILS > 10) return;
     }
 }
 
@@ -193,6 +251,7 @@ static void test_bad_input(void) {
 int main(void) {
     fprintf(stderr, "  isa: %s, popcount: %s\n", quant_isa_name(), QUANT__POPCNT_NAME);
     RUN(test_bgemm_all_k);
+    RUN(test_bgemm_large);
     RUN(test_bwn_i8);
     RUN(test_bconv);
     RUN(test_bad_input);
