@@ -125,7 +125,32 @@ quickstart: $(BUILD)/quickstart
 clean:
 	rm -rf $(BUILD)
 
+# make check: the whole native suite (every test program, the kernel tests
+# at every x86 level) under AddressSanitizer + UndefinedBehaviorSanitizer,
+# built with gcc and with clang; then the demo under valgrind memcheck
+# (an AVX2 build: valgrind has no AVX-512; a few images so it takes ~2 min).
+SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+.PHONY: check check-gcc check-clang check-valgrind test-native
+test-native: $(TESTS) $(X86_KTESTS)
+	@sh tests/run.sh $(TESTS) $(X86_KTESTS)
+
+check-gcc:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-gcc CC=gcc CXX=g++ CFLAGS="$(SANFLAGS)" HAVE_CROSS= test-native
+check-clang:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-clang CC=clang CXX=clang++ CFLAGS="$(SANFLAGS)" HAVE_CROSS= test-native
+
+$(BUILD)/demo-valgrind: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) -O2 -g -march=x86-64-v3 $(WARN) -I. -Iexamples/runner $< -o $@ -lm
+check-valgrind: $(BUILD)/demo-valgrind
+	@QUANT_DEMO_IMAGES=8 valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all \
+	  ./$(BUILD)/demo-valgrind models examples/data $(BUILD)/valgrind.svg > $(BUILD)/valgrind.out 2> $(BUILD)/valgrind.log \
+	  || { tail -n 60 $(BUILD)/valgrind.log; echo "valgrind: errors or leaks in the demo"; exit 1; }
+	@grep -E "ERROR SUMMARY|All heap blocks|definitely lost" $(BUILD)/valgrind.log | sed 's/^==[0-9]*== /valgrind demo: /'
+
+check: check-gcc check-clang check-valgrind
+
 # Benchmarks (bench/bench.mk): make bench, make bench-compare, make bench-isa
 -include bench/bench.mk
 -include bench/pq.mk
 -include fuzz/fuzz.mk
+include tests/matrix.mk

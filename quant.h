@@ -142,7 +142,8 @@ typedef enum quant_dtype {
 
 /* Bits a dtype's element takes. 0 for an unknown dtype. */
 QUANT_DEF int quant_dtype_bits(quant_dtype dt);
-/* Bytes n elements of dt take (sub-byte types rounded up to whole bytes). */
+/* Bytes n elements of dt take (sub-byte types rounded up to whole bytes);
+ * 0 for an unknown dtype or when the size overflows size_t. */
 QUANT_DEF size_t quant_dtype_bytes(quant_dtype dt, size_t n);
 /* The full integer range of a dtype; with reduce_range one bit less
  * (PyTorch's reduce_range: uint8 [0,127], int8 [-64,63]). */
@@ -214,7 +215,8 @@ typedef struct quant_params {
  * qmin >= qmax -> EINVAL. Infinite bounds -> ERANGE. Finite bounds whose
  * width overflows float (max - min > FLT_MAX) take the scale from the width
  * in double; ERANGE only if the scale itself exceeds FLT_MAX, which needs
- * qmax - qmin == 1. */
+ * qmax - qmin == 1. (With bounds within a step of +-FLT_MAX, the end codes
+ * may dequantize to +-Inf: their real values exceed float.) */
 QUANT_DEF quant_status quant_params_from_range(float min, float max,
         int32_t qmin, int32_t qmax, quant_scheme scheme, quant_params *out);
 
@@ -607,7 +609,8 @@ QUANT_DEF quant_status quant_unpack_ternary(const uint64_t *sign, const uint64_t
  *  ternarize (TWN, Li et al. 2016): delta = 0.7 * mean |w| of the row;
  *    t = +1 if w > delta, -1 if w < -delta, else 0; alpha[r] = mean |w| over
  *    |w| > delta (0 if none). delta may be NULL.
- * NaN weights count as 0 in the means and pack as +1 / 0. */
+ * NaN weights count as 0 in the means and pack as +1 / 0; an infinite
+ * weight makes the ternary delta infinite: ternarize returns ERANGE. */
 QUANT_DEF quant_status quant_binarize(const float *w, size_t rows, size_t K, float *alpha, uint64_t *bits);
 QUANT_DEF quant_status quant_ternarize(const float *w, size_t rows, size_t K, float *alpha, float *delta,
         uint64_t *sign, uint64_t *nonzero);
@@ -1080,7 +1083,7 @@ QUANT_DEF int quant_dtype_bits(quant_dtype dt) {
 
 QUANT_DEF size_t quant_dtype_bytes(quant_dtype dt, size_t n) {
     int b = quant_dtype_bits(dt);
-    if (b >= 8) return (size_t)(b / 8) * n; /* caller checks overflow via n */
+    if (b >= 8) return n > SIZE_MAX / (size_t)(b / 8) ? 0 : (size_t)(b / 8) * n;
     if (b == 0) return 0;
     return n / (size_t)(8 / b) + (n % (size_t)(8 / b) != 0);
 }

@@ -601,6 +601,7 @@ QUANT__INTERNAL const quant__pack_hdr *quant__hdr(const void *packed, quant__pac
 QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, size_t *N) {
     quant__pack_hdr h;
     if (!K || !N) return QUANT_EINVAL;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
     *K = h.K; *N = h.N;
     return QUANT_OK;
@@ -1266,6 +1267,7 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
         size_t m0, size_t m1, size_t n0, size_t n1) {
     quant__pack_hdr h;
     quant_status st;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
     if ((st = quant_epilogue_check(ep, h.N)) != QUANT_OK) return st;
     if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
@@ -1279,6 +1281,7 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
 QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *C, size_t ldc) {
     quant__pack_hdr h;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
     return quant_gemm_tile(M, A, a_signed, lda, a_zp, packed, ep, C, ldc, 0, M, 0, h.N);
 }
@@ -1426,6 +1429,7 @@ QUANT__INTERNAL quant_status quant__rows_check(size_t rows, size_t cols, size_t 
     if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
     if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
     if ((unsigned)axis > QUANT_PER_COL || ldx < cols || ldo < cols) return QUANT_EINVAL;
+    if (rows && (ldx > SIZE_MAX / rows / sizeof(float) || ldo > SIZE_MAX / rows / sizeof(float))) return QUANT_EOVERFLOW;
     np = axis == QUANT_PER_TENSOR ? 1 : axis == QUANT_PER_ROW ? rows : cols;
     if (np && !scales) return QUANT_EINVAL;
     for (i = 0; i < np; i++) {
@@ -1470,6 +1474,7 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
     if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
     if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
     if ((scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) || ldx < cols || ldo < cols) return QUANT_EINVAL;
+    if (rows && (ldx > SIZE_MAX / rows / sizeof(float) || ldo > SIZE_MAX / rows)) return QUANT_EOVERFLOW;
     if (!rows || !cols) return QUANT_OK;
     if (!x || !out || !scales || !zps) return QUANT_EINVAL;
     /* finite ranges always give params unless qmax - qmin == 1 (the scale
@@ -1622,6 +1627,7 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
     quant__pack_hdr h;
     quant_status st = quant_conv_out_size(s, &oh, &ow);
     if (st != QUANT_OK) return st;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__hdr(packed, &h)) return QUANT_EFORMAT;
     K = s->k_h * s->k_w * s->in_c;
     if (h.K != K || h.N != s->out_c) return QUANT_EINVAL;
@@ -2298,6 +2304,7 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc, size_t m0, size_t m1) {
     quant__bin_hdr h;
     quant_status st;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__bin_hdr_get(packed, &h)) return QUANT_EFORMAT;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
     if (m0 > m1 || m1 > M) return QUANT_EINVAL;
@@ -2377,6 +2384,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     int32_t z;
     uint64_t planes[9 * QUANT__BWN_KC], c1[9 * QUANT__BNB];
     const unsigned char *base = (const unsigned char *)packed;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__bin_hdr_get(packed, &h) || h.ternary) return QUANT_EFORMAT;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
     if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
@@ -2486,6 +2494,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
     if (pad != QUANT_PAD_ONE && pad != QUANT_PAD_ZERO) return QUANT_EINVAL;
     wc = quant_bits_words(s->in_c); taps = s->k_h * s->k_w;
     Kw = taps * wc * 64; Kreal = taps * s->in_c;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__bin_hdr_get(packed, &h) || h.ternary || h.K != Kw || h.N != s->out_c) return QUANT_EFORMAT;
     if (!in || !out || !workspace || workspace_bytes < quant_bconv2d_workspace_size(s)) return QUANT_EINVAL;
     gb = quant_bgemm_pack_size(Kw, s->out_c, 0);
@@ -2846,6 +2855,7 @@ QUANT_DEF quant_status quant_pq_packed_info(const void *packed, quant_pq *pq) {
     quant__pqk_hdr h;
     quant_pq p;
     if (!pq) return QUANT_EINVAL;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &p)) return QUANT_EFORMAT;
     *pq = p;
     return QUANT_OK;
@@ -2853,6 +2863,7 @@ QUANT_DEF quant_status quant_pq_packed_info(const void *packed, quant_pq *pq) {
 
 /* the packed PQ, its transposed codebooks */
 #define QUANT__PQ_GET(packed, h, pq, ct) do { \
+    if (!(packed)) return QUANT_EINVAL; \
     if (!quant__pqk_read((packed), QUANT__PQP_MAGIC, &(h), &(pq))) return QUANT_EFORMAT; \
     (ct) = (const float *)(const void *)((const char *)(packed) + (h).off_a); } while (0)
 
@@ -3249,6 +3260,7 @@ QUANT_DEF quant_status quant_pq_fs_pack(const void *packed, const uint8_t *codes
     quant__pqk_hdr h;
     quant_pq pq;
     size_t i, m, cs, need, bs, bb;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) return QUANT_EFORMAT;
     if (!quant__fs_ok(&pq) || !fs || (n && !codes)) return QUANT_EINVAL;
     need = quant_pq_fs_size(packed, n);
@@ -3407,6 +3419,7 @@ QUANT__INTERNAL void quant__fs_query(const quant_pq *pq, const float *T, const u
 QUANT__INTERNAL quant_status quant__fs_check(const void *packed, quant_pq *pq, const uint8_t *fs, size_t n, size_t k,
         quant_metric metric, quant_fs_mode mode, int64_t *ids, float *dists, void *ws, size_t ws_bytes) {
     quant__pqk_hdr h;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, pq)) return QUANT_EFORMAT;
     if (!quant__fs_ok(pq) || !ids || !dists || !k || !ws || (n && !fs)) return QUANT_EINVAL;
     if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
@@ -3522,6 +3535,7 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
     float *T;
     size_t m, need;
     quant_status st;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
     if (!x || !ws || (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8)) return QUANT_EINVAL;
     need = quant_pqmm_workspace_size(packed, mode);
@@ -3857,6 +3871,7 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
     const uint8_t *cd;
     const float *T;
     size_t b, blk;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
     if (!ws || !y || r0 > r1 || r1 > h.rows) return QUANT_EINVAL;
     w = quant__pq_align((void *)(uintptr_t)ws);
@@ -3911,6 +3926,7 @@ QUANT_DEF quant_status quant_pqmm(const void *packed, const float *x, quant_pqmm
     quant__pqk_hdr h;
     quant_pq pq;
     quant_status st;
+    if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
     if (!y) return QUANT_EINVAL;
     if ((st = quant_pqmm_tables(packed, x, mode, ws, ws_bytes)) != QUANT_OK) return st;

@@ -8,6 +8,7 @@ for t in "$@"; do
   case "$t" in
     */aarch64-*/*) wrap=qemu-aarch64 ;;
     */armv7-*/*) wrap=qemu-arm ;;
+    */riscv64-*/*) wrap=qemu-riscv64 ;;
   esac
   out=$($wrap "$t" 2>&1); rc=$?
   line=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)

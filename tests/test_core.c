@@ -16,7 +16,8 @@ __attribute__((target("f16c"))) static uint16_t hw_f2h(float f) {
 __attribute__((target("f16c"))) static float hw_h2f(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
 }
-static int have_f16c(void) { __builtin_cpu_init(); return __builtin_cpu_supports("f16c"); }
+#include <cpuid.h>
+static int have_f16c(void) { unsigned a, b, c, d; return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)); }
 #else
 #define HAVE_X86 0
 static uint16_t hw_f2h(float f) { (void)f; return 0; }
@@ -218,8 +219,8 @@ static int32_t ref_q(float x, const quant_params *p) {
 }
 
 static void test_params_edges(void) {
-    quant_params p;
-    int32_t lo, hi;
+    quant_params p = { 1, 0, 0, 1 };
+    int32_t lo = 0, hi = 0;
     quant_dtype dts[] = { QUANT_I8, QUANT_U8, QUANT_I16, QUANT_I4, QUANT_U4, QUANT_I2, QUANT_U2 };
     float ranges[][2] = { {0, 0}, {3.5f, 3.5f}, {-2, -2}, {-1, 1}, {-1e-30f, 1e-30f}, {-5, -1}, {2, 9},
                           {-1e30f, 1e30f}, {-0.1f, 100}, {-100, 0.1f}, {0, 1e-6f} };
@@ -308,8 +309,8 @@ static void test_quantize_oracle(void) {
         uint8_t u8[257];
         size_t n = 1 + qt_rand32() % 257, i;
         quant_dtype dt = dts[t % 4];
-        int32_t lo, hi;
-        quant_params p;
+        int32_t lo = 0, hi = 0;
+        quant_params p = { 1, 0, 0, 1 };
         float mn, mx;
         for (i = 0; i < n; i++) x[i] = (float)(qt_normal() * pow(10, (int)(qt_rand32() % 7) - 3));
         if (t % 7 == 0) x[qt_rand32() % n] = NAN;
@@ -358,7 +359,7 @@ static void test_subbyte_quantize(void) {
     uint8_t packed[19];
     int8_t v[37];
     size_t i;
-    quant_params p;
+    quant_params p = { 1, 0, 0, 1 };
     for (i = 0; i < 37; i++) x[i] = (float)qt_normal();
     CHECK(quant_params_from_range(-3, 3, -8, 7, QUANT_SYMMETRIC, &p) == QUANT_OK);
     memset(packed, 0xAA, sizeof packed);
@@ -432,7 +433,7 @@ static void test_per_channel(void) {
     CHECK(quant_minmax_axis(x, shape, 4, 4, NULL, NULL) == QUANT_EINVAL);
     CHECK(quant_minmax_axis(x, shape, 4, -5, NULL, NULL) == QUANT_EINVAL);
     {
-        size_t huge[3] = { (size_t)1 << 40, (size_t)1 << 30, 3 };
+        size_t huge[3] = { SIZE_MAX / 2, SIZE_MAX / 4, 3 };
         float mn[3], mx[3];
         CHECK(quant_minmax_axis(x, huge, 3, 2, mn, mx) == QUANT_EOVERFLOW);
     }
@@ -498,7 +499,7 @@ static void test_dyadic(void) {
     for (t = 0; t < 20000; t++) {
         double real = exp((qt_uniform() - 0.7) * 30);
         int mbits = 1 + (int)(qt_rand32() % 31);
-        int32_t m, k, x = (int32_t)qt_rand32();
+        int32_t m = 0, k = 0, x = (int32_t)qt_rand32();
         quant_status st = quant_dyadic_from_scale(real, mbits, &m, &k);
         if (round(real) >= ldexp(1, mbits)) { CHECK(st == QUANT_ERANGE); continue; }
         CHECK(st == QUANT_OK);
@@ -568,7 +569,7 @@ static void test_dfp(void) {
 }
 
 static void test_fake_quant(void) {
-    float x[300], y[300], dy[300], dx[300], dsc;
+    float x[300], y[300], dy[300], dx[300], dsc = 0;
     uint8_t mask[300];
     quant_params p;
     int i;
@@ -617,7 +618,7 @@ static void test_pack_roundtrip(void) {
     quant_dtype dts[] = { QUANT_I4, QUANT_U4, QUANT_I2, QUANT_U2 };
     size_t d, n;
     for (d = 0; d < 4; d++) {
-        int32_t lo, hi;
+        int32_t lo = 0, hi = 0;
         quant_dtype_range(dts[d], 0, &lo, &hi);
         for (n = 0; n < 70; n++) {
             int8_t v[70], w[70];

@@ -317,7 +317,7 @@ static void test_malformed(void) {
 static void test_idx_reader(void) {
     unsigned char *buf;
     const unsigned char *data;
-    size_t dims[3];
+    size_t dims[3] = { 0, 0, 0 };
     char err[256];
     FILE *f = fopen("build/bad.idx", "wb");
     unsigned char hdr[16] = { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 3 };

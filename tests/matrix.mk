@@ -1,0 +1,50 @@
+# tests/matrix.mk - the compile matrix (make matrix; CI runs it). Every build
+# is warning-free under -Wall -Wextra -Wpedantic -Werror and runs its tests:
+#   gcc, clang x C99, C11 x -O0, -O3 (native ISA)       test_core, ktest_gemm
+#   g++, clang++ x C++11, C++17 x -O0, -O3 (the C tests compiled as C++)
+#   clang -O2 at every x86 level (gcc's are in make test) ktest_gemm, ktest_binary
+#   i686 (32-bit, size_t of 32 bits) at four x86 levels   the numeric tests and every kernel test
+#   aarch64, armhf (qemu): elementwise, binary, runner, contract tests (their
+#     kernel tests are in make test)
+#   riscv64 (qemu, the scalar path): the same and every kernel test
+MX = $(BUILD)/matrix
+MX_W = -Wall -Wextra -Wpedantic -Werror
+MX_TESTS_LANG = test_core ktest_gemm
+MX_BINS :=
+
+# $(1) config name, $(2) compiler command and flags, $(3) test names, $(4) source language flag
+define MX_CONFIG
+$(foreach t,$(3),$(eval MX_BINS += $(MX)/$(1)/$(t)))
+$(MX)/$(1)/%: tests/%.c $(HDRS) examples/runner/runner.h
+	@mkdir -p $$(dir $$@)
+	$(2) $(MX_W) -I. $(4) $$< -o $$@ -lm
+endef
+
+$(foreach cc,gcc clang,$(foreach std,c99 c11,$(foreach o,O0 O3,\
+  $(eval $(call MX_CONFIG,$(cc)-$(std)-$(o),$(cc) -std=$(std) -$(o) -march=native,$(MX_TESTS_LANG) test_contract,)))))
+$(foreach cc,g++ clang++,$(foreach std,c++11 c++17,$(foreach o,O0 O3,\
+  $(eval $(call MX_CONFIG,$(subst +,x,$(cc))-$(subst +,x,$(std))-$(o),$(cc) -std=$(std) -$(o) -march=native,$(MX_TESTS_LANG),-x c++)))))
+$(foreach i,$(X86_ISAS),$(eval $(call MX_CONFIG,clang-$(i),clang -std=c99 -O2 $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary,)))
+
+MX_NUMERIC = test_core test_elementwise test_observers test_binary_q test_pq test_runner test_contract
+MX_EMULATED = test_elementwise test_binary_q test_runner test_contract  # (test_core's exhaustive loops take minutes under qemu)
+HAVE_I686 := $(shell command -v i686-linux-gnu-gcc >/dev/null 2>&1 && echo 1)
+HAVE_RV64 := $(shell command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-riscv64 >/dev/null 2>&1 && echo 1)
+ifeq ($(HAVE_I686),1)
+$(eval $(call MX_CONFIG,i686,i686-linux-gnu-gcc -std=c99 -O2 -static -DQUANT_NO_SIMD -DQT_EXPECT_ISA='"scalar"',$(MX_NUMERIC) $(KTESTS),))
+$(foreach i,sse41 avx2 avx512vnni,$(eval $(call MX_CONFIG,i686-$(i),i686-linux-gnu-gcc -std=c99 -O2 -static $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',$(KTESTS),)))
+endif
+ifeq ($(HAVE_CROSS),1)
+$(eval $(call MX_CONFIG,aarch64-numeric,$(CC_aarch64) -std=c99 -O2 -static,$(MX_EMULATED),))
+$(eval $(call MX_CONFIG,armv7-numeric,$(CC_armv7) -std=c99 -O2 -static -march=armv7-a -mfpu=neon -mfloat-abi=hard,$(MX_EMULATED),))
+endif
+ifeq ($(HAVE_RV64),1)
+$(eval $(call MX_CONFIG,riscv64-scalar,riscv64-linux-gnu-gcc -std=c99 -O2 -static -DQT_EXPECT_ISA='"scalar"',$(MX_EMULATED) $(KTESTS),))
+endif
+
+.PHONY: matrix
+matrix: $(MX_BINS)
+	@if [ -n "$$QT_REQUIRE_CROSS" ] && [ -z "$(HAVE_I686)$(HAVE_RV64)" -o -z "$(HAVE_I686)" -o -z "$(HAVE_RV64)" -o -z "$(HAVE_CROSS)" ]; then \
+	  echo "matrix: a cross compiler or qemu is missing and QT_REQUIRE_CROSS is set"; exit 1; fi
+	@echo "matrix: $(words $(MX_BINS)) builds, each -Wall -Wextra -Wpedantic -Werror; running their tests"
+	@sh tests/run.sh $(MX_BINS)

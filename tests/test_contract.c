@@ -1,0 +1,466 @@
+/* tests/test_contract.c - the bad-input contract (README, "Bad input"), one
+ * test per row of its table, over the public entry points of quant.h and
+ * quant_kernels.h listed in ENTRIES below:
+ *   NULL for every required pointer        -> QUANT_EINVAL
+ *   n = 0 / empty shapes                   -> QUANT_OK (nothing written)
+ *   NaN / Inf in float data                -> QUANT_OK (documented meaning)
+ *   scale 0, < 0, subnormal, NaN, Inf      -> QUANT_ESCALE
+ *   qmin >= qmax                           -> QUANT_EINVAL
+ *   a shape whose product overflows size_t -> QUANT_EOVERFLOW
+ *   K past QUANT_GEMM_MAX_K                -> QUANT_ERANGE
+ *   misaligned pointers                    -> the same results as aligned
+ * and in every refused call every output buffer keeps its sentinel bytes.
+ * Malformed model files (the last row) are tests/test_runner.c's. */
+#define QUANT_IMPLEMENTATION
+#include "quant_kernels.h"
+#include "harness.h"
+#include <float.h>
+#include <stdint.h>
+
+#define NB 8
+#define BUFSZ 131072
+#define SENT 0xA5
+
+/* Each argument buffer has a kind, one character in the entry's `kinds`:
+ *   f float data   p quant_params   s scales (floats > 0)   z zero points
+ *   b int8 codes   u uint8 codes    i int32 data   r quant_requant[]
+ *   h shape[] (size_t)   w observer (MinMax, fed)   k packed GEMM weights
+ *   e epilogue (int32 out)   4 int4-range int8   g bitplanes (uint64)
+ *   c conv shape   d packed conv weights   o output
+ * An upper-case kind is optional (NULL allowed). */
+typedef struct ctx {
+    unsigned char *a[NB];
+    size_t n, rows, cols, K;
+    int32_t qmin, qmax;
+} ctx;
+typedef quant_status (*callfn)(ctx *c);
+
+enum { Z_OK = 1, NAN_OK = 2, SCALE = 4, RANGE = 8, OVER = 16, BIGK = 32, MISAL = 64, ZERO_WRITES = 128,
+       CLAMP = 256,      /* the range is an output clamp [lo, hi]: lo == hi is valid, lo > hi is not */
+       INF_ERANGE = 512  /* NaN is fine, an infinite value gives ERANGE */ };
+typedef struct entry { const char *name; callfn fn; const char *kinds; unsigned flags; } entry;
+
+#define A(i, T) ((T)(void *)c->a[i])
+
+/* ---- quant.h ---- */
+static quant_status e_dtype_range(ctx *c) { return quant_dtype_range(QUANT_I8, 0, A(0, int32_t *), A(1, int32_t *)); }
+static quant_status e_params_from_range(ctx *c) { return quant_params_from_range(-1.0f, 2.0f, c->qmin, c->qmax, QUANT_AFFINE, A(0, quant_params *)); }
+static quant_status e_params_check(ctx *c) { return quant_params_check(A(0, quant_params *)); }
+static quant_status e_minmax(ctx *c) { return quant_minmax(A(0, float *), c->n, A(1, float *), A(2, float *)); }
+static quant_status e_minmax_axis(ctx *c) { return quant_minmax_axis(A(0, float *), A(1, size_t *), 2, 1, A(2, float *), A(3, float *)); }
+static quant_status e_params_pc(ctx *c) {
+    size_t i;
+    for (i = 0; c->a[0] && c->a[1] && i < 16; i++) if (A(0, float *)[i] > A(1, float *)[i]) A(1, float *)[i] = A(0, float *)[i];
+    return quant_params_per_channel(A(0, float *), A(1, float *), c->n ? 16 : 0, c->qmin, c->qmax, QUANT_AFFINE, A(2, float *), A(3, int32_t *));
+}
+static quant_status e_params_pg(ctx *c) { return quant_params_per_group(A(0, float *), c->rows, c->cols, 8, c->qmin, c->qmax, QUANT_AFFINE, QUANT_SCALE_F32, A(1, float *), A(2, int32_t *)); }
+static quant_status e_quantize(ctx *c) { return quant_quantize(A(0, float *), c->n, A(1, quant_params *), QUANT_I8, A(2, void *)); }
+static quant_status e_quantize_i4(ctx *c) { return quant_quantize(A(0, float *), c->n, A(1, quant_params *), QUANT_I32, A(2, void *)); }
+static quant_status e_dequantize(ctx *c) { return quant_dequantize(A(0, void *), QUANT_I8, c->n, A(1, quant_params *), A(2, float *)); }
+static quant_status e_quantize_pc(ctx *c) { return quant_quantize_per_channel(A(0, float *), A(1, size_t *), 2, 1, A(2, float *), A(3, int32_t *), c->qmin, c->qmax, QUANT_I8, A(4, void *)); }
+static quant_status e_dequantize_pc(ctx *c) { return quant_dequantize_per_channel(A(0, void *), QUANT_I8, A(1, size_t *), 2, 1, A(2, float *), A(3, int32_t *), A(4, float *)); }
+static quant_status e_quantize_pg(ctx *c) { return quant_quantize_per_group(A(0, float *), c->rows, c->cols, 8, QUANT_SCALE_F32, A(1, float *), A(2, int32_t *), c->qmin, c->qmax, QUANT_I8, A(3, void *)); }
+static quant_status e_dequantize_pg(ctx *c) { return quant_dequantize_per_group(A(0, void *), QUANT_I8, c->rows, c->cols, 8, QUANT_SCALE_F32, A(1, float *), A(2, int32_t *), A(3, float *)); }
+static quant_status e_quantize_multiplier(ctx *c) { return quant_quantize_multiplier(0.3, A(0, int32_t *), A(1, int32_t *)); }
+static quant_status e_requant_from_scale(ctx *c) { return quant_requant_from_scale(0.3, A(0, quant_requant *)); }
+static quant_status e_activation_range(ctx *c) { return quant_activation_range(QUANT_ACT_RELU6, 0, 0, A(0, quant_params *), A(1, int32_t *), A(2, int32_t *)); }
+static quant_status e_requantize(ctx *c) { return quant_requantize(A(0, int32_t *), c->rows, c->cols, A(1, int32_t *), A(2, quant_requant *), 1, QUANT_RQ_GEMMLOWP, 3, c->qmin, c->qmax, QUANT_I8, A(3, void *)); }
+static quant_status e_dyadic(ctx *c) { return quant_dyadic_from_scale(0.3, 16, A(0, int32_t *), A(1, int32_t *)); }
+static quant_status e_add_prepare(ctx *c) { return quant_add_prepare(A(0, quant_params *), A(1, quant_params *), A(2, quant_params *), QUANT_ACT_NONE, A(3, quant_add_params *)); }
+static quant_status e_mul_prepare(ctx *c) { return quant_mul_prepare(A(0, quant_params *), A(1, quant_params *), A(2, quant_params *), QUANT_ACT_NONE, A(3, quant_mul_params *)); }
+static quant_status e_add(ctx *c) {
+    quant_add_params prm;
+    quant_params p = { 0.05f, 3, -128, 127 };
+    quant_add_prepare(&p, &p, &p, QUANT_ACT_NONE, &prm);
+    return quant_add(A(0, void *), A(1, void *), c->n, QUANT_I8, &prm, A(2, void *));
+}
+static quant_status e_mul(ctx *c) {
+    quant_mul_params prm;
+    quant_params p = { 0.05f, 3, -128, 127 };
+    quant_mul_prepare(&p, &p, &p, QUANT_ACT_NONE, &prm);
+    return quant_mul(A(0, void *), A(1, void *), c->n, QUANT_I8, &prm, A(2, void *));
+}
+static quant_status e_requantize_params(ctx *c) { return quant_requantize_params(A(0, void *), QUANT_I8, A(1, quant_params *), c->n, A(2, quant_params *), QUANT_I8, A(3, void *)); }
+static quant_status e_lut_build(ctx *c) { return quant_lut_build(A(0, quant_params *), A(1, quant_params *), QUANT_I8, quant_fn_tanh, NULL, A(2, uint8_t *)); }
+static quant_status e_pow2_emin(ctx *c) { return quant_pow2_emin(A(0, float *), c->n, 4, A(1, int32_t *)); }
+static quant_status e_pow2_quantize(ctx *c) { return quant_pow2_quantize(A(0, float *), c->n, 4, -6, A(1, int8_t *)); }
+static quant_status e_dfp_frac(ctx *c) { return quant_dfp_frac_bits(A(0, float *), c->n, 8, A(1, int32_t *)); }
+static quant_status e_dfp_quantize(ctx *c) { return quant_dfp_quantize(A(0, float *), c->n, 8, 4, QUANT_I8, A(1, void *)); }
+static quant_status e_fake_quant(ctx *c) { return quant_fake_quant(A(0, float *), c->n, A(1, quant_params *), A(2, float *), A(3, uint8_t *)); }
+static quant_status e_fake_quant_pc(ctx *c) { return quant_fake_quant_per_channel(A(0, float *), A(1, size_t *), 2, 1, A(2, float *), A(3, int32_t *), c->qmin, c->qmax, A(4, float *), A(5, uint8_t *)); }
+static quant_status e_lsq(ctx *c) { return quant_lsq_backward(A(0, float *), A(1, float *), c->n, A(2, quant_params *), 0, A(3, float *), A(4, float *)); }
+static quant_status e_obs_update(ctx *c) { return quant_observer_update(A(0, quant_observer *), A(1, float *), c->n); }
+static quant_status e_obs_params(ctx *c) { return quant_observer_params(A(0, quant_observer *), c->qmin, c->qmax, QUANT_AFFINE, A(1, quant_params *)); }
+static quant_status e_obs_range(ctx *c) { return quant_observer_range(A(0, quant_observer *), QUANT_AFFINE, c->qmin, c->qmax, A(1, float *), A(2, float *)); }
+static quant_status e_pack(ctx *c) { return quant_pack(A(0, int8_t *), c->n, QUANT_I4, A(1, uint8_t *)); }
+static quant_status e_unpack(ctx *c) { return quant_unpack(A(0, uint8_t *), c->n, QUANT_I4, A(1, int8_t *)); }
+static quant_status e_q8(ctx *c) { return quant_block_q8_quantize(A(0, float *), c->n / 32 * 32, A(1, quant_block_q8 *)); }
+static quant_status e_q4(ctx *c) { return quant_block_q4_quantize(A(0, float *), c->n / 32 * 32, A(1, quant_block_q4 *)); }
+static quant_status e_pack_binary(ctx *c) { return quant_pack_binary(A(0, float *), c->rows, c->cols, A(1, uint64_t *)); }
+static quant_status e_pack_ternary(ctx *c) { return quant_pack_ternary(A(0, float *), c->rows, c->cols, 0.5f, A(1, uint64_t *), A(2, uint64_t *)); }
+static quant_status e_binarize(ctx *c) { return quant_binarize(A(0, float *), c->rows, c->cols, A(1, float *), A(2, uint64_t *)); }
+static quant_status e_ternarize(ctx *c) { return quant_ternarize(A(0, float *), c->rows, c->cols, A(1, float *), A(2, float *), A(3, uint64_t *), A(4, uint64_t *)); }
+static quant_status e_ste(ctx *c) { return quant_ste_backward(A(0, float *), A(1, float *), c->n, 1.0f, A(2, float *)); }
+static quant_status e_pack_binary_q(ctx *c) { return quant_pack_binary_q(A(0, void *), 1, c->rows, c->cols, 0, A(1, uint64_t *)); }
+static quant_status e_ref_gemm(ctx *c) {
+    return quant_ref_gemm(c->rows, 16, c->K, A(0, void *), 0, c->K, 3, A(1, int8_t *), 16, 0, A(2, quant_epilogue *), A(3, void *), 16);
+}
+static quant_status e_conv_out_size(ctx *c) { return quant_conv_out_size(A(0, quant_conv_shape *), A(1, size_t *), A(2, size_t *)); }
+static quant_status e_ref_conv2d(ctx *c) { return quant_ref_conv2d(A(0, quant_conv_shape *), A(1, void *), 0, 3, A(2, int8_t *), 0, A(3, quant_epilogue *), A(4, void *)); }
+static quant_status e_vq_encode(ctx *c) { return quant_vq_encode(A(0, float *), 4, 4, A(1, float *), c->n / 4, QUANT_METRIC_L2, A(2, uint32_t *), A(3, float *)); }
+static quant_status e_codebook_encode(ctx *c) {
+    static const float cb[4] = { -1, 0, 1, 2 };
+    return quant_codebook_encode(A(0, float *), c->n, cb, 4, 4, A(1, uint8_t *));
+}
+/* ---- quant_kernels.h ---- */
+static quant_status e_gemm_pack(ctx *c) { return quant_gemm_pack(A(0, int8_t *), QUANT_LAYOUT_KN, c->K, 16, 0, A(1, void *), BUFSZ - 64); }
+static quant_status e_gemm(ctx *c) { return quant_gemm(c->rows, A(0, void *), 0, 64, 3, A(1, void *), A(2, quant_epilogue *), A(3, void *), 16); }
+static quant_status e_gemm_tile(ctx *c) { return quant_gemm_tile(c->rows, A(0, void *), 0, 64, 3, A(1, void *), A(2, quant_epilogue *), A(3, void *), 16, 0, c->rows, 0, 16); }
+static quant_status e_rows_quantize(ctx *c) { return quant_rows_quantize(A(0, float *), c->rows, c->cols, c->cols, QUANT_PER_ROW, A(1, float *), A(2, int32_t *), c->qmin, c->qmax, QUANT_I8, A(3, void *), c->cols); }
+static quant_status e_rows_dynamic(ctx *c) { return quant_rows_quantize_dynamic(A(0, float *), c->rows, c->cols, c->cols, QUANT_AFFINE, c->qmin, c->qmax, QUANT_I8, A(1, void *), c->cols, A(2, float *), A(3, int32_t *)); }
+static quant_status e_rows_dequantize(ctx *c) { return quant_rows_dequantize(A(0, void *), QUANT_I8, c->rows, c->cols, c->cols, QUANT_PER_ROW, A(1, float *), A(2, int32_t *), A(3, float *), c->cols); }
+static quant_status e_rows_requantize(ctx *c) { return quant_rows_requantize(A(0, int32_t *), c->rows, c->cols, A(1, int32_t *), A(2, quant_requant *), 1, QUANT_RQ_GEMMLOWP, 3, c->qmin, c->qmax, QUANT_I8, A(3, void *)); }
+static quant_status e_conv2d_pack(ctx *c) { return quant_conv2d_pack(A(1, int8_t *), A(0, quant_conv_shape *), 0, A(2, void *), BUFSZ - 64); }
+static quant_status e_conv2d(ctx *c) {
+    return quant_conv2d(A(0, quant_conv_shape *), A(1, void *), 0, 3, A(2, void *), A(3, quant_epilogue *), A(4, void *), A(5, void *), BUFSZ - 64);
+}
+static quant_status e_bgemm_pack(ctx *c) { return quant_bgemm_pack(A(0, uint64_t *), NULL, 8, c->K, A(1, void *), BUFSZ - 64); }
+
+#define E(fn, kinds, flags) { #fn, e_##fn, kinds, flags }
+static const entry ENTRIES[] = {
+    E(dtype_range, "oo", 0),
+    E(params_from_range, "o", RANGE),
+    E(params_check, "p", SCALE | RANGE),
+    E(minmax, "foo", Z_OK | NAN_OK | MISAL | ZERO_WRITES),
+    E(minmax_axis, "fhoo", NAN_OK | MISAL | OVER),
+    E(params_pc, "ffoo", Z_OK | RANGE | MISAL),
+    E(params_pg, "foo", Z_OK | NAN_OK | RANGE | MISAL | OVER),
+    E(quantize, "fpo", Z_OK | NAN_OK | SCALE | RANGE | MISAL),
+    E(quantize_i4, "fpo", Z_OK | NAN_OK | SCALE | RANGE | MISAL),
+    E(dequantize, "bpo", Z_OK | SCALE | RANGE | MISAL),
+    E(quantize_pc, "fhszo", NAN_OK | SCALE | RANGE | MISAL | OVER),
+    E(dequantize_pc, "bhszo", SCALE | MISAL | OVER),
+    E(quantize_pg, "fsZo", Z_OK | NAN_OK | SCALE | RANGE | MISAL | OVER),
+    E(dequantize_pg, "bsZo", Z_OK | SCALE | MISAL | OVER),
+    E(quantize_multiplier, "oo", 0),
+    E(requant_from_scale, "o", 0),
+    E(activation_range, "poo", SCALE | RANGE),
+    E(requantize, "iIro", Z_OK | RANGE | CLAMP | MISAL | OVER),
+    E(dyadic, "oo", 0),
+    E(add_prepare, "pppo", SCALE | RANGE),
+    E(mul_prepare, "pppo", SCALE | RANGE),
+    E(add, "bbo", Z_OK | MISAL),
+    E(mul, "bbo", Z_OK | MISAL),
+    E(requantize_params, "bppo", Z_OK | SCALE | RANGE | MISAL),
+    E(lut_build, "ppo", SCALE | RANGE),
+    E(pow2_emin, "fo", Z_OK | NAN_OK | MISAL | ZERO_WRITES),
+    E(pow2_quantize, "fo", Z_OK | NAN_OK | MISAL),
+    E(dfp_frac, "fo", Z_OK | NAN_OK | MISAL | ZERO_WRITES),
+    E(dfp_quantize, "fo", Z_OK | NAN_OK | MISAL),
+    E(fake_quant, "fpoO", Z_OK | NAN_OK | SCALE | RANGE | MISAL),
+    E(fake_quant_pc, "fhszoO", NAN_OK | SCALE | RANGE | MISAL | OVER),
+    E(lsq, "ffpoo", Z_OK | NAN_OK | SCALE | RANGE | MISAL | ZERO_WRITES),
+    E(obs_update, "wf", Z_OK | NAN_OK | MISAL),
+    E(obs_params, "wo", RANGE),
+    E(obs_range, "woo", RANGE),
+    E(pack, "4o", Z_OK | MISAL),
+    E(unpack, "uo", Z_OK | MISAL),
+    E(q8, "fo", Z_OK | NAN_OK | MISAL),
+    E(q4, "fo", Z_OK | NAN_OK | MISAL),
+    E(pack_binary, "fo", Z_OK | NAN_OK | MISAL | OVER),
+    E(pack_ternary, "foo", Z_OK | NAN_OK | MISAL | OVER),
+    E(binarize, "fOo", Z_OK | NAN_OK | MISAL | OVER),
+    E(ternarize, "fOOoo", Z_OK | NAN_OK | INF_ERANGE | MISAL | OVER),
+    E(ste, "ffo", Z_OK | NAN_OK | MISAL),
+    E(pack_binary_q, "bo", Z_OK | MISAL | OVER),
+    E(ref_gemm, "ubeo", Z_OK | MISAL | BIGK),
+    E(conv_out_size, "coo", 0),
+    E(ref_conv2d, "cubeo", MISAL),
+    E(vq_encode, "ffoO", Z_OK | MISAL),
+    E(codebook_encode, "fo", Z_OK | MISAL),
+    E(gemm_pack, "bo", MISAL | BIGK),
+    E(gemm, "ukeo", Z_OK | MISAL),
+    E(gemm_tile, "ukeo", Z_OK | MISAL),
+    E(rows_quantize, "fsZo", Z_OK | NAN_OK | SCALE | RANGE | MISAL | OVER),
+    E(rows_dynamic, "fooo", Z_OK | NAN_OK | RANGE | MISAL | OVER),
+    E(rows_dequantize, "bsZo", Z_OK | SCALE | MISAL | OVER),
+    E(rows_requantize, "iIro", Z_OK | RANGE | CLAMP | MISAL | OVER),
+    E(conv2d_pack, "cbo", MISAL),
+    E(conv2d, "cudeoo", MISAL),
+    E(bgemm_pack, "go", MISAL),
+};
+#define NENT (sizeof ENTRIES / sizeof *ENTRIES)
+
+static unsigned char *g_mem[NB];
+
+/* fills the buffers for entry e, each at `off` bytes past a 64-byte boundary */
+static void setup(const entry *e, ctx *c, size_t off) {
+    size_t i, j, nk = strlen(e->kinds);
+    memset(c, 0, sizeof *c);
+    c->n = 64; c->rows = 4; c->cols = 16; c->K = 64; c->qmin = -128; c->qmax = 127;
+    qt_seed_ = 12345;
+    for (i = 0; i < nk && i < NB; i++) {
+        unsigned char *b = g_mem[i] + off;
+        c->a[i] = b;
+        memset(b, SENT, BUFSZ);
+        switch (e->kinds[i]) {
+        case 'f': for (j = 0; j < 4096; j++) ((float *)(void *)b)[j] = (float)qt_normal() * 2.0f; break;
+        case 'p': { quant_params p = { 0.05f, 3, -128, 127 }; memcpy(b, &p, sizeof p); } break;
+        case 's': for (j = 0; j < 256; j++) ((float *)(void *)b)[j] = 0.05f + 0.001f * (float)j; break;
+        case 'z': case 'Z': memset(b, 0, 1024); break;
+        case 'b': for (j = 0; j < 8192; j++) b[j] = (unsigned char)(int8_t)((int)(qt_rand32() % 201) - 100); break;
+        case 'u': for (j = 0; j < 8192; j++) b[j] = (unsigned char)qt_rand32(); break;
+        case 'i': case 'I': for (j = 0; j < 4096; j++) ((int32_t *)(void *)b)[j] = (int32_t)(qt_rand32() % 2001) - 1000; break;
+        case 'r': for (j = 0; j < 256; j++) quant_requant_from_scale(0.003 + 0.0001 * (double)j, &((quant_requant *)(void *)b)[j]); break;
+        case 'h': ((size_t *)(void *)b)[0] = 4; ((size_t *)(void *)b)[1] = 16; break;
+        case 'w': {
+            quant_observer *o = (quant_observer *)(void *)b;
+            float x[64];
+            for (j = 0; j < 64; j++) x[j] = (float)qt_normal();
+            quant_observer_init(o, QUANT_OBS_MINMAX);
+            quant_observer_update(o, x, 64);
+        } break;
+        case '4': for (j = 0; j < 4096; j++) b[j] = (unsigned char)(int8_t)((int)(qt_rand32() % 16) - 8); break;
+        case 'g': for (j = 0; j < 1024; j++) ((uint64_t *)(void *)b)[j] = qt_rand64(); break;
+        case 'e': {
+            quant_epilogue ep;
+            memset(&ep, 0, sizeof ep);
+            ep.out = QUANT_OUT_I32;
+            memcpy(b, &ep, sizeof ep);
+        } break;
+        case 'c': {
+            quant_conv_shape s;
+            memset(&s, 0, sizeof s);
+            s.batch = 1; s.in_h = 5; s.in_w = 6; s.in_c = 3; s.out_c = 16; s.k_h = 3; s.k_w = 3;
+            s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1; s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+            memcpy(b, &s, sizeof s);
+        } break;
+        case 'k': { /* packed 64 x 16 weights */
+            int8_t w[64 * 16];
+            for (j = 0; j < sizeof w; j++) w[j] = (int8_t)((int)(qt_rand32() % 255) - 127);
+            if (quant_gemm_pack(w, QUANT_LAYOUT_KN, 64, 16, 0, b, BUFSZ - 64) != QUANT_OK) abort();
+        } break;
+        case 'd': { /* packed conv weights for the 'c' shape (buffer 0) */
+            int8_t w[16 * 3 * 3 * 3];
+            for (j = 0; j < sizeof w; j++) w[j] = (int8_t)((int)(qt_rand32() % 255) - 127);
+            if (quant_conv2d_pack(w, (const quant_conv_shape *)(void *)c->a[0], 0, b, BUFSZ - 64) != QUANT_OK) abort();
+        } break;
+        default: break; /* 'o', 'O', ' ' (unused slot) */
+        }
+    }
+}
+
+static int is_out(char k) { return k == 'o' || k == 'O'; }
+
+/* 1 if every output buffer of e still holds the sentinel */
+static int untouched(const entry *e, const ctx *c) {
+    size_t i, j, nk = strlen(e->kinds);
+    for (i = 0; i < nk && i < NB; i++) {
+        if (!is_out(e->kinds[i]) || !c->a[i]) continue;
+        for (j = 0; j < 4096; j++) if (c->a[i][j] != SENT) return 0;
+    }
+    return 1;
+}
+
+static void test_valid_calls(void) { /* the baseline every row perturbs */
+    size_t k;
+    for (k = 0; k < NENT; k++) {
+        ctx c;
+        quant_status st;
+        setup(&ENTRIES[k], &c, 0);
+        st = ENTRIES[k].fn(&c);
+        CHECKF(st == QUANT_OK, "%s: valid call gives %s", ENTRIES[k].name, quant_status_str(st));
+    }
+}
+
+static void test_null(void) {
+    size_t k, i;
+    int cases = 0;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        for (i = 0; i < strlen(e->kinds); i++) {
+            ctx c;
+            quant_status st;
+            char kd = e->kinds[i];
+            if (kd == ' ' || (kd >= 'A' && kd <= 'Z')) continue; /* unused or optional */
+            setup(e, &c, 0);
+            c.a[i] = NULL;
+            st = e->fn(&c);
+            CHECKF(st == QUANT_EINVAL, "%s: NULL argument %d gives %s", e->name, (int)i, quant_status_str(st));
+            CHECKF(untouched(e, &c), "%s: NULL argument %d: output written", e->name, (int)i);
+            cases++;
+        }
+    }
+    if (getenv("QT_VERBOSE")) fprintf(stderr, "  NULL: %d cases\n", cases);
+}
+
+static void test_empty(void) {
+    size_t k;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        ctx c;
+        quant_status st;
+        if (!(e->flags & Z_OK)) continue;
+        setup(e, &c, 0);
+        c.n = 0; c.rows = 0;
+        st = e->fn(&c);
+        CHECKF(st == QUANT_OK || (st == QUANT_EEMPTY && !strcmp(e->name, "minmax")), "%s: n = 0 gives %s", e->name, quant_status_str(st));
+        if (!(e->flags & ZERO_WRITES)) CHECKF(untouched(e, &c), "%s: n = 0 wrote its output", e->name);
+    }
+}
+
+static void test_nan_inf_data(void) {
+    size_t k, i;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        ctx c;
+        quant_status st;
+        if (!(e->flags & NAN_OK)) continue;
+        setup(e, &c, 0);
+        for (i = 0; i < strlen(e->kinds); i++)
+            if (e->kinds[i] == 'f') { float *x = (float *)(void *)c.a[i]; x[0] = NAN; x[1] = INFINITY; x[2] = -INFINITY; x[17] = NAN; }
+        st = e->fn(&c);
+        if (e->flags & INF_ERANGE) {
+            CHECKF(st == QUANT_ERANGE && untouched(e, &c), "%s: Inf data gives %s", e->name, quant_status_str(st));
+            setup(e, &c, 0);
+            for (i = 0; i < strlen(e->kinds); i++) if (e->kinds[i] == 'f') { float *x = (float *)(void *)c.a[i]; x[0] = NAN; x[17] = NAN; }
+            st = e->fn(&c);
+        }
+        CHECKF(st == QUANT_OK, "%s: NaN / Inf data gives %s", e->name, quant_status_str(st));
+        if (!strcmp(e->name, "quantize")) { /* NaN -> zero point, +-Inf saturate */
+            const int8_t *q = (const int8_t *)(void *)c.a[2];
+            CHECK(q[0] == 3 && q[1] == 127 && q[2] == -128 && q[17] == 3);
+        }
+    }
+}
+
+static void test_bad_scale(void) {
+    static const float bad[] = { 0.0f, -1.0f, -0.0f, 1e-40f, NAN, INFINITY, -INFINITY };
+    size_t k, i, b;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        if (!(e->flags & SCALE)) continue;
+        for (b = 0; b < sizeof bad / sizeof *bad; b++) {
+            ctx c;
+            quant_status st;
+            setup(e, &c, 0);
+            for (i = 0; i < strlen(e->kinds); i++) {
+                if (e->kinds[i] == 'p') ((quant_params *)(void *)c.a[i])->scale = bad[b];
+                if (e->kinds[i] == 's') ((float *)(void *)c.a[i])[1] = bad[b];
+            }
+            st = e->fn(&c);
+            CHECKF(st == QUANT_ESCALE, "%s: scale %g gives %s", e->name, bad[b], quant_status_str(st));
+            CHECKF(untouched(e, &c), "%s: scale %g: output written", e->name, bad[b]);
+        }
+    }
+}
+
+static void test_bad_range(void) {
+    size_t k, i, b;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        if (!(e->flags & RANGE)) continue;
+        for (b = 0; b < 2; b++) { /* qmin == qmax, qmin > qmax */
+            ctx c;
+            quant_status st;
+            if (!b && (e->flags & CLAMP)) continue;
+            setup(e, &c, 0);
+            c.qmin = 5; c.qmax = b ? 4 : 5;
+            for (i = 0; i < strlen(e->kinds); i++)
+                if (e->kinds[i] == 'p') { quant_params *p = (quant_params *)(void *)c.a[i]; p->qmin = 5; p->qmax = b ? 4 : 5; p->zero_point = 5; }
+            st = e->fn(&c);
+            CHECKF(st == QUANT_EINVAL, "%s: qmin %d qmax %d gives %s", e->name, c.qmin, c.qmax, quant_status_str(st));
+            CHECKF(untouched(e, &c), "%s: bad range: output written", e->name);
+        }
+    }
+}
+
+static void test_size_overflow(void) {
+    size_t k, i;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        ctx c;
+        quant_status st;
+        if (!(e->flags & OVER)) continue;
+        setup(e, &c, 0);
+        c.rows = SIZE_MAX / 2 + 3; c.cols = 16;
+        for (i = 0; i < strlen(e->kinds); i++)
+            if (e->kinds[i] == 'h') { ((size_t *)(void *)c.a[i])[0] = SIZE_MAX / 2 + 3; ((size_t *)(void *)c.a[i])[1] = 16; }
+        st = e->fn(&c);
+        CHECKF(st == QUANT_EOVERFLOW, "%s: overflowing shape gives %s", e->name, quant_status_str(st));
+        CHECKF(untouched(e, &c), "%s: overflowing shape: output written", e->name);
+    }
+    /* the size queries say 0 */
+    CHECK(quant_gemm_pack_size(SIZE_MAX / 2, SIZE_MAX / 2) == 0);
+    CHECK(quant_bgemm_pack_size(SIZE_MAX / 2, SIZE_MAX / 2, 1) == 0);
+    CHECK(quant_dtype_bytes(QUANT_I32, SIZE_MAX / 2) == 0);
+    {
+        quant_conv_shape s;
+        size_t oh, ow;
+        memset(&s, 0, sizeof s);
+        s.batch = SIZE_MAX / 4; s.in_h = s.in_w = 64; s.in_c = 3; s.out_c = 8; s.k_h = s.k_w = 3;
+        s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1;
+        CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_EOVERFLOW);
+        CHECK(quant_conv2d_pack_size(&s) == 0 && quant_conv2d_workspace_size(&s) == 0); /* an invalid shape sizes 0 */
+    }
+}
+
+static void test_k_bound(void) {
+    size_t k;
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        ctx c;
+        quant_status st;
+        if (!(e->flags & BIGK)) continue;
+        setup(e, &c, 0);
+        c.K = QUANT_GEMM_MAX_K + 1;
+        st = e->fn(&c);
+        CHECKF(st == QUANT_ERANGE, "%s: K = %d gives %s", e->name, QUANT_GEMM_MAX_K + 1, quant_status_str(st));
+        CHECKF(untouched(e, &c), "%s: K past the bound: output written", e->name);
+    }
+    CHECK(quant_gemm_pack_size(QUANT_GEMM_MAX_K + 1, 16) == 0 && quant_gemm_pack_size(QUANT_GEMM_MAX_K, 16) > 0);
+}
+
+static void test_misaligned(void) {
+    size_t k, i, off;
+    static unsigned char keep[NB][4096];
+    for (k = 0; k < NENT; k++) {
+        const entry *e = &ENTRIES[k];
+        ctx c;
+        quant_status s0, s1;
+        if (!(e->flags & MISAL)) continue;
+        setup(e, &c, 0);
+        s0 = e->fn(&c);
+        for (i = 0; i < strlen(e->kinds) && i < NB; i++) memcpy(keep[i], c.a[i], 4096);
+        for (off = 1; off < 8; off += 3) {
+            setup(e, &c, off);
+            s1 = e->fn(&c);
+            CHECKF(s0 == QUANT_OK && s1 == QUANT_OK, "%s: misaligned by %d gives %s", e->name, (int)off, quant_status_str(s1));
+            for (i = 0; i < strlen(e->kinds) && i < NB; i++)
+                if (is_out(e->kinds[i])) CHECKF(!memcmp(keep[i], c.a[i], 4096), "%s: misaligned by %d: output %d differs", e->name, (int)off, (int)i);
+        }
+    }
+}
+
+int main(void) {
+    int i, r;
+    unsigned char *base[NB];
+    for (i = 0; i < NB; i++) {
+        base[i] = (unsigned char *)malloc(BUFSZ + 128);
+        if (!base[i]) return 2;
+        g_mem[i] = base[i] + ((64 - ((uintptr_t)base[i] & 63)) & 63);
+    }
+    RUN(test_valid_calls);
+    RUN(test_null);
+    RUN(test_empty);
+    RUN(test_nan_inf_data);
+    RUN(test_bad_scale);
+    RUN(test_bad_range);
+    RUN(test_size_overflow);
+    RUN(test_k_bound);
+    RUN(test_misaligned);
+    if (getenv("QT_VERBOSE")) fprintf(stderr, "  %d entry points\n", (int)NENT);
+    r = qt_summary();
+    for (i = 0; i < NB; i++) free(base[i]);
+    return r;
+}
