@@ -1966,8 +1966,13 @@ static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return qua
 #else
 #  define QUANT__BT 0
 #endif
-#define QUANT__BTN 64   /* columns per transposed panel (2 ymm)              */
-#define QUANT__BTMR 4   /* activation rows per micro-kernel call             */
+#ifndef QUANT__BTN
+#  define QUANT__BTN 64 /* columns per transposed panel (2 ymm)              */
+#endif
+#ifndef QUANT__BTMR
+#  define QUANT__BTMR 4 /* activation rows per micro-kernel call             */
+#endif
+#define QUANT__BTNV (QUANT__BTN / 32)
 #define QUANT__BTKW 126 /* words of K per call: 2016 nibble steps, so the
                            uint16 counts of one call stay below 2^16        */
 /* the byte of column c (0..QUANT__BTN-1) in a step of a transposed panel */
@@ -2287,9 +2292,16 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * (vpaddb into a fresh register, then vmovdqa back): one extra vector uop per
  * vpshufb. An empty asm that keeps the value in place stops it. */
 #if defined(__GNUC__) && !defined(__clang__)
-#  define QUANT__BT_PIN(x) __asm__("" : "+x"(x))
+#  define QUANT__BT_PIN(x) __asm__ volatile("" : "+x"(x))
 #else
 #  define QUANT__BT_PIN(x) ((void)0)
+#endif
+/* ... and keeps the uint16 counts in registers too (16 ymm of them), short of
+ * registers for the tile: they are memory. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define QUANT__BT_MEM(p) __asm__ volatile("" : : "r"(p) : "memory")
+#else
+#  define QUANT__BT_MEM(p) ((void)0)
 #endif
 
 /* cnt[r * QUANT__BTN + c] += the count of rows r < MR against the panel's
@@ -2297,7 +2309,7 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * (<= 4 a step) in registers for 63 steps, then uint16 on the stack. */
 static inline __attribute__((always_inline)) void quant__btk_body(const int MR, size_t ns, const uint16_t *offs,
         const uint8_t *wp, uint32_t *cnt) {
-    __m256i acc[QUANT__BTMR][2];
+    __m256i acc[QUANT__BTMR][QUANT__BTNV];
     uint16_t c16[QUANT__BTMR * QUANT__BTN];
     const __m256i zero = _mm256_setzero_si256();
     size_t s0, s;
@@ -2306,34 +2318,57 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
     for (s0 = 0; s0 < ns; s0 += 63) {
         const size_t s1 = ns - s0 < 63 ? ns : s0 + 63;
         QUANT__UNROLL
-        for (r = 0; r < MR; r++) { acc[r][0] = zero; acc[r][1] = zero; }
-        for (s = s0; s < s1; s++) {
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wp + s * QUANT__BTN));
-            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wp + s * QUANT__BTN + 32));
+        for (r = 0; r < MR; r++)
             QUANT__UNROLL
-            for (r = 0; r < MR; r++) {
-                const __m256i t = _mm256_loadu_si256((const __m256i *)(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + s]));
-                acc[r][0] = _mm256_add_epi8(_mm256_shuffle_epi8(t, w0), acc[r][0]);
-                acc[r][1] = _mm256_add_epi8(_mm256_shuffle_epi8(t, w1), acc[r][1]);
-                QUANT__BT_PIN(acc[r][0]); QUANT__BT_PIN(acc[r][1]);
-            }
-        }
+            for (j = 0; j < QUANT__BTNV; j++) acc[r][j] = zero;
+#define QUANT__BT_STEP(S)                                                                                \
+        do {                                                                                             \
+            __m256i w[QUANT__BTNV];                                                                      \
+            QUANT__UNROLL                                                                                \
+            for (j = 0; j < QUANT__BTNV; j++) w[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * QUANT__BTN + 32 * j)); \
+            QUANT__UNROLL                                                                                \
+            for (r = 0; r < MR; r++) {                                                                   \
+                const __m256i t = _mm256_loadu_si256((const __m256i *)(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)])); \
+                QUANT__UNROLL                                                                            \
+                for (j = 0; j < QUANT__BTNV; j++) {                                                      \
+                    acc[r][j] = _mm256_add_epi8(_mm256_shuffle_epi8(t, w[j]), acc[r][j]);                \
+                    QUANT__BT_PIN(acc[r][j]);                                                            \
+                }                                                                                        \
+            }                                                                                            \
+        } while (0)
+        for (s = s0; s + 1 < s1; s += 2) { QUANT__BT_STEP(s); QUANT__BT_STEP(s + 1); }
+        if (s < s1) QUANT__BT_STEP(s);
+#undef QUANT__BT_STEP
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
-            for (j = 0; j < 2; j++) {
+            for (j = 0; j < QUANT__BTNV; j++) {
                 __m256i *q = (__m256i *)(void *)(c16 + r * QUANT__BTN + 32 * j);
                 _mm256_storeu_si256(q, _mm256_add_epi16(_mm256_loadu_si256(q), _mm256_unpacklo_epi8(acc[r][j], zero)));
                 _mm256_storeu_si256(q + 1, _mm256_add_epi16(_mm256_loadu_si256(q + 1), _mm256_unpackhi_epi8(acc[r][j], zero)));
             }
+        QUANT__BT_MEM(c16);
     }
-    for (r = 0; r < MR * QUANT__BTN; r++) cnt[r] += c16[r];
+    for (r = 0; r < MR * QUANT__BTN; r += 8) {
+        __m256i *q = (__m256i *)(void *)(cnt + r);
+        _mm256_storeu_si256(q, _mm256_add_epi32(_mm256_loadu_si256(q), _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c16 + r)))));
+    }
 }
 
 static void quant__btk(size_t mr, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
     switch (mr) {
+#if QUANT__BTMR > 5
+    case 6: quant__btk_body(6, ns, offs, wp, cnt); break;
+#endif
+#if QUANT__BTMR > 4
+    case 5: quant__btk_body(5, ns, offs, wp, cnt); break;
+#endif
+#if QUANT__BTMR > 3
     case 4: quant__btk_body(4, ns, offs, wp, cnt); break;
+#endif
+#if QUANT__BTMR > 2
     case 3: quant__btk_body(3, ns, offs, wp, cnt); break;
+#endif
     case 2: quant__btk_body(2, ns, offs, wp, cnt); break;
     default: quant__btk_body(1, ns, offs, wp, cnt); break;
     }
@@ -2438,8 +2473,11 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                     memset(cnt, 0, sizeof cnt);
                     if (wk <= QUANT__BTKW) quant__btk(mr, nsteps, offs, wp, cnt);
                     else quant__bt_counts(mr, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
-                    for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = K or popcount(za) */
-                        for (j = 0; j < cn; j++) dot[j] = (int32_t)(pza[r] - 2 * (int64_t)cnt[r * QUANT__BTN + j]);
+                    for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = K or popcount(za) (< 2^31: exact) */
+                        const __m256i b = _mm256_set1_epi32((int32_t)pza[r]);
+                        for (j = 0; j < QUANT__BTN; j += 8)
+                            _mm256_storeu_si256((__m256i *)(void *)(dot + j), _mm256_sub_epi32(b, _mm256_slli_epi32(
+                                    _mm256_loadu_si256((const __m256i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
                         quant__bep_row(ep, m + r, n0, cn, dot, C, ldc);
                     }
                 }
