@@ -1960,7 +1960,10 @@ static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return qua
  * real K: padding never counts, whatever the caller left there); ternary
  * activations their non-zero plane. Within each 32-byte group, columns 8..15
  * and 16..23 swap places, so the in-lane byte -> 16-bit unpack gives the
- * counts in column order. Ternary weights keep the word panels. */
+ * counts in column order. These panels (QUANT__BTN columns, 16 bytes per
+ * word of K and column) follow the word panels, at nz_off (binary weights
+ * have no non-zero plane); fewer than QUANT__BTMR rows (GEMV: bandwidth)
+ * read the word panels, half the bytes. Ternary weights: word panels only. */
 #if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
 #  define QUANT__BT 1
 #else
@@ -2005,14 +2008,14 @@ QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) {
 QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
     size_t wk, np, cp, so, no, tot, plane;
     if (!K || !N || K > ((size_t)1 << 30) || N > ((size_t)1 << 26)) return 0;
-    const size_t nb = QUANT__BT && !ternary ? QUANT__BTN : QUANT__BNB, wb = QUANT__BT && !ternary ? 16 : 8;
+    const size_t nb = QUANT__BNB, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
     wk = quant_bits_words(K);
     np = (N + nb - 1) / nb;
-    if (wk > SIZE_MAX / wb / nb / np) return 0;
-    plane = np * wk * nb * wb; /* bytes per word of K and column: 8, or 16 nibbles */
+    if (wk > SIZE_MAX / 8 / nb / np || (QUANT__BT && wk > SIZE_MAX / 16 / QUANT__BTN / np2)) return 0;
+    plane = np * wk * nb * 8;
     cp = 64; so = cp + ((np * nb * 4 + 63) / 64) * 64;
     no = so + plane;
-    tot = no + (ternary ? plane : 0);
+    tot = no + (ternary ? plane : QUANT__BT ? np2 * wk * 16 * QUANT__BTN : 0); /* nz plane, or the nibble panels */
     if (tot < no) return 0;
     memset(h, 0, sizeof *h);
     h->magic = QUANT__BIN_MAGIC; h->isa = QUANT__ISA_ID * 16u + (uint32_t)QUANT__BW; h->K = (uint32_t)K; h->N = (uint32_t)N;
@@ -2040,7 +2043,7 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
     total = (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
     if (packed_bytes < total) return QUANT_EINVAL;
     memcpy(dst, &h, sizeof h);
-    for (j = 0; j < (size_t)h.npanels * h.nb; j++) {
+    for (j = 0; j < (size_t)h.npanels * QUANT__BNB; j++) {
         uint32_t pc = 0;
         if (j < N && w_nonzero)
             for (w = 0; w < h.wk; w++) {
@@ -2052,9 +2055,9 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
     }
 #if QUANT__BT
     if (!w_nonzero) { /* transposed nibbles */
-        memset(dst + h.sign_off, 0, total - h.sign_off);
+        memset(dst + h.nz_off, 0, total - h.nz_off);
         for (j = 0; j < N; j++) {
-            unsigned char *q = dst + h.sign_off + (j / QUANT__BTN) * h.wk * 16 * QUANT__BTN + QUANT__BT_POS(j % QUANT__BTN);
+            unsigned char *q = dst + h.nz_off + (j / QUANT__BTN) * h.wk * 16 * QUANT__BTN + QUANT__BT_POS(j % QUANT__BTN);
             for (w = 0; w < h.wk; w++) {
                 uint64_t s = w_sign[j * h.wk + w];
                 int n4;
@@ -2062,7 +2065,6 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
                 for (n4 = 0; n4 < 16; n4++) q[(w * 16 + (size_t)n4) * QUANT__BTN] = (unsigned char)((s >> (4 * n4)) & 15);
             }
         }
-        return QUANT_OK;
     }
 #endif
     for (p = 0; p < h.npanels; p++)
@@ -2446,14 +2448,14 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
             memcpy((uint64_t *)C + m * ldc + N / 64, &w, 8);
         }
 #if QUANT__BT
-    if (!tw) { /* transposed nibble panels */
-        const size_t nsteps = (K + 3) / 4, pbytes = wk * 16 * QUANT__BTN;
-        const uint8_t *wbase = base + h->sign_off;
+    if (!tw && m1 - m0 >= QUANT__BTMR) { /* transposed nibble panels (fewer rows: the word panels, half the bytes) */
+        const size_t nsteps = (K + 3) / 4, pbytes = wk * 16 * QUANT__BTN, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
+        const uint8_t *wbase = base + h->nz_off;
         uint16_t offs[QUANT__BTMR * QUANT__BTKW * 16];
         pchunk = QUANT__BCHUNK / pbytes;
         if (!pchunk) pchunk = 1;
-        for (pc0 = 0; pc0 < h->npanels; pc0 += pchunk) {
-            size_t pc1 = h->npanels - pc0 < pchunk ? h->npanels : pc0 + pchunk;
+        for (pc0 = 0; pc0 < np2; pc0 += pchunk) {
+            size_t pc1 = np2 - pc0 < pchunk ? np2 : pc0 + pchunk;
             for (m = m0; m < m1; m += QUANT__BTMR) {
                 size_t mr = m1 - m < QUANT__BTMR ? m1 - m : QUANT__BTMR, r, j;
                 const uint64_t *ar = as + (m - m0) * lda, *zr = ta ? az + (m - m0) * lda : NULL;
@@ -2631,7 +2633,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
         }
         for (k = 0; k < h.K; k++) su += a_signed ? (int32_t)ar[k] ^ 0x80 : (int32_t)ar[k];
         if (nch == 1) quant__bwn_planes(ar, h.K, a_signed, 0, h.wk, planes);
-        for (p = 0; p < h.npanels; p++) {
+        for (p = 0; p < (h.N + QUANT__BPW - 1) / QUANT__BPW; p++) {
             int64_t acc[QUANT__BPW], ones[QUANT__BPW];
             int32_t dot[QUANT__BPW];
             size_t n0 = p * QUANT__BPW, cnt = h.N - n0 < QUANT__BPW ? h.N - n0 : QUANT__BPW, c;
@@ -2650,7 +2652,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
                     for (b0 = 0; b0 < np; b0 += QUANT__BTMR)
                         quant__bt_counts(np - b0 < QUANT__BTMR ? np - b0 : QUANT__BTMR, planes + b0 * kc, planes + b0 * kc, kc, kc,
                                          ns < 16 * kc ? ns : 16 * kc, SIZE_MAX, ~(uint64_t)0,
-                                         base + h.sign_off + (p * h.wk + w0) * 16 * QUANT__BTN, c32 + b0 * QUANT__BTN);
+                                         base + h.nz_off + (p * h.wk + w0) * 16 * QUANT__BTN, c32 + b0 * QUANT__BTN);
                     for (j = 0; j < np * QUANT__BTN; j++) c1[j] = c32[j];
                 }
 #else
@@ -2696,13 +2698,13 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
         uint64_t keep = ((uint64_t)1 << (s->in_c % 64)) - 1;
         memcpy(&h, packed, sizeof h);
 #if QUANT__BT
-        for (p = 0; p < h.npanels; p++) /* transposed: nibble q of the tap's last word, every column */
+        for (p = 0; p < (h.N + QUANT__BTN - 1) / QUANT__BTN; p++) /* transposed: nibble q of the tap's last word */
             for (t = 0; t < taps; t++)
                 for (j = 0; j < 16 * QUANT__BTN; j++) {
-                    unsigned char *q = (unsigned char *)packed + h.sign_off + ((p * h.wk + t * wc + wc - 1) * 16) * QUANT__BTN + j;
+                    unsigned char *q = (unsigned char *)packed + h.nz_off + ((p * h.wk + t * wc + wc - 1) * 16) * QUANT__BTN + j;
                     *q = (unsigned char)(*q & ((keep >> (4 * (j / QUANT__BTN))) & 15));
                 }
-#else
+#endif
         for (p = 0; p < h.npanels; p++)
             for (t = 0; t < taps; t++)
                 for (j = 0; j < QUANT__BNB; j++) {
@@ -2710,7 +2712,6 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
                     uint64_t x;
                     memcpy(&x, q, 8); x &= keep; memcpy(q, &x, 8);
                 }
-#endif
     }
     for (n = 0; n < s->out_c; n++)
         for (t = 0; t < taps; t++) {
