@@ -249,7 +249,9 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
 
 /* BWN: int8 / uint8 activations (zero point a_zp) x binary weights:
  * dot = sum_k (a - a_zp) * (+1 or -1), exactly; computed with the binary
- * kernel on the activations' 8 bitplanes (about 17 KiB of stack). */
+ * kernel on the activations' 8 bitplanes (about 17 KiB of stack; 33 KiB on
+ * the AVX2 / AVX-VNNI builds, whose binary weights also hold transposed
+ * nibble panels: quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
 
