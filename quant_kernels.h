@@ -249,7 +249,9 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
 
 /* BWN: int8 / uint8 activations (zero point a_zp) x binary weights:
  * dot = sum_k (a - a_zp) * (+1 or -1), exactly; computed with the binary
- * kernel on the activations' 8 bitplanes (about 17 KiB of stack). */
+ * kernel on the activations' 8 bitplanes (about 17 KiB of stack; 33 KiB on
+ * the AVX2 / AVX-VNNI builds, whose binary weights also hold transposed
+ * nibble panels: quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
 
@@ -1955,6 +1957,40 @@ static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return qua
 #define QUANT__BNV 4                          /* vectors per panel row           */
 #define QUANT__BNB (QUANT__BW * QUANT__BNV)   /* weight rows per panel           */
 
+/* Transposed nibble layout for binary weights (AVX2 / AVX-VNNI builds, where
+ * the popcount is a nibble LUT): a panel of QUANT__BTN weight rows is stored
+ * as one byte per (4-bit nibble of K, column): byte = the column's 4 weight
+ * bits there, 0..15. For an activation nibble s (sign) with non-zero mask z
+ * the count popcount((x ^ s) & z) over the 16 possible weight nibbles x is a
+ * 16-byte table (quant__bt_tab, entry z * 16 + s): one vpshufb of that table with
+ * the panel's bytes as indices gives the counts of 32 columns at once, and
+ * one vpaddb accumulates them. Binary activations use z = 0xf (0 past the
+ * real K: padding never counts, whatever the caller left there); ternary
+ * activations their non-zero plane. Within each 32-byte group, columns 8..15
+ * and 16..23 swap places, so the in-lane byte -> 16-bit unpack gives the
+ * counts in column order. These panels (QUANT__BTN columns, 16 bytes per
+ * word of K and column) follow the word panels, at nz_off (binary weights
+ * have no non-zero plane); fewer than QUANT__BTMR rows (GEMV: bandwidth)
+ * read the word panels, half the bytes. Ternary weights: word panels only. */
+#if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#  define QUANT__BT 1
+#else
+#  define QUANT__BT 0
+#endif
+#ifndef QUANT__BTN
+#  define QUANT__BTN 64 /* columns per transposed panel (2 ymm)              */
+#endif
+#ifndef QUANT__BTMR
+#  define QUANT__BTMR 4 /* activation rows per micro-kernel call             */
+#endif
+#define QUANT__BTNV (QUANT__BTN / 32)
+#define QUANT__BTKW 126 /* words of K per call: 2016 nibble steps, so the
+                           uint16 counts of one call stay below 2^16        */
+/* the byte of column c (0..QUANT__BTN-1) in a step of a transposed panel */
+#define QUANT__BT_POS(c) ((((c) >> 3) & 3) == 1 || (((c) >> 3) & 3) == 2 ? (c) ^ 0x18 : (c))
+/* binary weights' panel width for this build */
+#define QUANT__BPW (QUANT__BT ? QUANT__BTN : QUANT__BNB)
+
 QUANT__INTERNAL uint32_t quant__popcount64(uint64_t x) {
     x = x - ((x >> 1) & 0x5555555555555555ull);
     x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
@@ -1980,17 +2016,18 @@ QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) {
 QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
     size_t wk, np, cp, so, no, tot, plane;
     if (!K || !N || K > ((size_t)1 << 30) || N > ((size_t)1 << 26)) return 0;
+    const size_t nb = QUANT__BNB, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
     wk = quant_bits_words(K);
-    np = (N + QUANT__BNB - 1) / QUANT__BNB;
-    if (wk > SIZE_MAX / 8 / QUANT__BNB / np) return 0;
-    plane = np * wk * QUANT__BNB * 8;
-    cp = 64; so = cp + ((np * QUANT__BNB * 4 + 63) / 64) * 64;
+    np = (N + nb - 1) / nb;
+    if (wk > SIZE_MAX / 8 / nb / np || (QUANT__BT && wk > SIZE_MAX / 16 / QUANT__BTN / np2)) return 0;
+    plane = np * wk * nb * 8;
+    cp = 64; so = cp + ((np * nb * 4 + 63) / 64) * 64;
     no = so + plane;
-    tot = no + (ternary ? plane : 0);
+    tot = no + (ternary ? plane : QUANT__BT ? np2 * wk * 16 * QUANT__BTN : 0); /* nz plane, or the nibble panels */
     if (tot < no) return 0;
     memset(h, 0, sizeof *h);
     h->magic = QUANT__BIN_MAGIC; h->isa = QUANT__ISA_ID * 16u + (uint32_t)QUANT__BW; h->K = (uint32_t)K; h->N = (uint32_t)N;
-    h->wk = (uint32_t)wk; h->ternary = (uint32_t)(ternary != 0); h->nb = QUANT__BNB; h->npanels = (uint32_t)np;
+    h->wk = (uint32_t)wk; h->ternary = (uint32_t)(ternary != 0); h->nb = (uint32_t)nb; h->npanels = (uint32_t)np;
     h->colpc_off = (uint32_t)cp; h->sign_off = (uint32_t)so; h->nz_off = (uint32_t)no;
     h->total_lo = (uint32_t)tot; h->total_hi = (uint32_t)((uint64_t)tot >> 32);
     if ((uint64_t)so != h->sign_off || (uint64_t)no != h->nz_off) return 0;
@@ -2024,6 +2061,20 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
             }
         memcpy(dst + h.colpc_off + 4 * j, &pc, 4);
     }
+#if QUANT__BT
+    if (!w_nonzero) { /* transposed nibbles */
+        memset(dst + h.nz_off, 0, total - h.nz_off);
+        for (j = 0; j < N; j++) {
+            unsigned char *q = dst + h.nz_off + (j / QUANT__BTN) * h.wk * 16 * QUANT__BTN + QUANT__BT_POS(j % QUANT__BTN);
+            for (w = 0; w < h.wk; w++) {
+                uint64_t s = w_sign[j * h.wk + w];
+                int n4;
+                if (w == h.wk - 1 && K % 64) s &= ((uint64_t)1 << (K % 64)) - 1; /* padding bits are 0 */
+                for (n4 = 0; n4 < 16; n4++) q[(w * 16 + (size_t)n4) * QUANT__BTN] = (unsigned char)((s >> (4 * n4)) & 15);
+            }
+        }
+    }
+#endif
     for (p = 0; p < h.npanels; p++)
         for (w = 0; w < h.wk; w++)
             for (j = 0; j < QUANT__BNB; j++) {
@@ -2201,6 +2252,153 @@ static void quant__bkr(size_t mr, int ta, int tw, size_t wk, const uint64_t *as,
 #undef QUANT__BKR_MR
 #undef QUANT__BKR_CASE
 
+#if QUANT__BT
+#define QUANT__BTP4(v) (((v) & 1) + (((v) >> 1) & 1) + (((v) >> 2) & 1) + (((v) >> 3) & 1))
+#define QUANT__BTE(t, x) (uint8_t)QUANT__BTP4(((x) ^ ((t) & 15)) & ((t) >> 4))
+#define QUANT__BTT(t) QUANT__BTE(t, 0), QUANT__BTE(t, 1), QUANT__BTE(t, 2), QUANT__BTE(t, 3), QUANT__BTE(t, 4),     \
+    QUANT__BTE(t, 5), QUANT__BTE(t, 6), QUANT__BTE(t, 7), QUANT__BTE(t, 8), QUANT__BTE(t, 9), QUANT__BTE(t, 10),  \
+    QUANT__BTE(t, 11), QUANT__BTE(t, 12), QUANT__BTE(t, 13), QUANT__BTE(t, 14), QUANT__BTE(t, 15)
+#define QUANT__BTT2(t) QUANT__BTT(t), QUANT__BTT(t) /* both 128-bit lanes */
+#define QUANT__BTT4(t) QUANT__BTT2(t), QUANT__BTT2(t + 1), QUANT__BTT2(t + 2), QUANT__BTT2(t + 3)
+#define QUANT__BTT16(t) QUANT__BTT4(t), QUANT__BTT4(t + 4), QUANT__BTT4(t + 8), QUANT__BTT4(t + 12)
+/* quant__bt_tab[(z * 16 + s) * 32 + x] = popcount((x ^ s) & z), x, s, z
+ * nibbles; each table twice (a whole ymm: a plain load, no lane broadcast) */
+static const uint8_t quant__bt_tab[256 * 32] = {
+    QUANT__BTT16(0), QUANT__BTT16(16), QUANT__BTT16(32), QUANT__BTT16(48), QUANT__BTT16(64), QUANT__BTT16(80),
+    QUANT__BTT16(96), QUANT__BTT16(112), QUANT__BTT16(128), QUANT__BTT16(144), QUANT__BTT16(160), QUANT__BTT16(176),
+    QUANT__BTT16(192), QUANT__BTT16(208), QUANT__BTT16(224), QUANT__BTT16(240)
+};
+#undef QUANT__BTT16
+#undef QUANT__BTT4
+#undef QUANT__BTT2
+#undef QUANT__BTT
+#undef QUANT__BTE
+#undef QUANT__BTP4
+
+
+/* The table byte offsets of words [w0, w0 + nw) of mr rows, 16 per word:
+ * offs[r * QUANT__BTKW * 16 + step]. az NULL: binary (z = all ones). Word
+ * `wlast` (absolute) has its bits past the real K masked out of z. */
+QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_t *az, size_t lda, size_t w0, size_t nw,
+        size_t wlast, uint64_t lastmask, uint16_t *offs) {
+    size_t r, i;
+    for (r = 0; r < mr; r++)
+        for (i = 0; i < nw; i++) {
+            uint64_t s = as[r * lda + w0 + i], z = az ? az[r * lda + w0 + i] : ~(uint64_t)0;
+            uint16_t *o = offs + r * QUANT__BTKW * 16 + i * 16;
+            if (w0 + i == wlast) z &= lastmask;
+            {   /* nibble q of s and z in byte q, then 32 (z << 4 | s) as uint16 */
+                const __m128i m4 = _mm_set1_epi8(0x0f);
+                const __m128i xs = _mm_set_epi64x(0, (long long)s), xz = _mm_set_epi64x(0, (long long)z);
+                const __m128i ns = _mm_unpacklo_epi8(_mm_and_si128(xs, m4), _mm_and_si128(_mm_srli_epi16(xs, 4), m4));
+                const __m128i nz = _mm_unpacklo_epi8(_mm_and_si128(xz, m4), _mm_and_si128(_mm_srli_epi16(xz, 4), m4));
+                const __m128i t = _mm_or_si128(ns, _mm_slli_epi16(nz, 4)); /* nz < 16: no bits cross bytes */
+                _mm256_storeu_si256((__m256i *)(void *)o, _mm256_slli_epi16(_mm256_cvtepu8_epi16(t), 5));
+            }
+        }
+}
+
+/* GCC otherwise copies every accumulator to another register each step
+ * (vpaddb into a fresh register, then vmovdqa back): one extra vector uop per
+ * vpshufb. An empty asm that keeps the value in place stops it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#  define QUANT__BT_PIN(x) __asm__ volatile("" : "+x"(x))
+#else
+#  define QUANT__BT_PIN(x) ((void)0)
+#endif
+/* ... and keeps the uint16 counts in registers too (16 ymm of them), short of
+ * registers for the tile: they are memory. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define QUANT__BT_MEM(p) __asm__ volatile("" : : "r"(p) : "memory")
+#else
+#  define QUANT__BT_MEM(p) ((void)0)
+#endif
+
+/* cnt[r * QUANT__BTN + c] += the count of rows r < MR against the panel's
+ * columns over ns <= QUANT__BTKW * 16 steps starting at wp. Byte counts
+ * (<= 4 a step) in registers for 63 steps, then uint16 on the stack. */
+static inline __attribute__((always_inline)) void quant__btk_body(const int MR, size_t ns, const uint16_t *offs,
+        const uint8_t *wp, uint32_t *cnt) {
+    __m256i acc[QUANT__BTMR][QUANT__BTNV];
+    uint16_t c16[QUANT__BTMR * QUANT__BTN];
+    const __m256i zero = _mm256_setzero_si256();
+    size_t s0, s;
+    int r, j;
+    memset(c16, 0, sizeof c16);
+    for (s0 = 0; s0 < ns; s0 += 63) {
+        const size_t s1 = ns - s0 < 63 ? ns : s0 + 63;
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++)
+            QUANT__UNROLL
+            for (j = 0; j < QUANT__BTNV; j++) acc[r][j] = zero;
+#define QUANT__BT_STEP(S)                                                                                \
+        do {                                                                                             \
+            __m256i w[QUANT__BTNV];                                                                      \
+            QUANT__UNROLL                                                                                \
+            for (j = 0; j < QUANT__BTNV; j++) w[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * QUANT__BTN + 32 * j)); \
+            QUANT__UNROLL                                                                                \
+            for (r = 0; r < MR; r++) {                                                                   \
+                const __m256i t = _mm256_loadu_si256((const __m256i *)(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)])); \
+                QUANT__UNROLL                                                                            \
+                for (j = 0; j < QUANT__BTNV; j++) {                                                      \
+                    acc[r][j] = _mm256_add_epi8(_mm256_shuffle_epi8(t, w[j]), acc[r][j]);                \
+                    QUANT__BT_PIN(acc[r][j]);                                                            \
+                }                                                                                        \
+            }                                                                                            \
+        } while (0)
+        for (s = s0; s + 1 < s1; s += 2) { QUANT__BT_STEP(s); QUANT__BT_STEP(s + 1); }
+        if (s < s1) QUANT__BT_STEP(s);
+#undef QUANT__BT_STEP
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++)
+            QUANT__UNROLL
+            for (j = 0; j < QUANT__BTNV; j++) {
+                __m256i *q = (__m256i *)(void *)(c16 + r * QUANT__BTN + 32 * j);
+                _mm256_storeu_si256(q, _mm256_add_epi16(_mm256_loadu_si256(q), _mm256_unpacklo_epi8(acc[r][j], zero)));
+                _mm256_storeu_si256(q + 1, _mm256_add_epi16(_mm256_loadu_si256(q + 1), _mm256_unpackhi_epi8(acc[r][j], zero)));
+            }
+        QUANT__BT_MEM(c16);
+    }
+    for (r = 0; r < MR * QUANT__BTN; r += 8) {
+        __m256i *q = (__m256i *)(void *)(cnt + r);
+        _mm256_storeu_si256(q, _mm256_add_epi32(_mm256_loadu_si256(q), _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c16 + r)))));
+    }
+}
+
+static void quant__btk(size_t mr, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
+    switch (mr) {
+#if QUANT__BTMR > 5
+    case 6: quant__btk_body(6, ns, offs, wp, cnt); break;
+#endif
+#if QUANT__BTMR > 4
+    case 5: quant__btk_body(5, ns, offs, wp, cnt); break;
+#endif
+#if QUANT__BTMR > 3
+    case 4: quant__btk_body(4, ns, offs, wp, cnt); break;
+#endif
+#if QUANT__BTMR > 2
+    case 3: quant__btk_body(3, ns, offs, wp, cnt); break;
+#endif
+    case 2: quant__btk_body(2, ns, offs, wp, cnt); break;
+    default: quant__btk_body(1, ns, offs, wp, cnt); break;
+    }
+}
+
+/* counts of mr <= QUANT__BTMR rows against one transposed panel (its step 0
+ * at wp) over words [w0, w0 + nw) of K (relative to the rows and the panel);
+ * cnt += */
+QUANT__INTERNAL void quant__bt_counts(size_t mr, const uint64_t *as, const uint64_t *az, size_t lda, size_t nw,
+        size_t nsteps, size_t wlast, uint64_t lastmask, const uint8_t *wp, uint32_t *cnt) {
+    uint16_t offs[QUANT__BTMR * QUANT__BTKW * 16];
+    size_t w0;
+    for (w0 = 0; w0 < nw; w0 += QUANT__BTKW) {
+        size_t n = nw - w0 < QUANT__BTKW ? nw - w0 : QUANT__BTKW, ns = nsteps - 16 * w0 < 16 * n ? nsteps - 16 * w0 : 16 * n;
+        quant__bt_offs(mr, as, az, lda, w0, n, wlast, lastmask, offs);
+        quant__btk(mr, ns, offs, wp + 16 * w0 * QUANT__BTN, cnt);
+    }
+}
+#endif
+
 QUANT__INTERNAL quant_status quant__bep_check(const quant_bepilogue *ep) {
     if (!ep) return QUANT_EINVAL;
     switch (ep->out) {
@@ -2257,6 +2455,47 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
             w &= ((uint64_t)1 << (N % 64)) - 1;
             memcpy((uint64_t *)C + m * ldc + N / 64, &w, 8);
         }
+#if QUANT__BT
+    if (!tw && m1 - m0 >= QUANT__BTMR) { /* transposed nibble panels (fewer rows: the word panels, half the bytes) */
+        const size_t nsteps = (K + 3) / 4, pbytes = wk * 16 * QUANT__BTN, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
+        const uint8_t *wbase = base + h->nz_off;
+        uint16_t offs[QUANT__BTMR * QUANT__BTKW * 16];
+        pchunk = QUANT__BCHUNK / pbytes;
+        if (!pchunk) pchunk = 1;
+        for (pc0 = 0; pc0 < np2; pc0 += pchunk) {
+            size_t pc1 = np2 - pc0 < pchunk ? np2 : pc0 + pchunk;
+            for (m = m0; m < m1; m += QUANT__BTMR) {
+                size_t mr = m1 - m < QUANT__BTMR ? m1 - m : QUANT__BTMR, r, j;
+                const uint64_t *ar = as + (m - m0) * lda, *zr = ta ? az + (m - m0) * lda : NULL;
+                int64_t pza[QUANT__BTMR];
+                for (r = 0; r < mr; r++) {
+                    size_t w;
+                    pza[r] = (int64_t)K;
+                    if (ta)
+                        for (w = 0, pza[r] = 0; w < wk; w++) pza[r] += quant__popcount64(zr[r * lda + w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
+                }
+                if (wk <= QUANT__BTKW) quant__bt_offs(mr, ar, zr, lda, 0, wk, wk - 1, lastmask, offs); /* once for all panels */
+                for (p = pc0; p < pc1; p++) {
+                    uint32_t cnt[QUANT__BTMR * QUANT__BTN];
+                    int32_t dot[QUANT__BTN];
+                    const uint8_t *wp = wbase + p * pbytes;
+                    size_t n0 = p * QUANT__BTN, cn = N - n0 < QUANT__BTN ? N - n0 : QUANT__BTN;
+                    memset(cnt, 0, sizeof cnt);
+                    if (wk <= QUANT__BTKW) quant__btk(mr, nsteps, offs, wp, cnt);
+                    else quant__bt_counts(mr, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
+                    for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = K or popcount(za) (< 2^31: exact) */
+                        const __m256i b = _mm256_set1_epi32((int32_t)pza[r]);
+                        for (j = 0; j < QUANT__BTN; j += 8)
+                            _mm256_storeu_si256((__m256i *)(void *)(dot + j), _mm256_sub_epi32(b, _mm256_slli_epi32(
+                                    _mm256_loadu_si256((const __m256i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
+                        quant__bep_row(ep, m + r, n0, cn, dot, C, ldc);
+                    }
+                }
+            }
+        }
+        return;
+    }
+#endif
     pchunk = QUANT__BCHUNK / (wk * QUANT__BNB * 8 * (tw ? 2 : 1));
     if (!pchunk) pchunk = 1;
     for (pc0 = 0; pc0 < h->npanels; pc0 += pchunk) {
@@ -2382,7 +2621,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     quant_status st;
     size_t m, p, j, k, nch, np;
     int32_t z;
-    uint64_t planes[9 * QUANT__BWN_KC], c1[9 * QUANT__BNB];
+    uint64_t planes[9 * QUANT__BWN_KC], c1[9 * QUANT__BPW];
     const unsigned char *base = (const unsigned char *)packed;
     if (!packed) return QUANT_EINVAL;
     if (!quant__bin_hdr_get(packed, &h) || h.ternary) return QUANT_EFORMAT;
@@ -2404,24 +2643,39 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
         }
         for (k = 0; k < h.K; k++) su += a_signed ? (int32_t)ar[k] ^ 0x80 : (int32_t)ar[k];
         if (nch == 1) quant__bwn_planes(ar, h.K, a_signed, 0, h.wk, planes);
-        for (p = 0; p < h.npanels; p++) {
-            int64_t acc[QUANT__BNB], ones[QUANT__BNB];
-            int32_t dot[QUANT__BNB];
-            size_t n0 = p * QUANT__BNB, cnt = h.N - n0 < QUANT__BNB ? h.N - n0 : QUANT__BNB, c;
+        for (p = 0; p < (h.N + QUANT__BPW - 1) / QUANT__BPW; p++) {
+            int64_t acc[QUANT__BPW], ones[QUANT__BPW];
+            int32_t dot[QUANT__BPW];
+            size_t n0 = p * QUANT__BPW, cnt = h.N - n0 < QUANT__BPW ? h.N - n0 : QUANT__BPW, c;
+#if !QUANT__BT
             const uint64_t *ps = (const uint64_t *)(base + h.sign_off) + p * h.wk * QUANT__BNB;
-            for (j = 0; j < QUANT__BNB; j++) acc[j] = ones[j] = 0;
+#endif
+            for (j = 0; j < QUANT__BPW; j++) acc[j] = ones[j] = 0;
             for (c = 0; c < nch; c++) {
                 size_t w0 = c * QUANT__BWN_KC, kc = h.wk - w0 < QUANT__BWN_KC ? h.wk - w0 : QUANT__BWN_KC, b0, b;
                 if (nch > 1) quant__bwn_planes(ar, h.K, a_signed, w0, kc, planes);
+#if QUANT__BT
+                {   /* the planes are the rows (sign = non-zero plane); 0 past K */
+                    uint32_t c32[9 * QUANT__BTN];
+                    size_t ns = (h.K + 3) / 4 - 16 * w0;
+                    memset(c32, 0, sizeof c32);
+                    for (b0 = 0; b0 < np; b0 += QUANT__BTMR)
+                        quant__bt_counts(np - b0 < QUANT__BTMR ? np - b0 : QUANT__BTMR, planes + b0 * kc, planes + b0 * kc, kc, kc,
+                                         ns < 16 * kc ? ns : 16 * kc, SIZE_MAX, ~(uint64_t)0,
+                                         base + h.nz_off + (p * h.wk + w0) * 16 * QUANT__BTN, c32 + b0 * QUANT__BTN);
+                    for (j = 0; j < np * QUANT__BTN; j++) c1[j] = c32[j];
+                }
+#else
                 for (b0 = 0; b0 < np; b0 += QUANT__BMR) /* the planes are the rows; padding bits are 0 in them */
                     quant__bkr(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, planes + b0 * kc,
                                planes + b0 * kc, kc, ps + w0 * QUANT__BNB, NULL, c1 + b0 * QUANT__BNB, NULL);
+#endif
                 for (b = 0; b < 8; b++)
-                    for (j = 0; j < QUANT__BNB; j++) acc[j] += (int64_t)c1[b * QUANT__BNB + j] << b;
+                    for (j = 0; j < QUANT__BPW; j++) acc[j] += (int64_t)c1[b * QUANT__BPW + j] << b;
                 if (z)
-                    for (j = 0; j < QUANT__BNB; j++) ones[j] += (int64_t)c1[8 * QUANT__BNB + j];
+                    for (j = 0; j < QUANT__BPW; j++) ones[j] += (int64_t)c1[8 * QUANT__BPW + j];
             }
-            for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(2 * acc[j] - su - (int64_t)z * (2 * ones[j] - (int64_t)h.K));
+            for (j = 0; j < QUANT__BPW; j++) dot[j] = (int32_t)(2 * acc[j] - su - (int64_t)z * (2 * ones[j] - (int64_t)h.K));
             quant__bep_row(ep, m, n0, cnt, dot, C, ldc);
         }
     }
@@ -2453,6 +2707,14 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
         size_t p, j;
         uint64_t keep = ((uint64_t)1 << (s->in_c % 64)) - 1;
         memcpy(&h, packed, sizeof h);
+#if QUANT__BT
+        for (p = 0; p < (h.N + QUANT__BTN - 1) / QUANT__BTN; p++) /* transposed: nibble q of the tap's last word */
+            for (t = 0; t < taps; t++)
+                for (j = 0; j < 16 * QUANT__BTN; j++) {
+                    unsigned char *q = (unsigned char *)packed + h.nz_off + ((p * h.wk + t * wc + wc - 1) * 16) * QUANT__BTN + j;
+                    *q = (unsigned char)(*q & ((keep >> (4 * (j / QUANT__BTN))) & 15));
+                }
+#endif
         for (p = 0; p < h.npanels; p++)
             for (t = 0; t < taps; t++)
                 for (j = 0; j < QUANT__BNB; j++) {

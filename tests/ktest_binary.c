@@ -84,12 +84,17 @@ static void test_bgemm_all_k(void) {
     }
 }
 
-/* long K (the byte counts fold every 31 words), N over several L2 blocks,
+/* long K (the byte counts fold every 31 words; on AVX2 every 63 nibbles, K
+ * in chunks of 126 words), N over several L2 blocks,
  * all-(-1) against all-(+1) (every bit disagrees: the byte counters' worst
  * case), operands at addresses that are not 64-byte aligned */
 static void test_bgemm_large(void) {
     static const size_t shapes[][3] = { { 7, 70, 64 * 31 }, { 5, 33, 64 * 31 + 1 }, { 6, 40, 64 * 62 + 13 },
-                                        { 13, 600, 4096 }, { 1, 257, 64 * 32 - 1 }, { 2, 9, 20000 }, { 9, 3, 70000 } };
+                                        { 13, 600, 4096 }, { 1, 257, 64 * 32 - 1 }, { 2, 9, 20000 }, { 9, 3, 70000 },
+                                        /* the AVX2 transposed panels: K chunks of 126 words (2016 nibble steps,
+                                           folds every 63), 64-column panels, 4-row tiles */
+                                        { 5, 130, 64 * 126 }, { 4, 65, 64 * 126 + 1 }, { 3, 64, 64 * 252 + 3 },
+                                        { 6, 127, 64 * 127 - 2 }, { 7, 66, 4 * 63 }, { 1, 1, 4 * 63 + 1 } };
     size_t t;
     for (t = 0; t < sizeof shapes / sizeof shapes[0] * 4; t++) {
         size_t M = shapes[t / 4][0], N = shapes[t / 4][1], K = shapes[t / 4][2], wk = quant_bits_words(K), m, n, k;
