@@ -32,6 +32,9 @@
 #include <stdint.h>
 #include <math.h>
 
+/* the most elements a tensor or an IDX file may hold (2^40; 2^30 with a 32-bit size_t) */
+#define RN_MAX_ELEMS ((size_t)(SIZE_MAX > 0xffffffffu ? 0x10000000000ull : 0x40000000ull))
+
 #if defined(__GNUC__) || defined(__clang__)
 #define RN_FN static __attribute__((unused))
 #else
@@ -298,7 +301,7 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
             double v = sh->kids[d].num;
             if (sh->kids[d].type != RJ_NUM || v != floor(v) || v < 0 || v > 1e12) { snprintf(err, errn, "tensor '%s': bad shape", e->key); return -1; }
             t->shape[d] = (size_t)v;
-            if (t->shape[d] && t->count > ((size_t)1 << 40) / t->shape[d]) { snprintf(err, errn, "tensor '%s': shape overflows", e->key); return -1; }
+            if (t->shape[d] && t->count > RN_MAX_ELEMS / t->shape[d]) { snprintf(err, errn, "tensor '%s': shape overflows", e->key); return -1; }
             t->count *= t->shape[d];
         }
         t->bytes = t->count * rn_dtype_size(t->dtype);
@@ -1169,7 +1172,7 @@ RN_FN int rn_idx_parse(const unsigned char *b, size_t n, int want_nd, size_t *di
     if (b[0] || b[1] || b[2] != 0x08 || b[3] != want_nd) { snprintf(err, errn, "not an IDX file of %d-d unsigned bytes", want_nd); return -1; }
     for (i = 0; i < (size_t)want_nd; i++) {
         size_t d = ((size_t)b[4 + 4 * i] << 24) | ((size_t)b[5 + 4 * i] << 16) | ((size_t)b[6 + 4 * i] << 8) | b[7 + 4 * i];
-        if (!d || count > ((size_t)1 << 40) / d) { snprintf(err, errn, "IDX: bad dimensions"); return -1; }
+        if (!d || count > RN_MAX_ELEMS / d) { snprintf(err, errn, "IDX: bad dimensions"); return -1; }
         count *= d;
     }
     if (n - 4 - 4 * (size_t)want_nd != count) {
