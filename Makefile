@@ -130,7 +130,7 @@ clean:
 # built with gcc and with clang; then the demo under valgrind memcheck
 # (an AVX2 build: valgrind has no AVX-512; a few images so it takes ~2 min).
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-.PHONY: check check-gcc check-clang check-valgrind test-native
+.PHONY: check check-gcc check-clang check-valgrind check-tsan symbols determinism test-native
 test-native: $(TESTS) $(X86_KTESTS)
 	@sh tests/run.sh $(TESTS) $(X86_KTESTS)
 
@@ -147,7 +147,35 @@ check-valgrind: $(BUILD)/demo-valgrind
 	  || { tail -n 60 $(BUILD)/valgrind.log; echo "valgrind: errors or leaks in the demo"; exit 1; }
 	@grep -E "ERROR SUMMARY|All heap blocks|definitely lost" $(BUILD)/valgrind.log | sed 's/^==[0-9]*== /valgrind demo: /'
 
-check: check-gcc check-clang check-valgrind
+# the kernels from 4 threads under ThreadSanitizer (tests/test_threads.c)
+check-tsan: | $(BUILD)
+	clang $(CSTD) -O1 -g -march=native -fsanitize=thread $(WARN) -I. tests/test_threads.c -o $(BUILD)/test_threads_tsan -lm -lpthread
+	@TSAN_OPTIONS=halt_on_error=1 ./$(BUILD)/test_threads_tsan | tail -n 1
+
+# only quant_-prefixed symbols are exported (gcc, clang, g++), none with QUANT_STATIC
+symbols: | $(BUILD)
+	@set -e; for cc in "gcc -x c -std=c99" "clang -x c -std=c99" "g++ -x c++ -std=c++11"; do \
+	  printf '#define QUANT_IMPLEMENTATION\n#include "quant_kernels.h"\n' | $$cc -O2 -march=native $(WARN) -I. -c - -o $(BUILD)/sym.o; \
+	  bad=$$(nm -g --defined-only $(BUILD)/sym.o | awk '{print $$3}' | grep -v '^quant_' || true); \
+	  n=$$(nm -g --defined-only $(BUILD)/sym.o | wc -l); \
+	  if [ -n "$$bad" ]; then echo "symbols ($$cc): exported without the quant_ prefix: $$bad"; exit 1; fi; \
+	  printf '#define QUANT_IMPLEMENTATION\n#define QUANT_STATIC\n#include "quant_kernels.h"\n' | $$cc -O2 -march=native $(WARN) -I. -c - -o $(BUILD)/sym_static.o; \
+	  ns=$$(nm -g --defined-only $(BUILD)/sym_static.o | wc -l); \
+	  if [ "$$ns" != 0 ]; then echo "symbols ($$cc): QUANT_STATIC exports $$ns symbols"; exit 1; fi; \
+	  echo "symbols ($$cc): $$n exported, all quant_; QUANT_STATIC: none"; done
+
+# identical outputs across runs and optimisation levels: the demo's per-mode
+# output hashes (every mode, every output probability) at -O0 and -O3, twice
+determinism: $(BUILD)/demo | $(BUILD)
+	$(CC) $(CSTD) -O0 -march=native $(WARN) -I. -Iexamples/runner examples/runner/demo.c -o $(BUILD)/demo-O0 -lm
+	@set -e; for b in demo demo-O0; do for r in 1 2; do \
+	  QUANT_DEMO_IMAGES=6 ./$(BUILD)/$$b models examples/data $(BUILD)/det.svg | grep -o 'outputs [0-9a-f]*' > $(BUILD)/det-$$b-$$r.txt; done; done; \
+	n=$$(wc -l < $(BUILD)/det-demo-1.txt); \
+	if [ "$$n" -lt 10 ]; then echo "determinism: only $$n modes ran"; exit 1; fi; \
+	for f in demo-2 demo-O0-1 demo-O0-2; do cmp -s $(BUILD)/det-demo-1.txt $(BUILD)/det-$$f.txt || { echo "determinism: $$f differs"; exit 1; }; done; \
+	echo "determinism: $$n modes, identical output hashes over 2 runs x -O0 / -O3"
+
+check: check-gcc check-clang check-valgrind check-tsan symbols determinism
 
 # Benchmarks (bench/bench.mk): make bench, make bench-compare, make bench-isa
 -include bench/bench.mk
