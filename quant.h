@@ -2260,8 +2260,14 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
     if (!fin) return QUANT_OK;
     if (o->kind == QUANT_OBS_MOVING_AVERAGE && o->min <= o->max) {
         float c = o->averaging_constant;
-        o->min = quant__f32(o->min + quant__f32(c * quant__f32(bmin - o->min)));
-        o->max = quant__f32(o->max + quant__f32(c * quant__f32(bmax - o->max)));
+        float dmin = quant__f32(bmin - o->min), dmax = quant__f32(bmax - o->max);
+        /* PyTorch's float chain; where a difference overflows float (batch and
+         * running range of opposite signs near FLT_MAX) the same in double,
+         * so the running range stays finite */
+        if (quant__isfinite(dmin)) o->min = quant__f32(o->min + quant__f32(c * dmin));
+        else o->min = (float)((double)o->min + (double)c * ((double)bmin - (double)o->min));
+        if (quant__isfinite(dmax)) o->max = quant__f32(o->max + quant__f32(c * dmax));
+        else o->max = (float)((double)o->max + (double)c * ((double)bmax - (double)o->max));
     } else if (o->kind == QUANT_OBS_MOVING_AVERAGE) {
         o->min = bmin; o->max = bmax;
     } else {

@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
         int bits[RN_MAX_NODES], i, worst = -1, nlin = 0;
         double base, drop[RN_MAX_NODES], worst_drop = -1;
         rn_model probe;
-        char detail[64];
+        char detail[160];
         for (i = 0; i < RN_MAX_NODES; i++) bits[i] = 8;
         r = run_mode(fl, RN_MIXED, QUANT_OBS_MINMAX, &calib, &calib, "", "", bits); /* cheap probes: MinMax */
         base = r.acc;
