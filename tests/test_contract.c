@@ -71,12 +71,14 @@ static quant_status e_mul_prepare(ctx *c) { return quant_mul_prepare(A(0, quant_
 static quant_status e_add(ctx *c) {
     quant_add_params prm;
     quant_params p = { 0.05f, 3, -128, 127 };
+    memset(&prm, 0, sizeof prm);
     quant_add_prepare(&p, &p, &p, QUANT_ACT_NONE, &prm);
     return quant_add(A(0, void *), A(1, void *), c->n, QUANT_I8, &prm, A(2, void *));
 }
 static quant_status e_mul(ctx *c) {
     quant_mul_params prm;
     quant_params p = { 0.05f, 3, -128, 127 };
+    memset(&prm, 0, sizeof prm);
     quant_mul_prepare(&p, &p, &p, QUANT_ACT_NONE, &prm);
     return quant_mul(A(0, void *), A(1, void *), c->n, QUANT_I8, &prm, A(2, void *));
 }
