@@ -3,7 +3,8 @@
 #   gcc, clang x C99, C11 x -O0, -O3 (native ISA)       test_core, test_contract, ktest_gemm (-O3)
 #   g++, clang++ x C++11, C++17 x -O0, -O3 (the C tests compiled as C++)
 #   clang -O2 at every x86 level (gcc's are in make test) ktest_gemm, ktest_binary
-#   i686 (32-bit, size_t of 32 bits; x87 floats in the scalar build) at three x86
+#   i686 (32-bit, size_t of 32 bits; SSE2 float math: the tests compare float
+#     expressions exactly, which x87's excess precision breaks) at three x86
 #     levels: the numeric tests and every kernel test. (AVX-512 in 32-bit mode:
 #     the 4-bit fast scan miscompares at -O1 and up, not with -fno-inline; open.)
 #   aarch64, armhf (qemu): elementwise, binary, runner, contract tests (their
@@ -34,7 +35,7 @@ MX_EMULATED = test_elementwise test_binary_q test_runner test_contract  # (test_
 HAVE_I686 := $(shell command -v i686-linux-gnu-gcc >/dev/null 2>&1 && echo 1)
 HAVE_RV64 := $(shell command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-riscv64 >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_I686),1)
-$(eval $(call MX_CONFIG,i686,i686-linux-gnu-gcc -std=c99 -O2 -static -DQUANT_NO_SIMD -DQT_EXPECT_ISA='"scalar"',$(MX_NUMERIC) $(KTESTS),))
+$(eval $(call MX_CONFIG,i686,i686-linux-gnu-gcc -std=c99 -O2 -static -msse2 -mfpmath=sse -DQUANT_NO_SIMD -DQT_EXPECT_ISA='"scalar"',$(MX_NUMERIC) $(KTESTS),))
 $(foreach i,sse41 avx2,$(eval $(call MX_CONFIG,i686-$(i),i686-linux-gnu-gcc -std=c99 -O2 -static $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',$(KTESTS),)))
 endif
 ifeq ($(HAVE_CROSS),1)
