@@ -87,7 +87,7 @@ example-threads: $(BUILD)/threads
 # The headers compile cleanly as C99 (gcc, clang) and C++11, with and
 # without the implementation.
 compile-check: | $(BUILD)
-	@set -e; for h in quant.h quant_kernels.h; do for arch in "" -march=native "-O3 -march=native"; do \
+	@set -e; for ha in "quant.h:" "quant_kernels.h:" "quant_kernels.h:-O3 -march=native"; do h=$${ha%%:*}; arch=$${ha#*:}; \
 	  for cc in gcc clang; do command -v $$cc >/dev/null || { echo "$$cc missing"; exit 1; }; \
 	  for impl in "" -DQUANT_IMPLEMENTATION -DQUANT_IMPLEMENTATION\ -DQUANT_STATIC; do \
 	    printf '#include "%s"\nint main(void){return 0;}\n' $$h | $$cc -std=c99 $(WARN) $$arch $$impl -I. -x c - -o $(BUILD)/cc_check -lm; \
@@ -96,7 +96,7 @@ compile-check: | $(BUILD)
 	  for impl in "" -DQUANT_IMPLEMENTATION; do \
 	    printf '#include "%s"\nint main(){return 0;}\n' $$h | g++ -std=c++11 $(WARN) $$arch $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
 	    printf '#include "%s"\nint main(){return 0;}\n' $$h | g++ -std=c++17 $(WARN) $$arch $$impl -I. -x c++ - -o $(BUILD)/cc_check -lm; \
-	  done; done; done; \
+	  done; done; \
 	awk '/<!-- snippet:begin -->/{f=1;next} /<!-- snippet:end -->/{f=0} f && !/^```/' README.md > $(BUILD)/readme_snippet.c; \
 	$(CC) $(CSTD) $(WARN) -I. $(BUILD)/readme_snippet.c -o $(BUILD)/readme_snippet -lm; ./$(BUILD)/readme_snippet >/dev/null; \
 	echo "compile-check: gcc/clang C99/C11, g++ C++11/C++17 clean; README snippet compiles and runs"

@@ -2223,9 +2223,12 @@ static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, 
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
-                uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW, *q2 = c2 + r * QUANT__BNB + v * QUANT__BW;
+                uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW;
                 quant__bv_store(q1, quant__bv_fold8(quant__bv_load(q1), acc[r][v]));
-                if (TA && TW) quant__bv_store(q2, quant__bv_fold8(quant__bv_load(q2), acc2[TA && TW ? r : 0][v]));
+                if (TA && TW) { /* c2 is NULL otherwise: no offset from it */
+                    uint64_t *q2 = c2 + r * QUANT__BNB + v * QUANT__BW;
+                    quant__bv_store(q2, quant__bv_fold8(quant__bv_load(q2), acc2[TA && TW ? r : 0][v]));
+                }
             }
     }
 }

@@ -28,7 +28,9 @@ $(foreach cc,gcc clang,$(foreach std,c99 c11,$(foreach o,O0 O3,\
   $(eval $(call MX_CONFIG,$(cc)-$(std)-$(o),$(cc) -std=$(std) -$(o) -march=native,test_core test_contract $(if $(filter O3,$(o)),ktest_gemm),)))))
 $(foreach cc,g++ clang++,$(foreach std,c++11 c++17,$(foreach o,O0 O3,\
   $(eval $(call MX_CONFIG,$(subst +,x,$(cc))-$(subst +,x,$(std))-$(o),$(cc) -std=$(std) -$(o) -march=native,test_core $(if $(filter O3,$(o)),ktest_gemm),-x c++)))))
+ifneq ($(MX_CI),1) # CI time: gcc's builds of every level are in make test
 $(foreach i,$(X86_ISAS),$(eval $(call MX_CONFIG,clang-$(i),clang -std=c99 -O2 $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary,)))
+endif
 
 MX_NUMERIC = test_core test_elementwise test_observers test_binary_q test_pq test_runner test_contract
 MX_EMULATED = test_elementwise test_binary_q test_runner test_contract  # (test_core's exhaustive loops take minutes under qemu)
@@ -36,7 +38,7 @@ HAVE_I686 := $(shell command -v i686-linux-gnu-gcc >/dev/null 2>&1 && echo 1)
 HAVE_RV64 := $(shell command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-riscv64 >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_I686),1)
 $(eval $(call MX_CONFIG,i686,i686-linux-gnu-gcc -std=c99 -O2 -static -msse2 -mfpmath=sse -DQUANT_NO_SIMD -DQT_EXPECT_ISA='"scalar"',$(MX_NUMERIC) $(KTESTS),))
-$(foreach i,sse41 avx2,$(eval $(call MX_CONFIG,i686-$(i),i686-linux-gnu-gcc -std=c99 -O2 -static $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',$(KTESTS),)))
+$(foreach i,$(if $(filter 1,$(MX_CI)),avx2,sse41 avx2),$(eval $(call MX_CONFIG,i686-$(i),i686-linux-gnu-gcc -std=c99 -O2 -static $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',$(KTESTS),)))
 endif
 ifeq ($(HAVE_CROSS),1)
 $(eval $(call MX_CONFIG,aarch64-numeric,$(CC_aarch64) -std=c99 -O2 -static,$(MX_EMULATED),))

@@ -662,9 +662,8 @@ static void test_requantize_errors(void) {
         { "dt I16", acc, rq, 0, 0, -128, 127, QUANT_I16, out },
         { "dt I32", acc, rq, 0, 0, -128, 127, QUANT_I32, out },
         { "dt I4", acc, rq, 0, 0, -8, 7, QUANT_I4, out },
-        { "dt 99", acc, rq, 0, 0, -128, 127, 99, out },
         { "mode 3", acc, rq, 3, 0, -128, 127, QUANT_I8, out },
-        { "mode -1", acc, rq, -1, 0, -128, 127, QUANT_I8, out },
+        /* (mode -1 and dt 99 are tested from C: in C++ they are outside the enums' ranges, which is UB) */
         { "lo > hi", acc, rq, 0, 0, 10, 5, QUANT_I8, out },
         { "lo < -128 for I8", acc, rq, 0, 0, -129, 127, QUANT_I8, out },
         { "hi > 127 for I8", acc, rq, 0, 0, -128, 128, QUANT_I8, out },
