@@ -623,6 +623,14 @@ QUANT__INTERNAL uint32_t quant__ld4_tail(const uint8_t *a, size_t n) {
     return v;
 }
 
+/* Where a micro-kernel writes int32 results itself (QUANT__UKR_OUT): row r of
+ * the tile goes to c + r * ldc plus corr[j] + rowcorr[r] (mod 2^32). */
+typedef struct quant__ukr_out {
+    int32_t *c;
+    size_t ldc;
+    const uint32_t *corr, *rowcorr;
+} quant__ukr_out;
+
 #if defined(QUANT_ISA_AVX512VNNI)
 
 /* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32.
@@ -635,7 +643,7 @@ static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uin
 }
 
 static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, const int SIGNED,
-        size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile) {
+        size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile, const quant__ukr_out *out) {
     __m512i acc[6][4];
     const uint8_t *a[6];
     size_t g, kg = K / 4;
@@ -671,6 +679,20 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
             acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
         }
+    }
+    if (out) { /* int32 output of a whole panel: corrections added here, straight to C */
+        __m512i cv[4];
+        QUANT__UNROLL
+        for (c = 0; c < 4; c++) cv[c] = _mm512_loadu_si512((const void *)(out->corr + 16 * c));
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) {
+            const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
+            QUANT__UNROLL
+            for (c = 0; c < 4; c++)
+                _mm512_storeu_si512((void *)(out->c + r * out->ldc + 16 * c),
+                                    _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc));
+        }
+        return;
     }
     QUANT__UNROLL
     for (r = 0; r < MR; r++)
@@ -715,18 +737,24 @@ static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const 
 #define QUANT__UKR_CASES(S)                                                              \
     switch (mr) {                                                                        \
     case 1: quant__ukr_1_avx512vnni(S, K, A, pan, tile); break;                          \
-    case 2: quant__ukr_body_avx512vnni(2, S, K, A, lda, pan, tile); break;               \
-    case 3: quant__ukr_body_avx512vnni(3, S, K, A, lda, pan, tile); break;               \
-    case 4: quant__ukr_body_avx512vnni(4, S, K, A, lda, pan, tile); break;               \
-    case 5: quant__ukr_body_avx512vnni(5, S, K, A, lda, pan, tile); break;               \
-    default: quant__ukr_body_avx512vnni(6, S, K, A, lda, pan, tile); break;              \
+    case 2: quant__ukr_body_avx512vnni(2, S, K, A, lda, pan, tile, out); break;          \
+    case 3: quant__ukr_body_avx512vnni(3, S, K, A, lda, pan, tile, out); break;          \
+    case 4: quant__ukr_body_avx512vnni(4, S, K, A, lda, pan, tile, out); break;          \
+    case 5: quant__ukr_body_avx512vnni(5, S, K, A, lda, pan, tile, out); break;          \
+    default: quant__ukr_body_avx512vnni(6, S, K, A, lda, pan, tile, out); break;         \
     }
-static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
-        const int8_t *pan, int32_t *tile) {
+/* out != NULL (int32 output, a whole panel, mr >= 2): the kernel writes C itself */
+static void quant__ukr_out_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile, const quant__ukr_out *out) {
     if (a_signed) { QUANT__UKR_CASES(1) } else { QUANT__UKR_CASES(0) }
 }
 #undef QUANT__UKR_CASES
+static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    quant__ukr_out_avx512vnni(mr, K, A, lda, a_signed, pan, tile, NULL);
+}
 #define QUANT__UKR quant__ukr_avx512vnni
+#define QUANT__UKR_OUT quant__ukr_out_avx512vnni
 
 #elif defined(QUANT_ISA_AVXVNNI)
 
@@ -1214,7 +1242,10 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
     z = (uint32_t)(a_zp + delta);
     kzb = (uint32_t)K * z * (uint32_t)h.b_zp;
     /* rows in blocks whose A (512 KiB) fits in L2 next to a panel: B streams from L3 once a block */
-    MC = (512 * 1024) / K;
+#ifndef QUANT__ABLOCK
+#define QUANT__ABLOCK (512 * 1024)
+#endif
+    MC = QUANT__ABLOCK / K;
     MC = MC < QUANT__MR ? QUANT__MR : MC / QUANT__MR * QUANT__MR;
     if (MC > 480) MC = 480;
     p0 = n0 / QUANT__NR; p1 = (n1 + QUANT__NR - 1) / QUANT__NR;
@@ -1255,6 +1286,14 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
                 int32_t tile[QUANT__MR * QUANT__NR];
+#if defined(QUANT__UKR_OUT)
+                if (ep->out == QUANT_OUT_I32 && mr > 1 && cs == c0 && ce - cs == QUANT__NR) {
+                    quant__ukr_out o;
+                    o.c = (int32_t *)C + m * ldc + cs; o.ldc = ldc; o.corr = ec.corr; o.rowcorr = rowcorr + (m - mb);
+                    QUANT__UKR_OUT(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile, &o);
+                    continue;
+                }
+#endif
                 QUANT__UKR(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
                 for (r = 0; r < mr; r++)
                     quant__epilogue_row(ep, &ec, cs - c0, m + r, cs, ce - cs, tile + r * QUANT__NR,

@@ -206,6 +206,39 @@ static void test_tiles_and_alignment(void) {
     free(pb);
 }
 
+/* int32 output written by the micro-kernel itself (whole panels): a row
+ * stride wider than N (the gap between rows stays untouched), every row
+ * count of a tile, asymmetric weights (row sums), bias, both A types */
+static void test_int32_stride(void) {
+    static const size_t Ms[] = { 1, 2, 5, 6, 7, 13, 40 }, Ks[] = { 3, 64, 300, 1030 };
+    size_t N = 3 * quant_gemm_tile_n() + 5, ldc = N + 3, im, ik;
+    int32_t bias[600];
+    size_t i;
+    for (i = 0; i < 600; i++) bias[i] = (int32_t)(qt_rand32() % 2001) - 1000;
+    for (im = 0; im < sizeof Ms / sizeof *Ms; im++)
+        for (ik = 0; ik < sizeof Ks / sizeof *Ks; ik++) {
+            size_t M = Ms[im], K = Ks[ik], bytes = quant_gemm_pack_size(K, N);
+            int s = (int)((im + ik) & 1);
+            uint8_t *A = (uint8_t *)malloc(M * K);
+            int8_t *B = (int8_t *)malloc(K * N);
+            int32_t *c1 = (int32_t *)malloc(M * ldc * 4), *c2 = (int32_t *)malloc(M * ldc * 4);
+            void *pb = malloc(bytes);
+            quant_epilogue ep;
+            memset(&ep, 0, sizeof ep);
+            ep.out = QUANT_OUT_I32;
+            if (ik & 1) ep.bias_i32 = bias;
+            fill_a(A, M * K, 0);
+            fill_b(B, K * N, 0);
+            memset(c1, 0x5A, M * ldc * 4);
+            memset(c2, 0x5A, M * ldc * 4);
+            CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, im & 1 ? 4 : 0, pb, bytes) == QUANT_OK);
+            CHECK(quant_gemm(M, A, s, K, s ? 5 : 200, pb, &ep, c1, ldc) == QUANT_OK);
+            CHECK(quant_ref_gemm(M, N, K, A, s, K, s ? 5 : 200, B, N, im & 1 ? 4 : 0, &ep, c2, ldc) == QUANT_OK);
+            CHECKF(memcmp(c1, c2, M * ldc * 4) == 0, "M=%d K=%d", (int)M, (int)K);
+            free(A); free(B); free(c1); free(c2); free(pb);
+        }
+}
+
 static void test_bad_input(void) {
     size_t K = 10, N = 5, bytes = quant_gemm_pack_size(K, N), kk, nn;
     unsigned char *pb = (unsigned char *)malloc(bytes);
@@ -262,6 +295,7 @@ int main(void) {
     RUN(test_large_shapes);
     RUN(test_adversarial);
     RUN(test_tiles_and_alignment);
+    RUN(test_int32_stride);
     RUN(test_bad_input);
     return qt_summary();
 }
