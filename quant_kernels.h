@@ -623,13 +623,30 @@ QUANT__INTERNAL uint32_t quant__ld4_tail(const uint8_t *a, size_t n) {
     return v;
 }
 
-/* Where a micro-kernel writes int32 results itself (QUANT__UKR_OUT): row r of
- * the tile goes to c + r * ldc plus corr[j] + rowcorr[r] (mod 2^32). */
+/* The per-column constants of one panel's epilogue. */
+typedef struct quant__epi_cols {
+    uint32_t corr[QUANT__NR];  /* K z b_zp - z colsum[n] (+ bias[n])          */
+    int32_t  mult[QUANT__NR], shift[QUANT__NR];
+    float    scale[QUANT__NR]; /* fp32 requant scale, or w_scale for F32 out  */
+    float    bias[QUANT__NR];  /* F32 out                                     */
+} quant__epi_cols;
+
+/* Where a micro-kernel applies the epilogue itself (QUANT__UKR_OUT, whole
+ * panels): tile row r plus ec->corr[j] + rowcorr[r] (mod 2^32) goes through
+ * the epilogue to row m + r, columns col .. col + NR - 1 of C. */
 typedef struct quant__ukr_out {
-    int32_t *c;
-    size_t ldc;
-    const uint32_t *corr, *rowcorr;
+    const quant_epilogue *ep;
+    const quant__epi_cols *ec;
+    const uint32_t *rowcorr;
+    void *C;
+    size_t ldc, m, col;
 } quant__ukr_out;
+
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+/* one 16-lane vector of a row through the epilogue (defined with the epilogue below) */
+static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
+        __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col);
+#endif
 
 #if defined(QUANT_ISA_AVX512VNNI)
 
@@ -680,17 +697,18 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
         }
     }
-    if (out) { /* int32 output of a whole panel: corrections added here, straight to C */
+    if (out) { /* a whole panel: corrections and epilogue here, straight to C */
         __m512i cv[4];
         QUANT__UNROLL
-        for (c = 0; c < 4; c++) cv[c] = _mm512_loadu_si512((const void *)(out->corr + 16 * c));
+        for (c = 0; c < 4; c++) cv[c] = _mm512_loadu_si512((const void *)(out->ec->corr + 16 * c));
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
             QUANT__UNROLL
             for (c = 0; c < 4; c++)
-                _mm512_storeu_si512((void *)(out->c + r * out->ldc + 16 * c),
-                                    _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc));
+                quant__epi_vec512(out->ep, out->ec, 16 * (size_t)c, out->m + r,
+                                  _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc), (__mmask16)0xffff,
+                                  out->C, out->ldc, out->col + 16 * (size_t)c);
         }
         return;
     }
@@ -989,12 +1007,6 @@ static void quant__ukr_scalar(size_t mr, size_t K, const uint8_t *A, size_t lda,
  *   = sum A^ B - z * colsum[n] - b_zp * rowsum(A^)[m] + K z b_zp.          */
 
 /* Per panel, the epilogue's column data in structure-of-arrays form. */
-typedef struct quant__epi_cols {
-    uint32_t corr[QUANT__NR];  /* K z b_zp - z colsum[n] (+ bias[n])          */
-    int32_t  mult[QUANT__NR], shift[QUANT__NR];
-    float    scale[QUANT__NR]; /* fp32 requant scale, or w_scale for F32 out  */
-    float    bias[QUANT__NR];  /* F32 out                                     */
-} quant__epi_cols;
 
 /* scalar epilogue of one element (the reference semantics, inlined) */
 static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j, int32_t acc,
@@ -1058,49 +1070,53 @@ static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shif
     return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
 }
 
+static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
+        __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col) {
+    switch (ep->out) {
+    case QUANT_OUT_I32:
+        _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
+        break;
+    case QUANT_OUT_I8: case QUANT_OUT_U8: {
+        __m512i zp = _mm512_set1_epi32(ep->out_zp), v;
+        if (ep->mode == QUANT_RQ_GEMMLOWP) {
+            v = quant__rq_gemmlowp_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
+                                       _mm512_maskz_loadu_epi32(k, ec->shift + e));
+            /* clamp relative to zp first: v + zp cannot wrap then */
+            v = _mm512_max_epi32(v, _mm512_set1_epi32(ep->out_min - ep->out_zp));
+            v = _mm512_min_epi32(v, _mm512_set1_epi32(ep->out_max - ep->out_zp));
+            v = _mm512_add_epi32(v, zp);
+        } else if (ep->mode == QUANT_RQ_SINGLE) {
+            v = quant__rq_single_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
+                                     _mm512_maskz_loadu_epi32(k, ec->shift + e),
+                                     ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
+            v = _mm512_add_epi32(v, zp);
+        } else {
+            __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(k, ec->scale + e));
+            y = _mm512_max_ps(y, _mm512_set1_ps((float)(ep->out_min - ep->out_zp)));
+            y = _mm512_min_ps(y, _mm512_set1_ps((float)(ep->out_max - ep->out_zp)));
+            v = _mm512_add_epi32(_mm512_cvtps_epi32(y), zp);
+        }
+        _mm_mask_storeu_epi8((int8_t *)C + m * ldc + col, k, _mm512_cvtepi32_epi8(v));
+    } break;
+    case QUANT_OUT_F32: {
+        float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
+        __m512 s = _mm512_mul_ps(_mm512_set1_ps(ascale), _mm512_maskz_loadu_ps(k, ec->scale + e));
+        __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), s, _mm512_maskz_loadu_ps(k, ec->bias + e));
+        _mm512_mask_storeu_ps((float *)C + m * ldc + col, k, y);
+    } break;
+    }
+}
+
 QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0,
         size_t m, size_t n0, size_t cnt, const int32_t *t, uint32_t rowcorr, void *C, size_t ldc) {
     size_t j;
     const __m512i rc = _mm512_set1_epi32((int)rowcorr);
-    float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
     for (j = 0; j < cnt; j += 16) {
         size_t e = j0 + j;
         __mmask16 k = cnt - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - j)) - 1u);
         __m512i acc = _mm512_add_epi32(_mm512_add_epi32(_mm512_maskz_loadu_epi32(k, t + e),
                                        _mm512_maskz_loadu_epi32(k, ec->corr + e)), rc);
-        switch (ep->out) {
-        case QUANT_OUT_I32:
-            _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + n0 + j, k, acc);
-            break;
-        case QUANT_OUT_I8: case QUANT_OUT_U8: {
-            __m512i zp = _mm512_set1_epi32(ep->out_zp), v;
-            if (ep->mode == QUANT_RQ_GEMMLOWP) {
-                v = quant__rq_gemmlowp_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
-                                           _mm512_maskz_loadu_epi32(k, ec->shift + e));
-                /* clamp relative to zp first: v + zp cannot wrap then */
-                v = _mm512_max_epi32(v, _mm512_set1_epi32(ep->out_min - ep->out_zp));
-                v = _mm512_min_epi32(v, _mm512_set1_epi32(ep->out_max - ep->out_zp));
-                v = _mm512_add_epi32(v, zp);
-            } else if (ep->mode == QUANT_RQ_SINGLE) {
-                v = quant__rq_single_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
-                                         _mm512_maskz_loadu_epi32(k, ec->shift + e),
-                                         ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
-                v = _mm512_add_epi32(v, zp);
-            } else {
-                __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(k, ec->scale + e));
-                y = _mm512_max_ps(y, _mm512_set1_ps((float)(ep->out_min - ep->out_zp)));
-                y = _mm512_min_ps(y, _mm512_set1_ps((float)(ep->out_max - ep->out_zp)));
-                v = _mm512_add_epi32(_mm512_cvtps_epi32(y), zp);
-            }
-            if (ep->out == QUANT_OUT_I8) _mm_mask_storeu_epi8((int8_t *)C + m * ldc + n0 + j, k, _mm512_cvtepi32_epi8(v));
-            else _mm_mask_storeu_epi8((uint8_t *)C + m * ldc + n0 + j, k, _mm512_cvtepi32_epi8(v));
-        } break;
-        case QUANT_OUT_F32: {
-            __m512 s = _mm512_mul_ps(_mm512_set1_ps(ascale), _mm512_maskz_loadu_ps(k, ec->scale + e));
-            __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), s, _mm512_maskz_loadu_ps(k, ec->bias + e));
-            _mm512_mask_storeu_ps((float *)C + m * ldc + n0 + j, k, y);
-        } break;
-        }
+        quant__epi_vec512(ep, ec, e, m, acc, k, C, ldc, n0 + j);
     }
 }
 
@@ -1287,9 +1303,9 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
                 int32_t tile[QUANT__MR * QUANT__NR];
 #if defined(QUANT__UKR_OUT)
-                if (ep->out == QUANT_OUT_I32 && mr > 1 && cs == c0 && ce - cs == QUANT__NR) {
+                if (mr > 1 && cs == c0 && ce - cs == QUANT__NR) {
                     quant__ukr_out o;
-                    o.c = (int32_t *)C + m * ldc + cs; o.ldc = ldc; o.corr = ec.corr; o.rowcorr = rowcorr + (m - mb);
+                    o.ep = ep; o.ec = &ec; o.rowcorr = rowcorr + (m - mb); o.C = C; o.ldc = ldc; o.m = m; o.col = cs;
                     QUANT__UKR_OUT(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile, &o);
                     continue;
                 }
