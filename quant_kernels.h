@@ -2123,6 +2123,13 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
             QUANT__UNROLL                                                                               \
             for (v = 0; v < QUANT__BNV; v++) {                                                          \
                 quant__bv x_ = quant__bv_xor(a_, ws_[v]), m_ = x_;                                      \
+                if (TA && TW && QUANT__BV_DIRECT) {                                                     \
+                    /* m counted first, then masked in place: no register copy for the 3-input op */   \
+                    m_ = quant__bv_and(za_, wz_[v]);                                                    \
+                    acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);         \
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(m_, quant__bv_xor(a_, ws_[v]))); \
+                    continue;                                                                           \
+                }                                                                                       \
                 if (TA && TW) {                                                                         \
                     m_ = quant__bv_and(za_, wz_[v]);                                                    \
                     x_ = quant__bv_and(x_, m_);                                                         \
