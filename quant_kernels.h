@@ -2178,6 +2178,13 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
             QUANT__UNROLL                                                                               \
             for (v = 0; v < QUANT__BNV; v++) {                                                          \
                 quant__bv x_ = quant__bv_xor(a_, ws_[v]), m_ = x_;                                      \
+                if (TA && TW && QUANT__BV_DIRECT) {                                                     \
+                    /* m counted first, then masked in place: no register copy for the 3-input op */   \
+                    m_ = quant__bv_and(za_, wz_[v]);                                                    \
+                    acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);         \
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(m_, quant__bv_xor(a_, ws_[v]))); \
+                    continue;                                                                           \
+                }                                                                                       \
                 if (TA && TW) {                                                                         \
                     m_ = quant__bv_and(za_, wz_[v]);                                                    \
                     x_ = quant__bv_and(x_, m_);                                                         \
@@ -2495,6 +2502,21 @@ QUANT__INTERNAL void quant__bep_row(const quant_bepilogue *ep, size_t m, size_t 
     }
 }
 
+/* d[j] = (int32_t)(b - 2 q[j]) for the QUANT__BNB columns of a panel */
+static inline void quant__bdot(int64_t b, const uint64_t *q, int32_t *d) {
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+    const __m512i bb = _mm512_set1_epi64((long long)b);
+    int v;
+    QUANT__UNROLL
+    for (v = 0; v < QUANT__BNV; v++)
+        _mm256_storeu_si256((__m256i *)(void *)(d + 8 * v),
+                _mm512_cvtepi64_epi32(_mm512_sub_epi64(bb, _mm512_slli_epi64(_mm512_loadu_si512((const void *)(q + 8 * v)), 1))));
+#else
+    size_t j;
+    for (j = 0; j < QUANT__BNB; j++) d[j] = (int32_t)(b - 2 * (int64_t)q[j]);
+#endif
+}
+
 /* Bytes of packed weights per block of panels: the block stays in L2 while
  * every row block of A passes over it. */
 #define QUANT__BCHUNK ((size_t)256 << 10)
@@ -2503,7 +2525,7 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
         const uint64_t *as, const uint64_t *az, size_t lda, const quant_bepilogue *ep, void *C, size_t ldc) {
     const unsigned char *base = (const unsigned char *)packed;
     size_t p, pc0, pchunk, m, K = h->K, N = h->N, wk = h->wk;
-    int ta = az != NULL, tw = h->ternary != 0;
+    int ta = az != NULL, tw = h->ternary != 0, direct;
     const size_t mrmax = ta && tw ? QUANT__BMR_TT : QUANT__BMR;
     const uint64_t lastmask = K % 64 ? ((uint64_t)1 << (K % 64)) - 1 : ~(uint64_t)0;
     if (ep->out == QUANT_BOUT_BITS && N % 64) /* zero the padding bits of each output row */
@@ -2554,6 +2576,7 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
         return;
     }
 #endif
+    direct = ep->out == QUANT_BOUT_I32;
     pchunk = QUANT__BCHUNK / (wk * QUANT__BNB * 8 * (tw ? 2 : 1));
     if (!pchunk) pchunk = 1;
     for (pc0 = 0; pc0 < h->npanels; pc0 += pchunk) {
@@ -2580,17 +2603,17 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                 quant__bkr(mr, ta, tw, wk, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
                 for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = the count of the non-zero products */
                     const uint64_t *q1 = c1 + r * QUANT__BNB, *q2 = c2 + r * QUANT__BNB;
+                    /* int32 out and a whole panel: straight into C */
+                    int32_t *d = direct && cnt == QUANT__BNB ? (int32_t *)C + (m + r) * ldc + n0 : dot;
                     if (ta && tw)
-                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)q2[j] - 2 * (int64_t)q1[j]);
-                    else if (ta)
-                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)(pza[r] - 2 * ((int64_t)q1[j] - corr[r]));
+                        for (j = 0; j < QUANT__BNB; j++) d[j] = (int32_t)((int64_t)q2[j] - 2 * (int64_t)q1[j]);
                     else if (tw) {
                         uint32_t pcs[QUANT__BNB];
                         memcpy(pcs, base + h->colpc_off + 4 * n0, sizeof pcs);
-                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)pcs[j] - 2 * (int64_t)q1[j]);
-                    } else
-                        for (j = 0; j < QUANT__BNB; j++) dot[j] = (int32_t)((int64_t)K - 2 * ((int64_t)q1[j] - corr[r]));
-                    quant__bep_row(ep, m + r, n0, cnt, dot, C, ldc);
+                        for (j = 0; j < QUANT__BNB; j++) d[j] = (int32_t)((int64_t)pcs[j] - 2 * (int64_t)q1[j]);
+                    } else /* b - 2 (c - corr) = (b + 2 corr) - 2 c, b = popcount(za) or K */
+                        quant__bdot((ta ? pza[r] : (int64_t)K) + 2 * corr[r], q1, d);
+                    if (d == dot) quant__bep_row(ep, m + r, n0, cnt, dot, C, ldc);
                 }
             }
         }
@@ -2794,7 +2817,7 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
     return QUANT_OK;
 }
 
-#define QUANT__BCONV_TILE 32
+#define QUANT__BCONV_TILE 48 /* pixels per GEMM: a multiple of 6, 4 and 3 rows */
 
 QUANT_DEF size_t quant_bconv2d_workspace_size(const quant_conv_shape *s) {
     size_t oh, ow;
@@ -2826,7 +2849,8 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
     for (p0 = 0; p0 < P; p0 += QUANT__BCONV_TILE) {
         size_t cnt = P - p0 < QUANT__BCONV_TILE ? P - p0 : QUANT__BCONV_TILE, i;
         uint64_t *rows = (uint64_t *)workspace;
-        int32_t *dots = (int32_t *)(rows + QUANT__BCONV_TILE * taps * wc);
+        /* int32 out: the GEMM writes the output rows themselves, corrected in place */
+        int32_t *dots = ep->out == QUANT_BOUT_I32 ? (int32_t *)out + p0 * ldo : (int32_t *)(rows + QUANT__BCONV_TILE * taps * wc);
         for (i = 0; i < cnt; i++) { /* im2col of whole words; padded taps are all-+1 (zero words) */
             size_t p = p0 + i, n = p / (oh * ow), y = (p / ow) % oh, x = p % ow, kh, kw;
             for (kh = 0; kh < s->k_h; kh++)
@@ -2845,7 +2869,8 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
         for (i = 0; i < cnt; i++) {
             size_t p = p0 + i, y = (p / ow) % oh, x = p % ow, oc;
             int32_t *d = dots + i * s->out_c;
-            for (oc = 0; oc < s->out_c; oc++) d[oc] -= (int32_t)(Kw - Kreal); /* the tap words' padding bits */
+            if (Kw != Kreal)
+                for (oc = 0; oc < s->out_c; oc++) d[oc] -= (int32_t)(Kw - Kreal); /* the tap words' padding bits */
             if (pad == QUANT_PAD_ZERO) { /* padded taps counted as +1 inputs: take their share back out */
                 size_t kh, kw;
                 for (kh = 0; kh < s->k_h; kh++)
@@ -2865,7 +2890,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
                 wz &= ((uint64_t)1 << (s->out_c % 64)) - 1;
                 memcpy((uint64_t *)out + p * ldo + s->out_c / 64, &wz, 8);
             }
-            quant__bep_row(ep, p, 0, s->out_c, d, out, ldo);
+            if (ep->out != QUANT_BOUT_I32) quant__bep_row(ep, p, 0, s->out_c, d, out, ldo);
         }
     }
     return QUANT_OK;

@@ -12,7 +12,7 @@
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-#define MEDIAN(reps, ...) do { double ts_[64]; int r_; for (r_ = 0; r_ < (reps); r_++) { double t0_ = now(); __VA_ARGS__; ts_[r_] = now() - t0_; } \
+#define MEDIAN(reps, ...) do { double ts_[128]; int r_; for (r_ = 0; r_ < (reps); r_++) { double t0_ = now(); __VA_ARGS__; ts_[r_] = now() - t0_; } \
     qsort(ts_, (size_t)(reps), sizeof(double), cmpd); med = ts_[(reps) / 2]; } while (0)
 
 static uint64_t rng = 88172645463325252ull;
@@ -90,6 +90,34 @@ static double bgemm_rate(size_t M, size_t N, size_t K, int ta, int tw, int reps)
     return (double)M * N * K / med / 1e9;
 }
 
+/* GB/s of a streaming read of `bytes` (vector loads, 8 chains), warm */
+static double read_gbs(size_t bytes, int reps) {
+    size_t n = bytes / 8, i;
+    uint64_t *b = (uint64_t *)malloc(n * 8), s = 0, o[QUANT__BW];
+    double med;
+    for (i = 0; i < n; i++) b[i] = rnd();
+    MEDIAN(reps, {
+        quant__bv x0 = quant__bv_zero(), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
+        for (i = 0; i < n; i += 8 * QUANT__BW) {
+            x0 = quant__bv_xor(x0, quant__bv_load(b + i));
+            x1 = quant__bv_xor(x1, quant__bv_load(b + i + QUANT__BW));
+            x2 = quant__bv_xor(x2, quant__bv_load(b + i + 2 * QUANT__BW));
+            x3 = quant__bv_xor(x3, quant__bv_load(b + i + 3 * QUANT__BW));
+            x4 = quant__bv_xor(x4, quant__bv_load(b + i + 4 * QUANT__BW));
+            x5 = quant__bv_xor(x5, quant__bv_load(b + i + 5 * QUANT__BW));
+            x6 = quant__bv_xor(x6, quant__bv_load(b + i + 6 * QUANT__BW));
+            x7 = quant__bv_xor(x7, quant__bv_load(b + i + 7 * QUANT__BW));
+        }
+        x0 = quant__bv_xor(quant__bv_xor(x0, x1), quant__bv_xor(x2, x3));
+        x4 = quant__bv_xor(quant__bv_xor(x4, x5), quant__bv_xor(x6, x7));
+        quant__bv_store(o, quant__bv_xor(x0, x4));
+        s += o[0];
+    });
+    if (s == 12345) printf(" ");
+    free(b);
+    return (double)n * 8 / med / 1e9;
+}
+
 int main(void) {
     double peak, med;
     printf("binary / ternary kernels, %s build, popcount: %s, one thread, medians\n\n", quant_isa_name(), QUANT__POPCNT_NAME);
@@ -104,25 +132,14 @@ int main(void) {
         printf("  %-52s %9.0f G MAC/s  (%.2fx binary)\n", "ternary x binary GEMM, same shape", tb, tb / r);
         double g = bgemm_rate(1, 4096, 4096, 0, 0, 31);
         printf("  %-52s %9.0f G binary MAC/s = %.1f GB/s of packed weights\n", "binary GEMV M=1, N=4096, K=4096 bits (2 MiB)", g, g / 8);
-        {   /* streaming read of 2 MiB, for the GEMV's bound */
-            size_t n = (2u << 20) / 8, i;
-            uint64_t *b = (uint64_t *)malloc(n * 8), s = 0, o[QUANT__BW];
-            for (i = 0; i < n; i++) b[i] = rnd();
-            MEDIAN(31, {
-                quant__bv x0 = quant__bv_zero(), x1 = x0, x2 = x0, x3 = x0;
-                for (i = 0; i < n; i += 4 * QUANT__BW) { /* vector loads, 4 chains */
-                    x0 = quant__bv_xor(x0, quant__bv_load(b + i));
-                    x1 = quant__bv_xor(x1, quant__bv_load(b + i + QUANT__BW));
-                    x2 = quant__bv_xor(x2, quant__bv_load(b + i + 2 * QUANT__BW));
-                    x3 = quant__bv_xor(x3, quant__bv_load(b + i + 3 * QUANT__BW));
-                }
-                quant__bv_store(o, quant__bv_xor(quant__bv_xor(x0, x1), quant__bv_xor(x2, x3)));
-                s += o[0];
-            });
-            printf("  %-52s %9.1f GB/s  (GEMV at %.0f%% of it)\n", "  streaming read of 2 MiB (the same run)", (double)n * 8 / med / 1e9,
-                   100 * (g / 8) / ((double)n * 8 / med / 1e9));
-            if (s == 12345) printf(" ");
-            free(b);
+        {   /* streaming reads: 2 MiB (the GEMV's weights; more than this
+             * Zen 5's 1 MiB L2, so an L3 read) and 512 KiB (L2) */
+            double l3 = read_gbs((size_t)2 << 20, 31), l2 = read_gbs((size_t)512 << 10, 101);
+            double g2 = bgemm_rate(1, 1024, 4096, 0, 0, 101);
+            printf("  %-52s %9.1f GB/s  (GEMV at %.0f%% of it)\n", "  streaming read of 2 MiB (the same run)", l3, 100 * (g / 8) / l3);
+            printf("  %-52s %9.1f GB/s  (GEMV at %.0f%% of it)\n", "  streaming read of 512 KiB (L2, the same run)", l2, 100 * (g / 8) / l2);
+            printf("  %-52s %9.0f G binary MAC/s = %.1f GB/s  (%.0f%% of the L2 read)\n", "binary GEMV M=1, N=1024, K=4096 bits (512 KiB, in L2)",
+                   g2, g2 / 8, 100 * (g2 / 8) / l2);
         }
         {   /* binary conv2d 3x3, 56x56x256 -> 256 */
             quant_conv_shape s;
