@@ -188,7 +188,9 @@ QUANT_DEF size_t quant_conv2d_pack_size(const quant_conv_shape *s);
 QUANT_DEF quant_status quant_conv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
         void *packed, size_t packed_bytes);
 /* Bytes of scratch for the im2col tile (0 for a 1x1, stride 1, unpadded
- * convolution, which reads the input directly). */
+ * convolution, which reads the input directly): at most about 16 KiB or 64
+ * rows of K bytes. It does not depend on s->batch, so one workspace serves
+ * every batch size of the same layer. */
 QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s);
 QUANT_DEF quant_status quant_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes);
@@ -631,15 +633,15 @@ typedef struct quant__epi_cols {
     float    bias[QUANT__NR];  /* F32 out                                     */
 } quant__epi_cols;
 
-/* Where a micro-kernel applies the epilogue itself (QUANT__UKR_OUT, whole
- * panels): tile row r plus ec->corr[j] + rowcorr[r] (mod 2^32) goes through
- * the epilogue to row m + r, columns col .. col + NR - 1 of C. */
+/* Where a micro-kernel applies the epilogue itself (QUANT__UKR_OUT, a panel
+ * from its first column): tile row r plus ec->corr[j] + rowcorr[r] (mod 2^32)
+ * goes through the epilogue to row m + r, columns col .. col + cnt - 1 of C. */
 typedef struct quant__ukr_out {
     const quant_epilogue *ep;
     const quant__epi_cols *ec;
     const uint32_t *rowcorr;
     void *C;
-    size_t ldc, m, col;
+    size_t ldc, m, col, cnt;
 } quant__ukr_out;
 
 #if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
@@ -659,55 +661,55 @@ static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uin
     return SIGNED ? _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi32((int)0x80808080u)) : _mm512_set1_epi32(v);
 }
 
-static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, const int SIGNED,
-        size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile, const quant__ukr_out *out) {
-    __m512i acc[6][4];
+/* MR rows x NCV 16-column vectors of the panel (NCV < 4 only for narrow
+ * panels written through `out`). */
+static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, const int NCV,
+        const int SIGNED, size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile,
+        const quant__ukr_out *out) {
+    __m512i acc[6][4], b[4];
     const uint8_t *a[6];
     size_t g, kg = K / 4;
     int r, c;
     QUANT__UNROLL
-    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; QUANT__UNROLL for (c = 0; c < 4; c++) acc[r][c] = _mm512_setzero_si512(); }
+    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; QUANT__UNROLL for (c = 0; c < NCV; c++) acc[r][c] = _mm512_setzero_si512(); }
     for (g = 0; g < kg; g++) {
-        const __m512i b0 = _mm512_loadu_si512((const void *)(pan + g * 256));
-        const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
-        const __m512i b2 = _mm512_loadu_si512((const void *)(pan + g * 256 + 128));
-        const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
+        QUANT__UNROLL
+        for (c = 0; c < NCV; c++) b[c] = _mm512_loadu_si512((const void *)(pan + g * 256 + 64 * c));
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             const __m512i av = quant__bcast_a512(a[r] + 4 * g, SIGNED);
-            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
-            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
-            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
-            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
+            QUANT__UNROLL
+            for (c = 0; c < NCV; c++) acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], av, b[c]);
         }
     }
     if (K % 4) {
-        const __m512i b0 = _mm512_loadu_si512((const void *)(pan + g * 256));
-        const __m512i b1 = _mm512_loadu_si512((const void *)(pan + g * 256 + 64));
-        const __m512i b2 = _mm512_loadu_si512((const void *)(pan + g * 256 + 128));
-        const __m512i b3 = _mm512_loadu_si512((const void *)(pan + g * 256 + 192));
+        QUANT__UNROLL
+        for (c = 0; c < NCV; c++) b[c] = _mm512_loadu_si512((const void *)(pan + g * 256 + 64 * c));
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             /* the tail group from a zeroed copy (B is 0 past K anyway) */
             uint32_t v = quant__ld4_tail(a[r] + 4 * g, K % 4);
             const __m512i av = quant__bcast_a512((const uint8_t *)&v, SIGNED);
-            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], av, b0);
-            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], av, b1);
-            acc[r][2] = _mm512_dpbusd_epi32(acc[r][2], av, b2);
-            acc[r][3] = _mm512_dpbusd_epi32(acc[r][3], av, b3);
+            QUANT__UNROLL
+            for (c = 0; c < NCV; c++) acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], av, b[c]);
         }
     }
-    if (out) { /* a whole panel: corrections and epilogue here, straight to C */
+    if (out) { /* corrections and epilogue here, straight to C */
         __m512i cv[4];
+        __mmask16 km[4];
         QUANT__UNROLL
-        for (c = 0; c < 4; c++) cv[c] = _mm512_loadu_si512((const void *)(out->ec->corr + 16 * c));
+        for (c = 0; c < NCV; c++) {
+            size_t lo = 16 * (size_t)c;
+            cv[c] = _mm512_loadu_si512((const void *)(out->ec->corr + lo));
+            km[c] = out->cnt >= lo + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - lo)) - 1u);
+        }
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
             QUANT__UNROLL
-            for (c = 0; c < 4; c++)
+            for (c = 0; c < NCV; c++)
                 quant__epi_vec512(out->ep, out->ec, 16 * (size_t)c, out->m + r,
-                                  _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc), (__mmask16)0xffff,
+                                  _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc), km[c],
                                   out->C, out->ldc, out->col + 16 * (size_t)c);
         }
         return;
@@ -715,7 +717,7 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
     QUANT__UNROLL
     for (r = 0; r < MR; r++)
         QUANT__UNROLL
-        for (c = 0; c < 4; c++) _mm512_storeu_si512((void *)(tile + r * QUANT__NR + 16 * c), acc[r][c]);
+        for (c = 0; c < NCV; c++) _mm512_storeu_si512((void *)(tile + r * QUANT__NR + 16 * c), acc[r][c]);
 }
 
 /* GEMV: one row, two interleaved accumulator sets to hide the latency. */
@@ -752,21 +754,31 @@ static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const 
     _mm512_storeu_si512((void *)(tile + 48), _mm512_add_epi32(s3, t3));
 }
 
+#define QUANT__UKR_NCV(MR, S)                                                            \
+    switch (ncv) {                                                                       \
+    case 1: quant__ukr_body_avx512vnni(MR, 1, S, K, A, lda, pan, tile, out); break;      \
+    case 2: quant__ukr_body_avx512vnni(MR, 2, S, K, A, lda, pan, tile, out); break;      \
+    case 3: quant__ukr_body_avx512vnni(MR, 3, S, K, A, lda, pan, tile, out); break;      \
+    default: quant__ukr_body_avx512vnni(MR, 4, S, K, A, lda, pan, tile, out); break;     \
+    }
 #define QUANT__UKR_CASES(S)                                                              \
     switch (mr) {                                                                        \
     case 1: quant__ukr_1_avx512vnni(S, K, A, pan, tile); break;                          \
-    case 2: quant__ukr_body_avx512vnni(2, S, K, A, lda, pan, tile, out); break;          \
-    case 3: quant__ukr_body_avx512vnni(3, S, K, A, lda, pan, tile, out); break;          \
-    case 4: quant__ukr_body_avx512vnni(4, S, K, A, lda, pan, tile, out); break;          \
-    case 5: quant__ukr_body_avx512vnni(5, S, K, A, lda, pan, tile, out); break;          \
-    default: quant__ukr_body_avx512vnni(6, S, K, A, lda, pan, tile, out); break;         \
+    case 2: QUANT__UKR_NCV(2, S) break;                                                  \
+    case 3: QUANT__UKR_NCV(3, S) break;                                                  \
+    case 4: QUANT__UKR_NCV(4, S) break;                                                  \
+    case 5: QUANT__UKR_NCV(5, S) break;                                                  \
+    default: QUANT__UKR_NCV(6, S) break;                                                 \
     }
-/* out != NULL (int32 output, a whole panel, mr >= 2): the kernel writes C itself */
+/* out != NULL (mr >= 2, a panel from its first column, out->cnt columns):
+ * the kernel applies the epilogue and writes C itself */
 static void quant__ukr_out_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile, const quant__ukr_out *out) {
+    int ncv = out ? (int)((out->cnt + 15) / 16) : 4;
     if (a_signed) { QUANT__UKR_CASES(1) } else { QUANT__UKR_CASES(0) }
 }
 #undef QUANT__UKR_CASES
+#undef QUANT__UKR_NCV
 static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
     quant__ukr_out_avx512vnni(mr, K, A, lda, a_signed, pan, tile, NULL);
@@ -1303,9 +1315,10 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
                 int32_t tile[QUANT__MR * QUANT__NR];
 #if defined(QUANT__UKR_OUT)
-                if (mr > 1 && cs == c0 && ce - cs == QUANT__NR) {
+                if (mr > 1 && cs == c0) {
                     quant__ukr_out o;
                     o.ep = ep; o.ec = &ec; o.rowcorr = rowcorr + (m - mb); o.C = C; o.ldc = ldc; o.m = m; o.col = cs;
+                    o.cnt = ce - cs;
                     QUANT__UKR_OUT(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile, &o);
                     continue;
                 }
@@ -1616,7 +1629,14 @@ QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, si
 
 /* --------------------------------------------------------- convolution */
 
-#define QUANT__CONV_TILE 64 /* output pixels per im2col tile */
+/* Output pixels per im2col tile: 64, or more for short rows (small K), up to
+ * about 16 KiB of workspace, so that each GEMM call has enough rows to pay
+ * for its per-call set-up (a 1-channel 3x3 conv has K = 9). */
+QUANT__INTERNAL size_t quant__conv_tile(size_t K, size_t P) { /* P = oh * ow, whatever the batch */
+    size_t t = (16384 / K) / 6 * 6;
+    t = t > 64 ? t : 64;
+    return t < P ? t : P; /* never more than the P output pixels of one image */
+}
 
 QUANT__INTERNAL int quant__conv_is_1x1(const quant_conv_shape *s) {
     return s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
@@ -1641,7 +1661,7 @@ QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
     size_t oh, ow;
     if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
     if (quant__conv_is_1x1(s)) return 0;
-    return (size_t)QUANT__CONV_TILE * s->k_h * s->k_w * s->in_c;
+    return quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * s->k_h * s->k_w * s->in_c;
 }
 
 /* im2col of output pixels [p0, p1) into ws (rows of K bytes); padding
@@ -1649,8 +1669,8 @@ QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
 QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t ow, const uint8_t *in,
         uint8_t zpb, size_t p0, size_t p1, uint8_t *ws) {
     size_t p, kh, kw, C = s->in_c, K = s->k_h * s->k_w * C, rowb = s->k_w * C;
-    for (p = p0; p < p1; p++) {
-        size_t n = p / (oh * ow), y = (p / ow) % oh, x = p % ow;
+    size_t n = p0 / (oh * ow), y = (p0 / ow) % oh, x = p0 % ow; /* advanced per pixel: no divisions */
+    for (p = p0; p < p1; p++, x = x + 1 < ow ? x + 1 : (y = y + 1 < oh ? y + 1 : (n++, 0), 0)) {
         size_t pw0 = x * s->stride_w;
         int wide_ok = s->dil_w == 1 && pw0 >= s->pad_left && pw0 - s->pad_left + s->k_w <= s->in_w;
         uint8_t *row = ws + (p - p0) * K;
@@ -1701,8 +1721,8 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
         return QUANT_OK;
     }
     if (!workspace || workspace_bytes < quant_conv2d_workspace_size(s)) return QUANT_EINVAL;
-    for (p = pix0; p < pix1; p += QUANT__CONV_TILE) {
-        size_t pe = p + QUANT__CONV_TILE < pix1 ? p + QUANT__CONV_TILE : pix1;
+    for (p = pix0; p < pix1; p += quant__conv_tile(K, oh * ow)) {
+        size_t pe = p + quant__conv_tile(K, oh * ow) < pix1 ? p + quant__conv_tile(K, oh * ow) : pix1;
         quant__im2col(s, oh, ow, (const uint8_t *)in, (uint8_t)(a_zp & 0xff), p, pe, (uint8_t *)workspace);
         quant__gemm_run(&h, packed, (const uint8_t *)workspace, a_signed, K, a_zp, ep, out, s->out_c, p, pe, 0, s->out_c);
     }

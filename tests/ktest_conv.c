@@ -47,16 +47,15 @@ static quant_conv_shape rand_shape(int dw) {
     }
 }
 
-static void test_conv2d(void) {
-    int t;
-    for (t = 0; t < 250; t++) {
-        quant_conv_shape s = rand_shape(0);
+/* one conv2d against the reference, whole and in two pixel tiles; t picks
+ * the activation type, zero points and epilogue */
+static void conv_case(quant_conv_shape s, int t) {
+    {
         size_t oh, ow, P, K, nin, nw, bytes, wsb, i;
         int a_signed = t & 1, kind = t % 10;
         int32_t a_zp, w_zp = (t % 4 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
         uint8_t *in; int8_t *w; unsigned char *pk, *ws, *o1, *o2;
         qt_epi e;
-        if (t % 7 == 0) { s.k_h = s.k_w = 1; s.stride_h = s.stride_w = 1; s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 0; s.dil_h = s.dil_w = 1; }
         CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_OK);
         P = s.batch * oh * ow; K = s.k_h * s.k_w * s.in_c;
         nin = s.batch * s.in_h * s.in_w * s.in_c; nw = s.out_c * K;
@@ -85,8 +84,37 @@ static void test_conv2d(void) {
             CHECK(memcmp(o1, o2, P * s.out_c * osz(e.ep.out)) == 0);
         }
         free(in); free(w); free(pk); free(ws); free(o1); free(o2);
+    }
+}
+
+static void test_conv2d(void) {
+    int t;
+    for (t = 0; t < 250; t++) {
+        quant_conv_shape s = rand_shape(0);
+        if (t % 7 == 0) { s.k_h = s.k_w = 1; s.stride_h = s.stride_w = 1; s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 0; s.dil_h = s.dil_w = 1; }
+        conv_case(s, t);
         if (QT_FAILS > 5) return;
     }
+}
+
+/* images large enough that the im2col tiles (up to ~16 KiB of rows) end
+ * inside an image and cross into the next one; a 1-channel first layer
+ * (K = 9) and partial panels of output channels */
+static void test_conv2d_large(void) {
+    static const size_t sh[][7] = { /* batch, h, w, c, out_c, k, stride */
+        { 3, 40, 40, 4, 70, 3, 1 }, { 2, 28, 28, 1, 32, 3, 1 }, { 2, 37, 29, 1, 17, 3, 2 },
+        { 2, 30, 30, 8, 64, 5, 1 }, { 1, 64, 64, 3, 96, 3, 2 } };
+    size_t i;
+    int t;
+    for (i = 0; i < sizeof sh / sizeof *sh; i++)
+        for (t = 0; t < 10; t++) {
+            quant_conv_shape s;
+            memset(&s, 0, sizeof s);
+            s.batch = sh[i][0]; s.in_h = sh[i][1]; s.in_w = sh[i][2]; s.in_c = sh[i][3]; s.out_c = sh[i][4];
+            s.k_h = s.k_w = sh[i][5]; s.stride_h = s.stride_w = sh[i][6]; s.dil_h = s.dil_w = 1;
+            s.pad_top = s.pad_left = sh[i][5] / 2; s.pad_bottom = s.pad_right = (sh[i][5] - 1) / 2;
+            conv_case(s, t + (int)i);
+        }
 }
 
 static void test_dwconv(void) {
@@ -159,6 +187,7 @@ static void test_bad_input(void) {
 int main(void) {
     fprintf(stderr, "  isa: %s\n", quant_isa_name());
     RUN(test_conv2d);
+    RUN(test_conv2d_large);
     RUN(test_dwconv);
     RUN(test_bad_input);
     return qt_summary();
