@@ -26,7 +26,7 @@ endef
 # (ktest_gemm's exhaustive shapes run only at -O3: at -O0 they take minutes)
 $(foreach cc,gcc clang,$(foreach std,c99 c11,$(foreach o,O0 O3,\
   $(eval $(call MX_CONFIG,$(cc)-$(std)-$(o),$(cc) -std=$(std) -$(o) -march=native,test_core test_contract $(if $(filter O3,$(o)),ktest_gemm),)))))
-$(foreach cc,g++ clang++,$(foreach std,c++11 c++17,$(foreach o,O0 O3,\
+$(foreach cc,g++ clang++,$(foreach std,c++11 c++17,$(foreach o,$(if $(filter 1,$(MX_CI)),O3,O0 O3),\
   $(eval $(call MX_CONFIG,$(subst +,x,$(cc))-$(subst +,x,$(std))-$(o),$(cc) -std=$(std) -$(o) -march=native,test_core $(if $(filter O3,$(o)),ktest_gemm),-x c++)))))
 ifneq ($(MX_CI),1) # CI time: gcc's builds of every level are in make test
 $(foreach i,$(X86_ISAS),$(eval $(call MX_CONFIG,clang-$(i),clang -std=c99 -O2 $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary,)))
