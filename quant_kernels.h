@@ -1680,8 +1680,10 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
             int row_in = ph >= s->pad_top && ph - s->pad_top < s->in_h;
             if (row_in && wide_ok) { /* the whole kernel row is contiguous in the input */
                 const uint8_t *src = in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw0 - s->pad_left)) * C;
-                if (rowb <= 16) { size_t t; for (t = 0; t < rowb; t++) dst[t] = src[t]; }
-                else memcpy(dst, src, rowb);
+                size_t t = 0;
+                /* fixed-size chunks compile to vector moves (a memcpy of a variable size is a call) */
+                for (; t + 16 <= rowb; t += 16) memcpy(dst + t, src + t, 16);
+                for (; t < rowb; t++) dst[t] = src[t];
                 continue;
             }
             for (kw = 0; kw < s->k_w; kw++) {
@@ -1690,7 +1692,8 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
                 if (!row_in || pw < s->pad_left || pw - s->pad_left >= s->in_w) { for (t = 0; t < C; t++) d[t] = zpb; }
                 else {
                     const uint8_t *src = in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * C;
-                    if (C <= 16) { for (t = 0; t < C; t++) d[t] = src[t]; } else memcpy(d, src, C);
+                    for (t = 0; t + 16 <= C; t += 16) memcpy(d + t, src + t, 16);
+                    for (; t < C; t++) d[t] = src[t];
                 }
             }
         }
