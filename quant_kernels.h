@@ -1048,19 +1048,18 @@ static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *
 /* gemmlowp: RoundingDivideByPOT(SRDHM(SatShl(x, ls), M), rs), 16 lanes */
 static inline __m512i quant__rq_gemmlowp_512(__m512i x, __m512i mult, __m512i shift) {
     const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-    const __m512i npos = _mm512_set1_epi64(1 << 30), nneg = _mm512_set1_epi64(1 - (1 << 30)), m31 = _mm512_set1_epi64(0x7fffffff);
+    const __m512i npos = _mm512_set1_epi64(1 << 30);
     __m512i ls = _mm512_max_epi32(shift, zero), rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
     __m512i sh = _mm512_sllv_epi32(x, ls), back = _mm512_srav_epi32(sh, ls);
     __mmask16 ovf = _mm512_cmpneq_epi32_mask(back, x), neg = _mm512_cmplt_epi32_mask(x, zero);
     __m512i pe, po, q, mask, rem, thr;
     x = _mm512_mask_mov_epi32(sh, ovf, _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), neg, _mm512_set1_epi32(INT32_MIN)));
-    /* SRDHM: (x*M + nudge) / 2^31 toward zero; M >= 0, so never INT_MIN * INT_MIN */
-    pe = _mm512_mul_epi32(x, mult);
-    po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32));
-    pe = _mm512_add_epi64(pe, _mm512_mask_mov_epi64(npos, _mm512_cmplt_epi64_mask(pe, zero), nneg));
-    po = _mm512_add_epi64(po, _mm512_mask_mov_epi64(npos, _mm512_cmplt_epi64_mask(po, zero), nneg));
-    pe = _mm512_srai_epi64(_mm512_mask_add_epi64(pe, _mm512_cmplt_epi64_mask(pe, zero), pe, m31), 31);
-    po = _mm512_srai_epi64(_mm512_mask_add_epi64(po, _mm512_cmplt_epi64_mask(po, zero), po, m31), 31);
+    /* SRDHM: (x*M + nudge) / 2^31 toward zero, nudge = 2^30 or 1 - 2^30 by the
+     * sign of x*M. For x*M < 0 the truncation adds 2^31 - 1 before a floor
+     * shift, so both signs come to floor((x*M + 2^30) / 2^31): one add and an
+     * arithmetic shift. M >= 0, so never INT_MIN * INT_MIN. */
+    pe = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, mult), npos), 31);
+    po = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32)), npos), 31);
     q = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
     /* RoundingDivideByPOT */
     mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
@@ -1085,8 +1084,9 @@ static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shif
 static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
         __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col) {
     switch (ep->out) {
-    case QUANT_OUT_I32:
-        _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
+    case QUANT_OUT_I32: /* full vectors with plain stores: masked stores are slow on Zen 5 */
+        if (k == 0xffff) _mm512_storeu_si512((void *)((int32_t *)C + m * ldc + col), acc);
+        else _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
         break;
     case QUANT_OUT_I8: case QUANT_OUT_U8: {
         __m512i zp = _mm512_set1_epi32(ep->out_zp), v;
@@ -1108,13 +1108,15 @@ static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_
             y = _mm512_min_ps(y, _mm512_set1_ps((float)(ep->out_max - ep->out_zp)));
             v = _mm512_add_epi32(_mm512_cvtps_epi32(y), zp);
         }
-        _mm_mask_storeu_epi8((int8_t *)C + m * ldc + col, k, _mm512_cvtepi32_epi8(v));
+        if (k == 0xffff) _mm_storeu_si128((__m128i *)((int8_t *)C + m * ldc + col), _mm512_cvtepi32_epi8(v));
+        else _mm_mask_storeu_epi8((int8_t *)C + m * ldc + col, k, _mm512_cvtepi32_epi8(v));
     } break;
     case QUANT_OUT_F32: {
         float ascale = ep->a_scale ? ep->a_scale[m] : 1.0f;
         __m512 s = _mm512_mul_ps(_mm512_set1_ps(ascale), _mm512_maskz_loadu_ps(k, ec->scale + e));
         __m512 y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), s, _mm512_maskz_loadu_ps(k, ec->bias + e));
-        _mm512_mask_storeu_ps((float *)C + m * ldc + col, k, y);
+        if (k == 0xffff) _mm512_storeu_ps((float *)C + m * ldc + col, y);
+        else _mm512_mask_storeu_ps((float *)C + m * ldc + col, k, y);
     } break;
     }
 }
@@ -1368,16 +1370,21 @@ static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp
     size_t i;
     const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps((float)(qmin - zp)), hi = _mm512_set1_ps((float)(qmax - zp));
     const __m512i vz = _mm512_set1_epi32(zp);
-    for (i = 0; i < n; i += 16) {
-        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+    (void)is_u8; /* the same bytes either way: q is in [qmin, qmax] */
+    for (i = 0; i + 16 <= n; i += 16) { /* plain loads and stores: masked ones are slow on some cores (Zen 5) */
+        __m512 v = _mm512_loadu_ps(x + i);
+        __mmask16 ord = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+        __m512 y = _mm512_maskz_mul_ps(ord, v, vi);
+        y = _mm512_min_ps(_mm512_max_ps(y, lo), hi);
+        _mm_storeu_si128((__m128i *)((uint8_t *)out + i), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(y), vz)));
+    }
+    if (i < n) {
+        __mmask16 k = (__mmask16)((1u << (n - i)) - 1u);
         __m512 v = _mm512_maskz_loadu_ps(k, x + i);
         __mmask16 ord = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
         __m512 y = _mm512_maskz_mul_ps(ord, v, vi);
-        __m512i q;
         y = _mm512_min_ps(_mm512_max_ps(y, lo), hi);
-        q = _mm512_add_epi32(_mm512_cvtps_epi32(y), vz);
-        if (is_u8) _mm_mask_storeu_epi8((uint8_t *)out + i, k, _mm512_cvtepi32_epi8(q));
-        else _mm_mask_storeu_epi8((int8_t *)out + i, k, _mm512_cvtepi32_epi8(q));
+        _mm_mask_storeu_epi8((uint8_t *)out + i, k, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(y), vz)));
     }
 }
 /* finite min / max of n floats */

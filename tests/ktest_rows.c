@@ -103,6 +103,32 @@ static void test_requantize(void) {
     }
 }
 
+/* gemmlowp mode over raw multipliers and every right shift: accumulators of
+ * the full int32 range and at its ends, where the rounding formulas differ */
+static void test_requantize_gemmlowp_raw(void) {
+    int t;
+    for (t = 0; t < 400; t++) {
+        size_t cols = 64, i;
+        int32_t acc[2 * 64];
+        quant_requant rq[64];
+        uint8_t out[2 * 64], ref[2 * 64];
+        for (i = 0; i < 2 * cols; i++) {
+            uint32_t u = qt_rand32();
+            acc[i] = u % 8 == 0 ? (int32_t)(0x80000000u + qt_rand32() % 4) : u % 8 == 1 ? (int32_t)(0x7fffffffu - qt_rand32() % 4)
+                   : (int32_t)qt_rand32() >> (qt_rand32() % 31);
+        }
+        for (i = 0; i < cols; i++) {
+            rq[i].multiplier = i % 9 == 0 ? 0x7fffffff : i % 9 == 1 ? (1 << 30) : (int32_t)(0x40000000u | (qt_rand32() & 0x3fffffff));
+            rq[i].shift = -(int32_t)(qt_rand32() % 32);
+            rq[i].scale = 0.0f;
+        }
+        memset(out, 1, sizeof out); memset(ref, 2, sizeof ref);
+        CHECK(quant_rows_requantize(acc, 2, cols, NULL, rq, 1, QUANT_RQ_GEMMLOWP, 0, -128, 127, QUANT_I8, out) == QUANT_OK);
+        CHECK(quant_requantize(acc, 2, cols, NULL, rq, 1, QUANT_RQ_GEMMLOWP, 0, -128, 127, QUANT_I8, ref) == QUANT_OK);
+        CHECKF(memcmp(out, ref, 2 * cols) == 0, "t=%d", t);
+    }
+}
+
 static void test_bad_input(void) {
     float x[4] = { 1, 2, 3, 4 }, sc[1] = { 0.1f }, bad[1] = { -1.0f };
     int32_t zp[1] = { 0 };
@@ -122,6 +148,7 @@ int main(void) {
     RUN(test_quantize_rows);
     RUN(test_dynamic);
     RUN(test_requantize);
+    RUN(test_requantize_gemmlowp_raw);
     RUN(test_bad_input);
     return qt_summary();
 }
