@@ -703,6 +703,42 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             cv[c] = _mm512_loadu_si512((const void *)(out->ec->corr + lo));
             km[c] = out->cnt >= lo + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - lo)) - 1u);
         }
+        if (out->ep->out == QUANT_OUT_I32) { /* inline: plain stores for full vectors (masked ones are slow on Zen 5) */
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) {
+                const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
+                int32_t *crow = (int32_t *)out->C + (out->m + r) * out->ldc + out->col;
+                QUANT__UNROLL
+                for (c = 0; c < NCV; c++) {
+                    const __m512i v = _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc);
+                    if (km[c] == 0xffff) _mm512_storeu_si512((void *)(crow + 16 * c), v);
+                    else _mm512_mask_storeu_epi32(crow + 16 * c, km[c], v);
+                }
+            }
+            return;
+        }
+        if ((out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) && out->ep->mode == QUANT_RQ_FP32) {
+            /* inline too: XNNPACK's float requantization, the runner's mode */
+            const quant_epilogue *ep = out->ep;
+            const __m512 lo = _mm512_set1_ps((float)(ep->out_min - ep->out_zp)), hi = _mm512_set1_ps((float)(ep->out_max - ep->out_zp));
+            const __m512i zp = _mm512_set1_epi32(ep->out_zp);
+            __m512 sc[4];
+            QUANT__UNROLL
+            for (c = 0; c < NCV; c++) sc[c] = _mm512_loadu_ps(out->ec->scale + 16 * c);
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) {
+                const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
+                int8_t *crow = (int8_t *)out->C + (out->m + r) * out->ldc + out->col;
+                QUANT__UNROLL
+                for (c = 0; c < NCV; c++) {
+                    __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc)), sc[c]);
+                    __m128i v = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(y, lo), hi)), zp));
+                    if (km[c] == 0xffff) _mm_storeu_si128((__m128i *)(crow + 16 * c), v);
+                    else _mm_mask_storeu_epi8(crow + 16 * c, km[c], v);
+                }
+            }
+            return;
+        }
         QUANT__UNROLL
         for (r = 0; r < MR; r++) {
             const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
@@ -1272,10 +1308,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
     z = (uint32_t)(a_zp + delta);
     kzb = (uint32_t)K * z * (uint32_t)h.b_zp;
     /* rows in blocks whose A (512 KiB) fits in L2 next to a panel: B streams from L3 once a block */
-#ifndef QUANT__ABLOCK
-#define QUANT__ABLOCK (512 * 1024)
-#endif
-    MC = QUANT__ABLOCK / K;
+    MC = (512 * 1024) / K;
     MC = MC < QUANT__MR ? QUANT__MR : MC / QUANT__MR * QUANT__MR;
     if (MC > 480) MC = 480;
     p0 = n0 / QUANT__NR; p1 = (n1 + QUANT__NR - 1) / QUANT__NR;
