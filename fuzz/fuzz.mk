@@ -10,9 +10,11 @@ FUZZ_FLAGS    = -std=c99 -g -O1 -march=native -fsanitize=fuzzer,address,undefine
 FUZZ_BINS     = $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzz/fuzz_$(t))
 FUZZ_DICT_model = -dict=fuzz/model.dict
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(HDRS) examples/runner/runner.h
+$(BUILD)/fuzz/quant_impl.o: tests/quant_impl.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -Iexamples/runner $< -o $@ -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -c $< -o $@
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(HDRS) examples/runner/runner.h $(BUILD)/fuzz/quant_impl.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/fuzz/quant_impl.o -o $@ -lm
 
 .PHONY: fuzz fuzz-build fuzz-merge
 fuzz-build: $(FUZZ_BINS)

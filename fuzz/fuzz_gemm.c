@@ -2,7 +2,9 @@
  * depthwise conv and binary GEMM on arbitrary small shapes, data, zero
  * points and epilogues, each checked bit for bit against the reference of
  * quant.h (for the binary GEMM: the +-1 products multiplied out). */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "fuzz_util.h"
 

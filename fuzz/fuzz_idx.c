@@ -1,5 +1,7 @@
 /* fuzz/fuzz_idx.c - libFuzzer target: the IDX reader (images and labels). */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "../examples/runner/runner.h"
 

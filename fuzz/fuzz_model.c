@@ -2,7 +2,9 @@
  * JSON graph, tensors, stored quantization metadata) in every mode, then one
  * batch-1 inference of whatever loads. A load either succeeds or fails with a
  * message; nothing may crash, leak, read out of bounds or overflow. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "../examples/runner/runner.h"
 

@@ -3,7 +3,9 @@
  * from float and from int8, fp16 / bf16) must round-trip or refuse without
  * writing; the parsers of untrusted packed data (PQ and codebook blobs, the
  * GEMM's packed header) must refuse anything malformed. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "fuzz_util.h"
 #include <math.h>

@@ -3,7 +3,9 @@
  * observer on arbitrary data (NaN, Inf, subnormals, huge values). Accepted
  * params must satisfy the contract; refused ones must leave the outputs
  * untouched. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "fuzz_util.h"
 #include <math.h>

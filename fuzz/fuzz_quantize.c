@@ -4,7 +4,9 @@
  * vectorized rows kernels (quant_kernels.h) must agree bit for bit, refusals
  * must agree and leave the outputs untouched, and no operation may overflow
  * (UBSan). */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "fuzz_util.h"
 #include <math.h>

@@ -3,7 +3,9 @@
  * file is compiled for: every K from 1 to 300 with M, N from 1 to 20,
  * random and adversarial bit patterns, garbage in padding bits, every output
  * transform, BWN int8 x binary, binary conv2d with one and zero padding. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 
@@ -254,7 +256,13 @@ static void test_bad_input(void) {
 }
 
 int main(void) {
-    fprintf(stderr, "  isa: %s, popcount: %s\n", quant_isa_name(), QUANT__POPCNT_NAME);
+    fprintf(stderr, "  isa: %s, popcount: %s\n", quant_isa_name(),
+#ifdef QUANT__POPCNT_NAME
+            QUANT__POPCNT_NAME
+#else
+            "(in the implementation object)"
+#endif
+            );
     RUN(test_bgemm_all_k);
     RUN(test_bgemm_large);
     RUN(test_bwn_i8);

@@ -2,7 +2,9 @@
  * quant_ref_conv2d / quant_ref_dwconv2d (quant.h), bit for bit, on the ISA
  * this file is compiled for: random shapes (kernel 1..5, stride 1..3,
  * dilation 1..2, asymmetric padding), every epilogue, tiles, bad input. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 

@@ -3,7 +3,9 @@
  * every M, N, K in 1..40, large and odd shapes, adversarial data, every
  * epilogue, tiles, misaligned buffers, bad input. The Makefile builds it once
  * per ISA (QT_EXPECT_ISA names the ISA the flags should select). */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 #include <stdint.h>

@@ -5,7 +5,9 @@
  * to the exhaustive scan; approximate mode within its documented bound),
  * PQ matmul (F32 and LUT8, tiles), codebook GEMV; corrupted packed objects
  * and short workspaces refused. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 
@@ -408,7 +410,11 @@ static void test_codebook_gemv(void) {
 }
 
 int main(void) {
+#ifdef QUANT__FS_LOOKUP
     printf("ISA %s, fast-scan lookup %s (4-bit), %s (8-bit)\n", quant_isa_name(), QUANT__FS_LOOKUP, QUANT__FS8_LOOKUP);
+#else
+    printf("ISA %s\n", quant_isa_name());
+#endif
     RUN(test_isa);
     RUN(test_nearest);
     RUN(test_kmeans_fast);

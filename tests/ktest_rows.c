@@ -1,7 +1,9 @@
 /* tests/ktest_rows.c - the rows kernels of quant_kernels.h against the
  * quant.h reference, bit for bit, on the ISA this file is compiled for:
  * random, NaN/Inf, ties, every axis, strides, odd sizes, bad input. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 

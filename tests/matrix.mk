@@ -21,8 +21,14 @@ MX_TESTS_LANG = test_core ktest_gemm
 MX_BINS :=
 
 # $(1) config name, $(2) compiler command and flags, $(3) test names, $(4) source language flag
+# (the kernel tests link the build's one implementation object, as in the Makefile)
 define MX_CONFIG
 $(foreach t,$(3),$(eval MX_BINS += $(MX)/$(1)/$(t)))
+$(MX)/$(1)/quant_impl.o: tests/quant_impl.c $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(2) $(MX_W) -I. $(4) -c $$< -o $$@
+$(MX)/$(1)/ktest_%: tests/ktest_%.c $(HDRS) $(MX)/$(1)/quant_impl.o
+	$(2) $(MX_W) -I. -DQT_SEPARATE_IMPL $(4) $$< -x none $(MX)/$(1)/quant_impl.o -o $$@ -lm
 $(MX)/$(1)/%: tests/%.c $(HDRS) examples/runner/runner.h
 	@mkdir -p $$(dir $$@)
 	$(2) $(MX_W) -I. $(4) $$< -o $$@ -lm
