@@ -52,6 +52,13 @@ $(BUILD):
 $(BUILD)/test_%: tests/test_%.c $(HDRS) examples/runner/runner.h | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. $< -o $@ -lm
 
+# the kernel-heavy test programs link one implementation object, as the kernel tests do
+IMPL_TESTS = test_contract test_runner test_threads
+$(BUILD)/quant_impl.o: tests/quant_impl.c $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. -c $< -o $@
+$(addprefix $(BUILD)/,$(IMPL_TESTS)): $(BUILD)/%: tests/%.c $(HDRS) examples/runner/runner.h $(BUILD)/quant_impl.o
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. $< $(BUILD)/quant_impl.o -o $@ -lm
+
 $(BUILD)/test_%: tests/test_%.cc $(HDRS) | $(BUILD)
 	$(CXX) $(CXXSTD) $(CFLAGS) $(WARN) -Wno-unused-parameter -I. $< -o $@ -lm -lpthread
 

@@ -7,6 +7,7 @@
 #endif
 #include "quant_kernels.h"
 #include "fuzz_util.h"
+#include <math.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -29,6 +29,8 @@ $(MX)/$(1)/quant_impl.o: tests/quant_impl.c $(HDRS)
 	$(2) $(MX_W) -I. $(4) -c $$< -o $$@
 $(MX)/$(1)/ktest_%: tests/ktest_%.c $(HDRS) $(MX)/$(1)/quant_impl.o
 	$(2) $(MX_W) -I. -DQT_SEPARATE_IMPL $(4) $$< -x none $(MX)/$(1)/quant_impl.o -o $$@ -lm
+$(MX)/$(1)/test_contract $(MX)/$(1)/test_runner: $(MX)/$(1)/%: tests/%.c $(HDRS) examples/runner/runner.h $(MX)/$(1)/quant_impl.o
+	$(2) $(MX_W) -I. -DQT_SEPARATE_IMPL $(4) $$< -x none $(MX)/$(1)/quant_impl.o -o $$@ -lm
 $(MX)/$(1)/%: tests/%.c $(HDRS) examples/runner/runner.h
 	@mkdir -p $$(dir $$@)
 	$(2) $(MX_W) -I. $(4) $$< -o $$@ -lm

@@ -12,7 +12,9 @@
  *   natural alignment is required)         -> the same results as aligned
  * and in every refused call every output buffer keeps its sentinel bytes.
  * Malformed model files (the last row) are tests/test_runner.c's. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 #include <float.h>

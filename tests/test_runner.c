@@ -3,7 +3,9 @@
  * files (truncated, bad lengths, offsets out of range or overlapping, wrong
  * dtype sizes, unknown ops, cycles, missing tensors, bad JSON) are refused
  * with a message and no crash. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "../examples/runner/runner.h"
 #include "harness.h"

@@ -6,7 +6,9 @@
  * Covered: GEMM (int8 and fp32 epilogues), conv2d, depthwise conv, binary
  * GEMM, rows quantize / requantize, PQ encode. */
 #define _POSIX_C_SOURCE 200112L
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "harness.h"
 #include <pthread.h>
