@@ -1701,42 +1701,71 @@ QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
     size_t oh, ow;
     if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
     if (quant__conv_is_1x1(s)) return 0;
-    return quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * s->k_h * s->k_w * s->in_c;
+    return quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * s->k_h * s->k_w * s->in_c + 16; /* + im2col slack */
 }
 
-/* im2col of output pixels [p0, p1) into ws (rows of K bytes); padding
- * holds the activation zero point, which contributes exactly 0. */
+/* n < 16 bytes as two overlapping fixed-size copies */
+static inline void quant__copy_lt16(uint8_t *d, const uint8_t *s, size_t n) {
+    if (n >= 8) { memcpy(d, s, 8); memcpy(d + n - 8, s + n - 8, 8); }
+    else if (n >= 4) { memcpy(d, s, 4); memcpy(d + n - 4, s + n - 4, 4); }
+    else if (n) { d[0] = s[0]; d[n / 2] = s[n / 2]; d[n - 1] = s[n - 1]; }
+}
+
+/* im2col of output pixels [p0, p1) into ws (rows of K bytes, plus 16 bytes
+ * of slack after the last); padding holds the activation zero point, which
+ * contributes exactly 0. Pixels are taken an output row segment at a time
+ * with the interior columns (every tap inside the input row) found once, so
+ * an interior kernel row is one copy: for rows under 16 bytes (a 1-channel
+ * 3x3 conv copies 3) a single 16-byte move whose excess lands in bytes
+ * written later (the next kernel row or pixel) or in the slack, taken only
+ * where the 16 source bytes lie inside the input. */
 QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t ow, const uint8_t *in,
         uint8_t zpb, size_t p0, size_t p1, uint8_t *ws) {
-    size_t p, kh, kw, C = s->in_c, K = s->k_h * s->k_w * C, rowb = s->k_w * C;
-    size_t n = p0 / (oh * ow), y = (p0 / ow) % oh, x = p0 % ow; /* advanced per pixel: no divisions */
-    for (p = p0; p < p1; p++, x = x + 1 < ow ? x + 1 : (y = y + 1 < oh ? y + 1 : (n++, 0), 0)) {
-        size_t pw0 = x * s->stride_w;
-        int wide_ok = s->dil_w == 1 && pw0 >= s->pad_left && pw0 - s->pad_left + s->k_w <= s->in_w;
-        uint8_t *row = ws + (p - p0) * K;
-        for (kh = 0; kh < s->k_h; kh++) {
-            size_t ph = y * s->stride_h + kh * s->dil_h;
-            uint8_t *dst = row + kh * rowb;
-            int row_in = ph >= s->pad_top && ph - s->pad_top < s->in_h;
-            if (row_in && wide_ok) { /* the whole kernel row is contiguous in the input */
-                const uint8_t *src = in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw0 - s->pad_left)) * C;
-                size_t t = 0;
-                /* fixed-size chunks compile to vector moves (a memcpy of a variable size is a call) */
-                for (; t + 16 <= rowb; t += 16) memcpy(dst + t, src + t, 16);
-                for (; t < rowb; t++) dst[t] = src[t];
-                continue;
-            }
-            for (kw = 0; kw < s->k_w; kw++) {
-                size_t pw = pw0 + kw * s->dil_w, t;
-                uint8_t *d = dst + kw * C;
-                if (!row_in || pw < s->pad_left || pw - s->pad_left >= s->in_w) { for (t = 0; t < C; t++) d[t] = zpb; }
-                else {
-                    const uint8_t *src = in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * C;
-                    for (t = 0; t + 16 <= C; t += 16) memcpy(d + t, src + t, 16);
-                    for (; t < C; t++) d[t] = src[t];
+    const size_t C = s->in_c, K = s->k_h * s->k_w * C, rowb = s->k_w * C;
+    const size_t span = (s->k_w - 1) * s->dil_w + 1, sw = s->stride_w, sh = s->stride_h;
+    const size_t in_bytes = s->batch * s->in_h * s->in_w * C, rowstride = s->in_w * C;
+    size_t xlo = (s->pad_left + sw - 1) / sw, xhi, p = p0;
+    /* interior output columns [xlo, xhi): pad_left <= x sw and x sw - pad_left + span <= in_w */
+    xhi = s->in_w + s->pad_left >= span ? (s->in_w + s->pad_left - span) / sw + 1 : 0;
+    if (xhi > ow) xhi = ow;
+    if (xlo > xhi) xlo = xhi;
+    while (p < p1) {
+        const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
+        const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;
+        size_t x, kh, kw, t;
+        for (x = x0; x < x1; x++) {
+            uint8_t *row = ws + (p + (x - x0) - p0) * K;
+            const int interior = x >= xlo && x < xhi;
+            for (kh = 0; kh < s->k_h; kh++) {
+                const size_t ph = y * sh + kh * s->dil_h;
+                uint8_t *dst = row + kh * rowb;
+                size_t off;
+                if (ph < s->pad_top || ph - s->pad_top >= s->in_h) { memset(dst, zpb, rowb); continue; }
+                off = (n * s->in_h + (ph - s->pad_top)) * rowstride;
+                if (interior && s->dil_w == 1) { /* the whole kernel row is contiguous in the input */
+                    const uint8_t *src = in + off + (x * sw - s->pad_left) * C;
+                    if (rowb < 16) {
+                        if ((size_t)(src - in) + 16 <= in_bytes) memcpy(dst, src, 16);
+                        else quant__copy_lt16(dst, src, rowb);
+                    } else {
+                        for (t = 0; t + 16 < rowb; t += 16) memcpy(dst + t, src + t, 16);
+                        memcpy(dst + rowb - 16, src + rowb - 16, 16); /* the last 16, overlapping */
+                    }
+                    continue;
+                }
+                for (kw = 0; kw < s->k_w; kw++) {
+                    const size_t pw = x * sw + kw * s->dil_w;
+                    uint8_t *d = dst + kw * C;
+                    if (pw < s->pad_left || pw - s->pad_left >= s->in_w) { for (t = 0; t < C; t++) d[t] = zpb; }
+                    else {
+                        const uint8_t *src = in + off + (pw - s->pad_left) * C;
+                        for (t = 0; t + 16 <= C; t += 16) memcpy(d + t, src + t, 16);
+                        quant__copy_lt16(d + t, src + t, C - t);
+                    }
                 }
             }
         }
+        p += x1 - x0;
     }
 }
 

@@ -885,20 +885,40 @@ RN_FN void rn_pool_u8(const rn_node *n, const rn_value *x, const rn_value *y, co
     size_t oy, ox, c, a, b, C = x->c;
     unsigned cnt = (unsigned)(n->k[0] * n->k[1]);
     uint32_t acc[4096];
+    if (n->op == OP_MAXPOOL) { /* channels in 32-byte blocks held in a register across the window */
+        for (oy = 0; oy < y->h; oy++)
+            for (ox = 0; ox < y->w; ox++) {
+                uint8_t *o = out + (oy * y->w + ox) * C;
+                const uint8_t *s0 = in + (oy * (size_t)n->st[0] * x->w + ox * (size_t)n->st[1]) * C;
+                for (c = 0; c + 32 <= C; c += 32) {
+                    uint8_t v[32];
+                    size_t t;
+                    memcpy(v, s0 + c, 32);
+                    for (a = 0; a < (size_t)n->k[0]; a++)
+                        for (b = 0; b < (size_t)n->k[1]; b++) {
+                            const uint8_t *s = s0 + (a * x->w + b) * C + c;
+                            for (t = 0; t < 32; t++) v[t] = s[t] > v[t] ? s[t] : v[t];
+                        }
+                    memcpy(o + c, v, 32);
+                }
+                for (; c < C; c++) {
+                    uint8_t v = s0[c];
+                    for (a = 0; a < (size_t)n->k[0]; a++)
+                        for (b = 0; b < (size_t)n->k[1]; b++) { uint8_t s = s0[(a * x->w + b) * C + c]; v = s > v ? s : v; }
+                    o[c] = v;
+                }
+            }
+        return;
+    }
     for (oy = 0; oy < y->h; oy++)
         for (ox = 0; ox < y->w; ox++) {
             uint8_t *o = out + (oy * y->w + ox) * C;
             for (a = 0; a < (size_t)n->k[0]; a++)
                 for (b = 0; b < (size_t)n->k[1]; b++) {
                     const uint8_t *s = in + ((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * C;
-                    if (n->op == OP_MAXPOOL) {
-                        if (!a && !b) memcpy(o, s, C);
-                        else for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c];
-                    } else {
-                        for (c = 0; c < C && c < 4096; c++) acc[c] = (!a && !b ? 0u : acc[c]) + s[c];
-                    }
+                    for (c = 0; c < C && c < 4096; c++) acc[c] = (!a && !b ? 0u : acc[c]) + s[c];
                 }
-            if (n->op == OP_AVGPOOL) for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)((acc[c] + cnt / 2) / cnt);
+            for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)((acc[c] + cnt / 2) / cnt);
         }
 }
 
