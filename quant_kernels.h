@@ -1733,9 +1733,37 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
         const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
         const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;
         size_t x, kh, kw, t;
+        if (s->dil_w == 1 && s->k_h <= 16) { /* the kernel rows' input rows, found once for the segment */
+            size_t soff[16], xa = x0 > xlo ? x0 : xlo, xb = x1 < xhi ? x1 : xhi;
+            unsigned char valid[16], safe16[16];
+            for (kh = 0; kh < s->k_h; kh++) {
+                const size_t ph = y * sh + kh * s->dil_h;
+                valid[kh] = ph >= s->pad_top && ph - s->pad_top < s->in_h;
+                soff[kh] = valid[kh] ? (n * s->in_h + (ph - s->pad_top)) * rowstride : 0;
+                safe16[kh] = soff[kh] + rowstride + 16 <= in_bytes; /* 16 bytes from any tap of the row exist */
+            }
+            for (x = xa; x < xb; x++) { /* interior pixels */
+                uint8_t *row = ws + (p + (x - x0) - p0) * K;
+                const size_t xoff = (x * sw - s->pad_left) * C;
+                for (kh = 0; kh < s->k_h; kh++) {
+                    uint8_t *dst = row + kh * rowb;
+                    const uint8_t *src = in + soff[kh] + xoff;
+                    if (!valid[kh]) memset(dst, zpb, rowb);
+                    else if (rowb < 16) {
+                        if (safe16[kh]) memcpy(dst, src, 16);
+                        else quant__copy_lt16(dst, src, rowb);
+                    } else {
+                        for (t = 0; t + 16 < rowb; t += 16) memcpy(dst + t, src + t, 16);
+                        memcpy(dst + rowb - 16, src + rowb - 16, 16);
+                    }
+                }
+            }
+            if (xa == x0 && xb == x1) { p += x1 - x0; continue; }
+        }
         for (x = x0; x < x1; x++) {
             uint8_t *row = ws + (p + (x - x0) - p0) * K;
             const int interior = x >= xlo && x < xhi;
+            if (interior && s->dil_w == 1 && s->k_h <= 16) continue; /* done above */
             for (kh = 0; kh < s->k_h; kh++) {
                 const size_t ph = y * sh + kh * s->dil_h;
                 uint8_t *dst = row + kh * rowb;
