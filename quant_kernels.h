@@ -662,27 +662,32 @@ static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uin
 }
 
 /* MR rows x NCV 16-column vectors of the panel (NCV < 4 only for narrow
- * panels written through `out`). */
+ * panels written through `out`). Indirect (IND, convolution without im2col):
+ * row r of A is taps pieces of lda bytes (lda % 4 == 0, K = taps * lda),
+ * piece t at ind[r * taps + t]. */
 static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, const int NCV,
         const int SIGNED, size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile,
-        const quant__ukr_out *out) {
+        const quant__ukr_out *out, const int IND, const uint8_t *const *ind, size_t taps) {
     __m512i acc[6][4], b[4];
     const uint8_t *a[6];
-    size_t g, kg = K / 4;
+    size_t g, kg = IND ? lda / 4 : K / 4, t;
     int r, c;
     QUANT__UNROLL
-    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; QUANT__UNROLL for (c = 0; c < NCV; c++) acc[r][c] = _mm512_setzero_si512(); }
-    for (g = 0; g < kg; g++) {
-        QUANT__UNROLL
-        for (c = 0; c < NCV; c++) b[c] = _mm512_loadu_si512((const void *)(pan + g * 256 + 64 * c));
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++) {
-            const __m512i av = quant__bcast_a512(a[r] + 4 * g, SIGNED);
+    for (r = 0; r < MR; r++) { a[r] = IND ? NULL : A + (size_t)r * lda; QUANT__UNROLL for (c = 0; c < NCV; c++) acc[r][c] = _mm512_setzero_si512(); }
+    for (t = 0; t < (IND ? taps : 1); t++, pan += IND ? kg * 256 : 0) {
+        if (IND) { QUANT__UNROLL for (r = 0; r < MR; r++) a[r] = ind[(size_t)r * taps + t]; }
+        for (g = 0; g < kg; g++) {
             QUANT__UNROLL
-            for (c = 0; c < NCV; c++) acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], av, b[c]);
+            for (c = 0; c < NCV; c++) b[c] = _mm512_loadu_si512((const void *)(pan + g * 256 + 64 * c));
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) {
+                const __m512i av = quant__bcast_a512(a[r] + 4 * g, SIGNED);
+                QUANT__UNROLL
+                for (c = 0; c < NCV; c++) acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], av, b[c]);
+            }
         }
     }
-    if (K % 4) {
+    if (!IND && K % 4) {
         QUANT__UNROLL
         for (c = 0; c < NCV; c++) b[c] = _mm512_loadu_si512((const void *)(pan + g * 256 + 64 * c));
         QUANT__UNROLL
@@ -790,12 +795,12 @@ static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const 
     _mm512_storeu_si512((void *)(tile + 48), _mm512_add_epi32(s3, t3));
 }
 
-#define QUANT__UKR_NCV(MR, S)                                                            \
-    switch (ncv) {                                                                       \
-    case 1: quant__ukr_body_avx512vnni(MR, 1, S, K, A, lda, pan, tile, out); break;      \
-    case 2: quant__ukr_body_avx512vnni(MR, 2, S, K, A, lda, pan, tile, out); break;      \
-    case 3: quant__ukr_body_avx512vnni(MR, 3, S, K, A, lda, pan, tile, out); break;      \
-    default: quant__ukr_body_avx512vnni(MR, 4, S, K, A, lda, pan, tile, out); break;     \
+#define QUANT__UKR_NCV(MR, S)                                                                        \
+    switch (ncv) {                                                                                   \
+    case 1: quant__ukr_body_avx512vnni(MR, 1, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
+    case 2: quant__ukr_body_avx512vnni(MR, 2, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
+    case 3: quant__ukr_body_avx512vnni(MR, 3, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
+    default: quant__ukr_body_avx512vnni(MR, 4, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;     \
     }
 #define QUANT__UKR_CASES(S)                                                              \
     switch (mr) {                                                                        \
@@ -821,6 +826,31 @@ static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t 
 }
 #define QUANT__UKR quant__ukr_avx512vnni
 #define QUANT__UKR_OUT quant__ukr_out_avx512vnni
+
+/* The indirect kernel (convolution without im2col, activations unsigned):
+ * mr rows of taps pieces of C bytes each (C % 4 == 0) at ind[r * taps + t],
+ * the epilogue applied through out (a whole panel from its first column). */
+#define QUANT__IKR_NCV(MR)                                                                           \
+    switch (ncv) {                                                                                   \
+    case 1: quant__ukr_body_avx512vnni(MR, 1, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
+    case 2: quant__ukr_body_avx512vnni(MR, 2, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
+    case 3: quant__ukr_body_avx512vnni(MR, 3, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
+    default: quant__ukr_body_avx512vnni(MR, 4, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;  \
+    }
+static void quant__ikr_avx512vnni(size_t mr, size_t taps, size_t C, const uint8_t *const *ind,
+        const int8_t *pan, const quant__ukr_out *out) {
+    int ncv = (int)((out->cnt + 15) / 16);
+    switch (mr) {
+    case 1: QUANT__IKR_NCV(1) break;
+    case 2: QUANT__IKR_NCV(2) break;
+    case 3: QUANT__IKR_NCV(3) break;
+    case 4: QUANT__IKR_NCV(4) break;
+    case 5: QUANT__IKR_NCV(5) break;
+    default: QUANT__IKR_NCV(6) break;
+    }
+}
+#undef QUANT__IKR_NCV
+#define QUANT__IKR quant__ikr_avx512vnni
 
 #elif defined(QUANT_ISA_AVXVNNI)
 
@@ -1295,11 +1325,32 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 
 /* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
  * columns [n0, n1); C and the epilogue use the global row index. */
+/* the epilogue's per-column constants of the panel from column c0 */
+QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_t *base, const quant_epilogue *ep,
+        uint32_t z, uint32_t kzb, size_t c0, quant__epi_cols *ec) {
+    size_t j;
+    for (j = 0; j < QUANT__NR; j++) {
+        size_t n = c0 + j < h->N ? c0 + j : h->N - 1; /* padding columns repeat the last one */
+        int32_t cv;
+        memcpy(&cv, base + h->colsum_off + 4 * n, 4);
+        ec->corr[j] = kzb - z * (uint32_t)cv;
+        if (ep->out != QUANT_OUT_F32 && ep->bias_i32) ec->corr[j] += (uint32_t)ep->bias_i32[n];
+        ec->mult[j] = 0; ec->shift[j] = 0; ec->scale[j] = 0.0f; ec->bias[j] = 0.0f;
+        if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
+            const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
+            ec->mult[j] = q->multiplier; ec->shift[j] = q->shift; ec->scale[j] = q->scale;
+        } else if (ep->out == QUANT_OUT_F32) {
+            ec->scale[j] = ep->w_scale[n];
+            ec->bias[j] = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
+        }
+    }
+}
+
 QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *packed, const uint8_t *A0, int a_signed,
         size_t lda, int32_t a_zp, const quant_epilogue *ep, void *C, size_t ldc,
         size_t m0, size_t m1, size_t n0, size_t n1) {
     quant__pack_hdr h = *hp;
-    size_t K = h.K, N = h.N, p, p0, p1, mb, MC;
+    size_t K = h.K, p, p0, p1, mb, MC;
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
     const uint8_t *base = (const uint8_t *)packed;
@@ -1328,24 +1379,10 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
         }
         for (p = p0; p < p1; p++) {
             size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
-            size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1, j;
+            size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
             quant__epi_cols ec;
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
-            for (j = 0; j < QUANT__NR; j++) {
-                size_t n = c0 + j < N ? c0 + j : N - 1; /* padding columns repeat the last one */
-                int32_t cv;
-                memcpy(&cv, base + h.colsum_off + 4 * n, 4);
-                ec.corr[j] = kzb - z * (uint32_t)cv;
-                if (ep->out != QUANT_OUT_F32 && ep->bias_i32) ec.corr[j] += (uint32_t)ep->bias_i32[n];
-                ec.mult[j] = 0; ec.shift[j] = 0; ec.scale[j] = 0.0f; ec.bias[j] = 0.0f;
-                if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
-                    const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
-                    ec.mult[j] = q->multiplier; ec.shift[j] = q->shift; ec.scale[j] = q->scale;
-                } else if (ep->out == QUANT_OUT_F32) {
-                    ec.scale[j] = ep->w_scale[n];
-                    ec.bias[j] = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
-                }
-            }
+            quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
             for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
                 int32_t tile[QUANT__MR * QUANT__NR];
@@ -1697,11 +1734,15 @@ QUANT_DEF quant_status quant_conv2d_pack(const int8_t *w, const quant_conv_shape
     return quant_gemm_pack(w, QUANT_LAYOUT_NK, s->k_h * s->k_w * s->in_c, s->out_c, w_zp, packed, packed_bytes);
 }
 
+/* im2col row stride: short rows padded to 16 bytes, so that each row is one
+ * aligned 16-byte block (no store splits a cache line) */
+QUANT__INTERNAL size_t quant__im2col_ld(size_t K) { return K < 16 ? 16 : K; }
+
 QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
     size_t oh, ow;
     if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
     if (quant__conv_is_1x1(s)) return 0;
-    return quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * s->k_h * s->k_w * s->in_c + 16; /* + im2col slack */
+    return quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * quant__im2col_ld(s->k_h * s->k_w * s->in_c) + 16; /* + slack */
 }
 
 /* n < 16 bytes as two overlapping fixed-size copies */
@@ -1720,8 +1761,8 @@ static inline void quant__copy_lt16(uint8_t *d, const uint8_t *s, size_t n) {
  * written later (the next kernel row or pixel) or in the slack, taken only
  * where the 16 source bytes lie inside the input. */
 QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t ow, const uint8_t *in,
-        uint8_t zpb, size_t p0, size_t p1, uint8_t *ws) {
-    const size_t C = s->in_c, K = s->k_h * s->k_w * C, rowb = s->k_w * C;
+        uint8_t zpb, size_t p0, size_t p1, uint8_t *ws, size_t ldr) {
+    const size_t C = s->in_c, rowb = s->k_w * C;
     const size_t span = (s->k_w - 1) * s->dil_w + 1, sw = s->stride_w, sh = s->stride_h;
     const size_t in_bytes = s->batch * s->in_h * s->in_w * C, rowstride = s->in_w * C;
     size_t xlo = (s->pad_left + sw - 1) / sw, xhi, p = p0;
@@ -1742,8 +1783,25 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
                 soff[kh] = valid[kh] ? (n * s->in_h + (ph - s->pad_top)) * rowstride : 0;
                 safe16[kh] = soff[kh] + rowstride + 16 <= in_bytes; /* 16 bytes from any tap of the row exist */
             }
-            for (x = xa; x < xb; x++) { /* interior pixels */
-                uint8_t *row = ws + (p + (x - x0) - p0) * K;
+            int all16 = rowb < 16;
+            for (kh = 0; kh < s->k_h; kh++) all16 &= valid[kh] & safe16[kh];
+            if (all16 && s->k_h == 3) /* a 3x3 kernel with few channels, inside the image: 3 moves a pixel */
+                for (x = xa; x < xb; x++) {
+                    uint8_t *row = ws + (p + (x - x0) - p0) * ldr;
+                    const uint8_t *src = in + (x * sw - s->pad_left) * C;
+                    memcpy(row, src + soff[0], 16);
+                    memcpy(row + rowb, src + soff[1], 16);
+                    memcpy(row + 2 * rowb, src + soff[2], 16);
+                }
+            else if (all16)
+                for (x = xa; x < xb; x++) {
+                    uint8_t *row = ws + (p + (x - x0) - p0) * ldr;
+                    const uint8_t *src = in + (x * sw - s->pad_left) * C;
+                    for (kh = 0; kh < s->k_h; kh++) memcpy(row + kh * rowb, src + soff[kh], 16);
+                }
+            else /* any interior pixel */
+            for (x = xa; x < xb; x++) {
+                uint8_t *row = ws + (p + (x - x0) - p0) * ldr;
                 const size_t xoff = (x * sw - s->pad_left) * C;
                 for (kh = 0; kh < s->k_h; kh++) {
                     uint8_t *dst = row + kh * rowb;
@@ -1761,7 +1819,7 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
             if (xa == x0 && xb == x1) { p += x1 - x0; continue; }
         }
         for (x = x0; x < x1; x++) {
-            uint8_t *row = ws + (p + (x - x0) - p0) * K;
+            uint8_t *row = ws + (p + (x - x0) - p0) * ldr;
             const int interior = x >= xlo && x < xhi;
             if (interior && s->dil_w == 1 && s->k_h <= 16) continue; /* done above */
             for (kh = 0; kh < s->k_h; kh++) {
@@ -1797,6 +1855,62 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
     }
 }
 
+#if defined(QUANT__IKR)
+#define QUANT__IKR_TAPS 64
+/* Convolution as an indirect GEMM (no im2col): for each block of MR output
+ * pixels a table of the input pixel each kernel tap reads (or zrow, C bytes
+ * of the activation zero point, for padding), and the kernel runs through
+ * it. For unsigned activations, symmetric weights, in_c % 4 == 0 and at
+ * most QUANT__IKR_TAPS taps; the same sums as im2col, so the same results. */
+QUANT__INTERNAL void quant__conv_igemm(const quant_conv_shape *s, size_t oh, size_t ow, const quant__pack_hdr *h,
+        const void *packed, const uint8_t *in, int32_t a_zp, const quant_epilogue *ep, void *out,
+        size_t pix0, size_t pix1, uint8_t *zrow) {
+    const size_t C = s->in_c, taps = s->k_h * s->k_w, N = h->N, sw = s->stride_w, sh = s->stride_h;
+    const size_t spanw = (s->k_w - 1) * s->dil_w + 1, spanh = (s->k_h - 1) * s->dil_h + 1;
+    const uint8_t *base = (const uint8_t *)packed;
+    const int8_t *panels = (const int8_t *)(base + h->panel_off);
+    const uint8_t *ind[QUANT__MR * QUANT__IKR_TAPS];
+    size_t toff[QUANT__IKR_TAPS], xlo, xhi, ylo, yhi, p, pb, t, kh, kw;
+    uint32_t rowcorr[QUANT__MR] = { 0 };
+    memset(zrow, a_zp, C);
+    /* interior output pixels (every tap inside the input): one base address plus toff[t] */
+    xlo = (s->pad_left + sw - 1) / sw; ylo = (s->pad_top + sh - 1) / sh;
+    xhi = s->in_w + s->pad_left >= spanw ? (s->in_w + s->pad_left - spanw) / sw + 1 : 0;
+    yhi = s->in_h + s->pad_top >= spanh ? (s->in_h + s->pad_top - spanh) / sh + 1 : 0;
+    for (kh = 0; kh < s->k_h; kh++)
+        for (kw = 0; kw < s->k_w; kw++) toff[kh * s->k_w + kw] = (kh * s->dil_h * s->in_w + kw * s->dil_w) * C;
+    for (pb = 0; pb < (N + QUANT__NR - 1) / QUANT__NR; pb++) {
+        quant__epi_cols ec;
+        const int8_t *pan = panels + pb * h->kpad * QUANT__NR;
+        size_t n = pix0 / (oh * ow), y = (pix0 / ow) % oh, x = pix0 % ow;
+        quant__epi_cols_init(h, base, ep, (uint32_t)a_zp, 0u, pb * QUANT__NR, &ec);
+        for (p = pix0; p < pix1; p += QUANT__MR) {
+            const size_t mr = pix1 - p < QUANT__MR ? pix1 - p : QUANT__MR;
+            size_t r;
+            quant__ukr_out o;
+            for (r = 0; r < mr; r++) {
+                const uint8_t **row = ind + r * taps;
+                if (x >= xlo && x < xhi && y >= ylo && y < yhi) {
+                    const uint8_t *b0 = in + ((n * s->in_h + (y * sh - s->pad_top)) * s->in_w + (x * sw - s->pad_left)) * C;
+                    for (t = 0; t < taps; t++) row[t] = b0 + toff[t];
+                } else
+                    for (kh = 0; kh < s->k_h; kh++)
+                        for (kw = 0; kw < s->k_w; kw++) {
+                            const size_t ph = y * sh + kh * s->dil_h, pw = x * sw + kw * s->dil_w;
+                            row[kh * s->k_w + kw] = ph < s->pad_top || ph - s->pad_top >= s->in_h ||
+                                                    pw < s->pad_left || pw - s->pad_left >= s->in_w ? zrow :
+                                in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * C;
+                        }
+                if (++x == ow) { x = 0; if (++y == oh) { y = 0; n++; } }
+            }
+            o.ep = ep; o.ec = &ec; o.rowcorr = rowcorr; o.C = out; o.ldc = N; o.m = p; o.col = pb * QUANT__NR;
+            o.cnt = N - pb * QUANT__NR < QUANT__NR ? N - pb * QUANT__NR : QUANT__NR;
+            QUANT__IKR(mr, taps, C, ind, pan, &o);
+        }
+    }
+}
+#endif
+
 QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes,
         size_t pix0, size_t pix1) {
@@ -1821,10 +1935,16 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
         return QUANT_OK;
     }
     if (!workspace || workspace_bytes < quant_conv2d_workspace_size(s)) return QUANT_EINVAL;
+#if defined(QUANT__IKR)
+    if (!a_signed && !h.b_zp && s->in_c % 4 == 0 && s->k_h * s->k_w <= QUANT__IKR_TAPS) {
+        quant__conv_igemm(s, oh, ow, &h, packed, (const uint8_t *)in, a_zp, ep, out, pix0, pix1, (uint8_t *)workspace);
+        return QUANT_OK;
+    }
+#endif
     for (p = pix0; p < pix1; p += quant__conv_tile(K, oh * ow)) {
         size_t pe = p + quant__conv_tile(K, oh * ow) < pix1 ? p + quant__conv_tile(K, oh * ow) : pix1;
-        quant__im2col(s, oh, ow, (const uint8_t *)in, (uint8_t)(a_zp & 0xff), p, pe, (uint8_t *)workspace);
-        quant__gemm_run(&h, packed, (const uint8_t *)workspace, a_signed, K, a_zp, ep, out, s->out_c, p, pe, 0, s->out_c);
+        quant__im2col(s, oh, ow, (const uint8_t *)in, (uint8_t)(a_zp & 0xff), p, pe, (uint8_t *)workspace, quant__im2col_ld(K));
+        quant__gemm_run(&h, packed, (const uint8_t *)workspace, a_signed, quant__im2col_ld(K), a_zp, ep, out, s->out_c, p, pe, 0, s->out_c);
     }
     return QUANT_OK;
 }

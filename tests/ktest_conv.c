@@ -99,6 +99,19 @@ static void test_conv2d(void) {
     }
 }
 
+/* the shapes the AVX-512 VNNI build runs as an indirect GEMM (unsigned
+ * activations, symmetric weights, in_c % 4 == 0): t % 4 == 2 */
+static void test_conv2d_c4(void) {
+    int i;
+    for (i = 0; i < 150; i++) {
+        quant_conv_shape s = rand_shape(0);
+        s.in_c = 4 * (1 + qt_rand32() % 10);
+        if (i % 5 == 0) s.out_c = 60 + qt_rand32() % 68; /* more than one panel (the epilogue arrays hold 128) */
+        conv_case(s, 4 * i + 2);
+        if (QT_FAILS > 5) return;
+    }
+}
+
 /* images large enough that the im2col tiles (up to ~16 KiB of rows) end
  * inside an image and cross into the next one; a 1-channel first layer
  * (K = 9) and partial panels of output channels */
@@ -189,6 +202,7 @@ static void test_bad_input(void) {
 int main(void) {
     fprintf(stderr, "  isa: %s\n", quant_isa_name());
     RUN(test_conv2d);
+    RUN(test_conv2d_c4);
     RUN(test_conv2d_large);
     RUN(test_dwconv);
     RUN(test_bad_input);
