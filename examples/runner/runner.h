@@ -644,6 +644,17 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
     *sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
 }
 
+/* fp32 conv workspace (floats): the im2col of 32 pixels; for the direct
+ * conv2d (rn_f32_conv), T tap offsets and the input with its zero border,
+ * if that is larger */
+RN_FN double rn_f32_conv_ws(const rn_node *n) {
+    const quant_conv_shape *cs = &n->cs;
+    double col = 32.0 * (double)n->K * (double)(n->op == OP_DWCONV ? cs->in_c : 1);
+    double direct = (double)((cs->k_h * cs->k_w * sizeof(size_t) + 63) / 64 * 16)
+                  + (double)(cs->in_h + cs->pad_top + cs->pad_bottom) * (double)(cs->in_w + cs->pad_left + cs->pad_right) * (double)cs->in_c;
+    return n->op == OP_CONV && direct > col ? direct : col;
+}
+
 /* Allocates every buffer for `batch` samples and prepares the weights. */
 RN_FN int rn_prepare(rn_model *m, int batch) {
     size_t need = 0;
@@ -688,7 +699,8 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             RN_ALLOC(n->bbias, float, N);
             if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
                 RN_ALLOC(n->wt, float, (double)K * N);
-                if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, 32.0 * K * (n->op == OP_DWCONV ? n->cs.in_c : 1));
+                if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, rn_f32_conv_ws(n));
+                else if (m->mode == RN_FP32) RN_ALLOC(n->ws, size_t, K); /* the nonzero inputs of a row */
             }
             if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) RN_ALLOC(n->packed, unsigned char, quant_codebook_pack_size(4, N, K));
             if (m->mode == RN_BINARY && n->wtype == 2) {
@@ -835,37 +847,123 @@ RN_FN void rn_prepare_requant(rn_model *m) {
 
 enum { DOM_F32, DOM_U8, DOM_BITS };
 
-/* fp32: out[r][N] = in[r][K] x wt[K][N] + bias. Four rows at a time share
- * each weight row load; the inner loop over N vectorizes. */
+/* fp32: out[r][N] = in[r][K] x wt[K][N] + bias, and a convolution as the same
+ * product over an implicit im2col (k = (kh * k_w + kw) * in_c + c). Every
+ * output is bias + the sum over k, in increasing k, of x[k] * w[k] (one
+ * multiply and one add each, never reassociated): the vector kernels, the
+ * plain loops and the im2col fallback give the same bits. */
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
 typedef float rn_v16f __attribute__((vector_size(64)));
-/* rows r..r+3 x columns o0..o0+31 in 8 16-lane registers over all of K
- * (the same sums in the same order as the plain loop below) */
-RN_FN void rn_f32_block4x32(size_t K, size_t N, const float *in, size_t ldi, const float *wt, const float *bias, float *out, size_t o0) {
-    rn_v16f acc[4][2], w[2];
-    size_t k;
-    int r, c;
-    for (c = 0; c < 2; c++) { memcpy(&w[c], bias + o0 + 16 * c, 64); for (r = 0; r < 4; r++) acc[r][c] = w[c]; }
-    for (k = 0; k < K; k++) {
-        const float *wr = wt + k * N + o0;
-        for (c = 0; c < 2; c++) memcpy(&w[c], wr + 16 * c, 64);
-        for (r = 0; r < 4; r++) {
-            const float a = in[(size_t)r * ldi + k];
-            for (c = 0; c < 2; c++) acc[r][c] += a * w[c];
+typedef int32_t rn_v16i __attribute__((vector_size(64)));
+#define RN_RB 8 /* rows of a register block (x 32 columns: 16 accumulators) */
+/* rows_valid (<= RN_RB) rows x columns o0..o0+31 in 16 16-lane registers.
+ * Row r's k-th input is p[r][off[t] + c] for k = t * C + c (t < T, c < C):
+ * a convolution's pixels with an offset per kernel tap, or a dense layer's
+ * rows (T = 1, off[0] = 0). Rows from rows_valid on repeat a valid row and
+ * are not stored. relu: a negative sum is stored as +0, as the scalar relu
+ * stores it (-0 and NaN pass). */
+RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p, const size_t *off, const float *wt,
+                            const float *bias, float *out, size_t ldo, size_t o0, int rows_valid, int relu) {
+    rn_v16f a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, w0, w1;
+    size_t t, k;
+    memcpy(&w0, bias + o0, 64); memcpy(&w1, bias + o0 + 16, 64);
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = w0;
+    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = w1;
+    for (t = 0; t < T; t++) {
+        const size_t d = off[t];
+        const float *x0 = p[0] + d, *x1 = p[1] + d, *x2 = p[2] + d, *x3 = p[3] + d;
+        const float *x4 = p[4] + d, *x5 = p[5] + d, *x6 = p[6] + d, *x7 = p[7] + d;
+        const float *wr = wt + t * C * N + o0;
+        for (k = 0; k < C; k++, wr += N) {
+            float s;
+            memcpy(&w0, wr, 64); memcpy(&w1, wr + 16, 64);
+            s = x0[k]; a0 += s * w0; b0 += s * w1;
+            s = x1[k]; a1 += s * w0; b1 += s * w1;
+            s = x2[k]; a2 += s * w0; b2 += s * w1;
+            s = x3[k]; a3 += s * w0; b3 += s * w1;
+            s = x4[k]; a4 += s * w0; b4 += s * w1;
+            s = x5[k]; a5 += s * w0; b5 += s * w1;
+            s = x6[k]; a6 += s * w0; b6 += s * w1;
+            s = x7[k]; a7 += s * w0; b7 += s * w1;
         }
     }
-    for (r = 0; r < 4; r++) for (c = 0; c < 2; c++) memcpy(out + (size_t)r * N + o0 + 16 * c, &acc[r][c], 64);
+    {
+        rn_v16f acc[2 * RN_RB], z;
+        int r;
+        acc[0] = a0; acc[1] = b0; acc[2] = a1; acc[3] = b1; acc[4] = a2; acc[5] = b2; acc[6] = a3; acc[7] = b3;
+        acc[8] = a4; acc[9] = b4; acc[10] = a5; acc[11] = b5; acc[12] = a6; acc[13] = b6; acc[14] = a7; acc[15] = b7;
+        if (relu) {
+            memset(&z, 0, sizeof z);
+            for (r = 0; r < 2 * RN_RB; r++) {
+                rn_v16i neg = acc[r] < z;
+                acc[r] = (rn_v16f)((rn_v16i)acc[r] & ~neg);
+            }
+        }
+        for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[2 * r], 128);
+    }
+}
+
+/* one row, its zero inputs skipped (post-ReLU zeros are common): the nonzero
+ * k listed first (nz: K entries), then columns o0.. in 128- and 32-wide
+ * register blocks over that list, in increasing k as the plain row loop */
+RN_FN void rn_f32_row(size_t K, size_t N, const float *x, const float *wt, const float *bias, float *y, size_t *nz) {
+    size_t k, m = 0, o = 0, i;
+    for (k = 0; k < K; k++) { nz[m] = k; m += x[k] != 0.0f; }
+    for (; o + 128 <= N; o += 128) {
+        rn_v16f a[8], w;
+        int j;
+        memcpy(a, bias + o, sizeof a);
+        for (i = 0; i < m; i++) {
+            const float s = x[nz[i]], *wr = wt + nz[i] * N + o;
+            for (j = 0; j < 8; j++) { memcpy(&w, wr + 16 * j, 64); a[j] += s * w; }
+        }
+        memcpy(y + o, a, sizeof a);
+    }
+    for (; o < N; o += 32) {
+        rn_v16f a[2], w;
+        int j;
+        memcpy(a, bias + o, sizeof a);
+        for (i = 0; i < m; i++) {
+            const float s = x[nz[i]], *wr = wt + nz[i] * N + o;
+            for (j = 0; j < 2; j++) { memcpy(&w, wr + 16 * j, 64); a[j] += s * w; }
+        }
+        memcpy(y + o, a, sizeof a);
+    }
 }
 #endif
 
-RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t ldi, const float *wt, const float *bias, float *out) {
-    size_t r = 0, k, o;
+RN_FN void rn_relu_f32(float *y, size_t n) {
+    size_t j;
+    for (j = 0; j < n; j++) if (y[j] < 0) y[j] = 0;
+}
+
+/* nz: K entries of workspace for single rows, or NULL */
+RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t ldi, const float *wt, const float *bias, float *out,
+                         int relu, size_t *nz) {
+    size_t r = 0, k, o, r0;
+    (void)nz;
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
     if (N % 32 == 0) { /* register-blocked: the layers of the demo's CNN (32, 64, 128 columns) */
-        for (; r + 4 <= R; r += 4)
-            for (o = 0; o < N; o += 32) rn_f32_block4x32(K, N, in + r * ldi, ldi, wt, bias, out + r * N, o);
+        const float *p[RN_RB];
+        const size_t off0 = 0;
+        /* 32 columns at a time over every row block: those K x 32 weights stay in cache (4 to 7 rows left: one block with
+         * repeated rows) */
+        size_t rend = R / RN_RB * RN_RB + (R % RN_RB >= 4 ? RN_RB : 0);
+        for (o = 0; o < N; o += 32)
+            for (r = 0; r < rend; r += RN_RB) {
+                int i, rv = R - r < RN_RB ? (int)(R - r) : RN_RB;
+                for (i = 0; i < RN_RB; i++) p[i] = in + (r + (size_t)(i < rv ? i : rv - 1)) * ldi;
+                rn_f32_block8x32(1, K, N, p, &off0, wt, bias, out + r * N, N, o, rv, relu);
+            }
+        r = rend > R ? R : rend;
+        if (nz) {
+            for (r0 = r; r < R; r++) rn_f32_row(K, N, in + r * ldi, wt, bias, out + r * N, nz);
+            if (relu) rn_relu_f32(out + r0 * N, (R - r0) * N);
+            return;
+        }
     }
 #endif
+    r0 = r;
     for (; r + 4 <= R; r += 4) {
         float *y0 = out + r * N, *y1 = y0 + N, *y2 = y1 + N, *y3 = y2 + N;
         const float *x0 = in + r * ldi, *x1 = x0 + ldi, *x2 = x1 + ldi, *x3 = x2 + ldi;
@@ -888,12 +986,109 @@ RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t l
             for (o = 0; o < N; o++) y[o] += xv * wr[o];
         }
     }
+    if (relu) rn_relu_f32(out + r0 * N, (R - r0) * N);
+}
+
+/* One image of an fp32 conv2d or depthwise conv, relu fused (ws: the node's
+ * workspace, rn_f32_conv_ws floats). */
+RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, const float *xf, float *yf, int relu) {
+    const quant_conv_shape *cs = &n->cs;
+    size_t P = y->h * y->w, K = n->K, N = n->N, C = x->c, p0;
+    float *col = (float *)n->ws;
+#if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
+    if (n->op == OP_CONV && N % 32 == 0) {
+        /* blocks of RN_RB output pixels read straight from the input (copied
+         * into a zero-bordered image when the conv pads), a pointer per pixel
+         * and an offset per tap: no im2col. Workspace: the T offsets, then
+         * the padded image (rn_f32_conv_ws). */
+        size_t T = cs->k_h * cs->k_w, o, kh, kw, Hp = x->h + cs->pad_top + cs->pad_bottom, Wp = x->w + cs->pad_left + cs->pad_right;
+        size_t *off = (size_t *)n->ws, yy = 0, xx = 0;
+        const float *src = xf, *p[RN_RB];
+        for (kh = 0; kh < cs->k_h; kh++)
+            for (kw = 0; kw < cs->k_w; kw++) off[kh * cs->k_w + kw] = (kh * cs->dil_h * Wp + kw * cs->dil_w) * C;
+        if (Hp != x->h || Wp != x->w) {
+            float *pad = (float *)n->ws + (T * sizeof(size_t) + 63) / 64 * 16;
+            size_t rowf = Wp * C, iy;
+            memset(pad, 0, cs->pad_top * rowf * sizeof(float));
+            for (iy = 0; iy < x->h; iy++) {
+                float *d = pad + (cs->pad_top + iy) * rowf;
+                memset(d, 0, cs->pad_left * C * sizeof(float));
+                memcpy(d + cs->pad_left * C, xf + iy * x->w * C, x->w * C * sizeof(float));
+                memset(d + (cs->pad_left + x->w) * C, 0, cs->pad_right * C * sizeof(float));
+            }
+            memset(pad + (cs->pad_top + x->h) * rowf, 0, cs->pad_bottom * rowf * sizeof(float));
+            src = pad;
+        }
+        for (p0 = 0; p0 < P; p0 += RN_RB) {
+            int r, rv = P - p0 < RN_RB ? (int)(P - p0) : RN_RB;
+            for (r = 0; r < rv; r++) {
+                p[r] = src + (yy * cs->stride_h * Wp + xx * cs->stride_w) * C;
+                if (++xx == y->w) { xx = 0; yy++; }
+            }
+            for (r = 1; r < RN_RB; r++) if (r >= rv) p[r] = p[r - 1];
+            for (o = 0; o < N; o += 32) rn_f32_block8x32(T, C, N, p, off, n->wt, n->bias, yf + p0 * N, N, o, rv, relu);
+        }
+        return;
+    }
+#endif
+    for (p0 = 0; p0 < P; p0 += 32) {
+        size_t pc = P - p0 < 32 ? P - p0 : 32, t;
+        for (t = 0; t < pc; t++) {
+            size_t p = p0 + t, yy = p / y->w, xx = p % y->w, kh, kw, c;
+            for (kh = 0; kh < cs->k_h; kh++)
+                for (kw = 0; kw < cs->k_w; kw++) {
+                    long ih = (long)(yy * cs->stride_h + kh * cs->dil_h) - (long)cs->pad_top;
+                    long iw = (long)(xx * cs->stride_w + kw * cs->dil_w) - (long)cs->pad_left;
+                    int inb = ih >= 0 && iw >= 0 && ih < (long)x->h && iw < (long)x->w;
+                    const float *src = xf + ((size_t)(inb ? ih : 0) * x->w + (size_t)(inb ? iw : 0)) * C;
+                    if (n->op == OP_CONV) {
+                        float *d = col + t * K + (kh * cs->k_w + kw) * C;
+                        if (inb) memcpy(d, src, C * sizeof(float)); else memset(d, 0, C * sizeof(float));
+                    } else
+                        for (c = 0; c < C; c++) col[(t * C + c) * K + kh * cs->k_w + kw] = inb ? src[c] : 0.0f;
+                }
+        }
+        if (n->op == OP_CONV) rn_f32_matmul(pc, K, N, col, K, n->wt, n->bias, yf + p0 * N, 0, NULL);
+        else
+            for (t = 0; t < pc; t++) {
+                size_t c, kk;
+                for (c = 0; c < C; c++) {
+                    float acc = n->bias[c];
+                    for (kk = 0; kk < K; kk++) acc += col[(t * C + c) * K + kk] * n->wt[kk * N + c];
+                    yf[(p0 + t) * N + c] = acc;
+                }
+            }
+    }
+    if (relu) rn_relu_f32(yf, P * N);
 }
 
 /* pooling with the channels as the inner, contiguous loop */
 RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, const float *in, float *out) {
     size_t oy, ox, c, a, b, C = x->c;
     const float inv = 1.0f / (float)(n->k[0] * n->k[1]);
+#if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
+    if (n->op == OP_MAXPOOL && C % 16 == 0) { /* 16 channels in a register across the window, the same compares */
+        for (oy = 0; oy < y->h; oy++)
+            for (ox = 0; ox < y->w; ox++) {
+                float *o = out + (oy * y->w + ox) * C;
+                const float *s0 = in + (oy * (size_t)n->st[0] * x->w + ox * (size_t)n->st[1]) * C;
+                for (c = 0; c < C; c += 16) {
+                    rn_v16f v, s;
+                    memcpy(&v, s0 + c, 64);
+                    for (a = 0; a < (size_t)n->k[0]; a++)
+                        for (b = 0; b < (size_t)n->k[1]; b++) {
+                            rn_v16i gt;
+                            if (!a && !b) continue;
+                            memcpy(&s, s0 + (a * x->w + b) * C + c, 64);
+                            gt = s > v;
+                            v = (rn_v16f)(((rn_v16i)s & gt) | ((rn_v16i)v & ~gt));
+                        }
+                    memcpy(o + c, &v, 64);
+                }
+            }
+        return;
+    }
+#endif
     for (oy = 0; oy < y->h; oy++)
         for (ox = 0; ox < y->w; ox++) {
             float *o = out + (oy * y->w + ox) * C;
@@ -1018,7 +1213,7 @@ RN_FN void rn_sign_bits(const float *xf, size_t pixels, size_t c, float t, uint6
 /* Runs `batch` samples (<= the prepared batch) placed in the input's float
  * buffer. Allocates nothing; returns 0 or -1. */
 RN_FN int rn_run(rn_model *m, int batch) {
-    int i, b;
+    int i, b, pooled = -1; /* pooled: a pool node already run image by image with its conv */
     rn_value *in = &m->v[m->input];
     if (batch < 1 || batch > m->batch) return -1;
     if (rn_dom(in) == DOM_U8)
@@ -1028,7 +1223,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
         rn_value *x = &m->v[n->in[0]], *y = &m->v[rn_out_of(m, i)];
         int xd = rn_dom(x), yd = rn_dom(y);
         size_t j;
-        if (n->skip) continue;
+        if (n->skip || i == pooled) continue;
         switch (n->op) {
         case OP_CONV: case OP_DWCONV: case OP_DENSE:
             if (xd == DOM_BITS) { /* XNOR layers: packed bits in, float out (BN folded) */
@@ -1071,48 +1266,31 @@ RN_FN int rn_run(rn_model *m, int batch) {
                     }
                 if (yd == DOM_F32 && n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
             } else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) {
+                const rn_node *pn = NULL; /* a pool of this conv's output: run on each image while it is in cache */
+                if (n->op != OP_DENSE) {
+                    int j2 = i + 1;
+                    while (j2 < m->nn && m->n[j2].skip) j2++;
+                    if (j2 < m->nn && (m->n[j2].op == OP_MAXPOOL || m->n[j2].op == OP_AVGPOOL) && m->n[j2].in[0] == rn_out_of(m, i)
+                        && rn_dom(&m->v[rn_out_of(m, j2)]) == DOM_F32) { pn = &m->n[j2]; pooled = j2; }
+                }
                 for (b = 0; b < batch; b++) {
                     const float *xf = x->f + (size_t)b * x->size;
                     float *yf = y->f + (size_t)b * y->size;
                     if (n->op == OP_DENSE && m->mode == RN_CODEBOOK) {
                         if (quant_codebook_gemv(n->packed, xf, yf) != QUANT_OK) return -1;
                         for (j = 0; j < n->N; j++) yf[j] += n->bias[j];
-                    } else if (n->op == OP_DENSE) { /* the whole batch at once: each weight read serves 4 rows */
-                        if (b == 0) rn_f32_matmul((size_t)batch, n->K, n->N, x->f, n->K, n->wt, n->bias, y->f);
-                    }
-                    else {
-                        size_t P = y->h * y->w, p0, K = n->K;
-                        float *col = (float *)n->ws;
-                        for (p0 = 0; p0 < P; p0 += 32) {
-                            size_t pc = P - p0 < 32 ? P - p0 : 32, t;
-                            for (t = 0; t < pc; t++) {
-                                size_t p = p0 + t, yy = p / y->w, xx = p % y->w, kh, kw, c;
-                                for (kh = 0; kh < n->cs.k_h; kh++)
-                                    for (kw = 0; kw < n->cs.k_w; kw++) {
-                                        long ih = (long)(yy * n->cs.stride_h + kh * n->cs.dil_h) - (long)n->cs.pad_top;
-                                        long iw = (long)(xx * n->cs.stride_w + kw * n->cs.dil_w) - (long)n->cs.pad_left;
-                                        int inb = ih >= 0 && iw >= 0 && ih < (long)x->h && iw < (long)x->w;
-                                        const float *src = xf + ((size_t)(inb ? ih : 0) * x->w + (size_t)(inb ? iw : 0)) * x->c;
-                                        if (n->op == OP_CONV) {
-                                            float *d = col + t * K + (kh * n->cs.k_w + kw) * x->c;
-                                            if (inb) memcpy(d, src, x->c * sizeof(float)); else memset(d, 0, x->c * sizeof(float));
-                                        } else
-                                            for (c = 0; c < x->c; c++) col[(t * x->c + c) * K + kh * n->cs.k_w + kw] = inb ? src[c] : 0.0f;
-                                    }
-                            }
-                            if (n->op == OP_CONV) rn_f32_matmul(pc, K, n->N, col, K, n->wt, n->bias, yf + p0 * n->N);
-                            else
-                                for (t = 0; t < pc; t++) {
-                                    size_t c, kk;
-                                    for (c = 0; c < x->c; c++) {
-                                        float acc = n->bias[c];
-                                        for (kk = 0; kk < K; kk++) acc += col[(t * x->c + c) * K + kk] * n->wt[kk * n->N + c];
-                                        yf[(p0 + t) * n->N + c] = acc;
-                                    }
-                                }
+                    } else if (n->op == OP_DENSE) { /* the whole batch at once: each weight read serves 8 rows */
+                        if (b == 0) rn_f32_matmul((size_t)batch, n->K, n->N, x->f, n->K, n->wt, n->bias, y->f, n->fused_relu, (size_t *)n->ws);
+                        continue;
+                    } else {
+                        rn_f32_conv(n, x, y, xf, yf, n->fused_relu);
+                        if (pn) {
+                            const rn_value *py = &m->v[rn_out_of(m, (int)(pn - m->n))];
+                            rn_pool_f32(pn, y, py, yf, py->f + (size_t)b * py->size);
                         }
+                        continue;
                     }
-                    if (n->fused_relu) for (j = 0; j < y->size; j++) if (yf[j] < 0) yf[j] = 0;
+                    if (n->fused_relu) rn_relu_f32(yf, y->size);
                 }
             } else { /* int8 dynamic: each sample quantized with its own range */
                 for (b = 0; b < batch; b++) {
