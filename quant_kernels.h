@@ -56,11 +56,14 @@
  *      tables in registers: vpshufb, tbl) with exact re-ranking, PQ matmul
  *      (F32 or 8-bit tables: vpermi2b on AVX-512 VBMI), codebook GEMV
  *      (vpermps); bit for bit the quant.h references
+ *   7. int4 block weights (32 per block, a float scale each) x int8
+ *      activations: GEMM and conv2d, float or requantized output
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
  * (no vpmaddubsw: the products are widened to 16 bits, or VNNI / dot
- * instructions accumulate into 32 bits).
+ * instructions accumulate into 32 bits; the int4 kernels of section 7 use
+ * it where a pair of products is at most 2 x 255 x 8).
  */
 #ifndef QUANT_KERNELS_H
 #define QUANT_KERNELS_H
@@ -394,6 +397,62 @@ QUANT_DEF quant_status quant_codebook_pack(const uint8_t *idx, int bits, size_t 
         const float *codebook, int entries, void *packed, size_t packed_bytes);
 QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, float *y);
 QUANT_DEF quant_status quant_codebook_gemv_tile(const void *packed, const float *x, float *y, size_t r0, size_t r1);
+
+/* ======================================================================== */
+/* 7. int4 block weights x int8 activations                                 */
+/* ======================================================================== */
+/* Weights W: N rows (output channels) of K int4 values in [-8, 7] (one
+ * int8 each), in blocks of QUANT_BLOCK (32) along K, each with its own float
+ * scale: scales[n * nb + b], nb = ceil(K / 32) (the last block of a row may
+ * be shorter). Activations A: M x K uint8 (a_signed = 0) or int8, zero
+ * point a_zp. For row m and column n:
+ *
+ *   dot[b] = sum over k in block b of (A[m][k] - a_zp) * W[n][k]  (int32, exact)
+ *   acc    = 0;  for b = 0 .. nb-1: acc = fmaf((float)dot[b], scale[n][b], acc)
+ *   y      = fmaf(acc, a_scale[m] (or a_scale[0]), bias[n] (or 0))
+ *
+ * out F32 stores y; U8 / I8 store clamp(nearbyintf(y * out_inv) + out_zp,
+ * out_min, out_max) (a NaN y stores out_zp). Every ISA returns these bits
+ * (fmaf is exactly rounded; x86 and aarch64 use their FMA instructions,
+ * the other builds fmaf). The integer dots use vpdpbusd, or vpmaddubsw +
+ * vpmaddwd (safe here: |a x w| <= 255 x 8, a pair sums to at most 4,080),
+ * or sdot / smull on Arm.
+ *
+ * Packed (the same layout on every ISA, so a packed buffer is portable):
+ * a 64-byte header, then per panel of 16 columns and per block 384 bytes:
+ * 4 x 64 bytes of nibbles (byte 4c + j of chunk g: low nibble W + 8 for
+ * k = 32b + 4g + j, high nibble for k + 16), 16 float scales and the 16
+ * int32 sums of the block's weights (the zero-point correction). */
+typedef struct quant_q4_epilogue {
+    quant_out_type out;         /* QUANT_OUT_F32, QUANT_OUT_U8 or QUANT_OUT_I8   */
+    const float *a_scale;       /* [M] if a_scale_per_row else [1], finite > 0   */
+    int a_scale_per_row;
+    const float *bias;          /* [N] or NULL                                   */
+    float out_inv;              /* U8 / I8: 1 / output scale (finite, > 0)       */
+    int32_t out_zp, out_min, out_max;
+} quant_q4_epilogue;
+
+QUANT_DEF size_t quant_gemm_q4_pack_size(size_t K, size_t N);
+/* W is N x K int8 in [-8, 7] (ERANGE otherwise), scales N x nb finite and
+ * >= 0 (EINVAL otherwise); nothing is written on error. */
+QUANT_DEF quant_status quant_gemm_q4_pack(const int8_t *W, const float *scales, size_t K, size_t N,
+        void *packed, size_t packed_bytes);
+QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, size_t *N);
+/* C (row stride ldc, elements of the output type) = the formula above. */
+QUANT_DEF quant_status quant_gemm_q4(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_q4_epilogue *ep, void *C, size_t ldc);
+/* Rows [m0, m1) and columns [n0, n1): independent tiles (columns fastest
+ * on multiples of 16). */
+QUANT_DEF quant_status quant_gemm_q4_tile(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_q4_epilogue *ep, void *C, size_t ldc,
+        size_t m0, size_t m1, size_t n0, size_t n1);
+/* Convolution with int4 block weights [out_c][k_h][k_w][in_c] (K = k_h *
+ * k_w * in_c along which the blocks run): im2col into the workspace of
+ * quant_conv2d_workspace_size(s), then the GEMM above with row = output
+ * pixel. Output rows (pixels) [pix0, pix1) are independent tiles. */
+QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_q4_epilogue *ep, void *out, void *workspace, size_t workspace_bytes,
+        size_t pix0, size_t pix1);
 
 #ifdef __cplusplus
 }
@@ -4675,6 +4734,432 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
     if (!packed) return QUANT_EINVAL;
     memcpy(&h, packed, sizeof h);
     return quant_codebook_gemv_tile(packed, x, y, 0, h.magic == QUANT__CBG_MAGIC ? h.rows : 0);
+}
+
+/* ======================================================================== */
+/* 7. int4 block weights x int8 activations                                 */
+/* ======================================================================== */
+#define QUANT__Q4_MAGIC 0x31345151u /* "QQ41" */
+#define QUANT__Q4_BLK 384           /* bytes per panel (16 columns) and block */
+typedef struct quant__q4_hdr { uint32_t magic, K, N, nb, npanels, check; uint32_t pad_[10]; } quant__q4_hdr;
+
+QUANT__INTERNAL uint32_t quant__q4_check(const quant__q4_hdr *h) {
+    uint32_t x = 2166136261u, v[5];
+    size_t i;
+    v[0] = h->magic; v[1] = h->K; v[2] = h->N; v[3] = h->nb; v[4] = h->npanels;
+    for (i = 0; i < 5; i++) x = (x ^ v[i]) * 16777619u;
+    return x;
+}
+
+QUANT__INTERNAL int quant__q4_geom(size_t K, size_t N, size_t *nb, size_t *np, size_t *total) {
+    if (!K || !N || K > QUANT_GEMM_MAX_K || N > ((size_t)1 << 24)) return 0;
+    *nb = (K + QUANT_BLOCK - 1) / QUANT_BLOCK;
+    *np = (N + 15) / 16;
+    if (*np > (SIZE_MAX - 64) / QUANT__Q4_BLK / *nb) return 0;
+    *total = 64 + *np * *nb * QUANT__Q4_BLK;
+    return *total <= 0xffffffffu;
+}
+
+QUANT_DEF size_t quant_gemm_q4_pack_size(size_t K, size_t N) {
+    size_t nb, np, tot;
+    return quant__q4_geom(K, N, &nb, &np, &tot) ? tot : 0;
+}
+
+QUANT_DEF quant_status quant_gemm_q4_pack(const int8_t *W, const float *scales, size_t K, size_t N,
+        void *packed, size_t packed_bytes) {
+    size_t nb, np, tot, i, p, b, c, g, j;
+    quant__q4_hdr h;
+    uint8_t *dst = (uint8_t *)packed;
+    if (!W || !scales || !packed || !quant__q4_geom(K, N, &nb, &np, &tot) || packed_bytes < tot) return QUANT_EINVAL;
+    for (i = 0; i < N * nb; i++) if (!(scales[i] >= 0.0f) || scales[i] > 3.4e38f) return QUANT_EINVAL;
+    for (i = 0; i < N * K; i++) if (W[i] < -8 || W[i] > 7) return QUANT_ERANGE;
+    memset(&h, 0, sizeof h);
+    h.magic = QUANT__Q4_MAGIC; h.K = (uint32_t)K; h.N = (uint32_t)N; h.nb = (uint32_t)nb; h.npanels = (uint32_t)np;
+    h.check = quant__q4_check(&h);
+    memcpy(dst, &h, sizeof h);
+    for (p = 0; p < np; p++)
+        for (b = 0; b < nb; b++) {
+            uint8_t *blk = dst + 64 + (p * nb + b) * QUANT__Q4_BLK;
+            float sc[16];
+            int32_t cs[16];
+            for (c = 0; c < 16; c++) {
+                size_t n = p * 16 + c;
+                sc[c] = n < N ? scales[n * nb + b] : 0.0f;
+                cs[c] = 0;
+                for (g = 0; g < 4; g++)
+                    for (j = 0; j < 4; j++) {
+                        size_t k0 = b * QUANT_BLOCK + 4 * g + j, k1 = k0 + 16;
+                        int w0 = n < N && k0 < K ? W[n * K + k0] : 0, w1 = n < N && k1 < K ? W[n * K + k1] : 0;
+                        blk[64 * g + 4 * c + j] = (uint8_t)((w0 + 8) | ((w1 + 8) << 4));
+                        cs[c] += w0 + w1;
+                    }
+            }
+            memcpy(blk + 256, sc, 64);
+            memcpy(blk + 320, cs, 64);
+        }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL int quant__q4_hdr_get(const void *packed, quant__q4_hdr *h) {
+    size_t nb, np, tot;
+    memcpy(h, packed, sizeof *h);
+    if (h->magic != QUANT__Q4_MAGIC || h->check != quant__q4_check(h)) return 0;
+    if (!quant__q4_geom(h->K, h->N, &nb, &np, &tot) || nb != h->nb || np != h->npanels) return 0;
+    return 1;
+}
+
+QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, size_t *N) {
+    quant__q4_hdr h;
+    if (!packed) return QUANT_EINVAL;
+    if (!quant__q4_hdr_get(packed, &h)) return QUANT_EFORMAT;
+    if (K) *K = h.K;
+    if (N) *N = h.N;
+    return QUANT_OK;
+}
+
+/* Per ISA: the integer vector of 16 / QUANT__Q4W columns (int32 lanes), its
+ * float twin, the nibble -> int8 conversion and the 4-byte dot. AU8: the dot
+ * takes unsigned activations (x86, scalar: int8 input is flipped by 0x80 and
+ * its zero point raised by 128) or signed ones (Arm: uint8 input flipped,
+ * zero point lowered by 128). */
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#define QUANT__Q4W 1
+#define QUANT__Q4MR 6
+#define QUANT__Q4_AU8 1
+typedef __m512i quant__q4i;
+typedef __m512 quant__q4f;
+static inline quant__q4i quant__q4_ld(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
+static inline quant__q4i quant__q4_lut(quant__q4i x) {
+    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7)),
+                               _mm512_and_si512(x, _mm512_set1_epi8(15)));
+}
+static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
+static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm512_srli_epi16(x, 4)); }
+static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
+#if defined(QUANT_ISA_AVX512VNNI)
+    return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32((int)a), w);
+#else
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi32((int)a), w), _mm512_set1_epi16(1)));
+#endif
+}
+static inline quant__q4i quant__q4_zero(void) { return _mm512_setzero_si512(); }
+static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _mm512_mullo_epi32(_mm512_loadu_si512((const void *)cs), _mm512_set1_epi32(nzp)); }
+static inline quant__q4f quant__q4_fzero(void) { return _mm512_setzero_ps(); }
+static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_loadu_ps((const float *)(const void *)s), acc); }
+static inline void quant__q4_fst(float *p, quant__q4f v) { _mm512_storeu_ps(p, v); }
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#define QUANT__Q4W 2
+#define QUANT__Q4MR 2
+#define QUANT__Q4_AU8 1
+typedef __m256i quant__q4i;
+typedef __m256 quant__q4f;
+static inline quant__q4i quant__q4_ld(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
+static inline quant__q4i quant__q4_lut(quant__q4i x) {
+    return _mm256_shuffle_epi8(_mm256_setr_epi8(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7,
+                                                -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7),
+                               _mm256_and_si256(x, _mm256_set1_epi8(15)));
+}
+static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
+static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm256_srli_epi16(x, 4)); }
+static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
+#if defined(QUANT_ISA_AVXVNNI)
+    return _mm256_dpbusd_avx_epi32(acc, _mm256_set1_epi32((int)a), w);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32((int)a), w), _mm256_set1_epi16(1)));
+#endif
+}
+static inline quant__q4i quant__q4_zero(void) { return _mm256_setzero_si256(); }
+static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(const void *)cs), _mm256_set1_epi32(nzp)); }
+static inline quant__q4f quant__q4_fzero(void) { return _mm256_setzero_ps(); }
+static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps((const float *)(const void *)s), acc); }
+static inline void quant__q4_fst(float *p, quant__q4f v) { _mm256_storeu_ps(p, v); }
+#elif defined(QUANT_ISA_SSE41)
+#define QUANT__Q4W 4
+#define QUANT__Q4MR 2
+#define QUANT__Q4_AU8 1
+typedef __m128i quant__q4i;
+typedef struct { float v[4]; } quant__q4f; /* no FMA instruction: fmaf per lane */
+static inline quant__q4i quant__q4_ld(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+static inline quant__q4i quant__q4_lut(quant__q4i x) {
+    return _mm_shuffle_epi8(_mm_setr_epi8(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), _mm_and_si128(x, _mm_set1_epi8(15)));
+}
+static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
+static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm_srli_epi16(x, 4)); }
+static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
+    return _mm_add_epi32(acc, _mm_madd_epi16(_mm_maddubs_epi16(_mm_set1_epi32((int)a), w), _mm_set1_epi16(1)));
+}
+static inline quant__q4i quant__q4_zero(void) { return _mm_setzero_si128(); }
+static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _mm_mullo_epi32(_mm_loadu_si128((const __m128i *)(const void *)cs), _mm_set1_epi32(nzp)); }
+static inline quant__q4f quant__q4_fzero(void) { quant__q4f f = { { 0.0f, 0.0f, 0.0f, 0.0f } }; return f; }
+static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) {
+    int32_t di[4]; float sc[4]; int l;
+    _mm_storeu_si128((__m128i *)(void *)di, d); memcpy(sc, s, 16);
+    for (l = 0; l < 4; l++) acc.v[l] = fmaf((float)di[l], sc[l], acc.v[l]);
+    return acc;
+}
+static inline void quant__q4_fst(float *p, quant__q4f v) { memcpy(p, v.v, 16); }
+#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#define QUANT__Q4W 4
+#define QUANT__Q4MR 2
+#define QUANT__Q4_AU8 0
+typedef int32x4_t quant__q4i;
+typedef float32x4_t quant__q4f;
+typedef int8x16_t quant__q4b;
+static inline int8x16_t quant__q4_ldb(const uint8_t *p) { return vreinterpretq_s8_u8(vld1q_u8(p)); }
+static inline int8x16_t quant__q4_lob(int8x16_t x) { return vsubq_s8(vandq_s8(x, vdupq_n_s8(15)), vdupq_n_s8(8)); }
+static inline int8x16_t quant__q4_hib(int8x16_t x) { return vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(vreinterpretq_u8_s8(x), 4)), vdupq_n_s8(8)); }
+static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, int8x16_t w) {
+    const int8x16_t av = vreinterpretq_s8_u32(vdupq_n_u32(a));
+#if defined(QUANT_ISA_NEONDOT)
+    return vdotq_s32(acc, w, av);
+#else
+    const int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(w), vget_low_s8(av)));
+    const int32x4_t hi = vpaddlq_s16(vmull_s8(vget_high_s8(w), vget_high_s8(av)));
+    return vaddq_s32(acc, vcombine_s32(vpadd_s32(vget_low_s32(lo), vget_high_s32(lo)), vpadd_s32(vget_low_s32(hi), vget_high_s32(hi))));
+#endif
+}
+#define QUANT__Q4_BYTEVEC 1
+static inline quant__q4i quant__q4_zero(void) { return vdupq_n_s32(0); }
+static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { int32_t v[4]; memcpy(v, cs, 16); return vmulq_n_s32(vld1q_s32(v), nzp); }
+static inline quant__q4f quant__q4_fzero(void) { return vdupq_n_f32(0.0f); }
+static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) {
+    float sc[4];
+    memcpy(sc, s, 16);
+#if defined(__aarch64__)
+    return vfmaq_f32(acc, vcvtq_f32_s32(d), vld1q_f32(sc));
+#else
+    {
+        float a[4], f[4]; int32_t di[4]; int l;
+        vst1q_f32(a, acc); vst1q_s32(di, d);
+        for (l = 0; l < 4; l++) f[l] = fmaf((float)di[l], sc[l], a[l]);
+        return vld1q_f32(f);
+    }
+#endif
+}
+static inline void quant__q4_fst(float *p, quant__q4f v) { vst1q_f32(p, v); }
+#else
+/* scalar: one column per "vector" (its 4 bytes of a k group) */
+#define QUANT__Q4W 16
+#define QUANT__Q4MR 1
+#define QUANT__Q4_AU8 1
+typedef int32_t quant__q4i;
+typedef float quant__q4f;
+typedef uint32_t quant__q4b;
+static inline uint32_t quant__q4_ldb(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint32_t quant__q4_lob(uint32_t x) { return x & 0x0f0f0f0fu; }
+static inline uint32_t quant__q4_hib(uint32_t x) { return (x >> 4) & 0x0f0f0f0fu; }
+static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, uint32_t w) {
+    int j;
+    for (j = 0; j < 4; j++) acc += (int32_t)((a >> (8 * j)) & 255u) * ((int32_t)((w >> (8 * j)) & 15u) - 8);
+    return acc;
+}
+#define QUANT__Q4_BYTEVEC 1
+static inline quant__q4i quant__q4_zero(void) { return 0; }
+static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { int32_t v; memcpy(&v, cs, 4); return (int32_t)((uint32_t)v * (uint32_t)nzp); }
+static inline quant__q4f quant__q4_fzero(void) { return 0.0f; }
+static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { float sc; memcpy(&sc, s, 4); return fmaf((float)d, sc, acc); }
+static inline void quant__q4_fst(float *p, quant__q4f v) { *p = v; }
+#endif
+
+#if !defined(QUANT__Q4_BYTEVEC)
+/* x86: the nibble vector and the weight vectors are the same type */
+typedef quant__q4i quant__q4b;
+static inline quant__q4b quant__q4_ldb(const uint8_t *p) { return quant__q4_ld(p); }
+static inline quant__q4b quant__q4_lob(quant__q4b x) { return quant__q4_lo(x); }
+static inline quant__q4b quant__q4_hib(quant__q4b x) { return quant__q4_hi(x); }
+static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w) { return quant__q4_dot(acc, a, w); }
+#endif
+
+#define QUANT__Q4SV (64 / QUANT__Q4W) /* bytes of a k group per vector */
+
+/* MR rows x 16 columns over every block of one panel: f = the fmaf chains
+ * (16 floats per row). a[r] are the rows (already past any tail copy: the
+ * last block reads tail[r] when K % 32 != 0). */
+static inline __attribute__((always_inline)) void quant__q4_body(const int MR, const int ZP, size_t nb, int tail_last,
+        const uint8_t *const *a, const uint8_t (*tail)[32], uint32_t flip, int32_t nzp, const uint8_t *pan, float *f) {
+    quant__q4f fa[QUANT__Q4MR][QUANT__Q4W];
+    size_t b;
+    int r, s, g;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) QUANT__UNROLL for (s = 0; s < QUANT__Q4W; s++) fa[r][s] = quant__q4_fzero();
+    for (b = 0; b < nb; b++) {
+        const uint8_t *blk = pan + b * QUANT__Q4_BLK;
+        const uint8_t *ab[QUANT__Q4MR];
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) ab[r] = (tail_last && b + 1 == nb) ? tail[r] : a[r] + b * QUANT_BLOCK;
+        QUANT__UNROLL
+        for (s = 0; s < QUANT__Q4W; s++) {
+            quant__q4i acc[QUANT__Q4MR];
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) acc[r] = ZP ? quant__q4_zc(blk + 320 + 4 * (16 / QUANT__Q4W) * s, nzp) : quant__q4_zero();
+            QUANT__UNROLL
+            for (g = 0; g < 4; g++) {
+                const quant__q4b x = quant__q4_ldb(blk + 64 * g + QUANT__Q4SV * s);
+                const quant__q4b wl = quant__q4_lob(x), wh = quant__q4_hib(x);
+                QUANT__UNROLL
+                for (r = 0; r < MR; r++) {
+                    uint32_t v0, v1;
+                    memcpy(&v0, ab[r] + 4 * g, 4);
+                    memcpy(&v1, ab[r] + 4 * g + 16, 4);
+                    acc[r] = quant__q4_dotb(acc[r], v0 ^ flip, wl);
+                    acc[r] = quant__q4_dotb(acc[r], v1 ^ flip, wh);
+                }
+            }
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) fa[r][s] = quant__q4_fma(acc[r], blk + 256 + 4 * (16 / QUANT__Q4W) * s, fa[r][s]);
+        }
+    }
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) QUANT__UNROLL for (s = 0; s < QUANT__Q4W; s++) quant__q4_fst(f + 16 * r + (16 / QUANT__Q4W) * s, fa[r][s]);
+}
+
+static void quant__q4_rows(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
+        uint32_t flip, int32_t nzp, const uint8_t *pan, float *f) {
+#define QUANT__Q4_CASE(R) case R: { if (zp) quant__q4_body(R, 1, nb, tail_last, a, tail, flip, nzp, pan, f); \
+                                    else quant__q4_body(R, 0, nb, tail_last, a, tail, flip, nzp, pan, f); } break;
+    switch (mr) {
+#if QUANT__Q4MR >= 6
+    QUANT__Q4_CASE(6)
+    QUANT__Q4_CASE(5)
+    QUANT__Q4_CASE(4)
+    QUANT__Q4_CASE(3)
+#endif
+#if QUANT__Q4MR >= 2
+    QUANT__Q4_CASE(2)
+#endif
+    default: QUANT__Q4_CASE(1)
+    }
+#undef QUANT__Q4_CASE
+}
+
+/* the output of one row and columns [c0, c1) of a panel from its chains */
+static void quant__q4_out(const quant_q4_epilogue *ep, float as, const float *f, size_t n0, size_t c0, size_t c1, void *C) {
+    size_t c;
+    for (c = c0; c < c1; c++) {
+        const float y = fmaf(f[c], as, ep->bias ? ep->bias[n0 + c] : 0.0f);
+        if (ep->out == QUANT_OUT_F32) ((float *)C)[n0 + c] = y;
+        else {
+            float v = nearbyintf(y * ep->out_inv) + (float)ep->out_zp;
+            int32_t q;
+            if (v != v) v = (float)ep->out_zp;
+            v = v < (float)ep->out_min ? (float)ep->out_min : v > (float)ep->out_max ? (float)ep->out_max : v;
+            q = (int32_t)v;
+            if (ep->out == QUANT_OUT_U8) ((uint8_t *)C)[n0 + c] = (uint8_t)q;
+            else ((int8_t *)C)[n0 + c] = (int8_t)q;
+        }
+    }
+}
+
+QUANT__INTERNAL quant_status quant__q4_ep_check(const quant_q4_epilogue *ep) {
+    if (!ep || !ep->a_scale) return QUANT_EINVAL;
+    if (ep->out == QUANT_OUT_F32) return QUANT_OK;
+    if (ep->out != QUANT_OUT_U8 && ep->out != QUANT_OUT_I8) return QUANT_EINVAL;
+    if (!(ep->out_inv > 0.0f) || ep->out_inv > 3.4e38f || ep->out_min > ep->out_max) return QUANT_EINVAL;
+    if (ep->out == QUANT_OUT_U8 ? (ep->out_min < 0 || ep->out_max > 255) : (ep->out_min < -128 || ep->out_max > 127)) return QUANT_EINVAL;
+    if (ep->out_zp < ep->out_min || ep->out_zp > ep->out_max) return QUANT_EINVAL;
+    return QUANT_OK;
+}
+
+/* rows [m0, m1), columns [n0, n1); validated by the callers */
+static void quant__q4_run(const quant__q4_hdr *h, const uint8_t *packed, size_t M, const uint8_t *A, int a_signed, size_t lda,
+        int32_t a_zp, const quant_q4_epilogue *ep, void *C, size_t ldc, size_t m0, size_t m1, size_t n0, size_t n1) {
+    const size_t K = h->K, nb = h->nb, es = ep->out == QUANT_OUT_F32 ? 4 : 1;
+    const int tail_last = K % QUANT_BLOCK != 0;
+    const uint32_t flip = (QUANT__Q4_AU8 ? a_signed : !a_signed) ? 0x80808080u : 0u;
+    const int32_t zph = a_zp + (QUANT__Q4_AU8 ? (a_signed ? 128 : 0) : (a_signed ? 0 : -128));
+    size_t m, p;
+    (void)M;
+    for (m = m0; m < m1; m += QUANT__Q4MR) {
+        const size_t mr = m1 - m < QUANT__Q4MR ? m1 - m : QUANT__Q4MR;
+        const uint8_t *a[QUANT__Q4MR];
+        uint8_t tail[QUANT__Q4MR][32];
+        float f[QUANT__Q4MR * 16];
+        size_t r;
+        for (r = 0; r < mr; r++) {
+            a[r] = A + (m + r) * lda;
+            if (tail_last) {
+                memset(tail[r], a_signed ? 0x80 : 0, 32); /* any value: its weights are 0 */
+                memcpy(tail[r], a[r] + (nb - 1) * QUANT_BLOCK, K - (nb - 1) * QUANT_BLOCK);
+            }
+        }
+        for (p = n0 / 16; p * 16 < n1; p++) {
+            const size_t c0 = n0 > p * 16 ? n0 - p * 16 : 0, c1 = n1 - p * 16 < 16 ? n1 - p * 16 : 16;
+            quant__q4_rows(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
+                           packed + 64 + p * nb * QUANT__Q4_BLK, f);
+            for (r = 0; r < mr; r++)
+                quant__q4_out(ep, ep->a_scale[ep->a_scale_per_row ? m + r : 0], f + 16 * r, p * 16, c0, c1,
+                              (uint8_t *)C + (m + r) * ldc * es);
+        }
+    }
+}
+
+QUANT__INTERNAL quant_status quant__q4_args(const void *packed, quant__q4_hdr *h, const quant_q4_epilogue *ep,
+        int a_signed, int32_t a_zp) {
+    quant_status st;
+    if (!packed) return QUANT_EINVAL;
+    if (!quant__q4_hdr_get(packed, h)) return QUANT_EFORMAT;
+    if ((st = quant__q4_ep_check(ep)) != QUANT_OK) return st;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_gemm_q4_tile(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_q4_epilogue *ep, void *C, size_t ldc,
+        size_t m0, size_t m1, size_t n0, size_t n1) {
+    quant__q4_hdr h;
+    quant_status st = quant__q4_args(packed, &h, ep, a_signed, a_zp);
+    size_t m;
+    if (st != QUANT_OK) return st;
+    if (m0 > m1 || m1 > M || n0 > n1 || n1 > h.N || lda < h.K || ldc < h.N) return QUANT_EINVAL;
+    if (m0 == m1 || n0 == n1) return QUANT_OK;
+    if (!A || !C) return QUANT_EINVAL;
+    if (ep->a_scale_per_row) {
+        for (m = m0; m < m1; m++) if (!(ep->a_scale[m] > 0.0f) || ep->a_scale[m] > 3.4e38f) return QUANT_EINVAL;
+    } else if (!(ep->a_scale[0] > 0.0f) || ep->a_scale[0] > 3.4e38f) return QUANT_EINVAL;
+    quant__q4_run(&h, (const uint8_t *)packed, M, (const uint8_t *)A, a_signed, lda, a_zp, ep, C, ldc, m0, m1, n0, n1);
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_gemm_q4(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
+        const void *packed, const quant_q4_epilogue *ep, void *C, size_t ldc) {
+    size_t K, N;
+    quant_status st = quant_gemm_q4_packed_dims(packed, &K, &N);
+    if (st != QUANT_OK) return st;
+    return quant_gemm_q4_tile(M, A, a_signed, lda, a_zp, packed, ep, C, ldc, 0, M, 0, N);
+}
+
+QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
+        const void *packed, const quant_q4_epilogue *ep, void *out, void *workspace, size_t workspace_bytes,
+        size_t pix0, size_t pix1) {
+    size_t oh, ow, K, P, p, m;
+    quant__q4_hdr h;
+    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    if (st != QUANT_OK) return st;
+    if ((st = quant__q4_args(packed, &h, ep, a_signed, a_zp)) != QUANT_OK) return st;
+    K = s->k_h * s->k_w * s->in_c;
+    if (h.K != K || h.N != s->out_c) return QUANT_EINVAL;
+    P = s->batch * oh * ow;
+    if (pix0 > pix1 || pix1 > P) return QUANT_EINVAL;
+    if (pix0 == pix1) return QUANT_OK;
+    if (!in || !out) return QUANT_EINVAL;
+    if (ep->a_scale_per_row) {
+        for (m = pix0; m < pix1; m++) if (!(ep->a_scale[m] > 0.0f) || ep->a_scale[m] > 3.4e38f) return QUANT_EINVAL;
+    } else if (!(ep->a_scale[0] > 0.0f) || ep->a_scale[0] > 3.4e38f) return QUANT_EINVAL;
+    if (quant__conv_is_1x1(s)) {
+        quant__q4_run(&h, (const uint8_t *)packed, P, (const uint8_t *)in, a_signed, K, a_zp, ep, out, s->out_c, pix0, pix1, 0, s->out_c);
+        return QUANT_OK;
+    }
+    if (!workspace || workspace_bytes < quant_conv2d_workspace_size(s)) return QUANT_EINVAL;
+    for (p = pix0; p < pix1; p += quant__conv_tile(K, oh * ow)) {
+        const size_t pe = p + quant__conv_tile(K, oh * ow) < pix1 ? p + quant__conv_tile(K, oh * ow) : pix1;
+        const size_t es = ep->out == QUANT_OUT_F32 ? 4 : 1, ld = quant__im2col_ld(K);
+        quant_q4_epilogue e2 = *ep;
+        if (e2.a_scale_per_row) e2.a_scale += p; /* the tile's rows are numbered from 0 */
+        quant__im2col(s, oh, ow, (const uint8_t *)in, (uint8_t)(a_zp & 0xff), p, pe, (uint8_t *)workspace, ld);
+        quant__q4_run(&h, (const uint8_t *)packed, pe - p, (const uint8_t *)workspace, a_signed, ld, a_zp, &e2,
+                      (uint8_t *)out + p * s->out_c * es, s->out_c, 0, pe - p, 0, s->out_c);
+    }
+    return QUANT_OK;
 }
 
 #ifdef __cplusplus
