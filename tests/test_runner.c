@@ -192,6 +192,8 @@ static void test_all_ops_all_modes(void) {
             CHECKF(fabs(sum - 1.0) < 1e-5, "mode %d: softmax sums to %g", mode, sum);
             if (mode == RN_INT8 || mode == RN_DYN)
                 for (k = 0; k < 3; k++) CHECKF(fabs(rn_output(&q, (int)b)[k] - rn_output(&fp, (int)b)[k]) < 0.1, "mode %d", mode);
+            if (mode == RN_INT4) /* int4 blocks of 32 (a graph this small has one block per row) */
+                for (k = 0; k < 3; k++) CHECKF(fabs(rn_output(&q, (int)b)[k] - rn_output(&fp, (int)b)[k]) < 0.2, "mode %d: %g vs %g", mode, rn_output(&q, (int)b)[k], rn_output(&fp, (int)b)[k]);
         }
         rn_model_free(&q);
     }

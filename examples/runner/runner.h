@@ -422,6 +422,7 @@ typedef struct rn_node {
     int fused_relu;         /* conv/dense writes the next relu's output       */
     int skip;               /* a relu fused into its producer                 */
     int bits;               /* mixed precision: 8 or 4                        */
+    int q4;                 /* int4 blocks of 32 (quant_gemm_q4): 4-bit layers */
     /* prepared at load */
     quant_conv_shape cs;
     size_t K, N;
@@ -644,6 +645,70 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
     *sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
 }
 
+/* int4 blocks of 32 along K, one fp16-rounded scale each, chosen per block
+ * for the least squared error (clipping factors 1.00 .. 0.50 of absmax / 7,
+ * values in [-8, 7]); a quantized file's per-channel int4 weights
+ * ([-7, 7], tensors NAME.q / NAME.scale) are taken as they are stored, every
+ * block with its channel's scale. Packs n->packed. */
+RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
+    const size_t N = n->N, K = n->K, nb = (K + 31) / 32;
+    const float *w = (const float *)n->w->data;
+    int8_t *wq = (int8_t *)malloc(K * N + 1);
+    float *sc = (float *)malloc(sizeof(float) * N * nb + 4);
+    double sig = 0, noise = 0;
+    size_t o, b, k;
+    char nm[256];
+    const rn_tensor *tq, *ts;
+    quant_status st;
+    if (!wq || !sc) { free(wq); free(sc); snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+    snprintf(nm, sizeof nm, "%s.q", n->w->name); tq = rn_find(&m->file, nm);
+    snprintf(nm, sizeof nm, "%s.scale", n->w->name); ts = rn_find(&m->file, nm);
+    if (tq && ts && tq->dtype == RT_I8 && tq->count == K * N && ts->dtype == RT_F32 && ts->count == N) {
+        const float *fs = (const float *)ts->data;
+        memcpy(wq, tq->data, K * N);
+        for (o = 0; o < N; o++) {
+            if (!(fs[o] > 0) || fs[o] > 1e30f) { free(wq); free(sc); snprintf(m->err, sizeof m->err, "%.200s: bad scale", nm); return -1; }
+            for (b = 0; b < nb; b++) sc[o * nb + b] = fs[o];
+        }
+        n->sqnr = NAN;
+    } else {
+        for (o = 0; o < N; o++)
+            for (b = 0; b < nb; b++) {
+                const float *v = w + o * K + b * 32;
+                const size_t len = K - b * 32 < 32 ? K - b * 32 : 32;
+                float am = 0.0f, best_s = 0.0f;
+                double best = -1;
+                int f;
+                for (k = 0; k < len; k++) if (fabsf(v[k]) > am) am = fabsf(v[k]);
+                if (am > 0 && am < 1e30f)
+                    for (f = 100; f >= 50; f--) {
+                        float s = quant_fp16_to_fp32(quant_fp32_to_fp16(am / 7.0f * (float)f / 100.0f)), inv;
+                        double e = 0;
+                        if (!(s > 0)) continue;
+                        inv = 1.0f / s;
+                        for (k = 0; k < len; k++) {
+                            double d = (double)v[k] - (double)quant_quantize1(v[k], inv, 0, -8, 7) * s;
+                            e += d * d;
+                        }
+                        if (best < 0 || e < best) { best = e; best_s = s; }
+                    }
+                sc[o * nb + b] = best_s;
+                for (k = 0; k < len; k++) {
+                    int32_t q = best_s > 0 ? quant_quantize1(v[k], 1.0f / best_s, 0, -8, 7) : 0;
+                    double d = (double)v[k] - (double)q * best_s;
+                    wq[o * K + b * 32 + k] = (int8_t)q;
+                    sig += (double)v[k] * v[k]; noise += d * d;
+                }
+            }
+        n->sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+    }
+    st = quant_gemm_q4_pack(wq, sc, K, N, n->packed, quant_gemm_q4_pack_size(K, N));
+    free(wq); free(sc);
+    if (st != QUANT_OK) { snprintf(m->err, sizeof m->err, "%.160s: int4 packing failed (%.40s)", n->w->name, quant_status_str(st)); return -1; }
+    m->weight_bytes += (K * N + 1) / 2 + 2 * N * nb + 4 * N; /* nibbles, fp16 scales, bias */
+    return 0;
+}
+
 /* fp32 conv workspace (floats): the im2col of 32 pixels; for the direct
  * conv2d (rn_f32_conv), T tap offsets and the input with its zero border,
  * if that is larger */
@@ -690,6 +755,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             size_t N = n->N, K = n->K, rows;
             if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
             rows = n->op == OP_DENSE ? (size_t)batch : m->v[n->out].h * m->v[n->out].w;
+            n->q4 = 0;
             RN_ALLOC(n->bias, float, N);
             RN_ALLOC(n->wscale, float, N);
             RN_ALLOC(n->bias_q, int32_t, N);
@@ -708,7 +774,11 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
                 else RN_ALLOC(n->packed, unsigned char, quant_bgemm_pack_size(K, N, 0));
                 RN_ALLOC(n->ws, unsigned char, (double)n->ws_bytes + 64);
             } else if (m->mode != RN_FP32 && m->mode != RN_CODEBOOK) {
-                if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
+                n->q4 = n->op != OP_DWCONV && (m->mode == RN_INT4 || (m->mode == RN_MIXED && n->bits == 4));
+                if (n->q4) {
+                    RN_ALLOC(n->packed, unsigned char, quant_gemm_q4_pack_size(K, N));
+                    n->ws_bytes = n->op == OP_CONV ? quant_conv2d_workspace_size(&n->cs) : 0;
+                } else if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
                 else if (n->op == OP_DWCONV) { RN_ALLOC(n->packed, unsigned char, quant_dwconv2d_pack_size(&n->cs)); n->ws_bytes = 0; }
                 else RN_ALLOC(n->packed, unsigned char, quant_gemm_pack_size(K, N));
                 RN_ALLOC(n->ws, unsigned char, (double)n->ws_bytes + 64);
@@ -793,6 +863,10 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             free(bits); free(alpha);
             m->weight_bytes += (K * N + 7) / 8 + 8 * N;
             n->sqnr = NAN;
+            continue;
+        }
+        if (n->q4) {
+            if (rn_q4_weights(m, n) != 0) return -1;
             continue;
         }
         {
@@ -1237,6 +1311,24 @@ RN_FN int rn_run(rn_model *m, int batch) {
                                           n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes) != QUANT_OK) return -1;
                 } else if (quant_bgemm((size_t)batch, x->bits, NULL, quant_bits_words(n->K), n->packed, &ep, y->f, n->N) != QUANT_OK) return -1;
                 if (n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
+            } else if (xd == DOM_U8 && n->q4) { /* int4 blocks x uint8 activations */
+                quant_q4_epilogue ep;
+                quant_status st;
+                memset(&ep, 0, sizeof ep);
+                ep.a_scale = &x->scale; ep.bias = n->bias;
+                if (yd == DOM_U8) { ep.out = QUANT_OUT_U8; ep.out_inv = 1.0f / y->scale; ep.out_zp = y->zp; ep.out_min = n->fused_relu ? y->zp : 0; ep.out_max = 255; }
+                else ep.out = QUANT_OUT_F32;
+                if (n->op == OP_DENSE)
+                    st = quant_gemm_q4((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f, n->N);
+                else {
+                    quant_conv_shape cs = n->cs;
+                    size_t oh = m->v[n->out].h, ow = m->v[n->out].w;
+                    cs.batch = (size_t)batch;
+                    st = quant_conv2d_q4_tile(&cs, x->q, 0, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f,
+                                              n->ws, n->ws_bytes, 0, (size_t)batch * oh * ow);
+                }
+                if (st != QUANT_OK) return -1;
+                if (yd == DOM_F32 && n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
             } else if (xd == DOM_U8) { /* int8 static */
                 quant_epilogue ep;
                 memset(&ep, 0, sizeof ep);
@@ -1304,7 +1396,13 @@ RN_FN int rn_run(rn_model *m, int batch) {
                     quant_rows_quantize_dynamic(xf, 1, x->size, x->size, QUANT_AFFINE, 0, 255, QUANT_U8, x->q + (size_t)b * x->size, x->size, &as, &az);
                     for (r = 0; r < rows; r++) n->ascale[r] = as;
                     ep.out = QUANT_OUT_F32; ep.a_scale = n->ascale; ep.w_scale = n->wscale; ep.bias_f32 = n->bias;
-                    if (n->op == OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
+                    if (n->q4) { /* int4 blocks: the same per-sample scale */
+                        quant_q4_epilogue e4;
+                        memset(&e4, 0, sizeof e4);
+                        e4.out = QUANT_OUT_F32; e4.a_scale = &as; e4.bias = n->bias;
+                        st = n->op == OP_CONV ? quant_conv2d_q4_tile(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &e4, yf, n->ws, n->ws_bytes, 0, rows)
+                                              : quant_gemm_q4(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &e4, yf, n->N);
+                    } else if (n->op == OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
                     else if (n->op == OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
                     else st = quant_gemm(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &ep, yf, n->N);
                     if (st != QUANT_OK) return -1;
