@@ -172,6 +172,44 @@ void bm_gemm(benchmark::State &st, size_t M, size_t N, size_t K, int mode) {
     set_gops(st, (double)M, (double)N, (double)K);
 }
 
+// int4 blocks of 32 (quant_gemm_q4): the same activations, the weights
+// shifted down to [-8, 7], one scale per block, fp32 output.
+void bm_gemm_q4(benchmark::State &st, size_t M, size_t N, size_t K) {
+    Problem &p = problem(M, N, K);
+    const size_t nb = (K + 31) / 32, bytes = quant_gemm_q4_pack_size(K, N);
+    std::vector<int8_t> w4(N * K);
+    std::vector<float> sc(N * nb), out(M * N);
+    for (size_t i = 0; i < N * K; i++) w4[i] = (int8_t)(p.W[i] >> 4);
+    for (size_t i = 0; i < N * nb; i++) sc[i] = 0.001f * (float)(1 + i % 7);
+    auto pk = alloc<uint8_t>(bytes);
+    float as = 0.02f;
+    quant_q4_epilogue ep;
+    std::memset(&ep, 0, sizeof ep);
+    ep.out = QUANT_OUT_F32;
+    ep.a_scale = &as;
+    if (quant_gemm_q4_pack(w4.data(), sc.data(), K, N, pk.get(), bytes) != QUANT_OK ||
+        quant_gemm_q4(M, p.A.get(), 0, K, kAZp, pk.get(), &ep, out.data(), N) != QUANT_OK) {
+        std::fprintf(stderr, "quant_gemm_q4 failed\n");
+        std::exit(1);
+    }
+    {   // one entry against the exact sum
+        size_t m = M / 2, n = N / 3;
+        double e = 0;
+        for (size_t k = 0; k < K; k++) e += ((double)p.A[m * K + k] - kAZp) * w4[n * K + k] * sc[n * nb + k / 32];
+        e *= as;
+        if (std::fabs(e - out[m * N + n]) > 1e-4 * (std::fabs(e) + 1)) {
+            std::fprintf(stderr, "quant_gemm_q4 MISMATCH: %g vs %g\n", (double)out[m * N + n], e);
+            std::exit(1);
+        }
+    }
+    for (auto _ : st) {
+        quant_status s = quant_gemm_q4(M, p.A.get(), 0, K, kAZp, pk.get(), &ep, out.data(), N);
+        benchmark::DoNotOptimize(s);
+        benchmark::ClobberMemory();
+    }
+    set_gops(st, (double)M, (double)N, (double)K);
+}
+
 void bm_pack(benchmark::State &st, size_t N, size_t K) {
     Problem &p = problem(1, N, K);
     for (auto _ : st) {
@@ -267,6 +305,10 @@ int main(int argc, char **argv) {
     for (const auto &s : mode_shapes)
         benchmark::RegisterBenchmark(("st/gemm_i8rq_fp32/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm, s[0], s[1],
                                      s[2], (int)QUANT_RQ_FP32)
+            ->Unit(benchmark::kMicrosecond);
+    static const size_t q4_shapes[][3] = {{1, 4096, 4096}, {1, 1024, 1024}, {16, 1024, 1024}, {64, 1024, 1024}, {256, 256, 256}};
+    for (const auto &s : q4_shapes)
+        benchmark::RegisterBenchmark(("st/gemm_q4_f32/" + shape_name(s[0], s[1], s[2])).c_str(), bm_gemm_q4, s[0], s[1], s[2])
             ->Unit(benchmark::kMicrosecond);
     static const size_t packs[][2] = {{4096, 4096}, {1024, 1024}, {256, 256}, {2048, 2048}};
     for (const auto &w : packs)
