@@ -201,6 +201,88 @@ static void test_all_ops_all_modes(void) {
     free(buf);
 }
 
+/* int4 block tensors in a file (NAME.q4: [N][ceil(K/2)] nibbles, low first;
+ * NAME.q4scale: F16 [N][ceil(K/32)]) are taken as stored: the int4 model
+ * agrees with an fp32 model whose weights are those values multiplied out;
+ * damaged int4 tensors are refused */
+static void q4_tensors(const float *w, size_t N, size_t K, uint8_t *nib, uint16_t *h, float *deq) {
+    size_t nb = (K + 31) / 32, rb = (K + 1) / 2, o, b, k;
+    memset(nib, 0, N * rb);
+    for (o = 0; o < N; o++)
+        for (b = 0; b < nb; b++) {
+            size_t len = K - b * 32 < 32 ? K - b * 32 : 32;
+            float am = 0, s;
+            for (k = 0; k < len; k++) am = fabsf(w[o * K + b * 32 + k]) > am ? fabsf(w[o * K + b * 32 + k]) : am;
+            h[o * nb + b] = quant_fp32_to_fp16(am / 7.0f);
+            s = quant_fp16_to_fp32(h[o * nb + b]);
+            for (k = 0; k < len; k++) {
+                size_t i = b * 32 + k;
+                long q = s > 0 ? lrint(w[o * K + i] / s) : 0;
+                q = q < -8 ? -8 : q > 7 ? 7 : q;
+                nib[o * rb + i / 2] |= (uint8_t)(((unsigned)q & 15u) << (4 * (i & 1)));
+                deq[o * K + i] = (float)q * s;
+            }
+        }
+}
+
+static void test_q4_file(void) {
+    tdesc t[8], u[8];
+    static uint8_t n1[4 * 9], n2[3 * 18];
+    static uint16_t h1[4], h2[3 * 2];
+    static float d1[sizeof W1 / 4], d2[sizeof W2 / 4];
+    unsigned char calib[100 * 72], *buf, *b2;
+    size_t size, s2, i, j;
+    rn_model fp, q;
+    double worst = 0;
+    tensors(t);
+    for (i = 0; i < sizeof calib; i++) calib[i] = (unsigned char)qt_rand32();
+    {   /* the int4 tensors hold other weights than the float ones beside them,
+         * so a loader that requantized the floats would not match */
+        static float a1[sizeof W1 / 4], a2[sizeof W2 / 4];
+        for (i = 0; i < sizeof a1 / 4; i++) a1[i] = (float)qt_normal() * 0.5f;
+        for (i = 0; i < sizeof a2 / 4; i++) a2[i] = (float)qt_normal() * 0.3f;
+        q4_tensors(a1, 4, 18, n1, h1, d1);
+        q4_tensors(a2, 3, 36, n2, h2, d2);
+    }
+    memcpy(u, t, 4 * sizeof *t);
+    u[0].data = d1; u[2].data = d2; /* fp32 oracle: the int4 values multiplied out */
+    buf = build(u, 4, GRAPH, NULL, &size, 0, -1);
+    CHECK(load_mem(&fp, buf, size, RN_FP32, 8) == 0);
+    memset(t + 4, 0, 4 * sizeof *t);
+    strcpy(t[4].name, "w1.q4"); t[4].dtype = "U8"; t[4].ndim = 2; t[4].shape[0] = 4; t[4].shape[1] = 9; t[4].bytes = sizeof n1; t[4].data = n1;
+    strcpy(t[5].name, "w1.q4scale"); t[5].dtype = "F16"; t[5].ndim = 2; t[5].shape[0] = 4; t[5].shape[1] = 1; t[5].bytes = sizeof h1; t[5].data = h1;
+    strcpy(t[6].name, "w2.q4"); t[6].dtype = "U8"; t[6].ndim = 2; t[6].shape[0] = 3; t[6].shape[1] = 18; t[6].bytes = sizeof n2; t[6].data = n2;
+    strcpy(t[7].name, "w2.q4scale"); t[7].dtype = "F16"; t[7].ndim = 2; t[7].shape[0] = 3; t[7].shape[1] = 2; t[7].bytes = sizeof h2; t[7].data = h2;
+    b2 = build(t, 8, GRAPH, NULL, &s2, 0, -1);
+    CHECKF(load_mem(&q, b2, s2, RN_INT4, 8) == 0, "%s", q.err);
+    CHECK(rn_calibrate(&fp, &q, calib, 100, 72, QUANT_OBS_MINMAX) == 0);
+    for (j = 0; j < 8 * 72; j++) { fp.v[fp.input].f[j] = calib[j] / 255.0f; q.v[q.input].f[j] = calib[j] / 255.0f; }
+    CHECK(rn_run(&fp, 8) == 0);
+    CHECK(rn_run(&q, 8) == 0);
+    for (i = 0; i < 8; i++)
+        for (j = 0; j < 3; j++) {
+            double d = fabs(rn_output(&fp, (int)i)[j] - rn_output(&q, (int)i)[j]);
+            worst = d > worst ? d : worst;
+        }
+    /* only the activations are quantized now: far closer than int4 vs float weights (0.25) */
+    CHECKF(worst < 0.06, "int4 file vs its values in fp32: %g", worst);
+    rn_model_free(&q); rn_model_free(&fp);
+    {   /* damaged: a count off, a scale in the wrong dtype, one tensor of the pair missing */
+        rn_model m;
+        int c;
+        for (c = 0; c < 4; c++) {
+            int nt = 8;
+            memcpy(u, t, sizeof u);
+            if (c == 0) { u[6].shape[1] = 17; u[6].bytes = 3 * 17; }
+            if (c == 1) { u[7].dtype = "I8"; u[7].shape[1] = 4; }
+            if (c == 2) nt = 7;
+            if (c == 3) { u[6] = t[7]; nt = 7; } /* w2.q4scale without w2.q4 */
+            b2 = build(u, nt, GRAPH, NULL, &s2, 0, -1);
+            CHECKF(load_mem(&m, b2, s2, RN_INT4, 2) != 0 && m.err[0], "damaged int4 tensors %d accepted", c);
+        }
+    } /* each loaded image belongs to its model (freed with it) */
+}
+
 /* malformed files: each must be refused with a message */
 static void expect_reject(unsigned char *buf, size_t size, const char *what) {
     rn_model m;
@@ -338,6 +420,7 @@ static void test_idx_reader(void) {
 int main(void) {
     RUN(test_valid_model_all_modes);
     RUN(test_all_ops_all_modes);
+    RUN(test_q4_file);
     RUN(test_malformed);
     RUN(test_idx_reader);
     return qt_summary();

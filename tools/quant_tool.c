@@ -7,8 +7,10 @@
  *
  * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
  * a quantized model file (the float tensors, "<w>.q" int8 weights with
- * "<w>.scale" per-channel scales, and the activation params in the "quant"
- * metadata) and prints a per-layer table; `eval` loads either kind of file.
+ * "<w>.scale" per-channel scales or, for int4 conv and dense layers, "<w>.q4"
+ * nibbles with "<w>.q4scale" fp16 scales per block of 32, and the activation
+ * params in the "quant" metadata) and prints a per-layer table; `eval` loads
+ * either kind of file.
  */
 #define _POSIX_C_SOURCE 200809L
 #define QUANT_IMPLEMENTATION
@@ -146,7 +148,7 @@ static int cmd_quantize(int argc, char **argv) {
     if (mode != RN_INT8 && mode != RN_INT4 && mode != RN_TERNARY && mode != RN_CODEBOOK) { fprintf(stderr, "quant-tool: --mode must be int8, int4, ternary or codebook\n"); return 2; }
     if (obs < 0) { fprintf(stderr, "quant-tool: unknown observer\n"); return 2; }
     if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
-    if (rn_model_load(&fp, in, RN_FP32, 50)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); return 1; }
+    if (rn_model_load(&fp, in, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); return 1; }
     if (rn_model_load(&q, in, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); return 1; }
     if (dims[1] * dims[2] != fp.v[fp.input].size) { fprintf(stderr, "quant-tool: calibration images are %zux%zu, the model wants %zu values\n", dims[1], dims[2], fp.v[fp.input].size); return 1; }
     /* calibrate in chunks, showing progress on a terminal */
@@ -190,6 +192,27 @@ static int cmd_quantize(int argc, char **argv) {
             ot[nt].dtype = "U8"; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = wq[i]; ot[nt].bytes = rb * n->N; nt++;
             printf("%-8s %-9s %-18s %5d %9zu %10zu %11s\n", q.v[n->out].name, rn_op_names[n->op], "codebook 16", 4, n->K * n->N, rb * n->N + 64, "");
             continue; /* cb is freed at exit with the process */
+        }
+        if (n->q4) { /* int4 blocks of 32: NAME.q4 nibbles and NAME.q4scale fp16 block scales */
+            const size_t nb = (n->K + 31) / 32, rb = (n->K + 1) / 2;
+            int8_t *w8 = (int8_t *)malloc(n->K * n->N + 1);
+            float *sc = (float *)malloc(sizeof(float) * n->N * nb + 4);
+            uint16_t *h = (uint16_t *)malloc(2 * n->N * nb + 2);
+            size_t o;
+            wq[i] = (int8_t *)malloc(rb * n->N + 1);
+            if (!w8 || !sc || !h || !wq[i]) { fprintf(stderr, "quant-tool: out of memory\n"); return 1; }
+            rn_q4_quantize(n, w8, sc, &n->sqnr);
+            for (o = 0; o < n->N; o++) quant_pack(w8 + o * n->K, n->K, QUANT_I4, (uint8_t *)wq[i] + o * rb);
+            for (o = 0; o < n->N * nb; o++) h[o] = quant_fp32_to_fp16(sc[o]);
+            free(w8); free(sc);
+            snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.q4", n->w->name);
+            ot[nt].dtype = "U8"; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = wq[i]; ot[nt].bytes = rb * n->N; nt++;
+            snprintf(ot[nt].name, sizeof ot[nt].name, "%.200s.q4scale", n->w->name);
+            ot[nt].dtype = "F16"; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = nb; ot[nt].data = h; ot[nt].bytes = 2 * n->N * nb; nt++;
+            snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
+            printf("%-8s %-9s %-18s %5s %9zu %10zu %8.2f dB\n", q.v[n->out].name, rn_op_names[n->op], sh, "4/b32", n->K * n->N,
+                   rb * n->N + 2 * n->N * nb + 4 * n->N, n->sqnr);
+            continue; /* h is freed at exit with the process */
         }
         wq[i] = (int8_t *)malloc(n->K * n->N);
         rn_quant_weights(n, qmax, qmax == 1, wq[i], n->wscale, &n->sqnr);

@@ -647,65 +647,84 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
 
 /* int4 blocks of 32 along K, one fp16-rounded scale each, chosen per block
  * for the least squared error (clipping factors 1.00 .. 0.50 of absmax / 7,
- * values in [-8, 7]); a quantized file's per-channel int4 weights
- * ([-7, 7], tensors NAME.q / NAME.scale) are taken as they are stored, every
- * block with its channel's scale. Packs n->packed. */
-RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
+ * values in [-8, 7]): wq[N][K], sc[N][nb], the weight SQNR in dB. */
+RN_FN void rn_q4_quantize(const rn_node *n, int8_t *wq, float *sc, double *sqnr) {
     const size_t N = n->N, K = n->K, nb = (K + 31) / 32;
     const float *w = (const float *)n->w->data;
-    int8_t *wq = (int8_t *)malloc(K * N + 1);
-    float *sc = (float *)malloc(sizeof(float) * N * nb + 4);
     double sig = 0, noise = 0;
     size_t o, b, k;
+    for (o = 0; o < N; o++)
+        for (b = 0; b < nb; b++) {
+            const float *v = w + o * K + b * 32;
+            const size_t len = K - b * 32 < 32 ? K - b * 32 : 32;
+            float am = 0.0f, best_s = 0.0f;
+            double best = -1;
+            int f;
+            for (k = 0; k < len; k++) if (fabsf(v[k]) > am) am = fabsf(v[k]);
+            if (am > 0 && am < 1e30f)
+                for (f = 100; f >= 50; f--) {
+                    float s = quant_fp16_to_fp32(quant_fp32_to_fp16(am / 7.0f * (float)f / 100.0f)), inv;
+                    double e = 0;
+                    if (!(s > 0) || s > 65504.0f) continue;
+                    inv = 1.0f / s;
+                    for (k = 0; k < len; k++) {
+                        double d = (double)v[k] - (double)quant_quantize1(v[k], inv, 0, -8, 7) * s;
+                        e += d * d;
+                    }
+                    if (best < 0 || e < best) { best = e; best_s = s; }
+                }
+            sc[o * nb + b] = best_s;
+            for (k = 0; k < len; k++) {
+                int32_t q = best_s > 0 ? quant_quantize1(v[k], 1.0f / best_s, 0, -8, 7) : 0;
+                double d = (double)v[k] - (double)q * best_s;
+                wq[o * K + b * 32 + k] = (int8_t)q;
+                sig += (double)v[k] * v[k]; noise += d * d;
+            }
+        }
+    *sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+
+/* The int4 layer's weights into n->packed: from a quantized file's
+ * NAME.q4 (U8 [N][ceil(K / 2)], int4 two's complement, low nibble first,
+ * each row from a byte boundary) and NAME.q4scale (F16 [N][nb]) if present,
+ * or else from a per-channel NAME.q / NAME.scale (every block with its
+ * channel's scale), or else quantized here (rn_q4_quantize). */
+RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
+    const size_t N = n->N, K = n->K, nb = (K + 31) / 32, rb = (K + 1) / 2;
+    int8_t *wq = (int8_t *)malloc(K * N + 1);
+    float *sc = (float *)malloc(sizeof(float) * N * nb + 4);
+    size_t o, b;
     char nm[256];
-    const rn_tensor *tq, *ts;
+    const rn_tensor *tq, *ts, *t4, *t4s;
     quant_status st;
     if (!wq || !sc) { free(wq); free(sc); snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
     snprintf(nm, sizeof nm, "%s.q", n->w->name); tq = rn_find(&m->file, nm);
     snprintf(nm, sizeof nm, "%s.scale", n->w->name); ts = rn_find(&m->file, nm);
-    if (tq && ts && tq->dtype == RT_I8 && tq->count == K * N && ts->dtype == RT_F32 && ts->count == N) {
+    snprintf(nm, sizeof nm, "%s.q4", n->w->name); t4 = rn_find(&m->file, nm);
+    snprintf(nm, sizeof nm, "%s.q4scale", n->w->name); t4s = rn_find(&m->file, nm);
+    n->sqnr = NAN;
+    if (t4 || t4s) {
+        if (!t4 || !t4s || t4->dtype != RT_U8 || t4->count != N * rb || t4s->dtype != RT_F16 || t4s->count != N * nb) {
+            free(wq); free(sc); snprintf(m->err, sizeof m->err, "%.200s: int4 block tensors malformed", n->w->name); return -1;
+        }
+        for (o = 0; o < N; o++) quant_unpack((const uint8_t *)t4->data + o * rb, K, QUANT_I4, wq + o * K);
+        for (b = 0; b < N * nb; b++) {
+            uint16_t h;
+            memcpy(&h, (const unsigned char *)t4s->data + 2 * b, 2);
+            sc[b] = quant_fp16_to_fp32(h);
+        }
+    } else if (tq && ts && tq->dtype == RT_I8 && tq->count == K * N && ts->dtype == RT_F32 && ts->count == N) {
         const float *fs = (const float *)ts->data;
         memcpy(wq, tq->data, K * N);
         for (o = 0; o < N; o++) {
             if (!(fs[o] > 0) || fs[o] > 1e30f) { free(wq); free(sc); snprintf(m->err, sizeof m->err, "%.200s: bad scale", nm); return -1; }
             for (b = 0; b < nb; b++) sc[o * nb + b] = fs[o];
         }
-        n->sqnr = NAN;
-    } else {
-        for (o = 0; o < N; o++)
-            for (b = 0; b < nb; b++) {
-                const float *v = w + o * K + b * 32;
-                const size_t len = K - b * 32 < 32 ? K - b * 32 : 32;
-                float am = 0.0f, best_s = 0.0f;
-                double best = -1;
-                int f;
-                for (k = 0; k < len; k++) if (fabsf(v[k]) > am) am = fabsf(v[k]);
-                if (am > 0 && am < 1e30f)
-                    for (f = 100; f >= 50; f--) {
-                        float s = quant_fp16_to_fp32(quant_fp32_to_fp16(am / 7.0f * (float)f / 100.0f)), inv;
-                        double e = 0;
-                        if (!(s > 0)) continue;
-                        inv = 1.0f / s;
-                        for (k = 0; k < len; k++) {
-                            double d = (double)v[k] - (double)quant_quantize1(v[k], inv, 0, -8, 7) * s;
-                            e += d * d;
-                        }
-                        if (best < 0 || e < best) { best = e; best_s = s; }
-                    }
-                sc[o * nb + b] = best_s;
-                for (k = 0; k < len; k++) {
-                    int32_t q = best_s > 0 ? quant_quantize1(v[k], 1.0f / best_s, 0, -8, 7) : 0;
-                    double d = (double)v[k] - (double)q * best_s;
-                    wq[o * K + b * 32 + k] = (int8_t)q;
-                    sig += (double)v[k] * v[k]; noise += d * d;
-                }
-            }
-        n->sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
-    }
+    } else rn_q4_quantize(n, wq, sc, &n->sqnr);
     st = quant_gemm_q4_pack(wq, sc, K, N, n->packed, quant_gemm_q4_pack_size(K, N));
     free(wq); free(sc);
-    if (st != QUANT_OK) { snprintf(m->err, sizeof m->err, "%.160s: int4 packing failed (%.40s)", n->w->name, quant_status_str(st)); return -1; }
-    m->weight_bytes += (K * N + 1) / 2 + 2 * N * nb + 4 * N; /* nibbles, fp16 scales, bias */
+    if (st != QUANT_OK) { snprintf(m->err, sizeof m->err, "%.160s: int4 weights refused (%.40s)", n->w->name, quant_status_str(st)); return -1; }
+    m->weight_bytes += rb * N + 2 * N * nb + 4 * N; /* nibbles, fp16 scales, bias */
     return 0;
 }
 
