@@ -23,7 +23,9 @@ static void make_epi(qt_epi *e, int kind, size_t M, size_t N) {
     size_t i;
     memset(&e->ep, 0, sizeof e->ep);
     for (i = 0; i < N && i < 600; i++) {
-        quant_requant_from_scale(exp(-4.0 - 8.0 * qt_uniform()), &e->rq[i]);
+        /* every fifth column's scale above 1 (1 .. e^8): a left shift that
+         * saturates on large accumulators */
+        quant_requant_from_scale(i % 5 == 3 ? exp(8.0 * qt_uniform()) : exp(-4.0 - 8.0 * qt_uniform()), &e->rq[i]);
         e->bias[i] = (int32_t)(qt_rand32() % 200001) - 100000;
         e->ws[i] = (float)(0.001 + 0.01 * qt_uniform());
         e->bf[i] = (float)qt_normal();
