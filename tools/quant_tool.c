@@ -16,6 +16,8 @@
 #define QUANT_IMPLEMENTATION
 #include "quant_kernels.h"
 #include "runner.h"
+#include <errno.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -303,8 +305,9 @@ static int cmd_plot(const char *path, const char *calib, const char *dir) {
     char err[256];
     int v, k, written = 0;
     quant_observer *o;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "quant-tool: cannot create %s: %s\n", dir, strerror(errno)); return 1; }
     if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
-    if (rn_model_load(&fp, path, RN_FP32, 50) || rn_model_load(&q, path, RN_INT8, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err); return 1; }
+    if (rn_model_load(&fp, path, RN_FP32, 50) || rn_model_load(&q, path, RN_INT8, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err[0] ? fp.err : q.err); return 1; }
     o = (quant_observer *)malloc(sizeof *o * (size_t)fp.nv * 6);
     if (!o) return 1;
     for (v = 0; v < fp.nv * 6; v++) quant_observer_init(&o[v], v % 6 < 5 ? (quant_observer_kind)obs[v % 6].kind : QUANT_OBS_HISTOGRAM);
@@ -345,9 +348,11 @@ static int cmd_plot(const char *path, const char *calib, const char *dir) {
         snprintf(p, sizeof p, "%s/hist_%s.svg", dir, fp.v[v].name);
         snprintf(title, sizeof title, "activation '%s': histogram and each observer's range", fp.v[v].name);
         if (rn_svg_histogram(p, title, counts, 128, lo, hi, names, ml, mh, 5) == 0) { printf("wrote %s\n", p); written++; }
+        else { fprintf(stderr, "quant-tool: cannot write %s\n", p); written = -1000; }
     }
     free(o); free(buf); rn_model_free(&fp); rn_model_free(&q);
-    return written ? 0 : 1;
+    if (written == 0) fprintf(stderr, "quant-tool: no activation to plot\n");
+    return written > 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
