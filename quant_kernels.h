@@ -769,6 +769,25 @@ static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const 
         const __m512i cv = _mm512_maskz_loadu_epi32(km, out->ec->corr + l0);
         quant__rqg512 h;
         const int ls = quant__rqg512_init(&h, out->ec->mult + l0, out->ec->shift + l0, km);
+        if (!ls && _mm512_mask_cmpeq_epi32_mask(km, h.rs, _mm512_setzero_si512()) == 0) {
+            /* every column shifts right by at least 1: |v| <= 2^30, so v + zp
+             * cannot wrap and the saturating narrowings do the type's clamp */
+            const int i8 = ep->out == QUANT_OUT_I8;
+            const int need_lo = i8 ? ep->out_min > -128 : 1, need_hi = ep->out_max < (i8 ? 127 : 255);
+            const __m512i olo = _mm512_set1_epi32(ep->out_min), ohi = _mm512_set1_epi32(ep->out_max);
+            for (r = 0; r < MR; r++) {
+                const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
+                __m512i v = _mm512_add_epi32(quant__rqg512_apply(x, &h, 0), zp);
+                __m128i b;
+                int8_t *dst = (int8_t *)out->C + (out->m + (size_t)r) * out->ldc + out->col + l0;
+                if (need_lo) v = _mm512_max_epi32(v, olo);
+                if (need_hi) v = _mm512_min_epi32(v, ohi);
+                b = i8 ? _mm512_cvtsepi32_epi8(v) : _mm512_cvtusepi32_epi8(v);
+                if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
+                else _mm_mask_storeu_epi8(dst, km, b);
+            }
+            continue;
+        }
         for (r = 0; r < MR; r++) {
             const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
             const __m512i v = ls ? quant__rqg512_apply(x, &h, 1) : quant__rqg512_apply(x, &h, 0);

@@ -34,14 +34,20 @@ static void make_epi(qt_epi *e, int kind, size_t M, size_t N) {
     switch (kind) {
     case 0: e->ep.out = QUANT_OUT_I32; break;
     case 1: e->ep.out = QUANT_OUT_I32; e->ep.bias_i32 = e->bias; break;
-    case 2: case 3: case 4:
-        e->ep.out = kind == 3 ? QUANT_OUT_U8 : QUANT_OUT_I8;
+    case 2: case 3: case 4: { /* each requantization mode with a random output type, zero point and clamp */
+        const int u8 = (int)(qt_rand32() % 2), tmin = u8 ? 0 : -128, tmax = u8 ? 255 : 127, c = (int)(qt_rand32() % 4);
+        e->ep.out = u8 ? QUANT_OUT_U8 : QUANT_OUT_I8;
         e->ep.mode = (quant_requant_mode)(kind - 2);
-        e->ep.rq = e->rq; e->ep.per_channel = kind != 3; e->ep.bias_i32 = e->bias;
-        e->ep.out_zp = kind == 3 ? 128 : -5;
-        e->ep.out_min = kind == 3 ? 0 : -128; e->ep.out_max = kind == 3 ? 255 : 127;
-        if (kind == 4) e->ep.out_min = e->ep.out_zp; /* fused ReLU */
-        break;
+        e->ep.rq = e->rq; e->ep.per_channel = qt_rand32() % 3 != 0; e->ep.bias_i32 = e->bias;
+        e->ep.out_zp = tmin + (int32_t)(qt_rand32() % 256);
+        e->ep.out_min = tmin; e->ep.out_max = tmax;
+        if (c == 1) e->ep.out_min = e->ep.out_zp; /* fused ReLU */
+        if (c == 2) { /* a clamp inside the type's range */
+            e->ep.out_min = e->ep.out_zp - (int32_t)(qt_rand32() % 100); e->ep.out_max = e->ep.out_zp + (int32_t)(qt_rand32() % 100);
+            if (e->ep.out_min < tmin) e->ep.out_min = tmin;
+            if (e->ep.out_max > tmax) e->ep.out_max = tmax;
+        }
+    } break;
     case 5: e->ep.out = QUANT_OUT_F32; e->ep.a_scale = e->as; e->ep.w_scale = e->ws; e->ep.bias_f32 = e->bf; break;
     default: e->ep.out = QUANT_OUT_F32; e->ep.w_scale = e->ws; break;
     }
