@@ -3,7 +3,7 @@
  *   quant-tool inspect  MODEL
  *   quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary|codebook] [--observer NAME]
  *   quant-tool eval     MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]
- *   quant-tool plot     MODEL CALIB_IMAGES_IDX OUT_DIR
+ *   quant-tool plot     MODEL CALIB_IMAGES_IDX OUT_DIR [--test DATA_DIR] [--observer NAME]
  *
  * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
  * a quantized model file (the float tensors, "<w>.q" int8 weights with
@@ -27,7 +27,7 @@ static int usage(void) {
     fprintf(stderr, "usage: quant-tool inspect MODEL\n"
                     "       quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary|codebook] [--observer minmax|moving-average|kl|percentile|mse]\n"
                     "       quant-tool eval MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary] [--observer NAME]\n"
-                    "       quant-tool plot MODEL CALIB_IMAGES_IDX OUT_DIR\n");
+                    "       quant-tool plot MODEL CALIB_IMAGES_IDX OUT_DIR [--test DATA_DIR] [--observer NAME]\n");
     return 2;
 }
 
@@ -243,15 +243,46 @@ static int cmd_quantize(int argc, char **argv) {
     return 0;
 }
 
+/* m's accuracy on n images (x: n x sz bytes, y: labels) at m's batch */
+static int accuracy(rn_model *m, const unsigned char *x, const unsigned char *y, size_t n, size_t sz, double *acc) {
+    size_t i0, j, correct = 0, bs = (size_t)m->batch;
+    for (i0 = 0; i0 < n; i0 += bs) {
+        size_t bn = n - i0 < bs ? n - i0 : bs, b;
+        for (j = 0; j < bn * sz; j++) m->v[m->input].f[j] = x[i0 * sz + j] / 255.0f;
+        if (rn_run(m, (int)bn)) return -1;
+        for (b = 0; b < bn; b++) {
+            const float *p = rn_output(m, (int)b);
+            size_t k, best = 0;
+            for (k = 1; k < m->v[m->output].size; k++) if (p[k] > p[best]) best = k;
+            correct += best == y[i0 + b];
+        }
+    }
+    *acc = n ? (double)correct / (double)n : 0.0;
+    return 0;
+}
+
+/* loads path in mode at batch B, calibrating a float file's activations on
+ * the nc images xc where the mode needs them */
+static int load_calibrated(rn_model *m, const char *path, int mode, int B, int obs, const unsigned char *xc, size_t nc, size_t sz) {
+    if (rn_model_load(m, path, mode, B)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m->err); return -1; }
+    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m->file.quant_json) {
+        rn_model fp;
+        int r = rn_model_load(&fp, path, RN_FP32, 100) || rn_calibrate(&fp, m, xc, nc, sz, (quant_observer_kind)obs);
+        rn_model_free(&fp);
+        if (r) { fprintf(stderr, "quant-tool: calibration failed\n"); rn_model_free(m); return -1; }
+    }
+    return 0;
+}
+
 static int cmd_eval(int argc, char **argv) {
     const char *path = argv[2], *dir = argv[3];
     int mode = parse_mode(opt(argc, argv, "--mode", "int8")), obs = parse_observer(opt(argc, argv, "--observer", "percentile"));
     char p1[512], p2[512], p3[512], err[256];
-    size_t di[3], dl[1], dc[3], i0, j, correct = 0;
+    size_t di[3], dl[1], dc[3], j;
     unsigned char *b1, *b2, *b3;
     const unsigned char *x, *y, *xc;
     rn_model m, m1;
-    double t0, ips, lat[300];
+    double t0, ips, lat[300], acc;
     int i;
     if (mode < 0 || obs < 0) return usage();
     snprintf(p1, sizeof p1, "%s/t10k-images-idx3-ubyte", dir);
@@ -260,25 +291,10 @@ static int cmd_eval(int argc, char **argv) {
     if (rn_idx_load(p1, 3, di, &b1, &x, err, sizeof err) || rn_idx_load(p2, 1, dl, &b2, &y, err, sizeof err) ||
         rn_idx_load(p3, 3, dc, &b3, &xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
     if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); return 1; }
-    if (rn_model_load(&m, path, mode, 64) || rn_model_load(&m1, path, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err[0] ? m.err : m1.err); return 1; }
-    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m.file.quant_json) { /* a float file: calibrate now */
-        rn_model fp;
-        if (rn_model_load(&fp, path, RN_FP32, 100) || rn_calibrate(&fp, &m, xc, dc[0], dc[1] * dc[2], (quant_observer_kind)obs) ||
-            rn_calibrate(&fp, &m1, xc, dc[0], dc[1] * dc[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); return 1; }
-        rn_model_free(&fp);
-    }
+    if (load_calibrated(&m, path, mode, 64, obs, xc, dc[0], dc[1] * dc[2]) ||
+        load_calibrated(&m1, path, mode, 1, obs, xc, dc[0], dc[1] * dc[2])) return 1;
     t0 = now();
-    for (i0 = 0; i0 < di[0]; i0 += 64) {
-        size_t bn = di[0] - i0 < 64 ? di[0] - i0 : 64, b;
-        for (j = 0; j < bn * di[1] * di[2]; j++) m.v[m.input].f[j] = x[i0 * di[1] * di[2] + j] / 255.0f;
-        if (rn_run(&m, (int)bn)) { fprintf(stderr, "quant-tool: run failed\n"); return 1; }
-        for (b = 0; b < bn; b++) {
-            const float *p = rn_output(&m, (int)b);
-            size_t k, best = 0;
-            for (k = 1; k < m.v[m.output].size; k++) if (p[k] > p[best]) best = k;
-            correct += best == y[i0 + b];
-        }
-    }
+    if (accuracy(&m, x, y, di[0], di[1] * di[2], &acc)) { fprintf(stderr, "quant-tool: run failed\n"); return 1; }
     ips = (double)di[0] / (now() - t0);
     for (i = 0; i < 300; i++) {
         double t;
@@ -287,14 +303,18 @@ static int cmd_eval(int argc, char **argv) {
     }
     for (i = 1; i < 300; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
     printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB\n",
-           path, rn_mode_names[mode], quant_isa_name(), 100.0 * correct / di[0], di[0], lat[150] * 1e6, ips, m.weight_bytes / 1024.0);
+           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, di[0], lat[150] * 1e6, ips, m.weight_bytes / 1024.0);
     rn_model_free(&m); rn_model_free(&m1); free(b1); free(b2); free(b3);
     return 0;
 }
 
 
 /* each uint8 activation's histogram with the range every observer chose */
-static int cmd_plot(const char *path, const char *calib, const char *dir) {
+static int plot_accuracy(const char *path, const char *dir, const char *data, int obs);
+
+static int cmd_plot(int argc, char **argv) {
+    const char *path = argv[2], *calib = argv[3], *dir = argv[4], *data = opt(argc, argv, "--test", NULL);
+    const int obs_kind = parse_observer(opt(argc, argv, "--observer", "percentile"));
     static const struct { int kind; const char *name; } obs[] = {
         { QUANT_OBS_MINMAX, "MinMax" }, { QUANT_OBS_MOVING_AVERAGE, "MovingAverage" }, { QUANT_OBS_KL, "KL" },
         { QUANT_OBS_PERCENTILE, "percentile 99.99" }, { QUANT_OBS_MSE, "MSE" } };
@@ -305,6 +325,7 @@ static int cmd_plot(const char *path, const char *calib, const char *dir) {
     char err[256];
     int v, k, written = 0;
     quant_observer *o;
+    if (obs_kind < 0) { fprintf(stderr, "quant-tool: unknown observer\n"); return 2; }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "quant-tool: cannot create %s: %s\n", dir, strerror(errno)); return 1; }
     if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
     if (rn_model_load(&fp, path, RN_FP32, 50) || rn_model_load(&q, path, RN_INT8, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err[0] ? fp.err : q.err); return 1; }
@@ -352,13 +373,55 @@ static int cmd_plot(const char *path, const char *calib, const char *dir) {
     }
     free(o); free(buf); rn_model_free(&fp); rn_model_free(&q);
     if (written == 0) fprintf(stderr, "quant-tool: no activation to plot\n");
+    if (written > 0 && data) return plot_accuracy(path, dir, data, obs_kind);
     return written > 0 ? 0 : 1;
+}
+
+/* accuracy versus weight size of every mode this model runs in, on the test
+ * set of DATA_DIR: DIR/accuracy_vs_size.svg */
+static int plot_accuracy(const char *path, const char *dir, const char *data, int obs) {
+    static const int float_modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_CODEBOOK };
+    char p1[512], p2[512], p3[512], err[256], out[512];
+    size_t di[3], dl[1], dc[3];
+    unsigned char *b1, *b2, *b3;
+    const unsigned char *x, *y, *xc;
+    rn_point pts[8];
+    int modes[8], nm = 0, np = 0, i;
+    rn_model probe;
+    snprintf(p1, sizeof p1, "%s/t10k-images-idx3-ubyte", data);
+    snprintf(p2, sizeof p2, "%s/t10k-labels-idx1-ubyte", data);
+    snprintf(p3, sizeof p3, "%s/calib-1000-images-idx3-ubyte", data);
+    if (rn_idx_load(p1, 3, di, &b1, &x, err, sizeof err) || rn_idx_load(p2, 1, dl, &b2, &y, err, sizeof err) ||
+        rn_idx_load(p3, 3, dc, &b3, &xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
+    if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); return 1; }
+    if (rn_model_load(&probe, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, probe.err); return 1; }
+    /* a float model in its float modes; a ternary or binary one in its own */
+    if (probe.file.variant && !strcmp(probe.file.variant, "ternary")) { modes[nm++] = RN_FP32; modes[nm++] = RN_TERNARY; }
+    else if (probe.file.variant && !strcmp(probe.file.variant, "binary")) { modes[nm++] = RN_FP32; modes[nm++] = RN_BINARY; }
+    else for (i = 0; i < 5; i++) modes[nm++] = float_modes[i];
+    rn_model_free(&probe);
+    for (i = 0; i < nm; i++) {
+        rn_model m;
+        double acc;
+        if (load_calibrated(&m, path, modes[i], 64, obs, xc, dc[0], dc[1] * dc[2])) return 1;
+        if (accuracy(&m, x, y, di[0], di[1] * di[2], &acc)) { fprintf(stderr, "quant-tool: run failed\n"); rn_model_free(&m); return 1; }
+        pts[np].label = rn_mode_names[modes[i]]; pts[np].x = m.weight_bytes / 1024.0; pts[np].y = 100 * acc; np++;
+        printf("  %-14s %7.2f%%  %9.1f KiB\n", rn_mode_names[modes[i]], 100 * acc, m.weight_bytes / 1024.0);
+        rn_model_free(&m);
+    }
+    snprintf(out, sizeof out, "%s/accuracy_vs_size.svg", dir);
+    if (rn_svg_scatter(out, "accuracy versus weight size", "weights (KiB, log scale)", "test accuracy (%)", pts, np, 1) != 0) {
+        fprintf(stderr, "quant-tool: cannot write %s\n", out); return 1;
+    }
+    printf("wrote %s\n", out);
+    free(b1); free(b2); free(b3);
+    return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "inspect")) return cmd_inspect(argv[2]);
     if (argc >= 5 && !strcmp(argv[1], "quantize")) return cmd_quantize(argc, argv);
     if (argc >= 4 && !strcmp(argv[1], "eval")) return cmd_eval(argc, argv);
-    if (argc >= 5 && !strcmp(argv[1], "plot")) return cmd_plot(argv[2], argv[3], argv[4]);
+    if (argc >= 5 && !strcmp(argv[1], "plot")) return cmd_plot(argc, argv);
     return usage();
 }
