@@ -9,7 +9,7 @@ BUILD    = build
 
 C_TESTS   = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 CXX_TESTS = $(patsubst tests/%.cc,$(BUILD)/%,$(wildcard tests/test_*.cc))
-TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link
+TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool
 HDRS      = quant.h quant_kernels.h tests/harness.h
 
 # Kernel tests (tests/ktest_*.c) are built once per ISA and each must equal
@@ -129,6 +129,10 @@ $(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD
 # the tools: inspect, quantize, eval (tools/quant_tool.c)
 $(BUILD)/quant-tool: tools/quant_tool.c examples/runner/runner.h $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) -O3 -march=native $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
+
+# the tools end to end (a shell script: build/test_tool runs it from the project root)
+$(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool
+	cp tests/test_tool.sh $@ && chmod +x $@
 
 demo: $(BUILD)/demo
 	./$(BUILD)/demo models examples/data
