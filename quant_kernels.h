@@ -5110,6 +5110,69 @@ static inline __attribute__((always_inline)) void quant__q4_body(const int MR, c
     for (r = 0; r < MR; r++) QUANT__UNROLL for (s = 0; s < QUANT__Q4W; s++) quant__q4_fst(f + 16 * r + (16 / QUANT__Q4W) * s, fa[r][s]);
 }
 
+#if QUANT__Q4W == 1
+/* MR rows x two adjacent panels (32 columns): each activation broadcast
+ * feeds both panels' dot products. f: 32 floats per row (panel p, then p + 1). */
+static inline __attribute__((always_inline)) void quant__q4_body2(const int MR, const int ZP, size_t nb, int tail_last,
+        const uint8_t *const *a, const uint8_t (*tail)[32], uint32_t flip, int32_t nzp, const uint8_t *pan, size_t pstride, float *f) {
+    quant__q4f fa[QUANT__Q4MR][2];
+    size_t b;
+    int r, q, g;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) { fa[r][0] = quant__q4_fzero(); fa[r][1] = quant__q4_fzero(); }
+    for (b = 0; b < nb; b++) {
+        const uint8_t *blk[2];
+        const uint8_t *ab[QUANT__Q4MR];
+        quant__q4i acc[QUANT__Q4MR][2];
+        blk[0] = pan + b * QUANT__Q4_BLK; blk[1] = blk[0] + pstride;
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) ab[r] = (tail_last && b + 1 == nb) ? tail[r] : a[r] + b * QUANT_BLOCK;
+        QUANT__UNROLL
+        for (q = 0; q < 2; q++) {
+            const quant__q4i z = ZP ? quant__q4_zc(blk[q] + 320, nzp) : quant__q4_zero();
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) acc[r][q] = z;
+        }
+        QUANT__UNROLL
+        for (g = 0; g < 4; g++) {
+            const quant__q4b x0 = quant__q4_ldb(blk[0] + 64 * g), x1 = quant__q4_ldb(blk[1] + 64 * g);
+            const quant__q4b wl0 = quant__q4_lob(x0), wh0 = quant__q4_hib(x0), wl1 = quant__q4_lob(x1), wh1 = quant__q4_hib(x1);
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) {
+                uint32_t v0, v1;
+                memcpy(&v0, ab[r] + 4 * g, 4);
+                memcpy(&v1, ab[r] + 4 * g + 16, 4);
+                v0 ^= flip; v1 ^= flip;
+                acc[r][0] = quant__q4_dotb(acc[r][0], v0, wl0);
+                acc[r][1] = quant__q4_dotb(acc[r][1], v0, wl1);
+                acc[r][0] = quant__q4_dotb(acc[r][0], v1, wh0);
+                acc[r][1] = quant__q4_dotb(acc[r][1], v1, wh1);
+            }
+        }
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) QUANT__UNROLL for (q = 0; q < 2; q++) fa[r][q] = quant__q4_fma(acc[r][q], blk[q] + 256, fa[r][q]);
+    }
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) { quant__q4_fst(f + 32 * r, fa[r][0]); quant__q4_fst(f + 32 * r + 16, fa[r][1]); }
+}
+
+static void quant__q4_rows2(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
+        uint32_t flip, int32_t nzp, const uint8_t *pan, size_t pstride, float *f) {
+#define QUANT__Q4_CASE2(R) case R: { if (zp) quant__q4_body2(R, 1, nb, tail_last, a, tail, flip, nzp, pan, pstride, f); \
+                                     else quant__q4_body2(R, 0, nb, tail_last, a, tail, flip, nzp, pan, pstride, f); } break;
+    switch (mr) {
+    QUANT__Q4_CASE2(6)
+    QUANT__Q4_CASE2(5)
+    QUANT__Q4_CASE2(4)
+    QUANT__Q4_CASE2(3)
+    QUANT__Q4_CASE2(2)
+    default: QUANT__Q4_CASE2(1)
+    }
+#undef QUANT__Q4_CASE2
+}
+#define QUANT__Q4_PAIR 1
+#endif
+
 static void quant__q4_rows(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
         uint32_t flip, int32_t nzp, const uint8_t *pan, float *f) {
 #define QUANT__Q4_CASE(R) case R: { if (zp) quant__q4_body(R, 1, nb, tail_last, a, tail, flip, nzp, pan, f); \
@@ -5216,6 +5279,21 @@ static void quant__q4_run(const quant__q4_hdr *h, const uint8_t *packed, size_t 
         }
         for (p = n0 / 16; p * 16 < n1; p++) {
             const size_t c0 = n0 > p * 16 ? n0 - p * 16 : 0, c1 = n1 - p * 16 < 16 ? n1 - p * 16 : 16;
+#if defined(QUANT__Q4_PAIR)
+            if (mr > 1 && c0 == 0 && (p + 2) * 16 <= n1) { /* two full panels at once */
+                float f2[QUANT__Q4MR * 32];
+                int q;
+                quant__q4_rows2(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
+                                packed + 64 + p * nb * QUANT__Q4_BLK, nb * QUANT__Q4_BLK, f2);
+                for (r = 0; r < mr; r++) {
+                    const float as = ep->a_scale[ep->a_scale_per_row ? m + r : 0];
+                    uint8_t *cr = (uint8_t *)C + (m + r) * ldc * es;
+                    for (q = 0; q < 2; q++) quant__q4_out16(ep, as, f2 + 32 * r + 16 * q, (p + (size_t)q) * 16, cr);
+                }
+                p++;
+                continue;
+            }
+#endif
             quant__q4_rows(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
                            packed + 64 + p * nb * QUANT__Q4_BLK, f);
             for (r = 0; r < mr; r++) {
