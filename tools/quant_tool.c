@@ -274,37 +274,51 @@ static int load_calibrated(rn_model *m, const char *path, int mode, int B, int o
     return 0;
 }
 
-static int cmd_eval(int argc, char **argv) {
-    const char *path = argv[2], *dir = argv[3];
-    int mode = parse_mode(opt(argc, argv, "--mode", "int8")), obs = parse_observer(opt(argc, argv, "--observer", "percentile"));
+/* DATA_DIR's test images and labels and its calibration images */
+typedef struct { unsigned char *buf[3]; const unsigned char *x, *y, *xc; size_t n, nc, sz; } data_dir;
+
+static void data_free(data_dir *d) { free(d->buf[0]); free(d->buf[1]); free(d->buf[2]); }
+
+static int data_load(const char *dir, data_dir *d) {
     char p1[512], p2[512], p3[512], err[256];
-    size_t di[3], dl[1], dc[3], j;
-    unsigned char *b1, *b2, *b3;
-    const unsigned char *x, *y, *xc;
-    rn_model m, m1;
-    double t0, ips, lat[300], acc;
-    int i;
-    if (mode < 0 || obs < 0) return usage();
+    size_t di[3], dl[1], dc[3];
+    memset(d, 0, sizeof *d);
     snprintf(p1, sizeof p1, "%s/t10k-images-idx3-ubyte", dir);
     snprintf(p2, sizeof p2, "%s/t10k-labels-idx1-ubyte", dir);
     snprintf(p3, sizeof p3, "%s/calib-1000-images-idx3-ubyte", dir);
-    if (rn_idx_load(p1, 3, di, &b1, &x, err, sizeof err) || rn_idx_load(p2, 1, dl, &b2, &y, err, sizeof err) ||
-        rn_idx_load(p3, 3, dc, &b3, &xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
-    if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); return 1; }
-    if (load_calibrated(&m, path, mode, 64, obs, xc, dc[0], dc[1] * dc[2]) ||
-        load_calibrated(&m1, path, mode, 1, obs, xc, dc[0], dc[1] * dc[2])) return 1;
+    if (rn_idx_load(p1, 3, di, &d->buf[0], &d->x, err, sizeof err) || rn_idx_load(p2, 1, dl, &d->buf[1], &d->y, err, sizeof err) ||
+        rn_idx_load(p3, 3, dc, &d->buf[2], &d->xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); data_free(d); return -1; }
+    if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); data_free(d); return -1; }
+    if (di[1] * di[2] != dc[1] * dc[2]) { fprintf(stderr, "quant-tool: test and calibration images differ in size\n"); data_free(d); return -1; }
+    d->n = di[0]; d->nc = dc[0]; d->sz = di[1] * di[2];
+    return 0;
+}
+
+static int cmd_eval(int argc, char **argv) {
+    const char *path = argv[2], *dir = argv[3];
+    int mode = parse_mode(opt(argc, argv, "--mode", "int8")), obs = parse_observer(opt(argc, argv, "--observer", "percentile"));
+    data_dir d;
+    size_t j;
+    rn_model m, m1;
+    double t0, ips, lat[300], acc;
+    int i, nl;
+    if (mode < 0 || obs < 0) return usage();
+    if (data_load(dir, &d)) return 1;
+    if (load_calibrated(&m, path, mode, 64, obs, d.xc, d.nc, d.sz) ||
+        load_calibrated(&m1, path, mode, 1, obs, d.xc, d.nc, d.sz)) return 1;
     t0 = now();
-    if (accuracy(&m, x, y, di[0], di[1] * di[2], &acc)) { fprintf(stderr, "quant-tool: run failed\n"); return 1; }
-    ips = (double)di[0] / (now() - t0);
-    for (i = 0; i < 300; i++) {
+    if (accuracy(&m, d.x, d.y, d.n, d.sz, &acc)) { fprintf(stderr, "quant-tool: run failed\n"); return 1; }
+    ips = (double)d.n / (now() - t0);
+    nl = d.n < 300 ? (int)d.n : 300; /* batch-1 latency: the median over the first (up to) 300 images */
+    for (i = 0; i < nl; i++) {
         double t;
-        for (j = 0; j < di[1] * di[2]; j++) m1.v[m1.input].f[j] = x[(size_t)i * di[1] * di[2] + j] / 255.0f;
+        for (j = 0; j < d.sz; j++) m1.v[m1.input].f[j] = d.x[(size_t)i * d.sz + j] / 255.0f;
         t = now(); rn_run(&m1, 1); lat[i] = now() - t;
     }
-    for (i = 1; i < 300; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
+    for (i = 1; i < nl; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
     printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB\n",
-           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, di[0], lat[150] * 1e6, ips, m.weight_bytes / 1024.0);
-    rn_model_free(&m); rn_model_free(&m1); free(b1); free(b2); free(b3);
+           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, d.n, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0);
+    rn_model_free(&m); rn_model_free(&m1); data_free(&d);
     return 0;
 }
 
@@ -381,19 +395,12 @@ static int cmd_plot(int argc, char **argv) {
  * set of DATA_DIR: DIR/accuracy_vs_size.svg */
 static int plot_accuracy(const char *path, const char *dir, const char *data, int obs) {
     static const int float_modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_CODEBOOK };
-    char p1[512], p2[512], p3[512], err[256], out[512];
-    size_t di[3], dl[1], dc[3];
-    unsigned char *b1, *b2, *b3;
-    const unsigned char *x, *y, *xc;
+    char out[512];
+    data_dir d;
     rn_point pts[8];
     int modes[8], nm = 0, np = 0, i;
     rn_model probe;
-    snprintf(p1, sizeof p1, "%s/t10k-images-idx3-ubyte", data);
-    snprintf(p2, sizeof p2, "%s/t10k-labels-idx1-ubyte", data);
-    snprintf(p3, sizeof p3, "%s/calib-1000-images-idx3-ubyte", data);
-    if (rn_idx_load(p1, 3, di, &b1, &x, err, sizeof err) || rn_idx_load(p2, 1, dl, &b2, &y, err, sizeof err) ||
-        rn_idx_load(p3, 3, dc, &b3, &xc, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return 1; }
-    if (di[0] != dl[0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); return 1; }
+    if (data_load(data, &d)) return 1;
     if (rn_model_load(&probe, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, probe.err); return 1; }
     /* a float model in its float modes; a ternary or binary one in its own */
     if (probe.file.variant && !strcmp(probe.file.variant, "ternary")) { modes[nm++] = RN_FP32; modes[nm++] = RN_TERNARY; }
@@ -403,8 +410,8 @@ static int plot_accuracy(const char *path, const char *dir, const char *data, in
     for (i = 0; i < nm; i++) {
         rn_model m;
         double acc;
-        if (load_calibrated(&m, path, modes[i], 64, obs, xc, dc[0], dc[1] * dc[2])) return 1;
-        if (accuracy(&m, x, y, di[0], di[1] * di[2], &acc)) { fprintf(stderr, "quant-tool: run failed\n"); rn_model_free(&m); return 1; }
+        if (load_calibrated(&m, path, modes[i], 64, obs, d.xc, d.nc, d.sz)) return 1;
+        if (accuracy(&m, d.x, d.y, d.n, d.sz, &acc)) { fprintf(stderr, "quant-tool: run failed\n"); rn_model_free(&m); return 1; }
         pts[np].label = rn_mode_names[modes[i]]; pts[np].x = m.weight_bytes / 1024.0; pts[np].y = 100 * acc; np++;
         printf("  %-14s %7.2f%%  %9.1f KiB\n", rn_mode_names[modes[i]], 100 * acc, m.weight_bytes / 1024.0);
         rn_model_free(&m);
@@ -414,7 +421,7 @@ static int plot_accuracy(const char *path, const char *dir, const char *data, in
         fprintf(stderr, "quant-tool: cannot write %s\n", out); return 1;
     }
     printf("wrote %s\n", out);
-    free(b1); free(b2); free(b3);
+    data_free(&d);
     return 0;
 }
 
