@@ -131,6 +131,66 @@ static void test_requantize_gemmlowp_raw(void) {
     }
 }
 
+/* the row loops peel to a 64-byte boundary and use a fast min/max that lets
+ * no NaN in and rescans only for infinities: every start offset, rows with
+ * NaN but no infinity (the fast path alone), with one infinity at any place,
+ * and a dequantize large enough for the non-temporal stores (QUANT_STREAM_BYTES),
+ * at a misaligned output and stride */
+static void test_align_and_stream(void) {
+    static float xb[1200 + 16];
+    static uint8_t ob[1200 + 64], rb[1200];
+    int t;
+    for (t = 0; t < 600; t++) {
+        size_t off = (size_t)t % 16, n = t < 400 ? 1 + (size_t)(t % 97) : 1 + qt_rand32() % 1200, i;
+        float *x = xb + off, sc, mn, mx;
+        int32_t zp;
+        quant_params p;
+        int kind = t % 4; /* 0 finite, 1 NaN, 2 one +inf, 3 one -inf */
+        for (i = 0; i < n; i++) x[i] = (float)(qt_normal() * 3.0);
+        if (kind == 1) for (i = 0; i < n; i++) if (qt_rand32() % 5 == 0) x[i] = NAN;
+        if (kind >= 2) x[qt_rand32() % n] = kind == 2 ? INFINITY : -INFINITY;
+        if (t % 50 == 7) x[0] = -1000.0f; /* the extreme in the peeled head */
+        if (t % 50 == 8) x[n - 1] = 1000.0f; /* ... or in the tail */
+        CHECK(quant_rows_quantize_dynamic(x, 1, n, n, (quant_scheme)(t & 1), -128, 127, QUANT_I8, ob + off, n, &sc, &zp) == QUANT_OK);
+        if (quant_minmax(x, n, &mn, &mx) != QUANT_OK) mn = mx = 0.0f;
+        CHECK(quant_params_from_range(mn, mx, -128, 127, (quant_scheme)(t & 1), &p) == QUANT_OK);
+        CHECKF(p.scale == sc && p.zero_point == zp, "t=%d off=%d n=%d", t, (int)off, (int)n);
+        CHECK(quant_quantize(x, n, &p, QUANT_I8, rb) == QUANT_OK);
+        CHECKF(memcmp(ob + off, rb, n) == 0, "t=%d off=%d n=%d", t, (int)off, (int)n);
+        {   /* dequantize to every output offset */
+            float y[1200 + 16], yr[1200];
+            memset(y, 0, sizeof y);
+            CHECK(quant_rows_dequantize(rb, QUANT_I8, 1, n, n, QUANT_PER_TENSOR, &p.scale, &p.zero_point, y + off, n) == QUANT_OK);
+            p.qmin = -128; p.qmax = 127;
+            CHECK(quant_dequantize(rb, QUANT_I8, n, &p, yr) == QUANT_OK);
+            CHECKF(memcmp(y + off, yr, n * sizeof(float)) == 0, "t=%d off=%d n=%d", t, (int)off, (int)n);
+            for (i = 0; i < off; i++) CHECK(y[i] == 0.0f);
+            CHECK(y[off + n] == 0.0f);
+        }
+    }
+    {   /* non-temporal: two rows of QUANT_STREAM_BYTES / 8 floats + 37, output
+           starting 3 floats past an allocation and a stride of cols + 5 */
+        size_t cols = QUANT_STREAM_BYTES / 8 + 37, ldo = cols + 5, i, r;
+        uint8_t *q = (uint8_t *)malloc(2 * cols);
+        float *yb = (float *)malloc((2 * ldo + 3) * sizeof(float)), sc[2] = { 0.0375f, 3.5f }, *y = yb ? yb + 3 : NULL;
+        int32_t zp[2] = { 131, 0 };
+        CHECK(q && yb);
+        if (q && yb) {
+            int ok = 1;
+            for (i = 0; i < 2 * cols; i++) q[i] = (uint8_t)qt_rand32();
+            for (i = 0; i < 2 * ldo + 3; i++) yb[i] = -7.0f;
+            CHECK(quant_rows_dequantize(q, QUANT_U8, 2, cols, cols, QUANT_PER_ROW, sc, zp, y, ldo) == QUANT_OK);
+            for (r = 0; r < 2; r++) {
+                for (i = 0; i < cols && ok; i++) ok = y[r * ldo + i] == (float)((int32_t)q[r * cols + i] - zp[r]) * sc[r];
+                for (i = cols; i < ldo && r == 0; i++) ok = ok && y[i] == -7.0f; /* the gap untouched */
+            }
+            ok = ok && yb[0] == -7.0f && yb[2] == -7.0f;
+            CHECKF(ok, "streamed dequantize of %d x %d", 2, (int)cols);
+        }
+        free(q); free(yb);
+    }
+}
+
 static void test_bad_input(void) {
     float x[4] = { 1, 2, 3, 4 }, sc[1] = { 0.1f }, bad[1] = { -1.0f };
     int32_t zp[1] = { 0 };
@@ -151,6 +211,7 @@ int main(void) {
     RUN(test_dynamic);
     RUN(test_requantize);
     RUN(test_requantize_gemmlowp_raw);
+    RUN(test_align_and_stream);
     RUN(test_bad_input);
     return qt_summary();
 }
