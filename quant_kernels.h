@@ -800,6 +800,37 @@ static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const 
     }
 }
 
+/* The single-rounding requantization (quant__rq_single_512) of MR rows x NCV
+ * vectors, out of line for the same reason, with its per-column constants
+ * worked out once per 16 columns: the multiplier's even and odd lanes, the
+ * shift t = 31 - shift of each and its rounding term 2^(t-1). */
+static __attribute__((noinline)) void quant__rqs512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
+    const quant_epilogue *ep = out->ep;
+    const __m512i zp = _mm512_set1_epi32(ep->out_zp), one = _mm512_set1_epi64(1);
+    const __m512i l64 = _mm512_set1_epi64(ep->out_min - ep->out_zp), h64 = _mm512_set1_epi64(ep->out_max - ep->out_zp);
+    int r, c;
+    for (c = 0; c < NCV; c++) {
+        const size_t l0 = 16 * (size_t)c;
+        const __mmask16 km = out->cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - l0)) - 1u);
+        const __m512i cv = _mm512_maskz_loadu_epi32(km, out->ec->corr + l0);
+        const __m512i m = _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), mo = _mm512_srli_epi64(m, 32);
+        const __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), _mm512_maskz_loadu_epi32(km, out->ec->shift + l0));
+        const __m512i te = _mm512_and_si512(t, _mm512_set1_epi64(0xffffffff)), to = _mm512_srli_epi64(t, 32);
+        const __m512i re = _mm512_sllv_epi64(one, _mm512_sub_epi64(te, one)), ro = _mm512_sllv_epi64(one, _mm512_sub_epi64(to, one));
+        for (r = 0; r < MR; r++) {
+            const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
+            __m512i pe = _mm512_mul_epi32(x, m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), mo);
+            __m128i b;
+            int8_t *dst = (int8_t *)out->C + (out->m + (size_t)r) * out->ldc + out->col + l0;
+            pe = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(pe, re), te), l64), h64);
+            po = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(po, ro), to), l64), h64);
+            b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32)), zp));
+            if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
+            else _mm_mask_storeu_epi8(dst, km, b);
+        }
+    }
+}
+
 /* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32.
  * The activation broadcast comes straight from memory (a load, no ALU op);
  * the int8 case adds one xor. */
@@ -898,6 +929,13 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             QUANT__UNROLL
             for (r = 0; r < MR; r++) { QUANT__UNROLL for (c = 0; c < NCV; c++) a2[4 * r + c] = acc[r][c]; }
             quant__rqg512_tile(MR, NCV, a2, out);
+            return;
+        }
+        if ((out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) && out->ep->mode == QUANT_RQ_SINGLE) {
+            __m512i a2[24];
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) { QUANT__UNROLL for (c = 0; c < NCV; c++) a2[4 * r + c] = acc[r][c]; }
+            quant__rqs512_tile(MR, NCV, a2, out);
             return;
         }
         QUANT__UNROLL
