@@ -168,7 +168,14 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
         quant_scheme scheme, int32_t qmin, int32_t qmax, quant_dtype dt, void *out, size_t ldo,
         float *scales, int32_t *zps);
 
-/* q (dt QUANT_I8 / QUANT_U8) -> (q - zp) * scale */
+/* q (dt QUANT_I8 / QUANT_U8) -> (q - zp) * scale. A call whose output is
+ * QUANT_STREAM_BYTES or more writes it with non-temporal stores (x86): so
+ * large an output does not stay in the caches anyway, and streaming it skips
+ * the read of each line before its write (64 MiB of fp32: 1.3x here). Define
+ * it before the include to move the threshold. */
+#ifndef QUANT_STREAM_BYTES
+#  define QUANT_STREAM_BYTES ((size_t)16 << 20)
+#endif
 QUANT_DEF quant_status quant_rows_dequantize(const void *q, quant_dtype dt, size_t rows, size_t cols, size_t ldq,
         quant_rows_axis axis, const float *scales, const int32_t *zps, float *out, size_t ldo);
 
@@ -1627,13 +1634,6 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 /* q = zp + round(clamp(x * inv, qmin - zp, qmax - zp)); NaN -> zp. Equal to
  * quant_quantize1: clamping to integers before rounding half to even does
  * not change the result. */
-/* Output bytes from which quant_rows_dequantize writes with non-temporal
- * stores (x86): so large an output does not stay in the caches anyway, and
- * streaming it skips the read of each line before its write (64 MiB of fp32:
- * 1.3x here). Define it before the include to move the threshold. */
-#ifndef QUANT_STREAM_BYTES
-#  define QUANT_STREAM_BYTES ((size_t)16 << 20)
-#endif
 #if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
 #  define QUANT__RW 16
 /* Elements before p reaches a 64-byte line boundary (0 if p is not even
