@@ -685,11 +685,15 @@ QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, siz
  * NR columns of one panel, over the padded K (the tail group of A is read
  * into a zeroed buffer, never past the row). */
 
-QUANT__INTERNAL uint32_t quant__ld4_tail(const uint8_t *a, size_t n) {
-    uint8_t t[4] = { 0, 0, 0, 0 };
-    uint32_t v;
-    memcpy(t, a, n);
-    memcpy(&v, t, 4);
+/* the n < 4 bytes at a, zero-extended, as the 4-byte group the kernels
+ * broadcast (little-endian: a[0] lowest, as a 4-byte load would give). Built
+ * in a register: bytes stored to a stack word and read back as one dword
+ * miss store-to-load forwarding, which made the K % 4 tail of a K = 9
+ * convolution (a 1-channel 3x3) cost more than its whole dot product. */
+static inline uint32_t quant__ld4_tail(const uint8_t *a, size_t n) {
+    uint32_t v = n > 0 ? a[0] : 0u;
+    if (n > 1) v |= (uint32_t)a[1] << 8;
+    if (n > 2) v |= (uint32_t)a[2] << 16;
     return v;
 }
 
