@@ -717,6 +717,25 @@ typedef struct quant__ukr_out {
 } quant__ukr_out;
 
 #if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+/* single rounding, clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits with
+ * t = 31 - shift, split into its per-column constants (the multiplier's even
+ * and odd lanes, t of each and its rounding term 2^(t-1)) and the per-row
+ * part, so that a tile works the constants out once per 16 columns */
+typedef struct quant__rqs512 { __m512i m, mo, te, to, re, ro, l64, h64; } quant__rqs512;
+static inline __attribute__((always_inline)) void quant__rqs512_init(quant__rqs512 *h, __m512i mult, __m512i shift,
+        int32_t lo, int32_t hi) {
+    const __m512i one = _mm512_set1_epi64(1), t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
+    h->m = mult; h->mo = _mm512_srli_epi64(mult, 32);
+    h->te = _mm512_and_si512(t, _mm512_set1_epi64(0xffffffff)); h->to = _mm512_srli_epi64(t, 32);
+    h->re = _mm512_sllv_epi64(one, _mm512_sub_epi64(h->te, one)); h->ro = _mm512_sllv_epi64(one, _mm512_sub_epi64(h->to, one));
+    h->l64 = _mm512_set1_epi64(lo); h->h64 = _mm512_set1_epi64(hi);
+}
+static inline __attribute__((always_inline)) __m512i quant__rqs512_apply(__m512i x, const quant__rqs512 *h) {
+    __m512i pe = _mm512_mul_epi32(x, h->m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), h->mo);
+    pe = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(pe, h->re), h->te), h->l64), h->h64);
+    po = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(po, h->ro), h->to), h->l64), h->h64);
+    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+}
 /* one 16-lane vector of a row through the epilogue (defined with the epilogue below) */
 static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
         __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col);
@@ -811,31 +830,23 @@ static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const 
     }
 }
 
-/* The single-rounding requantization (quant__rq_single_512) of MR rows x NCV
- * vectors, out of line for the same reason, with its per-column constants
- * worked out once per 16 columns: the multiplier's even and odd lanes, the
- * shift t = 31 - shift of each and its rounding term 2^(t-1). */
+/* The single-rounding requantization of MR rows x NCV vectors, out of line
+ * for the same reason, its constants worked out once per 16 columns. */
 static __attribute__((noinline)) void quant__rqs512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
-    const __m512i zp = _mm512_set1_epi32(ep->out_zp), one = _mm512_set1_epi64(1);
-    const __m512i l64 = _mm512_set1_epi64(ep->out_min - ep->out_zp), h64 = _mm512_set1_epi64(ep->out_max - ep->out_zp);
+    const __m512i zp = _mm512_set1_epi32(ep->out_zp);
     int r, c;
     for (c = 0; c < NCV; c++) {
         const size_t l0 = 16 * (size_t)c;
         const __mmask16 km = out->cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - l0)) - 1u);
         const __m512i cv = _mm512_maskz_loadu_epi32(km, out->ec->corr + l0);
-        const __m512i m = _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), mo = _mm512_srli_epi64(m, 32);
-        const __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), _mm512_maskz_loadu_epi32(km, out->ec->shift + l0));
-        const __m512i te = _mm512_and_si512(t, _mm512_set1_epi64(0xffffffff)), to = _mm512_srli_epi64(t, 32);
-        const __m512i re = _mm512_sllv_epi64(one, _mm512_sub_epi64(te, one)), ro = _mm512_sllv_epi64(one, _mm512_sub_epi64(to, one));
+        quant__rqs512 h;
+        quant__rqs512_init(&h, _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), _mm512_maskz_loadu_epi32(km, out->ec->shift + l0),
+                           ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
         for (r = 0; r < MR; r++) {
             const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
-            __m512i pe = _mm512_mul_epi32(x, m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), mo);
-            __m128i b;
+            const __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(quant__rqs512_apply(x, &h), zp));
             int8_t *dst = (int8_t *)out->C + (out->m + (size_t)r) * out->ldc + out->col + l0;
-            pe = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(pe, re), te), l64), h64);
-            po = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(po, ro), to), l64), h64);
-            b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32)), zp));
             if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
             else _mm_mask_storeu_epi8(dst, km, b);
         }
@@ -934,19 +945,13 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             }
             return;
         }
-        if ((out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) && out->ep->mode == QUANT_RQ_GEMMLOWP) {
-            /* out of line, the accumulators through memory */
+        if (out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) {
+            /* the integer modes out of line, the accumulators through memory (fp32 is inline above) */
             __m512i a2[24];
             QUANT__UNROLL
             for (r = 0; r < MR; r++) { QUANT__UNROLL for (c = 0; c < NCV; c++) a2[4 * r + c] = acc[r][c]; }
-            quant__rqg512_tile(MR, NCV, a2, out);
-            return;
-        }
-        if ((out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) && out->ep->mode == QUANT_RQ_SINGLE) {
-            __m512i a2[24];
-            QUANT__UNROLL
-            for (r = 0; r < MR; r++) { QUANT__UNROLL for (c = 0; c < NCV; c++) a2[4 * r + c] = acc[r][c]; }
-            quant__rqs512_tile(MR, NCV, a2, out);
+            if (out->ep->mode == QUANT_RQ_GEMMLOWP) quant__rqg512_tile(MR, NCV, a2, out);
+            else quant__rqs512_tile(MR, NCV, a2, out);
             return;
         }
         QUANT__UNROLL
@@ -1339,17 +1344,11 @@ static inline __m512i quant__rq_gemmlowp_512(__m512i x, __m512i mult, __m512i sh
     return _mm512_add_epi32(_mm512_srav_epi32(q, rs), _mm512_maskz_mov_epi32(_mm512_cmpgt_epi32_mask(rem, thr), one));
 }
 
-/* single rounding: clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits, t = 31 - shift */
+/* single rounding, one vector (quant__rqs512_init / _apply) */
 static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shift, int32_t lo, int32_t hi) {
-    __m512i t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
-    __m512i te = _mm512_and_si512(t, _mm512_set1_epi64(0xffffffff)), to = _mm512_srli_epi64(t, 32);
-    __m512i one = _mm512_set1_epi64(1), l64 = _mm512_set1_epi64(lo), h64 = _mm512_set1_epi64(hi);
-    __m512i pe = _mm512_mul_epi32(x, mult), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32));
-    pe = _mm512_srav_epi64(_mm512_add_epi64(pe, _mm512_sllv_epi64(one, _mm512_sub_epi64(te, one))), te);
-    po = _mm512_srav_epi64(_mm512_add_epi64(po, _mm512_sllv_epi64(one, _mm512_sub_epi64(to, one))), to);
-    pe = _mm512_min_epi64(_mm512_max_epi64(pe, l64), h64);
-    po = _mm512_min_epi64(_mm512_max_epi64(po, l64), h64);
-    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+    quant__rqs512 h;
+    quant__rqs512_init(&h, mult, shift, lo, hi);
+    return quant__rqs512_apply(x, &h);
 }
 
 static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
