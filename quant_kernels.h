@@ -784,46 +784,85 @@ static inline __attribute__((always_inline)) __m512i quant__rqg512_apply(__m512i
                                  _mm512_mask_add_epi32(h->half, _mm512_cmplt_epi32_mask(q, zero), h->half, one)), sr, one);
 }
 
+/* The gemmlowp requantization when every column shifts right (e = -shift >= 1),
+ * both roundings in one: with P = x*M, RDBPOT(floor((P + 2^30) / 2^31), e) is
+ * floor((P + 2^30 + 2^(30+e) - 2^31 [P < 0]) / 2^(31+e)). (RDBPOT(q, e) is
+ * floor((q + 2^(e-1) - [q < 0]) / 2^e), nested floors merge, and [P < 0] differs
+ * from [q < 0] only where q = 0, which rounds to 0 either way.) 64-bit lanes:
+ * the even columns' result in the low dword, the odd columns' in the high one
+ * (shifted by e - 1 instead of 31 + e). Per-column constants as in rqg512. */
+typedef struct quant__rqr512 { __m512i m, mo, ce, co, se, so, c31; } quant__rqr512;
+static inline __attribute__((always_inline)) void quant__rqr512_init(quant__rqr512 *h, const quant__rqg512 *g) {
+    const __m512i lo32 = _mm512_set1_epi64(0xffffffff), e_e = _mm512_and_si512(g->rs, lo32), e_o = _mm512_srli_epi64(g->rs, 32);
+    const __m512i b30 = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi64(1);
+    h->m = g->m; h->mo = g->mo;
+    h->ce = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, e_e));
+    h->co = _mm512_add_epi64(b30, _mm512_sllv_epi64(b30, e_o));
+    h->se = _mm512_add_epi64(e_e, _mm512_set1_epi64(31));
+    h->so = _mm512_sub_epi64(e_o, one); /* lanes outside the tile (e = 0): any count, not stored */
+    h->c31 = _mm512_set1_epi64((int64_t)1 << 31);
+}
+static inline __attribute__((always_inline)) __m512i quant__rqr512_apply(__m512i x, const quant__rqr512 *h) {
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i pe = _mm512_mul_epi32(x, h->m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), h->mo);
+    __m512i te = _mm512_add_epi64(pe, h->ce), to = _mm512_add_epi64(po, h->co);
+    te = _mm512_mask_sub_epi64(te, _mm512_cmplt_epi64_mask(pe, z), te, h->c31);
+    to = _mm512_mask_sub_epi64(to, _mm512_cmplt_epi64_mask(po, z), to, h->c31);
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srav_epi64(te, h->se), _mm512_srav_epi64(to, h->so));
+}
+
+/* rows of the right-shift-only case: NARROW 1 int8, 0 uint8 (the saturating
+ * narrowing does the type's clamp; |v| <= 2^30, so v + zp cannot wrap) */
+static inline __attribute__((always_inline)) void quant__rqr512_rows(const int NARROW_I8, int MR, const __m512i *acc, int c,
+        __m512i cv, const quant__rqr512 *h, const uint32_t *rowcorr, int8_t *dst, size_t ldc, __mmask16 km,
+        __m512i zp, int need_lo, int need_hi, __m512i olo, __m512i ohi) {
+    int r;
+    for (r = 0; r < MR; r++, dst += ldc) {
+        const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)rowcorr[r]));
+        __m512i v = _mm512_add_epi32(quant__rqr512_apply(x, h), zp);
+        __m128i b;
+        if (need_lo) v = _mm512_max_epi32(v, olo);
+        if (need_hi) v = _mm512_min_epi32(v, ohi);
+        b = NARROW_I8 ? _mm512_cvtsepi32_epi8(v) : _mm512_cvtusepi32_epi8(v);
+        if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
+        else _mm_mask_storeu_epi8(dst, km, b);
+    }
+}
+
 /* MR rows x NCV vectors of accumulators (acc[4 r + c], corrections not yet
  * added) through the gemmlowp epilogue to int8 / uint8 rows of C. Out of
  * line: inlined into the micro-kernel, its constants cost the K loop
  * registers (the int32 path measured 25-35% slower). */
 static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
+    const uint32_t *rowcorr = out->rowcorr;
+    int8_t *const C0 = (int8_t *)out->C + out->m * out->ldc + out->col;
+    const size_t ldc = out->ldc, cnt = out->cnt;
+    const int i8 = ep->out == QUANT_OUT_I8;
+    const int need_lo = i8 ? ep->out_min > -128 : 1, need_hi = ep->out_max < (i8 ? 127 : 255);
     const __m512i zp = _mm512_set1_epi32(ep->out_zp);
     const __m512i lo = _mm512_set1_epi32(ep->out_min - ep->out_zp), hi = _mm512_set1_epi32(ep->out_max - ep->out_zp);
+    const __m512i olo = _mm512_set1_epi32(ep->out_min), ohi = _mm512_set1_epi32(ep->out_max);
     int r, c;
     for (c = 0; c < NCV; c++) {
         const size_t l0 = 16 * (size_t)c;
-        const __mmask16 km = out->cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - l0)) - 1u);
+        const __mmask16 km = cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - l0)) - 1u);
         const __m512i cv = _mm512_maskz_loadu_epi32(km, out->ec->corr + l0);
         quant__rqg512 h;
         const int ls = quant__rqg512_init(&h, out->ec->mult + l0, out->ec->shift + l0, km);
         if (!ls && _mm512_mask_cmpeq_epi32_mask(km, h.rs, _mm512_setzero_si512()) == 0) {
-            /* every column shifts right by at least 1: |v| <= 2^30, so v + zp
-             * cannot wrap and the saturating narrowings do the type's clamp */
-            const int i8 = ep->out == QUANT_OUT_I8;
-            const int need_lo = i8 ? ep->out_min > -128 : 1, need_hi = ep->out_max < (i8 ? 127 : 255);
-            const __m512i olo = _mm512_set1_epi32(ep->out_min), ohi = _mm512_set1_epi32(ep->out_max);
-            for (r = 0; r < MR; r++) {
-                const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
-                __m512i v = _mm512_add_epi32(quant__rqg512_apply(x, &h, 0), zp);
-                __m128i b;
-                int8_t *dst = (int8_t *)out->C + (out->m + (size_t)r) * out->ldc + out->col + l0;
-                if (need_lo) v = _mm512_max_epi32(v, olo);
-                if (need_hi) v = _mm512_min_epi32(v, ohi);
-                b = i8 ? _mm512_cvtsepi32_epi8(v) : _mm512_cvtusepi32_epi8(v);
-                if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
-                else _mm_mask_storeu_epi8(dst, km, b);
-            }
+            quant__rqr512 hr;
+            quant__rqr512_init(&hr, &h);
+            if (i8) quant__rqr512_rows(1, MR, acc, c, cv, &hr, rowcorr, C0 + l0, ldc, km, zp, need_lo, need_hi, olo, ohi);
+            else quant__rqr512_rows(0, MR, acc, c, cv, &hr, rowcorr, C0 + l0, ldc, km, zp, need_lo, need_hi, olo, ohi);
             continue;
         }
         for (r = 0; r < MR; r++) {
-            const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
+            const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)rowcorr[r]));
             const __m512i v = ls ? quant__rqg512_apply(x, &h, 1) : quant__rqg512_apply(x, &h, 0);
             /* clamp relative to zp first: v + zp cannot wrap then */
             const __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), zp));
-            int8_t *dst = (int8_t *)out->C + (out->m + (size_t)r) * out->ldc + out->col + l0;
+            int8_t *dst = C0 + (size_t)r * ldc + l0;
             if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
             else _mm_mask_storeu_epi8(dst, km, b);
         }

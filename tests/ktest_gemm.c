@@ -133,6 +133,86 @@ static void test_epilogues(void) {
         }
 }
 
+/* an accumulator near a tie of the gemmlowp requantization (multiplier M,
+ * right shift e): for M = 2^30, SRDHM(x) = floor((x + 1) / 2), so x = 2q or
+ * 2q - 1 gives q = k 2^e + 2^(e-1), exactly half way; other M, a value near
+ * output r, or an extreme */
+static int32_t tie_acc(int32_t M, int e, int small) {
+    const unsigned pick = qt_rand32() % 8;
+    const int64_t k = (int64_t)(qt_rand32() % 281) - 140, kk = small ? k : (int64_t)(int32_t)qt_rand32() >> e;
+    if (pick == 0) { static const int32_t ext[] = {INT32_MIN, INT32_MAX, 0, -1, 1, INT32_MIN + 1}; return ext[qt_rand32() % 6]; }
+    if (M == (1 << 30) && pick < 6) {
+        const int64_t q = kk * ((int64_t)1 << e) + ((int64_t)1 << (e - 1)), x = 2 * q - (int64_t)(qt_rand32() % 2);
+        if (x >= INT32_MIN && x <= INT32_MAX) return (int32_t)x;
+    }
+    if (M > 0 && small) { /* about k at the output */
+        const double x = (double)k * ldexp(1.0, 31 + e) / (double)M + (double)((int)(qt_rand32() % 9) - 4);
+        if (x > INT32_MIN && x < INT32_MAX) return (int32_t)x;
+    }
+    return (int32_t)qt_rand32();
+}
+
+/* The gemmlowp mode's right-shift-only path (both roundings at once on
+ * AVX-512 VNNI): per-channel multipliers and every right shift 1..31, with
+ * even and odd columns differing, on accumulators at the ties, through
+ * quant_gemm (the accumulator is the bias: A at its zero point) against the
+ * reference; on AVX-512 VNNI also the 16-lane routine itself against
+ * quant_mul_by_multiplier over the whole int32 range. */
+static void test_gemmlowp_rounding(void) {
+    static const int32_t mults[] = {1 << 30, INT32_MAX, 1518500250, 0};
+    static int8_t B[4 * 64];
+    static uint8_t A[6 * 4];
+    qt_epi e;
+    int ei, mi, rows, rep;
+    for (rep = 0; rep < 4 * 64; rep++) B[rep] = (int8_t)qt_rand32();
+    for (ei = 1; ei <= 31; ei++)
+        for (mi = 0; mi < 5; mi++)
+            for (rows = 1; rows <= 6; rows += 5) {
+                const size_t N = 64;
+                size_t n;
+                const int32_t a_zp = (int32_t)(qt_rand32() % 256);
+                memset(A, (int)a_zp, sizeof A);
+                memset(&e.ep, 0, sizeof e.ep);
+                for (n = 0; n < N; n++) {
+                    const int en = n % 2 ? ei : 1 + (int)(qt_rand32() % 31);
+                    int32_t M = mi < 4 ? mults[mi] : (int32_t)((1u << 30) | (qt_rand32() >> 2));
+                    if (mi == 3) M = n % 3 ? (1 << 30) : 0; /* a zero multiplier among them */
+                    e.rq[n].multiplier = M; e.rq[n].shift = -en; e.rq[n].scale = 0;
+                    e.bias[n] = tie_acc(M, en, qt_rand32() % 4 != 0);
+                }
+                e.ep.out = qt_rand32() % 2 ? QUANT_OUT_U8 : QUANT_OUT_I8;
+                e.ep.mode = QUANT_RQ_GEMMLOWP; e.ep.rq = e.rq; e.ep.per_channel = 1; e.ep.bias_i32 = e.bias;
+                e.ep.out_min = e.ep.out == QUANT_OUT_U8 ? 0 : -128; e.ep.out_max = e.ep.out_min + 255;
+                e.ep.out_zp = e.ep.out_min + (int32_t)(qt_rand32() % 256);
+                if (qt_rand32() % 3 == 0) e.ep.out_min = e.ep.out_zp;
+                CHECKF(run_case((size_t)rows, N, 4, A, 0, 4, a_zp, B, 0, QUANT_LAYOUT_KN, &e.ep, 0),
+                       "e=%d mult=%d rows=%d", ei, mi, rows);
+            }
+#if defined(QUANT_ISA_AVX512VNNI)
+    for (rep = 0; rep < 20000; rep++) {
+        int32_t mult[16], shift[16], x[16], got[16];
+        quant__rqg512 g;
+        quant__rqr512 h;
+        int l;
+        for (l = 0; l < 16; l++) {
+            const unsigned t = qt_rand32() % 4;
+            mult[l] = t == 0 ? (1 << 30) : t == 1 ? INT32_MAX : (int32_t)(qt_rand32() >> 1);
+            shift[l] = -(1 + (int)(qt_rand32() % 31));
+            x[l] = tie_acc(mult[l], -shift[l], 0);
+        }
+        CHECK(quant__rqg512_init(&g, mult, shift, 0xffff) == 0);
+        quant__rqr512_init(&h, &g);
+        _mm512_storeu_si512((void *)got, quant__rqr512_apply(_mm512_loadu_si512((const void *)x), &h));
+        for (l = 0; l < 16; l++)
+            if (got[l] != quant_mul_by_multiplier(x[l], mult[l], shift[l])) {
+                CHECKF(0, "x=%d M=%d shift=%d: %d, reference %d", (int)x[l], (int)mult[l], (int)shift[l], (int)got[l],
+                       (int)quant_mul_by_multiplier(x[l], mult[l], shift[l]));
+                break;
+            }
+    }
+#endif
+}
+
 static void test_large_shapes(void) {
     static const size_t shapes[][3] = { {1, 4096, 4096}, {127, 255, 513}, {4, 1000, 1000}, {3, 67, 4099},
                                         {64, 512, 128}, {250, 70, 300}, {2, 3, 10000}, {513, 17, 33} };
@@ -302,6 +382,7 @@ int main(void) {
     RUN(test_isa);
     RUN(test_all_small_shapes);
     RUN(test_epilogues);
+    RUN(test_gemmlowp_rounding);
     RUN(test_large_shapes);
     RUN(test_adversarial);
     RUN(test_tiles_and_alignment);
