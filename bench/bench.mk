@@ -7,6 +7,8 @@
 #                            bandwidth in one run (native build: AVX-512 VNNI here)
 #   make bench-compare-avx2  the same against quant's AVX2 build (-mavx2 -mfma;
 #                            oneDNN limited to AVX2, OpenBLAS's Haswell core)
+#   make bench-epilogue      int8 output's cost over int32 per requantization mode,
+#                            paired in each round (bench/bench_epilogue.c)
 #   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
 #                            speed-up of each ISA over scalar
 #   make bench-build         builds everything without running it
@@ -41,11 +43,19 @@ DNNL_ISA_NATIVE ?=
 DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build
+.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
 
-bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS)
+bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
+             $(BENCH_DIR)/bench_epilogue
+
+$(BENCH_DIR)/bench_epilogue: bench/bench_epilogue.c quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(BENCH_OPT) -Wall -Wextra $(BENCH_NATIVE) -I. $< -o $@ -lm
+
+bench-epilogue: $(BENCH_DIR)/bench_epilogue
+	taskset -c $(BENCH_CPU) $<
 
 $(BENCH_DIR)/bench_gemm: bench/bench_gemm.cc quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
