@@ -22,7 +22,6 @@ static void die(const char *what) { fprintf(stderr, "bench_epilogue: %s failed\n
 
 /* rounds of one shape; prints one table row */
 static void shape(size_t M, size_t N, size_t K, int rounds) {
-    static const char *names[3] = {"gemmlowp", "single", "fp32"};
     uint8_t *A = (uint8_t *)malloc(M * K);
     int8_t *W = (int8_t *)malloc(N * K), *C8 = (int8_t *)malloc(M * N);
     int32_t *C32 = (int32_t *)malloc(M * N * 4), *bias = (int32_t *)malloc(N * 4);
@@ -67,7 +66,6 @@ static void shape(size_t M, size_t N, size_t K, int rounds) {
         qsort(r[md], (size_t)rounds, sizeof(double), cmpd);
         printf(" %+.1f%% (%+.1f .. %+.1f) |", 100 * (r[md][rounds / 2] - 1), 100 * (r[md][rounds / 4] - 1),
                100 * (r[md][3 * rounds / 4] - 1));
-        (void)names;
         free(r[md]);
     }
     printf("\n");
