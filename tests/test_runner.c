@@ -400,6 +400,46 @@ static void test_malformed(void) {
     if (getenv("QT_VERBOSE")) fprintf(stderr, "  %d malformed files rejected\n", count);
 }
 
+/* the uint8 pools against a plain reference: channel counts around the
+ * 16-byte blocks, odd input sizes (the last row / column unused), and the
+ * general max and average paths */
+static void test_pool_u8(void) {
+    static const size_t chans[] = {1, 3, 15, 16, 17, 31, 32, 33, 48, 70};
+    static uint8_t in[9 * 7 * 70], out[5 * 4 * 70];
+    size_t ci, i;
+    int kind;
+    for (kind = 0; kind < 3; kind++)
+        for (ci = 0; ci < sizeof chans / sizeof chans[0]; ci++) {
+            rn_node n;
+            rn_value x, y;
+            size_t C = chans[ci], oy, ox, c, a, b;
+            int bad = 0;
+            memset(&n, 0, sizeof n); memset(&x, 0, sizeof x); memset(&y, 0, sizeof y);
+            n.op = kind == 2 ? OP_AVGPOOL : OP_MAXPOOL;
+            n.k[0] = n.k[1] = kind == 1 ? 3 : 2; n.st[0] = n.st[1] = 2;
+            x.h = 9; x.w = 7; x.c = C; x.size = x.h * x.w * C;
+            y.h = (x.h - (size_t)n.k[0]) / 2 + 1; y.w = (x.w - (size_t)n.k[1]) / 2 + 1; y.c = C; y.size = y.h * y.w * C;
+            for (i = 0; i < x.size; i++) in[i] = (uint8_t)qt_rand32();
+            for (i = 0; i < x.size; i += 7) in[i] = i % 2 ? 255 : 0;
+            memset(out, 0xA5, sizeof out);
+            rn_pool_u8(&n, &x, &y, in, out);
+            for (oy = 0; oy < y.h; oy++)
+                for (ox = 0; ox < y.w; ox++)
+                    for (c = 0; c < C; c++) {
+                        unsigned mx = 0, sum = 0, cnt = (unsigned)(n.k[0] * n.k[1]), e;
+                        for (a = 0; a < (size_t)n.k[0]; a++)
+                            for (b = 0; b < (size_t)n.k[1]; b++) {
+                                unsigned v = in[((2 * oy + a) * x.w + 2 * ox + b) * C + c];
+                                mx = v > mx ? v : mx; sum += v;
+                            }
+                        e = kind == 2 ? (sum + cnt / 2) / cnt : mx;
+                        if (out[(oy * y.w + ox) * C + c] != e) bad++;
+                    }
+            for (i = y.size; i < sizeof out; i++) if (out[i] != 0xA5) bad++;
+            CHECKF(bad == 0, "kind %d C=%d: %d wrong bytes", kind, (int)C, bad);
+        }
+}
+
 static void test_idx_reader(void) {
     unsigned char *buf;
     const unsigned char *data;
@@ -423,5 +463,6 @@ int main(void) {
     RUN(test_q4_file);
     RUN(test_malformed);
     RUN(test_idx_reader);
+    RUN(test_pool_u8);
     return qt_summary();
 }
