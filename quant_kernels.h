@@ -2066,6 +2066,66 @@ static inline void quant__copy_lt16(uint8_t *d, const uint8_t *s, size_t n) {
     else if (n) { d[0] = s[0]; d[n / 2] = s[n / 2]; d[n - 1] = s[n - 1]; }
 }
 
+#if (defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)) && defined(__AVX512VBMI__)
+#define QUANT__IM2COL_C1 1
+/* im2col of a 1-channel input whose rows are short (K = k_h k_w <= 16, so
+ * 16-byte rows; k_h (15 + k_w) <= 64), stride_w = dil_w = 1: 16 output
+ * pixels of one output row at a time. The k_h input row pieces they read
+ * (15 + k_w bytes each) go into one register by masked loads over a
+ * zero-point vector (padding: the lanes left out), then one vpermb makes the
+ * rows of 4 pixels. idx[j] byte 16 q + b = kernel tap b of pixel 4 j + q in
+ * that register. The first layer of a grayscale image or spectrogram net. */
+static int quant__im2col_c1_ok(const quant_conv_shape *s, size_t ldr) {
+    return s->in_c == 1 && s->stride_w == 1 && s->dil_w == 1 && ldr == 16 && s->k_h * s->k_w <= 16 &&
+           s->k_h * (15 + s->k_w) <= 64;
+}
+static void quant__im2col_c1_idx(const quant_conv_shape *s, __m512i *idx) {
+    const size_t RS = 15 + s->k_w, K = s->k_h * s->k_w;
+    uint8_t t[4][64];
+    size_t j, i;
+    for (j = 0; j < 4; j++)
+        for (i = 0; i < 64; i++) {
+            const size_t pix = 4 * j + i / 16, b = i % 16;
+            t[j][i] = (uint8_t)(b < K ? (b / s->k_w) * RS + pix + b % s->k_w : 0);
+        }
+    for (j = 0; j < 4; j++) idx[j] = _mm512_loadu_si512((const void *)t[j]);
+}
+/* output pixels x0 .. x1 - 1 of output row y of image n to rows ws, ws + 16, ... */
+static void quant__im2col_c1(const quant_conv_shape *s, const uint8_t *in, uint8_t zpb, const __m512i *idx,
+        size_t n, size_t y, size_t x0, size_t x1, uint8_t *ws) {
+    const size_t RS = 15 + s->k_w;
+    const __m512i zv = _mm512_set1_epi8((char)zpb);
+    const uint64_t span = ((uint64_t)1 << RS) - 1;
+    size_t x, r;
+    for (x = x0; x < x1; x += 16, ws += 256) {
+        const size_t cnt = x1 - x < 16 ? x1 - x : 16;
+        /* input columns c0 .. c0 + RS - 1 (c0 may be negative: the padding) */
+        const long long c0 = (long long)x - (long long)s->pad_left;
+        __m512i src = zv;
+        int j;
+        for (r = 0; r < s->k_h; r++) {
+            const size_t ph = y * s->stride_h + r * s->dil_h;
+            long long lo, hi;
+            uint64_t m;
+            if (ph < s->pad_top || ph - s->pad_top >= s->in_h) continue; /* a padding row */
+            lo = c0 < 0 ? -c0 : 0;
+            hi = (long long)s->in_w - c0 < (long long)RS ? (long long)s->in_w - c0 : (long long)RS;
+            if (hi <= lo) continue;
+            m = (span >> (RS - (size_t)hi)) & ~(((uint64_t)1 << lo) - 1);
+            /* lane r RS + i holds input column c0 + i: the address of lane 0 is
+             * row + c0 - r RS, outside the row, but only the lanes in m are read */
+            src = _mm512_mask_loadu_epi8(src, m << (r * RS),
+                    (const void *)((uintptr_t)(in + (n * s->in_h + (ph - s->pad_top)) * s->in_w) + (uintptr_t)c0 - (uintptr_t)(r * RS)));
+        }
+        for (j = 0; j < 4 && (size_t)(4 * j) < cnt; j++) {
+            const __m512i v = _mm512_permutexvar_epi8(idx[j], src);
+            if (cnt >= (size_t)(4 * j + 4)) _mm512_storeu_si512((void *)(ws + 64 * j), v);
+            else _mm512_mask_storeu_epi8(ws + 64 * j, ((uint64_t)1 << (16 * (cnt - 4 * (size_t)j))) - 1, v);
+        }
+    }
+}
+#endif
+
 /* im2col of output pixels [p0, p1) into ws (rows of K bytes, plus 16 bytes
  * of slack after the last); padding holds the activation zero point, which
  * contributes exactly 0. Pixels are taken an output row segment at a time
@@ -2084,6 +2144,19 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
     xhi = s->in_w + s->pad_left >= span ? (s->in_w + s->pad_left - span) / sw + 1 : 0;
     if (xhi > ow) xhi = ow;
     if (xlo > xhi) xlo = xhi;
+#if defined(QUANT__IM2COL_C1)
+    if (quant__im2col_c1_ok(s, ldr)) {
+        __m512i idx[4];
+        quant__im2col_c1_idx(s, idx);
+        while (p < p1) {
+            const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
+            const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;
+            quant__im2col_c1(s, in, zpb, idx, n, y, x0, x1, ws + (p - p0) * ldr);
+            p += x1 - x0;
+        }
+        return;
+    }
+#endif
     while (p < p1) {
         const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
         const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;

@@ -112,6 +112,31 @@ static void test_conv2d_c4(void) {
     }
 }
 
+/* 1-channel inputs with short kernel rows (the AVX-512 VBMI im2col: 16
+ * output pixels at a time, padding by masked loads): widths around the
+ * 16-pixel groups, padding wider than the kernel, stride and dilation down
+ * the rows, and kernels just past the fast path's limits (k 4x4, 5x3) */
+static void test_conv2d_c1(void) {
+    int t;
+    for (t = 0; t < 200; t++) {
+        quant_conv_shape s;
+        size_t oh, ow;
+        memset(&s, 0, sizeof s);
+        do {
+            s.batch = 1 + qt_rand32() % 2; s.in_h = 1 + qt_rand32() % 12; s.in_w = 1 + qt_rand32() % 40;
+            s.in_c = 1; s.out_c = 1 + qt_rand32() % 40;
+            s.k_h = 1 + qt_rand32() % 4; s.k_w = 1 + qt_rand32() % 4;
+            if (t % 3 == 0) s.k_h = s.k_w = 3;
+            if (t % 17 == 5) { s.k_h = 5; s.k_w = 3; }
+            s.stride_h = 1 + qt_rand32() % 3; s.stride_w = t % 11 == 3 ? 2 : 1;
+            s.dil_h = 1 + qt_rand32() % 2; s.dil_w = 1;
+            s.pad_top = qt_rand32() % 4; s.pad_bottom = qt_rand32() % 4; s.pad_left = qt_rand32() % 5; s.pad_right = qt_rand32() % 5;
+        } while (quant_conv_out_size(&s, &oh, &ow) != QUANT_OK);
+        conv_case(s, t);
+        if (QT_FAILS > 5) return;
+    }
+}
+
 /* images large enough that the im2col tiles (up to ~16 KiB of rows) end
  * inside an image and cross into the next one; a 1-channel first layer
  * (K = 9) and partial panels of output channels */
@@ -203,6 +228,7 @@ int main(void) {
     fprintf(stderr, "  isa: %s\n", quant_isa_name());
     RUN(test_conv2d);
     RUN(test_conv2d_c4);
+    RUN(test_conv2d_c1);
     RUN(test_conv2d_large);
     RUN(test_dwconv);
     RUN(test_bad_input);
