@@ -2280,14 +2280,25 @@ QUANT__INTERNAL void quant__conv_igemm(const quant_conv_shape *s, size_t oh, siz
                 if (x >= xlo && x < xhi && y >= ylo && y < yhi) {
                     const uint8_t *b0 = in + ((n * s->in_h + (y * sh - s->pad_top)) * s->in_w + (x * sw - s->pad_left)) * C;
                     for (t = 0; t < taps; t++) row[t] = b0 + toff[t];
-                } else
-                    for (kh = 0; kh < s->k_h; kh++)
-                        for (kw = 0; kw < s->k_w; kw++) {
-                            const size_t ph = y * sh + kh * s->dil_h, pw = x * sw + kw * s->dil_w;
-                            row[kh * s->k_w + kw] = ph < s->pad_top || ph - s->pad_top >= s->in_h ||
-                                                    pw < s->pad_left || pw - s->pad_left >= s->in_w ? zrow :
-                                in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * C;
-                        }
+                } else {
+                    /* every tap from the window's corner as inside (an address
+                     * formed as an integer: the corner may lie outside the
+                     * input, but only taps inside it keep theirs), then the
+                     * padding rows and columns pointed at zrow */
+                    const uintptr_t b0 = (uintptr_t)in + (uintptr_t)((((ptrdiff_t)(n * s->in_h) + (ptrdiff_t)(y * sh) -
+                        (ptrdiff_t)s->pad_top) * (ptrdiff_t)s->in_w + (ptrdiff_t)(x * sw) - (ptrdiff_t)s->pad_left) * (ptrdiff_t)C);
+                    for (t = 0; t < taps; t++) row[t] = (const uint8_t *)(b0 + toff[t]);
+                    for (kh = 0; kh < s->k_h; kh++) {
+                        const size_t ph = y * sh + kh * s->dil_h;
+                        if (ph < s->pad_top || ph - s->pad_top >= s->in_h)
+                            for (kw = 0; kw < s->k_w; kw++) row[kh * s->k_w + kw] = zrow;
+                    }
+                    for (kw = 0; kw < s->k_w; kw++) {
+                        const size_t pw = x * sw + kw * s->dil_w;
+                        if (pw < s->pad_left || pw - s->pad_left >= s->in_w)
+                            for (kh = 0; kh < s->k_h; kh++) row[kh * s->k_w + kw] = zrow;
+                    }
+                }
                 if (++x == ow) { x = 0; if (++y == oh) { y = 0; n++; } }
             }
             o.ep = ep; o.ec = &ec; o.rowcorr = rowcorr; o.C = out; o.ldc = N; o.m = p; o.col = pb * QUANT__NR;
