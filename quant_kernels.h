@@ -2523,6 +2523,10 @@ static inline quant__bv quant__bv_set1(uint64_t v) { return _mm512_set1_epi64((l
 static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm512_xor_si512(a, b); }
 static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm512_and_si512(a, b); }
 static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm512_or_si512(a, b); }
+/* m & (a ^ b) in one vpternlogq written over m (GCC does not fuse the two
+ * itself; with another operand first it copies m, the op saved) */
+static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) { return _mm512_ternarylogic_epi64(m, a, b, 0x60); }
+#  define QUANT__BV_ANDXOR 1
 static inline quant__bv quant__bv_zero(void) { return _mm512_setzero_si512(); }
 static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm512_storeu_si512((void *)p, v); }
 static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm512_add_epi8(a, b); }
@@ -2646,6 +2650,9 @@ static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) {
 #endif
 #if !QUANT__BV_DIRECT
 static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return quant__bv_fold8(acc, quant__bv_cnt8(x)); }
+#endif
+#if !defined(QUANT__BV_ANDXOR)
+static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) { return quant__bv_and(m, quant__bv_xor(a, b)); }
 #endif
 #define QUANT__BNV 4                          /* vectors per panel row           */
 #define QUANT__BNB (QUANT__BW * QUANT__BNV)   /* weight rows per panel           */
@@ -2820,7 +2827,7 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
                     /* m counted first, then masked in place: no register copy for the 3-input op */   \
                     m_ = quant__bv_and(za_, wz_[v]);                                                    \
                     acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);         \
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_and(m_, quant__bv_xor(a_, ws_[v]))); \
+                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_andxor(m_, a_, ws_[v]));           \
                     continue;                                                                           \
                 }                                                                                       \
                 if (TA && TW) {                                                                         \
