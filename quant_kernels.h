@@ -2157,6 +2157,35 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
         return;
     }
 #endif
+    if (s->dil_w == 1 && rowb < 16 && s->k_h <= 8 && (s->pad_left + s->in_w + s->pad_right) * C + 16 <= 512) {
+        /* short kernel rows: the k_h input rows an output row reads, copied
+         * once into zero-point-padded rows, so every pixel is interior there
+         * and each of its kernel rows one 16-byte move (excess as above) */
+        uint8_t prow[8][512];
+        const size_t pwb = (s->pad_left + s->in_w + s->pad_right) * C;
+        size_t last = SIZE_MAX;
+        while (p < p1) {
+            const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
+            const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;
+            size_t x, kh;
+            if (p / ow != last) { /* a new output row */
+                for (kh = 0; kh < s->k_h; kh++) {
+                    const size_t ph = y * sh + kh * s->dil_h;
+                    memset(prow[kh], zpb, pwb + 16);
+                    if (ph >= s->pad_top && ph - s->pad_top < s->in_h)
+                        memcpy(prow[kh] + s->pad_left * C, in + (n * s->in_h + (ph - s->pad_top)) * rowstride, rowstride);
+                }
+                last = p / ow;
+            }
+            for (x = x0; x < x1; x++) {
+                uint8_t *row = ws + (p + (x - x0) - p0) * ldr;
+                const uint8_t *src = &prow[0][0] + x * sw * C;
+                for (kh = 0; kh < s->k_h; kh++) memcpy(row + kh * rowb, src + kh * sizeof prow[0], 16);
+            }
+            p += x1 - x0;
+        }
+        return;
+    }
     while (p < p1) {
         const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
         const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;
