@@ -1564,6 +1564,43 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 
 #endif
 
+/* the mr rows of a tile (row r at tile + r QUANT__NR, its correction
+ * rowcorr[r]) through the epilogue to rows m .. m + mr - 1 of C */
+QUANT__INTERNAL void quant__epilogue_tile(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0, size_t m,
+        size_t mr, size_t n0, size_t cnt, const int32_t *tile, const uint32_t *rowcorr, void *C, size_t ldc) {
+    size_t r;
+#if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+    if ((ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 && cnt % 8 == 0) {
+        /* the float requantization (the runner's) with the output type and
+         * mode chosen once a tile: per row of 16 columns, the call and the
+         * per-vector switch of quant__epilogue_row cost as much as the
+         * arithmetic. Same operations, same results. */
+        const __m256 lo = _mm256_set1_ps((float)(ep->out_min - ep->out_zp)), hi = _mm256_set1_ps((float)(ep->out_max - ep->out_zp));
+        const __m256i zp = _mm256_set1_epi32(ep->out_zp);
+        const int i8 = ep->out == QUANT_OUT_I8;
+        for (r = 0; r < mr; r++) {
+            const __m256i rc = _mm256_set1_epi32((int)rowcorr[r]);
+            const int32_t *t = tile + r * QUANT__NR + j0;
+            unsigned char *crow = (unsigned char *)C + (m + r) * ldc + n0;
+            size_t j;
+            for (j = 0; j < cnt; j += 8) {
+                const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(t + j)),
+                                                     _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + j0 + j))), rc);
+                __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(ec->scale + j0 + j));
+                __m256i v;
+                __m128i p16;
+                y = _mm256_min_ps(_mm256_max_ps(y, lo), hi);
+                v = _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
+                p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+                _mm_storel_epi64((__m128i *)(void *)(crow + j), i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
+            }
+        }
+        return;
+    }
+#endif
+    for (r = 0; r < mr; r++) quant__epilogue_row(ep, ec, j0, m + r, n0, cnt, tile + r * QUANT__NR, rowcorr[r], C, ldc);
+}
+
 /* ------------------------------------------------------------- driver */
 
 /* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
@@ -1627,7 +1664,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
             quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
             for (m = mb; m < me; m += QUANT__MR) {
-                size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR, r;
+                size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR;
                 int32_t tile[QUANT__MR * QUANT__NR];
 #if defined(QUANT__UKR_OUT)
                 if (mr > 1 && cs == c0) {
@@ -1639,9 +1676,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 }
 #endif
                 QUANT__UKR(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
-                for (r = 0; r < mr; r++)
-                    quant__epilogue_row(ep, &ec, cs - c0, m + r, cs, ce - cs, tile + r * QUANT__NR,
-                                        rowcorr[m + r - mb], C, ldc);
+                quant__epilogue_tile(ep, &ec, cs - c0, m, mr, cs, ce - cs, tile, rowcorr + (m - mb), C, ldc);
             }
         }
     }

@@ -269,6 +269,25 @@ static void test_tiles_and_alignment(void) {
                 CHECK(quant_gemm_tile(M, A, 0, K, 9, pb + 3, &ep, tiled, N, ms[i], ms[i + 1], ns[j], ns[j + 1]) == QUANT_OK);
         CHECK(memcmp(full, tiled, sizeof full) == 0);
     }
+    /* every epilogue through tiles whose columns start and end inside a
+     * panel, at multiples of 8 (whole vectors of the narrower ISAs) and not */
+    for (t = 0; t < 28; t++) {
+        const int kind = t % 7;
+        size_t ms[3], ns[4], i, j, osz;
+        qt_epi e;
+        make_epi(&e, kind, M, N);
+        osz = e.ep.out == QUANT_OUT_I8 || e.ep.out == QUANT_OUT_U8 ? 1 : 4;
+        memset(full, 0x11, sizeof full); memset(tiled, 0x22, sizeof tiled);
+        CHECK(quant_gemm(M, A, 0, K, 9, pb + 3, &e.ep, full, N) == QUANT_OK);
+        ms[0] = 0; ms[2] = M; ms[1] = 1 + qt_rand32() % (M - 1);
+        ns[0] = 0; ns[3] = N;
+        ns[1] = t < 14 ? 8 * (1 + qt_rand32() % 4) : 1 + qt_rand32() % 40;
+        ns[2] = ns[1] + (t < 14 ? 8 * (1 + qt_rand32() % 6) : 1 + qt_rand32() % 50);
+        for (i = 0; i < 2; i++)
+            for (j = 0; j < 3; j++)
+                CHECK(quant_gemm_tile(M, A, 0, K, 9, pb + 3, &e.ep, tiled, N, ms[i], ms[i + 1], ns[j], ns[j + 1]) == QUANT_OK);
+        CHECKF(memcmp(full, tiled, M * N * osz) == 0, "kind %d columns %d %d", kind, (int)ns[1], (int)ns[2]);
+    }
     free(pb);
 }
 
