@@ -1447,6 +1447,20 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 
 static inline __m256i quant__sel256(__m256i mask, __m256i a, __m256i b) { return _mm256_blendv_epi8(b, a, mask); }
 
+/* the float requantization of 8 lanes: round(acc * scale) clamped to
+ * [lo, hi] (the output range less zp) before rounding, plus zp */
+static inline __m256i quant__rq_fp32_256(__m256i acc, __m256 scale, __m256 lo, __m256 hi, __m256i zp) {
+    const __m256 y = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale), lo), hi);
+    return _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
+}
+
+/* 8 values inside the output type's range to int8 (i8) or uint8 bytes: the
+ * saturating packs are exact there */
+static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
+    const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
+}
+
 static inline __m256i quant__rq_gemmlowp_256(__m256i x, __m256i mult, __m256i shift) {
     const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
     const __m256i npos = _mm256_set1_epi64x(1 << 30), nneg = _mm256_set1_epi64x(1 - (1 << 30)), m31 = _mm256_set1_epi64x(0x7fffffff);
@@ -1509,7 +1523,6 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
         case QUANT_OUT_I32: _mm256_storeu_si256((__m256i *)((int32_t *)crow + n0 + j), acc); break;
         case QUANT_OUT_I8: case QUANT_OUT_U8: {
             __m256i zp = _mm256_set1_epi32(ep->out_zp), v;
-            __m128i p16;
             if (ep->mode == QUANT_RQ_GEMMLOWP) {
                 v = quant__rq_gemmlowp_256(acc, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
                                            _mm256_loadu_si256((const __m256i *)(ec->shift + e)));
@@ -1522,15 +1535,10 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
                                          ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
                 v = _mm256_add_epi32(v, zp);
             } else {
-                __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(ec->scale + e));
-                y = _mm256_max_ps(y, _mm256_set1_ps((float)(ep->out_min - ep->out_zp)));
-                y = _mm256_min_ps(y, _mm256_set1_ps((float)(ep->out_max - ep->out_zp)));
-                v = _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
+                v = quant__rq_fp32_256(acc, _mm256_loadu_ps(ec->scale + e), _mm256_set1_ps((float)(ep->out_min - ep->out_zp)),
+                                       _mm256_set1_ps((float)(ep->out_max - ep->out_zp)), zp);
             }
-            /* values are inside [out_min, out_max]: the saturating packs are exact */
-            p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-            if (ep->out == QUANT_OUT_I8) _mm_storel_epi64((__m128i *)(crow + n0 + j), _mm_packs_epi16(p16, p16));
-            else _mm_storel_epi64((__m128i *)(crow + n0 + j), _mm_packus_epi16(p16, p16));
+            quant__store8_256(crow + n0 + j, v, ep->out == QUANT_OUT_I8);
         } break;
         case QUANT_OUT_F32: {
             __m256 s = _mm256_mul_ps(_mm256_set1_ps(ascale), _mm256_loadu_ps(ec->scale + e));
@@ -1574,7 +1582,7 @@ QUANT__INTERNAL void quant__epilogue_tile(const quant_epilogue *ep, const quant_
         /* the float requantization (the runner's) with the output type and
          * mode chosen once a tile: per row of 16 columns, the call and the
          * per-vector switch of quant__epilogue_row cost as much as the
-         * arithmetic. Same operations, same results. */
+         * arithmetic. The same helpers as there, so the same results. */
         const __m256 lo = _mm256_set1_ps((float)(ep->out_min - ep->out_zp)), hi = _mm256_set1_ps((float)(ep->out_max - ep->out_zp));
         const __m256i zp = _mm256_set1_epi32(ep->out_zp);
         const int i8 = ep->out == QUANT_OUT_I8;
@@ -1586,13 +1594,7 @@ QUANT__INTERNAL void quant__epilogue_tile(const quant_epilogue *ep, const quant_
             for (j = 0; j < cnt; j += 8) {
                 const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(t + j)),
                                                      _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + j0 + j))), rc);
-                __m256 y = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(ec->scale + j0 + j));
-                __m256i v;
-                __m128i p16;
-                y = _mm256_min_ps(_mm256_max_ps(y, lo), hi);
-                v = _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
-                p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-                _mm_storel_epi64((__m128i *)(void *)(crow + j), i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
+                quant__store8_256(crow + j, quant__rq_fp32_256(acc, _mm256_loadu_ps(ec->scale + j0 + j), lo, hi, zp), i8);
             }
         }
         return;
