@@ -4,7 +4,7 @@
 #                            machine's best ISA: single thread pinned to
 #                            BENCH_CPU, then the 2-thread 2048^3 variants on 2 cpus
 #   make bench-compare       quant vs oneDNN, gemmlowp, OpenBLAS sgemm + read
-#                            bandwidth in one run (native build: AVX-512 VNNI here)
+#                            bandwidth in one run (native build: -march=native)
 #   make bench-compare-avx2  the same against quant's AVX2 build (-mavx2 -mfma;
 #                            oneDNN limited to AVX2, OpenBLAS's Haswell core)
 #   make bench-epilogue      int8 output's cost over int32 per requantization mode,
@@ -33,10 +33,12 @@ BENCH_CPUS2  ?= 0,1
 BENCH_REPS   ?= 7
 BENCH_ROUNDS ?= 61
 BENCH_HF_RUNS ?= 5
-BENCH_ISAS   ?= $(if $(X86_ISAS),$(X86_ISAS),scalar sse41 avx2 avxvnni avx512 avx512vnni)
-# OpenBLAS 0.3.21 does not recognise this CPU (model 207) and falls back to its
-# SSE3 "Prescott" core; name the core for each build (empty: autodetect).
-OPENBLAS_CORE_NATIVE ?= SkylakeX
+# the x86 levels this CPU can run (tests/isa.sh reads /proc/cpuinfo)
+BENCH_ISAS   ?= $(shell sh tests/isa.sh $(if $(X86_ISAS),$(X86_ISAS),scalar sse41 avx2 avxvnni avx512 avx512vnni))
+# OpenBLAS 0.3.21 does not recognise a Zen 5 (model 207 as it reads it) and
+# falls back to its SSE3 "Prescott" core; name the core for each build (empty:
+# autodetect, as on a CPU without AVX-512, where SkylakeX would not run).
+OPENBLAS_CORE_NATIVE ?= $(if $(shell sh tests/isa.sh avx512),SkylakeX,)
 OPENBLAS_CORE_AVX2   ?= Haswell
 # oneDNN: best ISA for the native build, AVX2 for the AVX2 build.
 DNNL_ISA_NATIVE ?=

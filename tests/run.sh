@@ -8,22 +8,10 @@
 #   tests/run.sh --one DIR I PROG run one (internal): DIR/I.out, DIR/I.rc
 # A kernel test built for an x86 level this CPU lacks (build/x86-avx512vnni/...,
 # the matrix's clang-<level>/...) cannot run here: it is reported as not run,
-# with the CPU flags it needs, and counts neither as passed nor as failed
-# (set QT_REQUIRE_ALL_ISAS=1 to make that a failure, on a CPU that has them all).
-isa_flags() {
-  case "$1" in
-    */x86-sse41/*|*/clang-sse41/*) echo "sse4_1" ;;
-    */x86-avx2/*|*/clang-avx2/*) echo "avx2 fma" ;;
-    */x86-avxvnni/*|*/clang-avxvnni/*) echo "avx2 fma avx_vnni" ;;
-    */x86-avx512/*|*/clang-avx512/*) echo "avx512f avx512bw avx512vl fma" ;;
-    */x86-avx512vnni/*|*/clang-avx512vnni/*) echo "avx512f avx512bw avx512vl avx512_vnni avx512_vpopcntdq avx512vbmi fma" ;;
-  esac
-}
-missing_flags() {
-  need=$(isa_flags "$1"); [ -n "$need" ] && [ -r /proc/cpuinfo ] || return 0
-  have=" $(grep -m 1 '^flags' /proc/cpuinfo | sed 's/^[^:]*://') "
-  for f in $need; do case "$have" in *" $f "*) ;; *) printf '%s ' "$f" ;; esac; done
-}
+# with the CPU flags it needs (tests/isa.sh), and counts neither as passed nor
+# as failed (set QT_REQUIRE_ALL_ISAS=1 to make that a failure, on a CPU that
+# has them all).
+. "$(dirname "$0")/isa.sh"
 
 if [ "${1-}" = --one ]; then
   dir=$2; i=$3; t=$4

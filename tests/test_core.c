@@ -277,7 +277,7 @@ static void test_params_errors(void) {
     CHECK(quant_params_from_range(0, 1, -128, 127, QUANT_AFFINE, NULL) == QUANT_EINVAL);
     CHECK(memcmp(&p, &keep, sizeof p) == 0);
     {   /* a finite range wider than FLT_MAX: the scale from the width in double */
-        quant_params w;
+        quant_params w = { -1.0f, 99, 0, 0 }; /* not these after the call */
         CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, -128, 127, QUANT_AFFINE, &w) == QUANT_OK);
         CHECK(w.scale == (float)(2.0 * (double)FLT_MAX / 255.0) && w.zero_point == 0);
         CHECK(quant_params_from_range(-FLT_MAX, FLT_MAX, -128, 127, QUANT_SYMMETRIC, &w) == QUANT_OK && w.scale == FLT_MAX / 127.5f);
