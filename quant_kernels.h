@@ -229,7 +229,9 @@ QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void
  *   bin a x ternary w dot = popcount(zw) - 2 popcount((sa ^ sw) & zw)
  *   ternary x ternary dot = popcount(za & zw) - 2 popcount((sa ^ sw) & za & zw)
  * which is exactly the sum of the +-1 / 0 products: padding never counts.
- * Weights are packed once (quant_bgemm_pack) into panels for this ISA. */
+ * Weights are packed once (quant_bgemm_pack) into panels for this ISA (the
+ * AVX2 / AVX-VNNI builds add transposed nibble panels for 4 rows and up:
+ * quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
 
 typedef enum quant_bout_type {
     QUANT_BOUT_I32 = 0, /* the dot products                                   */
@@ -2737,7 +2739,14 @@ static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) 
  * counts in column order. These panels (QUANT__BTN columns, 16 bytes per
  * word of K and column) follow the word panels, at nz_off (binary weights
  * have no non-zero plane); fewer than QUANT__BTMR rows (GEMV: bandwidth)
- * read the word panels, half the bytes. Ternary weights: word panels only. */
+ * read the word panels, half the bytes. Ternary weights get two such bytes
+ * per step and column, after their non-zero plane: the nibble of the +1
+ * weights (z & ~s), then of the -1 weights (z & s), 2 x QUANT__BTN bytes a
+ * step. With the same table, popcount((x ^ s) & z) = L(x) + popcount(s & z)
+ * where L(x) = sum over the nibble of x_k a_k (a_k the activation, +-1 or 0),
+ * so count(plus) - count(minus) = L(plus) - L(minus) is the step's dot
+ * product exactly: two vpshufb a step, a vpaddb and a vpsubb, signed bytes
+ * (|step| <= 4) widened every 31 steps. */
 #if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
 #  define QUANT__BT 1
 #else
@@ -2785,11 +2794,13 @@ QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_
     const size_t nb = QUANT__BNB, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
     wk = quant_bits_words(K);
     np = (N + nb - 1) / nb;
-    if (wk > SIZE_MAX / 8 / nb / np || (QUANT__BT && wk > SIZE_MAX / 16 / QUANT__BTN / np2)) return 0;
+    if (wk > SIZE_MAX / 8 / nb / np || (QUANT__BT && wk > SIZE_MAX / 32 / QUANT__BTN / np2)) return 0;
     plane = np * wk * nb * 8;
     cp = 64; so = cp + ((np * nb * 4 + 63) / 64) * 64;
     no = so + plane;
-    tot = no + (ternary ? plane : QUANT__BT ? np2 * wk * 16 * QUANT__BTN : 0); /* nz plane, or the nibble panels */
+    /* the nz plane (ternary), then the nibble panels (AVX2 builds: 1 byte a step
+       and column, 2 for ternary) */
+    tot = no + (ternary ? plane : 0) + (QUANT__BT ? np2 * wk * 16 * QUANT__BTN * (ternary ? 2 : 1) : 0);
     if (tot < no) return 0;
     memset(h, 0, sizeof *h);
     h->magic = QUANT__BIN_MAGIC; h->isa = QUANT__ISA_ID * 16u + (uint32_t)QUANT__BW; h->K = (uint32_t)K; h->N = (uint32_t)N;
@@ -2800,6 +2811,9 @@ QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_
     h->check = quant__bin_check(h);
     return 1;
 }
+
+/* where the transposed nibble panels start (AVX2 builds) */
+#define QUANT__BT_OFF(h) ((size_t)(h)->nz_off + ((h)->ternary ? (size_t)(h)->npanels * (h)->wk * (h)->nb * 8 : 0))
 
 QUANT_DEF size_t quant_bgemm_pack_size(size_t K, size_t N, int ternary) {
     quant__bin_hdr h;
@@ -2828,15 +2842,24 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
         memcpy(dst + h.colpc_off + 4 * j, &pc, 4);
     }
 #if QUANT__BT
-    if (!w_nonzero) { /* transposed nibbles */
-        memset(dst + h.nz_off, 0, total - h.nz_off);
+    {   /* transposed nibbles: the sign plane (binary), or the +1 and -1 planes */
+        const size_t off = QUANT__BT_OFF(&h), tb = w_nonzero ? 2 : 1;
+        memset(dst + off, 0, total - off);
         for (j = 0; j < N; j++) {
-            unsigned char *q = dst + h.nz_off + (j / QUANT__BTN) * h.wk * 16 * QUANT__BTN + QUANT__BT_POS(j % QUANT__BTN);
+            unsigned char *q = dst + off + (j / QUANT__BTN) * h.wk * 16 * QUANT__BTN * tb + QUANT__BT_POS(j % QUANT__BTN);
             for (w = 0; w < h.wk; w++) {
-                uint64_t s = w_sign[j * h.wk + w];
+                uint64_t s = w_sign[j * h.wk + w], z = w_nonzero ? w_nonzero[j * h.wk + w] : 0, plus;
                 int n4;
-                if (w == h.wk - 1 && K % 64) s &= ((uint64_t)1 << (K % 64)) - 1; /* padding bits are 0 */
-                for (n4 = 0; n4 < 16; n4++) q[(w * 16 + (size_t)n4) * QUANT__BTN] = (unsigned char)((s >> (4 * n4)) & 15);
+                if (w == h.wk - 1 && K % 64) { /* padding bits are 0 */
+                    s &= ((uint64_t)1 << (K % 64)) - 1; z &= ((uint64_t)1 << (K % 64)) - 1;
+                }
+                plus = w_nonzero ? z & ~s : s;
+                s &= z;
+                for (n4 = 0; n4 < 16; n4++) {
+                    unsigned char *b = q + (w * 16 + (size_t)n4) * QUANT__BTN * tb;
+                    b[0] = (unsigned char)((plus >> (4 * n4)) & 15);
+                    if (w_nonzero) b[QUANT__BTN] = (unsigned char)((s >> (4 * n4)) & 15);
+                }
             }
         }
     }
@@ -3092,32 +3115,40 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
 
 /* cnt[r * QUANT__BTN + c] += the count of rows r < MR against the panel's
  * columns over ns <= QUANT__BTKW * 16 steps starting at wp. Byte counts
- * (<= 4 a step) in registers for 63 steps, then uint16 on the stack. */
-static inline __attribute__((always_inline)) void quant__btk_body(const int MR, size_t ns, const uint16_t *offs,
-        const uint8_t *wp, uint32_t *cnt) {
+ * (<= 4 a step) in registers for 63 steps, then uint16 on the stack.
+ * TW (ternary weights, two bytes a step): the signed dot, count(+1 plane) -
+ * count(-1 plane), |step| <= 4 in signed bytes for 31 steps, then int16
+ * (|sum| <= 4 x 2016 steps) and int32 (cnt holds int32 bits then). */
+static inline __attribute__((always_inline)) void quant__btk_body(const int MR, const int TW, size_t ns,
+        const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
     __m256i acc[QUANT__BTMR][QUANT__BTNV];
     uint16_t c16[QUANT__BTMR * QUANT__BTN];
     const __m256i zero = _mm256_setzero_si256();
+    const size_t fold = TW ? 31 : 63, sb = (size_t)(TW ? 2 : 1) * QUANT__BTN; /* steps a fold, bytes a step */
     size_t s0, s;
     int r, j;
     memset(c16, 0, sizeof c16);
-    for (s0 = 0; s0 < ns; s0 += 63) {
-        const size_t s1 = ns - s0 < 63 ? ns : s0 + 63;
+    for (s0 = 0; s0 < ns; s0 += fold) {
+        const size_t s1 = ns - s0 < fold ? ns : s0 + fold;
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (j = 0; j < QUANT__BTNV; j++) acc[r][j] = zero;
 #define QUANT__BT_STEP(S)                                                                                \
         do {                                                                                             \
-            __m256i w[QUANT__BTNV];                                                                      \
+            __m256i w[QUANT__BTNV], wm[QUANT__BTNV];                                                     \
             QUANT__UNROLL                                                                                \
-            for (j = 0; j < QUANT__BTNV; j++) w[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * QUANT__BTN + 32 * j)); \
+            for (j = 0; j < QUANT__BTNV; j++) {                                                          \
+                w[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * sb + 32 * j));                    \
+                if (TW) wm[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * sb + QUANT__BTN + 32 * j)); \
+            }                                                                                            \
             QUANT__UNROLL                                                                                \
             for (r = 0; r < MR; r++) {                                                                   \
                 const __m256i t = _mm256_loadu_si256((const __m256i *)(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)])); \
                 QUANT__UNROLL                                                                            \
                 for (j = 0; j < QUANT__BTNV; j++) {                                                      \
                     acc[r][j] = _mm256_add_epi8(_mm256_shuffle_epi8(t, w[j]), acc[r][j]);                \
+                    if (TW) acc[r][j] = _mm256_sub_epi8(acc[r][j], _mm256_shuffle_epi8(t, wm[j]));       \
                     QUANT__BT_PIN(acc[r][j]);                                                            \
                 }                                                                                        \
             }                                                                                            \
@@ -3130,47 +3161,55 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
             QUANT__UNROLL
             for (j = 0; j < QUANT__BTNV; j++) {
                 __m256i *q = (__m256i *)(void *)(c16 + r * QUANT__BTN + 32 * j);
-                _mm256_storeu_si256(q, _mm256_add_epi16(_mm256_loadu_si256(q), _mm256_unpacklo_epi8(acc[r][j], zero)));
-                _mm256_storeu_si256(q + 1, _mm256_add_epi16(_mm256_loadu_si256(q + 1), _mm256_unpackhi_epi8(acc[r][j], zero)));
+                const __m256i hi = TW ? _mm256_cmpgt_epi8(zero, acc[r][j]) : zero; /* sign or zero extension */
+                _mm256_storeu_si256(q, _mm256_add_epi16(_mm256_loadu_si256(q), _mm256_unpacklo_epi8(acc[r][j], hi)));
+                _mm256_storeu_si256(q + 1, _mm256_add_epi16(_mm256_loadu_si256(q + 1), _mm256_unpackhi_epi8(acc[r][j], hi)));
             }
         QUANT__BT_MEM(c16);
     }
     for (r = 0; r < MR * QUANT__BTN; r += 8) {
         __m256i *q = (__m256i *)(void *)(cnt + r);
-        _mm256_storeu_si256(q, _mm256_add_epi32(_mm256_loadu_si256(q), _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c16 + r)))));
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c16 + r));
+        _mm256_storeu_si256(q, _mm256_add_epi32(_mm256_loadu_si256(q), TW ? _mm256_cvtepi16_epi32(v) : _mm256_cvtepu16_epi32(v)));
     }
 }
 
-static void quant__btk(size_t mr, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
-    switch (mr) {
+static void quant__btk(size_t mr, int tw, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
+    switch (mr * 2 + (tw != 0)) {
 #if QUANT__BTMR > 5
-    case 6: quant__btk_body(6, ns, offs, wp, cnt); break;
+    case 12: quant__btk_body(6, 0, ns, offs, wp, cnt); break;
+    case 13: quant__btk_body(6, 1, ns, offs, wp, cnt); break;
 #endif
 #if QUANT__BTMR > 4
-    case 5: quant__btk_body(5, ns, offs, wp, cnt); break;
+    case 10: quant__btk_body(5, 0, ns, offs, wp, cnt); break;
+    case 11: quant__btk_body(5, 1, ns, offs, wp, cnt); break;
 #endif
 #if QUANT__BTMR > 3
-    case 4: quant__btk_body(4, ns, offs, wp, cnt); break;
+    case 8: quant__btk_body(4, 0, ns, offs, wp, cnt); break;
+    case 9: quant__btk_body(4, 1, ns, offs, wp, cnt); break;
 #endif
 #if QUANT__BTMR > 2
-    case 3: quant__btk_body(3, ns, offs, wp, cnt); break;
+    case 6: quant__btk_body(3, 0, ns, offs, wp, cnt); break;
+    case 7: quant__btk_body(3, 1, ns, offs, wp, cnt); break;
 #endif
-    case 2: quant__btk_body(2, ns, offs, wp, cnt); break;
-    default: quant__btk_body(1, ns, offs, wp, cnt); break;
+    case 4: quant__btk_body(2, 0, ns, offs, wp, cnt); break;
+    case 5: quant__btk_body(2, 1, ns, offs, wp, cnt); break;
+    case 3: quant__btk_body(1, 1, ns, offs, wp, cnt); break;
+    default: quant__btk_body(1, 0, ns, offs, wp, cnt); break;
     }
 }
 
 /* counts of mr <= QUANT__BTMR rows against one transposed panel (its step 0
- * at wp) over words [w0, w0 + nw) of K (relative to the rows and the panel);
- * cnt += */
-QUANT__INTERNAL void quant__bt_counts(size_t mr, const uint64_t *as, const uint64_t *az, size_t lda, size_t nw,
+ * at wp; tw: ternary weights' two planes) over words [w0, w0 + nw) of K
+ * (relative to the rows and the panel); cnt += */
+QUANT__INTERNAL void quant__bt_counts(size_t mr, int tw, const uint64_t *as, const uint64_t *az, size_t lda, size_t nw,
         size_t nsteps, size_t wlast, uint64_t lastmask, const uint8_t *wp, uint32_t *cnt) {
     uint16_t offs[QUANT__BTMR * QUANT__BTKW * 16];
     size_t w0;
     for (w0 = 0; w0 < nw; w0 += QUANT__BTKW) {
         size_t n = nw - w0 < QUANT__BTKW ? nw - w0 : QUANT__BTKW, ns = nsteps - 16 * w0 < 16 * n ? nsteps - 16 * w0 : 16 * n;
         quant__bt_offs(mr, as, az, lda, w0, n, wlast, lastmask, offs);
-        quant__btk(mr, ns, offs, wp + 16 * w0 * QUANT__BTN, cnt);
+        quant__btk(mr, tw, ns, offs, wp + 16 * w0 * QUANT__BTN * (tw ? 2 : 1), cnt);
     }
 }
 #endif
@@ -3247,9 +3286,9 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
             memcpy((uint64_t *)C + m * ldc + N / 64, &w, 8);
         }
 #if QUANT__BT
-    if (!tw && m1 - m0 >= QUANT__BTMR) { /* transposed nibble panels (fewer rows: the word panels, half the bytes) */
-        const size_t nsteps = (K + 3) / 4, pbytes = wk * 16 * QUANT__BTN, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
-        const uint8_t *wbase = base + h->nz_off;
+    if (m1 - m0 >= QUANT__BTMR) { /* transposed nibble panels (fewer rows: the word panels, half the bytes) */
+        const size_t nsteps = (K + 3) / 4, pbytes = wk * 16 * QUANT__BTN * (tw ? 2 : 1), np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
+        const uint8_t *wbase = base + QUANT__BT_OFF(h);
         uint16_t offs[QUANT__BTMR * QUANT__BTKW * 16];
         pchunk = QUANT__BCHUNK / pbytes;
         if (!pchunk) pchunk = 1;
@@ -3272,13 +3311,16 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                     const uint8_t *wp = wbase + p * pbytes;
                     size_t n0 = p * QUANT__BTN, cn = N - n0 < QUANT__BTN ? N - n0 : QUANT__BTN;
                     memset(cnt, 0, sizeof cnt);
-                    if (wk <= QUANT__BTKW) quant__btk(mr, nsteps, offs, wp, cnt);
-                    else quant__bt_counts(mr, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
-                    for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = K or popcount(za) (< 2^31: exact) */
+                    if (wk <= QUANT__BTKW) quant__btk(mr, tw, nsteps, offs, wp, cnt);
+                    else quant__bt_counts(mr, tw, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
+                    for (r = 0; r < mr; r++) { /* binary weights: dot = b - 2 c, b = K or popcount(za) (< 2^31: exact);
+                                                  ternary: cnt holds the dot */
                         const __m256i b = _mm256_set1_epi32((int32_t)pza[r]);
-                        for (j = 0; j < QUANT__BTN; j += 8)
-                            _mm256_storeu_si256((__m256i *)(void *)(dot + j), _mm256_sub_epi32(b, _mm256_slli_epi32(
-                                    _mm256_loadu_si256((const __m256i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
+                        if (tw) memcpy(dot, cnt + r * QUANT__BTN, sizeof dot);
+                        else
+                            for (j = 0; j < QUANT__BTN; j += 8)
+                                _mm256_storeu_si256((__m256i *)(void *)(dot + j), _mm256_sub_epi32(b, _mm256_slli_epi32(
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
                         quant__bep_row(ep, m + r, n0, cn, dot, C, ldc);
                     }
                 }
@@ -3452,7 +3494,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
                     size_t ns = (h.K + 3) / 4 - 16 * w0;
                     memset(c32, 0, sizeof c32);
                     for (b0 = 0; b0 < np; b0 += QUANT__BTMR)
-                        quant__bt_counts(np - b0 < QUANT__BTMR ? np - b0 : QUANT__BTMR, planes + b0 * kc, planes + b0 * kc, kc, kc,
+                        quant__bt_counts(np - b0 < QUANT__BTMR ? np - b0 : QUANT__BTMR, 0, planes + b0 * kc, planes + b0 * kc, kc, kc,
                                          ns < 16 * kc ? ns : 16 * kc, SIZE_MAX, ~(uint64_t)0,
                                          base + h.nz_off + (p * h.wk + w0) * 16 * QUANT__BTN, c32 + b0 * QUANT__BTN);
                     for (j = 0; j < np * QUANT__BTN; j++) c1[j] = c32[j];

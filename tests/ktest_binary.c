@@ -87,9 +87,11 @@ static void test_bgemm_all_k(void) {
 }
 
 /* long K (the byte counts fold every 31 words; on AVX2 every 63 nibbles, K
- * in chunks of 126 words), N over several L2 blocks,
- * all-(-1) against all-(+1) (every bit disagrees: the byte counters' worst
- * case), operands at addresses that are not 64-byte aligned */
+ * in chunks of 126 words; ternary weights: signed byte sums folded every 31
+ * nibbles), N over several L2 blocks, all-(-1) activations against all-(+1)
+ * or all-(-1) weights (every product -1, every bit disagrees: the byte
+ * counters' worst case; every product +1: the signed sums' positive edge),
+ * operands at addresses that are not 64-byte aligned */
 static void test_bgemm_large(void) {
     static const size_t shapes[][3] = { { 7, 70, 64 * 31 }, { 5, 33, 64 * 31 + 1 }, { 6, 40, 64 * 62 + 13 },
                                         { 13, 600, 4096 }, { 1, 257, 64 * 32 - 1 }, { 2, 9, 20000 }, { 9, 3, 70000 },
@@ -109,7 +111,7 @@ static void test_bgemm_large(void) {
         unsigned char *pkb = (unsigned char *)malloc(bytes + 8), *pk = pkb + 8;
         quant_bepilogue ep;
         rand_vals(a, M * K, ta, mode == 1 ? 1 : 0);
-        if (mode == 1) for (k = 0; k < N * K; k++) w[k] = 1; /* every product -1 */
+        if (mode == 1) for (k = 0; k < N * K; k++) w[k] = (int8_t)((t / 4) % 2 ? -1 : 1); /* every product +1 or -1 */
         else rand_vals(w, N * K, tw, mode == 2 ? 2 : 0);
         to_planes(a, M, K, as, ta ? az : NULL, 1);
         to_planes(w, N, K, ws, tw ? wz : NULL, 1);
