@@ -2972,7 +2972,7 @@ static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, 
                 const int pair = w + 1 < w1;
                 QUANT__UNROLL
                 for (v = 0; v < QUANT__BNV; v++) {
-                    const uint64_t *p0 = ps + w * QUANT__BNB + v * QUANT__BW, *z0 = pz + w * QUANT__BNB + v * QUANT__BW;
+                    const uint64_t *p0 = ps + w * QUANT__BNB + v * QUANT__BW, *z0 = TW ? pz + w * QUANT__BNB + v * QUANT__BW : p0; /* (pz is NULL for binary weights) */
                     const quant__bv ws0 = quant__bv_load(p0), wz0 = TW ? quant__bv_load(z0) : ws0;
                     QUANT__UNROLL
                     for (r = 0; r < MR; r++) {
