@@ -230,8 +230,8 @@ QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void
  *   ternary x ternary dot = popcount(za & zw) - 2 popcount((sa ^ sw) & za & zw)
  * which is exactly the sum of the +-1 / 0 products: padding never counts.
  * Weights are packed once (quant_bgemm_pack) into panels for this ISA (the
- * AVX2 / AVX-VNNI builds add transposed nibble panels for 4 rows and up:
- * quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
+ * SSE4.1, AVX2 and AVX-VNNI builds add transposed nibble panels for 4 rows
+ * and up: quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
 
 typedef enum quant_bout_type {
     QUANT_BOUT_I32 = 0, /* the dot products                                   */
@@ -264,8 +264,8 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
 /* BWN: int8 / uint8 activations (zero point a_zp) x binary weights:
  * dot = sum_k (a - a_zp) * (+1 or -1), exactly; computed with the binary
  * kernel on the activations' 8 bitplanes (about 17 KiB of stack; 33 KiB on
- * the AVX2 / AVX-VNNI builds, whose binary weights also hold transposed
- * nibble panels: quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
+ * the SSE4.1 / AVX2 / AVX-VNNI builds, whose binary weights also hold
+ * transposed nibble panels). */
 QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_bepilogue *ep, void *C, size_t ldc);
 
@@ -2725,18 +2725,19 @@ static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) 
 #define QUANT__BNV 4                          /* vectors per panel row           */
 #define QUANT__BNB (QUANT__BW * QUANT__BNV)   /* weight rows per panel           */
 
-/* Transposed nibble layout for binary weights (AVX2 / AVX-VNNI builds, where
- * the popcount is a nibble LUT): a panel of QUANT__BTN weight rows is stored
+/* Transposed nibble layout for binary weights (SSE4.1, AVX2 and AVX-VNNI
+ * builds, where the popcount is a nibble LUT): a panel of QUANT__BTN weight
+ * rows (64 on AVX2, 32 on SSE4.1: two vectors) is stored
  * as one byte per (4-bit nibble of K, column): byte = the column's 4 weight
  * bits there, 0..15. For an activation nibble s (sign) with non-zero mask z
  * the count popcount((x ^ s) & z) over the 16 possible weight nibbles x is a
  * 16-byte table (quant__bt_tab, entry z * 16 + s): one vpshufb of that table with
- * the panel's bytes as indices gives the counts of 32 columns at once, and
- * one vpaddb accumulates them. Binary activations use z = 0xf (0 past the
+ * the panel's bytes as indices gives the counts of 32 columns (16 on SSE4.1)
+ * at once, and one vpaddb accumulates them. Binary activations use z = 0xf (0 past the
  * real K: padding never counts, whatever the caller left there); ternary
- * activations their non-zero plane. Within each 32-byte group, columns 8..15
- * and 16..23 swap places, so the in-lane byte -> 16-bit unpack gives the
- * counts in column order. These panels (QUANT__BTN columns, 16 bytes per
+ * activations their non-zero plane. On AVX2, within each 32-byte group,
+ * columns 8..15 and 16..23 swap places, so the in-lane byte -> 16-bit unpack
+ * gives the counts in column order. These panels (QUANT__BTN columns, 16 bytes per
  * word of K and column) follow the word panels, at nz_off (binary weights
  * have no non-zero plane); fewer than QUANT__BTMR rows (GEMV: bandwidth)
  * read the word panels, half the bytes. Ternary weights get two such bytes
@@ -2749,20 +2750,54 @@ static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) 
  * (|step| <= 4) widened every 31 steps. */
 #if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
 #  define QUANT__BT 1
+#  define QUANT__BTVB 32 /* bytes a vector */
+typedef __m256i quant__btv;
+#  define quant__btv_load(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#  define quant__btv_store(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
+#  define quant__btv_zero() _mm256_setzero_si256()
+#  define quant__btv_shuf(t, i) _mm256_shuffle_epi8(t, i)
+#  define quant__btv_add8(a, b) _mm256_add_epi8(a, b)
+#  define quant__btv_sub8(a, b) _mm256_sub_epi8(a, b)
+#  define quant__btv_add16(a, b) _mm256_add_epi16(a, b)
+#  define quant__btv_neg8(a) _mm256_cmpgt_epi8(_mm256_setzero_si256(), a)
+#  define quant__btv_lo8(a, b) _mm256_unpacklo_epi8(a, b)
+#  define quant__btv_hi8(a, b) _mm256_unpackhi_epi8(a, b)
+#elif defined(QUANT_ISA_SSE41)
+#  define QUANT__BT 1
+#  define QUANT__BTVB 16
+typedef __m128i quant__btv;
+#  define quant__btv_load(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
+#  define quant__btv_store(p, v) _mm_storeu_si128((__m128i *)(void *)(p), v)
+#  define quant__btv_zero() _mm_setzero_si128()
+#  define quant__btv_shuf(t, i) _mm_shuffle_epi8(t, i)
+#  define quant__btv_add8(a, b) _mm_add_epi8(a, b)
+#  define quant__btv_sub8(a, b) _mm_sub_epi8(a, b)
+#  define quant__btv_add16(a, b) _mm_add_epi16(a, b)
+#  define quant__btv_neg8(a) _mm_cmpgt_epi8(_mm_setzero_si128(), a)
+#  define quant__btv_lo8(a, b) _mm_unpacklo_epi8(a, b)
+#  define quant__btv_hi8(a, b) _mm_unpackhi_epi8(a, b)
 #else
 #  define QUANT__BT 0
 #endif
 #ifndef QUANT__BTN
-#  define QUANT__BTN 64 /* columns per transposed panel (2 ymm)              */
+#  if QUANT__BT
+#    define QUANT__BTN (2 * QUANT__BTVB) /* columns per transposed panel (2 vectors) */
+#  else
+#    define QUANT__BTN 64
+#  endif
 #endif
 #ifndef QUANT__BTMR
 #  define QUANT__BTMR 4 /* activation rows per micro-kernel call             */
 #endif
-#define QUANT__BTNV (QUANT__BTN / 32)
+#define QUANT__BTNV (QUANT__BT ? QUANT__BTN / QUANT__BTVB : 2)
 #define QUANT__BTKW 126 /* words of K per call: 2016 nibble steps, so the
                            uint16 counts of one call stay below 2^16        */
 /* the byte of column c (0..QUANT__BTN-1) in a step of a transposed panel */
-#define QUANT__BT_POS(c) ((((c) >> 3) & 3) == 1 || (((c) >> 3) & 3) == 2 ? (c) ^ 0x18 : (c))
+#if QUANT__BT && QUANT__BTVB == 32
+#  define QUANT__BT_POS(c) ((((c) >> 3) & 3) == 1 || (((c) >> 3) & 3) == 2 ? (c) ^ 0x18 : (c))
+#else
+#  define QUANT__BT_POS(c) (c)
+#endif
 /* binary weights' panel width for this build */
 #define QUANT__BPW (QUANT__BT ? QUANT__BTN : QUANT__BNB)
 
@@ -3092,7 +3127,12 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
                 const __m128i ns = _mm_unpacklo_epi8(_mm_and_si128(xs, m4), _mm_and_si128(_mm_srli_epi16(xs, 4), m4));
                 const __m128i nz = _mm_unpacklo_epi8(_mm_and_si128(xz, m4), _mm_and_si128(_mm_srli_epi16(xz, 4), m4));
                 const __m128i t = _mm_or_si128(ns, _mm_slli_epi16(nz, 4)); /* nz < 16: no bits cross bytes */
+#if QUANT__BTVB == 32
                 _mm256_storeu_si256((__m256i *)(void *)o, _mm256_slli_epi16(_mm256_cvtepu8_epi16(t), 5));
+#else
+                _mm_storeu_si128((__m128i *)(void *)o, _mm_slli_epi16(_mm_cvtepu8_epi16(t), 5));
+                _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_slli_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(t, 8)), 5));
+#endif
             }
         }
 }
@@ -3121,9 +3161,9 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * (|sum| <= 4 x 2016 steps) and int32 (cnt holds int32 bits then). */
 static inline __attribute__((always_inline)) void quant__btk_body(const int MR, const int TW, size_t ns,
         const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
-    __m256i acc[QUANT__BTMR][QUANT__BTNV];
+    quant__btv acc[QUANT__BTMR][QUANT__BTNV];
     uint16_t c16[QUANT__BTMR * QUANT__BTN];
-    const __m256i zero = _mm256_setzero_si256();
+    const quant__btv zero = quant__btv_zero();
     const size_t fold = TW ? 31 : 63, sb = (size_t)(TW ? 2 : 1) * QUANT__BTN; /* steps a fold, bytes a step */
     size_t s0, s;
     int r, j;
@@ -3136,19 +3176,19 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
             for (j = 0; j < QUANT__BTNV; j++) acc[r][j] = zero;
 #define QUANT__BT_STEP(S)                                                                                \
         do {                                                                                             \
-            __m256i w[QUANT__BTNV], wm[QUANT__BTNV];                                                     \
+            quant__btv w[QUANT__BTNV], wm[QUANT__BTNV];                                                  \
             QUANT__UNROLL                                                                                \
             for (j = 0; j < QUANT__BTNV; j++) {                                                          \
-                w[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * sb + 32 * j));                    \
-                if (TW) wm[j] = _mm256_loadu_si256((const __m256i *)(wp + (S) * sb + QUANT__BTN + 32 * j)); \
+                w[j] = quant__btv_load(wp + (S) * sb + QUANT__BTVB * j);                                 \
+                if (TW) wm[j] = quant__btv_load(wp + (S) * sb + QUANT__BTN + QUANT__BTVB * j);           \
             }                                                                                            \
             QUANT__UNROLL                                                                                \
             for (r = 0; r < MR; r++) {                                                                   \
-                const __m256i t = _mm256_loadu_si256((const __m256i *)(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)])); \
+                const quant__btv t = quant__btv_load(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)]); \
                 QUANT__UNROLL                                                                            \
                 for (j = 0; j < QUANT__BTNV; j++) {                                                      \
-                    acc[r][j] = _mm256_add_epi8(_mm256_shuffle_epi8(t, w[j]), acc[r][j]);                \
-                    if (TW) acc[r][j] = _mm256_sub_epi8(acc[r][j], _mm256_shuffle_epi8(t, wm[j]));       \
+                    acc[r][j] = quant__btv_add8(quant__btv_shuf(t, w[j]), acc[r][j]);                    \
+                    if (TW) acc[r][j] = quant__btv_sub8(acc[r][j], quant__btv_shuf(t, wm[j]));           \
                     QUANT__BT_PIN(acc[r][j]);                                                            \
                 }                                                                                        \
             }                                                                                            \
@@ -3160,18 +3200,26 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (j = 0; j < QUANT__BTNV; j++) {
-                __m256i *q = (__m256i *)(void *)(c16 + r * QUANT__BTN + 32 * j);
-                const __m256i hi = TW ? _mm256_cmpgt_epi8(zero, acc[r][j]) : zero; /* sign or zero extension */
-                _mm256_storeu_si256(q, _mm256_add_epi16(_mm256_loadu_si256(q), _mm256_unpacklo_epi8(acc[r][j], hi)));
-                _mm256_storeu_si256(q + 1, _mm256_add_epi16(_mm256_loadu_si256(q + 1), _mm256_unpackhi_epi8(acc[r][j], hi)));
+                uint16_t *q = c16 + r * QUANT__BTN + QUANT__BTVB * j;
+                const quant__btv hi = TW ? quant__btv_neg8(acc[r][j]) : zero; /* sign or zero extension */
+                quant__btv_store(q, quant__btv_add16(quant__btv_load(q), quant__btv_lo8(acc[r][j], hi)));
+                quant__btv_store(q + QUANT__BTVB / 2, quant__btv_add16(quant__btv_load(q + QUANT__BTVB / 2), quant__btv_hi8(acc[r][j], hi)));
             }
         QUANT__BT_MEM(c16);
     }
+#if QUANT__BTVB == 32
     for (r = 0; r < MR * QUANT__BTN; r += 8) {
         __m256i *q = (__m256i *)(void *)(cnt + r);
         const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c16 + r));
         _mm256_storeu_si256(q, _mm256_add_epi32(_mm256_loadu_si256(q), TW ? _mm256_cvtepi16_epi32(v) : _mm256_cvtepu16_epi32(v)));
     }
+#else
+    for (r = 0; r < MR * QUANT__BTN; r += 4) {
+        const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)(c16 + r));
+        _mm_storeu_si128((__m128i *)(void *)(cnt + r), _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(cnt + r)),
+                TW ? _mm_cvtepi16_epi32(v) : _mm_cvtepu16_epi32(v)));
+    }
+#endif
 }
 
 static void quant__btk(size_t mr, int tw, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
@@ -3315,12 +3363,12 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                     else quant__bt_counts(mr, tw, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
                     for (r = 0; r < mr; r++) { /* binary weights: dot = b - 2 c, b = K or popcount(za) (< 2^31: exact);
                                                   ternary: cnt holds the dot */
-                        const __m256i b = _mm256_set1_epi32((int32_t)pza[r]);
+                        const __m128i b = _mm_set1_epi32((int32_t)pza[r]);
                         if (tw) memcpy(dot, cnt + r * QUANT__BTN, sizeof dot);
                         else
-                            for (j = 0; j < QUANT__BTN; j += 8)
-                                _mm256_storeu_si256((__m256i *)(void *)(dot + j), _mm256_sub_epi32(b, _mm256_slli_epi32(
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
+                            for (j = 0; j < QUANT__BTN; j += 4)
+                                _mm_storeu_si128((__m128i *)(void *)(dot + j), _mm_sub_epi32(b, _mm_slli_epi32(
+                                        _mm_loadu_si128((const __m128i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
                         quant__bep_row(ep, m + r, n0, cn, dot, C, ldc);
                     }
                 }
