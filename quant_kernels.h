@@ -3142,8 +3142,10 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * vpshufb. An empty asm that keeps the value in place stops it. */
 #if defined(__GNUC__) && !defined(__clang__)
 #  define QUANT__BT_PIN(x) __asm__ volatile("" : "+x"(x))
+#  define QUANT__BT_REG(x) __asm__("" : "+x"(x))
 #else
 #  define QUANT__BT_PIN(x) ((void)0)
+#  define QUANT__BT_REG(x) ((void)0)
 #endif
 /* ... and keeps the uint16 counts in registers too (16 ymm of them), short of
  * registers for the tile: they are memory. */
@@ -3180,7 +3182,8 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
             QUANT__UNROLL                                                                                \
             for (j = 0; j < QUANT__BTNV; j++) {                                                          \
                 w[j] = quant__btv_load(wp + (S) * sb + QUANT__BTVB * j);                                 \
-                if (TW) wm[j] = quant__btv_load(wp + (S) * sb + QUANT__BTN + QUANT__BTVB * j);           \
+                QUANT__BT_REG(w[j]); /* one load, not one folded into each vpshufb (-mtune=znver3) */   \
+                if (TW) { wm[j] = quant__btv_load(wp + (S) * sb + QUANT__BTN + QUANT__BTVB * j); QUANT__BT_REG(wm[j]); } \
             }                                                                                            \
             QUANT__UNROLL                                                                                \
             for (r = 0; r < MR; r++) {                                                                   \
