@@ -949,6 +949,58 @@ enum { DOM_F32, DOM_U8, DOM_BITS };
 typedef float rn_v16f __attribute__((vector_size(64)));
 typedef int32_t rn_v16i __attribute__((vector_size(64)));
 #define RN_RB 8 /* rows of a register block (x 32 columns: 16 accumulators) */
+/* The target's vector bytes: without 512-bit registers the 8 x 32 block
+ * goes as 4-row x 2-vector sub-blocks (8 accumulators), and GCC splitting
+ * 16 64-byte accumulators over 16 ymm spilled nearly every one (the AVX2
+ * demo's fp32 ran at 4 ms an image). Every output keeps its order of
+ * operations, so the bits do not depend on the width. */
+#if defined(__AVX512F__)
+#  define RN_VB 64
+#elif defined(__AVX__)
+#  define RN_VB 32
+#else
+#  define RN_VB 16
+#endif
+#define RN_VN (RN_VB / 4) /* floats a vector */
+typedef float rn_vf __attribute__((vector_size(RN_VB)));
+typedef int32_t rn_vi __attribute__((vector_size(RN_VB)));
+#if RN_VB < 64
+/* rows p[0..3] (rows_valid of them stored) x columns o0 .. o0 + 2 RN_VN - 1 */
+RN_FN void rn_f32_block4(size_t T, size_t C, size_t N, const float *const *p, const size_t *off, const float *wt,
+                         const float *bias, float *out, size_t ldo, size_t o0, int rows_valid, int relu) {
+    rn_vf a0, a1, a2, a3, b0, b1, b2, b3, w0, w1;
+    size_t t, k;
+    memcpy(&w0, bias + o0, RN_VB); memcpy(&w1, bias + o0 + RN_VN, RN_VB);
+    a0 = a1 = a2 = a3 = w0;
+    b0 = b1 = b2 = b3 = w1;
+    for (t = 0; t < T; t++) {
+        const size_t d = off[t];
+        const float *x0 = p[0] + d, *x1 = p[1] + d, *x2 = p[2] + d, *x3 = p[3] + d;
+        const float *wr = wt + t * C * N + o0;
+        for (k = 0; k < C; k++, wr += N) {
+            float s;
+            memcpy(&w0, wr, RN_VB); memcpy(&w1, wr + RN_VN, RN_VB);
+            s = x0[k]; a0 += s * w0; b0 += s * w1;
+            s = x1[k]; a1 += s * w0; b1 += s * w1;
+            s = x2[k]; a2 += s * w0; b2 += s * w1;
+            s = x3[k]; a3 += s * w0; b3 += s * w1;
+        }
+    }
+    {
+        rn_vf acc[8], z;
+        int r;
+        acc[0] = a0; acc[1] = b0; acc[2] = a1; acc[3] = b1; acc[4] = a2; acc[5] = b2; acc[6] = a3; acc[7] = b3;
+        if (relu) {
+            memset(&z, 0, sizeof z);
+            for (r = 0; r < 8; r++) {
+                rn_vi neg = acc[r] < z;
+                acc[r] = (rn_vf)((rn_vi)acc[r] & ~neg);
+            }
+        }
+        for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[2 * r], 2 * RN_VB);
+    }
+}
+#endif
 /* rows_valid (<= RN_RB) rows x columns o0..o0+31 in 16 16-lane registers.
  * Row r's k-th input is p[r][off[t] + c] for k = t * C + c (t < T, c < C):
  * a convolution's pixels with an offset per kernel tap, or a dense layer's
@@ -957,6 +1009,14 @@ typedef int32_t rn_v16i __attribute__((vector_size(64)));
  * stores it (-0 and NaN pass). */
 RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p, const size_t *off, const float *wt,
                             const float *bias, float *out, size_t ldo, size_t o0, int rows_valid, int relu) {
+#if RN_VB < 64
+    int h;
+    size_t c;
+    for (h = 0; h < 2 && rows_valid > 4 * h; h++)
+        for (c = 0; c < 32; c += 2 * RN_VN)
+            rn_f32_block4(T, C, N, p + 4 * h, off, wt, bias, out + (size_t)(4 * h) * ldo, ldo, o0 + c,
+                          rows_valid - 4 * h < 4 ? rows_valid - 4 * h : 4, relu);
+#else
     rn_v16f a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, w0, w1;
     size_t t, k;
     memcpy(&w0, bias + o0, 64); memcpy(&w1, bias + o0 + 16, 64);
@@ -994,6 +1054,7 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
         }
         for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[2 * r], 128);
     }
+#endif
 }
 
 /* one row, its zero inputs skipped (post-ReLU zeros are common): the nonzero
@@ -1002,23 +1063,23 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
 RN_FN void rn_f32_row(size_t K, size_t N, const float *x, const float *wt, const float *bias, float *y, size_t *nz) {
     size_t k, m = 0, o = 0, i;
     for (k = 0; k < K; k++) { nz[m] = k; m += x[k] != 0.0f; }
-    for (; o + 128 <= N; o += 128) {
-        rn_v16f a[8], w;
+    for (; o + 8 * RN_VN <= N; o += 8 * RN_VN) { /* 8 accumulators */
+        rn_vf a[8], w;
         int j;
         memcpy(a, bias + o, sizeof a);
         for (i = 0; i < m; i++) {
             const float s = x[nz[i]], *wr = wt + nz[i] * N + o;
-            for (j = 0; j < 8; j++) { memcpy(&w, wr + 16 * j, 64); a[j] += s * w; }
+            for (j = 0; j < 8; j++) { memcpy(&w, wr + RN_VN * j, RN_VB); a[j] += s * w; }
         }
         memcpy(y + o, a, sizeof a);
     }
     for (; o < N; o += 32) {
-        rn_v16f a[2], w;
+        rn_vf a[32 / RN_VN], w;
         int j;
         memcpy(a, bias + o, sizeof a);
         for (i = 0; i < m; i++) {
             const float s = x[nz[i]], *wr = wt + nz[i] * N + o;
-            for (j = 0; j < 2; j++) { memcpy(&w, wr + 16 * j, 64); a[j] += s * w; }
+            for (j = 0; j < 32 / RN_VN; j++) { memcpy(&w, wr + RN_VN * j, RN_VB); a[j] += s * w; }
         }
         memcpy(y + o, a, sizeof a);
     }
