@@ -2150,23 +2150,29 @@ QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n)
     recip = (float)QUANT__NB / h->range;
     use_d = !quant__isfinite(recip);
     recip_d = (double)QUANT__NB / (double)h->range;
-    for (i = 0; i < n; i++) {
-        float v = x[i], a;
-        int side, idx;
-        if (!quant__isfinite(v)) continue;
-        if (v == 0.0f) { h->zeros += 1.0; continue; }
-        a = fabsf(v);
-        side = v > 0.0f;
-        if (!use_d) {
-            float t = a * recip;
-            if (t >= (float)QUANT__NB) { idx = QUANT__NB - 1; h->edge[side] += 1.0; }
-            else idx = (int)t;
-        } else {
-            double t = (double)a * recip_d;
-            if (t >= (double)QUANT__NB) { idx = QUANT__NB - 1; h->edge[side] += 1.0; }
-            else idx = (int)t;
+    {   /* zeros and edge hits counted in locals (post-ReLU inputs are mostly
+           zeros: h->zeros += 1 through memory was a store-to-load chain), then
+           added once: whole counts below 2^53, so the same doubles */
+        uint64_t zeros = 0, edge[2] = { 0, 0 };
+        for (i = 0; i < n; i++) {
+            float v = x[i], a;
+            int side, idx;
+            if (!quant__isfinite(v)) continue;
+            if (v == 0.0f) { zeros++; continue; }
+            a = fabsf(v);
+            side = v > 0.0f;
+            if (!use_d) {
+                float t = a * recip;
+                if (t >= (float)QUANT__NB) { idx = QUANT__NB - 1; edge[side]++; }
+                else idx = (int)t;
+            } else {
+                double t = (double)a * recip_d;
+                if (t >= (double)QUANT__NB) { idx = QUANT__NB - 1; edge[side]++; }
+                else idx = (int)t;
+            }
+            h->bins[side ? QUANT__NB + idx : QUANT__NB - 1 - idx] += 1.0;
         }
-        h->bins[side ? QUANT__NB + idx : QUANT__NB - 1 - idx] += 1.0;
+        h->zeros += (double)zeros; h->edge[0] += (double)edge[0]; h->edge[1] += (double)edge[1];
     }
 }
 
@@ -2248,13 +2254,19 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
     size_t i, fin = 0;
     if (!o || (unsigned)o->kind > QUANT_OBS_ACIQ || (n && !x)) return QUANT_EINVAL;
     if (o->kind == QUANT_OBS_MOVING_AVERAGE && !(o->averaging_constant >= 0.0f && o->averaging_constant <= 1.0f)) return QUANT_EINVAL;
-    for (i = 0; i < n; i++) {
-        float v = x[i];
-        if (!quant__isfinite(v)) { o->n_nonfinite++; continue; }
-        fin++;
-        if (v < bmin) bmin = v;
-        if (v > bmax) bmax = v;
-        o->sum += v; o->sum_abs += fabs((double)v); o->sum_sq += (double)v * v;
+    {   /* the sums in locals, in the same order (GCC kept them in *o: a store and
+           reload in every element's dependency chain) */
+        double sum = o->sum, sum_abs = o->sum_abs, sum_sq = o->sum_sq;
+        for (i = 0; i < n; i++) {
+            float v = x[i];
+            if (!quant__isfinite(v)) continue;
+            fin++;
+            if (v < bmin) bmin = v;
+            if (v > bmax) bmax = v;
+            sum += v; sum_abs += fabs((double)v); sum_sq += (double)v * v;
+        }
+        o->sum = sum; o->sum_abs = sum_abs; o->sum_sq = sum_sq;
+        o->n_nonfinite += n - fin;
     }
     o->n_seen += fin;
     if (!fin) return QUANT_OK;
