@@ -2833,10 +2833,16 @@ QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_
     plane = np * wk * nb * 8;
     cp = 64; so = cp + ((np * nb * 4 + 63) / 64) * 64;
     no = so + plane;
-    /* the nz plane (ternary), then the nibble panels (AVX2 builds: 1 byte a step
-       and column, 2 for ternary) */
-    tot = no + (ternary ? plane : 0) + (QUANT__BT ? np2 * wk * 16 * QUANT__BTN * (ternary ? 2 : 1) : 0);
-    if (tot < no) return 0;
+    if (no < so) return 0;
+    /* the nz plane (ternary), then the nibble panels (SSE4.1 / AVX2 builds: 1
+       byte a step and column, 2 for ternary); every sum checked (32-bit size_t) */
+    tot = no;
+    if (ternary) { if (tot + plane < tot) return 0; tot += plane; }
+    if (QUANT__BT) {
+        const size_t pb = np2 * wk * 16 * QUANT__BTN * (ternary ? 2 : 1);
+        if (tot + pb < tot) return 0;
+        tot += pb;
+    }
     memset(h, 0, sizeof *h);
     h->magic = QUANT__BIN_MAGIC; h->isa = QUANT__ISA_ID * 16u + (uint32_t)QUANT__BW; h->K = (uint32_t)K; h->N = (uint32_t)N;
     h->wk = (uint32_t)wk; h->ternary = (uint32_t)(ternary != 0); h->nb = (uint32_t)nb; h->npanels = (uint32_t)np;
@@ -2847,7 +2853,7 @@ QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_
     return 1;
 }
 
-/* where the transposed nibble panels start (AVX2 builds) */
+/* where the transposed nibble panels start (SSE4.1 / AVX2 builds) */
 #define QUANT__BT_OFF(h) ((size_t)(h)->nz_off + ((h)->ternary ? (size_t)(h)->npanels * (h)->wk * (h)->nb * 8 : 0))
 
 QUANT_DEF size_t quant_bgemm_pack_size(size_t K, size_t N, int ternary) {
