@@ -1088,7 +1088,8 @@ RN_FN void rn_f32_row(size_t K, size_t N, const float *x, const float *wt, const
 
 RN_FN void rn_relu_f32(float *y, size_t n) {
     size_t j;
-    for (j = 0; j < n; j++) if (y[j] < 0) y[j] = 0;
+    /* a select, not a conditional store, so it vectorizes; -0 and NaN pass */
+    for (j = 0; j < n; j++) y[j] = y[j] < 0 ? 0.0f : y[j];
 }
 
 /* nz: K entries of workspace for single rows, or NULL */
@@ -1221,23 +1222,23 @@ RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, c
     size_t oy, ox, c, a, b, C = x->c;
     const float inv = 1.0f / (float)(n->k[0] * n->k[1]);
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
-    if (n->op == OP_MAXPOOL && C % 16 == 0) { /* 16 channels in a register across the window, the same compares */
+    if (n->op == OP_MAXPOOL && C % RN_VN == 0) { /* RN_VN channels in a register across the window, the same compares */
         for (oy = 0; oy < y->h; oy++)
             for (ox = 0; ox < y->w; ox++) {
                 float *o = out + (oy * y->w + ox) * C;
                 const float *s0 = in + (oy * (size_t)n->st[0] * x->w + ox * (size_t)n->st[1]) * C;
-                for (c = 0; c < C; c += 16) {
-                    rn_v16f v, s;
-                    memcpy(&v, s0 + c, 64);
+                for (c = 0; c < C; c += RN_VN) {
+                    rn_vf v, s;
+                    memcpy(&v, s0 + c, RN_VB);
                     for (a = 0; a < (size_t)n->k[0]; a++)
                         for (b = 0; b < (size_t)n->k[1]; b++) {
-                            rn_v16i gt;
+                            rn_vi gt;
                             if (!a && !b) continue;
-                            memcpy(&s, s0 + (a * x->w + b) * C + c, 64);
+                            memcpy(&s, s0 + (a * x->w + b) * C + c, RN_VB);
                             gt = s > v;
-                            v = (rn_v16f)(((rn_v16i)s & gt) | ((rn_v16i)v & ~gt));
+                            v = (rn_vf)(((rn_vi)s & gt) | ((rn_vi)v & ~gt));
                         }
-                    memcpy(o + c, &v, 64);
+                    memcpy(o + c, &v, RN_VB);
                 }
             }
         return;
@@ -1416,7 +1417,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
                         if (quant_bconv2d(&n->cs, x->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c), QUANT_PAD_ZERO,
                                           n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes) != QUANT_OK) return -1;
                 } else if (quant_bgemm((size_t)batch, x->bits, NULL, quant_bits_words(n->K), n->packed, &ep, y->f, n->N) != QUANT_OK) return -1;
-                if (n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
+                if (n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
             } else if (xd == DOM_U8 && n->q4) { /* int4 blocks x uint8 activations */
                 quant_q4_epilogue ep;
                 quant_status st;
@@ -1434,7 +1435,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
                                               n->ws, n->ws_bytes, 0, (size_t)batch * oh * ow);
                 }
                 if (st != QUANT_OK) return -1;
-                if (yd == DOM_F32 && n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
+                if (yd == DOM_F32 && n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
             } else if (xd == DOM_U8) { /* int8 static */
                 quant_epilogue ep;
                 memset(&ep, 0, sizeof ep);
@@ -1462,7 +1463,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
                             : quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &ep, yo);
                         if (st != QUANT_OK) return -1;
                     }
-                if (yd == DOM_F32 && n->fused_relu) for (j = 0; j < (size_t)batch * y->size; j++) if (y->f[j] < 0) y->f[j] = 0;
+                if (yd == DOM_F32 && n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
             } else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) {
                 const rn_node *pn = NULL; /* a pool of this conv's output: run on each image while it is in cache */
                 if (n->op != OP_DENSE) {
@@ -1512,7 +1513,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
                     else if (n->op == OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
                     else st = quant_gemm(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &ep, yf, n->N);
                     if (st != QUANT_OK) return -1;
-                    if (n->fused_relu) for (j = 0; j < y->size; j++) if (yf[j] < 0) yf[j] = 0;
+                    if (n->fused_relu) rn_relu_f32(yf, y->size);
                 }
             }
             break;
