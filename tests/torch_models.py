@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Models made elsewhere: three PyTorch architectures of the kind users bring,
+trained briefly on Fashion-MNIST and exported with tools/export.py, with the
+data and PyTorch's own outputs that tests/torch_check.c compares the runner to.
+
+    /usr/bin/python3 tests/torch_models.py OUTDIR [--no-ptq] [--pools]
+
+Writes to OUTDIR:
+  t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte   the first 2000 test images / labels (IDX)
+  calib-1000-images-idx3-ubyte (+ labels)          1000 training images not trained on
+  <model>.safetensors                              the exported model
+  <model>.logits.f32 / <model>.probs.f32           PyTorch's fp32 outputs on the 2000 images,
+                                                   little-endian float32 [2000][10] (probs: the
+                                                   model ends in a softmax)
+  models.txt                                       one line per model: name, file, reference file,
+                                                   PyTorch fp32 accuracy, PyTorch int8 accuracy (or -)
+
+Models: cnn (conv-BN-ReLU-maxpool x2, 2 Linear), resnet (stride-2 conv, a
+residual block with a depthwise conv and an add, AvgPool2d, AdaptiveAvgPool2d),
+mlp (flatten, 3 Linear, ReLU, softmax). With --pools also "pools": max / avg
+pooling with padding, ceil mode and count_include_pad=False (needs a runner
+that honours those attributes).
+
+Before training, an exporter self-test: small untrained models covering each
+supported op and attribute are exported and run by a numpy NHWC reference of
+the graph (written here, independent of the C runner), which must agree with
+PyTorch; unsupported models must be refused by name. The trained models are
+checked the same way on 200 images.
+
+Inputs are pixel / 255 in NCHW [N, 1, 28, 28]. Deterministic: fixed seeds,
+torch.set_num_threads(2).
+"""
+import argparse
+import warnings
+import gzip
+import json
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from export import ExportError, export, to_graph  # noqa: E402
+
+DATA = "/usr/share/datasets/fashion-mnist"
+warnings.filterwarnings("ignore", message="Lazy modules")
+N_TRAIN, N_TEST, N_CALIB = 12000, 2000, 1000
+
+
+# ------------------------------------------------------------------ data
+def read_idx_gz(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    nd = magic & 0xFF
+    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def write_idx(path, a):
+    a = np.ascontiguousarray(a, dtype=np.uint8)
+    with open(path, "wb") as f:
+        f.write(struct.pack(">I", 0x0800 | a.ndim))
+        f.write(struct.pack(">" + "I" * a.ndim, *a.shape))
+        f.write(a.tobytes())
+
+
+def to_input(u8):
+    return torch.from_numpy(u8.astype(np.float32) / 255.0).unsqueeze(1)
+
+
+# ------------------------------------------------------------------ models
+class CNN(nn.Module):
+    """conv-BN-ReLU-maxpool x2, then 2 Linear (the flatten's columns get permuted)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.pool1 = nn.MaxPool2d(2, stride=2)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.pool2 = nn.MaxPool2d(2, stride=2)
+        self.fc1 = nn.Linear(32 * 7 * 7, 64)
+        self.drop = nn.Dropout(0.2)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.pool1(F.relu(self.bn1(self.conv1(x))))
+        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
+        x = torch.flatten(x, 1)
+        return self.fc2(self.drop(F.relu(self.fc1(x))))
+
+
+class ResNet(nn.Module):
+    """stem, a stride-2 conv, a residual block (depthwise 3x3 + ReLU6, pointwise
+    1x1, skip add), AvgPool2d, a conv, AdaptiveAvgPool2d(1), Linear."""
+
+    def __init__(self, pools=False):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True))
+        self.down = nn.Sequential(nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU())
+        self.dw = nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False)
+        self.dw_bn = nn.BatchNorm2d(32)
+        self.act = nn.ReLU6()
+        self.pw = nn.Conv2d(32, 32, 1, bias=False)
+        self.pw_bn = nn.BatchNorm2d(32)
+        self.relu = nn.ReLU()
+        self.pool = nn.AvgPool2d(2, stride=2)
+        self.head = nn.Sequential(nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU())
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.down(self.stem(x))                      # 14 x 14 x 32
+        y = self.pw_bn(self.pw(self.act(self.dw_bn(self.dw(x)))))
+        x = self.relu(y + x)
+        x = self.head(self.pool(x))                      # 7 x 7 x 64
+        return self.fc(self.gap(x).view(x.size(0), -1))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
+                                 nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class WithSoftmax(nn.Module):
+    def __init__(self, core):
+        super().__init__()
+        self.core = core
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        return self.softmax(self.core(x))
+
+
+class Pools(nn.Module):
+    """pooling with padding, ceil mode and count_include_pad=False."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.p1 = nn.MaxPool2d(3, stride=2, padding=1)                     # 28 -> 14
+        self.c2 = nn.Sequential(nn.Conv2d(16, 32, 3), nn.BatchNorm2d(32), nn.ReLU())  # 14 -> 12
+        self.p2 = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)  # 12 -> 7
+        self.p3 = nn.MaxPool2d(2, ceil_mode=True)                          # 7 -> 4
+        self.fc = nn.Linear(32 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = self.p3(self.p2(self.c2(self.p1(self.c1(x)))))
+        return self.fc(x.reshape(x.shape[0], -1))
+
+
+# ------------------------------------------------------------------ numpy NHWC reference of the graph
+def read_model(path):
+    with open(path, "rb") as f:
+        b = f.read()
+    n, = struct.unpack("<Q", b[:8])
+    h = json.loads(b[8:8 + n])
+    meta = h.pop("__metadata__")
+    t = {}
+    for k, v in h.items():
+        assert v["dtype"] == "F32"
+        o0, o1 = v["data_offsets"]
+        t[k] = np.frombuffer(b, dtype="<f4", count=(o1 - o0) // 4, offset=8 + n + o0).reshape(v["shape"])
+    return json.loads(meta["graph"]), t, meta
+
+
+def pool_out(size, k, s, p0, p1, ceil):
+    """PyTorch's pooling output size (pooling_output_shape)."""
+    num = size + p0 + p1 - k
+    o = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (o - 1) * s >= size + p0:
+        o -= 1
+    return o
+
+
+def np_run(graph, t, x):
+    """x: [N, H, W, C] float64; returns the graph's output [N, F] (float64)."""
+    v = {graph["inputs"][0]["name"]: x}
+    for nd in graph["nodes"]:
+        op, a = nd["op"], v[nd["in"][0]]
+        if op in ("conv2d", "dwconv2d"):
+            w = t[nd["weight"]].astype(np.float64)
+            b = t[nd["bias"]].astype(np.float64)
+            kh, kw = nd["kernel"]
+            sh, sw = nd["stride"]
+            pt, pl, pb, pr = nd["pad"]
+            dh, dw = nd["dilation"]
+            n, hh, ww, c = a.shape
+            ap = np.zeros((n, hh + pt + pb, ww + pl + pr, c))
+            ap[:, pt:pt + hh, pl:pl + ww] = a
+            oh = (hh + pt + pb - dh * (kh - 1) - 1) // sh + 1
+            ow = (ww + pl + pr - dw * (kw - 1) - 1) // sw + 1
+            y = np.zeros((n, oh, ow, w.shape[0] if op == "conv2d" else c)) + b
+            for i in range(kh):
+                for j in range(kw):
+                    patch = ap[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                    y += patch @ w[:, i, j, :].T if op == "conv2d" else patch * w[i, j]
+        elif op == "dense":
+            y = a.reshape(a.shape[0], -1) @ t[nd["weight"]].astype(np.float64).T + t[nd["bias"]]
+        elif op == "relu":
+            y = np.maximum(a, 0)
+        elif op == "relu6":
+            y = np.clip(a, 0, 6)
+        elif op in ("maxpool", "avgpool"):
+            kh, kw = nd["kernel"]
+            sh, sw = nd["stride"]
+            pt, pl, pb, pr = nd.get("pad", [0, 0, 0, 0])
+            ceil = nd.get("ceil_mode", False)
+            n, hh, ww, c = a.shape
+            oh, ow = pool_out(hh, kh, sh, pt, pb, ceil), pool_out(ww, kw, sw, pl, pr, ceil)
+            y = np.zeros((n, oh, ow, c))
+            for i in range(oh):
+                for j in range(ow):
+                    h0, w0 = i * sh - pt, j * sw - pl
+                    h1, w1 = min(h0 + kh, hh + pb), min(w0 + kw, ww + pr)
+                    size = (h1 - h0) * (w1 - w0)
+                    h0c, w0c, h1c, w1c = max(h0, 0), max(w0, 0), min(h1, hh), min(w1, ww)
+                    win = a[:, h0c:h1c, w0c:w1c]
+                    if op == "maxpool":
+                        y[:, i, j] = win.max(axis=(1, 2))
+                    else:
+                        div = size if nd.get("count_include_pad", True) else (h1c - h0c) * (w1c - w0c)
+                        y[:, i, j] = win.sum(axis=(1, 2)) / div
+        elif op == "gap":
+            y = a.mean(axis=(1, 2), keepdims=True)
+        elif op == "add":
+            y = a + v[nd["in"][1]]
+        elif op == "flatten":
+            y = a.reshape(a.shape[0], -1)
+        elif op == "softmax":
+            a = a.reshape(a.shape[0], -1)
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            y = e / e.sum(axis=1, keepdims=True)
+        else:
+            raise ValueError(f"numpy reference: op {op}")
+        v[nd["out"]] = y
+    out = v[graph["output"]]
+    return out.reshape(out.shape[0], -1)
+
+
+def np_check(path, model, x_nchw):
+    """max |numpy NHWC reference of the exported file - PyTorch| on x, and the argmax mismatches."""
+    graph, t, _ = read_model(path)
+    with torch.no_grad():
+        ref = model.eval()(x_nchw).double().numpy()
+    got = np_run(graph, t, x_nchw.double().numpy().transpose(0, 2, 3, 1))
+    return float(np.abs(got - ref).max()), int((got.argmax(1) != ref.argmax(1)).sum())
+
+
+# ------------------------------------------------------------------ exporter self-test
+def selftest(tmp):
+    """Small untrained models through export + the numpy reference; refusals by name."""
+    torch.manual_seed(1)
+
+    class Fn(nn.Module):  # functional forms, method forms, BN1d, hardtanh, clamp, mean, 'same' padding
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(3, 8, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 1))
+            self.c2 = nn.Conv2d(8, 8, 3, padding="same", dilation=2)
+            self.bn2 = nn.BatchNorm2d(8)
+            self.dw = nn.Conv2d(8, 8, 5, padding=2, groups=8)
+            self.c3 = nn.Conv2d(8, 6, 2, stride=2)
+            self.fc1 = nn.Linear(6 * 4 * 5, 20)
+            self.bn1d = nn.BatchNorm1d(20)
+            self.fc2 = nn.Linear(20, 7)
+            self.h6 = nn.Hardtanh(0.0, 6.0)
+
+        def forward(self, x):
+            x = torch.relu(self.c1(x))                     # 8 x 8 x 10 (from 16 x 10)
+            y = self.h6(self.bn2(self.c2(x)))
+            x = torch.add(x, y)
+            x = x + F.relu6(self.dw(x))
+            x = self.c3(x).clamp(min=0)                    # 4 x 5 x 6
+            x = F.relu(self.bn1d(self.fc1(x.reshape(x.size(0), -1))))
+            return F.softmax(self.fc2(x), dim=1)
+
+    class PoolPad(nn.Module):
+        def __init__(self, ceil, cip):
+            super().__init__()
+            self.c = nn.Conv2d(2, 4, 3, padding=1)
+            self.m = nn.MaxPool2d((3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=ceil)
+            self.a = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=ceil, count_include_pad=cip)
+            self.fc = nn.LazyLinear(5)  # sized by the first forward
+
+        def forward(self, x):
+            x = self.a(self.m(self.c(x)))
+            return self.fc(torch.flatten(x, 1))
+
+    class Gap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(1, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.bn(self.c(x))), 2)
+            x = F.avg_pool2d(x, 2, 1)
+            return self.fc(x.mean(dim=(-1, -2)))
+
+    passed = failed = 0
+    cases = [("functional", Fn(), (3, 16, 10)), ("pool-pad-floor", PoolPad(False, True), (2, 13, 11)),
+             ("pool-pad-ceil", PoolPad(True, False), (2, 13, 11)), ("gap-mean", Gap(), (1, 12, 12))]
+    for name, m, shape in cases:
+        # non-trivial batch norm statistics
+        m.train()
+        with torch.no_grad():
+            for _ in range(3):
+                m(torch.randn(8, *shape) * 2 + 0.5)
+        m.eval()
+        x = torch.randn(16, *shape)
+        p = os.path.join(tmp, f"selftest-{name}.safetensors")
+        try:
+            export(m, x[:1], p)
+            d, mis = np_check(p, m, x)
+            ok = d < 1e-4 and mis == 0
+        except Exception as e:  # noqa: BLE001
+            print(f"  selftest {name}: {type(e).__name__}: {e}")
+            ok = False
+            d = float("nan")
+        print(f"  selftest {name}: numpy NHWC reference vs PyTorch max abs diff {d:.2e}: {'ok' if ok else 'FAIL'}")
+        passed, failed = passed + ok, failed + (not ok)
+
+    class Grouped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 8, 3, groups=2)
+
+        def forward(self, x):
+            return self.conv(x).flatten(1)
+
+    class Elu(nn.Sequential):
+        pass
+
+    class BnAlone(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            return self.bn(torch.relu(self.c(x))).mean((2, 3))
+
+    class BnShared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            y = self.c(x)
+            return (self.bn(y) + y).mean((2, 3))
+
+    class FlatOut(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 4, 3)
+
+        def forward(self, x):
+            return torch.flatten(self.c(x), 1)
+
+    class Sig(nn.Module):
+        def forward(self, x):
+            return torch.sigmoid(x).mean((2, 3))
+
+    refusals = [("grouped conv", Grouped(), "groups=2"),
+                ("ELU", Elu(nn.Conv2d(4, 4, 3), nn.ELU(), nn.Flatten(), nn.Linear(64, 2)), "'1' (ELU)"),
+                ("BN after ReLU", BnAlone(), "module 'bn' (BatchNorm2d)"),
+                ("BN with a shared input", BnShared(), "also used elsewhere"),
+                ("flatten as output", FlatOut(), "flattened"),
+                ("sigmoid", Sig(), "function 'sigmoid'")]
+    for name, m, want in refusals:
+        try:
+            to_graph(m, torch.zeros(1, 4, 6, 6))
+            msg = "(exported)"
+        except ExportError as e:
+            msg = str(e)
+        ok = want in msg
+        print(f"  selftest refuses {name}: {msg[:110]}{'...' if len(msg) > 110 else ''}: {'ok' if ok else 'FAIL'}")
+        passed, failed = passed + ok, failed + (not ok)
+    return passed, failed
+
+
+# ------------------------------------------------------------------ training
+def train(model, x, y, epochs, lr, bs=64):
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    g = torch.Generator().manual_seed(0)
+    model.train()
+    for ep in range(epochs):
+        perm = torch.randperm(len(x), generator=g)
+        tot = 0.0
+        for i in range(0, len(x), bs):
+            idx = perm[i:i + bs]
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            tot += float(loss) * len(idx)
+        print(f"    epoch {ep + 1}/{epochs}: loss {tot / len(x):.4f}", flush=True)
+    model.eval()
+    return model
+
+
+def torch_int8_accuracy(model, xc, xt, yt):
+    """PyTorch's own post-training int8 (FX graph mode, onednn engine, per-channel weights)."""
+    import copy
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    engine = "onednn" if "onednn" in torch.backends.quantized.supported_engines else "qnnpack"
+    torch.backends.quantized.engine = engine
+    m = copy.deepcopy(model).eval()
+    prepared = prepare_fx(m, get_default_qconfig_mapping(engine), example_inputs=(xc[:1],))
+    with torch.no_grad():
+        for i in range(0, len(xc), 250):
+            prepared(xc[i:i + 250])
+        q = convert_fx(prepared)
+        pred = q(xt).argmax(1)
+    return 100.0 * float((pred == yt).float().mean()), engine
+
+
+def main():
+    ap = argparse.ArgumentParser(description="train, export and write the references for tests/torch_check.c")
+    ap.add_argument("outdir")
+    ap.add_argument("--no-ptq", action="store_true", help="skip PyTorch's own int8 reference accuracy")
+    ap.add_argument("--pools", action="store_true", help="also the model with padded / ceil-mode pooling")
+    ap.add_argument("--no-selftest", action="store_true")
+    a = ap.parse_args()
+    t0 = time.time()
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    os.makedirs(a.outdir, exist_ok=True)
+
+    st_pass = st_fail = 0
+    if not a.no_selftest:
+        print("exporter self-test (numpy NHWC reference of the exported graph vs PyTorch):")
+        st_pass, st_fail = selftest(a.outdir)
+
+    xtr_u8 = read_idx_gz(f"{DATA}/train-images-idx3-ubyte.gz")
+    ytr = read_idx_gz(f"{DATA}/train-labels-idx1-ubyte.gz")
+    xte_u8 = read_idx_gz(f"{DATA}/t10k-images-idx3-ubyte.gz")[:N_TEST]
+    yte = read_idx_gz(f"{DATA}/t10k-labels-idx1-ubyte.gz")[:N_TEST]
+    xc_u8, yc = xtr_u8[-N_CALIB:], ytr[-N_CALIB:]  # not among the training images
+    write_idx(os.path.join(a.outdir, "t10k-images-idx3-ubyte"), xte_u8)
+    write_idx(os.path.join(a.outdir, "t10k-labels-idx1-ubyte"), yte)
+    write_idx(os.path.join(a.outdir, "calib-1000-images-idx3-ubyte"), xc_u8)
+    write_idx(os.path.join(a.outdir, "calib-1000-labels-idx1-ubyte"), yc)
+    xtr = to_input(xtr_u8[:N_TRAIN])
+    ytr_t = torch.from_numpy(ytr[:N_TRAIN].astype(np.int64))
+    xte, yte_t = to_input(xte_u8), torch.from_numpy(yte.astype(np.int64))
+    xc = to_input(xc_u8)
+
+    specs = [("cnn", CNN, 3, 2e-3, False), ("resnet", ResNet, 3, 3e-3, False), ("mlp", MLP, 4, 1e-3, True)]
+    if a.pools:
+        specs.append(("pools", Pools, 3, 2e-3, False))
+    lines = []
+    for name, cls, epochs, lr, softmax in specs:
+        t1 = time.time()
+        torch.manual_seed(0)
+        print(f"{name}: training {epochs} epochs on {N_TRAIN} images", flush=True)
+        core = train(cls(), xtr, ytr_t, epochs, lr)
+        model = WithSoftmax(core).eval() if softmax else core
+        path = os.path.join(a.outdir, f"{name}.safetensors")
+        graph = export(model, xte[:1], path)
+        with torch.no_grad():
+            out = model(xte)
+        kind = "probs" if softmax else "logits"
+        ref = os.path.join(a.outdir, f"{name}.{kind}.f32")
+        out.numpy().astype("<f4").tofile(ref)
+        acc = 100.0 * float((out.argmax(1) == yte_t).float().mean())
+        d, mis = np_check(path, model, xte[:200])
+        ok = d < 1e-4 and mis == 0
+        st_pass, st_fail = st_pass + ok, st_fail + (not ok)
+        q8 = "-"
+        if not a.no_ptq:
+            try:
+                qa, eng = torch_int8_accuracy(core, xc, xte, yte_t)
+                q8 = f"{qa:.2f}"
+                q8s = f", PyTorch int8 PTQ ({eng}, per-channel) {qa:.2f}%"
+            except Exception as e:  # noqa: BLE001
+                q8s = f", PyTorch int8 PTQ failed: {type(e).__name__}: {e}"
+        else:
+            q8s = ""
+        print(f"{name}: {len(graph['nodes'])} nodes, fp32 accuracy {acc:.2f}%{q8s}; numpy NHWC reference on 200 "
+              f"images: max abs diff {d:.2e}, {mis} argmax mismatches: {'ok' if ok else 'FAIL'} "
+              f"({time.time() - t1:.1f} s)", flush=True)
+        lines.append(f"{name} {name}.safetensors {os.path.basename(ref)} {acc:.2f} {q8}\n")
+    with open(os.path.join(a.outdir, "models.txt"), "w") as f:
+        f.writelines(lines)
+    print(f"torch_models: {time.time() - t0:.1f} s")
+    print(f"{st_pass} passed, {st_fail} failed")
+    return 1 if st_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
