@@ -86,8 +86,46 @@
  *      sharing, 4/8-bit indices, GEMV), PQ (train, encode, decode, ADC
  *      tables, top-k scan, PQ matmul), codebook / code blobs
  *
- * Every function that takes user data validates it and returns a
- * quant_status; on error it writes nothing to its outputs.
+ * ERRORS. Every function that returns a quant_status validates its
+ * arguments (NULL pointers, enums, ranges, scales, shapes) and, on error,
+ * writes nothing to its outputs. Sizes that multiply (rows x stride x
+ * element bytes of every matrix, a convolution's tensors, packed sizes) are
+ * checked: a call whose buffers could not exist returns QUANT_EOVERFLOW
+ * (size queries return 0) before touching memory. Buffer lengths you pass
+ * as counts (n, rows, a stride) are trusted: nothing can check that a
+ * pointer really holds that many elements.
+ *
+ * The functions that do not return a status are helpers with preconditions,
+ * unchecked or checked only by QUANT_ASSERT (the hot scalar paths):
+ *   - size and shape queries, which return 0 (or -1 / NaN, as documented)
+ *     for invalid input: quant_dtype_bits, quant_dtype_bytes,
+ *     quant_bits_words, quant_codebook_row_bytes, quant_pq_centroids_floats,
+ *     quant_pq_code_size, quant_pq_code_get, quant_pq_blob_size,
+ *     quant_codebook_blob_size, quant_pq_compression, quant_kl_threshold_bins,
+ *     quant_aciq_alpha, quant_status_str, and quant_kernels.h's *_size;
+ *   - scalar arithmetic on values only (no pointers; any input gives a
+ *     defined result unless noted): quant_quantize1 (inv_scale finite > 0 for
+ *     a meaningful result), quant_roundf (r non-NULL for
+ *     QUANT_ROUND_STOCHASTIC, asserted), the fp16 / bf16 converters, the
+ *     fixed-point primitives quant_srdhm, quant_rdivpot, quant_sat_shl,
+ *     quant_mul_by_multiplier(_single), quant_dyadic_apply (exponents and
+ *     shifts in their documented ranges, asserted), quant_requantize1 (rq
+ *     non-NULL and valid, as quant_requant_from_scale makes it; lo <= hi),
+ *     quant_fn_sigmoid / tanh / exp / gelu;
+ *   - array helpers that trust their pointers and lengths (valid for n
+ *     elements, no other check): quant_fp32_to_fp16_n and the other _n
+ *     converters, quant_lut_apply, quant_pow2_dot (codes from
+ *     quant_pow2_quantize, asserted), quant_sqnr_db (n = 0 gives +Inf);
+ *   - state helpers: quant_rng_seed, quant_kmeans_opts_default and
+ *     quant_histogram_init (NULL ignored), quant_rng_u32 / _uniform (r
+ *     non-NULL);
+ *   - the reference building blocks and nearest-centroid callbacks, called
+ *     by validated entry points or as quant_kmeans_opts.nearest with checked
+ *     shapes: quant_ref_gemm_i32, quant_epilogue_apply1 (an epilogue that
+ *     passed quant_epilogue_check, m and n inside C), quant_ref_nearest and
+ *     quant_kernels.h's quant_nearest (x n x d with ldx >= d, c k x d, ct /
+ *     norms as quant_centroids_prepare makes them, idx or score sized n or
+ *     n x k).
  *
  * LICENCE: MIT. See README.md.
  */
@@ -363,6 +401,11 @@ typedef struct quant_mul_params {
     int32_t lo, hi;
 } quant_mul_params;
 
+/* Both refuse (QUANT_ERANGE) a ratio of scales whose fixed-point multiplier
+ * would saturate (2^30 - 1/4 or more; quant_quantize_multiplier would clamp
+ * it to (2^31 - 1, 30)): add's 2 max(s_a, s_b) / (2^20 s_out), mul's
+ * s_a s_b / s_out (in float, as TFLite: an overflow to Inf is refused the
+ * same way); quant_requantize_params does so for s_in / s_out. */
 QUANT_DEF quant_status quant_add_prepare(const quant_params *a, const quant_params *b,
         const quant_params *out, quant_activation act, quant_add_params *prm);
 QUANT_DEF quant_status quant_mul_prepare(const quant_params *a, const quant_params *b,
@@ -546,7 +589,10 @@ QUANT_DEF quant_status quant_observer_pc_params(const quant_observer_pc *o, int3
 
 /* Histogram primitives (usable on their own). */
 QUANT_DEF void quant_histogram_init(quant_histogram *h);
-QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n);
+/* Adds the finite values of x (NaN / Inf are skipped). QUANT_EINVAL, and
+ * nothing changes, for h NULL, x NULL with n > 0, or a histogram whose
+ * range is not 0 or finite and > 0 (NaN, negative, Inf: a damaged state). */
+QUANT_DEF quant_status quant_histogram_add(quant_histogram *h, const float *x, size_t n);
 /* ncnn's KL threshold over a normalised |x| histogram `dist[nbins]` with
  * `target` quantized bins: returns the best threshold bin index in
  * [target, nbins) (the first minimum); the threshold is (index + 0.5) * bin
@@ -1010,6 +1056,8 @@ QUANT__INTERNAL uint32_t quant__fbits(float f) { uint32_t u; memcpy(&u, &f, 4); 
 QUANT__INTERNAL float quant__bitsf(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 QUANT__INTERNAL int quant__isfinite(float x) { return (quant__fbits(x) & 0x7f800000u) != 0x7f800000u; }
 QUANT__INTERNAL int quant__isnan(float x) { return (quant__fbits(x) & 0x7fffffffu) > 0x7f800000u; }
+/* a multiplier scale: finite and > 0 (subnormals allowed; NaN fails) */
+QUANT__INTERNAL int quant__scale_pos(float x) { return x > 0.0f && x <= FLT_MAX; }
 
 /* arithmetic shift right, defined for negative x on every compiler */
 QUANT__INTERNAL int32_t quant__asr32(int32_t x, int s) { return x < 0 ? ~(~x >> s) : x >> s; }
@@ -1030,6 +1078,16 @@ QUANT__INTERNAL int32_t quant__clamp_rounded(float r, int32_t zp, int32_t qmin, 
     if (d <= (double)qmin) return qmin;
     if (d >= (double)qmax) return qmax;
     return (int32_t)d;
+}
+
+/* The size checks every entry point shares (QUANT_EOVERFLOW when they
+ * fail): a * b fits in size_t; a strided matrix of `rows` rows of row
+ * stride `ld` elements of `esize` bytes, rows * ld * esize bytes (whole
+ * rows, as quant_conv_out_size bounds a convolution's tensors), fits in
+ * size_t, so every index and byte offset a kernel forms from it does. */
+QUANT__INTERNAL int quant__mul_ok(size_t a, size_t b) { return !a || b <= SIZE_MAX / a; }
+QUANT__INTERNAL int quant__span_ok(size_t rows, size_t ld, size_t esize) {
+    return !rows || !ld || ld <= SIZE_MAX / esize / rows;
 }
 
 /* Size of a row-major tensor and its split around `axis`, overflow checked. */
@@ -1393,7 +1451,7 @@ QUANT_DEF quant_status quant_params_per_group(const float *x, size_t rows, size_
     if (!group || qmin >= qmax) return QUANT_EINVAL;
     if (st != QUANT_SCALE_F32 && st != QUANT_SCALE_F16) return QUANT_EINVAL;
     if (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) return QUANT_EINVAL;
-    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__span_ok(rows, cols, sizeof(float))) return QUANT_EOVERFLOW;
     ng = (cols + group - 1) / group;
     if (!rows || !cols) return QUANT_OK;
     if (!x || !scales) return QUANT_EINVAL;
@@ -1527,7 +1585,7 @@ QUANT__INTERNAL quant_status quant__check_groups(size_t rows, size_t cols, size_
     size_t i, ng;
     if (!group || qmin >= qmax) return QUANT_EINVAL;
     if (st != QUANT_SCALE_F32 && st != QUANT_SCALE_F16) return QUANT_EINVAL;
-    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__span_ok(rows, cols, sizeof(float))) return QUANT_EOVERFLOW;
     ng = (cols + group - 1) / group;
     if ((rows * ng) != 0 && !scales) return QUANT_EINVAL;
     for (i = 0; i < rows * ng; i++) {
@@ -1620,6 +1678,12 @@ QUANT_DEF quant_status quant_quantize_multiplier(double real, int32_t *multiplie
     *multiplier = (int32_t)qf; *shift = e;
     return QUANT_OK;
 }
+
+/* A real multiplier the fixed-point form holds without saturating: with
+ * shift <= 30, multiplier = round(real * 2) < 2^31, i.e. real < 2^30 - 1/4.
+ * The prepare functions refuse larger ratios (QUANT_ERANGE) rather than
+ * saturate them. */
+QUANT__INTERNAL int quant__mult_fits(double real) { return real >= 0.0 && real < 1073741823.75; }
 
 QUANT_DEF quant_status quant_requant_from_scale(double real, quant_requant *out) {
     int32_t m, s;
@@ -1729,7 +1793,7 @@ QUANT_DEF quant_status quant_requantize(const int32_t *acc, size_t rows, size_t 
     if ((unsigned)mode > QUANT_RQ_FP32 || (dt != QUANT_I8 && dt != QUANT_U8)) return QUANT_EINVAL;
     quant_dtype_range(dt, 0, &tlo, &thi);
     if (lo > hi || lo < tlo || hi > thi || zp < tlo || zp > thi) return QUANT_EINVAL;
-    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__span_ok(rows, cols, sizeof(int32_t))) return QUANT_EOVERFLOW;
     if (!rows || !cols) return QUANT_OK;
     if (!acc || !rq || !out) return QUANT_EINVAL;
     nrq = per_channel ? cols : 1;
@@ -1788,6 +1852,7 @@ QUANT_DEF quant_status quant_add_prepare(const quant_params *a, const quant_para
     r1 = (double)a->scale / twice_max;
     r2 = (double)b->scale / twice_max;
     ro = twice_max / ((double)(1 << t.left_shift) * (double)out->scale);
+    if (!quant__mult_fits(r1) || !quant__mult_fits(r2) || !quant__mult_fits(ro)) return QUANT_ERANGE;
     if ((st = quant_quantize_multiplier(r1, &t.in1_mult, &t.in1_shift)) ||
         (st = quant_quantize_multiplier(r2, &t.in2_mult, &t.in2_shift)) ||
         (st = quant_quantize_multiplier(ro, &t.out_mult, &t.out_shift))) return st;
@@ -1801,12 +1866,14 @@ QUANT_DEF quant_status quant_mul_prepare(const quant_params *a, const quant_para
         const quant_params *out, quant_activation act, quant_mul_params *prm) {
     quant_mul_params t;
     quant_status st;
+    double r;
     if (!prm) return QUANT_EINVAL;
     if ((st = quant_params_check(a)) || (st = quant_params_check(b)) || (st = quant_params_check(out))) return st;
     if (act == QUANT_ACT_RANGE) return QUANT_EINVAL; /* needs float bounds: use quant_activation_range */
     /* TFLite computes s1 * s2 / so in float, then widens to double */
-    if ((st = quant_quantize_multiplier((double)quant__f32(quant__f32(a->scale * b->scale) / out->scale),
-                                        &t.out_mult, &t.out_shift))) return st;
+    r = (double)quant__f32(quant__f32(a->scale * b->scale) / out->scale);
+    if (!quant__mult_fits(r)) return QUANT_ERANGE; /* Inf included */
+    if ((st = quant_quantize_multiplier(r, &t.out_mult, &t.out_shift))) return st;
     t.in1_offset = -a->zero_point; t.in2_offset = -b->zero_point; t.out_offset = out->zero_point;
     if ((st = quant_activation_range(act, -INFINITY, INFINITY, out, &t.lo, &t.hi))) return st;
     *prm = t;
@@ -1864,6 +1931,7 @@ QUANT_DEF quant_status quant_requantize_params(const void *in, quant_dtype in_dt
     if (!quant__is_byte_dt(in_dt) || !quant__is_byte_dt(out_dt)) return QUANT_EINVAL;
     if ((st = quant_params_check(pin)) || (st = quant_params_check(pout))) return st;
     if (!quant__dtype_fits(out_dt, pout->qmin, pout->qmax)) return QUANT_EINVAL;
+    if (!quant__mult_fits((double)pin->scale / (double)pout->scale)) return QUANT_ERANGE;
     if ((st = quant_quantize_multiplier((double)pin->scale / (double)pout->scale, &m, &s))) return st;
     if (n && (!in || !out)) return QUANT_EINVAL;
     for (i = 0; i < n; i++) {
@@ -2119,6 +2187,11 @@ QUANT_DEF quant_status quant_lsq_backward(const float *x, const float *dy, size_
 
 QUANT_DEF void quant_histogram_init(quant_histogram *h) { if (h) memset(h, 0, sizeof *h); }
 
+/* a histogram's range is 0 (empty) or finite and > 0: anything else (NaN,
+ * negative, Inf) would index bins with NaN or negative values or grow
+ * forever, so every user of the histogram refuses it */
+QUANT__INTERNAL int quant__hist_range_ok(const quant_histogram *h) { return h->range >= 0.0f && h->range <= FLT_MAX; }
+
 QUANT__INTERNAL void quant__hist_grow(quant_histogram *h) {
     int side, i;
     for (side = 0; side < 2; side++) {
@@ -2136,12 +2209,14 @@ QUANT__INTERNAL void quant__hist_grow(quant_histogram *h) {
     h->range *= 2.0f;
 }
 
-QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n) {
+QUANT_DEF quant_status quant_histogram_add(quant_histogram *h, const float *x, size_t n) {
     float am, recip;
     double recip_d;
     int use_d;
     size_t i;
-    if (!h || !x || !n) return;
+    if (!h || (n && !x)) return QUANT_EINVAL;
+    if (!quant__hist_range_ok(h)) return QUANT_EINVAL;
+    if (!n) return QUANT_OK;
     am = quant__absmax(x, n);
     if (am > 0.0f) {
         if (h->range == 0.0f) h->range = am;
@@ -2174,6 +2249,7 @@ QUANT_DEF void quant_histogram_add(quant_histogram *h, const float *x, size_t n)
         }
         h->zeros += (double)zeros; h->edge[0] += (double)edge[0]; h->edge[1] += (double)edge[1];
     }
+    return QUANT_OK;
 }
 
 QUANT_DEF int quant_kl_threshold_bins(const double *dist, int nbins, int target) {
@@ -2254,6 +2330,7 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
     size_t i, fin = 0;
     if (!o || (unsigned)o->kind > QUANT_OBS_ACIQ || (n && !x)) return QUANT_EINVAL;
     if (o->kind == QUANT_OBS_MOVING_AVERAGE && !(o->averaging_constant >= 0.0f && o->averaging_constant <= 1.0f)) return QUANT_EINVAL;
+    if (o->kind >= QUANT_OBS_HISTOGRAM && !quant__hist_range_ok(&o->hist)) return QUANT_EINVAL;
     {   /* the sums in locals, in the same order (GCC kept them in *o: a store and
            reload in every element's dependency chain) */
         double sum = o->sum, sum_abs = o->sum_abs, sum_sq = o->sum_sq;
@@ -2317,6 +2394,7 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
     double w;
     if (!o || !lo || !hi || qmin >= qmax) return QUANT_EINVAL;
     if ((unsigned)o->kind > QUANT_OBS_ACIQ || (scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC)) return QUANT_EINVAL;
+    if (o->kind >= QUANT_OBS_HISTOGRAM && !quant__hist_range_ok(&o->hist)) return QUANT_EINVAL;
     if (!(o->min <= o->max)) return QUANT_EEMPTY;
     l = o->min; h = o->max;
     /* affine candidate ranges are clipped to the data extended to include
@@ -2595,10 +2673,14 @@ QUANT_DEF quant_status quant_block_q4_dequantize(const quant_block_q4 *blk, size
 }
 
 QUANT_DEF size_t quant_bits_words(size_t K) { return K / 64 + (K % 64 != 0); }
+/* rows of K elements of esize bytes and their bitplane rows both fit */
+QUANT__INTERNAL int quant__bits_rows_ok(size_t rows, size_t K, size_t esize) {
+    return quant__span_ok(rows, K, esize) && quant__span_ok(rows, quant_bits_words(K), sizeof(uint64_t));
+}
 
 QUANT_DEF quant_status quant_pack_binary(const float *x, size_t rows, size_t K, uint64_t *out) {
     size_t r, k, w = quant_bits_words(K);
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, sizeof(float))) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!x || !out)) return QUANT_EINVAL;
     for (r = 0; r < rows; r++) {
         uint64_t *o = out + r * w;
@@ -2610,7 +2692,7 @@ QUANT_DEF quant_status quant_pack_binary(const float *x, size_t rows, size_t K, 
 
 QUANT_DEF quant_status quant_unpack_binary(const uint64_t *in, size_t rows, size_t K, float *x) {
     size_t r, k, w = quant_bits_words(K);
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, sizeof(float))) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!x || !in)) return QUANT_EINVAL;
     for (r = 0; r < rows; r++)
         for (k = 0; k < K; k++) x[r * K + k] = (in[r * w + k / 64] >> (k % 64)) & 1 ? -1.0f : 1.0f;
@@ -2621,7 +2703,7 @@ QUANT_DEF quant_status quant_pack_ternary(const float *x, size_t rows, size_t K,
         uint64_t *sign, uint64_t *nonzero) {
     size_t r, k, w = quant_bits_words(K);
     if (!(t >= 0.0f) || !quant__isfinite(t)) return QUANT_EINVAL;
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, sizeof(float))) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!x || !sign || !nonzero)) return QUANT_EINVAL;
     for (r = 0; r < rows; r++) {
         uint64_t *s = sign + r * w, *z = nonzero + r * w;
@@ -2639,7 +2721,7 @@ QUANT_DEF quant_status quant_pack_ternary(const float *x, size_t rows, size_t K,
 QUANT_DEF quant_status quant_unpack_ternary(const uint64_t *sign, const uint64_t *nonzero,
         size_t rows, size_t K, int8_t *v) {
     size_t r, k, w = quant_bits_words(K);
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, 1)) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!v || !sign || !nonzero)) return QUANT_EINVAL;
     for (r = 0; r < rows; r++)
         for (k = 0; k < K; k++) {
@@ -2667,7 +2749,7 @@ QUANT_DEF quant_status quant_binarize(const float *w, size_t rows, size_t K, flo
 QUANT_DEF quant_status quant_ternarize(const float *w, size_t rows, size_t K, float *alpha, float *delta,
         uint64_t *sign, uint64_t *nonzero) {
     size_t r, k, wd = quant_bits_words(K);
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, sizeof(float))) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!w || !sign || !nonzero)) return QUANT_EINVAL;
     for (r = 0; r < rows; r++) { /* validate every row before writing */
         double s = 0.0;
@@ -2699,7 +2781,7 @@ QUANT_DEF quant_status quant_ste_backward(const float *x, const float *dy, size_
 QUANT_DEF quant_status quant_pack_binary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
         uint64_t *bits) {
     size_t r, k, wd = quant_bits_words(K);
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, 1)) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!q || !bits)) return QUANT_EINVAL;
     if (a_signed ? (zp < -128 || zp > 127) : (zp < 0 || zp > 255)) return QUANT_EINVAL;
     for (r = 0; r < rows; r++) {
@@ -2716,7 +2798,7 @@ QUANT_DEF quant_status quant_pack_binary_q(const void *q, int a_signed, size_t r
 QUANT_DEF quant_status quant_pack_ternary_q(const void *q, int a_signed, size_t rows, size_t K, int32_t zp,
         int32_t thr, uint64_t *sign, uint64_t *nonzero) {
     size_t r, k, wd = quant_bits_words(K);
-    if (rows && K && K > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__bits_rows_ok(rows, K, 1)) return QUANT_EOVERFLOW;
     if ((rows * K) != 0 && (!q || !sign || !nonzero)) return QUANT_EINVAL;
     if (thr < 0 || (a_signed ? (zp < -128 || zp > 127) : (zp < 0 || zp > 255))) return QUANT_EINVAL;
     for (r = 0; r < rows; r++) {
@@ -2768,10 +2850,25 @@ QUANT_DEF quant_status quant_epilogue_check(const quant_epilogue *ep, size_t N) 
     }
     case QUANT_OUT_F32:
         if (N && !ep->w_scale) return QUANT_EINVAL;
-        for (n = 0; n < N; n++) if (!quant__isfinite(ep->w_scale[n])) return QUANT_ESCALE;
+        for (n = 0; n < N; n++) if (!quant__scale_pos(ep->w_scale[n])) return QUANT_ESCALE;
         return QUANT_OK;
     }
     return QUANT_EINVAL;
+}
+
+/* bytes of one output element of an (already checked) epilogue */
+QUANT__INTERNAL size_t quant__epilogue_esize(const quant_epilogue *ep) {
+    return ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8 ? 1 : 4;
+}
+
+/* The F32 epilogue's per-row activation scales of rows [m0, m1): finite and
+ * > 0 (QUANT_ESCALE otherwise; NULL means 1). One test a row, not an
+ * element: every GEMM / conv entry point calls it for the rows it computes. */
+QUANT__INTERNAL quant_status quant__epilogue_rows_check(const quant_epilogue *ep, size_t m0, size_t m1) {
+    size_t m;
+    if (ep->out != QUANT_OUT_F32 || !ep->a_scale) return QUANT_OK;
+    for (m = m0; m < m1; m++) if (!quant__scale_pos(ep->a_scale[m])) return QUANT_ESCALE;
+    return QUANT_OK;
 }
 
 QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t n, int32_t acc,
@@ -2805,8 +2902,11 @@ QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *
     if (K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
     if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
     if (b_zp < -128 || b_zp > 127) return QUANT_EINVAL;
+    if (!quant__span_ok(M, lda, 1) || !quant__span_ok(K, ldb, 1) ||
+        !quant__span_ok(M, ldc, quant__epilogue_esize(ep))) return QUANT_EOVERFLOW;
     if (!M || !N) return QUANT_OK;
     if ((K && (!A || !B)) || !C || lda < K || ldb < N || ldc < N) return QUANT_EINVAL;
+    if ((st = quant__epilogue_rows_check(ep, 0, M)) != QUANT_OK) return st;
     for (m = 0; m < M; m++)
         for (n = 0; n < N; n++) {
             int32_t acc = 0;
@@ -2872,7 +2972,7 @@ QUANT__INTERNAL quant_status quant__conv_check(const quant_conv_shape *s, const 
     if (w_zp < -128 || w_zp > 127) return QUANT_EINVAL;
     if (!in || !w || !out) return QUANT_EINVAL;
     if (s->k_h * s->k_w * s->in_c > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
-    return QUANT_OK;
+    return quant__epilogue_rows_check(ep, 0, s->batch * *oh * *ow); /* rows are output pixels */
 }
 
 QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
@@ -2946,7 +3046,7 @@ QUANT__INTERNAL quant_status quant__vq_values(const float *x, size_t n, size_t d
     return QUANT_OK;
 }
 
-QUANT__INTERNAL int quant__vq_mul_ok(size_t a, size_t b) { return !a || b <= SIZE_MAX / a; }
+QUANT__INTERNAL int quant__vq_mul_ok(size_t a, size_t b) { return quant__mul_ok(a, b); }
 
 QUANT_DEF void quant_ref_nearest(const float *x, size_t n, size_t d, size_t ldx,
         const float *c, const float *ct, const float *norms, size_t k,

@@ -1696,8 +1696,10 @@ QUANT_DEF quant_status quant_gemm_tile(size_t M, const void *A, int a_signed, si
     if ((st = quant_epilogue_check(ep, h.N)) != QUANT_OK) return st;
     if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
     if (m0 > m1 || m1 > M || n0 > n1 || n1 > h.N) return QUANT_EINVAL;
+    if (!quant__span_ok(M, lda, 1) || !quant__span_ok(M, ldc, quant__epilogue_esize(ep))) return QUANT_EOVERFLOW;
     if (m0 == m1 || n0 == n1) return QUANT_OK;
     if (!A || !C || lda < h.K || ldc < h.N) return QUANT_EINVAL;
+    if ((st = quant__epilogue_rows_check(ep, m0, m1)) != QUANT_OK) return st;
     quant__gemm_run(&h, packed, (const uint8_t *)A + m0 * lda, a_signed, lda, a_zp, ep, C, ldc, m0, m1, n0, n1);
     return QUANT_OK;
 }
@@ -1928,7 +1930,7 @@ QUANT__INTERNAL quant_status quant__rows_check(size_t rows, size_t cols, size_t 
     if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
     if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
     if ((unsigned)axis > QUANT_PER_COL || ldx < cols || ldo < cols) return QUANT_EINVAL;
-    if (rows && (ldx > SIZE_MAX / rows / sizeof(float) || ldo > SIZE_MAX / rows / sizeof(float))) return QUANT_EOVERFLOW;
+    if (!quant__span_ok(rows, ldx, sizeof(float)) || !quant__span_ok(rows, ldo, sizeof(float))) return QUANT_EOVERFLOW;
     np = axis == QUANT_PER_TENSOR ? 1 : axis == QUANT_PER_ROW ? rows : cols;
     if (np && !scales) return QUANT_EINVAL;
     for (i = 0; i < np; i++) {
@@ -1973,7 +1975,8 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
     if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
     if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
     if ((scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) || ldx < cols || ldo < cols) return QUANT_EINVAL;
-    if (rows && (ldx > SIZE_MAX / rows / sizeof(float) || ldo > SIZE_MAX / rows)) return QUANT_EOVERFLOW;
+    if (!quant__span_ok(rows, ldx, sizeof(float)) || !quant__span_ok(rows, ldo, 1) ||
+        !quant__span_ok(rows, 1, sizeof(float))) return QUANT_EOVERFLOW;
     if (!rows || !cols) return QUANT_OK;
     if (!x || !out || !scales || !zps) return QUANT_EINVAL;
     /* finite ranges always give params unless qmax - qmin == 1 (the scale
@@ -2031,7 +2034,7 @@ QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, si
     /* the same checks as the reference, then the GEMM epilogue on each row */
     st = quant_requantize(NULL, 0, 0, bias, rq, per_channel, mode, zp, lo, hi, dt, out);
     if (st != QUANT_OK) return st;
-    if (rows && cols && cols > SIZE_MAX / rows) return QUANT_EOVERFLOW;
+    if (!quant__span_ok(rows, cols, sizeof(int32_t))) return QUANT_EOVERFLOW;
     if (!rows || !cols) return QUANT_OK;
     if (!acc || !rq || !out) return QUANT_EINVAL;
     memset(&ep, 0, sizeof ep);
@@ -2394,6 +2397,7 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
     if (pix0 > pix1 || pix1 > P) return QUANT_EINVAL;
     if (pix0 == pix1) return QUANT_OK;
     if (!in || !out) return QUANT_EINVAL;
+    if ((st = quant__epilogue_rows_check(ep, pix0, pix1)) != QUANT_OK) return st; /* rows are output pixels */
     if (quant__conv_is_1x1(s)) {
         /* the input rows are the GEMM rows (stride 1, no padding) */
         quant__gemm_run(&h, packed, (const uint8_t *)in + pix0 * K, a_signed, K, a_zp, ep, out, s->out_c,
@@ -2441,10 +2445,13 @@ QUANT_DEF size_t quant_dwconv2d_pack_size(const quant_conv_shape *s) {
 
 QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
         void *packed, size_t packed_bytes) {
-    size_t need = quant_dwconv2d_pack_size(s), t, c, taps;
+    size_t need, t, c, taps, oh, ow;
     quant__dw_hdr h;
     int32_t *dst;
-    if (!need) return QUANT_EINVAL;
+    quant_status st;
+    if (!s || s->in_c != s->out_c) return QUANT_EINVAL;
+    if ((st = quant_conv_out_size(s, &oh, &ow)) != QUANT_OK) return st;
+    if (!(need = quant_dwconv2d_pack_size(s))) return QUANT_EOVERFLOW;
     if (!w || !packed || packed_bytes < need || w_zp < -128 || w_zp > 127) return QUANT_EINVAL;
     if (s->in_c > 0xffffffffu || s->k_h > 4096 || s->k_w > 4096) return QUANT_ERANGE;
     memset(&h, 0, sizeof h);
@@ -2505,6 +2512,7 @@ QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void
     if (pix0 > pix1 || pix1 > P) return QUANT_EINVAL;
     if (pix0 == pix1) return QUANT_OK;
     if (!in || !out) return QUANT_EINVAL;
+    if ((st = quant__epilogue_rows_check(ep, pix0, pix1)) != QUANT_OK) return st; /* rows are output pixels */
     wk = (const int32_t *)((const unsigned char *)packed + 64);
     C = s->in_c;
     for (c0 = 0; c0 < C; c0 += QUANT__NR) {
@@ -3280,6 +3288,8 @@ QUANT__INTERNAL quant_status quant__bep_check(const quant_bepilogue *ep) {
     }
     return QUANT_EINVAL;
 }
+/* bytes of one output element (ldc unit) of a checked binary epilogue */
+QUANT__INTERNAL size_t quant__bep_esize(const quant_bepilogue *ep) { return ep->out == QUANT_BOUT_BITS ? 8 : 4; }
 
 /* the output of row m, columns [n0, n0 + cnt) from their dot products */
 QUANT__INTERNAL void quant__bep_row(const quant_bepilogue *ep, size_t m, size_t n0, size_t cnt, const int32_t *dot,
@@ -3438,6 +3448,7 @@ QUANT_DEF quant_status quant_bgemm_tile(size_t M, const uint64_t *a_sign, const 
     if (!quant__bin_hdr_get(packed, &h)) return QUANT_EFORMAT;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
     if (m0 > m1 || m1 > M) return QUANT_EINVAL;
+    if (!quant__span_ok(M, lda, sizeof(uint64_t)) || !quant__span_ok(M, ldc, quant__bep_esize(ep))) return QUANT_EOVERFLOW;
     if (m0 == m1) return QUANT_OK;
     if (!a_sign || !C || lda < h.wk) return QUANT_EINVAL;
     if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(h.N) : ldc < h.N) return QUANT_EINVAL;
@@ -3518,6 +3529,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     if (!quant__bin_hdr_get(packed, &h) || h.ternary) return QUANT_EFORMAT;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
     if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    if (!quant__span_ok(M, lda, 1) || !quant__span_ok(M, ldc, quant__bep_esize(ep))) return QUANT_EOVERFLOW;
     if (!M) return QUANT_OK;
     if (!A || !C || lda < h.K) return QUANT_EINVAL;
     if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(h.N) : ldc < h.N) return QUANT_EINVAL;
@@ -3575,21 +3587,43 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
 
 /* ------------------------------------------------------- binary conv2d */
 
-QUANT_DEF size_t quant_bconv2d_pack_size(const quant_conv_shape *s) {
-    size_t oh, ow, wc;
-    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
-    wc = quant_bits_words(s->in_c);
+#define QUANT__BCONV_TILE 48 /* pixels per GEMM: a multiple of 6, 4 and 3 rows */
+
+/* quant_conv_out_size, then the sizes only the binary conv forms: input and
+ * BITS output rows of whole words, the GEMM's K in bits (taps x words x 64),
+ * the packed size (GEMM + tap values) and the workspace */
+QUANT__INTERNAL quant_status quant__bconv_geom(const quant_conv_shape *s, size_t *oh, size_t *ow,
+        size_t *pack_bytes, size_t *ws_bytes) {
+    size_t wc, taps, gb, tv, row;
+    quant_status st = quant_conv_out_size(s, oh, ow);
+    if (st != QUANT_OK) return st;
+    wc = quant_bits_words(s->in_c); taps = s->k_h * s->k_w;
+    if (!quant__span_ok(s->batch * s->in_h * s->in_w, wc, sizeof(uint64_t)) ||
+        !quant__span_ok(s->batch * *oh * *ow, quant_bits_words(s->out_c), sizeof(uint64_t)) ||
+        !quant__span_ok(taps, wc, 64) || !quant__span_ok(taps, s->out_c, 4)) return QUANT_EOVERFLOW;
     /* the GEMM's K is the taps' whole words; the real K is used for the dot */
-    return quant_bgemm_pack_size(s->k_h * s->k_w * wc * 64, s->out_c, 0) + 4 * s->k_h * s->k_w * s->out_c + 64;
+    gb = quant_bgemm_pack_size(taps * wc * 64, s->out_c, 0);
+    tv = 4 * taps * s->out_c;
+    if (!gb || tv > SIZE_MAX - 64 - gb) return QUANT_EOVERFLOW;
+    row = taps * wc * 8; /* one pixel's im2col words, then its int32 outputs */
+    if (4 * s->out_c > SIZE_MAX - row || row + 4 * s->out_c > SIZE_MAX / QUANT__BCONV_TILE) return QUANT_EOVERFLOW;
+    if (pack_bytes) *pack_bytes = gb + tv + 64;
+    if (ws_bytes) *ws_bytes = (size_t)QUANT__BCONV_TILE * (row + 4 * s->out_c);
+    return QUANT_OK;
+}
+
+QUANT_DEF size_t quant_bconv2d_pack_size(const quant_conv_shape *s) {
+    size_t oh, ow, pb;
+    return quant__bconv_geom(s, &oh, &ow, &pb, NULL) == QUANT_OK ? pb : 0;
 }
 
 /* packed conv = [bgemm packed, with K = taps * wc * 64][int32 tapval[out_c][taps]]:
  * tapval = in_c - 2 popcount(w_tap): one tap's dot against an all-+1 input */
 QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_shape *s, void *packed, size_t packed_bytes) {
-    size_t oh, ow, wc, taps, gb, n, t, k;
-    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    size_t oh, ow, wc, taps, gb, n, t, k, need;
+    quant_status st = quant__bconv_geom(s, &oh, &ow, &need, NULL);
     if (st != QUANT_OK) return st;
-    if (!w || !packed || packed_bytes < quant_bconv2d_pack_size(s)) return QUANT_EINVAL;
+    if (!w || !packed || packed_bytes < need) return QUANT_EINVAL;
     wc = quant_bits_words(s->in_c); taps = s->k_h * s->k_w;
     gb = quant_bgemm_pack_size(taps * wc * 64, s->out_c, 0);
     if ((st = quant_bgemm_pack(w, NULL, s->out_c, taps * wc * 64, packed, gb)) != QUANT_OK) return st;
@@ -3627,12 +3661,9 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
     return QUANT_OK;
 }
 
-#define QUANT__BCONV_TILE 48 /* pixels per GEMM: a multiple of 6, 4 and 3 rows */
-
 QUANT_DEF size_t quant_bconv2d_workspace_size(const quant_conv_shape *s) {
-    size_t oh, ow;
-    if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
-    return (size_t)QUANT__BCONV_TILE * (s->k_h * s->k_w * quant_bits_words(s->in_c) * 8 + 4 * s->out_c);
+    size_t oh, ow, wb;
+    return quant__bconv_geom(s, &oh, &ow, NULL, &wb) == QUANT_OK ? wb : 0;
 }
 
 QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *in, quant_bpad pad,
@@ -3641,7 +3672,8 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
     quant__bin_hdr h;
     quant_bepilogue raw;
     const unsigned char *tapval;
-    quant_status st = quant_conv_out_size(s, &oh, &ow);
+    size_t need_ws;
+    quant_status st = quant__bconv_geom(s, &oh, &ow, NULL, &need_ws);
     if (st != QUANT_OK) return st;
     if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
     if (pad != QUANT_PAD_ONE && pad != QUANT_PAD_ZERO) return QUANT_EINVAL;
@@ -3649,7 +3681,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
     Kw = taps * wc * 64; Kreal = taps * s->in_c;
     if (!packed) return QUANT_EINVAL;
     if (!quant__bin_hdr_get(packed, &h) || h.ternary || h.K != Kw || h.N != s->out_c) return QUANT_EFORMAT;
-    if (!in || !out || !workspace || workspace_bytes < quant_bconv2d_workspace_size(s)) return QUANT_EINVAL;
+    if (!in || !out || !workspace || workspace_bytes < need_ws) return QUANT_EINVAL;
     gb = quant_bgemm_pack_size(Kw, s->out_c, 0);
     tapval = (const unsigned char *)packed + gb;
     ldo = ep->out == QUANT_BOUT_BITS ? quant_bits_words(s->out_c) : s->out_c;
@@ -5740,6 +5772,8 @@ QUANT_DEF quant_status quant_gemm_q4_tile(size_t M, const void *A, int a_signed,
     size_t m;
     if (st != QUANT_OK) return st;
     if (m0 > m1 || m1 > M || n0 > n1 || n1 > h.N || lda < h.K || ldc < h.N) return QUANT_EINVAL;
+    if (!quant__span_ok(M, lda, 1) || !quant__span_ok(M, ldc, ep->out == QUANT_OUT_F32 ? 4 : 1) ||
+        (ep->a_scale_per_row && !quant__span_ok(M, 1, sizeof(float)))) return QUANT_EOVERFLOW;
     if (m0 == m1 || n0 == n1) return QUANT_OK;
     if (!A || !C) return QUANT_EINVAL;
     if (ep->a_scale_per_row) {
