@@ -178,14 +178,14 @@ static const entry ENTRIES[] = {
     E(ternarize, "fOOoo", Z_OK | NAN_OK | INF_ERANGE | MISAL | OVER),
     E(ste, "ffo", Z_OK | NAN_OK | MISAL),
     E(pack_binary_q, "bo", Z_OK | MISAL | OVER),
-    E(ref_gemm, "ubeo", Z_OK | MISAL | BIGK),
+    E(ref_gemm, "ubeo", Z_OK | MISAL | BIGK | OVER),
     E(conv_out_size, "coo", 0),
     E(ref_conv2d, "cubeo", MISAL),
     E(vq_encode, "ffoO", Z_OK | MISAL),
     E(codebook_encode, "fo", Z_OK | MISAL),
     E(gemm_pack, "bo", MISAL | BIGK),
-    E(gemm, "ukeo", Z_OK | MISAL),
-    E(gemm_tile, "ukeo", Z_OK | MISAL),
+    E(gemm, "ukeo", Z_OK | MISAL | OVER),
+    E(gemm_tile, "ukeo", Z_OK | MISAL | OVER),
     E(rows_quantize, "fsZo", Z_OK | NAN_OK | SCALE | RANGE | MISAL | OVER),
     E(rows_dynamic, "fooo", Z_OK | NAN_OK | RANGE | MISAL | OVER),
     E(rows_dequantize, "bsZo", Z_OK | SCALE | MISAL | OVER),
@@ -448,6 +448,299 @@ static void test_misaligned(void) {
     }
 }
 
+/* ---- issue 17, item 11: sizes derived from M, lda, ldc that overflow, on
+ * every GEMM-shaped entry point, with tiny real buffers: QUANT_EOVERFLOW and
+ * not a byte read or written (a wrapped M * lda would read out of bounds) */
+static unsigned char g_small_a[256], g_small_c[1024];
+static void small_reset(void) { memset(g_small_a, 7, sizeof g_small_a); memset(g_small_c, SENT, sizeof g_small_c); }
+static int small_untouched(void) { size_t i; for (i = 0; i < sizeof g_small_c; i++) if (g_small_c[i] != SENT) return 0; return 1; }
+
+static void test_gemm_size_overflow(void) {
+    static unsigned char pk[65536];
+    int8_t w[4 * 16];
+    quant_epilogue ep;
+    size_t i, big = SIZE_MAX / 2;
+    quant_status st;
+    for (i = 0; i < sizeof w; i++) w[i] = (int8_t)(i % 7) - 3;
+    CHECK(quant_gemm_pack(w, QUANT_LAYOUT_KN, 4, 16, 0, pk, sizeof pk) == QUANT_OK);
+    memset(&ep, 0, sizeof ep); ep.out = QUANT_OUT_I32;
+    small_reset(); /* M * lda (4) wraps */
+    st = quant_gemm(big, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "gemm M = SIZE_MAX / 2: %s", quant_status_str(st));
+    small_reset(); /* even a one-row tile of such a matrix */
+    st = quant_gemm_tile(big, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16, 0, 1, 0, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "gemm_tile: %s", quant_status_str(st));
+    small_reset(); /* M * lda fits, M * ldc * 4 bytes does not */
+    st = quant_gemm_tile(SIZE_MAX / 8, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16, 0, 1, 0, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "gemm_tile, ldc bytes wrap: %s", quant_status_str(st));
+    small_reset();
+    st = quant_ref_gemm(SIZE_MAX / 8, 16, 4, g_small_a, 0, 4, 0, w, 16, 0, &ep, g_small_c, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "ref_gemm, ldc bytes wrap: %s", quant_status_str(st));
+    small_reset(); /* the same call with a sane M still works */
+    CHECK(quant_gemm(2, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16) == QUANT_OK && !small_untouched());
+}
+
+static void test_q4_size_overflow(void) {
+    static unsigned char pk[65536];
+    int8_t w[16 * 32];
+    float sc[16], as[2] = { 0.5f, 0.25f };
+    quant_q4_epilogue ep;
+    size_t i;
+    quant_status st;
+    for (i = 0; i < sizeof w; i++) w[i] = (int8_t)((int)(i % 16) - 8);
+    for (i = 0; i < 16; i++) sc[i] = 0.01f * (float)(i + 1);
+    CHECK(quant_gemm_q4_pack_size(32, 16) <= sizeof pk);
+    CHECK(quant_gemm_q4_pack(w, sc, 32, 16, pk, sizeof pk) == QUANT_OK);
+    memset(&ep, 0, sizeof ep); ep.out = QUANT_OUT_F32; ep.a_scale = as;
+    small_reset();
+    st = quant_gemm_q4(SIZE_MAX / 2, g_small_a, 0, 32, 0, pk, &ep, g_small_c, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "gemm_q4 M = SIZE_MAX / 2: %s", quant_status_str(st));
+    small_reset();
+    st = quant_gemm_q4_tile(SIZE_MAX / 32, g_small_a, 0, 32, 0, pk, &ep, g_small_c, 16, 0, 1, 0, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "gemm_q4_tile, ldc bytes wrap: %s", quant_status_str(st));
+    small_reset();
+    CHECK(quant_gemm_q4(2, g_small_a, 0, 32, 0, pk, &ep, g_small_c, 16) == QUANT_OK && !small_untouched());
+}
+
+static void test_bgemm_size_overflow(void) {
+    static unsigned char pk[65536];
+    uint64_t w[16 * 4];
+    quant_bepilogue ep;
+    size_t i;
+    quant_status st;
+    for (i = 0; i < 64; i++) w[i] = qt_rand64();
+    CHECK(quant_bgemm_pack_size(256, 16, 0) <= sizeof pk);
+    CHECK(quant_bgemm_pack(w, NULL, 16, 256, pk, sizeof pk) == QUANT_OK);
+    memset(&ep, 0, sizeof ep); ep.out = QUANT_BOUT_I32;
+    small_reset(); /* M * lda words * 8 bytes wraps */
+    st = quant_bgemm(SIZE_MAX / 2, (const uint64_t *)(void *)g_small_a, NULL, 4, pk, &ep, g_small_c, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "bgemm M = SIZE_MAX / 2: %s", quant_status_str(st));
+    small_reset();
+    st = quant_bgemm_tile(SIZE_MAX / 32, (const uint64_t *)(void *)g_small_a, NULL, 4, pk, &ep, g_small_c, 16, 0, 1);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "bgemm_tile, M * lda * 8 wraps: %s", quant_status_str(st));
+    small_reset();
+    st = quant_bgemm_i8(SIZE_MAX / 128, g_small_a, 0, 256, 0, pk, &ep, g_small_c, 16);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "bgemm_i8, M * lda wraps: %s", quant_status_str(st));
+    small_reset();
+    CHECK(quant_bgemm(2, (const uint64_t *)(void *)g_small_a, NULL, 4, pk, &ep, g_small_c, 16) == QUANT_OK && !small_untouched());
+}
+
+/* rows x cols fits in size_t but not rows x cols x 4 bytes (the old checks
+ * multiplied elements, not bytes) */
+static void test_rows_byte_overflow(void) {
+    quant_requant rq;
+    float x[64];
+    quant_status st;
+    size_t rows = SIZE_MAX / 8, i;
+    for (i = 0; i < 64; i++) x[i] = (float)i;
+    quant_requant_from_scale(0.01, &rq);
+    small_reset();
+    st = quant_rows_requantize((const int32_t *)(void *)g_small_a, rows, 4, NULL, &rq, 0, QUANT_RQ_GEMMLOWP, 0, -128, 127, QUANT_I8, g_small_c);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "rows_requantize: %s", quant_status_str(st));
+    small_reset();
+    st = quant_requantize((const int32_t *)(void *)g_small_a, rows, 4, NULL, &rq, 0, QUANT_RQ_GEMMLOWP, 0, -128, 127, QUANT_I8, g_small_c);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "requantize: %s", quant_status_str(st));
+    small_reset();
+    st = quant_pack_binary(x, rows, 4, (uint64_t *)(void *)g_small_c);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "pack_binary: %s", quant_status_str(st));
+    small_reset(); /* K = 1: the floats fit, the bitplane rows (8 bytes each) do not */
+    st = quant_pack_binary(x, SIZE_MAX / 6, 1, (uint64_t *)(void *)g_small_c);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "pack_binary, K = 1: %s", quant_status_str(st));
+}
+
+/* binary conv: input rows are whole words (8 bytes a pixel for in_c = 1)
+ * where quant_conv_out_size bounds in_c bytes a pixel */
+static void test_bconv_size_overflow(void) {
+    static unsigned char pk[65536], ws[65536];
+    quant_conv_shape s;
+    quant_bepilogue ep;
+    uint64_t w[8];
+    size_t oh, ow, i;
+    quant_status st;
+    memset(&s, 0, sizeof s);
+    s.batch = 1; s.in_h = s.in_w = 1; s.in_c = 1; s.out_c = 8; s.k_h = s.k_w = 1;
+    s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1;
+    for (i = 0; i < 8; i++) w[i] = qt_rand64();
+    CHECK(quant_bconv2d_pack_size(&s) <= sizeof pk && quant_bconv2d_pack(w, &s, pk, sizeof pk) == QUANT_OK);
+    memset(&ep, 0, sizeof ep); ep.out = QUANT_BOUT_I32;
+    s.out_c = 1; s.batch = SIZE_MAX / 6; /* batch x 4 output bytes and batch x 1 input bytes fit; batch x 8 does not */
+    CHECK(quant_conv_out_size(&s, &oh, &ow) == QUANT_OK);
+    CHECK(quant_bconv2d_pack_size(&s) == 0 && quant_bconv2d_workspace_size(&s) == 0);
+    small_reset();
+    st = quant_bconv2d(&s, (const uint64_t *)(void *)g_small_a, QUANT_PAD_ZERO, pk, &ep, g_small_c, ws, sizeof ws);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "bconv2d: %s", quant_status_str(st));
+    small_reset();
+    st = quant_bconv2d_pack(w, &s, g_small_c, sizeof g_small_c);
+    CHECKF(st == QUANT_EOVERFLOW && small_untouched(), "bconv2d_pack: %s", quant_status_str(st));
+    /* dwconv2d and the q4 conv go through quant_conv_out_size: the same status */
+    s.batch = SIZE_MAX / 2; s.out_c = s.in_c = 4;
+    {
+        quant_epilogue e2; quant_q4_epilogue e4; float one = 1.0f;
+        memset(&e2, 0, sizeof e2); memset(&e4, 0, sizeof e4); e4.out = QUANT_OUT_F32; e4.a_scale = &one;
+        small_reset();
+        CHECK(quant_dwconv2d(&s, g_small_a, 0, 0, pk, &e2, g_small_c) == QUANT_EOVERFLOW && small_untouched());
+        CHECK(quant_dwconv2d_pack((const int8_t *)g_small_a, &s, 0, g_small_c, sizeof g_small_c) == QUANT_EOVERFLOW && small_untouched());
+        CHECK(quant_conv2d_q4_tile(&s, g_small_a, 0, 0, pk, &e4, g_small_c, ws, sizeof ws, 0, 1) == QUANT_EOVERFLOW && small_untouched());
+    }
+}
+
+/* ---- the F32 epilogue's scales: every row's a_scale and every column's
+ * w_scale finite and > 0, else QUANT_ESCALE with nothing written */
+static void test_epilogue_scales(void) {
+    static unsigned char pk[65536], cpk[65536], ws[65536];
+    static const float bad[] = { NAN, 0.0f, -1.0f, -0.0f, INFINITY, -INFINITY };
+    int8_t w[4 * 16];
+    float as[8], wsc[16];
+    quant_epilogue ep;
+    quant_conv_shape cs;
+    size_t i, b, r;
+    quant_status st;
+    for (i = 0; i < sizeof w; i++) w[i] = (int8_t)(i % 5) - 2;
+    for (i = 0; i < 16; i++) wsc[i] = 0.01f;
+    CHECK(quant_gemm_pack(w, QUANT_LAYOUT_KN, 4, 16, 0, pk, sizeof pk) == QUANT_OK);
+    memset(&cs, 0, sizeof cs); /* a 1x1 conv with K = 4, 16 outputs: 2 x 2 pixels */
+    cs.batch = 1; cs.in_h = cs.in_w = 2; cs.in_c = 4; cs.out_c = 16; cs.k_h = cs.k_w = 1;
+    cs.stride_h = cs.stride_w = cs.dil_h = cs.dil_w = 1;
+    CHECK(quant_conv2d_pack(w, &cs, 0, cpk, sizeof cpk) == QUANT_OK);
+    memset(&ep, 0, sizeof ep); ep.out = QUANT_OUT_F32; ep.a_scale = as; ep.w_scale = wsc;
+    for (b = 0; b < sizeof bad / sizeof *bad; b++)
+        for (r = 0; r < 4; r++) { /* the bad scale on row r of 4 */
+            for (i = 0; i < 8; i++) as[i] = 0.5f;
+            as[r] = bad[b];
+            small_reset();
+            st = quant_gemm(4, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16);
+            CHECKF(st == QUANT_ESCALE && small_untouched(), "gemm a_scale[%d] = %g: %s", (int)r, bad[b], quant_status_str(st));
+            small_reset();
+            st = quant_gemm_tile(4, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16, r, r + 1, 0, 16);
+            CHECKF(st == QUANT_ESCALE && small_untouched(), "gemm_tile row %d, a_scale %g: %s", (int)r, bad[b], quant_status_str(st));
+            small_reset();
+            st = quant_ref_gemm(4, 16, 4, g_small_a, 0, 4, 0, w, 16, 0, &ep, g_small_c, 16);
+            CHECKF(st == QUANT_ESCALE && small_untouched(), "ref_gemm a_scale[%d] = %g: %s", (int)r, bad[b], quant_status_str(st));
+            small_reset(); /* conv rows are output pixels */
+            st = quant_conv2d(&cs, g_small_a, 0, 0, cpk, &ep, g_small_c, ws, sizeof ws);
+            CHECKF(st == QUANT_ESCALE && small_untouched(), "conv2d a_scale[%d] = %g: %s", (int)r, bad[b], quant_status_str(st));
+            small_reset();
+            st = quant_ref_conv2d(&cs, g_small_a, 0, 0, w, 0, &ep, g_small_c);
+            CHECKF(st == QUANT_ESCALE && small_untouched(), "ref_conv2d a_scale[%d] = %g: %s", (int)r, bad[b], quant_status_str(st));
+            /* a tile that does not hold the bad row is fine */
+            small_reset();
+            CHECK(quant_gemm_tile(4, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16, (r + 1) % 4, (r + 1) % 4 + 1, 0, 16) == QUANT_OK);
+        }
+    for (i = 0; i < 8; i++) as[i] = 0.5f;
+    for (b = 0; b < sizeof bad / sizeof *bad; b++) {
+        wsc[5] = bad[b];
+        small_reset();
+        st = quant_gemm(4, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16);
+        CHECKF(st == QUANT_ESCALE && small_untouched(), "gemm w_scale[5] = %g: %s", bad[b], quant_status_str(st));
+        CHECK(quant_epilogue_check(&ep, 16) == QUANT_ESCALE);
+    }
+    wsc[5] = 0.01f;
+    small_reset();
+    CHECK(quant_gemm(4, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16) == QUANT_OK && !small_untouched());
+    as[0] = 1e-40f; /* subnormal: finite and > 0, accepted */
+    CHECK(quant_gemm(4, g_small_a, 0, 4, 0, pk, &ep, g_small_c, 16) == QUANT_OK);
+    {   /* the int4 epilogue: per-row and single a_scale (QUANT_EINVAL, its documented status) */
+        static unsigned char qpk[65536];
+        int8_t w4[16 * 32];
+        float sc[16];
+        quant_q4_epilogue e4;
+        for (i = 0; i < sizeof w4; i++) w4[i] = (int8_t)((int)(i % 16) - 8);
+        for (i = 0; i < 16; i++) sc[i] = 0.01f;
+        CHECK(quant_gemm_q4_pack(w4, sc, 32, 16, qpk, sizeof qpk) == QUANT_OK);
+        memset(&e4, 0, sizeof e4); e4.out = QUANT_OUT_F32; e4.a_scale = as;
+        for (b = 0; b < sizeof bad / sizeof *bad; b++)
+            for (r = 0; r < 2; r++) {
+                for (i = 0; i < 8; i++) as[i] = 0.5f;
+                as[r] = bad[b]; e4.a_scale_per_row = (int)(r == 1 || b % 2);
+                if (!e4.a_scale_per_row) as[0] = bad[b];
+                small_reset();
+                st = quant_gemm_q4(2, g_small_a, 0, 32, 0, qpk, &e4, g_small_c, 16);
+                CHECKF(st == QUANT_EINVAL && small_untouched(), "gemm_q4 a_scale %g: %s", bad[b], quant_status_str(st));
+            }
+    }
+}
+
+/* ---- histograms with a damaged range: refused, never UB or a hang */
+static void test_histogram_range(void) {
+    static const float ranges[] = { NAN, -1.0f, -0.5e-40f, INFINITY, -INFINITY };
+    static quant_histogram h, h0;
+    static quant_observer o, o0;
+    float x[6] = { 1.0f, -2.0f, 0.0f, 3e38f, NAN, INFINITY }, lo, hi;
+    quant_params p;
+    size_t i;
+    int k;
+    for (i = 0; i < sizeof ranges / sizeof *ranges; i++) {
+        quant_histogram_init(&h);
+        h.range = ranges[i];
+        h0 = h;
+        CHECKF(quant_histogram_add(&h, x, 6) == QUANT_EINVAL, "histogram_add with range %g", ranges[i]);
+        CHECK(!memcmp(&h, &h0, sizeof h));
+        for (k = QUANT_OBS_HISTOGRAM; k <= QUANT_OBS_ACIQ; k++) {
+            quant_observer_init(&o, (quant_observer_kind)k);
+            CHECK(quant_observer_update(&o, x, 3) == QUANT_OK);
+            o.hist.range = ranges[i];
+            o0 = o;
+            CHECKF(quant_observer_update(&o, x, 6) == QUANT_EINVAL, "observer %d update, range %g", k, ranges[i]);
+            CHECK(!memcmp(&o, &o0, sizeof o));
+            CHECKF(quant_observer_range(&o, QUANT_SYMMETRIC, -128, 127, &lo, &hi) == QUANT_EINVAL, "observer %d range, range %g", k, ranges[i]);
+            CHECK(quant_observer_params(&o, -128, 127, QUANT_AFFINE, &p) == QUANT_EINVAL);
+        }
+    }
+    /* valid states: empty (range 0, also -0), non-finite samples skipped, a
+     * subnormal range grows to the data, a range at the top clamps */
+    quant_histogram_init(&h);
+    CHECK(quant_histogram_add(&h, x + 4, 2) == QUANT_OK && h.range == 0.0f && h.zeros == 0.0);
+    CHECK(quant_histogram_add(&h, NULL, 0) == QUANT_OK && quant_histogram_add(NULL, x, 1) == QUANT_EINVAL);
+    CHECK(quant_histogram_add(&h, NULL, 1) == QUANT_EINVAL);
+    h.range = -0.0f;
+    CHECK(quant_histogram_add(&h, x, 3) == QUANT_OK && h.range >= 2.0f && h.zeros == 1.0);
+    quant_histogram_init(&h);
+    h.range = 1e-45f;
+    CHECK(quant_histogram_add(&h, x, 6) == QUANT_OK && h.range > FLT_MAX / 2 && h.range <= FLT_MAX); /* 3e38 clamped into the top bin */
+    {
+        double tot = h.zeros;
+        for (i = 0; i < 2 * QUANT_HIST_BINS; i++) tot += h.bins[i];
+        CHECK(tot == 4.0); /* 1, -2, 0, 3e38: NaN and Inf skipped */
+    }
+    for (k = QUANT_OBS_HISTOGRAM; k <= QUANT_OBS_ACIQ; k++) { /* the observers on the same data */
+        quant_observer_init(&o, (quant_observer_kind)k);
+        CHECK(quant_observer_update(&o, x, 6) == QUANT_OK);
+        CHECKF(quant_observer_range(&o, QUANT_AFFINE, -128, 127, &lo, &hi) == QUANT_OK && lo <= hi, "observer %d", k);
+    }
+}
+
+/* ---- elementwise ratios past the fixed-point multiplier: QUANT_ERANGE */
+static void test_multiplier_range(void) {
+    quant_params one = { 1.0f, 0, -128, 127 }, tiny = { FLT_MIN, 0, -128, 127 }, big = { FLT_MAX, 0, -128, 127 };
+    quant_params o29 = { 0x1p-48f, 0, -128, 127 };
+    quant_add_params ap, ap0;
+    quant_mul_params mp, mp0;
+    unsigned char in[16], out[16];
+    quant_status st;
+    memset(&ap0, 0x5a, sizeof ap0); memset(&mp0, 0x5a, sizeof mp0);
+    ap = ap0; mp = mp0;
+    /* add: 2 max / (2^20 s_out) = 2 / (2^20 FLT_MIN) ~ 1.6e32 */
+    st = quant_add_prepare(&one, &one, &tiny, QUANT_ACT_NONE, &ap);
+    CHECKF(st == QUANT_ERANGE && !memcmp(&ap, &ap0, sizeof ap), "add_prepare ratio 1.6e32: %s", quant_status_str(st));
+    st = quant_add_prepare(&big, &big, &tiny, QUANT_ACT_NONE, &ap); /* ~ 5.5e70 */
+    CHECKF(st == QUANT_ERANGE && !memcmp(&ap, &ap0, sizeof ap), "add_prepare ratio 5.5e70: %s", quant_status_str(st));
+    st = quant_add_prepare(&one, &one, &o29, QUANT_ACT_NONE, &ap); /* 2^29: the largest power of two that fits */
+    CHECKF(st == QUANT_OK && ap.out_shift == 30, "add_prepare ratio 2^29: %s, shift %d", quant_status_str(st), (int)ap.out_shift);
+    /* mul: s_a s_b / s_out in float: finite 8.5e37, and Inf */
+    st = quant_mul_prepare(&one, &one, &tiny, QUANT_ACT_NONE, &mp);
+    CHECKF(st == QUANT_ERANGE && !memcmp(&mp, &mp0, sizeof mp), "mul_prepare ratio 8.5e37: %s", quant_status_str(st));
+    st = quant_mul_prepare(&big, &big, &one, QUANT_ACT_NONE, &mp);
+    CHECKF(st == QUANT_ERANGE && !memcmp(&mp, &mp0, sizeof mp), "mul_prepare ratio Inf: %s", quant_status_str(st));
+    st = quant_mul_prepare(&one, &one, &o29, QUANT_ACT_NONE, &mp); /* 2^48 */
+    CHECKF(st == QUANT_ERANGE, "mul_prepare ratio 2^48: %s", quant_status_str(st));
+    /* requantize between params: s_in / s_out ~ 2.9e76 */
+    memset(in, 1, sizeof in); memset(out, SENT, sizeof out);
+    st = quant_requantize_params(in, QUANT_I8, &big, 16, &tiny, QUANT_I8, out);
+    CHECKF(st == QUANT_ERANGE, "requantize_params ratio 2.9e76: %s", quant_status_str(st));
+    { size_t i; for (i = 0; i < 16; i++) CHECK(out[i] == SENT); }
+    CHECK(quant_requantize_params(in, QUANT_I8, &one, 16, &one, QUANT_I8, out) == QUANT_OK && out[0] == 1);
+}
+
 int main(void) {
     int i, r;
     unsigned char *base[NB];
@@ -465,6 +758,14 @@ int main(void) {
     RUN(test_size_overflow);
     RUN(test_k_bound);
     RUN(test_misaligned);
+    RUN(test_gemm_size_overflow);
+    RUN(test_q4_size_overflow);
+    RUN(test_bgemm_size_overflow);
+    RUN(test_rows_byte_overflow);
+    RUN(test_bconv_size_overflow);
+    RUN(test_epilogue_scales);
+    RUN(test_histogram_range);
+    RUN(test_multiplier_range);
     if (getenv("QT_VERBOSE")) fprintf(stderr, "  %d entry points\n", (int)NENT);
     r = qt_summary();
     for (i = 0; i < NB; i++) free(base[i]);
