@@ -1,0 +1,71 @@
+#!/bin/sh
+# tests/test_torch.sh - models made elsewhere: tests/torch_models.py trains
+# three PyTorch models on Fashion-MNIST and exports them with tools/export.py
+# (into a temporary directory), then tests/torch_check runs each in the runner:
+# fp32 must give exactly PyTorch's predictions, int8 (percentile / MSE
+# calibration) at most 0.3 points below fp32. About 1-3 minutes on 2 cores.
+#
+#   sh tests/test_torch.sh
+#
+# QT_TORCH_CHECK=path   a built tests/torch_check.c (default: compiled here with
+#                       $CC, gcc, and the project's flags)
+# QT_TORCH_POOLS=1      also the model with padded / ceil-mode pooling
+# QT_TORCH_KEEP=dir     write the models and data to dir and keep them
+# Exit 77 (skipped) without python3-torch or dataset-fashion-mnist.
+root=$(cd "$(dirname "$0")/.." && pwd)
+PY=/usr/bin/python3
+if ! $PY -c "import torch" >/dev/null 2>&1; then
+  echo "torch_models: python3-torch not installed (apt-get install python3-torch)"
+  exit 77
+fi
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  echo "torch_models: dataset-fashion-mnist not installed (apt-get install dataset-fashion-mnist)"
+  exit 77
+fi
+W=$(mktemp -d) || exit 1
+trap 'rm -rf "$W"' EXIT
+D=${QT_TORCH_KEEP:-$W/models}
+pass=0; fail=0
+count() { # adds the "N passed, N failed" line of file $1 (a missing line is a failure)
+  l=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+  if [ -z "$l" ]; then fail=$((fail + 1)); echo "FAIL: $2 printed no result line"; return; fi
+  set -- $l
+  pass=$((pass + $1)); fail=$((fail + $3))
+}
+
+T=${QT_TORCH_CHECK:-}
+if [ -z "$T" ]; then
+  T=$W/torch_check
+  if ! ${CC:-gcc} -std=c99 -O2 -march=native -Wall -Wextra -Wpedantic -Werror -I"$root" -I"$root/examples/runner" \
+       "$root/tests/torch_check.c" -o "$T" -lm; then
+    echo "FAIL: tests/torch_check.c does not compile"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
+pools=; [ "${QT_TORCH_POOLS:-0}" = 1 ] && pools=--pools
+start=$(date +%s)
+$PY "$root/tests/torch_models.py" "$D" $pools > "$W/models.out" 2>&1
+rc=$?
+grep -v '^    epoch' "$W/models.out"
+f0=$fail
+count "$W/models.out" torch_models.py
+[ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_models.py exited $rc"; }
+echo "torch_models.py: $(( $(date +%s) - start )) s"
+
+if [ -f "$D/models.txt" ]; then
+  while read -r name file ref acc q8; do
+    "$T" "$D/$file" "$D" "$D/$ref" "$name" > "$W/$name.out" 2>&1
+    rc=$?
+    cat "$W/$name.out"
+    echo "  (PyTorch: fp32 $acc%, its own int8 PTQ $q8%)"
+    f0=$fail
+    count "$W/$name.out" "torch_check $name"
+    [ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check $name exited $rc"; }
+  done < "$D/models.txt"
+else
+  fail=$((fail + 1)); echo "FAIL: no models written"
+fi
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
