@@ -6,6 +6,7 @@
 #define QUANT_IMPLEMENTATION
 #endif
 #include "quant_kernels.h"
+#define RN_GUARD /* guard bytes after every buffer, checked after each node */
 #include "../examples/runner/runner.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,10 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
         /* params as calibration would set them (a stored "quant" block may have set them already) */
         int v;
-        for (v = 0; v < m.nv; v++) if (rn_dom(&m.v[v]) == DOM_U8 && !(m.v[v].scale > 0)) { m.v[v].scale = 0.05f; m.v[v].zp = 10; }
-        rn_finish_params(&m);
+        for (v = 0; v < m.nv; v++) if (rn_dom(&m.v[v]) == DOM_U8 && !m.v[v].has_params) { m.v[v].scale = 0.05f; m.v[v].zp = 10; m.v[v].has_params = 1; }
+        if (rn_finish_params(&m) != 0) __builtin_trap(); /* every uint8 value has params now */
     }
-    if (rn_run(&m, 1) == 0) {
+    if (rn_run(&m, 1) != 0) {
+        if (strstr(m.err, "wrote past")) __builtin_trap(); /* a node overran its buffer */
+    } else {
         const float *y = rn_output(&m, 0);
         volatile float s = 0;
         for (j = 0; j < m.v[m.output].size; j++) s += y[j];

@@ -30,7 +30,7 @@ static double evaluate(rn_model *m, const dataset *d, double *ips) {
         size_t bn = d->n - i0 < (size_t)m->batch ? d->n - i0 : (size_t)m->batch, b;
         float *x = m->v[m->input].f;
         for (j = 0; j < bn * d->size; j++) x[j] = (float)d->x[i0 * d->size + j] / 255.0f;
-        if (rn_run(m, (int)bn)) return -1;
+        if (rn_run(m, (int)bn)) { fprintf(stderr, "demo: %s\n", m->err); return -1; }
         for (b = 0; b < bn; b++) {
             const float *p = rn_output(m, (int)b);
             size_t k, best = 0;
@@ -54,7 +54,7 @@ static double latency_us(rn_model *m, const dataset *d, int count) {
         double t0;
         for (j = 0; j < d->size; j++) x[j] = (float)d->x[(size_t)i * d->size + j] / 255.0f;
         t0 = now();
-        rn_run(m, 1);
+        if (rn_run(m, 1)) { fprintf(stderr, "demo: %s\n", m->err); return 0; }
         t[i] = now() - t0;
     }
     qsort(t, (size_t)count, sizeof(double), cmpd);
@@ -95,15 +95,16 @@ static row run_mode(const char *model, int mode, int observer, const dataset *te
     if (rn_model_load(&m, model, mode, 64)) { fprintf(stderr, "demo: %s: %s\n", model, m.err); return r; }
     if (rn_model_load(&m1, model, mode, 1)) { fprintf(stderr, "demo: %s: %s\n", model, m1.err); rn_model_free(&m); return r; }
     if (bits) { /* mixed precision: per-node bits chosen by the caller, then re-prepared */
-        int i;
-        for (i = 0; i < m.nn; i++) { m.n[i].bits = bits[i]; m1.n[i].bits = bits[i]; }
-        rn_prepare(&m, 64); rn_prepare(&m1, 1); rn_domains(&m); rn_domains(&m1);
+        if (rn_set_bits(&m, bits) || rn_set_bits(&m1, bits)) {
+            fprintf(stderr, "demo: %s\n", m.err[0] ? m.err : m1.err);
+            rn_model_free(&m); rn_model_free(&m1); return r;
+        }
     }
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
         if (rn_model_load(&fp, model, RN_FP32, 100)) { fprintf(stderr, "demo: %s\n", fp.err); rn_model_free(&m); rn_model_free(&m1); return r; }
         if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer) ||
             rn_calibrate(&fp, &m1, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
-            fprintf(stderr, "demo: calibration failed\n");
+            fprintf(stderr, "demo: calibration failed: %s\n", m.err[0] ? m.err : m1.err);
             rn_model_free(&fp); rn_model_free(&m); rn_model_free(&m1); return r;
         }
         rn_model_free(&fp);
@@ -141,6 +142,7 @@ int main(int argc, char **argv) {
     int k, best_obs = 0;
     double best_acc = -1;
     double t0 = now();
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a row as soon as it is measured, also into a pipe or a file */
     snprintf(fl, sizeof fl, "%s/fmnist_float.safetensors", mdir);
     snprintf(te, sizeof te, "%s/fmnist_ternary.safetensors", mdir);
     snprintf(bi, sizeof bi, "%s/fmnist_binary.safetensors", mdir);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <math.h>
+#include <errno.h>
 
 /* the most elements a tensor or an IDX file may hold (2^40; 2^30 with a 32-bit size_t) */
 #define RN_MAX_ELEMS ((size_t)(SIZE_MAX > 0xffffffffu ? 0x10000000000ull : 0x40000000ull))
@@ -53,7 +54,10 @@ typedef struct rj {
     char *key;
 } rj;
 
-typedef struct rj_parser { const char *p, *end; char *err; size_t errn; int depth; } rj_parser;
+/* budget: the values the whole document may still hold (a header of a
+ * million tiny numbers would otherwise cost 40+ bytes of memory per byte) */
+#define RJ_MAX_VALUES ((size_t)1 << 20)
+typedef struct rj_parser { const char *p, *end; char *err; size_t errn; int depth; size_t budget; } rj_parser;
 
 RN_FN void rj_free(rj *v) {
     int i;
@@ -89,16 +93,46 @@ RN_FN int rj_string(rj_parser *ps, char **out) {
             case '"': case '\\': case '/': break;
             case 'b': c = '\b'; break; case 'f': c = '\f'; break; case 'n': c = '\n'; break;
             case 'r': c = '\r'; break; case 't': c = '\t'; break;
-            case 'u': {
-                unsigned v = 0, k;
-                if (ps->end - ps->p < 4) { free(s); return rj_fail(ps, "bad \\u escape"); }
-                for (k = 0; k < 4; k++) {
-                    char h = *ps->p++;
-                    v = v * 16 + (unsigned)(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-                                            h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
-                    if (v > 0xffff) { free(s); return rj_fail(ps, "bad \\u escape"); }
+            case 'u': { /* decoded to UTF-8 (surrogate pairs joined); U+0000 refused: names are C strings */
+                unsigned long cp = 0;
+                unsigned char u8[4];
+                int k, nb, half;
+                for (half = 0; half < 2; half++) {
+                    unsigned v = 0;
+                    if (half && (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u')) { free(s); return rj_fail(ps, "lone surrogate in \\u escape"); }
+                    if (half) ps->p += 2;
+                    if (ps->end - ps->p < 4) { free(s); return rj_fail(ps, "bad \\u escape"); }
+                    for (k = 0; k < 4; k++) {
+                        char h = *ps->p++;
+                        int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                        if (d < 0) { free(s); return rj_fail(ps, "bad \\u escape"); }
+                        v = v * 16 + (unsigned)d;
+                    }
+                    if (!half) {
+                        cp = v;
+                        if (v >= 0xDC00 && v <= 0xDFFF) { free(s); return rj_fail(ps, "lone surrogate in \\u escape"); }
+                        if (v < 0xD800 || v > 0xDBFF) break;
+                    } else {
+                        if (v < 0xDC00 || v > 0xDFFF) { free(s); return rj_fail(ps, "lone surrogate in \\u escape"); }
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (v - 0xDC00);
+                    }
                 }
-                c = v < 0x80 ? v : '?'; /* names and graphs are ASCII; keep the byte count bounded */
+                if (!cp) { free(s); return rj_fail(ps, "\\u0000 in a string"); }
+                if (cp < 0x80) { u8[0] = (unsigned char)cp; nb = 1; }
+                else if (cp < 0x800) { u8[0] = (unsigned char)(0xC0 | (cp >> 6)); u8[1] = (unsigned char)(0x80 | (cp & 63)); nb = 2; }
+                else if (cp < 0x10000) { u8[0] = (unsigned char)(0xE0 | (cp >> 12)); u8[1] = (unsigned char)(0x80 | ((cp >> 6) & 63)); u8[2] = (unsigned char)(0x80 | (cp & 63)); nb = 3; }
+                else { u8[0] = (unsigned char)(0xF0 | (cp >> 18)); u8[1] = (unsigned char)(0x80 | ((cp >> 12) & 63)); u8[2] = (unsigned char)(0x80 | ((cp >> 6) & 63)); u8[3] = (unsigned char)(0x80 | (cp & 63)); nb = 4; }
+                for (k = 0; k < nb - 1; k++) { /* all but the last byte here; the last goes through the common append below */
+                    if (n + 2 > cap) {
+                        char *t;
+                        if (cap > ((size_t)1 << 30)) { free(s); return rj_fail(ps, "string too long"); }
+                        t = (char *)realloc(s, cap *= 2);
+                        if (!t) { free(s); return rj_fail(ps, "out of memory"); }
+                        s = t;
+                    }
+                    s[n++] = (char)u8[k];
+                }
+                c = u8[nb - 1];
             } break;
             default: free(s); return rj_fail(ps, "bad escape");
             }
@@ -120,6 +154,8 @@ RN_FN int rj_string(rj_parser *ps, char **out) {
 RN_FN int rj_value(rj_parser *ps, rj *v);
 
 RN_FN int rj_push(rj_parser *ps, rj *v, int *cap) {
+    if (!ps->budget) return rj_fail(ps, "more than 2^20 values in one document");
+    ps->budget--;
     if (v->n == *cap) {
         rj *t;
         if (*cap > (1 << 22)) return rj_fail(ps, "too many elements");
@@ -167,13 +203,29 @@ RN_FN int rj_value(rj_parser *ps, rj *v) {
     case 't': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "true", 4)) { v->type = RJ_BOOL; v->num = 1; ps->p += 4; break; } return rj_fail(ps, "bad literal");
     case 'f': if (ps->end - ps->p >= 5 && !memcmp(ps->p, "false", 5)) { v->type = RJ_BOOL; ps->p += 5; break; } return rj_fail(ps, "bad literal");
     case 'n': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "null", 4)) { v->type = RJ_NULL; ps->p += 4; break; } return rj_fail(ps, "bad literal");
-    default: {
+    default: { /* JSON's number grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
         char buf[64];
-        size_t k = 0;
+        const char *s = ps->p;
+        size_t k;
         char *e;
-        while (ps->p < ps->end && k < sizeof buf - 1 && strchr("+-0123456789.eE", *ps->p)) buf[k++] = *ps->p++;
+#define RJ_DIGIT(q) ((q) < ps->end && *(q) >= '0' && *(q) <= '9')
+        if (s < ps->end && *s == '-') s++;
+        if (!RJ_DIGIT(s)) return rj_fail(ps, s == ps->p ? "unexpected character" : "bad number");
+        if (*s == '0') { s++; if (RJ_DIGIT(s)) return rj_fail(ps, "bad number (leading zero)"); }
+        else while (RJ_DIGIT(s)) s++;
+        if (s < ps->end && *s == '.') { s++; if (!RJ_DIGIT(s)) return rj_fail(ps, "bad number"); while (RJ_DIGIT(s)) s++; }
+        if (s < ps->end && (*s == 'e' || *s == 'E')) {
+            s++;
+            if (s < ps->end && (*s == '+' || *s == '-')) s++;
+            if (!RJ_DIGIT(s)) return rj_fail(ps, "bad number");
+            while (RJ_DIGIT(s)) s++;
+        }
+#undef RJ_DIGIT
+        k = (size_t)(s - ps->p);
+        if (k >= sizeof buf) return rj_fail(ps, "number longer than 63 characters");
+        memcpy(buf, ps->p, k);
         buf[k] = 0;
-        if (!k) return rj_fail(ps, "unexpected character");
+        ps->p = s;
         v->num = strtod(buf, &e);
         if (*e || v->num != v->num) return rj_fail(ps, "bad number");
         v->type = RJ_NUM;
@@ -185,7 +237,7 @@ RN_FN int rj_value(rj_parser *ps, rj *v) {
 
 RN_FN int rj_parse(const char *s, size_t n, rj *out, char *err, size_t errn) {
     rj_parser ps;
-    ps.p = s; ps.end = s + n; ps.err = err; ps.errn = errn; ps.depth = 0;
+    ps.p = s; ps.end = s + n; ps.err = err; ps.errn = errn; ps.depth = 0; ps.budget = RJ_MAX_VALUES;
     if (rj_value(&ps, out)) { rj_free(out); return -1; }
     rj_ws(&ps);
     if (ps.p != ps.end) { rj_free(out); return rj_fail(&ps, "trailing characters"); }
@@ -248,6 +300,48 @@ RN_FN int rn_cmp_off(const void *a, const void *b) {
     return x->data < y->data ? -1 : x->data > y->data;
 }
 
+RN_FN int rn_cmp_name(const void *a, const void *b) {
+    return strcmp((*(const rn_tensor *const *)a)->name, (*(const rn_tensor *const *)b)->name);
+}
+
+/* Reads a whole regular file of at most `limit` bytes into a malloc'd
+ * buffer (one spare byte). A directory, a device that reads nothing or an
+ * over-long file is refused with a message naming it. */
+RN_FN int rn_read_file(const char *path, size_t limit, unsigned char **out, size_t *size, char *err, size_t errn) {
+    FILE *fp;
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0;
+    *out = NULL; *size = 0;
+    errno = 0;
+    fp = fopen(path, "rb");
+    if (!fp) { snprintf(err, errn, "cannot open %.150s: %s", path, errno ? strerror(errno) : "unknown error"); return -1; }
+    for (;;) {
+        size_t r;
+        if (n == cap) {
+            unsigned char *t;
+            size_t nc = cap ? cap * 2 : (size_t)1 << 16;
+            if (cap > limit) { fclose(fp); free(buf); snprintf(err, errn, "%.150s is larger than %zu bytes", path, limit); return -1; }
+            t = (unsigned char *)realloc(buf, nc + 1);
+            if (!t) { fclose(fp); free(buf); snprintf(err, errn, "out of memory reading %.150s", path); return -1; }
+            buf = t; cap = nc;
+        }
+        errno = 0;
+        r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (r == 0) break;
+    }
+    if (ferror(fp)) {
+        int e = errno;
+        fclose(fp); free(buf);
+        snprintf(err, errn, "cannot read %.150s: %s", path, e ? strerror(e) : "read error");
+        return -1;
+    }
+    fclose(fp);
+    if (n > limit) { free(buf); snprintf(err, errn, "%.150s is larger than %zu bytes", path, limit); return -1; }
+    *out = buf; *size = n;
+    return 0;
+}
+
 /* Parses a safetensors image held in memory (takes ownership of buf). */
 RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, size_t errn) {
     uint64_t hlen = 0;
@@ -274,8 +368,10 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
         if (!strcmp(e->key, "__metadata__")) {
             int m;
             if (e->type != RJ_OBJ) { snprintf(err, errn, "__metadata__ is not an object"); return -1; }
+            /* safetensors metadata is a map of strings; keys other than
+             * format, graph, quant and variant are informational */
             for (m = 0; m < e->n; m++)
-                if (e->kids[m].type != RJ_STR) { snprintf(err, errn, "__metadata__ value '%s' is not a string", e->kids[m].key); return -1; }
+                if (e->kids[m].type != RJ_STR) { snprintf(err, errn, "__metadata__ value '%.100s' is not a string", e->kids[m].key); return -1; }
             f->graph_json = (char *)rj_str(e, "graph");
             f->quant_json = (char *)rj_str(e, "quant");
             f->variant = (char *)rj_str(e, "variant");
@@ -289,8 +385,12 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
         if (strlen(e->key) == 0 || strlen(e->key) > 200) { snprintf(err, errn, "bad tensor name"); return -1; }
         dt = rj_str(e, "dtype"); sh = rj_get(e, "shape"); off = rj_get(e, "data_offsets");
         if (!dt || !sh || !off || sh->type != RJ_ARR || off->type != RJ_ARR || off->n != 2) {
-            snprintf(err, errn, "tensor '%s': dtype, shape and data_offsets are required", e->key); return -1;
+            snprintf(err, errn, "tensor '%.200s': dtype, shape and data_offsets are required", e->key); return -1;
         }
+        for (d = 0; d < e->n; d++)
+            if (strcmp(e->kids[d].key, "dtype") && strcmp(e->kids[d].key, "shape") && strcmp(e->kids[d].key, "data_offsets")) {
+                snprintf(err, errn, "tensor '%.100s': unknown key '%.60s' (dtype, shape, data_offsets)", e->key, e->kids[d].key); return -1;
+            }
         if (!strcmp(dt, "F32")) t->dtype = RT_F32; else if (!strcmp(dt, "I8")) t->dtype = RT_I8;
         else if (!strcmp(dt, "U8")) t->dtype = RT_U8; else if (!strcmp(dt, "I32")) t->dtype = RT_I32;
         else if (!strcmp(dt, "F16")) t->dtype = RT_F16; else if (!strcmp(dt, "U64")) t->dtype = RT_U64;
@@ -321,7 +421,15 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
         if (!t->name) { snprintf(err, errn, "out of memory"); return -1; }
         strcpy(t->name, e->key);
         f->nt++; /* owned from here: freed with the file */
-        for (d = 0; d < f->nt - 1; d++) if (!strcmp(f->t[d].name, t->name)) { snprintf(err, errn, "tensor '%s' appears twice", t->name); return -1; }
+    }
+    { /* names unique: sorted, then neighbours compared (n log n: a header may list 10^5 tensors) */
+        rn_tensor **s = (rn_tensor **)malloc(sizeof(rn_tensor *) * (size_t)(f->nt + 1));
+        if (!s) { snprintf(err, errn, "out of memory"); return -1; }
+        for (k = 0; k < f->nt; k++) s[k] = &f->t[k];
+        qsort(s, (size_t)f->nt, sizeof *s, rn_cmp_name);
+        for (k = 1; k < f->nt; k++)
+            if (!strcmp(s[k - 1]->name, s[k]->name)) { snprintf(err, errn, "tensor '%.200s' appears twice", s[k]->name); free(s); return -1; }
+        free(s);
     }
     { /* tensors must not overlap */
         rn_tensor **s = (rn_tensor **)malloc(sizeof(rn_tensor *) * (size_t)(f->nt + 1));
@@ -355,18 +463,11 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
 }
 
 RN_FN int rn_file_load(rn_file *f, const char *path, char *err, size_t errn) {
-    FILE *fp = fopen(path, "rb");
     unsigned char *buf;
-    long n;
+    size_t n;
     memset(f, 0, sizeof *f);
-    if (!fp) { snprintf(err, errn, "cannot open %s", path); return -1; }
-    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) { fclose(fp); snprintf(err, errn, "cannot read %s", path); return -1; }
-    if (n > (1L << 30)) { fclose(fp); snprintf(err, errn, "%s is larger than 1 GiB", path); return -1; }
-    buf = (unsigned char *)malloc((size_t)n + 1);
-    if (!buf) { fclose(fp); snprintf(err, errn, "out of memory"); return -1; }
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) { fclose(fp); free(buf); snprintf(err, errn, "short read on %s", path); return -1; }
-    fclose(fp);
-    if (rn_file_parse(f, buf, (size_t)n, err, errn)) { rn_file_free(f); return -1; }
+    if (rn_read_file(path, (size_t)1 << 30, &buf, &n, err, errn)) return -1;
+    if (rn_file_parse(f, buf, n, err, errn)) { rn_file_free(f); return -1; }
     return 0;
 }
 
@@ -393,15 +494,31 @@ enum { OP_CONV, OP_DWCONV, OP_DENSE, OP_RELU, OP_RELU6, OP_MAXPOOL, OP_AVGPOOL, 
        OP_SOFTMAX, OP_SIGN, OP_COUNT };
 static const char *const rn_op_names[OP_COUNT] = { "conv2d", "dwconv2d", "dense", "relu", "relu6", "maxpool",
     "avgpool", "gap", "add", "flatten", "softmax", "sign" };
+/* the attributes each op accepts besides "op", "in" and "out" (anything else is refused) */
+static const char *const rn_op_attrs[OP_COUNT] = {
+    "weight bias scale kernel stride pad dilation weights padding_value", /* conv2d   */
+    "weight bias scale kernel stride pad dilation weights",               /* dwconv2d */
+    "weight bias scale weights",                                          /* dense    */
+    "", "",                                                               /* relu, relu6 */
+    "kernel stride pad ceil_mode",                                        /* maxpool  */
+    "kernel stride pad ceil_mode count_include_pad",                      /* avgpool  */
+    "", "", "", "",                                                       /* gap, add, flatten, softmax */
+    "threshold" };                                                        /* sign     */
 
 /* run modes: each a row of the demo table */
 enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_CODEBOOK, RN_MODE_COUNT };
+/* the kind of a value in a mode's plan: float, uint8 with affine params, or
+ * packed sign bits (binary mode) */
+enum { RN_KIND_F32, RN_KIND_U8, RN_KIND_BITS };
+#define DOM_F32 RN_KIND_F32
+#define DOM_U8 RN_KIND_U8
+#define DOM_BITS RN_KIND_BITS
 
-#define RN_MAX_VALUES 64
+#define RN_MAX_VALUES 256
 #ifndef RN_MAX_ARENA
 #define RN_MAX_ARENA ((size_t)1 << 30) /* every buffer of a loaded model, at most */
 #endif
-#define RN_MAX_NODES 64
+#define RN_MAX_NODES 256
 
 typedef struct rn_value {
     char name[64];
@@ -409,20 +526,32 @@ typedef struct rn_value {
     float *f;               /* fp32 buffer [batch][size]                      */
     uint8_t *q;             /* uint8 buffer (int8 modes)                      */
     uint64_t *bits;         /* packed bits, words(c) per pixel (binary mode) */
-    float scale;            /* int8 static: uint8 affine params               */
+    float scale;            /* RN_KIND_U8: affine params                      */
     int32_t zp;
-    int is_bits;
+    int kind;               /* RN_KIND_*, fixed by the plan for the mode      */
+    int is_bits;            /* kind == RN_KIND_BITS                           */
+    int has_params;         /* RN_KIND_U8: scale and zp set (calibrated / stored) */
 } rn_value;
+
+struct rn_model;
+struct rn_node;
+typedef int (*rn_exec_fn)(struct rn_model *m, struct rn_node *n, int batch);
 
 typedef struct rn_node {
     int op, in[2], nin, out;
     const rn_tensor *w, *b, *bn_s, *bn_b, *thr;
     long k[2], st[2], pad[4], dil[2];
+    int ceil_mode, count_include_pad; /* pooling, with PyTorch's meaning  */
     int wtype;              /* 0 float, 1 ternary-trained, 2 binary-trained   */
-    int fused_relu;         /* conv/dense writes the next relu's output       */
-    int skip;               /* a relu fused into its producer                 */
+    /* the plan (fixed at load) */
+    int y;                  /* the value this node writes: out, or the output of the relu fused into it */
+    int fused_relu;         /* conv/dense: the relu consuming its output runs in its epilogue */
+    int skip;               /* a relu fused into its producer, or a pool run inside its conv: not run on its own */
+    int pool_next;          /* fp32 conv: the node index of a pool run image by image right after it, or -1 */
+    rn_exec_fn exec;        /* what running this node calls               */
     int bits;               /* mixed precision: 8 or 4                        */
     int q4;                 /* int4 blocks of 32 (quant_gemm_q4): 4-bit layers */
+    float *fold;            /* weights with the "scale" tensor folded in (malloc'd at load), or NULL */
     /* prepared at load */
     quant_conv_shape cs;
     size_t K, N;
@@ -434,19 +563,31 @@ typedef struct rn_node {
     int32_t *bias_q;        /* int8 static: bias in accumulator units         */
     quant_requant *rq;      /* int8 static: per channel                       */
     float *ascale;          /* dynamic / last layer: per-row activation scale */
-    float *bscale, *bbias;  /* binary: folded scale and bias                  */
-    int32_t *bthr;          /* binary: thresholds for bit outputs (unused)    */
+    float *bscale, *bbias;  /* binary: folded scale and bias; int8 to float: s_x * s_w */
+    quant_epilogue ep;      /* int8 static: the epilogue, set with the activation params */
+    quant_q4_epilogue ep4;  /* int4 blocks: likewise                          */
     double sqnr;            /* weight SQNR (dB) of the quantized weights      */
 } rn_node;
+
+#ifdef RN_GUARD
+#define RN_GUARD_BYTES 64   /* test builds: checked after every node        */
+#define RN_GUARD_BYTE 0xA5
+#endif
 
 typedef struct rn_model {
     rn_file file;
     int mode, nv, nn, input, output, batch;
+    int stored_mode;        /* a quantized file's mode, or -1              */
+    int params_ready;       /* static modes: every uint8 value has params  */
     rn_value v[RN_MAX_VALUES];
     rn_node n[RN_MAX_NODES];
     unsigned char *arena;   /* every buffer, allocated once at load */
     size_t arena_size, arena_used;
     size_t weight_bytes;    /* bytes of the weights as this mode stores them */
+#ifdef RN_GUARD
+    unsigned char *guard[3 * RN_MAX_VALUES];
+    int nguard;
+#endif
     char err[256];
 } rn_model;
 
@@ -463,17 +604,42 @@ RN_FN int rn_value_id(rn_model *m, const char *name, int create) {
     int i;
     for (i = 0; i < m->nv; i++) if (!strcmp(m->v[i].name, name)) return create ? -2 : i;
     if (!create) return -1;
-    if (m->nv == RN_MAX_VALUES || strlen(name) >= sizeof m->v[0].name) return -3;
+    if (m->nv == RN_MAX_VALUES || strlen(name) >= sizeof m->v[0].name || !name[0]) return -3;
     memset(&m->v[m->nv], 0, sizeof m->v[0]);
     strcpy(m->v[m->nv].name, name);
     return m->nv++;
 }
 
+/* the float weights as the layer computes with them: the "scale" tensor
+ * (a folded batch norm's per-channel factor) multiplied in */
+RN_FN const float *rn_wf(const rn_node *n) { return n->fold ? n->fold : (const float *)n->w->data; }
+
+/* a boolean attribute: JSON true / false, or 0 / 1; absent keeps *out */
+RN_FN int rj_flag(const rj *o, const char *key, int *out) {
+    const rj *v = rj_get(o, key);
+    if (!v) return 0;
+    if (v->type == RJ_BOOL || (v->type == RJ_NUM && (v->num == 0 || v->num == 1))) { *out = v->num != 0; return 1; }
+    return -1;
+}
+
+/* a pooling window's output size along one axis, as PyTorch computes it:
+ * floor or ceil of (in + pads - k) / s, plus one, and with ceil_mode the last
+ * window must start inside the input or its leading padding */
+RN_FN size_t rn_pool_out(size_t in, long k, long s, long p0, long p1, int ceil_mode) {
+    long span = (long)in + p0 + p1 - k, o;
+    if (span < 0) return 0;
+    o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    if (ceil_mode && (o - 1) * s >= (long)in + p0) o--;
+    return o > 0 ? (size_t)o : 0;
+}
+
 #define RN_FAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); goto fail; } while (0)
 
-/* Parses and checks the graph: known ops, inputs defined before use (so no
- * cycles), every referenced tensor present with the right shape, shapes
- * inferred node by node. */
+/* Parses and checks the graph: known ops with only their own attributes,
+ * inputs defined before use (so no cycles), every referenced tensor present
+ * with the right shape and finite, shapes inferred node by node; then folds
+ * each layer's "scale" into a copy of its weights and marks the relus that
+ * can run in their producer's epilogue. */
 RN_FN int rn_graph(rn_model *m) {
     rj g;
     const rj *nodes, *inputs, *in0;
@@ -481,6 +647,10 @@ RN_FN int rn_graph(rn_model *m) {
     int i;
     memset(&g, 0, sizeof g);
     if (rj_parse(m->file.graph_json, strlen(m->file.graph_json), &g, m->err, sizeof m->err)) return -1;
+    if (g.type != RJ_OBJ) RN_FAIL("graph: not a JSON object");
+    for (i = 0; i < g.n; i++)
+        if (strcmp(g.kids[i].key, "inputs") && strcmp(g.kids[i].key, "nodes") && strcmp(g.kids[i].key, "output"))
+            RN_FAIL("graph: unknown key '%.60s' (inputs, nodes, output)", g.kids[i].key);
     inputs = rj_get(&g, "inputs"); nodes = rj_get(&g, "nodes"); outname = rj_str(&g, "output");
     if (!inputs || inputs->type != RJ_ARR || inputs->n != 1) RN_FAIL("graph: exactly one input is supported");
     if (!nodes || nodes->type != RJ_ARR || nodes->n < 1 || nodes->n > RN_MAX_NODES) RN_FAIL("graph: 1 to %d nodes needed", RN_MAX_NODES);
@@ -488,41 +658,73 @@ RN_FN int rn_graph(rn_model *m) {
     in0 = &inputs->kids[0];
     {
         long sh[3];
-        const char *nm = rj_str(in0, "name");
-        if (!nm || rj_ints(in0, "shape", 3, 1, 4096, sh) != 1) RN_FAIL("graph: the input needs a name and a shape [H, W, C]");
-        if ((m->input = rn_value_id(m, nm, 1)) < 0) RN_FAIL("graph: bad input name");
+        const char *nm = in0->type == RJ_OBJ ? rj_str(in0, "name") : NULL;
+        if (!nm || rj_ints(in0, "shape", 3, 1, 4096, sh) != 1) RN_FAIL("graph: the input needs a name and a shape [H, W, C] (each 1 to 4096)");
+        for (i = 0; i < in0->n; i++)
+            if (strcmp(in0->kids[i].key, "name") && strcmp(in0->kids[i].key, "shape")) RN_FAIL("graph: the input has an unknown key '%.60s'", in0->kids[i].key);
+        if ((m->input = rn_value_id(m, nm, 1)) < 0) RN_FAIL("graph: bad input name (1 to 63 bytes)");
         m->v[m->input].h = (size_t)sh[0]; m->v[m->input].w = (size_t)sh[1]; m->v[m->input].c = (size_t)sh[2];
         if ((double)sh[0] * sh[1] * sh[2] > (double)((size_t)1 << 26)) RN_FAIL("graph: the input has more than 2^26 values");
         m->v[m->input].size = (size_t)sh[0] * (size_t)sh[1] * (size_t)sh[2];
     }
     for (i = 0; i < nodes->n; i++) {
-        const rj *nd = &nodes->kids[i], *ins = rj_get(nd, "in");
-        const char *op = rj_str(nd, "op"), *out = rj_str(nd, "out"), *wt;
+        const rj *nd = &nodes->kids[i], *ins;
+        const char *op, *out, *wt;
         rn_node *n = &m->n[m->nn];
         rn_value *x, *y;
         int o, j;
         memset(n, 0, sizeof *n);
+        n->pool_next = -1;
+        if (nd->type != RJ_OBJ) RN_FAIL("node %d: not a JSON object", i);
+        ins = rj_get(nd, "in"); op = rj_str(nd, "op"); out = rj_str(nd, "out");
         if (!op) RN_FAIL("node %d: no op", i);
         for (o = 0; o < OP_COUNT; o++) if (!strcmp(op, rn_op_names[o])) break;
-        if (o == OP_COUNT) RN_FAIL("node %d: unknown op '%s'", i, op);
+        if (o == OP_COUNT) RN_FAIL("node %d: unknown op '%.60s'", i, op);
         n->op = o;
-        if (!ins || ins->type != RJ_ARR || ins->n < 1 || ins->n > 2 || (ins->n == 2) != (o == OP_ADD)) RN_FAIL("node %d (%s): wrong inputs", i, op);
+        for (j = 0; j < nd->n; j++) { /* every key is one this op knows */
+            const char *key = nd->kids[j].key, *a = rn_op_attrs[o];
+            size_t kl = strlen(key);
+            int known = !strcmp(key, "op") || !strcmp(key, "in") || !strcmp(key, "out");
+            while (!known && *a) {
+                size_t al = strcspn(a, " ");
+                if (al == kl && !strncmp(a, key, kl)) known = 1;
+                a += al + (a[al] == ' ');
+            }
+            if (!known) RN_FAIL("node %d (%s): unknown attribute '%.60s' (%s takes: %s)", i, op, key, op, rn_op_attrs[o][0] ? rn_op_attrs[o] : "none");
+        }
+        if (!ins || ins->type != RJ_ARR || ins->n < 1 || ins->n > 2 || (ins->n == 2) != (o == OP_ADD))
+            RN_FAIL("node %d (%s): wrong inputs (%s takes %s)", i, op, op, o == OP_ADD ? "two" : "one");
         for (j = 0; j < ins->n; j++) {
             if (ins->kids[j].type != RJ_STR) RN_FAIL("node %d: input is not a name", i);
             if ((n->in[j] = rn_value_id(m, ins->kids[j].str, 0)) < 0)
-                RN_FAIL("node %d (%s): input '%s' is not defined before it (missing tensor or a cycle)", i, op, ins->kids[j].str);
+                RN_FAIL("node %d (%s): input '%.60s' is not defined before it (missing tensor or a cycle)", i, op, ins->kids[j].str);
         }
         n->nin = ins->n;
-        if (!out || (n->out = rn_value_id(m, out, 1)) < 0) RN_FAIL("node %d (%s): output missing or defined twice", i, op);
+        if (!out) RN_FAIL("node %d (%s): no output name", i, op);
+        if ((n->out = rn_value_id(m, out, 1)) < 0)
+            RN_FAIL("node %d (%s): output '%.60s' %s", i, op, out, n->out == -2 ? "is defined twice" : n->out == -3 && m->nv == RN_MAX_VALUES ? "is one value too many" : "is not a name of 1 to 63 bytes");
+        n->y = n->out;
         x = &m->v[n->in[0]]; y = &m->v[n->out];
         n->k[0] = n->k[1] = 1; n->st[0] = n->st[1] = 1; n->dil[0] = n->dil[1] = 1;
-        if (rj_ints(nd, "kernel", 2, 1, 64, n->k) < 0 || rj_ints(nd, "stride", 2, 1, 64, n->st) < 0 ||
-            rj_ints(nd, "pad", 4, 0, 64, n->pad) < 0 || rj_ints(nd, "dilation", 2, 1, 64, n->dil) < 0)
-            RN_FAIL("node %d (%s): bad kernel / stride / pad / dilation", i, op);
-        wt = rj_str(nd, "weights");
+        if (rj_ints(nd, "kernel", 2, 1, 64, n->k) < 0) RN_FAIL("node %d (%s): kernel must be [kh, kw], each 1 to 64", i, op);
+        if (o == OP_MAXPOOL || o == OP_AVGPOOL) { n->st[0] = n->k[0]; n->st[1] = n->k[1]; } /* PyTorch's default stride */
+        if (rj_ints(nd, "stride", 2, 1, 64, n->st) < 0 || rj_ints(nd, "pad", 4, 0, 64, n->pad) < 0 || rj_ints(nd, "dilation", 2, 1, 64, n->dil) < 0)
+            RN_FAIL("node %d (%s): bad stride / pad / dilation (stride [sh, sw] 1 to 64, pad [top, left, bottom, right] 0 to 64, dilation [dh, dw] 1 to 64)", i, op);
+        n->count_include_pad = 1;
+        if (rj_flag(nd, "ceil_mode", &n->ceil_mode) < 0 || rj_flag(nd, "count_include_pad", &n->count_include_pad) < 0)
+            RN_FAIL("node %d (%s): ceil_mode / count_include_pad must be true or false", i, op);
+        wt = rj_get(nd, "weights") ? rj_str(nd, "weights") : NULL;
+        if (rj_get(nd, "weights") && !wt) RN_FAIL("node %d: \"weights\" must be \"ternary\" or \"binary\"", i);
         n->wtype = !wt ? 0 : !strcmp(wt, "ternary") ? 1 : !strcmp(wt, "binary") ? 2 : -1;
-        if (n->wtype < 0) RN_FAIL("node %d: unknown weights kind '%s'", i, wt);
+        if (n->wtype < 0) RN_FAIL("node %d: unknown weights kind '%.40s' (ternary or binary)", i, wt);
+        if (rj_get(nd, "padding_value")) {
+            const rj *pv = rj_get(nd, "padding_value");
+            if (n->wtype != 2 || pv->type != RJ_NUM || pv->num != 0)
+                RN_FAIL("node %d (%s): padding_value is for binary convolutions and must be 0 (padded inputs contribute 0)", i, op);
+        }
         n->bits = 8;
+        if ((o == OP_MAXPOOL || o == OP_AVGPOOL || o == OP_CONV || o == OP_DWCONV) && !rj_get(nd, "kernel"))
+            RN_FAIL("node %d (%s): kernel required", i, op);
         switch (o) {
         case OP_CONV: case OP_DWCONV: {
             size_t oh, ow;
@@ -557,10 +759,13 @@ RN_FN int rn_graph(rn_model *m) {
             n->K = x->size; n->N = y->c;
             break;
         case OP_MAXPOOL: case OP_AVGPOOL:
-            if (!rj_get(nd, "kernel")) RN_FAIL("node %d (%s): kernel required", i, op);
-            if ((size_t)n->k[0] > x->h || (size_t)n->k[1] > x->w) RN_FAIL("node %d (%s): window larger than the input", i, op);
+            if (2 * n->pad[0] > n->k[0] || 2 * n->pad[2] > n->k[0] || 2 * n->pad[1] > n->k[1] || 2 * n->pad[3] > n->k[1])
+                RN_FAIL("node %d (%s): pad must be at most half the kernel (as in PyTorch)", i, op);
             if (x->c > 4096) RN_FAIL("node %d (%s): more than 4096 channels", i, op);
-            y->h = (x->h - (size_t)n->k[0]) / (size_t)n->st[0] + 1; y->w = (x->w - (size_t)n->k[1]) / (size_t)n->st[1] + 1; y->c = x->c;
+            y->h = rn_pool_out(x->h, n->k[0], n->st[0], n->pad[0], n->pad[2], n->ceil_mode);
+            y->w = rn_pool_out(x->w, n->k[1], n->st[1], n->pad[1], n->pad[3], n->ceil_mode);
+            if (!y->h || !y->w) RN_FAIL("node %d (%s): the window does not fit the input", i, op);
+            y->c = x->c;
             break;
         case OP_GAP: y->h = 1; y->w = 1; y->c = x->c; break;
         case OP_FLATTEN: y->h = 1; y->w = 1; y->c = x->size; break;
@@ -570,26 +775,57 @@ RN_FN int rn_graph(rn_model *m) {
         default: y->h = x->h; y->w = x->w; y->c = x->c; break;
         }
         if (o == OP_CONV || o == OP_DWCONV || o == OP_DENSE) {
+            const char *bn = rj_get(nd, "bias") ? rj_str(nd, "bias") : NULL, *sn = rj_get(nd, "scale") ? rj_str(nd, "scale") : NULL;
+            if (rj_get(nd, "bias") && !n->b) RN_FAIL("node %d (%s): bias tensor '%.60s' not in the file", i, op, bn ? bn : "(not a name)");
             if (n->b && (n->b->dtype != RT_F32 || n->b->count != n->N)) RN_FAIL("node %d: bias must be F32 [%zu]", i, n->N);
-            n->bn_s = rn_find(&m->file, rj_str(nd, "scale"));
+            n->bn_s = rn_find(&m->file, sn);
+            if (rj_get(nd, "scale") && !n->bn_s) RN_FAIL("node %d (%s): scale tensor '%.60s' not in the file", i, op, sn ? sn : "(not a name)");
             if (n->bn_s && (n->bn_s->dtype != RT_F32 || n->bn_s->count != n->N)) RN_FAIL("node %d: scale must be F32 [%zu]", i, n->N);
             if (n->wtype == 2 && (o == OP_DWCONV)) RN_FAIL("node %d: binary depthwise is not supported", i);
         }
-        if (o == OP_SIGN) {
+        if (o == OP_SIGN && rj_get(nd, "threshold")) {
             n->thr = rn_find(&m->file, rj_str(nd, "threshold"));
-            if (rj_str(nd, "threshold") && (!n->thr || n->thr->dtype != RT_F32 || n->thr->count != 1)) RN_FAIL("node %d (sign): threshold must be F32 [1]", i);
+            if (!n->thr || n->thr->dtype != RT_F32 || n->thr->count != 1) RN_FAIL("node %d (sign): threshold must be an F32 [1] tensor", i);
         }
         {
             const rn_tensor *ts[5];
             int t;
             ts[0] = n->w; ts[1] = n->b; ts[2] = n->bn_s; ts[3] = n->bn_b; ts[4] = n->thr;
-            for (t = 0; t < 5; t++) if (ts[t] && !rn_finite(ts[t])) RN_FAIL("node %d (%s): tensor '%s' holds NaN or Inf", i, op, ts[t]->name);
+            for (t = 0; t < 5; t++) if (ts[t] && !rn_finite(ts[t])) RN_FAIL("node %d (%s): tensor '%.100s' holds NaN or Inf", i, op, ts[t]->name);
         }
         if (!y->h || !y->w || !y->c || (double)y->h * y->w * y->c > (double)((size_t)1 << 26)) RN_FAIL("node %d: output size out of range", i);
         y->size = y->h * y->w * y->c;
         m->nn++;
+        if (n->bn_s) { /* y = s * (x . w) + b: s folded into a copy of the weights, per output channel */
+            const float *w = (const float *)n->w->data, *s = (const float *)n->bn_s->data;
+            size_t o2, k;
+            n->fold = (float *)malloc(sizeof(float) * n->K * n->N + 4);
+            if (!n->fold) RN_FAIL("out of memory");
+            for (o2 = 0; o2 < n->N; o2++)
+                for (k = 0; k < n->K; k++) {
+                    size_t idx = o == OP_DWCONV ? k * n->N + o2 : o2 * n->K + k;
+                    n->fold[idx] = w[idx] * s[o2];
+                }
+            for (k = 0; k < n->K * n->N; k++) if (!(n->fold[k] - n->fold[k] == 0.0f)) RN_FAIL("node %d (%s): weight x scale overflows float", i, op);
+        }
     }
-    if ((m->output = rn_value_id(m, outname, 0)) < 0) RN_FAIL("graph: output '%s' is not produced", outname);
+    if ((m->output = rn_value_id(m, outname, 0)) < 0) RN_FAIL("graph: output '%.60s' is not produced", outname);
+    if (m->output == m->input) RN_FAIL("graph: the output is the input");
+    /* fused relu: a conv / dense whose output is read by exactly one node, a
+     * relu, and is not the graph's output writes the relu's output (wherever
+     * the relu sits in the list: no node between them can read that value,
+     * which the relu defines) */
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        int j, uses = 0, r = -1;
+        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        for (j = 0; j < m->nn; j++) {
+            int k;
+            for (k = 0; k < m->n[j].nin; k++) if (m->n[j].in[k] == n->out) { uses++; r = j; }
+        }
+        if (n->out == m->output || uses != 1 || m->n[r].op != OP_RELU) continue;
+        n->fused_relu = 1; n->y = m->n[r].out; m->n[r].skip = 1;
+    }
     rj_free(&g);
     return 0;
 fail:
@@ -606,7 +842,7 @@ static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-
  * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary) */
 RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq, float *scale, double *sqnr) {
     size_t o, k, per = n->op == OP_DWCONV ? 1 : n->K, N = n->N;
-    const float *w = (const float *)n->w->data;
+    const float *w = rn_wf(n);
     double sig = 0, noise = 0;
     for (o = 0; o < N; o++) {
         float am = 0.0f, s;
@@ -650,7 +886,7 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
  * values in [-8, 7]): wq[N][K], sc[N][nb], the weight SQNR in dB. */
 RN_FN void rn_q4_quantize(const rn_node *n, int8_t *wq, float *sc, double *sqnr) {
     const size_t N = n->N, K = n->K, nb = (K + 31) / 32;
-    const float *w = (const float *)n->w->data;
+    const float *w = rn_wf(n);
     double sig = 0, noise = 0;
     size_t o, b, k;
     for (o = 0; o < N; o++)
@@ -744,18 +980,9 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
     size_t need = 0;
     int i, pass;
     m->batch = batch;
-    /* fused ReLU: a conv / dense whose output only feeds one relu writes the relu's output */
-    for (i = 0; i < m->nn; i++) {
-        rn_node *n = &m->n[i];
-        int j, uses = 0, r = -1;
-        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
-        for (j = 0; j < m->nn; j++) {
-            int k;
-            for (k = 0; k < m->n[j].nin; k++) if (m->n[j].in[k] == n->out) { uses++; r = j; }
-        }
-        if (n->out == m->output) continue;
-        if (uses == 1 && m->n[r].op == OP_RELU) { n->fused_relu = 1; m->n[r].skip = 1; }
-    }
+#ifdef RN_GUARD
+    m->nguard = 0;
+#endif
     for (pass = 0; pass < 2; pass++) { /* pass 0 sizes the arena, pass 1 carves it */
         size_t total = 0;
 #define RN_ALLOC(ptr, type, count) do { double d_ = (double)(count) * (double)sizeof(type); size_t b_; \
@@ -763,11 +990,20 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             snprintf(m->err, sizeof m->err, "the model needs more than %lu MiB of buffers at batch %d", (unsigned long)(RN_MAX_ARENA >> 20), batch); return -1; } \
         b_ = ((size_t)d_ + 63) / 64 * 64; total += b_; \
         if (pass) { (ptr) = (type *)rn_alloc(m, b_); if (!(ptr)) { snprintf(m->err, sizeof m->err, "arena"); return -1; } } } while (0)
+#ifdef RN_GUARD /* the guard block right after a value buffer */
+#define RN_GUARD_AFTER(ptr) do { unsigned char *g_; RN_ALLOC(g_, unsigned char, RN_GUARD_BYTES); \
+        if (pass) { memset(g_, RN_GUARD_BYTE, RN_GUARD_BYTES); m->guard[m->nguard++] = g_; } (void)(ptr); } while (0)
+#else
+#define RN_GUARD_AFTER(ptr) do { (void)(ptr); } while (0)
+#endif
         for (i = 0; i < m->nv; i++) {
             rn_value *v = &m->v[i];
             RN_ALLOC(v->f, float, (double)v->size * batch);
+            RN_GUARD_AFTER(v->f);
             RN_ALLOC(v->q, uint8_t, (double)v->size * batch);
+            RN_GUARD_AFTER(v->q);
             RN_ALLOC(v->bits, uint64_t, (double)v->h * v->w * quant_bits_words(v->c) * batch + 1);
+            RN_GUARD_AFTER(v->bits);
         }
         for (i = 0; i < m->nn; i++) {
             rn_node *n = &m->n[i];
@@ -804,6 +1040,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             }
         }
 #undef RN_ALLOC
+#undef RN_GUARD_AFTER
         if (!pass) {
             need = total + 64 * 8;
             free(m->arena);
@@ -819,7 +1056,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         size_t N = n->N, K = n->K, o, k;
         const float *w;
         if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
-        w = (const float *)n->w->data;
+        w = rn_wf(n);
         for (o = 0; o < N; o++) n->bias[o] = n->b ? ((const float *)n->b->data)[o] : 0.0f;
         if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) {
             /* weight sharing: one 16-entry codebook per layer (1-D k-means), 4-bit indices */
@@ -856,19 +1093,20 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         }
         if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
             size_t per = n->op == OP_DWCONV ? 1 : K;
-            for (o = 0; o < N; o++) n->bscale[o] = n->bn_s ? ((const float *)n->bn_s->data)[o] : 1.0f;
-            /* a batch-norm scale folds into the weights: y = s * (x . w) + b */
-            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = (n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k]) * n->bscale[o];
+            /* w: the weights with the scale folded in (rn_wf) */
+            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
             m->weight_bytes += 4 * K * N + 4 * N;
             n->sqnr = INFINITY;
             continue;
         }
         if (m->mode == RN_BINARY && n->wtype == 2) {
+            /* signs of the stored weights, alpha = mean |w| times the scale */
             size_t wk = quant_bits_words(n->op == OP_CONV ? n->cs.in_c : K), taps = n->op == OP_CONV ? n->cs.k_h * n->cs.k_w : 1;
             size_t inc = n->op == OP_CONV ? n->cs.in_c : K;
             uint64_t *bits = (uint64_t *)calloc(N * taps * wk + 1, 8); /* load-time scratch */
             float *alpha = (float *)malloc(sizeof(float) * N + 4);
             if (!bits || !alpha) { free(bits); free(alpha); snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+            w = (const float *)n->w->data;
             for (o = 0; o < N; o++) {
                 double s = 0;
                 for (k = 0; k < K; k++) s += fabs(w[o * K + k]);
@@ -917,28 +1155,8 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
     return 0;
 }
 
-/* int8 static: requantization of every layer from the activation params */
-RN_FN void rn_prepare_requant(rn_model *m) {
-    int i;
-    for (i = 0; i < m->nn; i++) {
-        rn_node *n = &m->n[i];
-        size_t o;
-        const rn_value *x, *y;
-        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
-        x = &m->v[n->in[0]];
-        y = &m->v[n->fused_relu ? m->n[i + 1].out : n->out];
-        for (o = 0; o < n->N; o++) {
-            double s = (double)x->scale * n->wscale[o];
-            double b = s > 0 ? n->bias[o] / s : 0.0;
-            n->bias_q[o] = (int32_t)(b > 2e9 ? 2e9 : b < -2e9 ? -2e9 : (b >= 0 ? floor(b + 0.5) : ceil(b - 0.5)));
-            quant_requant_from_scale(s / y->scale, &n->rq[o]);
-        }
-    }
-}
-
 /* -------------------------------------------------------------- execution */
 
-enum { DOM_F32, DOM_U8, DOM_BITS };
 
 /* fp32: out[r][N] = in[r][K] x wt[K][N] + bias, and a convolution as the same
  * product over an implicit im2col (k = (kh * k_w + kw) * in_c + c). Every
@@ -1217,10 +1435,82 @@ RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, c
     if (relu) rn_relu_f32(yf, P * N);
 }
 
+/* Whether every window of a pooling node lies inside its input (no padding
+ * and no partial window from ceil_mode): the fast paths' case. */
+RN_FN int rn_pool_full(const rn_node *n, const rn_value *x, const rn_value *y) {
+    return !n->pad[0] && !n->pad[1] && !n->pad[2] && !n->pad[3] &&
+           (y->h - 1) * (size_t)n->st[0] + (size_t)n->k[0] <= x->h && (y->w - 1) * (size_t)n->st[1] + (size_t)n->k[1] <= x->w;
+}
+
+/* The window of output (oy, ox) as PyTorch defines it: rows [*h0, *h1) and
+ * columns [*w0, *w1) of the input; *psize the avg-pool divisor counting
+ * padding (the window clipped to the padded input). */
+RN_FN void rn_pool_window(const rn_node *n, const rn_value *x, size_t oy, size_t ox, size_t *h0, size_t *h1, size_t *w0, size_t *w1, long *psize) {
+    long hs = (long)oy * n->st[0] - n->pad[0], ws = (long)ox * n->st[1] - n->pad[1];
+    long he = hs + n->k[0], we = ws + n->k[1];
+    long hp = he < (long)x->h + n->pad[2] ? he : (long)x->h + n->pad[2], wp = we < (long)x->w + n->pad[3] ? we : (long)x->w + n->pad[3];
+    *psize = (hp - hs) * (wp - ws);
+    *h0 = (size_t)(hs < 0 ? 0 : hs); *h1 = (size_t)(he > (long)x->h ? (long)x->h : he);
+    *w0 = (size_t)(ws < 0 ? 0 : ws); *w1 = (size_t)(we > (long)x->w ? (long)x->w : we);
+}
+
+/* pooling with padding or partial windows: every window clipped to the
+ * input; max ignores padding, avg divides by the padded window's size
+ * (count_include_pad) or by the inputs it covers */
+RN_FN void rn_pool_f32_general(const rn_node *n, const rn_value *x, const rn_value *y, const float *in, float *out) {
+    size_t oy, ox, c, a, b, h0, h1, w0, w1, C = x->c;
+    long psize;
+    for (oy = 0; oy < y->h; oy++)
+        for (ox = 0; ox < y->w; ox++) {
+            float *o = out + (oy * y->w + ox) * C;
+            size_t cnt;
+            rn_pool_window(n, x, oy, ox, &h0, &h1, &w0, &w1, &psize);
+            cnt = (h1 > h0 && w1 > w0) ? (h1 - h0) * (w1 - w0) : 0;
+            for (c = 0; c < C; c++) o[c] = n->op == OP_MAXPOOL && cnt ? -INFINITY : 0.0f;
+            for (a = h0; a < h1; a++)
+                for (b = w0; b < w1; b++) {
+                    const float *s = in + (a * x->w + b) * C;
+                    if (n->op == OP_MAXPOOL) { for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c]; }
+                    else for (c = 0; c < C; c++) o[c] += s[c];
+                }
+            if (n->op == OP_AVGPOOL) {
+                long div = n->count_include_pad ? psize : (long)cnt;
+                if (div > 0) for (c = 0; c < C; c++) o[c] /= (float)div;
+            }
+        }
+}
+
+RN_FN void rn_pool_u8_general(const rn_node *n, const rn_value *x, const rn_value *y, const uint8_t *in, uint8_t *out) {
+    size_t oy, ox, c, a, b, h0, h1, w0, w1, C = x->c;
+    long psize;
+    uint32_t acc[4096];
+    for (oy = 0; oy < y->h; oy++)
+        for (ox = 0; ox < y->w; ox++) {
+            uint8_t *o = out + (oy * y->w + ox) * C;
+            size_t cnt;
+            rn_pool_window(n, x, oy, ox, &h0, &h1, &w0, &w1, &psize);
+            cnt = (h1 > h0 && w1 > w0) ? (h1 - h0) * (w1 - w0) : 0;
+            for (c = 0; c < C && c < 4096; c++) acc[c] = 0;
+            for (a = h0; a < h1; a++)
+                for (b = w0; b < w1; b++) {
+                    const uint8_t *s = in + (a * x->w + b) * C;
+                    if (n->op == OP_MAXPOOL) { for (c = 0; c < C && c < 4096; c++) acc[c] = s[c] > acc[c] ? s[c] : acc[c]; }
+                    else for (c = 0; c < C && c < 4096; c++) acc[c] += s[c];
+                }
+            if (n->op == OP_MAXPOOL) { for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)acc[c]; }
+            else {
+                /* padded positions hold real 0, the code zp */
+                uint32_t div = (uint32_t)(n->count_include_pad ? psize : (long)cnt), extra = n->count_include_pad ? (uint32_t)(psize - (long)cnt) * (uint32_t)x->zp : 0;
+                for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)(div ? (acc[c] + extra + div / 2) / div : (uint32_t)x->zp);
+            }
+        }
+}
+
 /* pooling with the channels as the inner, contiguous loop */
 RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, const float *in, float *out) {
     size_t oy, ox, c, a, b, C = x->c;
     const float inv = 1.0f / (float)(n->k[0] * n->k[1]);
+    if (!rn_pool_full(n, x, y)) { rn_pool_f32_general(n, x, y, in, out); return; }
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
     if (n->op == OP_MAXPOOL && C % RN_VN == 0) { /* RN_VN channels in a register across the window, the same compares */
         for (oy = 0; oy < y->h; oy++)
@@ -1262,6 +1552,7 @@ RN_FN void rn_pool_u8(const rn_node *n, const rn_value *x, const rn_value *y, co
     size_t oy, ox, c, a, b, C = x->c;
     unsigned cnt = (unsigned)(n->k[0] * n->k[1]);
     uint32_t acc[4096];
+    if (!rn_pool_full(n, x, y)) { rn_pool_u8_general(n, x, y, in, out); return; }
     if (n->op == OP_MAXPOOL && n->k[0] == 2 && n->k[1] == 2 && n->st[0] == 2 && n->st[1] == 2
         && 2 * y->h <= x->h && 2 * y->w <= x->w) { /* 2x2 stride 2: four rows of C bytes */
         for (oy = 0; oy < y->h; oy++)
@@ -1333,51 +1624,115 @@ RN_FN void rn_softmax(const float *x, size_t n, float *y) {
     for (i = 0; i < n; i++) y[i] /= s;
 }
 
-/* the value a node writes: a fused ReLU's output */
-RN_FN int rn_out_of(const rn_model *m, int i) { return m->n[i].fused_relu ? m->n[i + 1].out : m->n[i].out; }
+/* ------------------------------------------------------------- the plan */
 
-/* Decides each value's domain for the mode (after rn_prepare marked fusions):
- * int8 static modes keep uint8 activations until the layer that feeds the
- * softmax / output (dequantized in its epilogue); binary layers take bits. */
-RN_FN void rn_domains(rn_model *m) {
-    int i, stat = m->mode == RN_INT8 || m->mode == RN_INT4 || m->mode == RN_TERNARY || m->mode == RN_MIXED || m->mode == RN_BINARY;
-    for (i = 0; i < m->nv; i++) m->v[i].is_bits = 0;
-    m->v[m->input].is_bits = 0;
-    {   int *dom = (int *)calloc((size_t)m->nv, sizeof(int));
-        if (!dom) return;
-        dom[m->input] = stat ? DOM_U8 : DOM_F32;
-        for (i = 0; i < m->nn; i++) {
-            rn_node *n = &m->n[i];
-            int xd = dom[n->in[0]], yd = xd, j, final = 0, y = rn_out_of(m, i);
-            if (n->skip) continue;
-            if (n->op == OP_CONV || n->op == OP_DWCONV || n->op == OP_DENSE) {
-                for (j = 0; j < m->nn; j++) if (m->n[j].op == OP_SOFTMAX && m->n[j].in[0] == y) final = 1;
-                if (y == m->output) final = 1;
-                /* binary models: the 8-bit layers feed sign thresholds, which must see the
-                 * exact (dequantized int32) values, not a second 8-bit rounding */
-                yd = xd == DOM_U8 && !final && m->mode != RN_BINARY ? DOM_U8 : DOM_F32;
-                if (xd == DOM_BITS) yd = DOM_F32;
-            } else if (n->op == OP_SIGN) yd = m->mode == RN_BINARY ? DOM_BITS : DOM_F32; /* float +-1 elsewhere */
-            else if (n->op == OP_SOFTMAX) yd = DOM_F32;
-            else if (n->op == OP_ADD) yd = (xd == DOM_U8 && dom[n->in[1]] == DOM_U8) ? DOM_U8 : DOM_F32;
-            dom[y] = yd;
-            if (n->fused_relu) dom[n->out] = yd;
-        }
-        for (i = 0; i < m->nv; i++) { m->v[i].is_bits = dom[i] == DOM_BITS; m->v[i].zp = dom[i] == DOM_U8 ? m->v[i].zp : -1; }
-        for (i = 0; i < m->nv; i++) if (dom[i] == DOM_U8 && m->v[i].zp < 0) m->v[i].zp = 0;
-        /* keep the domain in the scale's sign: > 0 uint8, 0 float (set by the caller's params) */
-        for (i = 0; i < m->nv; i++) if (dom[i] != DOM_U8) m->v[i].scale = 0.0f; else if (!(m->v[i].scale > 0)) m->v[i].scale = 1.0f;
-        free(dom);
+/* The value kinds of the mode and the function each node runs, fixed once
+ * at load (after rn_graph and rn_prepare): running is then a flat loop.
+ *   fp32, int8-dynamic, codebook: every value float.
+ *   int8, int4, ternary, mixed, binary: the input is uint8; a conv / dense
+ *     writes uint8 unless its output is the graph's output or feeds a
+ *     softmax (dequantized in its epilogue) or, in binary mode, a sign (the
+ *     thresholds see the exact values); relu, pooling, gap and flatten keep
+ *     their input's kind; add is uint8 when both inputs are; softmax is
+ *     float; a layer whose input is float (after a softmax or a sign outside
+ *     binary mode) quantizes it per sample, as int8-dynamic does.
+ *   binary: a sign writes packed bits, which only a binary-weight conv or
+ *     dense (or a flatten on the way to one) may read, and a binary-weight
+ *     layer must read them.
+ * Whatever the plan cannot run exactly is refused here, with the node. */
+static int rn_x_linear_bits(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_linear_u8(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_linear_q4(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_linear_f32(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_linear_dyn(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_relu(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_pool(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_gap(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_add(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_flatten(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_softmax(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_sign(struct rn_model *m, struct rn_node *n, int batch);
+
+RN_FN int rn_is_linear(int op) { return op == OP_CONV || op == OP_DWCONV || op == OP_DENSE; }
+RN_FN int rn_static_mode(int mode) { return mode == RN_INT8 || mode == RN_INT4 || mode == RN_TERNARY || mode == RN_MIXED || mode == RN_BINARY; }
+
+#define RN_FAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); return -1; } while (0)
+RN_FN int rn_plan(rn_model *m) {
+    int i, j, stat = rn_static_mode(m->mode), any_t = 0, any_b = 0;
+    for (i = 0; i < m->nn; i++) { any_t |= m->n[i].wtype == 1; any_b |= m->n[i].wtype == 2; }
+    if (m->mode == RN_TERNARY && !any_t) RN_FAIL("mode ternary needs layers trained for it (\"weights\": \"ternary\"); this model has none: use int8 or int4");
+    if (m->mode == RN_BINARY && !any_b) RN_FAIL("mode binary needs layers trained for it (\"weights\": \"binary\"); this model has none: use int8 or int4");
+    for (i = 0; i < m->nv; i++) { m->v[i].kind = RN_KIND_F32; m->v[i].has_params = 0; }
+    m->v[m->input].kind = stat ? RN_KIND_U8 : RN_KIND_F32;
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        int xk = m->v[n->in[0]].kind, yk = xk, final = 0;
+        const char *op = rn_op_names[n->op];
+        if (n->skip) continue;
+        for (j = 0; j < n->nin; j++)
+            if (m->v[n->in[j]].kind == RN_KIND_BITS && !(rn_is_linear(n->op) && n->wtype == 2) && n->op != OP_FLATTEN)
+                RN_FAIL("node %d (%s): reads the packed signs '%.60s'; in binary mode only a binary-weight conv2d or dense (or a flatten before one) may", i, op, m->v[n->in[j]].name);
+        if (rn_is_linear(n->op)) {
+            if (m->mode == RN_BINARY && n->wtype == 2 && xk != RN_KIND_BITS)
+                RN_FAIL("node %d (%s): a binary-weight layer needs a sign's output as its input in binary mode ('%.60s' is not one)", i, op, m->v[n->in[0]].name);
+            for (j = 0; j < m->nn; j++) if (m->n[j].op == OP_SOFTMAX && m->n[j].in[0] == n->y) final = 1;
+            if (n->y == m->output) final = 1;
+            /* binary models: the 8-bit layers feed sign thresholds, which see the exact (dequantized) values */
+            yk = xk == RN_KIND_U8 && !final && m->mode != RN_BINARY ? RN_KIND_U8 : RN_KIND_F32;
+        } else if (n->op == OP_SIGN) yk = m->mode == RN_BINARY ? RN_KIND_BITS : RN_KIND_F32;
+        else if (n->op == OP_SOFTMAX) yk = RN_KIND_F32;
+        else if (n->op == OP_ADD) yk = xk == RN_KIND_U8 && m->v[n->in[1]].kind == RN_KIND_U8 ? RN_KIND_U8 : RN_KIND_F32;
+        m->v[n->y].kind = yk;
+        if (n->fused_relu) m->v[n->out].kind = yk; /* never written; observed under the relu's name */
     }
+    if (m->v[m->output].kind == RN_KIND_BITS) RN_FAIL("graph: the output '%.60s' is a sign's packed bits in binary mode", m->v[m->output].name);
+    for (i = 0; i < m->nv; i++) m->v[i].is_bits = m->v[i].kind == RN_KIND_BITS;
+    /* the functions, and fp32 pools that run image by image inside their conv (while its output is in cache) */
+    for (i = 0; i < m->nn; i++) m->n[i].exec = NULL;
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        int xk = m->v[n->in[0]].kind;
+        n->pool_next = -1;
+        if (n->skip) continue;
+        switch (n->op) {
+        case OP_CONV: case OP_DWCONV: case OP_DENSE:
+            if (xk == RN_KIND_BITS) n->exec = rn_x_linear_bits;
+            else if (xk == RN_KIND_U8) n->exec = n->q4 ? rn_x_linear_q4 : rn_x_linear_u8;
+            else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) n->exec = rn_x_linear_f32;
+            else n->exec = rn_x_linear_dyn;
+            break;
+        case OP_RELU: case OP_RELU6: n->exec = rn_x_relu; break;
+        case OP_MAXPOOL: case OP_AVGPOOL: n->exec = rn_x_pool; break;
+        case OP_GAP: n->exec = rn_x_gap; break;
+        case OP_ADD: n->exec = rn_x_add; break;
+        case OP_FLATTEN: n->exec = rn_x_flatten; break;
+        case OP_SOFTMAX: n->exec = rn_x_softmax; break;
+        case OP_SIGN: n->exec = rn_x_sign; break;
+        }
+    }
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        int j2 = i + 1;
+        if (n->exec != rn_x_linear_f32 || n->op == OP_DENSE) continue;
+        while (j2 < m->nn && m->n[j2].skip) j2++;
+        if (j2 < m->nn && (m->n[j2].op == OP_MAXPOOL || m->n[j2].op == OP_AVGPOOL) && m->n[j2].in[0] == n->y && m->v[m->n[j2].y].kind == RN_KIND_F32) {
+            n->pool_next = j2; m->n[j2].exec = NULL; /* runs inside this conv */
+        }
+    }
+    m->params_ready = 0;
+    return 0;
 }
+#undef RN_FAIL
 
-RN_FN int rn_dom(const rn_value *v) { return v->is_bits ? DOM_BITS : v->scale > 0 ? DOM_U8 : DOM_F32; }
+RN_FN int rn_dom(const rn_value *v) { return v->kind; }
+
+/* -------------------------------------------------------- node functions */
 
 /* float view of sample b of a value (dequantized from uint8 into its float buffer) */
 RN_FN const float *rn_as_float(rn_model *m, int vid, int b) {
     rn_value *v = &m->v[vid];
     float *f = v->f + (size_t)b * v->size;
-    if (rn_dom(v) == DOM_U8)
+    if (v->kind == RN_KIND_U8)
         quant_rows_dequantize(v->q + (size_t)b * v->size, QUANT_U8, 1, v->size, v->size, QUANT_PER_TENSOR, &v->scale, &v->zp, f, v->size);
     return f;
 }
@@ -1391,202 +1746,264 @@ RN_FN void rn_sign_bits(const float *xf, size_t pixels, size_t c, float t, uint6
     }
 }
 
+#define RN_KFAIL(st) do { snprintf(m->err, sizeof m->err, "node %d (%s): the kernel refused the call (%s)", (int)(n - m->n), rn_op_names[n->op], quant_status_str(st)); return -1; } while (0)
+
+/* XNOR layers: packed bits in, float out (batch norm folded) */
+static int rn_x_linear_bits(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    quant_bepilogue ep;
+    quant_status st = QUANT_OK;
+    int b;
+    memset(&ep, 0, sizeof ep);
+    ep.out = QUANT_BOUT_F32; ep.scale = n->bscale; ep.bias = n->bbias;
+    if (n->op == OP_CONV) {
+        for (b = 0; b < batch && st == QUANT_OK; b++)
+            st = quant_bconv2d(&n->cs, x->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c), QUANT_PAD_ZERO,
+                               n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes);
+    } else st = quant_bgemm((size_t)batch, x->bits, NULL, quant_bits_words(n->K), n->packed, &ep, y->f, n->N);
+    if (st != QUANT_OK) RN_KFAIL(st);
+    if (n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
+    return 0;
+}
+
+/* int4 blocks x uint8 activations */
+static int rn_x_linear_q4(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    void *yo = y->kind == RN_KIND_U8 ? (void *)y->q : (void *)y->f;
+    quant_status st;
+    if (n->op == OP_DENSE) st = quant_gemm_q4((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &n->ep4, yo, n->N);
+    else {
+        quant_conv_shape cs = n->cs;
+        cs.batch = (size_t)batch;
+        st = quant_conv2d_q4_tile(&cs, x->q, 0, x->zp, n->packed, &n->ep4, yo, n->ws, n->ws_bytes, 0, (size_t)batch * y->h * y->w);
+    }
+    if (st != QUANT_OK) RN_KFAIL(st);
+    if (y->kind == RN_KIND_F32 && n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
+    return 0;
+}
+
+/* int8 static: uint8 in, uint8 (requantized) or float (dequantized) out */
+static int rn_x_linear_u8(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    quant_status st = QUANT_OK;
+    int b;
+    if (n->op == OP_DENSE)
+        st = quant_gemm((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &n->ep, y->kind == RN_KIND_U8 ? (void *)y->q : (void *)y->f, n->N);
+    else if (y->kind == RN_KIND_U8) { /* the whole batch in one call: the images are rows of one NHWC tensor */
+        quant_conv_shape cs = n->cs;
+        cs.batch = (size_t)batch;
+        st = n->op == OP_CONV ? quant_conv2d(&cs, x->q, 0, x->zp, n->packed, &n->ep, y->q, n->ws, n->ws_bytes)
+                              : quant_dwconv2d(&cs, x->q, 0, x->zp, n->packed, &n->ep, y->q);
+    } else
+        for (b = 0; b < batch && st == QUANT_OK; b++) {
+            float *yo = y->f + (size_t)b * y->size;
+            st = n->op == OP_CONV ? quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &n->ep, yo, n->ws, n->ws_bytes)
+                                  : quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &n->ep, yo);
+        }
+    if (st != QUANT_OK) RN_KFAIL(st);
+    if (y->kind == RN_KIND_F32 && n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
+    return 0;
+}
+
+/* fp32 and codebook: float in, float out */
+static int rn_x_linear_f32(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    const rn_node *pn = n->pool_next >= 0 ? &m->n[n->pool_next] : NULL;
+    size_t j;
+    int b;
+    if (n->op == OP_DENSE && m->mode == RN_FP32) { /* the whole batch at once: each weight read serves 8 rows */
+        rn_f32_matmul((size_t)batch, n->K, n->N, x->f, n->K, n->wt, n->bias, y->f, n->fused_relu, (size_t *)n->ws);
+        return 0;
+    }
+    for (b = 0; b < batch; b++) {
+        const float *xf = x->f + (size_t)b * x->size;
+        float *yf = y->f + (size_t)b * y->size;
+        if (n->op == OP_DENSE) { /* codebook */
+            quant_status st = quant_codebook_gemv(n->packed, xf, yf);
+            if (st != QUANT_OK) RN_KFAIL(st);
+            for (j = 0; j < n->N; j++) yf[j] += n->bias[j];
+            if (n->fused_relu) rn_relu_f32(yf, y->size);
+        } else {
+            rn_f32_conv(n, x, y, xf, yf, n->fused_relu);
+            if (pn) {
+                const rn_value *py = &m->v[pn->y];
+                rn_pool_f32(pn, y, py, yf, py->f + (size_t)b * py->size);
+            }
+        }
+    }
+    return 0;
+}
+
+/* float in, each sample quantized with its own range (int8-dynamic, and
+ * layers after a softmax or a float sign in the static modes) */
+static int rn_x_linear_dyn(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    int b;
+    for (b = 0; b < batch; b++) {
+        const float *xf = x->f + (size_t)b * x->size;
+        float *yf = y->f + (size_t)b * y->size, as = 1.0f;
+        int32_t az = 0;
+        size_t r, rows = n->op == OP_DENSE ? 1 : y->h * y->w;
+        quant_epilogue ep;
+        quant_status st;
+        memset(&ep, 0, sizeof ep);
+        st = quant_rows_quantize_dynamic(xf, 1, x->size, x->size, QUANT_AFFINE, 0, 255, QUANT_U8, x->q + (size_t)b * x->size, x->size, &as, &az);
+        if (st != QUANT_OK) RN_KFAIL(st);
+        for (r = 0; r < rows; r++) n->ascale[r] = as;
+        ep.out = QUANT_OUT_F32; ep.a_scale = n->ascale; ep.w_scale = n->wscale; ep.bias_f32 = n->bias;
+        if (n->q4) { /* int4 blocks: the same per-sample scale */
+            quant_q4_epilogue e4;
+            memset(&e4, 0, sizeof e4);
+            e4.out = QUANT_OUT_F32; e4.a_scale = &as; e4.bias = n->bias;
+            st = n->op == OP_CONV ? quant_conv2d_q4_tile(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &e4, yf, n->ws, n->ws_bytes, 0, rows)
+                                  : quant_gemm_q4(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &e4, yf, n->N);
+        } else if (n->op == OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
+        else if (n->op == OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
+        else st = quant_gemm(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &ep, yf, n->N);
+        if (st != QUANT_OK) RN_KFAIL(st);
+        if (n->fused_relu) rn_relu_f32(yf, y->size);
+    }
+    return 0;
+}
+
+static int rn_x_relu(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    size_t j, cnt = (size_t)batch * y->size;
+    if (x->kind == RN_KIND_U8) { /* the clamp at the code of 0 (and of 6): the output keeps the input's params */
+        int32_t hi = 255;
+        if (n->op == OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
+        for (j = 0; j < cnt; j++) { int32_t v = x->q[j]; y->q[j] = (uint8_t)(v < x->zp ? x->zp : v > hi ? hi : v); }
+    } else if (n->op == OP_RELU) {
+        for (j = 0; j < cnt; j++) y->f[j] = x->f[j] < 0 ? 0.0f : x->f[j]; /* a select: -0 and NaN pass */
+    } else
+        for (j = 0; j < cnt; j++) { float v = x->f[j]; y->f[j] = v < 0 ? 0 : v > 6 ? 6 : v; }
+    return 0;
+}
+
+static int rn_x_pool(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    int b;
+    for (b = 0; b < batch; b++) {
+        if (x->kind == RN_KIND_U8) rn_pool_u8(n, x, y, x->q + (size_t)b * x->size, y->q + (size_t)b * y->size);
+        else rn_pool_f32(n, x, y, x->f + (size_t)b * x->size, y->f + (size_t)b * y->size);
+    }
+    return 0;
+}
+
+static int rn_x_gap(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    int b;
+    for (b = 0; b < batch; b++) {
+        size_t c, p;
+        for (c = 0; c < x->c; c++) {
+            double s = 0;
+            if (x->kind == RN_KIND_U8) {
+                for (p = 0; p < x->h * x->w; p++) s += x->q[(size_t)b * x->size + p * x->c + c];
+                y->q[(size_t)b * y->size + c] = (uint8_t)floor(s / (double)(x->h * x->w) + 0.5);
+            } else {
+                for (p = 0; p < x->h * x->w; p++) s += x->f[(size_t)b * x->size + p * x->c + c];
+                y->f[(size_t)b * y->size + c] = (float)(s / (double)(x->h * x->w));
+            }
+        }
+    }
+    return 0;
+}
+
+static int rn_x_add(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *x2 = &m->v[n->in[1]], *y = &m->v[n->y];
+    size_t j;
+    int b;
+    if (y->kind == RN_KIND_U8) {
+        quant_params pa, pb, po;
+        quant_add_params ap;
+        quant_status st;
+        pa.scale = x->scale; pa.zero_point = x->zp; pa.qmin = 0; pa.qmax = 255;
+        pb.scale = x2->scale; pb.zero_point = x2->zp; pb.qmin = 0; pb.qmax = 255;
+        po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
+        if ((st = quant_add_prepare(&pa, &pb, &po, QUANT_ACT_NONE, &ap)) != QUANT_OK) RN_KFAIL(st);
+        quant_add(x->q, x2->q, (size_t)batch * y->size, QUANT_U8, &ap, y->q);
+    } else
+        for (b = 0; b < batch; b++) {
+            const float *a1 = rn_as_float(m, n->in[0], b), *a2 = rn_as_float(m, n->in[1], b);
+            for (j = 0; j < y->size; j++) y->f[(size_t)b * y->size + j] = a1[j] + a2[j];
+        }
+    return 0;
+}
+
+static int rn_x_flatten(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    int b;
+    if (x->kind == RN_KIND_U8) memcpy(y->q, x->q, (size_t)batch * y->size);
+    else if (x->kind == RN_KIND_F32) memcpy(y->f, x->f, (size_t)batch * y->size * sizeof(float));
+    else { /* NHWC bits per pixel -> one row of bits */
+        size_t wc = quant_bits_words(x->c), p, c, wy = quant_bits_words(y->size);
+        for (b = 0; b < batch; b++) {
+            uint64_t *o = y->bits + (size_t)b * wy;
+            const uint64_t *sb = x->bits + (size_t)b * x->h * x->w * wc;
+            memset(o, 0, 8 * wy);
+            for (p = 0; p < x->h * x->w; p++)
+                for (c = 0; c < x->c; c++)
+                    if ((sb[p * wc + c / 64] >> (c % 64)) & 1) o[(p * x->c + c) / 64] |= (uint64_t)1 << ((p * x->c + c) % 64);
+        }
+    }
+    return 0;
+}
+
+/* softmax over the channels of each pixel (PyTorch's dim=1 on NCHW) */
+static int rn_x_softmax(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    size_t p;
+    int b;
+    for (b = 0; b < batch; b++) {
+        const float *xf = rn_as_float(m, n->in[0], b);
+        for (p = 0; p < x->h * x->w; p++) rn_softmax(xf + p * x->c, x->c, y->f + (size_t)b * y->size + p * x->c);
+    }
+    return 0;
+}
+
+static int rn_x_sign(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    float t = n->thr ? *(const float *)n->thr->data : 0.0f;
+    size_t j;
+    int b;
+    for (b = 0; b < batch; b++) {
+        const float *xf = rn_as_float(m, n->in[0], b);
+        if (y->kind == RN_KIND_BITS) rn_sign_bits(xf, x->h * x->w, x->c, t, y->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c));
+        else for (j = 0; j < x->size; j++) y->f[(size_t)b * y->size + j] = xf[j] - t < 0 ? -1.0f : 1.0f;
+    }
+    return 0;
+}
+#undef RN_KFAIL
+
+#ifdef RN_GUARD
+/* test builds: the guard bytes after every value buffer still hold their pattern */
+RN_FN int rn_guards_ok(const rn_model *m) {
+    int g, k;
+    for (g = 0; g < m->nguard; g++)
+        for (k = 0; k < RN_GUARD_BYTES; k++) if (m->guard[g][k] != RN_GUARD_BYTE) return 0;
+    return 1;
+}
+#endif
+
 /* Runs `batch` samples (<= the prepared batch) placed in the input's float
- * buffer. Allocates nothing; returns 0 or -1. */
+ * buffer. Allocates nothing; returns 0, or -1 with m->err set. */
 RN_FN int rn_run(rn_model *m, int batch) {
-    int i, b, pooled = -1; /* pooled: a pool node already run image by image with its conv */
     rn_value *in = &m->v[m->input];
-    if (batch < 1 || batch > m->batch) return -1;
-    if (rn_dom(in) == DOM_U8)
+    int i;
+    if (batch < 1 || batch > m->batch) { snprintf(m->err, sizeof m->err, "batch %d outside 1..%d (the batch the model was loaded for)", batch, m->batch); return -1; }
+    if (rn_static_mode(m->mode) && !m->params_ready) {
+        snprintf(m->err, sizeof m->err, "mode %s needs activation params: calibrate (rn_calibrate) or load a file quantized for it", rn_mode_names[m->mode]);
+        return -1;
+    }
+    if (in->kind == RN_KIND_U8)
         quant_rows_quantize(in->f, (size_t)batch, in->size, in->size, QUANT_PER_TENSOR, &in->scale, &in->zp, 0, 255, QUANT_U8, in->q, in->size);
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
-        rn_value *x = &m->v[n->in[0]], *y = &m->v[rn_out_of(m, i)];
-        int xd = rn_dom(x), yd = rn_dom(y);
-        size_t j;
-        if (n->skip || i == pooled) continue;
-        switch (n->op) {
-        case OP_CONV: case OP_DWCONV: case OP_DENSE:
-            if (xd == DOM_BITS) { /* XNOR layers: packed bits in, float out (BN folded) */
-                quant_bepilogue ep;
-                memset(&ep, 0, sizeof ep);
-                ep.out = QUANT_BOUT_F32; ep.scale = n->bscale; ep.bias = n->bbias;
-                if (n->wtype != 2 || n->op == OP_DWCONV) return -1;
-                if (n->op == OP_CONV) {
-                    for (b = 0; b < batch; b++)
-                        if (quant_bconv2d(&n->cs, x->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c), QUANT_PAD_ZERO,
-                                          n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes) != QUANT_OK) return -1;
-                } else if (quant_bgemm((size_t)batch, x->bits, NULL, quant_bits_words(n->K), n->packed, &ep, y->f, n->N) != QUANT_OK) return -1;
-                if (n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
-            } else if (xd == DOM_U8 && n->q4) { /* int4 blocks x uint8 activations */
-                quant_q4_epilogue ep;
-                quant_status st;
-                memset(&ep, 0, sizeof ep);
-                ep.a_scale = &x->scale; ep.bias = n->bias;
-                if (yd == DOM_U8) { ep.out = QUANT_OUT_U8; ep.out_inv = 1.0f / y->scale; ep.out_zp = y->zp; ep.out_min = n->fused_relu ? y->zp : 0; ep.out_max = 255; }
-                else ep.out = QUANT_OUT_F32;
-                if (n->op == OP_DENSE)
-                    st = quant_gemm_q4((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f, n->N);
-                else {
-                    quant_conv_shape cs = n->cs;
-                    size_t oh = m->v[n->out].h, ow = m->v[n->out].w;
-                    cs.batch = (size_t)batch;
-                    st = quant_conv2d_q4_tile(&cs, x->q, 0, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f,
-                                              n->ws, n->ws_bytes, 0, (size_t)batch * oh * ow);
-                }
-                if (st != QUANT_OK) return -1;
-                if (yd == DOM_F32 && n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
-            } else if (xd == DOM_U8) { /* int8 static */
-                quant_epilogue ep;
-                memset(&ep, 0, sizeof ep);
-                if (yd == DOM_U8) {
-                    ep.out = QUANT_OUT_U8; ep.mode = QUANT_RQ_FP32; ep.rq = n->rq; ep.per_channel = 1; ep.bias_i32 = n->bias_q;
-                    ep.out_zp = y->zp; ep.out_min = n->fused_relu ? y->zp : 0; ep.out_max = 255;
-                } else { /* dequantized in the epilogue: acc * (s_x * s_w) + bias */
-                    for (j = 0; j < n->N; j++) n->bscale[j] = x->scale * n->wscale[j];
-                    ep.out = QUANT_OUT_F32; ep.w_scale = n->bscale; ep.bias_f32 = n->bias;
-                }
-                if (n->op == OP_DENSE) {
-                    if (quant_gemm((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &ep, yd == DOM_U8 ? (void *)y->q : (void *)y->f, n->N) != QUANT_OK) return -1;
-                } else if (yd == DOM_U8) { /* the whole batch in one call: the images are rows of one NHWC tensor */
-                    quant_conv_shape cs = n->cs;
-                    quant_status st;
-                    cs.batch = (size_t)batch;
-                    st = n->op == OP_CONV ? quant_conv2d(&cs, x->q, 0, x->zp, n->packed, &ep, y->q, n->ws, n->ws_bytes)
-                                          : quant_dwconv2d(&cs, x->q, 0, x->zp, n->packed, &ep, y->q);
-                    if (st != QUANT_OK) return -1;
-                } else
-                    for (b = 0; b < batch; b++) {
-                        void *yo = yd == DOM_U8 ? (void *)(y->q + (size_t)b * y->size) : (void *)(y->f + (size_t)b * y->size);
-                        quant_status st = n->op == OP_CONV
-                            ? quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &ep, yo, n->ws, n->ws_bytes)
-                            : quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &ep, yo);
-                        if (st != QUANT_OK) return -1;
-                    }
-                if (yd == DOM_F32 && n->fused_relu) rn_relu_f32(y->f, (size_t)batch * y->size);
-            } else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) {
-                const rn_node *pn = NULL; /* a pool of this conv's output: run on each image while it is in cache */
-                if (n->op != OP_DENSE) {
-                    int j2 = i + 1;
-                    while (j2 < m->nn && m->n[j2].skip) j2++;
-                    if (j2 < m->nn && (m->n[j2].op == OP_MAXPOOL || m->n[j2].op == OP_AVGPOOL) && m->n[j2].in[0] == rn_out_of(m, i)
-                        && rn_dom(&m->v[rn_out_of(m, j2)]) == DOM_F32) { pn = &m->n[j2]; pooled = j2; }
-                }
-                for (b = 0; b < batch; b++) {
-                    const float *xf = x->f + (size_t)b * x->size;
-                    float *yf = y->f + (size_t)b * y->size;
-                    if (n->op == OP_DENSE && m->mode == RN_CODEBOOK) {
-                        if (quant_codebook_gemv(n->packed, xf, yf) != QUANT_OK) return -1;
-                        for (j = 0; j < n->N; j++) yf[j] += n->bias[j];
-                    } else if (n->op == OP_DENSE) { /* the whole batch at once: each weight read serves 8 rows */
-                        if (b == 0) rn_f32_matmul((size_t)batch, n->K, n->N, x->f, n->K, n->wt, n->bias, y->f, n->fused_relu, (size_t *)n->ws);
-                        continue;
-                    } else {
-                        rn_f32_conv(n, x, y, xf, yf, n->fused_relu);
-                        if (pn) {
-                            const rn_value *py = &m->v[rn_out_of(m, (int)(pn - m->n))];
-                            rn_pool_f32(pn, y, py, yf, py->f + (size_t)b * py->size);
-                        }
-                        continue;
-                    }
-                    if (n->fused_relu) rn_relu_f32(yf, y->size);
-                }
-            } else { /* int8 dynamic: each sample quantized with its own range */
-                for (b = 0; b < batch; b++) {
-                    const float *xf = x->f + (size_t)b * x->size;
-                    float *yf = y->f + (size_t)b * y->size, as = 1.0f;
-                    int32_t az = 0;
-                    size_t r, rows = n->op == OP_DENSE ? 1 : y->h * y->w;
-                    quant_epilogue ep;
-                    quant_status st;
-                    memset(&ep, 0, sizeof ep);
-                    quant_rows_quantize_dynamic(xf, 1, x->size, x->size, QUANT_AFFINE, 0, 255, QUANT_U8, x->q + (size_t)b * x->size, x->size, &as, &az);
-                    for (r = 0; r < rows; r++) n->ascale[r] = as;
-                    ep.out = QUANT_OUT_F32; ep.a_scale = n->ascale; ep.w_scale = n->wscale; ep.bias_f32 = n->bias;
-                    if (n->q4) { /* int4 blocks: the same per-sample scale */
-                        quant_q4_epilogue e4;
-                        memset(&e4, 0, sizeof e4);
-                        e4.out = QUANT_OUT_F32; e4.a_scale = &as; e4.bias = n->bias;
-                        st = n->op == OP_CONV ? quant_conv2d_q4_tile(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &e4, yf, n->ws, n->ws_bytes, 0, rows)
-                                              : quant_gemm_q4(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &e4, yf, n->N);
-                    } else if (n->op == OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
-                    else if (n->op == OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
-                    else st = quant_gemm(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &ep, yf, n->N);
-                    if (st != QUANT_OK) return -1;
-                    if (n->fused_relu) rn_relu_f32(yf, y->size);
-                }
-            }
-            break;
-        case OP_RELU: case OP_RELU6:
-            if (xd == DOM_U8) {
-                int32_t hi = 255;
-                if (n->op == OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
-                for (j = 0; j < (size_t)batch * y->size; j++) { int32_t v = x->q[j]; y->q[j] = (uint8_t)(v < x->zp ? x->zp : v > hi ? hi : v); }
-            } else
-                for (j = 0; j < (size_t)batch * y->size; j++) {
-                    float v = x->f[j];
-                    y->f[j] = v < 0 ? 0 : (n->op == OP_RELU6 && v > 6) ? 6 : v;
-                }
-            break;
-        case OP_MAXPOOL: case OP_AVGPOOL:
-            for (b = 0; b < batch; b++) {
-                if (xd == DOM_U8) rn_pool_u8(n, x, y, x->q + (size_t)b * x->size, y->q + (size_t)b * y->size);
-                else rn_pool_f32(n, x, y, x->f + (size_t)b * x->size, y->f + (size_t)b * y->size);
-            }
-            break;
-        case OP_GAP:
-            for (b = 0; b < batch; b++) {
-                size_t c, p;
-                for (c = 0; c < x->c; c++) {
-                    double s = 0;
-                    for (p = 0; p < x->h * x->w; p++) s += xd == DOM_U8 ? x->q[(size_t)b * x->size + p * x->c + c] : x->f[(size_t)b * x->size + p * x->c + c];
-                    s /= (double)(x->h * x->w);
-                    if (xd == DOM_U8) y->q[(size_t)b * y->size + c] = (uint8_t)(s + 0.5); else y->f[(size_t)b * y->size + c] = (float)s;
-                }
-            }
-            break;
-        case OP_ADD:
-            if (yd == DOM_U8) {
-                quant_params pa, pb, po;
-                quant_add_params ap;
-                pa.scale = x->scale; pa.zero_point = x->zp; pa.qmin = 0; pa.qmax = 255;
-                pb.scale = m->v[n->in[1]].scale; pb.zero_point = m->v[n->in[1]].zp; pb.qmin = 0; pb.qmax = 255;
-                po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
-                if (quant_add_prepare(&pa, &pb, &po, QUANT_ACT_NONE, &ap) != QUANT_OK) return -1;
-                quant_add(x->q, m->v[n->in[1]].q, (size_t)batch * y->size, QUANT_U8, &ap, y->q);
-            } else
-                for (b = 0; b < batch; b++) {
-                    const float *a1 = rn_as_float(m, n->in[0], b), *a2 = rn_as_float(m, n->in[1], b);
-                    for (j = 0; j < y->size; j++) y->f[(size_t)b * y->size + j] = a1[j] + a2[j];
-                }
-            break;
-        case OP_FLATTEN:
-            if (xd == DOM_U8) memcpy(y->q, x->q, (size_t)batch * y->size);
-            else if (xd == DOM_F32) memcpy(y->f, x->f, (size_t)batch * y->size * sizeof(float));
-            else { /* NHWC bits per pixel -> one row of bits */
-                size_t wc = quant_bits_words(x->c), p, c, wy = quant_bits_words(y->size);
-                for (b = 0; b < batch; b++) {
-                    uint64_t *o = y->bits + (size_t)b * wy;
-                    const uint64_t *sb = x->bits + (size_t)b * x->h * x->w * wc;
-                    memset(o, 0, 8 * wy);
-                    for (p = 0; p < x->h * x->w; p++)
-                        for (c = 0; c < x->c; c++)
-                            if ((sb[p * wc + c / 64] >> (c % 64)) & 1) o[(p * x->c + c) / 64] |= (uint64_t)1 << ((p * x->c + c) % 64);
-                }
-            }
-            break;
-        case OP_SOFTMAX:
-            for (b = 0; b < batch; b++) rn_softmax(rn_as_float(m, n->in[0], b), x->size, y->f + (size_t)b * y->size);
-            break;
-        case OP_SIGN: {
-            float t = n->thr ? *(const float *)n->thr->data : 0.0f;
-            for (b = 0; b < batch; b++) {
-                const float *xf = rn_as_float(m, n->in[0], b);
-                if (yd == DOM_BITS) rn_sign_bits(xf, x->h * x->w, x->c, t, y->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c));
-                else for (j = 0; j < x->size; j++) y->f[(size_t)b * y->size + j] = xf[j] - t < 0 ? -1.0f : 1.0f;
-            }
-        } break;
-        }
+        if (!n->exec) continue;
+        if (n->exec(m, n, batch)) return -1;
+#ifdef RN_GUARD
+        if (!rn_guards_ok(m)) { snprintf(m->err, sizeof m->err, "node %d (%s) wrote past the end of a buffer", i, rn_op_names[n->op]); return -1; }
+#endif
     }
     return 0;
 }
@@ -1601,7 +2018,12 @@ RN_FN int rn_idx_parse(const unsigned char *b, size_t n, int want_nd, size_t *di
     size_t i, count = 1;
     if (want_nd < 1 || want_nd > 4) { snprintf(err, errn, "IDX: %d dimensions asked (1 to 4 supported)", want_nd); return -1; }
     if (!b || n < 4 + 4 * (size_t)want_nd) { snprintf(err, errn, "IDX: %zu bytes is too short", n); return -1; }
-    if (b[0] || b[1] || b[2] != 0x08 || b[3] != want_nd) { snprintf(err, errn, "not an IDX file of %d-d unsigned bytes", want_nd); return -1; }
+    if (b[0] || b[1] || b[2] != 0x08 || b[3] != want_nd) {
+        if (n >= 4 && !b[0] && !b[1] && b[2] == 0x08 && b[3] >= 1 && b[3] <= 4)
+            snprintf(err, errn, "IDX of %d dimensions where %d are needed (%s)", b[3], want_nd, want_nd == 1 ? "labels" : "images");
+        else snprintf(err, errn, "not an IDX file of %d-d unsigned bytes", want_nd);
+        return -1;
+    }
     for (i = 0; i < (size_t)want_nd; i++) {
         size_t d = ((size_t)b[4 + 4 * i] << 24) | ((size_t)b[5 + 4 * i] << 16) | ((size_t)b[6 + 4 * i] << 8) | b[7 + 4 * i];
         if (!d || count > RN_MAX_ELEMS / d) { snprintf(err, errn, "IDX: bad dimensions"); return -1; }
@@ -1619,21 +2041,14 @@ RN_FN int rn_idx_parse(const unsigned char *b, size_t n, int want_nd, size_t *di
 /* Reads an IDX file (rn_idx_parse); *buf is owned by the caller. */
 RN_FN int rn_idx_load(const char *path, int want_nd, size_t *dims, unsigned char **buf, const unsigned char **data,
         char *err, size_t errn) {
-    FILE *fp = fopen(path, "rb");
-    long n;
     unsigned char *b;
+    size_t n;
     *buf = NULL;
-    if (!fp) { snprintf(err, errn, "cannot open %s", path); return -1; }
-    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET)) { fclose(fp); snprintf(err, errn, "cannot read %s", path); return -1; }
-    if (n > (1L << 30)) { fclose(fp); snprintf(err, errn, "%s: %ld bytes is too large for IDX", path, n); return -1; }
-    b = (unsigned char *)malloc((size_t)n + 1);
-    if (!b) { fclose(fp); snprintf(err, errn, "out of memory"); return -1; }
-    if (fread(b, 1, (size_t)n, fp) != (size_t)n) { fclose(fp); free(b); snprintf(err, errn, "short read on %s", path); return -1; }
-    fclose(fp);
-    if (rn_idx_parse(b, (size_t)n, want_nd, dims, data, err, errn)) {
+    if (rn_read_file(path, (size_t)1 << 30, &b, &n, err, errn)) return -1;
+    if (rn_idx_parse(b, n, want_nd, dims, data, err, errn)) {
         char e[200];
         snprintf(e, sizeof e, "%s", err);
-        snprintf(err, errn, "%s: %s", path, e);
+        snprintf(err, errn, "%.120s: %.120s", path, e);
         free(b); return -1;
     }
     *buf = b;
@@ -1644,22 +2059,64 @@ RN_FN int rn_idx_load(const char *path, int want_nd, size_t *dims, unsigned char
 
 /* After the activation params are set: relu, pooling, gap and flatten pass
  * uint8 through unchanged, so their outputs keep their input's params; then
- * every layer's requantization follows from the params. */
-RN_FN void rn_finish_params(rn_model *m) {
+ * every layer's epilogue follows from the params (requantization of uint8
+ * outputs, or the dequantizing scales s_x * s_w of float ones). Returns -1
+ * with m->err naming a uint8 value that has no params. */
+RN_FN int rn_finish_params(rn_model *m) {
     int i;
+    size_t o;
+    if (!rn_static_mode(m->mode)) { m->params_ready = 1; return 0; }
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
-        if (n->skip || rn_dom(&m->v[n->out]) != DOM_U8) continue;
+        if (n->skip || m->v[n->y].kind != RN_KIND_U8) continue;
         if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
-            m->v[n->out].scale = m->v[n->in[0]].scale; m->v[n->out].zp = m->v[n->in[0]].zp;
+            m->v[n->y].scale = m->v[n->in[0]].scale; m->v[n->y].zp = m->v[n->in[0]].zp;
+            m->v[n->y].has_params = m->v[n->in[0]].has_params;
         }
     }
-    rn_prepare_requant(m);
+    for (i = 0; i < m->nv; i++) {
+        rn_value *v = &m->v[i];
+        int written = 1, j;
+        for (j = 0; j < m->nn; j++) if (m->n[j].fused_relu && m->n[j].out == i) written = 0;
+        if (v->kind != RN_KIND_U8 || !written) continue;
+        if (!v->has_params || !(v->scale > 0) || !(v->scale < 1e30f) || v->zp < 0 || v->zp > 255) {
+            snprintf(m->err, sizeof m->err, "value '%.60s' (uint8 in mode %s) has no valid activation params", v->name, rn_mode_names[m->mode]);
+            m->params_ready = 0;
+            return -1;
+        }
+    }
+    for (i = 0; i < m->nn; i++) {
+        rn_node *n = &m->n[i];
+        const rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+        if (!rn_is_linear(n->op) || x->kind != RN_KIND_U8) continue;
+        memset(&n->ep, 0, sizeof n->ep);
+        memset(&n->ep4, 0, sizeof n->ep4);
+        if (n->q4) {
+            n->ep4.a_scale = &m->v[n->in[0]].scale; n->ep4.bias = n->bias;
+            if (y->kind == RN_KIND_U8) {
+                n->ep4.out = QUANT_OUT_U8; n->ep4.out_inv = 1.0f / y->scale; n->ep4.out_zp = y->zp;
+                n->ep4.out_min = n->fused_relu ? y->zp : 0; n->ep4.out_max = 255;
+            } else n->ep4.out = QUANT_OUT_F32;
+            continue;
+        }
+        if (y->kind == RN_KIND_U8) {
+            for (o = 0; o < n->N; o++) {
+                double s = (double)x->scale * n->wscale[o];
+                double b = s > 0 ? n->bias[o] / s : 0.0;
+                n->bias_q[o] = (int32_t)(b > 2e9 ? 2e9 : b < -2e9 ? -2e9 : (b >= 0 ? floor(b + 0.5) : ceil(b - 0.5)));
+                quant_requant_from_scale(s / y->scale, &n->rq[o]);
+            }
+            n->ep.out = QUANT_OUT_U8; n->ep.mode = QUANT_RQ_FP32; n->ep.rq = n->rq; n->ep.per_channel = 1; n->ep.bias_i32 = n->bias_q;
+            n->ep.out_zp = y->zp; n->ep.out_min = n->fused_relu ? y->zp : 0; n->ep.out_max = 255;
+        } else { /* dequantized in the epilogue: acc * (s_x * s_w) + bias */
+            for (o = 0; o < n->N; o++) n->bscale[o] = x->scale * n->wscale[o];
+            n->ep.out = QUANT_OUT_F32; n->ep.w_scale = n->bscale; n->ep.bias_f32 = n->bias;
+        }
+    }
+    m->params_ready = 1;
+    return 0;
 }
 
-/* Runs the fp32 model over `count` images (pixels / 255) with one observer
- * per value; then gives the uint8 activation params of the quantized model
- * `q` (values matched by name; pass-through ops keep their input's params). */
 /* whether a run writes value v (a conv / dense with a fused relu writes the
  * relu's output, never its own) */
 RN_FN int rn_written(const rn_model *m, int v) {
@@ -1668,36 +2125,94 @@ RN_FN int rn_written(const rn_model *m, int v) {
     return 1;
 }
 
-RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, size_t count, size_t image_size,
-        quant_observer_kind kind) {
-    quant_observer *obs = (quant_observer *)malloc(sizeof(quant_observer) * (size_t)fp->nv);
+/* Calibration in chunks (so a tool can report progress on real work):
+ * rn_calib_begin, rn_calib_add for each chunk of uint8 images (each
+ * image_size bytes, divided by 255 as the model's input), rn_calib_end to
+ * set q's activation params. fp is the model loaded in fp32; q the same
+ * file in a static mode. Errors go to q->err. */
+typedef struct rn_calib { rn_model *fp, *q; quant_observer *obs; size_t seen; } rn_calib;
+
+RN_FN void rn_calib_abort(rn_calib *c) { free(c->obs); c->obs = NULL; }
+
+RN_FN int rn_calib_begin(rn_calib *c, rn_model *fp, rn_model *q, quant_observer_kind kind) {
+    int v;
+    memset(c, 0, sizeof *c);
+    c->fp = fp; c->q = q;
+    if (fp->mode != RN_FP32) { snprintf(q->err, sizeof q->err, "calibration runs the model loaded in fp32"); return -1; }
+    if (!rn_static_mode(q->mode)) { snprintf(q->err, sizeof q->err, "mode %s takes no calibration", rn_mode_names[q->mode]); return -1; }
+    if (fp->v[fp->input].size != q->v[q->input].size || fp->nv != q->nv) { snprintf(q->err, sizeof q->err, "calibration: the fp32 and quantized models differ"); return -1; }
+    if ((unsigned)kind > (unsigned)QUANT_OBS_MSE) { snprintf(q->err, sizeof q->err, "calibration: unknown observer %d", (int)kind); return -1; }
+    c->obs = (quant_observer *)malloc(sizeof(quant_observer) * (size_t)fp->nv);
+    if (!c->obs) { snprintf(q->err, sizeof q->err, "out of memory"); return -1; }
+    for (v = 0; v < fp->nv; v++) quant_observer_init(&c->obs[v], kind);
+    return 0;
+}
+
+RN_FN int rn_calib_add(rn_calib *c, const unsigned char *images, size_t count, size_t image_size) {
+    rn_model *fp = c->fp, *q = c->q;
     size_t i0, j;
     int v;
-    if (!obs) return -1;
-    for (v = 0; v < fp->nv; v++) quant_observer_init(&obs[v], kind);
+    if (image_size != fp->v[fp->input].size) {
+        snprintf(q->err, sizeof q->err, "calibration images have %zu values each; the model's input [%zu, %zu, %zu] has %zu",
+                 image_size, fp->v[fp->input].h, fp->v[fp->input].w, fp->v[fp->input].c, fp->v[fp->input].size);
+        return -1;
+    }
     for (i0 = 0; i0 < count; i0 += (size_t)fp->batch) {
         size_t bn = count - i0 < (size_t)fp->batch ? count - i0 : (size_t)fp->batch;
         float *x = fp->v[fp->input].f;
         for (j = 0; j < bn * image_size; j++) x[j] = (float)images[i0 * image_size + j] / 255.0f;
-        if (rn_run(fp, (int)bn)) { free(obs); return -1; }
+        if (rn_run(fp, (int)bn)) { snprintf(q->err, sizeof q->err, "calibration: the fp32 run failed: %.200s", fp->err); return -1; }
         for (v = 0; v < fp->nv; v++) {
-            int qv = rn_value_id(q, fp->v[v].name, 0);
-            if (fp->v[v].is_bits || qv < 0 || rn_dom(&q->v[qv]) != DOM_U8 || !rn_written(fp, v)) continue; /* observe what will be uint8 */
-            quant_observer_update(&obs[v], fp->v[v].f, bn * fp->v[v].size);
+            if (fp->v[v].is_bits || q->v[v].kind != RN_KIND_U8 || !rn_written(fp, v)) continue; /* observe what will be uint8 */
+            quant_observer_update(&c->obs[v], fp->v[v].f, bn * fp->v[v].size);
         }
     }
-    for (v = 0; v < q->nv; v++) {
-        int fv = rn_value_id(fp, q->v[v].name, 0);
-        quant_params p;
-        if (fv < 0 || rn_dom(&q->v[v]) != DOM_U8) continue;
-        if (quant_observer_params(&obs[fv], 0, 255, QUANT_AFFINE, &p) != QUANT_OK) { free(obs); return -1; }
-        q->v[v].scale = p.scale; q->v[v].zp = p.zero_point;
-    }
-    rn_finish_params(q);
-    free(obs);
+    c->seen += count;
     return 0;
 }
 
+RN_FN int rn_calib_end(rn_calib *c) {
+    rn_model *q = c->q;
+    int v;
+    if (!c->seen) { snprintf(q->err, sizeof q->err, "calibration: no images"); rn_calib_abort(c); return -1; }
+    for (v = 0; v < q->nv; v++) {
+        quant_params p;
+        quant_status st;
+        if (q->v[v].kind != RN_KIND_U8 || !rn_written(c->fp, v)) continue;
+        if ((st = quant_observer_params(&c->obs[v], 0, 255, QUANT_AFFINE, &p)) != QUANT_OK) {
+            snprintf(q->err, sizeof q->err, "calibration: no params for value '%.60s' (%s: its activations were all NaN or infinite?)", q->v[v].name, quant_status_str(st));
+            rn_calib_abort(c); return -1;
+        }
+        q->v[v].scale = p.scale; q->v[v].zp = p.zero_point; q->v[v].has_params = 1;
+    }
+    rn_calib_abort(c);
+    return rn_finish_params(q);
+}
+
+/* Runs the fp32 model over `count` images (pixels / 255) with one observer
+ * per value; then gives the uint8 activation params of the quantized model
+ * `q` (the same file; pass-through ops keep their input's params). */
+RN_FN int rn_calibrate(rn_model *fp, rn_model *q, const unsigned char *images, size_t count, size_t image_size,
+        quant_observer_kind kind) {
+    rn_calib c;
+    if (rn_calib_begin(&c, fp, q, kind) || rn_calib_add(&c, images, count, image_size)) { rn_calib_abort(&c); return -1; }
+    return rn_calib_end(&c);
+}
+
+/* Puts `count` uint8 samples (image_size bytes each, divided by 255) into
+ * the model's input; refuses a size that is not the input's or a count
+ * above the loaded batch. */
+RN_FN int rn_set_input_u8(rn_model *m, const unsigned char *x, size_t count, size_t image_size) {
+    size_t j;
+    rn_value *in = &m->v[m->input];
+    if (image_size != in->size) {
+        snprintf(m->err, sizeof m->err, "inputs have %zu values each; the model's input [%zu, %zu, %zu] has %zu", image_size, in->h, in->w, in->c, in->size);
+        return -1;
+    }
+    if (count > (size_t)m->batch) { snprintf(m->err, sizeof m->err, "%zu inputs for a model loaded for batch %d", count, m->batch); return -1; }
+    for (j = 0; j < count * image_size; j++) in->f[j] = (float)x[j] / 255.0f;
+    return 0;
+}
 
 /* ------------------------------------------------------------------ SVG */
 /* Minimal SVG figures (no dependency): a histogram with vertical markers,
@@ -1772,42 +2287,88 @@ RN_FN int rn_svg_scatter(const char *path, const char *title, const char *xlabel
 /* the float output of sample b (the graph's output is always float) */
 RN_FN const float *rn_output(const rn_model *m, int b) { return m->v[m->output].f + (size_t)b * m->v[m->output].size; }
 
-RN_FN void rn_model_free(rn_model *m) { free(m->arena); rn_file_free(&m->file); memset(m, 0, sizeof *m); }
+RN_FN void rn_model_free(rn_model *m) {
+    int i;
+    for (i = 0; i < m->nn; i++) free(m->n[i].fold);
+    free(m->arena); rn_file_free(&m->file); memset(m, 0, sizeof *m);
+}
 
-/* Loads a model file for a mode and batch (everything allocated here). */
-/* A quantized file's activation params ("quant" metadata: {"mode": "...",
- * "acts": {"value": [scale, zero_point], ...}}); returns 1 if applied. */
-RN_FN int rn_apply_stored_params(rn_model *m) {
+RN_FN int rn_mode_from_name(const char *s) {
+    int i;
+    for (i = 0; s && i < RN_MODE_COUNT; i++) if (!strcmp(s, rn_mode_names[i])) return i;
+    return -1;
+}
+
+/* A quantized file's "quant" metadata: {"mode": "...", "observer": "...",
+ * "acts": {"value": [scale, zero_point], ...}}. Sets m->stored_mode; with
+ * apply, gives the stored params to the uint8 values of m's plan. */
+RN_FN int rn_stored_params(rn_model *m, int apply) {
     rj q;
     const rj *acts;
-    int i, applied = 0;
+    int i;
+    m->stored_mode = -1;
     if (!m->file.quant_json) return 0;
     memset(&q, 0, sizeof q);
     if (rj_parse(m->file.quant_json, strlen(m->file.quant_json), &q, m->err, sizeof m->err)) return -1;
+#define RN_QFAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); rj_free(&q); return -1; } while (0)
+    if (q.type != RJ_OBJ) RN_QFAIL("quant metadata: not a JSON object");
+    for (i = 0; i < q.n; i++)
+        if (strcmp(q.kids[i].key, "mode") && strcmp(q.kids[i].key, "observer") && strcmp(q.kids[i].key, "acts"))
+            RN_QFAIL("quant metadata: unknown key '%.60s' (mode, observer, acts)", q.kids[i].key);
+    if ((m->stored_mode = rn_mode_from_name(rj_str(&q, "mode"))) < 0 || m->stored_mode == RN_FP32 || m->stored_mode == RN_DYN)
+        RN_QFAIL("quant metadata: no quantized mode (\"mode\": int8, int4, ternary, binary, mixed or codebook)");
+    if (rj_get(&q, "observer") && !rj_str(&q, "observer")) RN_QFAIL("quant metadata: observer is not a string");
     acts = rj_get(&q, "acts");
-    if (!acts || acts->type != RJ_OBJ) { rj_free(&q); snprintf(m->err, sizeof m->err, "quant metadata: no acts"); return -1; }
+    if (!acts || acts->type != RJ_OBJ) RN_QFAIL("quant metadata: no acts object");
     for (i = 0; i < acts->n; i++) {
         const rj *a = &acts->kids[i];
         int v = rn_value_id(m, a->key, 0);
-        if (v < 0 || a->type != RJ_ARR || a->n != 2 || a->kids[0].type != RJ_NUM || a->kids[1].type != RJ_NUM ||
+        if (v < 0) RN_QFAIL("quant metadata: params for '%.60s', which the graph does not have", a->key);
+        if (a->type != RJ_ARR || a->n != 2 || a->kids[0].type != RJ_NUM || a->kids[1].type != RJ_NUM ||
             !(a->kids[0].num > 1e-30 && a->kids[0].num < 1e30) || a->kids[1].num != floor(a->kids[1].num) ||
-            a->kids[1].num < 0 || a->kids[1].num > 255) {
-            rj_free(&q); snprintf(m->err, sizeof m->err, "quant metadata: bad params for '%s'", a->key); return -1;
-        }
-        if (rn_dom(&m->v[v]) == DOM_U8) { m->v[v].scale = (float)a->kids[0].num; m->v[v].zp = (int32_t)a->kids[1].num; applied++; }
+            a->kids[1].num < 0 || a->kids[1].num > 255)
+            RN_QFAIL("quant metadata: bad params for '%.60s' (want [scale > 0, zero point 0..255])", a->key);
+        if (apply && m->v[v].kind == RN_KIND_U8) { m->v[v].scale = (float)a->kids[0].num; m->v[v].zp = (int32_t)a->kids[1].num; m->v[v].has_params = 1; }
     }
+#undef RN_QFAIL
     rj_free(&q);
-    rn_finish_params(m);
-    return applied > 0;
+    return apply ? rn_finish_params(m) : 0;
+}
+
+/* Prepares the buffers and weights for the current per-layer bits and
+ * builds the plan (after a change of bits: mixed precision). Params must be
+ * set again (calibration) afterwards. */
+RN_FN int rn_replan(rn_model *m) {
+    if (rn_prepare(m, m->batch) || rn_plan(m)) return -1;
+    return 0;
+}
+
+/* mixed precision: bits[i] (8 or 4) for each conv / dense node i */
+RN_FN int rn_set_bits(rn_model *m, const int *bits) {
+    int i;
+    if (m->mode != RN_MIXED) { snprintf(m->err, sizeof m->err, "per-layer bits are for mode mixed"); return -1; }
+    for (i = 0; i < m->nn; i++) {
+        if (!rn_is_linear(m->n[i].op)) continue;
+        if (bits[i] != 8 && bits[i] != 4) { snprintf(m->err, sizeof m->err, "node %d: %d bits (8 or 4)", i, bits[i]); return -1; }
+        m->n[i].bits = bits[i];
+    }
+    return rn_replan(m);
 }
 
 /* The part of loading after the file is parsed (m->file set). */
 RN_FN int rn_model_finish_load(rn_model *m, int batch) {
-    if (rn_graph(m) || rn_prepare(m, batch)) { char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1; }
-    rn_domains(m);
-    if (m->mode != RN_FP32 && m->mode != RN_DYN && rn_apply_stored_params(m) < 0) {
-        char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1;
+    int ok = rn_graph(m) == 0 && rn_stored_params(m, 0) == 0;
+    if (ok && m->stored_mode >= 0 && m->mode != RN_FP32 && m->mode != m->stored_mode) {
+        snprintf(m->err, sizeof m->err, "the file is quantized for mode %s: load it as %s (or fp32, from its float tensors), not %s",
+                 rn_mode_names[m->stored_mode], rn_mode_names[m->stored_mode], rn_mode_names[m->mode]);
+        ok = 0;
     }
+    if (ok && m->stored_mode == RN_MIXED) { snprintf(m->err, sizeof m->err, "a file quantized in mode mixed does not record its per-layer bits"); ok = 0; }
+    m->batch = batch;
+    ok = ok && rn_prepare(m, batch) == 0 && rn_plan(m) == 0;
+    if (ok && !rn_static_mode(m->mode)) m->params_ready = 1;
+    if (ok && m->stored_mode >= 0 && m->mode != RN_FP32 && rn_stored_params(m, 1) != 0) ok = 0;
+    if (!ok) { char e[256]; memcpy(e, m->err, sizeof e); rn_model_free(m); memcpy(m->err, e, sizeof e); return -1; }
     return 0;
 }
 
@@ -1819,7 +2380,7 @@ RN_FN int rn_check_mode_batch(rn_model *m, int mode, int batch) {
 
 RN_FN int rn_model_load(rn_model *m, const char *path, int mode, int batch) {
     memset(m, 0, sizeof *m);
-    m->mode = mode;
+    m->mode = mode; m->stored_mode = -1;
     if (rn_check_mode_batch(m, mode, batch)) return -1;
     if (rn_file_load(&m->file, path, m->err, sizeof m->err)) return -1;
     return rn_model_finish_load(m, batch);
@@ -1829,7 +2390,7 @@ RN_FN int rn_model_load(rn_model *m, const char *path, int mode, int batch) {
 RN_FN int rn_model_load_mem(rn_model *m, const void *bytes, size_t size, int mode, int batch) {
     unsigned char *buf;
     memset(m, 0, sizeof *m);
-    m->mode = mode;
+    m->mode = mode; m->stored_mode = -1;
     if (rn_check_mode_batch(m, mode, batch)) return -1;
     if (!bytes && size) { snprintf(m->err, sizeof m->err, "NULL file image"); return -1; }
     if (size > ((size_t)1 << 30)) { snprintf(m->err, sizeof m->err, "file image larger than 1 GiB"); return -1; }
@@ -1841,4 +2402,3 @@ RN_FN int rn_model_load_mem(rn_model *m, const void *bytes, size_t size, int mod
 }
 
 #endif /* QUANT_RUNNER_H */
-
