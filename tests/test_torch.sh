@@ -9,7 +9,8 @@
 #
 # QT_TORCH_CHECK=path   a built tests/torch_check.c (default: compiled here with
 #                       $CC, gcc, and the project's flags)
-# QT_TORCH_POOLS=1      also the model with padded / ceil-mode pooling
+# QT_TORCH_EXTRA=1      also the model with padded / ceil-mode pooling and a conv
+#                       whose ReLU is not the next node (torch_models.py --extra)
 # QT_TORCH_KEEP=dir     write the models and data to dir and keep them
 # Exit 77 (skipped) without python3-torch or dataset-fashion-mnist.
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,9 +45,9 @@ if [ -z "$T" ]; then
   fi
 fi
 
-pools=; [ "${QT_TORCH_POOLS:-0}" = 1 ] && pools=--pools
+extra=; [ "${QT_TORCH_EXTRA:-0}" = 1 ] && extra=--extra
 start=$(date +%s)
-$PY "$root/tests/torch_models.py" "$D" $pools > "$W/models.out" 2>&1
+$PY "$root/tests/torch_models.py" "$D" $extra > "$W/models.out" 2>&1
 rc=$?
 grep -v '^    epoch' "$W/models.out"
 f0=$fail

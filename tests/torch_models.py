@@ -3,7 +3,7 @@
 trained briefly on Fashion-MNIST and exported with tools/export.py, with the
 data and PyTorch's own outputs that tests/torch_check.c compares the runner to.
 
-    /usr/bin/python3 tests/torch_models.py OUTDIR [--no-ptq] [--pools]
+    /usr/bin/python3 tests/torch_models.py OUTDIR [--no-ptq] [--extra] [--no-selftest]
 
 Writes to OUTDIR:
   t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte   the first 2000 test images / labels (IDX)
@@ -17,9 +17,10 @@ Writes to OUTDIR:
 
 Models: cnn (conv-BN-ReLU-maxpool x2, 2 Linear), resnet (stride-2 conv, a
 residual block with a depthwise conv and an add, AvgPool2d, AdaptiveAvgPool2d),
-mlp (flatten, 3 Linear, ReLU, softmax). With --pools also "pools": max / avg
-pooling with padding, ceil mode and count_include_pad=False (needs a runner
-that honours those attributes).
+mlp (flatten, 3 Linear, ReLU, softmax). With --extra also "extra": max / avg
+pooling with padding, ceil mode and count_include_pad=False, and two conv
+branches whose ReLUs both come after the two convs (a conv's ReLU not the next
+node), which needs a runner that honours those attributes and that order.
 
 Before training, an exporter self-test: small untrained models covering each
 supported op and attribute are exported and run by a numpy NHWC reference of
@@ -105,7 +106,7 @@ class ResNet(nn.Module):
     """stem, a stride-2 conv, a residual block (depthwise 3x3 + ReLU6, pointwise
     1x1, skip add), AvgPool2d, a conv, AdaptiveAvgPool2d(1), Linear."""
 
-    def __init__(self, pools=False):
+    def __init__(self):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True))
         self.down = nn.Sequential(nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU())
@@ -148,20 +149,26 @@ class WithSoftmax(nn.Module):
         return self.softmax(self.core(x))
 
 
-class Pools(nn.Module):
-    """pooling with padding, ceil mode and count_include_pad=False."""
+class Extra(nn.Module):
+    """max / avg pooling with padding, ceil mode and count_include_pad=False, and
+    two conv branches whose ReLUs come after both convs in the graph's order."""
 
     def __init__(self):
         super().__init__()
         self.c1 = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU())
         self.p1 = nn.MaxPool2d(3, stride=2, padding=1)                     # 28 -> 14
-        self.c2 = nn.Sequential(nn.Conv2d(16, 32, 3), nn.BatchNorm2d(32), nn.ReLU())  # 14 -> 12
+        self.ca = nn.Conv2d(16, 32, 3)                                     # 14 -> 12
+        self.bna = nn.BatchNorm2d(32)
+        self.cb = nn.Conv2d(16, 32, 3, dilation=1)
         self.p2 = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)  # 12 -> 7
         self.p3 = nn.MaxPool2d(2, ceil_mode=True)                          # 7 -> 4
         self.fc = nn.Linear(32 * 4 * 4, 10)
 
     def forward(self, x):
-        x = self.p3(self.p2(self.c2(self.p1(self.c1(x)))))
+        x = self.p1(self.c1(x))
+        a = self.bna(self.ca(x))
+        b = self.cb(x)
+        x = self.p3(self.p2(F.relu(a) + F.relu(b)))
         return self.fc(x.reshape(x.shape[0], -1))
 
 
@@ -438,7 +445,8 @@ def main():
     ap = argparse.ArgumentParser(description="train, export and write the references for tests/torch_check.c")
     ap.add_argument("outdir")
     ap.add_argument("--no-ptq", action="store_true", help="skip PyTorch's own int8 reference accuracy")
-    ap.add_argument("--pools", action="store_true", help="also the model with padded / ceil-mode pooling")
+    ap.add_argument("--extra", action="store_true", help="also the model with padded / ceil-mode pooling and "
+                                                         "non-adjacent conv / ReLU pairs")
     ap.add_argument("--no-selftest", action="store_true")
     a = ap.parse_args()
     t0 = time.time()
@@ -467,8 +475,8 @@ def main():
     xc = to_input(xc_u8)
 
     specs = [("cnn", CNN, 3, 2e-3, False), ("resnet", ResNet, 3, 3e-3, False), ("mlp", MLP, 4, 1e-3, True)]
-    if a.pools:
-        specs.append(("pools", Pools, 3, 2e-3, False))
+    if a.extra:
+        specs.append(("extra", Extra, 3, 2e-3, False))
     lines = []
     for name, cls, epochs, lr, softmax in specs:
         t1 = time.time()
