@@ -321,8 +321,26 @@ def selftest(tmp):
             x = F.avg_pool2d(x, 2, 1)
             return self.fc(x.mean(dim=(-1, -2)))
 
+    class Block(nn.Module):  # torchvision's BasicBlock style: in-place ReLU, out += identity
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(4)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(4)
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += identity
+            out = self.relu(out)
+            return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
+
     passed = failed = 0
-    cases = [("functional", Fn(), (3, 16, 10)), ("pool-pad-floor", PoolPad(False, True), (2, 13, 11)),
+    cases = [("functional", Fn(), (3, 16, 10)), ("basic-block", Block(), (4, 9, 9)), ("pool-pad-floor", PoolPad(False, True), (2, 13, 11)),
              ("pool-pad-ceil", PoolPad(True, False), (2, 13, 11)), ("gap-mean", Gap(), (1, 12, 12))]
     for name, m, shape in cases:
         # non-trivial batch norm statistics
@@ -382,6 +400,15 @@ def selftest(tmp):
         def forward(self, x):
             return torch.flatten(self.c(x), 1)
 
+    class InPlace(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 4, 3)
+
+        def forward(self, x):
+            y = self.c(x)
+            return (F.relu(y, inplace=True) + y).mean((2, 3))
+
     class Sig(nn.Module):
         def forward(self, x):
             return torch.sigmoid(x).mean((2, 3))
@@ -391,6 +418,7 @@ def selftest(tmp):
                 ("BN after ReLU", BnAlone(), "module 'bn' (BatchNorm2d)"),
                 ("BN with a shared input", BnShared(), "also used elsewhere"),
                 ("flatten as output", FlatOut(), "flattened"),
+                ("in-place ReLU on a tensor read later", InPlace(), "in place"),
                 ("sigmoid", Sig(), "function 'sigmoid'")]
     for name, m, want in refusals:
         try:
