@@ -460,6 +460,441 @@ static void test_idx_reader(void) {
     free(buf);
 }
 
+
+/* ================= issue 17: each class of silent wrong answer ================= */
+
+/* A plain double-precision interpreter of a loaded graph: every node in
+ * file order from its "in" to its "out" (never the plan's fused outputs),
+ * NHWC, PyTorch's pooling rules computed here from the attributes. */
+typedef struct { double *d[RN_MAX_VALUES]; size_t h[RN_MAX_VALUES], w[RN_MAX_VALUES], c[RN_MAX_VALUES]; } refvals;
+
+static long ref_pool_out(long in, long k, long s, long p0, long p1, int ceil_mode) {
+    double q = (double)(in + p0 + p1 - k) / (double)s;
+    long o = (long)(ceil_mode ? ceil(q) : floor(q)) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p0) o--;
+    return o;
+}
+
+static void ref_run(const rn_model *m, const float *input, refvals *r) {
+    int i;
+    memset(r, 0, sizeof *r);
+    r->h[m->input] = m->v[m->input].h; r->w[m->input] = m->v[m->input].w; r->c[m->input] = m->v[m->input].c;
+    r->d[m->input] = (double *)calloc(m->v[m->input].size, sizeof(double));
+    for (i = 0; i < (int)m->v[m->input].size; i++) r->d[m->input][i] = input[i];
+    for (i = 0; i < m->nn; i++) {
+        const rn_node *n = &m->n[i];
+        int a = n->in[0], o = n->out;
+        size_t H = r->h[a], W = r->w[a], C = r->c[a], OH = H, OW = W, OC = C, y, x, c, k;
+        const double *X = r->d[a];
+        double *Y;
+        const float *wt = n->w ? (const float *)n->w->data : NULL, *bs = n->b ? (const float *)n->b->data : NULL;
+        const float *sc = n->bn_s ? (const float *)n->bn_s->data : NULL;
+        if (n->op == OP_CONV || n->op == OP_DWCONV) {
+            OH = (H + (size_t)(n->pad[0] + n->pad[2]) - (size_t)(n->dil[0] * (n->k[0] - 1) + 1)) / (size_t)n->st[0] + 1;
+            OW = (W + (size_t)(n->pad[1] + n->pad[3]) - (size_t)(n->dil[1] * (n->k[1] - 1) + 1)) / (size_t)n->st[1] + 1;
+            OC = n->op == OP_CONV ? n->w->shape[0] : C;
+        } else if (n->op == OP_MAXPOOL || n->op == OP_AVGPOOL) {
+            OH = (size_t)ref_pool_out((long)H, n->k[0], n->st[0], n->pad[0], n->pad[2], n->ceil_mode);
+            OW = (size_t)ref_pool_out((long)W, n->k[1], n->st[1], n->pad[1], n->pad[3], n->ceil_mode);
+        } else if (n->op == OP_DENSE) { OH = OW = 1; OC = n->w->shape[0]; }
+        else if (n->op == OP_GAP) OH = OW = 1;
+        else if (n->op == OP_FLATTEN) { OH = OW = 1; OC = H * W * C; }
+        Y = (double *)calloc(OH * OW * OC + 1, sizeof(double));
+        r->h[o] = OH; r->w[o] = OW; r->c[o] = OC; r->d[o] = Y;
+        for (y = 0; y < OH; y++)
+            for (x = 0; x < OW; x++)
+                for (c = 0; c < OC; c++) {
+                    double acc = 0, *out = &Y[(y * OW + x) * OC + c];
+                    long ky, kx;
+                    switch (n->op) {
+                    case OP_CONV: case OP_DWCONV:
+                        for (ky = 0; ky < n->k[0]; ky++)
+                            for (kx = 0; kx < n->k[1]; kx++) {
+                                long iy = (long)y * n->st[0] + ky * n->dil[0] - n->pad[0], ix = (long)x * n->st[1] + kx * n->dil[1] - n->pad[1];
+                                if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
+                                if (n->op == OP_CONV)
+                                    for (k = 0; k < C; k++) acc += X[((size_t)iy * W + (size_t)ix) * C + k] * wt[((c * (size_t)n->k[0] + (size_t)ky) * (size_t)n->k[1] + (size_t)kx) * C + k];
+                                else acc += X[((size_t)iy * W + (size_t)ix) * C + c] * wt[((size_t)ky * (size_t)n->k[1] + (size_t)kx) * C + c];
+                            }
+                        *out = acc * (sc ? sc[c] : 1.0) + (bs ? bs[c] : 0.0);
+                        break;
+                    case OP_DENSE:
+                        for (k = 0; k < H * W * C; k++) acc += X[k] * wt[c * H * W * C + k];
+                        *out = acc * (sc ? sc[c] : 1.0) + (bs ? bs[c] : 0.0);
+                        break;
+                    case OP_MAXPOOL: case OP_AVGPOOL: {
+                        long hs = (long)y * n->st[0] - n->pad[0], ws = (long)x * n->st[1] - n->pad[1];
+                        long he = hs + n->k[0], we = ws + n->k[1], div, cnt = 0;
+                        double mx = -INFINITY;
+                        if (he > (long)H + n->pad[2]) he = (long)H + n->pad[2];
+                        if (we > (long)W + n->pad[3]) we = (long)W + n->pad[3];
+                        div = (he - hs) * (we - ws);
+                        for (ky = hs; ky < he; ky++)
+                            for (kx = ws; kx < we; kx++) {
+                                double v;
+                                if (ky < 0 || kx < 0 || ky >= (long)H || kx >= (long)W) continue;
+                                v = X[((size_t)ky * W + (size_t)kx) * C + c];
+                                acc += v; cnt++; if (v > mx) mx = v;
+                            }
+                        *out = n->op == OP_MAXPOOL ? mx : acc / (double)(n->count_include_pad ? div : cnt);
+                    } break;
+                    case OP_GAP:
+                        for (k = 0; k < H * W; k++) acc += X[k * C + c];
+                        *out = acc / (double)(H * W);
+                        break;
+                    case OP_FLATTEN: *out = X[c]; break;
+                    case OP_RELU: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v; } break;
+                    case OP_RELU6: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v > 6 ? 6 : v; } break;
+                    case OP_ADD: *out = X[(y * OW + x) * OC + c] + r->d[n->in[1]][(y * OW + x) * OC + c]; break;
+                    case OP_SIGN: *out = X[(y * OW + x) * OC + c] - (n->thr ? *(const float *)n->thr->data : 0.0f) < 0 ? -1 : 1; break;
+                    case OP_SOFTMAX: {
+                        const double *p = X + (y * OW + x) * OC;
+                        double mxv = p[0], s = 0;
+                        for (k = 1; k < OC; k++) if (p[k] > mxv) mxv = p[k];
+                        for (k = 0; k < OC; k++) s += exp(p[k] - mxv);
+                        *out = exp(p[c] - mxv) / s;
+                    } break;
+                    }
+                }
+    }
+}
+
+static void ref_free(refvals *r) { int i; for (i = 0; i < RN_MAX_VALUES; i++) free(r->d[i]); }
+
+/* the runner in `mode` against the double reference on n random inputs:
+ * the largest difference of the outputs and the predictions that differ */
+static double vs_reference(const unsigned char *buf, size_t size, int mode, int nin, int *mismatch, char *err) {
+    rn_model fp, q;
+    unsigned char calib[64 * 4096];
+    size_t j, isz;
+    int b;
+    double worst = 0;
+    *mismatch = 0; err[0] = 0;
+    if (rn_model_load_mem(&fp, buf, size, RN_FP32, 16)) { snprintf(err, 256, "fp32: %.200s", fp.err); return 1e9; }
+    if (rn_model_load_mem(&q, buf, size, mode, nin)) { snprintf(err, 256, "%s: %.200s", rn_mode_names[mode], q.err); rn_model_free(&fp); return 1e9; }
+    isz = fp.v[fp.input].size;
+    for (j = 0; j < 64 * isz && j < sizeof calib; j++) calib[j] = (unsigned char)(qt_rand32() % 256);
+    if (rn_static_mode(mode) && rn_calibrate(&fp, &q, calib, 64, isz, QUANT_OBS_MINMAX)) { snprintf(err, 256, "calibrate: %.200s", q.err); worst = 1e9; goto done; }
+    if (rn_set_input_u8(&q, calib, (size_t)nin, isz)) { snprintf(err, 256, "input: %.200s", q.err); worst = 1e9; goto done; }
+    if (rn_run(&q, nin)) { snprintf(err, 256, "run: %.200s", q.err); worst = 1e9; goto done; }
+    for (b = 0; b < nin; b++) {
+        refvals r;
+        const float *yo = rn_output(&q, b);
+        const double *yr;
+        size_t k, bo = 0, br = 0, no = q.v[q.output].size;
+        ref_run(&fp, q.v[q.input].f + (size_t)b * isz, &r);
+        yr = r.d[fp.output];
+        for (k = 0; k < no; k++) {
+            double d = fabs((double)yo[k] - yr[k]);
+            if (!(d <= worst)) worst = d;
+            if (yo[k] > yo[bo]) bo = k;
+            if (yr[k] > yr[br]) br = k;
+        }
+        *mismatch += bo != br;
+        ref_free(&r);
+    }
+done:
+    rn_model_free(&fp); rn_model_free(&q);
+    return worst;
+}
+
+static void rand_tensor(tdesc *t, const char *name, float *data, size_t n, double sd, int ndim, size_t d0, size_t d1, size_t d2, size_t d3) {
+    size_t i;
+    for (i = 0; i < n; i++) data[i] = (float)(qt_normal() * sd);
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name); t->dtype = "F32"; t->ndim = ndim;
+    t->shape[0] = d0; t->shape[1] = d1; t->shape[2] = d2; t->shape[3] = d3; t->bytes = n * 4; t->data = data;
+}
+
+/* class 1: the relu that consumes a conv sits after an unrelated maxpool.
+ * class 2: conv and dense carry a "scale" (folded batch norm), some negative. */
+static void test_fusion_elsewhere_and_scale(void) {
+    static float wc[4 * 9 * 2], bc[4], wc2[4 * 2], sc1[4], wd[3 * 36], bd[3], sd[3];
+    tdesc t[7];
+    size_t size, i;
+    unsigned char *buf;
+    static const int modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4 };
+    static const double tol[] = { 1e-5, 0.08, 0.08, 0.2 };
+    const char *graph =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+        "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"scale\":\"sc1\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+        "{\"op\":\"maxpool\",\"in\":[\"x\"],\"out\":\"p\",\"kernel\":[2,2]},"
+        "{\"op\":\"relu\",\"in\":[\"c\"],\"out\":\"r\"},"
+        "{\"op\":\"maxpool\",\"in\":[\"r\"],\"out\":\"rp\",\"kernel\":[2,2]},"
+        "{\"op\":\"conv2d\",\"in\":[\"p\"],\"out\":\"c2\",\"weight\":\"wc2\",\"kernel\":[1,1]},"
+        "{\"op\":\"add\",\"in\":[\"rp\",\"c2\"],\"out\":\"a\"},"
+        "{\"op\":\"flatten\",\"in\":[\"a\"],\"out\":\"f\"},"
+        "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"wd\",\"bias\":\"bd\",\"scale\":\"sd\"},"
+        "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    rand_tensor(&t[0], "wc", wc, 72, 0.5, 4, 4, 3, 3, 2);
+    rand_tensor(&t[1], "bc", bc, 4, 0.1, 1, 4, 0, 0, 0);
+    rand_tensor(&t[2], "wc2", wc2, 8, 0.5, 4, 4, 1, 1, 2);
+    rand_tensor(&t[3], "sc1", sc1, 4, 1, 1, 4, 0, 0, 0);
+    rand_tensor(&t[4], "wd", wd, 108, 0.3, 2, 3, 36, 0, 0);
+    rand_tensor(&t[5], "bd", bd, 3, 0.1, 1, 3, 0, 0, 0);
+    rand_tensor(&t[6], "sd", sd, 3, 1, 1, 3, 0, 0, 0);
+    sc1[0] = 2.5f; sc1[1] = -1.5f; sc1[2] = 0.25f; sc1[3] = 1.0f; sd[0] = 3.0f; sd[1] = -0.5f; sd[2] = 1.5f;
+    buf = build(t, 7, graph, NULL, &size, 0, -1);
+    write_seeds("fusion-scale", buf, size);
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char err[256];
+        int mism;
+        double d = vs_reference(buf, size, modes[i], 16, &mism, err);
+        CHECKF(d <= tol[i], "mode %s: outputs differ from the reference by %g (%s)", rn_mode_names[modes[i]], d, err);
+        if (modes[i] != RN_INT4) CHECKF(mism <= (modes[i] == RN_FP32 ? 0 : 2), "mode %s: %d of 16 predictions differ", rn_mode_names[modes[i]], mism);
+    }
+    free(buf);
+}
+
+/* class 4: pooling with padding, ceil_mode, count_include_pad and the
+ * default stride (the kernel), in fp32 (exact to float rounding) and int8 */
+static void test_pooling_semantics(void) {
+    static const char *const pools[] = {
+        "\"op\":\"maxpool\",\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1,1,1]",
+        "\"op\":\"maxpool\",\"kernel\":[2,2],\"ceil_mode\":true",
+        "\"op\":\"maxpool\",\"kernel\":[3,2],\"stride\":[2,1],\"pad\":[1,0,1,1],\"ceil_mode\":true",
+        "\"op\":\"avgpool\",\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1,1,1]",
+        "\"op\":\"avgpool\",\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1,1,1],\"count_include_pad\":false",
+        "\"op\":\"avgpool\",\"kernel\":[2,2],\"ceil_mode\":true",
+        "\"op\":\"avgpool\",\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1,1,1],\"ceil_mode\":true,\"count_include_pad\":false",
+        "\"op\":\"avgpool\",\"kernel\":[3,3]",
+        "\"op\":\"maxpool\",\"kernel\":[2,2],\"stride\":[1,1]" };
+    static float wc[3 * 9 * 2], bc[3], wd[4 * 2000], bd[4];
+    size_t pi;
+    for (pi = 0; pi < sizeof pools / sizeof pools[0]; pi++) {
+        char graph[2048], err[256];
+        tdesc t[4];
+        size_t size, oh, ow, K;
+        unsigned char *buf;
+        int mism, mode;
+        rn_model probe;
+        /* x [7, 9, 2] -> conv 3x3 (3) -> pool -> flatten -> dense 4 -> softmax */
+        snprintf(graph, sizeof graph,
+                 "{\"inputs\":[{\"name\":\"x\",\"shape\":[7,9,2]}],\"nodes\":["
+                 "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+                 "{%s,\"in\":[\"c\"],\"out\":\"p\"},"
+                 "{\"op\":\"flatten\",\"in\":[\"p\"],\"out\":\"f\"},"
+                 "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"wd\",\"bias\":\"bd\"},"
+                 "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}", pools[pi]);
+        /* the dense layer's width follows the pool's output, computed by the reference rule */
+        {
+            long k0 = 0, k1 = 0, s0 = 0, s1 = 0, p[4] = {0, 0, 0, 0};
+            int cm = strstr(pools[pi], "ceil_mode\":true") != NULL;
+            const char *s = strstr(pools[pi], "kernel\":[");
+            sscanf(s, "kernel\":[%ld,%ld]", &k0, &k1);
+            s0 = k0; s1 = k1;
+            if ((s = strstr(pools[pi], "stride\":["))) sscanf(s, "stride\":[%ld,%ld]", &s0, &s1);
+            if ((s = strstr(pools[pi], "pad\":["))) sscanf(s, "pad\":[%ld,%ld,%ld,%ld]", &p[0], &p[1], &p[2], &p[3]);
+            oh = (size_t)ref_pool_out(7, k0, s0, p[0], p[2], cm); ow = (size_t)ref_pool_out(9, k1, s1, p[1], p[3], cm);
+        }
+        K = oh * ow * 3;
+        rand_tensor(&t[0], "wc", wc, 54, 0.5, 4, 3, 3, 3, 2);
+        rand_tensor(&t[1], "bc", bc, 3, 0.1, 1, 3, 0, 0, 0);
+        rand_tensor(&t[2], "wd", wd, 4 * K, 0.3, 2, 4, K, 0, 0);
+        rand_tensor(&t[3], "bd", bd, 4, 0.1, 1, 4, 0, 0, 0);
+        buf = build(t, 4, graph, NULL, &size, 0, -1);
+        CHECKF(rn_model_load_mem(&probe, buf, size, RN_FP32, 1) == 0, "pool %d: %s", (int)pi, probe.err);
+        if (!QT_FAILS) { CHECKF(probe.v[2].h == oh && probe.v[2].w == ow, "pool %d: output %zux%zu, PyTorch gives %zux%zu", (int)pi, probe.v[2].h, probe.v[2].w, oh, ow); }
+        rn_model_free(&probe);
+        for (mode = RN_FP32; mode <= RN_INT8; mode++) {
+            double d = vs_reference(buf, size, mode, 16, &mism, err);
+            CHECKF(d <= (mode == RN_FP32 ? 1e-5 : 0.08), "pool %d (%s) in %s: outputs differ from the reference by %g %s", (int)pi, pools[pi], rn_mode_names[mode], d, err);
+        }
+        if (pi == 0) write_seeds("pool-pad", buf, size);
+        free(buf);
+    }
+}
+
+/* class 3 and 13: a file quantized for one mode loads in that mode or fp32
+ * only; ternary / binary modes need layers trained for them; a binary-weight
+ * layer in binary mode needs a sign's bits; a static mode runs only with
+ * params; an input or calibration set of the wrong size is refused */
+static void test_modes_and_params(void) {
+    tdesc t[4];
+    size_t size, s2, i;
+    unsigned char *buf, *b2, img[72 * 4];
+    rn_model m, fp;
+    char meta[2048];
+    tensors(t);
+    buf = build(t, 4, GRAPH, NULL, &size, 0, -1);
+    CHECK(rn_model_load_mem(&m, buf, size, RN_TERNARY, 1) == -1 && strstr(m.err, "ternary"));
+    CHECK(rn_model_load_mem(&m, buf, size, RN_BINARY, 1) == -1 && strstr(m.err, "binary"));
+    CHECK(rn_model_load_mem(&m, buf, size, RN_INT8, 2) == 0);
+    for (i = 0; i < sizeof img; i++) img[i] = (unsigned char)i;
+    CHECK(rn_set_input_u8(&m, img, 2, 72) == 0);
+    CHECK(rn_run(&m, 2) == -1 && strstr(m.err, "params")); /* no calibration: refused, not run with scale 1 */
+    CHECK(rn_set_input_u8(&m, img, 1, 71) == -1 && strstr(m.err, "72")); /* the image size is checked */
+    CHECK(rn_set_input_u8(&m, img, 3, 72) == -1);                         /* and the batch */
+    CHECK(rn_model_load_mem(&fp, buf, size, RN_FP32, 4) == 0);
+    CHECK(rn_calibrate(&fp, &m, img, 4, 70, QUANT_OBS_MINMAX) == -1 && strstr(m.err, "72"));
+    CHECK(rn_calibrate(&fp, &m, img, 4, 72, QUANT_OBS_MINMAX) == 0);
+    CHECK(rn_run(&m, 2) == 0);
+    rn_model_free(&m); rn_model_free(&fp);
+    /* stored params for int4: int8 refused, int4 and fp32 load */
+    snprintf(meta, sizeof meta, ",\"quant\":\"{\\\"mode\\\":\\\"int4\\\",\\\"acts\\\":{\\\"x\\\":[0.0039,0],\\\"c\\\":[0.05,10],\\\"r\\\":[0.05,10],\\\"p\\\":[0.05,10],\\\"f\\\":[0.05,10]}}\"");
+    b2 = build(t, 4, GRAPH, meta, &s2, 0, -1);
+    write_seeds("stored-int4", b2, s2);
+    CHECK(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, "int4"));
+    CHECKF(rn_model_load_mem(&m, b2, s2, RN_INT4, 1) == 0, "%s", m.err);
+    CHECK(m.params_ready);
+    rn_model_free(&m);
+    CHECK(rn_model_load_mem(&m, b2, s2, RN_FP32, 1) == 0);
+    rn_model_free(&m);
+    free(b2);
+    /* a codebook file in int8: refused (it ran with every activation scale 1.0) */
+    b2 = build(t, 4, GRAPH, ",\"quant\":\"{\\\"mode\\\":\\\"codebook\\\",\\\"acts\\\":{}}\"", &s2, 0, -1);
+    CHECK(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, "codebook"));
+    free(b2);
+    /* stored params that miss a uint8 value: refused at load */
+    b2 = build(t, 4, GRAPH, ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"acts\\\":{\\\"x\\\":[0.0039,0]}}\"", &s2, 0, -1);
+    CHECK(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, "params"));
+    free(b2);
+    /* class 6: bad entries in acts are refused with their name (this read freed memory) */
+    {
+        static const char *const bad[] = { "\\\"nosuch\\\":[0.1,0]", "\\\"x\\\":[0,0]", "\\\"x\\\":[0.1,256]", "\\\"x\\\":[0.1,1.5]", "\\\"x\\\":\\\"a\\\"" };
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            snprintf(meta, sizeof meta, ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"acts\\\":{%s}}\"", bad[i]);
+            b2 = build(t, 4, GRAPH, meta, &s2, 0, -1);
+            if (i == 0) write_seeds("stored-bad", b2, s2);
+            CHECKF(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, i ? "'x'" : "'nosuch'"), "acts %d: %s", (int)i, m.err);
+            free(b2);
+        }
+        b2 = build(t, 4, GRAPH, ",\"quant\":\"{\\\"mode\\\":\\\"int9\\\",\\\"acts\\\":{}}\"", &s2, 0, -1);
+        CHECK(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, "mode"));
+        free(b2);
+    }
+    free(buf);
+    /* binary mode: a binary-weight layer must read a sign's bits */
+    {
+        const char *g =
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+            "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w1\",\"bias\":\"b1\",\"kernel\":[3,3],\"pad\":[1,1,1,1],\"weights\":\"binary\"},"
+            "{\"op\":\"relu\",\"in\":[\"c\"],\"out\":\"r\"},"
+            "{\"op\":\"maxpool\",\"in\":[\"r\"],\"out\":\"p\",\"kernel\":[2,2],\"stride\":[2,2]},"
+            "{\"op\":\"flatten\",\"in\":[\"p\"],\"out\":\"f\"},"
+            "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"w2\",\"bias\":\"b2\"},"
+            "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+        b2 = build(t, 4, g, NULL, &s2, 0, -1);
+        CHECK(rn_model_load_mem(&m, b2, s2, RN_BINARY, 1) == -1 && strstr(m.err, "sign"));
+        CHECK(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == 0); /* as int8 weights: fine */
+        rn_model_free(&m);
+        free(b2);
+    }
+}
+
+/* class 4 (attributes) and 9 (JSON): unknown attributes and keys refused
+ * with their name; JSON numbers exactly as the grammar says */
+static void test_strict_format(void) {
+    static const struct { const char *from, *to, *want; } edits[] = {
+        { "\"kernel\":[2,2],\"stride\":[2,2]}", "\"kernel\":[2,2],\"stride\":[2,2],\"dilation\":[1,1]}", "dilation" }, /* pool: no dilation */
+        { "{\"op\":\"relu\",", "{\"op\":\"relu\",\"alpha\":0.1,", "alpha" },
+        { "\"pad\":[1,1,1,1]}", "\"pad\":[1,1,1,1],\"paddding\":[0,0,0,0]}", "paddding" },
+        { "\"output\":\"y\"}", "\"output\":\"y\",\"outputs\":[\"y\"]}", "outputs" },
+        { "\"kernel\":[3,3]", "\"kernel\":[03,3]", "leading zero" },
+        { "\"kernel\":[3,3]", "\"kernel\":[+3,3]", "character" },
+        { "\"kernel\":[3,3]", "\"kernel\":[3.,3]", "number" },
+        { "\"kernel\":[3,3]", "\"kernel\":[-,3]", "number" },
+        { "\"stride\":[2,2]}", "\"stride\":[2,2],\"ceil_mode\":2}", "ceil_mode" },
+        { "\"stride\":[2,2]}", "\"stride\":[2,2],\"pad\":[2,0,0,0]}", "half" },
+        { "{\"op\":\"dense\",", "{\"op\":\"dense\",\"weights\":\"octal\",", "octal" },
+        { "\"bias\":\"b2\"", "\"bias\":\"b9\"", "b9" },
+        { "{\"op\":\"relu\",\"in\":[\"c\"]", "{\"op\":\"relu\",\"in\":[\"c\",\"x\"]", "inputs" },
+    };
+    tdesc t[4];
+    size_t i, size;
+    tensors(t);
+    for (i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char g[4096];
+        const char *at = strstr(GRAPH, edits[i].from);
+        unsigned char *buf;
+        rn_model m;
+        CHECKF(at != NULL, "edit %d: pattern not in the graph", (int)i);
+        if (!at) continue;
+        snprintf(g, sizeof g, "%.*s%s%s", (int)(at - GRAPH), GRAPH, edits[i].to, at + strlen(edits[i].from));
+        buf = build(t, 4, g, NULL, &size, 0, -1);
+        CHECKF(rn_model_load_mem(&m, buf, size, RN_FP32, 1) == -1 && strstr(m.err, edits[i].want), "edit %d: %s", (int)i, m.err);
+        free(buf);
+    }
+    {   /* a NUL inside a number in the header (the header itself, not the graph string) */
+        unsigned char *buf = build(t, 4, GRAPH, NULL, &size, 0, -1);
+        char *p = strstr((char *)buf + 8, "\"data_offsets\":[0,");
+        rn_model m;
+        CHECK(p != NULL);
+        if (p) {
+            p[17] = '\0'; /* "[0," -> "[\0," */
+            CHECK(rn_model_load_mem(&m, buf, size, RN_FP32, 1) == -1 && m.err[0]);
+        }
+        free(buf);
+    }
+    {   /* \u escapes decode to UTF-8 (a name written by Python's json.dumps loads) */
+        rj v;
+        char e[128];
+        CHECK(rj_parse("\"a\\u00e9\\ud83d\\ude00\"", 21, &v, e, sizeof e) == 0 && v.type == RJ_STR && !strcmp(v.str, "a\xc3\xa9\xf0\x9f\x98\x80"));
+        rj_free(&v);
+        CHECK(rj_parse("\"a\\u0000b\"", 10, &v, e, sizeof e) == -1);
+        CHECK(rj_parse("\"\\ud83d\"", 8, &v, e, sizeof e) == -1);
+        CHECK(rj_parse("-0.5e+3", 7, &v, e, sizeof e) == 0 && v.num == -500.0);
+        rj_free(&v);
+    }
+}
+
+/* class 9: a header of 16 MB of numbers is refused at the value budget (it
+ * cost 411 MB); 50,000 tensors with a repeated name are found by sorting */
+static void test_header_limits(void) {
+    size_t n = 16u << 20, i, hl;
+    unsigned char *buf = (unsigned char *)malloc(n + 8);
+    rn_model m;
+    hl = n;
+    for (i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hl >> (8 * i));
+    memcpy(buf + 8, "{\"a\":[", 6);
+    for (i = 14; i + 2 < n + 8; i += 2) { buf[i] = '0'; buf[i + 1] = ','; }
+    buf[n + 8 - 3] = '0'; buf[n + 8 - 2] = ']'; buf[n + 8 - 1] = '}';
+    CHECKF(rn_model_load_mem(&m, buf, n + 8, RN_FP32, 1) == -1 && strstr(m.err, "2^20"), "%s", m.err);
+    free(buf);
+    {
+        size_t nt = 50000, cap = nt * 80 + 256, len = 0;
+        char *h = (char *)malloc(cap);
+        len += (size_t)snprintf(h + len, cap - len, "{");
+        for (i = 0; i < nt; i++) len += (size_t)snprintf(h + len, cap - len, "\"t%zu\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]},", i == nt - 1 ? (size_t)123 : i);
+        len += (size_t)snprintf(h + len, cap - len, "\"__metadata__\":{\"format\":\"quant-model-1\",\"graph\":\"{}\"}}");
+        buf = (unsigned char *)malloc(len + 8);
+        for (i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)len >> (8 * i));
+        memcpy(buf + 8, h, len);
+        CHECKF(rn_model_load_mem(&m, buf, len + 8, RN_FP32, 1) == -1 && strstr(m.err, "'t123' appears twice"), "%s", m.err);
+        free(buf); free(h);
+    }
+}
+
+/* class 5 / 13: a directory or a missing file is refused with its name */
+static void test_paths(void) {
+    rn_model m;
+    size_t dims[3];
+    unsigned char *b;
+    const unsigned char *d;
+    char err[256];
+    CHECK(rn_model_load(&m, "tests", RN_FP32, 1) == -1 && strstr(m.err, "tests") && strstr(m.err, "directory"));
+    CHECK(rn_idx_load("tests", 3, dims, &b, &d, err, sizeof err) == -1 && strstr(err, "directory"));
+    CHECK(rn_model_load(&m, "tests/no-such-file", RN_FP32, 1) == -1 && strstr(m.err, "no-such-file"));
+}
+
+/* test builds: a node that writes past its buffer is caught at once */
+static void test_guard_bytes(void) {
+    tdesc t[4];
+    size_t size;
+    unsigned char *buf, img[72];
+    rn_model m;
+    tensors(t);
+    memset(img, 7, sizeof img);
+    buf = build(t, 4, GRAPH, NULL, &size, 0, -1);
+    CHECK(rn_model_load_mem(&m, buf, size, RN_FP32, 1) == 0);
+    CHECK(rn_set_input_u8(&m, img, 1, 72) == 0 && rn_run(&m, 1) == 0);
+    CHECK(m.nguard == 3 * m.nv);
+    m.v[m.output].f[m.v[m.output].size] = 1.0f; /* one float past the output (as a wrong fusion did) */
+    CHECK(rn_run(&m, 1) == -1 && strstr(m.err, "wrote past"));
+    rn_model_free(&m);
+    free(buf);
+}
+
 int main(void) {
     RUN(test_valid_model_all_modes);
     RUN(test_all_ops_all_modes);
@@ -467,5 +902,12 @@ int main(void) {
     RUN(test_malformed);
     RUN(test_idx_reader);
     RUN(test_pool_u8);
+    RUN(test_fusion_elsewhere_and_scale);
+    RUN(test_pooling_semantics);
+    RUN(test_modes_and_params);
+    RUN(test_strict_format);
+    RUN(test_header_limits);
+    RUN(test_paths);
+    RUN(test_guard_bytes);
     return qt_summary();
 }

@@ -585,7 +585,8 @@ typedef struct rn_model {
     size_t arena_size, arena_used;
     size_t weight_bytes;    /* bytes of the weights as this mode stores them */
 #ifdef RN_GUARD
-    unsigned char *guard[3 * RN_MAX_VALUES];
+    unsigned char *guard[3 * RN_MAX_VALUES]; /* from the end of each value buffer */
+    size_t guard_len[3 * RN_MAX_VALUES];
     int nguard;
 #endif
     char err[256];
@@ -991,19 +992,21 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         b_ = ((size_t)d_ + 63) / 64 * 64; total += b_; \
         if (pass) { (ptr) = (type *)rn_alloc(m, b_); if (!(ptr)) { snprintf(m->err, sizeof m->err, "arena"); return -1; } } } while (0)
 #ifdef RN_GUARD /* the guard block right after a value buffer */
-#define RN_GUARD_AFTER(ptr) do { unsigned char *g_; RN_ALLOC(g_, unsigned char, RN_GUARD_BYTES); \
-        if (pass) { memset(g_, RN_GUARD_BYTE, RN_GUARD_BYTES); m->guard[m->nguard++] = g_; } (void)(ptr); } while (0)
+/* the guard covers the block's rounding slack from the buffer's last byte on, then a block of its own */
+#define RN_GUARD_AFTER(ptr, used) do { unsigned char *g_; size_t u_ = (size_t)(used); RN_ALLOC(g_, unsigned char, RN_GUARD_BYTES); \
+        if (pass) { unsigned char *s_ = (unsigned char *)(ptr) + u_; memset(s_, RN_GUARD_BYTE, (size_t)(g_ + RN_GUARD_BYTES - s_)); \
+                    m->guard[m->nguard] = s_; m->guard_len[m->nguard++] = (size_t)(g_ + RN_GUARD_BYTES - s_); } } while (0)
 #else
-#define RN_GUARD_AFTER(ptr) do { (void)(ptr); } while (0)
+#define RN_GUARD_AFTER(ptr, used) do { (void)(ptr); } while (0)
 #endif
         for (i = 0; i < m->nv; i++) {
             rn_value *v = &m->v[i];
             RN_ALLOC(v->f, float, (double)v->size * batch);
-            RN_GUARD_AFTER(v->f);
+            RN_GUARD_AFTER(v->f, v->size * (size_t)batch * sizeof(float));
             RN_ALLOC(v->q, uint8_t, (double)v->size * batch);
-            RN_GUARD_AFTER(v->q);
+            RN_GUARD_AFTER(v->q, v->size * (size_t)batch);
             RN_ALLOC(v->bits, uint64_t, (double)v->h * v->w * quant_bits_words(v->c) * batch + 1);
-            RN_GUARD_AFTER(v->bits);
+            RN_GUARD_AFTER(v->bits, (v->h * v->w * quant_bits_words(v->c) * (size_t)batch + 1) * 8);
         }
         for (i = 0; i < m->nn; i++) {
             rn_node *n = &m->n[i];
@@ -1978,9 +1981,10 @@ static int rn_x_sign(rn_model *m, rn_node *n, int batch) {
 #ifdef RN_GUARD
 /* test builds: the guard bytes after every value buffer still hold their pattern */
 RN_FN int rn_guards_ok(const rn_model *m) {
-    int g, k;
+    int g;
+    size_t k;
     for (g = 0; g < m->nguard; g++)
-        for (k = 0; k < RN_GUARD_BYTES; k++) if (m->guard[g][k] != RN_GUARD_BYTE) return 0;
+        for (k = 0; k < m->guard_len[g]; k++) if (m->guard[g][k] != RN_GUARD_BYTE) return 0;
     return 1;
 }
 #endif
