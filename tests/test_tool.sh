@@ -61,5 +61,100 @@ refuse "unwritable output folder" "$T" plot $M $C /proc/quant-tool-test
 refuse "no command" "$T"
 check "nothing written for refused quantizations" '[ ! -e $W/x.st ]'
 
+# ---- hostile names (issue 17): a model whose tensor names hold '"', '\',
+# a tab and a control byte, whose value names are "a/b", "a_b" and
+# ../../<i>&"'<0x01>, and which has a zero-element tensor of 8 huge dimensions.
+# Written by hand: 8-byte little-endian header length, header, data (finite
+# floats: the start of the float model's fc1.weight).
+mkmodel() { # header file, data file, out
+  L=$(wc -c < "$1")
+  for i in 0 1 2 3 4 5 6 7; do printf "\\$(printf %03o $(( (L >> (8 * i)) & 255 )))"; done > "$3"
+  cat "$1" "$2" >> "$3"
+}
+cat > $W/h.json <<'END'
+{"a\"b\\c":{"dtype":"F32","shape":[8,784],"data_offsets":[0,25088]},"tab\tx\u0001":{"dtype":"F32","shape":[10,8],"data_offsets":[25088,25408]},"big":{"dtype":"F32","shape":[0,4294967295,4294967295,4294967295,4294967295,4294967295,4294967295,4294967295],"data_offsets":[25408,25408]},"__metadata__":{"format":"quant-model-1","variant":"float","graph":"{\"inputs\":[{\"name\":\"x\",\"shape\":[28,28,1]}],\"nodes\":[{\"op\":\"flatten\",\"in\":[\"x\"],\"out\":\"a/b\"},{\"op\":\"dense\",\"in\":[\"a/b\"],\"out\":\"d\",\"weight\":\"a\\\"b\\\\c\"},{\"op\":\"relu\",\"in\":[\"d\"],\"out\":\"a_b\"},{\"op\":\"relu\",\"in\":[\"a_b\"],\"out\":\"../../<i>&\\\"'\\u0001\"},{\"op\":\"dense\",\"in\":[\"../../<i>&\\\"'\\u0001\"],\"out\":\"logits\",\"weight\":\"tab\\tx\\u0001\"},{\"op\":\"softmax\",\"in\":[\"logits\"],\"out\":\"prob\"}],\"output\":\"prob\"}"}}
+END
+ML=$(od -An -tu4 -N4 $M | tr -d ' ')
+dd if=$M of=$W/h.bin bs=8 skip=$(( (8 + ML + 75264) / 8 )) count=3176 2>/dev/null
+mkmodel $W/h.json $W/h.bin $W/h.st
+H=$W/h.st
+
+"$T" inspect $H > $W/hi.txt 2>&1; rc=$?
+check "inspect prints an 8-dimension shape of huge dimensions in full" '[ $rc = 0 ] && grep -q "^  big .*\[0, 4294967295, 4294967295, 4294967295, 4294967295, 4294967295, 4294967295, 4294967295\]" $W/hi.txt'
+check "inspect shows control bytes in names as ?" 'grep -q "tab?x?" $W/hi.txt && ! grep -q "$(printf "\001")" $W/hi.txt'
+for m in int8 int4 codebook; do
+  "$T" quantize $H $C $W/h-$m.st --mode $m > $W/hq.txt 2>&1; rc=$?
+  "$T" inspect $W/h-$m.st > $W/hqi.txt 2>&1; rc2=$?
+  check "quantize $m escapes hostile tensor names: the file loads" '[ $rc = 0 ] && [ $rc2 = 0 ] && grep -qF "a\"b\\c" $W/hqi.txt && grep -q "tab?x?" $W/hqi.txt'
+done
+"$T" eval $W/h-int8.st $D --mode int8 > $W/he.txt 2>&1
+check "the hostile int8 file's stored params (value names escaped) load" 'grep -q "accuracy" $W/he.txt'
+
+# an already quantized input: its quantized tensors dropped, quantized again from the float ones
+"$T" quantize $W/i8.st $C $W/rq8.st --mode int8 --observer mse > $W/rq8.txt 2>&1; rc=$?
+check "quantize of an int8 file again in int8 gives the same file" '[ $rc = 0 ] && cmp -s $W/i8.st $W/rq8.st && grep -q "already quantized" $W/rq8.txt'
+"$T" quantize $W/i8.st $C $W/rq4.st --mode int4 --observer mse > /dev/null 2>&1
+"$T" inspect $W/rq4.st > $W/rq4i.txt 2>&1
+check "quantize of an int8 file in int4 holds no int8 tensors" '[ "$(grep -c "^  fc1.weight.q4 " $W/rq4i.txt)" = 1 ] && ! grep -q "^  fc1.weight.q " $W/rq4i.txt'
+"$T" eval $W/rq4.st $D --mode int4 > $W/rq4e.txt 2>&1
+check "the int8 file quantized again in int4 gives the int4 file's accuracy" '[ -n "$(acc $W/rq4e.txt)" ] && [ "$(acc $W/rq4e.txt)" = "$(acc $W/e4.txt)" ]'
+"$T" quantize $W/i4.st $C $W/rq48.st --mode int8 --observer mse > /dev/null 2>&1
+check "quantize of an int4 file in int8 gives the int8 file" 'cmp -s $W/i8.st $W/rq48.st'
+
+# plot: value names made safe and unique as file names, escaped in the SVG
+mkdir $W/pl
+"$T" plot $H $C $W/pl/figs > $W/hp.txt 2>&1; rc=$?
+check "plot of hostile value names exits 0" '[ $rc = 0 ]'
+check "plot writes only safe, unique file names inside OUT_DIR" '[ "$(ls -A $W/pl)" = figs ] && [ "$(ls -A $W/pl/figs | grep -c "^hist_[A-Za-z0-9._-]*\.svg$")" = 4 ] && [ "$(ls -A $W/pl/figs | wc -l)" = 4 ] && [ -s $W/pl/figs/hist_a_b.svg ] && [ -s $W/pl/figs/hist_a_b_2.svg ]'
+check "plot escapes value names in SVG text" 'grep -qF "&lt;i&gt;&amp;&quot;&#39;?" $W/pl/figs/*.svg && ! grep -qF "<i>" $W/pl/figs/*.svg'
+if command -v xmllint > /dev/null 2>&1; then
+  check "every SVG plot writes is well-formed XML" 'xmllint --noout $W/pl/figs/*.svg $W/figs/*.svg 2>/dev/null'
+fi
+
+# options: a usage error names the option, prints the usage on stderr and exits 2
+usage_err() { # name, the text stderr must hold, then the command
+  name=$1; want=$2; shift 2
+  "$@" > $W/out.txt 2> $W/err.txt; rc=$?
+  if [ $rc = 2 ] && grep -qF -- "$want" $W/err.txt && grep -q "^usage:" $W/err.txt && [ ! -s $W/out.txt ]; then ok
+  else bad "$name (exit $rc, stderr: $(head -c 200 $W/err.txt))"; fi
+}
+usage_err "misspelled option" "--obsrver" "$T" quantize $M $C $W/x.st --obsrver kl
+usage_err "option without a value" "--mode" "$T" quantize $M $C $W/x.st --mode
+usage_err "option followed by an option" "--mode" "$T" eval $M $D --mode --observer kl
+usage_err "an option of another command" "--test" "$T" eval $M $D --test $D
+usage_err "an option given twice" "--mode" "$T" eval $M $D --mode int8 --mode int4
+usage_err "an option to inspect" "--mode" "$T" inspect $M --mode int8
+usage_err "an extra argument" "extra" "$T" inspect $M extra
+usage_err "too few arguments" "quantize needs" "$T" quantize $M $C
+usage_err "unknown command" "bogus" "$T" bogus $M
+usage_err "unknown mode" "int3" "$T" quantize $M $C $W/x.st --mode int3
+usage_err "unknown observer value" "bogus" "$T" eval $M $D --observer=bogus
+check "nothing written for refused options" '[ ! -e $W/x.st ]'
+for h in "--help" "-h" "help" "quantize --help" "eval $M -h" "plot $M --help $C"; do
+  "$T" $h > $W/out.txt 2> $W/err.txt; rc=$?
+  check "'$h' prints the usage on stdout and exits 0" '[ $rc = 0 ] && grep -q "^usage:" $W/out.txt && [ ! -s $W/err.txt ]'
+done
+
+# paths: a directory where a file belongs (and the reverse) is refused by name
+has_err() { # name, the text stderr must hold, then the command
+  name=$1; want=$2; shift 2
+  "$@" > $W/out.txt 2> $W/err.txt; rc=$?
+  if [ $rc = 1 ] && grep -qF -- "$want" $W/err.txt; then ok; else bad "$name (exit $rc, stderr: $(head -c 200 $W/err.txt))"; fi
+}
+has_err "a directory as the model" "$D is a directory" "$T" inspect $D
+has_err "a directory as the model (eval)" "$D is a directory" "$T" eval $D $D --mode fp32
+has_err "a directory as the images" "$D is a directory" "$T" quantize $M $D $W/x.st
+has_err "a directory as the output file" "$W is a directory" "$T" quantize $M $C $W
+has_err "a file as the data directory" "$C is not a directory" "$T" eval $M $C --mode fp32
+has_err "a file as the plot folder" "$M is not a directory" "$T" plot $M $C $M
+has_err "an output folder that does not exist" "$W/nodir" "$T" quantize $M $C $W/nodir/x.st
+check "nothing written for refused paths" '[ ! -e $W/x.st ] && [ ! -e $W/nodir ]'
+
+# a failed write (past a file size limit) leaves a pre-existing OUT as it was, and no temporary file
+cp $M $W/keep.st
+(ulimit -f 200; "$T" quantize $M $C $W/keep.st --mode int8 > $W/out.txt 2> $W/err.txt); rc=$?
+check "a failed write exits 1 with a message" '[ $rc = 1 ] && grep -q "cannot write" $W/err.txt'
+check "a failed write leaves OUT as it was and no temporary file" 'cmp -s $M $W/keep.st && [ -z "$(ls -A $W | grep "^\.quant-tool")" ]'
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
