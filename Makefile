@@ -9,7 +9,7 @@ BUILD    = build
 
 C_TESTS   = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 CXX_TESTS = $(patsubst tests/%.cc,$(BUILD)/%,$(wildcard tests/test_*.cc))
-TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool
+TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool $(BUILD)/test_torch
 HDRS      = quant.h quant_kernels.h tests/harness.h
 
 # Kernel tests (tests/ktest_*.c) are built once per ISA and each must equal
@@ -133,6 +133,13 @@ $(BUILD)/quant-tool: tools/quant_tool.c examples/runner/runner.h $(HDRS) | $(BUI
 # the tools end to end (a shell script: build/test_tool runs it from the project root)
 $(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool
 	cp tests/test_tool.sh $@ && chmod +x $@
+
+# models made elsewhere: PyTorch models trained and exported by the test
+# itself (tests/torch_models.py, tools/export.py), run by tests/torch_check.c
+$(BUILD)/torch_check: tests/torch_check.c examples/runner/runner.h $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(CFLAGS) -march=native $(WARN) -I. -Iexamples/runner $< -o $@ -lm
+$(BUILD)/test_torch: tests/test_torch.sh tests/torch_models.py tools/export.py $(BUILD)/torch_check
+	printf '#!/bin/sh\nQT_TORCH_CHECK=$(CURDIR)/$(BUILD)/torch_check QT_TORCH_CACHE=$(CURDIR)/build/torch-cache exec sh $(CURDIR)/tests/test_torch.sh "$$@"\n' > $@ && chmod +x $@
 
 demo: $(BUILD)/demo
 	./$(BUILD)/demo models examples/data

@@ -42,7 +42,7 @@ trap 'rm -rf "$dir"' EXIT
 i=0
 for t in "$@"; do i=$((i + 1)); printf '%s\n%s\n' "$i" "$t"; done |
   xargs -d '\n' -n 2 -P "$jobs" sh "$0" --one "$dir"
-tp=0; tf=0; status=0; i=0; said=; nr=0; nrlack=
+tp=0; tf=0; status=0; i=0; said=; nr=0; nrlack=; ns=0
 for t in "$@"; do
   i=$((i + 1))
   if [ -e "$dir/$i.lack" ]; then
@@ -56,6 +56,10 @@ for t in "$@"; do
     echo "(i686 builds run under qemu-i386: this kernel cannot exec 32-bit binaries)"; said=1
   fi
   rc=$(cat "$dir/$i.rc" 2>/dev/null || echo "not run")
+  if [ "$rc" = 77 ]; then # skipped: an optional dependency is missing (its first line says which)
+    printf '%-40s %s\n' "$t" "skipped: $(head -n 1 "$dir/$i.out")"
+    ns=$((ns + 1)); continue
+  fi
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/$i.out" 2>/dev/null | tail -n 1)
   if [ -z "$line" ]; then
     cat "$dir/$i.out" 2>/dev/null; echo "$t: crashed or printed no result (exit $rc)"; tf=$((tf + 1)); status=1; continue
@@ -69,5 +73,6 @@ if [ $nr != 0 ]; then
   echo "$nr programs not run: built for x86 levels this CPU lacks (flags:$(echo $nrlack | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/ $//;s/^/ /'))"
   [ -n "${QT_REQUIRE_ALL_ISAS-}" ] && echo "QT_REQUIRE_ALL_ISAS is set: counted as failed"
 fi
+[ $ns != 0 ] && echo "$ns programs skipped (see above: the packages they need)"
 echo "$tp passed, $tf failed"
 exit $status

@@ -9,18 +9,22 @@
 #
 # QT_TORCH_CHECK=path   a built tests/torch_check.c (default: compiled here with
 #                       $CC, gcc, and the project's flags)
-# QT_TORCH_EXTRA=1      also the model with padded / ceil-mode pooling and a conv
-#                       whose ReLU is not the next node (torch_models.py --extra)
+# QT_TORCH_EXTRA=0      skip the fourth model, with padded / ceil-mode pooling and
+#                       a conv whose ReLU is not the next node (torch_models.py --extra)
+# QT_REQUIRE_TORCH=1    a missing python3-torch or dataset is a failure (CI)
 # QT_TORCH_KEEP=dir     write the models and data to dir and keep them
-# Exit 77 (skipped) without python3-torch or dataset-fashion-mnist.
+# Exit 77 (skipped) without python3-torch or dataset-fashion-mnist, unless
+# QT_REQUIRE_TORCH is set.
 root=$(cd "$(dirname "$0")/.." && pwd)
 PY=/usr/bin/python3
 if ! $PY -c "import torch" >/dev/null 2>&1; then
   echo "torch_models: python3-torch not installed (apt-get install python3-torch)"
+  [ -n "${QT_REQUIRE_TORCH-}" ] && { echo "QT_REQUIRE_TORCH is set"; echo "0 passed, 1 failed"; exit 1; }
   exit 77
 fi
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   echo "torch_models: dataset-fashion-mnist not installed (apt-get install dataset-fashion-mnist)"
+  [ -n "${QT_REQUIRE_TORCH-}" ] && { echo "QT_REQUIRE_TORCH is set"; echo "0 passed, 1 failed"; exit 1; }
   exit 77
 fi
 W=$(mktemp -d) || exit 1
@@ -45,15 +49,30 @@ if [ -z "$T" ]; then
   fi
 fi
 
-extra=; [ "${QT_TORCH_EXTRA:-0}" = 1 ] && extra=--extra
-start=$(date +%s)
-$PY "$root/tests/torch_models.py" "$D" $extra > "$W/models.out" 2>&1
-rc=$?
-grep -v '^    epoch' "$W/models.out"
-f0=$fail
-count "$W/models.out" torch_models.py
-[ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_models.py exited $rc"; }
-echo "torch_models.py: $(( $(date +%s) - start )) s"
+extra=--extra; [ "${QT_TORCH_EXTRA:-1}" = 0 ] && extra=
+# QT_TORCH_CACHE=dir: reuse the models and data trained there by the same
+# torch_models.py and export.py (the sanitizer builds of make check run the
+# same models through their own torch_check)
+stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" | cksum | cut -d' ' -f1)-$extra
+C=${QT_TORCH_CACHE:-}
+if [ -n "$C" ] && [ -z "${QT_TORCH_KEEP-}" ] && [ -f "$C/models.txt" ] && [ "$(cat "$C/stamp" 2>/dev/null)" = "$stamp" ]; then
+  D=$C
+  echo "torch_models.py: the models trained earlier in $C (same scripts)"
+else
+  start=$(date +%s)
+  $PY "$root/tests/torch_models.py" "$D" $extra > "$W/models.out" 2>&1
+  rc=$?
+  grep -v '^    epoch' "$W/models.out"
+  f0=$fail
+  count "$W/models.out" torch_models.py
+  [ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_models.py exited $rc"; }
+  echo "torch_models.py: $(( $(date +%s) - start )) s"
+  if [ -n "$C" ] && [ $fail = 0 ] && [ -f "$D/models.txt" ] && [ -z "${QT_TORCH_KEEP-}" ]; then
+    # into the cache whole or not at all (two runs may race: the later rename loses)
+    mkdir -p "$(dirname "$C")" && rm -rf "$C.tmp.$$" && cp -r "$D" "$C.tmp.$$" && echo "$stamp" > "$C.tmp.$$/stamp" &&
+      { rm -rf "$C"; mv "$C.tmp.$$" "$C" 2>/dev/null || rm -rf "$C.tmp.$$"; }
+  fi
+fi
 
 if [ -f "$D/models.txt" ]; then
   while read -r name file ref acc q8; do
