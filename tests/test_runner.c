@@ -895,6 +895,187 @@ static void test_guard_bytes(void) {
     free(buf);
 }
 
+
+/* ---- hostile files: thousands of token-level mutations of six valid models ---- */
+
+/* the JSON tokens (strings and numbers) of text[0..n): start and length */
+static int json_tokens(const char *s, size_t n, size_t *at, size_t *len, int max) {
+    size_t i = 0;
+    int k = 0;
+    while (i < n && k < max) {
+        if (s[i] == '"') {
+            size_t j = i + 1;
+            while (j < n && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+            at[k] = i; len[k] = j + 1 - i; k++;
+            i = j + 1;
+        } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+            size_t j = i + 1;
+            while (j < n && strchr("0123456789.eE+-", s[j])) j++;
+            at[k] = i; len[k] = j - i; k++;
+            i = j;
+        } else i++;
+    }
+    return k;
+}
+
+typedef struct { tdesc t[12]; int nt; const char *graph; char meta[1024]; } hbase;
+
+static int g_hostile_written;
+
+/* loads one file image in every mode; a refusal must say why; what loads
+ * runs (with params set as calibration would) and, in fp32, must equal the
+ * double reference */
+static void hostile_one(const unsigned char *buf, size_t size, int *loaded, int *refused) {
+    int mode;
+    const char *dir = getenv("QT_HOSTILE_DIR");
+    if (dir && g_hostile_written < 5000) {
+        char path[512];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/hostile-%04d.safetensors", dir, g_hostile_written++);
+        if ((f = fopen(path, "wb"))) { fwrite(buf, 1, size, f); fclose(f); }
+    }
+    for (mode = 0; mode < RN_MODE_COUNT; mode++) {
+        rn_model m;
+        size_t j;
+        if (rn_model_load_mem(&m, buf, size, mode, 2) != 0) {
+            CHECKF(m.err[0] != 0, "mode %d: a refusal without a message", mode);
+            (*refused)++;
+            continue;
+        }
+        (*loaded)++;
+        if (rn_static_mode(mode) && !m.params_ready) {
+            int v;
+            for (v = 0; v < m.nv; v++) if (m.v[v].kind == RN_KIND_U8 && !m.v[v].has_params) { m.v[v].scale = 0.05f; m.v[v].zp = 10; m.v[v].has_params = 1; }
+            CHECKF(rn_finish_params(&m) == 0, "mode %d: %s", mode, m.err);
+        }
+        for (j = 0; j < 2 * m.v[m.input].size; j++) m.v[m.input].f[j] = (float)((j * 37) % 256) / 255.0f;
+        CHECKF(rn_run(&m, 2) == 0, "mode %s: a loaded model fails to run: %s", rn_mode_names[mode], m.err);
+        if (mode == RN_FP32 && !QT_FAILS) {
+            refvals r;
+            const float *y = rn_output(&m, 1);
+            size_t k;
+            int bad = 0;
+            ref_run(&m, m.v[m.input].f + m.v[m.input].size, &r);
+            for (k = 0; k < m.v[m.output].size; k++) {
+                double d = r.d[m.output][k];
+                if (d == d && fabs(d) < 1e30 && !(fabs((double)y[k] - d) <= 1e-3 * (1 + fabs(d)))) bad++;
+            }
+            CHECKF(bad == 0, "fp32: %d outputs differ from the reference", bad);
+            ref_free(&r);
+        }
+        rn_model_free(&m);
+    }
+}
+
+static void test_hostile_mutations(void) {
+    static const char *const nums[] = { "-1", "0", "1", "2", "63", "65", "4097", "1e300", "2.5", "\"s\"", "null", "[]", "{}",
+                                        "18446744073709551616", "-0", "true", "[1,1]", "[1,1,1,1]" };
+    static const char *const strs[] = { "\"\"", "\"zz\"", "\"x\"", "\"y\"", "\"c\"", "\"r\"", "\"relu\"", "\"conv2d\"", "\"dense\"", "\"add\"",
+                                        "\"w1\"", "\"b2\"", "\"F16\"", "\"I8\"", "\"U64\"", "1", "null", "\"ternary\"", "\"binary\"",
+                                        "\"sign\"", "\"flatten\"", "\"int4\"", "\"codebook\"", "\"kernel\"", "\"stride\"", "\"pad\"",
+                                        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" };
+    static hbase B[6];
+    static float q8s1[4], q8s2[3], cb[16], wf[4 * 72], sc[4], bf[4];
+    static int8_t q8w1[72], q8w2[108];
+    static uint8_t n1[4 * 9], n2[3 * 18], idx[3 * 18];
+    static uint16_t h1[4], h2[6];
+    int b, loaded = 0, refused = 0, files = 0;
+    size_t i;
+    /* B0: conv relu maxpool flatten dense softmax; B1: every other op (binary conv); B2: scale and fusion */
+    tensors(B[0].t); B[0].nt = 4; B[0].graph = GRAPH;
+    tensors2(B[1].t); B[1].nt = 5; B[1].graph = GRAPH2;
+    rand_tensor(&B[2].t[0], "w", wf, 72, 0.5, 4, 4, 3, 3, 2);
+    rand_tensor(&B[2].t[1], "s", sc, 4, 1.0, 1, 4, 0, 0, 0);
+    rand_tensor(&B[2].t[2], "b", bf, 4, 0.1, 1, 4, 0, 0, 0);
+    B[2].nt = 3;
+    B[2].graph = "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+                 "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"w\",\"bias\":\"b\",\"scale\":\"s\",\"kernel\":[3,3],\"pad\":[1,1,1,1],\"stride\":[2,2]},"
+                 "{\"op\":\"avgpool\",\"in\":[\"x\"],\"out\":\"p\",\"kernel\":[3,3],\"stride\":[2,2],\"pad\":[1,1,1,1],\"ceil_mode\":true,\"count_include_pad\":false},"
+                 "{\"op\":\"relu\",\"in\":[\"c\"],\"out\":\"r\"},"
+                 "{\"op\":\"gap\",\"in\":[\"r\"],\"out\":\"g\"},"
+                 "{\"op\":\"gap\",\"in\":[\"p\"],\"out\":\"g2\"},"
+                 "{\"op\":\"softmax\",\"in\":[\"g\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    /* B3-B5: B0 quantized for int8, int4 and codebook */
+    for (b = 3; b < 6; b++) { tensors(B[b].t); B[b].nt = 4; B[b].graph = GRAPH; }
+    for (i = 0; i < 72; i++) q8w1[i] = (int8_t)(qt_rand32() % 255 - 127);
+    for (i = 0; i < 108; i++) q8w2[i] = (int8_t)(qt_rand32() % 255 - 127);
+    for (i = 0; i < 4; i++) q8s1[i] = 0.01f;
+    for (i = 0; i < 3; i++) q8s2[i] = 0.02f;
+    memset(&B[3].t[4], 0, 4 * sizeof(tdesc));
+    strcpy(B[3].t[4].name, "w1.q"); B[3].t[4].dtype = "I8"; B[3].t[4].ndim = 4; B[3].t[4].shape[0] = 4; B[3].t[4].shape[1] = 3; B[3].t[4].shape[2] = 3; B[3].t[4].shape[3] = 2; B[3].t[4].bytes = 72; B[3].t[4].data = q8w1;
+    strcpy(B[3].t[5].name, "w1.scale"); B[3].t[5].dtype = "F32"; B[3].t[5].ndim = 1; B[3].t[5].shape[0] = 4; B[3].t[5].bytes = 16; B[3].t[5].data = q8s1;
+    strcpy(B[3].t[6].name, "w2.q"); B[3].t[6].dtype = "I8"; B[3].t[6].ndim = 2; B[3].t[6].shape[0] = 3; B[3].t[6].shape[1] = 36; B[3].t[6].bytes = 108; B[3].t[6].data = q8w2;
+    strcpy(B[3].t[7].name, "w2.scale"); B[3].t[7].dtype = "F32"; B[3].t[7].ndim = 1; B[3].t[7].shape[0] = 3; B[3].t[7].bytes = 12; B[3].t[7].data = q8s2;
+    B[3].nt = 8;
+    strcpy(B[3].meta, ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"observer\\\":\\\"minmax\\\",\\\"acts\\\":{\\\"x\\\":[0.0039215689,0],\\\"c\\\":[0.05,100],\\\"r\\\":[0.05,100],\\\"p\\\":[0.05,100],\\\"f\\\":[0.05,100]}}\"");
+    for (i = 0; i < sizeof n1; i++) n1[i] = (uint8_t)qt_rand32();
+    for (i = 0; i < sizeof n2; i++) n2[i] = (uint8_t)qt_rand32();
+    for (i = 0; i < 4; i++) h1[i] = quant_fp32_to_fp16(0.05f);
+    for (i = 0; i < 6; i++) h2[i] = quant_fp32_to_fp16(0.03f);
+    memset(&B[4].t[4], 0, 4 * sizeof(tdesc));
+    strcpy(B[4].t[4].name, "w1.q4"); B[4].t[4].dtype = "U8"; B[4].t[4].ndim = 2; B[4].t[4].shape[0] = 4; B[4].t[4].shape[1] = 9; B[4].t[4].bytes = sizeof n1; B[4].t[4].data = n1;
+    strcpy(B[4].t[5].name, "w1.q4scale"); B[4].t[5].dtype = "F16"; B[4].t[5].ndim = 2; B[4].t[5].shape[0] = 4; B[4].t[5].shape[1] = 1; B[4].t[5].bytes = sizeof h1; B[4].t[5].data = h1;
+    strcpy(B[4].t[6].name, "w2.q4"); B[4].t[6].dtype = "U8"; B[4].t[6].ndim = 2; B[4].t[6].shape[0] = 3; B[4].t[6].shape[1] = 18; B[4].t[6].bytes = sizeof n2; B[4].t[6].data = n2;
+    strcpy(B[4].t[7].name, "w2.q4scale"); B[4].t[7].dtype = "F16"; B[4].t[7].ndim = 2; B[4].t[7].shape[0] = 3; B[4].t[7].shape[1] = 2; B[4].t[7].bytes = sizeof h2; B[4].t[7].data = h2;
+    B[4].nt = 8;
+    strcpy(B[4].meta, ",\"quant\":\"{\\\"mode\\\":\\\"int4\\\",\\\"acts\\\":{\\\"x\\\":[0.0039215689,0],\\\"r\\\":[0.05,100],\\\"p\\\":[0.05,100],\\\"f\\\":[0.05,100]}}\"");
+    for (i = 0; i < 16; i++) cb[i] = -0.5f + 0.0625f * (float)i;
+    for (i = 0; i < sizeof idx; i++) idx[i] = (uint8_t)qt_rand32();
+    memset(&B[5].t[4], 0, 2 * sizeof(tdesc));
+    strcpy(B[5].t[4].name, "w2.codebook"); B[5].t[4].dtype = "F32"; B[5].t[4].ndim = 1; B[5].t[4].shape[0] = 16; B[5].t[4].bytes = sizeof cb; B[5].t[4].data = cb;
+    strcpy(B[5].t[5].name, "w2.idx"); B[5].t[5].dtype = "U8"; B[5].t[5].ndim = 2; B[5].t[5].shape[0] = 3; B[5].t[5].shape[1] = 18; B[5].t[5].bytes = sizeof idx; B[5].t[5].data = idx;
+    B[5].nt = 6;
+    strcpy(B[5].meta, ",\"quant\":\"{\\\"mode\\\":\\\"codebook\\\",\\\"acts\\\":{}}\"");
+    for (b = 0; b < 6; b++) {
+        size_t size, at[512], len[512];
+        unsigned char *base = build(B[b].t, B[b].nt, B[b].graph, B[b].meta[0] ? B[b].meta : NULL, &size, 0, -1);
+        int nt, k, pass;
+        {   /* the unmutated base loads in fp32 and in its own mode */
+            rn_model m;
+            static const int own[6] = { RN_INT8, RN_BINARY, RN_INT8, RN_INT8, RN_INT4, RN_CODEBOOK };
+            CHECKF(rn_model_load_mem(&m, base, size, own[b], 2) == 0, "base %d: %s", b, m.err);
+            if (!QT_FAILS) rn_model_free(&m);
+        }
+        {   static const char *const names[6] = { "h-conv", "h-allops", "h-scale", "h-int8-file", "h-int4-file", "h-codebook-file" };
+            write_seeds(names[b], base, size); }
+        hostile_one(base, size, &loaded, &refused); files++;
+        /* pass 0: tokens of the graph (mutated, then rebuilt); pass 1: of the whole header, in place */
+        for (pass = 0; pass < 2; pass++) {
+            const char *text = pass ? (const char *)base + 8 : B[b].graph;
+            size_t tn = pass ? size - 8 : strlen(B[b].graph);
+            if (pass) { uint64_t hl = 0; int q; for (q = 0; q < 8; q++) hl |= (uint64_t)base[q] << (8 * q); tn = (size_t)hl; }
+            nt = json_tokens(text, tn, at, len, 512);
+            for (k = 0; k < nt; k++) {
+                int r;
+                for (r = 0; r < 3; r++) { /* three replacements a token, seeded */
+                    const char *rep = text[at[k]] == '"' ? strs[qt_rand32() % (sizeof strs / sizeof *strs)] : nums[qt_rand32() % (sizeof nums / sizeof *nums)];
+                    size_t rl = strlen(rep), nl = tn - len[k] + rl;
+                    unsigned char *f;
+                    size_t fs;
+                    if (pass == 0) {
+                        char *g = (char *)malloc(nl + 1);
+                        memcpy(g, text, at[k]); memcpy(g + at[k], rep, rl); memcpy(g + at[k] + rl, text + at[k] + len[k], tn - at[k] - len[k]); g[nl] = 0;
+                        f = build(B[b].t, B[b].nt, g, B[b].meta[0] ? B[b].meta : NULL, &fs, 0, -1);
+                        free(g);
+                    } else {
+                        /* the header text with one token replaced (a token inside the graph string breaks its escapes: hostile too) */
+                        fs = size - tn + nl;
+                        f = (unsigned char *)malloc(fs);
+                        memcpy(f + 8, text, at[k]); memcpy(f + 8 + at[k], rep, rl);
+                        memcpy(f + 8 + at[k] + rl, text + at[k] + len[k], size - 8 - at[k] - len[k]);
+                        { int q; for (q = 0; q < 8; q++) f[q] = (unsigned char)((uint64_t)nl >> (8 * q)); }
+                    }
+                    hostile_one(f, fs, &loaded, &refused); files++;
+                    free(f);
+                }
+            }
+        }
+        free(base);
+    }
+    printf("  hostile files: %d (each in %d modes): %d loads refused with a message, %d loaded and ran\n", files, RN_MODE_COUNT, refused, loaded);
+    CHECK(files > 1000 && refused > 1000 && loaded > 100);
+}
+
 int main(void) {
     RUN(test_valid_model_all_modes);
     RUN(test_all_ops_all_modes);
@@ -909,5 +1090,6 @@ int main(void) {
     RUN(test_header_limits);
     RUN(test_paths);
     RUN(test_guard_bytes);
+    RUN(test_hostile_mutations);
     return qt_summary();
 }
