@@ -3,7 +3,12 @@
 # the committed model and data: inspect, quantize (int8, int4 blocks) and
 # eval of the written files, plot with the accuracy figure, and bad input
 # (missing and damaged files, unknown options) refused with a message and a
-# non-zero exit. `make test` runs it from the project root as build/test_tool.
+# non-zero exit. Then issue 17: a hand-made model with hostile tensor and
+# value names (escaped in the written JSON, in SVG text, safe and unique as
+# file names), an 8-dim shape printed in full, quantize of an already
+# quantized file, strict options (exit 2, --help exit 0), directories where
+# files belong, and a failed write leaving OUT as it was. `make test` runs it
+# from the project root as build/test_tool.
 T=${QT_TOOL:-$(dirname "$0")/quant-tool}   # build/test_tool runs build/quant-tool
 M=models/fmnist_float.safetensors
 D=examples/data
