@@ -127,8 +127,9 @@ $(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD
 	$(CC) $(CSTD) -O3 -march=native $(WARN) -I. -Iexamples/runner $< -o $@ -lm
 
 # the tools: inspect, quantize, eval (tools/quant_tool.c)
-$(BUILD)/quant-tool: tools/quant_tool.c examples/runner/runner.h $(HDRS) | $(BUILD)
-	$(CC) $(CSTD) -O3 -march=native $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
+TOOL_CFLAGS ?= -O3 -march=native   # make check: the sanitizers
+$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
 
 # the tools end to end (a shell script: build/test_tool runs it from the project root)
 $(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool
@@ -161,10 +162,10 @@ test-native: $(TESTS) $(X86_KTESTS)
 
 CHECK_ISAS ?= $(X86_ISAS)   # CI: a subset, for time (every level is in make test and the matrix)
 check-gcc:
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-gcc CC=gcc CXX=g++ CFLAGS="$(SANFLAGS)" HAVE_CROSS= \
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-gcc CC=gcc CXX=g++ CFLAGS="$(SANFLAGS)" TOOL_CFLAGS="$(SANFLAGS) -march=native" HAVE_CROSS= \
 	  X86_ISAS="$(CHECK_ISAS)" test-native
 check-clang: # every test program; the kernel tests at the scalar and AVX-512 VNNI levels (gcc covers all six)
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-clang CC=clang CXX=clang++ CFLAGS="$(SANFLAGS)" HAVE_CROSS= \
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-clang CC=clang CXX=clang++ CFLAGS="$(SANFLAGS)" TOOL_CFLAGS="$(SANFLAGS) -march=native" HAVE_CROSS= \
 	  X86_ISAS="scalar avx512vnni" test-native
 
 $(BUILD)/demo-valgrind: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD)
