@@ -386,7 +386,7 @@ static int cmd_quantize(const args *a) {
     qt_puts(&qs, ",\"observer\":"); qt_json_str(&qs, a->observer);
     qt_puts(&qs, ",\"acts\":{");
     for (v = 0, j = 0; v < q.nv; v++)
-        if (rn_dom(&q.v[v]) == DOM_U8) {
+        if (rn_dom(&q.v[v]) == DOM_U8 && q.v[v].scale > 0) { /* a uint8 value with params (one fused away has none) */
             char num[64];
             if (j++) qt_puts(&qs, ",");
             qt_json_str(&qs, q.v[v].name);
