@@ -161,5 +161,37 @@ cp $M $W/keep.st
 check "a failed write exits 1 with a message" '[ $rc = 1 ] && grep -q "cannot write" $W/err.txt'
 check "a failed write leaves OUT as it was and no temporary file" 'cmp -s $M $W/keep.st && [ -z "$(ls -A $W | grep "^\.quant-tool")" ]'
 
+# a quantized file runs in its own mode: the default, and any other refused by name
+"$T" eval $W/i4.st $D > $W/e4d.txt 2>&1
+check "eval of the int4 file without --mode runs int4" 'grep -q "(int4," $W/e4d.txt && [ "$(acc $W/e4d.txt)" = "$(acc $W/e4.txt)" ]'
+refuse "the int4 file evaluated as int8" "$T" eval $W/i4.st $D --mode int8
+check "  ... naming the file's mode" 'grep -q "quantized for mode int4" $W/err.txt'
+refuse "ternary mode on a float model" "$T" eval $M $D --mode ternary
+check "  ... naming what is missing" 'grep -q "ternary" $W/err.txt'
+refuse "binary mode on a float model" "$T" eval $M $D --mode binary
+refuse "mixed mode in eval" "$T" eval $M $D --mode mixed
+# images of another size than the model's input: refused, not read past
+mkdir -p $W/small
+printf '\000\000\010\003\000\000\000\002\000\000\000\004\000\000\000\004' > $W/small/t10k-images-idx3-ubyte
+head -c 32 /dev/zero >> $W/small/t10k-images-idx3-ubyte
+printf '\000\000\010\001\000\000\000\002\000\001' > $W/small/t10k-labels-idx1-ubyte
+cp $W/small/t10k-images-idx3-ubyte $W/small/calib-1000-images-idx3-ubyte
+refuse "4x4 images for a 28x28 model (fp32)" "$T" eval $M $W/small --mode fp32
+check "  ... naming both sizes" 'grep -q "16 values each" $W/err.txt && grep -q "784" $W/err.txt'
+refuse "4x4 images for a 28x28 model (int8, calibration)" "$T" eval $M $W/small --mode int8
+refuse "4x4 calibration images for quantize" "$T" quantize $M $W/small/calib-1000-images-idx3-ubyte $W/x.st --mode int8
+# labels outside the model's classes
+mkdir -p $W/badlab && cp $D/calib-1000-images-idx3-ubyte $W/badlab/ && cp $D/calib-1000-images-idx3-ubyte $W/badlab/t10k-images-idx3-ubyte
+{ printf '\000\000\010\001\000\000\003\350'; head -c 999 /dev/zero; printf '\014'; } > $W/badlab/t10k-labels-idx1-ubyte
+refuse "a label of 12 for 10 classes" "$T" eval $M $W/badlab --mode fp32
+check "  ... naming it" 'grep -q "label 12" $W/err.txt'
+# progress only on a terminal, and only as real work is done
+"$T" quantize $M $C $W/p8.st --mode int8 > $W/p8.txt 2> $W/p8.err
+check "no progress lines into a file" '! grep -q "calibrating" $W/p8.err'
+if command -v script >/dev/null 2>&1; then # on a terminal (a pty from script(1)): a count after each chunk of real work
+  script -q -c "$T quantize $M $C $W/p9.st --mode int8" /dev/null < /dev/null 2>&1 | tr '\r' '\n' > $W/p9.tty
+  check "progress on a terminal counts the images run" 'grep -aq "calibrating: 200 of 1000 images run" $W/p9.tty && grep -aq "calibrating: 1000 of 1000 images run" $W/p9.tty'
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -263,11 +263,13 @@ done:
     return rc;
 }
 
+static int calibrate_progress(rn_model *fp, rn_model *q, const unsigned char *x, size_t n, size_t sz, int obs);
+
 static int cmd_quantize(const args *a) {
     const char *in = a->pos[0], *calib = a->pos[1], *out = a->pos[2];
     const int mode = a->mode_id, obs = a->obs_id;
     rn_model fp, q;
-    size_t dims[3], i0, j, imgn = 0;
+    size_t dims[3], j, imgn = 0;
     unsigned char *buf = NULL, *img = NULL;
     const unsigned char *imgs;
     char err[512], (*dname)[QT_MAX_NAME + 16] = NULL, sh[64];
@@ -297,14 +299,7 @@ static int cmd_quantize(const args *a) {
     if (rn_model_load_mem(&q, img, imgn, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); goto done; }
     free(img); img = NULL;
     if (dims[1] * dims[2] != fp.v[fp.input].size) { fprintf(stderr, "quant-tool: calibration images are %zux%zu, the model wants %zu values\n", dims[1], dims[2], fp.v[fp.input].size); goto done; }
-    /* calibrate in chunks, showing progress on a terminal */
-    for (i0 = 0; i0 < dims[0]; i0 += 250) {
-        size_t n = dims[0] - i0 < 250 ? dims[0] - i0 : 250;
-        if (isatty(2)) fprintf(stderr, "\rcalibrating %zu/%zu images", i0 + n, dims[0]);
-        (void)n;
-    }
-    if (mode != RN_CODEBOOK && rn_calibrate(&fp, &q, imgs, dims[0], dims[1] * dims[2], (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration failed\n"); goto done; }
-    if (isatty(2)) fprintf(stderr, "\r%40s\r", "");
+    if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, imgs, dims[0], dims[1] * dims[2], obs)) goto done;
     /* the output tensors: every float tensor, plus per weight its quantized tensors */
     ot = (qt_tensor *)calloc((size_t)(fp.file.nt + 2 * q.nn + 1), sizeof *ot);
     own = (void **)calloc((size_t)(2 * q.nn + 1), sizeof *own);
@@ -406,13 +401,29 @@ done:
     return rc;
 }
 
+/* q's activation params from fp run over n images (sz bytes each), in chunks
+ * of 200 images with the count on a terminal as each chunk is done */
+static int calibrate_progress(rn_model *fp, rn_model *q, const unsigned char *x, size_t n, size_t sz, int obs) {
+    rn_calib c;
+    size_t i0;
+    int tty = isatty(2);
+    if (rn_calib_begin(&c, fp, q, (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration: %s\n", q->err); return -1; }
+    for (i0 = 0; i0 < n; i0 += 200) {
+        size_t k = n - i0 < 200 ? n - i0 : 200;
+        if (rn_calib_add(&c, x + i0 * sz, k, sz)) { if (tty) fputc('\n', stderr); fprintf(stderr, "quant-tool: %s\n", q->err); rn_calib_abort(&c); return -1; }
+        if (tty) fprintf(stderr, "\rcalibrating: %zu of %zu images run", i0 + k, n);
+    }
+    if (tty) fprintf(stderr, "\r%50s\r", "");
+    if (rn_calib_end(&c)) { fprintf(stderr, "quant-tool: %s\n", q->err); return -1; }
+    return 0;
+}
+
 /* m's accuracy on n images (x: n x sz bytes, y: labels) at m's batch */
 static int accuracy(rn_model *m, const unsigned char *x, const unsigned char *y, size_t n, size_t sz, double *acc) {
-    size_t i0, j, correct = 0, bs = (size_t)m->batch;
+    size_t i0, correct = 0, bs = (size_t)m->batch;
     for (i0 = 0; i0 < n; i0 += bs) {
         size_t bn = n - i0 < bs ? n - i0 : bs, b;
-        for (j = 0; j < bn * sz; j++) m->v[m->input].f[j] = x[i0 * sz + j] / 255.0f;
-        if (rn_run(m, (int)bn)) return -1;
+        if (rn_set_input_u8(m, x + i0 * sz, bn, sz) || rn_run(m, (int)bn)) { fprintf(stderr, "quant-tool: %s\n", m->err); return -1; }
         for (b = 0; b < bn; b++) {
             const float *p = rn_output(m, (int)b);
             size_t k, best = 0;
@@ -428,11 +439,13 @@ static int accuracy(rn_model *m, const unsigned char *x, const unsigned char *y,
  * the nc images xc where the mode needs them (m is freed on failure) */
 static int load_calibrated(rn_model *m, const char *path, int mode, int B, int obs, const unsigned char *xc, size_t nc, size_t sz) {
     if (rn_model_load(m, path, mode, B)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m->err); return -1; }
-    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m->file.quant_json) {
+    if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m->params_ready) {
         rn_model fp;
-        int r = rn_model_load(&fp, path, RN_FP32, 100) || rn_calibrate(&fp, m, xc, nc, sz, (quant_observer_kind)obs);
+        int r;
+        if (rn_model_load(&fp, path, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err); rn_model_free(m); return -1; }
+        r = calibrate_progress(&fp, m, xc, nc, sz, obs);
         rn_model_free(&fp);
-        if (r) { fprintf(stderr, "quant-tool: calibration failed\n"); rn_model_free(m); return -1; }
+        if (r) { rn_model_free(m); return -1; }
     }
     return 0;
 }
@@ -466,7 +479,8 @@ static int data_load(const char *dir, data_dir *d) {
 
 static int cmd_eval(const args *a) {
     const char *path = a->pos[0], *dir = a->pos[1];
-    const int mode = a->mode_id, obs = a->obs_id;
+    const int obs = a->obs_id;
+    int mode = a->mode_id;
     data_dir d;
     size_t j;
     rn_model m, m1;
@@ -474,17 +488,38 @@ static int cmd_eval(const args *a) {
     int i, nl, rc = 1;
     memset(&m, 0, sizeof m); memset(&m1, 0, sizeof m1); memset(&d, 0, sizeof d);
     if (check_file(path)) return 1;
+    if (!a->mode) { /* a quantized file runs in the mode it was quantized for; a float one in int8 */
+        if (rn_model_load(&m, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err); return 1; }
+        if (m.stored_mode >= 0) mode = m.stored_mode;
+        rn_model_free(&m);
+    }
+    if (mode == RN_MIXED) {
+        fprintf(stderr, "quant-tool: --mode mixed needs a bit width per layer, which eval cannot choose (make demo's sensitivity search does)\n");
+        return 1;
+    }
     if (data_load(dir, &d)) goto done;
     if (load_calibrated(&m, path, mode, 64, obs, d.xc, d.nc, d.sz) ||
         load_calibrated(&m1, path, mode, 1, obs, d.xc, d.nc, d.sz)) goto done;
+    if (d.sz != m.v[m.input].size) {
+        fprintf(stderr, "quant-tool: %s's images have %zu values each; the model's input [%zu, %zu, %zu] has %zu\n", dir, d.sz,
+                m.v[m.input].h, m.v[m.input].w, m.v[m.input].c, m.v[m.input].size);
+        goto done;
+    }
+    for (j = 0; j < d.n; j++)
+        if (d.y[j] >= m.v[m.output].size) {
+            fprintf(stderr, "quant-tool: label %u of image %zu is not a class of the model's %zu outputs\n", d.y[j], j, m.v[m.output].size);
+            goto done;
+        }
     t0 = now();
-    if (accuracy(&m, d.x, d.y, d.n, d.sz, &acc)) { fprintf(stderr, "quant-tool: run failed\n"); goto done; }
+    if (accuracy(&m, d.x, d.y, d.n, d.sz, &acc)) goto done;
     ips = (double)d.n / (now() - t0);
     nl = d.n < 300 ? (int)d.n : 300; /* batch-1 latency: the median over the first (up to) 300 images */
     for (i = 0; i < nl; i++) {
         double t;
-        for (j = 0; j < d.sz; j++) m1.v[m1.input].f[j] = d.x[(size_t)i * d.sz + j] / 255.0f;
-        t = now(); rn_run(&m1, 1); lat[i] = now() - t;
+        if (rn_set_input_u8(&m1, d.x + (size_t)i * d.sz, 1, d.sz)) { fprintf(stderr, "quant-tool: %s\n", m1.err); goto done; }
+        t = now();
+        if (rn_run(&m1, 1)) { fprintf(stderr, "quant-tool: %s\n", m1.err); goto done; }
+        lat[i] = now() - t;
     }
     for (i = 1; i < nl; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
     printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB\n",
