@@ -404,6 +404,7 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
             if (t->shape[d] && t->count > RN_MAX_ELEMS / t->shape[d]) { snprintf(err, errn, "tensor '%s': shape overflows", e->key); return -1; }
             t->count *= t->shape[d];
         }
+        if (t->count > SIZE_MAX / rn_dtype_size(t->dtype)) { snprintf(err, errn, "tensor '%.200s': byte count overflows", e->key); return -1; }
         t->bytes = t->count * rn_dtype_size(t->dtype);
         {
             double b0 = off->kids[0].num, b1 = off->kids[1].num;
@@ -436,11 +437,19 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
         if (!s) { snprintf(err, errn, "out of memory"); return -1; }
         for (k = 0; k < f->nt; k++) s[k] = &f->t[k];
         qsort(s, (size_t)f->nt, sizeof *s, rn_cmp_off);
-        for (k = 1; k < f->nt; k++)
-            if (s[k - 1]->bytes && s[k]->data < s[k - 1]->data + s[k - 1]->bytes) {
-                snprintf(err, errn, "tensors '%s' and '%s' overlap", s[k - 1]->name, s[k]->name);
-                free(s); return -1;
+        /* in offset order, each non-empty tensor starts at or after the end of
+         * every earlier one (an empty tensor occupies no bytes, wherever it sits) */
+        {
+            const rn_tensor *last = NULL;
+            for (k = 0; k < f->nt; k++) {
+                if (!s[k]->bytes) continue;
+                if (last && s[k]->data < last->data + last->bytes) {
+                    snprintf(err, errn, "tensors '%.100s' and '%.100s' overlap", last->name, s[k]->name);
+                    free(s); return -1;
+                }
+                if (!last || s[k]->data + s[k]->bytes > last->data + last->bytes) last = s[k];
             }
+        }
         free(s);
     }
     if (!f->graph_json) { snprintf(err, errn, "no graph in __metadata__"); return -1; }
