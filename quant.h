@@ -2192,17 +2192,36 @@ QUANT_DEF void quant_histogram_init(quant_histogram *h) { if (h) memset(h, 0, si
  * forever, so every user of the histogram refuses it */
 QUANT__INTERNAL int quant__hist_range_ok(const quant_histogram *h) { return h->range >= 0.0f && h->range <= FLT_MAX; }
 
-QUANT__INTERNAL void quant__hist_grow(quant_histogram *h) {
+/* top[side]: a bound such that every magnitude bin >= top of that side holds
+ * +0.0 exactly (bit pattern 0); the grow loop only touches bins below it,
+ * which leaves every bin as the full loop would (+0 + +0 = +0). */
+QUANT__INTERNAL void quant__hist_tops(const quant_histogram *h, int top[2]) {
+    int side, i;
+    for (side = 0; side < 2; side++) {
+        top[side] = 0;
+        for (i = QUANT__NB - 1; i >= 0; i--) {
+            uint64_t b;
+            memcpy(&b, &h->bins[side ? QUANT__NB + i : QUANT__NB - 1 - i], 8);
+            if (b) { top[side] = i + 1; break; }
+        }
+    }
+}
+
+QUANT__INTERNAL void quant__hist_grow(quant_histogram *h, int top[2]) {
     int side, i;
     for (side = 0; side < 2; side++) {
         /* magnitude bin i of this side lives at pos(i) */
 #define QUANT__POS(i) (side ? QUANT__NB + (i) : QUANT__NB - 1 - (i))
-        for (i = 0; i < QUANT__NB / 2; i++)
+        int t = top[side], nt = (t + 1) / 2;
+        uint64_t eb;
+        for (i = 0; i < nt; i++)
             h->bins[QUANT__POS(i)] = h->bins[QUANT__POS(2 * i)] + h->bins[QUANT__POS(2 * i + 1)];
-        for (i = QUANT__NB / 2; i < QUANT__NB; i++) h->bins[QUANT__POS(i)] = 0.0;
+        for (i = nt; i < t; i++) h->bins[QUANT__POS(i)] = 0.0; /* the rest already is */
         /* values at the old edge (|x| * recip >= BINS) now sit exactly at bin BINS/2 */
         h->bins[QUANT__POS(QUANT__NB / 2 - 1)] -= h->edge[side];
         h->bins[QUANT__POS(QUANT__NB / 2)] += h->edge[side];
+        memcpy(&eb, &h->edge[side], 8);
+        top[side] = eb && nt < QUANT__NB / 2 + 1 ? QUANT__NB / 2 + 1 : nt;
         h->edge[side] = 0.0;
 #undef QUANT__POS
     }
@@ -2220,7 +2239,11 @@ QUANT_DEF quant_status quant_histogram_add(quant_histogram *h, const float *x, s
     am = quant__absmax(x, n);
     if (am > 0.0f) {
         if (h->range == 0.0f) h->range = am;
-        while (am > h->range && h->range <= FLT_MAX / 2.0f) quant__hist_grow(h);
+        if (am > h->range && h->range <= FLT_MAX / 2.0f) {
+            int top[2];
+            quant__hist_tops(h, top);
+            while (am > h->range && h->range <= FLT_MAX / 2.0f) quant__hist_grow(h, top);
+        }
     }
     recip = (float)QUANT__NB / h->range;
     use_d = !quant__isfinite(recip);
@@ -2252,44 +2275,98 @@ QUANT_DEF quant_status quant_histogram_add(quant_histogram *h, const float *x, s
     return QUANT_OK;
 }
 
+/* the level i of KL's merge at th bins: [start, end) with per = th / target */
+typedef struct quant__kl_lv { double start, end; int lu, rl; } quant__kl_lv;
+QUANT__INTERNAL void quant__kl_level(int i, double per, quant__kl_lv *l) {
+    l->start = i * per; l->end = l->start + per;
+    l->lu = (int)ceil(l->start); l->rl = (int)floor(l->end);
+}
+/* 1 if level l takes from bin j (its partial edge bins, or a whole bin) */
+QUANT__INTERNAL int quant__kl_touches(const quant__kl_lv *l, int j) {
+    return ((double)l->lu > l->start && j == l->lu - 1) || ((double)l->rl < l->end && j == l->rl) ||
+           (j >= l->lu && j < l->rl);
+}
+
 QUANT_DEF int quant_kl_threshold_bins(const double *dist, int nbins, int target) {
-    double p[QUANT__NB], q[QUANT__NB], qd[QUANT__NB], suffix[QUANT__NB + 1];
+    /* Every sum below runs over the same terms in the same order as the
+     * plain definition (ncnn's loops over every level and all th bins),
+     * minus terms that are exactly zero, skipped through the list of
+     * non-zero bins: a zero added to a sum that started at +0 changes no bit;
+     * Q is written and P read only where dist != 0, and a level that takes
+     * no non-zero bin has nothing to expand. A sparse histogram (few
+     * samples) visits only the levels its bins fall in. */
+    double q[QUANT__NB], qd[QUANT__NB + 1], suffix[QUANT__NB + 1];
     double best_kl = DBL_MAX;
-    int best = target, th, i, j;
+    int nz[QUANT__NB], first[QUANT__NB + 2]; /* first[j]: index in nz of the first non-zero bin >= j */
+    int act[QUANT__NB], stamp[QUANT__NB];
+    quant__kl_lv lv[QUANT__NB];
+    int best = target, th, i, j, m, nnz = 0;
     if (!dist || target < 1 || nbins > QUANT__NB || nbins <= target) return -1;
     /* tail masses summed from the top: exactly 0 past the last non-empty bin
      * (a running subtraction leaves rounding residue that the KL's
      * "empty Q bin costs 1" rule would then punish) */
     suffix[nbins] = 0.0;
     for (th = nbins - 1; th >= 0; th--) suffix[th] = suffix[th + 1] + dist[th];
+    for (j = 0; j < nbins; j++) if (dist[j] != 0.0) nz[nnz++] = j; /* NaN counts as non-zero, as below */
+    for (j = nbins + 1, m = nnz; j >= 0; j--) {
+        while (m > 0 && nz[m - 1] >= j) m--;
+        first[j] = m;
+    }
+    for (i = 0; i < target; i++) stamp[i] = -1;
     for (th = target; th < nbins; th++) {
-        double per = (double)th / (double)target, kl = 0.0;
-        memcpy(p, dist, (size_t)th * sizeof(double));
-        p[th - 1] += suffix[th];      /* P: the clipped distribution */
-        for (i = 0; i < target; i++) { /* merge the raw bins into target levels (ncnn, as TensorRT) */
-            double start = i * per, end = start + per, acc = 0.0;
-            int lu = (int)ceil(start), rl = (int)floor(end);
-            if ((double)lu > start) acc += ((double)lu - start) * dist[lu - 1];
-            if ((double)rl < end) acc += (end - (double)rl) * dist[rl];
-            for (j = lu; j < rl; j++) acc += dist[j];
-            q[i] = acc;
+        double per = (double)th / (double)target, kl = 0.0, plast;
+        int na = 0, a;
+        if ((size_t)nnz * 5 < (size_t)target) {
+            /* the levels that take a non-zero bin j: j / per - 1 <= i <= j / per + 1
+               exactly (per >= 1); c - 1 .. c + 2 with c = (int)(j / per) also
+               covers a quotient rounded just below an integer */
+            for (m = 0; m < nnz; m++) {
+                int c = (int)(nz[m] / per), lo = c - 1 < 0 ? 0 : c - 1, hi = c + 2 < target ? c + 2 : target - 1;
+                for (i = lo; i <= hi; i++) {
+                    quant__kl_lv l;
+                    if (stamp[i] == th) continue;
+                    quant__kl_level(i, per, &l);
+                    if (!quant__kl_touches(&l, nz[m])) continue;
+                    stamp[i] = th; lv[i] = l;
+                    for (a = na++; a > 0 && act[a - 1] > i; a--) act[a] = act[a - 1]; /* kept ascending */
+                    act[a] = i;
+                }
+            }
+        } else {
+            for (i = 0; i < target; i++) { quant__kl_level(i, per, &lv[i]); act[na++] = i; }
         }
-        for (j = 0; j < th; j++) qd[j] = 0.0;
-        for (i = 0; i < target; i++) { /* expand uniformly over the non-zero source bins */
-            double start = i * per, end = start + per, count = 0.0, ls = 0.0, rs = 0.0, ev;
-            int lu = (int)ceil(start), rl = (int)floor(end);
-            if ((double)lu > start) { ls = (double)lu - start; if (dist[lu - 1] != 0.0) count += ls; }
-            if ((double)rl < end) { rs = end - (double)rl; if (dist[rl] != 0.0) count += rs; }
-            for (j = lu; j < rl; j++) if (dist[j] != 0.0) count += 1.0;
+        for (a = 0; a < na; a++) { /* merge the raw bins into target levels (ncnn, as TensorRT) */
+            const quant__kl_lv *l = &lv[act[a]];
+            double acc = 0.0;
+            if ((double)l->lu > l->start) acc += ((double)l->lu - l->start) * dist[l->lu - 1];
+            if ((double)l->rl < l->end) acc += (l->end - (double)l->rl) * dist[l->rl];
+            for (m = first[l->lu]; m < nnz && nz[m] < l->rl; m++) acc += dist[nz[m]];
+            q[act[a]] = acc;
+        }
+        for (m = 0; m < nnz && nz[m] <= th; m++) qd[nz[m]] = 0.0;
+        for (a = 0; a < na; a++) { /* expand uniformly over the non-zero source bins */
+            const quant__kl_lv *l = &lv[act[a]];
+            double count = 0.0, ls = 0.0, rs = 0.0, ev;
+            int lu = l->lu, rl = l->rl;
+            if ((double)lu > l->start) { ls = (double)lu - l->start; if (dist[lu - 1] != 0.0) count += ls; }
+            if ((double)rl < l->end) { rs = l->end - (double)rl; if (dist[rl] != 0.0) count += rs; }
+            for (m = first[lu]; m < nnz && nz[m] < rl; m++) count += 1.0;
             if (count == 0.0) continue;
-            ev = q[i] / count;
-            if ((double)lu > start && dist[lu - 1] != 0.0) qd[lu - 1] += ev * ls;
-            if ((double)rl < end && dist[rl] != 0.0) qd[rl] += ev * rs;
-            for (j = lu; j < rl; j++) if (dist[j] != 0.0) qd[j] += ev;
+            ev = q[act[a]] / count;
+            if ((double)lu > l->start && dist[lu - 1] != 0.0) qd[lu - 1] += ev * ls;
+            if ((double)rl < l->end && dist[rl] != 0.0) qd[rl] += ev * rs;
+            for (m = first[lu]; m < nnz && nz[m] < rl; m++) qd[nz[m]] += ev;
         }
-        for (j = 0; j < th; j++) {
-            if (p[j] == 0.0) continue;
-            kl += qd[j] == 0.0 ? 1.0 : p[j] * log(p[j] / qd[j]);
+        /* P: the first th bins, the tail mass added to the last */
+        for (m = 0; m < nnz && nz[m] < th - 1; m++) {
+            double pj = dist[nz[m]];
+            kl += qd[nz[m]] == 0.0 ? 1.0 : pj * log(pj / qd[nz[m]]);
+        }
+        plast = dist[th - 1];
+        plast += suffix[th];
+        if (plast != 0.0) {
+            double ql = dist[th - 1] != 0.0 ? qd[th - 1] : 0.0;
+            kl += ql == 0.0 ? 1.0 : plast * log(plast / ql);
         }
         if (kl < best_kl) { best_kl = kl; best = th; }
     }
