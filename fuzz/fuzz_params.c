@@ -2,15 +2,30 @@
  * ranges (quant_params_from_range, per channel, per group), minmax and every
  * observer on arbitrary data (NaN, Inf, subnormals, huge values). Accepted
  * params must satisfy the contract; refused ones must leave the outputs
- * untouched. */
+ * untouched.
+ *
+ * Speed: the histogram kinds' range searches cost O(bins^2) (KL: 1,920
+ * candidate thresholds x 128 levels) or O(candidates x occupied bins)
+ * (MSE), whatever the input length, and every comparison in them is traced
+ * by the fuzzer's instrumentation: they see a bounded prefix of the data
+ * (FZ_HIST_MAX values; MinMax / MovingAverage see it all), and the range is
+ * searched once per input (the params come from that range, which is what
+ * quant_observer_params computes). quant_kl_threshold_bins itself is fuzzed
+ * on a small fuzzed histogram (both its sparse and dense paths), and
+ * quant_histogram_add on a fuzzed (possibly damaged) range. */
 #ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
 #endif
 #include "quant.h"
 #include "fuzz_util.h"
 #include <math.h>
+#include <float.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifndef FZ_HIST_MAX
+#define FZ_HIST_MAX 32
+#endif /* values a histogram-based observer sees per input */
 
 static void check_params(const quant_params *p, quant_scheme scheme) {
     int32_t q;
@@ -70,16 +85,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             float rlo, rhi;
             if (quant_observer_init(o, (quant_observer_kind)k) != QUANT_OK) { free(o); o = NULL; }
             else {
-            quant_observer_update(o, x, n / 2);
-            quant_observer_update(o, x + n / 2, n - n / 2);
-            if (quant_observer_range(o, scheme == QUANT_SYMMETRIC ? QUANT_SYMMETRIC : QUANT_AFFINE, qmin, qmax, &rlo, &rhi) == QUANT_OK)
+            size_t nh = k >= QUANT_OBS_HISTOGRAM && n > FZ_HIST_MAX ? FZ_HIST_MAX : n; /* a bounded prefix */
+            quant_status sr;
+            FZ_CHECK(quant_observer_update(o, x, nh / 2) == QUANT_OK);
+            FZ_CHECK(quant_observer_update(o, x + nh / 2, nh - nh / 2) == QUANT_OK);
+            sr = quant_observer_range(o, scheme == QUANT_SYMMETRIC ? QUANT_SYMMETRIC : QUANT_AFFINE, qmin, qmax, &rlo, &rhi);
+            if (sr == QUANT_OK)
                 FZ_CHECK(rlo <= rhi && isfinite(rlo) && isfinite(rhi));
             memset(&op, 0x5a, sizeof op);
-            s = quant_observer_params(o, qmin, qmax, scheme, &op);
+            if (sr == QUANT_OK && scheme != 2 && k >= QUANT_OBS_KL && k <= QUANT_OBS_MSE)
+                s = quant_params_from_range(rlo, rhi, qmin, qmax, scheme, &op); /* = quant_observer_params, one search */
+            else
+                s = quant_observer_params(o, qmin, qmax, scheme, &op);
             if (s == QUANT_OK) check_params(&op, scheme);
             else FZ_CHECK(!memcmp(&op, &untouched, sizeof op));
             free(o);
             }
+        }
+    }
+    if (n >= 1) {
+        /* the KL search on its own: a small histogram from the data (any
+           values: NaN, negative, Inf), fuzzed bins and target */
+        int target = 1 + (int)((uint32_t)qmin % 48), nbins = target + 1 + (int)((uint32_t)qmax % 200), b;
+        double dist[256];
+        for (b = 0; b < nbins; b++) dist[b] = 0.0;
+        for (i = 0; i < n && i < 512; i++) {
+            uint32_t u;
+            memcpy(&u, &x[i], 4);
+            if (u & 1) dist[(u >> 1) % (uint32_t)nbins] += (u & 2) ? 1.0 : (double)x[i];
+        }
+        b = quant_kl_threshold_bins(dist, nbins, target);
+        FZ_CHECK(b >= target && b < nbins);
+        FZ_CHECK(quant_kl_threshold_bins(dist, target, target) == -1 && quant_kl_threshold_bins(NULL, nbins, target) == -1);
+    }
+    {   /* quant_histogram_add on a fuzzed range: refused (and unchanged) unless 0 or finite > 0 */
+        static quant_histogram h, h0;
+        size_t nh = n > FZ_HIST_MAX ? FZ_HIST_MAX : n;
+        quant_histogram_init(&h);
+        h.range = lo;
+        h0 = h;
+        s = quant_histogram_add(&h, x, nh);
+        if (!(lo >= 0.0f && lo <= FLT_MAX)) FZ_CHECK(s == QUANT_EINVAL && !memcmp(&h, &h0, sizeof h));
+        else {
+            double tot = h.zeros, fin = 0;
+            FZ_CHECK(s == QUANT_OK && h.range >= 0.0f && h.range <= FLT_MAX);
+            for (i = 0; i < 2 * QUANT_HIST_BINS; i++) tot += h.bins[i];
+            for (i = 0; i < nh; i++) fin += isfinite(x[i]) ? 1 : 0;
+            FZ_CHECK(tot == fin);
         }
     }
     if (n >= 2) {
