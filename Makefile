@@ -132,7 +132,7 @@ $(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.
 	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
 
 # the tools end to end (a shell script: build/test_tool runs it from the project root)
-$(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool
+$(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool $(BUILD)/test_runner
 	cp tests/test_tool.sh $@ && chmod +x $@
 
 # models made elsewhere: PyTorch models trained and exported by the test

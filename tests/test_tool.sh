@@ -193,5 +193,30 @@ if command -v script >/dev/null 2>&1; then # on a terminal (a pty from script(1)
   check "progress on a terminal counts the images run" 'grep -aq "calibrating: 200 of 1000 images run" $W/p9.tty && grep -aq "calibrating: 1000 of 1000 images run" $W/p9.tty'
 fi
 
+# the hostile model files of test_runner (token-level mutations of six small
+# models, quantized ones too), every 6th through inspect, eval and quantize:
+# each exits 0, or 1 with a message; never a crash, a sanitizer report or a hang
+R=$(dirname "$T")/test_runner
+if [ -x "$R" ]; then
+  mkdir -p $W/hostile $W/hd
+  QT_HOSTILE_DIR=$W/hostile "$R" > /dev/null 2>&1
+  # 4 images of 6x12 (72 values: the models' [6, 6, 2] input), labels 0..2
+  { printf '\000\000\010\003\000\000\000\004\000\000\000\006\000\000\000\014'; head -c 288 /dev/urandom; } > $W/hd/t10k-images-idx3-ubyte
+  printf '\000\000\010\001\000\000\000\004\000\001\002\001' > $W/hd/t10k-labels-idx1-ubyte
+  cp $W/hd/t10k-images-idx3-ubyte $W/hd/calib-1000-images-idx3-ubyte
+  n=0; crashed=0; silent=0
+  for f in $W/hostile/hostile-*.safetensors; do
+    n=$((n + 1)); [ $((n % 6)) = 1 ] || continue
+    for cmd in "inspect $f" "eval $f $W/hd --mode fp32" "eval $f $W/hd" "quantize $f $W/hd/calib-1000-images-idx3-ubyte $W/hq.st --mode int8"; do
+      timeout 20 "$T" $cmd > $W/h.out 2> $W/h.err; rc=$?
+      if [ $rc != 0 ] && [ $rc != 1 ]; then crashed=$((crashed + 1)); [ $crashed -le 3 ] && { echo "hostile: quant-tool $cmd: exit $rc"; head -c 600 $W/h.err; }; fi
+      if [ $rc = 1 ] && [ ! -s $W/h.err ]; then silent=$((silent + 1)); echo "hostile: quant-tool $cmd: exit 1 without a message"; fi
+      if grep -q "runtime error\|AddressSanitizer\|LeakSanitizer" $W/h.err; then crashed=$((crashed + 1)); echo "hostile: quant-tool $cmd: sanitizer report"; head -c 600 $W/h.err; fi
+    done
+  done
+  echo "hostile model files through inspect / eval / quantize: $((n / 6 + 1)) of $n files, $crashed crashed, $silent failed silently"
+  check "hostile model files: no crash, no silent failure" '[ $n -gt 1000 ] && [ $crashed = 0 ] && [ $silent = 0 ]'
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
