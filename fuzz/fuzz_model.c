@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
         /* params as calibration would set them (a stored "quant" block may have set them already) */
         int v;
-        for (v = 0; v < m.nv; v++) if (rn_dom(&m.v[v]) == DOM_U8 && !m.v[v].has_params) { m.v[v].scale = 0.05f; m.v[v].zp = 10; m.v[v].has_params = 1; }
+        for (v = 0; v < m.nv; v++) if (rn_dom(&m.v[v]) == RN_KIND_U8 && !m.v[v].has_params) { m.v[v].scale = 0.05f; m.v[v].zp = 10; m.v[v].has_params = 1; }
         if (rn_finish_params(&m) != 0) __builtin_trap(); /* every uint8 value has params now */
     }
     if (rn_run(&m, 1) != 0) {

@@ -154,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if ((tf & 2) && t[i].bytes) { t[i].data = NULL; valid = 0; }
         if (tf & 4) { /* 1 GiB of F32: the file would be over the loader's limit (the data is never read) */
             static const unsigned char dummy[1];
-            t[i].dtype = RT_F32; t[i].ndim = 1; t[i].shape[0] = (size_t)1 << 28; t[i].bytes = (size_t)1 << 30; t[i].data = dummy;
+            t[i].dtype = RN_DT_F32; t[i].ndim = 1; t[i].shape[0] = (size_t)1 << 28; t[i].bytes = (size_t)1 << 30; t[i].data = dummy;
             valid = 0;
         }
     }

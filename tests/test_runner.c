@@ -418,7 +418,7 @@ static void test_pool_u8(void) {
             size_t C = chans[ci], oy, ox, c, a, b;
             int bad = 0;
             memset(&n, 0, sizeof n); memset(&x, 0, sizeof x); memset(&y, 0, sizeof y);
-            n.op = kind == 2 ? OP_AVGPOOL : OP_MAXPOOL;
+            n.op = kind == 2 ? RN_OP_AVGPOOL : RN_OP_MAXPOOL;
             n.k[0] = n.k[1] = kind == 1 ? 3 : 2; n.st[0] = n.st[1] = 2;
             x.h = 9; x.w = 7; x.c = C; x.size = x.h * x.w * C;
             y.h = (x.h - (size_t)n.k[0]) / 2 + 1; y.w = (x.w - (size_t)n.k[1]) / 2 + 1; y.c = C; y.size = y.h * y.w * C;
@@ -489,16 +489,16 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
         double *Y;
         const float *wt = n->w ? (const float *)n->w->data : NULL, *bs = n->b ? (const float *)n->b->data : NULL;
         const float *sc = n->bn_s ? (const float *)n->bn_s->data : NULL;
-        if (n->op == OP_CONV || n->op == OP_DWCONV) {
+        if (n->op == RN_OP_CONV || n->op == RN_OP_DWCONV) {
             OH = (H + (size_t)(n->pad[0] + n->pad[2]) - (size_t)(n->dil[0] * (n->k[0] - 1) + 1)) / (size_t)n->st[0] + 1;
             OW = (W + (size_t)(n->pad[1] + n->pad[3]) - (size_t)(n->dil[1] * (n->k[1] - 1) + 1)) / (size_t)n->st[1] + 1;
-            OC = n->op == OP_CONV ? n->w->shape[0] : C;
-        } else if (n->op == OP_MAXPOOL || n->op == OP_AVGPOOL) {
+            OC = n->op == RN_OP_CONV ? n->w->shape[0] : C;
+        } else if (n->op == RN_OP_MAXPOOL || n->op == RN_OP_AVGPOOL) {
             OH = (size_t)ref_pool_out((long)H, n->k[0], n->st[0], n->pad[0], n->pad[2], n->ceil_mode);
             OW = (size_t)ref_pool_out((long)W, n->k[1], n->st[1], n->pad[1], n->pad[3], n->ceil_mode);
-        } else if (n->op == OP_DENSE) { OH = OW = 1; OC = n->w->shape[0]; }
-        else if (n->op == OP_GAP) OH = OW = 1;
-        else if (n->op == OP_FLATTEN) { OH = OW = 1; OC = H * W * C; }
+        } else if (n->op == RN_OP_DENSE) { OH = OW = 1; OC = n->w->shape[0]; }
+        else if (n->op == RN_OP_GAP) OH = OW = 1;
+        else if (n->op == RN_OP_FLATTEN) { OH = OW = 1; OC = H * W * C; }
         Y = (double *)calloc(OH * OW * OC + 1, sizeof(double));
         r->h[o] = OH; r->w[o] = OW; r->c[o] = OC; r->d[o] = Y;
         for (y = 0; y < OH; y++)
@@ -507,22 +507,22 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
                     double acc = 0, *out = &Y[(y * OW + x) * OC + c];
                     long ky, kx;
                     switch (n->op) {
-                    case OP_CONV: case OP_DWCONV:
+                    case RN_OP_CONV: case RN_OP_DWCONV:
                         for (ky = 0; ky < n->k[0]; ky++)
                             for (kx = 0; kx < n->k[1]; kx++) {
                                 long iy = (long)y * n->st[0] + ky * n->dil[0] - n->pad[0], ix = (long)x * n->st[1] + kx * n->dil[1] - n->pad[1];
                                 if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
-                                if (n->op == OP_CONV)
+                                if (n->op == RN_OP_CONV)
                                     for (k = 0; k < C; k++) acc += X[((size_t)iy * W + (size_t)ix) * C + k] * wt[((c * (size_t)n->k[0] + (size_t)ky) * (size_t)n->k[1] + (size_t)kx) * C + k];
                                 else acc += X[((size_t)iy * W + (size_t)ix) * C + c] * wt[((size_t)ky * (size_t)n->k[1] + (size_t)kx) * C + c];
                             }
                         *out = acc * (sc ? sc[c] : 1.0) + (bs ? bs[c] : 0.0);
                         break;
-                    case OP_DENSE:
+                    case RN_OP_DENSE:
                         for (k = 0; k < H * W * C; k++) acc += X[k] * wt[c * H * W * C + k];
                         *out = acc * (sc ? sc[c] : 1.0) + (bs ? bs[c] : 0.0);
                         break;
-                    case OP_MAXPOOL: case OP_AVGPOOL: {
+                    case RN_OP_MAXPOOL: case RN_OP_AVGPOOL: {
                         long hs = (long)y * n->st[0] - n->pad[0], ws = (long)x * n->st[1] - n->pad[1];
                         long he = hs + n->k[0], we = ws + n->k[1], div, cnt = 0;
                         double mx = -INFINITY;
@@ -536,18 +536,18 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
                                 v = X[((size_t)ky * W + (size_t)kx) * C + c];
                                 acc += v; cnt++; if (v > mx) mx = v;
                             }
-                        *out = n->op == OP_MAXPOOL ? mx : acc / (double)(n->count_include_pad ? div : cnt);
+                        *out = n->op == RN_OP_MAXPOOL ? mx : acc / (double)(n->count_include_pad ? div : cnt);
                     } break;
-                    case OP_GAP:
+                    case RN_OP_GAP:
                         for (k = 0; k < H * W; k++) acc += X[k * C + c];
                         *out = acc / (double)(H * W);
                         break;
-                    case OP_FLATTEN: *out = X[c]; break;
-                    case OP_RELU: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v; } break;
-                    case OP_RELU6: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v > 6 ? 6 : v; } break;
-                    case OP_ADD: *out = X[(y * OW + x) * OC + c] + r->d[n->in[1]][(y * OW + x) * OC + c]; break;
-                    case OP_SIGN: *out = X[(y * OW + x) * OC + c] - (n->thr ? *(const float *)n->thr->data : 0.0f) < 0 ? -1 : 1; break;
-                    case OP_SOFTMAX: {
+                    case RN_OP_FLATTEN: *out = X[c]; break;
+                    case RN_OP_RELU: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v; } break;
+                    case RN_OP_RELU6: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v > 6 ? 6 : v; } break;
+                    case RN_OP_ADD: *out = X[(y * OW + x) * OC + c] + r->d[n->in[1]][(y * OW + x) * OC + c]; break;
+                    case RN_OP_SIGN: *out = X[(y * OW + x) * OC + c] - (n->thr ? *(const float *)n->thr->data : 0.0f) < 0 ? -1 : 1; break;
+                    case RN_OP_SOFTMAX: {
                         const double *p = X + (y * OW + x) * OC;
                         double mxv = p[0], s = 0;
                         for (k = 1; k < OC; k++) if (p[k] > mxv) mxv = p[k];
@@ -827,14 +827,14 @@ static void test_strict_format(void) {
         free(buf);
     }
     {   /* \u escapes decode to UTF-8 (a name written by Python's json.dumps loads) */
-        rj v;
+        rn_json v;
         char e[128];
-        CHECK(rj_parse("\"a\\u00e9\\ud83d\\ude00\"", 21, &v, e, sizeof e) == 0 && v.type == RJ_STR && !strcmp(v.str, "a\xc3\xa9\xf0\x9f\x98\x80"));
-        rj_free(&v);
-        CHECK(rj_parse("\"a\\u0000b\"", 10, &v, e, sizeof e) == -1);
-        CHECK(rj_parse("\"\\ud83d\"", 8, &v, e, sizeof e) == -1);
-        CHECK(rj_parse("-0.5e+3", 7, &v, e, sizeof e) == 0 && v.num == -500.0);
-        rj_free(&v);
+        CHECK(rn_json_parse("\"a\\u00e9\\ud83d\\ude00\"", 21, &v, e, sizeof e) == 0 && v.type == RN_JSON_STR && !strcmp(v.str, "a\xc3\xa9\xf0\x9f\x98\x80"));
+        rn_json_free(&v);
+        CHECK(rn_json_parse("\"a\\u0000b\"", 10, &v, e, sizeof e) == -1);
+        CHECK(rn_json_parse("\"\\ud83d\"", 8, &v, e, sizeof e) == -1);
+        CHECK(rn_json_parse("-0.5e+3", 7, &v, e, sizeof e) == 0 && v.num == -500.0);
+        rn_json_free(&v);
     }
 }
 

@@ -45,7 +45,7 @@
 
 typedef struct {
     const char *name;   /* 1 to 200 bytes, any but NUL                    */
-    int dtype;          /* RT_F32, RT_I8, RT_U8, RT_I32, RT_F16, RT_U64   */
+    int dtype;          /* RN_DT_F32, RN_DT_I8, RN_DT_U8, RN_DT_I32, RN_DT_F16, RN_DT_U64   */
     int ndim;           /* 0 to 8                                         */
     size_t shape[8];
     const void *data;   /* bytes of raw little-endian data                */
@@ -136,7 +136,7 @@ QT_FN int qt_header(const qt_tensor *t, int nt, const qt_meta *meta, qt_buf *hdr
         if (!t[i].name || !(len = strlen(t[i].name))) { snprintf(err, errn, "tensor %d: empty name", i); return -1; }
         if (len > QT_MAX_NAME) { snprintf(err, errn, "tensor %d ('%s...'): name longer than %d bytes", i, qt_shown(t[i].name, sh, sizeof sh), QT_MAX_NAME); return -1; }
         if (!strcmp(t[i].name, "__metadata__")) { snprintf(err, errn, "tensor %d: the name __metadata__ is reserved", i); return -1; }
-        if (t[i].dtype < RT_F32 || t[i].dtype > RT_U64) { snprintf(err, errn, "tensor '%s': unknown dtype %d", qt_shown(t[i].name, sh, sizeof sh), t[i].dtype); return -1; }
+        if (t[i].dtype < RN_DT_F32 || t[i].dtype > RN_DT_U64) { snprintf(err, errn, "tensor '%s': unknown dtype %d", qt_shown(t[i].name, sh, sizeof sh), t[i].dtype); return -1; }
         if (t[i].ndim < 0 || t[i].ndim > 8) { snprintf(err, errn, "tensor '%s': %d dimensions (0 to 8)", qt_shown(t[i].name, sh, sizeof sh), t[i].ndim); return -1; }
         for (d = 0; d < t[i].ndim; d++) {
             if ((double)t[i].shape[d] > QT_MAX_DIM) { snprintf(err, errn, "tensor '%s': dimension %zu over 1e12", qt_shown(t[i].name, sh, sizeof sh), t[i].shape[d]); return -1; }
@@ -165,8 +165,8 @@ QT_FN int qt_header(const qt_tensor *t, int nt, const qt_meta *meta, qt_buf *hdr
         size_t b0 = t[i].bytes ? off : total; /* zero-byte tensors: at the end */
         qt_json_str(hdr, t[i].name);
         qt_puts(hdr, ":{\"dtype\":\"");
-        qt_puts(hdr, t[i].dtype == RT_F32 ? "F32" : t[i].dtype == RT_I8 ? "I8" : t[i].dtype == RT_U8 ? "U8" :
-                     t[i].dtype == RT_I32 ? "I32" : t[i].dtype == RT_F16 ? "F16" : "U64");
+        qt_puts(hdr, t[i].dtype == RN_DT_F32 ? "F32" : t[i].dtype == RN_DT_I8 ? "I8" : t[i].dtype == RN_DT_U8 ? "U8" :
+                     t[i].dtype == RN_DT_I32 ? "I32" : t[i].dtype == RN_DT_F16 ? "F16" : "U64");
         qt_puts(hdr, "\",\"shape\":[");
         for (d = 0; d < t[i].ndim; d++) { if (d) qt_put(hdr, ",", 1); qt_putz(hdr, t[i].shape[d]); }
         qt_puts(hdr, "],\"data_offsets\":[");

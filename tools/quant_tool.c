@@ -162,7 +162,7 @@ static const char *tty(const char *s, char *buf, size_t n) {
 }
 static void put_tty(const char *s) { for (; *s; s++) putchar(((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s); }
 
-static const char *dtname(int d) { return d == RT_F32 ? "F32" : d == RT_I8 ? "I8" : d == RT_U8 ? "U8" : d == RT_I32 ? "I32" : d == RT_F16 ? "F16" : "U64"; }
+static const char *dtname(int d) { return d == RN_DT_F32 ? "F32" : d == RN_DT_I8 ? "I8" : d == RN_DT_U8 ? "U8" : d == RN_DT_I32 ? "I32" : d == RN_DT_F16 ? "F16" : "U64"; }
 
 /* "[d0, d1, ...]": at most 8 dimensions of up to 20 digits each fit */
 #define SHAPE_CHARS (2 + 8 * 22 + 1)
@@ -193,7 +193,7 @@ static int cmd_inspect(const args *a) {
         rn_value *y = &m.v[n->out];
         printf("  %-4d %-9s %-12s %-12s [%zu, %zu, %zu]", i, rn_op_names[n->op], tty(m.v[n->in[0]].name, b1, sizeof b1), tty(y->name, b2, sizeof b2), y->h, y->w, y->c);
         if (n->w) printf("  weight %s", tty(n->w->name, b3, sizeof b3));
-        if (n->op == OP_CONV || n->op == OP_DWCONV) printf("  k %ldx%ld s %ld pad %ld,%ld,%ld,%ld", n->k[0], n->k[1], n->st[0], n->pad[0], n->pad[1], n->pad[2], n->pad[3]);
+        if (n->op == RN_OP_CONV || n->op == RN_OP_DWCONV) printf("  k %ldx%ld s %ld pad %ld,%ld,%ld,%ld", n->k[0], n->k[1], n->st[0], n->pad[0], n->pad[1], n->pad[2], n->pad[3]);
         if (n->wtype) printf("  weights %s", n->wtype == 1 ? "ternary" : "binary");
         printf("\n");
     }
@@ -216,10 +216,10 @@ static int cmd_inspect(const args *a) {
 static const char *const derived_suffix[] = { ".q", ".scale", ".q4", ".q4scale", ".codebook", ".idx" };
 
 /* 1 if name is a tensor derived from the weight of one of the graph's nodes */
-static int is_derived(const char *name, const rj *nodes) {
+static int is_derived(const char *name, const rn_json *nodes) {
     int i, s;
     for (i = 0; i < nodes->n; i++) {
-        const char *w = rj_str(&nodes->kids[i], "weight");
+        const char *w = rn_json_str(&nodes->kids[i], "weight");
         size_t wl;
         if (!w || strncmp(name, w, wl = strlen(w))) continue;
         for (s = 0; s < (int)(sizeof derived_suffix / sizeof *derived_suffix); s++) if (!strcmp(name + wl, derived_suffix[s])) return 1;
@@ -231,17 +231,17 @@ static int is_derived(const char *name, const rj *nodes) {
  * loses its quantized tensors and stored params, said on stderr) */
 static int float_image(const char *in, unsigned char **img, size_t *n) {
     rn_file src;
-    rj g;
-    const rj *nodes = NULL;
+    rn_json g;
+    const rn_json *nodes = NULL;
     qt_tensor *kept = NULL;
     qt_meta meta;
     char err[512];
     int i, nk = 0, dropped = 0, rc = -1;
     memset(&g, 0, sizeof g);
     if (rn_file_load(&src, in, err, sizeof err)) { fprintf(stderr, "quant-tool: %s: %s\n", in, err); return -1; }
-    if (!rj_parse(src.graph_json, strlen(src.graph_json), &g, err, sizeof err)) {
-        nodes = rj_get(&g, "nodes");
-        if (nodes && (nodes->type != RJ_ARR || nodes->n > RN_MAX_NODES)) nodes = NULL; /* the loader will say why */
+    if (!rn_json_parse(src.graph_json, strlen(src.graph_json), &g, err, sizeof err)) {
+        nodes = rn_json_get(&g, "nodes");
+        if (nodes && (nodes->type != RN_JSON_ARR || nodes->n > RN_MAX_NODES)) nodes = NULL; /* the loader will say why */
     }
     kept = (qt_tensor *)calloc((size_t)src.nt + 1, sizeof *kept);
     if (!kept) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
@@ -259,7 +259,7 @@ static int float_image(const char *in, unsigned char **img, size_t *n) {
     if (qt_write_mem(kept, nk, &meta, img, n, err, sizeof err)) { fprintf(stderr, "quant-tool: %s: %s\n", in, err); goto done; }
     rc = 0;
 done:
-    free(kept); rj_free(&g); rn_file_free(&src);
+    free(kept); rn_json_free(&g); rn_file_free(&src);
     return rc;
 }
 
@@ -316,14 +316,14 @@ static int cmd_quantize(const args *a) {
         rn_node *n = &q.n[i];
         int qmax = mode == RN_INT4 ? 7 : (mode == RN_TERNARY && n->wtype == 1) ? 1 : 127, bits = qmax == 127 ? 8 : qmax == 7 ? 4 : 2;
         char lb[64];
-        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
         if (mode == RN_CODEBOOK) { /* dense layers: a 16-entry codebook and 4-bit indices */
             size_t rb = quant_codebook_row_bytes(4, n->K), o;
             quant_kmeans_opts ko;
             float *cb;
             uint8_t *idx;
             const float *w = (const float *)n->w->data;
-            if (n->op != OP_DENSE) continue;
+            if (n->op != RN_OP_DENSE) continue;
             own[nown++] = cb = (float *)malloc(16 * sizeof(float));
             own[nown++] = idx = (uint8_t *)malloc(rb * n->N + 1);
             if (!cb || !idx) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
@@ -331,9 +331,9 @@ static int cmd_quantize(const args *a) {
             if (quant_codebook_train(w, n->K * n->N, 16, &ko, cb, NULL) != QUANT_OK) { fprintf(stderr, "quant-tool: codebook training failed\n"); goto done; }
             for (o = 0; o < n->N; o++) quant_codebook_encode(w + o * n->K, n->K, cb, 16, 4, idx + o * rb);
             DERIVED(".codebook");
-            ot[nt].dtype = RT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = 16; ot[nt].data = cb; ot[nt].bytes = 64; nt++;
+            ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = 16; ot[nt].data = cb; ot[nt].bytes = 64; nt++;
             DERIVED(".idx");
-            ot[nt].dtype = RT_U8; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = idx; ot[nt].bytes = rb * n->N; nt++;
+            ot[nt].dtype = RN_DT_U8; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = idx; ot[nt].bytes = rb * n->N; nt++;
             printf("%-8s %-9s %-18s %5d %9zu %10zu %11s\n", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], "codebook 16", 4, n->K * n->N, rb * n->N + 64, "");
             continue;
         }
@@ -352,9 +352,9 @@ static int cmd_quantize(const args *a) {
             for (o = 0; o < n->N * nb; o++) h[o] = quant_fp32_to_fp16(sc[o]);
             free(w8); free(sc);
             DERIVED(".q4");
-            ot[nt].dtype = RT_U8; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = nib; ot[nt].bytes = rb * n->N; nt++;
+            ot[nt].dtype = RN_DT_U8; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = nib; ot[nt].bytes = rb * n->N; nt++;
             DERIVED(".q4scale");
-            ot[nt].dtype = RT_F16; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = nb; ot[nt].data = h; ot[nt].bytes = 2 * n->N * nb; nt++;
+            ot[nt].dtype = RN_DT_F16; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = nb; ot[nt].data = h; ot[nt].bytes = 2 * n->N * nb; nt++;
             snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
             printf("%-8s %-9s %-18s %5s %9zu %10zu %8.2f dB\n", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, "4/b32", n->K * n->N,
                    rb * n->N + 2 * n->N * nb + 4 * n->N, n->sqnr);
@@ -366,10 +366,10 @@ static int cmd_quantize(const args *a) {
             if (!wq) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
             rn_quant_weights(n, qmax, qmax == 1, wq, n->wscale, &n->sqnr);
             DERIVED(".q");
-            ot[nt].dtype = RT_I8; ot[nt].ndim = n->w->ndim; memcpy(ot[nt].shape, n->w->shape, sizeof n->w->shape);
+            ot[nt].dtype = RN_DT_I8; ot[nt].ndim = n->w->ndim; memcpy(ot[nt].shape, n->w->shape, sizeof n->w->shape);
             ot[nt].data = wq; ot[nt].bytes = n->K * n->N; nt++;
             DERIVED(".scale");
-            ot[nt].dtype = RT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = n->wscale; ot[nt].bytes = 4 * n->N; nt++;
+            ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = n->wscale; ot[nt].bytes = 4 * n->N; nt++;
             snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
             printf("%-8s %-9s %-18s %5d %9zu %10zu %8.2f dB\n", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, bits, n->K * n->N,
                    (n->K * n->N * (size_t)bits + 7) / 8 + 4 * n->N, n->sqnr);
@@ -381,7 +381,7 @@ static int cmd_quantize(const args *a) {
     qt_puts(&qs, ",\"observer\":"); qt_json_str(&qs, a->observer);
     qt_puts(&qs, ",\"acts\":{");
     for (v = 0, j = 0; v < q.nv; v++)
-        if (rn_dom(&q.v[v]) == DOM_U8 && q.v[v].scale > 0) { /* a uint8 value with params (one fused away has none) */
+        if (rn_dom(&q.v[v]) == RN_KIND_U8 && q.v[v].scale > 0) { /* a uint8 value with params (one fused away has none) */
             char num[64];
             if (j++) qt_puts(&qs, ",");
             qt_json_str(&qs, q.v[v].name);
@@ -643,7 +643,7 @@ static int cmd_plot(const args *a) {
         if (rn_run(&fp, (int)bn)) { fprintf(stderr, "quant-tool: run failed\n"); goto done; }
         for (v = 0; v < fp.nv; v++) {
             int qv = rn_value_id(&q, fp.v[v].name, 0);
-            if (fp.v[v].is_bits || qv < 0 || rn_dom(&q.v[qv]) != DOM_U8) continue;
+            if (fp.v[v].is_bits || qv < 0 || rn_dom(&q.v[qv]) != RN_KIND_U8) continue;
             for (k = 0; k < 6; k++) quant_observer_update(&o[v * 6 + k], fp.v[v].f, bn * fp.v[v].size);
         }
         if (isatty(2)) fprintf(stderr, "\rplot: %zu/%zu calibration images", i0 + bn, dims[0]);

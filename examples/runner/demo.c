@@ -185,7 +185,7 @@ int main(int argc, char **argv) {
             printf("\n  per-layer sensitivity (that layer alone at 4 bits, accuracy on the calibration images, int8 = %.2f%%):\n", 100 * base);
             for (i = 0; i < probe.nn; i++) {
                 rn_node *n = &probe.n[i];
-                if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+                if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
                 bits[i] = 4;
                 r = run_mode(fl, RN_MIXED, QUANT_OBS_MINMAX, &calib, &calib, "", "", bits);
                 bits[i] = 8;
@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
             }
             for (i = 0; i < probe.nn; i++) {
                 rn_node *n = &probe.n[i];
-                if (n->op == OP_CONV || n->op == OP_DWCONV || n->op == OP_DENSE) bits[i] = i == worst ? 8 : 4;
+                if (n->op == RN_OP_CONV || n->op == RN_OP_DWCONV || n->op == RN_OP_DENSE) bits[i] = i == worst ? 8 : 4;
             }
             snprintf(detail, sizeof detail, "%s at 8, %d layers at 4", worst >= 0 ? probe.v[probe.n[worst].out].name : "-", nlin - 1);
             rn_model_free(&probe);

@@ -44,50 +44,50 @@
 
 /* ------------------------------------------------------------------ JSON */
 
-enum { RJ_NULL, RJ_BOOL, RJ_NUM, RJ_STR, RJ_ARR, RJ_OBJ };
-typedef struct rj {
+enum { RN_JSON_NULL, RN_JSON_BOOL, RN_JSON_NUM, RN_JSON_STR, RN_JSON_ARR, RN_JSON_OBJ };
+typedef struct rn_json {
     int type;
     double num;
-    char *str;          /* RJ_STR value, or the key of an object member */
-    struct rj *kids;    /* RJ_ARR / RJ_OBJ: n children */
+    char *str;          /* RN_JSON_STR value, or the key of an object member */
+    struct rn_json *kids;    /* RN_JSON_ARR / RN_JSON_OBJ: n children */
     int n;
     char *key;
-} rj;
+} rn_json;
 
 /* budget: the values the whole document may still hold (a header of a
  * million tiny numbers would otherwise cost 40+ bytes of memory per byte) */
-#define RJ_MAX_VALUES ((size_t)1 << 20)
-typedef struct rj_parser { const char *p, *end; char *err; size_t errn; int depth; size_t budget; } rj_parser;
+#define RN_JSON_MAX_VALUES ((size_t)1 << 20)
+typedef struct rn_json_parser { const char *p, *end; char *err; size_t errn; int depth; size_t budget; } rn_json_parser;
 
-RN_FN void rj_free(rj *v) {
+RN_FN void rn_json_free(rn_json *v) {
     int i;
     if (!v) return;
-    for (i = 0; i < v->n; i++) rj_free(&v->kids[i]);
+    for (i = 0; i < v->n; i++) rn_json_free(&v->kids[i]);
     free(v->kids); free(v->str); free(v->key);
     v->kids = NULL; v->str = NULL; v->key = NULL; v->n = 0;
 }
 
-RN_FN int rj_fail(rj_parser *ps, const char *msg) {
+RN_FN int rn_json_fail(rn_json_parser *ps, const char *msg) {
     if (ps->err && ps->errn) snprintf(ps->err, ps->errn, "JSON: %s", msg);
     return -1;
 }
-RN_FN void rj_ws(rj_parser *ps) { while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++; }
+RN_FN void rn_json_ws(rn_json_parser *ps) { while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++; }
 
-RN_FN int rj_string(rj_parser *ps, char **out) {
+RN_FN int rn_json_string(rn_json_parser *ps, char **out) {
     size_t cap = 16, n = 0;
     char *s;
-    if (ps->p >= ps->end || *ps->p != '"') return rj_fail(ps, "expected a string");
+    if (ps->p >= ps->end || *ps->p != '"') return rn_json_fail(ps, "expected a string");
     ps->p++;
     s = (char *)malloc(cap);
-    if (!s) return rj_fail(ps, "out of memory");
+    if (!s) return rn_json_fail(ps, "out of memory");
     for (;;) {
         unsigned c;
-        if (ps->p >= ps->end) { free(s); return rj_fail(ps, "unterminated string"); }
+        if (ps->p >= ps->end) { free(s); return rn_json_fail(ps, "unterminated string"); }
         c = (unsigned char)*ps->p++;
         if (c == '"') break;
-        if (c < 0x20) { free(s); return rj_fail(ps, "control character in string"); }
+        if (c < 0x20) { free(s); return rn_json_fail(ps, "control character in string"); }
         if (c == '\\') {
-            if (ps->p >= ps->end) { free(s); return rj_fail(ps, "bad escape"); }
+            if (ps->p >= ps->end) { free(s); return rn_json_fail(ps, "bad escape"); }
             c = (unsigned char)*ps->p++;
             switch (c) {
             case '"': case '\\': case '/': break;
@@ -99,25 +99,25 @@ RN_FN int rj_string(rj_parser *ps, char **out) {
                 int k, nb, half;
                 for (half = 0; half < 2; half++) {
                     unsigned v = 0;
-                    if (half && (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u')) { free(s); return rj_fail(ps, "lone surrogate in \\u escape"); }
+                    if (half && (ps->end - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u')) { free(s); return rn_json_fail(ps, "lone surrogate in \\u escape"); }
                     if (half) ps->p += 2;
-                    if (ps->end - ps->p < 4) { free(s); return rj_fail(ps, "bad \\u escape"); }
+                    if (ps->end - ps->p < 4) { free(s); return rn_json_fail(ps, "bad \\u escape"); }
                     for (k = 0; k < 4; k++) {
                         char h = *ps->p++;
                         int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-                        if (d < 0) { free(s); return rj_fail(ps, "bad \\u escape"); }
+                        if (d < 0) { free(s); return rn_json_fail(ps, "bad \\u escape"); }
                         v = v * 16 + (unsigned)d;
                     }
                     if (!half) {
                         cp = v;
-                        if (v >= 0xDC00 && v <= 0xDFFF) { free(s); return rj_fail(ps, "lone surrogate in \\u escape"); }
+                        if (v >= 0xDC00 && v <= 0xDFFF) { free(s); return rn_json_fail(ps, "lone surrogate in \\u escape"); }
                         if (v < 0xD800 || v > 0xDBFF) break;
                     } else {
-                        if (v < 0xDC00 || v > 0xDFFF) { free(s); return rj_fail(ps, "lone surrogate in \\u escape"); }
+                        if (v < 0xDC00 || v > 0xDFFF) { free(s); return rn_json_fail(ps, "lone surrogate in \\u escape"); }
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (v - 0xDC00);
                     }
                 }
-                if (!cp) { free(s); return rj_fail(ps, "\\u0000 in a string"); }
+                if (!cp) { free(s); return rn_json_fail(ps, "\\u0000 in a string"); }
                 if (cp < 0x80) { u8[0] = (unsigned char)cp; nb = 1; }
                 else if (cp < 0x800) { u8[0] = (unsigned char)(0xC0 | (cp >> 6)); u8[1] = (unsigned char)(0x80 | (cp & 63)); nb = 2; }
                 else if (cp < 0x10000) { u8[0] = (unsigned char)(0xE0 | (cp >> 12)); u8[1] = (unsigned char)(0x80 | ((cp >> 6) & 63)); u8[2] = (unsigned char)(0x80 | (cp & 63)); nb = 3; }
@@ -125,23 +125,23 @@ RN_FN int rj_string(rj_parser *ps, char **out) {
                 for (k = 0; k < nb - 1; k++) { /* all but the last byte here; the last goes through the common append below */
                     if (n + 2 > cap) {
                         char *t;
-                        if (cap > ((size_t)1 << 30)) { free(s); return rj_fail(ps, "string too long"); }
+                        if (cap > ((size_t)1 << 30)) { free(s); return rn_json_fail(ps, "string too long"); }
                         t = (char *)realloc(s, cap *= 2);
-                        if (!t) { free(s); return rj_fail(ps, "out of memory"); }
+                        if (!t) { free(s); return rn_json_fail(ps, "out of memory"); }
                         s = t;
                     }
                     s[n++] = (char)u8[k];
                 }
                 c = u8[nb - 1];
             } break;
-            default: free(s); return rj_fail(ps, "bad escape");
+            default: free(s); return rn_json_fail(ps, "bad escape");
             }
         }
         if (n + 2 > cap) {
             char *t;
-            if (cap > ((size_t)1 << 30)) { free(s); return rj_fail(ps, "string too long"); }
+            if (cap > ((size_t)1 << 30)) { free(s); return rn_json_fail(ps, "string too long"); }
             t = (char *)realloc(s, cap *= 2);
-            if (!t) { free(s); return rj_fail(ps, "out of memory"); }
+            if (!t) { free(s); return rn_json_fail(ps, "out of memory"); }
             s = t;
         }
         s[n++] = (char)c;
@@ -151,115 +151,115 @@ RN_FN int rj_string(rj_parser *ps, char **out) {
     return 0;
 }
 
-RN_FN int rj_value(rj_parser *ps, rj *v);
+RN_FN int rn_json_value(rn_json_parser *ps, rn_json *v);
 
-RN_FN int rj_push(rj_parser *ps, rj *v, int *cap) {
-    if (!ps->budget) return rj_fail(ps, "more than 2^20 values in one document");
+RN_FN int rn_json_push(rn_json_parser *ps, rn_json *v, int *cap) {
+    if (!ps->budget) return rn_json_fail(ps, "more than 2^20 values in one document");
     ps->budget--;
     if (v->n == *cap) {
-        rj *t;
-        if (*cap > (1 << 22)) return rj_fail(ps, "too many elements");
-        t = (rj *)realloc(v->kids, sizeof(rj) * (size_t)(*cap = *cap ? *cap * 2 : 8));
-        if (!t) return rj_fail(ps, "out of memory");
+        rn_json *t;
+        if (*cap > (1 << 22)) return rn_json_fail(ps, "too many elements");
+        t = (rn_json *)realloc(v->kids, sizeof(rn_json) * (size_t)(*cap = *cap ? *cap * 2 : 8));
+        if (!t) return rn_json_fail(ps, "out of memory");
         v->kids = t;
     }
-    memset(&v->kids[v->n], 0, sizeof(rj));
+    memset(&v->kids[v->n], 0, sizeof(rn_json));
     return 0;
 }
 
-RN_FN int rj_value(rj_parser *ps, rj *v) {
+RN_FN int rn_json_value(rn_json_parser *ps, rn_json *v) {
     memset(v, 0, sizeof *v);
-    rj_ws(ps);
-    if (ps->p >= ps->end) return rj_fail(ps, "unexpected end");
-    if (++ps->depth > 64) return rj_fail(ps, "nesting too deep");
+    rn_json_ws(ps);
+    if (ps->p >= ps->end) return rn_json_fail(ps, "unexpected end");
+    if (++ps->depth > 64) return rn_json_fail(ps, "nesting too deep");
     switch (*ps->p) {
     case '{': case '[': {
         int obj = *ps->p == '{', cap = 0;
         char close = obj ? '}' : ']';
-        v->type = obj ? RJ_OBJ : RJ_ARR;
+        v->type = obj ? RN_JSON_OBJ : RN_JSON_ARR;
         ps->p++;
-        rj_ws(ps);
+        rn_json_ws(ps);
         if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
         for (;;) {
             char *key = NULL;
-            rj_ws(ps);
+            rn_json_ws(ps);
             if (obj) {
-                if (rj_string(ps, &key)) return -1;
-                rj_ws(ps);
-                if (ps->p >= ps->end || *ps->p != ':') { free(key); return rj_fail(ps, "expected ':'"); }
+                if (rn_json_string(ps, &key)) return -1;
+                rn_json_ws(ps);
+                if (ps->p >= ps->end || *ps->p != ':') { free(key); return rn_json_fail(ps, "expected ':'"); }
                 ps->p++;
             }
-            if (rj_push(ps, v, &cap)) { free(key); return -1; }
-            if (rj_value(ps, &v->kids[v->n])) { free(key); rj_free(&v->kids[v->n]); return -1; }
+            if (rn_json_push(ps, v, &cap)) { free(key); return -1; }
+            if (rn_json_value(ps, &v->kids[v->n])) { free(key); rn_json_free(&v->kids[v->n]); return -1; }
             v->kids[v->n].key = key;
             v->n++;
-            rj_ws(ps);
+            rn_json_ws(ps);
             if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
             if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
-            return rj_fail(ps, "expected ',' or a closing bracket");
+            return rn_json_fail(ps, "expected ',' or a closing bracket");
         }
     } break;
-    case '"': v->type = RJ_STR; if (rj_string(ps, &v->str)) return -1; break;
-    case 't': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "true", 4)) { v->type = RJ_BOOL; v->num = 1; ps->p += 4; break; } return rj_fail(ps, "bad literal");
-    case 'f': if (ps->end - ps->p >= 5 && !memcmp(ps->p, "false", 5)) { v->type = RJ_BOOL; ps->p += 5; break; } return rj_fail(ps, "bad literal");
-    case 'n': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "null", 4)) { v->type = RJ_NULL; ps->p += 4; break; } return rj_fail(ps, "bad literal");
+    case '"': v->type = RN_JSON_STR; if (rn_json_string(ps, &v->str)) return -1; break;
+    case 't': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "true", 4)) { v->type = RN_JSON_BOOL; v->num = 1; ps->p += 4; break; } return rn_json_fail(ps, "bad literal");
+    case 'f': if (ps->end - ps->p >= 5 && !memcmp(ps->p, "false", 5)) { v->type = RN_JSON_BOOL; ps->p += 5; break; } return rn_json_fail(ps, "bad literal");
+    case 'n': if (ps->end - ps->p >= 4 && !memcmp(ps->p, "null", 4)) { v->type = RN_JSON_NULL; ps->p += 4; break; } return rn_json_fail(ps, "bad literal");
     default: { /* JSON's number grammar exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
         char buf[64];
         const char *s = ps->p;
         size_t k;
         char *e;
-#define RJ_DIGIT(q) ((q) < ps->end && *(q) >= '0' && *(q) <= '9')
+#define RN_JSON_DIGIT(q) ((q) < ps->end && *(q) >= '0' && *(q) <= '9')
         if (s < ps->end && *s == '-') s++;
-        if (!RJ_DIGIT(s)) return rj_fail(ps, s == ps->p ? "unexpected character" : "bad number");
-        if (*s == '0') { s++; if (RJ_DIGIT(s)) return rj_fail(ps, "bad number (leading zero)"); }
-        else while (RJ_DIGIT(s)) s++;
-        if (s < ps->end && *s == '.') { s++; if (!RJ_DIGIT(s)) return rj_fail(ps, "bad number"); while (RJ_DIGIT(s)) s++; }
+        if (!RN_JSON_DIGIT(s)) return rn_json_fail(ps, s == ps->p ? "unexpected character" : "bad number");
+        if (*s == '0') { s++; if (RN_JSON_DIGIT(s)) return rn_json_fail(ps, "bad number (leading zero)"); }
+        else while (RN_JSON_DIGIT(s)) s++;
+        if (s < ps->end && *s == '.') { s++; if (!RN_JSON_DIGIT(s)) return rn_json_fail(ps, "bad number"); while (RN_JSON_DIGIT(s)) s++; }
         if (s < ps->end && (*s == 'e' || *s == 'E')) {
             s++;
             if (s < ps->end && (*s == '+' || *s == '-')) s++;
-            if (!RJ_DIGIT(s)) return rj_fail(ps, "bad number");
-            while (RJ_DIGIT(s)) s++;
+            if (!RN_JSON_DIGIT(s)) return rn_json_fail(ps, "bad number");
+            while (RN_JSON_DIGIT(s)) s++;
         }
-#undef RJ_DIGIT
+#undef RN_JSON_DIGIT
         k = (size_t)(s - ps->p);
-        if (k >= sizeof buf) return rj_fail(ps, "number longer than 63 characters");
+        if (k >= sizeof buf) return rn_json_fail(ps, "number longer than 63 characters");
         memcpy(buf, ps->p, k);
         buf[k] = 0;
         ps->p = s;
         v->num = strtod(buf, &e);
-        if (*e || v->num != v->num) return rj_fail(ps, "bad number");
-        v->type = RJ_NUM;
+        if (*e || v->num != v->num) return rn_json_fail(ps, "bad number");
+        v->type = RN_JSON_NUM;
     }
     }
     ps->depth--;
     return 0;
 }
 
-RN_FN int rj_parse(const char *s, size_t n, rj *out, char *err, size_t errn) {
-    rj_parser ps;
-    ps.p = s; ps.end = s + n; ps.err = err; ps.errn = errn; ps.depth = 0; ps.budget = RJ_MAX_VALUES;
-    if (rj_value(&ps, out)) { rj_free(out); return -1; }
-    rj_ws(&ps);
-    if (ps.p != ps.end) { rj_free(out); return rj_fail(&ps, "trailing characters"); }
+RN_FN int rn_json_parse(const char *s, size_t n, rn_json *out, char *err, size_t errn) {
+    rn_json_parser ps;
+    ps.p = s; ps.end = s + n; ps.err = err; ps.errn = errn; ps.depth = 0; ps.budget = RN_JSON_MAX_VALUES;
+    if (rn_json_value(&ps, out)) { rn_json_free(out); return -1; }
+    rn_json_ws(&ps);
+    if (ps.p != ps.end) { rn_json_free(out); return rn_json_fail(&ps, "trailing characters"); }
     return 0;
 }
 
-static const rj *rj_get(const rj *o, const char *key) {
+static const rn_json *rn_json_get(const rn_json *o, const char *key) {
     int i;
-    if (!o || o->type != RJ_OBJ) return NULL;
+    if (!o || o->type != RN_JSON_OBJ) return NULL;
     for (i = 0; i < o->n; i++) if (o->kids[i].key && !strcmp(o->kids[i].key, key)) return &o->kids[i];
     return NULL;
 }
-static const char *rj_str(const rj *o, const char *key) { const rj *v = rj_get(o, key); return v && v->type == RJ_STR ? v->str : NULL; }
+static const char *rn_json_str(const rn_json *o, const char *key) { const rn_json *v = rn_json_get(o, key); return v && v->type == RN_JSON_STR ? v->str : NULL; }
 /* integer array of exactly n elements, each in [lo, hi] */
-RN_FN int rj_ints(const rj *o, const char *key, int n, long lo, long hi, long *out) {
-    const rj *v = rj_get(o, key);
+RN_FN int rn_json_ints(const rn_json *o, const char *key, int n, long lo, long hi, long *out) {
+    const rn_json *v = rn_json_get(o, key);
     int i;
     if (!v) return 0; /* absent: the caller keeps its default */
-    if (v->type != RJ_ARR || v->n != n) return -1;
+    if (v->type != RN_JSON_ARR || v->n != n) return -1;
     for (i = 0; i < n; i++) {
         double d = v->kids[i].num;
-        if (v->kids[i].type != RJ_NUM || d != floor(d) || d < lo || d > hi) return -1;
+        if (v->kids[i].type != RN_JSON_NUM || d != floor(d) || d < lo || d > hi) return -1;
         out[i] = (long)d;
     }
     return 1;
@@ -267,7 +267,7 @@ RN_FN int rj_ints(const rj *o, const char *key, int n, long lo, long hi, long *o
 
 /* ----------------------------------------------------------- safetensors */
 
-enum { RT_F32, RT_I8, RT_U8, RT_I32, RT_F16, RT_U64 };
+enum { RN_DT_F32, RN_DT_I8, RN_DT_U8, RN_DT_I32, RN_DT_F16, RN_DT_U64 };
 typedef struct rn_tensor {
     char *name;
     int dtype, ndim;
@@ -280,18 +280,18 @@ typedef struct rn_file {
     size_t size;
     rn_tensor *t;
     int nt;
-    rj header;        /* the parsed header (owns the strings)          */
+    rn_json header;        /* the parsed header (owns the strings)          */
     char *graph_json; /* metadata strings (owned by header)            */
     char *quant_json;
     char *variant;
 } rn_file;
 
-RN_FN size_t rn_dtype_size(int dt) { return dt == RT_F32 || dt == RT_I32 ? 4 : dt == RT_F16 ? 2 : dt == RT_U64 ? 8 : 1; }
+RN_FN size_t rn_dtype_size(int dt) { return dt == RN_DT_F32 || dt == RN_DT_I32 ? 4 : dt == RN_DT_F16 ? 2 : dt == RN_DT_U64 ? 8 : 1; }
 
 RN_FN void rn_file_free(rn_file *f) {
     int i;
     for (i = 0; i < f->nt; i++) free(f->t[i].name);
-    free(f->t); free(f->buf); rj_free(&f->header);
+    free(f->t); free(f->buf); rn_json_free(&f->header);
     memset(f, 0, sizeof *f);
 }
 
@@ -355,51 +355,51 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
         snprintf(err, errn, "header length %llu out of range (file has %zu bytes)", (unsigned long long)hlen, size);
         return -1;
     }
-    if (rj_parse((const char *)buf + 8, (size_t)hlen, &f->header, err, errn)) return -1;
-    if (f->header.type != RJ_OBJ) { snprintf(err, errn, "header is not a JSON object"); return -1; }
+    if (rn_json_parse((const char *)buf + 8, (size_t)hlen, &f->header, err, errn)) return -1;
+    if (f->header.type != RN_JSON_OBJ) { snprintf(err, errn, "header is not a JSON object"); return -1; }
     data0 = 8 + (size_t)hlen;
     f->t = (rn_tensor *)calloc((size_t)f->header.n + 1, sizeof(rn_tensor));
     if (!f->t) { snprintf(err, errn, "out of memory"); return -1; }
     for (k = 0; k < f->header.n; k++) {
-        const rj *e = &f->header.kids[k], *sh, *off;
+        const rn_json *e = &f->header.kids[k], *sh, *off;
         const char *dt;
         rn_tensor *t;
         int d;
         if (!strcmp(e->key, "__metadata__")) {
             int m;
-            if (e->type != RJ_OBJ) { snprintf(err, errn, "__metadata__ is not an object"); return -1; }
+            if (e->type != RN_JSON_OBJ) { snprintf(err, errn, "__metadata__ is not an object"); return -1; }
             /* safetensors metadata is a map of strings; keys other than
              * format, graph, quant and variant are informational */
             for (m = 0; m < e->n; m++)
-                if (e->kids[m].type != RJ_STR) { snprintf(err, errn, "__metadata__ value '%.100s' is not a string", e->kids[m].key); return -1; }
-            f->graph_json = (char *)rj_str(e, "graph");
-            f->quant_json = (char *)rj_str(e, "quant");
-            f->variant = (char *)rj_str(e, "variant");
-            if (!rj_str(e, "format") || strcmp(rj_str(e, "format"), "quant-model-1")) {
+                if (e->kids[m].type != RN_JSON_STR) { snprintf(err, errn, "__metadata__ value '%.100s' is not a string", e->kids[m].key); return -1; }
+            f->graph_json = (char *)rn_json_str(e, "graph");
+            f->quant_json = (char *)rn_json_str(e, "quant");
+            f->variant = (char *)rn_json_str(e, "variant");
+            if (!rn_json_str(e, "format") || strcmp(rn_json_str(e, "format"), "quant-model-1")) {
                 snprintf(err, errn, "__metadata__ format is not \"quant-model-1\""); return -1;
             }
             continue;
         }
         t = &f->t[f->nt];
-        if (e->type != RJ_OBJ) { snprintf(err, errn, "tensor '%s' is not an object", e->key); return -1; }
+        if (e->type != RN_JSON_OBJ) { snprintf(err, errn, "tensor '%s' is not an object", e->key); return -1; }
         if (strlen(e->key) == 0 || strlen(e->key) > 200) { snprintf(err, errn, "bad tensor name"); return -1; }
-        dt = rj_str(e, "dtype"); sh = rj_get(e, "shape"); off = rj_get(e, "data_offsets");
-        if (!dt || !sh || !off || sh->type != RJ_ARR || off->type != RJ_ARR || off->n != 2) {
+        dt = rn_json_str(e, "dtype"); sh = rn_json_get(e, "shape"); off = rn_json_get(e, "data_offsets");
+        if (!dt || !sh || !off || sh->type != RN_JSON_ARR || off->type != RN_JSON_ARR || off->n != 2) {
             snprintf(err, errn, "tensor '%.200s': dtype, shape and data_offsets are required", e->key); return -1;
         }
         for (d = 0; d < e->n; d++)
             if (strcmp(e->kids[d].key, "dtype") && strcmp(e->kids[d].key, "shape") && strcmp(e->kids[d].key, "data_offsets")) {
                 snprintf(err, errn, "tensor '%.100s': unknown key '%.60s' (dtype, shape, data_offsets)", e->key, e->kids[d].key); return -1;
             }
-        if (!strcmp(dt, "F32")) t->dtype = RT_F32; else if (!strcmp(dt, "I8")) t->dtype = RT_I8;
-        else if (!strcmp(dt, "U8")) t->dtype = RT_U8; else if (!strcmp(dt, "I32")) t->dtype = RT_I32;
-        else if (!strcmp(dt, "F16")) t->dtype = RT_F16; else if (!strcmp(dt, "U64")) t->dtype = RT_U64;
+        if (!strcmp(dt, "F32")) t->dtype = RN_DT_F32; else if (!strcmp(dt, "I8")) t->dtype = RN_DT_I8;
+        else if (!strcmp(dt, "U8")) t->dtype = RN_DT_U8; else if (!strcmp(dt, "I32")) t->dtype = RN_DT_I32;
+        else if (!strcmp(dt, "F16")) t->dtype = RN_DT_F16; else if (!strcmp(dt, "U64")) t->dtype = RN_DT_U64;
         else { snprintf(err, errn, "tensor '%s': unsupported dtype '%s'", e->key, dt); return -1; }
         if (sh->n > 8) { snprintf(err, errn, "tensor '%s': more than 8 dimensions", e->key); return -1; }
         t->ndim = sh->n; t->count = 1;
         for (d = 0; d < sh->n; d++) {
             double v = sh->kids[d].num;
-            if (sh->kids[d].type != RJ_NUM || v != floor(v) || v < 0 || v > 1e12) { snprintf(err, errn, "tensor '%s': bad shape", e->key); return -1; }
+            if (sh->kids[d].type != RN_JSON_NUM || v != floor(v) || v < 0 || v > 1e12) { snprintf(err, errn, "tensor '%s': bad shape", e->key); return -1; }
             t->shape[d] = (size_t)v;
             if (t->shape[d] && t->count > RN_MAX_ELEMS / t->shape[d]) { snprintf(err, errn, "tensor '%s': shape overflows", e->key); return -1; }
             t->count *= t->shape[d];
@@ -408,7 +408,7 @@ RN_FN int rn_file_parse(rn_file *f, unsigned char *buf, size_t size, char *err, 
         t->bytes = t->count * rn_dtype_size(t->dtype);
         {
             double b0 = off->kids[0].num, b1 = off->kids[1].num;
-            if (off->kids[0].type != RJ_NUM || off->kids[1].type != RJ_NUM || b0 != floor(b0) || b1 != floor(b1) ||
+            if (off->kids[0].type != RN_JSON_NUM || off->kids[1].type != RN_JSON_NUM || b0 != floor(b0) || b1 != floor(b1) ||
                 b0 < 0 || b1 < b0 || b1 > (double)(size - data0)) {
                 snprintf(err, errn, "tensor '%s': data_offsets out of range", e->key); return -1;
             }
@@ -484,7 +484,7 @@ RN_FN int rn_file_load(rn_file *f, const char *path, char *err, size_t errn) {
 RN_FN int rn_finite(const rn_tensor *t) {
     size_t i;
     const float *v = (const float *)t->data;
-    if (t->dtype != RT_F32) return 1;
+    if (t->dtype != RN_DT_F32) return 1;
     for (i = 0; i < t->count; i++) if (!(v[i] - v[i] == 0.0f)) return 0;
     return 1;
 }
@@ -499,12 +499,12 @@ static const rn_tensor *rn_find(const rn_file *f, const char *name) {
 
 /* ----------------------------------------------------------------- graph */
 
-enum { OP_CONV, OP_DWCONV, OP_DENSE, OP_RELU, OP_RELU6, OP_MAXPOOL, OP_AVGPOOL, OP_GAP, OP_ADD, OP_FLATTEN,
-       OP_SOFTMAX, OP_SIGN, OP_COUNT };
-static const char *const rn_op_names[OP_COUNT] = { "conv2d", "dwconv2d", "dense", "relu", "relu6", "maxpool",
+enum { RN_OP_CONV, RN_OP_DWCONV, RN_OP_DENSE, RN_OP_RELU, RN_OP_RELU6, RN_OP_MAXPOOL, RN_OP_AVGPOOL, RN_OP_GAP, RN_OP_ADD, RN_OP_FLATTEN,
+       RN_OP_SOFTMAX, RN_OP_SIGN, RN_OP_COUNT };
+static const char *const rn_op_names[RN_OP_COUNT] = { "conv2d", "dwconv2d", "dense", "relu", "relu6", "maxpool",
     "avgpool", "gap", "add", "flatten", "softmax", "sign" };
 /* the attributes each op accepts besides "op", "in" and "out" (anything else is refused) */
-static const char *const rn_op_attrs[OP_COUNT] = {
+static const char *const rn_op_attrs[RN_OP_COUNT] = {
     "weight bias scale kernel stride pad dilation weights padding_value", /* conv2d   */
     "weight bias scale kernel stride pad dilation weights",               /* dwconv2d */
     "weight bias scale weights",                                          /* dense    */
@@ -519,9 +519,6 @@ enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_CO
 /* the kind of a value in a mode's plan: float, uint8 with affine params, or
  * packed sign bits (binary mode) */
 enum { RN_KIND_F32, RN_KIND_U8, RN_KIND_BITS };
-#define DOM_F32 RN_KIND_F32
-#define DOM_U8 RN_KIND_U8
-#define DOM_BITS RN_KIND_BITS
 
 #define RN_MAX_VALUES 256
 #ifndef RN_MAX_ARENA
@@ -625,10 +622,10 @@ RN_FN int rn_value_id(rn_model *m, const char *name, int create) {
 RN_FN const float *rn_wf(const rn_node *n) { return n->fold ? n->fold : (const float *)n->w->data; }
 
 /* a boolean attribute: JSON true / false, or 0 / 1; absent keeps *out */
-RN_FN int rj_flag(const rj *o, const char *key, int *out) {
-    const rj *v = rj_get(o, key);
+RN_FN int rn_json_flag(const rn_json *o, const char *key, int *out) {
+    const rn_json *v = rn_json_get(o, key);
     if (!v) return 0;
-    if (v->type == RJ_BOOL || (v->type == RJ_NUM && (v->num == 0 || v->num == 1))) { *out = v->num != 0; return 1; }
+    if (v->type == RN_JSON_BOOL || (v->type == RN_JSON_NUM && (v->num == 0 || v->num == 1))) { *out = v->num != 0; return 1; }
     return -1;
 }
 
@@ -651,25 +648,25 @@ RN_FN size_t rn_pool_out(size_t in, long k, long s, long p0, long p1, int ceil_m
  * each layer's "scale" into a copy of its weights and marks the relus that
  * can run in their producer's epilogue. */
 RN_FN int rn_graph(rn_model *m) {
-    rj g;
-    const rj *nodes, *inputs, *in0;
+    rn_json g;
+    const rn_json *nodes, *inputs, *in0;
     const char *outname;
     int i;
     memset(&g, 0, sizeof g);
-    if (rj_parse(m->file.graph_json, strlen(m->file.graph_json), &g, m->err, sizeof m->err)) return -1;
-    if (g.type != RJ_OBJ) RN_FAIL("graph: not a JSON object");
+    if (rn_json_parse(m->file.graph_json, strlen(m->file.graph_json), &g, m->err, sizeof m->err)) return -1;
+    if (g.type != RN_JSON_OBJ) RN_FAIL("graph: not a JSON object");
     for (i = 0; i < g.n; i++)
         if (strcmp(g.kids[i].key, "inputs") && strcmp(g.kids[i].key, "nodes") && strcmp(g.kids[i].key, "output"))
             RN_FAIL("graph: unknown key '%.60s' (inputs, nodes, output)", g.kids[i].key);
-    inputs = rj_get(&g, "inputs"); nodes = rj_get(&g, "nodes"); outname = rj_str(&g, "output");
-    if (!inputs || inputs->type != RJ_ARR || inputs->n != 1) RN_FAIL("graph: exactly one input is supported");
-    if (!nodes || nodes->type != RJ_ARR || nodes->n < 1 || nodes->n > RN_MAX_NODES) RN_FAIL("graph: 1 to %d nodes needed", RN_MAX_NODES);
+    inputs = rn_json_get(&g, "inputs"); nodes = rn_json_get(&g, "nodes"); outname = rn_json_str(&g, "output");
+    if (!inputs || inputs->type != RN_JSON_ARR || inputs->n != 1) RN_FAIL("graph: exactly one input is supported");
+    if (!nodes || nodes->type != RN_JSON_ARR || nodes->n < 1 || nodes->n > RN_MAX_NODES) RN_FAIL("graph: 1 to %d nodes needed", RN_MAX_NODES);
     if (!outname) RN_FAIL("graph: no output");
     in0 = &inputs->kids[0];
     {
         long sh[3];
-        const char *nm = in0->type == RJ_OBJ ? rj_str(in0, "name") : NULL;
-        if (!nm || rj_ints(in0, "shape", 3, 1, 4096, sh) != 1) RN_FAIL("graph: the input needs a name and a shape [H, W, C] (each 1 to 4096)");
+        const char *nm = in0->type == RN_JSON_OBJ ? rn_json_str(in0, "name") : NULL;
+        if (!nm || rn_json_ints(in0, "shape", 3, 1, 4096, sh) != 1) RN_FAIL("graph: the input needs a name and a shape [H, W, C] (each 1 to 4096)");
         for (i = 0; i < in0->n; i++)
             if (strcmp(in0->kids[i].key, "name") && strcmp(in0->kids[i].key, "shape")) RN_FAIL("graph: the input has an unknown key '%.60s'", in0->kids[i].key);
         if ((m->input = rn_value_id(m, nm, 1)) < 0) RN_FAIL("graph: bad input name (1 to 63 bytes)");
@@ -678,18 +675,18 @@ RN_FN int rn_graph(rn_model *m) {
         m->v[m->input].size = (size_t)sh[0] * (size_t)sh[1] * (size_t)sh[2];
     }
     for (i = 0; i < nodes->n; i++) {
-        const rj *nd = &nodes->kids[i], *ins;
+        const rn_json *nd = &nodes->kids[i], *ins;
         const char *op, *out, *wt;
         rn_node *n = &m->n[m->nn];
         rn_value *x, *y;
         int o, j;
         memset(n, 0, sizeof *n);
         n->pool_next = -1;
-        if (nd->type != RJ_OBJ) RN_FAIL("node %d: not a JSON object", i);
-        ins = rj_get(nd, "in"); op = rj_str(nd, "op"); out = rj_str(nd, "out");
+        if (nd->type != RN_JSON_OBJ) RN_FAIL("node %d: not a JSON object", i);
+        ins = rn_json_get(nd, "in"); op = rn_json_str(nd, "op"); out = rn_json_str(nd, "out");
         if (!op) RN_FAIL("node %d: no op", i);
-        for (o = 0; o < OP_COUNT; o++) if (!strcmp(op, rn_op_names[o])) break;
-        if (o == OP_COUNT) RN_FAIL("node %d: unknown op '%.60s'", i, op);
+        for (o = 0; o < RN_OP_COUNT; o++) if (!strcmp(op, rn_op_names[o])) break;
+        if (o == RN_OP_COUNT) RN_FAIL("node %d: unknown op '%.60s'", i, op);
         n->op = o;
         for (j = 0; j < nd->n; j++) { /* every key is one this op knows */
             const char *key = nd->kids[j].key, *a = rn_op_attrs[o];
@@ -702,10 +699,10 @@ RN_FN int rn_graph(rn_model *m) {
             }
             if (!known) RN_FAIL("node %d (%s): unknown attribute '%.60s' (%s takes: %s)", i, op, key, op, rn_op_attrs[o][0] ? rn_op_attrs[o] : "none");
         }
-        if (!ins || ins->type != RJ_ARR || ins->n < 1 || ins->n > 2 || (ins->n == 2) != (o == OP_ADD))
-            RN_FAIL("node %d (%s): wrong inputs (%s takes %s)", i, op, op, o == OP_ADD ? "two" : "one");
+        if (!ins || ins->type != RN_JSON_ARR || ins->n < 1 || ins->n > 2 || (ins->n == 2) != (o == RN_OP_ADD))
+            RN_FAIL("node %d (%s): wrong inputs (%s takes %s)", i, op, op, o == RN_OP_ADD ? "two" : "one");
         for (j = 0; j < ins->n; j++) {
-            if (ins->kids[j].type != RJ_STR) RN_FAIL("node %d: input is not a name", i);
+            if (ins->kids[j].type != RN_JSON_STR) RN_FAIL("node %d: input is not a name", i);
             if ((n->in[j] = rn_value_id(m, ins->kids[j].str, 0)) < 0)
                 RN_FAIL("node %d (%s): input '%.60s' is not defined before it (missing tensor or a cycle)", i, op, ins->kids[j].str);
         }
@@ -716,37 +713,37 @@ RN_FN int rn_graph(rn_model *m) {
         n->y = n->out;
         x = &m->v[n->in[0]]; y = &m->v[n->out];
         n->k[0] = n->k[1] = 1; n->st[0] = n->st[1] = 1; n->dil[0] = n->dil[1] = 1;
-        if (rj_ints(nd, "kernel", 2, 1, 64, n->k) < 0) RN_FAIL("node %d (%s): kernel must be [kh, kw], each 1 to 64", i, op);
-        if (o == OP_MAXPOOL || o == OP_AVGPOOL) { n->st[0] = n->k[0]; n->st[1] = n->k[1]; } /* PyTorch's default stride */
-        if (rj_ints(nd, "stride", 2, 1, 64, n->st) < 0 || rj_ints(nd, "pad", 4, 0, 64, n->pad) < 0 || rj_ints(nd, "dilation", 2, 1, 64, n->dil) < 0)
+        if (rn_json_ints(nd, "kernel", 2, 1, 64, n->k) < 0) RN_FAIL("node %d (%s): kernel must be [kh, kw], each 1 to 64", i, op);
+        if (o == RN_OP_MAXPOOL || o == RN_OP_AVGPOOL) { n->st[0] = n->k[0]; n->st[1] = n->k[1]; } /* PyTorch's default stride */
+        if (rn_json_ints(nd, "stride", 2, 1, 64, n->st) < 0 || rn_json_ints(nd, "pad", 4, 0, 64, n->pad) < 0 || rn_json_ints(nd, "dilation", 2, 1, 64, n->dil) < 0)
             RN_FAIL("node %d (%s): bad stride / pad / dilation (stride [sh, sw] 1 to 64, pad [top, left, bottom, right] 0 to 64, dilation [dh, dw] 1 to 64)", i, op);
         n->count_include_pad = 1;
-        if (rj_flag(nd, "ceil_mode", &n->ceil_mode) < 0 || rj_flag(nd, "count_include_pad", &n->count_include_pad) < 0)
+        if (rn_json_flag(nd, "ceil_mode", &n->ceil_mode) < 0 || rn_json_flag(nd, "count_include_pad", &n->count_include_pad) < 0)
             RN_FAIL("node %d (%s): ceil_mode / count_include_pad must be true or false", i, op);
-        wt = rj_get(nd, "weights") ? rj_str(nd, "weights") : NULL;
-        if (rj_get(nd, "weights") && !wt) RN_FAIL("node %d: \"weights\" must be \"ternary\" or \"binary\"", i);
+        wt = rn_json_get(nd, "weights") ? rn_json_str(nd, "weights") : NULL;
+        if (rn_json_get(nd, "weights") && !wt) RN_FAIL("node %d: \"weights\" must be \"ternary\" or \"binary\"", i);
         n->wtype = !wt ? 0 : !strcmp(wt, "ternary") ? 1 : !strcmp(wt, "binary") ? 2 : -1;
         if (n->wtype < 0) RN_FAIL("node %d: unknown weights kind '%.40s' (ternary or binary)", i, wt);
-        if (rj_get(nd, "padding_value")) {
-            const rj *pv = rj_get(nd, "padding_value");
-            if (n->wtype != 2 || pv->type != RJ_NUM || pv->num != 0)
+        if (rn_json_get(nd, "padding_value")) {
+            const rn_json *pv = rn_json_get(nd, "padding_value");
+            if (n->wtype != 2 || pv->type != RN_JSON_NUM || pv->num != 0)
                 RN_FAIL("node %d (%s): padding_value is for binary convolutions and must be 0 (padded inputs contribute 0)", i, op);
         }
         n->bits = 8;
-        if ((o == OP_MAXPOOL || o == OP_AVGPOOL || o == OP_CONV || o == OP_DWCONV) && !rj_get(nd, "kernel"))
+        if ((o == RN_OP_MAXPOOL || o == RN_OP_AVGPOOL || o == RN_OP_CONV || o == RN_OP_DWCONV) && !rn_json_get(nd, "kernel"))
             RN_FAIL("node %d (%s): kernel required", i, op);
         switch (o) {
-        case OP_CONV: case OP_DWCONV: {
+        case RN_OP_CONV: case RN_OP_DWCONV: {
             size_t oh, ow;
-            n->w = rn_find(&m->file, rj_str(nd, "weight"));
-            n->b = rn_find(&m->file, rj_str(nd, "bias"));
-            if (!n->w || n->w->dtype != RT_F32) RN_FAIL("node %d (%s): weight tensor missing or not F32", i, op);
+            n->w = rn_find(&m->file, rn_json_str(nd, "weight"));
+            n->b = rn_find(&m->file, rn_json_str(nd, "bias"));
+            if (!n->w || n->w->dtype != RN_DT_F32) RN_FAIL("node %d (%s): weight tensor missing or not F32", i, op);
             memset(&n->cs, 0, sizeof n->cs);
             n->cs.batch = 1; n->cs.in_h = x->h; n->cs.in_w = x->w; n->cs.in_c = x->c;
             n->cs.k_h = (size_t)n->k[0]; n->cs.k_w = (size_t)n->k[1]; n->cs.stride_h = (size_t)n->st[0]; n->cs.stride_w = (size_t)n->st[1];
             n->cs.dil_h = (size_t)n->dil[0]; n->cs.dil_w = (size_t)n->dil[1];
             n->cs.pad_top = (size_t)n->pad[0]; n->cs.pad_left = (size_t)n->pad[1]; n->cs.pad_bottom = (size_t)n->pad[2]; n->cs.pad_right = (size_t)n->pad[3];
-            if (o == OP_CONV) {
+            if (o == RN_OP_CONV) {
                 if (n->w->ndim != 4 || n->w->shape[1] != n->cs.k_h || n->w->shape[2] != n->cs.k_w || n->w->shape[3] != x->c)
                     RN_FAIL("node %d (conv2d): weight shape must be [out][%zu][%zu][%zu]", i, n->cs.k_h, n->cs.k_w, x->c);
                 n->cs.out_c = n->w->shape[0];
@@ -758,17 +755,17 @@ RN_FN int rn_graph(rn_model *m) {
             if (!n->cs.out_c) RN_FAIL("node %d: no output channels", i);
             if (quant_conv_out_size(&n->cs, &oh, &ow) != QUANT_OK) RN_FAIL("node %d (%s): the kernel does not fit the input", i, op);
             y->h = oh; y->w = ow; y->c = n->cs.out_c;
-            n->K = n->cs.k_h * n->cs.k_w * (o == OP_CONV ? x->c : 1); n->N = n->cs.out_c;
+            n->K = n->cs.k_h * n->cs.k_w * (o == RN_OP_CONV ? x->c : 1); n->N = n->cs.out_c;
         } break;
-        case OP_DENSE:
-            n->w = rn_find(&m->file, rj_str(nd, "weight"));
-            n->b = rn_find(&m->file, rj_str(nd, "bias"));
-            if (!n->w || n->w->dtype != RT_F32 || n->w->ndim != 2 || n->w->shape[1] != x->size || !n->w->shape[0])
+        case RN_OP_DENSE:
+            n->w = rn_find(&m->file, rn_json_str(nd, "weight"));
+            n->b = rn_find(&m->file, rn_json_str(nd, "bias"));
+            if (!n->w || n->w->dtype != RN_DT_F32 || n->w->ndim != 2 || n->w->shape[1] != x->size || !n->w->shape[0])
                 RN_FAIL("node %d (dense): weight must be F32 [out][%zu]", i, x->size);
             y->h = 1; y->w = 1; y->c = n->w->shape[0];
             n->K = x->size; n->N = y->c;
             break;
-        case OP_MAXPOOL: case OP_AVGPOOL:
+        case RN_OP_MAXPOOL: case RN_OP_AVGPOOL:
             if (2 * n->pad[0] > n->k[0] || 2 * n->pad[2] > n->k[0] || 2 * n->pad[1] > n->k[1] || 2 * n->pad[3] > n->k[1])
                 RN_FAIL("node %d (%s): pad must be at most half the kernel (as in PyTorch)", i, op);
             if (x->c > 4096) RN_FAIL("node %d (%s): more than 4096 channels", i, op);
@@ -777,25 +774,25 @@ RN_FN int rn_graph(rn_model *m) {
             if (!y->h || !y->w) RN_FAIL("node %d (%s): the window does not fit the input", i, op);
             y->c = x->c;
             break;
-        case OP_GAP: y->h = 1; y->w = 1; y->c = x->c; break;
-        case OP_FLATTEN: y->h = 1; y->w = 1; y->c = x->size; break;
-        case OP_ADD:
+        case RN_OP_GAP: y->h = 1; y->w = 1; y->c = x->c; break;
+        case RN_OP_FLATTEN: y->h = 1; y->w = 1; y->c = x->size; break;
+        case RN_OP_ADD:
             if (m->v[n->in[1]].h != x->h || m->v[n->in[1]].w != x->w || m->v[n->in[1]].c != x->c) RN_FAIL("node %d (add): shapes differ", i);
             /* fall through */
         default: y->h = x->h; y->w = x->w; y->c = x->c; break;
         }
-        if (o == OP_CONV || o == OP_DWCONV || o == OP_DENSE) {
-            const char *bn = rj_get(nd, "bias") ? rj_str(nd, "bias") : NULL, *sn = rj_get(nd, "scale") ? rj_str(nd, "scale") : NULL;
-            if (rj_get(nd, "bias") && !n->b) RN_FAIL("node %d (%s): bias tensor '%.60s' not in the file", i, op, bn ? bn : "(not a name)");
-            if (n->b && (n->b->dtype != RT_F32 || n->b->count != n->N)) RN_FAIL("node %d: bias must be F32 [%zu]", i, n->N);
+        if (o == RN_OP_CONV || o == RN_OP_DWCONV || o == RN_OP_DENSE) {
+            const char *bn = rn_json_get(nd, "bias") ? rn_json_str(nd, "bias") : NULL, *sn = rn_json_get(nd, "scale") ? rn_json_str(nd, "scale") : NULL;
+            if (rn_json_get(nd, "bias") && !n->b) RN_FAIL("node %d (%s): bias tensor '%.60s' not in the file", i, op, bn ? bn : "(not a name)");
+            if (n->b && (n->b->dtype != RN_DT_F32 || n->b->count != n->N)) RN_FAIL("node %d: bias must be F32 [%zu]", i, n->N);
             n->bn_s = rn_find(&m->file, sn);
-            if (rj_get(nd, "scale") && !n->bn_s) RN_FAIL("node %d (%s): scale tensor '%.60s' not in the file", i, op, sn ? sn : "(not a name)");
-            if (n->bn_s && (n->bn_s->dtype != RT_F32 || n->bn_s->count != n->N)) RN_FAIL("node %d: scale must be F32 [%zu]", i, n->N);
-            if (n->wtype == 2 && (o == OP_DWCONV)) RN_FAIL("node %d: binary depthwise is not supported", i);
+            if (rn_json_get(nd, "scale") && !n->bn_s) RN_FAIL("node %d (%s): scale tensor '%.60s' not in the file", i, op, sn ? sn : "(not a name)");
+            if (n->bn_s && (n->bn_s->dtype != RN_DT_F32 || n->bn_s->count != n->N)) RN_FAIL("node %d: scale must be F32 [%zu]", i, n->N);
+            if (n->wtype == 2 && (o == RN_OP_DWCONV)) RN_FAIL("node %d: binary depthwise is not supported", i);
         }
-        if (o == OP_SIGN && rj_get(nd, "threshold")) {
-            n->thr = rn_find(&m->file, rj_str(nd, "threshold"));
-            if (!n->thr || n->thr->dtype != RT_F32 || n->thr->count != 1) RN_FAIL("node %d (sign): threshold must be an F32 [1] tensor", i);
+        if (o == RN_OP_SIGN && rn_json_get(nd, "threshold")) {
+            n->thr = rn_find(&m->file, rn_json_str(nd, "threshold"));
+            if (!n->thr || n->thr->dtype != RN_DT_F32 || n->thr->count != 1) RN_FAIL("node %d (sign): threshold must be an F32 [1] tensor", i);
         }
         {
             const rn_tensor *ts[5];
@@ -813,7 +810,7 @@ RN_FN int rn_graph(rn_model *m) {
             if (!n->fold) RN_FAIL("out of memory");
             for (o2 = 0; o2 < n->N; o2++)
                 for (k = 0; k < n->K; k++) {
-                    size_t idx = o == OP_DWCONV ? k * n->N + o2 : o2 * n->K + k;
+                    size_t idx = o == RN_OP_DWCONV ? k * n->N + o2 : o2 * n->K + k;
                     n->fold[idx] = w[idx] * s[o2];
                 }
             for (k = 0; k < n->K * n->N; k++) if (!(n->fold[k] - n->fold[k] == 0.0f)) RN_FAIL("node %d (%s): weight x scale overflows float", i, op);
@@ -828,18 +825,18 @@ RN_FN int rn_graph(rn_model *m) {
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
         int j, uses = 0, r = -1;
-        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
         for (j = 0; j < m->nn; j++) {
             int k;
             for (k = 0; k < m->n[j].nin; k++) if (m->n[j].in[k] == n->out) { uses++; r = j; }
         }
-        if (n->out == m->output || uses != 1 || m->n[r].op != OP_RELU) continue;
+        if (n->out == m->output || uses != 1 || m->n[r].op != RN_OP_RELU) continue;
         n->fused_relu = 1; n->y = m->n[r].out; m->n[r].skip = 1;
     }
-    rj_free(&g);
+    rn_json_free(&g);
     return 0;
 fail:
-    rj_free(&g);
+    rn_json_free(&g);
     return -1;
 }
 #undef RN_FAIL
@@ -851,14 +848,14 @@ static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-
 /* weight quantization of one node for its mode: int8 values + per-channel
  * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary) */
 RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq, float *scale, double *sqnr) {
-    size_t o, k, per = n->op == OP_DWCONV ? 1 : n->K, N = n->N;
+    size_t o, k, per = n->op == RN_OP_DWCONV ? 1 : n->K, N = n->N;
     const float *w = rn_wf(n);
     double sig = 0, noise = 0;
     for (o = 0; o < N; o++) {
         float am = 0.0f, s;
         /* depthwise weights are [kh][kw][c]: channel o is strided */
         for (k = 0; k < n->K; k++) {
-            float v = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
+            float v = n->op == RN_OP_DWCONV ? w[k * N + o] : w[o * per + k];
             if (fabsf(v) > am) am = fabsf(v);
         }
         s = ternary ? am : (am > 0 ? am / (float)qmax : 1.0f);
@@ -871,7 +868,7 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
                 float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
                 double e = 0;
                 for (k = 0; k < n->K; k++) {
-                    float v = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
+                    float v = n->op == RN_OP_DWCONV ? w[k * N + o] : w[o * per + k];
                     double d = (double)v - (double)quant_quantize1(v, inv, 0, -qmax, qmax) * sc;
                     e += d * d;
                 }
@@ -880,7 +877,7 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
         }
         scale[o] = s;
         for (k = 0; k < n->K; k++) {
-            size_t idx = n->op == OP_DWCONV ? k * N + o : o * per + k;
+            size_t idx = n->op == RN_OP_DWCONV ? k * N + o : o * per + k;
             float v = w[idx];
             int32_t q = quant_quantize1(v, 1.0f / s, 0, -qmax, qmax);
             double d = (double)v - (double)q * s;
@@ -950,7 +947,7 @@ RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
     snprintf(nm, sizeof nm, "%s.q4scale", n->w->name); t4s = rn_find(&m->file, nm);
     n->sqnr = NAN;
     if (t4 || t4s) {
-        if (!t4 || !t4s || t4->dtype != RT_U8 || t4->count != N * rb || t4s->dtype != RT_F16 || t4s->count != N * nb) {
+        if (!t4 || !t4s || t4->dtype != RN_DT_U8 || t4->count != N * rb || t4s->dtype != RN_DT_F16 || t4s->count != N * nb) {
             free(wq); free(sc); snprintf(m->err, sizeof m->err, "%.200s: int4 block tensors malformed", n->w->name); return -1;
         }
         for (o = 0; o < N; o++) quant_unpack((const uint8_t *)t4->data + o * rb, K, QUANT_I4, wq + o * K);
@@ -959,7 +956,7 @@ RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
             memcpy(&h, (const unsigned char *)t4s->data + 2 * b, 2);
             sc[b] = quant_fp16_to_fp32(h);
         }
-    } else if (tq && ts && tq->dtype == RT_I8 && tq->count == K * N && ts->dtype == RT_F32 && ts->count == N) {
+    } else if (tq && ts && tq->dtype == RN_DT_I8 && tq->count == K * N && ts->dtype == RN_DT_F32 && ts->count == N) {
         const float *fs = (const float *)ts->data;
         memcpy(wq, tq->data, K * N);
         for (o = 0; o < N; o++) {
@@ -979,10 +976,10 @@ RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
  * if that is larger */
 RN_FN double rn_f32_conv_ws(const rn_node *n) {
     const quant_conv_shape *cs = &n->cs;
-    double col = 32.0 * (double)n->K * (double)(n->op == OP_DWCONV ? cs->in_c : 1);
+    double col = 32.0 * (double)n->K * (double)(n->op == RN_OP_DWCONV ? cs->in_c : 1);
     double direct = (double)((cs->k_h * cs->k_w * sizeof(size_t) + 63) / 64 * 16)
                   + (double)(cs->in_h + cs->pad_top + cs->pad_bottom) * (double)(cs->in_w + cs->pad_left + cs->pad_right) * (double)cs->in_c;
-    return n->op == OP_CONV && direct > col ? direct : col;
+    return n->op == RN_OP_CONV && direct > col ? direct : col;
 }
 
 /* Allocates every buffer for `batch` samples and prepares the weights. */
@@ -1020,8 +1017,8 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         for (i = 0; i < m->nn; i++) {
             rn_node *n = &m->n[i];
             size_t N = n->N, K = n->K, rows;
-            if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
-            rows = n->op == OP_DENSE ? (size_t)batch : m->v[n->out].h * m->v[n->out].w;
+            if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
+            rows = n->op == RN_OP_DENSE ? (size_t)batch : m->v[n->out].h * m->v[n->out].w;
             n->q4 = 0;
             RN_ALLOC(n->bias, float, N);
             RN_ALLOC(n->wscale, float, N);
@@ -1030,23 +1027,23 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             RN_ALLOC(n->ascale, float, rows > (size_t)batch ? rows : (size_t)batch);
             RN_ALLOC(n->bscale, float, N);
             RN_ALLOC(n->bbias, float, N);
-            if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
+            if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != RN_OP_DENSE)) {
                 RN_ALLOC(n->wt, float, (double)K * N);
-                if (n->op != OP_DENSE) RN_ALLOC(n->ws, float, rn_f32_conv_ws(n));
+                if (n->op != RN_OP_DENSE) RN_ALLOC(n->ws, float, rn_f32_conv_ws(n));
                 else if (m->mode == RN_FP32) RN_ALLOC(n->ws, size_t, K); /* the nonzero inputs of a row */
             }
-            if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) RN_ALLOC(n->packed, unsigned char, quant_codebook_pack_size(4, N, K));
+            if (m->mode == RN_CODEBOOK && n->op == RN_OP_DENSE) RN_ALLOC(n->packed, unsigned char, quant_codebook_pack_size(4, N, K));
             if (m->mode == RN_BINARY && n->wtype == 2) {
-                if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_bconv2d_pack_size(&n->cs)); n->ws_bytes = quant_bconv2d_workspace_size(&n->cs); }
+                if (n->op == RN_OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_bconv2d_pack_size(&n->cs)); n->ws_bytes = quant_bconv2d_workspace_size(&n->cs); }
                 else RN_ALLOC(n->packed, unsigned char, quant_bgemm_pack_size(K, N, 0));
                 RN_ALLOC(n->ws, unsigned char, (double)n->ws_bytes + 64);
             } else if (m->mode != RN_FP32 && m->mode != RN_CODEBOOK) {
-                n->q4 = n->op != OP_DWCONV && (m->mode == RN_INT4 || (m->mode == RN_MIXED && n->bits == 4));
+                n->q4 = n->op != RN_OP_DWCONV && (m->mode == RN_INT4 || (m->mode == RN_MIXED && n->bits == 4));
                 if (n->q4) {
                     RN_ALLOC(n->packed, unsigned char, quant_gemm_q4_pack_size(K, N));
-                    n->ws_bytes = n->op == OP_CONV ? quant_conv2d_workspace_size(&n->cs) : 0;
-                } else if (n->op == OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
-                else if (n->op == OP_DWCONV) { RN_ALLOC(n->packed, unsigned char, quant_dwconv2d_pack_size(&n->cs)); n->ws_bytes = 0; }
+                    n->ws_bytes = n->op == RN_OP_CONV ? quant_conv2d_workspace_size(&n->cs) : 0;
+                } else if (n->op == RN_OP_CONV) { RN_ALLOC(n->packed, unsigned char, quant_conv2d_pack_size(&n->cs)); n->ws_bytes = quant_conv2d_workspace_size(&n->cs); }
+                else if (n->op == RN_OP_DWCONV) { RN_ALLOC(n->packed, unsigned char, quant_dwconv2d_pack_size(&n->cs)); n->ws_bytes = 0; }
                 else RN_ALLOC(n->packed, unsigned char, quant_gemm_pack_size(K, N));
                 RN_ALLOC(n->ws, unsigned char, (double)n->ws_bytes + 64);
             }
@@ -1067,10 +1064,10 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         rn_node *n = &m->n[i];
         size_t N = n->N, K = n->K, o, k;
         const float *w;
-        if (n->op != OP_CONV && n->op != OP_DWCONV && n->op != OP_DENSE) continue;
+        if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
         w = rn_wf(n);
         for (o = 0; o < N; o++) n->bias[o] = n->b ? ((const float *)n->b->data)[o] : 0.0f;
-        if (m->mode == RN_CODEBOOK && n->op == OP_DENSE) {
+        if (m->mode == RN_CODEBOOK && n->op == RN_OP_DENSE) {
             /* weight sharing: one 16-entry codebook per layer (1-D k-means), 4-bit indices */
             float cb[16];
             quant_kmeans_opts ko;
@@ -1082,7 +1079,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             if (!idx) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
             snprintf(nm, sizeof nm, "%.200s.codebook", n->w->name); tc = rn_find(&m->file, nm);
             snprintf(nm, sizeof nm, "%.200s.idx", n->w->name); ti = rn_find(&m->file, nm);
-            if (tc && ti && tc->dtype == RT_F32 && tc->count == 16 && ti->dtype == RT_U8 && ti->count == rb * N) {
+            if (tc && ti && tc->dtype == RN_DT_F32 && tc->count == 16 && ti->dtype == RN_DT_U8 && ti->count == rb * N) {
                 /* a codebook file: its codebook and indices as stored (checked by the packer) */
                 memcpy(cb, tc->data, sizeof cb);
                 memcpy(idx, ti->data, rb * N);
@@ -1103,18 +1100,18 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             m->weight_bytes += (K * N + 1) / 2 + 16 * 4 + 4 * N;
             continue;
         }
-        if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != OP_DENSE)) {
-            size_t per = n->op == OP_DWCONV ? 1 : K;
+        if (m->mode == RN_FP32 || (m->mode == RN_CODEBOOK && n->op != RN_OP_DENSE)) {
+            size_t per = n->op == RN_OP_DWCONV ? 1 : K;
             /* w: the weights with the scale folded in (rn_wf) */
-            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = n->op == OP_DWCONV ? w[k * N + o] : w[o * per + k];
+            for (o = 0; o < N; o++) for (k = 0; k < K; k++) n->wt[k * N + o] = n->op == RN_OP_DWCONV ? w[k * N + o] : w[o * per + k];
             m->weight_bytes += 4 * K * N + 4 * N;
             n->sqnr = INFINITY;
             continue;
         }
         if (m->mode == RN_BINARY && n->wtype == 2) {
             /* signs of the stored weights, alpha = mean |w| times the scale */
-            size_t wk = quant_bits_words(n->op == OP_CONV ? n->cs.in_c : K), taps = n->op == OP_CONV ? n->cs.k_h * n->cs.k_w : 1;
-            size_t inc = n->op == OP_CONV ? n->cs.in_c : K;
+            size_t wk = quant_bits_words(n->op == RN_OP_CONV ? n->cs.in_c : K), taps = n->op == RN_OP_CONV ? n->cs.k_h * n->cs.k_w : 1;
+            size_t inc = n->op == RN_OP_CONV ? n->cs.in_c : K;
             uint64_t *bits = (uint64_t *)calloc(N * taps * wk + 1, 8); /* load-time scratch */
             float *alpha = (float *)malloc(sizeof(float) * N + 4);
             if (!bits || !alpha) { free(bits); free(alpha); snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
@@ -1127,7 +1124,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
                 n->bscale[o] = alpha[o] * (n->bn_s ? ((const float *)n->bn_s->data)[o] : 1.0f);
                 n->bbias[o] = n->bias[o];
             }
-            if (n->op == OP_CONV) quant_bconv2d_pack(bits, &n->cs, n->packed, quant_bconv2d_pack_size(&n->cs));
+            if (n->op == RN_OP_CONV) quant_bconv2d_pack(bits, &n->cs, n->packed, quant_bconv2d_pack_size(&n->cs));
             else quant_bgemm_pack(bits, NULL, N, K, n->packed, quant_bgemm_pack_size(K, N, 0));
             free(bits); free(alpha);
             m->weight_bytes += (K * N + 7) / 8 + 8 * N;
@@ -1149,7 +1146,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
                 const rn_tensor *tq, *ts;
                 snprintf(nm, sizeof nm, "%s.q", n->w->name); tq = rn_find(&m->file, nm);
                 snprintf(nm, sizeof nm, "%s.scale", n->w->name); ts = rn_find(&m->file, nm);
-                if (tq && ts && tq->dtype == RT_I8 && tq->count == K * N && ts->dtype == RT_F32 && ts->count == N) {
+                if (tq && ts && tq->dtype == RN_DT_I8 && tq->count == K * N && ts->dtype == RN_DT_F32 && ts->count == N) {
                     /* a quantized file: its weights and scales as stored */
                     memcpy(wq, tq->data, K * N);
                     memcpy(n->wscale, ts->data, 4 * N);
@@ -1157,8 +1154,8 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
                     n->sqnr = NAN;
                 } else rn_quant_weights(n, qmax, tern, wq, n->wscale, &n->sqnr);
             }
-            if (n->op == OP_CONV) quant_conv2d_pack(wq, &n->cs, 0, n->packed, quant_conv2d_pack_size(&n->cs));
-            else if (n->op == OP_DWCONV) quant_dwconv2d_pack(wq, &n->cs, 0, n->packed, quant_dwconv2d_pack_size(&n->cs));
+            if (n->op == RN_OP_CONV) quant_conv2d_pack(wq, &n->cs, 0, n->packed, quant_conv2d_pack_size(&n->cs));
+            else if (n->op == RN_OP_DWCONV) quant_dwconv2d_pack(wq, &n->cs, 0, n->packed, quant_dwconv2d_pack_size(&n->cs));
             else quant_gemm_pack(wq, QUANT_LAYOUT_NK, K, N, 0, n->packed, quant_gemm_pack_size(K, N));
             free(wq);
             m->weight_bytes += (K * N * (size_t)(qmax == 127 ? 8 : qmax == 7 ? 4 : 2) + 7) / 8 + 4 * N + 4 * N;
@@ -1381,7 +1378,7 @@ RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, c
     size_t P = y->h * y->w, K = n->K, N = n->N, C = x->c, p0;
     float *col = (float *)n->ws;
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
-    if (n->op == OP_CONV && N % 32 == 0) {
+    if (n->op == RN_OP_CONV && N % 32 == 0) {
         /* blocks of RN_RB output pixels read straight from the input (copied
          * into a zero-bordered image when the conv pads), a pointer per pixel
          * and an offset per tap: no im2col. Workspace: the T offsets, then
@@ -1426,14 +1423,14 @@ RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, c
                     long iw = (long)(xx * cs->stride_w + kw * cs->dil_w) - (long)cs->pad_left;
                     int inb = ih >= 0 && iw >= 0 && ih < (long)x->h && iw < (long)x->w;
                     const float *src = xf + ((size_t)(inb ? ih : 0) * x->w + (size_t)(inb ? iw : 0)) * C;
-                    if (n->op == OP_CONV) {
+                    if (n->op == RN_OP_CONV) {
                         float *d = col + t * K + (kh * cs->k_w + kw) * C;
                         if (inb) memcpy(d, src, C * sizeof(float)); else memset(d, 0, C * sizeof(float));
                     } else
                         for (c = 0; c < C; c++) col[(t * C + c) * K + kh * cs->k_w + kw] = inb ? src[c] : 0.0f;
                 }
         }
-        if (n->op == OP_CONV) rn_f32_matmul(pc, K, N, col, K, n->wt, n->bias, yf + p0 * N, 0, NULL);
+        if (n->op == RN_OP_CONV) rn_f32_matmul(pc, K, N, col, K, n->wt, n->bias, yf + p0 * N, 0, NULL);
         else
             for (t = 0; t < pc; t++) {
                 size_t c, kk;
@@ -1478,14 +1475,14 @@ RN_FN void rn_pool_f32_general(const rn_node *n, const rn_value *x, const rn_val
             size_t cnt;
             rn_pool_window(n, x, oy, ox, &h0, &h1, &w0, &w1, &psize);
             cnt = (h1 > h0 && w1 > w0) ? (h1 - h0) * (w1 - w0) : 0;
-            for (c = 0; c < C; c++) o[c] = n->op == OP_MAXPOOL && cnt ? -INFINITY : 0.0f;
+            for (c = 0; c < C; c++) o[c] = n->op == RN_OP_MAXPOOL && cnt ? -INFINITY : 0.0f;
             for (a = h0; a < h1; a++)
                 for (b = w0; b < w1; b++) {
                     const float *s = in + (a * x->w + b) * C;
-                    if (n->op == OP_MAXPOOL) { for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c]; }
+                    if (n->op == RN_OP_MAXPOOL) { for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c]; }
                     else for (c = 0; c < C; c++) o[c] += s[c];
                 }
-            if (n->op == OP_AVGPOOL) {
+            if (n->op == RN_OP_AVGPOOL) {
                 long div = n->count_include_pad ? psize : (long)cnt;
                 if (div > 0) for (c = 0; c < C; c++) o[c] /= (float)div;
             }
@@ -1506,10 +1503,10 @@ RN_FN void rn_pool_u8_general(const rn_node *n, const rn_value *x, const rn_valu
             for (a = h0; a < h1; a++)
                 for (b = w0; b < w1; b++) {
                     const uint8_t *s = in + (a * x->w + b) * C;
-                    if (n->op == OP_MAXPOOL) { for (c = 0; c < C && c < 4096; c++) acc[c] = s[c] > acc[c] ? s[c] : acc[c]; }
+                    if (n->op == RN_OP_MAXPOOL) { for (c = 0; c < C && c < 4096; c++) acc[c] = s[c] > acc[c] ? s[c] : acc[c]; }
                     else for (c = 0; c < C && c < 4096; c++) acc[c] += s[c];
                 }
-            if (n->op == OP_MAXPOOL) { for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)acc[c]; }
+            if (n->op == RN_OP_MAXPOOL) { for (c = 0; c < C && c < 4096; c++) o[c] = (uint8_t)acc[c]; }
             else {
                 /* padded positions hold real 0, the code zp */
                 uint32_t div = (uint32_t)(n->count_include_pad ? psize : (long)cnt), extra = n->count_include_pad ? (uint32_t)(psize - (long)cnt) * (uint32_t)x->zp : 0;
@@ -1524,7 +1521,7 @@ RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, c
     const float inv = 1.0f / (float)(n->k[0] * n->k[1]);
     if (!rn_pool_full(n, x, y)) { rn_pool_f32_general(n, x, y, in, out); return; }
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
-    if (n->op == OP_MAXPOOL && C % RN_VN == 0) { /* RN_VN channels in a register across the window, the same compares */
+    if (n->op == RN_OP_MAXPOOL && C % RN_VN == 0) { /* RN_VN channels in a register across the window, the same compares */
         for (oy = 0; oy < y->h; oy++)
             for (ox = 0; ox < y->w; ox++) {
                 float *o = out + (oy * y->w + ox) * C;
@@ -1553,10 +1550,10 @@ RN_FN void rn_pool_f32(const rn_node *n, const rn_value *x, const rn_value *y, c
                 for (b = 0; b < (size_t)n->k[1]; b++) {
                     const float *s = in + ((oy * (size_t)n->st[0] + a) * x->w + ox * (size_t)n->st[1] + b) * C;
                     if (!a && !b) { memcpy(o, s, C * sizeof(float)); continue; }
-                    if (n->op == OP_MAXPOOL) { for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c]; }
+                    if (n->op == RN_OP_MAXPOOL) { for (c = 0; c < C; c++) o[c] = s[c] > o[c] ? s[c] : o[c]; }
                     else for (c = 0; c < C; c++) o[c] += s[c];
                 }
-            if (n->op == OP_AVGPOOL) for (c = 0; c < C; c++) o[c] *= inv;
+            if (n->op == RN_OP_AVGPOOL) for (c = 0; c < C; c++) o[c] *= inv;
         }
 }
 
@@ -1565,7 +1562,7 @@ RN_FN void rn_pool_u8(const rn_node *n, const rn_value *x, const rn_value *y, co
     unsigned cnt = (unsigned)(n->k[0] * n->k[1]);
     uint32_t acc[4096];
     if (!rn_pool_full(n, x, y)) { rn_pool_u8_general(n, x, y, in, out); return; }
-    if (n->op == OP_MAXPOOL && n->k[0] == 2 && n->k[1] == 2 && n->st[0] == 2 && n->st[1] == 2
+    if (n->op == RN_OP_MAXPOOL && n->k[0] == 2 && n->k[1] == 2 && n->st[0] == 2 && n->st[1] == 2
         && 2 * y->h <= x->h && 2 * y->w <= x->w) { /* 2x2 stride 2: four rows of C bytes */
         for (oy = 0; oy < y->h; oy++)
             for (ox = 0; ox < y->w; ox++) {
@@ -1591,7 +1588,7 @@ RN_FN void rn_pool_u8(const rn_node *n, const rn_value *x, const rn_value *y, co
             }
         return;
     }
-    if (n->op == OP_MAXPOOL) { /* channels in 32-byte blocks held in a register across the window */
+    if (n->op == RN_OP_MAXPOOL) { /* channels in 32-byte blocks held in a register across the window */
         for (oy = 0; oy < y->h; oy++)
             for (ox = 0; ox < y->w; ox++) {
                 uint8_t *o = out + (oy * y->w + ox) * C;
@@ -1665,7 +1662,7 @@ static int rn_x_flatten(struct rn_model *m, struct rn_node *n, int batch);
 static int rn_x_softmax(struct rn_model *m, struct rn_node *n, int batch);
 static int rn_x_sign(struct rn_model *m, struct rn_node *n, int batch);
 
-RN_FN int rn_is_linear(int op) { return op == OP_CONV || op == OP_DWCONV || op == OP_DENSE; }
+RN_FN int rn_is_linear(int op) { return op == RN_OP_CONV || op == RN_OP_DWCONV || op == RN_OP_DENSE; }
 RN_FN int rn_static_mode(int mode) { return mode == RN_INT8 || mode == RN_INT4 || mode == RN_TERNARY || mode == RN_MIXED || mode == RN_BINARY; }
 
 #define RN_FAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); return -1; } while (0)
@@ -1682,18 +1679,18 @@ RN_FN int rn_plan(rn_model *m) {
         const char *op = rn_op_names[n->op];
         if (n->skip) continue;
         for (j = 0; j < n->nin; j++)
-            if (m->v[n->in[j]].kind == RN_KIND_BITS && !(rn_is_linear(n->op) && n->wtype == 2) && n->op != OP_FLATTEN)
+            if (m->v[n->in[j]].kind == RN_KIND_BITS && !(rn_is_linear(n->op) && n->wtype == 2) && n->op != RN_OP_FLATTEN)
                 RN_FAIL("node %d (%s): reads the packed signs '%.60s'; in binary mode only a binary-weight conv2d or dense (or a flatten before one) may", i, op, m->v[n->in[j]].name);
         if (rn_is_linear(n->op)) {
             if (m->mode == RN_BINARY && n->wtype == 2 && xk != RN_KIND_BITS)
                 RN_FAIL("node %d (%s): a binary-weight layer needs a sign's output as its input in binary mode ('%.60s' is not one)", i, op, m->v[n->in[0]].name);
-            for (j = 0; j < m->nn; j++) if (m->n[j].op == OP_SOFTMAX && m->n[j].in[0] == n->y) final = 1;
+            for (j = 0; j < m->nn; j++) if (m->n[j].op == RN_OP_SOFTMAX && m->n[j].in[0] == n->y) final = 1;
             if (n->y == m->output) final = 1;
             /* binary models: the 8-bit layers feed sign thresholds, which see the exact (dequantized) values */
             yk = xk == RN_KIND_U8 && !final && m->mode != RN_BINARY ? RN_KIND_U8 : RN_KIND_F32;
-        } else if (n->op == OP_SIGN) yk = m->mode == RN_BINARY ? RN_KIND_BITS : RN_KIND_F32;
-        else if (n->op == OP_SOFTMAX) yk = RN_KIND_F32;
-        else if (n->op == OP_ADD) yk = xk == RN_KIND_U8 && m->v[n->in[1]].kind == RN_KIND_U8 ? RN_KIND_U8 : RN_KIND_F32;
+        } else if (n->op == RN_OP_SIGN) yk = m->mode == RN_BINARY ? RN_KIND_BITS : RN_KIND_F32;
+        else if (n->op == RN_OP_SOFTMAX) yk = RN_KIND_F32;
+        else if (n->op == RN_OP_ADD) yk = xk == RN_KIND_U8 && m->v[n->in[1]].kind == RN_KIND_U8 ? RN_KIND_U8 : RN_KIND_F32;
         m->v[n->y].kind = yk;
         if (n->fused_relu) m->v[n->out].kind = yk; /* never written; observed under the relu's name */
     }
@@ -1707,27 +1704,27 @@ RN_FN int rn_plan(rn_model *m) {
         n->pool_next = -1;
         if (n->skip) continue;
         switch (n->op) {
-        case OP_CONV: case OP_DWCONV: case OP_DENSE:
+        case RN_OP_CONV: case RN_OP_DWCONV: case RN_OP_DENSE:
             if (xk == RN_KIND_BITS) n->exec = rn_x_linear_bits;
             else if (xk == RN_KIND_U8) n->exec = n->q4 ? rn_x_linear_q4 : rn_x_linear_u8;
             else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) n->exec = rn_x_linear_f32;
             else n->exec = rn_x_linear_dyn;
             break;
-        case OP_RELU: case OP_RELU6: n->exec = rn_x_relu; break;
-        case OP_MAXPOOL: case OP_AVGPOOL: n->exec = rn_x_pool; break;
-        case OP_GAP: n->exec = rn_x_gap; break;
-        case OP_ADD: n->exec = rn_x_add; break;
-        case OP_FLATTEN: n->exec = rn_x_flatten; break;
-        case OP_SOFTMAX: n->exec = rn_x_softmax; break;
-        case OP_SIGN: n->exec = rn_x_sign; break;
+        case RN_OP_RELU: case RN_OP_RELU6: n->exec = rn_x_relu; break;
+        case RN_OP_MAXPOOL: case RN_OP_AVGPOOL: n->exec = rn_x_pool; break;
+        case RN_OP_GAP: n->exec = rn_x_gap; break;
+        case RN_OP_ADD: n->exec = rn_x_add; break;
+        case RN_OP_FLATTEN: n->exec = rn_x_flatten; break;
+        case RN_OP_SOFTMAX: n->exec = rn_x_softmax; break;
+        case RN_OP_SIGN: n->exec = rn_x_sign; break;
         }
     }
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
         int j2 = i + 1;
-        if (n->exec != rn_x_linear_f32 || n->op == OP_DENSE) continue;
+        if (n->exec != rn_x_linear_f32 || n->op == RN_OP_DENSE) continue;
         while (j2 < m->nn && m->n[j2].skip) j2++;
-        if (j2 < m->nn && (m->n[j2].op == OP_MAXPOOL || m->n[j2].op == OP_AVGPOOL) && m->n[j2].in[0] == n->y && m->v[m->n[j2].y].kind == RN_KIND_F32) {
+        if (j2 < m->nn && (m->n[j2].op == RN_OP_MAXPOOL || m->n[j2].op == RN_OP_AVGPOOL) && m->n[j2].in[0] == n->y && m->v[m->n[j2].y].kind == RN_KIND_F32) {
             n->pool_next = j2; m->n[j2].exec = NULL; /* runs inside this conv */
         }
     }
@@ -1768,7 +1765,7 @@ static int rn_x_linear_bits(rn_model *m, rn_node *n, int batch) {
     int b;
     memset(&ep, 0, sizeof ep);
     ep.out = QUANT_BOUT_F32; ep.scale = n->bscale; ep.bias = n->bbias;
-    if (n->op == OP_CONV) {
+    if (n->op == RN_OP_CONV) {
         for (b = 0; b < batch && st == QUANT_OK; b++)
             st = quant_bconv2d(&n->cs, x->bits + (size_t)b * x->h * x->w * quant_bits_words(x->c), QUANT_PAD_ZERO,
                                n->packed, &ep, y->f + (size_t)b * y->size, n->ws, n->ws_bytes);
@@ -1783,7 +1780,7 @@ static int rn_x_linear_q4(rn_model *m, rn_node *n, int batch) {
     rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
     void *yo = y->kind == RN_KIND_U8 ? (void *)y->q : (void *)y->f;
     quant_status st;
-    if (n->op == OP_DENSE) st = quant_gemm_q4((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &n->ep4, yo, n->N);
+    if (n->op == RN_OP_DENSE) st = quant_gemm_q4((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &n->ep4, yo, n->N);
     else {
         quant_conv_shape cs = n->cs;
         cs.batch = (size_t)batch;
@@ -1799,17 +1796,17 @@ static int rn_x_linear_u8(rn_model *m, rn_node *n, int batch) {
     rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
     quant_status st = QUANT_OK;
     int b;
-    if (n->op == OP_DENSE)
+    if (n->op == RN_OP_DENSE)
         st = quant_gemm((size_t)batch, x->q, 0, x->size, x->zp, n->packed, &n->ep, y->kind == RN_KIND_U8 ? (void *)y->q : (void *)y->f, n->N);
     else if (y->kind == RN_KIND_U8) { /* the whole batch in one call: the images are rows of one NHWC tensor */
         quant_conv_shape cs = n->cs;
         cs.batch = (size_t)batch;
-        st = n->op == OP_CONV ? quant_conv2d(&cs, x->q, 0, x->zp, n->packed, &n->ep, y->q, n->ws, n->ws_bytes)
+        st = n->op == RN_OP_CONV ? quant_conv2d(&cs, x->q, 0, x->zp, n->packed, &n->ep, y->q, n->ws, n->ws_bytes)
                               : quant_dwconv2d(&cs, x->q, 0, x->zp, n->packed, &n->ep, y->q);
     } else
         for (b = 0; b < batch && st == QUANT_OK; b++) {
             float *yo = y->f + (size_t)b * y->size;
-            st = n->op == OP_CONV ? quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &n->ep, yo, n->ws, n->ws_bytes)
+            st = n->op == RN_OP_CONV ? quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &n->ep, yo, n->ws, n->ws_bytes)
                                   : quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, x->zp, n->packed, &n->ep, yo);
         }
     if (st != QUANT_OK) RN_KFAIL(st);
@@ -1823,14 +1820,14 @@ static int rn_x_linear_f32(rn_model *m, rn_node *n, int batch) {
     const rn_node *pn = n->pool_next >= 0 ? &m->n[n->pool_next] : NULL;
     size_t j;
     int b;
-    if (n->op == OP_DENSE && m->mode == RN_FP32) { /* the whole batch at once: each weight read serves 8 rows */
+    if (n->op == RN_OP_DENSE && m->mode == RN_FP32) { /* the whole batch at once: each weight read serves 8 rows */
         rn_f32_matmul((size_t)batch, n->K, n->N, x->f, n->K, n->wt, n->bias, y->f, n->fused_relu, (size_t *)n->ws);
         return 0;
     }
     for (b = 0; b < batch; b++) {
         const float *xf = x->f + (size_t)b * x->size;
         float *yf = y->f + (size_t)b * y->size;
-        if (n->op == OP_DENSE) { /* codebook */
+        if (n->op == RN_OP_DENSE) { /* codebook */
             quant_status st = quant_codebook_gemv(n->packed, xf, yf);
             if (st != QUANT_OK) RN_KFAIL(st);
             for (j = 0; j < n->N; j++) yf[j] += n->bias[j];
@@ -1855,7 +1852,7 @@ static int rn_x_linear_dyn(rn_model *m, rn_node *n, int batch) {
         const float *xf = x->f + (size_t)b * x->size;
         float *yf = y->f + (size_t)b * y->size, as = 1.0f;
         int32_t az = 0;
-        size_t r, rows = n->op == OP_DENSE ? 1 : y->h * y->w;
+        size_t r, rows = n->op == RN_OP_DENSE ? 1 : y->h * y->w;
         quant_epilogue ep;
         quant_status st;
         memset(&ep, 0, sizeof ep);
@@ -1867,10 +1864,10 @@ static int rn_x_linear_dyn(rn_model *m, rn_node *n, int batch) {
             quant_q4_epilogue e4;
             memset(&e4, 0, sizeof e4);
             e4.out = QUANT_OUT_F32; e4.a_scale = &as; e4.bias = n->bias;
-            st = n->op == OP_CONV ? quant_conv2d_q4_tile(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &e4, yf, n->ws, n->ws_bytes, 0, rows)
+            st = n->op == RN_OP_CONV ? quant_conv2d_q4_tile(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &e4, yf, n->ws, n->ws_bytes, 0, rows)
                                   : quant_gemm_q4(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &e4, yf, n->N);
-        } else if (n->op == OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
-        else if (n->op == OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
+        } else if (n->op == RN_OP_CONV) st = quant_conv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf, n->ws, n->ws_bytes);
+        else if (n->op == RN_OP_DWCONV) st = quant_dwconv2d(&n->cs, x->q + (size_t)b * x->size, 0, az, n->packed, &ep, yf);
         else st = quant_gemm(1, x->q + (size_t)b * x->size, 0, x->size, az, n->packed, &ep, yf, n->N);
         if (st != QUANT_OK) RN_KFAIL(st);
         if (n->fused_relu) rn_relu_f32(yf, y->size);
@@ -1883,9 +1880,9 @@ static int rn_x_relu(rn_model *m, rn_node *n, int batch) {
     size_t j, cnt = (size_t)batch * y->size;
     if (x->kind == RN_KIND_U8) { /* the clamp at the code of 0 (and of 6): the output keeps the input's params */
         int32_t hi = 255;
-        if (n->op == OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
+        if (n->op == RN_OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
         for (j = 0; j < cnt; j++) { int32_t v = x->q[j]; y->q[j] = (uint8_t)(v < x->zp ? x->zp : v > hi ? hi : v); }
-    } else if (n->op == OP_RELU) {
+    } else if (n->op == RN_OP_RELU) {
         for (j = 0; j < cnt; j++) y->f[j] = x->f[j] < 0 ? 0.0f : x->f[j]; /* a select: -0 and NaN pass */
     } else
         for (j = 0; j < cnt; j++) { float v = x->f[j]; y->f[j] = v < 0 ? 0 : v > 6 ? 6 : v; }
@@ -2082,7 +2079,7 @@ RN_FN int rn_finish_params(rn_model *m) {
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
         if (n->skip || m->v[n->y].kind != RN_KIND_U8) continue;
-        if (n->op == OP_RELU || n->op == OP_RELU6 || n->op == OP_MAXPOOL || n->op == OP_AVGPOOL || n->op == OP_FLATTEN || n->op == OP_GAP) {
+        if (n->op == RN_OP_RELU || n->op == RN_OP_RELU6 || n->op == RN_OP_MAXPOOL || n->op == RN_OP_AVGPOOL || n->op == RN_OP_FLATTEN || n->op == RN_OP_GAP) {
             m->v[n->y].scale = m->v[n->in[0]].scale; m->v[n->y].zp = m->v[n->in[0]].zp;
             m->v[n->y].has_params = m->v[n->in[0]].has_params;
         }
@@ -2316,35 +2313,35 @@ RN_FN int rn_mode_from_name(const char *s) {
  * "acts": {"value": [scale, zero_point], ...}}. Sets m->stored_mode; with
  * apply, gives the stored params to the uint8 values of m's plan. */
 RN_FN int rn_stored_params(rn_model *m, int apply) {
-    rj q;
-    const rj *acts;
+    rn_json q;
+    const rn_json *acts;
     int i;
     m->stored_mode = -1;
     if (!m->file.quant_json) return 0;
     memset(&q, 0, sizeof q);
-    if (rj_parse(m->file.quant_json, strlen(m->file.quant_json), &q, m->err, sizeof m->err)) return -1;
-#define RN_QFAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); rj_free(&q); return -1; } while (0)
-    if (q.type != RJ_OBJ) RN_QFAIL("quant metadata: not a JSON object");
+    if (rn_json_parse(m->file.quant_json, strlen(m->file.quant_json), &q, m->err, sizeof m->err)) return -1;
+#define RN_QFAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); rn_json_free(&q); return -1; } while (0)
+    if (q.type != RN_JSON_OBJ) RN_QFAIL("quant metadata: not a JSON object");
     for (i = 0; i < q.n; i++)
         if (strcmp(q.kids[i].key, "mode") && strcmp(q.kids[i].key, "observer") && strcmp(q.kids[i].key, "acts"))
             RN_QFAIL("quant metadata: unknown key '%.60s' (mode, observer, acts)", q.kids[i].key);
-    if ((m->stored_mode = rn_mode_from_name(rj_str(&q, "mode"))) < 0 || m->stored_mode == RN_FP32 || m->stored_mode == RN_DYN)
+    if ((m->stored_mode = rn_mode_from_name(rn_json_str(&q, "mode"))) < 0 || m->stored_mode == RN_FP32 || m->stored_mode == RN_DYN)
         RN_QFAIL("quant metadata: no quantized mode (\"mode\": int8, int4, ternary, binary, mixed or codebook)");
-    if (rj_get(&q, "observer") && !rj_str(&q, "observer")) RN_QFAIL("quant metadata: observer is not a string");
-    acts = rj_get(&q, "acts");
-    if (!acts || acts->type != RJ_OBJ) RN_QFAIL("quant metadata: no acts object");
+    if (rn_json_get(&q, "observer") && !rn_json_str(&q, "observer")) RN_QFAIL("quant metadata: observer is not a string");
+    acts = rn_json_get(&q, "acts");
+    if (!acts || acts->type != RN_JSON_OBJ) RN_QFAIL("quant metadata: no acts object");
     for (i = 0; i < acts->n; i++) {
-        const rj *a = &acts->kids[i];
+        const rn_json *a = &acts->kids[i];
         int v = rn_value_id(m, a->key, 0);
         if (v < 0) RN_QFAIL("quant metadata: params for '%.60s', which the graph does not have", a->key);
-        if (a->type != RJ_ARR || a->n != 2 || a->kids[0].type != RJ_NUM || a->kids[1].type != RJ_NUM ||
+        if (a->type != RN_JSON_ARR || a->n != 2 || a->kids[0].type != RN_JSON_NUM || a->kids[1].type != RN_JSON_NUM ||
             !(a->kids[0].num > 1e-30 && a->kids[0].num < 1e30) || a->kids[1].num != floor(a->kids[1].num) ||
             a->kids[1].num < 0 || a->kids[1].num > 255)
             RN_QFAIL("quant metadata: bad params for '%.60s' (want [scale > 0, zero point 0..255])", a->key);
         if (apply && m->v[v].kind == RN_KIND_U8) { m->v[v].scale = (float)a->kids[0].num; m->v[v].zp = (int32_t)a->kids[1].num; m->v[v].has_params = 1; }
     }
 #undef RN_QFAIL
-    rj_free(&q);
+    rn_json_free(&q);
     return apply ? rn_finish_params(m) : 0;
 }
 
