@@ -497,6 +497,8 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
             OH = (size_t)ref_pool_out((long)H, n->k[0], n->st[0], n->pad[0], n->pad[2], n->ceil_mode);
             OW = (size_t)ref_pool_out((long)W, n->k[1], n->st[1], n->pad[1], n->pad[3], n->ceil_mode);
         } else if (n->op == RN_OP_DENSE) { OH = OW = 1; OC = n->w->shape[0]; }
+        else if (n->op == RN_OP_CONCAT) { int j; OC = 0; for (j = 0; j < n->nin; j++) OC += r->c[n->in[j]]; }
+        else if (n->op == RN_OP_PAD) { OH = H + (size_t)(n->pad[0] + n->pad[2]); OW = W + (size_t)(n->pad[1] + n->pad[3]); }
         else if (n->op == RN_OP_GAP) OH = OW = 1;
         else if (n->op == RN_OP_FLATTEN) { OH = OW = 1; OC = H * W * C; }
         Y = (double *)calloc(OH * OW * OC + 1, sizeof(double));
@@ -512,8 +514,10 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
                             for (kx = 0; kx < n->k[1]; kx++) {
                                 long iy = (long)y * n->st[0] + ky * n->dil[0] - n->pad[0], ix = (long)x * n->st[1] + kx * n->dil[1] - n->pad[1];
                                 if (iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W) continue;
-                                if (n->op == RN_OP_CONV)
-                                    for (k = 0; k < C; k++) acc += X[((size_t)iy * W + (size_t)ix) * C + k] * wt[((c * (size_t)n->k[0] + (size_t)ky) * (size_t)n->k[1] + (size_t)kx) * C + k];
+                                if (n->op == RN_OP_CONV) { /* groups: output c reads the inputs of its group */
+                                    size_t G = (size_t)n->groups, Cg = C / G, g = c / (OC / G);
+                                    for (k = 0; k < Cg; k++) acc += X[((size_t)iy * W + (size_t)ix) * C + g * Cg + k] * wt[((c * (size_t)n->k[0] + (size_t)ky) * (size_t)n->k[1] + (size_t)kx) * Cg + k];
+                                }
                                 else acc += X[((size_t)iy * W + (size_t)ix) * C + c] * wt[((size_t)ky * (size_t)n->k[1] + (size_t)kx) * C + c];
                             }
                         *out = acc * (sc ? sc[c] : 1.0) + (bs ? bs[c] : 0.0);
@@ -545,7 +549,28 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
                     case RN_OP_FLATTEN: *out = X[c]; break;
                     case RN_OP_RELU: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v; } break;
                     case RN_OP_RELU6: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v > 6 ? 6 : v; } break;
-                    case RN_OP_ADD: *out = X[(y * OW + x) * OC + c] + r->d[n->in[1]][(y * OW + x) * OC + c]; break;
+                    case RN_OP_ADD: case RN_OP_MUL: {
+                        const double *X2 = r->d[n->in[1]], b2 = r->h[n->in[1]] * r->w[n->in[1]] == 1 ? X2[c] : X2[(y * OW + x) * OC + c];
+                        *out = n->op == RN_OP_ADD ? X[(y * OW + x) * OC + c] + b2 : X[(y * OW + x) * OC + c] * b2;
+                    } break;
+                    case RN_OP_CONCAT: {
+                        int j;
+                        size_t c0 = c;
+                        for (j = 0; c0 >= r->c[n->in[j]]; j++) c0 -= r->c[n->in[j]];
+                        *out = r->d[n->in[j]][(y * OW + x) * r->c[n->in[j]] + c0];
+                    } break;
+                    case RN_OP_PAD: {
+                        long iy = (long)y - n->pad[0], ix = (long)x - n->pad[1];
+                        *out = iy < 0 || ix < 0 || iy >= (long)H || ix >= (long)W ? n->alpha : X[((size_t)iy * W + (size_t)ix) * C + c];
+                    } break;
+                    case RN_OP_BATCHNORM: *out = X[(y * OW + x) * OC + c] * n->chan_a[c] + n->chan_b[c]; break;
+                    case RN_OP_NORMALIZE: *out = (X[(y * OW + x) * OC + c] - n->chan_b[c]) / n->chan_a[c]; break;
+                    case RN_OP_LEAKY: case RN_OP_SIGMOID: case RN_OP_TANH: case RN_OP_HSWISH: case RN_OP_HSIGMOID: case RN_OP_SILU: case RN_OP_GELU: {
+                        double v = X[(y * OW + x) * OC + c], h6 = v + 3 < 0 ? 0 : v + 3 > 6 ? 6 : v + 3;
+                        *out = n->op == RN_OP_LEAKY ? (v < 0 ? v * n->alpha : v) : n->op == RN_OP_SIGMOID ? 1 / (1 + exp(-v)) : n->op == RN_OP_TANH ? tanh(v)
+                             : n->op == RN_OP_HSWISH ? v * h6 / 6 : n->op == RN_OP_HSIGMOID ? h6 / 6 : n->op == RN_OP_SILU ? v / (1 + exp(-v))
+                             : n->approximate ? 0.5 * v * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (v + 0.044715 * v * v * v))) : 0.5 * v * (1 + erf(v / sqrt(2.0)));
+                    } break;
                     case RN_OP_SIGN: *out = X[(y * OW + x) * OC + c] - (n->thr ? *(const float *)n->thr->data : 0.0f) < 0 ? -1 : 1; break;
                     case RN_OP_SOFTMAX: {
                         const double *p = X + (y * OW + x) * OC;
@@ -642,6 +667,61 @@ static void test_fusion_elsewhere_and_scale(void) {
         double d = vs_reference(buf, size, modes[i], 16, &mism, err);
         CHECKF(d <= tol[i], "mode %s: outputs differ from the reference by %g (%s)", rn_mode_names[modes[i]], d, err);
         if (modes[i] != RN_INT4) CHECKF(mism <= (modes[i] == RN_FP32 ? 0 : 2), "mode %s: %d of 16 predictions differ", rn_mode_names[modes[i]], mism);
+    }
+    free(buf);
+}
+
+/* issue 18's ops: normalize, grouped conv, batchnorm, the nonlinear
+ * functions, pad, a per-channel gate (mul), concat and add, against the
+ * double reference in fp32 and every float-weight quantized mode */
+static void test_new_ops(void) {
+    static float wc[8 * 9 * 2], bc[8], sc[8], sb[8], wdw[2 * 2 * 8], bdw[8], wd[5 * 16], bd[5];
+    tdesc t[8];
+    size_t size, i;
+    unsigned char *buf;
+    static const int modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4 };
+    static const double tol[] = { 1e-5, 0.1, 0.1, 0.25 };
+    const char *graph =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,4]}],\"nodes\":["
+        "{\"op\":\"normalize\",\"in\":[\"x\"],\"out\":\"xn\",\"mean\":[0.5,0.25,0.4,0.6],\"std\":[0.3,0.2,0.25,0.35]},"
+        "{\"op\":\"conv2d\",\"in\":[\"xn\"],\"out\":\"c1\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1],\"groups\":2},"
+        "{\"op\":\"batchnorm\",\"in\":[\"c1\"],\"out\":\"b1\",\"scale\":\"sc\",\"bias\":\"sb\"},"
+        "{\"op\":\"hardswish\",\"in\":[\"b1\"],\"out\":\"h1\"},"
+        "{\"op\":\"pad\",\"in\":[\"h1\"],\"out\":\"pd\",\"pad\":[1,0,0,1],\"value\":0.5},"
+        "{\"op\":\"dwconv2d\",\"in\":[\"pd\"],\"out\":\"d\",\"weight\":\"wdw\",\"bias\":\"bdw\",\"kernel\":[2,2]},"
+        "{\"op\":\"leaky_relu\",\"in\":[\"d\"],\"out\":\"lk\",\"alpha\":0.1},"
+        "{\"op\":\"gap\",\"in\":[\"lk\"],\"out\":\"g\"},"
+        "{\"op\":\"sigmoid\",\"in\":[\"g\"],\"out\":\"sg\"},"
+        "{\"op\":\"mul\",\"in\":[\"lk\",\"sg\"],\"out\":\"se\"},"
+        "{\"op\":\"silu\",\"in\":[\"se\"],\"out\":\"sl\"},"
+        "{\"op\":\"gelu\",\"in\":[\"sl\"],\"out\":\"ge\",\"approximate\":\"tanh\"},"
+        "{\"op\":\"tanh\",\"in\":[\"b1\"],\"out\":\"tb\"},"
+        "{\"op\":\"concat\",\"in\":[\"ge\",\"tb\"],\"out\":\"cc\"},"
+        "{\"op\":\"hardsigmoid\",\"in\":[\"cc\"],\"out\":\"hs\"},"
+        "{\"op\":\"add\",\"in\":[\"cc\",\"hs\"],\"out\":\"ad\"},"
+        "{\"op\":\"gelu\",\"in\":[\"ad\"],\"out\":\"ge2\"},"
+        "{\"op\":\"gap\",\"in\":[\"ge2\"],\"out\":\"g2\"},"
+        "{\"op\":\"flatten\",\"in\":[\"g2\"],\"out\":\"f\"},"
+        "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"wd\",\"bias\":\"bd\"},"
+        "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    rand_tensor(&t[0], "wc", wc, 144, 0.4, 4, 8, 3, 3, 2);
+    rand_tensor(&t[1], "bc", bc, 8, 0.1, 1, 8, 0, 0, 0);
+    rand_tensor(&t[2], "sc", sc, 8, 0.5, 1, 8, 0, 0, 0);
+    rand_tensor(&t[3], "sb", sb, 8, 0.2, 1, 8, 0, 0, 0);
+    rand_tensor(&t[4], "wdw", wdw, 32, 0.5, 3, 2, 2, 8, 0);
+    rand_tensor(&t[5], "bdw", bdw, 8, 0.1, 1, 8, 0, 0, 0);
+    rand_tensor(&t[6], "wd", wd, 80, 1.0, 2, 5, 16, 0, 0);
+    rand_tensor(&t[7], "bd", bd, 5, 0.1, 1, 5, 0, 0, 0);
+    for (i = 0; i < 8; i++) sc[i] = 0.5f + (float)i * 0.2f * (i % 2 ? -1.0f : 1.0f);
+    buf = build(t, 8, graph, NULL, &size, 0, -1);
+    write_seeds("new-ops", buf, size);
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char err[256];
+        int mism;
+        double d = vs_reference(buf, size, modes[i], 16, &mism, err);
+        printf("  new ops, %-12s: largest output difference from the double reference %.3g, %d of 16 predictions differ\n", rn_mode_names[modes[i]], d, mism);
+        CHECKF(d <= tol[i], "mode %s: outputs differ from the reference by %g (%s)", rn_mode_names[modes[i]], d, err);
+        if (modes[i] == RN_FP32) CHECKF(mism == 0, "fp32: %d of 16 predictions differ", mism);
     }
     free(buf);
 }
@@ -1109,6 +1189,7 @@ int main(void) {
     RUN(test_paths);
     RUN(test_empty_tensor_offsets);
     RUN(test_guard_bytes);
+    RUN(test_new_ops);
     RUN(test_hostile_mutations);
     return qt_summary();
 }

@@ -265,6 +265,15 @@ RN_FN int rn_json_ints(const rn_json *o, const char *key, int n, long lo, long h
     return 1;
 }
 
+/* one integer in [lo, hi]; absent keeps *out */
+RN_FN int rn_json_int(const rn_json *o, const char *key, long lo, long hi, long *out) {
+    const rn_json *v = rn_json_get(o, key);
+    if (!v) return 0;
+    if (v->type != RN_JSON_NUM || v->num != floor(v->num) || v->num < lo || v->num > hi) return -1;
+    *out = (long)v->num;
+    return 1;
+}
+
 /* ----------------------------------------------------------- safetensors */
 
 enum { RN_DT_F32, RN_DT_I8, RN_DT_U8, RN_DT_I32, RN_DT_F16, RN_DT_U64 };
@@ -500,19 +509,31 @@ static const rn_tensor *rn_find(const rn_file *f, const char *name) {
 /* ----------------------------------------------------------------- graph */
 
 enum { RN_OP_CONV, RN_OP_DWCONV, RN_OP_DENSE, RN_OP_RELU, RN_OP_RELU6, RN_OP_MAXPOOL, RN_OP_AVGPOOL, RN_OP_GAP, RN_OP_ADD, RN_OP_FLATTEN,
-       RN_OP_SOFTMAX, RN_OP_SIGN, RN_OP_COUNT };
+       RN_OP_SOFTMAX, RN_OP_SIGN, RN_OP_LEAKY, RN_OP_SIGMOID, RN_OP_TANH, RN_OP_HSWISH, RN_OP_HSIGMOID, RN_OP_SILU, RN_OP_GELU,
+       RN_OP_MUL, RN_OP_CONCAT, RN_OP_PAD, RN_OP_BATCHNORM, RN_OP_NORMALIZE, RN_OP_COUNT };
 static const char *const rn_op_names[RN_OP_COUNT] = { "conv2d", "dwconv2d", "dense", "relu", "relu6", "maxpool",
-    "avgpool", "gap", "add", "flatten", "softmax", "sign" };
+    "avgpool", "gap", "add", "flatten", "softmax", "sign", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid",
+    "silu", "gelu", "mul", "concat", "pad", "batchnorm", "normalize" };
 /* the attributes each op accepts besides "op", "in" and "out" (anything else is refused) */
 static const char *const rn_op_attrs[RN_OP_COUNT] = {
-    "weight bias scale kernel stride pad dilation weights padding_value", /* conv2d   */
+    "weight bias scale kernel stride pad dilation groups weights padding_value", /* conv2d   */
     "weight bias scale kernel stride pad dilation weights",               /* dwconv2d */
     "weight bias scale weights",                                          /* dense    */
     "", "",                                                               /* relu, relu6 */
     "kernel stride pad ceil_mode",                                        /* maxpool  */
     "kernel stride pad ceil_mode count_include_pad",                      /* avgpool  */
     "", "", "", "",                                                       /* gap, add, flatten, softmax */
-    "threshold" };                                                        /* sign     */
+    "threshold",                                                          /* sign     */
+    "alpha", "", "", "", "", "",                                          /* leaky_relu, sigmoid, tanh, hardswish, hardsigmoid, silu */
+    "approximate",                                                        /* gelu     */
+    "", "",                                                               /* mul, concat */
+    "pad value",                                                          /* pad      */
+    "scale bias",                                                         /* batchnorm */
+    "mean std" };                                                         /* normalize */
+#define RN_MAX_IN 16 /* concat's inputs, at most */
+
+/* elementwise functions of one value (float), the float path and the 256-entry tables of the uint8 one */
+RN_FN int rn_is_unary_fn(int op) { return op >= RN_OP_LEAKY && op <= RN_OP_GELU; }
 
 /* run modes: each a row of the demo table */
 enum { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_TERNARY, RN_BINARY, RN_MIXED, RN_CODEBOOK, RN_MODE_COUNT };
@@ -544,10 +565,17 @@ struct rn_node;
 typedef int (*rn_exec_fn)(struct rn_model *m, struct rn_node *n, int batch);
 
 typedef struct rn_node {
-    int op, in[2], nin, out;
+    int op, in[RN_MAX_IN], nin, out;
     const rn_tensor *w, *b, *bn_s, *bn_b, *thr;
     long k[2], st[2], pad[4], dil[2];
     int ceil_mode, count_include_pad; /* pooling, with PyTorch's meaning  */
+    long groups;            /* conv2d: the weights are expanded block-diagonally into fold */
+    float alpha;            /* leaky_relu's slope; pad's value             */
+    int approximate;        /* gelu: 0 erf, 1 tanh                          */
+    float *chan_a, *chan_b; /* batchnorm / normalize: per-channel y = x a + b (malloc'd at load) */
+    uint8_t lut[256];       /* uint8 path of a unary function (set with the params) */
+    quant_add_params addp;  /* add / mul in uint8 (set with the params)     */
+    quant_mul_params mulp;
     int wtype;              /* 0 float, 1 ternary-trained, 2 binary-trained   */
     /* the plan (fixed at load) */
     int y;                  /* the value this node writes: out, or the output of the relu fused into it */
@@ -699,8 +727,11 @@ RN_FN int rn_graph(rn_model *m) {
             }
             if (!known) RN_FAIL("node %d (%s): unknown attribute '%.60s' (%s takes: %s)", i, op, key, op, rn_op_attrs[o][0] ? rn_op_attrs[o] : "none");
         }
-        if (!ins || ins->type != RN_JSON_ARR || ins->n < 1 || ins->n > 2 || (ins->n == 2) != (o == RN_OP_ADD))
-            RN_FAIL("node %d (%s): wrong inputs (%s takes %s)", i, op, op, o == RN_OP_ADD ? "two" : "one");
+        {
+            int lo = o == RN_OP_ADD || o == RN_OP_MUL || o == RN_OP_CONCAT ? 2 : 1, hi = o == RN_OP_CONCAT ? RN_MAX_IN : lo;
+            if (!ins || ins->type != RN_JSON_ARR || ins->n < lo || ins->n > hi)
+                RN_FAIL("node %d (%s): wrong inputs (%s takes %s)", i, op, op, o == RN_OP_CONCAT ? "2 to 16" : lo == 2 ? "two" : "one");
+        }
         for (j = 0; j < ins->n; j++) {
             if (ins->kids[j].type != RN_JSON_STR) RN_FAIL("node %d: input is not a name", i);
             if ((n->in[j] = rn_value_id(m, ins->kids[j].str, 0)) < 0)
@@ -730,6 +761,21 @@ RN_FN int rn_graph(rn_model *m) {
                 RN_FAIL("node %d (%s): padding_value is for binary convolutions and must be 0 (padded inputs contribute 0)", i, op);
         }
         n->bits = 8;
+        n->groups = 1;
+        if (rn_json_int(nd, "groups", 1, 4096, &n->groups) < 0) RN_FAIL("node %d (%s): groups must be an integer 1 to 4096", i, op);
+        {
+            const rn_json *al = rn_json_get(nd, o == RN_OP_PAD ? "value" : "alpha");
+            n->alpha = o == RN_OP_LEAKY ? 0.01f : 0.0f;
+            if (al) {
+                if (al->type != RN_JSON_NUM || !(fabs(al->num) < 1e30)) RN_FAIL("node %d (%s): %s must be a finite number", i, op, o == RN_OP_PAD ? "value" : "alpha");
+                n->alpha = (float)al->num;
+            }
+        }
+        if (rn_json_get(nd, "approximate")) {
+            const char *ap = rn_json_str(nd, "approximate");
+            if (!ap || (strcmp(ap, "none") && strcmp(ap, "tanh"))) RN_FAIL("node %d (gelu): approximate must be \"none\" or \"tanh\"", i);
+            n->approximate = !strcmp(ap, "tanh");
+        }
         if ((o == RN_OP_MAXPOOL || o == RN_OP_AVGPOOL || o == RN_OP_CONV || o == RN_OP_DWCONV) && !rn_json_get(nd, "kernel"))
             RN_FAIL("node %d (%s): kernel required", i, op);
         switch (o) {
@@ -744,8 +790,12 @@ RN_FN int rn_graph(rn_model *m) {
             n->cs.dil_h = (size_t)n->dil[0]; n->cs.dil_w = (size_t)n->dil[1];
             n->cs.pad_top = (size_t)n->pad[0]; n->cs.pad_left = (size_t)n->pad[1]; n->cs.pad_bottom = (size_t)n->pad[2]; n->cs.pad_right = (size_t)n->pad[3];
             if (o == RN_OP_CONV) {
-                if (n->w->ndim != 4 || n->w->shape[1] != n->cs.k_h || n->w->shape[2] != n->cs.k_w || n->w->shape[3] != x->c)
-                    RN_FAIL("node %d (conv2d): weight shape must be [out][%zu][%zu][%zu]", i, n->cs.k_h, n->cs.k_w, x->c);
+                size_t G = (size_t)n->groups;
+                if (x->c % G) RN_FAIL("node %d (conv2d): %zu input channels do not split into %zu groups", i, x->c, G);
+                if (n->w->ndim != 4 || n->w->shape[1] != n->cs.k_h || n->w->shape[2] != n->cs.k_w || n->w->shape[3] != x->c / G)
+                    RN_FAIL("node %d (conv2d): weight shape must be [out][%zu][%zu][%zu]", i, n->cs.k_h, n->cs.k_w, x->c / G);
+                if (n->w->shape[0] % G) RN_FAIL("node %d (conv2d): %zu output channels do not split into %zu groups", i, n->w->shape[0], G);
+                if (G > 1 && n->wtype == 2) RN_FAIL("node %d (conv2d): binary weights with groups are not supported", i);
                 n->cs.out_c = n->w->shape[0];
             } else {
                 if (n->w->ndim != 3 || n->w->shape[0] != n->cs.k_h || n->w->shape[1] != n->cs.k_w || n->w->shape[2] != x->c)
@@ -776,9 +826,25 @@ RN_FN int rn_graph(rn_model *m) {
             break;
         case RN_OP_GAP: y->h = 1; y->w = 1; y->c = x->c; break;
         case RN_OP_FLATTEN: y->h = 1; y->w = 1; y->c = x->size; break;
-        case RN_OP_ADD:
-            if (m->v[n->in[1]].h != x->h || m->v[n->in[1]].w != x->w || m->v[n->in[1]].c != x->c) RN_FAIL("node %d (add): shapes differ", i);
-            /* fall through */
+        case RN_OP_ADD: case RN_OP_MUL: {
+            const rn_value *x2 = &m->v[n->in[1]];
+            if (!(x2->h == x->h && x2->w == x->w && x2->c == x->c) && !(x2->h == 1 && x2->w == 1 && x2->c == x->c))
+                RN_FAIL("node %d (%s): the second input [%zu, %zu, %zu] is neither the first's shape [%zu, %zu, %zu] nor [1, 1, %zu] (per channel)",
+                        i, op, x2->h, x2->w, x2->c, x->h, x->w, x->c, x->c);
+            y->h = x->h; y->w = x->w; y->c = x->c;
+        } break;
+        case RN_OP_CONCAT:
+            y->h = x->h; y->w = x->w; y->c = 0;
+            for (j = 0; j < n->nin; j++) {
+                const rn_value *xj = &m->v[n->in[j]];
+                if (xj->h != x->h || xj->w != x->w) RN_FAIL("node %d (concat): input %d is %zux%zu, the first %zux%zu", i, j, xj->h, xj->w, x->h, x->w);
+                y->c += xj->c;
+            }
+            break;
+        case RN_OP_PAD:
+            if (!rn_json_get(nd, "pad")) RN_FAIL("node %d (pad): pad [top, left, bottom, right] required", i);
+            y->h = x->h + (size_t)(n->pad[0] + n->pad[2]); y->w = x->w + (size_t)(n->pad[1] + n->pad[3]); y->c = x->c;
+            break;
         default: y->h = x->h; y->w = x->w; y->c = x->c; break;
         }
         if (o == RN_OP_CONV || o == RN_OP_DWCONV || o == RN_OP_DENSE) {
@@ -803,15 +869,44 @@ RN_FN int rn_graph(rn_model *m) {
         if (!y->h || !y->w || !y->c || (double)y->h * y->w * y->c > (double)((size_t)1 << 26)) RN_FAIL("node %d: output size out of range", i);
         y->size = y->h * y->w * y->c;
         m->nn++;
-        if (n->bn_s) { /* y = s * (x . w) + b: s folded into a copy of the weights, per output channel */
-            const float *w = (const float *)n->w->data, *s = (const float *)n->bn_s->data;
-            size_t o2, k;
-            n->fold = (float *)malloc(sizeof(float) * n->K * n->N + 4);
+        if (o == RN_OP_BATCHNORM || o == RN_OP_NORMALIZE) { /* per channel y = x a + b (normalize: (x - mean) / std, kept as such) */
+            size_t c;
+            n->chan_a = (float *)malloc(sizeof(float) * x->c);
+            n->chan_b = (float *)malloc(sizeof(float) * x->c);
+            if (!n->chan_a || !n->chan_b) RN_FAIL("out of memory");
+            if (o == RN_OP_BATCHNORM) {
+                const rn_tensor *ta = rn_find(&m->file, rn_json_str(nd, "scale")), *tb = rn_find(&m->file, rn_json_str(nd, "bias"));
+                if (!ta || !tb || ta->dtype != RN_DT_F32 || tb->dtype != RN_DT_F32 || ta->count != x->c || tb->count != x->c)
+                    RN_FAIL("node %d (batchnorm): scale and bias must be F32 [%zu] tensors", i, x->c);
+                if (!rn_finite(ta) || !rn_finite(tb)) RN_FAIL("node %d (batchnorm): scale or bias holds NaN or Inf", i);
+                memcpy(n->chan_a, ta->data, sizeof(float) * x->c); memcpy(n->chan_b, tb->data, sizeof(float) * x->c);
+            } else {
+                const rn_json *mn = rn_json_get(nd, "mean"), *sd = rn_json_get(nd, "std");
+                if (!mn || !sd || mn->type != RN_JSON_ARR || sd->type != RN_JSON_ARR || (size_t)mn->n != x->c || (size_t)sd->n != x->c)
+                    RN_FAIL("node %d (normalize): mean and std must be lists of %zu numbers", i, x->c);
+                for (c = 0; c < x->c; c++) {
+                    if (mn->kids[c].type != RN_JSON_NUM || sd->kids[c].type != RN_JSON_NUM || !(fabs(mn->kids[c].num) < 1e30) ||
+                        !(sd->kids[c].num > 1e-30 && sd->kids[c].num < 1e30)) RN_FAIL("node %d (normalize): mean must be finite and std > 0", i);
+                    n->chan_a[c] = (float)sd->kids[c].num; n->chan_b[c] = (float)mn->kids[c].num; /* std, mean */
+                }
+            }
+        }
+        if (n->bn_s || n->groups > 1) {
+            /* y = s * (x . w) + b: s folded into a copy of the weights, per output
+             * channel; grouped weights placed block-diagonally in [out][kh][kw][in]
+             * (zeros outside the group: the same sums as the grouped conv) */
+            const float *w = (const float *)n->w->data, *s = n->bn_s ? (const float *)n->bn_s->data : NULL;
+            size_t o2, k, G = (size_t)n->groups, Cg = x->c / G, Og = n->N / G, T = n->cs.k_h * n->cs.k_w;
+            n->fold = (float *)calloc(n->K * n->N + 1, sizeof(float));
             if (!n->fold) RN_FAIL("out of memory");
             for (o2 = 0; o2 < n->N; o2++)
                 for (k = 0; k < n->K; k++) {
                     size_t idx = o == RN_OP_DWCONV ? k * n->N + o2 : o2 * n->K + k;
-                    n->fold[idx] = w[idx] * s[o2];
+                    if (G > 1) { /* k = tap * C + c: inside o2's group only */
+                        size_t t = k / x->c, c = k % x->c, g = o2 / Og;
+                        if (c / Cg != g) continue;
+                        n->fold[idx] = w[(o2 * T + t) * Cg + (c - g * Cg)] * (s ? s[o2] : 1.0f);
+                    } else n->fold[idx] = w[idx] * s[o2];
                 }
             for (k = 0; k < n->K * n->N; k++) if (!(n->fold[k] - n->fold[k] == 0.0f)) RN_FAIL("node %d (%s): weight x scale overflows float", i, op);
         }
@@ -1017,6 +1112,10 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         for (i = 0; i < m->nn; i++) {
             rn_node *n = &m->n[i];
             size_t N = n->N, K = n->K, rows;
+            if (n->op == RN_OP_BATCHNORM || n->op == RN_OP_NORMALIZE) { /* the uint8 path's factors */
+                RN_ALLOC(n->bscale, float, m->v[n->in[0]].c);
+                RN_ALLOC(n->bbias, float, m->v[n->in[0]].c);
+            }
             if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
             rows = n->op == RN_OP_DENSE ? (size_t)batch : m->v[n->out].h * m->v[n->out].w;
             n->q4 = 0;
@@ -1661,6 +1760,10 @@ static int rn_x_add(struct rn_model *m, struct rn_node *n, int batch);
 static int rn_x_flatten(struct rn_model *m, struct rn_node *n, int batch);
 static int rn_x_softmax(struct rn_model *m, struct rn_node *n, int batch);
 static int rn_x_sign(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_concat(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_pad(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_affine(struct rn_model *m, struct rn_node *n, int batch);
+static int rn_x_unary(struct rn_model *m, struct rn_node *n, int batch);
 
 RN_FN int rn_is_linear(int op) { return op == RN_OP_CONV || op == RN_OP_DWCONV || op == RN_OP_DENSE; }
 RN_FN int rn_static_mode(int mode) { return mode == RN_INT8 || mode == RN_INT4 || mode == RN_TERNARY || mode == RN_MIXED || mode == RN_BINARY; }
@@ -1690,7 +1793,8 @@ RN_FN int rn_plan(rn_model *m) {
             yk = xk == RN_KIND_U8 && !final && m->mode != RN_BINARY ? RN_KIND_U8 : RN_KIND_F32;
         } else if (n->op == RN_OP_SIGN) yk = m->mode == RN_BINARY ? RN_KIND_BITS : RN_KIND_F32;
         else if (n->op == RN_OP_SOFTMAX) yk = RN_KIND_F32;
-        else if (n->op == RN_OP_ADD) yk = xk == RN_KIND_U8 && m->v[n->in[1]].kind == RN_KIND_U8 ? RN_KIND_U8 : RN_KIND_F32;
+        else if (n->op == RN_OP_ADD || n->op == RN_OP_MUL || n->op == RN_OP_CONCAT)
+            for (j = 0; j < n->nin; j++) if (m->v[n->in[j]].kind != RN_KIND_U8) yk = RN_KIND_F32;
         m->v[n->y].kind = yk;
         if (n->fused_relu) m->v[n->out].kind = yk; /* never written; observed under the relu's name */
     }
@@ -1713,7 +1817,12 @@ RN_FN int rn_plan(rn_model *m) {
         case RN_OP_RELU: case RN_OP_RELU6: n->exec = rn_x_relu; break;
         case RN_OP_MAXPOOL: case RN_OP_AVGPOOL: n->exec = rn_x_pool; break;
         case RN_OP_GAP: n->exec = rn_x_gap; break;
-        case RN_OP_ADD: n->exec = rn_x_add; break;
+        case RN_OP_ADD: case RN_OP_MUL: n->exec = rn_x_add; break;
+        case RN_OP_CONCAT: n->exec = rn_x_concat; break;
+        case RN_OP_PAD: n->exec = rn_x_pad; break;
+        case RN_OP_BATCHNORM: case RN_OP_NORMALIZE: n->exec = rn_x_affine; break;
+        case RN_OP_LEAKY: case RN_OP_SIGMOID: case RN_OP_TANH: case RN_OP_HSWISH: case RN_OP_HSIGMOID: case RN_OP_SILU: case RN_OP_GELU:
+            n->exec = rn_x_unary; break;
         case RN_OP_FLATTEN: n->exec = rn_x_flatten; break;
         case RN_OP_SOFTMAX: n->exec = rn_x_softmax; break;
         case RN_OP_SIGN: n->exec = rn_x_sign; break;
@@ -1918,24 +2027,139 @@ static int rn_x_gap(rn_model *m, rn_node *n, int batch) {
     return 0;
 }
 
+/* add and mul: the second input of the same shape, or [1, 1, C] for every pixel */
 static int rn_x_add(rn_model *m, rn_node *n, int batch) {
     rn_value *x = &m->v[n->in[0]], *x2 = &m->v[n->in[1]], *y = &m->v[n->y];
-    size_t j;
+    const int mul = n->op == RN_OP_MUL, bc = x2->size != x->size;
+    size_t j, p, P = y->h * y->w, C = y->c;
     int b;
     if (y->kind == RN_KIND_U8) {
-        quant_params pa, pb, po;
-        quant_add_params ap;
-        quant_status st;
-        pa.scale = x->scale; pa.zero_point = x->zp; pa.qmin = 0; pa.qmax = 255;
-        pb.scale = x2->scale; pb.zero_point = x2->zp; pb.qmin = 0; pb.qmax = 255;
-        po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
-        if ((st = quant_add_prepare(&pa, &pb, &po, QUANT_ACT_NONE, &ap)) != QUANT_OK) RN_KFAIL(st);
-        quant_add(x->q, x2->q, (size_t)batch * y->size, QUANT_U8, &ap, y->q);
+        for (b = 0; b < batch; b++) {
+            const uint8_t *a1 = x->q + (size_t)b * x->size, *a2 = x2->q + (size_t)b * x2->size;
+            uint8_t *o = y->q + (size_t)b * y->size;
+            if (!bc) {
+                if (mul) quant_mul(a1, a2, y->size, QUANT_U8, &n->mulp, o);
+                else quant_add(a1, a2, y->size, QUANT_U8, &n->addp, o);
+            } else
+                for (p = 0; p < P; p++) {
+                    if (mul) quant_mul(a1 + p * C, a2, C, QUANT_U8, &n->mulp, o + p * C);
+                    else quant_add(a1 + p * C, a2, C, QUANT_U8, &n->addp, o + p * C);
+                }
+        }
     } else
         for (b = 0; b < batch; b++) {
             const float *a1 = rn_as_float(m, n->in[0], b), *a2 = rn_as_float(m, n->in[1], b);
-            for (j = 0; j < y->size; j++) y->f[(size_t)b * y->size + j] = a1[j] + a2[j];
+            float *o = y->f + (size_t)b * y->size;
+            if (!bc) { if (mul) for (j = 0; j < y->size; j++) o[j] = a1[j] * a2[j]; else for (j = 0; j < y->size; j++) o[j] = a1[j] + a2[j]; }
+            else for (p = 0; p < P; p++) {
+                if (mul) for (j = 0; j < C; j++) o[p * C + j] = a1[p * C + j] * a2[j];
+                else for (j = 0; j < C; j++) o[p * C + j] = a1[p * C + j] + a2[j];
+            }
         }
+    return 0;
+}
+
+/* channels of every input, in order, pixel by pixel (uint8: each input
+ * requantized to the output's params unless they are the same) */
+static int rn_x_concat(rn_model *m, rn_node *n, int batch) {
+    rn_value *y = &m->v[n->y];
+    size_t p, P = y->h * y->w, c0;
+    int b, j;
+    for (b = 0; b < batch; b++)
+        for (j = 0, c0 = 0; j < n->nin; c0 += m->v[n->in[j]].c, j++) {
+            rn_value *x = &m->v[n->in[j]];
+            if (y->kind == RN_KIND_U8) {
+                quant_params pi, po;
+                int same = x->scale == y->scale && x->zp == y->zp;
+                pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = 255;
+                po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
+                for (p = 0; p < P; p++) {
+                    const uint8_t *s = x->q + (size_t)b * x->size + p * x->c;
+                    uint8_t *o = y->q + (size_t)b * y->size + p * y->c + c0;
+                    if (same) memcpy(o, s, x->c);
+                    else if (quant_requantize_params(s, QUANT_U8, &pi, x->c, &po, QUANT_U8, o) != QUANT_OK) {
+                        snprintf(m->err, sizeof m->err, "node %d (concat): input '%.60s' cannot be requantized to the output's params", (int)(n - m->n), x->name);
+                        return -1;
+                    }
+                }
+            } else {
+                const float *s = rn_as_float(m, n->in[j], b);
+                for (p = 0; p < P; p++) memcpy(y->f + (size_t)b * y->size + p * y->c + c0, s + p * x->c, x->c * sizeof(float));
+            }
+        }
+    return 0;
+}
+
+/* constant padding of H and W (uint8: the value's code in the input's params) */
+static int rn_x_pad(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    size_t r, j, C = x->c, t = (size_t)n->pad[0], l = (size_t)n->pad[1];
+    int b;
+    for (b = 0; b < batch; b++) {
+        if (x->kind == RN_KIND_U8) {
+            uint8_t *o = y->q + (size_t)b * y->size, v = (uint8_t)quant_quantize1(n->alpha, 1.0f / x->scale, x->zp, 0, 255);
+            memset(o, v, y->size);
+            for (r = 0; r < x->h; r++) memcpy(o + ((r + t) * y->w + l) * C, x->q + (size_t)b * x->size + r * x->w * C, x->w * C);
+        } else {
+            float *o = y->f + (size_t)b * y->size;
+            for (j = 0; j < y->size; j++) o[j] = n->alpha;
+            for (r = 0; r < x->h; r++) memcpy(o + ((r + t) * y->w + l) * C, x->f + (size_t)b * x->size + r * x->w * C, x->w * C * sizeof(float));
+        }
+    }
+    return 0;
+}
+
+/* batchnorm (x a + b) and normalize ((x - mean) / std) per channel; uint8:
+ * q_y = zp_y + round((q_x - zp_x) m_c + o_c), m_c and o_c from the params */
+static int rn_x_affine(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    size_t p, c, P = x->h * x->w, C = x->c;
+    int b;
+    for (b = 0; b < batch; b++) {
+        if (x->kind == RN_KIND_U8) {
+            const uint8_t *s = x->q + (size_t)b * x->size;
+            uint8_t *o = y->q + (size_t)b * y->size;
+            for (p = 0; p < P; p++)
+                for (c = 0; c < C; c++) {
+                    float v = nearbyintf((float)((int32_t)s[p * C + c] - x->zp) * n->bscale[c] + n->bbias[c]) + (float)y->zp;
+                    o[p * C + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                }
+        } else {
+            const float *s = x->f + (size_t)b * x->size;
+            float *o = y->f + (size_t)b * y->size;
+            if (n->op == RN_OP_NORMALIZE) { for (p = 0; p < P; p++) for (c = 0; c < C; c++) o[p * C + c] = (s[p * C + c] - n->chan_b[c]) / n->chan_a[c]; }
+            else for (p = 0; p < P; p++) for (c = 0; c < C; c++) o[p * C + c] = s[p * C + c] * n->chan_a[c] + n->chan_b[c];
+        }
+    }
+    return 0;
+}
+
+/* the elementwise functions (float; the uint8 path through the node's table) */
+static float rn_fn_leaky(float x, const void *ctx) { return x < 0 ? x * *(const float *)ctx : x; }
+static float rn_fn_hsigmoid(float x, const void *ctx) { float t = x + 3.0f; (void)ctx; return (t < 0 ? 0 : t > 6 ? 6 : t) / 6.0f; }
+static float rn_fn_hswish(float x, const void *ctx) { float t = x + 3.0f; (void)ctx; return x * (t < 0 ? 0 : t > 6 ? 6 : t) / 6.0f; }
+static float rn_fn_silu(float x, const void *ctx) { (void)ctx; return x / (1.0f + expf(-x)); }
+static float rn_fn_gelu_tanh(float x, const void *ctx) { (void)ctx; return 0.5f * x * (1.0f + tanhf(0.7978845608f * (x + 0.044715f * x * x * x))); }
+RN_FN quant_unary_fn rn_unary_fn(const rn_node *n) {
+    switch (n->op) {
+    case RN_OP_LEAKY: return rn_fn_leaky;
+    case RN_OP_SIGMOID: return quant_fn_sigmoid;
+    case RN_OP_TANH: return quant_fn_tanh;
+    case RN_OP_HSWISH: return rn_fn_hswish;
+    case RN_OP_HSIGMOID: return rn_fn_hsigmoid;
+    case RN_OP_SILU: return rn_fn_silu;
+    default: return n->approximate ? rn_fn_gelu_tanh : quant_fn_gelu;
+    }
+}
+
+static int rn_x_unary(rn_model *m, rn_node *n, int batch) {
+    rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+    size_t j, cnt = (size_t)batch * y->size;
+    if (x->kind == RN_KIND_U8) quant_lut_apply(n->lut, x->q, cnt, y->q);
+    else {
+        const quant_unary_fn f = rn_unary_fn(n);
+        for (j = 0; j < cnt; j++) y->f[j] = f(x->f[j], &n->alpha);
+    }
     return 0;
 }
 
@@ -2079,7 +2303,8 @@ RN_FN int rn_finish_params(rn_model *m) {
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
         if (n->skip || m->v[n->y].kind != RN_KIND_U8) continue;
-        if (n->op == RN_OP_RELU || n->op == RN_OP_RELU6 || n->op == RN_OP_MAXPOOL || n->op == RN_OP_AVGPOOL || n->op == RN_OP_FLATTEN || n->op == RN_OP_GAP) {
+        if (n->op == RN_OP_RELU || n->op == RN_OP_RELU6 || n->op == RN_OP_MAXPOOL || n->op == RN_OP_AVGPOOL || n->op == RN_OP_FLATTEN || n->op == RN_OP_GAP ||
+            n->op == RN_OP_PAD) {
             m->v[n->y].scale = m->v[n->in[0]].scale; m->v[n->y].zp = m->v[n->in[0]].zp;
             m->v[n->y].has_params = m->v[n->in[0]].has_params;
         }
@@ -2091,6 +2316,30 @@ RN_FN int rn_finish_params(rn_model *m) {
         if (v->kind != RN_KIND_U8 || !written) continue;
         if (!v->has_params || !(v->scale > 0) || !(v->scale < 1e30f) || v->zp < 0 || v->zp > 255) {
             snprintf(m->err, sizeof m->err, "value '%.60s' (uint8 in mode %s) has no valid activation params", v->name, rn_mode_names[m->mode]);
+            m->params_ready = 0;
+            return -1;
+        }
+    }
+    for (i = 0; i < m->nn; i++) { /* tables, add / mul multipliers and affine factors of the uint8 elementwise ops */
+        rn_node *n = &m->n[i];
+        const rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
+        quant_params pi, po, p2;
+        quant_status st = QUANT_OK;
+        if (n->skip || y->kind != RN_KIND_U8) continue;
+        pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = 255;
+        po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
+        if (rn_is_unary_fn(n->op)) st = quant_lut_build(&pi, &po, QUANT_U8, rn_unary_fn(n), &n->alpha, n->lut);
+        else if (n->op == RN_OP_ADD || n->op == RN_OP_MUL) {
+            const rn_value *x2 = &m->v[n->in[1]];
+            p2.scale = x2->scale; p2.zero_point = x2->zp; p2.qmin = 0; p2.qmax = 255;
+            st = n->op == RN_OP_ADD ? quant_add_prepare(&pi, &p2, &po, QUANT_ACT_NONE, &n->addp) : quant_mul_prepare(&pi, &p2, &po, QUANT_ACT_NONE, &n->mulp);
+        } else if (n->op == RN_OP_BATCHNORM || n->op == RN_OP_NORMALIZE)
+            for (o = 0; o < x->c; o++) { /* y = x a + b in real terms; normalize: a = 1 / std, b = -mean / std */
+                double a = n->op == RN_OP_NORMALIZE ? 1.0 / n->chan_a[o] : n->chan_a[o], b = n->op == RN_OP_NORMALIZE ? -(double)n->chan_b[o] / n->chan_a[o] : n->chan_b[o];
+                n->bscale[o] = (float)(a * x->scale / y->scale); n->bbias[o] = (float)(b / y->scale);
+            }
+        if (st != QUANT_OK) {
+            snprintf(m->err, sizeof m->err, "node %d (%s): its uint8 params cannot be combined (%s)", i, rn_op_names[n->op], quant_status_str(st));
             m->params_ready = 0;
             return -1;
         }
@@ -2158,7 +2407,7 @@ RN_FN int rn_calib_begin(rn_calib *c, rn_model *fp, rn_model *q, quant_observer_
     return 0;
 }
 
-RN_FN int rn_calib_add(rn_calib *c, const unsigned char *images, size_t count, size_t image_size) {
+RN_FN int rn_calib_add_any(rn_calib *c, const unsigned char *images, const float *fimages, size_t count, size_t image_size) {
     rn_model *fp = c->fp, *q = c->q;
     size_t i0, j;
     int v;
@@ -2170,7 +2419,8 @@ RN_FN int rn_calib_add(rn_calib *c, const unsigned char *images, size_t count, s
     for (i0 = 0; i0 < count; i0 += (size_t)fp->batch) {
         size_t bn = count - i0 < (size_t)fp->batch ? count - i0 : (size_t)fp->batch;
         float *x = fp->v[fp->input].f;
-        for (j = 0; j < bn * image_size; j++) x[j] = (float)images[i0 * image_size + j] / 255.0f;
+        if (fimages) memcpy(x, fimages + i0 * image_size, bn * image_size * sizeof(float));
+        else for (j = 0; j < bn * image_size; j++) x[j] = (float)images[i0 * image_size + j] / 255.0f;
         if (rn_run(fp, (int)bn)) { snprintf(q->err, sizeof q->err, "calibration: the fp32 run failed: %.200s", fp->err); return -1; }
         for (v = 0; v < fp->nv; v++) {
             if (fp->v[v].is_bits || q->v[v].kind != RN_KIND_U8 || !rn_written(fp, v)) continue; /* observe what will be uint8 */
@@ -2179,6 +2429,14 @@ RN_FN int rn_calib_add(rn_calib *c, const unsigned char *images, size_t count, s
     }
     c->seen += count;
     return 0;
+}
+
+/* a chunk of uint8 samples (value / 255), or of float samples taken as they are */
+RN_FN int rn_calib_add(rn_calib *c, const unsigned char *images, size_t count, size_t image_size) {
+    return rn_calib_add_any(c, images, NULL, count, image_size);
+}
+RN_FN int rn_calib_add_f32(rn_calib *c, const float *x, size_t count, size_t image_size) {
+    return rn_calib_add_any(c, NULL, x, count, image_size);
 }
 
 RN_FN int rn_calib_end(rn_calib *c) {
@@ -2299,7 +2557,7 @@ RN_FN const float *rn_output(const rn_model *m, int b) { return m->v[m->output].
 
 RN_FN void rn_model_free(rn_model *m) {
     int i;
-    for (i = 0; i < m->nn; i++) free(m->n[i].fold);
+    for (i = 0; i < m->nn; i++) { free(m->n[i].fold); free(m->n[i].chan_a); free(m->n[i].chan_b); }
     free(m->arena); rn_file_free(&m->file); memset(m, 0, sizeof *m);
 }
 
