@@ -1,10 +1,20 @@
 /* tools/quant_tool.c - the command-line tools around the runner.
  *
  *   quant-tool inspect  MODEL
- *   quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary|codebook] [--observer NAME]
- *   quant-tool eval     MODEL DATA_DIR [--mode MODE] [--observer NAME]
- *   quant-tool plot     MODEL CALIB_IMAGES_IDX OUT_DIR [--test DATA_DIR] [--observer NAME]
+ *   quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]
+ *   quant-tool eval     MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]
+ *   quant-tool eval     MODEL --images FILE --labels FILE [--calib FILE] [--layout L] [--mode MODE] [--observer NAME]
+ *   quant-tool plot     MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]
  *   quant-tool help | --help | -h
+ *
+ * Sample files (CALIB, --images, --calib, DATA_DIR's files): IDX of any rank
+ * and type, or NumPy .npy (examples/runner/data.h); the first axis counts the
+ * samples, the rest must hold the model input's H x W x C values. uint8
+ * samples enter the model as value / 255, float ones as they are. --layout
+ * auto (default) | nhwc | nchw says how a sample's axes map to the NHWC input
+ * (auto: (H, W, C) as is, (C, H, W) transposed, flat or two axes as is).
+ * Labels: one axis of integers, IDX or .npy. Without --calib, eval calibrates
+ * on the first 1000 of --images (said on stderr).
  *
  * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
  * a quantized model file (the float tensors, "<w>.q" int8 weights with
@@ -27,6 +37,7 @@
 #define QUANT_IMPLEMENTATION
 #include "quant_kernels.h"
 #include "runner.h"
+#include "data.h"
 #include "qt_write.h"
 #include <errno.h>
 #include <signal.h>
@@ -40,11 +51,18 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 /* ---- arguments ---- */
 static void usage(FILE *f) {
     fprintf(f, "usage: quant-tool inspect MODEL\n"
-               "       quant-tool quantize MODEL CALIB_IMAGES_IDX OUT [--mode int8|int4|ternary|codebook] [--observer NAME]\n"
-               "       quant-tool eval MODEL DATA_DIR [--mode fp32|int8|int8-dynamic|int4|ternary|binary|mixed|codebook] [--observer NAME]\n"
-               "       quant-tool plot MODEL CALIB_IMAGES_IDX OUT_DIR [--test DATA_DIR] [--observer NAME]\n"
+               "       quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]\n"
+               "       quant-tool eval MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]\n"
+               "       quant-tool eval MODEL --images FILE --labels FILE [--calib FILE] [--mode MODE] [--observer NAME] [--layout L]\n"
+               "       quant-tool plot MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]\n"
                "       quant-tool help\n"
+               "modes (MODE): fp32, int8, int8-dynamic, int4, ternary, binary, mixed, codebook\n"
                "observers (NAME): minmax, moving-average, kl, percentile (default), mse\n"
+               "layouts (L): auto (default: (H, W, C) as is, (C, H, W) transposed), nhwc (as is), nchw (transposed)\n"
+               "CALIB, --images, --calib: IDX (any rank; u8, i8, i16, i32, f32, f64) or .npy (|u1, <f4, <f8, |i1, <i2, <i4)\n"
+               "  samples on the first axis; uint8 enters the model as value / 255, floats as they are\n"
+               "--labels: one axis of integers, IDX or .npy; DATA_DIR: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,\n"
+               "  calib-1000-images-idx3-ubyte; without --calib eval calibrates on the first 1000 of --images\n"
                "options go as --flag VALUE or --flag=VALUE; -h or --help anywhere prints this\n");
 }
 
@@ -58,15 +76,23 @@ static int usage_error(const char *fmt, ...) {
 }
 
 enum { CMD_INSPECT, CMD_QUANTIZE, CMD_EVAL, CMD_PLOT, CMD_COUNT };
-enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4 };
+enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4, F_IMAGES = 8, F_LABELS = 16, F_CALIB = 32, F_LAYOUT = 64 };
 static const struct { const char *name, *args; int npos, flags; } cmds[CMD_COUNT] = {
     { "inspect", "MODEL", 1, 0 },
-    { "quantize", "MODEL CALIB_IMAGES_IDX OUT", 3, F_MODE | F_OBSERVER },
-    { "eval", "MODEL DATA_DIR", 2, F_MODE | F_OBSERVER },
-    { "plot", "MODEL CALIB_IMAGES_IDX OUT_DIR", 3, F_TEST | F_OBSERVER } };
-static const struct { const char *name; int bit; } flags[] = { { "--mode", F_MODE }, { "--observer", F_OBSERVER }, { "--test", F_TEST } };
+    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT },
+    { "eval", "MODEL DATA_DIR (or MODEL --images FILE --labels FILE)", 2, F_MODE | F_OBSERVER | F_IMAGES | F_LABELS | F_CALIB | F_LAYOUT },
+    { "plot", "MODEL CALIB OUT_DIR", 3, F_TEST | F_OBSERVER | F_IMAGES | F_LABELS | F_LAYOUT } };
+#define NFLAGS 7
+static const struct { const char *name; int bit; } flags[NFLAGS] = {
+    { "--mode", F_MODE }, { "--observer", F_OBSERVER }, { "--test", F_TEST }, { "--images", F_IMAGES }, { "--labels", F_LABELS },
+    { "--calib", F_CALIB }, { "--layout", F_LAYOUT } };
 
-typedef struct { int cmd; const char *pos[3]; const char *mode, *observer, *test; int mode_id, obs_id; } args;
+typedef struct {
+    int cmd; const char *pos[3];
+    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout */
+    const char *mode, *observer, *test, *images, *labels, *calib;
+    int mode_id, obs_id, layout;
+} args;
 
 static int parse_mode(const char *s) {
     int i;
@@ -103,10 +129,10 @@ static int parse_args(int argc, char **argv, args *a) {
             const char *eq = strchr(s, '='), *val, **slot;
             size_t nl = eq ? (size_t)(eq - s) : strlen(s);
             int f;
-            for (f = 0; f < 3; f++) if (strlen(flags[f].name) == nl && !strncmp(s, flags[f].name, nl)) break;
-            if (f == 3) return usage_error("unknown option '%.*s'", (int)nl, s);
+            for (f = 0; f < NFLAGS; f++) if (strlen(flags[f].name) == nl && !strncmp(s, flags[f].name, nl)) break;
+            if (f == NFLAGS) return usage_error("unknown option '%.*s'", (int)nl, s);
             if (!(cmds[c].flags & flags[f].bit)) return usage_error("%s does not take %s", cmds[c].name, flags[f].name);
-            slot = flags[f].bit == F_MODE ? &a->mode : flags[f].bit == F_OBSERVER ? &a->observer : &a->test;
+            slot = &a->opt[f];
             if (*slot) return usage_error("%s given twice", flags[f].name);
             if (eq) val = eq + 1;
             else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) val = argv[++i];
@@ -118,7 +144,18 @@ static int parse_args(int argc, char **argv, args *a) {
         if (npos == cmds[c].npos) return usage_error("unexpected argument '%s' (%s takes %s)", s, cmds[c].name, cmds[c].args);
         a->pos[npos++] = s;
     }
-    if (npos < cmds[c].npos) return usage_error("%s needs %s", cmds[c].name, cmds[c].args);
+    a->mode = a->opt[0]; a->observer = a->opt[1]; a->test = a->opt[2]; a->images = a->opt[3]; a->labels = a->opt[4]; a->calib = a->opt[5];
+    if (c == CMD_EVAL && npos == 1 && a->images) { /* MODEL --images FILE --labels FILE */ }
+    else if (c == CMD_EVAL && npos == 2 && a->images) return usage_error("eval takes DATA_DIR or --images, not both");
+    else if (npos < cmds[c].npos) return usage_error("%s needs %s", cmds[c].name, cmds[c].args);
+    if (a->images && !a->labels) return usage_error("--images needs --labels");
+    if (a->labels && !a->images) return usage_error("--labels goes with --images");
+    if (a->calib && !a->images) return usage_error("--calib goes with --images (DATA_DIR has its own calibration file)");
+    if (a->test && a->images) return usage_error("plot takes --test DATA_DIR or --images, not both");
+    if (!a->opt[6] || !strcmp(a->opt[6], "auto")) a->layout = RN_LAYOUT_AUTO;
+    else if (!strcmp(a->opt[6], "nhwc")) a->layout = RN_LAYOUT_NHWC;
+    else if (!strcmp(a->opt[6], "nchw")) a->layout = RN_LAYOUT_NCHW;
+    else return usage_error("unknown --layout '%s' (auto, nhwc or nchw)", a->opt[6]);
     a->mode_id = a->mode ? parse_mode(a->mode) : c == CMD_QUANTIZE || c == CMD_EVAL ? RN_INT8 : -1;
     if (c == CMD_QUANTIZE && a->mode_id != RN_INT8 && a->mode_id != RN_INT4 && a->mode_id != RN_TERNARY && a->mode_id != RN_CODEBOOK)
         return usage_error("--mode must be int8, int4, ternary or codebook for quantize, not '%s'", a->mode);
@@ -263,15 +300,16 @@ done:
     return rc;
 }
 
-static int calibrate_progress(rn_model *fp, rn_model *q, const unsigned char *x, size_t n, size_t sz, int obs);
+static int calibrate_progress(rn_model *fp, rn_model *q, const rn_data *x, int obs);
+static int samples_load(rn_data *d, const char *path, const rn_model *m, int layout);
 
 static int cmd_quantize(const args *a) {
     const char *in = a->pos[0], *calib = a->pos[1], *out = a->pos[2];
     const int mode = a->mode_id, obs = a->obs_id;
     rn_model fp, q;
-    size_t dims[3], j, imgn = 0;
-    unsigned char *buf = NULL, *img = NULL;
-    const unsigned char *imgs;
+    size_t j, imgn = 0;
+    unsigned char *img = NULL;
+    rn_data cd;
     char err[512], (*dname)[QT_MAX_NAME + 16] = NULL, sh[64];
     qt_buf qs;
     qt_meta meta;
@@ -280,7 +318,7 @@ static int cmd_quantize(const args *a) {
     int i, nt = 0, nown = 0, v, rc = 1;
     struct stat st;
     double t0 = now();
-    memset(&fp, 0, sizeof fp); memset(&q, 0, sizeof q); memset(&qs, 0, sizeof qs);
+    memset(&fp, 0, sizeof fp); memset(&q, 0, sizeof q); memset(&qs, 0, sizeof qs); memset(&cd, 0, sizeof cd);
     if (check_file(in) || check_file(calib)) return 1;
     if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) { fprintf(stderr, "quant-tool: %s is a directory\n", out); return 1; }
     { /* OUT's folder must exist (the file is written there, then renamed) */
@@ -293,13 +331,12 @@ static int cmd_quantize(const args *a) {
         free(od);
         if (bad) return 1;
     }
-    if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto done; }
     if (float_image(in, &img, &imgn)) goto done;
     if (rn_model_load_mem(&fp, img, imgn, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); goto done; }
     if (rn_model_load_mem(&q, img, imgn, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); goto done; }
     free(img); img = NULL;
-    if (dims[1] * dims[2] != fp.v[fp.input].size) { fprintf(stderr, "quant-tool: calibration images are %zux%zu, the model wants %zu values\n", dims[1], dims[2], fp.v[fp.input].size); goto done; }
-    if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, imgs, dims[0], dims[1] * dims[2], obs)) goto done;
+    if (samples_load(&cd, calib, &fp, a->layout)) goto done;
+    if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, &cd, obs)) goto done;
     /* the output tensors: every float tensor, plus per weight its quantized tensors */
     ot = (qt_tensor *)calloc((size_t)(fp.file.nt + 2 * q.nn + 1), sizeof *ot);
     own = (void **)calloc((size_t)(2 * q.nn + 1), sizeof *own);
@@ -396,21 +433,27 @@ static int cmd_quantize(const args *a) {
     rc = 0;
 done:
     for (i = 0; i < nown; i++) free(own[i]);
-    free(own); free(ot); free(dname); qt_buf_free(&qs); free(img); free(buf);
+    free(own); free(ot); free(dname); qt_buf_free(&qs); free(img); rn_data_free(&cd);
     rn_model_free(&fp); rn_model_free(&q);
     return rc;
 }
 
-/* q's activation params from fp run over n images (sz bytes each), in chunks
- * of 200 images with the count on a terminal as each chunk is done */
-static int calibrate_progress(rn_model *fp, rn_model *q, const unsigned char *x, size_t n, size_t sz, int obs) {
+/* q's activation params from fp run over the samples x, in chunks of 200
+ * with the count on a terminal as each chunk is done */
+static int calibrate_progress(rn_model *fp, rn_model *q, const rn_data *x, int obs) {
     rn_calib c;
-    size_t i0;
+    size_t i0, n = x->count, sz = x->size;
     int tty = isatty(2);
+    if (x->type != RN_DATA_U8) {
+        fprintf(stderr, "quant-tool: float calibration data needs rn_calib_add_f32 (pending): calibrate on uint8 samples "
+                        "(an IDX u8 or .npy |u1 file)\n");
+        return -1;
+    }
+    if (!n) { fprintf(stderr, "quant-tool: calibration: no samples\n"); return -1; }
     if (rn_calib_begin(&c, fp, q, (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration: %s\n", q->err); return -1; }
     for (i0 = 0; i0 < n; i0 += 200) {
         size_t k = n - i0 < 200 ? n - i0 : 200;
-        if (rn_calib_add(&c, x + i0 * sz, k, sz)) { if (tty) fputc('\n', stderr); fprintf(stderr, "quant-tool: %s\n", q->err); rn_calib_abort(&c); return -1; }
+        if (rn_calib_add(&c, x->u8 + i0 * sz, k, sz)) { if (tty) fputc('\n', stderr); fprintf(stderr, "quant-tool: %s\n", q->err); rn_calib_abort(&c); return -1; }
         if (tty) fprintf(stderr, "\rcalibrating: %zu of %zu images run", i0 + k, n);
     }
     if (tty) fprintf(stderr, "\r%50s\r", "");
@@ -418,17 +461,88 @@ static int calibrate_progress(rn_model *fp, rn_model *q, const unsigned char *x,
     return 0;
 }
 
-/* m's accuracy on n images (x: n x sz bytes, y: labels) at m's batch */
-static int accuracy(rn_model *m, const unsigned char *x, const unsigned char *y, size_t n, size_t sz, double *acc) {
-    size_t i0, correct = 0, bs = (size_t)m->batch;
+/* ---- sample sets ---- */
+
+/* samples from path (IDX or .npy) fitted to m's input in the given layout;
+ * a transposition is said on stderr */
+static int samples_load(rn_data *d, const char *path, const rn_model *m, int layout) {
+    const rn_value *in = &m->v[m->input];
+    char err[600];
+    if (rn_data_load(d, path, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); return -1; }
+    if (rn_data_layout(d, in->h, in->w, in->c, layout, err, sizeof err)) {
+        fprintf(stderr, "quant-tool: %s: %s\n", path, err); rn_data_free(d); return -1;
+    }
+    if (!d->count) { fprintf(stderr, "quant-tool: %s holds no samples\n", path); rn_data_free(d); return -1; }
+    if (d->transposed) fprintf(stderr, "quant-tool: %s: %s samples (C, H, W) = (%zu, %zu, %zu), transposed to the model's NHWC\n",
+                               path, d->kind, in->c, in->h, in->w);
+    return 0;
+}
+
+/* a test set: images, labels and calibration images (DATA_DIR's three files,
+ * or --images, --labels and --calib or the first 1000 of --images) */
+typedef struct { rn_data x, xc; rn_labels y; char *path[3]; int calib_default; } evalset;
+
+static void evalset_free(evalset *s) {
+    rn_data_free(&s->x); rn_data_free(&s->xc); rn_labels_free(&s->y);
+    free(s->path[0]); free(s->path[1]); free(s->path[2]);
+    memset(s, 0, sizeof *s);
+}
+
+static char *dup_str(const char *p) {
+    char *s = (char *)malloc(strlen(p) + 1);
+    if (!s) fprintf(stderr, "quant-tool: out of memory\n");
+    else strcpy(s, p);
+    return s;
+}
+
+/* dir (DATA_DIR) or images / labels / calib (calib may be NULL), fitted to
+ * m's input, the labels checked against m's classes */
+static int evalset_load(evalset *s, const char *dir, const char *images, const char *labels, const char *calib, const rn_model *m, int layout) {
+    static const char *const names[3] = { "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "calib-1000-images-idx3-ubyte" };
+    const char *given[3];
+    char err[600];
+    size_t j, classes = m->v[m->output].size;
+    int k;
+    memset(s, 0, sizeof *s);
+    given[0] = images; given[1] = labels; given[2] = calib;
+    if (dir && check_dir(dir)) return -1;
+    for (k = 0; k < 3; k++) {
+        if (dir) s->path[k] = path_join(dir, names[k]);
+        else if (given[k]) s->path[k] = dup_str(given[k]);
+        else continue;
+        if (!s->path[k]) goto fail;
+    }
+    if (samples_load(&s->x, s->path[0], m, layout)) goto fail;
+    if (rn_labels_load(&s->y, s->path[1], err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto fail; }
+    if (s->y.count != s->x.count) {
+        fprintf(stderr, "quant-tool: images and labels differ in count: %zu in %s, %zu in %s\n", s->x.count, s->path[0], s->y.count, s->path[1]);
+        goto fail;
+    }
+    for (j = 0; j < s->y.count; j++)
+        if (s->y.y[j] < 0 || (uint64_t)s->y.y[j] >= classes) {
+            fprintf(stderr, "quant-tool: %s: label %lld of image %zu is not a class of the model's %zu outputs\n",
+                    s->path[1], (long long)s->y.y[j], j, classes);
+            goto fail;
+        }
+    if (s->path[2]) { if (samples_load(&s->xc, s->path[2], m, layout)) goto fail; }
+    else { s->xc = rn_data_head(&s->x, 1000); s->calib_default = 1; }
+    return 0;
+fail:
+    evalset_free(s);
+    return -1;
+}
+
+/* m's accuracy on the set's images at m's batch */
+static int accuracy(rn_model *m, const evalset *s, double *acc) {
+    size_t i0, correct = 0, bs = (size_t)m->batch, n = s->x.count;
     for (i0 = 0; i0 < n; i0 += bs) {
         size_t bn = n - i0 < bs ? n - i0 : bs, b;
-        if (rn_set_input_u8(m, x + i0 * sz, bn, sz) || rn_run(m, (int)bn)) { fprintf(stderr, "quant-tool: %s\n", m->err); return -1; }
+        if (rn_data_set_input(m, &s->x, i0, bn) || rn_run(m, (int)bn)) { fprintf(stderr, "quant-tool: %s\n", m->err); return -1; }
         for (b = 0; b < bn; b++) {
             const float *p = rn_output(m, (int)b);
             size_t k, best = 0;
             for (k = 1; k < m->v[m->output].size; k++) if (p[k] > p[best]) best = k;
-            correct += best == y[i0 + b];
+            correct += (int64_t)best == s->y.y[i0 + b];
         }
     }
     *acc = n ? (double)correct / (double)n : 0.0;
@@ -436,97 +550,64 @@ static int accuracy(rn_model *m, const unsigned char *x, const unsigned char *y,
 }
 
 /* loads path in mode at batch B, calibrating a float file's activations on
- * the nc images xc where the mode needs them (m is freed on failure) */
-static int load_calibrated(rn_model *m, const char *path, int mode, int B, int obs, const unsigned char *xc, size_t nc, size_t sz) {
+ * the set's calibration samples where the mode needs them (m is freed on
+ * failure); the first calibration on the default set says so on stderr */
+static int load_calibrated(rn_model *m, const char *path, int mode, int B, int obs, evalset *s) {
     if (rn_model_load(m, path, mode, B)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m->err); return -1; }
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m->params_ready) {
         rn_model fp;
         int r;
+        if (s->calib_default == 1) {
+            fprintf(stderr, "quant-tool: no --calib: calibrating on the first %zu samples of %s\n", s->xc.count, s->path[0]);
+            s->calib_default = 2;
+        }
         if (rn_model_load(&fp, path, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err); rn_model_free(m); return -1; }
-        r = calibrate_progress(&fp, m, xc, nc, sz, obs);
+        r = calibrate_progress(&fp, m, &s->xc, obs);
         rn_model_free(&fp);
         if (r) { rn_model_free(m); return -1; }
     }
     return 0;
 }
 
-/* DATA_DIR's test images and labels and its calibration images */
-typedef struct { unsigned char *buf[3]; const unsigned char *x, *y, *xc; size_t n, nc, sz; } data_dir;
-
-static void data_free(data_dir *d) { free(d->buf[0]); free(d->buf[1]); free(d->buf[2]); memset(d, 0, sizeof *d); }
-
-static int data_load(const char *dir, data_dir *d) {
-    static const char *const names[3] = { "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "calib-1000-images-idx3-ubyte" };
-    const unsigned char **data[3];
-    size_t dims[3][3];
-    char err[512];
-    int k;
-    memset(d, 0, sizeof *d);
-    data[0] = &d->x; data[1] = &d->y; data[2] = &d->xc;
-    if (check_dir(dir)) return -1;
-    for (k = 0; k < 3; k++) {
-        char *p = path_join(dir, names[k]);
-        int r = !p || check_file(p);
-        if (!r && rn_idx_load(p, k == 1 ? 1 : 3, dims[k], &d->buf[k], data[k], err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); r = 1; }
-        free(p);
-        if (r) { data_free(d); return -1; }
-    }
-    if (dims[0][0] != dims[1][0]) { fprintf(stderr, "quant-tool: images and labels differ in count\n"); data_free(d); return -1; }
-    if (dims[0][1] * dims[0][2] != dims[2][1] * dims[2][2]) { fprintf(stderr, "quant-tool: test and calibration images differ in size\n"); data_free(d); return -1; }
-    d->n = dims[0][0]; d->nc = dims[2][0]; d->sz = dims[0][1] * dims[0][2];
-    return 0;
-}
-
 static int cmd_eval(const args *a) {
-    const char *path = a->pos[0], *dir = a->pos[1];
+    const char *path = a->pos[0], *dir = a->images ? NULL : a->pos[1];
     const int obs = a->obs_id;
     int mode = a->mode_id;
-    data_dir d;
-    size_t j;
+    evalset d;
     rn_model m, m1;
     double t0, ips, lat[300], acc;
     int i, nl, rc = 1;
     memset(&m, 0, sizeof m); memset(&m1, 0, sizeof m1); memset(&d, 0, sizeof d);
     if (check_file(path)) return 1;
-    if (!a->mode) { /* a quantized file runs in the mode it was quantized for; a float one in int8 */
-        if (rn_model_load(&m, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err); return 1; }
-        if (m.stored_mode >= 0) mode = m.stored_mode;
-        rn_model_free(&m);
-    }
+    if (a->images && (check_file(a->images) || check_file(a->labels) || (a->calib && check_file(a->calib)))) return 1;
+    /* the input shape and classes; a quantized file runs in the mode it was quantized for, a float one in int8 */
+    if (rn_model_load(&m, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err); return 1; }
+    if (!a->mode && m.stored_mode >= 0) mode = m.stored_mode;
     if (mode == RN_MIXED) {
         fprintf(stderr, "quant-tool: --mode mixed needs a bit width per layer, which eval cannot choose (make demo's sensitivity search does)\n");
-        return 1;
-    }
-    if (data_load(dir, &d)) goto done;
-    if (load_calibrated(&m, path, mode, 64, obs, d.xc, d.nc, d.sz) ||
-        load_calibrated(&m1, path, mode, 1, obs, d.xc, d.nc, d.sz)) goto done;
-    if (d.sz != m.v[m.input].size) {
-        fprintf(stderr, "quant-tool: %s's images have %zu values each; the model's input [%zu, %zu, %zu] has %zu\n", dir, d.sz,
-                m.v[m.input].h, m.v[m.input].w, m.v[m.input].c, m.v[m.input].size);
         goto done;
     }
-    for (j = 0; j < d.n; j++)
-        if (d.y[j] >= m.v[m.output].size) {
-            fprintf(stderr, "quant-tool: label %u of image %zu is not a class of the model's %zu outputs\n", d.y[j], j, m.v[m.output].size);
-            goto done;
-        }
+    if (evalset_load(&d, dir, a->images, a->labels, a->calib, &m, a->layout)) goto done;
+    rn_model_free(&m);
+    if (load_calibrated(&m, path, mode, 64, obs, &d) ||
+        load_calibrated(&m1, path, mode, 1, obs, &d)) goto done;
     t0 = now();
-    if (accuracy(&m, d.x, d.y, d.n, d.sz, &acc)) goto done;
-    ips = (double)d.n / (now() - t0);
-    nl = d.n < 300 ? (int)d.n : 300; /* batch-1 latency: the median over the first (up to) 300 images */
+    if (accuracy(&m, &d, &acc)) goto done;
+    ips = (double)d.x.count / (now() - t0);
+    nl = d.x.count < 300 ? (int)d.x.count : 300; /* batch-1 latency: the median over the first (up to) 300 images */
     for (i = 0; i < nl; i++) {
         double t;
-        if (rn_set_input_u8(&m1, d.x + (size_t)i * d.sz, 1, d.sz)) { fprintf(stderr, "quant-tool: %s\n", m1.err); goto done; }
+        if (rn_data_set_input(&m1, &d.x, (size_t)i, 1)) { fprintf(stderr, "quant-tool: %s\n", m1.err); goto done; }
         t = now();
         if (rn_run(&m1, 1)) { fprintf(stderr, "quant-tool: %s\n", m1.err); goto done; }
         lat[i] = now() - t;
     }
     for (i = 1; i < nl; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
     printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB\n",
-           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, d.n, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0);
+           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, d.x.count, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0);
     rc = 0;
 done:
-    rn_model_free(&m); rn_model_free(&m1); data_free(&d);
+    rn_model_free(&m); rn_model_free(&m1); evalset_free(&d);
     return rc;
 }
 
@@ -578,17 +659,19 @@ static int svg_end(char *tmp, int written, const char *path) {
 }
 
 /* accuracy versus weight size of every mode this model runs in, on the test
- * set of DATA_DIR: DIR/accuracy_vs_size.svg */
-static int plot_accuracy(const char *path, const char *dir, const char *data, int obs) {
+ * set of DATA_DIR (--test) or --images / --labels (calibrated on CALIB):
+ * DIR/accuracy_vs_size.svg */
+static int plot_accuracy(const args *a, const char *dir) {
     static const int float_modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4, RN_CODEBOOK };
+    const char *path = a->pos[0];
     char *out = NULL, *tmp = NULL;
-    data_dir d;
+    evalset d;
     rn_point pts[8];
     int modes[8], nm = 0, np = 0, i, rc = 1;
     rn_model probe, m;
-    memset(&m, 0, sizeof m);
-    if (data_load(data, &d)) return 1;
+    memset(&m, 0, sizeof m); memset(&d, 0, sizeof d);
     if (rn_model_load(&probe, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, probe.err); goto done; }
+    if (evalset_load(&d, a->test, a->images, a->labels, a->images ? a->pos[1] : NULL, &probe, a->layout)) { rn_model_free(&probe); goto done; }
     /* a float model in its float modes; a ternary or binary one in its own */
     if (probe.file.variant && !strcmp(probe.file.variant, "ternary")) { modes[nm++] = RN_FP32; modes[nm++] = RN_TERNARY; }
     else if (probe.file.variant && !strcmp(probe.file.variant, "binary")) { modes[nm++] = RN_FP32; modes[nm++] = RN_BINARY; }
@@ -596,8 +679,8 @@ static int plot_accuracy(const char *path, const char *dir, const char *data, in
     rn_model_free(&probe);
     for (i = 0; i < nm; i++) {
         double acc;
-        if (load_calibrated(&m, path, modes[i], 64, obs, d.xc, d.nc, d.sz)) goto done;
-        if (accuracy(&m, d.x, d.y, d.n, d.sz, &acc)) { fprintf(stderr, "quant-tool: run failed\n"); goto done; }
+        if (load_calibrated(&m, path, modes[i], 64, a->obs_id, &d)) goto done;
+        if (accuracy(&m, &d, &acc)) goto done;
         pts[np].label = rn_mode_names[modes[i]]; pts[np].x = m.weight_bytes / 1024.0; pts[np].y = 100 * acc; np++;
         printf("  %-14s %7.2f%%  %9.1f KiB\n", rn_mode_names[modes[i]], 100 * acc, m.weight_bytes / 1024.0);
         rn_model_free(&m);
@@ -607,46 +690,42 @@ static int plot_accuracy(const char *path, const char *dir, const char *data, in
     printf("wrote %s\n", out);
     rc = 0;
 done:
-    free(out); rn_model_free(&m); data_free(&d);
+    free(out); rn_model_free(&m); evalset_free(&d);
     return rc;
 }
 
 /* each uint8 activation's histogram with the range every observer chose */
 static int cmd_plot(const args *a) {
     const char *path = a->pos[0], *calib = a->pos[1], *dir = a->pos[2], *data = a->test;
-    const int obs_kind = a->obs_id;
     static const struct { int kind; const char *name; } obs[] = {
         { QUANT_OBS_MINMAX, "MinMax" }, { QUANT_OBS_MOVING_AVERAGE, "MovingAverage" }, { QUANT_OBS_KL, "KL" },
         { QUANT_OBS_PERCENTILE, "percentile 99.99" }, { QUANT_OBS_MSE, "MSE" } };
     char used[RN_MAX_VALUES][96]; /* the file names given so far */
     rn_model fp, q;
-    size_t dims[3], i0, j;
-    unsigned char *buf = NULL;
-    const unsigned char *imgs;
-    char err[512];
+    size_t i0;
+    rn_data cd;
     int v, k, written = 0, nused = 0, rc = 1;
     quant_observer *o = NULL;
-    memset(&fp, 0, sizeof fp); memset(&q, 0, sizeof q);
+    memset(&fp, 0, sizeof fp); memset(&q, 0, sizeof q); memset(&cd, 0, sizeof cd);
     if (check_file(path) || check_file(calib) || (data && check_dir(data))) return 1;
+    if (a->images && (check_file(a->images) || check_file(a->labels))) return 1;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) { fprintf(stderr, "quant-tool: cannot create %s: %s\n", dir, strerror(errno)); return 1; }
     if (check_dir(dir)) return 1;
-    if (rn_idx_load(calib, 3, dims, &buf, &imgs, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto done; }
     if (rn_model_load(&fp, path, RN_FP32, 50)) { fprintf(stderr, "quant-tool: %s: %s\n", path, fp.err); goto done; }
     if (rn_model_load(&q, path, RN_INT8, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, q.err); goto done; }
-    if (dims[1] * dims[2] != fp.v[fp.input].size) { fprintf(stderr, "quant-tool: calibration images are %zux%zu, the model wants %zu values\n", dims[1], dims[2], fp.v[fp.input].size); goto done; }
+    if (samples_load(&cd, calib, &fp, a->layout)) goto done;
     o = (quant_observer *)malloc(sizeof *o * (size_t)fp.nv * 6);
     if (!o) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     for (v = 0; v < fp.nv * 6; v++) quant_observer_init(&o[v], v % 6 < 5 ? (quant_observer_kind)obs[v % 6].kind : QUANT_OBS_HISTOGRAM);
-    for (i0 = 0; i0 < dims[0]; i0 += 50) {
-        size_t bn = dims[0] - i0 < 50 ? dims[0] - i0 : 50;
-        for (j = 0; j < bn * dims[1] * dims[2]; j++) fp.v[fp.input].f[j] = imgs[i0 * dims[1] * dims[2] + j] / 255.0f;
-        if (rn_run(&fp, (int)bn)) { fprintf(stderr, "quant-tool: run failed\n"); goto done; }
+    for (i0 = 0; i0 < cd.count; i0 += 50) {
+        size_t bn = cd.count - i0 < 50 ? cd.count - i0 : 50;
+        if (rn_data_set_input(&fp, &cd, i0, bn) || rn_run(&fp, (int)bn)) { fprintf(stderr, "quant-tool: %s\n", fp.err); goto done; }
         for (v = 0; v < fp.nv; v++) {
             int qv = rn_value_id(&q, fp.v[v].name, 0);
             if (fp.v[v].is_bits || qv < 0 || rn_dom(&q.v[qv]) != RN_KIND_U8) continue;
             for (k = 0; k < 6; k++) quant_observer_update(&o[v * 6 + k], fp.v[v].f, bn * fp.v[v].size);
         }
-        if (isatty(2)) fprintf(stderr, "\rplot: %zu/%zu calibration images", i0 + bn, dims[0]);
+        if (isatty(2)) fprintf(stderr, "\rplot: %zu/%zu calibration images", i0 + bn, cd.count);
     }
     if (isatty(2)) fprintf(stderr, "\r%50s\r", "");
     for (v = 0; v < fp.nv; v++) {
@@ -690,8 +769,8 @@ static int cmd_plot(const args *a) {
     if (written == 0) { fprintf(stderr, "quant-tool: no activation to plot\n"); goto done; }
     rc = 0;
 done:
-    free(o); free(buf); rn_model_free(&fp); rn_model_free(&q);
-    if (rc == 0 && data) return plot_accuracy(path, dir, data, obs_kind);
+    free(o); rn_data_free(&cd); rn_model_free(&fp); rn_model_free(&q);
+    if (rc == 0 && (data || a->images)) return plot_accuracy(a, dir);
     return rc;
 }
 
