@@ -1,9 +1,12 @@
 #!/bin/sh
 # tests/test_torch.sh - models made elsewhere: tests/torch_models.py trains
-# three PyTorch models on Fashion-MNIST and exports them with tools/export.py
+# five PyTorch models on Fashion-MNIST and exports them with tools/export.py
 # (into a temporary directory), then tests/torch_check runs each in the runner:
 # fp32 must give exactly PyTorch's predictions, int8 (percentile / MSE
-# calibration) at most 0.3 points below fp32. About 1-3 minutes on 2 cores.
+# calibration) at most 0.3 points below fp32. The exporter's self-test models
+# (every op and attribute, random weights, odd shapes) run too
+# (torch_check --float): fp32 within 1e-4 of PyTorch, int8 / int8-dynamic
+# sane. About 2-3 minutes on 2 cores.
 #
 #   sh tests/test_torch.sh
 #
@@ -84,6 +87,16 @@ if [ -f "$D/models.txt" ]; then
     count "$W/$name.out" "torch_check $name"
     [ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check $name exited $rc"; }
   done < "$D/models.txt"
+  if [ -f "$D/selftest.txt" ]; then
+    while read -r name file in out; do
+      "$T" --float "$D/$file" "$D/$in" "$D/$out" "selftest $name" > "$W/st.out" 2>&1
+      rc=$?
+      cat "$W/st.out"
+      f0=$fail
+      count "$W/st.out" "torch_check --float $name"
+      [ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check --float $name exited $rc"; }
+    done < "$D/selftest.txt"
+  fi
 else
   fail=$((fail + 1)); echo "FAIL: no models written"
 fi

@@ -17,6 +17,16 @@
  * reported): the better one's accuracy is at most 0.3 points below the fp32
  * accuracy. Ends with "N passed, N failed"; exit status 1 on a failure.
  *
+ *   torch_check --float MODEL IN OUT [NAME]
+ *
+ * The exporter's self-test models (any input shape, random weights): IN holds
+ * float32 inputs [count][H][W][C] (NHWC, as the runner takes them), OUT
+ * PyTorch's outputs [count][outputs]. fp32 must be within 1e-4 of PyTorch
+ * (relative to max(1, largest |output|)) with the same argmax; int8
+ * calibrated on the same inputs (MSE observer) and int8-dynamic must run and
+ * stay within 25% of the output range (a sanity bound: the weights are random,
+ * so the error is reported, not judged finely).
+ *
  * gcc -std=c99 -O2 -march=native -Wall -Wextra -Wpedantic -Werror -I. -Iexamples/runner \
  *     tests/torch_check.c -o build-c/torch_check -lm
  */
@@ -103,6 +113,90 @@ static double run_all(rn_model *m, const unsigned char *img, const unsigned char
     return 100.0 * (double)right / (double)count;
 }
 
+/* little-endian float32 file -> floats; *count values */
+static float *read_f32(const char *path, size_t *count) {
+    size_t n, i;
+    unsigned char *b = read_file(path, &n);
+    float *f;
+    if (!b) return NULL;
+    if (n % 4 || !(f = (float *)malloc(n ? n : 1))) { fprintf(stderr, "torch_check: %s: not float32\n", path); free(b); return NULL; }
+    for (i = 0; i < n / 4; i++) {
+        uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+        memcpy(&f[i], &u, 4);
+    }
+    free(b);
+    *count = n / 4;
+    return f;
+}
+
+/* runs m on count float samples; outputs to out (count x osz) */
+static int run_float(rn_model *m, const float *x, size_t count, size_t isz, float *out) {
+    size_t i0, b, osz = m->v[m->output].size;
+    for (i0 = 0; i0 < count; i0 += BATCH) {
+        size_t bn = count - i0 < BATCH ? count - i0 : BATCH;
+        memcpy(m->v[m->input].f, x + i0 * isz, bn * isz * sizeof(float));
+        if (rn_run(m, (int)bn)) { fprintf(stderr, "torch_check: rn_run failed: %s\n", m->err); return -1; }
+        for (b = 0; b < bn; b++) memcpy(out + (i0 + b) * osz, rn_output(m, (int)b), osz * sizeof(float));
+    }
+    return 0;
+}
+
+static int float_main(const char *model, const char *inpath, const char *outpath, const char *name) {
+    size_t nin, nref, isz, osz, count, i, c, mism = 0;
+    float *x = read_f32(inpath, &nin), *ref = read_f32(outpath, &nref), *got;
+    double maxdiff = 0, refmax = 0, lo = INFINITY, hi = -INFINITY, tol;
+    rn_model fp;
+    int k;
+    if (!x || !ref) return 2;
+    if (rn_model_load(&fp, model, RN_FP32, BATCH)) { fprintf(stderr, "torch_check: %s: %s\n", model, fp.err); return 2; }
+    isz = fp.v[fp.input].size; osz = fp.v[fp.output].size;
+    count = nin / isz;
+    if (!count || nin != count * isz || nref != count * osz) {
+        fprintf(stderr, "torch_check: %s / %s: %zu and %zu floats for inputs of %zu and outputs of %zu values\n", inpath, outpath, nin, nref, isz, osz);
+        return 2;
+    }
+    if (!(got = (float *)malloc(nref * sizeof(float)))) return 2;
+    printf("%s: %zu inputs of %zu values, %zu outputs\n", name, count, isz, osz);
+    if (run_float(&fp, x, count, isz, got)) return 2;
+    for (i = 0; i < nref; i++) {
+        double d = fabs((double)got[i] - ref[i]);
+        if (d > maxdiff || d != d) maxdiff = d != d ? INFINITY : d;
+        if (fabs(ref[i]) > refmax) refmax = fabs(ref[i]);
+        if (ref[i] < lo) lo = ref[i];
+        if (ref[i] > hi) hi = ref[i];
+    }
+    for (i = 0; i < count; i++) mism += argmax(got + i * osz, osz) != argmax(ref + i * osz, osz);
+    tol = 1e-4 * (refmax > 1 ? refmax : 1);
+    check(maxdiff <= tol && mism == 0, "fp32 outputs", "max abs difference %.3g (at most %.3g), %zu of %zu argmax differ", maxdiff, tol, mism, count);
+    for (k = 0; k < 2; k++) {
+        rn_model q;
+        rn_calib cal;
+        double d8 = 0, range = hi - lo > 1e-6 ? hi - lo : 1e-6;
+        size_t agree = 0;
+        int mode = k ? RN_DYN : RN_INT8;
+        const char *mname = k ? "int8-dynamic" : "int8 (mse)";
+        if (rn_model_load(&q, model, mode, BATCH)) { check(0, mname, "load: %s", q.err); continue; }
+        if (!k && (rn_calib_begin(&cal, &fp, &q, QUANT_OBS_MSE) || rn_calib_add_f32(&cal, x, count, isz) || rn_calib_end(&cal))) {
+            check(0, mname, "calibration: %s", q.err); rn_model_free(&q); continue;
+        }
+        if (run_float(&q, x, count, isz, ref)) { check(0, mname, "run: %s", q.err); rn_model_free(&q); continue; }
+        for (i = 0; i < count; i++) {
+            for (c = 0; c < osz; c++) {
+                double d = fabs((double)ref[i * osz + c] - got[i * osz + c]);
+                if (d > d8 || d != d) d8 = d != d ? INFINITY : d;
+            }
+            agree += argmax(ref + i * osz, osz) == argmax(got + i * osz, osz);
+        }
+        check(d8 <= 0.25 * range, mname, "max abs difference to fp32 %.3g = %.1f%% of the output range %.3g; %zu of %zu argmax as fp32",
+              d8, 100.0 * d8 / range, range, agree, count);
+        rn_model_free(&q);
+    }
+    rn_model_free(&fp);
+    free(x); free(ref); free(got);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     const char *model, *dir, *refpath, *name;
     size_t dt[3], dl[1], dc[3], refn, n, isz, osz, i, j, mism = 0, worst = 0;
@@ -117,8 +211,10 @@ int main(int argc, char **argv) {
     static const struct { quant_observer_kind kind; const char *name; } obs[] = {
         { QUANT_OBS_PERCENTILE, "percentile" }, { QUANT_OBS_MSE, "mse" } };
 
+    if (argc >= 5 && argc <= 6 && !strcmp(argv[1], "--float"))
+        return float_main(argv[2], argv[3], argv[4], argc > 5 ? argv[5] : argv[2]);
     if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: %s MODEL DATA_DIR REF [NAME]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL DATA_DIR REF [NAME]\n       %s --float MODEL IN OUT [NAME]\n", argv[0], argv[0]);
         return 2;
     }
     model = argv[1]; dir = argv[2]; refpath = argv[3]; name = argc > 4 ? argv[4] : model;

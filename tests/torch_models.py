@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Models made elsewhere: three PyTorch architectures of the kind users bring,
+"""Models made elsewhere: five PyTorch architectures of the kind users bring,
 trained briefly on Fashion-MNIST and exported with tools/export.py, with the
 data and PyTorch's own outputs that tests/torch_check.c compares the runner to.
 
@@ -15,9 +15,15 @@ Writes to OUTDIR:
   models.txt                                       one line per model: name, file, reference file,
                                                    PyTorch fp32 accuracy, PyTorch int8 accuracy (or -)
 
-Models: cnn (conv-BN-ReLU-maxpool x2, 2 Linear), resnet (stride-2 conv, a
-residual block with a depthwise conv and an add, AvgPool2d, AdaptiveAvgPool2d),
-mlp (flatten, 3 Linear, ReLU, softmax). With --extra also "extra": max / avg
+Models: cnn (conv-BN-ReLU-maxpool x2, 2 Linear; trained on normalized inputs,
+exported with mean 0.2860 / std 0.3530: the file starts with a "normalize"
+node), resnet (stride-2 conv, a residual block with a depthwise conv and an
+add, AvgPool2d, AdaptiveAvgPool2d), mlp (flatten, 3 Linear, ReLU, softmax),
+actnet (Hardswish, SiLU, LeakyReLU, GELU, tanh, a sigmoid squeeze-excitation
+gate applied with a broadcast mul, a concat of two branches, ZeroPad2d, a
+grouped conv, batch norms that cannot be folded), mobile (MobileNetV3-style
+inverted residual blocks: Hardswish, depthwise convs, a Hardsigmoid gate from
+Linear layers, a skip add). With --extra also "extra": max / avg
 pooling with padding, ceil mode and count_include_pad=False, and two conv
 branches whose ReLUs both come after the two convs (a conv's ReLU not the next
 node), which needs a runner that honours those attributes and that order.
@@ -35,6 +41,7 @@ import argparse
 import warnings
 import gzip
 import json
+import math
 import os
 import struct
 import sys
@@ -55,6 +62,7 @@ from export import ExportError, export, to_graph  # noqa: E402
 DATA = "/usr/share/datasets/fashion-mnist"
 warnings.filterwarnings("ignore", message="Lazy modules")
 N_TRAIN, N_TEST, N_CALIB = 12000, 2000, 1000
+FMNIST_NORM = (0.2860, 0.3530)  # Fashion-MNIST's mean and std of pixel / 255
 
 
 # ------------------------------------------------------------------ data
@@ -172,6 +180,74 @@ class Extra(nn.Module):
         return self.fc(x.reshape(x.shape[0], -1))
 
 
+class ActNet(nn.Module):
+    """The nonlinear activations: a batch norm on the input (not foldable), conv-BN-Hardswish,
+    two branches (conv + SiLU; ZeroPad2d + grouped conv + LeakyReLU) concatenated, a
+    squeeze-excitation gate (conv 1x1 pair, sigmoid) applied with a mul, a stride-2 conv-BN-GELU,
+    a residual add followed by a batch norm (not foldable) and tanh, global pooling, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn_in = nn.BatchNorm2d(1)
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.Hardswish())
+        self.pool = nn.MaxPool2d(2)                                                   # 14 x 14 x 16
+        self.a = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.SiLU())
+        self.b = nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(16, 16, 3, groups=4), nn.LeakyReLU(0.1))
+        self.se1, self.se2 = nn.Conv2d(32, 8, 1), nn.Conv2d(8, 32, 1)
+        self.down = nn.Sequential(nn.Conv2d(32, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32),
+                                  nn.GELU())                                          # 7 x 7 x 32
+        self.res = nn.Conv2d(32, 32, 1)
+        self.bn_add = nn.BatchNorm2d(32)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.pool(self.stem(self.bn_in(x)))
+        x = torch.cat([self.a(x), self.b(x)], dim=1)
+        x = x * torch.sigmoid(self.se2(F.relu(self.se1(x.mean((2, 3), keepdim=True)))))
+        x = self.down(x)
+        x = torch.tanh(self.bn_add(x + self.res(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV3's block: 1x1 expand-BN-Hardswish, depthwise 3x3-BN-ReLU, squeeze-excitation
+    (Linear pair, Hardsigmoid, view to [N, C, 1, 1], mul), 1x1 project-BN, skip add."""
+
+    def __init__(self, cin, exp, cout, stride):
+        super().__init__()
+        self.expand = nn.Sequential(nn.Conv2d(cin, exp, 1, bias=False), nn.BatchNorm2d(exp), nn.Hardswish())
+        self.dw = nn.Sequential(nn.Conv2d(exp, exp, 3, stride=stride, padding=1, groups=exp, bias=False),
+                                nn.BatchNorm2d(exp), nn.ReLU(inplace=True))
+        self.fc1, self.fc2 = nn.Linear(exp, exp // 4), nn.Linear(exp // 4, exp)
+        self.project = nn.Sequential(nn.Conv2d(exp, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.skip = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.dw(self.expand(x))
+        s = F.hardsigmoid(self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(y, 1).flatten(1)))))
+        y = self.project(y * s.view(s.size(0), -1, 1, 1))
+        return x + y if self.skip else y
+
+
+class Mobile(nn.Module):
+    """MobileNetV3-small style: a stride-2 conv-BN-Hardswish stem, two inverted residual blocks
+    (one with a skip add, one stride 2), a 1x1 conv-BN-Hardswish head, global pooling,
+    Linear-Hardswish-Dropout-Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(16),
+                                  nn.Hardswish())                                     # 14 x 14 x 16
+        self.b1 = InvertedResidual(16, 48, 16, 1)
+        self.b2 = InvertedResidual(16, 64, 24, 2)                                     # 7 x 7 x 24
+        self.head = nn.Sequential(nn.Conv2d(24, 96, 1, bias=False), nn.BatchNorm2d(96), nn.Hardswish())
+        self.classifier = nn.Sequential(nn.Linear(96, 64), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(64, 10))
+
+    def forward(self, x):
+        x = self.head(self.b2(self.b1(self.stem(x))))
+        return self.classifier(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 # ------------------------------------------------------------------ numpy NHWC reference of the graph
 def read_model(path):
     with open(path, "rb") as f:
@@ -196,37 +272,81 @@ def pool_out(size, k, s, p0, p1, ceil):
     return o
 
 
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
 def np_run(graph, t, x):
-    """x: [N, H, W, C] float64; returns the graph's output [N, F] (float64)."""
+    """x: [N, H, W, C] float64; returns the graph's output [N, F] (float64). Every value is held
+    [N, H, W, C] (a vector as [N, 1, 1, F])."""
     v = {graph["inputs"][0]["name"]: x}
     for nd in graph["nodes"]:
         op, a = nd["op"], v[nd["in"][0]]
         if op in ("conv2d", "dwconv2d"):
             w = t[nd["weight"]].astype(np.float64)
-            b = t[nd["bias"]].astype(np.float64)
+            if "scale" in nd:
+                w = w * (t[nd["scale"]].reshape(-1, 1, 1, 1) if op == "conv2d" else t[nd["scale"]])
+            b = t[nd["bias"]].astype(np.float64) if "bias" in nd else 0.0
             kh, kw = nd["kernel"]
-            sh, sw = nd["stride"]
-            pt, pl, pb, pr = nd["pad"]
-            dh, dw = nd["dilation"]
+            sh, sw = nd.get("stride", [1, 1])
+            pt, pl, pb, pr = nd.get("pad", [0, 0, 0, 0])
+            dh, dw = nd.get("dilation", [1, 1])
+            g = nd.get("groups", 1)
             n, hh, ww, c = a.shape
             ap = np.zeros((n, hh + pt + pb, ww + pl + pr, c))
             ap[:, pt:pt + hh, pl:pl + ww] = a
             oh = (hh + pt + pb - dh * (kh - 1) - 1) // sh + 1
             ow = (ww + pl + pr - dw * (kw - 1) - 1) // sw + 1
             y = np.zeros((n, oh, ow, w.shape[0] if op == "conv2d" else c)) + b
+            ig, og = c // g, (w.shape[0] // g if op == "conv2d" else 0)
             for i in range(kh):
                 for j in range(kw):
                     patch = ap[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
-                    y += patch @ w[:, i, j, :].T if op == "conv2d" else patch * w[i, j]
+                    if op == "dwconv2d":
+                        y += patch * w[i, j]
+                        continue
+                    for k in range(g):  # group k: inputs k*ig.., outputs k*og..
+                        y[..., k * og:(k + 1) * og] += patch[..., k * ig:(k + 1) * ig] @ w[k * og:(k + 1) * og, i, j, :].T
         elif op == "dense":
-            y = a.reshape(a.shape[0], -1) @ t[nd["weight"]].astype(np.float64).T + t[nd["bias"]]
+            w = t[nd["weight"]].astype(np.float64)
+            if "scale" in nd:
+                w = w * t[nd["scale"]].reshape(-1, 1)
+            y = a.reshape(a.shape[0], -1) @ w.T + (t[nd["bias"]] if "bias" in nd else 0.0)
+        elif op == "sign":
+            th = float(t[nd["threshold"]].reshape(-1)[0]) if "threshold" in nd else 0.0
+            y = np.where(a - th < 0, -1.0, 1.0)
         elif op == "relu":
             y = np.maximum(a, 0)
         elif op == "relu6":
             y = np.clip(a, 0, 6)
+        elif op == "leaky_relu":
+            y = np.where(a > 0, a, a * nd["alpha"])
+        elif op == "sigmoid":
+            y = 1 / (1 + np.exp(-a))
+        elif op == "tanh":
+            y = np.tanh(a)
+        elif op == "hardswish":
+            y = a * np.clip(a + 3, 0, 6) / 6
+        elif op == "hardsigmoid":
+            y = np.clip(a + 3, 0, 6) / 6
+        elif op == "silu":
+            y = a / (1 + np.exp(-a))
+        elif op == "gelu":
+            if nd["approximate"] == "tanh":
+                y = 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)))
+            else:
+                y = 0.5 * a * (1 + _erf(a / math.sqrt(2)).astype(np.float64))
+        elif op == "normalize":
+            y = (a - np.array(nd["mean"])) / np.array(nd["std"])
+        elif op == "batchnorm":
+            y = a * t[nd["scale"]].astype(np.float64) + t[nd["bias"]]
+        elif op == "pad":
+            pt, pl, pb, pr = nd["pad"]
+            n, hh, ww, c = a.shape
+            y = np.full((n, hh + pt + pb, ww + pl + pr, c), float(nd.get("value", 0.0)))
+            y[:, pt:pt + hh, pl:pl + ww] = a
         elif op in ("maxpool", "avgpool"):
             kh, kw = nd["kernel"]
-            sh, sw = nd["stride"]
+            sh, sw = nd.get("stride", nd["kernel"])
             pt, pl, pb, pr = nd.get("pad", [0, 0, 0, 0])
             ceil = nd.get("ceil_mode", False)
             n, hh, ww, c = a.shape
@@ -246,8 +366,14 @@ def np_run(graph, t, x):
                         y[:, i, j] = win.sum(axis=(1, 2)) / div
         elif op == "gap":
             y = a.mean(axis=(1, 2), keepdims=True)
-        elif op == "add":
-            y = a + v[nd["in"][1]]
+        elif op in ("add", "mul"):
+            b = v[nd["in"][1]]
+            assert b.shape == a.shape or b.shape == (a.shape[0], 1, 1, a.shape[3]), (op, a.shape, b.shape)
+            y = a + b if op == "add" else a * b
+        elif op == "concat":
+            parts = [v[i] for i in nd["in"]]
+            assert all(p.shape[:3] == a.shape[:3] for p in parts)
+            y = np.concatenate(parts, axis=3)
         elif op == "flatten":
             y = a.reshape(a.shape[0], -1)
         elif op == "softmax":
@@ -256,17 +382,27 @@ def np_run(graph, t, x):
             y = e / e.sum(axis=1, keepdims=True)
         else:
             raise ValueError(f"numpy reference: op {op}")
-        v[nd["out"]] = y
+        v[nd["out"]] = y.reshape(y.shape[0], 1, 1, -1) if y.ndim == 2 else y
     out = v[graph["output"]]
     return out.reshape(out.shape[0], -1)
 
 
-def np_check(path, model, x_nchw):
-    """max |numpy NHWC reference of the exported file - PyTorch| on x, and the argmax mismatches."""
+def normalized(x, norm):
+    """x as the PyTorch module sees it: (x - mean[c]) / std[c] with norm = (mean, std), or x."""
+    if norm is None:
+        return x
+    shape = (1, -1) + (1,) * (x.dim() - 2)
+    return (x - torch.tensor(norm[0], dtype=x.dtype).reshape(shape)) / torch.tensor(norm[1], dtype=x.dtype).reshape(shape)
+
+
+def np_check(path, model, x_nchw, norm=None):
+    """max |numpy NHWC reference of the exported file - PyTorch| on x, and the argmax mismatches.
+    norm: the (mean, std) the file was exported with; the module sees normalized inputs."""
     graph, t, _ = read_model(path)
     with torch.no_grad():
-        ref = model.eval()(x_nchw).double().numpy()
-    got = np_run(graph, t, x_nchw.double().numpy().transpose(0, 2, 3, 1))
+        ref = model.eval()(normalized(x_nchw, norm)).double().numpy()
+    xn = x_nchw.double().numpy()
+    got = np_run(graph, t, xn.transpose(0, 2, 3, 1) if xn.ndim == 4 else xn.reshape(len(xn), 1, 1, -1))
     return float(np.abs(got - ref).max()), int((got.argmax(1) != ref.argmax(1)).sum())
 
 
@@ -321,6 +457,15 @@ def selftest(tmp):
             x = F.avg_pool2d(x, 2, 1)
             return self.fc(x.mean(dim=(-1, -2)))
 
+    class Gap2(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.c = nn.Conv2d(c, 4, 3, padding=1)
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.fc(F.relu(self.c(x)).mean((2, 3)))
+
     class Block(nn.Module):  # torchvision's BasicBlock style: in-place ReLU, out += identity
         def __init__(self):
             super().__init__()
@@ -339,10 +484,111 @@ def selftest(tmp):
             out = self.relu(out)
             return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
 
+    class Acts(nn.Module):  # every activation, as a module and as a function / method
+        def __init__(self):
+            super().__init__()
+            self.c1 = nn.Conv2d(2, 6, 3, padding=1)
+            self.c2 = nn.Conv2d(6, 6, 3, padding=1)
+            self.mods = nn.ModuleList([nn.LeakyReLU(0.2), nn.Sigmoid(), nn.Tanh(), nn.Hardswish(), nn.Hardsigmoid(),
+                                       nn.SiLU(), nn.GELU(), nn.GELU(approximate="tanh")])
+            self.fc = nn.Linear(6 * 5 * 5, 4)
+            with torch.no_grad():
+                self.c1.weight.mul_(4)                           # outputs over [-6, 6]: every piece of hardswish
+
+        def forward(self, x):
+            y = self.c1(x)
+            outs = [m(y) for m in self.mods]
+            outs += [F.leaky_relu(y, 0.05), torch.sigmoid(y), y.tanh(), F.hardswish(y), F.hardsigmoid(y),
+                     F.silu(y), F.gelu(y), F.gelu(y, approximate="tanh"), F.leaky_relu(y), y.sigmoid()]
+            z = outs[0]
+            for o in outs[1:]:
+                z = z + o
+            z = F.silu(self.c2(z))
+            z = torch.tanh(torch.flatten(F.max_pool2d(z, 2), 1))  # elementwise on a flattened map
+            return self.fc(F.leaky_relu(z, 0.3))
+
+    class SE(nn.Module):  # squeeze-excitation gates (conv and Linear forms), mul / add with broadcast
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 8, 3, padding=1)
+            self.s1, self.s2 = nn.Conv2d(8, 4, 1), nn.Conv2d(4, 8, 1)
+            self.l1, self.l2 = nn.Linear(8, 4), nn.Linear(4, 8)
+            self.d = nn.Conv2d(8, 8, 3)
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x):
+            x = F.relu(self.c(x))
+            g = torch.sigmoid(self.s2(F.relu(self.s1(x.mean((2, 3), keepdim=True)))))
+            a = x * g                                            # [N,C,H,W] * [N,C,1,1]
+            h = F.hardsigmoid(self.l2(F.relu(self.l1(F.adaptive_avg_pool2d(a, 1).flatten(1)))))
+            b = torch.mul(h.view(h.size(0), -1, 1, 1), a)        # broadcast operand first: swapped
+            c = b + g                                            # add with broadcast
+            c = c.mul(self.d(F.pad(c, (1, 1, 1, 1))))            # same shape
+            c = c * c.mean((2, 3), keepdim=True).unsqueeze(-1).squeeze(-1)
+            v = c.mean((2, 3))
+            return self.fc(v * torch.tanh(v))                    # [N, F] * [N, F]
+
+    class CatPad(nn.Module):  # cat of 3 maps and of 2 vectors, ZeroPad2d, ConstantPad2d, F.pad
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(2, 3, 3, padding=1)
+            self.b = nn.Sequential(nn.ZeroPad2d((1, 2, 0, 1)), nn.Conv2d(2, 4, (2, 4)))
+            self.c = nn.Sequential(nn.ConstantPad2d(1, 0.5), nn.Conv2d(2, 5, 3))
+            self.d = nn.Conv2d(12, 6, 3, stride=2)
+            self.l1, self.l2 = nn.Linear(6, 5), nn.Linear(6, 7)
+            self.fc = nn.Linear(12, 3)
+
+        def forward(self, x):
+            y = torch.cat([self.a(x), F.relu(self.b(x)), self.c(x)], dim=1)
+            y = self.d(F.pad(y, (2, 0, 1, 3), mode="constant", value=-1.0))
+            v = torch.flatten(F.adaptive_avg_pool2d(y, 1), 1)
+            return self.fc(torch.cat((self.l1(v), self.l2(v)), -1))
+
+    class Grouped(nn.Module):  # grouped convs (groups 2 and 4, a depthwise multiplier), folded BN
+        def __init__(self):
+            super().__init__()
+            self.g1 = nn.Conv2d(4, 8, 3, groups=2, padding=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.g2 = nn.Conv2d(8, 12, (3, 2), groups=4, stride=2, dilation=(1, 2), padding=(1, 0))
+            self.g3 = nn.Conv2d(12, 24, 3, groups=12, bias=False)
+            self.fc = nn.LazyLinear(3)
+
+        def forward(self, x):
+            x = self.g3(F.relu(self.g2(F.relu(self.bn(self.g1(x))))))
+            return self.fc(torch.flatten(x, 1))
+
+    class BN(nn.Module):  # batch norms that cannot be folded
+        def __init__(self):
+            super().__init__()
+            self.bn_in = nn.BatchNorm2d(3)                       # on the input
+            self.c = nn.Conv2d(3, 6, 3, padding=1)
+            self.bn_shared = nn.BatchNorm2d(6)                   # the conv's output has another reader
+            self.bn_add = nn.BatchNorm2d(6)                      # after an add
+            self.bn_pool = nn.BatchNorm2d(6)                     # after a pool
+            self.bn_relu = nn.BatchNorm2d(6, affine=False)       # after a ReLU, no gamma / beta
+            self.bn_flat = nn.BatchNorm1d(6 * 4 * 3)             # on a flattened map: per (c, h, w)
+            self.fc1 = nn.Linear(6 * 4 * 3, 8)
+            self.bn_vec = nn.BatchNorm1d(6)                      # on a pooled vector
+            self.fc = nn.Linear(14, 3)
+
+        def forward(self, x):
+            y = self.c(self.bn_in(x))
+            y = self.bn_add(self.bn_shared(y) + y)
+            y = self.bn_relu(F.relu(self.bn_pool(F.max_pool2d(y, 2))))
+            f = self.fc1(self.bn_flat(torch.flatten(y, 1)))
+            return self.fc(torch.cat([f, self.bn_vec(y.mean((2, 3)))], 1))
+
     passed = failed = 0
     cases = [("functional", Fn(), (3, 16, 10)), ("basic-block", Block(), (4, 9, 9)), ("pool-pad-floor", PoolPad(False, True), (2, 13, 11)),
-             ("pool-pad-ceil", PoolPad(True, False), (2, 13, 11)), ("gap-mean", Gap(), (1, 12, 12))]
-    for name, m, shape in cases:
+             ("pool-pad-ceil", PoolPad(True, False), (2, 13, 11)), ("gap-mean", Gap(), (1, 12, 12)),
+             ("activations", Acts(), (2, 10, 10)), ("se-mul-broadcast", SE(), (3, 9, 7)), ("cat-pad", CatPad(), (2, 9, 8)),
+             ("grouped-conv", Grouped(), (4, 11, 12)), ("batchnorm", BN(), (3, 8, 6))]
+    norm_cases = [("normalize-3ch", Gap2(3), (3, 8, 8), ([0.5, -0.25, 0.1], [0.3, 2.0, 1.5])),
+                  ("normalize-1ch", Gap2(1), (1, 12, 10), (0.2860, 0.3530)),
+                  ("normalize-vector", nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2)), (5,),
+                   ([0.1, 0.2, 0.3, 0.4, 0.5], [1.0, 2.0, 0.5, 0.25, 4.0]))]
+    listed = []
+    for name, m, shape, norm in [c + (None,) for c in cases] + norm_cases:
         # non-trivial batch norm statistics
         m.train()
         with torch.no_grad():
@@ -352,45 +598,35 @@ def selftest(tmp):
         x = torch.randn(16, *shape)
         p = os.path.join(tmp, f"selftest-{name}.safetensors")
         try:
-            export(m, x[:1], p)
-            d, mis = np_check(p, m, x)
+            if norm is None:
+                export(m, x[:1], p)
+            else:
+                g = export(m, x[:1], p, mean=norm[0], std=norm[1])
+                assert g["nodes"][0]["op"] == "normalize" and g["nodes"][0]["in"] == ["x"], g["nodes"][0]
+                k = shape[0]
+                norm = tuple(v if isinstance(v, list) else [v] * k for v in norm)
+            d, mis = np_check(p, m, x, norm)
             ok = d < 1e-4 and mis == 0
+            # for torch_check --float: 64 inputs (NHWC, as the file takes them) and PyTorch's outputs
+            x64 = torch.randn(64, *shape)
+            with torch.no_grad():
+                y64 = m(normalized(x64, norm))
+            xn = x64.numpy()
+            (xn.transpose(0, 2, 3, 1) if xn.ndim == 4 else xn).astype("<f4").tofile(p[:-12] + ".in.f32")
+            y64.numpy().astype("<f4").tofile(p[:-12] + ".out.f32")
+            listed.append(f"{name} {os.path.basename(p)} {os.path.basename(p)[:-12]}.in.f32 "
+                          f"{os.path.basename(p)[:-12]}.out.f32\n")
         except Exception as e:  # noqa: BLE001
             print(f"  selftest {name}: {type(e).__name__}: {e}")
             ok = False
             d = float("nan")
         print(f"  selftest {name}: numpy NHWC reference vs PyTorch max abs diff {d:.2e}: {'ok' if ok else 'FAIL'}")
         passed, failed = passed + ok, failed + (not ok)
-
-    class Grouped(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(4, 8, 3, groups=2)
-
-        def forward(self, x):
-            return self.conv(x).flatten(1)
+    with open(os.path.join(tmp, "selftest.txt"), "w") as f:
+        f.writelines(listed)
 
     class Elu(nn.Sequential):
         pass
-
-    class BnAlone(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c = nn.Conv2d(4, 4, 3)
-            self.bn = nn.BatchNorm2d(4)
-
-        def forward(self, x):
-            return self.bn(torch.relu(self.c(x))).mean((2, 3))
-
-    class BnShared(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.c = nn.Conv2d(4, 4, 3)
-            self.bn = nn.BatchNorm2d(4)
-
-        def forward(self, x):
-            y = self.c(x)
-            return (self.bn(y) + y).mean((2, 3))
 
     class FlatOut(nn.Module):
         def __init__(self):
@@ -409,17 +645,46 @@ def selftest(tmp):
             y = self.c(x)
             return (F.relu(y, inplace=True) + y).mean((2, 3))
 
-    class Sig(nn.Module):
-        def forward(self, x):
-            return torch.sigmoid(x).mean((2, 3))
+    class Lambda(nn.Module):
+        def __init__(self, fn):
+            super().__init__()
+            self.fn = fn
 
-    refusals = [("grouped conv", Grouped(), "groups=2"),
-                ("ELU", Elu(nn.Conv2d(4, 4, 3), nn.ELU(), nn.Flatten(), nn.Linear(64, 2)), "'1' (ELU)"),
-                ("BN after ReLU", BnAlone(), "module 'bn' (BatchNorm2d)"),
-                ("BN with a shared input", BnShared(), "also used elsewhere"),
+        def forward(self, x):
+            return self.fn(x)
+
+    class InPlaceAct(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act = nn.Hardswish(inplace=True)
+
+        def forward(self, x):
+            y = x * x
+            return (self.act(y) + y).mean((2, 3))
+
+    class SpatialGate(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(4, 1, 1)
+
+        def forward(self, x):
+            return (x * self.c(x)).mean((2, 3))
+
+    refusals = [("ELU", Elu(nn.Conv2d(4, 4, 3), nn.ELU(), nn.Flatten(), nn.Linear(64, 2)), "'1' (ELU)"),
                 ("flatten as output", FlatOut(), "flattened"),
                 ("in-place ReLU on a tensor read later", InPlace(), "in place"),
-                ("sigmoid", Sig(), "function 'sigmoid'")]
+                ("in-place Hardswish on a tensor read later", InPlaceAct(), "in place"),
+                ("ReflectionPad2d", nn.Sequential(nn.ReflectionPad2d(1), nn.Flatten()), "(ReflectionPad2d)"),
+                ("reflect F.pad", Lambda(lambda x: F.pad(x, (1, 1, 1, 1), mode="reflect").mean((2, 3))), "mode 'reflect'"),
+                ("F.pad of the channels", Lambda(lambda x: F.pad(x, (0, 0, 0, 0, 1, 1)).mean((2, 3))), "pads the channels"),
+                ("cat along H", Lambda(lambda x: torch.cat([x, x], 2).mean((2, 3))), "cat along dim 2"),
+                ("cat of flattened maps", Lambda(lambda x: torch.cat([x.flatten(1), x.flatten(1)], 1)),
+                 "flattened feature map"),
+                ("mul by a constant", Lambda(lambda x: (x * 2).mean((2, 3))), "with a constant"),
+                ("spatial broadcast", SpatialGate(),
+                 "mul of shapes [2, 4, 6, 6] and [2, 1, 6, 6]"),
+                ("Softplus", Lambda(lambda x: F.softplus(x).mean((2, 3))), "function 'softplus'"),
+                ("clamp(-1, 1)", Lambda(lambda x: x.clamp(-1, 1).mean((2, 3))), "clamp / hardtanh to [-1, 1]")]
     for name, m, want in refusals:
         try:
             to_graph(m, torch.zeros(1, 4, 6, 6))
@@ -427,7 +692,19 @@ def selftest(tmp):
         except ExportError as e:
             msg = str(e)
         ok = want in msg
+        if not ok:
+            print(f"  selftest refuses {name}: wanted '{want}'")
         print(f"  selftest refuses {name}: {msg[:110]}{'...' if len(msg) > 110 else ''}: {'ok' if ok else 'FAIL'}")
+        passed, failed = passed + ok, failed + (not ok)
+    for name, mean, std, want in [("std 0", 0.5, 0.0, "must be positive"), ("3 means for 4 channels", [1, 2, 3], 1.0,
+                                                                              "one finite value per input channel")]:
+        try:
+            to_graph(Gap2(4), torch.zeros(1, 4, 6, 6), mean, std)
+            msg = "(exported)"
+        except ExportError as e:
+            msg = str(e)
+        ok = want in msg
+        print(f"  selftest refuses normalize with {name}: {msg[:110]}: {'ok' if ok else 'FAIL'}")
         passed, failed = passed + ok, failed + (not ok)
     return passed, failed
 
@@ -476,6 +753,7 @@ def main():
     ap.add_argument("--extra", action="store_true", help="also the model with padded / ceil-mode pooling and "
                                                          "non-adjacent conv / ReLU pairs")
     ap.add_argument("--no-selftest", action="store_true")
+    ap.add_argument("--selftest-only", action="store_true", help="only the exporter self-test (no data, no training)")
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(2)
@@ -487,6 +765,9 @@ def main():
     if not a.no_selftest:
         print("exporter self-test (numpy NHWC reference of the exported graph vs PyTorch):")
         st_pass, st_fail = selftest(a.outdir)
+        if a.selftest_only:
+            print(f"{st_pass} passed, {st_fail} failed")
+            return 1 if st_fail else 0
 
     xtr_u8 = read_idx_gz(f"{DATA}/train-images-idx3-ubyte.gz")
     ytr = read_idx_gz(f"{DATA}/train-labels-idx1-ubyte.gz")
@@ -502,31 +783,39 @@ def main():
     xte, yte_t = to_input(xte_u8), torch.from_numpy(yte.astype(np.int64))
     xc = to_input(xc_u8)
 
-    specs = [("cnn", CNN, 3, 2e-3, False), ("resnet", ResNet, 3, 3e-3, False), ("mlp", MLP, 4, 1e-3, True)]
+    # name, class, epochs, learning rate, ends in a softmax, input normalization (mean, std)
+    specs = [("cnn", CNN, 3, 2e-3, False, FMNIST_NORM), ("resnet", ResNet, 3, 3e-3, False, None),
+             ("mlp", MLP, 4, 1e-3, True, None), ("actnet", ActNet, 3, 3e-3, False, None),
+             ("mobile", Mobile, 3, 4e-3, False, None)]
     if a.extra:
-        specs.append(("extra", Extra, 3, 2e-3, False))
+        specs.append(("extra", Extra, 3, 2e-3, False, None))
     lines = []
-    for name, cls, epochs, lr, softmax in specs:
+    for name, cls, epochs, lr, softmax, norm in specs:
         t1 = time.time()
         torch.manual_seed(0)
-        print(f"{name}: training {epochs} epochs on {N_TRAIN} images", flush=True)
-        core = train(cls(), xtr, ytr_t, epochs, lr)
+        nrm = None if norm is None else ([norm[0]], [norm[1]])
+        print(f"{name}: training {epochs} epochs on {N_TRAIN} images{'' if norm is None else ' (normalized)'}",
+              flush=True)
+        core = train(cls(), normalized(xtr, nrm), ytr_t, epochs, lr)
         model = WithSoftmax(core).eval() if softmax else core
         path = os.path.join(a.outdir, f"{name}.safetensors")
-        graph = export(model, xte[:1], path)
+        if norm is None:
+            graph = export(model, xte[:1], path)
+        else:  # the file takes pixel / 255 and normalizes it itself
+            graph = export(model, xte[:1], path, mean=norm[0], std=norm[1])
         with torch.no_grad():
-            out = model(xte)
+            out = model(normalized(xte, nrm))
         kind = "probs" if softmax else "logits"
         ref = os.path.join(a.outdir, f"{name}.{kind}.f32")
         out.numpy().astype("<f4").tofile(ref)
         acc = 100.0 * float((out.argmax(1) == yte_t).float().mean())
-        d, mis = np_check(path, model, xte[:200])
+        d, mis = np_check(path, model, xte[:200], nrm)
         ok = d < 1e-4 and mis == 0
         st_pass, st_fail = st_pass + ok, st_fail + (not ok)
         q8 = "-"
         if not a.no_ptq:
             try:
-                qa, eng = torch_int8_accuracy(core, xc, xte, yte_t)
+                qa, eng = torch_int8_accuracy(core, normalized(xc, nrm), normalized(xte, nrm), yte_t)
                 q8 = f"{qa:.2f}"
                 q8s = f", PyTorch int8 PTQ ({eng}, per-channel) {qa:.2f}%"
             except Exception as e:  # noqa: BLE001
