@@ -821,6 +821,18 @@ static void test_modes_and_params(void) {
     CHECK(rn_model_load_mem(&m, b2, s2, RN_FP32, 1) == 0);
     rn_model_free(&m);
     free(b2);
+    {   /* a stored weight tensor that does not fit its layer: refused, not silently requantized from the floats */
+        tdesc u[6];
+        static int8_t q[71];
+        static float qs[4] = { 0.01f, 0.01f, 0.01f, 0.01f };
+        memcpy(u, t, 4 * sizeof *t);
+        memset(&u[4], 0, 2 * sizeof *u);
+        strcpy(u[4].name, "w1.q"); u[4].dtype = "I8"; u[4].ndim = 1; u[4].shape[0] = 71; u[4].bytes = 71; u[4].data = q;
+        strcpy(u[5].name, "w1.scale"); u[5].dtype = "F32"; u[5].ndim = 1; u[5].shape[0] = 4; u[5].bytes = 16; u[5].data = qs;
+        b2 = build(u, 6, GRAPH, ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"acts\\\":{\\\"x\\\":[0.0039,0],\\\"c\\\":[0.05,10],\\\"r\\\":[0.05,10],\\\"p\\\":[0.05,10],\\\"f\\\":[0.05,10]}}\"", &s2, 0, -1);
+        CHECKF(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, "w1.q"), "%s", m.err);
+        free(b2);
+    }
     /* a codebook file in int8: refused (it ran with every activation scale 1.0) */
     b2 = build(t, 4, GRAPH, ",\"quant\":\"{\\\"mode\\\":\\\"codebook\\\",\\\"acts\\\":{}}\"", &s2, 0, -1);
     CHECK(rn_model_load_mem(&m, b2, s2, RN_INT8, 1) == -1 && strstr(m.err, "codebook"));

@@ -1051,8 +1051,11 @@ RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
             memcpy(&h, (const unsigned char *)t4s->data + 2 * b, 2);
             sc[b] = quant_fp16_to_fp32(h);
         }
-    } else if (tq && ts && tq->dtype == RN_DT_I8 && tq->count == K * N && ts->dtype == RN_DT_F32 && ts->count == N) {
-        const float *fs = (const float *)ts->data;
+    } else if (tq || ts) {
+        const float *fs = (const float *)(ts ? ts->data : NULL);
+        if (!tq || !ts || tq->dtype != RN_DT_I8 || tq->count != K * N || ts->dtype != RN_DT_F32 || ts->count != N) {
+            free(wq); free(sc); snprintf(m->err, sizeof m->err, "%.100s.q / .scale malformed (want I8 with %zu values and F32 [%zu])", n->w->name, K * N, N); return -1;
+        }
         memcpy(wq, tq->data, K * N);
         for (o = 0; o < N; o++) {
             if (!(fs[o] > 0) || fs[o] > 1e30f) { free(wq); free(sc); snprintf(m->err, sizeof m->err, "%.200s: bad scale", nm); return -1; }
@@ -1178,7 +1181,10 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
             if (!idx) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
             snprintf(nm, sizeof nm, "%.200s.codebook", n->w->name); tc = rn_find(&m->file, nm);
             snprintf(nm, sizeof nm, "%.200s.idx", n->w->name); ti = rn_find(&m->file, nm);
-            if (tc && ti && tc->dtype == RN_DT_F32 && tc->count == 16 && ti->dtype == RN_DT_U8 && ti->count == rb * N) {
+            if ((tc || ti) && !(tc && ti && tc->dtype == RN_DT_F32 && tc->count == 16 && ti->dtype == RN_DT_U8 && ti->count == rb * N)) {
+                free(idx); snprintf(m->err, sizeof m->err, "%.100s.codebook / .idx malformed (want F32 [16] and U8 [%zu][%zu])", n->w->name, N, rb); return -1;
+            }
+            if (tc && ti) {
                 /* a codebook file: its codebook and indices as stored (checked by the packer) */
                 memcpy(cb, tc->data, sizeof cb);
                 memcpy(idx, ti->data, rb * N);
@@ -1245,7 +1251,10 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
                 const rn_tensor *tq, *ts;
                 snprintf(nm, sizeof nm, "%s.q", n->w->name); tq = rn_find(&m->file, nm);
                 snprintf(nm, sizeof nm, "%s.scale", n->w->name); ts = rn_find(&m->file, nm);
-                if (tq && ts && tq->dtype == RN_DT_I8 && tq->count == K * N && ts->dtype == RN_DT_F32 && ts->count == N) {
+                if ((tq || ts) && !(tq && ts && tq->dtype == RN_DT_I8 && tq->count == K * N && ts->dtype == RN_DT_F32 && ts->count == N)) {
+                    free(wq); snprintf(m->err, sizeof m->err, "%.100s.q / .scale malformed (want I8 with %zu values and F32 [%zu])", n->w->name, K * N, N); return -1;
+                }
+                if (tq && ts) {
                     /* a quantized file: its weights and scales as stored */
                     memcpy(wq, tq->data, K * N);
                     memcpy(n->wscale, ts->data, 4 * N);
