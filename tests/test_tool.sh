@@ -218,5 +218,187 @@ if [ -x "$R" ]; then
   check "hostile model files: no crash, no silent failure" '[ $n -gt 1000 ] && [ $crashed = 0 ] && [ $silent = 0 ]'
 fi
 
+# ---- issue 18: sample files of any shape. IDX of any rank and .npy (built
+# here with printf: a .npy header is plain text) give exactly what the IDX
+# directory gives; the layout (NCHW / NHWC) is chosen or refused by name;
+# damaged, lying and misplaced files are refused with a message.
+# npy FILE DESCR SHAPE [DATA_FILE] [VERSION]: a .npy v1 (or v2 / v3) header, then the data file's bytes
+npy() {
+  h="{'descr': '$2', 'fortran_order': False, 'shape': $3, }"
+  [ -n "${NPY_HEADER-}" ] && h=$NPY_HEADER
+  v=${5:-1}; pre=$([ "$v" = 1 ] && echo 10 || echo 12)
+  pad=$(( (64 - (pre + ${#h} + 1) % 64) % 64 ))
+  hl=$(( ${#h} + pad + 1 ))
+  { printf '\223NUMPY'; printf "\\$(printf %03o $v)\\000"
+    printf "\\$(printf %03o $((hl & 255)))\\$(printf %03o $((hl >> 8)))"
+    [ "$v" = 1 ] || printf '\000\000'
+    printf '%s%*s\n' "$h" $pad ''
+    [ -n "${4-}" ] && cat "$4"; } > "$1"
+}
+be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
+N=$(tail -c +5 $D/t10k-labels-idx1-ubyte | head -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+tail -c +17 $D/t10k-images-idx3-ubyte > $W/x.raw; tail -c +9 $D/t10k-labels-idx1-ubyte > $W/y.raw
+tail -c +17 $C > $W/c.raw
+npy $W/x3.npy '|u1' "($N, 28, 28)" $W/x.raw
+npy $W/x4.npy '|u1' "($N, 1, 28, 28)" $W/x.raw 2
+npy $W/y.npy '|u1' "($N,)" $W/y.raw 3
+npy $W/c4.npy '|u1' "(1000, 1, 28, 28)" $W/c.raw
+{ printf '\000\000\010\004'; be32 $N; be32 28; be32 28; be32 1; cat $W/x.raw; } > $W/x4.idx
+"$T" eval $M $D --mode fp32 > $W/d32.txt 2>&1
+"$T" eval $M $D --mode int8 > $W/d8.txt 2>&1
+check "the IDX directory gives 92.80% in fp32" '[ "$(acc $W/d32.txt)" = 9280 ]'
+for f in x3.npy x4.npy x4.idx; do
+  for lab in $W/y.npy $D/t10k-labels-idx1-ubyte; do
+    "$T" eval $M --images $W/$f --labels $lab --mode fp32 > $W/n32.txt 2>&1
+    check "$f (uint8) with labels $(basename $lab): the IDX directory's fp32 accuracy" '[ -n "$(acc $W/n32.txt)" ] && [ "$(acc $W/n32.txt)" = "$(acc $W/d32.txt)" ]'
+  done
+  "$T" eval $M --images $W/$f --labels $W/y.npy --calib $W/c4.npy --mode int8 > $W/n8.txt 2>&1
+  check "$f (uint8), calibrated on a .npy: the IDX directory's int8 accuracy" '[ -n "$(acc $W/n8.txt)" ] && [ "$(acc $W/n8.txt)" = "$(acc $W/d8.txt)" ]'
+done
+"$T" eval $M --images $W/x4.npy --labels $W/y.npy --mode int8 > $W/nd.txt 2> $W/nd.err
+check "without --calib: the first 1000 of --images, said on stderr" 'grep -q "no --calib: calibrating on the first 1000 samples of $W/x4.npy" $W/nd.err && [ -n "$(acc $W/nd.txt)" ]'
+"$T" eval $W/i8.st --images $W/x3.npy --labels $W/y.npy > $W/nq.txt 2> $W/nq.err
+"$T" eval $W/i8.st $D > $W/dq.txt 2>&1
+check "a quantized file on .npy images: its IDX accuracy, no calibration" '[ -n "$(acc $W/nq.txt)" ] && [ "$(acc $W/nq.txt)" = "$(acc $W/dq.txt)" ] && ! grep -q calib $W/nq.err'
+"$T" quantize $M $W/c4.npy $W/n-i8.st --mode int8 --observer mse > /dev/null 2>&1
+check "quantize calibrated on a (N, 1, 28, 28) .npy writes the IDX-calibrated file" 'cmp -s $W/i8.st $W/n-i8.st'
+"$T" plot $M $W/c4.npy $W/nfigs --images $W/x4.npy --labels $W/y.npy > $W/np.txt 2>&1; rc=$?
+check "plot with .npy calibration and --images / --labels" '[ $rc = 0 ] && [ -s $W/nfigs/hist_r1.svg ] && [ -s $W/nfigs/accuracy_vs_size.svg ] && grep -q "^  fp32  *92.80%" $W/np.txt'
+# float32 samples (a PyTorch user's tensors) enter the model as they are: x / 255 as float32 gives the uint8 accuracy
+if /usr/bin/python3 -c "import numpy" > /dev/null 2>&1; then
+  /usr/bin/python3 -c "
+import numpy as np, sys
+x = np.fromfile('$W/x.raw', np.uint8).reshape(-1, 1, 28, 28)
+np.save('$W/xf.npy', x.astype(np.float32) / np.float32(255))
+np.save('$W/yl.npy', np.fromfile('$W/y.raw', np.uint8).astype(np.int64))
+np.save('$W/xd.npy', x[:1000].astype(np.float64) / 255)
+np.save('$W/x16.npy', x.astype(np.int16))"
+  "$T" eval $M --images $W/xf.npy --labels $W/yl.npy --mode fp32 > $W/f32.txt 2>&1
+  check "float32 (N, 1, 28, 28) / 255 with int64 labels: the IDX fp32 accuracy" '[ -n "$(acc $W/f32.txt)" ] && [ "$(acc $W/f32.txt)" = "$(acc $W/d32.txt)" ]'
+  "$T" eval $M --images $W/xf.npy --labels $W/yl.npy --calib $C --mode int8 > $W/f8.txt 2>&1
+  check "float32 images, uint8 calibration: the IDX int8 accuracy" '[ -n "$(acc $W/f8.txt)" ] && [ "$(acc $W/f8.txt)" = "$(acc $W/d8.txt)" ]'
+  "$T" eval $W/i8.st --images $W/xf.npy --labels $W/yl.npy > $W/fq.txt 2>&1
+  check "float32 images through a quantized file: its IDX accuracy" '[ -n "$(acc $W/fq.txt)" ] && [ "$(acc $W/fq.txt)" = "$(acc $W/dq.txt)" ]'
+  "$T" eval $M --images $W/x16.npy --labels $W/yl.npy --mode fp32 > $W/i16.txt 2>&1
+  check "int16 images are not divided by 255 (as they are: another accuracy)" '[ -n "$(acc $W/i16.txt)" ] && [ "$(acc $W/i16.txt)" != "$(acc $W/d32.txt)" ]'
+  # float calibration: once the runner has rn_calib_add_f32, the float set calibrates as its uint8 twin; until then refused by name
+  "$T" eval $M --images $W/xf.npy --labels $W/yl.npy --mode int8 > $W/fd.txt 2> $W/fd.err; rc=$?
+  check "float calibration: the uint8 set's accuracy, or refused naming rn_calib_add_f32" '{ [ $rc = 0 ] && [ "$(acc $W/fd.txt)" = "$(acc $W/nd.txt)" ]; } || { [ $rc = 1 ] && grep -q "rn_calib_add_f32" $W/fd.err; }'
+  "$T" quantize $M $W/xd.npy $W/fd.st --mode int8 --observer mse > /dev/null 2> $W/fq.err; rc=$?
+  check "quantize on float64 calibration: the uint8 file, or refused naming rn_calib_add_f32" '{ [ $rc = 0 ] && cmp -s $W/fd.st $W/i8.st; } || { [ $rc = 1 ] && grep -q "rn_calib_add_f32" $W/fq.err; }'
+else
+  echo "note: no python3 numpy: the float32 .npy checks are skipped"
+fi
+
+# NCHW versus NHWC on a 3-channel input: a hand-made model whose input is
+# [2, 2, 3] and whose dense layer is the identity, so the class is the NHWC
+# position of the largest value. Sample i is a one-hot at CHW position i; its
+# label is where that lands in NHWC: (h * 2 + w) * 3 + c.
+ident() { # n: an n x n float32 identity matrix
+  i=0; while [ $i -lt $1 ]; do j=0; while [ $j -lt $1 ]; do
+    if [ $i = $j ]; then printf '\000\000\200\077'; else printf '\000\000\000\000'; fi; j=$((j + 1)); done; i=$((i + 1)); done
+}
+toy() { # out, H, W, C
+  n=$(($2 * $3 * $4))
+  printf '{"w":{"dtype":"F32","shape":[%d,%d],"data_offsets":[0,%d]},"__metadata__":{"format":"quant-model-1","graph":"{\\"inputs\\":[{\\"name\\":\\"x\\",\\"shape\\":[%d,%d,%d]}],\\"nodes\\":[{\\"op\\":\\"flatten\\",\\"in\\":[\\"x\\"],\\"out\\":\\"f\\"},{\\"op\\":\\"dense\\",\\"in\\":[\\"f\\"],\\"out\\":\\"y\\",\\"weight\\":\\"w\\"}],\\"output\\":\\"y\\"}"}}' \
+    $n $n $((4 * n * n)) $2 $3 $4 > $W/toy.json
+  ident $n > $W/toy.bin
+  mkmodel $W/toy.json $W/toy.bin $1
+}
+toy $W/toy.st 2 2 3
+: > $W/oh.raw; : > $W/ohf.raw; : > $W/oh.lab; : > $W/nh.raw
+i=0; while [ $i -lt 12 ]; do
+  j=0; while [ $j -lt 12 ]; do
+    if [ $i = $j ]; then printf '\377' >> $W/oh.raw; printf '\000\000\200\077' >> $W/ohf.raw; else printf '\000' >> $W/oh.raw; printf '\000\000\000\000' >> $W/ohf.raw; fi
+    j=$((j + 1)); done
+  c=$((i / 4)); h=$((i % 4 / 2)); w=$((i % 2)); printf "\\$(printf %03o $(((h * 2 + w) * 3 + c)))" >> $W/oh.lab
+  i=$((i + 1)); done
+npy $W/ohc.npy '|u1' "(12, 3, 2, 2)" $W/oh.raw
+npy $W/ohcf.npy '<f4' "(12, 3, 2, 2)" $W/ohf.raw
+npy $W/ohh.npy '|u1' "(12, 2, 2, 3)" $W/oh.raw
+npy $W/oh5.npy '|u1' "(12, 1, 2, 2, 3)" $W/oh.raw
+npy $W/ohl.npy '|u1' "(12,)" $W/oh.lab
+i=0; : > $W/id.lab; while [ $i -lt 12 ]; do printf "\\$(printf %03o $i)" >> $W/id.lab; i=$((i + 1)); done
+npy $W/idl.npy '|u1' "(12,)" $W/id.lab
+"$T" eval $W/toy.st --images $W/ohc.npy --labels $W/ohl.npy --mode fp32 > $W/t1.txt 2> $W/t1.err
+check "auto: (N, C, H, W) samples are transposed to NHWC (100%), said on stderr" '[ "$(acc $W/t1.txt)" = 10000 ] && grep -q "transposed" $W/t1.err'
+"$T" eval $W/toy.st --images $W/ohcf.npy --labels $W/ohl.npy --mode fp32 --layout nchw > $W/t2.txt 2>&1
+check "--layout nchw: float32 samples transposed (100%)" '[ "$(acc $W/t2.txt)" = 10000 ]'
+"$T" eval $W/toy.st --images $W/ohc.npy --labels $W/ohl.npy --mode fp32 --layout nhwc > $W/t3.txt 2>&1
+check "--layout nhwc takes them as they are (2 of 12 one-hots stay put: 16.67%)" '[ "$(acc $W/t3.txt)" = 1667 ]'
+"$T" eval $W/toy.st --images $W/ohh.npy --labels $W/idl.npy --mode fp32 > $W/t4.txt 2>&1
+check "auto: (N, H, W, C) samples as they are (100%)" '[ "$(acc $W/t4.txt)" = 10000 ]'
+"$T" eval $W/toy.st --images $W/ohh.npy --labels $W/idl.npy --mode fp32 --layout nchw > $W/t5.txt 2> $W/err.txt; rc=$?
+check "--layout nchw on (N, H, W, C) samples: refused naming the shapes" '[ $rc = 1 ] && grep -q "layout nchw: samples of shape (2, 2, 3) are not (C, H, W) = (3, 2, 2)" $W/err.txt'
+"$T" eval $W/toy.st --images $W/oh5.npy --labels $W/idl.npy --mode fp32 > $W/t6.txt 2> $W/err.txt; rc=$?
+check "auto refuses a 4-axis sample shape, naming --layout nhwc" '[ $rc = 1 ] && grep -q "(1, 2, 2, 3) are neither" $W/err.txt && grep -q -- "--layout nhwc" $W/err.txt'
+"$T" eval $W/toy.st --images $W/oh5.npy --labels $W/idl.npy --mode fp32 --layout nhwc > $W/t7.txt 2>&1
+check "--layout nhwc takes any shape of H x W x C values" '[ "$(acc $W/t7.txt)" = 10000 ]'
+toy $W/cube.st 2 2 2
+: > $W/cube.raw; i=0; while [ $i -lt 8 ]; do j=0; while [ $j -lt 8 ]; do
+  if [ $i = $j ]; then printf '\377'; else printf '\000'; fi >> $W/cube.raw; j=$((j + 1)); done; i=$((i + 1)); done
+npy $W/cube.npy '|u1' "(8, 2, 2, 2)" $W/cube.raw
+head -c 8 $W/id.lab > $W/cube.lab; npy $W/cubel.npy '|u1' "(8,)" $W/cube.lab
+"$T" eval $W/cube.st --images $W/cube.npy --labels $W/cubel.npy --mode fp32 > $W/t8.txt 2> $W/err.txt; rc=$?
+check "auto refuses (2, 2, 2) samples for a [2, 2, 2] input: both layouts fit, choose with --layout" '[ $rc = 1 ] && grep -q "fit both" $W/err.txt && grep -q -- "--layout nhwc or --layout nchw" $W/err.txt'
+"$T" eval $W/cube.st --images $W/cube.npy --labels $W/cubel.npy --mode fp32 --layout nhwc > $W/t9.txt 2>&1
+check "  ... and --layout nhwc chooses" '[ "$(acc $W/t9.txt)" = 10000 ]'
+
+# damaged, lying and misplaced sample and label files: exit 1 and a message naming the file and the fault
+bad_data() { # name, text stderr must hold, then eval's --images FILE --labels FILE ...
+  name=$1; want=$2; shift 2
+  "$T" eval $M "$@" > $W/out.txt 2> $W/err.txt; rc=$?
+  if [ $rc = 1 ] && grep -qF -- "$want" $W/err.txt; then ok; else bad "$name (exit $rc, stderr: $(head -c 300 $W/err.txt))"; fi
+}
+head -c 7840 $W/x.raw > $W/x10.raw; head -c 10 $W/y.raw > $W/y10.raw
+npy $W/y10.npy '|u1' "(10,)" $W/y10.raw
+head -c $((10 * 27 * 28)) $W/x10.raw > $W/x27.raw; npy $W/w27.npy '|u1' "(10, 27, 28)" $W/x27.raw
+bad_data "samples of the wrong size" "$W/w27.npy: samples of shape (27, 28) hold 756 values each; the model's input (H, W, C) = (28, 28, 1) has 784" --images $W/w27.npy --labels $W/y10.npy
+NPY_HEADER="{'descr': '|u1', 'fortran_order': True, 'shape': (10, 28, 28), }" npy $W/fo.npy '' '' $W/x10.raw
+bad_data "fortran_order True" "$W/fo.npy: .npy: fortran_order is True" --images $W/fo.npy --labels $W/y10.npy
+npy $W/be.npy '>f4' "(10, 28, 28)" $W/x10.raw
+bad_data "a big-endian descr" "descr '>f4' is not supported" --images $W/be.npy --labels $W/y10.npy
+npy $W/tr.npy '|u1' "(11, 28, 28)" $W/x10.raw
+bad_data "a truncated .npy" "$W/tr.npy: .npy: truncated: shape (11, 28, 28)" --images $W/tr.npy --labels $W/y10.npy
+npy $W/lie.npy '<f4' "(4294967295, 4294967295, 4294967295, 28)" $W/x10.raw
+bad_data "a .npy header of 2^96 values over 7840 bytes" "truncated" --images $W/lie.npy --labels $W/y10.npy
+npy $W/long.npy '|u1' "(9, 28, 28)" $W/x10.raw
+bad_data "an over-long .npy" "784 bytes after the 7056 of shape (9, 28, 28)" --images $W/long.npy --labels $W/y10.npy
+NPY_HEADER="{'descr': '|u1', 'fortran_order': False, 'shape': (10, 28, 28), 'x': 1}" npy $W/key.npy '' '' $W/x10.raw
+bad_data "an unknown header key" "unknown header key 'x'" --images $W/key.npy --labels $W/y10.npy
+NPY_HEADER="{'descr': '|u1', 'fortran_order': False, 'shape': (7840)}" npy $W/tup.npy '' '' $W/x10.raw
+bad_data "a shape that is not a tuple" "is not a tuple" --images $W/tup.npy --labels $W/y10.npy
+{ printf '\000\000\010\004'; be32 4294967295; be32 4294967295; be32 4294967295; be32 4294967295; cat $W/x10.raw; } > $W/lie.idx
+bad_data "an IDX header of 2^128 values" "$W/lie.idx: IDX: truncated" --images $W/lie.idx --labels $W/y10.npy
+{ printf '\000\000\015\003'; be32 10; be32 28; be32 28; cat $W/x10.raw; } > $W/trf.idx
+bad_data "a truncated IDX of floats" "$W/trf.idx: IDX: truncated" --images $W/trf.idx --labels $W/y10.npy
+{ printf '\000\000\010\011'; cat $W/x10.raw; } > $W/r9.idx
+bad_data "an IDX of 9 dimensions" "IDX: 9 dimensions" --images $W/r9.idx --labels $W/y10.npy
+npy $W/x10.npy '|u1' "(10, 28, 28)" $W/x10.raw
+{ head -c 9 $W/y10.raw; printf '\012'; } > $W/y10b.raw; npy $W/yb.npy '|u1' "(10,)" $W/y10b.raw
+bad_data "a label of 10 for 10 classes" "$W/yb.npy: label 10 of image 9 is not a class of the model's 10 outputs" --images $W/x10.npy --labels $W/yb.npy
+{ head -c 9 $W/y10.raw; printf '\377'; } > $W/y10n.raw; npy $W/yn.npy '|i1' "(10,)" $W/y10n.raw
+bad_data "a label of -1" "label -1 of image 9" --images $W/x10.npy --labels $W/yn.npy
+bad_data "float labels" "labels must be integers" --images $W/x10.npy --labels $W/ohcf.npy
+bad_data "labels of two axes" "labels must be one axis" --images $W/x10.npy --labels $W/x10.npy
+bad_data "images and labels of different counts" "images and labels differ in count: 10 in $W/x10.npy, $N in $W/y.npy" --images $W/x10.npy --labels $W/y.npy
+bad_data "a directory as --images" "$D is a directory" --images $D --labels $W/y10.npy
+bad_data "a directory as --labels" "$D is a directory" --images $W/x10.npy --labels $D
+bad_data "a device as --calib" "/dev/zero is not a regular file" --images $W/x10.npy --labels $W/y10.npy --calib /dev/zero
+bad_data "a missing --calib file" "$W/none.npy" --images $W/x10.npy --labels $W/y10.npy --calib $W/none.npy
+: > $W/empty.npy
+bad_data "an empty file" "$W/empty.npy" --images $W/empty.npy --labels $W/y10.npy
+npy $W/none0.npy '|u1' "(0, 28, 28)"
+bad_data "a set of no samples" "$W/none0.npy holds no samples" --images $W/none0.npy --labels $W/y10.npy
+has_err "quantize on a fortran_order file" "$W/fo.npy: .npy: fortran_order is True" "$T" quantize $M $W/fo.npy $W/x.st
+has_err "plot on a lying IDX" "$W/lie.idx: IDX: truncated" "$T" plot $M $W/lie.idx $W/figs3
+usage_err "--images without --labels" "--images needs --labels" "$T" eval $M --images $W/x10.npy
+usage_err "DATA_DIR and --images" "not both" "$T" eval $M $D --images $W/x10.npy --labels $W/y10.npy
+usage_err "--calib with DATA_DIR" "--calib goes with --images" "$T" eval $M $D --calib $C
+usage_err "eval with neither DATA_DIR nor --images" "eval needs" "$T" eval $M
+usage_err "an unknown layout" "unknown --layout 'chw'" "$T" eval $M $D --layout chw
+usage_err "--calib to quantize" "quantize does not take --calib" "$T" quantize $M $C $W/x.st --calib $C
+check "nothing written for refused sample files" '[ ! -e $W/x.st ] && [ ! -e $W/figs3/accuracy_vs_size.svg ]'
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -441,7 +441,7 @@ RN_FN int rn_data_layout(rn_data *d, size_t h, size_t w, size_t c, int layout, c
     const int r = d->rank - 1;
     char sh[RN_SHAPE_CHARS];
     int hwc, chw, tr;
-    const int same = c == 1 || h * w == 1; /* the transpose changes nothing */
+    const int same = c <= 1 || h * w <= 1; /* the transpose changes nothing */
     void *o;
     if (d->size != h * w * c) {
         snprintf(err, errn, "samples of shape %s hold %zu values each; the model's input (H, W, C) = (%zu, %zu, %zu) has %zu",
