@@ -61,6 +61,7 @@ from export import ExportError, export, to_graph  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 warnings.filterwarnings("ignore", message="Lazy modules")
+warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
 N_TRAIN, N_TEST, N_CALIB = 12000, 2000, 1000
 FMNIST_NORM = (0.2860, 0.3530)  # Fashion-MNIST's mean and std of pixel / 255
 
@@ -578,6 +579,37 @@ def selftest(tmp):
             f = self.fc1(self.bn_flat(torch.flatten(y, 1)))
             return self.fc(torch.cat([f, self.bn_vec(y.mean((2, 3)))], 1))
 
+    class Edge(nn.Module):  # corners: cat of 16, x * x, odd LeakyReLU slopes, a pad before a maxpool,
+        def __init__(self):  # grouped 'same' with an even kernel, a batch norm after an add of two Linear
+            super().__init__()
+            self.heads = nn.ModuleList([nn.Conv2d(3, 1 + k % 3 + (k == 0), 1) for k in range(16)])
+            with torch.no_grad():
+                for k, h in enumerate(self.heads):
+                    h.weight.mul_(0.25 * (k + 1))
+            self.g = nn.Conv2d(32, 16, 4, padding="same", groups=8)
+            with torch.no_grad():
+                self.g.weight.mul_(4)
+            self.fc1, self.fc2, self.fc3 = nn.Linear(16, 6), nn.Linear(16, 6), nn.Linear(6, 5)
+            self.bn = nn.BatchNorm1d(6)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.pad(x, (1, 0, 2, 1), value=1.0), 2)    # the pad value wins some windows
+            y = torch.cat([h(x) for h in self.heads], 1)              # 32 channels, very different ranges
+            y = F.leaky_relu(y, -0.5) + F.leaky_relu(y * y, 1.5)
+            y = torch.sigmoid(self.g(y))
+            v = y.mean((2, 3))
+            return self.fc3(self.bn(self.fc1(v) + self.fc2(v)))
+
+    class OutputOf(nn.Module):  # the graph's output made by an op other than a conv / Linear
+        def __init__(self, what):
+            super().__init__()
+            self.what = what
+            self.c1, self.c2 = nn.Conv2d(2, 8, 3, stride=2), nn.Conv2d(8, 5, 3)
+
+        def forward(self, x):
+            y = self.c2(F.relu(self.c1(x))).mean((2, 3))   # an all-convolutional classifier: a gap last
+            return torch.sigmoid(y) if self.what == "sigmoid" else y
+
     passed = failed = 0
     cases = [("functional", Fn(), (3, 16, 10)), ("basic-block", Block(), (4, 9, 9)), ("pool-pad-floor", PoolPad(False, True), (2, 13, 11)),
              ("pool-pad-ceil", PoolPad(True, False), (2, 13, 11)), ("gap-mean", Gap(), (1, 12, 12)),
@@ -585,6 +617,8 @@ def selftest(tmp):
              ("grouped-conv", Grouped(), (4, 11, 12)), ("batchnorm", BN(), (3, 8, 6))]
     norm_cases = [("normalize-3ch", Gap2(3), (3, 8, 8), ([0.5, -0.25, 0.1], [0.3, 2.0, 1.5])),
                   ("normalize-1ch", Gap2(1), (1, 12, 10), (0.2860, 0.3530)),
+                  ("edge", Edge(), (3, 9, 8), ([0.5, 0.0, -0.5], [0.5, 1.0, 2.0])),
+                  ("output-gap", OutputOf("gap"), (2, 11, 11), None), ("output-sigmoid", OutputOf("sigmoid"), (2, 11, 11), None),
                   ("normalize-vector", nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2)), (5,),
                    ([0.1, 0.2, 0.3, 0.4, 0.5], [1.0, 2.0, 0.5, 0.25, 4.0]))]
     listed = []

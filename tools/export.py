@@ -60,8 +60,6 @@ SUPPORTED = ("Conv2d (any groups; zero padding), Linear, BatchNorm2d (folded int
              "reshape to [N, -1] (followed by a Linear) or between [N, C] and [N, C, 1, 1], Softmax(dim=1) "
              "on [N, F], Dropout, Identity; input normalization via export(..., mean=, std=)")
 
-# elementwise ops on one tensor: the order of the elements does not matter to them
-UNARY = ("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid", "silu", "gelu")
 MAX_CONCAT = 16
 MAX_PAD = 64
 
