@@ -58,6 +58,10 @@
  *      (vpermps); bit for bit the quant.h references
  *   7. int4 block weights (32 per block, a float scale each) x int8
  *      activations: GEMM and conv2d, float or requantized output
+ *   8. quantized elementwise: add, mul (also with a broadcast [C] operand)
+ *      and requantize between params, exactly quant.h's quant_add /
+ *      quant_mul / quant_requantize_params: quant_add_k, quant_mul_k,
+ *      quant_add_bc_k, quant_mul_bc_k, quant_requantize_params_k
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -462,6 +466,55 @@ QUANT_DEF quant_status quant_gemm_q4_tile(size_t M, const void *A, int a_signed,
 QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const void *packed, const quant_q4_epilogue *ep, void *out, void *workspace, size_t workspace_bytes,
         size_t pix0, size_t pix1);
+
+/* ======================================================================== */
+/* 8. quantized elementwise: add, mul, requantize (vectorized)              */
+/* ======================================================================== */
+/* quant.h's TFLite ADD / MUL / Requantize (section 6 there: gemmlowp
+ * fixed point, per-tensor params, int8 or uint8), vectorized: the same
+ * checks, the same status codes (nothing written on error) and the same
+ * bytes as quant_add / quant_mul / quant_requantize_params for every input
+ * and every params struct. Params come from quant_add_prepare /
+ * quant_mul_prepare as for the scalar functions. out may be a or b (in
+ * place); no other overlap. Any alignment.
+ *
+ *   quant_add_params ap;
+ *   quant_add_prepare(&pa, &pb, &po, QUANT_ACT_RELU, &ap);   // once
+ *   quant_add_k(a, b, n, QUANT_U8, &ap, out);                // residual add
+ *   quant_mul_bc_k(x, s, h * w * c, c, QUANT_U8, &mp, out);  // squeeze-excite
+ *
+ * The vector kernels compute each gemmlowp multiply exactly (saturating
+ * left shift, SaturatingRoundingDoublingHighMul, RoundingDivideByPOT):
+ *
+ *   ISA                  lanes   the 64-bit product x * M
+ *   avx512, avx512vnni   8 x 64  vpmuldq, values kept as int64 (vpsraq)
+ *   avx2, avxvnni        8 x 32  vpmuldq on even / odd lanes, logical shifts
+ *   sse41                4 x 32  pmuldq on even / odd lanes, logical shifts
+ *   neon, neondot        4 x 32  sqrdmulh (= SRDHM), srshl with the sign fix
+ *   scalar               -       the quant.h functions
+ *
+ * A params struct outside the kernels' proven range (a multiplier below 0,
+ * an input shift above 0, offsets large enough that the scalar int32
+ * arithmetic could overflow: never the case for params of int8 / uint8
+ * tensors from the prepare functions) is handled by the quant.h function
+ * itself, so the results stay identical. */
+QUANT_DEF quant_status quant_add_k(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_add_params *prm, void *out);
+QUANT_DEF quant_status quant_mul_k(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_mul_params *prm, void *out);
+/* Broadcast: b holds c values applied to each of the n / c rows of a (NHWC
+ * with b of shape [1, 1, C]): out[i] = op(a[i], b[i % c]), exactly quant_add
+ * (quant_mul) row by row. EINVAL also when n > 0 and c is 0 or does not
+ * divide n. For a broadcast first operand, swap the operands and prepare
+ * with swapped params: add and mul are symmetric in (a, params of a). */
+QUANT_DEF quant_status quant_add_bc_k(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
+        const quant_add_params *prm, void *out);
+QUANT_DEF quant_status quant_mul_bc_k(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
+        const quant_mul_params *prm, void *out);
+/* = quant_requantize_params (concatenation of inputs with other params) */
+QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_dt,
+        const quant_params *pin, size_t n, const quant_params *pout,
+        quant_dtype out_dt, void *out);
 
 #ifdef __cplusplus
 }
@@ -5823,6 +5876,464 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
                       (uint8_t *)out + p * s->out_c * es, s->out_c, 0, pe - p, 0, s->out_c);
     }
     return QUANT_OK;
+}
+
+/* ======================================================= 8. elementwise */
+/* A vector layer of int32 values (per ISA, below), then the add / mul /
+ * requantize loops written once on it. Blocks of 16 elements; the tail goes
+ * through 16-byte buffers on the stack. */
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define QUANT__EW_INL static inline __attribute__((always_inline))
+#else
+#  define QUANT__EW_INL static inline
+#endif
+
+/* The kinds of one gemmlowp multiply x * M 2^shift, fixed per call:
+ * R: shift <= 0, SRDHM then RoundingDivideByPOT(e = -shift) (any e);
+ * Z: shift = 0 (SRDHM alone; R is also right there, Z skips the rounding);
+ * L: shift > 0, saturating x 2^shift then SRDHM. */
+#define QUANT__EW_R 0
+#define QUANT__EW_Z 1
+#define QUANT__EW_L 2
+
+/* Largest |off + q| over the values q of dt. */
+QUANT__INTERNAL int64_t quant__ew_vmax(int32_t off, quant_dtype dt) {
+    const int64_t lo = (int64_t)off + (dt == QUANT_I8 ? -128 : 0), hi = (int64_t)off + (dt == QUANT_I8 ? 127 : 255);
+    const int64_t a = lo < 0 ? -lo : lo, b = hi < 0 ? -hi : hi;
+    return a > b ? a : b;
+}
+QUANT__INTERNAL int quant__ew_mult_ok(int32_t m, int32_t shift, int32_t smax) {
+    return m >= 0 && shift >= -31 && shift <= smax;
+}
+/* The range the kernels are proven exact on (everything else: quant.h). It
+ * keeps the scalar code's int32 arithmetic free of overflow: |x1|, |x2| <
+ * 2^30 so that s1 + s2 fits, products of offsets fit, lo - zp fits; and the
+ * multipliers >= 0 (the R kernels use the sign of x for the sign of x * M). */
+QUANT__INTERNAL int quant__ew_add_fast(const quant_add_params *p, quant_dtype dt) {
+    const int64_t lim = (int64_t)1 << 30;
+    return quant__ew_mult_ok(p->in1_mult, p->in1_shift, 0) && quant__ew_mult_ok(p->in2_mult, p->in2_shift, 0) &&
+           quant__ew_mult_ok(p->out_mult, p->out_shift, 30) &&
+           (quant__ew_vmax(p->in1_offset, dt) << p->left_shift) < lim &&
+           (quant__ew_vmax(p->in2_offset, dt) << p->left_shift) < lim &&
+           p->out_offset >= -lim && p->out_offset <= lim;
+}
+QUANT__INTERNAL int quant__ew_mul_fast(const quant_mul_params *p, quant_dtype dt) {
+    const int64_t lim = (int64_t)1 << 30;
+    return quant__ew_mult_ok(p->out_mult, p->out_shift, 30) &&
+           quant__ew_vmax(p->in1_offset, dt) * quant__ew_vmax(p->in2_offset, dt) <= (int64_t)INT32_MAX &&
+           p->out_offset >= -lim && p->out_offset <= lim;
+}
+
+#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+/* 8 values a vector, each a whole int64 (so SRDHM's floor is one vpsraq) */
+#  define QUANT__EW 1
+#  define QUANT__EWN 2
+typedef __m512i quant__ewv;
+typedef struct quant__ewm { __m512i m, c, d; __m128i cnt, ls; } quant__ewm;
+QUANT__EW_INL __m512i quant__ew_set(int32_t v) { return _mm512_set1_epi64(v); }
+QUANT__EW_INL __m512i quant__ew_add(__m512i a, __m512i b) { return _mm512_add_epi64(a, b); }
+QUANT__EW_INL __m512i quant__ew_mul(__m512i a, __m512i b) { return _mm512_mul_epi32(a, b); }
+QUANT__EW_INL __m512i quant__ew_shl(__m512i a, int n) { return _mm512_sll_epi64(a, _mm_cvtsi32_si128(n)); }
+QUANT__EW_INL __m512i quant__ew_clamp(__m512i a, __m512i lo, __m512i hi) {
+    return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
+}
+QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m512i *v) {
+    const __m128i b = _mm_loadu_si128((const __m128i *)p);
+    if (SGN) { v[0] = _mm512_cvtepi8_epi64(b); v[1] = _mm512_cvtepi8_epi64(_mm_srli_si128(b, 8)); }
+    else { v[0] = _mm512_cvtepu8_epi64(b); v[1] = _mm512_cvtepu8_epi64(_mm_srli_si128(b, 8)); }
+}
+/* values inside the output type: the low byte is the result */
+QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m512i *v) {
+    (void)SGN;
+    _mm_storeu_si128((__m128i *)p, _mm_unpacklo_epi64(_mm512_cvtepi64_epi8(v[0]), _mm512_cvtepi64_epi8(v[1])));
+}
+/* x * M 2^shift: SRDHM(x, M) = floor((x M + 2^30) / 2^31) for both signs of
+ * x M (M >= 0: never INT32_MIN^2), and with RoundingDivideByPOT(e) after it
+ * both roundings are one: floor((x M + 2^30 + 2^(30+e) - 2^31 [x M < 0]) /
+ * 2^(31+e)) (e >= 1; the nested floors merge, and [x M < 0] differs from
+ * [SRDHM < 0] only where SRDHM is 0, which rounds to 0 either way) */
+QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
+    const int e = shift > 0 ? 0 : -shift;
+    h->m = _mm512_set1_epi64(mult);
+    h->c = _mm512_set1_epi64(((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
+    h->d = _mm512_set1_epi64(e ? (int64_t)1 << 31 : 0);
+    h->cnt = _mm_cvtsi32_si128(31 + e);
+    h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
+}
+QUANT__EW_INL __m512i quant__ew_mbm(__m512i x, const quant__ewm *h, const int MODE) {
+    __m512i p;
+    if (MODE == QUANT__EW_L) /* |x| < 2^31, shift <= 30: exact in 64 bits, then saturate */
+        x = quant__ew_clamp(_mm512_sll_epi64(x, h->ls), _mm512_set1_epi64(INT32_MIN), _mm512_set1_epi64(INT32_MAX));
+    p = _mm512_mul_epi32(x, h->m);
+    if (MODE == QUANT__EW_R)
+        return _mm512_sra_epi64(_mm512_mask_sub_epi64(_mm512_add_epi64(p, h->c),
+                _mm512_cmplt_epi64_mask(p, _mm512_setzero_si512()), _mm512_add_epi64(p, h->c), h->d), h->cnt);
+    return _mm512_sra_epi64(_mm512_add_epi64(p, h->c), h->cnt);
+}
+
+#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI) || defined(QUANT_ISA_SSE41)
+/* int32 lanes (8 or 4). The 64-bit products of the even and odd lanes
+ * (vpmuldq) get 2^62 added, which makes them non-negative, so logical
+ * shifts (no vpsraq below AVX-512) give floor(... / 2^(31+e)) + 2^(31-e)
+ * in the low dword; the 32-bit subtraction of 2^(31-e) undoes it. */
+#  define QUANT__EW 1
+#  if defined(QUANT_ISA_SSE41)
+#    define QUANT__EWN 4
+typedef __m128i quant__ewv;
+#    define QUANT__EW_(op) _mm_##op
+#    define QUANT__EW_BLEND_ODD(a, b) _mm_blend_epi16(a, b, 0xCC)
+#    define QUANT__EW_AND _mm_and_si128
+#    define QUANT__EW_XOR _mm_xor_si128
+#    define QUANT__EW_ZERO _mm_setzero_si128
+#  else
+#    define QUANT__EWN 2
+typedef __m256i quant__ewv;
+#    define QUANT__EW_(op) _mm256_##op
+#    define QUANT__EW_BLEND_ODD(a, b) _mm256_blend_epi32(a, b, 0xAA)
+#    define QUANT__EW_AND _mm256_and_si256
+#    define QUANT__EW_XOR _mm256_xor_si256
+#    define QUANT__EW_ZERO _mm256_setzero_si256
+#  endif
+typedef struct quant__ewm { quant__ewv m, c, d, bias; __m128i cnt, ls; } quant__ewm;
+QUANT__EW_INL quant__ewv quant__ew_set(int32_t v) { return QUANT__EW_(set1_epi32)(v); }
+QUANT__EW_INL quant__ewv quant__ew_add(quant__ewv a, quant__ewv b) { return QUANT__EW_(add_epi32)(a, b); }
+QUANT__EW_INL quant__ewv quant__ew_mul(quant__ewv a, quant__ewv b) { return QUANT__EW_(mullo_epi32)(a, b); }
+QUANT__EW_INL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__EW_(sll_epi32)(a, _mm_cvtsi32_si128(n)); }
+QUANT__EW_INL quant__ewv quant__ew_clamp(quant__ewv a, quant__ewv lo, quant__ewv hi) {
+    return QUANT__EW_(min_epi32)(QUANT__EW_(max_epi32)(a, lo), hi);
+}
+#  if defined(QUANT_ISA_SSE41)
+QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m128i *v) {
+    const __m128i b = _mm_loadu_si128((const __m128i *)p);
+    int j;
+    for (j = 0; j < 4; j++) {
+        const __m128i t = j == 0 ? b : j == 1 ? _mm_srli_si128(b, 4) : j == 2 ? _mm_srli_si128(b, 8) : _mm_srli_si128(b, 12);
+        v[j] = SGN ? _mm_cvtepi8_epi32(t) : _mm_cvtepu8_epi32(t);
+    }
+}
+QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m128i *v) { /* exact: values inside the type */
+    const __m128i a = _mm_packs_epi32(v[0], v[1]), b = _mm_packs_epi32(v[2], v[3]);
+    _mm_storeu_si128((__m128i *)p, SGN ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b));
+}
+#  else
+QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m256i *v) {
+    const __m128i b = _mm_loadu_si128((const __m128i *)p);
+    if (SGN) { v[0] = _mm256_cvtepi8_epi32(b); v[1] = _mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)); }
+    else { v[0] = _mm256_cvtepu8_epi32(b); v[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)); }
+}
+QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
+    /* packs work in 128-bit halves: [v0 0-3, v1 0-3 | v0 4-7, v1 4-7] */
+    const __m256i w = _mm256_packs_epi32(v[0], v[1]);
+    const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
+    const __m128i b = SGN ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi); /* v0 0-3, v1 0-3, v0 4-7, v1 4-7 */
+    _mm_storeu_si128((__m128i *)p, _mm_shuffle_epi32(b, _MM_SHUFFLE(3, 1, 2, 0)));
+}
+#  endif
+/* the formulas of the AVX-512 block, with the 2^62 offset (c) and the
+ * 32-bit correction (bias); d = 2^31 in each dword where e >= 1 */
+QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
+    const int e = shift > 0 ? 0 : -shift;
+    h->m = QUANT__EW_(set1_epi32)(mult);
+    h->c = QUANT__EW_(set1_epi64x)(((int64_t)1 << 62) + ((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
+    h->d = QUANT__EW_(set1_epi32)(e ? INT32_MIN : 0);
+    h->bias = QUANT__EW_(set1_epi32)(e ? (int32_t)1 << (31 - e) : INT32_MIN);
+    h->cnt = _mm_cvtsi32_si128(31 + e);
+    h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
+}
+QUANT__EW_INL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const int MODE) {
+    quant__ewv pe, po, r;
+    if (MODE == QUANT__EW_L) { /* saturating left shift */
+        const quant__ewv sh = QUANT__EW_(sll_epi32)(x, h->ls);
+        const quant__ewv ok = QUANT__EW_(cmpeq_epi32)(QUANT__EW_(sra_epi32)(sh, h->ls), x);
+        const quant__ewv sat = QUANT__EW_XOR(QUANT__EW_(srai_epi32)(x, 31), QUANT__EW_(set1_epi32)(INT32_MAX));
+        x = QUANT__EW_(blendv_epi8)(sat, sh, ok);
+    }
+    pe = QUANT__EW_(add_epi64)(QUANT__EW_(mul_epi32)(x, h->m), h->c);
+    po = QUANT__EW_(add_epi64)(QUANT__EW_(mul_epi32)(QUANT__EW_(srli_epi64)(x, 32), h->m), h->c);
+    if (MODE == QUANT__EW_R) { /* - 2^31 [x < 0] (M >= 0: the sign of x M, or x M = 0, rounding to 0 either way) */
+        const quant__ewv s = QUANT__EW_AND(QUANT__EW_(srai_epi32)(x, 31), h->d);
+        pe = QUANT__EW_(sub_epi64)(pe, QUANT__EW_BLEND_ODD(s, QUANT__EW_ZERO()));
+        po = QUANT__EW_(sub_epi64)(po, QUANT__EW_(srli_epi64)(s, 32));
+    }
+    r = QUANT__EW_BLEND_ODD(QUANT__EW_(srl_epi64)(pe, h->cnt), QUANT__EW_(slli_epi64)(QUANT__EW_(srl_epi64)(po, h->cnt), 32));
+    return QUANT__EW_(sub_epi32)(r, h->bias);
+}
+
+#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+/* sqrdmulh is SRDHM exactly (saturating INT32_MIN^2); RoundingDivideByPOT
+ * is gemmlowp's NEON form: x - [x < 0] (saturating), then srshl by -e */
+#  define QUANT__EW 1
+#  define QUANT__EWN 4
+typedef int32x4_t quant__ewv;
+typedef struct quant__ewm { int32x4_t m, ls, ne; } quant__ewm;
+QUANT__EW_INL int32x4_t quant__ew_set(int32_t v) { return vdupq_n_s32(v); }
+QUANT__EW_INL int32x4_t quant__ew_add(int32x4_t a, int32x4_t b) { return vaddq_s32(a, b); }
+QUANT__EW_INL int32x4_t quant__ew_mul(int32x4_t a, int32x4_t b) { return vmulq_s32(a, b); }
+QUANT__EW_INL int32x4_t quant__ew_shl(int32x4_t a, int n) { return vshlq_s32(a, vdupq_n_s32(n)); }
+QUANT__EW_INL int32x4_t quant__ew_clamp(int32x4_t a, int32x4_t lo, int32x4_t hi) { return vminq_s32(vmaxq_s32(a, lo), hi); }
+QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, int32x4_t *v) {
+    if (SGN) {
+        const int8x16_t b = vld1q_s8((const int8_t *)p);
+        const int16x8_t l = vmovl_s8(vget_low_s8(b)), h = vmovl_s8(vget_high_s8(b));
+        v[0] = vmovl_s16(vget_low_s16(l)); v[1] = vmovl_s16(vget_high_s16(l));
+        v[2] = vmovl_s16(vget_low_s16(h)); v[3] = vmovl_s16(vget_high_s16(h));
+    } else {
+        const uint8x16_t b = vld1q_u8((const uint8_t *)p);
+        const uint16x8_t l = vmovl_u8(vget_low_u8(b)), h = vmovl_u8(vget_high_u8(b));
+        v[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(l))); v[1] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(l)));
+        v[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(h))); v[3] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(h)));
+    }
+}
+QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const int32x4_t *v) { /* truncating: values inside the type */
+    const int16x8_t a = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])), b = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
+    (void)SGN;
+    vst1q_s8((int8_t *)p, vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
+}
+QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
+    h->m = vdupq_n_s32(mult);
+    h->ls = vdupq_n_s32(shift > 0 ? shift : 0);
+    h->ne = vdupq_n_s32(shift > 0 ? 0 : shift);
+}
+QUANT__EW_INL int32x4_t quant__ew_mbm(int32x4_t x, const quant__ewm *h, const int MODE) {
+    int32x4_t y;
+    if (MODE == QUANT__EW_L) x = vqshlq_s32(x, h->ls);
+    y = vqrdmulhq_s32(x, h->m);
+    if (MODE == QUANT__EW_R) /* the sign bit of y & -e: y < 0 and e >= 1 */
+        y = vrshlq_s32(vqaddq_s32(y, vshrq_n_s32(vandq_s32(y, h->ne), 31)), h->ne);
+    return y;
+}
+#endif
+
+#if defined(QUANT__EW)
+
+/* 16 elements of add: a, b, out point at 16 bytes each */
+typedef struct quant__ew_ctx {
+    quant__ewm h1, h2, ho;
+    quant__ewv o1, o2, lo, hi, zo;
+    int ls;
+} quant__ew_ctx;
+
+QUANT__EW_INL void quant__ew_add16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
+        const int SGN, const int M1, const int MO) {
+    quant__ewv va[QUANT__EWN], vb[QUANT__EWN];
+    int j;
+    quant__ew_ld16(a, SGN, va);
+    quant__ew_ld16(b, SGN, vb);
+    for (j = 0; j < QUANT__EWN; j++) {
+        const quant__ewv x1 = quant__ew_shl(quant__ew_add(va[j], k->o1), k->ls);
+        const quant__ewv x2 = quant__ew_shl(quant__ew_add(vb[j], k->o2), k->ls);
+        const quant__ewv s = quant__ew_add(quant__ew_mbm(x1, &k->h1, M1), quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
+        va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(s, &k->ho, MO), k->lo, k->hi), k->zo);
+    }
+    quant__ew_st16(out, SGN, va);
+}
+QUANT__EW_INL void quant__ew_mul16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
+        const int SGN, const int MO) {
+    quant__ewv va[QUANT__EWN], vb[QUANT__EWN];
+    int j;
+    quant__ew_ld16(a, SGN, va);
+    quant__ew_ld16(b, SGN, vb);
+    for (j = 0; j < QUANT__EWN; j++) {
+        const quant__ewv p = quant__ew_mul(quant__ew_add(va[j], k->o1), quant__ew_add(vb[j], k->o2));
+        va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(p, &k->ho, MO), k->lo, k->hi), k->zo);
+    }
+    quant__ew_st16(out, SGN, va);
+}
+QUANT__EW_INL void quant__ew_rq16(const void *a, void *out, const quant__ew_ctx *k,
+        const int ISGN, const int OSGN, const int MO) {
+    quant__ewv va[QUANT__EWN];
+    int j;
+    quant__ew_ld16(a, ISGN, va);
+    for (j = 0; j < QUANT__EWN; j++)
+        va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(quant__ew_add(va[j], k->o1), &k->ho, MO), k->lo, k->hi), k->zo);
+    quant__ew_st16(out, OSGN, va);
+}
+
+/* op 0 add, 1 mul, 2 requantize (b unused); whole blocks, then the tail
+ * through buffers */
+QUANT__EW_INL void quant__ew_loop(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *out, const quant__ew_ctx *k,
+        const int OP, const int SGN, const int OSGN, const int M1, const int MO) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        if (OP == 0) quant__ew_add16(a + i, b + i, out + i, k, SGN, M1, MO);
+        else if (OP == 1) quant__ew_mul16(a + i, b + i, out + i, k, SGN, MO);
+        else quant__ew_rq16(a + i, out + i, k, SGN, OSGN, MO);
+    }
+    if (i < n) {
+        uint8_t ta[16], tb[16], to[16];
+        memset(ta, 0, 16); memset(tb, 0, 16);
+        memcpy(ta, a + i, n - i);
+        if (OP != 2) memcpy(tb, b + i, n - i);
+        if (OP == 0) quant__ew_add16(ta, tb, to, k, SGN, M1, MO);
+        else if (OP == 1) quant__ew_mul16(ta, tb, to, k, SGN, MO);
+        else quant__ew_rq16(ta, to, k, SGN, OSGN, MO);
+        memcpy(out + i, to, n - i);
+    }
+}
+
+/* the instantiations: element signedness x the kinds of multiply */
+QUANT__INTERNAL void quant__ew_add_i8_zl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_Z, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_add_i8_zr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_Z, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_add_i8_rl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_R, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_add_i8_rr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_R, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_add_u8_zl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_Z, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_add_u8_zr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_Z, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_add_u8_rl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_R, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_add_u8_rr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_R, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_mul_i8_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 1, 1, 0, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_mul_i8_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 1, 1, 0, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_mul_u8_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 0, 0, 0, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_mul_u8_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 0, 0, 0, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_rq_ii_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 1, 0, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_rq_ii_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 1, 0, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_rq_iu_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 0, 0, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_rq_iu_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 0, 0, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_rq_ui_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 1, 0, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_rq_ui_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 1, 0, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_rq_uu_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 0, 0, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_rq_uu_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 0, 0, QUANT__EW_R); }
+
+typedef void (*quant__ew_fn)(const uint8_t *, const uint8_t *, size_t, uint8_t *, const quant__ew_ctx *);
+
+QUANT__INTERNAL void quant__ew_out(quant__ew_ctx *k, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
+    quant__ew_mset(&k->ho, mult, shift);
+    k->lo = quant__ew_set(lo - zp); k->hi = quant__ew_set(hi - zp); k->zo = quant__ew_set(zp);
+}
+
+/* prm in the fast range (in1 swapped with in2 so that a shift-0 input is in1) */
+QUANT__INTERNAL quant__ew_fn quant__ew_add_setup(const quant_add_params *prm, quant_dtype dt, int *swap, quant__ew_ctx *k) {
+    const int z1 = prm->in1_shift == 0, z2 = prm->in2_shift == 0, sw = !z1 && z2, L = prm->out_shift > 0;
+    static const quant__ew_fn fns[8] = {
+        quant__ew_add_u8_rr, quant__ew_add_u8_rl, quant__ew_add_u8_zr, quant__ew_add_u8_zl,
+        quant__ew_add_i8_rr, quant__ew_add_i8_rl, quant__ew_add_i8_zr, quant__ew_add_i8_zl };
+    *swap = sw;
+    quant__ew_mset(&k->h1, sw ? prm->in2_mult : prm->in1_mult, sw ? prm->in2_shift : prm->in1_shift);
+    quant__ew_mset(&k->h2, sw ? prm->in1_mult : prm->in2_mult, sw ? prm->in1_shift : prm->in2_shift);
+    k->o1 = quant__ew_set(sw ? prm->in2_offset : prm->in1_offset);
+    k->o2 = quant__ew_set(sw ? prm->in1_offset : prm->in2_offset);
+    k->ls = prm->left_shift;
+    quant__ew_out(k, prm->out_mult, prm->out_shift, prm->out_offset, prm->lo, prm->hi);
+    return fns[(dt == QUANT_I8) * 4 + (z1 || z2) * 2 + L];
+}
+QUANT__INTERNAL quant__ew_fn quant__ew_mul_setup(const quant_mul_params *prm, quant_dtype dt, quant__ew_ctx *k) {
+    static const quant__ew_fn fns[4] = { quant__ew_mul_u8_r, quant__ew_mul_u8_l, quant__ew_mul_i8_r, quant__ew_mul_i8_l };
+    k->o1 = quant__ew_set(prm->in1_offset); k->o2 = quant__ew_set(prm->in2_offset); k->ls = 0;
+    quant__ew_out(k, prm->out_mult, prm->out_shift, prm->out_offset, prm->lo, prm->hi);
+    return fns[(dt == QUANT_I8) * 2 + (prm->out_shift > 0)];
+}
+
+#endif /* QUANT__EW */
+
+QUANT_DEF quant_status quant_add_k(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_add_params *prm, void *out) {
+    quant_status st = quant_add(a, b, 0, dt, prm, out); /* the reference's checks */
+    if (st != QUANT_OK || !n) return st;
+    if (!a || !b || !out) return QUANT_EINVAL;
+#if defined(QUANT__EW)
+    if (quant__ew_add_fast(prm, dt)) {
+        quant__ew_ctx k;
+        int sw;
+        const quant__ew_fn f = quant__ew_add_setup(prm, dt, &sw, &k);
+        f((const uint8_t *)(sw ? b : a), (const uint8_t *)(sw ? a : b), n, (uint8_t *)out, &k);
+        return QUANT_OK;
+    }
+#endif
+    return quant_add(a, b, n, dt, prm, out);
+}
+
+QUANT_DEF quant_status quant_mul_k(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_mul_params *prm, void *out) {
+    quant_status st = quant_mul(a, b, 0, dt, prm, out);
+    if (st != QUANT_OK || !n) return st;
+    if (!a || !b || !out) return QUANT_EINVAL;
+#if defined(QUANT__EW)
+    if (quant__ew_mul_fast(prm, dt)) {
+        quant__ew_ctx k;
+        const quant__ew_fn f = quant__ew_mul_setup(prm, dt, &k);
+        f((const uint8_t *)a, (const uint8_t *)b, n, (uint8_t *)out, &k);
+        return QUANT_OK;
+    }
+#endif
+    return quant_mul(a, b, n, dt, prm, out);
+}
+
+/* Broadcast: a [c] operand b. Short rows are joined: b repeated into a
+ * buffer of up to 256 bytes (whole rows), which then runs as a plain
+ * operand over as many rows at once. */
+#define QUANT__EW_BCBUF 256
+QUANT__INTERNAL quant_status quant__ew_bc(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
+        const void *prm, int mul, void *out) {
+    quant_status st = mul ? quant_mul(a, b, 0, dt, (const quant_mul_params *)prm, out)
+                          : quant_add(a, b, 0, dt, (const quant_add_params *)prm, out);
+    const uint8_t *pa = (const uint8_t *)a, *pb = (const uint8_t *)b;
+    uint8_t *po = (uint8_t *)out;
+    size_t r, rows;
+    if (st != QUANT_OK || !n) return st;
+    if (!c || n % c) return QUANT_EINVAL;
+    if (!a || !b || !out) return QUANT_EINVAL;
+    rows = n / c;
+#if defined(QUANT__EW)
+    if (mul ? quant__ew_mul_fast((const quant_mul_params *)prm, dt) : quant__ew_add_fast((const quant_add_params *)prm, dt)) {
+        quant__ew_ctx k;
+        int sw = 0;
+        const quant__ew_fn f = mul ? quant__ew_mul_setup((const quant_mul_params *)prm, dt, &k)
+                                   : quant__ew_add_setup((const quant_add_params *)prm, dt, &sw, &k);
+        if (c < QUANT__EW_BCBUF && rows > 1) {
+            uint8_t rep[QUANT__EW_BCBUF];
+            const size_t per = QUANT__EW_BCBUF / c;
+            for (r = 0; r < per; r++) memcpy(rep + r * c, pb, c);
+            for (r = 0; r < rows; r += per) {
+                const size_t m = (rows - r < per ? rows - r : per) * c;
+                if (sw) f(rep, pa + r * c, m, po + r * c, &k);
+                else f(pa + r * c, rep, m, po + r * c, &k);
+            }
+        } else
+            for (r = 0; r < rows; r++) {
+                if (sw) f(pb, pa + r * c, c, po + r * c, &k);
+                else f(pa + r * c, pb, c, po + r * c, &k);
+            }
+        return QUANT_OK;
+    }
+#endif
+    for (r = 0; r < rows; r++) {
+        if (mul) quant_mul(pa + r * c, pb, c, dt, (const quant_mul_params *)prm, po + r * c);
+        else quant_add(pa + r * c, pb, c, dt, (const quant_add_params *)prm, po + r * c);
+    }
+    return QUANT_OK;
+}
+QUANT_DEF quant_status quant_add_bc_k(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
+        const quant_add_params *prm, void *out) {
+    return quant__ew_bc(a, b, n, c, dt, prm, 0, out);
+}
+QUANT_DEF quant_status quant_mul_bc_k(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
+        const quant_mul_params *prm, void *out) {
+    return quant__ew_bc(a, b, n, c, dt, prm, 1, out);
+}
+
+QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_dt,
+        const quant_params *pin, size_t n, const quant_params *pout,
+        quant_dtype out_dt, void *out) {
+    quant_status st = quant_requantize_params(in, in_dt, pin, 0, pout, out_dt, out);
+    if (st != QUANT_OK || !n) return st;
+    if (!in || !out) return QUANT_EINVAL;
+#if defined(QUANT__EW)
+    if (pin->zero_point >= -(1 << 30) && pin->zero_point <= (1 << 30)) {
+        static const quant__ew_fn fns[8] = {
+            quant__ew_rq_uu_r, quant__ew_rq_uu_l, quant__ew_rq_ui_r, quant__ew_rq_ui_l,
+            quant__ew_rq_iu_r, quant__ew_rq_iu_l, quant__ew_rq_ii_r, quant__ew_rq_ii_l };
+        quant__ew_ctx k;
+        int32_t m, s;
+        /* the multiplier as the reference makes it (it fits: checked there) */
+        if (quant_quantize_multiplier((double)pin->scale / (double)pout->scale, &m, &s) != QUANT_OK)
+            return quant_requantize_params(in, in_dt, pin, n, pout, out_dt, out);
+        k.o1 = quant__ew_set(-pin->zero_point); k.o2 = k.o1; k.ls = 0;
+        quant__ew_out(&k, m, s, pout->zero_point, pout->qmin, pout->qmax);
+        fns[(in_dt == QUANT_I8) * 4 + (out_dt == QUANT_I8) * 2 + (s > 0)]((const uint8_t *)in, NULL, n, (uint8_t *)out, &k);
+        return QUANT_OK;
+    }
+#endif
+    return quant_requantize_params(in, in_dt, pin, n, pout, out_dt, out);
 }
 
 #ifdef __cplusplus
