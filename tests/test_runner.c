@@ -726,6 +726,42 @@ static void test_new_ops(void) {
     free(buf);
 }
 
+/* a graph whose output is not made by a conv, dense or softmax (a pool, a
+ * table function, an add): uint8 in the static modes, read as float */
+static void test_uint8_output(void) {
+    static const char *const tails[] = {
+        "{\"op\":\"gap\",\"in\":[\"r\"],\"out\":\"y\"}",
+        "{\"op\":\"gap\",\"in\":[\"r\"],\"out\":\"g\"},{\"op\":\"sigmoid\",\"in\":[\"g\"],\"out\":\"y\"}",
+        "{\"op\":\"maxpool\",\"in\":[\"r\"],\"out\":\"p\",\"kernel\":[2,2]},{\"op\":\"add\",\"in\":[\"p\",\"p\"],\"out\":\"y\"}" };
+    static float wc[4 * 9 * 2], bc[4];
+    size_t k;
+    for (k = 0; k < sizeof tails / sizeof *tails; k++) {
+        char graph[1024], err[256];
+        tdesc t[2];
+        size_t size;
+        unsigned char *buf;
+        int mode, mism;
+        snprintf(graph, sizeof graph, "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+                 "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+                 "{\"op\":\"relu\",\"in\":[\"c\"],\"out\":\"r\"},%s],\"output\":\"y\"}", tails[k]);
+        rand_tensor(&t[0], "wc", wc, 72, 0.5, 4, 4, 3, 3, 2);
+        rand_tensor(&t[1], "bc", bc, 4, 0.1, 1, 4, 0, 0, 0);
+        buf = build(t, 2, graph, NULL, &size, 0, -1);
+        for (mode = RN_FP32; mode <= RN_INT4; mode++) {
+            double d = vs_reference(buf, size, mode, 8, &mism, err), scale = 0;
+            refvals r;
+            rn_model fp;
+            (void)scale;
+            CHECK(rn_model_load_mem(&fp, buf, size, RN_FP32, 1) == 0);
+            { float in[72]; size_t j; for (j = 0; j < 72; j++) in[j] = (float)j / 72.0f; ref_run(&fp, in, &r); }
+            for (scale = 0, mism = 0; mism < (int)fp.v[fp.output].size; mism++) if (fabs(r.d[fp.output][mism]) > scale) scale = fabs(r.d[fp.output][mism]);
+            ref_free(&r); rn_model_free(&fp);
+            CHECKF(d <= (mode == RN_FP32 ? 1e-5 : 0.1 * (1 + scale)), "tail %d in %s: outputs differ from the reference by %g (%s)", (int)k, rn_mode_names[mode], d, err);
+        }
+        free(buf);
+    }
+}
+
 /* class 4: pooling with padding, ceil_mode, count_include_pad and the
  * default stride (the kernel), in fp32 (exact to float rounding) and int8 */
 static void test_pooling_semantics(void) {
@@ -1202,6 +1238,7 @@ int main(void) {
     RUN(test_empty_tensor_offsets);
     RUN(test_guard_bytes);
     RUN(test_new_ops);
+    RUN(test_uint8_output);
     RUN(test_hostile_mutations);
     return qt_summary();
 }

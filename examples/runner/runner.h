@@ -2248,6 +2248,11 @@ RN_FN int rn_run(rn_model *m, int batch) {
         if (!rn_guards_ok(m)) { snprintf(m->err, sizeof m->err, "node %d (%s) wrote past the end of a buffer", i, rn_op_names[n->op]); return -1; }
 #endif
     }
+    { /* the output is read as float: a uint8 output (a pool, an add, a table function last) is dequantized */
+        rn_value *o = &m->v[m->output];
+        if (o->kind == RN_KIND_U8)
+            quant_rows_dequantize(o->q, QUANT_U8, (size_t)batch, o->size, o->size, QUANT_PER_TENSOR, &o->scale, &o->zp, o->f, o->size);
+    }
     return 0;
 }
 
