@@ -61,7 +61,8 @@
  *   8. quantized elementwise: add, mul (also with a broadcast [C] operand)
  *      and requantize between params, exactly quant.h's quant_add /
  *      quant_mul / quant_requantize_params: quant_add_k, quant_mul_k,
- *      quant_add_bc_k, quant_mul_bc_k, quant_requantize_params_k
+ *      quant_add_bc_k, quant_mul_bc_k, quant_requantize_params_k (and
+ *      _rows_k: strided rows, a channel concatenation in one call)
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -515,6 +516,15 @@ QUANT_DEF quant_status quant_mul_bc_k(const void *a, const void *b, size_t n, si
 QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_dt,
         const quant_params *pin, size_t n, const quant_params *pout,
         quant_dtype out_dt, void *out);
+/* The same on rows x cols with row strides ldi / ldo (elements), one call
+ * for a whole channel concatenation (NHWC: rows = pixels, cols = this
+ * input's channels, ldi = cols, ldo = the output's channels, out offset by
+ * the channels before it): quant_requantize_params row by row, bytes
+ * between rows untouched. EINVAL if ldi or ldo < cols, EOVERFLOW if the
+ * span overflows size_t. */
+QUANT_DEF quant_status quant_requantize_params_rows_k(const void *in, quant_dtype in_dt,
+        const quant_params *pin, size_t rows, size_t cols, size_t ldi, const quant_params *pout,
+        quant_dtype out_dt, void *out, size_t ldo);
 
 #ifdef __cplusplus
 }
@@ -6311,11 +6321,17 @@ QUANT_DEF quant_status quant_mul_bc_k(const void *a, const void *b, size_t n, si
     return quant__ew_bc(a, b, n, c, dt, prm, 1, out);
 }
 
-QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_dt,
-        const quant_params *pin, size_t n, const quant_params *pout,
-        quant_dtype out_dt, void *out) {
-    quant_status st = quant_requantize_params(in, in_dt, pin, 0, pout, out_dt, out);
-    if (st != QUANT_OK || !n) return st;
+QUANT_DEF quant_status quant_requantize_params_rows_k(const void *in, quant_dtype in_dt,
+        const quant_params *pin, size_t rows, size_t cols, size_t ldi, const quant_params *pout,
+        quant_dtype out_dt, void *out, size_t ldo) {
+    const uint8_t *pi = (const uint8_t *)in;
+    uint8_t *po = (uint8_t *)out;
+    size_t r;
+    quant_status st = quant_requantize_params(in, in_dt, pin, 0, pout, out_dt, out); /* the reference's checks */
+    if (st != QUANT_OK) return st;
+    if (!rows || !cols) return QUANT_OK;
+    if (ldi < cols || ldo < cols) return QUANT_EINVAL;
+    if (!quant__span_ok(rows, ldi, 1) || !quant__span_ok(rows, ldo, 1)) return QUANT_EOVERFLOW;
     if (!in || !out) return QUANT_EINVAL;
 #if defined(QUANT__EW)
     if (pin->zero_point >= -(1 << 30) && pin->zero_point <= (1 << 30)) {
@@ -6323,17 +6339,27 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
             quant__ew_rq_uu_r, quant__ew_rq_uu_l, quant__ew_rq_ui_r, quant__ew_rq_ui_l,
             quant__ew_rq_iu_r, quant__ew_rq_iu_l, quant__ew_rq_ii_r, quant__ew_rq_ii_l };
         quant__ew_ctx k;
+        quant__ew_fn f;
         int32_t m, s;
         /* the multiplier as the reference makes it (it fits: checked there) */
-        if (quant_quantize_multiplier((double)pin->scale / (double)pout->scale, &m, &s) != QUANT_OK)
-            return quant_requantize_params(in, in_dt, pin, n, pout, out_dt, out);
-        k.o1 = quant__ew_set(-pin->zero_point); k.o2 = k.o1; k.ls = 0;
-        quant__ew_out(&k, m, s, pout->zero_point, pout->qmin, pout->qmax);
-        fns[(in_dt == QUANT_I8) * 4 + (out_dt == QUANT_I8) * 2 + (s > 0)]((const uint8_t *)in, NULL, n, (uint8_t *)out, &k);
-        return QUANT_OK;
+        if (quant_quantize_multiplier((double)pin->scale / (double)pout->scale, &m, &s) == QUANT_OK) {
+            k.o1 = quant__ew_set(-pin->zero_point); k.o2 = k.o1; k.ls = 0;
+            quant__ew_out(&k, m, s, pout->zero_point, pout->qmin, pout->qmax);
+            f = fns[(in_dt == QUANT_I8) * 4 + (out_dt == QUANT_I8) * 2 + (s > 0)];
+            if (ldi == cols && ldo == cols) f(pi, NULL, rows * cols, po, &k); /* dense: one run */
+            else for (r = 0; r < rows; r++) f(pi + r * ldi, NULL, cols, po + r * ldo, &k);
+            return QUANT_OK;
+        }
     }
 #endif
-    return quant_requantize_params(in, in_dt, pin, n, pout, out_dt, out);
+    for (r = 0; r < rows; r++) quant_requantize_params(pi + r * ldi, in_dt, pin, cols, pout, out_dt, po + r * ldo);
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_dt,
+        const quant_params *pin, size_t n, const quant_params *pout,
+        quant_dtype out_dt, void *out) {
+    return quant_requantize_params_rows_k(in, in_dt, pin, n ? 1 : 0, n, n, pout, out_dt, out, n);
 }
 
 #ifdef __cplusplus

@@ -325,6 +325,36 @@ static void test_requantize_params(void) {
     CHECKF(ok > 4000, "%d ok", ok);
 }
 
+/* strided rows (a channel concatenation): row by row against the reference */
+static void test_requantize_rows(void) {
+    int t;
+    for (t = 0; t < 1500 && QT_FAILS < 8; t++) {
+        const quant_dtype idt = (t & 1) ? QUANT_I8 : QUANT_U8, odt = (t & 2) ? QUANT_I8 : QUANT_U8;
+        quant_params pi = rand_params(idt, 6), po = rand_params(odt, 6);
+        const size_t cols = 1 + qt_rand32() % 70, rows = qt_rand32() % 30, ldi = cols + (t % 3 ? 0 : qt_rand32() % 5);
+        const size_t ldo = cols + qt_rand32() % 40, oa = qt_rand32() % 4, oo = qt_rand32() % 4;
+        size_t r;
+        quant_status s1, s2 = QUANT_OK;
+        if (rows * ldo + 8 > NMAX || rows * ldi + 8 > NMAX) continue;
+        fill(g_a + oa, rows * ldi);
+        memset(g_o, 0x5A, sizeof g_o); memset(g_r, 0x5A, sizeof g_r);
+        s1 = quant_requantize_params_rows_k(g_a + oa, idt, &pi, rows, cols, ldi, &po, odt, g_o + oo, ldo);
+        for (r = 0; r < rows && s2 == QUANT_OK; r++) s2 = quant_requantize_params(g_a + oa + r * ldi, idt, &pi, cols, &po, odt, g_r + oo + r * ldo);
+        CHECKF(s1 == s2 && memcmp(g_o, g_r, sizeof g_o) == 0, "t=%d rows %d cols %d ldi %d ldo %d: %d %d byte %d", t, (int)rows, (int)cols, (int)ldi, (int)ldo,
+               (int)s1, (int)s2, (int)first_diff());
+    }
+    {
+        quant_params p = { 0.1f, 0, -128, 127 };
+        memset(g_o, 0x5A, 64);
+        CHECK(quant_requantize_params_rows_k(g_a, QUANT_I8, &p, 2, 8, 7, &p, QUANT_I8, g_o, 8) == QUANT_EINVAL);
+        CHECK(quant_requantize_params_rows_k(g_a, QUANT_I8, &p, 2, 8, 8, &p, QUANT_I8, g_o, 7) == QUANT_EINVAL);
+        CHECK(quant_requantize_params_rows_k(g_a, QUANT_I8, &p, 2, 8, 8, &p, QUANT_I8, NULL, 8) == QUANT_EINVAL);
+        CHECK(quant_requantize_params_rows_k(g_a, QUANT_I8, &p, SIZE_MAX / 4, 8, 8, &p, QUANT_I8, g_o, 8) == QUANT_EOVERFLOW);
+        CHECK(quant_requantize_params_rows_k(NULL, QUANT_I8, &p, 0, 8, 0, &p, QUANT_I8, NULL, 0) == QUANT_OK);
+        CHECK(g_o[0] == 0x5A && g_o[15] == 0x5A);
+    }
+}
+
 static void test_bad_input(void) {
     quant_params p = { 0.1f, 0, -128, 127 }, pu = { 0.1f, 0, 0, 255 }, tiny = { 1e-30f, 0, -128, 127 }, big = { 1e10f, 0, -128, 127 };
     quant_add_params ap, bad;
@@ -373,6 +403,7 @@ int main(void) {
     RUN(test_handmade);
     RUN(test_broadcast);
     RUN(test_requantize_params);
+    RUN(test_requantize_rows);
     RUN(test_bad_input);
     fprintf(stderr, "  %ld calls, %ld elements compared\n", g_st.calls, g_st.elems);
     return qt_summary();
