@@ -5906,6 +5906,9 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
 #define QUANT__EW_R 0
 #define QUANT__EW_Z 1
 #define QUANT__EW_L 2
+/* H (add's inputs only): shift 0 and M = 2^30, the input of the larger
+ * scale in every prepared add: SRDHM(v 2^ls, 2^30) = v 2^(ls-1) (ls >= 1) */
+#define QUANT__EW_H 3
 
 /* Largest |off + q| over the values q of dt. */
 QUANT__INTERNAL int64_t quant__ew_vmax(int32_t off, quant_dtype dt) {
@@ -6131,9 +6134,10 @@ QUANT__EW_INL void quant__ew_add16(const void *a, const void *b, void *out, cons
     quant__ew_ld16(a, SGN, va);
     quant__ew_ld16(b, SGN, vb);
     for (j = 0; j < QUANT__EWN; j++) {
-        const quant__ewv x1 = quant__ew_shl(quant__ew_add(va[j], k->o1), k->ls);
         const quant__ewv x2 = quant__ew_shl(quant__ew_add(vb[j], k->o2), k->ls);
-        const quant__ewv s = quant__ew_add(quant__ew_mbm(x1, &k->h1, M1), quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
+        const quant__ewv s1 = M1 == QUANT__EW_H ? quant__ew_shl(quant__ew_add(va[j], k->o1), k->ls - 1)
+                                                : quant__ew_mbm(quant__ew_shl(quant__ew_add(va[j], k->o1), k->ls), &k->h1, M1);
+        const quant__ewv s = quant__ew_add(s1, quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
         va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(s, &k->ho, MO), k->lo, k->hi), k->zo);
     }
     quant__ew_st16(out, SGN, va);
@@ -6183,6 +6187,10 @@ QUANT__EW_INL void quant__ew_loop(const uint8_t *a, const uint8_t *b, size_t n, 
 }
 
 /* the instantiations: element signedness x the kinds of multiply */
+QUANT__INTERNAL void quant__ew_add_i8_hl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_H, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_add_i8_hr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_H, QUANT__EW_R); }
+QUANT__INTERNAL void quant__ew_add_u8_hl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_H, QUANT__EW_L); }
+QUANT__INTERNAL void quant__ew_add_u8_hr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_H, QUANT__EW_R); }
 QUANT__INTERNAL void quant__ew_add_i8_zl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_Z, QUANT__EW_L); }
 QUANT__INTERNAL void quant__ew_add_i8_zr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_Z, QUANT__EW_R); }
 QUANT__INTERNAL void quant__ew_add_i8_rl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_R, QUANT__EW_L); }
@@ -6214,9 +6222,10 @@ QUANT__INTERNAL void quant__ew_out(quant__ew_ctx *k, int32_t mult, int32_t shift
 /* prm in the fast range (in1 swapped with in2 so that a shift-0 input is in1) */
 QUANT__INTERNAL quant__ew_fn quant__ew_add_setup(const quant_add_params *prm, quant_dtype dt, int *swap, quant__ew_ctx *k) {
     const int z1 = prm->in1_shift == 0, z2 = prm->in2_shift == 0, sw = !z1 && z2, L = prm->out_shift > 0;
-    static const quant__ew_fn fns[8] = {
-        quant__ew_add_u8_rr, quant__ew_add_u8_rl, quant__ew_add_u8_zr, quant__ew_add_u8_zl,
-        quant__ew_add_i8_rr, quant__ew_add_i8_rl, quant__ew_add_i8_zr, quant__ew_add_i8_zl };
+    const int h = prm->left_shift >= 1 && (sw ? prm->in2_mult : prm->in1_mult) == (1 << 30);
+    static const quant__ew_fn fns[12] = {
+        quant__ew_add_u8_rr, quant__ew_add_u8_rl, quant__ew_add_u8_zr, quant__ew_add_u8_zl, quant__ew_add_u8_hr, quant__ew_add_u8_hl,
+        quant__ew_add_i8_rr, quant__ew_add_i8_rl, quant__ew_add_i8_zr, quant__ew_add_i8_zl, quant__ew_add_i8_hr, quant__ew_add_i8_hl };
     *swap = sw;
     quant__ew_mset(&k->h1, sw ? prm->in2_mult : prm->in1_mult, sw ? prm->in2_shift : prm->in1_shift);
     quant__ew_mset(&k->h2, sw ? prm->in1_mult : prm->in2_mult, sw ? prm->in1_shift : prm->in2_shift);
@@ -6224,7 +6233,7 @@ QUANT__INTERNAL quant__ew_fn quant__ew_add_setup(const quant_add_params *prm, qu
     k->o2 = quant__ew_set(sw ? prm->in1_offset : prm->in2_offset);
     k->ls = prm->left_shift;
     quant__ew_out(k, prm->out_mult, prm->out_shift, prm->out_offset, prm->lo, prm->hi);
-    return fns[(dt == QUANT_I8) * 4 + (z1 || z2) * 2 + L];
+    return fns[(dt == QUANT_I8) * 6 + ((z1 || z2) ? (h ? 4 : 2) : 0) + L];
 }
 QUANT__INTERNAL quant__ew_fn quant__ew_mul_setup(const quant_mul_params *prm, quant_dtype dt, quant__ew_ctx *k) {
     static const quant__ew_fn fns[4] = { quant__ew_mul_u8_r, quant__ew_mul_u8_l, quant__ew_mul_i8_r, quant__ew_mul_i8_l };
