@@ -14,7 +14,8 @@
  * auto (default) | nhwc | nchw says how a sample's axes map to the NHWC input
  * (auto: (H, W, C) as is, (C, H, W) transposed, flat or two axes as is).
  * Labels: one axis of integers, IDX or .npy. Without --calib, eval calibrates
- * on the first 1000 of --images (said on stderr).
+ * on the first 1000 of --images (said on stderr); float calibration samples
+ * are taken as they are, like float test samples.
  *
  * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
  * a quantized model file (the float tensors, "<w>.q" int8 weights with
@@ -444,16 +445,11 @@ static int calibrate_progress(rn_model *fp, rn_model *q, const rn_data *x, int o
     rn_calib c;
     size_t i0, n = x->count, sz = x->size;
     int tty = isatty(2);
-    if (x->type != RN_DATA_U8) {
-        fprintf(stderr, "quant-tool: float calibration data needs rn_calib_add_f32 (pending): calibrate on uint8 samples "
-                        "(an IDX u8 or .npy |u1 file)\n");
-        return -1;
-    }
     if (!n) { fprintf(stderr, "quant-tool: calibration: no samples\n"); return -1; }
     if (rn_calib_begin(&c, fp, q, (quant_observer_kind)obs)) { fprintf(stderr, "quant-tool: calibration: %s\n", q->err); return -1; }
     for (i0 = 0; i0 < n; i0 += 200) {
         size_t k = n - i0 < 200 ? n - i0 : 200;
-        if (rn_calib_add(&c, x->u8 + i0 * sz, k, sz)) { if (tty) fputc('\n', stderr); fprintf(stderr, "quant-tool: %s\n", q->err); rn_calib_abort(&c); return -1; }
+        if (x->type == RN_DATA_U8 ? rn_calib_add(&c, x->u8 + i0 * sz, k, sz) : rn_calib_add_f32(&c, x->f32 + i0 * sz, k, sz)) { if (tty) fputc('\n', stderr); fprintf(stderr, "quant-tool: %s\n", q->err); rn_calib_abort(&c); return -1; }
         if (tty) fprintf(stderr, "\rcalibrating: %zu of %zu images run", i0 + k, n);
     }
     if (tty) fprintf(stderr, "\r%50s\r", "");
