@@ -493,6 +493,12 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
  *   sse41                4 x 32  pmuldq on even / odd lanes, logical shifts
  *   neon, neondot        4 x 32  sqrdmulh (= SRDHM), srshl with the sign fix
  *   scalar               -       the quant.h functions
+ * (internal: quant__ew_{add,mul}_{i8,u8}_*, quant__ew_rq_{ii,iu,ui,uu}_*, one
+ * per element type and kind of multiply; add's input of the larger scale,
+ * multiplier 2^30 and shift 0 in every prepared add, is a plain shift.)
+ * On this Zen 4 (AVX-512 and AVX2 alike, 64 Ki elements, ns per element
+ * scalar -> kernel): add 22.5 -> 0.64, mul 4.2 -> 0.36, requantize 3.8 ->
+ * 0.30 (bench/bench_elementwise.c).
  *
  * A params struct outside the kernels' proven range (a multiplier below 0,
  * an input shift above 0, offsets large enough that the scalar int32

@@ -215,13 +215,15 @@ static void test_handmade(void) {
             p.left_shift = (int32_t)(qt_rand32() % 21);
             p.in1_mult = m1; p.in2_mult = m2;
             p.in1_shift = -(int32_t)(qt_rand32() % 32); p.in2_shift = qt_rand32() % 4 ? -(int32_t)(qt_rand32() % 32) : 0;
-            if (k == 2) p.in1_shift = (int32_t)(qt_rand32() % 8); /* outside: input shifts left */
+            if (k == 2) { p.in1_shift = (int32_t)(qt_rand32() % 8); p.in2_mult = 0; } /* outside: input shifts left (s1 may saturate: s2 = 0 keeps s1 + s2 defined) */
             p.out_mult = mo; p.out_shift = so;
-            /* offsets up to the limit where x1 < 2^30 (and past it when k == 3) */
+            /* offsets up to the limit where |x1| < 2^30, and past it when k == 3
+             * (x1 up to 2^31: the kernels hand those to quant.h; x2 = about -x1
+             * there, so that s1 + s2 stays inside int32 in the reference too) */
             {
-                const int32_t lim = (int32_t)(((int64_t)1 << (30 - p.left_shift)) - 256), lim2 = k == 3 ? 2 * lim + 200 : lim; /* k == 3: past the kernels' range, inside int32 */
-                p.in1_offset = (int32_t)(qt_rand32() % (2u * (uint32_t)lim2 + 1u)) - lim2;
-                p.in2_offset = qt_rand32() % 2 ? -p.in1_offset : (int32_t)(qt_rand32() % (2u * (uint32_t)lim + 1u)) - lim;
+                const int64_t lim = ((int64_t)1 << (30 - p.left_shift)) - 256, lim2 = k == 3 ? 2 * lim + 200 : lim;
+                p.in1_offset = (int32_t)((int64_t)(qt_rand64() % (uint64_t)(2 * lim2 + 1)) - lim2);
+                p.in2_offset = k == 3 || qt_rand32() % 2 ? -p.in1_offset : (int32_t)((int64_t)(qt_rand64() % (uint64_t)(2 * lim + 1)) - lim);
                 if (qt_rand32() % 3 == 0) { p.in1_offset = -lo; p.in2_offset = -hi; }
             }
             p.out_offset = k == 4 ? (int32_t)(qt_rand32() % 4000000u) - 2000000 : lo + (int32_t)(qt_rand32() % 256u);
