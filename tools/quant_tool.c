@@ -16,6 +16,8 @@
  * Labels: one axis of integers, IDX or .npy. Without --calib, eval calibrates
  * on the first 1000 of --images (said on stderr); float calibration samples
  * are taken as they are, like float test samples.
+ * plot's accuracy figure runs on --test DATA_DIR (calibrated on its calib
+ * file) or on --images / --labels (calibrated on CALIB).
  *
  * observers: minmax, moving-average, kl, percentile, mse. `quantize` writes
  * a quantized model file (the float tensors, "<w>.q" int8 weights with
