@@ -128,7 +128,7 @@ $(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD
 
 # the tools: inspect, quantize, eval (tools/quant_tool.c)
 TOOL_CFLAGS ?= -O3 -march=native   # make check: the sanitizers
-$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h $(HDRS) | $(BUILD)
+$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h examples/runner/data.h $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
 
 # the tools end to end (a shell script: build/test_tool runs it from the project root)

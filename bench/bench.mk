@@ -45,18 +45,25 @@ DNNL_ISA_NATIVE ?=
 DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue
+.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
 
 bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
-             $(BENCH_DIR)/bench_epilogue
+             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise
 
 $(BENCH_DIR)/bench_epilogue: bench/bench_epilogue.c quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(BENCH_OPT) -Wall -Wextra $(BENCH_NATIVE) -I. $< -o $@ -lm
 
 bench-epilogue: $(BENCH_DIR)/bench_epilogue
+	taskset -c $(BENCH_CPU) $<
+
+# quantized add / mul / requantize: the vector kernels against quant.h's scalar ones
+$(BENCH_DIR)/bench_elementwise: bench/bench_elementwise.c quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(BENCH_OPT) $(BENCH_NATIVE) -I. $< -o $@ -lm
+bench-elementwise: $(BENCH_DIR)/bench_elementwise
 	taskset -c $(BENCH_CPU) $<
 
 $(BENCH_DIR)/bench_gemm: bench/bench_gemm.cc quant.h quant_kernels.h

@@ -2,7 +2,7 @@
 # Each target runs on its committed seed corpus (fuzz/corpus/<target>) plus
 # a scratch corpus in build/fuzz/; a finding stops it with a non-zero exit
 # and a crash-* file. Minimize corpora with `make fuzz-merge`.
-FUZZ_TARGETS = model idx params quantize pack gemm roundtrip
+FUZZ_TARGETS = model idx params quantize pack gemm roundtrip data
 FUZZ_SECONDS ?= 20
 FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -std=c99 -g -O1 -march=native -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -13,7 +13,7 @@ FUZZ_DICT_model = -dict=fuzz/model.dict
 $(BUILD)/fuzz/quant_impl.o: tests/quant_impl.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -c $< -o $@
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(HDRS) examples/runner/runner.h tools/qt_write.h $(BUILD)/fuzz/quant_impl.o
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(HDRS) examples/runner/runner.h examples/runner/data.h tools/qt_write.h $(BUILD)/fuzz/quant_impl.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/fuzz/quant_impl.o -o $@ -lm
 
 .PHONY: fuzz fuzz-build fuzz-merge

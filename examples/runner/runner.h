@@ -2046,15 +2046,13 @@ static int rn_x_add(rn_model *m, rn_node *n, int batch) {
         for (b = 0; b < batch; b++) {
             const uint8_t *a1 = x->q + (size_t)b * x->size, *a2 = x2->q + (size_t)b * x2->size;
             uint8_t *o = y->q + (size_t)b * y->size;
-            if (!bc) {
-                if (mul) quant_mul(a1, a2, y->size, QUANT_U8, &n->mulp, o);
-                else quant_add(a1, a2, y->size, QUANT_U8, &n->addp, o);
-            } else
-                for (p = 0; p < P; p++) {
-                    if (mul) quant_mul(a1 + p * C, a2, C, QUANT_U8, &n->mulp, o + p * C);
-                    else quant_add(a1 + p * C, a2, C, QUANT_U8, &n->addp, o + p * C);
-                }
+            quant_status st;
+            /* the vector kernels of quant_kernels.h: the bytes of quant_add / quant_mul */
+            if (!bc) st = mul ? quant_mul_k(a1, a2, y->size, QUANT_U8, &n->mulp, o) : quant_add_k(a1, a2, y->size, QUANT_U8, &n->addp, o);
+            else st = mul ? quant_mul_bc_k(a1, a2, y->size, C, QUANT_U8, &n->mulp, o) : quant_add_bc_k(a1, a2, y->size, C, QUANT_U8, &n->addp, o);
+            if (st != QUANT_OK) RN_KFAIL(st);
         }
+        (void)p; (void)P;
     } else
         for (b = 0; b < batch; b++) {
             const float *a1 = rn_as_float(m, n->in[0], b), *a2 = rn_as_float(m, n->in[1], b);
@@ -2082,14 +2080,12 @@ static int rn_x_concat(rn_model *m, rn_node *n, int batch) {
                 int same = x->scale == y->scale && x->zp == y->zp;
                 pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = 255;
                 po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
-                for (p = 0; p < P; p++) {
-                    const uint8_t *s = x->q + (size_t)b * x->size + p * x->c;
-                    uint8_t *o = y->q + (size_t)b * y->size + p * y->c + c0;
-                    if (same) memcpy(o, s, x->c);
-                    else if (quant_requantize_params(s, QUANT_U8, &pi, x->c, &po, QUANT_U8, o) != QUANT_OK) {
-                        snprintf(m->err, sizeof m->err, "node %d (concat): input '%.60s' cannot be requantized to the output's params", (int)(n - m->n), x->name);
-                        return -1;
-                    }
+                if (same)
+                    for (p = 0; p < P; p++) memcpy(y->q + (size_t)b * y->size + p * y->c + c0, x->q + (size_t)b * x->size + p * x->c, x->c);
+                else if (quant_requantize_params_rows_k(x->q + (size_t)b * x->size, QUANT_U8, &pi, P, x->c, x->c, &po, QUANT_U8,
+                                                        y->q + (size_t)b * y->size + c0, y->c) != QUANT_OK) {
+                    snprintf(m->err, sizeof m->err, "node %d (concat): input '%.60s' cannot be requantized to the output's params", (int)(n - m->n), x->name);
+                    return -1;
                 }
             } else {
                 const float *s = rn_as_float(m, n->in[j], b);
