@@ -419,5 +419,20 @@ else
   echo "note: no python3 torch: README's export example is skipped (quantize and eval of .npy files are checked above)"
 fi
 
+# a grouped conv, normalize, batchnorm, pad, concat, mul and every table function (test_runner's
+# "new-ops" graph, input [6, 6, 4]) through quantize and eval: the int8 file loads and runs
+if [ -x "$R" ]; then
+  mkdir -p $W/seeds $W/g
+  QT_SEED_DIR=$W/seeds "$R" > /dev/null 2>&1
+  tail -c +2 $W/seeds/new-ops-fp32 > $W/g/newops.st
+  { printf '\000\000\010\003\000\000\000\010\000\000\000\014\000\000\000\014'; head -c 1152 /dev/urandom; } > $W/g/t10k-images-idx3-ubyte
+  printf '\000\000\010\001\000\000\000\010\000\001\002\003\004\000\001\002' > $W/g/t10k-labels-idx1-ubyte
+  cp $W/g/t10k-images-idx3-ubyte $W/g/calib-1000-images-idx3-ubyte
+  "$T" quantize $W/g/newops.st $W/g/calib-1000-images-idx3-ubyte $W/g/newops-int8.st --mode int8 > $W/g/q.txt 2>&1; rc=$?
+  check "quantize of a graph with a grouped conv and the new ops (exit $rc)" '[ $rc = 0 ] && [ -s $W/g/newops-int8.st ]'
+  "$T" eval $W/g/newops-int8.st $W/g > $W/g/e.txt 2>&1; rc=$?
+  check "  ... and its int8 file evaluates in int8 (exit $rc)" '[ $rc = 0 ] && grep -q "(int8," $W/g/e.txt'
+fi
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

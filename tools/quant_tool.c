@@ -407,6 +407,9 @@ static int cmd_quantize(const args *a) {
             rn_quant_weights(n, qmax, qmax == 1, wq, n->wscale, &n->sqnr);
             DERIVED(".q");
             ot[nt].dtype = RN_DT_I8; ot[nt].ndim = n->w->ndim; memcpy(ot[nt].shape, n->w->shape, sizeof n->w->shape);
+            if (n->w->count != n->K * n->N) { /* a grouped conv: its weights expanded to [out][kh][kw][in], stored [out][K] */
+                ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = n->K;
+            }
             ot[nt].data = wq; ot[nt].bytes = n->K * n->N; nt++;
             DERIVED(".scale");
             ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = n->wscale; ot[nt].bytes = 4 * n->N; nt++;
