@@ -30,9 +30,11 @@ BENCH_PQ_SEEDS ?= 5
 # GCC 12 warns -Wmaybe-uninitialized inside its own AVX-512 headers when
 # inlined into C++ at -O2 (GCC bug 105593): silenced here only.
 BENCH_PQ_CXX   ?= $(CXX) -std=c++17 -O2 -Wall -Wextra -Wno-maybe-uninitialized
-# OpenBLAS 0.3.21 does not recognise this CPU; SkylakeX is its AVX-512 core
-# (faiss's k-means also runs its sgemm through it).
-BENCH_PQ_ENV   ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX
+# OpenBLAS 0.3.21 does not recognise some AVX-512 CPUs; SkylakeX is its
+# AVX-512 core (faiss's k-means also runs its sgemm through it). Named only
+# where the CPU has AVX-512 (OPENBLAS_CORE_NATIVE, bench.mk): forced on an
+# AVX2 CPU it dies with SIGILL.
+BENCH_PQ_ENV   ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORE_NATIVE),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_NATIVE))
 
 .PHONY: bench-pq bench-pq-quick test-pq-native
 
