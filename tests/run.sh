@@ -58,7 +58,7 @@ for t in "$@"; do
   rc=$(cat "$dir/$i.rc" 2>/dev/null || echo "not run")
   if [ "$rc" = 77 ]; then # skipped: an optional dependency is missing (its first line says which)
     printf '%-40s %s\n' "$t" "skipped: $(head -n 1 "$dir/$i.out")"
-    ns=$((ns + 1)); continue
+    ns=$((ns + 1)); [ -n "${QT_REQUIRE_ALL_DEPS-}" ] && { tf=$((tf + 1)); status=1; }; continue
   fi
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$dir/$i.out" 2>/dev/null | tail -n 1)
   if [ -z "$line" ]; then
