@@ -803,7 +803,7 @@ static int mode_all(unsigned have) {
             free(ref.p);
         }
     printf("(each output checked with the gap between its rows and %d guard bytes either side;\n"
-           " inputs, weights and outputs 1 or 4 bytes past a 16-byte boundary)\n\n", GUARD);
+           " inputs, packed weights and outputs 1, 3 or 4 bytes past a 16-byte boundary)\n\n", GUARD);
 
     check_packing(have);
 
