@@ -78,23 +78,34 @@ else
 fi
 
 if [ -f "$D/models.txt" ]; then
+  # every torch_check run, $QT_TORCH_JOBS (default 2) at a time: job I writes
+  # $W/I.out and $W/I.rc; the results print in order below
+  { i=0
+    while read -r name file ref acc q8; do i=$((i + 1)); echo "$i $file $ref $name"; done < "$D/models.txt"
+    if [ -f "$D/selftest.txt" ]; then
+      while read -r name file in out; do i=$((i + 1)); echo "$i --float $file $in $out $name"; done < "$D/selftest.txt"
+    fi; } |
+    QT_TC="$T" QT_TD="$D" QT_TW="$W" xargs -P "${QT_TORCH_JOBS:-2}" -L 1 sh -c '
+      i=$1; shift
+      if [ "$1" = --float ]; then "$QT_TC" --float "$QT_TD/$2" "$QT_TD/$3" "$QT_TD/$4" "selftest $5"
+      else "$QT_TC" "$QT_TD/$1" "$QT_TD" "$QT_TD/$2" "$3"; fi > "$QT_TW/$i.out" 2>&1
+      echo $? > "$QT_TW/$i.rc"' sh
+  i=0
   while read -r name file ref acc q8; do
-    "$T" "$D/$file" "$D" "$D/$ref" "$name" > "$W/$name.out" 2>&1
-    rc=$?
-    cat "$W/$name.out"
+    i=$((i + 1)); rc=$(cat "$W/$i.rc" 2>/dev/null || echo "not run")
+    cat "$W/$i.out"
     echo "  (PyTorch: fp32 $acc%, its own int8 PTQ $q8%)"
     f0=$fail
-    count "$W/$name.out" "torch_check $name"
-    [ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check $name exited $rc"; }
+    count "$W/$i.out" "torch_check $name"
+    [ "$rc" = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check $name exited $rc"; }
   done < "$D/models.txt"
   if [ -f "$D/selftest.txt" ]; then
     while read -r name file in out; do
-      "$T" --float "$D/$file" "$D/$in" "$D/$out" "selftest $name" > "$W/st.out" 2>&1
-      rc=$?
-      cat "$W/st.out"
+      i=$((i + 1)); rc=$(cat "$W/$i.rc" 2>/dev/null || echo "not run")
+      cat "$W/$i.out"
       f0=$fail
-      count "$W/st.out" "torch_check --float $name"
-      [ $rc = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check --float $name exited $rc"; }
+      count "$W/$i.out" "torch_check --float $name"
+      [ "$rc" = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check --float $name exited $rc"; }
     done < "$D/selftest.txt"
   fi
 else
