@@ -9,13 +9,16 @@ BUILD    = build
 
 C_TESTS   = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 CXX_TESTS = $(patsubst tests/%.cc,$(BUILD)/%,$(wildcard tests/test_*.cc))
-TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool $(BUILD)/test_torch
+TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool $(BUILD)/test_torch $(BUILD)/test_dispatch
 HDRS      = quant.h quant_kernels.h tests/harness.h
 
 # Kernel tests (tests/ktest_*.c) are built once per ISA and each must equal
-# the scalar reference of quant.h bit for bit. x86 levels run natively here;
-# Arm builds run under qemu-user when the cross compilers are installed
-# (CI installs them and sets QT_REQUIRE_CROSS=1 so that a missing one fails).
+# the scalar reference of quant.h bit for bit. x86 levels run natively where
+# the CPU has them; the others are built through SIMDe (tests/emu_x86.h:
+# portable intrinsics, Debian libsimde-dev) into x86emu-<level>/ and run
+# there, so every level is checked on every x86-64 CPU. Arm builds run under
+# qemu-user when the cross compilers are installed (CI installs them and sets
+# QT_REQUIRE_CROSS=1 so that a missing one fails).
 X86_ISAS         = scalar sse41 avx2 avxvnni avx512 avx512vnni
 FLAGS_scalar     = -DQUANT_NO_SIMD
 FLAGS_sse41      = -msse4.1
@@ -24,7 +27,19 @@ FLAGS_avxvnni    = -mavx2 -mfma -mavxvnni
 FLAGS_avx512     = -mavx512f -mavx512bw -mavx512vl -mfma
 FLAGS_avx512vnni = -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mavx512vpopcntdq -mavx512vbmi -mfma
 KTESTS    = $(patsubst tests/%.c,%,$(wildcard tests/ktest_*.c))
-X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/x86-$(i)/$(t)))
+X86_NATIVE := $(shell sh tests/isa.sh $(X86_ISAS))
+X86_EMU     = $(filter-out $(X86_NATIVE),$(X86_ISAS))
+HAVE_SIMDE := $(shell [ -f /usr/include/simde/x86/avx512.h ] && echo 1)
+EMU_N_sse41 = 1
+EMU_N_avx2 = 2
+EMU_N_avxvnni = 3
+EMU_N_avx512 = 4
+EMU_N_avx512vnni = 5
+# an emulated level is compiled for the best native level below it
+EMU_BASE = $(if $(filter avx2,$(X86_NATIVE)),$(if $(filter sse41 avx2,$(1)),,$(FLAGS_avx2)),$(if $(filter sse41,$(X86_NATIVE)),$(if $(filter sse41,$(1)),,$(FLAGS_sse41))))
+EMU_FLAGS = $(call EMU_BASE,$(1)) -Wno-psabi -include tests/emu_x86.h -DQT_EMU=$(EMU_N_$(1))
+x86dir = $(if $(filter $(1),$(X86_EMU)),x86emu-$(1),x86-$(1))
+X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(call x86dir,$(i))/$(t)))
 
 ARM_ISAS       = aarch64-neon aarch64-neondot armv7-neon aarch64-scalar
 CC_aarch64     = aarch64-linux-gnu-gcc
@@ -70,6 +85,17 @@ $(BUILD)/x86-$(1)/quant_impl.o: tests/quant_impl.c $(HDRS)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(FLAGS_$(1)) -I. -c $$< -o $$@
 $(BUILD)/x86-$(1)/%: tests/%.c $(HDRS) $(BUILD)/x86-$(1)/quant_impl.o
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(FLAGS_$(1)) -DQT_EXPECT_ISA='"$(1)"' -DQT_SEPARATE_IMPL -I. $$< $(BUILD)/x86-$(1)/quant_impl.o -o $$@ -lm
+ifeq ($(HAVE_SIMDE),1)
+$(BUILD)/x86emu-$(1)/quant_impl.o: tests/quant_impl.c tests/emu_x86.h $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(call EMU_FLAGS,$(1)) -I. -c $$< -o $$@
+$(BUILD)/x86emu-$(1)/%: tests/%.c tests/emu_x86.h $(HDRS) $(BUILD)/x86emu-$(1)/quant_impl.o
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(call EMU_FLAGS,$(1)) -DQT_EXPECT_ISA='"$(1)"' -DQT_SEPARATE_IMPL -I. $$< $(BUILD)/x86emu-$(1)/quant_impl.o -o $$@ -lm
+else
+$(BUILD)/x86emu-$(1)/%:
+	@mkdir -p $$(dir $$@)
+	printf '#!/bin/sh\necho "libsimde-dev not installed (runs the $(1) kernels on this CPU, which lacks them)"\nexit 77\n' > $$@ && chmod +x $$@
+endif
 endef
 $(foreach i,$(X86_ISAS),$(eval $(call X86_RULE,$(i))))
 
@@ -126,12 +152,27 @@ $(BUILD)/test_gemmlowp: | $(BUILD)
 	printf '#!/bin/sh\necho "libgemmlowp-dev not installed (the fixed-point oracle)"\nexit 77\n' > $@ && chmod +x $@
 endif
 
-test: compile-check $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
+# make test: every program built and run, $(JOBS) jobs at a time (default:
+# the CPUs), the slowest started first; each prints its line as it finishes
+# (tests/run.sh --one, one target per program), then the totals, what was
+# skipped and the one apt-get line that enables the rest.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SLOW_TESTS = $(BUILD)/test_torch $(BUILD)/test_tool
+ALL_TESTS  = $(SLOW_TESTS) $(ARM_KTESTS) $(filter-out $(SLOW_TESTS),$(TESTS)) $(X86_KTESTS)
+RESULTS    = $(addsuffix .res,$(ALL_TESTS))
+.PHONY: test-all FORCE
+test:
+	@$(MAKE) --no-print-directory $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(JOBS)) test-all
+FORCE:
+$(RESULTS): %.res: % FORCE
+	@sh tests/run.sh --one $< $@
+test-all: $(RESULTS) compile-check
 	@if [ -z "$(HAVE_CROSS)" ]; then \
 	  echo "note: Arm builds not tested (install gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user)"; \
 	  if [ -n "$$QT_REQUIRE_CROSS" ]; then echo "QT_REQUIRE_CROSS is set: failing"; exit 1; fi; fi
-	@sh tests/run.sh $(TESTS) $(X86_KTESTS) $(ARM_KTESTS); rc=$$?; \
-	miss="$(if $(HAVE_GEMMLOWP),,libgemmlowp-dev) $(if $(HAVE_CLANG),,clang) $(if $(HAVE_CROSS),,gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user)"; \
+	@[ -z "$(X86_EMU)" ] || echo "x86 levels this CPU lacks, run through SIMDe (x86emu-*): $(X86_EMU)"
+	@sh tests/run.sh --sum $(RESULTS); rc=$$?; \
+	miss="$(if $(HAVE_GEMMLOWP),,libgemmlowp-dev) $(if $(HAVE_CLANG),,clang) $(if $(X86_EMU),$(if $(HAVE_SIMDE),,libsimde-dev)) $(if $(HAVE_CROSS),,gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user)"; \
 	/usr/bin/python3 -c "import torch, numpy" >/dev/null 2>&1 || miss="$$miss python3-torch python3-numpy"; \
 	[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || miss="$$miss dataset-fashion-mnist"; \
 	miss=$$(echo $$miss); \
@@ -141,13 +182,18 @@ test: compile-check $(TESTS) $(X86_KTESTS) $(ARM_KTESTS)
 
 # the main job: the Fashion-MNIST models in every mode (models/ and
 # examples/data/ are committed; no Python, no network)
-$(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD)
-	$(CC) $(CSTD) -O3 -march=native $(WARN) -I. -Iexamples/runner $< -o $@ -lm
+$(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) $(BUILD)/native/quant_impl.o
+	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native/quant_impl.o -o $@ -lm
 
 # the tools: inspect, quantize, eval (tools/quant_tool.c)
 TOOL_CFLAGS ?= -O3 -march=native   # make check: the sanitizers
-$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h examples/runner/data.h $(HDRS) | $(BUILD)
-	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
+# (the implementation, most of the compile, in an object of its own: built
+# beside the tool's own code, and shared with the demo)
+$(BUILD)/native/quant_impl.o: tests/quant_impl.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -I. -c $< -o $@
+$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h examples/runner/data.h $(HDRS) $(BUILD)/native/quant_impl.o
+	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native/quant_impl.o -o $@ -lm
 
 # the tools end to end (a shell script: build/test_tool runs it from the project root)
 $(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool $(BUILD)/test_runner
@@ -182,9 +228,12 @@ CHECK_ISAS ?= $(X86_ISAS)   # CI: a subset, for time (every level is in make tes
 check-gcc:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-gcc CC=gcc CXX=g++ CFLAGS="$(SANFLAGS)" TOOL_CFLAGS="$(SANFLAGS) -march=native" HAVE_CROSS= \
 	  X86_ISAS="$(CHECK_ISAS)" test-native
-check-clang: # every test program; the kernel tests at the scalar and AVX-512 VNNI levels (gcc covers all six)
+# every test program; the kernel tests at the scalar level and the best one
+# this CPU runs natively (gcc covers all six; clang's sanitized builds of the
+# SIMDe-emulated AVX-512 take ten minutes to compile)
+check-clang:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/check-clang CC=clang CXX=clang++ CFLAGS="$(SANFLAGS)" TOOL_CFLAGS="$(SANFLAGS) -march=native" HAVE_CROSS= \
-	  X86_ISAS="scalar avx512vnni" test-native
+	  X86_ISAS="scalar $(lastword $(X86_NATIVE))" test-native
 
 $(BUILD)/demo-valgrind: examples/runner/demo.c examples/runner/runner.h $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) -O2 -g -march=x86-64-v3 $(WARN) -I. -Iexamples/runner $< -o $@ -lm
@@ -228,4 +277,5 @@ check: check-gcc check-clang check-valgrind check-tsan symbols determinism
 -include bench/bench.mk
 -include bench/pq.mk
 -include fuzz/fuzz.mk
+-include examples/dispatch.mk
 include tests/matrix.mk

@@ -3,6 +3,7 @@
 #   gcc, clang x C99, C11 x -O0, -O3 (native ISA)       test_core, test_contract, ktest_gemm (-O3)
 #   g++, clang++ x C++11, C++17 x -O0, -O3 (the C tests compiled as C++)
 #   clang -O2 at every x86 level (gcc's are in make test) ktest_gemm, ktest_binary, ktest_q4
+#     (levels this CPU lacks through SIMDe, tests/emu_x86.h, as in make test)
 #   i686 (32-bit, size_t of 32 bits; SSE2 float math: the tests compare float
 #     expressions exactly, which x87's excess precision breaks) at three x86
 #     levels: the numeric tests and every kernel test. (AVX-512 in 32-bit mode:
@@ -42,7 +43,8 @@ $(foreach cc,gcc clang,$(foreach std,c99 c11,$(foreach o,O0 O3,\
 $(foreach cc,g++ clang++,$(foreach std,c++11 c++17,$(foreach o,$(if $(filter 1,$(MX_CI)),O3,O0 O3),\
   $(eval $(call MX_CONFIG,$(subst +,x,$(cc))-$(subst +,x,$(std))-$(o),$(cc) -std=$(std) -$(o) -march=native,test_core $(if $(filter O3,$(o)),ktest_gemm),-x c++)))))
 ifneq ($(MX_CI),1) # CI time: gcc's builds of every level are in make test
-$(foreach i,$(X86_ISAS),$(eval $(call MX_CONFIG,clang-$(i),clang -std=c99 -O2 $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary ktest_q4,)))
+$(foreach i,$(X86_NATIVE),$(eval $(call MX_CONFIG,clang-$(i),clang -std=c99 -O2 $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary ktest_q4,)))
+$(if $(HAVE_SIMDE),$(foreach i,$(X86_EMU),$(eval $(call MX_CONFIG,clangemu-$(i),clang -std=c99 -O2 $(call EMU_FLAGS,$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary ktest_q4,))))
 endif
 
 MX_NUMERIC = test_core test_elementwise test_observers test_binary_q test_pq test_runner test_contract

@@ -37,7 +37,9 @@
  * bytes as '?' on the terminal.
  */
 #define _POSIX_C_SOURCE 200809L
+#ifndef QT_SEPARATE_IMPL /* the Makefile links the implementation as an object of its own */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "runner.h"
 #include "data.h"

@@ -10,7 +10,9 @@
  * and prints a hash of every output probability of each mode.
  */
 #define _POSIX_C_SOURCE 199309L
+#ifndef QT_SEPARATE_IMPL /* the Makefile links the implementation as an object of its own */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "runner.h"
 #include <time.h>
