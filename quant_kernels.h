@@ -214,7 +214,8 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
         size_t pix0, size_t pix1);
 
 /* Depthwise (channel multiplier 1): weights [k_h][k_w][c] int8 packed to
- * int32 (w - w_zp); 3x3 interior pixels take an unrolled path. */
+ * int32 (w - w_zp); 3x3 interior pixels take an unrolled path. `packed` is
+ * read as int32: it must be 4-byte aligned (QUANT_EINVAL otherwise). */
 QUANT_DEF size_t quant_dwconv2d_pack_size(const quant_conv_shape *s);
 QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_shape *s, int32_t w_zp,
         void *packed, size_t packed_bytes);
@@ -2522,6 +2523,7 @@ QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_sha
     if ((st = quant_conv_out_size(s, &oh, &ow)) != QUANT_OK) return st;
     if (!(need = quant_dwconv2d_pack_size(s))) return QUANT_EOVERFLOW;
     if (!w || !packed || packed_bytes < need || w_zp < -128 || w_zp > 127) return QUANT_EINVAL;
+    if ((uintptr_t)packed % 4) return QUANT_EINVAL; /* read as int32 */
     if (s->in_c > 0xffffffffu || s->k_h > 4096 || s->k_w > 4096) return QUANT_ERANGE;
     memset(&h, 0, sizeof h);
     h.magic = QUANT__DW_MAGIC; h.kh = (uint32_t)s->k_h; h.kw = (uint32_t)s->k_w; h.c = (uint32_t)s->in_c;
@@ -2571,7 +2573,7 @@ QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void
     quant_status st;
     if (!s || s->in_c != s->out_c) return QUANT_EINVAL;
     if ((st = quant_conv_out_size(s, &oh, &ow)) != QUANT_OK) return st;
-    if (!packed) return QUANT_EINVAL;
+    if (!packed || (uintptr_t)packed % 4) return QUANT_EINVAL;
     memcpy(&h, packed, sizeof h);
     if (h.magic != QUANT__DW_MAGIC || h.check != quant__dw_check(&h) || h.kh != s->k_h || h.kw != s->k_w ||
         h.c != s->in_c || h.cpad != (s->in_c + QUANT__NR - 1) / QUANT__NR * QUANT__NR) return QUANT_EFORMAT;
@@ -3223,7 +3225,7 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
 /* GCC otherwise copies every accumulator to another register each step
  * (vpaddb into a fresh register, then vmovdqa back): one extra vector uop per
  * vpshufb. An empty asm that keeps the value in place stops it. */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && !defined(QUANT_NO_ASM)
 #  define QUANT__BT_PIN(x) __asm__ volatile("" : "+x"(x))
 #  define QUANT__BT_REG(x) __asm__("" : "+x"(x))
 #else

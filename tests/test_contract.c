@@ -448,6 +448,31 @@ static void test_misaligned(void) {
     }
 }
 
+/* the depthwise conv reads its packed weights as int32: a buffer off by 1..3
+ * bytes is refused (pack and run), never read misaligned */
+static void test_dwconv_packed_alignment(void) {
+    static int32_t buf[1024];
+    static int8_t w[3 * 3 * 8];
+    static uint8_t in[2 * 6 * 6 * 8];
+    static int32_t out[2 * 6 * 6 * 8];
+    quant_conv_shape s;
+    quant_epilogue ep;
+    size_t bytes, off;
+    memset(&s, 0, sizeof s);
+    s.batch = 2; s.in_h = 6; s.in_w = 6; s.in_c = 8; s.out_c = 8; s.k_h = 3; s.k_w = 3;
+    s.stride_h = s.stride_w = 1; s.dil_h = s.dil_w = 1; s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 1;
+    memset(&ep, 0, sizeof ep); ep.out = QUANT_OUT_I32;
+    bytes = quant_dwconv2d_pack_size(&s);
+    CHECK(bytes > 0 && bytes + 4 <= sizeof buf);
+    CHECK(quant_dwconv2d_pack(w, &s, 0, buf, bytes) == QUANT_OK);
+    CHECK(quant_dwconv2d(&s, in, 0, 0, buf, &ep, out) == QUANT_OK);
+    for (off = 1; off < 4; off++) {
+        unsigned char *p = (unsigned char *)buf + off;
+        CHECKF(quant_dwconv2d_pack(w, &s, 0, p, bytes) == QUANT_EINVAL, "pack at offset %d", (int)off);
+        CHECKF(quant_dwconv2d(&s, in, 0, 0, p, &ep, out) == QUANT_EINVAL, "run at offset %d", (int)off);
+    }
+}
+
 /* ---- issue 17, item 11: sizes derived from M, lda, ldc that overflow, on
  * every GEMM-shaped entry point, with tiny real buffers: QUANT_EOVERFLOW and
  * not a byte read or written (a wrapped M * lda would read out of bounds) */
@@ -758,6 +783,7 @@ int main(void) {
     RUN(test_size_overflow);
     RUN(test_k_bound);
     RUN(test_misaligned);
+    RUN(test_dwconv_packed_alignment);
     RUN(test_gemm_size_overflow);
     RUN(test_q4_size_overflow);
     RUN(test_bgemm_size_overflow);
