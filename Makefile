@@ -9,7 +9,7 @@ BUILD    = build
 
 C_TESTS   = $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 CXX_TESTS = $(patsubst tests/%.cc,$(BUILD)/%,$(wildcard tests/test_*.cc))
-TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool $(BUILD)/test_torch $(BUILD)/test_dispatch
+TESTS     = $(C_TESTS) $(CXX_TESTS) $(BUILD)/test_static_link $(BUILD)/test_tool $(BUILD)/test_torch $(BUILD)/test_dispatch $(BUILD)/test_isa_select
 HDRS      = quant.h quant_kernels.h tests/harness.h
 
 # Kernel tests (tests/ktest_*.c) are built once per ISA and each must equal
@@ -194,6 +194,10 @@ $(BUILD)/native/quant_impl.o: tests/quant_impl.c $(HDRS)
 	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -I. -c $< -o $@
 $(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h examples/runner/data.h $(HDRS) $(BUILD)/native/quant_impl.o
 	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native/quant_impl.o -o $@ -lm
+
+# the ISA selection and its opt-outs, by the preprocessor (a shell script)
+$(BUILD)/test_isa_select: tests/test_isa_select.sh $(HDRS) | $(BUILD)
+	cp tests/test_isa_select.sh $@ && chmod +x $@
 
 # the tools end to end (a shell script: build/test_tool runs it from the project root)
 $(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool $(BUILD)/test_runner

@@ -24,19 +24,29 @@
  * ---------------------------------------------------------------------------
  * ISA SELECTION (compile time, from the compiler's target macros)
  * ---------------------------------------------------------------------------
- *   avx512vnni  -mavx512f -mavx512bw -mavx512vl -mavx512vnni (or -march=native here)
- *   avx512      -mavx512f -mavx512bw -mavx512vl
- *   avxvnni     -mavx2 -mfma -mavxvnni
- *   avx2        -mavx2 -mfma
- *   sse41       -msse4.1
- *   neondot     aarch64 with -march=armv8.2-a+dotprod
- *   neon        aarch64, or armv7 with -mfpu=neon
- *   scalar      anything else
- * Opt-outs cascade downwards: QUANT_NO_AVX512VNNI, QUANT_NO_AVX512,
- * QUANT_NO_AVXVNNI, QUANT_NO_AVX2, QUANT_NO_SSE41, QUANT_NO_DOTPROD,
- * QUANT_NO_NEON, or QUANT_NO_SIMD for all. quant_isa_name() says what was
- * built. ISA code lives only in the implementation, under ISA-suffixed
- * internal names.
+ *   level       flags (or -march=... with them)       capabilities it uses
+ *   avx512vnni  -mavx512f -mavx512bw -mavx512vl -mfma   AVX512 + AVX512VNNI
+ *               -mavx512vnni [-mavx512vbmi] [-mavx512vpopcntdq]
+ *   avx512      -mavx512f -mavx512bw -mavx512vl -mfma   AVX2 + AVX512 [+ VBMI,
+ *                                                       VPOPCNTDQ]
+ *   avxvnni     -mavx2 -mfma -mavxvnni                  AVX2 + AVXVNNI
+ *   avx2        -mavx2 -mfma                            SSE41 + AVX2 (with FMA)
+ *   sse41       -msse4.1                                SSE41
+ *   neondot     aarch64 with -march=armv8.2-a+dotprod   NEON + NEONDOT
+ *   neon        aarch64, or armv7 with -mfpu=neon       NEON
+ *   scalar      anything else, or QUANT_NO_SIMD
+ * Each capability has a QUANT_HAS_<X> macro, defined when the compiler
+ * targets it, and is cumulative: AVX2 needs SSE41 (and FMA), AVXVNNI and
+ * AVX512 need AVX2, AVX512VNNI / AVX512VBMI / AVX512VPOPCNTDQ need AVX512,
+ * NEONDOT needs NEON. QUANT_NO_<X> removes X and all that needs it:
+ * QUANT_NO_SSE41, QUANT_NO_AVX2, QUANT_NO_AVXVNNI, QUANT_NO_AVX512,
+ * QUANT_NO_AVX512VNNI, QUANT_NO_AVX512VBMI, QUANT_NO_AVX512VPOPCNTDQ,
+ * QUANT_NO_NEON, QUANT_NO_DOTPROD; QUANT_NO_SIMD for all. The level is the
+ * highest capability left. quant_isa_name() names the level,
+ * quant_isa_features() every CPU feature the build uses (what a CPU must
+ * have to run it). QUANT_NO_ASM leaves out the few empty inline-asm
+ * statements that steer GCC's register allocation. ISA code lives only in
+ * the implementation, under internal names.
  *
  * ---------------------------------------------------------------------------
  * CONTENTS
@@ -78,27 +88,55 @@
 /* ======================================================================== */
 /* 1. ISA selection                                                         */
 /* ======================================================================== */
+/* Capabilities, cumulative: each implies the ones it is nested in, and
+ * QUANT_NO_<X> removes X and everything that builds on it. */
 #if !defined(QUANT_NO_SIMD)
 #  if (defined(__x86_64__) || defined(__i386__) || defined(_M_X64))
-#    if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) && \
-        !defined(QUANT_NO_AVX512VNNI) && !defined(QUANT_NO_AVX512)
-#      define QUANT_ISA_AVX512VNNI 1
-#    elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && !defined(QUANT_NO_AVX512)
-#      define QUANT_ISA_AVX512 1
-#    elif defined(__AVXVNNI__) && defined(__AVX2__) && defined(__FMA__) && !defined(QUANT_NO_AVXVNNI)
-#      define QUANT_ISA_AVXVNNI 1
-#    elif defined(__AVX2__) && defined(__FMA__) && !defined(QUANT_NO_AVX2)
-#      define QUANT_ISA_AVX2 1
-#    elif defined(__SSE4_1__) && !defined(QUANT_NO_SSE41)
-#      define QUANT_ISA_SSE41 1
+#    if defined(__SSE4_1__) && !defined(QUANT_NO_SSE41)
+#      define QUANT_HAS_SSE41 1
+#      if defined(__AVX2__) && defined(__FMA__) && !defined(QUANT_NO_AVX2)
+#        define QUANT_HAS_AVX2 1
+#        if defined(__AVXVNNI__) && !defined(QUANT_NO_AVXVNNI)
+#          define QUANT_HAS_AVXVNNI 1
+#        endif
+#        if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && !defined(QUANT_NO_AVX512)
+#          define QUANT_HAS_AVX512 1
+#          if defined(__AVX512VNNI__) && !defined(QUANT_NO_AVX512VNNI)
+#            define QUANT_HAS_AVX512VNNI 1
+#          endif
+#          if defined(__AVX512VBMI__) && !defined(QUANT_NO_AVX512VBMI)
+#            define QUANT_HAS_AVX512VBMI 1
+#          endif
+#          if defined(__AVX512VPOPCNTDQ__) && !defined(QUANT_NO_AVX512VPOPCNTDQ)
+#            define QUANT_HAS_AVX512VPOPCNTDQ 1
+#          endif
+#        endif
+#      endif
 #    endif
-#  elif defined(__ARM_NEON) || defined(__ARM_NEON__)
-#    if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && !defined(QUANT_NO_DOTPROD) && !defined(QUANT_NO_NEON)
-#      define QUANT_ISA_NEONDOT 1
-#    elif !defined(QUANT_NO_NEON)
-#      define QUANT_ISA_NEON 1
+#  elif (defined(__ARM_NEON) || defined(__ARM_NEON__)) && !defined(QUANT_NO_NEON)
+#    define QUANT_HAS_NEON 1
+#    if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && !defined(QUANT_NO_DOTPROD)
+#      define QUANT_HAS_NEONDOT 1
 #    endif
 #  endif
+#endif
+
+/* The level the kernels are built for: the highest capability (exactly one
+ * of these, or none for scalar). */
+#if defined(QUANT_HAS_AVX512VNNI)
+#  define QUANT_ISA_AVX512VNNI 1
+#elif defined(QUANT_HAS_AVX512)
+#  define QUANT_ISA_AVX512 1
+#elif defined(QUANT_HAS_AVXVNNI)
+#  define QUANT_ISA_AVXVNNI 1
+#elif defined(QUANT_HAS_AVX2)
+#  define QUANT_ISA_AVX2 1
+#elif defined(QUANT_HAS_SSE41)
+#  define QUANT_ISA_SSE41 1
+#elif defined(QUANT_HAS_NEONDOT)
+#  define QUANT_ISA_NEONDOT 1
+#elif defined(QUANT_HAS_NEON)
+#  define QUANT_ISA_NEON 1
 #endif
 
 #ifdef __cplusplus
@@ -108,6 +146,12 @@ extern "C" {
 /* The name of the compiled ISA: "avx512vnni", "avx512", "avxvnni", "avx2",
  * "sse41", "neondot", "neon" or "scalar". */
 QUANT_DEF const char *quant_isa_name(void);
+/* Every CPU feature the compiled kernels use, space-separated, by the names
+ * Linux's /proc/cpuinfo gives them: for example "sse4_1 avx2 fma avx512f
+ * avx512bw avx512vl avx512_vnni avx512vbmi avx512_vpopcntdq" (x86), "asimd
+ * asimddp" (aarch64), "neon" (armv7), "" (scalar). A program shipped to many
+ * CPUs checks them before calling a kernel (examples/dispatch.c). */
+QUANT_DEF const char *quant_isa_features(void);
 
 /* ======================================================================== */
 /* 2. GEMM / GEMV                                                           */
@@ -649,6 +693,40 @@ extern "C" {
 #endif
 
 QUANT_DEF const char *quant_isa_name(void) { return QUANT__ISA_NAME; }
+QUANT_DEF const char *quant_isa_features(void) {
+    static const char f[] = ""
+#if defined(QUANT_HAS_SSE41)
+        " sse4_1"
+#endif
+#if defined(QUANT_HAS_AVX2)
+        " avx2 fma"
+#endif
+#if defined(QUANT_HAS_AVXVNNI)
+        " avx_vnni"
+#endif
+#if defined(QUANT_HAS_AVX512)
+        " avx512f avx512bw avx512vl"
+#endif
+#if defined(QUANT_HAS_AVX512VNNI)
+        " avx512_vnni"
+#endif
+#if defined(QUANT_HAS_AVX512VBMI)
+        " avx512vbmi"
+#endif
+#if defined(QUANT_HAS_AVX512VPOPCNTDQ)
+        " avx512_vpopcntdq"
+#endif
+#if defined(QUANT_HAS_NEON) && defined(__aarch64__)
+        " asimd"
+#elif defined(QUANT_HAS_NEON)
+        " neon"
+#endif
+#if defined(QUANT_HAS_NEONDOT)
+        " asimddp"
+#endif
+        ;
+    return f[0] ? f + 1 : f;
+}
 QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 
 /* ------------------------------------------------------------ packing */
@@ -2178,7 +2256,7 @@ static inline void quant__copy_lt16(uint8_t *d, const uint8_t *s, size_t n) {
     else if (n) { d[0] = s[0]; d[n / 2] = s[n / 2]; d[n - 1] = s[n - 1]; }
 }
 
-#if (defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)) && defined(__AVX512VBMI__)
+#if defined(QUANT_HAS_AVX512VBMI)
 #define QUANT__IM2COL_C1 1
 /* im2col of a 1-channel input whose rows are short (K = k_h k_w <= 16, so
  * 16-byte rows; k_h (15 + k_w) <= 64), stride_w = dil_w = 1: 16 output
@@ -2684,7 +2762,7 @@ static inline quant__bv quant__bv_cnt8(quant__bv x) {
                            _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m4)));
 }
 static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm512_add_epi64(acc, _mm512_sad_epu8(c8, _mm512_setzero_si512())); }
-#  if defined(__AVX512VPOPCNTDQ__)
+#  if defined(QUANT_HAS_AVX512VPOPCNTDQ)
 #    define QUANT__POPCNT_NAME "vpopcntq"
 #    define QUANT__BV_DIRECT 1
 #    define QUANT__BV_CSA 0
@@ -3816,7 +3894,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 #else
 #  define QUANT__PQ_AI static inline
 #endif
-#if (defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)) && defined(__AVX512VBMI__)
+#if defined(QUANT_HAS_AVX512VBMI)
 #  define QUANT__PQ_VBMI 1
 #endif
 

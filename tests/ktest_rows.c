@@ -208,8 +208,38 @@ static void test_bad_input(void) {
     CHECK(o[0] == 7 && o[3] == 7);
 }
 
+/* quant_isa_name() and quant_isa_features() name what the Makefile's flags
+ * for this build select (QT_EXPECT_ISA): every feature the level's kernels
+ * use, no more (tests/test_isa_select.sh checks the opt-outs) */
+static void test_isa_report(void) {
+#ifdef QT_EXPECT_ISA
+    static const struct { const char *level, *features; } want[] = {
+        { "scalar", "" }, { "sse41", "sse4_1" }, { "avx2", "sse4_1 avx2 fma" },
+        { "avxvnni", "sse4_1 avx2 fma avx_vnni" }, { "avx512", "sse4_1 avx2 fma avx512f avx512bw avx512vl" },
+        { "avx512vnni", "sse4_1 avx2 fma avx512f avx512bw avx512vl avx512_vnni avx512vbmi avx512_vpopcntdq" },
+#if defined(__aarch64__)
+        { "neon", "asimd" },
+#else
+        { "neon", "neon" },
+#endif
+        { "neondot", "asimd asimddp" } };
+    size_t i, found = 0;
+    CHECKF(strcmp(quant_isa_name(), QT_EXPECT_ISA) == 0, "built %s, expected %s", quant_isa_name(), QT_EXPECT_ISA);
+    for (i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strcmp(want[i].level, QT_EXPECT_ISA)) {
+            found = 1;
+            CHECKF(!strcmp(quant_isa_features(), want[i].features), "%s: features \"%s\", expected \"%s\"",
+                   QT_EXPECT_ISA, quant_isa_features(), want[i].features);
+        }
+    CHECKF(found, "no expectation for level %s", QT_EXPECT_ISA);
+#else
+    CHECK(quant_isa_name()[0] != 0 && quant_isa_features() != NULL);
+#endif
+}
+
 int main(void) {
-    fprintf(stderr, "  isa: %s\n", quant_isa_name());
+    fprintf(stderr, "  isa: %s (%s)\n", quant_isa_name(), quant_isa_features());
+    RUN(test_isa_report);
     RUN(test_quantize_rows);
     RUN(test_dynamic);
     RUN(test_requantize);
