@@ -31,11 +31,14 @@
  *   QUANT_STATIC           make every definition static (single-TU embedding;
  *                          several TUs may each do this and link together)
  *   QUANT_ASSERT(x)        precondition checks in hot loops (default: assert)
- *   QUANT_MALLOC/QUANT_FREE  used only by training code (k-means) and the runner
- *   QUANT_NO_STDIO         nothing here uses stdio; reserved for the runner
+ *   QUANT_MALLOC/QUANT_FREE  the allocator of the training code (k-means, VQ
+ *                          and codebook training), the only code here that
+ *                          allocates (default: malloc / free)
  *
  * Only <stdint.h> <stddef.h> <string.h> <math.h> <float.h> (+ <assert.h>,
- * <stdlib.h> behind the macros above). No global mutable state: reentrant.
+ * <stdlib.h> behind the macros above); nothing here does I/O. No global
+ * mutable state: reentrant. (The model runner, examples/runner/runner.h, is
+ * an example beside the library: it calls malloc and stdio itself.)
  *
  * ---------------------------------------------------------------------------
  * NUMERICS CONTRACT (see DESIGN.md section 3)
@@ -757,8 +760,9 @@ QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void 
  *                 iterations with empty-cluster repair, a relative stopping
  *                 tolerance, subsampling, a progress callback; L2, or inner
  *                 product (spherical: unit-norm centroids). Deterministic for
- *                 a given seed and nearest-centroid function. Training code:
- *                 the only place here that calls QUANT_MALLOC.
+ *                 a given seed and nearest-centroid function. Training code,
+ *                 with the codebooks below the only one that calls
+ *                 QUANT_MALLOC.
  *   VQ            quant_vq_train (= k-means), quant_ref_nearest (encode),
  *                 quant_vq_decode.
  *   codebooks     weight sharing: 1-D k-means over weight values into a

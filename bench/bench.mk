@@ -103,6 +103,7 @@ bench-compare: $(BENCH_DIR)/bench_compare
 	  exit $$(cat $(BENCH_DIR)/$@.rc)
 
 bench-compare-avx2: $(BENCH_DIR)/bench_compare_avx2
+	@[ -n "$$(sh tests/isa.sh avx2)" ] || { echo "bench-compare-avx2: this CPU lacks AVX2 / FMA (tests/isa.sh): use make bench-compare"; exit 1; }
 	$(BENCH_ENV_1T) $(if $(OPENBLAS_CORE_AVX2),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_AVX2)) \
 	  $(if $(DNNL_ISA_AVX2),DNNL_MAX_CPU_ISA=$(DNNL_ISA_AVX2)) \
 	  sh -c 'taskset -c $(BENCH_CPU) $< --rounds $(BENCH_ROUNDS); echo $$? > $(BENCH_DIR)/$@.rc' | tee $(BENCH_DIR)/bench_compare_avx2.txt; \
