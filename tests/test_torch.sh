@@ -1,12 +1,13 @@
 #!/bin/sh
 # tests/test_torch.sh - models made elsewhere: tests/torch_models.py trains
-# five PyTorch models on Fashion-MNIST and exports them with tools/export.py
-# (into a temporary directory), then tests/torch_check runs each in the runner:
-# fp32 must give exactly PyTorch's predictions, int8 (percentile / MSE
-# calibration) at most 0.3 points below fp32. The exporter's self-test models
-# (every op and attribute, random weights, odd shapes) run too
-# (torch_check --float): fp32 within 1e-4 of PyTorch, int8 / int8-dynamic
-# sane. About 2-3 minutes on 2 cores.
+# six PyTorch models on Fashion-MNIST and exports them with tools/export.py
+# (into a temporary directory), then tests/torch_check runs each in the runner
+# on the 10000 test images: fp32 must give exactly PyTorch's predictions, int8
+# (percentile / MSE calibration) at most 0.3 points below fp32. The exporter's
+# self-test models (every op and attribute, random weights, odd shapes) run
+# too (torch_check --float): fp32 within 1e-4 of PyTorch, int8 / int8-dynamic
+# sane. About 85 CPU seconds (torch_models.py ~55, the torch_check runs ~30,
+# two at a time); with the models cached (QT_TORCH_CACHE) ~30.
 #
 #   sh tests/test_torch.sh
 #
@@ -16,6 +17,9 @@
 #                       a conv whose ReLU is not the next node (torch_models.py --extra)
 # QT_REQUIRE_TORCH=1    a missing python3-torch or dataset is a failure (CI)
 # QT_TORCH_KEEP=dir     write the models and data to dir and keep them
+# QT_TORCH_THREADS=n    torch threads for training (default 1; another count
+#                       trains other models; the cache stamp holds it)
+# QT_TORCH_JOBS=n       torch_check runs at a time (default 2)
 # Exit 77 (skipped) without python3-torch or dataset-fashion-mnist, unless
 # QT_REQUIRE_TORCH is set.
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,17 +57,18 @@ if [ -z "$T" ]; then
 fi
 
 extra=--extra; [ "${QT_TORCH_EXTRA:-1}" = 0 ] && extra=
+threads=${QT_TORCH_THREADS:-1}
 # QT_TORCH_CACHE=dir: reuse the models and data trained there by the same
 # torch_models.py and export.py (the sanitizer builds of make check run the
 # same models through their own torch_check)
-stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" | cksum | cut -d' ' -f1)-$extra
+stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" | cksum | cut -d' ' -f1)-$extra-threads$threads
 C=${QT_TORCH_CACHE:-}
 if [ -n "$C" ] && [ -z "${QT_TORCH_KEEP-}" ] && [ -f "$C/models.txt" ] && [ "$(cat "$C/stamp" 2>/dev/null)" = "$stamp" ]; then
   D=$C
   echo "torch_models.py: the models trained earlier in $C (same scripts)"
 else
   start=$(date +%s)
-  $PY "$root/tests/torch_models.py" "$D" $extra > "$W/models.out" 2>&1
+  $PY "$root/tests/torch_models.py" "$D" $extra --threads "$threads" > "$W/models.out" 2>&1
   rc=$?
   grep -v '^    epoch' "$W/models.out"
   f0=$fail
@@ -94,7 +99,7 @@ if [ -f "$D/models.txt" ]; then
   while read -r name file ref acc q8; do
     i=$((i + 1)); rc=$(cat "$W/$i.rc" 2>/dev/null || echo "not run")
     cat "$W/$i.out"
-    echo "  (PyTorch: fp32 $acc%, its own int8 PTQ $q8%)"
+    echo "  (PyTorch on the images of its outputs: fp32 $acc%, its own int8 PTQ $q8%)"
     f0=$fail
     count "$W/$i.out" "torch_check $name"
     [ "$rc" = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check $name exited $rc"; }
