@@ -2,8 +2,9 @@
 # Runs test programs, prints one line for each as it finishes (its
 # "N passed, N failed" line, or why it did not run) and ends with the totals
 # on their own line. Arm builds run under qemu-user (QT_EMULATED=1 is set for
-# them: a test may shrink its random sampling there, never its cases);
-# $QT_WRAP wraps the others.
+# them: ktest_gemm and ktest_conv then run a fixed sample of their largest
+# sweeps that still reaches every tile edge, tail and epilogue); $QT_WRAP
+# wraps the others.
 #
 #   tests/run.sh prog...            run them, $QT_JOBS at a time (default: the
 #                                   number of CPUs), then the totals
