@@ -54,7 +54,7 @@ HAVE_I686 := $(shell command -v i686-linux-gnu-gcc >/dev/null 2>&1 && echo 1)
 HAVE_RV64 := $(shell command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-riscv64 >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_I686),1)
 $(eval $(call MX_CONFIG,i686,i686-linux-gnu-gcc -std=c99 -O2 -static -msse2 -mfpmath=sse -DQUANT_NO_SIMD -DQT_EXPECT_ISA='"scalar"',$(MX_NUMERIC_I686) $(KTESTS),))
-$(foreach i,$(if $(filter 1,$(MX_CI)),avx2,sse41 avx2),$(eval $(call MX_CONFIG,i686-$(i),i686-linux-gnu-gcc -std=c99 -O2 -static $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',$(KTESTS),)))
+$(foreach i,$(if $(filter 1,$(MX_CI)),avx2,sse41 avx2),$(eval $(call MX_CONFIG,i686-$(i),i686-linux-gnu-gcc -std=c99 -O2 -static $(FLAGS_$(i)) -mfpmath=sse -DQT_EXPECT_ISA='"$(i)"',$(KTESTS),)))
 endif
 ifeq ($(HAVE_CROSS),1)
 $(eval $(call MX_CONFIG,aarch64-numeric,$(CC_aarch64) -std=c99 -O2 -static,$(MX_EMULATED),))

@@ -26,6 +26,16 @@
 #ifndef QUANT_RUNNER_H
 #define QUANT_RUNNER_H
 
+/* The fp32 paths are defined as separate multiplies and adds (the same bits on
+ * every ISA): no contraction into FMAs, whatever the compiler's default
+ * (clang: on; gcc in GNU C modes: fast; gcc -std=c99 / c11: off). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2679,4 +2689,9 @@ RN_FN int rn_model_load_mem(rn_model *m, const void *bytes, size_t size, int mod
     return rn_model_finish_load(m, batch);
 }
 
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT DEFAULT
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif
 #endif /* QUANT_RUNNER_H */
