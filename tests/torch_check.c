@@ -34,7 +34,9 @@
  * gcc -std=c99 -O2 -march=native -Wall -Wextra -Wpedantic -Werror -I. -Iexamples/runner \
  *     tests/torch_check.c -o build-c/torch_check -lm
  */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links the implementation as an object of its own */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant_kernels.h"
 #include "runner.h"
 
