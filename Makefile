@@ -213,11 +213,12 @@ $(BUILD)/test_isa_select: tests/test_isa_select.sh $(HDRS) | $(BUILD)
 $(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool $(BUILD)/test_runner
 	cp tests/test_tool.sh $@ && chmod +x $@
 
-# models made elsewhere: PyTorch models trained and exported by the test
-# itself (tests/torch_models.py, tools/export.py), run by tests/torch_check.c
+# models made elsewhere: PyTorch models exported by the test
+# itself (tests/torch_models.py with the weights it trained, committed in
+# tests/torch_weights/; tools/export.py), run by tests/torch_check.c
 $(BUILD)/torch_check: tests/torch_check.c examples/runner/runner.h $(HDRS) $(BUILD)/native/quant_impl.o
 	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native/quant_impl.o -o $@ -lm
-$(BUILD)/test_torch: tests/test_torch.sh tests/torch_models.py tools/export.py $(BUILD)/torch_check
+$(BUILD)/test_torch: tests/test_torch.sh tests/torch_models.py tools/export.py $(wildcard tests/torch_weights/*.npz) $(BUILD)/torch_check
 	printf '#!/bin/sh\nQT_TORCH_CHECK=$(CURDIR)/$(BUILD)/torch_check QT_TORCH_CACHE=$(CURDIR)/build/torch-cache exec sh $(CURDIR)/tests/test_torch.sh "$$@"\n' > $@ && chmod +x $@
 
 demo: $(BUILD)/demo

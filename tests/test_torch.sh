@@ -1,13 +1,14 @@
 #!/bin/sh
-# tests/test_torch.sh - models made elsewhere: tests/torch_models.py trains
-# six PyTorch models on Fashion-MNIST and exports them with tools/export.py
+# tests/test_torch.sh - models made elsewhere: tests/torch_models.py builds
+# six PyTorch models (weights it trained on Fashion-MNIST, committed in
+# tests/torch_weights/; QT_TORCH_TRAIN=1 trains them anew) and exports them with tools/export.py
 # (into a temporary directory), then tests/torch_check runs each in the runner
 # on the 10000 test images: fp32 must give exactly PyTorch's predictions, int8
 # (percentile / MSE calibration) at most 0.3 points below fp32. The exporter's
 # self-test models (every op and attribute, random weights, odd shapes) run
 # too (torch_check --float): fp32 within 1e-4 of PyTorch, int8 / int8-dynamic
-# sane. About 85 CPU seconds (torch_models.py ~55, the torch_check runs ~30,
-# two at a time); with the models cached (QT_TORCH_CACHE) ~30.
+# sane. About 40 CPU seconds (torch_models.py ~10, ~50 when it trains; the
+# torch_check runs ~30, two at a time); with the models cached (QT_TORCH_CACHE) ~30.
 #
 #   sh tests/test_torch.sh
 #
@@ -17,6 +18,7 @@
 #                       a conv whose ReLU is not the next node (torch_models.py --extra)
 # QT_REQUIRE_TORCH=1    a missing python3-torch or dataset is a failure (CI)
 # QT_TORCH_KEEP=dir     write the models and data to dir and keep them
+# QT_TORCH_TRAIN=1      train the models instead of loading tests/torch_weights/
 # QT_TORCH_THREADS=n    torch threads for training (default 1; another count
 #                       trains other models; the cache stamp holds it)
 # QT_TORCH_JOBS=n       torch_check runs at a time (default 2)
@@ -58,17 +60,18 @@ fi
 
 extra=--extra; [ "${QT_TORCH_EXTRA:-1}" = 0 ] && extra=
 threads=${QT_TORCH_THREADS:-1}
+train=; [ "${QT_TORCH_TRAIN:-0}" = 1 ] && train=--train
 # QT_TORCH_CACHE=dir: reuse the models and data trained there by the same
 # torch_models.py and export.py (the sanitizer builds of make check run the
 # same models through their own torch_check)
-stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" | cksum | cut -d' ' -f1)-$extra-threads$threads
+stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" "$root"/tests/torch_weights/*.npz | cksum | cut -d' ' -f1)-$extra$train-threads$threads
 C=${QT_TORCH_CACHE:-}
 if [ -n "$C" ] && [ -z "${QT_TORCH_KEEP-}" ] && [ -f "$C/models.txt" ] && [ "$(cat "$C/stamp" 2>/dev/null)" = "$stamp" ]; then
   D=$C
   echo "torch_models.py: the models trained earlier in $C (same scripts)"
 else
   start=$(date +%s)
-  $PY "$root/tests/torch_models.py" "$D" $extra --threads "$threads" > "$W/models.out" 2>&1
+  $PY "$root/tests/torch_models.py" "$D" $extra $train --threads "$threads" > "$W/models.out" 2>&1
   rc=$?
   grep -v '^    epoch' "$W/models.out"
   f0=$fail

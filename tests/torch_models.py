@@ -37,7 +37,11 @@ checked the same way on 200 images.
 
 Training is brief (2 epochs of 12000 images; 4 for the cheap mlp): about 45
 CPU seconds at 1 thread (about 70 at 2, for a little less time on an idle
-2-core machine, more on a busy one), most of test_torch's time.
+2-core machine, more on a busy one). So the weights it gives at 1 thread are
+committed in tests/torch_weights/ (numpy .npz, no pickle) and loaded instead:
+a test run exports and checks the models without training them. --train
+trains anyway; after a change to an architecture or to the training, retrain
+and commit: torch_models.py OUTDIR --train --save-weights tests/torch_weights.
 
 torch_check compares the runner's fp32 outputs to PyTorch's on the first
 2000 test images, and its int8 accuracy to its fp32 accuracy on all 10000:
@@ -80,6 +84,9 @@ warnings.filterwarnings("ignore", message="Lazy modules")
 warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
 N_TRAIN, N_TEST, N_REF, N_CALIB = 12000, 10000, 2000, 1000
 FMNIST_NORM = (0.2860, 0.3530)  # Fashion-MNIST's mean and std of pixel / 255
+# the weights this script trained at 1 thread (--train --threads 1
+# --save-weights tests/torch_weights), committed so that a test run need not train
+WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_weights")
 
 
 # ------------------------------------------------------------------ data
@@ -779,6 +786,21 @@ def train(model, x, y, epochs, lr, bs=64):
     return model
 
 
+def load_weights(model, path):
+    """The state dict saved by --save-weights (numpy arrays, no pickle); every
+    tensor must be there with its shape, else the architecture changed since
+    the weights were trained (retrain with --train --save-weights)."""
+    with np.load(path, allow_pickle=False) as z:
+        sd = {k: torch.from_numpy(z[k].copy()) for k in z.files}
+    want = model.state_dict()
+    bad = sorted(set(want) ^ set(sd)) + [k for k in want if k in sd and tuple(want[k].shape) != tuple(sd[k].shape)]
+    if bad:
+        raise SystemExit(f"{path}: does not match the model defined here ({', '.join(bad[:4])}); "
+                         "retrain: torch_models.py OUTDIR --train --save-weights tests/torch_weights")
+    model.load_state_dict(sd, strict=True)
+    return model.eval()
+
+
 def torch_int8_accuracy(model, xc, xt, yt):
     """PyTorch's own post-training int8 (FX graph mode, onednn engine, per-channel weights)."""
     import copy
@@ -805,6 +827,11 @@ def main():
     ap.add_argument("--no-selftest", action="store_true")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (another count trains other models)")
     ap.add_argument("--selftest-only", action="store_true", help="only the exporter self-test (no data, no training)")
+    ap.add_argument("--weights", default=WEIGHTS,
+                    help="load each model's trained weights from DIR/<model>.npz where present "
+                         f"(default: {os.path.relpath(WEIGHTS)}); the others are trained")
+    ap.add_argument("--train", action="store_true", help="train every model (ignore --weights)")
+    ap.add_argument("--save-weights", metavar="DIR", help="write each model's weights to DIR/<model>.npz")
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(a.threads)
@@ -845,9 +872,19 @@ def main():
         t1 = time.time()
         torch.manual_seed(0)
         nrm = None if norm is None else ([norm[0]], [norm[1]])
-        print(f"{name}: training {epochs} epochs on {N_TRAIN} images{'' if norm is None else ' (normalized)'}",
-              flush=True)
-        core = train(cls(), normalized(xtr, nrm), ytr_t, epochs, lr)
+        wfile = os.path.join(a.weights, f"{name}.npz")
+        if not a.train and os.path.exists(wfile):
+            print(f"{name}: weights from {os.path.relpath(wfile)} (trained {epochs} epochs on {N_TRAIN} images"
+                  f"{'' if norm is None else ', normalized'}, by --train)", flush=True)
+            core = load_weights(cls(), wfile)
+        else:
+            print(f"{name}: training {epochs} epochs on {N_TRAIN} images{'' if norm is None else ' (normalized)'}",
+                  flush=True)
+            core = train(cls(), normalized(xtr, nrm), ytr_t, epochs, lr)
+        if a.save_weights:
+            os.makedirs(a.save_weights, exist_ok=True)
+            np.savez(os.path.join(a.save_weights, f"{name}.npz"),
+                     **{k: v.detach().numpy() for k, v in core.state_dict().items()})
         model = WithSoftmax(core).eval() if softmax else core
         path = os.path.join(a.outdir, f"{name}.safetensors")
         if norm is None:
