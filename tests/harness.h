@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <time.h>
 
 static int qt_passed, qt_failed, qt_cur_fail;
 static const char *qt_cur_name = "";
@@ -32,11 +33,13 @@ static void qt__report(const char *file, int line, const char *expr, const char 
 /* Fail counts for loops that want to stop early. */
 #define QT_FAILS (qt_cur_fail)
 
+/* QT_VERBOSE=1 names each test as it passes, with the processor time it took */
 static void qt_run(const char *name, void (*fn)(void)) {
+    clock_t t0 = clock();
     qt_cur_name = name; qt_cur_fail = 0;
     fn();
     if (qt_cur_fail) { qt_failed++; fprintf(stderr, "FAIL %s (%d checks)\n", name, qt_cur_fail); }
-    else { qt_passed++; if (getenv("QT_VERBOSE")) fprintf(stderr, "ok   %s\n", name); }
+    else { qt_passed++; if (getenv("QT_VERBOSE")) fprintf(stderr, "ok   %-28s %.2f s CPU\n", name, (double)(clock() - t0) / CLOCKS_PER_SEC); }
 }
 #define RUN(fn) qt_run(#fn, fn)
 

@@ -15,7 +15,7 @@
 #     size_t- or ISA-dependent path that the other i686 tests do not cover).
 #   aarch64, armhf (qemu): elementwise, binary, runner, contract tests (their
 #     kernel tests are in make test); aarch64 scalar: every kernel test;
-#     aarch64 neon: the demo model's hashes (ktest_model)
+#     aarch64 neon and armv7 neon: the demo model's hashes (ktest_model)
 #   riscv64 (qemu, the scalar path): the same and every kernel test
 MX = $(BUILD)/matrix
 MX_W = -Wall -Wextra -Wpedantic -Werror
@@ -61,9 +61,10 @@ ifeq ($(HAVE_CROSS),1)
 $(eval $(call MX_CONFIG,aarch64-numeric,$(CC_aarch64) -std=c99 -O2 -static,$(MX_EMULATED),))
 $(eval $(call MX_CONFIG,armv7-numeric,$(CC_armv7) -std=c99 -O2 -static -march=armv7-a -mfpu=neon -mfloat-abi=hard,$(MX_EMULATED),))
 # (make test's Arm builds are neon, neondot and armv7; the aarch64 scalar
-# kernel tests and the neon build's model hashes run here)
+# kernel tests and the neon and armv7 builds' model hashes run here)
 $(eval $(call MX_CONFIG,aarch64-scalar,$(CC_aarch64) -std=c99 -O2 -static -DQUANT_NO_SIMD -DQT_EXPECT_ISA='"scalar"',$(KTESTS),))
 $(eval $(call MX_CONFIG,aarch64-neon,$(CC_aarch64) -std=c99 -O2 -static -march=armv8-a -DQT_EXPECT_ISA='"neon"',ktest_model,))
+$(eval $(call MX_CONFIG,armv7-neon,$(CC_armv7) -std=c99 -O2 -static -march=armv7-a -mfpu=neon -mfloat-abi=hard -DQT_EXPECT_ISA='"neon"',ktest_model,))
 endif
 ifeq ($(HAVE_RV64),1)
 $(eval $(call MX_CONFIG,riscv64-scalar,riscv64-linux-gnu-gcc -std=c99 -O2 -static -DQT_EXPECT_ISA='"scalar"',$(MX_EMULATED) $(KTESTS),))
