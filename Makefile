@@ -202,13 +202,17 @@ $(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) $(BUILD)/
 
 # the tools: inspect, quantize, eval (tools/quant_tool.c)
 TOOL_CFLAGS ?= -O2 -march=native   # make check: the sanitizers
-# (the implementation, most of the compile, in an object of its own: built
-# beside the tool's own code, and shared with the demo)
+# (the implementation, most of the compile, in an object of its own, linked
+# beside the tool's own code: on x86 the kernel tests' object of the best
+# level this CPU runs, the same kernels -march=native selects, compiled once
+# for both; elsewhere one built with TOOL_CFLAGS)
+TOOL_LEVEL = $(lastword $(filter $(X86_ISAS),$(X86_NATIVE)))
+TOOL_IMPL  = $(if $(TOOL_LEVEL),$(BUILD)/x86-$(TOOL_LEVEL)/quant_impl.o,$(BUILD)/native/quant_impl.o)
 $(BUILD)/native/quant_impl.o: tests/quant_impl.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -I. -c $< -o $@
-$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h examples/runner/data.h $(HDRS) $(BUILD)/native/quant_impl.o
-	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native/quant_impl.o -o $@ -lm
+$(BUILD)/quant-tool: tools/quant_tool.c tools/qt_write.h examples/runner/runner.h examples/runner/data.h $(HDRS) $(TOOL_IMPL)
+	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -D_POSIX_C_SOURCE=200809L -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(TOOL_IMPL) -o $@ -lm
 
 # the ISA selection and its opt-outs, by the preprocessor (a shell script)
 $(BUILD)/test_isa_select: tests/test_isa_select.sh $(HDRS) | $(BUILD)
@@ -221,8 +225,8 @@ $(BUILD)/test_tool: tests/test_tool.sh $(BUILD)/quant-tool $(BUILD)/test_runner
 # models made elsewhere: PyTorch models exported by the test
 # itself (tests/torch_models.py with the weights it trained, committed in
 # tests/torch_weights/; tools/export.py), run by tests/torch_check.c
-$(BUILD)/torch_check: tests/torch_check.c examples/runner/runner.h $(HDRS) $(BUILD)/native/quant_impl.o
-	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native/quant_impl.o -o $@ -lm
+$(BUILD)/torch_check: tests/torch_check.c examples/runner/runner.h $(HDRS) $(TOOL_IMPL)
+	$(CC) $(CSTD) $(TOOL_CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(TOOL_IMPL) -o $@ -lm
 $(BUILD)/test_torch: tests/test_torch.sh tests/torch_models.py tools/export.py $(wildcard tests/torch_weights/*.npz) $(BUILD)/torch_check
 	printf '#!/bin/sh\nQT_TORCH_CHECK=$(CURDIR)/$(BUILD)/torch_check QT_TORCH_CACHE=$(CURDIR)/build/torch-cache exec sh $(CURDIR)/tests/test_torch.sh "$$@"\n' > $@ && chmod +x $@
 

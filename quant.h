@@ -2448,9 +2448,12 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
     return QUANT_OK;
 }
 
-/* fake quant error of the histogram for a candidate range */
+/* fake quant error of the histogram for a candidate range; stops once the
+ * sum reaches `bound` (the best error so far): every term is >= 0 and a
+ * rounded sum of nonnegative terms never decreases, so a candidate stopped
+ * there could not have been chosen (the search keeps strictly smaller errors) */
 QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, int nnz, float lo, float hi,
-        int32_t qmin, int32_t qmax, quant_scheme scheme) {
+        int32_t qmin, int32_t qmax, quant_scheme scheme, double bound) {
     quant_params p;
     double w = (double)h->range / QUANT__NB, err = 0.0, s, inv;
     int k;
@@ -2464,6 +2467,7 @@ QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, 
         if (q > qmax) q = qmax;
         d = (q - p.zero_point) * s - c;
         err += h->bins[b] * d * d;
+        if (err >= bound) break;
     }
     return err;
 }
@@ -2545,7 +2549,7 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
             be = DBL_MAX;
             for (k = 1; k <= QUANT__NB; k++) {
                 float t = (float)(k * w);
-                e = quant__hist_err(hg, nz, nnz, -t, t, qmin, qmax, scheme);
+                e = quant__hist_err(hg, nz, nnz, -t, t, qmin, qmax, scheme, be);
                 if (e < be) { be = e; bk = k; }
             }
             { float t = (float)(bk * w); if (t > ext) t = ext; l = -t; h = t; }
@@ -2558,12 +2562,12 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
                 int ni = bi, nj = bj;
                 be = DBL_MAX;
                 for (j = 0; j <= QUANT__NB; j++) {
-                    e = quant__hist_err(hg, nz, nnz, (float)(-bi * w), (float)(j * w), qmin, qmax, scheme);
+                    e = quant__hist_err(hg, nz, nnz, (float)(-bi * w), (float)(j * w), qmin, qmax, scheme, be);
                     if (e < be) { be = e; nj = j; }
                 }
                 be = DBL_MAX;
                 for (i = 0; i <= QUANT__NB; i++) {
-                    e = quant__hist_err(hg, nz, nnz, (float)(-i * w), (float)(nj * w), qmin, qmax, scheme);
+                    e = quant__hist_err(hg, nz, nnz, (float)(-i * w), (float)(nj * w), qmin, qmax, scheme, be);
                     if (e < be) { be = e; ni = i; }
                 }
                 if (ni == bi && nj == bj) break;
