@@ -3,7 +3,7 @@
 #   make bench               Google Benchmark suite (bench/bench_gemm.cc), this
 #                            machine's best ISA: single thread pinned to
 #                            BENCH_CPU, then the 2-thread 2048^3 variants on 2 cpus
-#   make bench-compare       quant vs oneDNN, gemmlowp, OpenBLAS sgemm + read
+#   make bench-compare       quant vs oneDNN, gemmlowp, OpenBLAS sgemm, XNNPACK + read
 #                            bandwidth in one run (native build: -march=native)
 #   make bench-compare-avx2  the same against quant's AVX2 build (-mavx2 -mfma;
 #                            oneDNN limited to AVX2, OpenBLAS's Haswell core)
@@ -14,6 +14,7 @@
 #   make bench-build         builds everything without running it
 #
 # Needs: libbenchmark-dev, libdnnl-dev, libgemmlowp-dev, libopenblas-dev,
+# libxnnpack-dev, libpthreadpool-dev, libcpuinfo-dev (bench-compare),
 # hyperfine, python3 (tables), taskset (util-linux). Knobs: BENCH_CPU (cpu for
 # single-thread runs), BENCH_CPUS2 (cpus for the 2-thread run), BENCH_REPS
 # (Google Benchmark repetitions), BENCH_ROUNDS (bench_compare rounds),
@@ -73,12 +74,12 @@ $(BENCH_DIR)/bench_gemm: bench/bench_gemm.cc quant.h quant_kernels.h
 $(BENCH_DIR)/bench_compare: bench/bench_compare.cc quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
 	$(BENCH_CXX) $(BENCH_NATIVE) -DGEMMLOWP_ENABLE_AVX2 -DBENCH_FLAGS='"$(BENCH_OPT) $(BENCH_NATIVE)"' \
-	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lpthread -lm
+	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lXNNPACK -lpthreadpool -lcpuinfo -lpthread -lm
 
 $(BENCH_DIR)/bench_compare_avx2: bench/bench_compare.cc quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
 	$(BENCH_CXX) $(BENCH_AVX2) -DGEMMLOWP_ENABLE_AVX2 -DBENCH_FLAGS='"$(BENCH_OPT) $(BENCH_AVX2)"' \
-	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lpthread -lm
+	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lXNNPACK -lpthreadpool -lcpuinfo -lpthread -lm
 
 # Same flags as the kernel tests (FLAGS_<isa> in the Makefile).
 $(BENCH_DIR)/isa/bench_isa_%: bench/bench_isa.c quant.h quant_kernels.h

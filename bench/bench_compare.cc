@@ -12,6 +12,12 @@
 //             packs inside every call too; single-thread GemmContext
 //   sgemm     OpenBLAS cblas_sgemm on the same values as floats (A - a_zp, W),
 //             openblas_set_num_threads(1)
+//   XNNPACK   xnn_create_fully_connected_nc_qs8 (weights packed once, at
+//             create), run without a thread pool: int8 in (A - 128, zero
+//             point a_zp - 128), int8 out, its fp32 requantization; exact
+//   quant i8  quant_gemm with the same int8 output (QUANT_RQ_FP32, the same
+//             float scale): the like-for-like peer of XNNPACK, whose int8
+//             outputs must equal it
 //
 // Every (shape, library) pair is timed in each of many rounds, the libraries
 // interleaved (the order rotates every round), and the bandwidth probe runs
@@ -29,6 +35,8 @@
 #include <dnnl.h>
 #include <gemmlowp/public/gemmlowp.h>
 #include <cblas.h>
+#include <xnnpack.h>
+#include <cpuinfo.h>
 
 #include <algorithm>
 #include <chrono>
@@ -107,8 +115,8 @@ double median(const std::vector<double> &v) { return quantile(v, 0.5); }
 
 // ------------------------------------------------------------ the problem
 
-enum Lib { L_QUANT = 0, L_DNNL, L_GEMMLOWP, L_SGEMM, NLIB };
-const char *lib_name[NLIB] = {"quant", "oneDNN", "gemmlowp", "OpenBLAS sgemm"};
+enum Lib { L_QUANT = 0, L_DNNL, L_GEMMLOWP, L_SGEMM, L_QUANT8, L_XNN, NLIB };
+const char *lib_name[NLIB] = {"quant", "oneDNN", "gemmlowp", "OpenBLAS sgemm", "quant i8", "XNNPACK"};
 bool lib_wrong[NLIB]; // a result differed from the exact product somewhere
 
 struct Problem {
@@ -122,6 +130,12 @@ struct Problem {
     Buf<int32_t> C[3];         // quant, oneDNN, gemmlowp
     Buf<float> Cf;
     gemmlowp::GemmContext glp;
+    // int8 output (quant i8 and XNNPACK): C8[0] quant, C8[1] XNNPACK
+    Buf<int8_t> As8;           // M x K, A - 128 (XNNPACK's signed input)
+    Buf<int8_t> C8[2];
+    float rq_scale = 1.0f;     // acc -> int8 output scale, float as XNNPACK computes it
+    quant_requant rq;
+    xnn_operator_t xop = nullptr;
 
     Problem(size_t m, size_t n, size_t k, int32_t zp) : M(m), N(n), K(k), a_zp(zp) {
         A = alloc<uint8_t>(M * K);
@@ -131,8 +145,13 @@ struct Problem {
         Wf = alloc<float>(N * K);
         for (int i = 0; i < 3; i++) C[i] = alloc<int32_t>(M * N);
         Cf = alloc<float>(M * N);
+        As8 = alloc<int8_t>(M * K);
+        for (int i = 0; i < 2; i++) C8[i] = alloc<int8_t>(M * N);
         glp.set_max_num_threads(1);
     }
+    ~Problem() { if (xop) xnn_delete_operator(xop); }
+    Problem(const Problem &) = delete;
+    Problem &operator=(const Problem &) = delete;
     void random(uint64_t seed) {
         Rng r(seed);
         r.fill(A.get(), M * K);
@@ -146,6 +165,23 @@ struct Problem {
             Wf[i] = (float)W[i];
         }
         for (size_t i = 0; i < M * K; i++) Af[i] = (float)((int32_t)A[i] - a_zp);
+        for (size_t i = 0; i < M * K; i++) As8[i] = (int8_t)(A[i] ^ 0x80);
+        // int8 output: the accumulators' spread (uniform u8 - 128 times uniform
+        // s8: 73.9^2 sqrt(K)) onto about 40 output steps
+        float out_scale = (float)(73.9 * 73.9 * std::sqrt((double)K) / 40.0);
+        rq_scale = 1.0f * 1.0f / out_scale; // input_scale * kernel_scale / output_scale, in float
+        if (quant_requant_from_scale((double)rq_scale, &rq) != QUANT_OK || rq.scale != rq_scale) {
+            std::fprintf(stderr, "quant_requant_from_scale failed\n");
+            std::exit(1);
+        }
+        if (xop) xnn_delete_operator(xop);
+        xop = nullptr;
+        if (xnn_create_fully_connected_nc_qs8(K, N, K, N, (int8_t)(a_zp - 128), 1.0f, 1.0f, W.get(), nullptr, 0,
+                                              out_scale, -128, 127, 0, &xop) != xnn_status_success ||
+            xnn_setup_fully_connected_nc_qs8(xop, M, As8.get(), C8[1].get(), nullptr) != xnn_status_success) {
+            std::fprintf(stderr, "XNNPACK: creating the qs8 fully connected operator failed\n");
+            std::exit(1);
+        }
         size_t bytes = quant_gemm_pack_size(K, N);
         packed = alloc<unsigned char>(bytes);
         if (quant_gemm_pack(W.get(), QUANT_LAYOUT_NK, K, N, 0, packed.get(), bytes) != QUANT_OK) {
@@ -183,6 +219,24 @@ struct Problem {
         case L_SGEMM:
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, Af.get(), (int)K,
                         Wf.get(), (int)K, 0.0f, Cf.get(), (int)N);
+            break;
+        case L_QUANT8: {
+            quant_epilogue ep;
+            std::memset(&ep, 0, sizeof ep);
+            ep.out = QUANT_OUT_I8;
+            ep.mode = QUANT_RQ_FP32;
+            ep.rq = &rq;
+            ep.out_zp = 0; ep.out_min = -128; ep.out_max = 127;
+            if (quant_gemm(M, A.get(), 0, K, a_zp, packed.get(), &ep, C8[0].get(), N) != QUANT_OK) {
+                std::fprintf(stderr, "quant_gemm (int8 out) failed\n");
+                std::exit(1);
+            }
+        } break;
+        case L_XNN:
+            if (xnn_run_operator(xop, nullptr) != xnn_status_success) {
+                std::fprintf(stderr, "xnn_run_operator failed\n");
+                std::exit(1);
+            }
             break;
         default: break;
         }
@@ -241,6 +295,31 @@ int check_against_quant(Problem &p, const char *what) {
     std::printf("  %-9s %-16s %-9s %s quant: max |diff| %.3g (tolerance %.3g)\n", what, p.shape().c_str(), "sgemm",
                 bad ? "DIFFERS from" : "~=", maxd, tol);
     if (bad) lib_wrong[L_SGEMM] = true;
+    // int8 outputs: quant i8 against the plain formula on quant's exact int32
+    // (round half to even of the float product, clamp), XNNPACK against quant i8
+    {
+        size_t qb = 0, xb = 0, first = 0;
+        for (size_t i = 0; i < total; i++) {
+            float v = std::nearbyint((float)p.C[0][i] * p.rq_scale);
+            int want = v < -128.0f ? -128 : v > 127.0f ? 127 : (int)v;
+            if (p.C8[0][i] != want) qb++;
+            if (p.C8[1][i] != p.C8[0][i]) { if (!xb) first = i; xb++; }
+        }
+        if (qb) {
+            std::printf("  %-9s %-16s quant i8 DIFFERS from the fp32 requantization of the exact int32 in %zu of %zu\n",
+                        what, p.shape().c_str(), qb, total);
+            fails++;
+        }
+        if (xb) {
+            std::printf("  %-9s %-16s %-9s DIFFERS from quant i8 in %zu of %zu int8 outputs: first (%zu,%zu) quant %d, "
+                        "XNNPACK %d\n", what, p.shape().c_str(), "XNNPACK", xb, total, first / p.N, first % p.N,
+                        p.C8[0][first], p.C8[1][first]);
+            lib_wrong[L_XNN] = true;
+        } else {
+            std::printf("  %-9s %-16s %-9s == quant i8 (all %zu int8 values; quant i8 == the requantized exact product)\n",
+                        what, p.shape().c_str(), "XNNPACK", total);
+        }
+    }
     // quant itself against the plain dot product on sampled entries.
     Rng r(7);
     size_t qbad = 0;
@@ -301,6 +380,21 @@ int check_adversarial(size_t M, size_t N, size_t K) {
                 else lib_wrong[l] = true;
             }
         }
+        size_t q8bad = 0, x8bad = 0;
+        for (size_t i = 0; i < M * N; i++) {
+            float v = std::nearbyint((float)ref[i] * p.rq_scale);
+            int want = v < -128.0f ? -128 : v > 127.0f ? 127 : (int)v;
+            q8bad += p.C8[0][i] != want;
+            x8bad += p.C8[1][i] != want;
+        }
+        if (q8bad) {
+            std::printf("  adversarial %-20s %s: quant i8 DIFFERS from the requantized reference in %zu of %zu\n",
+                        pats[pi].name, p.shape().c_str(), q8bad, M * N);
+            fails++;
+        }
+        if (x8bad) lib_wrong[L_XNN] = true;
+        std::printf("  adversarial %-20s %s: int8 out: quant i8 %s, XNNPACK %s the requantized reference\n",
+                    pats[pi].name, p.shape().c_str(), q8bad ? "!=" : "==", x8bad ? "!=" : "==");
         double maxd = 0;
         for (size_t i = 0; i < M * N; i++) maxd = std::max(maxd, std::fabs((double)p.Cf[i] - (double)ref[i]));
         std::printf("  adversarial %-20s %s: quant %s reference; oneDNN %s; gemmlowp %s; sgemm max |diff| %.3g\n",
@@ -425,6 +519,80 @@ double vnni_peak_gops() {
 }
 #endif
 
+#if defined(__AVX2__) && !defined(__AVX512VNNI__)
+// The AVX2 int8 bounds (asm loops, as above). vpmaddwd ymm: 16 pairs of
+// 16-bit products summed = 32 ops (products and adds counted as int8-widened
+// multiply-adds), 12 independent chains. The vpmaddubsw -> vpmaddwd (ones) ->
+// vpaddd chain: 32 u8 x s8 products and their sums into 8 int32 = 64 ops,
+// 6 independent accumulators (the form an exact vpmaddubsw kernel runs).
+double maddwd_peak_gops() {
+    const long iters = 1000000;
+    long n = iters;
+    double t0 = now_s();
+    __asm__ volatile(
+        "vpcmpeqd %%ymm12, %%ymm12, %%ymm12\n\t"
+        "vpabsb %%ymm12, %%ymm13\n\t"
+        "1:\n\t"
+        "vpmaddwd %%ymm13, %%ymm12, %%ymm0\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm1\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm2\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm3\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm4\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm5\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm6\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm7\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm8\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm9\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm10\n\t"
+            "vpmaddwd %%ymm13, %%ymm12, %%ymm11\n\t"
+            "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        : [n] "+r"(n)
+        :
+        : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13");
+    double el = now_s() - t0;
+    return 12.0 * 32.0 * (double)iters / el * 1e-9;
+}
+double maddubs_chain_gops() {
+    const long iters = 1000000;
+    long n = iters;
+    double t0 = now_s();
+    __asm__ volatile(
+        "vpcmpeqd %%ymm12, %%ymm12, %%ymm12\n\t"
+        "vpabsb %%ymm12, %%ymm13\n\t"
+        "vpabsw %%ymm12, %%ymm14\n\t"
+        "vpxor %%ymm0, %%ymm0, %%ymm0\n\t"
+        "1:\n\t"
+        "vpmaddubsw %%ymm12, %%ymm13, %%ymm6\n\t"
+            "vpmaddubsw %%ymm12, %%ymm13, %%ymm7\n\t"
+            "vpmaddubsw %%ymm12, %%ymm13, %%ymm8\n\t"
+            "vpmaddubsw %%ymm12, %%ymm13, %%ymm9\n\t"
+            "vpmaddubsw %%ymm12, %%ymm13, %%ymm10\n\t"
+            "vpmaddubsw %%ymm12, %%ymm13, %%ymm11\n\t"
+            "vpmaddwd %%ymm14, %%ymm6, %%ymm6\n\t"
+            "vpmaddwd %%ymm14, %%ymm7, %%ymm7\n\t"
+            "vpmaddwd %%ymm14, %%ymm8, %%ymm8\n\t"
+            "vpmaddwd %%ymm14, %%ymm9, %%ymm9\n\t"
+            "vpmaddwd %%ymm14, %%ymm10, %%ymm10\n\t"
+            "vpmaddwd %%ymm14, %%ymm11, %%ymm11\n\t"
+            "vpaddd %%ymm6, %%ymm0, %%ymm0\n\t"
+            "vpaddd %%ymm7, %%ymm1, %%ymm1\n\t"
+            "vpaddd %%ymm8, %%ymm2, %%ymm2\n\t"
+            "vpaddd %%ymm9, %%ymm3, %%ymm3\n\t"
+            "vpaddd %%ymm10, %%ymm4, %%ymm4\n\t"
+            "vpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+            "dec %[n]\n\t"
+        "jnz 1b\n\t"
+        : [n] "+r"(n)
+        :
+        : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+          "xmm11", "xmm12", "xmm13", "xmm14");
+    double el = now_s() - t0;
+    return 6.0 * 64.0 * (double)iters / el * 1e-9;
+}
+#endif
+
 std::string cpu_model() {
     FILE *f = std::fopen("/proc/cpuinfo", "r");
     if (!f) return "?";
@@ -473,6 +641,29 @@ int main(int argc, char **argv) {
         else { std::fprintf(stderr, "usage: %s [--rounds N] [--sample-ms T] [--quick]\n", argv[0]); return 2; }
     }
     openblas_set_num_threads(1);
+#if !defined(__AVX512F__)
+    // The AVX2 build: XNNPACK picks its kernels from cpuinfo at
+    // xnn_initialize; clearing the AVX-512 flags first limits it to AVX2, as
+    // DNNL_MAX_CPU_ISA and OPENBLAS_CORETYPE limit the others.
+    if (!cpuinfo_initialize()) {
+        std::fprintf(stderr, "cpuinfo_initialize failed\n");
+        return 1;
+    }
+    const bool xnn_limited = cpuinfo_isa.avx512f;
+    cpuinfo_isa.avx512f = cpuinfo_isa.avx512pf = cpuinfo_isa.avx512er = cpuinfo_isa.avx512cd = false;
+    cpuinfo_isa.avx512dq = cpuinfo_isa.avx512bw = cpuinfo_isa.avx512vl = cpuinfo_isa.avx512ifma = false;
+    cpuinfo_isa.avx512vbmi = cpuinfo_isa.avx512vbmi2 = cpuinfo_isa.avx512bitalg = false;
+    cpuinfo_isa.avx512vpopcntdq = cpuinfo_isa.avx512vnni = cpuinfo_isa.avx512bf16 = false;
+    cpuinfo_isa.avx512vp2intersect = cpuinfo_isa.avx512_4vnniw = cpuinfo_isa.avx512_4fmaps = false;
+    const char *xnn_isa = xnn_limited ? "limited to AVX2 (cpuinfo's AVX-512 flags cleared before xnn_initialize)"
+                                      : "this CPU's best (it has no AVX-512)";
+#else
+    const char *xnn_isa = "this CPU's best, chosen by cpuinfo";
+#endif
+    if (xnn_initialize(nullptr) != xnn_status_success) {
+        std::fprintf(stderr, "xnn_initialize failed\n");
+        return 1;
+    }
 
     cpu_set_t cs;
     CPU_ZERO(&cs);
@@ -499,6 +690,7 @@ int main(int argc, char **argv) {
     std::printf("gemmlowp       kernel %s, 1 thread\n", glk);
     std::printf("OpenBLAS       core %s (%s); OPENBLAS_CORETYPE=%s, 1 thread\n", openblas_get_corename(),
                 openblas_get_config(), env("OPENBLAS_CORETYPE"));
+    std::printf("XNNPACK        qs8 fully connected, no thread pool; kernels: %s\n", xnn_isa);
     std::printf("timing         %d rounds, samples of >= %.0f ms, libraries interleaved, medians\n", rounds, sample_ms);
     if (ncpu != 1) std::printf("WARNING: not pinned to one cpu (use taskset -c 1)\n");
     std::fflush(stdout);
@@ -556,6 +748,8 @@ int main(int argc, char **argv) {
     }
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
     std::vector<double> peak;
+#elif defined(__AVX2__)
+    std::vector<double> wdpeak, chain;
 #endif
 
     // The rounds.
@@ -578,6 +772,9 @@ int main(int argc, char **argv) {
         for (auto &pr : probes) pr.gbs.push_back(probe_once(pr));
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
         peak.push_back(vnni_peak_gops());
+#elif defined(__AVX2__)
+        wdpeak.push_back(maddwd_peak_gops());
+        chain.push_back(maddubs_chain_gops());
 #endif
         if (quick && r == 0) std::printf("(quick mode)\n");
     }
@@ -586,31 +783,41 @@ int main(int argc, char **argv) {
     // Tables.
     std::printf("\nsingle thread, GOPS = 2*M*N*K / s (sgemm: GFLOPS), median of %d interleaved samples (%.0f s)\n\n",
                 rounds, elapsed);
-    std::printf("| shape (M x N x K) | quant | oneDNN | gemmlowp | OpenBLAS sgemm | quant/oneDNN | quant/gemmlowp | quant/sgemm |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    std::vector<double> med(NLIB);
+    // (the ratio pairs: quant's int32 output against oneDNN, gemmlowp, sgemm;
+    // quant's int8 output against XNNPACK's)
+    static const int rnum[4] = {L_QUANT, L_QUANT, L_QUANT, L_QUANT8}, rden[4] = {L_DNNL, L_GEMMLOWP, L_SGEMM, L_XNN};
+    std::printf("| shape (M x N x K) |");
+    for (int l = 0; l < NLIB; l++) std::printf(" %s |", lib_name[l]);
+    for (int j = 0; j < 4; j++) std::printf(" %s/%s |", lib_name[rnum[j]], lib_name[rden[j]]);
+    std::printf("\n|---|");
+    for (int l = 0; l < NLIB + 4; l++) std::printf("---:|");
+    std::printf("\n");
     for (size_t s = 0; s < nshapes; s++) {
-        for (int l = 0; l < NLIB; l++) med[l] = median(gops[s][l]);
-        const char *mk[NLIB];
-        for (int l = 0; l < NLIB; l++) mk[l] = lib_wrong[l] ? " (wrong)" : "";
-        std::printf("| %s | %.1f%s | %.1f%s | %.1f%s | %.1f%s | %.2fx | %.2fx | %.2fx |\n", probs[s]->shape().c_str(),
-                    med[0], mk[0], med[1], mk[1], med[2], mk[2], med[3], mk[3], med[0] / med[1], med[0] / med[2],
-                    med[0] / med[3]);
+        std::printf("| %s |", probs[s]->shape().c_str());
+        for (int l = 0; l < NLIB; l++) std::printf(" %.1f%s |", median(gops[s][l]), lib_wrong[l] ? " (wrong)" : "");
+        for (int j = 0; j < 4; j++) std::printf(" %.2fx |", median(gops[s][rnum[j]]) / median(gops[s][rden[j]]));
+        std::printf("\n");
     }
     std::printf("\npaired ratios: median over rounds of quant / other within the same round (robust to the "
                 "machine's speed drifting between rounds), with p25 - p75\n\n");
-    std::printf("| shape | quant/oneDNN | quant/gemmlowp | quant/sgemm |\n|---|---:|---:|---:|\n");
+    std::printf("| shape |");
+    for (int j = 0; j < 4; j++) std::printf(" %s/%s |", lib_name[rnum[j]], lib_name[rden[j]]);
+    std::printf("\n|---|---:|---:|---:|---:|\n");
     for (size_t s = 0; s < nshapes; s++) {
         std::printf("| %s |", probs[s]->shape().c_str());
-        for (int l = 1; l < NLIB; l++) {
+        for (int j = 0; j < 4; j++) {
             std::vector<double> r;
-            for (size_t i = 0; i < gops[s][0].size(); i++) r.push_back(gops[s][0][i] / gops[s][l][i]);
+            for (size_t i = 0; i < gops[s][rnum[j]].size(); i++) r.push_back(gops[s][rnum[j]][i] / gops[s][rden[j]][i]);
             std::printf(" %.2fx (%.2f - %.2f) |", median(r), quantile(r, 0.25), quantile(r, 0.75));
         }
         std::printf("\n");
     }
     std::printf("\nspread: interquartile range / median, %% (same samples)\n\n");
-    std::printf("| shape | quant | oneDNN | gemmlowp | OpenBLAS sgemm |\n|---|---:|---:|---:|---:|\n");
+    std::printf("| shape |");
+    for (int l = 0; l < NLIB; l++) std::printf(" %s |", lib_name[l]);
+    std::printf("\n|---|");
+    for (int l = 0; l < NLIB; l++) std::printf("---:|");
+    std::printf("\n");
     for (size_t s = 0; s < nshapes; s++) {
         std::printf("| %s |", probs[s]->shape().c_str());
         for (int l = 0; l < NLIB; l++) {
@@ -632,10 +839,17 @@ int main(int argc, char **argv) {
     double pk = median(peak);
     std::printf("VPDPBUSD zmm peak (12 chains, same run): %.0f GOPS median; quant at 1024^3 = %.0f%%, 2048^3 = %.0f%% "
                 "of it\n", pk, 100 * median(gops[5][L_QUANT]) / pk, 100 * median(gops[6][L_QUANT]) / pk);
+#elif defined(__AVX2__)
+    double wp = median(wdpeak), ch = median(chain);
+    std::printf("vpmaddwd ymm peak (12 chains, same run): %.0f GOPS; vpmaddubsw -> vpmaddwd -> vpaddd chain bound: %.0f GOPS.\n"
+                "quant at 1024^3 = %.0f%% of the vpmaddwd peak, %.0f%% of the chain bound; at 2048^3 %.0f%% / %.0f%%\n",
+                wp, ch, 100 * median(gops[5][L_QUANT]) / wp, 100 * median(gops[5][L_QUANT]) / ch,
+                100 * median(gops[6][L_QUANT]) / wp, 100 * median(gops[6][L_QUANT]) / ch);
 #endif
     std::printf("thread on-cpu time / wall time over all samples: median %.3f, p10 %.3f\n", median(oncpu),
                 quantile(oncpu, 0.10));
-    std::printf("\noneDNN's C API and gemmlowp pack inside every call; quant's weights are packed once (not timed).\n");
+    std::printf("\noneDNN's C API and gemmlowp pack inside every call; quant's and XNNPACK's weights are packed once "
+                "(not timed).\n");
     for (int l = 0; l < NLIB; l++)
         if (lib_wrong[l])
             std::printf("(wrong): %s's results differed from the exact int32 product in the correctness checks above, "
