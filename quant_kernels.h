@@ -601,11 +601,10 @@ QUANT_DEF quant_status quant_requantize_params_rows_k(const void *in, quant_dtyp
 
 #include <string.h>
 #include <math.h>
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVXVNNI) || \
-    defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_SSE41)
+#if defined(QUANT_HAS_SSE41)
 #include <immintrin.h>
 #endif
-#if defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#if defined(QUANT_HAS_NEON)
 #include <arm_neon.h>
 #endif
 
@@ -866,7 +865,7 @@ typedef struct quant__ukr_out {
     size_t ldc, m, col, cnt;
 } quant__ukr_out;
 
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 /* single rounding, clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits with
  * t = 31 - shift, split into its per-column constants (the multiplier's even
  * and odd lanes, t of each and its rounding term 2^(t-1)) and the per-row
@@ -1292,7 +1291,7 @@ static void quant__ukr_avxvnni(size_t mr, size_t K, const uint8_t *A, size_t lda
 }
 #define QUANT__UKR quant__ukr_avxvnni
 
-#elif defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_SSE41)
+#elif defined(QUANT_HAS_SSE41)
 
 /* 16-bit widening: B pairs (k, k+1) sign-extended, A pairs zero- or
  * sign-extended and broadcast, multiply-add of pairs into int32 (vpmaddwd:
@@ -1508,7 +1507,7 @@ static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *
 /* quant__epilogue_row(ep, ec, j0, m, n0, cnt, t, rowcorr, C, ldc): row m,
  * columns n0 .. n0 + cnt - 1, which are entries j0 .. j0 + cnt - 1 of the
  * panel's tile row t and of ec. */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 
 /* gemmlowp: RoundingDivideByPOT(SRDHM(SatShl(x, ls), M), rs), 16 lanes */
 static inline __m512i quant__rq_gemmlowp_512(__m512i x, __m512i mult, __m512i shift) {
@@ -1593,7 +1592,7 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
     }
 }
 
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 
 static inline __m256i quant__sel256(__m256i mask, __m256i a, __m256i b) { return _mm256_blendv_epi8(b, a, mask); }
 
@@ -1727,7 +1726,7 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 QUANT__INTERNAL void quant__epilogue_tile(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0, size_t m,
         size_t mr, size_t n0, size_t cnt, const int32_t *tile, const uint32_t *rowcorr, void *C, size_t ldc) {
     size_t r;
-#if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
     if ((ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 && cnt % 8 == 0) {
         /* the float requantization (the runner's) with the output type and
          * mode chosen once a tile: per row of 16 columns, the call and the
@@ -1865,7 +1864,7 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 /* q = zp + round(clamp(x * inv, qmin - zp, qmax - zp)); NaN -> zp. Equal to
  * quant_quantize1: clamping to integers before rounding half to even does
  * not change the result. */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 #  define QUANT__RW 16
 /* Elements before p reaches a 64-byte line boundary (0 if p is not even
  * element-aligned). The row loops peel these with a masked step so that
@@ -1978,7 +1977,7 @@ static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scal
         _mm512_mask_storeu_ps(out + i, k, quant__dq16(_mm_maskz_loadu_epi8(k, b + i), is_u8, vz, vs));
     }
 }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 #  define QUANT__RW 8
 static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
         int is_u8, void *out) {
@@ -2621,7 +2620,7 @@ QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_sha
 /* acc[j] += (in[j] - zp) * wt[j] for j < cnt (cnt <= QUANT__NR) */
 static inline void quant__dw_tap(int32_t *acc, const uint8_t *in, int a_signed, int32_t zp, const int32_t *wt, size_t cnt) {
     size_t j = 0;
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     const __m512i vz = _mm512_set1_epi32(zp);
     for (; j < cnt; j += 16) {
         __mmask16 k = cnt - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - j)) - 1u);
@@ -2631,7 +2630,7 @@ static inline void quant__dw_tap(int32_t *acc, const uint8_t *in, int a_signed, 
                                      _mm512_mullo_epi32(a, _mm512_loadu_si512((const void *)(wt + j))));
         _mm512_storeu_si512((void *)(acc + j), s);
     }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
     const __m256i vz = _mm256_set1_epi32(zp);
     for (; j + 8 <= cnt; j += 8) {
         __m128i b = _mm_loadl_epi64((const __m128i *)(in + j));
@@ -2740,7 +2739,7 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
  * QUANT__BMR / QUANT__BMR_TT: activation rows per micro-kernel call (binary
  * or one ternary operand / ternary x ternary), sized to the register file. */
 #define QUANT__BFOLD 31
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 typedef __m512i quant__bv;
 #  define QUANT__BW 8
 static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm512_loadu_si512((const void *)p); }
@@ -2776,7 +2775,7 @@ static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return _mm
 #    define QUANT__BMR 3
 #    define QUANT__BMR_TT 2
 #  endif
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 typedef __m256i quant__bv;
 #  define QUANT__BW 4
 #  define QUANT__POPCNT_NAME "nibble-lut"
@@ -2799,7 +2798,7 @@ static inline quant__bv quant__bv_cnt8(quant__bv x) {
                            _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
 }
 static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm256_add_epi64(acc, _mm256_sad_epu8(c8, _mm256_setzero_si256())); }
-#elif defined(QUANT_ISA_SSE41)
+#elif defined(QUANT_HAS_SSE41)
 typedef __m128i quant__bv;
 #  define QUANT__BW 2
 #  define QUANT__POPCNT_NAME "nibble-lut"
@@ -2822,7 +2821,7 @@ static inline quant__bv quant__bv_cnt8(quant__bv x) {
                         _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(x, 4), m4)));
 }
 static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm_add_epi64(acc, _mm_sad_epu8(c8, _mm_setzero_si128())); }
-#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#elif defined(QUANT_HAS_NEON)
 typedef uint64x2_t quant__bv;
 #  define QUANT__BW 2
 #  define QUANT__POPCNT_NAME "vcnt"
@@ -2905,7 +2904,7 @@ static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) 
  * so count(plus) - count(minus) = L(plus) - L(minus) is the step's dot
  * product exactly: two vpshufb a step, a vpaddb and a vpsubb, signed bytes
  * (|step| <= 4) widened every 31 steps. */
-#if defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
 #  define QUANT__BT 1
 #  define QUANT__BTVB 32 /* bytes a vector */
 typedef __m256i quant__btv;
@@ -3470,7 +3469,7 @@ QUANT__INTERNAL void quant__bep_row(const quant_bepilogue *ep, size_t m, size_t 
 
 /* d[j] = (int32_t)(b - 2 q[j]) for the QUANT__BNB columns of a panel */
 static inline void quant__bdot(int64_t b, const uint64_t *q, int32_t *d) {
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     const __m512i bb = _mm512_set1_epi64((long long)b);
     int v;
     QUANT__UNROLL
@@ -3634,8 +3633,7 @@ QUANT__INTERNAL void quant__bwn_planes(const uint8_t *a, size_t K, int a_signed,
         uint64_t pl[8];
         int b;
         if (kn < 64) { memset(buf, a_signed ? 0x80 : 0, 64); memcpy(buf, src, kn); src = buf; } /* u = 0 past K */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVXVNNI) || defined(QUANT_ISA_AVX2) || \
-    defined(QUANT_ISA_SSE41)
+#if defined(QUANT_HAS_SSE41)
         {   /* the byte's top bit by movemask, then shift the bytes left by one */
             int g;
             for (b = 0; b < 8; b++) pl[b] = 0;
@@ -3901,7 +3899,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 /* Float lanes for the exact chains: a fused multiply-add per lane, so each
  * lane returns the bits of the scalar fmaf chain. ISAs without one use
  * fmaf, one lane. NN_MR x NN_NV vectors is the nearest-centroid tile. */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 #  define QUANT__PV_W 16
 #  define QUANT__NN_MR 6
 #  define QUANT__NN_NV 2
@@ -3924,7 +3922,7 @@ static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, 
 static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) {
     _mm512_storeu_ps(fv, v); _mm512_storeu_si512((void *)iv, i);
 }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 #  define QUANT__PV_W 8
 #  define QUANT__NN_MR 4
 #  define QUANT__NN_NV 2
@@ -3947,7 +3945,7 @@ static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, 
 static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) {
     _mm256_storeu_ps(fv, v); _mm256_storeu_si256((__m256i *)iv, i);
 }
-#elif (defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)) && defined(__aarch64__)
+#elif defined(QUANT_HAS_NEON) && defined(__aarch64__)
 #  define QUANT__PV_W 4
 #  define QUANT__NN_MR 4
 #  define QUANT__NN_NV 4
@@ -4356,7 +4354,7 @@ QUANT_DEF quant_status quant_pq_search(const void *packed, quant_metric metric, 
 static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *lo, float *hi) {
     size_t j = 0;
     float l = neg ? -t[0] : t[0], h = l;
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     if (n >= 16) {
         const __m512i sg = _mm512_set1_epi32(neg ? (int)0x80000000u : 0);
         __m512 vl = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t)), sg)), vh = vl;
@@ -4374,7 +4372,7 @@ static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *
 /* q[j] = min(255, nearbyintf((K[j] - lo) * inv)), K = t or -t */
 static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, float inv, uint8_t *q) {
     size_t j = 0;
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     const __m512i sg = _mm512_set1_epi32(neg ? (int)0x80000000u : 0), c255 = _mm512_set1_epi32(255);
     const __m512 vlo = _mm512_set1_ps(lo), vinv = _mm512_set1_ps(inv);
     for (; j + 16 <= n; j += 16) {
@@ -4382,7 +4380,7 @@ static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, fl
         const __m512i r = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, vlo), vinv)), c255);
         _mm_storeu_si128((__m128i *)(void *)(q + j), _mm512_cvtepi32_epi8(r));
     }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
     const __m256i sg = _mm256_set1_epi32(neg ? (int)0x80000000u : 0), c255 = _mm256_set1_epi32(255);
     const __m256 vlo = _mm256_set1_ps(lo), vinv = _mm256_set1_ps(inv);
     for (; j + 8 <= n; j += 8) {
@@ -4405,7 +4403,7 @@ static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, fl
  * vectors 0..15 (low nibbles) or 16..31 (high nibbles); as 16-bit lanes
  * the even bytes accumulate in a - 256 b, the odd ones in b (a += r,
  * b += r >> 8): two adds and a shift for 16 lookups, no widening. */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 #  define QUANT__FS_LOOKUP "vpshufb zmm"
 static inline __m128i quant__fs_red512(__m512i x) { /* the sum of the four 128-bit lanes */
     x = _mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -4437,7 +4435,7 @@ static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
     if (thr < 0) return 0;
     return (uint32_t)_mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)v), _mm512_set1_epi16((short)(uint16_t)thr));
 }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 #  define QUANT__FS_LOOKUP "vpshufb ymm"
 static inline __m128i quant__fs_red256(__m256i x) {
     return _mm_add_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
@@ -4472,7 +4470,7 @@ static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
     eb = _mm256_cmpeq_epi16(_mm256_min_epu16(b, t), b);
     return (uint32_t)_mm256_movemask_epi8(_mm256_permute4x64_epi64(_mm256_packs_epi16(ea, eb), _MM_SHUFFLE(3, 1, 2, 0)));
 }
-#elif defined(QUANT_ISA_SSE41)
+#elif defined(QUANT_HAS_SSE41)
 #  define QUANT__FS_LOOKUP "pshufb"
 static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
     const __m128i m4 = _mm_set1_epi8(0x0f);
@@ -4493,7 +4491,7 @@ static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, siz
     _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, bH));
     _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, bH));
 }
-#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#elif defined(QUANT_HAS_NEON)
 /* one subspace a step, widening adds (vaddw) into four 16-bit accumulators */
 static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
     const uint8x16_t m4 = vdupq_n_u8(0x0f);
@@ -4529,7 +4527,7 @@ static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, siz
         }
 }
 #endif
-#if !(defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512) || defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI))
+#if !defined(QUANT_HAS_AVX2)
 static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
     uint32_t m = 0;
     int i;
@@ -4945,7 +4943,7 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
 QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, int nbits, size_t M, const float *T, size_t ksub, float *acc) {
     size_t m;
     int i;
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     if (nbits == 8) {
         for (m = 0; m < M; m++) {
@@ -4970,7 +4968,7 @@ QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, int nbits, size_t M,
     }
     _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
     (void)i;
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
     __m256 a[8];
     for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
     if (nbits == 8) {
@@ -5039,7 +5037,7 @@ QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, int nbits, size_t M
         return;
     }
 #endif
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     {
         const __m512i ff = _mm512_set1_epi32(0xff);
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
@@ -5068,7 +5066,7 @@ QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, int nbits, size_t M
         _mm512_storeu_si512((void *)(acc + 32), a2); _mm512_storeu_si512((void *)(acc + 48), a3);
         (void)i;
     }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
     if (nbits == 8) {
         const __m256i ff = _mm256_set1_epi32(0xff);
         __m256i a[8];
@@ -5315,7 +5313,7 @@ QUANT_DEF quant_status quant_codebook_pack(const uint8_t *idx, int bits, size_t 
 QUANT__INTERNAL void quant__cbg_blk(const uint8_t *bp, int bits, size_t cols, const float *cb, const float *x, float *acc) {
     size_t c;
     int i;
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     if (bits == 4) {
         const __m512 t = _mm512_loadu_ps(cb);
@@ -5352,7 +5350,7 @@ QUANT__INTERNAL void quant__cbg_blk(const uint8_t *bp, int bits, size_t cols, co
     }
     _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
     (void)i;
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
     __m256 a[8];
     for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
     if (bits == 4) {
@@ -5514,7 +5512,7 @@ QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, 
  * takes unsigned activations (x86, scalar: int8 input is flipped by 0x80 and
  * its zero point raised by 128) or signed ones (Arm: uint8 input flipped,
  * zero point lowered by 128). */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 #define QUANT__Q4W 1
 #define QUANT__Q4MR 6
 #define QUANT__Q4_AU8 1
@@ -5528,7 +5526,7 @@ static inline quant__q4i quant__q4_lut(quant__q4i x) {
 static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
 static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm512_srli_epi16(x, 4)); }
 static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
-#if defined(QUANT_ISA_AVX512VNNI)
+#if defined(QUANT_HAS_AVX512VNNI)
     return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32((int)a), w);
 #else
     return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi32((int)a), w), _mm512_set1_epi16(1)));
@@ -5539,7 +5537,7 @@ static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _
 static inline quant__q4f quant__q4_fzero(void) { return _mm512_setzero_ps(); }
 static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_loadu_ps((const float *)(const void *)s), acc); }
 static inline void quant__q4_fst(float *p, quant__q4f v) { _mm512_storeu_ps(p, v); }
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 #define QUANT__Q4W 2
 #define QUANT__Q4MR 2
 #define QUANT__Q4_AU8 1
@@ -5554,7 +5552,7 @@ static inline quant__q4i quant__q4_lut(quant__q4i x) {
 static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
 static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm256_srli_epi16(x, 4)); }
 static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
-#if defined(QUANT_ISA_AVXVNNI)
+#if defined(QUANT_HAS_AVXVNNI)
     return _mm256_dpbusd_avx_epi32(acc, _mm256_set1_epi32((int)a), w);
 #else
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32((int)a), w), _mm256_set1_epi16(1)));
@@ -5565,7 +5563,7 @@ static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _
 static inline quant__q4f quant__q4_fzero(void) { return _mm256_setzero_ps(); }
 static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps((const float *)(const void *)s), acc); }
 static inline void quant__q4_fst(float *p, quant__q4f v) { _mm256_storeu_ps(p, v); }
-#elif defined(QUANT_ISA_SSE41)
+#elif defined(QUANT_HAS_SSE41)
 #define QUANT__Q4W 4
 #define QUANT__Q4MR 2
 #define QUANT__Q4_AU8 1
@@ -5590,7 +5588,7 @@ static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4
     return acc;
 }
 static inline void quant__q4_fst(float *p, quant__q4f v) { memcpy(p, v.v, 16); }
-#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#elif defined(QUANT_HAS_NEON)
 #define QUANT__Q4W 4
 #define QUANT__Q4MR 2
 #define QUANT__Q4_AU8 0
@@ -5602,7 +5600,7 @@ static inline int8x16_t quant__q4_lob(int8x16_t x) { return vsubq_s8(vandq_s8(x,
 static inline int8x16_t quant__q4_hib(int8x16_t x) { return vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(vreinterpretq_u8_s8(x), 4)), vdupq_n_s8(8)); }
 static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, int8x16_t w) {
     const int8x16_t av = vreinterpretq_s8_u32(vdupq_n_u32(a));
-#if defined(QUANT_ISA_NEONDOT)
+#if defined(QUANT_HAS_NEONDOT)
     return vdotq_s32(acc, w, av);
 #else
     const int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(w), vget_low_s8(av)));
@@ -5807,7 +5805,7 @@ static void quant__q4_out(const quant_q4_epilogue *ep, float as, const float *f,
 
 /* the same for a whole panel (16 columns), vectorized where FMA exists:
  * the same operations in the same order, so the same bits */
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 static inline void quant__q4_out16(const quant_q4_epilogue *ep, float as, const float *f, size_t n0, void *C) {
     const __m512 y = _mm512_fmadd_ps(_mm512_loadu_ps(f), _mm512_set1_ps(as), ep->bias ? _mm512_loadu_ps(ep->bias + n0) : _mm512_setzero_ps());
     __m512 v, zp;
@@ -5819,7 +5817,7 @@ static inline void quant__q4_out16(const quant_q4_epilogue *ep, float as, const 
     _mm_storeu_si128((__m128i *)(void *)((uint8_t *)C + n0), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
 }
 #define QUANT__Q4_OUT16 1
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI)
+#elif defined(QUANT_HAS_AVX2)
 static inline void quant__q4_out16(const quant_q4_epilogue *ep, float as, const float *f, size_t n0, void *C) {
     int h;
     for (h = 0; h < 2; h++) {
@@ -6024,7 +6022,7 @@ QUANT__INTERNAL int quant__ew_mul_fast(const quant_mul_params *p, quant_dtype dt
            p->out_offset >= -lim && p->out_offset <= lim;
 }
 
-#if defined(QUANT_ISA_AVX512VNNI) || defined(QUANT_ISA_AVX512)
+#if defined(QUANT_HAS_AVX512)
 /* 8 values a vector, each a whole int64 (so SRDHM's floor is one vpsraq) */
 #  define QUANT__EW 1
 #  define QUANT__EWN 2
@@ -6071,7 +6069,7 @@ QUANT__EW_INL __m512i quant__ew_mbm(__m512i x, const quant__ewm *h, const int MO
     return _mm512_sra_epi64(_mm512_add_epi64(p, h->c), h->cnt);
 }
 
-#elif defined(QUANT_ISA_AVX2) || defined(QUANT_ISA_AVXVNNI) || defined(QUANT_ISA_SSE41)
+#elif defined(QUANT_HAS_SSE41)
 /* int32 lanes (8 or 4). The 64-bit products of the even and odd lanes
  * (vpmuldq) get 2^62 added, which makes them non-negative, so logical
  * shifts (no vpsraq below AVX-512) give floor(... / 2^(31+e)) + 2^(31-e)
@@ -6159,7 +6157,7 @@ QUANT__EW_INL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const 
     return QUANT__EW_(sub_epi32)(r, h->bias);
 }
 
-#elif defined(QUANT_ISA_NEON) || defined(QUANT_ISA_NEONDOT)
+#elif defined(QUANT_HAS_NEON)
 /* sqrdmulh is SRDHM exactly (saturating INT32_MIN^2); RoundingDivideByPOT
  * is gemmlowp's NEON form: x - [x < 0] (saturating), then srshl by -e */
 #  define QUANT__EW 1
