@@ -88,6 +88,9 @@
  *      repair, subsampling, progress), VQ, scalar codebooks (weight
  *      sharing, 4/8-bit indices, GEMV), PQ (train, encode, decode, ADC
  *      tables, top-k scan, PQ matmul), codebook / code blobs
+ *  12. post-training quantization: cross-layer equalization (DFQ), bias
+ *      correction (empirical and data-free), GPTQ error-compensating
+ *      rounding for any width 2..8
  *
  * ERRORS. Every function that returns a quant_status validates its
  * arguments (NULL pointers, enums, ranges, scales, shapes) and, on error,
@@ -1013,6 +1016,156 @@ QUANT_DEF quant_status quant_codebook_save(const float *codebook, int entries, i
         void *blob, size_t blob_bytes);
 QUANT_DEF quant_status quant_codebook_load_header(const void *blob, size_t blob_bytes, int *entries, int *bits, size_t *n);
 QUANT_DEF quant_status quant_codebook_load(const void *blob, size_t blob_bytes, float *codebook, uint8_t *idx);
+
+/* ======================================================================== */
+/* 12. post-training quantization: equalization, bias correction, GPTQ      */
+/* ======================================================================== */
+/* Methods that change the float weights (or choose the integer codes) so a
+ * quantized layer is closer to its float self than range choice alone gets.
+ *
+ *   cross-layer     Nagel et al. 2019 (DFQ): for consecutive layers
+ *   equalization    y = W2 f(W1 x + b1) with f positively homogeneous
+ *                   (ReLU, identity; f(x / s) = f(x) / s for s > 0), scale
+ *                   output channel i of layer 1 (weights and bias) by 1 / s_i
+ *                   and input channel i of layer 2 by s_i: the float
+ *                   function is unchanged and, with
+ *                     s_i = sqrt(r1_i * r2_i) / r2_i
+ *                   (r1_i, r2_i the channel's largest |weight| in each
+ *                   layer), both layers' channel i get the range
+ *                   sqrt(r1_i * r2_i), so one per-tensor scale fits every
+ *                   channel. ReLU6 is homogeneous only if its clip moves
+ *                   with the channel (6 / s_i after equalization); DFQ
+ *                   replaces ReLU6 by ReLU first. A depthwise conv between
+ *                   two convs is one layer of two pairs: equalize (conv1,
+ *                   dw), then (dw, conv2), and repeat over the network until
+ *                   the scales stay near 1 (DFQ iterates the same way).
+ *                   Grouped convs other than depthwise are not covered.
+ *   bias            quantizing W to Wq shifts the expected output by
+ *   correction      (Wq - W) E[x]; subtracting it from the bias makes the
+ *                   layer's mean output error zero. E[x] per input channel
+ *                   is empirical (the mean of calibration activations) or
+ *                   analytic, data-free (DFQ: the input is a clipped normal
+ *                   whose mean and deviation come from the preceding batch
+ *                   norm's beta and |gamma|, quant_expected_clipped_normal).
+ *                   For a padded conv E[x] describes interior pixels; the
+ *                   border, whose taps read padding zeros, is corrected
+ *                   approximately.
+ *   GPTQ            Frantar et al. 2022 (OPTQ): codes of W [N][K] chosen
+ *                   column by column; each column's rounding error is
+ *                   spread over the columns not yet quantized through the
+ *                   inverse Hessian H^-1 of the layer's squared output error
+ *                   sum ||X W^T - X Wq^T||^2, H = 2 X^T X (X the calibration
+ *                   inputs, one row per sample / output pixel). With H
+ *                   diagonal it is exactly round to nearest.
+ *                   GPTQ rather than AdaRound (Nagel et al. 2020): it is
+ *                   closed form (a Cholesky factorization and one pass), so
+ *                   deterministic by construction, with no learning rate,
+ *                   annealing schedule, iteration count or random batches
+ *                   to choose; it costs O(K^3 + N K^2) per layer (well under
+ *                   a second on the demo's layers) instead of thousands of
+ *                   gradient steps; and it keeps any caller-chosen scales
+ *                   (per channel, per group of 32 in fp16, one per tensor),
+ *                   so it only changes codes and fits every format here.
+ *
+ * All three compute in double and validate their inputs (non-finite
+ * weights, activations or statistics: ERANGE), writing nothing on error.
+ * The two helpers without a status: quant_gptq_opts_default (NULL ignored)
+ * and the size query quant_gptq_workspace_size (0 on overflow). */
+
+/* Largest |w| of each channel along `axis` of a row-major tensor (shape[ndim],
+ * the convention of quant_minmax_axis): r[shape[axis]]. ERANGE for a
+ * non-finite weight. */
+QUANT_DEF quant_status quant_absmax_axis(const float *w, const size_t *shape, int ndim, int axis, float *r);
+
+/* Equalization scales from the per-channel ranges r1 (layer 1's output
+ * channels) and r2 (layer 2's input channels), both >= 0 and finite
+ * (ERANGE otherwise): s_i = sqrt(r1_i * r2_i) / r2_i in double, rounded to
+ * float and clamped to [2^-32, 2^32]; s_i = 1 where r1_i or r2_i is 0 (a
+ * dead channel: nothing to balance). */
+QUANT_DEF quant_status quant_cle_scales_from_ranges(const float *r1, const float *r2, size_t channels, float *s);
+
+/* The scales of a pair from its weights. Layer 1's output channels lie
+ * along axis1 of w1 (shape1[ndim1]), layer 2's input channels along axis2 of
+ * w2; their counts must agree (EINVAL). The axes of this library's layouts:
+ *   dense [N][K]: out 0, in 1;  conv [out_c][k_h][k_w][in_c]: out 0, in 3;
+ *   depthwise [k_h][k_w][c]: out 2, in 2 (its channel is both). */
+QUANT_DEF quant_status quant_cle_scales(const float *w1, const size_t *shape1, int ndim1, int axis1,
+        const float *w2, const size_t *shape2, int ndim2, int axis2, float *s);
+
+/* Applies scales s (finite, > 0; ESCALE otherwise): layer 1's channel i
+ * weights and b1[i] become w / s_i (b1 may be NULL), layer 2's channel i
+ * weights w * s_i (one float rounding each). In place; ERANGE (nothing
+ * changed) if a result would not be finite. */
+QUANT_DEF quant_status quant_cle_apply(float *w1, const size_t *shape1, int ndim1, int axis1, float *b1,
+        float *w2, const size_t *shape2, int ndim2, int axis2, const float *s);
+
+/* Bias correction: bias[o] -= sum over the weights of output channel o of
+ * (wq - w) * ex[i], i the weight's input channel (out_axis and in_axis as
+ * for quant_cle_scales; equal for depthwise). w is the float weight, wq the
+ * dequantized one (same shape), ex[shape[in_axis]] the expected input per
+ * channel, bias[shape[out_axis]] (pass zeros for a layer without one).
+ * The sum is in double, the new bias rounded to float once. */
+QUANT_DEF quant_status quant_bias_correct(const float *w, const float *wq, const size_t *shape, int ndim,
+        int out_axis, int in_axis, const float *ex, float *bias);
+
+/* Data-free expected input: ex[i] = E[clamp(x, lo, hi)] for x normal with
+ * mean mu[i] and deviation sigma[i] >= 0 (lo < hi; lo may be -INFINITY, hi
+ * +INFINITY: ReLU is lo = 0, hi = INFINITY; ReLU6 hi = 6):
+ *   E = lo Phi(a) + hi (1 - Phi(b)) + mu (Phi(b) - Phi(a)) + sigma (phi(a) - phi(b)),
+ *   a = (lo - mu) / sigma, b = (hi - mu) / sigma (infinite bounds drop their
+ *   terms); sigma = 0 gives clamp(mu, lo, hi). */
+QUANT_DEF quant_status quant_expected_clipped_normal(const float *mu, const float *sigma, size_t n,
+        float lo, float hi, float *ex);
+
+/* GPTQ. The Hessian is K x K doubles, row-major, that you zero and then
+ * accumulate over calibration batches: H += 2 x^T x for the rows x samples
+ * of K inputs (row stride ldx >= K). ERANGE (H unchanged) for a non-finite
+ * input. The scale of H does not matter (damping is relative). */
+QUANT_DEF quant_status quant_gptq_hessian_add(double *H, size_t K, const float *x, size_t rows, size_t ldx);
+
+typedef struct quant_gptq_opts {
+    int32_t qmin, qmax;  /* code range, symmetric (zero point 0), qmin < 0 < qmax,
+                            inside int8: int4 [-8, 7], int2 [-2, 1], int8 [-127, 127] */
+    size_t group;        /* input columns per scale; 0 (or >= K): one per row        */
+    double damp;         /* lambda = damp * mean diag(H) added to the diagonal (0.01) */
+    int scales_given;    /* 1: `scales` are inputs (finite, >= 0; a 0 scale gives
+                            codes 0); 0: outputs, absmax / qmax of the group's
+                            original weights in float                               */
+    int act_order;       /* 1: quantize columns by decreasing diag(H) (ties to the
+                            lower index), GPTQ's "act order"; 0: in order            */
+} quant_gptq_opts;
+
+/* bits 2..8: qmin = -2^(bits-1) (int8: -127, the weight convention here),
+ * qmax = 2^(bits-1) - 1, group 0, damp 0.01, scales computed, in order. */
+QUANT_DEF void quant_gptq_opts_default(quant_gptq_opts *opts, int bits);
+
+/* Bytes of the workspace quant_gptq needs for K inputs (0 on overflow). */
+QUANT_DEF size_t quant_gptq_workspace_size(size_t K);
+
+/* Codes q[N][K] (int8 values in [qmin, qmax]) of the float weights w[N][K]
+ * (row-major, one row per output channel) with scales[N][ceil(K / group)]
+ * (dequantized weight: q * scale of its row and group):
+ *   1. H from quant_gptq_hessian_add (finite, symmetric, diag >= 0); a
+ *      column with H[k][k] == 0 (an input that is always 0) gets 1 there;
+ *      then damp * mean diag is added to the diagonal;
+ *   2. U = the upper Cholesky factor of H^-1 (H^-1 = U^T U);
+ *   3. for each column k in order (act_order: by decreasing diag H), each
+ *      row: q = clamp(round half even(w' * (1.0f / scale))) as
+ *      quant_quantize1 on the float of the updated weight w', then the later
+ *      columns j get w'_j -= (w'_k - q * scale) / U[k][k] * U[k][j].
+ * Rows are independent (a caller may split N). ws: quant_gptq_workspace_size
+ * bytes, aligned for double (malloc's). Errors: EINVAL (NULL, zero sizes,
+ * bad opts, ws too small or misaligned), EOVERFLOW, ERANGE (non-finite
+ * weight or H, negative diagonal, or a damped H that is not positive
+ * definite, e.g. a singular H with damp 0), ESCALE (bad given scale). */
+QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const double *H,
+        const quant_gptq_opts *opts, int8_t *q, float *scales, void *ws, size_t ws_bytes);
+
+/* The proxy loss GPTQ minimises: *err = sum over rows of d^T H d, d = w -
+ * q * scale of each row (= 2 ||X W^T - X Wq^T||^2 for H = 2 X^T X). group
+ * as quant_gptq's. Lets a tool compare roundings without the data. */
+QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
+        size_t K, size_t group, const double *H, double *err);
 
 #ifdef __cplusplus
 }
@@ -4131,6 +4284,356 @@ QUANT_DEF quant_status quant_codebook_load(const void *blob, size_t blob_bytes, 
     if (bits == 4 && (n & 1) && (ix[n / 2] >> 4)) return QUANT_EFORMAT;
     memcpy(codebook, cb, (size_t)entries * sizeof(float));
     if (n) memcpy(idx, ix, quant_codebook_row_bytes(bits, n));
+    return QUANT_OK;
+}
+
+/* ------------------------------------------- 12. post-training quantization */
+
+/* Splits a tensor around axis (quant__axis_split) with the total count. */
+QUANT__INTERNAL quant_status quant__ptq_split(const float *w, const size_t *shape, int ndim, int axis,
+        size_t *outer, size_t *channels, size_t *inner) {
+    quant_status st;
+    if (!w) return QUANT_EINVAL;
+    if ((st = quant__axis_split(shape, ndim, axis, outer, channels, inner)) != QUANT_OK) return st;
+    if (!*outer || !*channels || !*inner) return QUANT_EINVAL;
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL int quant__all_finite(const float *x, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) if (!quant__isfinite(x[i])) return 0;
+    return 1;
+}
+
+QUANT_DEF quant_status quant_absmax_axis(const float *w, const size_t *shape, int ndim, int axis, float *r) {
+    size_t o, c, t, outer, C, inner;
+    quant_status st;
+    if (!r) return QUANT_EINVAL;
+    if ((st = quant__ptq_split(w, shape, ndim, axis, &outer, &C, &inner)) != QUANT_OK) return st;
+    if (!quant__all_finite(w, outer * C * inner)) return QUANT_ERANGE;
+    for (c = 0; c < C; c++) r[c] = 0.0f;
+    for (o = 0; o < outer; o++)
+        for (c = 0; c < C; c++) {
+            const float *p = w + (o * C + c) * inner;
+            for (t = 0; t < inner; t++) if (fabsf(p[t]) > r[c]) r[c] = fabsf(p[t]);
+        }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_cle_scales_from_ranges(const float *r1, const float *r2, size_t channels, float *s) {
+    size_t i;
+    const double lo = 1.0 / 4294967296.0, hi = 4294967296.0;
+    if (!r1 || !r2 || !s || !channels) return QUANT_EINVAL;
+    for (i = 0; i < channels; i++)
+        if (!quant__isfinite(r1[i]) || !quant__isfinite(r2[i]) || r1[i] < 0.0f || r2[i] < 0.0f) return QUANT_ERANGE;
+    for (i = 0; i < channels; i++) {
+        double a = r1[i], b = r2[i], v;
+        if (a == 0.0 || b == 0.0) { s[i] = 1.0f; continue; }
+        v = sqrt(a * b) / b;
+        v = v < lo ? lo : v > hi ? hi : v;
+        s[i] = (float)v;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_cle_scales(const float *w1, const size_t *shape1, int ndim1, int axis1,
+        const float *w2, const size_t *shape2, int ndim2, int axis2, float *s) {
+    size_t o1, c1, i1, o2, c2, i2, i;
+    quant_status st;
+    float r1[256], r2[256];
+    if (!s) return QUANT_EINVAL;
+    if ((st = quant__ptq_split(w1, shape1, ndim1, axis1, &o1, &c1, &i1)) != QUANT_OK) return st;
+    if ((st = quant__ptq_split(w2, shape2, ndim2, axis2, &o2, &c2, &i2)) != QUANT_OK) return st;
+    if (c1 != c2) return QUANT_EINVAL;
+    if (!quant__all_finite(w1, o1 * c1 * i1) || !quant__all_finite(w2, o2 * c2 * i2)) return QUANT_ERANGE;
+    /* channel blocks of 256 ranges on the stack: no allocation */
+    for (i = 0; i < c1; i += 256) {
+        size_t n = c1 - i < 256 ? c1 - i : 256, o, c, t;
+        for (c = 0; c < n; c++) r1[c] = r2[c] = 0.0f;
+        for (o = 0; o < o1; o++)
+            for (c = 0; c < n; c++) {
+                const float *p = w1 + (o * c1 + i + c) * i1;
+                for (t = 0; t < i1; t++) if (fabsf(p[t]) > r1[c]) r1[c] = fabsf(p[t]);
+            }
+        for (o = 0; o < o2; o++)
+            for (c = 0; c < n; c++) {
+                const float *p = w2 + (o * c2 + i + c) * i2;
+                for (t = 0; t < i2; t++) if (fabsf(p[t]) > r2[c]) r2[c] = fabsf(p[t]);
+            }
+        if ((st = quant_cle_scales_from_ranges(r1, r2, n, s + i)) != QUANT_OK) return st;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_cle_apply(float *w1, const size_t *shape1, int ndim1, int axis1, float *b1,
+        float *w2, const size_t *shape2, int ndim2, int axis2, const float *s) {
+    size_t o1, c1, i1, o2, c2, i2, o, c, t;
+    quant_status st;
+    if (!s) return QUANT_EINVAL;
+    if ((st = quant__ptq_split(w1, shape1, ndim1, axis1, &o1, &c1, &i1)) != QUANT_OK) return st;
+    if ((st = quant__ptq_split(w2, shape2, ndim2, axis2, &o2, &c2, &i2)) != QUANT_OK) return st;
+    if (c1 != c2) return QUANT_EINVAL;
+    for (c = 0; c < c1; c++) if (!(s[c] >= FLT_MIN && s[c] <= FLT_MAX)) return QUANT_ESCALE;
+    /* a dry run first: nothing changes unless every result is finite */
+    for (o = 0; o < o1; o++)
+        for (c = 0; c < c1; c++)
+            for (t = 0; t < i1; t++)
+                if (!quant__isfinite(quant__f32(w1[(o * c1 + c) * i1 + t] / s[c]))) return QUANT_ERANGE;
+    if (b1) for (c = 0; c < c1; c++) if (!quant__isfinite(quant__f32(b1[c] / s[c]))) return QUANT_ERANGE;
+    for (o = 0; o < o2; o++)
+        for (c = 0; c < c2; c++)
+            for (t = 0; t < i2; t++)
+                if (!quant__isfinite(quant__f32(w2[(o * c2 + c) * i2 + t] * s[c]))) return QUANT_ERANGE;
+    for (o = 0; o < o1; o++)
+        for (c = 0; c < c1; c++)
+            for (t = 0; t < i1; t++) w1[(o * c1 + c) * i1 + t] = w1[(o * c1 + c) * i1 + t] / s[c];
+    if (b1) for (c = 0; c < c1; c++) b1[c] = b1[c] / s[c];
+    for (o = 0; o < o2; o++)
+        for (c = 0; c < c2; c++)
+            for (t = 0; t < i2; t++) w2[(o * c2 + c) * i2 + t] = w2[(o * c2 + c) * i2 + t] * s[c];
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_bias_correct(const float *w, const float *wq, const size_t *shape, int ndim,
+        int out_axis, int in_axis, const float *ex, float *bias) {
+    size_t oo, oc, oi, io, ic, ii, total, e;
+    quant_status st;
+    if (!wq || !ex || !bias) return QUANT_EINVAL;
+    if ((st = quant__ptq_split(w, shape, ndim, out_axis, &oo, &oc, &oi)) != QUANT_OK) return st;
+    if ((st = quant__ptq_split(w, shape, ndim, in_axis, &io, &ic, &ii)) != QUANT_OK) return st;
+    total = oo * oc * oi;
+    if (!quant__all_finite(w, total) || !quant__all_finite(wq, total) || !quant__all_finite(ex, ic) ||
+        !quant__all_finite(bias, oc)) return QUANT_ERANGE;
+    {
+        /* per output channel in blocks of 256 (no allocation) */
+        double acc[256];
+        size_t c0, c;
+        for (c0 = 0; c0 < oc; c0 += 256) {
+            size_t n = oc - c0 < 256 ? oc - c0 : 256;
+            for (c = 0; c < n; c++) acc[c] = 0.0;
+            for (e = 0; e < total; e++) {
+                size_t co = (e / oi) % oc, ci;
+                if (co < c0 || co >= c0 + n) continue;
+                ci = (e / ii) % ic;
+                acc[co - c0] += ((double)wq[e] - (double)w[e]) * (double)ex[ci];
+            }
+            for (c = 0; c < n; c++)
+                if (!quant__isfinite((float)((double)bias[c0 + c] - acc[c]))) return QUANT_ERANGE;
+        }
+        for (c0 = 0; c0 < oc; c0 += 256) {
+            size_t n = oc - c0 < 256 ? oc - c0 : 256;
+            for (c = 0; c < n; c++) acc[c] = 0.0;
+            for (e = 0; e < total; e++) {
+                size_t co = (e / oi) % oc, ci;
+                if (co < c0 || co >= c0 + n) continue;
+                ci = (e / ii) % ic;
+                acc[co - c0] += ((double)wq[e] - (double)w[e]) * (double)ex[ci];
+            }
+            for (c = 0; c < n; c++) bias[c0 + c] = (float)((double)bias[c0 + c] - acc[c]);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL double quant__phi(double x) { return 0.39894228040143267794 * exp(-0.5 * x * x); }
+QUANT__INTERNAL double quant__Phi(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
+
+QUANT_DEF quant_status quant_expected_clipped_normal(const float *mu, const float *sigma, size_t n,
+        float lo, float hi, float *ex) {
+    size_t i;
+    if (!mu || !sigma || !ex || !n) return QUANT_EINVAL;
+    if (quant__isnan(lo) || quant__isnan(hi) || !(lo < hi) || lo == INFINITY || hi == -INFINITY) return QUANT_EINVAL;
+    for (i = 0; i < n; i++)
+        if (!quant__isfinite(mu[i]) || !quant__isfinite(sigma[i]) || sigma[i] < 0.0f) return QUANT_ERANGE;
+    for (i = 0; i < n; i++) {
+        double m = mu[i], sd = sigma[i], e;
+        if (sd == 0.0) e = m < lo ? (double)lo : m > hi ? (double)hi : m;
+        else {
+            double pa = 0.0, pb = 1.0, da = 0.0, db = 0.0;
+            e = 0.0;
+            if (quant__isfinite(lo)) {
+                double a = ((double)lo - m) / sd;
+                pa = quant__Phi(a); da = quant__phi(a);
+                e += (double)lo * pa;
+            }
+            if (quant__isfinite(hi)) {
+                double b = ((double)hi - m) / sd;
+                pb = quant__Phi(b); db = quant__phi(b);
+                e += (double)hi * (1.0 - pb);
+            }
+            e += m * (pb - pa) + sd * (da - db);
+            if (e < lo) e = lo; /* rounding at the far tails */
+            if (e > hi) e = hi;
+        }
+        ex[i] = (float)e;
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_gptq_hessian_add(double *H, size_t K, const float *x, size_t rows, size_t ldx) {
+    size_t r, i, j;
+    if (!H || !x || !K || ldx < K) return QUANT_EINVAL;
+    if (!quant__mul_ok(K, K) || !quant__span_ok(K, K, sizeof(double)) || !quant__span_ok(rows, ldx, sizeof(float)))
+        return QUANT_EOVERFLOW;
+    for (r = 0; r < rows; r++) if (!quant__all_finite(x + r * ldx, K)) return QUANT_ERANGE;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + r * ldx;
+        for (i = 0; i < K; i++) {
+            const double xi = 2.0 * (double)xr[i];
+            double *h = H + i * K;
+            if (xi == 0.0) continue;
+            for (j = i; j < K; j++) h[j] += xi * (double)xr[j];
+        }
+    }
+    for (i = 0; i < K; i++) for (j = i + 1; j < K; j++) H[j * K + i] = H[i * K + j];
+    return QUANT_OK;
+}
+
+QUANT_DEF void quant_gptq_opts_default(quant_gptq_opts *opts, int bits) {
+    if (!opts) return;
+    if (bits < 2 || bits > 8) bits = 8;
+    opts->qmin = bits == 8 ? -127 : -(int32_t)(1 << (bits - 1));
+    opts->qmax = (int32_t)(1 << (bits - 1)) - 1;
+    opts->group = 0;
+    opts->damp = 0.01;
+    opts->scales_given = 0;
+    opts->act_order = 0;
+}
+
+/* workspace: K * K doubles (H, then L, L^-1, H^-1, U), K doubles (the row
+ * being quantized), K doubles (a diagonal), K size_t (the column order) */
+QUANT_DEF size_t quant_gptq_workspace_size(size_t K) {
+    size_t d;
+    if (!K || !quant__mul_ok(K, K) || K * K > SIZE_MAX / sizeof(double) - 2 * K) return 0;
+    d = (K * K + 2 * K) * sizeof(double);
+    if (K > (SIZE_MAX - d) / sizeof(size_t)) return 0;
+    return d + K * sizeof(size_t);
+}
+
+QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const double *H,
+        const quant_gptq_opts *opts, int8_t *q, float *scales, void *ws, size_t ws_bytes) {
+    size_t need = quant_gptq_workspace_size(K), group, nb, i, j, k, n, p;
+    double *A, *row, *dg, mean = 0.0, lambda;
+    size_t *perm;
+    if (!w || !H || !opts || !q || !scales || !ws || !N || !K) return QUANT_EINVAL;
+    if (!need || !quant__mul_ok(N, K)) return QUANT_EOVERFLOW;
+    if (ws_bytes < need || ((uintptr_t)ws % sizeof(double)) != 0) return QUANT_EINVAL;
+    if (opts->qmin >= 0 || opts->qmax <= 0 || opts->qmin < -128 || opts->qmax > 127) return QUANT_EINVAL;
+    if (!(opts->damp >= 0.0 && opts->damp <= 1e300)) return QUANT_EINVAL;
+    group = opts->group == 0 || opts->group > K ? K : opts->group;
+    nb = (K + group - 1) / group;
+    if (!quant__mul_ok(N, nb)) return QUANT_EOVERFLOW;
+    if (!quant__all_finite(w, N * K)) return QUANT_ERANGE;
+    for (i = 0; i < K * K; i++) if (!(H[i] >= -DBL_MAX && H[i] <= DBL_MAX)) return QUANT_ERANGE;
+    for (i = 0; i < K; i++) if (H[i * K + i] < 0.0) return QUANT_ERANGE;
+    if (opts->scales_given)
+        for (i = 0; i < N * nb; i++) if (!(scales[i] >= 0.0f && scales[i] <= FLT_MAX)) return QUANT_ESCALE;
+
+    A = (double *)ws; row = A + K * K; dg = row + K; perm = (size_t *)(void *)(dg + K);
+    /* column order: act_order sorts by decreasing diag(H), stable (insertion) */
+    for (i = 0; i < K; i++) perm[i] = i;
+    if (opts->act_order)
+        for (i = 1; i < K; i++) {
+            size_t v = perm[i];
+            for (j = i; j > 0 && H[perm[j - 1] * K + perm[j - 1]] < H[v * K + v]; j--) perm[j] = perm[j - 1];
+            perm[j] = v;
+        }
+    for (i = 0; i < K; i++) for (j = 0; j < K; j++) A[i * K + j] = H[perm[i] * K + perm[j]];
+    for (i = 0; i < K; i++) { if (A[i * K + i] == 0.0) A[i * K + i] = 1.0; mean += A[i * K + i]; }
+    lambda = opts->damp * (mean / (double)K);
+    for (i = 0; i < K; i++) A[i * K + i] += lambda;
+    /* Cholesky H = L L^T, L in the lower triangle */
+    for (j = 0; j < K; j++) {
+        double d = A[j * K + j];
+        for (k = 0; k < j; k++) d -= A[j * K + k] * A[j * K + k];
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return QUANT_ERANGE;
+        d = sqrt(d);
+        A[j * K + j] = d;
+        for (i = j + 1; i < K; i++) {
+            double v = A[i * K + j];
+            for (k = 0; k < j; k++) v -= A[i * K + k] * A[j * K + k];
+            A[i * K + j] = v / d;
+        }
+    }
+    /* L^-1 in place, column by column (a column reads only L's later columns) */
+    for (j = 0; j < K; j++) {
+        A[j * K + j] = 1.0 / A[j * K + j];
+        for (i = j + 1; i < K; i++) {
+            double v = 0.0;
+            for (k = j; k < i; k++) v += A[i * K + k] * A[k * K + j];
+            A[i * K + j] = -v / A[i * K + i];
+        }
+    }
+    /* H^-1 = L^-T L^-1 into the upper triangle (diagonal via dg) */
+    for (i = 0; i < K; i++)
+        for (j = i; j < K; j++) {
+            double v = 0.0;
+            for (k = j; k < K; k++) v += A[k * K + i] * A[k * K + j];
+            if (j == i) dg[i] = v; else A[i * K + j] = v;
+        }
+    for (i = 0; i < K; i++) A[i * K + i] = dg[i];
+    /* H^-1 = U^T U, U upper, in place */
+    for (i = 0; i < K; i++) {
+        double d = A[i * K + i];
+        for (k = 0; k < i; k++) d -= A[k * K + i] * A[k * K + i];
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return QUANT_ERANGE;
+        d = sqrt(d);
+        A[i * K + i] = d;
+        for (j = i + 1; j < K; j++) {
+            double v = A[i * K + j];
+            for (k = 0; k < i; k++) v -= A[k * K + i] * A[k * K + j];
+            A[i * K + j] = v / d;
+        }
+    }
+    /* nothing can fail from here: write the outputs */
+    if (!opts->scales_given)
+        for (n = 0; n < N; n++)
+            for (i = 0; i < nb; i++) {
+                const float *g = w + n * K + i * group;
+                size_t len = K - i * group < group ? K - i * group : group;
+                float am = 0.0f, s;
+                for (k = 0; k < len; k++) if (fabsf(g[k]) > am) am = fabsf(g[k]);
+                s = quant__f32(am / (float)opts->qmax);
+                scales[n * nb + i] = s >= FLT_MIN ? s : 0.0f;
+            }
+    for (n = 0; n < N; n++) {
+        for (p = 0; p < K; p++) row[p] = (double)w[n * K + perm[p]];
+        for (p = 0; p < K; p++) {
+            const size_t col = perm[p];
+            const float s = scales[n * nb + col / group];
+            const double *u = A + p * K;
+            float inv = s >= FLT_MIN ? quant__f32(1.0f / s) : 0.0f;
+            int32_t c = inv > 0.0f && inv <= FLT_MAX ? quant_quantize1((float)row[p], inv, 0, opts->qmin, opts->qmax) : 0;
+            double e = (row[p] - (double)c * (double)s) / u[p];
+            q[n * K + col] = (int8_t)c;
+            if (e != 0.0) for (j = p + 1; j < K; j++) row[j] -= e * u[j];
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
+        size_t K, size_t group, const double *H, double *err) {
+    size_t n, i, j, nb;
+    double total = 0.0;
+    if (!w || !q || !scales || !H || !err || !N || !K) return QUANT_EINVAL;
+    if (!quant__mul_ok(N, K) || !quant__mul_ok(K, K)) return QUANT_EOVERFLOW;
+    if (group == 0 || group > K) group = K;
+    nb = (K + group - 1) / group;
+    if (!quant__mul_ok(N, nb)) return QUANT_EOVERFLOW;
+    for (n = 0; n < N; n++) {
+        const float *wr = w + n * K;
+        const int8_t *qr = q + n * K;
+        const float *sr = scales + n * nb;
+        for (i = 0; i < K; i++) {
+            double di = (double)wr[i] - (double)qr[i] * (double)sr[i / group], v = 0.0;
+            if (di == 0.0) continue;
+            for (j = 0; j < K; j++) v += H[i * K + j] * ((double)wr[j] - (double)qr[j] * (double)sr[j / group]);
+            total += di * v;
+        }
+    }
+    if (!(total >= -DBL_MAX && total <= DBL_MAX)) return QUANT_ERANGE;
+    *err = total;
     return QUANT_OK;
 }
 
