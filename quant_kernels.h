@@ -220,8 +220,8 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
 /* q (dt QUANT_I8 / QUANT_U8) -> (q - zp) * scale. A call whose output is
  * QUANT_STREAM_BYTES or more writes it with non-temporal stores (x86): so
  * large an output does not stay in the caches anyway, and streaming it skips
- * the read of each line before its write (64 MiB of fp32: 1.3x here). Define
- * it before the include to move the threshold. */
+ * the read of each line before its write. Define it before the include to
+ * move the threshold. */
 #ifndef QUANT_STREAM_BYTES
 #  define QUANT_STREAM_BYTES ((size_t)16 << 20)
 #endif
@@ -541,9 +541,7 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
  * (internal: quant__ew_{add,mul}_{i8,u8}_*, quant__ew_rq_{ii,iu,ui,uu}_*, one
  * per element type and kind of multiply; add's input of the larger scale,
  * multiplier 2^30 and shift 0 in every prepared add, is a plain shift.)
- * On this Zen 4 (AVX-512 and AVX2 alike, 64 Ki elements, ns per element
- * scalar -> kernel): add 22.5 -> 0.64, mul 4.2 -> 0.36, requantize 3.8 ->
- * 0.30 (bench/bench_elementwise.c).
+ * bench/bench_elementwise.c compares them with the scalar functions.
  *
  * A params struct outside the kernels' proven range (a multiplier below 0,
  * an input shift above 0, offsets large enough that the scalar int32
@@ -612,6 +610,9 @@ QUANT_DEF quant_status quant_requantize_params_rows_k(const void *in, quant_dtyp
 extern "C" {
 #endif
 
+/* ======================================================================== */
+/* 1. ISA selection (implementation)                                        */
+/* ======================================================================== */
 /* Per ISA: the packing (k group KG, panel width NR), the rows of the main
  * micro-kernel (MR) and the offset DELTA_U / DELTA_S the kernel adds to
  * unsigned / signed activations (A^ = A + delta) to feed its instruction. */
@@ -728,7 +729,14 @@ QUANT_DEF const char *quant_isa_features(void) {
 }
 QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 
-/* ------------------------------------------------------------ packing */
+/* end of section 1: its local macros */
+#undef QUANT__ISA_NAME
+
+/* ======================================================================== */
+/* 2. GEMM / GEMV (implementation)                                          */
+/* ======================================================================== */
+
+/* ------------------------------------------------------------ 2.1 packing */
 
 #define QUANT__PACK_MAGIC 0x314b5051u /* "QPK1" */
 typedef struct quant__pack_hdr {
@@ -828,7 +836,7 @@ QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, siz
     return QUANT_OK;
 }
 
-/* ------------------------------------------------------- micro-kernels */
+/* ------------------------------------------------------ 2.2 micro-kernels */
 /* Each computes the raw dot products tile[r][j] = sum_k A^[r][k] * B[k][j]
  * for r < mr rows (A^ = A + delta, as the ISA's instruction needs) and the
  * NR columns of one panel, over the padded K (the tail group of A is read
@@ -980,8 +988,8 @@ static inline __attribute__((always_inline)) void quant__rqr512_rows(const int N
 
 /* MR rows x NCV vectors of accumulators (acc[4 r + c], corrections not yet
  * added) through the gemmlowp epilogue to int8 / uint8 rows of C. Out of
- * line: inlined into the micro-kernel, its constants cost the K loop
- * registers (the int32 path measured 25-35% slower). */
+ * line: inlined into the micro-kernel, its constants would take registers
+ * from the K loop's accumulators. */
 static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
     const uint32_t *rowcorr = out->rowcorr;
@@ -1097,7 +1105,7 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
             cv[c] = _mm512_loadu_si512((const void *)(out->ec->corr + lo));
             km[c] = out->cnt >= lo + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - lo)) - 1u);
         }
-        if (out->ep->out == QUANT_OUT_I32) { /* inline: plain stores for full vectors (masked ones are slow on Zen 5) */
+        if (out->ep->out == QUANT_OUT_I32) { /* inline: plain stores for full vectors (masked ones are slower on some cores) */
             QUANT__UNROLL
             for (r = 0; r < MR; r++) {
                 const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
@@ -1477,7 +1485,7 @@ static void quant__ukr_scalar(size_t mr, size_t K, const uint8_t *A, size_t lda,
 
 #endif
 
-/* ------------------------------------------------------------ epilogue */
+/* ----------------------------------------------------------- 2.3 epilogue */
 /* The true accumulator is tile + colcorr[n] + rowcorr[m] (mod 2^32):
  *   sum (A - a_zp)(B - b_zp) with A^ = A + d, z = a_zp + d:
  *   = sum A^ B - z * colsum[n] - b_zp * rowsum(A^)[m] + K z b_zp.          */
@@ -1542,7 +1550,7 @@ static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shif
 static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
         __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col) {
     switch (ep->out) {
-    case QUANT_OUT_I32: /* full vectors with plain stores: masked stores are slow on Zen 5 */
+    case QUANT_OUT_I32: /* full vectors with plain stores: masked stores are slower on some cores */
         if (k == 0xffff) _mm512_storeu_si512((void *)((int32_t *)C + m * ldc + col), acc);
         else _mm512_mask_storeu_epi32((int32_t *)C + m * ldc + col, k, acc);
         break;
@@ -1752,7 +1760,7 @@ QUANT__INTERNAL void quant__epilogue_tile(const quant_epilogue *ep, const quant_
     for (r = 0; r < mr; r++) quant__epilogue_row(ep, ec, j0, m + r, n0, cnt, tile + r * QUANT__NR, rowcorr[r], C, ldc);
 }
 
-/* ------------------------------------------------------------- driver */
+/* ------------------------------------------------------------- 2.4 driver */
 
 /* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
  * columns [n0, n1); C and the epilogue use the global row index. */
@@ -1859,7 +1867,22 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
     return quant_gemm_tile(M, A, a_signed, lda, a_zp, packed, ep, C, ldc, 0, M, 0, h.N);
 }
 
-/* ---------------------------------------------------------------- rows */
+/* end of section 2: its local macros */
+#undef QUANT__NV
+#undef QUANT__PACK_MAGIC
+#undef QUANT__UKR
+#undef QUANT__UKR_OUT
+#undef QUANT__V
+#undef QUANT__VLOADB
+#undef QUANT__VMADD
+#undef QUANT__VSET1
+#undef QUANT__VSTORE
+#undef QUANT__VW
+#undef QUANT__VZERO
+
+/* ======================================================================== */
+/* 3. rows (implementation)                                                 */
+/* ======================================================================== */
 
 /* q = zp + round(clamp(x * inv, qmin - zp, qmax - zp)); NaN -> zp. Equal to
  * quant_quantize1: clamping to integers before rounding half to even does
@@ -1870,7 +1893,7 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
  * element-aligned). The row loops peel these with a masked step so that
  * their full-vector loads (or, for dequantize, stores) never straddle two
  * cache lines: a buffer from malloc is 16-byte aligned, and straddling every
- * line halved the read rate here (minmax over 64 MiB: 15 -> 33 GB/s). */
+ * line costs a second cache-line access per load. */
 static inline size_t quant__head64(const void *p, size_t esz, size_t n) {
     size_t a = (size_t)((uintptr_t)p & 63u), h;
     if (a % esz) return 0;
@@ -1895,7 +1918,7 @@ static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp
         _mm_mask_storeu_epi8(o, k, quant__q16(_mm512_maskz_loadu_ps(k, x), vi, lo, hi, vz));
         i = h;
     }
-    for (; i + 16 <= n; i += 16) /* plain loads and stores: masked ones are slow on some cores (Zen 5) */
+    for (; i + 16 <= n; i += 16) /* plain loads and stores: masked ones are slower on some cores */
         _mm_storeu_si128((__m128i *)(o + i), quant__q16(_mm512_loadu_ps(x + i), vi, lo, hi, vz));
     if (i < n) {
         __mmask16 k = quant__mask16(n - i);
@@ -2207,7 +2230,12 @@ QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, si
     return QUANT_OK;
 }
 
-/* --------------------------------------------------------- convolution */
+/* end of section 3: its local macros */
+#undef QUANT__RW
+
+/* ======================================================================== */
+/* 4. convolution (implementation)                                          */
+/* ======================================================================== */
 
 /* Output pixels per im2col tile: 64, or more for short rows (small K), up to
  * about 16 KiB of workspace, so that each GEMM call has enough rows to pay
@@ -2727,7 +2755,16 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
     return quant_dwconv2d_tile(s, in, a_signed, a_zp, packed, ep, out, 0, s->batch * oh * ow);
 }
 
-/* ------------------------------------------------ binary / ternary kernels */
+/* end of section 4: its local macros */
+#undef QUANT__DW_MAGIC
+#undef QUANT__IKR_TAPS
+#undef QUANT__IM2COL_C1
+
+/* ======================================================================== */
+/* 5. binary and ternary kernels (implementation)                           */
+/* ======================================================================== */
+
+/* ------------------------------------------------- 5.1 XNOR-popcount GEMM */
 /* A vector of 64-bit lanes, per ISA, with two ways to count bits:
  *   QUANT__BV_DIRECT 1: quant__bv_pcadd adds the per-lane popcount to 64-bit
  *     lanes in one instruction (AVX-512 VPOPCNTDQ), used every step;
@@ -3732,7 +3769,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     return QUANT_OK;
 }
 
-/* ------------------------------------------------------- binary conv2d */
+/* ------------------------------------------------------ 5.2 binary conv2d */
 
 #define QUANT__BCONV_TILE 48 /* pixels per GEMM: a multiple of 6, 4 and 3 rows */
 
@@ -3885,7 +3922,37 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
     return QUANT_OK;
 }
 
-/* ----------------------------------------------------- 6. PQ / VQ kernels */
+/* end of section 5: its local macros */
+#undef QUANT__BCHUNK
+#undef QUANT__BCONV_TILE
+#undef QUANT__BFOLD
+#undef QUANT__BIN_MAGIC
+#undef QUANT__BMR
+#undef QUANT__BMR_TT
+#undef QUANT__BNB
+#undef QUANT__BNV
+#undef QUANT__BPW
+#undef QUANT__BT
+#undef QUANT__BTKW
+#undef QUANT__BTMR
+#undef QUANT__BTN
+#undef QUANT__BTNV
+#undef QUANT__BTVB
+#undef QUANT__BT_MEM
+#undef QUANT__BT_OFF
+#undef QUANT__BT_PIN
+#undef QUANT__BT_POS
+#undef QUANT__BT_REG
+#undef QUANT__BV_ANDXOR
+#undef QUANT__BV_CSA
+#undef QUANT__BV_DIRECT
+#undef QUANT__BW
+#undef QUANT__BWN_KC
+#undef QUANT__POPCNT_NAME
+
+/* ======================================================================== */
+/* 6. PQ / VQ kernels (implementation)                                      */
+/* ======================================================================== */
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define QUANT__PQ_AI static inline __attribute__((always_inline))
@@ -5426,8 +5493,26 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
     return quant_codebook_gemv_tile(packed, x, y, 0, h.magic == QUANT__CBG_MAGIC ? h.rows : 0);
 }
 
+/* end of section 6: its local macros */
+#undef QUANT__CBG_MAGIC
+#undef QUANT__FS8_LOOKUP
+#undef QUANT__FS_LOOKUP
+#undef QUANT__NN_DEFINE
+#undef QUANT__NN_MR
+#undef QUANT__NN_NV
+#undef QUANT__NN_NV1
+#undef QUANT__PQMM_CH
+#undef QUANT__PQMM_G
+#undef QUANT__PQM_MAGIC
+#undef QUANT__PQP_MAGIC
+#undef QUANT__PQW_MAGIC
+#undef QUANT__PQ_AI
+#undef QUANT__PQ_GET
+#undef QUANT__PQ_VBMI
+#undef QUANT__PV_W
+
 /* ======================================================================== */
-/* 7. int4 block weights x int8 activations                                 */
+/* 7. int4 block weights x int8 activations (implementation)                */
 /* ======================================================================== */
 #define QUANT__Q4_MAGIC 0x31345151u /* "QQ41" */
 #define QUANT__Q4_BLK 384           /* bytes per panel (16 columns) and block */
@@ -5972,7 +6057,20 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
     return QUANT_OK;
 }
 
-/* ======================================================= 8. elementwise */
+/* end of section 7: its local macros */
+#undef QUANT__Q4MR
+#undef QUANT__Q4SV
+#undef QUANT__Q4W
+#undef QUANT__Q4_AU8
+#undef QUANT__Q4_BLK
+#undef QUANT__Q4_BYTEVEC
+#undef QUANT__Q4_MAGIC
+#undef QUANT__Q4_OUT16
+#undef QUANT__Q4_PAIR
+
+/* ======================================================================== */
+/* 8. quantized elementwise (implementation)                                */
+/* ======================================================================== */
 /* A vector layer of int32 values (per ISA, below), then the add / mul /
  * requantize loops written once on it. Blocks of 16 elements; the tail goes
  * through 16-byte buffers on the stack. */
@@ -6454,6 +6552,31 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
         quant_dtype out_dt, void *out) {
     return quant_requantize_params_rows_k(in, in_dt, pin, n ? 1 : 0, n, n, pout, out_dt, out, n);
 }
+
+/* end of section 8: its local macros */
+#undef QUANT__EW
+#undef QUANT__EWN
+#undef QUANT__EW_
+#undef QUANT__EW_AND
+#undef QUANT__EW_BCBUF
+#undef QUANT__EW_BLEND_ODD
+#undef QUANT__EW_H
+#undef QUANT__EW_INL
+#undef QUANT__EW_L
+#undef QUANT__EW_R
+#undef QUANT__EW_XOR
+#undef QUANT__EW_Z
+#undef QUANT__EW_ZERO
+
+/* the per-ISA parameters and macros that sections share */
+#undef QUANT__DELTA_S
+#undef QUANT__DELTA_U
+#undef QUANT__IKR
+#undef QUANT__ISA_ID
+#undef QUANT__KG
+#undef QUANT__MR
+#undef QUANT__NR
+#undef QUANT__UNROLL
 
 #ifdef __cplusplus
 }
