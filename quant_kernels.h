@@ -74,6 +74,35 @@
  *      quant_add_bc_k, quant_mul_bc_k, quant_requantize_params_k (and
  *      _rows_k: strided rows, a channel concatenation in one call)
  *
+ * ---------------------------------------------------------------------------
+ * KERNELS
+ * ---------------------------------------------------------------------------
+ * One generic driver per operation (blocking, packing, edges, epilogue)
+ * calls the micro-kernel of the compiled ISA. A GEMM micro-kernel computes
+ * an MR x NR tile of int32 dot products from A (uint8 or int8, shifted to
+ * the instruction's type) and one packed panel of int8 B, K in groups of KG
+ * bytes; its internal name says so: quant__<op>_<A><B>_<MR>x<NR>c<KG>__<isa>.
+ *   operation                 tile     ISA          name (section 2.2)
+ *   GEMM                      6x64c4   avx512vnni   quant__gemm_u8s8_6x64c4__avx512vnni
+ *   GEMM, fused epilogue      6x64c4   avx512vnni   quant__gemm_u8s8_6x64c4_epi__avx512vnni
+ *   GEMV (one row)            1x64c4   avx512vnni   quant__gemv_u8s8_1x64c4__avx512vnni
+ *   conv2d, indirect          6x64c4   avx512vnni   quant__igemm_u8s8_6x64c4__avx512vnni
+ *   GEMM                      6x32c2   avx512       quant__gemm_u8s8_6x32c2__avx512
+ *   GEMM                      2x32c4   avxvnni      quant__gemm_u8s8_2x32c4__avxvnni
+ *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
+ *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
+ *   GEMM                      4x16c4   neondot      quant__gemm_u8s8_4x16c4__neondot
+ *   GEMM                      4x8c1    neon         quant__gemm_u8s8_4x8c1__neon
+ *   GEMM                      4x8c4    scalar       quant__gemm_u8s8_4x8c4__scalar
+ * The avx512, avx2 and sse41 GEMM kernels are one body at three vector
+ * widths (quant__gemm_u8s8_madd_body, widened 16-bit pairs). The other
+ * families keep one kernel for all ISAs over their own vector macros, the
+ * tile set per ISA in their section: binary GEMM quant__bkr (QUANT__BMR rows
+ * x QUANT__BNB weight rows) and quant__btk (transposed nibble panels, QUANT__BTMR x
+ * QUANT__BTN), PQ nearest centroid quant__nn_run (QUANT__NN_MR rows x
+ * QUANT__NN_NV vectors), int4 GEMM quant__q4_rows / quant__q4_rows2
+ * (QUANT__Q4MR rows).
+ *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
  * (no vpmaddubsw: the products are widened to 16 bits, or VNNI / dot
@@ -1062,7 +1091,7 @@ static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uin
  * panels written through `out`). Indirect (IND, convolution without im2col):
  * row r of A is taps pieces of lda bytes (lda % 4 == 0, K = taps * lda),
  * piece t at ind[r * taps + t]. */
-static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(const int MR, const int NCV,
+static inline __attribute__((always_inline)) void quant__gemm_u8s8_6x64c4_body__avx512vnni(const int MR, const int NCV,
         const int SIGNED, size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile,
         const quant__ukr_out *out, const int IND, const uint8_t *const *ind, size_t taps) {
     __m512i acc[6][4], b[4];
@@ -1168,7 +1197,7 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avx512vnni(con
 }
 
 /* GEMV: one row, two interleaved accumulator sets to hide the latency. */
-static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const int SIGNED, size_t K,
+static inline __attribute__((always_inline)) void quant__gemv_u8s8_1x64c4__avx512vnni(const int SIGNED, size_t K,
         const uint8_t *A, const int8_t *pan, int32_t *tile) {
     __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
     size_t g = 0, kg = K / 4;
@@ -1203,14 +1232,14 @@ static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const 
 
 #define QUANT__UKR_NCV(MR, S)                                                                        \
     switch (ncv) {                                                                                   \
-    case 1: quant__ukr_body_avx512vnni(MR, 1, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
-    case 2: quant__ukr_body_avx512vnni(MR, 2, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
-    case 3: quant__ukr_body_avx512vnni(MR, 3, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
-    default: quant__ukr_body_avx512vnni(MR, 4, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;     \
+    case 1: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 1, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
+    case 2: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 2, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
+    case 3: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 3, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;      \
+    default: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 4, S, K, A, lda, pan, tile, out, 0, NULL, 0); break;     \
     }
 #define QUANT__UKR_CASES(S)                                                              \
     switch (mr) {                                                                        \
-    case 1: quant__ukr_1_avx512vnni(S, K, A, pan, tile); break;                          \
+    case 1: quant__gemv_u8s8_1x64c4__avx512vnni(S, K, A, pan, tile); break;                          \
     case 2: QUANT__UKR_NCV(2, S) break;                                                  \
     case 3: QUANT__UKR_NCV(3, S) break;                                                  \
     case 4: QUANT__UKR_NCV(4, S) break;                                                  \
@@ -1219,31 +1248,31 @@ static inline __attribute__((always_inline)) void quant__ukr_1_avx512vnni(const 
     }
 /* out != NULL (mr >= 2, a panel from its first column, out->cnt columns):
  * the kernel applies the epilogue and writes C itself */
-static void quant__ukr_out_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void quant__gemm_u8s8_6x64c4_epi__avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile, const quant__ukr_out *out) {
     int ncv = out ? (int)((out->cnt + 15) / 16) : 4;
     if (a_signed) { QUANT__UKR_CASES(1) } else { QUANT__UKR_CASES(0) }
 }
 #undef QUANT__UKR_CASES
 #undef QUANT__UKR_NCV
-static void quant__ukr_avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void quant__gemm_u8s8_6x64c4__avx512vnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
-    quant__ukr_out_avx512vnni(mr, K, A, lda, a_signed, pan, tile, NULL);
+    quant__gemm_u8s8_6x64c4_epi__avx512vnni(mr, K, A, lda, a_signed, pan, tile, NULL);
 }
-#define QUANT__UKR quant__ukr_avx512vnni
-#define QUANT__UKR_OUT quant__ukr_out_avx512vnni
+#define QUANT__UKR quant__gemm_u8s8_6x64c4__avx512vnni
+#define QUANT__UKR_OUT quant__gemm_u8s8_6x64c4_epi__avx512vnni
 
 /* The indirect kernel (convolution without im2col, activations unsigned):
  * mr rows of taps pieces of C bytes each (C % 4 == 0) at ind[r * taps + t],
  * the epilogue applied through out (a whole panel from its first column). */
 #define QUANT__IKR_NCV(MR)                                                                           \
     switch (ncv) {                                                                                   \
-    case 1: quant__ukr_body_avx512vnni(MR, 1, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
-    case 2: quant__ukr_body_avx512vnni(MR, 2, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
-    case 3: quant__ukr_body_avx512vnni(MR, 3, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
-    default: quant__ukr_body_avx512vnni(MR, 4, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;  \
+    case 1: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 1, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
+    case 2: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 2, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
+    case 3: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 3, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;   \
+    default: quant__gemm_u8s8_6x64c4_body__avx512vnni(MR, 4, 0, 0, NULL, C, pan, NULL, out, 1, ind, taps); break;  \
     }
-static void quant__ikr_avx512vnni(size_t mr, size_t taps, size_t C, const uint8_t *const *ind,
+static void quant__igemm_u8s8_6x64c4__avx512vnni(size_t mr, size_t taps, size_t C, const uint8_t *const *ind,
         const int8_t *pan, const quant__ukr_out *out) {
     int ncv = (int)((out->cnt + 15) / 16);
     switch (mr) {
@@ -1256,11 +1285,11 @@ static void quant__ikr_avx512vnni(size_t mr, size_t taps, size_t C, const uint8_
     }
 }
 #undef QUANT__IKR_NCV
-#define QUANT__IKR quant__ikr_avx512vnni
+#define QUANT__IKR quant__igemm_u8s8_6x64c4__avx512vnni
 
 #elif defined(QUANT_ISA_AVXVNNI)
 
-static inline __attribute__((always_inline)) void quant__ukr_body_avxvnni(const int MR, size_t K,
+static inline __attribute__((always_inline)) void quant__gemm_u8s8_2x32c4_body__avxvnni(const int MR, size_t K,
         const uint8_t *A, size_t lda, uint32_t flip, const int8_t *pan, int32_t *tile) {
     __m256i acc[2][4];
     const uint8_t *a[2];
@@ -1291,13 +1320,13 @@ static inline __attribute__((always_inline)) void quant__ukr_body_avxvnni(const 
         for (c = 0; c < 4; c++) _mm256_storeu_si256((__m256i *)(tile + r * QUANT__NR + 8 * c), acc[r][c]);
 }
 
-static void quant__ukr_avxvnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void quant__gemm_u8s8_2x32c4__avxvnni(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
     uint32_t flip = a_signed ? 0x80808080u : 0u;
-    if (mr == 1) quant__ukr_body_avxvnni(1, K, A, lda, flip, pan, tile);
-    else quant__ukr_body_avxvnni(2, K, A, lda, flip, pan, tile);
+    if (mr == 1) quant__gemm_u8s8_2x32c4_body__avxvnni(1, K, A, lda, flip, pan, tile);
+    else quant__gemm_u8s8_2x32c4_body__avxvnni(2, K, A, lda, flip, pan, tile);
 }
-#define QUANT__UKR quant__ukr_avxvnni
+#define QUANT__UKR quant__gemm_u8s8_2x32c4__avxvnni
 
 #elif defined(QUANT_HAS_SSE41)
 
@@ -1338,15 +1367,19 @@ static inline void quant__pairs16(const uint8_t *a, int a_signed, uint32_t out[8
     _mm_storeu_si128((__m128i *)(out + 4), hi);
 }
 
+/* the broadcast of an A pair, and the kernel's name (its tile and ISA) */
 #if defined(QUANT_ISA_AVX512)
 #  define QUANT__VSET1(x) _mm512_set1_epi32((int)(x))
+#  define QUANT__UKR quant__gemm_u8s8_6x32c2__avx512
 #elif defined(QUANT_ISA_AVX2)
 #  define QUANT__VSET1(x) _mm256_set1_epi32((int)(x))
+#  define QUANT__UKR quant__gemm_u8s8_4x16c2__avx2
 #else
 #  define QUANT__VSET1(x) _mm_set1_epi32((int)(x))
+#  define QUANT__UKR quant__gemm_u8s8_4x8c2__sse41
 #endif
 
-static inline __attribute__((always_inline)) void quant__ukr_body_madd(const int MR, size_t K,
+static inline __attribute__((always_inline)) void quant__gemm_u8s8_madd_body(const int MR, size_t K,
         const uint8_t *A, size_t lda, int a_signed, const int8_t *pan, int32_t *tile) {
     QUANT__V acc[QUANT__MR][QUANT__NV];
     uint32_t pr[QUANT__MR][8];
@@ -1381,26 +1414,25 @@ static inline __attribute__((always_inline)) void quant__ukr_body_madd(const int
         for (c = 0; c < QUANT__NV; c++) QUANT__VSTORE(tile + r * QUANT__NR + c * QUANT__VW, acc[r][c]);
 }
 
-static void quant__ukr_madd(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
     switch (mr) {
-    case 1: quant__ukr_body_madd(1, K, A, lda, a_signed, pan, tile); break;
-    case 2: quant__ukr_body_madd(2, K, A, lda, a_signed, pan, tile); break;
-    case 3: quant__ukr_body_madd(3, K, A, lda, a_signed, pan, tile); break;
+    case 1: quant__gemm_u8s8_madd_body(1, K, A, lda, a_signed, pan, tile); break;
+    case 2: quant__gemm_u8s8_madd_body(2, K, A, lda, a_signed, pan, tile); break;
+    case 3: quant__gemm_u8s8_madd_body(3, K, A, lda, a_signed, pan, tile); break;
 #if QUANT__MR > 4
-    case 4: quant__ukr_body_madd(4, K, A, lda, a_signed, pan, tile); break;
-    case 5: quant__ukr_body_madd(5, K, A, lda, a_signed, pan, tile); break;
+    case 4: quant__gemm_u8s8_madd_body(4, K, A, lda, a_signed, pan, tile); break;
+    case 5: quant__gemm_u8s8_madd_body(5, K, A, lda, a_signed, pan, tile); break;
 #endif
-    default: quant__ukr_body_madd(QUANT__MR, K, A, lda, a_signed, pan, tile); break;
+    default: quant__gemm_u8s8_madd_body(QUANT__MR, K, A, lda, a_signed, pan, tile); break;
     }
 }
-#define QUANT__UKR quant__ukr_madd
 
 #elif defined(QUANT_ISA_NEONDOT)
 
 /* A^ = A ^ 0x80 for uint8 (-> int8), A for int8; sdot s8 x s8 -> s32.
  * Panel layout: per k4 group, 16 columns x 4 bytes = 4 vectors. */
-static void quant__ukr_neondot(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void quant__gemm_u8s8_4x16c4__neondot(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
     int32x4_t acc[4][4];
     const uint8_t *a[4];
@@ -1424,13 +1456,13 @@ static void quant__ukr_neondot(size_t mr, size_t K, const uint8_t *A, size_t lda
     }
     for (r = 0; r < mr; r++) for (c = 0; c < 4; c++) vst1q_s32(tile + r * QUANT__NR + 4 * c, acc[r][c]);
 }
-#define QUANT__UKR quant__ukr_neondot
+#define QUANT__UKR quant__gemm_u8s8_4x16c4__neondot
 
 #elif defined(QUANT_ISA_NEON)
 
 /* Widening: A and B to 16 bits, vmlal_lane into 32-bit accumulators.
  * Panel layout: per k, 8 columns. */
-static void quant__ukr_neon(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void quant__gemm_u8s8_4x8c1__neon(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
     int32x4_t acc[4][2];
     size_t k0, r, c;
@@ -1461,12 +1493,12 @@ static void quant__ukr_neon(size_t mr, size_t K, const uint8_t *A, size_t lda, i
     }
     for (r = 0; r < mr; r++) { vst1q_s32(tile + r * QUANT__NR, acc[r][0]); vst1q_s32(tile + r * QUANT__NR + 4, acc[r][1]); }
 }
-#define QUANT__UKR quant__ukr_neon
+#define QUANT__UKR quant__gemm_u8s8_4x8c1__neon
 
 #else
 
 /* scalar: the same packed layout, plain loops */
-static void quant__ukr_scalar(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+static void quant__gemm_u8s8_4x8c4__scalar(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
         const int8_t *pan, int32_t *tile) {
     size_t r, j, k;
     for (r = 0; r < mr; r++) {
@@ -1481,7 +1513,7 @@ static void quant__ukr_scalar(size_t mr, size_t K, const uint8_t *A, size_t lda,
         for (j = 0; j < QUANT__NR; j++) tile[r * QUANT__NR + j] = acc[j];
     }
 }
-#define QUANT__UKR quant__ukr_scalar
+#define QUANT__UKR quant__gemm_u8s8_4x8c4__scalar
 
 #endif
 
