@@ -7,7 +7,8 @@
 # value names (escaped in the written JSON, in SVG text, safe and unique as
 # file names), an 8-dim shape printed in full, quantize of an already
 # quantized file, strict options (exit 2, --help exit 0), directories where
-# files belong, and a failed write leaving OUT as it was. `make test` runs it
+# files belong, and a failed write leaving OUT as it was. Issue 22: quantize
+# --round gptq / nearest and --bias-correct. `make test` runs it
 # from the project root as build/test_tool.
 T=${QT_TOOL:-$(dirname "$0")/quant-tool}   # build/test_tool runs build/quant-tool
 M=models/fmnist_float.safetensors
@@ -59,6 +60,27 @@ check "the int4 file holds nibbles and fp16 block scales" 'grep -q "fc1.weight.q
 "$T" eval $M $D --mode int4 --observer mse > $W/e4f.txt 2>&1
 check "eval of the int4 file: accuracy >= 91.5%" '[ "$(acc $W/e4.txt)" -ge 9150 ] 2>/dev/null'
 check "the int4 file gives what the float file gives in int4" '[ "$(acc $W/e4.txt)" = "$(acc $W/e4f.txt)" ]'
+
+# issue 22: GPTQ rounding and bias correction (quant.h section 12) in quantize
+"$T" quantize $M $C $W/i4g.st --mode int4 --observer mse --round gptq --bias-correct > $W/q4g.txt 2>&1; rc=$?
+check "quantize int4 --round gptq --bias-correct exits 0 (exit $rc)" '[ $rc = 0 ] && [ -s $W/i4g.st ]'
+check "  ... the table shows each layer's output SQNR, nearest -> GPTQ, and its bias shift" 'grep -q "output SQNR rtn->gptq  bias shift" $W/q4g.txt && grep -q "^d1 *dense *128x3136 *4/b32 .* dB *[0-9.]* -> *[0-9.]* dB *[0-9.e-]*$" $W/q4g.txt'
+check "  ... GPTQ raises every layer's output SQNR on the calibration inputs" 'awk "/^(c1|c2|d1|logits) / { if (!(\$(NF-2) + 0 > \$(NF-4) + 0)) b = 1; n++ } END { exit !(n == 4 && !b) }" $W/q4g.txt'
+"$T" inspect $W/i4g.st > $W/i4gi.txt 2>&1
+check "  ... the file holds corrected biases beside the float ones" 'grep -q "fc1.weight.qbias *F32 *\[128\]" $W/i4gi.txt && grep -q "fc1.bias *F32 *\[128\]" $W/i4gi.txt'
+"$T" eval $W/i4g.st $D --mode int4 > $W/e4g.txt 2>&1
+check "eval of the GPTQ + bias-corrected int4 file: accuracy >= 92.3% (fp32: 92.80%)" '[ "$(acc $W/e4g.txt)" -ge 9230 ] 2>/dev/null'
+check "  ... above the round-to-nearest int4 file's" '[ "$(acc $W/e4g.txt)" -gt "$(acc $W/e4.txt)" ] 2>/dev/null'
+"$T" eval $W/i4g.st $D --mode fp32 > $W/e4gf.txt 2>&1
+"$T" eval $M $D --mode fp32 > $W/ef32.txt 2>&1
+check "  ... its fp32 run keeps the float biases" '[ -n "$(acc $W/ef32.txt)" ] && [ "$(acc $W/e4gf.txt)" = "$(acc $W/ef32.txt)" ]'
+"$T" quantize $M $SC $W/i8d.st --mode int8 > /dev/null 2>&1
+"$T" quantize $M $SC $W/i8n.st --mode int8 --round nearest > /dev/null 2>&1
+check "--round nearest writes what no --round writes" '[ -s $W/i8d.st ] && cmp -s $W/i8n.st $W/i8d.st'
+"$T" quantize $M $SC $W/i8b.st --bias-correct --mode int8 > $W/q8b.txt 2>&1; rc=$?
+check "quantize int8 --bias-correct (exit $rc) shows the bias shift and no GPTQ column" '[ $rc = 0 ] && grep -q "weight SQNR  bias shift$" $W/q8b.txt && ! grep -q "rtn->gptq" $W/q8b.txt'
+"$T" quantize $W/i8b.st $SC $W/i8b2.st --mode int8 > /dev/null 2>&1
+check "  ... quantizing that file again drops its corrected biases" 'cmp -s $W/i8b2.st $W/i8d.st'
 
 "$T" plot $M $SC $W/figs --test $S > $W/plot.txt 2>&1; rc=$?
 check "plot writes histograms and the accuracy figure" '[ $rc = 0 ] && [ -s $W/figs/hist_r1.svg ] && grep -q "<svg" $W/figs/accuracy_vs_size.svg'
@@ -154,6 +176,11 @@ usage_err "too few arguments" "quantize needs" "$T" quantize $M $C
 usage_err "unknown command" "bogus" "$T" bogus $M
 usage_err "unknown mode" "int3" "$T" quantize $M $C $W/x.st --mode int3
 usage_err "unknown observer value" "bogus" "$T" eval $M $D --observer=bogus
+usage_err "--round with a mode it cannot serve" "--round goes with --mode int8 or int4" "$T" quantize $M $C $W/x.st --mode ternary --round gptq
+usage_err "--bias-correct with a mode it cannot serve" "--bias-correct goes with --mode int8 or int4" "$T" quantize $M $C $W/x.st --mode codebook --bias-correct
+usage_err "unknown --round" "unknown --round 'best'" "$T" quantize $M $C $W/x.st --round best
+usage_err "--bias-correct with a value" "--bias-correct takes no value" "$T" quantize $M $C $W/x.st --bias-correct=yes
+usage_err "--round to eval" "eval does not take --round" "$T" eval $M $D --round gptq
 check "nothing written for refused options" '[ ! -e $W/x.st ]'
 for h in "--help" "-h" "help" "quantize --help" "eval $M -h" "plot $M --help $C"; do
   "$T" $h > $W/out.txt 2> $W/err.txt; rc=$?

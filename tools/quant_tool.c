@@ -2,6 +2,7 @@
  *
  *   quant-tool inspect  MODEL
  *   quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]
+ *                       [--round gptq|nearest] [--bias-correct]
  *   quant-tool eval     MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]
  *   quant-tool eval     MODEL --images FILE --labels FILE [--calib FILE] [--layout L] [--mode MODE] [--observer NAME]
  *   quant-tool plot     MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]
@@ -28,6 +29,16 @@
  * drops its quantized tensors and stored params and quantizes again from its
  * float tensors. The output is written through a temporary file and rename()
  * (tools/qt_write.h): a failed write leaves OUT as it was.
+ *
+ * quantize --mode int8 | int4 also takes --round gptq (codes chosen by GPTQ
+ * from the calibration inputs' Hessian, with the scales round to nearest
+ * picks; depthwise layers stay nearest) and --bias-correct (each layer's
+ * bias minus (Wq - W) E[x] over the calibration inputs, written as
+ * "<w>.qbias", which the quantized modes use in place of the float bias);
+ * the table then shows each layer's output SQNR on the calibration inputs
+ * (nearest -> GPTQ; optimistic where the samples, or output pixels, are
+ * fewer than the layer's K inputs: GPTQ then fits them closely) and its
+ * largest bias change.
  *
  * Options: "--flag VALUE" or "--flag=VALUE"; "--" ends them. An unknown,
  * misplaced, repeated or valueless option or a wrong argument count prints
@@ -57,6 +68,7 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 static void usage(FILE *f) {
     fprintf(f, "usage: quant-tool inspect MODEL\n"
                "       quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]\n"
+               "                           [--round gptq|nearest] [--bias-correct]   (the last two: int8 and int4)\n"
                "       quant-tool eval MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]\n"
                "       quant-tool eval MODEL --images FILE --labels FILE [--calib FILE] [--mode MODE] [--observer NAME] [--layout L]\n"
                "       quant-tool plot MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]\n"
@@ -68,7 +80,7 @@ static void usage(FILE *f) {
                "  samples on the first axis; uint8 enters the model as value / 255, floats as they are\n"
                "--labels: one axis of integers, IDX or .npy; DATA_DIR: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,\n"
                "  calib-1000-images-idx3-ubyte; without --calib eval calibrates on the first 1000 of --images\n"
-               "options go as --flag VALUE or --flag=VALUE; -h or --help anywhere prints this\n");
+               "options go as --flag VALUE or --flag=VALUE (--bias-correct alone); -h or --help anywhere prints this\n");
 }
 
 static int usage_error(const char *fmt, ...) {
@@ -81,22 +93,24 @@ static int usage_error(const char *fmt, ...) {
 }
 
 enum { CMD_INSPECT, CMD_QUANTIZE, CMD_EVAL, CMD_PLOT, CMD_COUNT };
-enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4, F_IMAGES = 8, F_LABELS = 16, F_CALIB = 32, F_LAYOUT = 64 };
+enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4, F_IMAGES = 8, F_LABELS = 16, F_CALIB = 32, F_LAYOUT = 64, F_ROUND = 128,
+       F_BIASC = 256 /* takes no value */ };
 static const struct { const char *name, *args; int npos, flags; } cmds[CMD_COUNT] = {
     { "inspect", "MODEL", 1, 0 },
-    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT },
+    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC },
     { "eval", "MODEL DATA_DIR (or MODEL --images FILE --labels FILE)", 2, F_MODE | F_OBSERVER | F_IMAGES | F_LABELS | F_CALIB | F_LAYOUT },
     { "plot", "MODEL CALIB OUT_DIR", 3, F_TEST | F_OBSERVER | F_IMAGES | F_LABELS | F_LAYOUT } };
-#define NFLAGS 7
+#define NFLAGS 9
 static const struct { const char *name; int bit; } flags[NFLAGS] = {
     { "--mode", F_MODE }, { "--observer", F_OBSERVER }, { "--test", F_TEST }, { "--images", F_IMAGES }, { "--labels", F_LABELS },
-    { "--calib", F_CALIB }, { "--layout", F_LAYOUT } };
+    { "--calib", F_CALIB }, { "--layout", F_LAYOUT }, { "--round", F_ROUND }, { "--bias-correct", F_BIASC } };
 
 typedef struct {
     int cmd; const char *pos[3];
-    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout */
+    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct */
     const char *mode, *observer, *test, *images, *labels, *calib;
     int mode_id, obs_id, layout;
+    int gptq, bias_correct;  /* quantize: --round gptq, --bias-correct */
 } args;
 
 static int parse_mode(const char *s) {
@@ -139,6 +153,11 @@ static int parse_args(int argc, char **argv, args *a) {
             if (!(cmds[c].flags & flags[f].bit)) return usage_error("%s does not take %s", cmds[c].name, flags[f].name);
             slot = &a->opt[f];
             if (*slot) return usage_error("%s given twice", flags[f].name);
+            if (flags[f].bit == F_BIASC) { /* a switch */
+                if (eq) return usage_error("%s takes no value", flags[f].name);
+                *slot = "on";
+                continue;
+            }
             if (eq) val = eq + 1;
             else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) val = argv[++i];
             else return usage_error("%s needs a value", flags[f].name);
@@ -166,6 +185,12 @@ static int parse_args(int argc, char **argv, args *a) {
         return usage_error("--mode must be int8, int4, ternary or codebook for quantize, not '%s'", a->mode);
     if (c == CMD_EVAL && a->mode_id < 0)
         return usage_error("unknown --mode '%s' (fp32, int8, int8-dynamic, int4, ternary, binary, mixed or codebook)", a->mode);
+    if (a->opt[7] && strcmp(a->opt[7], "gptq") && strcmp(a->opt[7], "nearest"))
+        return usage_error("unknown --round '%s' (gptq or nearest)", a->opt[7]);
+    a->gptq = a->opt[7] && !strcmp(a->opt[7], "gptq");
+    a->bias_correct = a->opt[8] != NULL;
+    if ((a->opt[7] || a->bias_correct) && a->mode_id != RN_INT8 && a->mode_id != RN_INT4)
+        return usage_error("%s goes with --mode int8 or int4, not '%s'", a->opt[7] ? "--round" : "--bias-correct", a->mode);
     if (!a->observer) a->observer = "percentile";
     if ((a->obs_id = parse_observer(a->observer)) < 0)
         return usage_error("unknown --observer '%s' (minmax, moving-average, kl, percentile or mse)", a->observer);
@@ -255,7 +280,7 @@ static int cmd_inspect(const args *a) {
 /* ---- quantize ---- */
 
 /* the tensors a quantization derives from a weight W: W + one of these */
-static const char *const derived_suffix[] = { ".q", ".scale", ".q4", ".q4scale", ".codebook", ".idx" };
+static const char *const derived_suffix[] = { ".q", ".scale", ".q4", ".q4scale", ".codebook", ".idx", ".qbias" };
 
 /* 1 if name is a tensor derived from the weight of one of the graph's nodes */
 static int is_derived(const char *name, const rn_json *nodes) {
@@ -305,6 +330,217 @@ done:
     return rc;
 }
 
+/* ---- quantize's post-training steps (quant.h section 12) ----
+ * --round gptq: the codes of each conv / dense layer (not depthwise) by GPTQ
+ * with the scales round to nearest chose (int4: the fp16 block scales of
+ * rn_q4_quantize, int8: the per-channel scales), from H = 2 X^T X over the
+ * calibration samples (X: the layer's float inputs, im2col rows for a
+ * conv). --bias-correct: the bias minus (Wq - W) E[x], E[x] the mean
+ * calibration input per channel (per input for dense), stored as
+ * "<w>.qbias" (the quantized modes use it; the float bias stays). */
+typedef struct {
+    double *H;            /* K x K, or NULL                                  */
+    double *ex;           /* mean input per channel (conv) / input (dense)   */
+    double sig, en, eg;   /* w^T H w, and the error of nearest / GPTQ codes  */
+    double db;            /* largest |bias change|                           */
+    int gptq;
+} ptq_layer;
+
+static void ptq_free(ptq_layer *pl, int n) {
+    int i;
+    if (!pl) return;
+    for (i = 0; i < n; i++) { free(pl[i].H); free(pl[i].ex); }
+    free(pl);
+}
+
+/* im2col of one image: rows[oh * ow][K], K = kh * kw * in_c, zeros where a
+ * tap reads padding */
+static void ptq_im2col(const quant_conv_shape *cs, const float *x, size_t oh, size_t ow, float *rows) {
+    size_t oy, ox, u, v, K = cs->k_h * cs->k_w * cs->in_c;
+    for (oy = 0; oy < oh; oy++)
+        for (ox = 0; ox < ow; ox++) {
+            float *r = rows + (oy * ow + ox) * K;
+            for (u = 0; u < cs->k_h; u++)
+                for (v = 0; v < cs->k_w; v++) {
+                    long iy = (long)(oy * cs->stride_h + u * cs->dil_h) - (long)cs->pad_top;
+                    long ix = (long)(ox * cs->stride_w + v * cs->dil_w) - (long)cs->pad_left;
+                    float *d = r + (u * cs->k_w + v) * cs->in_c;
+                    if (iy < 0 || ix < 0 || iy >= (long)cs->in_h || ix >= (long)cs->in_w) memset(d, 0, cs->in_c * sizeof(float));
+                    else memcpy(d, x + ((size_t)iy * cs->in_w + (size_t)ix) * cs->in_c, cs->in_c * sizeof(float));
+                }
+        }
+}
+
+#define PTQ_MAX_K 8192 /* a larger layer keeps round to nearest (its H would take > 512 MB) */
+
+/* Runs fp over the calibration samples and gathers each layer's H (want_h)
+ * and mean input (want_ex). NULL after a message. */
+static ptq_layer *ptq_collect(rn_model *fp, const rn_data *x, int want_h, int want_ex) {
+    ptq_layer *pl = (ptq_layer *)calloc((size_t)fp->nn + 1, sizeof *pl);
+    size_t i0, n = x->count, sz = x->size, maxrows = 0, j, b;
+    float *rows = NULL;
+    int i, tty = isatty(2);
+    double t0 = now();
+    if (!pl) { fprintf(stderr, "quant-tool: out of memory\n"); return NULL; }
+    for (i = 0; i < fp->nn; i++) {
+        rn_node *nd = &fp->n[i];
+        const rn_value *xv = &fp->v[nd->in[0]];
+        if (!rn_is_linear(nd->op)) continue;
+        if (!rn_written(fp, nd->in[0])) { fprintf(stderr, "quant-tool: node %d: its input is not kept in fp32\n", i); goto fail; }
+        if (want_h && nd->op != RN_OP_DWCONV && nd->K <= PTQ_MAX_K) {
+            size_t oh = 1, ow = 1;
+            if (nd->op == RN_OP_CONV) {
+                if (quant_conv_out_size(&nd->cs, &oh, &ow) != QUANT_OK) { fprintf(stderr, "quant-tool: node %d: bad conv shape\n", i); goto fail; }
+                if (oh * ow * nd->K > maxrows) maxrows = oh * ow * nd->K;
+            } else if (nd->K != xv->size) { fprintf(stderr, "quant-tool: node %d: dense input size %zu != K %zu\n", i, xv->size, nd->K); goto fail; }
+            if (!(pl[i].H = (double *)calloc(nd->K * nd->K, sizeof(double)))) { fprintf(stderr, "quant-tool: out of memory\n"); goto fail; }
+            pl[i].gptq = 1;
+        }
+        if (want_ex && !(pl[i].ex = (double *)calloc(nd->op == RN_OP_DENSE ? xv->size : xv->c, sizeof(double)))) {
+            fprintf(stderr, "quant-tool: out of memory\n"); goto fail;
+        }
+    }
+    if (maxrows && !(rows = (float *)malloc(maxrows * sizeof(float)))) { fprintf(stderr, "quant-tool: out of memory\n"); goto fail; }
+    for (i0 = 0; i0 < n; i0 += (size_t)fp->batch) {
+        size_t bn = n - i0 < (size_t)fp->batch ? n - i0 : (size_t)fp->batch;
+        float *in = fp->v[fp->input].f;
+        if (x->type == RN_DATA_U8) for (j = 0; j < bn * sz; j++) in[j] = (float)x->u8[i0 * sz + j] / 255.0f;
+        else memcpy(in, x->f32 + i0 * sz, bn * sz * sizeof(float));
+        if (rn_run(fp, (int)bn)) { fprintf(stderr, "quant-tool: the fp32 run failed: %s\n", fp->err); goto fail; }
+        for (i = 0; i < fp->nn; i++) {
+            rn_node *nd = &fp->n[i];
+            const rn_value *xv = &fp->v[nd->in[0]];
+            if (pl[i].ex) {
+                size_t c, p, C = nd->op == RN_OP_DENSE ? xv->size : xv->c, P = xv->size / C;
+                for (b = 0; b < bn; b++)
+                    for (p = 0; p < P; p++)
+                        for (c = 0; c < C; c++) pl[i].ex[c] += (double)xv->f[b * xv->size + p * C + c];
+            }
+            if (pl[i].H) {
+                quant_status st;
+                if (nd->op == RN_OP_DENSE) st = quant_gptq_hessian_add(pl[i].H, nd->K, xv->f, bn, xv->size);
+                else {
+                    size_t oh = 0, ow = 0;
+                    quant_conv_out_size(&nd->cs, &oh, &ow);
+                    for (b = 0, st = QUANT_OK; b < bn && st == QUANT_OK; b++) {
+                        ptq_im2col(&nd->cs, xv->f + b * xv->size, oh, ow, rows);
+                        st = quant_gptq_hessian_add(pl[i].H, nd->K, rows, oh * ow, nd->K);
+                    }
+                }
+                if (st != QUANT_OK) { fprintf(stderr, "quant-tool: node %d: Hessian: %s\n", i, quant_status_str(st)); goto fail; }
+            }
+        }
+        if (tty) fprintf(stderr, "\rcollecting layer inputs: %zu of %zu samples run (%.0f s)", i0 + bn, n, now() - t0);
+    }
+    if (tty) fprintf(stderr, "\r%60s\r", "");
+    for (i = 0; i < fp->nn; i++)
+        if (pl[i].ex) {
+            const rn_value *xv = &fp->v[fp->n[i].in[0]];
+            size_t c, C = fp->n[i].op == RN_OP_DENSE ? xv->size : xv->c;
+            for (c = 0; c < C; c++) pl[i].ex[c] /= (double)n * (double)(xv->size / C);
+        }
+    free(rows);
+    return pl;
+fail:
+    free(rows); ptq_free(pl, fp->nn);
+    return NULL;
+}
+
+/* w^T H w summed over the rows of w [N][K] */
+static double ptq_quad(const float *w, size_t N, size_t K, const double *H) {
+    size_t o, i, j;
+    double s = 0;
+    for (o = 0; o < N; o++)
+        for (i = 0; i < K; i++) {
+            double v = 0;
+            if (w[o * K + i] == 0.0f) continue;
+            for (j = 0; j < K; j++) v += H[i * K + j] * w[o * K + j];
+            s += (double)w[o * K + i] * v;
+        }
+    return s;
+}
+
+/* GPTQ codes for a conv / dense layer with the given scales [N][K / group]
+ * (codes in: round to nearest's; out: GPTQ's); the errors into L */
+static int ptq_gptq(const rn_node *n, ptq_layer *L, int8_t *codes, float *sc, size_t group, int32_t qmin, int32_t qmax) {
+    const float *w = rn_wf(n);
+    quant_gptq_opts o;
+    size_t bytes = quant_gptq_workspace_size(n->K);
+    void *ws = bytes ? malloc(bytes) : NULL;
+    quant_status st;
+    if (!ws) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
+    quant_gptq_opts_default(&o, 8);
+    o.qmin = qmin; o.qmax = qmax; o.group = group; o.scales_given = 1;
+    L->sig = ptq_quad(w, n->N, n->K, L->H);
+    st = quant_hessian_error(w, codes, sc, n->N, n->K, group, L->H, &L->en);
+    if (st == QUANT_OK) st = quant_gptq(w, n->N, n->K, L->H, &o, codes, sc, ws, bytes);
+    if (st == QUANT_OK) st = quant_hessian_error(w, codes, sc, n->N, n->K, group, L->H, &L->eg);
+    free(ws);
+    if (st != QUANT_OK) { fprintf(stderr, "quant-tool: %s: GPTQ: %s\n", n->w->name, quant_status_str(st)); return -1; }
+    return 0;
+}
+
+/* codes * scales in the layout of the weights (depthwise [kh][kw][c] with a
+ * scale per channel; else [N][K] with scales [N][K / group]) */
+static void ptq_dequant(const rn_node *n, const int8_t *codes, const float *sc, size_t group, float *wq) {
+    size_t o, k, nb = (n->K + group - 1) / group;
+    for (o = 0; o < n->N; o++)
+        for (k = 0; k < n->K; k++) {
+            if (n->op == RN_OP_DWCONV) wq[k * n->N + o] = (float)codes[k * n->N + o] * sc[o];
+            else wq[o * n->K + k] = (float)codes[o * n->K + k] * sc[o * nb + k / group];
+        }
+}
+/* weight SQNR (dB) of dequantized weights */
+static double ptq_sqnr(const rn_node *n, const int8_t *codes, const float *sc, size_t group) {
+    const float *w = rn_wf(n);
+    float *wq = (float *)malloc(n->N * n->K * sizeof(float) + 4);
+    size_t i;
+    double sig = 0, noise = 0;
+    if (!wq) return NAN;
+    ptq_dequant(n, codes, sc, group, wq);
+    for (i = 0; i < n->N * n->K; i++) { double d = (double)w[i] - wq[i]; sig += (double)w[i] * w[i]; noise += d * d; }
+    free(wq);
+    return noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+
+/* the corrected bias [N] of a layer with codes * scales, into qb */
+static int ptq_bias(const rn_node *n, ptq_layer *L, const int8_t *codes, const float *sc, size_t group, float *qb) {
+    const float *w = rn_wf(n);
+    float *wq = (float *)malloc(n->N * n->K * sizeof(float) + 4), *ex;
+    const rn_tensor *bt = n->b;
+    size_t shape[4], o, C;
+    int nd, oa, ia;
+    quant_status st;
+    if (!wq) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
+    ptq_dequant(n, codes, sc, group, wq);
+    if (n->op == RN_OP_DENSE) { shape[0] = n->N; shape[1] = n->K; nd = 2; oa = 0; ia = 1; C = n->K; }
+    else if (n->op == RN_OP_CONV) { shape[0] = n->N; shape[1] = n->cs.k_h; shape[2] = n->cs.k_w; shape[3] = n->cs.in_c; nd = 4; oa = 0; ia = 3; C = n->cs.in_c; }
+    else { shape[0] = n->cs.k_h; shape[1] = n->cs.k_w; shape[2] = n->N; nd = 3; oa = 2; ia = 2; C = n->N; }
+    ex = (float *)malloc(C * sizeof(float) + 4);
+    if (!ex) { free(wq); fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
+    for (o = 0; o < C; o++) ex[o] = (float)L->ex[o];
+    for (o = 0; o < n->N; o++) qb[o] = bt ? ((const float *)bt->data)[o] : 0.0f;
+    st = quant_bias_correct(w, wq, shape, nd, oa, ia, ex, qb);
+    free(wq); free(ex);
+    if (st != QUANT_OK) { fprintf(stderr, "quant-tool: %s: bias correction: %s\n", n->w->name, quant_status_str(st)); return -1; }
+    L->db = 0;
+    for (o = 0; o < n->N; o++) {
+        double d = fabs((double)qb[o] - (bt ? ((const float *)bt->data)[o] : 0.0));
+        if (d > L->db) L->db = d;
+    }
+    return 0;
+}
+
+/* the table's extra columns: output SQNR over the calibration inputs of
+ * nearest -> GPTQ codes (dB), the largest bias change */
+static void ptq_cols(const ptq_layer *L, int gptq, int bias) {
+    if (gptq) {
+        if (L && L->gptq && L->en > 0 && L->eg > 0) printf("  %6.2f -> %6.2f dB", 10 * log10(L->sig / L->en), 10 * log10(L->sig / L->eg));
+        else printf("  %19s", "nearest");
+    }
+    if (bias) printf("  %10.3g", L ? L->db : 0.0);
+}
+
 static int calibrate_progress(rn_model *fp, rn_model *q, const rn_data *x, int obs);
 static int samples_load(rn_data *d, const char *path, const rn_model *m, int layout);
 
@@ -319,6 +555,7 @@ static int cmd_quantize(const args *a) {
     qt_buf qs;
     qt_meta meta;
     qt_tensor *ot = NULL;
+    ptq_layer *pl = NULL;
     void **own = NULL;   /* every buffer made here, freed at the end */
     int i, nt = 0, nown = 0, v, rc = 1;
     struct stat st;
@@ -342,10 +579,11 @@ static int cmd_quantize(const args *a) {
     free(img); img = NULL;
     if (samples_load(&cd, calib, &fp, a->layout)) goto done;
     if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, &cd, obs)) goto done;
+    if ((a->gptq || a->bias_correct) && !(pl = ptq_collect(&fp, &cd, a->gptq, a->bias_correct))) goto done;
     /* the output tensors: every float tensor, plus per weight its quantized tensors */
-    ot = (qt_tensor *)calloc((size_t)(fp.file.nt + 2 * q.nn + 1), sizeof *ot);
-    own = (void **)calloc((size_t)(2 * q.nn + 1), sizeof *own);
-    dname = (char (*)[QT_MAX_NAME + 16])calloc((size_t)(2 * q.nn + 1), sizeof *dname);
+    ot = (qt_tensor *)calloc((size_t)(fp.file.nt + 3 * q.nn + 1), sizeof *ot);
+    own = (void **)calloc((size_t)(3 * q.nn + 1), sizeof *own);
+    dname = (char (*)[QT_MAX_NAME + 16])calloc((size_t)(3 * q.nn + 1), sizeof *dname);
     if (!ot || !own || !dname) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     for (i = 0; i < fp.file.nt; i++) {
         rn_tensor *t = &fp.file.t[i];
@@ -353,7 +591,10 @@ static int cmd_quantize(const args *a) {
         ot[nt].data = t->data; ot[nt].bytes = t->bytes; nt++;
     }
 #define DERIVED(suffix) (snprintf(dname[nt - fp.file.nt], sizeof *dname, "%s%s", n->w->name, suffix), ot[nt].name = dname[nt - fp.file.nt])
-    printf("%-8s %-9s %-18s %5s %9s %10s %11s\n", "layer", "op", "weight shape", "bits", "params", "bytes", "weight SQNR");
+    printf("%-8s %-9s %-18s %5s %9s %10s %11s", "layer", "op", "weight shape", "bits", "params", "bytes", "weight SQNR");
+    if (a->gptq) printf("  %19s", "output SQNR rtn->gptq");
+    if (a->bias_correct) printf("  %10s", "bias shift");
+    printf("\n");
     for (i = 0; i < q.nn; i++) {
         rn_node *n = &q.n[i];
         int qmax = mode == RN_INT4 ? 7 : (mode == RN_TERNARY && n->wtype == 1) ? 1 : 127, bits = qmax == 127 ? 8 : qmax == 7 ? 4 : 2;
@@ -385,11 +626,20 @@ static int cmd_quantize(const args *a) {
             float *sc = (float *)malloc(sizeof(float) * n->N * nb + 4);
             uint16_t *h;
             uint8_t *nib;
+            float *qb = NULL;
             size_t o;
             own[nown++] = nib = (uint8_t *)malloc(rb * n->N + 1);
             own[nown++] = h = (uint16_t *)malloc(2 * n->N * nb + 2);
             if (!w8 || !sc || !h || !nib) { free(w8); free(sc); fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
             rn_q4_quantize(n, w8, sc, &n->sqnr);
+            if (pl && pl[i].gptq) {
+                if (ptq_gptq(n, &pl[i], w8, sc, 32, -8, 7)) { free(w8); free(sc); goto done; }
+                n->sqnr = ptq_sqnr(n, w8, sc, 32);
+            }
+            if (pl && pl[i].ex) {
+                own[nown++] = qb = (float *)malloc(sizeof(float) * n->N + 4);
+                if (!qb || ptq_bias(n, &pl[i], w8, sc, 32, qb)) { free(w8); free(sc); if (!qb) fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+            }
             for (o = 0; o < n->N; o++) quant_pack(w8 + o * n->K, n->K, QUANT_I4, nib + o * rb);
             for (o = 0; o < n->N * nb; o++) h[o] = quant_fp32_to_fp16(sc[o]);
             free(w8); free(sc);
@@ -397,16 +647,29 @@ static int cmd_quantize(const args *a) {
             ot[nt].dtype = RN_DT_U8; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = rb; ot[nt].data = nib; ot[nt].bytes = rb * n->N; nt++;
             DERIVED(".q4scale");
             ot[nt].dtype = RN_DT_F16; ot[nt].ndim = 2; ot[nt].shape[0] = n->N; ot[nt].shape[1] = nb; ot[nt].data = h; ot[nt].bytes = 2 * n->N * nb; nt++;
+            if (qb) { DERIVED(".qbias"); ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = qb; ot[nt].bytes = 4 * n->N; nt++; }
             snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
-            printf("%-8s %-9s %-18s %5s %9zu %10zu %8.2f dB\n", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, "4/b32", n->K * n->N,
+            printf("%-8s %-9s %-18s %5s %9zu %10zu %8.2f dB", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, "4/b32", n->K * n->N,
                    rb * n->N + 2 * n->N * nb + 4 * n->N, n->sqnr);
+            ptq_cols(pl ? &pl[i] : NULL, a->gptq, a->bias_correct);
+            printf("\n");
             continue;
         }
         {
             int8_t *wq;
+            float *qb = NULL;
             own[nown++] = wq = (int8_t *)malloc(n->K * n->N + 1);
             if (!wq) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
             rn_quant_weights(n, qmax, qmax == 1, wq, n->wscale, &n->sqnr);
+            if (pl && pl[i].gptq) {
+                if (ptq_gptq(n, &pl[i], wq, n->wscale, n->K, -qmax, qmax)) goto done;
+                n->sqnr = ptq_sqnr(n, wq, n->wscale, n->K);
+            }
+            if (pl && pl[i].ex) {
+                own[nown++] = qb = (float *)malloc(sizeof(float) * n->N + 4);
+                if (!qb) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+                if (ptq_bias(n, &pl[i], wq, n->wscale, n->K, qb)) goto done;
+            }
             DERIVED(".q");
             ot[nt].dtype = RN_DT_I8; ot[nt].ndim = n->w->ndim; memcpy(ot[nt].shape, n->w->shape, sizeof n->w->shape);
             if (n->w->count != n->K * n->N) { /* a grouped conv: its weights expanded to [out][kh][kw][in], stored [out][K] */
@@ -415,9 +678,12 @@ static int cmd_quantize(const args *a) {
             ot[nt].data = wq; ot[nt].bytes = n->K * n->N; nt++;
             DERIVED(".scale");
             ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = n->wscale; ot[nt].bytes = 4 * n->N; nt++;
+            if (qb) { DERIVED(".qbias"); ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = qb; ot[nt].bytes = 4 * n->N; nt++; }
             snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
-            printf("%-8s %-9s %-18s %5d %9zu %10zu %8.2f dB\n", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, bits, n->K * n->N,
+            printf("%-8s %-9s %-18s %5d %9zu %10zu %8.2f dB", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, bits, n->K * n->N,
                    (n->K * n->N * (size_t)bits + 7) / 8 + 4 * n->N, n->sqnr);
+            ptq_cols(pl ? &pl[i] : NULL, a->gptq, a->bias_correct);
+            printf("\n");
         }
     }
 #undef DERIVED
@@ -437,11 +703,12 @@ static int cmd_quantize(const args *a) {
     if (qs.oom) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     meta.graph = fp.file.graph_json; meta.variant = fp.file.variant ? fp.file.variant : "float"; meta.quant = qs.p;
     if (qt_write_file(out, ot, nt, &meta, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto done; }
-    printf("wrote %s (%s, %s observer, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->observer, nt, now() - t0);
+    printf("wrote %s (%s, %s observer%s%s, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->observer,
+           a->gptq ? ", GPTQ rounding" : "", a->bias_correct ? ", bias corrected" : "", nt, now() - t0);
     rc = 0;
 done:
     for (i = 0; i < nown; i++) free(own[i]);
-    free(own); free(ot); free(dname); qt_buf_free(&qs); free(img); rn_data_free(&cd);
+    free(own); free(ot); free(dname); qt_buf_free(&qs); free(img); rn_data_free(&cd); ptq_free(pl, fp.nn);
     rn_model_free(&fp); rn_model_free(&q);
     return rc;
 }

@@ -1179,6 +1179,17 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
         if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
         w = rn_wf(n);
         for (o = 0; o < N; o++) n->bias[o] = n->b ? ((const float *)n->b->data)[o] : 0.0f;
+        if (m->mode != RN_FP32) { /* a quantized file's bias-corrected bias (quant-tool --bias-correct) */
+            char nm[256];
+            const rn_tensor *qb;
+            snprintf(nm, sizeof nm, "%s.qbias", n->w->name);
+            if ((qb = rn_find(&m->file, nm)) != NULL) {
+                if (qb->dtype != RN_DT_F32 || qb->count != N || !rn_finite(qb)) {
+                    snprintf(m->err, sizeof m->err, "%.200s: must be finite F32 [%zu]", nm, N); return -1;
+                }
+                memcpy(n->bias, qb->data, N * sizeof(float));
+            }
+        }
         if (m->mode == RN_CODEBOOK && n->op == RN_OP_DENSE) {
             /* weight sharing: one 16-entry codebook per layer (1-D k-means), 4-bit indices */
             float cb[16];
