@@ -758,6 +758,69 @@ QUANT_DEF const char *quant_isa_features(void) {
 }
 QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 
+/* ------------------------------------------------------ 1.1 vector layer */
+/* The native int32 vector quant__vi (QUANT__VL lanes), its lane mask
+ * quant__vm and the operations that algorithms written once on them use
+ * (the gemmlowp requantizer of section 2.3). One block per ISA; each
+ * operation is an instruction or two. Lanes pair up as 64-bit lanes for the
+ * products: mul_even multiplies the even int32 lanes into 64-bit lanes. */
+#if defined(QUANT_HAS_AVX512)
+#  define QUANT__VL 16
+typedef __m512i quant__vi;
+typedef __mmask16 quant__vm;
+#  define QUANT__VINL static inline __attribute__((always_inline))
+QUANT__VINL quant__vi quant__vi_zero(void) { return _mm512_setzero_si512(); }
+QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm512_set1_epi32(v); }
+QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
+QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm512_add_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return _mm512_sub_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return _mm512_max_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return _mm512_and_si512(a, b); }
+QUANT__VINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return _mm512_sllv_epi32(a, n); }
+QUANT__VINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return _mm512_srav_epi32(a, n); }
+QUANT__VINL quant__vi quant__vi_half32(quant__vi a) { return _mm512_srli_epi32(a, 1); } /* logical >> 1 */
+QUANT__VINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return _mm512_add_epi64(a, b); }
+QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return _mm512_srli_epi64(a, 32); }
+QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return _mm512_mul_epi32(a, b); }
+/* bits 31..62 of each 64-bit lane of a in the even int32 lanes, of b in the odd ones */
+QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 31), _mm512_add_epi64(b, b));
+}
+QUANT__VINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
+QUANT__VINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
+QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()); }
+QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm512_mask_mov_epi32(b, m, a); }
+QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
+#elif defined(QUANT_HAS_AVX2)
+#  define QUANT__VL 8
+typedef __m256i quant__vi;
+typedef __m256i quant__vm; /* all ones or zero per int32 lane */
+#  define QUANT__VINL static inline __attribute__((always_inline))
+QUANT__VINL quant__vi quant__vi_zero(void) { return _mm256_setzero_si256(); }
+QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm256_set1_epi32(v); }
+QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
+QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm256_add_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return _mm256_sub_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return _mm256_max_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return _mm256_and_si256(a, b); }
+QUANT__VINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return _mm256_sllv_epi32(a, n); }
+QUANT__VINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return _mm256_srav_epi32(a, n); }
+QUANT__VINL quant__vi quant__vi_half32(quant__vi a) { return _mm256_srli_epi32(a, 1); }
+QUANT__VINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return _mm256_add_epi64(a, b); }
+QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return _mm256_srli_epi64(a, 32); }
+QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return _mm256_mul_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
+    return _mm256_blend_epi32(_mm256_srli_epi64(a, 31), _mm256_add_epi64(b, b), 0xAA);
+}
+QUANT__VINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) {
+    return _mm256_xor_si256(_mm256_cmpeq_epi32(a, b), _mm256_set1_epi32(-1));
+}
+QUANT__VINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm256_cmpgt_epi32(a, b); }
+QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_mm256_setzero_si256(), a); }
+QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
+QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_sub_epi32(a, m); } /* m is -1 or 0 */
+#endif
+
 /* end of section 1: its local macros */
 #undef QUANT__ISA_NAME
 
@@ -902,6 +965,45 @@ typedef struct quant__ukr_out {
     size_t ldc, m, col, cnt;
 } quant__ukr_out;
 
+#if defined(QUANT__VL)
+/* The gemmlowp requantization, RoundingDivideByPOT(SRDHM(SatShl(x, ls), M),
+ * rs) with ls = max(shift, 0), rs = max(-shift, 0), on the vector layer. Its
+ * per-column constants (the multiplier, its odd lanes moved down, both
+ * shifts, the rounding mask and half of it) are worked out once per vector
+ * of columns (quant__rqg_init), so that a tile of rows pays them once. */
+typedef struct quant__rqg { quant__vi m, mo, ls, rs, mask, half; } quant__rqg;
+QUANT__VINL void quant__rqg_init(quant__rqg *h, quant__vi mult, quant__vi shift) {
+    const quant__vi zero = quant__vi_zero();
+    h->m = mult;
+    h->mo = quant__vi_odd_down(mult);
+    h->ls = quant__vi_max32(shift, zero);
+    h->rs = quant__vi_max32(quant__vi_sub32(zero, shift), zero);
+    h->mask = quant__vi_sub32(quant__vi_shlv32(quant__vi_set32(1), h->rs), quant__vi_set32(1));
+    h->half = quant__vi_half32(h->mask);
+}
+/* LS 0: no column shifts left (the saturating left shift is left out) */
+QUANT__VINL quant__vi quant__rqg_apply(quant__vi x, const quant__rqg *h, const int LS) {
+    const quant__vi npos = quant__vi_set64((int64_t)1 << 30);
+    quant__vi pe, po, q, sr;
+    if (LS) { /* saturating left shift */
+        const quant__vi sh = quant__vi_shlv32(x, h->ls);
+        const quant__vm ovf = quant__vi_ne32(quant__vi_srav32(sh, h->ls), x);
+        x = quant__vi_sel(ovf, quant__vi_sel(quant__vi_neg32(x), quant__vi_set32(INT32_MIN), quant__vi_set32(INT32_MAX)), sh);
+    }
+    /* SRDHM: (x*M + nudge) / 2^31 toward zero, nudge = 2^30 or 1 - 2^30 by
+     * the sign of x*M. For x*M < 0 the truncation adds 2^31 - 1 before a
+     * floor shift, so both signs come to floor((x*M + 2^30) / 2^31): bits
+     * 31..62 of the 64-bit sum. M >= 0, so never INT_MIN * INT_MIN. */
+    pe = quant__vi_add64(quant__vi_mul_even(x, h->m), npos);
+    po = quant__vi_add64(quant__vi_mul_even(quant__vi_odd_down(x), h->mo), npos);
+    q = quant__vi_hi31(pe, po);
+    /* RoundingDivideByPOT: q >> rs, plus one where the remainder exceeds
+     * half the mask (plus one for negative q) */
+    sr = quant__vi_srav32(q, h->rs);
+    return quant__vi_inc(sr, quant__vi_gt32(quant__vi_and(q, h->mask), quant__vi_inc(h->half, quant__vi_neg32(q))));
+}
+#endif
+
 #if defined(QUANT_HAS_AVX512)
 /* single rounding, clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits with
  * t = 31 - shift, split into its per-column constants (the multiplier's even
@@ -929,56 +1031,15 @@ static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_
 
 #if defined(QUANT_ISA_AVX512VNNI)
 
-/* The gemmlowp requantization of 16 columns with its per-column constants
- * worked out once per micro-kernel call, not once per row: the multiplier
- * (even lanes) and its odd lanes moved down, the left and right shifts, the
- * rounding mask and half of it. Same bits as quant__rq_gemmlowp_512. */
-typedef struct quant__rqg512 { __m512i m, mo, ls, rs, mask, half; } quant__rqg512;
-
-/* sets h from 16 columns (lanes outside k: multiplier and shift 0); returns
- * whether any column shifts left */
-static inline __attribute__((always_inline)) int quant__rqg512_init(quant__rqg512 *h, const int32_t *mult,
-        const int32_t *shift, __mmask16 k) {
-    const __m512i zero = _mm512_setzero_si512(), sh = _mm512_maskz_loadu_epi32(k, shift);
-    h->m = _mm512_maskz_loadu_epi32(k, mult);
-    h->mo = _mm512_srli_epi64(h->m, 32);
-    h->ls = _mm512_max_epi32(sh, zero);
-    h->rs = _mm512_max_epi32(_mm512_sub_epi32(zero, sh), zero);
-    h->mask = _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), h->rs), _mm512_set1_epi32(1));
-    h->half = _mm512_srli_epi32(h->mask, 1);
-    return _mm512_cmpgt_epi32_mask(sh, zero) != 0;
-}
-
-static inline __attribute__((always_inline)) __m512i quant__rqg512_apply(__m512i x, const quant__rqg512 *h, const int LS) {
-    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1), npos = _mm512_set1_epi64(1 << 30);
-    __m512i pe, po, q, sr;
-    if (LS) { /* saturating left shift */
-        const __m512i sh = _mm512_sllv_epi32(x, h->ls);
-        const __mmask16 ovf = _mm512_cmpneq_epi32_mask(_mm512_srav_epi32(sh, h->ls), x), neg = _mm512_cmplt_epi32_mask(x, zero);
-        x = _mm512_mask_mov_epi32(sh, ovf, _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), neg, _mm512_set1_epi32(INT32_MIN)));
-    }
-    /* SRDHM = floor((x*M + 2^30) / 2^31) (see quant__rq_gemmlowp_512): bits
-     * 31..62 of the 64-bit sum, the low dword of pe >> 31 in even lanes and
-     * the high dword of po << 1 in odd lanes */
-    pe = _mm512_add_epi64(_mm512_mul_epi32(x, h->m), npos);
-    po = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), h->mo), npos);
-    q = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 31), _mm512_add_epi64(po, po));
-    /* RoundingDivideByPOT: q >> rs, plus one where the remainder exceeds
-     * half the mask (plus one for negative q) */
-    sr = _mm512_srav_epi32(q, h->rs);
-    return _mm512_mask_add_epi32(sr, _mm512_cmpgt_epi32_mask(_mm512_and_si512(q, h->mask),
-                                 _mm512_mask_add_epi32(h->half, _mm512_cmplt_epi32_mask(q, zero), h->half, one)), sr, one);
-}
-
 /* The gemmlowp requantization when every column shifts right (e = -shift >= 1),
  * both roundings in one: with P = x*M, RDBPOT(floor((P + 2^30) / 2^31), e) is
  * floor((P + 2^30 + 2^(30+e) - 2^31 [P < 0]) / 2^(31+e)). (RDBPOT(q, e) is
  * floor((q + 2^(e-1) - [q < 0]) / 2^e), nested floors merge, and [P < 0] differs
  * from [q < 0] only where q = 0, which rounds to 0 either way.) 64-bit lanes:
  * the even columns' result in the low dword, the odd columns' in the high one
- * (shifted by e - 1 instead of 31 + e). Per-column constants as in rqg512. */
+ * (shifted by e - 1 instead of 31 + e). Per-column constants as in quant__rqg. */
 typedef struct quant__rqr512 { __m512i m, mo, ce, co, se, so, c31; } quant__rqr512;
-static inline __attribute__((always_inline)) void quant__rqr512_init(quant__rqr512 *h, const quant__rqg512 *g) {
+static inline __attribute__((always_inline)) void quant__rqr512_init(quant__rqr512 *h, const quant__rqg *g) {
     const __m512i lo32 = _mm512_set1_epi64(0xffffffff), e_e = _mm512_and_si512(g->rs, lo32), e_o = _mm512_srli_epi64(g->rs, 32);
     const __m512i b30 = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi64(1);
     h->m = g->m; h->mo = g->mo;
@@ -1034,8 +1095,10 @@ static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const 
         const size_t l0 = 16 * (size_t)c;
         const __mmask16 km = cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - l0)) - 1u);
         const __m512i cv = _mm512_maskz_loadu_epi32(km, out->ec->corr + l0);
-        quant__rqg512 h;
-        const int ls = quant__rqg512_init(&h, out->ec->mult + l0, out->ec->shift + l0, km);
+        const __m512i sh = _mm512_maskz_loadu_epi32(km, out->ec->shift + l0);
+        const int ls = _mm512_cmpgt_epi32_mask(sh, _mm512_setzero_si512()) != 0;
+        quant__rqg h;
+        quant__rqg_init(&h, _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), sh);
         if (!ls && _mm512_mask_cmpeq_epi32_mask(km, h.rs, _mm512_setzero_si512()) == 0) {
             quant__rqr512 hr;
             quant__rqr512_init(&hr, &h);
@@ -1045,7 +1108,7 @@ static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const 
         }
         for (r = 0; r < MR; r++) {
             const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)rowcorr[r]));
-            const __m512i v = ls ? quant__rqg512_apply(x, &h, 1) : quant__rqg512_apply(x, &h, 0);
+            const __m512i v = ls ? quant__rqg_apply(x, &h, 1) : quant__rqg_apply(x, &h, 0);
             /* clamp relative to zp first: v + zp cannot wrap then */
             const __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), zp));
             int8_t *dst = C0 + (size_t)r * ldc + l0;
@@ -1549,29 +1612,6 @@ static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *
  * panel's tile row t and of ec. */
 #if defined(QUANT_HAS_AVX512)
 
-/* gemmlowp: RoundingDivideByPOT(SRDHM(SatShl(x, ls), M), rs), 16 lanes */
-static inline __m512i quant__rq_gemmlowp_512(__m512i x, __m512i mult, __m512i shift) {
-    const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-    const __m512i npos = _mm512_set1_epi64(1 << 30);
-    __m512i ls = _mm512_max_epi32(shift, zero), rs = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-    __m512i sh = _mm512_sllv_epi32(x, ls), back = _mm512_srav_epi32(sh, ls);
-    __mmask16 ovf = _mm512_cmpneq_epi32_mask(back, x), neg = _mm512_cmplt_epi32_mask(x, zero);
-    __m512i pe, po, q, mask, rem, thr;
-    x = _mm512_mask_mov_epi32(sh, ovf, _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), neg, _mm512_set1_epi32(INT32_MIN)));
-    /* SRDHM: (x*M + nudge) / 2^31 toward zero, nudge = 2^30 or 1 - 2^30 by the
-     * sign of x*M. For x*M < 0 the truncation adds 2^31 - 1 before a floor
-     * shift, so both signs come to floor((x*M + 2^30) / 2^31): one add and an
-     * arithmetic shift. M >= 0, so never INT_MIN * INT_MIN. */
-    pe = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, mult), npos), 31);
-    po = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(mult, 32)), npos), 31);
-    q = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-    /* RoundingDivideByPOT */
-    mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, rs), one);
-    rem = _mm512_and_si512(q, mask);
-    thr = _mm512_add_epi32(_mm512_srli_epi32(mask, 1), _mm512_maskz_mov_epi32(_mm512_cmplt_epi32_mask(q, zero), one));
-    return _mm512_add_epi32(_mm512_srav_epi32(q, rs), _mm512_maskz_mov_epi32(_mm512_cmpgt_epi32_mask(rem, thr), one));
-}
-
 /* single rounding, one vector (quant__rqs512_init / _apply) */
 static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shift, int32_t lo, int32_t hi) {
     quant__rqs512 h;
@@ -1589,8 +1629,9 @@ static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_
     case QUANT_OUT_I8: case QUANT_OUT_U8: {
         __m512i zp = _mm512_set1_epi32(ep->out_zp), v;
         if (ep->mode == QUANT_RQ_GEMMLOWP) {
-            v = quant__rq_gemmlowp_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
-                                       _mm512_maskz_loadu_epi32(k, ec->shift + e));
+            quant__rqg h;
+            quant__rqg_init(&h, _mm512_maskz_loadu_epi32(k, ec->mult + e), _mm512_maskz_loadu_epi32(k, ec->shift + e));
+            v = quant__rqg_apply(acc, &h, 1);
             /* clamp relative to zp first: v + zp cannot wrap then */
             v = _mm512_max_epi32(v, _mm512_set1_epi32(ep->out_min - ep->out_zp));
             v = _mm512_min_epi32(v, _mm512_set1_epi32(ep->out_max - ep->out_zp));
@@ -1650,29 +1691,6 @@ static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
     _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
 }
 
-static inline __m256i quant__rq_gemmlowp_256(__m256i x, __m256i mult, __m256i shift) {
-    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
-    const __m256i npos = _mm256_set1_epi64x(1 << 30), nneg = _mm256_set1_epi64x(1 - (1 << 30)), m31 = _mm256_set1_epi64x(0x7fffffff);
-    __m256i ls = _mm256_max_epi32(shift, zero), rs = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-    __m256i sh = _mm256_sllv_epi32(x, ls), back = _mm256_srav_epi32(sh, ls);
-    __m256i ovf = _mm256_xor_si256(_mm256_cmpeq_epi32(back, x), _mm256_set1_epi32(-1));
-    __m256i sat = quant__sel256(_mm256_cmpgt_epi32(zero, x), _mm256_set1_epi32(INT32_MIN), _mm256_set1_epi32(INT32_MAX));
-    __m256i pe, po, q, mask, rem, thr;
-    x = quant__sel256(ovf, sat, sh);
-    pe = _mm256_mul_epi32(x, mult);
-    po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
-    pe = _mm256_add_epi64(pe, quant__sel256(_mm256_cmpgt_epi64(zero, pe), nneg, npos));
-    po = _mm256_add_epi64(po, quant__sel256(_mm256_cmpgt_epi64(zero, po), nneg, npos));
-    /* toward zero: add 2^31 - 1 to negatives; the quotient's 32 bits are bits 31..62 */
-    pe = _mm256_srli_epi64(_mm256_add_epi64(pe, _mm256_and_si256(_mm256_cmpgt_epi64(zero, pe), m31)), 31);
-    po = _mm256_srli_epi64(_mm256_add_epi64(po, _mm256_and_si256(_mm256_cmpgt_epi64(zero, po), m31)), 31);
-    q = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
-    mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, rs), one);
-    rem = _mm256_and_si256(q, mask);
-    thr = _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_and_si256(_mm256_cmpgt_epi32(zero, q), one));
-    return _mm256_add_epi32(_mm256_srav_epi32(q, rs), _mm256_and_si256(_mm256_cmpgt_epi32(rem, thr), one));
-}
-
 /* arithmetic 64-bit shift right by per-lane t (1..62) */
 static inline __m256i quant__srav64(__m256i v, __m256i t) {
     __m256i l = _mm256_srlv_epi64(v, t);
@@ -1713,8 +1731,10 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
         case QUANT_OUT_I8: case QUANT_OUT_U8: {
             __m256i zp = _mm256_set1_epi32(ep->out_zp), v;
             if (ep->mode == QUANT_RQ_GEMMLOWP) {
-                v = quant__rq_gemmlowp_256(acc, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
-                                           _mm256_loadu_si256((const __m256i *)(ec->shift + e)));
+                quant__rqg h;
+                quant__rqg_init(&h, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
+                                _mm256_loadu_si256((const __m256i *)(ec->shift + e)));
+                v = quant__rqg_apply(acc, &h, 1);
                 v = _mm256_max_epi32(v, _mm256_set1_epi32(ep->out_min - ep->out_zp));
                 v = _mm256_min_epi32(v, _mm256_set1_epi32(ep->out_max - ep->out_zp));
                 v = _mm256_add_epi32(v, zp);
@@ -6609,6 +6629,8 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__MR
 #undef QUANT__NR
 #undef QUANT__UNROLL
+#undef QUANT__VINL
+#undef QUANT__VL
 
 #ifdef __cplusplus
 }
