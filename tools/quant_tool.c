@@ -2,7 +2,7 @@
  *
  *   quant-tool inspect  MODEL
  *   quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]
- *                       [--round gptq|nearest] [--bias-correct]
+ *                       [--equalize] [--round gptq|nearest] [--bias-correct]
  *   quant-tool eval     MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]
  *   quant-tool eval     MODEL --images FILE --labels FILE [--calib FILE] [--layout L] [--mode MODE] [--observer NAME]
  *   quant-tool plot     MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]
@@ -30,7 +30,8 @@
  * float tensors. The output is written through a temporary file and rename()
  * (tools/qt_write.h): a failed write leaves OUT as it was.
  *
- * quantize --mode int8 | int4 also takes --round gptq (codes chosen by GPTQ
+ * quantize --mode int8 | int4 also takes --equalize (cross-layer
+ * equalization of the float weights first; see ptq_equalize) and --round gptq (codes chosen by GPTQ
  * from the calibration inputs' Hessian, with the scales round to nearest
  * picks; depthwise layers stay nearest) and --bias-correct (each layer's
  * bias minus (Wq - W) E[x] over the calibration inputs, written as
@@ -68,7 +69,7 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 static void usage(FILE *f) {
     fprintf(f, "usage: quant-tool inspect MODEL\n"
                "       quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]\n"
-               "                           [--round gptq|nearest] [--bias-correct]   (the last two: int8 and int4)\n"
+               "                           [--equalize] [--round gptq|nearest] [--bias-correct]   (these: int8 and int4)\n"
                "       quant-tool eval MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]\n"
                "       quant-tool eval MODEL --images FILE --labels FILE [--calib FILE] [--mode MODE] [--observer NAME] [--layout L]\n"
                "       quant-tool plot MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]\n"
@@ -80,7 +81,7 @@ static void usage(FILE *f) {
                "  samples on the first axis; uint8 enters the model as value / 255, floats as they are\n"
                "--labels: one axis of integers, IDX or .npy; DATA_DIR: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,\n"
                "  calib-1000-images-idx3-ubyte; without --calib eval calibrates on the first 1000 of --images\n"
-               "options go as --flag VALUE or --flag=VALUE (--bias-correct alone); -h or --help anywhere prints this\n");
+               "options go as --flag VALUE or --flag=VALUE (--bias-correct, --equalize alone); -h or --help anywhere prints this\n");
 }
 
 static int usage_error(const char *fmt, ...) {
@@ -94,23 +95,24 @@ static int usage_error(const char *fmt, ...) {
 
 enum { CMD_INSPECT, CMD_QUANTIZE, CMD_EVAL, CMD_PLOT, CMD_COUNT };
 enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4, F_IMAGES = 8, F_LABELS = 16, F_CALIB = 32, F_LAYOUT = 64, F_ROUND = 128,
-       F_BIASC = 256 /* takes no value */ };
+       F_BIASC = 256, F_EQUAL = 512 /* these two take no value */ };
 static const struct { const char *name, *args; int npos, flags; } cmds[CMD_COUNT] = {
     { "inspect", "MODEL", 1, 0 },
-    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC },
+    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC | F_EQUAL },
     { "eval", "MODEL DATA_DIR (or MODEL --images FILE --labels FILE)", 2, F_MODE | F_OBSERVER | F_IMAGES | F_LABELS | F_CALIB | F_LAYOUT },
     { "plot", "MODEL CALIB OUT_DIR", 3, F_TEST | F_OBSERVER | F_IMAGES | F_LABELS | F_LAYOUT } };
-#define NFLAGS 9
+#define NFLAGS 10
 static const struct { const char *name; int bit; } flags[NFLAGS] = {
     { "--mode", F_MODE }, { "--observer", F_OBSERVER }, { "--test", F_TEST }, { "--images", F_IMAGES }, { "--labels", F_LABELS },
-    { "--calib", F_CALIB }, { "--layout", F_LAYOUT }, { "--round", F_ROUND }, { "--bias-correct", F_BIASC } };
+    { "--calib", F_CALIB }, { "--layout", F_LAYOUT }, { "--round", F_ROUND }, { "--bias-correct", F_BIASC },
+    { "--equalize", F_EQUAL } };
 
 typedef struct {
     int cmd; const char *pos[3];
-    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct */
+    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct, equalize */
     const char *mode, *observer, *test, *images, *labels, *calib;
     int mode_id, obs_id, layout;
-    int gptq, bias_correct;  /* quantize: --round gptq, --bias-correct */
+    int gptq, bias_correct, equalize;  /* quantize: --round gptq, --bias-correct, --equalize */
 } args;
 
 static int parse_mode(const char *s) {
@@ -153,7 +155,7 @@ static int parse_args(int argc, char **argv, args *a) {
             if (!(cmds[c].flags & flags[f].bit)) return usage_error("%s does not take %s", cmds[c].name, flags[f].name);
             slot = &a->opt[f];
             if (*slot) return usage_error("%s given twice", flags[f].name);
-            if (flags[f].bit == F_BIASC) { /* a switch */
+            if (flags[f].bit == F_BIASC || flags[f].bit == F_EQUAL) { /* a switch */
                 if (eq) return usage_error("%s takes no value", flags[f].name);
                 *slot = "on";
                 continue;
@@ -189,8 +191,9 @@ static int parse_args(int argc, char **argv, args *a) {
         return usage_error("unknown --round '%s' (gptq or nearest)", a->opt[7]);
     a->gptq = a->opt[7] && !strcmp(a->opt[7], "gptq");
     a->bias_correct = a->opt[8] != NULL;
-    if ((a->opt[7] || a->bias_correct) && a->mode_id != RN_INT8 && a->mode_id != RN_INT4)
-        return usage_error("%s goes with --mode int8 or int4, not '%s'", a->opt[7] ? "--round" : "--bias-correct", a->mode);
+    a->equalize = a->opt[9] != NULL;
+    if ((a->opt[7] || a->bias_correct || a->equalize) && a->mode_id != RN_INT8 && a->mode_id != RN_INT4)
+        return usage_error("%s goes with --mode int8 or int4, not '%s'", a->opt[7] ? "--round" : a->bias_correct ? "--bias-correct" : "--equalize", a->mode);
     if (!a->observer) a->observer = "percentile";
     if ((a->obs_id = parse_observer(a->observer)) < 0)
         return usage_error("unknown --observer '%s' (minmax, moving-average, kl, percentile or mse)", a->observer);
@@ -327,6 +330,149 @@ static int float_image(const char *in, unsigned char **img, size_t *n) {
     rc = 0;
 done:
     free(kept); rn_json_free(&g); rn_file_free(&src);
+    return rc;
+}
+
+/* --equalize: cross-layer equalization (quant_cle_*) of every pair of
+ * layers A -> B joined by ops that commute with a positive per-channel
+ * scale (relu, leaky relu, max / avg pooling, global average pooling,
+ * flatten), each value on the way read by that path only: DFQ's pairs,
+ * through depthwise convs (a depthwise layer is the B of one pair and the A
+ * of the next). Ten sweeps over the pairs, in the file image's float
+ * tensors, before anything is loaded; prints each pair's channel-range
+ * spread (largest / smallest per-channel max |w|) before -> after. Layers
+ * with folded scales, grouped convs and trained ternary / binary weights
+ * are left alone. */
+typedef struct { const rn_tensor *wa, *ba, *wb; size_t sa[4], sb[4]; int na, aa, nb, ab; } eq_pair;
+
+static float *eq_copy(const rn_tensor *t) {
+    float *p = (float *)malloc(t->bytes + 4);
+    if (p) memcpy(p, t->data, t->bytes);
+    return p;
+}
+static double eq_spread(const float *w, const size_t *shape, int nd, int axis) {
+    float r[4096];
+    size_t c, C = shape[axis];
+    double lo = 0, hi = 0;
+    if (C > 4096 || quant_absmax_axis(w, shape, nd, axis, r) != QUANT_OK) return NAN;
+    for (c = 0; c < C; c++) if (r[c] > 0) { if (lo == 0 || r[c] < lo) lo = r[c]; if (r[c] > hi) hi = r[c]; }
+    return lo > 0 ? hi / lo : 1.0;
+}
+
+static int ptq_equalize(unsigned char **img, size_t *imgn) {
+    rn_model m;
+    qt_tensor *ot = NULL;
+    eq_pair *pr = NULL;
+    float **wa = NULL, **ba = NULL, **wb = NULL;
+    int cons[RN_MAX_VALUES], who[RN_MAX_VALUES], i, j, np = 0, rc = -1, sweep;
+    double *before = NULL;
+    if (rn_model_load_mem(&m, *img, *imgn, RN_FP32, 1)) { fprintf(stderr, "quant-tool: equalize: %s\n", m.err); return -1; }
+    for (i = 0; i < m.nv; i++) cons[i] = 0;
+    for (i = 0; i < m.nn; i++) for (j = 0; j < m.n[i].nin; j++) { cons[m.n[i].in[j]]++; who[m.n[i].in[j]] = i; }
+    pr = (eq_pair *)calloc((size_t)m.nn + 1, sizeof *pr);
+    if (!pr) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+    for (i = 0; i < m.nn; i++) {
+        const rn_node *a = &m.n[i], *b = NULL;
+        int v = a->out, flat = 0;
+        size_t C = a->N;
+        eq_pair *p = &pr[np];
+        if (!rn_is_linear(a->op) || a->fold || a->wtype || a->w->dtype != RN_DT_F32) continue;
+        for (;;) {
+            const rn_node *c;
+            if (v == m.output || cons[v] != 1) break;
+            c = &m.n[who[v]];
+            if (c->nin != 1) break;
+            if (rn_is_linear(c->op)) { b = c; break; }
+            if (c->op != RN_OP_RELU && c->op != RN_OP_LEAKY && c->op != RN_OP_MAXPOOL && c->op != RN_OP_AVGPOOL &&
+                c->op != RN_OP_GAP && c->op != RN_OP_FLATTEN) break;
+            if (c->op == RN_OP_FLATTEN) flat = 1;
+            v = c->out;
+        }
+        if (!b || b->fold || b->wtype || b->w->dtype != RN_DT_F32) continue;
+        p->wa = a->w; p->ba = a->b; p->wb = b->w;
+        if (a->op == RN_OP_DWCONV) { p->na = 3; p->aa = 2; memcpy(p->sa, a->w->shape, 3 * sizeof(size_t)); }
+        else if (a->op == RN_OP_CONV) { p->na = 4; p->aa = 0; memcpy(p->sa, a->w->shape, 4 * sizeof(size_t)); }
+        else { p->na = 2; p->aa = 0; p->sa[0] = a->N; p->sa[1] = a->K; }
+        if (b->op == RN_OP_DWCONV) { p->nb = 3; p->ab = 2; memcpy(p->sb, b->w->shape, 3 * sizeof(size_t)); }
+        else if (b->op == RN_OP_CONV) { p->nb = 4; p->ab = 3; memcpy(p->sb, b->w->shape, 4 * sizeof(size_t)); }
+        else if (flat) { if (b->K % C) continue; p->nb = 3; p->ab = 2; p->sb[0] = b->N; p->sb[1] = b->K / C; p->sb[2] = C; }
+        else { p->nb = 2; p->ab = 1; p->sb[0] = b->N; p->sb[1] = b->K; }
+        if (p->sb[p->ab] != C || (p->ba && p->ba->count != C)) continue;
+        np++;
+    }
+    if (!np) { printf("equalize: no pair of layers to equalize\n"); rc = 0; goto done; }
+    wa = (float **)calloc((size_t)np, sizeof *wa); ba = (float **)calloc((size_t)np, sizeof *ba); wb = (float **)calloc((size_t)np, sizeof *wb);
+    before = (double *)calloc(2 * (size_t)np, sizeof *before);
+    if (!wa || !ba || !wb || !before) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+    /* a tensor in two pairs (a depthwise layer) is one buffer: look it up */
+    for (i = 0; i < np; i++) {
+        for (j = 0; j < i; j++) {
+            if (pr[j].wb == pr[i].wa) wa[i] = wb[j];
+            if (pr[j].wa == pr[i].wb) wb[i] = wa[j];
+            if (pr[j].wa == pr[i].wa) wa[i] = wa[j];
+        }
+        if (!wa[i] && !(wa[i] = eq_copy(pr[i].wa))) goto oom;
+        if (!wb[i] && !(wb[i] = eq_copy(pr[i].wb))) goto oom;
+        for (j = 0; j < i; j++) if (pr[i].ba && pr[j].ba == pr[i].ba) ba[i] = ba[j];
+        if (pr[i].ba && !ba[i] && !(ba[i] = eq_copy(pr[i].ba))) goto oom;
+        before[2 * i] = eq_spread(wa[i], pr[i].sa, pr[i].na, pr[i].aa);
+        before[2 * i + 1] = eq_spread(wb[i], pr[i].sb, pr[i].nb, pr[i].ab);
+    }
+    for (sweep = 0; sweep < 10; sweep++)
+        for (i = 0; i < np; i++) {
+            float s[4096];
+            quant_status st;
+            if (pr[i].sb[pr[i].ab] > 4096) continue;
+            st = quant_cle_scales(wa[i], pr[i].sa, pr[i].na, pr[i].aa, wb[i], pr[i].sb, pr[i].nb, pr[i].ab, s);
+            if (st == QUANT_OK) st = quant_cle_apply(wa[i], pr[i].sa, pr[i].na, pr[i].aa, ba[i], wb[i], pr[i].sb, pr[i].nb, pr[i].ab, s);
+            if (st != QUANT_OK) { fprintf(stderr, "quant-tool: equalize %s -> %s: %s\n", pr[i].wa->name, pr[i].wb->name, quant_status_str(st)); goto done; }
+        }
+    printf("%-24s %-24s %26s %26s\n", "equalized A", "B", "A channel spread", "B channel spread");
+    for (i = 0; i < np; i++) {
+        char b1[64], b2[64];
+        printf("%-24s %-24s %11.3g -> %11.3g %11.3g -> %11.3g\n", tty(pr[i].wa->name, b1, sizeof b1), tty(pr[i].wb->name, b2, sizeof b2),
+               before[2 * i], eq_spread(wa[i], pr[i].sa, pr[i].na, pr[i].aa), before[2 * i + 1], eq_spread(wb[i], pr[i].sb, pr[i].nb, pr[i].ab));
+    }
+    /* a new image: the file's tensors with the equalized ones in their place */
+    if (!(ot = (qt_tensor *)calloc((size_t)m.file.nt + 1, sizeof *ot))) goto oom;
+    for (j = 0; j < m.file.nt; j++) {
+        const rn_tensor *t = &m.file.t[j];
+        ot[j].name = t->name; ot[j].dtype = t->dtype; ot[j].ndim = t->ndim;
+        memcpy(ot[j].shape, t->shape, sizeof t->shape);
+        ot[j].data = t->data; ot[j].bytes = t->bytes;
+        for (i = 0; i < np; i++) {
+            if (t == pr[i].wa) ot[j].data = wa[i];
+            if (t == pr[i].wb) ot[j].data = wb[i];
+            if (t == pr[i].ba) ot[j].data = ba[i];
+        }
+    }
+    {
+        qt_meta meta;
+        unsigned char *ni = NULL;
+        size_t nn = 0;
+        char err[512];
+        meta.graph = m.file.graph_json; meta.variant = m.file.variant; meta.quant = NULL;
+        if (qt_write_mem(ot, m.file.nt, &meta, &ni, &nn, err, sizeof err)) { fprintf(stderr, "quant-tool: equalize: %s\n", err); goto done; }
+        free(*img); *img = ni; *imgn = nn;
+    }
+    rc = 0;
+    goto done;
+oom:
+    fprintf(stderr, "quant-tool: out of memory\n");
+done:
+    if (wa && wb && ba) for (i = 0; i < np; i++) { /* free each distinct buffer once */
+        float *p[3];
+        int k, l, dup;
+        p[0] = wa[i]; p[1] = wb ? wb[i] : NULL; p[2] = ba ? ba[i] : NULL;
+        for (k = 0; k < 3; k++) {
+            if (!p[k]) continue;
+            for (dup = 0, j = 0; j < i && !dup; j++) dup = p[k] == wa[j] || p[k] == wb[j] || p[k] == ba[j];
+            for (l = 0; l < k && !dup; l++) dup = p[k] == p[l];
+            if (!dup) free(p[k]);
+        }
+    }
+    free(wa); free(ba); free(wb); free(before); free(pr); free(ot);
+    rn_model_free(&m);
     return rc;
 }
 
@@ -574,6 +720,7 @@ static int cmd_quantize(const args *a) {
         if (bad) return 1;
     }
     if (float_image(in, &img, &imgn)) goto done;
+    if (a->equalize && ptq_equalize(&img, &imgn)) goto done;
     if (rn_model_load_mem(&fp, img, imgn, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); goto done; }
     if (rn_model_load_mem(&q, img, imgn, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); goto done; }
     free(img); img = NULL;
