@@ -761,7 +761,7 @@ QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 /* ------------------------------------------------------ 1.1 vector layer */
 /* The native int32 vector quant__vi (QUANT__VL lanes), its lane mask
  * quant__vm and the operations that algorithms written once on them use
- * (the gemmlowp requantizer of section 2.3). One block per ISA; each
+ * (the requantizers of section 2.2). One block per ISA; each
  * operation is an instruction or two. Lanes pair up as 64-bit lanes for the
  * products: mul_even multiplies the even int32 lanes into 64-bit lanes. */
 #if defined(QUANT_HAS_AVX512)
@@ -785,6 +785,16 @@ QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return _mm5
 /* bits 31..62 of each 64-bit lane of a in the even int32 lanes, of b in the odd ones */
 QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 31), _mm512_add_epi64(b, b));
+}
+/* the low int32 of each 64-bit lane of a in the even lanes, of b in the odd ones */
+QUANT__VINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
+    return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32));
+}
+QUANT__VINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return _mm512_sub_epi64(a, b); }
+QUANT__VINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return _mm512_sllv_epi64(a, n); }
+QUANT__VINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) { return _mm512_srav_epi64(a, n); }
+QUANT__VINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
+    return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
 }
 QUANT__VINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
 QUANT__VINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
@@ -811,6 +821,20 @@ QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return _mm256_srli_epi64
 QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return _mm256_mul_epi32(a, b); }
 QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm256_blend_epi32(_mm256_srli_epi64(a, 31), _mm256_add_epi64(b, b), 0xAA);
+}
+QUANT__VINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
+    return _mm256_blend_epi32(a, _mm256_slli_epi64(b, 32), 0xAA);
+}
+QUANT__VINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return _mm256_sub_epi64(a, b); }
+QUANT__VINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return _mm256_sllv_epi64(a, n); }
+/* no vpsraq: a logical shift with the sign filled in (n from 1 to 62) */
+QUANT__VINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) {
+    const __m256i fill = _mm256_sllv_epi64(_mm256_set1_epi64x(-1), _mm256_sub_epi64(_mm256_set1_epi64x(64), n));
+    return _mm256_or_si256(_mm256_srlv_epi64(a, n), _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), a), fill));
+}
+QUANT__VINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
+    a = _mm256_blendv_epi8(a, lo, _mm256_cmpgt_epi64(lo, a));
+    return _mm256_blendv_epi8(a, hi, _mm256_cmpgt_epi64(a, hi));
 }
 QUANT__VINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) {
     return _mm256_xor_si256(_mm256_cmpeq_epi32(a, b), _mm256_set1_epi32(-1));
@@ -1002,28 +1026,28 @@ QUANT__VINL quant__vi quant__rqg_apply(quant__vi x, const quant__rqg *h, const i
     sr = quant__vi_srav32(q, h->rs);
     return quant__vi_inc(sr, quant__vi_gt32(quant__vi_and(q, h->mask), quant__vi_inc(h->half, quant__vi_neg32(q))));
 }
+
+/* The single rounding, clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits with
+ * t = 31 - shift, split the same way into its per-column constants (the
+ * multiplier's even and odd lanes, t of each and its rounding term 2^(t-1))
+ * and the per-row part. */
+typedef struct quant__rqs { quant__vi m, mo, te, to, re, ro, l64, h64; } quant__rqs;
+QUANT__VINL void quant__rqs_init(quant__rqs *h, quant__vi mult, quant__vi shift, int32_t lo, int32_t hi) {
+    const quant__vi one = quant__vi_set64(1), t = quant__vi_sub32(quant__vi_set32(31), shift);
+    h->m = mult; h->mo = quant__vi_odd_down(mult);
+    h->te = quant__vi_and(t, quant__vi_set64(0xffffffff)); h->to = quant__vi_odd_down(t);
+    h->re = quant__vi_shlv64(one, quant__vi_sub64(h->te, one)); h->ro = quant__vi_shlv64(one, quant__vi_sub64(h->to, one));
+    h->l64 = quant__vi_set64(lo); h->h64 = quant__vi_set64(hi);
+}
+QUANT__VINL quant__vi quant__rqs_apply(quant__vi x, const quant__rqs *h) {
+    quant__vi pe = quant__vi_mul_even(x, h->m), po = quant__vi_mul_even(quant__vi_odd_down(x), h->mo);
+    pe = quant__vi_clamp64(quant__vi_srav64(quant__vi_add64(pe, h->re), h->te), h->l64, h->h64);
+    po = quant__vi_clamp64(quant__vi_srav64(quant__vi_add64(po, h->ro), h->to), h->l64, h->h64);
+    return quant__vi_lo32s(pe, po);
+}
 #endif
 
 #if defined(QUANT_HAS_AVX512)
-/* single rounding, clamp((x*M + 2^(t-1)) >> t, lo, hi) in 64 bits with
- * t = 31 - shift, split into its per-column constants (the multiplier's even
- * and odd lanes, t of each and its rounding term 2^(t-1)) and the per-row
- * part, so that a tile works the constants out once per 16 columns */
-typedef struct quant__rqs512 { __m512i m, mo, te, to, re, ro, l64, h64; } quant__rqs512;
-static inline __attribute__((always_inline)) void quant__rqs512_init(quant__rqs512 *h, __m512i mult, __m512i shift,
-        int32_t lo, int32_t hi) {
-    const __m512i one = _mm512_set1_epi64(1), t = _mm512_sub_epi32(_mm512_set1_epi32(31), shift);
-    h->m = mult; h->mo = _mm512_srli_epi64(mult, 32);
-    h->te = _mm512_and_si512(t, _mm512_set1_epi64(0xffffffff)); h->to = _mm512_srli_epi64(t, 32);
-    h->re = _mm512_sllv_epi64(one, _mm512_sub_epi64(h->te, one)); h->ro = _mm512_sllv_epi64(one, _mm512_sub_epi64(h->to, one));
-    h->l64 = _mm512_set1_epi64(lo); h->h64 = _mm512_set1_epi64(hi);
-}
-static inline __attribute__((always_inline)) __m512i quant__rqs512_apply(__m512i x, const quant__rqs512 *h) {
-    __m512i pe = _mm512_mul_epi32(x, h->m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), h->mo);
-    pe = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(pe, h->re), h->te), h->l64), h->h64);
-    po = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(_mm512_add_epi64(po, h->ro), h->to), h->l64), h->h64);
-    return _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-}
 /* one 16-lane vector of a row through the epilogue (defined with the epilogue below) */
 static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
         __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col);
@@ -1128,12 +1152,12 @@ static __attribute__((noinline)) void quant__rqs512_tile(int MR, int NCV, const 
         const size_t l0 = 16 * (size_t)c;
         const __mmask16 km = out->cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - l0)) - 1u);
         const __m512i cv = _mm512_maskz_loadu_epi32(km, out->ec->corr + l0);
-        quant__rqs512 h;
-        quant__rqs512_init(&h, _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), _mm512_maskz_loadu_epi32(km, out->ec->shift + l0),
+        quant__rqs h;
+        quant__rqs_init(&h, _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), _mm512_maskz_loadu_epi32(km, out->ec->shift + l0),
                            ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
         for (r = 0; r < MR; r++) {
             const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)out->rowcorr[r]));
-            const __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(quant__rqs512_apply(x, &h), zp));
+            const __m128i b = _mm512_cvtepi32_epi8(_mm512_add_epi32(quant__rqs_apply(x, &h), zp));
             int8_t *dst = (int8_t *)out->C + (out->m + (size_t)r) * out->ldc + out->col + l0;
             if (km == 0xffff) _mm_storeu_si128((__m128i *)dst, b);
             else _mm_mask_storeu_epi8(dst, km, b);
@@ -1612,13 +1636,6 @@ static inline void quant__epi1(const quant_epilogue *ep, const quant__epi_cols *
  * panel's tile row t and of ec. */
 #if defined(QUANT_HAS_AVX512)
 
-/* single rounding, one vector (quant__rqs512_init / _apply) */
-static inline __m512i quant__rq_single_512(__m512i x, __m512i mult, __m512i shift, int32_t lo, int32_t hi) {
-    quant__rqs512 h;
-    quant__rqs512_init(&h, mult, shift, lo, hi);
-    return quant__rqs512_apply(x, &h);
-}
-
 static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_cols *ec, size_t e, size_t m,
         __m512i acc, __mmask16 k, void *C, size_t ldc, size_t col) {
     switch (ep->out) {
@@ -1637,9 +1654,10 @@ static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_
             v = _mm512_min_epi32(v, _mm512_set1_epi32(ep->out_max - ep->out_zp));
             v = _mm512_add_epi32(v, zp);
         } else if (ep->mode == QUANT_RQ_SINGLE) {
-            v = quant__rq_single_512(acc, _mm512_maskz_loadu_epi32(k, ec->mult + e),
-                                     _mm512_maskz_loadu_epi32(k, ec->shift + e),
-                                     ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
+            quant__rqs h;
+            quant__rqs_init(&h, _mm512_maskz_loadu_epi32(k, ec->mult + e), _mm512_maskz_loadu_epi32(k, ec->shift + e),
+                            ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
+            v = quant__rqs_apply(acc, &h);
             v = _mm512_add_epi32(v, zp);
         } else {
             __m512 y = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_maskz_loadu_ps(k, ec->scale + e));
@@ -1675,8 +1693,6 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 
 #elif defined(QUANT_HAS_AVX2)
 
-static inline __m256i quant__sel256(__m256i mask, __m256i a, __m256i b) { return _mm256_blendv_epi8(b, a, mask); }
-
 /* the float requantization of 8 lanes: round(acc * scale) clamped to
  * [lo, hi] (the output range less zp) before rounding, plus zp */
 static inline __m256i quant__rq_fp32_256(__m256i acc, __m256 scale, __m256 lo, __m256 hi, __m256i zp) {
@@ -1689,31 +1705,6 @@ static inline __m256i quant__rq_fp32_256(__m256i acc, __m256 scale, __m256 lo, _
 static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
     const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
-}
-
-/* arithmetic 64-bit shift right by per-lane t (1..62) */
-static inline __m256i quant__srav64(__m256i v, __m256i t) {
-    __m256i l = _mm256_srlv_epi64(v, t);
-    __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
-    __m256i fill = _mm256_sllv_epi64(_mm256_set1_epi64x(-1), _mm256_sub_epi64(_mm256_set1_epi64x(64), t));
-    return _mm256_or_si256(l, _mm256_and_si256(sign, fill));
-}
-
-static inline __m256i quant__clamp64(__m256i v, __m256i lo, __m256i hi) {
-    v = quant__sel256(_mm256_cmpgt_epi64(lo, v), lo, v);
-    return quant__sel256(_mm256_cmpgt_epi64(v, hi), hi, v);
-}
-
-static inline __m256i quant__rq_single_256(__m256i x, __m256i mult, __m256i shift, int32_t lo, int32_t hi) {
-    __m256i t = _mm256_sub_epi32(_mm256_set1_epi32(31), shift);
-    __m256i te = _mm256_and_si256(t, _mm256_set1_epi64x(0xffffffff)), to = _mm256_srli_epi64(t, 32);
-    __m256i one = _mm256_set1_epi64x(1), l64 = _mm256_set1_epi64x(lo), h64 = _mm256_set1_epi64x(hi);
-    __m256i pe = _mm256_mul_epi32(x, mult), po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
-    pe = quant__srav64(_mm256_add_epi64(pe, _mm256_sllv_epi64(one, _mm256_sub_epi64(te, one))), te);
-    po = quant__srav64(_mm256_add_epi64(po, _mm256_sllv_epi64(one, _mm256_sub_epi64(to, one))), to);
-    pe = quant__clamp64(pe, l64, h64);
-    po = quant__clamp64(po, l64, h64);
-    return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
 }
 
 QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0,
@@ -1739,9 +1730,11 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
                 v = _mm256_min_epi32(v, _mm256_set1_epi32(ep->out_max - ep->out_zp));
                 v = _mm256_add_epi32(v, zp);
             } else if (ep->mode == QUANT_RQ_SINGLE) {
-                v = quant__rq_single_256(acc, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
-                                         _mm256_loadu_si256((const __m256i *)(ec->shift + e)),
-                                         ep->out_min - ep->out_zp, ep->out_max - ep->out_zp);
+                quant__rqs h;
+                quant__rqs_init(&h, _mm256_loadu_si256((const __m256i *)(ec->mult + e)),
+                                _mm256_loadu_si256((const __m256i *)(ec->shift + e)), ep->out_min - ep->out_zp,
+                                ep->out_max - ep->out_zp);
+                v = quant__rqs_apply(acc, &h);
                 v = _mm256_add_epi32(v, zp);
             } else {
                 v = quant__rq_fp32_256(acc, _mm256_loadu_ps(ec->scale + e), _mm256_set1_ps((float)(ep->out_min - ep->out_zp)),
