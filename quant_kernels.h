@@ -761,7 +761,8 @@ QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 /* ------------------------------------------------------ 1.1 vector layer */
 /* The native int32 vector quant__vi (QUANT__VL lanes), its lane mask
  * quant__vm and the operations that algorithms written once on them use
- * (the requantizers of section 2.2). One block per ISA; each
+ * (the requantizers and the widening GEMM kernel of section 2.2; SSE4.1
+ * has the GEMM kernel's operations only). One block per ISA; each
  * operation is an instruction or two. Lanes pair up as 64-bit lanes for the
  * products: mul_even multiplies the even int32 lanes into 64-bit lanes. */
 #if defined(QUANT_HAS_AVX512)
@@ -772,6 +773,10 @@ typedef __mmask16 quant__vm;
 QUANT__VINL quant__vi quant__vi_zero(void) { return _mm512_setzero_si512(); }
 QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm512_set1_epi32(v); }
 QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
+QUANT__VINL void quant__vi_store(int32_t *p, quant__vi v) { _mm512_storeu_si512((void *)p, v); }
+/* 2 QUANT__VL int8 -> int16 lanes; acc + the sums of adjacent int16 products */
+QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)); }
+QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b)); }
 QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm512_add_epi32(a, b); }
 QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return _mm512_sub_epi32(a, b); }
 QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return _mm512_max_epi32(a, b); }
@@ -809,6 +814,9 @@ typedef __m256i quant__vm; /* all ones or zero per int32 lane */
 QUANT__VINL quant__vi quant__vi_zero(void) { return _mm256_setzero_si256(); }
 QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm256_set1_epi32(v); }
 QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
+QUANT__VINL void quant__vi_store(int32_t *p, quant__vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
+QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
 QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm256_add_epi32(a, b); }
 QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return _mm256_sub_epi32(a, b); }
 QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return _mm256_max_epi32(a, b); }
@@ -843,6 +851,15 @@ QUANT__VINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm256_c
 QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_mm256_setzero_si256(), a); }
 QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
 QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_sub_epi32(a, m); } /* m is -1 or 0 */
+#elif defined(QUANT_HAS_SSE41)
+#  define QUANT__VL 4
+typedef __m128i quant__vi;
+#  define QUANT__VINL static inline __attribute__((always_inline))
+QUANT__VINL quant__vi quant__vi_zero(void) { return _mm_setzero_si128(); }
+QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm_set1_epi32(v); }
+QUANT__VINL void quant__vi_store(int32_t *p, quant__vi v) { _mm_storeu_si128((__m128i *)p, v); }
+QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
+QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
 #endif
 
 /* end of section 1: its local macros */
@@ -989,7 +1006,7 @@ typedef struct quant__ukr_out {
     size_t ldc, m, col, cnt;
 } quant__ukr_out;
 
-#if defined(QUANT__VL)
+#if defined(QUANT_HAS_AVX2)
 /* The gemmlowp requantization, RoundingDivideByPOT(SRDHM(SatShl(x, ls), M),
  * rs) with ls = max(shift, 0), rs = max(-shift, 0), on the vector layer. Its
  * per-column constants (the multiplier, its odd lanes moved down, both
@@ -1421,29 +1438,7 @@ static void quant__gemm_u8s8_2x32c4__avxvnni(size_t mr, size_t K, const uint8_t 
  * sign-extended and broadcast, multiply-add of pairs into int32 (vpmaddwd:
  * 255 * 128 * 2 fits easily; nothing saturates). A is read in chunks of 16
  * bytes; the tail chunk comes from a zeroed copy. */
-#if defined(QUANT_ISA_AVX512)
-#  define QUANT__V __m512i
-#  define QUANT__VW 16                                   /* int32 lanes */
-#  define QUANT__VZERO() _mm512_setzero_si512()
-#  define QUANT__VLOADB(p) _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(p)))
-#  define QUANT__VMADD(acc, a, b) _mm512_add_epi32(acc, _mm512_madd_epi16(a, b))
-#  define QUANT__VSTORE(p, v) _mm512_storeu_si512((void *)(p), v)
-#elif defined(QUANT_ISA_AVX2)
-#  define QUANT__V __m256i
-#  define QUANT__VW 8
-#  define QUANT__VZERO() _mm256_setzero_si256()
-#  define QUANT__VLOADB(p) _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p)))
-#  define QUANT__VMADD(acc, a, b) _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
-#  define QUANT__VSTORE(p, v) _mm256_storeu_si256((__m256i *)(p), v)
-#else
-#  define QUANT__V __m128i
-#  define QUANT__VW 4
-#  define QUANT__VZERO() _mm_setzero_si128()
-#  define QUANT__VLOADB(p) _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(p)))
-#  define QUANT__VMADD(acc, a, b) _mm_add_epi32(acc, _mm_madd_epi16(a, b))
-#  define QUANT__VSTORE(p, v) _mm_storeu_si128((__m128i *)(p), v)
-#endif
-#define QUANT__NV (QUANT__NR / QUANT__VW)                /* vectors per panel row */
+#define QUANT__NV (QUANT__NR / QUANT__VL) /* vectors per panel row */
 
 /* the 8 (k, k+1) int16 pairs of 16 bytes of A, each as an int32 lane value */
 static inline void quant__pairs16(const uint8_t *a, int a_signed, uint32_t out[8]) {
@@ -1454,26 +1449,23 @@ static inline void quant__pairs16(const uint8_t *a, int a_signed, uint32_t out[8
     _mm_storeu_si128((__m128i *)(out + 4), hi);
 }
 
-/* the broadcast of an A pair, and the kernel's name (its tile and ISA) */
+/* the kernel's name: its tile and ISA */
 #if defined(QUANT_ISA_AVX512)
-#  define QUANT__VSET1(x) _mm512_set1_epi32((int)(x))
 #  define QUANT__UKR quant__gemm_u8s8_6x32c2__avx512
 #elif defined(QUANT_ISA_AVX2)
-#  define QUANT__VSET1(x) _mm256_set1_epi32((int)(x))
 #  define QUANT__UKR quant__gemm_u8s8_4x16c2__avx2
 #else
-#  define QUANT__VSET1(x) _mm_set1_epi32((int)(x))
 #  define QUANT__UKR quant__gemm_u8s8_4x8c2__sse41
 #endif
 
 static inline __attribute__((always_inline)) void quant__gemm_u8s8_madd_body(const int MR, size_t K,
         const uint8_t *A, size_t lda, int a_signed, const int8_t *pan, int32_t *tile) {
-    QUANT__V acc[QUANT__MR][QUANT__NV];
+    quant__vi acc[QUANT__MR][QUANT__NV];
     uint32_t pr[QUANT__MR][8];
     size_t k0;
     int r, c, j;
     QUANT__UNROLL
-    for (r = 0; r < MR; r++) for (c = 0; c < QUANT__NV; c++) acc[r][c] = QUANT__VZERO();
+    for (r = 0; r < MR; r++) for (c = 0; c < QUANT__NV; c++) acc[r][c] = quant__vi_zero();
     for (k0 = 0; k0 < K; k0 += 16) {
         size_t kn = K - k0 < 16 ? K - k0 : 16, np = (kn + 1) / 2;
         QUANT__UNROLL
@@ -1484,21 +1476,21 @@ static inline __attribute__((always_inline)) void quant__gemm_u8s8_madd_body(con
         }
         for (j = 0; j < (int)np; j++) {
             const int8_t *pb = pan + (k0 / 2 + (size_t)j) * QUANT__NR * 2;
-            QUANT__V b[QUANT__NV];
+            quant__vi b[QUANT__NV];
             QUANT__UNROLL
-            for (c = 0; c < QUANT__NV; c++) b[c] = QUANT__VLOADB(pb + c * QUANT__VW * 2);
+            for (c = 0; c < QUANT__NV; c++) b[c] = quant__vi_load_s8s16(pb + c * QUANT__VL * 2);
             QUANT__UNROLL
             for (r = 0; r < MR; r++) {
-                QUANT__V av = QUANT__VSET1(pr[r][j]);
+                const quant__vi av = quant__vi_set32((int32_t)pr[r][j]);
                 QUANT__UNROLL
-                for (c = 0; c < QUANT__NV; c++) acc[r][c] = QUANT__VMADD(acc[r][c], av, b[c]);
+                for (c = 0; c < QUANT__NV; c++) acc[r][c] = quant__vi_madd16(acc[r][c], av, b[c]);
             }
         }
     }
     QUANT__UNROLL
     for (r = 0; r < MR; r++)
         QUANT__UNROLL
-        for (c = 0; c < QUANT__NV; c++) QUANT__VSTORE(tile + r * QUANT__NR + c * QUANT__VW, acc[r][c]);
+        for (c = 0; c < QUANT__NV; c++) quant__vi_store(tile + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
 }
 
 static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
@@ -1917,13 +1909,6 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__PACK_MAGIC
 #undef QUANT__UKR
 #undef QUANT__UKR_OUT
-#undef QUANT__V
-#undef QUANT__VLOADB
-#undef QUANT__VMADD
-#undef QUANT__VSET1
-#undef QUANT__VSTORE
-#undef QUANT__VW
-#undef QUANT__VZERO
 
 /* ======================================================================== */
 /* 3. rows (implementation)                                                 */
