@@ -761,8 +761,9 @@ QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 /* ------------------------------------------------------ 1.1 vector layer */
 /* The native int32 vector quant__vi (QUANT__VL lanes), its lane mask
  * quant__vm and the operations that algorithms written once on them use
- * (the requantizers and the widening GEMM kernel of section 2.2; SSE4.1
- * has the GEMM kernel's operations only). One block per ISA; each
+ * (the requantizers and the widening GEMM kernel of section 2.2, the
+ * nibble-table binary kernel of section 5.1); a block has the operations
+ * its ISA's kernels use. One block per ISA; each
  * operation is an instruction or two. Lanes pair up as 64-bit lanes for the
  * products: mul_even multiplies the even int32 lanes into 64-bit lanes. */
 #if defined(QUANT_HAS_AVX512)
@@ -773,7 +774,7 @@ typedef __mmask16 quant__vm;
 QUANT__VINL quant__vi quant__vi_zero(void) { return _mm512_setzero_si512(); }
 QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm512_set1_epi32(v); }
 QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
-QUANT__VINL void quant__vi_store(int32_t *p, quant__vi v) { _mm512_storeu_si512((void *)p, v); }
+QUANT__VINL void quant__vi_store(void *p, quant__vi v) { _mm512_storeu_si512(p, v); }
 /* 2 QUANT__VL int8 -> int16 lanes; acc + the sums of adjacent int16 products */
 QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)); }
 QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b)); }
@@ -814,7 +815,17 @@ typedef __m256i quant__vm; /* all ones or zero per int32 lane */
 QUANT__VINL quant__vi quant__vi_zero(void) { return _mm256_setzero_si256(); }
 QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm256_set1_epi32(v); }
 QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
-QUANT__VINL void quant__vi_store(int32_t *p, quant__vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+QUANT__VINL void quant__vi_store(void *p, quant__vi v) { _mm256_storeu_si256((__m256i *)p, v); }
+QUANT__VINL quant__vi quant__vi_load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+/* bytes: add, subtract, each lane's sign (-1 / 0), table lookup in 16-byte
+ * lanes (vpshufb), interleave with a second vector to 16-bit lanes; 16-bit add */
+QUANT__VINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return _mm256_add_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return _mm256_sub_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_sign8(quant__vi a) { return _mm256_cmpgt_epi8(_mm256_setzero_si256(), a); }
+QUANT__VINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return _mm256_shuffle_epi8(t, i); }
+QUANT__VINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return _mm256_unpacklo_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return _mm256_unpackhi_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return _mm256_add_epi16(a, b); }
 QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
 QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
 QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm256_add_epi32(a, b); }
@@ -857,7 +868,15 @@ typedef __m128i quant__vi;
 #  define QUANT__VINL static inline __attribute__((always_inline))
 QUANT__VINL quant__vi quant__vi_zero(void) { return _mm_setzero_si128(); }
 QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm_set1_epi32(v); }
-QUANT__VINL void quant__vi_store(int32_t *p, quant__vi v) { _mm_storeu_si128((__m128i *)p, v); }
+QUANT__VINL void quant__vi_store(void *p, quant__vi v) { _mm_storeu_si128((__m128i *)p, v); }
+QUANT__VINL quant__vi quant__vi_load(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
+QUANT__VINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return _mm_add_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return _mm_sub_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_setzero_si128(), a); }
+QUANT__VINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return _mm_shuffle_epi8(t, i); }
+QUANT__VINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return _mm_unpacklo_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return _mm_unpackhi_epi8(a, b); }
+QUANT__VINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return _mm_add_epi16(a, b); }
 QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
 QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
 #endif
@@ -2971,34 +2990,9 @@ static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) 
  * so count(plus) - count(minus) = L(plus) - L(minus) is the step's dot
  * product exactly: two vpshufb a step, a vpaddb and a vpsubb, signed bytes
  * (|step| <= 4) widened every 31 steps. */
-#if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
-#  define QUANT__BT 1
-#  define QUANT__BTVB 32 /* bytes a vector */
-typedef __m256i quant__btv;
-#  define quant__btv_load(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
-#  define quant__btv_store(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
-#  define quant__btv_zero() _mm256_setzero_si256()
-#  define quant__btv_shuf(t, i) _mm256_shuffle_epi8(t, i)
-#  define quant__btv_add8(a, b) _mm256_add_epi8(a, b)
-#  define quant__btv_sub8(a, b) _mm256_sub_epi8(a, b)
-#  define quant__btv_add16(a, b) _mm256_add_epi16(a, b)
-#  define quant__btv_neg8(a) _mm256_cmpgt_epi8(_mm256_setzero_si256(), a)
-#  define quant__btv_lo8(a, b) _mm256_unpacklo_epi8(a, b)
-#  define quant__btv_hi8(a, b) _mm256_unpackhi_epi8(a, b)
-#elif defined(QUANT_ISA_SSE41)
-#  define QUANT__BT 1
-#  define QUANT__BTVB 16
-typedef __m128i quant__btv;
-#  define quant__btv_load(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
-#  define quant__btv_store(p, v) _mm_storeu_si128((__m128i *)(void *)(p), v)
-#  define quant__btv_zero() _mm_setzero_si128()
-#  define quant__btv_shuf(t, i) _mm_shuffle_epi8(t, i)
-#  define quant__btv_add8(a, b) _mm_add_epi8(a, b)
-#  define quant__btv_sub8(a, b) _mm_sub_epi8(a, b)
-#  define quant__btv_add16(a, b) _mm_add_epi16(a, b)
-#  define quant__btv_neg8(a) _mm_cmpgt_epi8(_mm_setzero_si128(), a)
-#  define quant__btv_lo8(a, b) _mm_unpacklo_epi8(a, b)
-#  define quant__btv_hi8(a, b) _mm_unpackhi_epi8(a, b)
+#if (defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)) || defined(QUANT_ISA_SSE41)
+#  define QUANT__BT 1 /* on the vector layer of section 1.1 */
+#  define QUANT__BTVB (4 * QUANT__VL) /* bytes a vector */
 #else
 #  define QUANT__BT 0
 #endif
@@ -3392,9 +3386,9 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * (|sum| <= 4 x 2016 steps) and int32 (cnt holds int32 bits then). */
 static inline __attribute__((always_inline)) void quant__btk_body(const int MR, const int TW, size_t ns,
         const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
-    quant__btv acc[QUANT__BTMR][QUANT__BTNV];
+    quant__vi acc[QUANT__BTMR][QUANT__BTNV];
     uint16_t c16[QUANT__BTMR * QUANT__BTN];
-    const quant__btv zero = quant__btv_zero();
+    const quant__vi zero = quant__vi_zero();
     const size_t fold = TW ? 31 : 63, sb = (size_t)(TW ? 2 : 1) * QUANT__BTN; /* steps a fold, bytes a step */
     size_t s0, s;
     int r, j;
@@ -3407,20 +3401,20 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
             for (j = 0; j < QUANT__BTNV; j++) acc[r][j] = zero;
 #define QUANT__BT_STEP(S)                                                                                \
         do {                                                                                             \
-            quant__btv w[QUANT__BTNV], wm[QUANT__BTNV];                                                  \
+            quant__vi w[QUANT__BTNV], wm[QUANT__BTNV];                                                  \
             QUANT__UNROLL                                                                                \
             for (j = 0; j < QUANT__BTNV; j++) {                                                          \
-                w[j] = quant__btv_load(wp + (S) * sb + QUANT__BTVB * j);                                 \
+                w[j] = quant__vi_load(wp + (S) * sb + QUANT__BTVB * j);                                 \
                 QUANT__BT_REG(w[j]); /* one load, not one folded into each vpshufb (-mtune=znver3) */   \
-                if (TW) { wm[j] = quant__btv_load(wp + (S) * sb + QUANT__BTN + QUANT__BTVB * j); QUANT__BT_REG(wm[j]); } \
+                if (TW) { wm[j] = quant__vi_load(wp + (S) * sb + QUANT__BTN + QUANT__BTVB * j); QUANT__BT_REG(wm[j]); } \
             }                                                                                            \
             QUANT__UNROLL                                                                                \
             for (r = 0; r < MR; r++) {                                                                   \
-                const quant__btv t = quant__btv_load(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)]); \
+                const quant__vi t = quant__vi_load(quant__bt_tab + offs[(size_t)r * QUANT__BTKW * 16 + (S)]); \
                 QUANT__UNROLL                                                                            \
                 for (j = 0; j < QUANT__BTNV; j++) {                                                      \
-                    acc[r][j] = quant__btv_add8(quant__btv_shuf(t, w[j]), acc[r][j]);                    \
-                    if (TW) acc[r][j] = quant__btv_sub8(acc[r][j], quant__btv_shuf(t, wm[j]));           \
+                    acc[r][j] = quant__vi_add8(quant__vi_shuf8(t, w[j]), acc[r][j]);                    \
+                    if (TW) acc[r][j] = quant__vi_sub8(acc[r][j], quant__vi_shuf8(t, wm[j]));           \
                     QUANT__BT_PIN(acc[r][j]);                                                            \
                 }                                                                                        \
             }                                                                                            \
@@ -3433,9 +3427,9 @@ static inline __attribute__((always_inline)) void quant__btk_body(const int MR, 
             QUANT__UNROLL
             for (j = 0; j < QUANT__BTNV; j++) {
                 uint16_t *q = c16 + r * QUANT__BTN + QUANT__BTVB * j;
-                const quant__btv hi = TW ? quant__btv_neg8(acc[r][j]) : zero; /* sign or zero extension */
-                quant__btv_store(q, quant__btv_add16(quant__btv_load(q), quant__btv_lo8(acc[r][j], hi)));
-                quant__btv_store(q + QUANT__BTVB / 2, quant__btv_add16(quant__btv_load(q + QUANT__BTVB / 2), quant__btv_hi8(acc[r][j], hi)));
+                const quant__vi hi = TW ? quant__vi_sign8(acc[r][j]) : zero; /* sign or zero extension */
+                quant__vi_store(q, quant__vi_add16(quant__vi_load(q), quant__vi_unpacklo8(acc[r][j], hi)));
+                quant__vi_store(q + QUANT__BTVB / 2, quant__vi_add16(quant__vi_load(q + QUANT__BTVB / 2), quant__vi_unpackhi8(acc[r][j], hi)));
             }
         QUANT__BT_MEM(c16);
     }
