@@ -4,9 +4,10 @@
  *   - cross-layer equalization (Nagel et al. 2019): ranges, scales, applied
  *     weights; the float function of a dense pair and of a conv -> depthwise
  *     -> conv chain (a real NHWC convolution in double) unchanged, the
- *     per-channel ranges equalized;
+ *     per-channel ranges equalized; ReLU6 only with its clip scaled;
  *   - bias correction: the new bias; the quantized layer's mean output
- *     error on the calibration set ~0 (dense, conv, depthwise); the
+ *     error on the calibration set ~0 (dense, conv, depthwise; and
+ *     data-free, from batch-norm statistics through ReLU6); the
  *     clipped-normal expectation against numerical integration;
  *   - GPTQ (Frantar et al. 2022) against the optimal-brain-quantization
  *     update written with an explicit inverse of the remaining columns'
@@ -445,6 +446,65 @@ static void test_expected_clipped_normal(void) {
     CHECK(quant_expected_clipped_normal(mu, sd, 6, 0.0f, INFINITY, ex) == QUANT_ERANGE && ex[0] == 42);
 }
 
+/* Data-free (DFQ): the layer's input is ReLU6 of a batch-normed value with
+ * beta (mean) and gamma (deviation); E[x] from them alone corrects the bias
+ * as well as the empirical mean does, up to the sampling error. */
+static void test_bias_correct_data_free(void) {
+    enum { N = 12, K = 24, T = 20000 };
+    size_t sh[2] = { N, K }, n, k, t;
+    float *w = fvec(N * K), *wq = fvec(N * K), *X = fvec((size_t)T * K), beta[K], gamma[K], ex[K], b[N], b0[N];
+    double worst_before = 0, worst_after = 0;
+    fill_normal(w, N * K, 0.4);
+    quantize_rows(w, N, K, 3, wq); /* int3: a clear shift */
+    for (k = 0; k < K; k++) { beta[k] = (float)(2.0 * qt_uniform() - 0.5); gamma[k] = (float)(0.2 + 2.0 * qt_uniform()); }
+    for (t = 0; t < T; t++) for (k = 0; k < K; k++) {
+        double v = beta[k] + gamma[k] * qt_normal();
+        X[t * K + k] = (float)(v < 0 ? 0 : v > 6 ? 6 : v);
+    }
+    CHECK(quant_expected_clipped_normal(beta, gamma, K, 0.0f, 6.0f, ex) == QUANT_OK);
+    for (n = 0; n < N; n++) b[n] = b0[n] = 0.0f;
+    CHECK(quant_bias_correct(w, wq, sh, 2, 0, 1, ex, b) == QUANT_OK);
+    for (n = 0; n < N; n++) {
+        double eb = 0, ea;
+        for (t = 0; t < T; t++)
+            for (k = 0; k < K; k++) eb += ((double)wq[n * K + k] - w[n * K + k]) * X[t * K + k];
+        eb /= T; ea = eb + b[n] - b0[n];
+        worst_before = fmax(worst_before, fabs(eb)); worst_after = fmax(worst_after, fabs(ea));
+    }
+    CHECKF(worst_after < 0.05 * worst_before, "mean output error %g -> %g", worst_before, worst_after);
+    note("data-free (ReLU6 of N(beta, gamma^2)): largest mean output error %.3e -> %.3e", worst_before, worst_after);
+    free(w); free(wq); free(X);
+}
+
+/* The header's ReLU6 caveat: CLE keeps a ReLU6 pair's function only if the
+ * clip of channel i becomes 6 / s_i. */
+static void test_cle_relu6_needs_scaled_clip(void) {
+    enum { K = 6, C = 10, T = 200 };
+    size_t s1[2] = { C, K }, s2[2] = { 1, C }, c, k, t;
+    float w1[C * K], w2[C], b1[C], s[C];
+    double w1d[C * K], w2d[C], b1d[C], worst_fixed = 0, worst_scaled = 0;
+    fill_normal(w1, C * K, 3.0); fill_normal(w2, C, 1.0); fill_normal(b1, C, 2.0);
+    for (c = 0; c < C; c++) { for (k = 0; k < K; k++) w1[c * K + k] *= (float)(c + 1); }
+    f2d(w1, w1d, C * K); f2d(w2, w2d, C); f2d(b1, b1d, C);
+    CHECK(quant_cle_scales(w1, s1, 2, 0, w2, s2, 2, 1, s) == QUANT_OK);
+    CHECK(quant_cle_apply(w1, s1, 2, 0, b1, w2, s2, 2, 1, s) == QUANT_OK);
+    for (t = 0; t < T; t++) {
+        double x[K], y0 = 0, yf = 0, ys = 0;
+        for (k = 0; k < K; k++) x[k] = qt_normal();
+        for (c = 0; c < C; c++) {
+            double h0 = b1d[c], h1 = b1[c];
+            for (k = 0; k < K; k++) { h0 += w1d[c * K + k] * x[k]; h1 += (double)w1[c * K + k] * x[k]; }
+            y0 += w2d[c] * (h0 < 0 ? 0 : h0 > 6 ? 6 : h0);
+            yf += (double)w2[c] * (h1 < 0 ? 0 : h1 > 6 ? 6 : h1);                      /* clip kept at 6 */
+            ys += (double)w2[c] * (h1 < 0 ? 0 : h1 > 6.0 / s[c] ? 6.0 / s[c] : h1);   /* clip 6 / s_i */
+        }
+        worst_fixed = fmax(worst_fixed, fabs(yf - y0)); worst_scaled = fmax(worst_scaled, fabs(ys - y0));
+    }
+    CHECKF(worst_scaled < 1e-4, "with the clip scaled: %g", worst_scaled);
+    CHECKF(worst_fixed > 0.1, "with the clip kept: %g", worst_fixed);
+    note("ReLU6 pair: output change %.2e with the clip at 6 / s_i, %.3g with it kept at 6", worst_scaled, worst_fixed);
+}
+
 static void test_bias_correct_errors(void) {
     size_t sh[2] = { 2, 3 }, huge[2] = { SIZE_MAX / 2, 3 };
     float w[6] = { 1, 2, 3, 4, 5, 6 }, wq[6] = { 1, 2, 3, 4, 5, 7 }, ex[3] = { 1, 1, 1 }, b[2] = { 5, 6 };
@@ -850,6 +910,8 @@ int main(void) {
     RUN(test_bias_correct_dense);
     RUN(test_bias_correct_conv);
     RUN(test_expected_clipped_normal);
+    RUN(test_bias_correct_data_free);
+    RUN(test_cle_relu6_needs_scaled_clip);
     RUN(test_bias_correct_errors);
     RUN(test_gptq_hessian);
     RUN(test_gptq_reference);
