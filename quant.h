@@ -4514,6 +4514,32 @@ QUANT_DEF size_t quant_gptq_workspace_size(size_t K) {
     return d + K * sizeof(size_t);
 }
 
+/* sum of a[k] b[k] in four interleaved partial sums, added in a fixed
+ * order: the same bits on every compiler and ISA (no reassociation is left
+ * to the compiler), and four chains instead of one long one */
+QUANT__INTERNAL double quant__dotd(const double *a, const double *b, size_t n) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += a[k] * b[k]; s1 += a[k + 1] * b[k + 1];
+        s2 += a[k + 2] * b[k + 2]; s3 += a[k + 3] * b[k + 3];
+    }
+    for (; k < n; k++) s0 += a[k] * b[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* y[k] += a x[k], four at a time (each element on its own: the same bits
+ * in any order; the unrolled form lets the compiler pair them in vectors) */
+QUANT__INTERNAL void quant__axpyd(double *y, double a, const double *x, size_t n) {
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        double y0 = y[k] + a * x[k], y1 = y[k + 1] + a * x[k + 1];
+        double y2 = y[k + 2] + a * x[k + 2], y3 = y[k + 3] + a * x[k + 3];
+        y[k] = y0; y[k + 1] = y1; y[k + 2] = y2; y[k + 3] = y3;
+    }
+    for (; k < n; k++) y[k] += a * x[k];
+}
+
 QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const double *H,
         const quant_gptq_opts *opts, int8_t *q, float *scales, void *ws, size_t ws_bytes) {
     size_t need = quant_gptq_workspace_size(K), group, nb, i, j, k, n, p;
@@ -4551,17 +4577,15 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
      * the upper Cholesky factor of H^-1 without forming H^-1 */
     for (j = 0; j < K; j++) row[j] = A[j * K + j];
     for (j = K; j-- > 0;) {
-        double d = A[j * K + j];
         const double *rj = A + j * K;
-        for (k = j + 1; k < K; k++) d -= rj[k] * rj[k];
+        double d = A[j * K + j] - quant__dotd(rj + j + 1, rj + j + 1, K - j - 1);
         /* a pivot lost to rounding: H is singular to working precision */
         if (!(d > 1e-10 * row[j]) || !(d <= DBL_MAX)) return QUANT_ERANGE;
         d = sqrt(d);
         A[j * K + j] = d;
         for (i = 0; i < j; i++) {
-            double *ri = A + i * K, v = ri[j];
-            for (k = j + 1; k < K; k++) v -= ri[k] * rj[k];
-            ri[j] = v / d;
+            double *ri = A + i * K;
+            ri[j] = (ri[j] - quant__dotd(ri + j + 1, rj + j + 1, K - j - 1)) / d;
         }
     }
     /* U = R^-1 row by row from the last: U[i][i] = 1 / R[i][i], and
@@ -4572,7 +4596,7 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
         for (k = i + 1; k < K; k++) {
             const double f = ri[k], *uk = A + k * K;
             if (f == 0.0) continue;
-            for (j = k; j < K; j++) dg[j] += f * uk[j];
+            quant__axpyd(dg + k, f, uk + k, K - k);
         }
         ri[i] = inv;
         for (j = i + 1; j < K; j++) ri[j] = -inv * dg[j];
@@ -4598,7 +4622,7 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
             int32_t c = inv > 0.0f && inv <= FLT_MAX ? quant_quantize1((float)row[p], inv, 0, opts->qmin, opts->qmax) : 0;
             double e = (row[p] - (double)c * (double)s) / u[p];
             q[n * K + col] = (int8_t)c;
-            if (e != 0.0) for (j = p + 1; j < K; j++) row[j] -= e * u[j];
+            if (e != 0.0) quant__axpyd(row + p + 1, -e, u + p + 1, K - p - 1);
         }
     }
     return QUANT_OK;
@@ -4620,7 +4644,17 @@ QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, cons
         for (i = 0; i < K; i++) {
             double di = (double)wr[i] - (double)qr[i] * (double)sr[i / group], v = 0.0;
             if (di == 0.0) continue;
-            for (j = 0; j < K; j++) v += H[i * K + j] * ((double)wr[j] - (double)qr[j] * (double)sr[j / group]);
+            /* H[i] . (w - q s), the error row rebuilt in chunks on the stack */
+            for (j = 0; j < K; j += 256) {
+                double e[256];
+                size_t len = K - j < 256 ? K - j : 256, t, b = j / group, bend = (b + 1) * group;
+                double sc = (double)sr[b];
+                for (t = 0; t < len; t++) {
+                    if (j + t == bend) { sc = (double)sr[++b]; bend += group; }
+                    e[t] = (double)wr[j + t] - (double)qr[j + t] * sc;
+                }
+                v += quant__dotd(H + i * K + j, e, len);
+            }
             total += di * v;
         }
     }
