@@ -759,35 +759,71 @@ QUANT_DEF const char *quant_isa_features(void) {
 QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 
 /* ------------------------------------------------------ 1.1 vector layer */
-/* The native int32 vector quant__vi (QUANT__VL lanes), its lane mask
- * quant__vm and the operations that algorithms written once on them use
- * (the requantizers and the widening GEMM kernel of section 2.2, the
- * nibble-table binary kernel of section 5.1); a block has the operations
- * its ISA's kernels use. One block per ISA; each
- * operation is an instruction or two. Lanes pair up as 64-bit lanes for the
- * products: mul_even multiplies the even int32 lanes into 64-bit lanes. */
+/* The native integer vector quant__vi (QUANT__VL int32 lanes), its lane
+ * mask quant__vm and the operations that algorithms written once on them
+ * use: the requantizers and the widening GEMM kernel of section 2.2, the
+ * nibble-table binary kernel of section 5.1. Per ISA, the type and the
+ * intrinsic prefix (QUANT__MM); then the operations every width has, under
+ * one definition, and per ISA those that differ. Each is an instruction or
+ * two. Lanes pair up as 64-bit lanes for the products: mul_even multiplies
+ * the even int32 lanes into 64-bit lanes. */
 #if defined(QUANT_HAS_AVX512)
 #  define QUANT__VL 16
 typedef __m512i quant__vi;
 typedef __mmask16 quant__vm;
+#  define QUANT__MM(op) _mm512_##op       /* the ISA's intrinsic of op  */
+#  define QUANT__MMSI(op) _mm512_##op##_si512
+#elif defined(QUANT_HAS_AVX2)
+#  define QUANT__VL 8
+typedef __m256i quant__vi;
+typedef __m256i quant__vm; /* all ones or zero per int32 lane */
+#  define QUANT__MM(op) _mm256_##op
+#  define QUANT__MMSI(op) _mm256_##op##_si256
+#elif defined(QUANT_HAS_SSE41)
+#  define QUANT__VL 4
+typedef __m128i quant__vi;
+#  define QUANT__MM(op) _mm_##op
+#  define QUANT__MMSI(op) _mm_##op##_si128
+#endif
+#if defined(QUANT__VL)
 #  define QUANT__VINL static inline __attribute__((always_inline))
-QUANT__VINL quant__vi quant__vi_zero(void) { return _mm512_setzero_si512(); }
-QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm512_set1_epi32(v); }
-QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
-QUANT__VINL void quant__vi_store(void *p, quant__vi v) { _mm512_storeu_si512(p, v); }
-/* 2 QUANT__VL int8 -> int16 lanes; acc + the sums of adjacent int16 products */
+/* the operations every width has, under one name */
+QUANT__VINL quant__vi quant__vi_zero(void) { return QUANT__MMSI(setzero)(); }
+QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return QUANT__MM(set1_epi32)(v); }
+QUANT__VINL void quant__vi_store(void *p, quant__vi v) { QUANT__MMSI(storeu)((quant__vi *)p, v); }
+QUANT__VINL quant__vi quant__vi_load(const void *p) { return QUANT__MMSI(loadu)((const quant__vi *)p); }
+/* bytes: add, subtract, each lane's sign (-1 / 0), table lookup in 16-byte
+ * lanes (pshufb), interleave with a second vector to 16-bit lanes */
+QUANT__VINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return QUANT__MM(add_epi8)(a, b); }
+QUANT__VINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi8)(a, b); }
+QUANT__VINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return QUANT__MM(shuffle_epi8)(t, i); }
+QUANT__VINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return QUANT__MM(unpacklo_epi8)(a, b); }
+QUANT__VINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return QUANT__MM(unpackhi_epi8)(a, b); }
+QUANT__VINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return QUANT__MM(add_epi16)(a, b); }
+/* acc + the sums of adjacent int16 products */
+QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) {
+    return QUANT__MM(add_epi32)(acc, QUANT__MM(madd_epi16)(a, b));
+}
+QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return QUANT__MM(add_epi32)(a, b); }
+QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi32)(a, b); }
+QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__MM(max_epi32)(a, b); }
+QUANT__VINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return QUANT__MMSI(and)(a, b); }
+QUANT__VINL quant__vi quant__vi_half32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 1); } /* logical >> 1 */
+QUANT__VINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return QUANT__MM(add_epi64)(a, b); }
+QUANT__VINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi64)(a, b); }
+QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return QUANT__MM(srli_epi64)(a, 32); }
+QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return QUANT__MM(mul_epi32)(a, b); }
+#endif
+#if defined(QUANT_HAS_AVX2)
+QUANT__VINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return QUANT__MM(sllv_epi32)(a, n); }
+QUANT__VINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return QUANT__MM(srav_epi32)(a, n); }
+QUANT__VINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return QUANT__MM(sllv_epi64)(a, n); }
+#endif
+/* what differs: 2 QUANT__VL int8 -> int16 lanes, 64-bit constants and
+ * shifts, the blends of 64-bit lane halves, comparisons into lane masks */
+#if defined(QUANT_HAS_AVX512)
 QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)); }
-QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b)); }
-QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm512_add_epi32(a, b); }
-QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return _mm512_sub_epi32(a, b); }
-QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return _mm512_max_epi32(a, b); }
-QUANT__VINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return _mm512_and_si512(a, b); }
-QUANT__VINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return _mm512_sllv_epi32(a, n); }
-QUANT__VINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return _mm512_srav_epi32(a, n); }
-QUANT__VINL quant__vi quant__vi_half32(quant__vi a) { return _mm512_srli_epi32(a, 1); } /* logical >> 1 */
-QUANT__VINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return _mm512_add_epi64(a, b); }
-QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return _mm512_srli_epi64(a, 32); }
-QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return _mm512_mul_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
 /* bits 31..62 of each 64-bit lane of a in the even int32 lanes, of b in the odd ones */
 QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 31), _mm512_add_epi64(b, b));
@@ -796,8 +832,6 @@ QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
 QUANT__VINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
     return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32));
 }
-QUANT__VINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return _mm512_sub_epi64(a, b); }
-QUANT__VINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return _mm512_sllv_epi64(a, n); }
 QUANT__VINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) { return _mm512_srav_epi64(a, n); }
 QUANT__VINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
     return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
@@ -808,44 +842,15 @@ QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_m
 QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm512_mask_mov_epi32(b, m, a); }
 QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
 #elif defined(QUANT_HAS_AVX2)
-#  define QUANT__VL 8
-typedef __m256i quant__vi;
-typedef __m256i quant__vm; /* all ones or zero per int32 lane */
-#  define QUANT__VINL static inline __attribute__((always_inline))
-QUANT__VINL quant__vi quant__vi_zero(void) { return _mm256_setzero_si256(); }
-QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm256_set1_epi32(v); }
-QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
-QUANT__VINL void quant__vi_store(void *p, quant__vi v) { _mm256_storeu_si256((__m256i *)p, v); }
-QUANT__VINL quant__vi quant__vi_load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
-/* bytes: add, subtract, each lane's sign (-1 / 0), table lookup in 16-byte
- * lanes (vpshufb), interleave with a second vector to 16-bit lanes; 16-bit add */
-QUANT__VINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return _mm256_add_epi8(a, b); }
-QUANT__VINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return _mm256_sub_epi8(a, b); }
 QUANT__VINL quant__vi quant__vi_sign8(quant__vi a) { return _mm256_cmpgt_epi8(_mm256_setzero_si256(), a); }
-QUANT__VINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return _mm256_shuffle_epi8(t, i); }
-QUANT__VINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return _mm256_unpacklo_epi8(a, b); }
-QUANT__VINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return _mm256_unpackhi_epi8(a, b); }
-QUANT__VINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return _mm256_add_epi16(a, b); }
 QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
-QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
-QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return _mm256_add_epi32(a, b); }
-QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return _mm256_sub_epi32(a, b); }
-QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return _mm256_max_epi32(a, b); }
-QUANT__VINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return _mm256_and_si256(a, b); }
-QUANT__VINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return _mm256_sllv_epi32(a, n); }
-QUANT__VINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return _mm256_srav_epi32(a, n); }
-QUANT__VINL quant__vi quant__vi_half32(quant__vi a) { return _mm256_srli_epi32(a, 1); }
-QUANT__VINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return _mm256_add_epi64(a, b); }
-QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return _mm256_srli_epi64(a, 32); }
-QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return _mm256_mul_epi32(a, b); }
+QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
 QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm256_blend_epi32(_mm256_srli_epi64(a, 31), _mm256_add_epi64(b, b), 0xAA);
 }
 QUANT__VINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
     return _mm256_blend_epi32(a, _mm256_slli_epi64(b, 32), 0xAA);
 }
-QUANT__VINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return _mm256_sub_epi64(a, b); }
-QUANT__VINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return _mm256_sllv_epi64(a, n); }
 /* no vpsraq: a logical shift with the sign filled in (n from 1 to 62) */
 QUANT__VINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) {
     const __m256i fill = _mm256_sllv_epi64(_mm256_set1_epi64x(-1), _mm256_sub_epi64(_mm256_set1_epi64x(64), n));
@@ -863,22 +868,8 @@ QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_
 QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
 QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_sub_epi32(a, m); } /* m is -1 or 0 */
 #elif defined(QUANT_HAS_SSE41)
-#  define QUANT__VL 4
-typedef __m128i quant__vi;
-#  define QUANT__VINL static inline __attribute__((always_inline))
-QUANT__VINL quant__vi quant__vi_zero(void) { return _mm_setzero_si128(); }
-QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return _mm_set1_epi32(v); }
-QUANT__VINL void quant__vi_store(void *p, quant__vi v) { _mm_storeu_si128((__m128i *)p, v); }
-QUANT__VINL quant__vi quant__vi_load(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
-QUANT__VINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return _mm_add_epi8(a, b); }
-QUANT__VINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return _mm_sub_epi8(a, b); }
 QUANT__VINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_setzero_si128(), a); }
-QUANT__VINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return _mm_shuffle_epi8(t, i); }
-QUANT__VINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return _mm_unpacklo_epi8(a, b); }
-QUANT__VINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return _mm_unpackhi_epi8(a, b); }
-QUANT__VINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return _mm_add_epi16(a, b); }
 QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
-QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
 #endif
 
 /* end of section 1: its local macros */
@@ -6601,6 +6592,8 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__MR
 #undef QUANT__NR
 #undef QUANT__UNROLL
+#undef QUANT__MM
+#undef QUANT__MMSI
 #undef QUANT__VINL
 #undef QUANT__VL
 
