@@ -721,6 +721,20 @@ extern "C" {
 #  define QUANT__UNROLL
 #endif
 
+/* Inlining: QUANT__AINL always inlines a helper or a kernel body (so that
+ * its constant int parameters fold, as template arguments would);
+ * QUANT__NOINL keeps an epilogue out of line, out of a kernel's registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define QUANT__AINL static inline __attribute__((always_inline))
+#  define QUANT__NOINL static __attribute__((noinline))
+#elif defined(_MSC_VER)
+#  define QUANT__AINL static __forceinline
+#  define QUANT__NOINL static __declspec(noinline)
+#else
+#  define QUANT__AINL static inline
+#  define QUANT__NOINL static
+#endif
+
 QUANT_DEF const char *quant_isa_name(void) { return QUANT__ISA_NAME; }
 QUANT_DEF const char *quant_isa_features(void) {
     static const char f[] = ""
@@ -786,90 +800,89 @@ typedef __m128i quant__vi;
 #  define QUANT__MMSI(op) _mm_##op##_si128
 #endif
 #if defined(QUANT__VL)
-#  define QUANT__VINL static inline __attribute__((always_inline))
 /* the operations every width has, under one name */
-QUANT__VINL quant__vi quant__vi_zero(void) { return QUANT__MMSI(setzero)(); }
-QUANT__VINL quant__vi quant__vi_set32(int32_t v) { return QUANT__MM(set1_epi32)(v); }
-QUANT__VINL void quant__vi_store(void *p, quant__vi v) { QUANT__MMSI(storeu)((quant__vi *)p, v); }
-QUANT__VINL quant__vi quant__vi_load(const void *p) { return QUANT__MMSI(loadu)((const quant__vi *)p); }
+QUANT__AINL quant__vi quant__vi_zero(void) { return QUANT__MMSI(setzero)(); }
+QUANT__AINL quant__vi quant__vi_set32(int32_t v) { return QUANT__MM(set1_epi32)(v); }
+QUANT__AINL void quant__vi_store(void *p, quant__vi v) { QUANT__MMSI(storeu)((quant__vi *)p, v); }
+QUANT__AINL quant__vi quant__vi_load(const void *p) { return QUANT__MMSI(loadu)((const quant__vi *)p); }
 /* bytes: add, subtract, each lane's sign (-1 / 0), table lookup in 16-byte
  * lanes (pshufb), interleave with a second vector to 16-bit lanes */
-QUANT__VINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return QUANT__MM(add_epi8)(a, b); }
-QUANT__VINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi8)(a, b); }
-QUANT__VINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return QUANT__MM(shuffle_epi8)(t, i); }
-QUANT__VINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return QUANT__MM(unpacklo_epi8)(a, b); }
-QUANT__VINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return QUANT__MM(unpackhi_epi8)(a, b); }
-QUANT__VINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return QUANT__MM(add_epi16)(a, b); }
+QUANT__AINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return QUANT__MM(add_epi8)(a, b); }
+QUANT__AINL quant__vi quant__vi_sub8(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi8)(a, b); }
+QUANT__AINL quant__vi quant__vi_shuf8(quant__vi t, quant__vi i) { return QUANT__MM(shuffle_epi8)(t, i); }
+QUANT__AINL quant__vi quant__vi_unpacklo8(quant__vi a, quant__vi b) { return QUANT__MM(unpacklo_epi8)(a, b); }
+QUANT__AINL quant__vi quant__vi_unpackhi8(quant__vi a, quant__vi b) { return QUANT__MM(unpackhi_epi8)(a, b); }
+QUANT__AINL quant__vi quant__vi_add16(quant__vi a, quant__vi b) { return QUANT__MM(add_epi16)(a, b); }
 /* acc + the sums of adjacent int16 products */
-QUANT__VINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) {
+QUANT__AINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) {
     return QUANT__MM(add_epi32)(acc, QUANT__MM(madd_epi16)(a, b));
 }
-QUANT__VINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return QUANT__MM(add_epi32)(a, b); }
-QUANT__VINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi32)(a, b); }
-QUANT__VINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__MM(max_epi32)(a, b); }
-QUANT__VINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return QUANT__MMSI(and)(a, b); }
-QUANT__VINL quant__vi quant__vi_half32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 1); } /* logical >> 1 */
-QUANT__VINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return QUANT__MM(add_epi64)(a, b); }
-QUANT__VINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi64)(a, b); }
-QUANT__VINL quant__vi quant__vi_odd_down(quant__vi a) { return QUANT__MM(srli_epi64)(a, 32); }
-QUANT__VINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return QUANT__MM(mul_epi32)(a, b); }
+QUANT__AINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return QUANT__MM(add_epi32)(a, b); }
+QUANT__AINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi32)(a, b); }
+QUANT__AINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__MM(max_epi32)(a, b); }
+QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return QUANT__MMSI(and)(a, b); }
+QUANT__AINL quant__vi quant__vi_half32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 1); } /* logical >> 1 */
+QUANT__AINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return QUANT__MM(add_epi64)(a, b); }
+QUANT__AINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi64)(a, b); }
+QUANT__AINL quant__vi quant__vi_odd_down(quant__vi a) { return QUANT__MM(srli_epi64)(a, 32); }
+QUANT__AINL quant__vi quant__vi_mul_even(quant__vi a, quant__vi b) { return QUANT__MM(mul_epi32)(a, b); }
 #endif
 #if defined(QUANT_HAS_AVX2)
-QUANT__VINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return QUANT__MM(sllv_epi32)(a, n); }
-QUANT__VINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return QUANT__MM(srav_epi32)(a, n); }
-QUANT__VINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return QUANT__MM(sllv_epi64)(a, n); }
+QUANT__AINL quant__vi quant__vi_shlv32(quant__vi a, quant__vi n) { return QUANT__MM(sllv_epi32)(a, n); }
+QUANT__AINL quant__vi quant__vi_srav32(quant__vi a, quant__vi n) { return QUANT__MM(srav_epi32)(a, n); }
+QUANT__AINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return QUANT__MM(sllv_epi64)(a, n); }
 #endif
 /* what differs: 2 QUANT__VL int8 -> int16 lanes, 64-bit constants and
  * shifts, the blends of 64-bit lane halves, comparisons into lane masks */
 #if defined(QUANT_HAS_AVX512)
-QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)); }
-QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
+QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)); }
+QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
 /* bits 31..62 of each 64-bit lane of a in the even int32 lanes, of b in the odd ones */
-QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
+QUANT__AINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 31), _mm512_add_epi64(b, b));
 }
 /* the low int32 of each 64-bit lane of a in the even lanes, of b in the odd ones */
-QUANT__VINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
+QUANT__AINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
     return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32));
 }
-QUANT__VINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) { return _mm512_srav_epi64(a, n); }
-QUANT__VINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
+QUANT__AINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) { return _mm512_srav_epi64(a, n); }
+QUANT__AINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
     return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
 }
-QUANT__VINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
-QUANT__VINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
-QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()); }
-QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm512_mask_mov_epi32(b, m, a); }
-QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
+QUANT__AINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
+QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
+QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()); }
+QUANT__AINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm512_mask_mov_epi32(b, m, a); }
+QUANT__AINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
 #elif defined(QUANT_HAS_AVX2)
-QUANT__VINL quant__vi quant__vi_sign8(quant__vi a) { return _mm256_cmpgt_epi8(_mm256_setzero_si256(), a); }
-QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
-QUANT__VINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
-QUANT__VINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
+QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm256_cmpgt_epi8(_mm256_setzero_si256(), a); }
+QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
+QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
+QUANT__AINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm256_blend_epi32(_mm256_srli_epi64(a, 31), _mm256_add_epi64(b, b), 0xAA);
 }
-QUANT__VINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
+QUANT__AINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) {
     return _mm256_blend_epi32(a, _mm256_slli_epi64(b, 32), 0xAA);
 }
 /* no vpsraq: a logical shift with the sign filled in (n from 1 to 62) */
-QUANT__VINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) {
+QUANT__AINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) {
     const __m256i fill = _mm256_sllv_epi64(_mm256_set1_epi64x(-1), _mm256_sub_epi64(_mm256_set1_epi64x(64), n));
     return _mm256_or_si256(_mm256_srlv_epi64(a, n), _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), a), fill));
 }
-QUANT__VINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
+QUANT__AINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
     a = _mm256_blendv_epi8(a, lo, _mm256_cmpgt_epi64(lo, a));
     return _mm256_blendv_epi8(a, hi, _mm256_cmpgt_epi64(a, hi));
 }
-QUANT__VINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) {
+QUANT__AINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) {
     return _mm256_xor_si256(_mm256_cmpeq_epi32(a, b), _mm256_set1_epi32(-1));
 }
-QUANT__VINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm256_cmpgt_epi32(a, b); }
-QUANT__VINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_mm256_setzero_si256(), a); }
-QUANT__VINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
-QUANT__VINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_sub_epi32(a, m); } /* m is -1 or 0 */
+QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm256_cmpgt_epi32(a, b); }
+QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_mm256_setzero_si256(), a); }
+QUANT__AINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
+QUANT__AINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_sub_epi32(a, m); } /* m is -1 or 0 */
 #elif defined(QUANT_HAS_SSE41)
-QUANT__VINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_setzero_si128(), a); }
-QUANT__VINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
+QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_setzero_si128(), a); }
+QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
 #endif
 
 /* end of section 1: its local macros */
@@ -1023,7 +1036,7 @@ typedef struct quant__ukr_out {
  * shifts, the rounding mask and half of it) are worked out once per vector
  * of columns (quant__rqg_init), so that a tile of rows pays them once. */
 typedef struct quant__rqg { quant__vi m, mo, ls, rs, mask, half; } quant__rqg;
-QUANT__VINL void quant__rqg_init(quant__rqg *h, quant__vi mult, quant__vi shift) {
+QUANT__AINL void quant__rqg_init(quant__rqg *h, quant__vi mult, quant__vi shift) {
     const quant__vi zero = quant__vi_zero();
     h->m = mult;
     h->mo = quant__vi_odd_down(mult);
@@ -1033,7 +1046,7 @@ QUANT__VINL void quant__rqg_init(quant__rqg *h, quant__vi mult, quant__vi shift)
     h->half = quant__vi_half32(h->mask);
 }
 /* LS 0: no column shifts left (the saturating left shift is left out) */
-QUANT__VINL quant__vi quant__rqg_apply(quant__vi x, const quant__rqg *h, const int LS) {
+QUANT__AINL quant__vi quant__rqg_apply(quant__vi x, const quant__rqg *h, const int LS) {
     const quant__vi npos = quant__vi_set64((int64_t)1 << 30);
     quant__vi pe, po, q, sr;
     if (LS) { /* saturating left shift */
@@ -1059,14 +1072,14 @@ QUANT__VINL quant__vi quant__rqg_apply(quant__vi x, const quant__rqg *h, const i
  * multiplier's even and odd lanes, t of each and its rounding term 2^(t-1))
  * and the per-row part. */
 typedef struct quant__rqs { quant__vi m, mo, te, to, re, ro, l64, h64; } quant__rqs;
-QUANT__VINL void quant__rqs_init(quant__rqs *h, quant__vi mult, quant__vi shift, int32_t lo, int32_t hi) {
+QUANT__AINL void quant__rqs_init(quant__rqs *h, quant__vi mult, quant__vi shift, int32_t lo, int32_t hi) {
     const quant__vi one = quant__vi_set64(1), t = quant__vi_sub32(quant__vi_set32(31), shift);
     h->m = mult; h->mo = quant__vi_odd_down(mult);
     h->te = quant__vi_and(t, quant__vi_set64(0xffffffff)); h->to = quant__vi_odd_down(t);
     h->re = quant__vi_shlv64(one, quant__vi_sub64(h->te, one)); h->ro = quant__vi_shlv64(one, quant__vi_sub64(h->to, one));
     h->l64 = quant__vi_set64(lo); h->h64 = quant__vi_set64(hi);
 }
-QUANT__VINL quant__vi quant__rqs_apply(quant__vi x, const quant__rqs *h) {
+QUANT__AINL quant__vi quant__rqs_apply(quant__vi x, const quant__rqs *h) {
     quant__vi pe = quant__vi_mul_even(x, h->m), po = quant__vi_mul_even(quant__vi_odd_down(x), h->mo);
     pe = quant__vi_clamp64(quant__vi_srav64(quant__vi_add64(pe, h->re), h->te), h->l64, h->h64);
     po = quant__vi_clamp64(quant__vi_srav64(quant__vi_add64(po, h->ro), h->to), h->l64, h->h64);
@@ -1090,7 +1103,7 @@ static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_
  * the even columns' result in the low dword, the odd columns' in the high one
  * (shifted by e - 1 instead of 31 + e). Per-column constants as in quant__rqg. */
 typedef struct quant__rqr512 { __m512i m, mo, ce, co, se, so, c31; } quant__rqr512;
-static inline __attribute__((always_inline)) void quant__rqr512_init(quant__rqr512 *h, const quant__rqg *g) {
+QUANT__AINL void quant__rqr512_init(quant__rqr512 *h, const quant__rqg *g) {
     const __m512i lo32 = _mm512_set1_epi64(0xffffffff), e_e = _mm512_and_si512(g->rs, lo32), e_o = _mm512_srli_epi64(g->rs, 32);
     const __m512i b30 = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi64(1);
     h->m = g->m; h->mo = g->mo;
@@ -1100,7 +1113,7 @@ static inline __attribute__((always_inline)) void quant__rqr512_init(quant__rqr5
     h->so = _mm512_sub_epi64(e_o, one); /* lanes outside the tile (e = 0): any count, not stored */
     h->c31 = _mm512_set1_epi64((int64_t)1 << 31);
 }
-static inline __attribute__((always_inline)) __m512i quant__rqr512_apply(__m512i x, const quant__rqr512 *h) {
+QUANT__AINL __m512i quant__rqr512_apply(__m512i x, const quant__rqr512 *h) {
     const __m512i z = _mm512_setzero_si512();
     const __m512i pe = _mm512_mul_epi32(x, h->m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), h->mo);
     __m512i te = _mm512_add_epi64(pe, h->ce), to = _mm512_add_epi64(po, h->co);
@@ -1111,7 +1124,7 @@ static inline __attribute__((always_inline)) __m512i quant__rqr512_apply(__m512i
 
 /* rows of the right-shift-only case: NARROW 1 int8, 0 uint8 (the saturating
  * narrowing does the type's clamp; |v| <= 2^30, so v + zp cannot wrap) */
-static inline __attribute__((always_inline)) void quant__rqr512_rows(const int NARROW_I8, int MR, const __m512i *acc, int c,
+QUANT__AINL void quant__rqr512_rows(const int NARROW_I8, int MR, const __m512i *acc, int c,
         __m512i cv, const quant__rqr512 *h, const uint32_t *rowcorr, int8_t *dst, size_t ldc, __mmask16 km,
         __m512i zp, int need_lo, int need_hi, __m512i olo, __m512i ohi) {
     int r;
@@ -1131,7 +1144,7 @@ static inline __attribute__((always_inline)) void quant__rqr512_rows(const int N
  * added) through the gemmlowp epilogue to int8 / uint8 rows of C. Out of
  * line: inlined into the micro-kernel, its constants would take registers
  * from the K loop's accumulators. */
-static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
+QUANT__NOINL void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
     const uint32_t *rowcorr = out->rowcorr;
     int8_t *const C0 = (int8_t *)out->C + out->m * out->ldc + out->col;
@@ -1171,7 +1184,7 @@ static __attribute__((noinline)) void quant__rqg512_tile(int MR, int NCV, const 
 
 /* The single-rounding requantization of MR rows x NCV vectors, out of line
  * for the same reason, its constants worked out once per 16 columns. */
-static __attribute__((noinline)) void quant__rqs512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
+QUANT__NOINL void quant__rqs512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
     const __m512i zp = _mm512_set1_epi32(ep->out_zp);
     int r, c;
@@ -1195,7 +1208,7 @@ static __attribute__((noinline)) void quant__rqs512_tile(int MR, int NCV, const 
 /* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32.
  * The activation broadcast comes straight from memory (a load, no ALU op);
  * the int8 case adds one xor. */
-static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uint8_t *p, const int SIGNED) {
+QUANT__AINL __m512i quant__bcast_a512(const uint8_t *p, const int SIGNED) {
     int32_t v;
     memcpy(&v, p, 4);
     return SIGNED ? _mm512_xor_si512(_mm512_set1_epi32(v), _mm512_set1_epi32((int)0x80808080u)) : _mm512_set1_epi32(v);
@@ -1205,7 +1218,7 @@ static inline __attribute__((always_inline)) __m512i quant__bcast_a512(const uin
  * panels written through `out`). Indirect (IND, convolution without im2col):
  * row r of A is taps pieces of lda bytes (lda % 4 == 0, K = taps * lda),
  * piece t at ind[r * taps + t]. */
-static inline __attribute__((always_inline)) void quant__gemm_u8s8_6x64c4_body__avx512vnni(const int MR, const int NCV,
+QUANT__AINL void quant__gemm_u8s8_6x64c4_body__avx512vnni(const int MR, const int NCV,
         const int SIGNED, size_t K, const uint8_t *A, size_t lda, const int8_t *pan, int32_t *tile,
         const quant__ukr_out *out, const int IND, const uint8_t *const *ind, size_t taps) {
     __m512i acc[6][4], b[4];
@@ -1311,7 +1324,7 @@ static inline __attribute__((always_inline)) void quant__gemm_u8s8_6x64c4_body__
 }
 
 /* GEMV: one row, two interleaved accumulator sets to hide the latency. */
-static inline __attribute__((always_inline)) void quant__gemv_u8s8_1x64c4__avx512vnni(const int SIGNED, size_t K,
+QUANT__AINL void quant__gemv_u8s8_1x64c4__avx512vnni(const int SIGNED, size_t K,
         const uint8_t *A, const int8_t *pan, int32_t *tile) {
     __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
     size_t g = 0, kg = K / 4;
@@ -1403,7 +1416,7 @@ static void quant__igemm_u8s8_6x64c4__avx512vnni(size_t mr, size_t taps, size_t 
 
 #elif defined(QUANT_ISA_AVXVNNI)
 
-static inline __attribute__((always_inline)) void quant__gemm_u8s8_2x32c4_body__avxvnni(const int MR, size_t K,
+QUANT__AINL void quant__gemm_u8s8_2x32c4_body__avxvnni(const int MR, size_t K,
         const uint8_t *A, size_t lda, uint32_t flip, const int8_t *pan, int32_t *tile) {
     __m256i acc[2][4];
     const uint8_t *a[2];
@@ -1468,7 +1481,7 @@ static inline void quant__pairs16(const uint8_t *a, int a_signed, uint32_t out[8
 #  define QUANT__UKR quant__gemm_u8s8_4x8c2__sse41
 #endif
 
-static inline __attribute__((always_inline)) void quant__gemm_u8s8_madd_body(const int MR, size_t K,
+QUANT__AINL void quant__gemm_u8s8_madd_body(const int MR, size_t K,
         const uint8_t *A, size_t lda, int a_signed, const int8_t *pan, int32_t *tile) {
     quant__vi acc[QUANT__MR][QUANT__NV];
     uint32_t pr[QUANT__MR][8];
@@ -3184,7 +3197,7 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
         }                                                                                               \
     } while (0)
 
-static inline __attribute__((always_inline)) void quant__bkr_body(const int MR, const int TA, const int TW,
+QUANT__AINL void quant__bkr_body(const int MR, const int TA, const int TW,
         size_t wk, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
         const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
     quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR_TT][QUANT__BNV]; /* acc2: TT only (r < QUANT__BMR_TT) */
@@ -3375,7 +3388,7 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * TW (ternary weights, two bytes a step): the signed dot, count(+1 plane) -
  * count(-1 plane), |step| <= 4 in signed bytes for 31 steps, then int16
  * (|sum| <= 4 x 2016 steps) and int32 (cnt holds int32 bits then). */
-static inline __attribute__((always_inline)) void quant__btk_body(const int MR, const int TW, size_t ns,
+QUANT__AINL void quant__btk_body(const int MR, const int TW, size_t ns,
         const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
     quant__vi acc[QUANT__BTMR][QUANT__BTNV];
     uint16_t c16[QUANT__BTMR * QUANT__BTN];
@@ -3969,11 +3982,6 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 /* 6. PQ / VQ kernels (implementation)                                      */
 /* ======================================================================== */
 
-#if defined(__GNUC__) || defined(__clang__)
-#  define QUANT__PQ_AI static inline __attribute__((always_inline))
-#else
-#  define QUANT__PQ_AI static inline
-#endif
 #if defined(QUANT_HAS_AVX512VBMI)
 #  define QUANT__PQ_VBMI 1
 #endif
@@ -5521,7 +5529,6 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__PQM_MAGIC
 #undef QUANT__PQP_MAGIC
 #undef QUANT__PQW_MAGIC
-#undef QUANT__PQ_AI
 #undef QUANT__PQ_GET
 #undef QUANT__PQ_VBMI
 #undef QUANT__PV_W
@@ -5765,7 +5772,7 @@ static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w
 /* MR rows x 16 columns over every block of one panel: f = the fmaf chains
  * (16 floats per row). a[r] are the rows (already past any tail copy: the
  * last block reads tail[r] when K % 32 != 0). */
-static inline __attribute__((always_inline)) void quant__q4_body(const int MR, const int ZP, size_t nb, int tail_last,
+QUANT__AINL void quant__q4_body(const int MR, const int ZP, size_t nb, int tail_last,
         const uint8_t *const *a, const uint8_t (*tail)[32], uint32_t flip, int32_t nzp, const uint8_t *pan, float *f) {
     quant__q4f fa[QUANT__Q4MR][QUANT__Q4W];
     size_t b;
@@ -5806,7 +5813,7 @@ static inline __attribute__((always_inline)) void quant__q4_body(const int MR, c
 #if QUANT__Q4W == 1
 /* MR rows x two adjacent panels (32 columns): each activation broadcast
  * feeds both panels' dot products. f: 32 floats per row (panel p, then p + 1). */
-static inline __attribute__((always_inline)) void quant__q4_body2(const int MR, const int ZP, size_t nb, int tail_last,
+QUANT__AINL void quant__q4_body2(const int MR, const int ZP, size_t nb, int tail_last,
         const uint8_t *const *a, const uint8_t (*tail)[32], uint32_t flip, int32_t nzp, const uint8_t *pan, size_t pstride, float *f) {
     quant__q4f fa[QUANT__Q4MR][2];
     size_t b;
@@ -6090,12 +6097,6 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
  * requantize loops written once on it. Blocks of 16 elements; the tail goes
  * through 16-byte buffers on the stack. */
 
-#if defined(__GNUC__) || defined(__clang__)
-#  define QUANT__EW_INL static inline __attribute__((always_inline))
-#else
-#  define QUANT__EW_INL static inline
-#endif
-
 /* The kinds of one gemmlowp multiply x * M 2^shift, fixed per call:
  * R: shift <= 0, SRDHM then RoundingDivideByPOT(e = -shift) (any e);
  * Z: shift = 0 (SRDHM alone; R is also right there, Z skips the rounding);
@@ -6141,20 +6142,20 @@ QUANT__INTERNAL int quant__ew_mul_fast(const quant_mul_params *p, quant_dtype dt
 #  define QUANT__EWN 2
 typedef __m512i quant__ewv;
 typedef struct quant__ewm { __m512i m, c, d; __m128i cnt, ls; } quant__ewm;
-QUANT__EW_INL __m512i quant__ew_set(int32_t v) { return _mm512_set1_epi64(v); }
-QUANT__EW_INL __m512i quant__ew_add(__m512i a, __m512i b) { return _mm512_add_epi64(a, b); }
-QUANT__EW_INL __m512i quant__ew_mul(__m512i a, __m512i b) { return _mm512_mul_epi32(a, b); }
-QUANT__EW_INL __m512i quant__ew_shl(__m512i a, int n) { return _mm512_sll_epi64(a, _mm_cvtsi32_si128(n)); }
-QUANT__EW_INL __m512i quant__ew_clamp(__m512i a, __m512i lo, __m512i hi) {
+QUANT__AINL __m512i quant__ew_set(int32_t v) { return _mm512_set1_epi64(v); }
+QUANT__AINL __m512i quant__ew_add(__m512i a, __m512i b) { return _mm512_add_epi64(a, b); }
+QUANT__AINL __m512i quant__ew_mul(__m512i a, __m512i b) { return _mm512_mul_epi32(a, b); }
+QUANT__AINL __m512i quant__ew_shl(__m512i a, int n) { return _mm512_sll_epi64(a, _mm_cvtsi32_si128(n)); }
+QUANT__AINL __m512i quant__ew_clamp(__m512i a, __m512i lo, __m512i hi) {
     return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
 }
-QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m512i *v) {
+QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, __m512i *v) {
     const __m128i b = _mm_loadu_si128((const __m128i *)p);
     if (SGN) { v[0] = _mm512_cvtepi8_epi64(b); v[1] = _mm512_cvtepi8_epi64(_mm_srli_si128(b, 8)); }
     else { v[0] = _mm512_cvtepu8_epi64(b); v[1] = _mm512_cvtepu8_epi64(_mm_srli_si128(b, 8)); }
 }
 /* values inside the output type: the low byte is the result */
-QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m512i *v) {
+QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m512i *v) {
     (void)SGN;
     _mm_storeu_si128((__m128i *)p, _mm_unpacklo_epi64(_mm512_cvtepi64_epi8(v[0]), _mm512_cvtepi64_epi8(v[1])));
 }
@@ -6163,7 +6164,7 @@ QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m512i *v) {
  * both roundings are one: floor((x M + 2^30 + 2^(30+e) - 2^31 [x M < 0]) /
  * 2^(31+e)) (e >= 1; the nested floors merge, and [x M < 0] differs from
  * [SRDHM < 0] only where SRDHM is 0, which rounds to 0 either way) */
-QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
+QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     const int e = shift > 0 ? 0 : -shift;
     h->m = _mm512_set1_epi64(mult);
     h->c = _mm512_set1_epi64(((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
@@ -6171,7 +6172,7 @@ QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     h->cnt = _mm_cvtsi32_si128(31 + e);
     h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
 }
-QUANT__EW_INL __m512i quant__ew_mbm(__m512i x, const quant__ewm *h, const int MODE) {
+QUANT__AINL __m512i quant__ew_mbm(__m512i x, const quant__ewm *h, const int MODE) {
     __m512i p;
     if (MODE == QUANT__EW_L) /* |x| < 2^31, shift <= 30: exact in 64 bits, then saturate */
         x = quant__ew_clamp(_mm512_sll_epi64(x, h->ls), _mm512_set1_epi64(INT32_MIN), _mm512_set1_epi64(INT32_MAX));
@@ -6206,15 +6207,15 @@ typedef __m256i quant__ewv;
 #    define QUANT__EW_ZERO _mm256_setzero_si256
 #  endif
 typedef struct quant__ewm { quant__ewv m, c, d, bias; __m128i cnt, ls; } quant__ewm;
-QUANT__EW_INL quant__ewv quant__ew_set(int32_t v) { return QUANT__EW_(set1_epi32)(v); }
-QUANT__EW_INL quant__ewv quant__ew_add(quant__ewv a, quant__ewv b) { return QUANT__EW_(add_epi32)(a, b); }
-QUANT__EW_INL quant__ewv quant__ew_mul(quant__ewv a, quant__ewv b) { return QUANT__EW_(mullo_epi32)(a, b); }
-QUANT__EW_INL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__EW_(sll_epi32)(a, _mm_cvtsi32_si128(n)); }
-QUANT__EW_INL quant__ewv quant__ew_clamp(quant__ewv a, quant__ewv lo, quant__ewv hi) {
+QUANT__AINL quant__ewv quant__ew_set(int32_t v) { return QUANT__EW_(set1_epi32)(v); }
+QUANT__AINL quant__ewv quant__ew_add(quant__ewv a, quant__ewv b) { return QUANT__EW_(add_epi32)(a, b); }
+QUANT__AINL quant__ewv quant__ew_mul(quant__ewv a, quant__ewv b) { return QUANT__EW_(mullo_epi32)(a, b); }
+QUANT__AINL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__EW_(sll_epi32)(a, _mm_cvtsi32_si128(n)); }
+QUANT__AINL quant__ewv quant__ew_clamp(quant__ewv a, quant__ewv lo, quant__ewv hi) {
     return QUANT__EW_(min_epi32)(QUANT__EW_(max_epi32)(a, lo), hi);
 }
 #  if defined(QUANT_ISA_SSE41)
-QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m128i *v) {
+QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, __m128i *v) {
     const __m128i b = _mm_loadu_si128((const __m128i *)p);
     int j;
     for (j = 0; j < 4; j++) {
@@ -6222,17 +6223,17 @@ QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m128i *v) {
         v[j] = SGN ? _mm_cvtepi8_epi32(t) : _mm_cvtepu8_epi32(t);
     }
 }
-QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m128i *v) { /* exact: values inside the type */
+QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m128i *v) { /* exact: values inside the type */
     const __m128i a = _mm_packs_epi32(v[0], v[1]), b = _mm_packs_epi32(v[2], v[3]);
     _mm_storeu_si128((__m128i *)p, SGN ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b));
 }
 #  else
-QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, __m256i *v) {
+QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, __m256i *v) {
     const __m128i b = _mm_loadu_si128((const __m128i *)p);
     if (SGN) { v[0] = _mm256_cvtepi8_epi32(b); v[1] = _mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)); }
     else { v[0] = _mm256_cvtepu8_epi32(b); v[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)); }
 }
-QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
+QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
     /* packs work in 128-bit halves: [v0 0-3, v1 0-3 | v0 4-7, v1 4-7] */
     const __m256i w = _mm256_packs_epi32(v[0], v[1]);
     const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
@@ -6242,7 +6243,7 @@ QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
 #  endif
 /* the formulas of the AVX-512 block, with the 2^62 offset (c) and the
  * 32-bit correction (bias); d = 2^31 in each dword where e >= 1 */
-QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
+QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     const int e = shift > 0 ? 0 : -shift;
     h->m = QUANT__EW_(set1_epi32)(mult);
     h->c = QUANT__EW_(set1_epi64x)(((int64_t)1 << 62) + ((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
@@ -6251,7 +6252,7 @@ QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     h->cnt = _mm_cvtsi32_si128(31 + e);
     h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
 }
-QUANT__EW_INL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const int MODE) {
+QUANT__AINL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const int MODE) {
     quant__ewv pe, po, r;
     if (MODE == QUANT__EW_L) { /* saturating left shift */
         const quant__ewv sh = QUANT__EW_(sll_epi32)(x, h->ls);
@@ -6277,12 +6278,12 @@ QUANT__EW_INL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const 
 #  define QUANT__EWN 4
 typedef int32x4_t quant__ewv;
 typedef struct quant__ewm { int32x4_t m, ls, ne; } quant__ewm;
-QUANT__EW_INL int32x4_t quant__ew_set(int32_t v) { return vdupq_n_s32(v); }
-QUANT__EW_INL int32x4_t quant__ew_add(int32x4_t a, int32x4_t b) { return vaddq_s32(a, b); }
-QUANT__EW_INL int32x4_t quant__ew_mul(int32x4_t a, int32x4_t b) { return vmulq_s32(a, b); }
-QUANT__EW_INL int32x4_t quant__ew_shl(int32x4_t a, int n) { return vshlq_s32(a, vdupq_n_s32(n)); }
-QUANT__EW_INL int32x4_t quant__ew_clamp(int32x4_t a, int32x4_t lo, int32x4_t hi) { return vminq_s32(vmaxq_s32(a, lo), hi); }
-QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, int32x4_t *v) {
+QUANT__AINL int32x4_t quant__ew_set(int32_t v) { return vdupq_n_s32(v); }
+QUANT__AINL int32x4_t quant__ew_add(int32x4_t a, int32x4_t b) { return vaddq_s32(a, b); }
+QUANT__AINL int32x4_t quant__ew_mul(int32x4_t a, int32x4_t b) { return vmulq_s32(a, b); }
+QUANT__AINL int32x4_t quant__ew_shl(int32x4_t a, int n) { return vshlq_s32(a, vdupq_n_s32(n)); }
+QUANT__AINL int32x4_t quant__ew_clamp(int32x4_t a, int32x4_t lo, int32x4_t hi) { return vminq_s32(vmaxq_s32(a, lo), hi); }
+QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, int32x4_t *v) {
     if (SGN) {
         const int8x16_t b = vld1q_s8((const int8_t *)p);
         const int16x8_t l = vmovl_s8(vget_low_s8(b)), h = vmovl_s8(vget_high_s8(b));
@@ -6295,17 +6296,17 @@ QUANT__EW_INL void quant__ew_ld16(const void *p, const int SGN, int32x4_t *v) {
         v[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(h))); v[3] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(h)));
     }
 }
-QUANT__EW_INL void quant__ew_st16(void *p, const int SGN, const int32x4_t *v) { /* truncating: values inside the type */
+QUANT__AINL void quant__ew_st16(void *p, const int SGN, const int32x4_t *v) { /* truncating: values inside the type */
     const int16x8_t a = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])), b = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
     (void)SGN;
     vst1q_s8((int8_t *)p, vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
 }
-QUANT__EW_INL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
+QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     h->m = vdupq_n_s32(mult);
     h->ls = vdupq_n_s32(shift > 0 ? shift : 0);
     h->ne = vdupq_n_s32(shift > 0 ? 0 : shift);
 }
-QUANT__EW_INL int32x4_t quant__ew_mbm(int32x4_t x, const quant__ewm *h, const int MODE) {
+QUANT__AINL int32x4_t quant__ew_mbm(int32x4_t x, const quant__ewm *h, const int MODE) {
     int32x4_t y;
     if (MODE == QUANT__EW_L) x = vqshlq_s32(x, h->ls);
     y = vqrdmulhq_s32(x, h->m);
@@ -6324,7 +6325,7 @@ typedef struct quant__ew_ctx {
     int ls;
 } quant__ew_ctx;
 
-QUANT__EW_INL void quant__ew_add16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
+QUANT__AINL void quant__ew_add16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
         const int SGN, const int M1, const int MO) {
     quant__ewv va[QUANT__EWN], vb[QUANT__EWN];
     int j;
@@ -6339,7 +6340,7 @@ QUANT__EW_INL void quant__ew_add16(const void *a, const void *b, void *out, cons
     }
     quant__ew_st16(out, SGN, va);
 }
-QUANT__EW_INL void quant__ew_mul16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
+QUANT__AINL void quant__ew_mul16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
         const int SGN, const int MO) {
     quant__ewv va[QUANT__EWN], vb[QUANT__EWN];
     int j;
@@ -6351,7 +6352,7 @@ QUANT__EW_INL void quant__ew_mul16(const void *a, const void *b, void *out, cons
     }
     quant__ew_st16(out, SGN, va);
 }
-QUANT__EW_INL void quant__ew_rq16(const void *a, void *out, const quant__ew_ctx *k,
+QUANT__AINL void quant__ew_rq16(const void *a, void *out, const quant__ew_ctx *k,
         const int ISGN, const int OSGN, const int MO) {
     quant__ewv va[QUANT__EWN];
     int j;
@@ -6363,7 +6364,7 @@ QUANT__EW_INL void quant__ew_rq16(const void *a, void *out, const quant__ew_ctx 
 
 /* op 0 add, 1 mul, 2 requantize (b unused); whole blocks, then the tail
  * through buffers */
-QUANT__EW_INL void quant__ew_loop(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *out, const quant__ew_ctx *k,
+QUANT__AINL void quant__ew_loop(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *out, const quant__ew_ctx *k,
         const int OP, const int SGN, const int OSGN, const int M1, const int MO) {
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -6576,7 +6577,6 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__EW_BCBUF
 #undef QUANT__EW_BLEND_ODD
 #undef QUANT__EW_H
-#undef QUANT__EW_INL
 #undef QUANT__EW_L
 #undef QUANT__EW_R
 #undef QUANT__EW_XOR
@@ -6592,9 +6592,10 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__MR
 #undef QUANT__NR
 #undef QUANT__UNROLL
+#undef QUANT__AINL
+#undef QUANT__NOINL
 #undef QUANT__MM
 #undef QUANT__MMSI
-#undef QUANT__VINL
 #undef QUANT__VL
 
 #ifdef __cplusplus
