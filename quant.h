@@ -4506,10 +4506,14 @@ QUANT_DEF void quant_gptq_opts_default(quant_gptq_opts *opts, int bits) {
 
 /* workspace: K * K doubles (H, then R, then U), K doubles (the row being
  * quantized), K doubles (a row of sums), K size_t (the column order) */
+/* rows of the factorizations handled together: each pass over the rows
+ * already done serves a block of this many (the memory traffic of both
+ * O(K^3) loops falls by this factor) */
+#define QUANT__GPTQ_B 64
 QUANT_DEF size_t quant_gptq_workspace_size(size_t K) {
     size_t d;
-    if (!K || !quant__mul_ok(K, K) || K * K > SIZE_MAX / sizeof(double) - 2 * K) return 0;
-    d = (K * K + 2 * K) * sizeof(double);
+    if (!K || !quant__mul_ok(K, K) || K * K > SIZE_MAX / sizeof(double) - (2 + QUANT__GPTQ_B) * K) return 0;
+    d = (K * K + (2 + QUANT__GPTQ_B) * K) * sizeof(double);
     if (K > (SIZE_MAX - d) / sizeof(size_t)) return 0;
     return d + K * sizeof(size_t);
 }
@@ -4542,8 +4546,8 @@ QUANT__INTERNAL void quant__axpyd(double *y, double a, const double *x, size_t n
 
 QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const double *H,
         const quant_gptq_opts *opts, int8_t *q, float *scales, void *ws, size_t ws_bytes) {
-    size_t need = quant_gptq_workspace_size(K), group, nb, i, j, k, n, p;
-    double *A, *row, *dg, mean = 0.0, lambda;
+    size_t need = quant_gptq_workspace_size(K), group, nb, i, j, k, n, p, J, J0;
+    double *A, *row, *dg, *D, mean = 0.0, lambda;
     size_t *perm;
     if (!w || !H || !opts || !q || !scales || !ws || !N || !K) return QUANT_EINVAL;
     if (!need || !quant__mul_ok(N, K)) return QUANT_EOVERFLOW;
@@ -4559,7 +4563,7 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
     if (opts->scales_given)
         for (i = 0; i < N * nb; i++) if (!(scales[i] >= 0.0f && scales[i] <= FLT_MAX)) return QUANT_ESCALE;
 
-    A = (double *)ws; row = A + K * K; dg = row + K; perm = (size_t *)(void *)(dg + K);
+    A = (double *)ws; row = A + K * K; dg = row + K; D = dg + K; perm = (size_t *)(void *)(D + QUANT__GPTQ_B * K);
     /* column order: act_order sorts by decreasing diag(H), stable (insertion) */
     for (i = 0; i < K; i++) perm[i] = i;
     if (opts->act_order)
@@ -4576,30 +4580,56 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
      * the upper triangle), then U = R^-1: H^-1 = R^-T R^-1 = U^T U, so U is
      * the upper Cholesky factor of H^-1 without forming H^-1 */
     for (j = 0; j < K; j++) row[j] = A[j * K + j];
-    for (j = K; j-- > 0;) {
-        const double *rj = A + j * K;
-        double d = A[j * K + j] - quant__dotd(rj + j + 1, rj + j + 1, K - j - 1);
-        /* a pivot lost to rounding: H is singular to working precision */
-        if (!(d > 1e-10 * row[j]) || !(d <= DBL_MAX)) return QUANT_ERANGE;
-        d = sqrt(d);
-        A[j * K + j] = d;
-        for (i = 0; i < j; i++) {
-            double *ri = A + i * K;
-            ri[j] = (ri[j] - quant__dotd(ri + j + 1, rj + j + 1, K - j - 1)) / d;
+    /* in blocks of columns [J0, J) from the right: first the block's own
+     * rows (each dot over all of the row's tail), then every row above it:
+     * its dots with the block's rows over [J, K) in one pass over the row
+     * (S), plus the part inside the block */
+    for (J = K; J > 0; J = J0) {
+        J0 = J > QUANT__GPTQ_B ? J - QUANT__GPTQ_B : 0;
+        for (j = J; j-- > J0;) {
+            const double *rj = A + j * K;
+            double d = A[j * K + j] - quant__dotd(rj + j + 1, rj + j + 1, K - j - 1);
+            /* a pivot lost to rounding: H is singular to working precision */
+            if (!(d > 1e-10 * row[j]) || !(d <= DBL_MAX)) return QUANT_ERANGE;
+            d = sqrt(d);
+            A[j * K + j] = d;
+            for (i = J0; i < j; i++) {
+                double *ri = A + i * K;
+                ri[j] = (ri[j] - quant__dotd(ri + j + 1, rj + j + 1, K - j - 1)) / d;
+            }
+        }
+        for (i = 0; i < J0; i++) {
+            double *ri = A + i * K, S[QUANT__GPTQ_B];
+            for (j = J0; j < J; j++) S[j - J0] = quant__dotd(ri + J, A + j * K + J, K - J);
+            for (j = J; j-- > J0;) {
+                const double *rj = A + j * K;
+                ri[j] = (ri[j] - (S[j - J0] + quant__dotd(ri + j + 1, rj + j + 1, J - j - 1))) / rj[j];
+            }
         }
     }
     /* U = R^-1 row by row from the last: U[i][i] = 1 / R[i][i], and
-     * U[i][i+1..] = -(1 / R[i][i]) sum_{k > i} R[i][k] U[k][i+1..] */
-    for (i = K; i-- > 0;) {
-        double *ri = A + i * K, inv = 1.0 / ri[i];
-        for (j = i + 1; j < K; j++) dg[j] = 0.0;
-        for (k = i + 1; k < K; k++) {
-            const double f = ri[k], *uk = A + k * K;
-            if (f == 0.0) continue;
-            quant__axpyd(dg + k, f, uk + k, K - k);
+     * U[i][i+1..] = -(1 / R[i][i]) sum_{k > i} R[i][k] U[k][i+1..]; in
+     * blocks of rows [J0, J): the sums over the rows k >= J, done first,
+     * read each such row once for the whole block (into D, a row each) */
+    for (J = K; J > 0; J = J0) {
+        J0 = J > QUANT__GPTQ_B ? J - QUANT__GPTQ_B : 0;
+        for (i = J0; i < J; i++) for (j = i + 1; j < K; j++) D[(i - J0) * K + j] = 0.0;
+        for (k = J; k < K; k++) {
+            const double *uk = A + k * K;
+            for (i = J0; i < J; i++) {
+                const double f = A[i * K + k];
+                if (f != 0.0) quant__axpyd(D + (i - J0) * K + k, f, uk + k, K - k);
+            }
         }
-        ri[i] = inv;
-        for (j = i + 1; j < K; j++) ri[j] = -inv * dg[j];
+        for (i = J; i-- > J0;) {
+            double *ri = A + i * K, *di = D + (i - J0) * K, inv = 1.0 / ri[i];
+            for (k = i + 1; k < J; k++) {
+                const double f = ri[k];
+                if (f != 0.0) quant__axpyd(di + k, f, A + k * K + k, K - k);
+            }
+            ri[i] = inv;
+            for (j = i + 1; j < K; j++) ri[j] = -inv * di[j];
+        }
     }
     /* nothing can fail from here: write the outputs */
     if (!opts->scales_given)
