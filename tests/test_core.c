@@ -574,6 +574,7 @@ static void test_fake_quant(void) {
     quant_params p;
     int i;
     double g = 0;
+    memset(&p, 0, sizeof p); /* g++ -O3 cannot see that the CHECKed call below sets it */
     for (i = 0; i < 300; i++) { x[i] = (float)(qt_normal() * 2); dy[i] = (float)qt_normal(); }
     x[0] = NAN;
     CHECK(quant_params_from_range(-1.5f, 2.5f, 0, 255, QUANT_AFFINE, &p) == QUANT_OK);
