@@ -1167,7 +1167,8 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
 
 /* The proxy loss GPTQ minimises: *err = sum over rows of d^T H d, d = w -
  * q * scale of each row (= 2 ||X W^T - X Wq^T||^2 for H = 2 X^T X). group
- * as quant_gptq's. Lets a tool compare roundings without the data. */
+ * as quant_gptq's; H symmetric (its upper triangle is read). Lets a tool
+ * compare roundings without the data. */
 QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
         size_t K, size_t group, const double *H, double *err);
 
@@ -4474,24 +4475,57 @@ QUANT_DEF quant_status quant_expected_clipped_normal(const float *mu, const floa
     return QUANT_OK;
 }
 
+/* H += 2 X^T X, upper triangle, then mirrored. Rows are taken in blocks of
+ * QUANT__HB: for each i the block's rows with x[r][i] != 0 (ReLU inputs are
+ * mostly zeros) are gathered, and each element of H's row i is loaded once
+ * for up to four of them, adding their products in row order: the same
+ * additions in the same order as one row at a time, so the same bits, with
+ * a quarter of the passes over H. */
+#define QUANT__HB 64
 QUANT_DEF quant_status quant_gptq_hessian_add(double *H, size_t K, const float *x, size_t rows, size_t ldx) {
-    size_t r, i, j;
+    size_t r0, r, i, j;
     if (!H || !x || !K || ldx < K) return QUANT_EINVAL;
     if (!quant__mul_ok(K, K) || !quant__span_ok(K, K, sizeof(double)) || !quant__span_ok(rows, ldx, sizeof(float)))
         return QUANT_EOVERFLOW;
     for (r = 0; r < rows; r++) if (!quant__all_finite(x + r * ldx, K)) return QUANT_ERANGE;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + r * ldx;
+    for (r0 = 0; r0 < rows; r0 += QUANT__HB) {
+        const size_t nr = rows - r0 < QUANT__HB ? rows - r0 : QUANT__HB;
         for (i = 0; i < K; i++) {
-            const double xi = 2.0 * (double)xr[i];
-            double *h = H + i * K;
-            if (xi == 0.0) continue;
-            for (j = i; j < K; j++) h[j] += xi * (double)xr[j];
+            double c[QUANT__HB], *h = H + i * K;
+            const float *p[QUANT__HB];
+            size_t m = 0, t = 0;
+            for (r = 0; r < nr; r++) {
+                const float *xr = x + (r0 + r) * ldx;
+                if (xr[i] != 0.0f) { c[m] = 2.0 * (double)xr[i]; p[m++] = xr; }
+            }
+            for (; t + 4 <= m; t += 4) {
+                const double c0 = c[t], c1 = c[t + 1], c2 = c[t + 2], c3 = c[t + 3];
+                const float *x0 = p[t], *x1 = p[t + 1], *x2 = p[t + 2], *x3 = p[t + 3];
+                /* in runs of 8 through a local copy (a shape gcc vectorizes
+                 * at -O2, where it will not check h against the rows) */
+                for (j = i; j + 8 <= K; j += 8) {
+                    double v[8];
+                    size_t u;
+                    for (u = 0; u < 8; u++) v[u] = h[j + u];
+                    for (u = 0; u < 8; u++)
+                        v[u] = (((v[u] + c0 * (double)x0[j + u]) + c1 * (double)x1[j + u]) + c2 * (double)x2[j + u])
+                             + c3 * (double)x3[j + u];
+                    for (u = 0; u < 8; u++) h[j + u] = v[u];
+                }
+                for (; j < K; j++)
+                    h[j] = (((h[j] + c0 * (double)x0[j]) + c1 * (double)x1[j]) + c2 * (double)x2[j]) + c3 * (double)x3[j];
+            }
+            for (; t < m; t++) {
+                const double c0 = c[t];
+                const float *x0 = p[t];
+                for (j = i; j < K; j++) h[j] += c0 * (double)x0[j];
+            }
         }
     }
     for (i = 0; i < K; i++) for (j = i + 1; j < K; j++) H[j * K + i] = H[i * K + j];
     return QUANT_OK;
 }
+#undef QUANT__HB
 
 QUANT_DEF void quant_gptq_opts_default(quant_gptq_opts *opts, int bits) {
     if (!opts) return;
@@ -4510,6 +4544,8 @@ QUANT_DEF void quant_gptq_opts_default(quant_gptq_opts *opts, int bits) {
  * already done serves a block of this many (the memory traffic of both
  * O(K^3) loops falls by this factor) */
 #define QUANT__GPTQ_B 64
+/* weight rows quantized together (at most QUANT__GPTQ_B: they live in D) */
+#define QUANT__GPTQ_G 16
 QUANT_DEF size_t quant_gptq_workspace_size(size_t K) {
     size_t d;
     if (!K || !quant__mul_ok(K, K) || K * K > SIZE_MAX / sizeof(double) - (2 + QUANT__GPTQ_B) * K) return 0;
@@ -4518,18 +4554,18 @@ QUANT_DEF size_t quant_gptq_workspace_size(size_t K) {
     return d + K * sizeof(size_t);
 }
 
-/* sum of a[k] b[k] in four interleaved partial sums, added in a fixed
- * order: the same bits on every compiler and ISA (no reassociation is left
- * to the compiler), and four chains instead of one long one */
+/* sum of a[k] b[k] in sixteen interleaved partial sums (s[t] takes the
+ * k = t mod 16), added in a fixed tree: the same bits on every compiler and
+ * ISA (no reassociation is left to the compiler), and enough independent
+ * chains for the adds' latency to hide behind the loads */
 QUANT__INTERNAL double quant__dotd(const double *a, const double *b, size_t n) {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    size_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        s0 += a[k] * b[k]; s1 += a[k + 1] * b[k + 1];
-        s2 += a[k + 2] * b[k + 2]; s3 += a[k + 3] * b[k + 3];
-    }
-    for (; k < n; k++) s0 += a[k] * b[k];
-    return (s0 + s1) + (s2 + s3);
+    double s[16] = { 0.0 };
+    size_t k = 0, t;
+    for (; k + 16 <= n; k += 16)
+        for (t = 0; t < 16; t++) s[t] += a[k + t] * b[k + t];
+    for (t = 0; k < n; k++, t++) s[t] += a[k] * b[k];
+    for (t = 0; t < 8; t++) s[t] += s[t + 8];
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
 /* y[k] += a x[k], four at a time (each element on its own: the same bits
@@ -4546,7 +4582,7 @@ QUANT__INTERNAL void quant__axpyd(double *y, double a, const double *x, size_t n
 
 QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const double *H,
         const quant_gptq_opts *opts, int8_t *q, float *scales, void *ws, size_t ws_bytes) {
-    size_t need = quant_gptq_workspace_size(K), group, nb, i, j, k, n, p, J, J0;
+    size_t need = quant_gptq_workspace_size(K), group, nb, i, j, k, n, n0, p, J, J0;
     double *A, *row, *dg, *D, mean = 0.0, lambda;
     size_t *perm;
     if (!w || !H || !opts || !q || !scales || !ws || !N || !K) return QUANT_EINVAL;
@@ -4642,25 +4678,49 @@ QUANT_DEF quant_status quant_gptq(const float *w, size_t N, size_t K, const doub
                 s = quant__f32(am / (float)opts->qmax);
                 scales[n * nb + i] = s >= FLT_MIN ? s : 0.0f;
             }
-    for (n = 0; n < N; n++) {
-        for (p = 0; p < K; p++) row[p] = (double)w[n * K + perm[p]];
+    /* rows in groups of up to QUANT__GPTQ_G (held in D, free now): each row
+     * is done exactly as alone, column by column, but a row of U serves the
+     * whole group while it is in cache */
+    for (n0 = 0; n0 < N; n0 += QUANT__GPTQ_G) {
+        const size_t ng = N - n0 < QUANT__GPTQ_G ? N - n0 : QUANT__GPTQ_G;
+        for (n = 0; n < ng; n++) for (p = 0; p < K; p++) D[n * K + p] = (double)w[(n0 + n) * K + perm[p]];
         for (p = 0; p < K; p++) {
             const size_t col = perm[p];
-            const float s = scales[n * nb + col / group];
             const double *u = A + p * K;
-            float inv = s >= FLT_MIN ? quant__f32(1.0f / s) : 0.0f;
-            int32_t c = inv > 0.0f && inv <= FLT_MAX ? quant_quantize1((float)row[p], inv, 0, opts->qmin, opts->qmax) : 0;
-            double e = (row[p] - (double)c * (double)s) / u[p];
-            q[n * K + col] = (int8_t)c;
-            if (e != 0.0) quant__axpyd(row + p + 1, -e, u + p + 1, K - p - 1);
+            for (n = 0; n < ng; n++) {
+                double *r = D + n * K;
+                const float s = scales[(n0 + n) * nb + col / group];
+                float inv = s >= FLT_MIN ? quant__f32(1.0f / s) : 0.0f;
+                int32_t c = inv > 0.0f && inv <= FLT_MAX ? quant_quantize1((float)r[p], inv, 0, opts->qmin, opts->qmax) : 0;
+                double e = (r[p] - (double)c * (double)s) / u[p];
+                q[(n0 + n) * K + col] = (int8_t)c;
+                if (e != 0.0) quant__axpyd(r + p + 1, -e, u + p + 1, K - p - 1);
+            }
         }
     }
     return QUANT_OK;
 }
+#undef QUANT__GPTQ_B
+#undef QUANT__GPTQ_G
 
+/* e[t] = w[j0 + t] - q[j0 + t] s (the scale of the column's group) */
+QUANT__INTERNAL void quant__qerr_chunk(double *e, const float *w, const int8_t *q, const float *sr, size_t group,
+        size_t j0, size_t len) {
+    size_t t, b = j0 / group, bend = (b + 1) * group;
+    double sc = (double)sr[b];
+    for (t = 0; t < len; t++) {
+        if (j0 + t == bend) { sc = (double)sr[++b]; bend += group; }
+        e[t] = (double)w[j0 + t] - (double)q[j0 + t] * sc;
+    }
+}
+
+/* sum over rows of d^T H d, d = w - q s: by symmetry each row is
+ * sum_i d_i (H_ii d_i + 2 H[i, i+1..] . d[i+1..]), over tiles of
+ * QUANT__TB columns so that d is rebuilt on the stack, never allocated */
+#define QUANT__TB 128
 QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
         size_t K, size_t group, const double *H, double *err) {
-    size_t n, i, j, nb;
+    size_t n, i, I, J, nb;
     double total = 0.0;
     if (!w || !q || !scales || !H || !err || !N || !K) return QUANT_EINVAL;
     if (!quant__mul_ok(N, K) || !quant__mul_ok(K, K)) return QUANT_EOVERFLOW;
@@ -4668,30 +4728,31 @@ QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, cons
     nb = (K + group - 1) / group;
     if (!quant__mul_ok(N, nb)) return QUANT_EOVERFLOW;
     for (n = 0; n < N; n++) {
-        const float *wr = w + n * K;
+        const float *wr = w + n * K, *sr = scales + n * nb;
         const int8_t *qr = q + n * K;
-        const float *sr = scales + n * nb;
-        for (i = 0; i < K; i++) {
-            double di = (double)wr[i] - (double)qr[i] * (double)sr[i / group], v = 0.0;
-            if (di == 0.0) continue;
-            /* H[i] . (w - q s), the error row rebuilt in chunks on the stack */
-            for (j = 0; j < K; j += 256) {
-                double e[256];
-                size_t len = K - j < 256 ? K - j : 256, t, b = j / group, bend = (b + 1) * group;
-                double sc = (double)sr[b];
-                for (t = 0; t < len; t++) {
-                    if (j + t == bend) { sc = (double)sr[++b]; bend += group; }
-                    e[t] = (double)wr[j + t] - (double)qr[j + t] * sc;
-                }
-                v += quant__dotd(H + i * K + j, e, len);
+        double row = 0.0;
+        for (I = 0; I < K; I += QUANT__TB) {
+            double di[QUANT__TB], acc[QUANT__TB], e[QUANT__TB];
+            const size_t li = K - I < QUANT__TB ? K - I : QUANT__TB;
+            quant__qerr_chunk(di, wr, qr, sr, group, I, li);
+            for (i = 0; i < li; i++) /* the diagonal tile: j > i inside it */
+                acc[i] = di[i] == 0.0 ? 0.0 : quant__dotd(H + (I + i) * K + I + i + 1, di + i + 1, li - i - 1);
+            for (J = I + QUANT__TB; J < K; J += QUANT__TB) {
+                const size_t lj = K - J < QUANT__TB ? K - J : QUANT__TB;
+                quant__qerr_chunk(e, wr, qr, sr, group, J, lj);
+                for (i = 0; i < li; i++)
+                    if (di[i] != 0.0) acc[i] += quant__dotd(H + (I + i) * K + J, e, lj);
             }
-            total += di * v;
+            for (i = 0; i < li; i++)
+                if (di[i] != 0.0) row += di[i] * (H[(I + i) * K + I + i] * di[i] + 2.0 * acc[i]);
         }
+        total += row;
     }
     if (!(total >= -DBL_MAX && total <= DBL_MAX)) return QUANT_ERANGE;
     *err = total;
     return QUANT_OK;
 }
+#undef QUANT__TB
 
 #ifdef __cplusplus
 }

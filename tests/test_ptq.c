@@ -657,9 +657,63 @@ static void test_gptq_hessian(void) {
     CHECK(quant_gptq_hessian_add(H, SIZE_MAX / 2, X, T, SIZE_MAX / 2) == QUANT_EOVERFLOW);
 }
 
+/* Past the library's blocks (64 rows, runs of 8 columns, 4 rows at a time),
+ * half the inputs zero as after a ReLU, a row stride wider than K, two
+ * calls: each entry's terms are added in row order as the reference adds
+ * them, so the sums are equal, not just close. */
+static void test_gptq_hessian_blocks(void) {
+    enum { T = 150, K = 70, LD = 73 };
+    float *X = fvec(T * LD);
+    double *H = dvec(K * K), *R = dvec(K * K);
+    float *Xc = fvec(T * K);
+    size_t i, t, bad = 0;
+    fill_normal(X, T * LD, 1.0);
+    for (i = 0; i < T * LD; i++) if (X[i] < 0.0f) X[i] = 0.0f;
+    for (t = 0; t < T; t++) memcpy(Xc + t * K, X + t * LD, K * sizeof(float));
+    CHECK(quant_gptq_hessian_add(H, K, X, 101, LD) == QUANT_OK);
+    CHECK(quant_gptq_hessian_add(H, K, X + 101 * LD, T - 101, LD) == QUANT_OK);
+    ref_hessian(Xc, T, K, R);
+    for (i = 0; i < K * K; i++) bad += H[i] != R[i];
+    CHECKF(bad == 0, "%zu of %d entries differ from the row-order sums", bad, K * K);
+    free(X); free(Xc); free(H); free(R);
+}
+
+/* quant_hessian_error against sum_n d_n^T H d_n in full (no symmetry used),
+ * K past its tiles of 128, groups that straddle them, rows with exact
+ * codes (d = 0 in places) */
+static void test_hessian_error_reference(void) {
+    enum { T = 40, K = 300, N = 5 };
+    float *X = fvec(T * K), *w = fvec(N * K), *sc = fvec(N * K);
+    double *H = dvec(K * K), *d = dvec(K), ref, got;
+    int8_t *q = (int8_t *)malloc(N * K);
+    const size_t groups[3] = { 0, 7, 32 };
+    size_t g, n, i, j;
+    correlated(X, T, K);
+    CHECK(quant_gptq_hessian_add(H, K, X, T, K) == QUANT_OK);
+    fill_normal(w, N * K, 0.3);
+    for (g = 0; g < 3; g++) {
+        size_t group = groups[g] ? groups[g] : K, nb = (K + group - 1) / group;
+        for (i = 0; i < N * nb; i++) sc[i] = 0.02f + 0.001f * (float)(i % 13);
+        for (n = 0; n < N; n++)
+            for (i = 0; i < K; i++) {
+                float s = sc[n * nb + i / group];
+                q[n * K + i] = (int8_t)ref_round(w[n * K + i], s, -8, 7);
+                if (n == 2 && i % 3 == 0) w[n * K + i] = (float)q[n * K + i] * s; /* exact: d = 0 */
+            }
+        ref = 0;
+        for (n = 0; n < N; n++) {
+            for (i = 0; i < K; i++) d[i] = (double)w[n * K + i] - (double)q[n * K + i] * (double)sc[n * nb + i / group];
+            for (i = 0; i < K; i++) for (j = 0; j < K; j++) ref += d[i] * H[i * K + j] * d[j];
+        }
+        CHECK(quant_hessian_error(w, q, sc, N, K, groups[g], H, &got) == QUANT_OK);
+        CHECKF(rel_close(got, ref, 1e-10), "group %zu: %.17g, reference %.17g", group, got, ref);
+    }
+    free(X); free(w); free(sc); free(H); free(d); free(q);
+}
+
 /* the library against the definition, for bit widths, groups, act order */
 static void test_gptq_reference(void) {
-    enum { T = 400, K = 24, N = 6 };
+    enum { T = 400, K = 24, N = 19 }; /* N: a group of 16 rows and 3 */
     float *X = fvec(T * K), w[N * K], sc[N * K], scr[N * K];
     double *H = dvec(K * K);
     int8_t q[N * K], qr[N * K];
@@ -779,7 +833,7 @@ static void test_gptq_diagonal_is_nearest(void) {
 }
 
 static void test_gptq_deterministic_and_rows(void) {
-    enum { T = 200, K = 16, N = 8 };
+    enum { T = 200, K = 16, N = 21 };
     float X[T * K], w[N * K], sc[N], sc2[N];
     double H[K * K];
     int8_t q[N * K], q2[N * K];
@@ -796,9 +850,12 @@ static void test_gptq_deterministic_and_rows(void) {
     memset(ws, 0x5a, bytes);
     CHECK(quant_gptq(w, N, K, H, &o, q2, sc2, ws, bytes) == QUANT_OK);
     CHECK(memcmp(q, q2, sizeof q) == 0 && memcmp(sc, sc2, sizeof sc) == 0);
-    /* rows are independent: the last three rows alone */
-    CHECK(quant_gptq(w + 5 * K, 3, K, H, &o, q2, sc2, ws, bytes) == QUANT_OK);
-    CHECK(memcmp(q + 5 * K, q2, 3 * K) == 0 && memcmp(sc + 5, sc2, 3 * sizeof(float)) == 0);
+    /* rows are independent (in the groups of 16 the library takes them in):
+     * the last three rows alone, and five that straddle the groups */
+    CHECK(quant_gptq(w + 18 * K, 3, K, H, &o, q2, sc2, ws, bytes) == QUANT_OK);
+    CHECK(memcmp(q + 18 * K, q2, 3 * K) == 0 && memcmp(sc + 18, sc2, 3 * sizeof(float)) == 0);
+    CHECK(quant_gptq(w + 13 * K, 5, K, H, &o, q2, sc2, ws, bytes) == QUANT_OK);
+    CHECK(memcmp(q + 13 * K, q2, 5 * K) == 0 && memcmp(sc + 13, sc2, 5 * sizeof(float)) == 0);
     free(ws);
 }
 
@@ -914,6 +971,8 @@ int main(void) {
     RUN(test_cle_relu6_needs_scaled_clip);
     RUN(test_bias_correct_errors);
     RUN(test_gptq_hessian);
+    RUN(test_gptq_hessian_blocks);
+    RUN(test_hessian_error_reference);
     RUN(test_gptq_reference);
     RUN(test_gptq_beats_nearest);
     RUN(test_gptq_diagonal_is_nearest);

@@ -592,17 +592,18 @@ fail:
     return NULL;
 }
 
-/* w^T H w summed over the rows of w [N][K] */
+/* w H w^T summed over the rows: quant_hessian_error with every code 0
+ * (its error rows are then w itself); NaN if out of memory */
 static double ptq_quad(const float *w, size_t N, size_t K, const double *H) {
-    size_t o, i, j;
-    double s = 0;
-    for (o = 0; o < N; o++)
-        for (i = 0; i < K; i++) {
-            double v = 0;
-            if (w[o * K + i] == 0.0f) continue;
-            for (j = 0; j < K; j++) v += H[i * K + j] * w[o * K + j];
-            s += (double)w[o * K + i] * v;
-        }
+    int8_t *zero = (int8_t *)calloc(N * K + 1, 1);
+    float *ones = (float *)malloc(N * sizeof(float) + 4);
+    double s = NAN;
+    size_t o;
+    if (zero && ones) {
+        for (o = 0; o < N; o++) ones[o] = 1.0f;
+        if (quant_hessian_error(w, zero, ones, N, K, K, H, &s) != QUANT_OK) s = NAN;
+    }
+    free(zero); free(ones);
     return s;
 }
 
