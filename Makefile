@@ -66,35 +66,54 @@ all: $(TESTS) $(X86_KTESTS) $(ARM_KTESTS) $(BUILD)/quickstart $(BUILD)/threads $
 $(BUILD):
 	mkdir -p $(BUILD)
 
-# Tests that need an x86 instruction set for an oracle (F16C) select it per
-# function with target attributes and check the CPU at run time.
-$(BUILD)/test_%: tests/test_%.c $(HDRS) examples/runner/runner.h | $(BUILD)
-	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. $< -o $@ -lm
-
-# the kernel-heavy test programs link one implementation object, as the kernel tests do
-IMPL_TESTS = test_contract test_runner test_threads
+# The C test programs link one implementation object, as the kernel tests
+# do (compiling it is most of a test's compile time). Tests that need an x86
+# instruction set for an oracle (F16C) select it per function with target
+# attributes and check the CPU at run time.
 $(BUILD)/quant_impl.o: tests/quant_impl.c $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. -c $< -o $@
-$(addprefix $(BUILD)/,$(IMPL_TESTS)): $(BUILD)/%: tests/%.c $(HDRS) examples/runner/runner.h $(BUILD)/quant_impl.o
+$(BUILD)/test_%: tests/test_%.c $(HDRS) examples/runner/runner.h $(BUILD)/quant_impl.o
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. $< $(BUILD)/quant_impl.o -o $@ -lm
+# (test_pq compiles its own: it gives the library an allocator that fails on request)
+$(BUILD)/test_pq: tests/test_pq.c $(HDRS) | $(BUILD)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. $< -o $@ -lm
 
 $(BUILD)/test_%: tests/test_%.cc $(HDRS) | $(BUILD)
 	$(CXX) $(CXXSTD) $(CFLAGS) $(WARN) -Wno-unused-parameter -I. $< -o $@ -lm -lpthread
 
 # Each build compiles the implementation once (tests/quant_impl.c, most of a
 # test's compile time) and links it into its kernel tests (-DQT_SEPARATE_IMPL).
+# The kernel tests' own code is the same at every level: each is compiled
+# once per architecture ($(BUILD)/kt-<arch>/) and linked at every level with
+# that level's implementation and expect.o, the name of the ISA the level
+# must select (qt_expect_isa, tests/harness.h). ktest_model is compiled per
+# level: it carries runner.h, whose fp32 code follows the level's flags.
+$(BUILD)/kt-x86/%.o: tests/%.c $(HDRS) | $(BUILD)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_EXPECT_ISA_VAR -DQT_SEPARATE_IMPL -I. -c $< -o $@
+EXPECT_SRC = printf 'extern const char qt_expect_isa[];\nconst char qt_expect_isa[] = "%s";\n'
 define X86_RULE
 $(BUILD)/x86-$(1)/quant_impl.o: tests/quant_impl.c $(HDRS)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(FLAGS_$(1)) -I. -c $$< -o $$@
-$(BUILD)/x86-$(1)/%: tests/%.c $(HDRS) $(BUILD)/x86-$(1)/quant_impl.o
+$(BUILD)/x86-$(1)/expect.o:
+	@mkdir -p $$(dir $$@)
+	@$(EXPECT_SRC) $(1) | $(CC) $(CSTD) $(CFLAGS) $(WARN) -x c -c - -o $$@
+$(BUILD)/x86-$(1)/ktest_model: tests/ktest_model.c examples/runner/runner.h $(HDRS) $(BUILD)/x86-$(1)/quant_impl.o
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(FLAGS_$(1)) -DQT_EXPECT_ISA='"$(1)"' -DQT_SEPARATE_IMPL -I. $$< $(BUILD)/x86-$(1)/quant_impl.o -o $$@ -lm
+$(BUILD)/x86-$(1)/%: $(BUILD)/kt-x86/%.o $(BUILD)/x86-$(1)/quant_impl.o $(BUILD)/x86-$(1)/expect.o
+	$(CC) $(CFLAGS) $$^ -o $$@ -lm
 ifeq ($(HAVE_SIMDE),1)
 $(BUILD)/x86emu-$(1)/quant_impl.o: tests/quant_impl.c tests/emu_x86.h $(HDRS)
 	@mkdir -p $$(dir $$@)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(call EMU_FLAGS,$(1)) -I. -c $$< -o $$@
-$(BUILD)/x86emu-$(1)/%: tests/%.c tests/emu_x86.h $(HDRS) $(BUILD)/x86emu-$(1)/quant_impl.o
+$(BUILD)/x86emu-$(1)/expect.o:
+	@mkdir -p $$(dir $$@)
+	@$(EXPECT_SRC) $(1) | $(CC) $(CSTD) $(CFLAGS) $(WARN) -x c -c - -o $$@
+$(BUILD)/x86emu-$(1)/ktest_model: tests/ktest_model.c examples/runner/runner.h tests/emu_x86.h $(HDRS) $(BUILD)/x86emu-$(1)/quant_impl.o
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) $(call EMU_FLAGS,$(1)) -DQT_EXPECT_ISA='"$(1)"' -DQT_SEPARATE_IMPL -I. $$< $(BUILD)/x86emu-$(1)/quant_impl.o -o $$@ -lm
+$(BUILD)/x86emu-$(1)/%: $(BUILD)/kt-x86/%.o $(BUILD)/x86emu-$(1)/quant_impl.o $(BUILD)/x86emu-$(1)/expect.o
+	$(CC) $(CFLAGS) $$^ -o $$@ -lm
 else
 $(BUILD)/x86emu-$(1)/%:
 	@mkdir -p $$(dir $$@)
@@ -103,13 +122,28 @@ endif
 endef
 $(foreach i,$(X86_ISAS),$(eval $(call X86_RULE,$(i))))
 
+# (the Arm kernel tests' objects: with each architecture's base flags, the
+# float ABI of armv7 included)
+KTFLAGS_aarch64 = $(AFLAGS_aarch64-neon)
+KTFLAGS_armv7   = $(AFLAGS_armv7-neon)
+define ARM_KT_RULE
+$(BUILD)/kt-$(1)/%.o: tests/%.c $(HDRS) | $(BUILD)
+	@mkdir -p $$(dir $$@)
+	$(CC_$(1)) $(CSTD) $(CFLAGS) $(WARN) $(KTFLAGS_$(1)) -DQT_EXPECT_ISA_VAR -DQT_SEPARATE_IMPL -I. -c $$< -o $$@
+endef
+$(foreach a,aarch64 armv7,$(eval $(call ARM_KT_RULE,$(a))))
 define ARM_RULE
 $(BUILD)/$(1)/quant_impl.o: tests/quant_impl.c $(HDRS)
 	@mkdir -p $$(dir $$@)
 	$(CC_$(firstword $(subst -, ,$(1)))) $(CSTD) $(CFLAGS) $(WARN) $(AFLAGS_$(1)) -I. -c $$< -o $$@
-$(BUILD)/$(1)/%: tests/%.c $(HDRS) $(BUILD)/$(1)/quant_impl.o
+$(BUILD)/$(1)/expect.o:
+	@mkdir -p $$(dir $$@)
+	@$(EXPECT_SRC) $(EXPECT_$(1)) | $(CC_$(firstword $(subst -, ,$(1)))) $(CSTD) $(CFLAGS) $(WARN) $(AFLAGS_$(1)) -x c -c - -o $$@
+$(BUILD)/$(1)/ktest_model: tests/ktest_model.c examples/runner/runner.h $(HDRS) $(BUILD)/$(1)/quant_impl.o
 	$(CC_$(firstword $(subst -, ,$(1)))) $(CSTD) $(CFLAGS) $(WARN) $(AFLAGS_$(1)) -static \
 	  -DQT_EXPECT_ISA='"$(EXPECT_$(1))"' -DQT_SEPARATE_IMPL -I. $$< $(BUILD)/$(1)/quant_impl.o -o $$@ -lm
+$(BUILD)/$(1)/%: $(BUILD)/kt-$(firstword $(subst -, ,$(1)))/%.o $(BUILD)/$(1)/quant_impl.o $(BUILD)/$(1)/expect.o
+	$(CC_$(firstword $(subst -, ,$(1)))) $(CFLAGS) $(AFLAGS_$(1)) -static $$^ -o $$@ -lm
 endef
 $(foreach i,$(ARM_ISAS),$(eval $(call ARM_RULE,$(i))))
 

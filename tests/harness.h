@@ -14,6 +14,14 @@
 #include <math.h>
 #include <time.h>
 
+/* kernel tests compiled once for every level (the Makefile): the name of
+ * the ISA the level must select comes from a one-string object linked
+ * beside the test and the level's implementation */
+#ifdef QT_EXPECT_ISA_VAR
+extern const char qt_expect_isa[];
+#define QT_EXPECT_ISA qt_expect_isa
+#endif
+
 static int qt_passed, qt_failed, qt_cur_fail;
 static const char *qt_cur_name = "";
 

@@ -1,6 +1,8 @@
 /* tests/test_binary_q.c - binary / ternary quantizers of quant.h against
  * plain double-precision definitions (BWN / XNOR-Net, TWN, STE). */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "harness.h"
 

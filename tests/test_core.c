@@ -1,7 +1,9 @@
 /* tests/test_core.c - numbers, params, quantize/dequantize, formats, other
  * quantizers and the bad-input contract of quant.h, each against a plain
  * oracle (double precision, the CPU's F16C instructions, brute force). */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "harness.h"
 #include <float.h>

@@ -14,7 +14,9 @@
  *   - exhaustively over all 256 x 256 input pairs for each parameter set;
  *   - with bad input (NULL, bad dtype, bad params): an error and the output
  *     untouched. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "harness.h"
 #include <stdint.h>

@@ -27,7 +27,9 @@
  * QT_GOLDEN_VERBOSE=1 prints every mismatching value, not just the first
  * few of each test.
  */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "harness.h"
 

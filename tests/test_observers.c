@@ -16,7 +16,9 @@
 #define QT_HAVE_FORK 1
 #endif
 
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "harness.h"
 

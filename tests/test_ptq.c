@@ -17,7 +17,9 @@
  *   - adversarial inputs: zero and dead channels, K = 1, NaN, overflowing
  *     sizes, a singular Hessian with zero damping; nothing written on error.
  * Measured effects are printed as "note:" lines. */
+#ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"
 #include "harness.h"
 #include <stdint.h>
