@@ -96,12 +96,34 @@
  *   GEMM                      4x8c4    scalar       quant__gemm_u8s8_4x8c4__scalar
  * The avx512, avx2 and sse41 GEMM kernels are one body at three vector
  * widths (quant__gemm_u8s8_madd_body, widened 16-bit pairs). The other
- * families keep one kernel for all ISAs over their own vector macros, the
- * tile set per ISA in their section: binary GEMM quant__bkr (QUANT__BMR rows
- * x QUANT__BNB weight rows) and quant__btk (transposed nibble panels, QUANT__BTMR x
- * QUANT__BTN), PQ nearest centroid quant__nn_run (QUANT__NN_MR rows x
- * QUANT__NN_NV vectors), int4 GEMM quant__q4_rows / quant__q4_rows2
- * (QUANT__Q4MR rows).
+ * families are one body each on the vector layer of section 1.1, compiled
+ * at the tile of the ISA; the tile is activation rows x output columns:
+ *   binary / ternary GEMM (5.1), 64 bits of K a step
+ *                             6x32     avx512vpopcntdq quant__bgemm_6x32__avx512vpopcntdq
+ *                             3x32     avx512       quant__bgemm_3x32__avx512
+ *                             1x16     avx2         quant__bgemm_1x16__avx2
+ *                             1x8      sse41        quant__bgemm_1x8__sse41
+ *                             4x8      neon (a64)   quant__bgemm_4x8__neon
+ *                             2x8      neon (armv7) quant__bgemm_2x8__neon
+ *                             2x4      scalar       quant__bgemm_2x4__scalar
+ *   the same, nibble panels   4x64     avx2         quant__bgemm_nib_4x64__avx2
+ *                             4x32     sse41        quant__bgemm_nib_4x32__sse41
+ *   int4 GEMM (7), 32 K a block
+ *                             6x16     avx512vnni   quant__gemm_q4_6x16__avx512vnni
+ *                             6x32     avx512vnni   quant__gemm_q4_6x32__avx512vnni
+ *                             (the same two for avx512, without vnni)
+ *                             2x16     avxvnni, avx2, sse41, neondot, neon:
+ *                                                   quant__gemm_q4_2x16__<isa>
+ *                             1x16     scalar       quant__gemm_q4_1x16__scalar
+ *   nearest centroid (6), fp32 fmaf chains, l2 or ip (inner product):
+ *     quant__nn_<l2|ip>_<mr_nv|mr_1|1_nv1|1_nv|1_1>__<isa>, tiles MRxNV:
+ *                             6x32 6x16 1x128 1x32 1x16   avx512
+ *                             4x16 4x8  1x64  1x16 1x8    avx2
+ *                             4x16 4x4  1x32  1x16 1x4    neon (a64)
+ *                             4x4  4x1  1x4   1x4  1x1    scalar (sse41, armv7)
+ *   fused requantization of a 6x64 tile (2.2), out of line
+ *                             6x64     avx512vnni   quant__rqg_6x64__avx512vnni (gemmlowp),
+ *                                                   quant__rqs_6x64__avx512vnni (single)
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
@@ -837,6 +859,16 @@ QUANT__AINL quant__vi quant__vi_shlv64(quant__vi a, quant__vi n) { return QUANT_
 #if defined(QUANT_HAS_AVX512)
 QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)p)); }
 QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm512_set1_epi64(v); }
+#  define QUANT__VI_LUT16(...) _mm512_broadcast_i32x4(_mm_setr_epi8(__VA_ARGS__)) /* 16 bytes in every 128-bit lane */
+/* m & (a ^ b) in one vpternlogq written over m (GCC does not fuse the two
+ * itself; with another operand first it copies m, the op saved) */
+QUANT__AINL quant__vi quant__vi_andxor(quant__vi m, quant__vi a, quant__vi b) { return _mm512_ternarylogic_epi64(m, a, b, 0x60); }
+#  define QUANT__VI_ANDXOR 1
+#  if defined(QUANT_HAS_AVX512VPOPCNTDQ)
+/* acc + the popcount of each 64-bit lane of x */
+QUANT__AINL quant__vi quant__vi_pcadd(quant__vi acc, quant__vi x) { return _mm512_add_epi64(acc, _mm512_popcnt_epi64(x)); }
+#    define QUANT__VI_PCADD 1
+#  endif
 /* bits 31..62 of each 64-bit lane of a in the even int32 lanes, of b in the odd ones */
 QUANT__AINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 31), _mm512_add_epi64(b, b));
@@ -858,6 +890,7 @@ QUANT__AINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm512_ma
 QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm256_cmpgt_epi8(_mm256_setzero_si256(), a); }
 QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
 QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm256_set1_epi64x(v); }
+#  define QUANT__VI_LUT16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
 QUANT__AINL quant__vi quant__vi_hi31(quant__vi a, quant__vi b) {
     return _mm256_blend_epi32(_mm256_srli_epi64(a, 31), _mm256_add_epi64(b, b), 0xAA);
 }
@@ -883,6 +916,162 @@ QUANT__AINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_su
 #elif defined(QUANT_HAS_SSE41)
 QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_setzero_si128(), a); }
 QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
+QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm_set1_epi64x(v); }
+#  define QUANT__VI_LUT16(...) _mm_setr_epi8(__VA_ARGS__)
+#endif
+
+/* Bits and bytes (the binary kernels of section 5, the int4 nibbles of
+ * section 7), on every ISA: QUANT__VB bytes a vector (NEON: two 64-bit lanes;
+ * scalar: one 64-bit word). cnt8 counts the bits of each byte, fold8 adds
+ * the bytes of each 64-bit lane to that lane of acc, pcadd adds each 64-bit
+ * lane's popcount (cnt8 then fold8 where no instruction does it). */
+#if defined(QUANT__VL)
+#  define QUANT__VB (4 * QUANT__VL)
+QUANT__AINL quant__vi quant__vi_or(quant__vi a, quant__vi b) { return QUANT__MMSI(or)(a, b); }
+QUANT__AINL quant__vi quant__vi_xor(quant__vi a, quant__vi b) { return QUANT__MMSI(xor)(a, b); }
+/* the 16-byte table t (in every 128-bit lane) at the low / high nibble of each byte of x */
+QUANT__AINL quant__vi quant__vi_nib_lo(quant__vi t, quant__vi x) { return QUANT__MM(shuffle_epi8)(t, QUANT__MMSI(and)(x, QUANT__MM(set1_epi8)(15))); }
+QUANT__AINL quant__vi quant__vi_nib_hi(quant__vi t, quant__vi x) { return quant__vi_nib_lo(t, QUANT__MM(srli_epi16)(x, 4)); }
+QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) {
+    const quant__vi t = QUANT__VI_LUT16(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    return QUANT__MM(add_epi8)(quant__vi_nib_lo(t, x), quant__vi_nib_hi(t, x));
+}
+QUANT__AINL quant__vi quant__vi_fold8(quant__vi acc, quant__vi c8) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(c8, QUANT__MMSI(setzero)())); }
+QUANT__AINL quant__vi quant__vi_mullo32(quant__vi a, quant__vi b) { return QUANT__MM(mullo_epi32)(a, b); }
+/* acc + the sums of 4 adjacent u8 x s8 products; without VNNI through int16
+ * pair sums (vpmaddubsw saturates: exact only while |u * s| <= 16,383, as
+ * with int4 weights) */
+QUANT__AINL quant__vi quant__vi_dot4(quant__vi acc, quant__vi u, quant__vi s) {
+#  if defined(QUANT_HAS_AVX512VNNI) && QUANT__VL == 16
+    return _mm512_dpbusd_epi32(acc, u, s);
+#  elif defined(QUANT_HAS_AVXVNNI) && QUANT__VL == 8
+    return _mm256_dpbusd_avx_epi32(acc, u, s);
+#  else
+    return QUANT__MM(add_epi32)(acc, QUANT__MM(madd_epi16)(QUANT__MM(maddubs_epi16)(u, s), QUANT__MM(set1_epi16)(1)));
+#  endif
+}
+#elif defined(QUANT_HAS_NEON)
+#  define QUANT__VB 16
+typedef uint64x2_t quant__vi; /* bits: two 64-bit lanes */
+#  define QUANT__VU8(v) vreinterpretq_u8_u64(v)
+QUANT__AINL quant__vi quant__vi_zero(void) { return vdupq_n_u64(0); }
+QUANT__AINL quant__vi quant__vi_load(const void *p) { return vld1q_u64((const uint64_t *)p); }
+QUANT__AINL void quant__vi_store(void *p, quant__vi v) { vst1q_u64((uint64_t *)p, v); }
+QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return vdupq_n_u64((uint64_t)v); }
+QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return vandq_u64(a, b); }
+QUANT__AINL quant__vi quant__vi_or(quant__vi a, quant__vi b) { return vorrq_u64(a, b); }
+QUANT__AINL quant__vi quant__vi_xor(quant__vi a, quant__vi b) { return veorq_u64(a, b); }
+QUANT__AINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return vreinterpretq_u64_u8(vaddq_u8(QUANT__VU8(a), QUANT__VU8(b))); }
+QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) { return vreinterpretq_u64_u8(vcntq_u8(QUANT__VU8(x))); }
+QUANT__AINL quant__vi quant__vi_fold8(quant__vi acc, quant__vi c8) { return vaddq_u64(acc, vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(QUANT__VU8(c8))))); }
+#  undef QUANT__VU8
+#else
+#  define QUANT__VB 8
+typedef uint64_t quant__vi;
+QUANT__AINL quant__vi quant__vi_zero(void) { return 0; }
+QUANT__AINL quant__vi quant__vi_load(const void *p) { quant__vi v; memcpy(&v, p, 8); return v; }
+QUANT__AINL void quant__vi_store(void *p, quant__vi v) { memcpy(p, &v, 8); }
+QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return (uint64_t)v; }
+QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return a & b; }
+QUANT__AINL quant__vi quant__vi_or(quant__vi a, quant__vi b) { return a | b; }
+QUANT__AINL quant__vi quant__vi_xor(quant__vi a, quant__vi b) { return a ^ b; }
+QUANT__AINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return a + b; } /* callers keep bytes <= 248: no carries */
+QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    return (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+}
+QUANT__AINL quant__vi quant__vi_fold8(quant__vi acc, quant__vi c8) {
+    c8 = (c8 & 0x00ff00ff00ff00ffull) + ((c8 >> 8) & 0x00ff00ff00ff00ffull); /* 16-bit lanes <= 496 */
+    return acc + ((c8 * 0x0001000100010001ull) >> 48);
+}
+#endif
+#if !defined(QUANT__VI_PCADD)
+QUANT__AINL quant__vi quant__vi_pcadd(quant__vi acc, quant__vi x) { return quant__vi_fold8(acc, quant__vi_cnt8(x)); }
+#endif
+#if !defined(QUANT__VI_ANDXOR)
+QUANT__AINL quant__vi quant__vi_andxor(quant__vi m, quant__vi a, quant__vi b) { return quant__vi_and(m, quant__vi_xor(a, b)); }
+#endif
+
+/* Float lanes with a fused multiply-add, so that each lane returns the bits
+ * of the scalar fmaf chain: quant__vf (QUANT__VFL lanes), the lane indices
+ * quant__vfi and the running best (argmin / argmax) with them. SSE4.1 and
+ * 32-bit NEON have no fused vector multiply-add: one float there. */
+#if defined(QUANT_HAS_AVX512)
+typedef __m512 quant__vf;
+#  define QUANT__MMPS(op) _mm512_##op##_ps
+#elif defined(QUANT_HAS_AVX2)
+typedef __m256 quant__vf;
+#  define QUANT__MMPS(op) _mm256_##op##_ps
+#endif
+#if defined(QUANT__MMPS)
+#  define QUANT__VFL QUANT__VL
+typedef quant__vi quant__vfi;
+QUANT__AINL quant__vf quant__vf_zero(void) { return QUANT__MMPS(setzero)(); }
+QUANT__AINL quant__vf quant__vf_set1(float v) { return QUANT__MMPS(set1)(v); }
+QUANT__AINL quant__vf quant__vf_load(const float *p) { return QUANT__MMPS(loadu)(p); }
+QUANT__AINL void quant__vf_store(float *p, quant__vf v) { QUANT__MMPS(storeu)(p, v); }
+QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return QUANT__MMPS(sub)(a, b); }
+QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return QUANT__MMPS(fmadd)(a, b, c); }
+QUANT__AINL quant__vf quant__vf_cvt(quant__vi a) { return QUANT__MM(cvtepi32_ps)(a); }
+QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { quant__vf_store(fv, v); quant__vi_store(iv, i); }
+#  undef QUANT__MMPS
+#endif
+#if defined(QUANT_HAS_AVX512)
+/* j, j + 1, ... in the lanes */
+QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
+    return _mm512_add_epi32(_mm512_set1_epi32((int)j), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+/* lanes where s beats *bv (IP: greater, else less) take s and its index j */
+QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, quant__vfi j, const int IP) {
+    __mmask16 m = IP ? _mm512_cmp_ps_mask(s, *bv, _CMP_GT_OQ) : _mm512_cmp_ps_mask(s, *bv, _CMP_LT_OQ);
+    *bv = _mm512_mask_mov_ps(*bv, m, s);
+    *bi = _mm512_mask_mov_epi32(*bi, m, j);
+}
+#elif defined(QUANT_HAS_AVX2)
+QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
+    return _mm256_add_epi32(_mm256_set1_epi32((int)j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, quant__vfi j, const int IP) {
+    __m256 m = IP ? _mm256_cmp_ps(s, *bv, _CMP_GT_OQ) : _mm256_cmp_ps(s, *bv, _CMP_LT_OQ);
+    *bv = _mm256_blendv_ps(*bv, s, m);
+    *bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*bi), _mm256_castsi256_ps(j), m));
+}
+#elif defined(QUANT_HAS_NEON) && defined(__aarch64__)
+#  define QUANT__VFL 4
+typedef float32x4_t quant__vf;
+typedef uint32x4_t quant__vfi;
+QUANT__AINL quant__vf quant__vf_zero(void) { return vdupq_n_f32(0.0f); }
+QUANT__AINL quant__vf quant__vf_set1(float v) { return vdupq_n_f32(v); }
+QUANT__AINL quant__vf quant__vf_load(const float *p) { return vld1q_f32(p); }
+QUANT__AINL void quant__vf_store(float *p, quant__vf v) { vst1q_f32(p, v); }
+QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return vsubq_f32(a, b); }
+QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return vfmaq_f32(c, a, b); }
+QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { vst1q_f32(fv, v); vst1q_u32(iv, i); }
+QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
+    static const uint32_t io[4] = { 0, 1, 2, 3 };
+    return vaddq_u32(vdupq_n_u32(j), vld1q_u32(io));
+}
+QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, quant__vfi j, const int IP) {
+    uint32x4_t m = IP ? vcgtq_f32(s, *bv) : vcltq_f32(s, *bv);
+    *bv = vbslq_f32(m, s, *bv);
+    *bi = vbslq_u32(m, j, *bi);
+}
+#else
+#  define QUANT__VFL 1
+typedef float quant__vf;
+typedef uint32_t quant__vfi;
+QUANT__AINL quant__vf quant__vf_zero(void) { return 0.0f; }
+QUANT__AINL quant__vf quant__vf_set1(float v) { return v; }
+QUANT__AINL quant__vf quant__vf_load(const float *p) { return *p; }
+QUANT__AINL void quant__vf_store(float *p, quant__vf v) { *p = v; }
+QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return a - b; }
+QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return fmaf(a, b, c); }
+QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { *fv = v; *iv = i; }
+QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) { return j; }
+QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, quant__vfi j, const int IP) {
+    if (IP ? s > *bv : s < *bv) { *bv = s; *bi = j; }
+}
 #endif
 
 /* end of section 1: its local macros */
@@ -1102,8 +1291,8 @@ static inline void quant__epi_vec512(const quant_epilogue *ep, const quant__epi_
  * from [q < 0] only where q = 0, which rounds to 0 either way.) 64-bit lanes:
  * the even columns' result in the low dword, the odd columns' in the high one
  * (shifted by e - 1 instead of 31 + e). Per-column constants as in quant__rqg. */
-typedef struct quant__rqr512 { __m512i m, mo, ce, co, se, so, c31; } quant__rqr512;
-QUANT__AINL void quant__rqr512_init(quant__rqr512 *h, const quant__rqg *g) {
+typedef struct quant__rqr__avx512 { __m512i m, mo, ce, co, se, so, c31; } quant__rqr__avx512;
+QUANT__AINL void quant__rqr_init__avx512(quant__rqr__avx512 *h, const quant__rqg *g) {
     const __m512i lo32 = _mm512_set1_epi64(0xffffffff), e_e = _mm512_and_si512(g->rs, lo32), e_o = _mm512_srli_epi64(g->rs, 32);
     const __m512i b30 = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi64(1);
     h->m = g->m; h->mo = g->mo;
@@ -1113,7 +1302,7 @@ QUANT__AINL void quant__rqr512_init(quant__rqr512 *h, const quant__rqg *g) {
     h->so = _mm512_sub_epi64(e_o, one); /* lanes outside the tile (e = 0): any count, not stored */
     h->c31 = _mm512_set1_epi64((int64_t)1 << 31);
 }
-QUANT__AINL __m512i quant__rqr512_apply(__m512i x, const quant__rqr512 *h) {
+QUANT__AINL __m512i quant__rqr_apply__avx512(__m512i x, const quant__rqr__avx512 *h) {
     const __m512i z = _mm512_setzero_si512();
     const __m512i pe = _mm512_mul_epi32(x, h->m), po = _mm512_mul_epi32(_mm512_srli_epi64(x, 32), h->mo);
     __m512i te = _mm512_add_epi64(pe, h->ce), to = _mm512_add_epi64(po, h->co);
@@ -1124,13 +1313,13 @@ QUANT__AINL __m512i quant__rqr512_apply(__m512i x, const quant__rqr512 *h) {
 
 /* rows of the right-shift-only case: NARROW 1 int8, 0 uint8 (the saturating
  * narrowing does the type's clamp; |v| <= 2^30, so v + zp cannot wrap) */
-QUANT__AINL void quant__rqr512_rows(const int NARROW_I8, int MR, const __m512i *acc, int c,
-        __m512i cv, const quant__rqr512 *h, const uint32_t *rowcorr, int8_t *dst, size_t ldc, __mmask16 km,
+QUANT__AINL void quant__rqr_rows__avx512(const int NARROW_I8, int MR, const __m512i *acc, int c,
+        __m512i cv, const quant__rqr__avx512 *h, const uint32_t *rowcorr, int8_t *dst, size_t ldc, __mmask16 km,
         __m512i zp, int need_lo, int need_hi, __m512i olo, __m512i ohi) {
     int r;
     for (r = 0; r < MR; r++, dst += ldc) {
         const __m512i x = _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), _mm512_set1_epi32((int)rowcorr[r]));
-        __m512i v = _mm512_add_epi32(quant__rqr512_apply(x, h), zp);
+        __m512i v = _mm512_add_epi32(quant__rqr_apply__avx512(x, h), zp);
         __m128i b;
         if (need_lo) v = _mm512_max_epi32(v, olo);
         if (need_hi) v = _mm512_min_epi32(v, ohi);
@@ -1144,7 +1333,7 @@ QUANT__AINL void quant__rqr512_rows(const int NARROW_I8, int MR, const __m512i *
  * added) through the gemmlowp epilogue to int8 / uint8 rows of C. Out of
  * line: inlined into the micro-kernel, its constants would take registers
  * from the K loop's accumulators. */
-QUANT__NOINL void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
+QUANT__NOINL void quant__rqg_6x64__avx512vnni(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
     const uint32_t *rowcorr = out->rowcorr;
     int8_t *const C0 = (int8_t *)out->C + out->m * out->ldc + out->col;
@@ -1164,10 +1353,10 @@ QUANT__NOINL void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const 
         quant__rqg h;
         quant__rqg_init(&h, _mm512_maskz_loadu_epi32(km, out->ec->mult + l0), sh);
         if (!ls && _mm512_mask_cmpeq_epi32_mask(km, h.rs, _mm512_setzero_si512()) == 0) {
-            quant__rqr512 hr;
-            quant__rqr512_init(&hr, &h);
-            if (i8) quant__rqr512_rows(1, MR, acc, c, cv, &hr, rowcorr, C0 + l0, ldc, km, zp, need_lo, need_hi, olo, ohi);
-            else quant__rqr512_rows(0, MR, acc, c, cv, &hr, rowcorr, C0 + l0, ldc, km, zp, need_lo, need_hi, olo, ohi);
+            quant__rqr__avx512 hr;
+            quant__rqr_init__avx512(&hr, &h);
+            if (i8) quant__rqr_rows__avx512(1, MR, acc, c, cv, &hr, rowcorr, C0 + l0, ldc, km, zp, need_lo, need_hi, olo, ohi);
+            else quant__rqr_rows__avx512(0, MR, acc, c, cv, &hr, rowcorr, C0 + l0, ldc, km, zp, need_lo, need_hi, olo, ohi);
             continue;
         }
         for (r = 0; r < MR; r++) {
@@ -1184,7 +1373,7 @@ QUANT__NOINL void quant__rqg512_tile(int MR, int NCV, const __m512i *acc, const 
 
 /* The single-rounding requantization of MR rows x NCV vectors, out of line
  * for the same reason, its constants worked out once per 16 columns. */
-QUANT__NOINL void quant__rqs512_tile(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
+QUANT__NOINL void quant__rqs_6x64__avx512vnni(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
     const quant_epilogue *ep = out->ep;
     const __m512i zp = _mm512_set1_epi32(ep->out_zp);
     int r, c;
@@ -1302,8 +1491,8 @@ QUANT__AINL void quant__gemm_u8s8_6x64c4_body__avx512vnni(const int MR, const in
             __m512i a2[24];
             QUANT__UNROLL
             for (r = 0; r < MR; r++) { QUANT__UNROLL for (c = 0; c < NCV; c++) a2[4 * r + c] = acc[r][c]; }
-            if (out->ep->mode == QUANT_RQ_GEMMLOWP) quant__rqg512_tile(MR, NCV, a2, out);
-            else quant__rqs512_tile(MR, NCV, a2, out);
+            if (out->ep->mode == QUANT_RQ_GEMMLOWP) quant__rqg_6x64__avx512vnni(MR, NCV, a2, out);
+            else quant__rqs_6x64__avx512vnni(MR, NCV, a2, out);
             return;
         }
         QUANT__UNROLL
@@ -2819,156 +3008,62 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
 
 /* ------------------------------------------------- 5.1 XNOR-popcount GEMM */
 /* A vector of 64-bit lanes, per ISA, with two ways to count bits:
- *   QUANT__BV_DIRECT 1: quant__bv_pcadd adds the per-lane popcount to 64-bit
+ *   QUANT__BV_DIRECT 1: quant__vi_pcadd adds the per-lane popcount to 64-bit
  *     lanes in one instruction (AVX-512 VPOPCNTDQ), used every step;
- *   QUANT__BV_DIRECT 0: quant__bv_cnt8 gives per-byte counts (nibble LUT via
- *     vpshufb, NEON vcnt, SWAR), quant__bv_add8 sums them in bytes for up to
+ *   QUANT__BV_DIRECT 0: quant__vi_cnt8 gives per-byte counts (nibble LUT via
+ *     vpshufb, NEON vcnt, SWAR), quant__vi_add8 sums them in bytes for up to
  *     QUANT__BFOLD steps (each step adds <= 8 per byte: 8 * 31 < 256, no
- *     wrap), and quant__bv_fold8 adds the bytes of each 64-bit lane to a
+ *     wrap), and quant__vi_fold8 adds the bytes of each 64-bit lane to a
  *     64-bit count once per block (vpsadbw, vpaddl, SWAR).
  * QUANT__BMR / QUANT__BMR_TT: activation rows per micro-kernel call (binary
  * or one ternary operand / ternary x ternary), sized to the register file. */
 #define QUANT__BFOLD 31
-#if defined(QUANT_HAS_AVX512)
-typedef __m512i quant__bv;
-#  define QUANT__BW 8
-static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm512_loadu_si512((const void *)p); }
-static inline quant__bv quant__bv_set1(uint64_t v) { return _mm512_set1_epi64((long long)v); }
-static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm512_xor_si512(a, b); }
-static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm512_and_si512(a, b); }
-static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm512_or_si512(a, b); }
-/* m & (a ^ b) in one vpternlogq written over m (GCC does not fuse the two
- * itself; with another operand first it copies m, the op saved) */
-static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) { return _mm512_ternarylogic_epi64(m, a, b, 0x60); }
-#  define QUANT__BV_ANDXOR 1
-static inline quant__bv quant__bv_zero(void) { return _mm512_setzero_si512(); }
-static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm512_storeu_si512((void *)p, v); }
-static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm512_add_epi8(a, b); }
-static inline quant__bv quant__bv_cnt8(quant__bv x) {
-    const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4));
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    return _mm512_add_epi8(_mm512_shuffle_epi8(lut, _mm512_and_si512(x, m4)),
-                           _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(x, 4), m4)));
-}
-static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm512_add_epi64(acc, _mm512_sad_epu8(c8, _mm512_setzero_si512())); }
-#  if defined(QUANT_HAS_AVX512VPOPCNTDQ)
-#    define QUANT__POPCNT_NAME "vpopcntq"
-#    define QUANT__BV_DIRECT 1
-#    define QUANT__BV_CSA 0
-#    define QUANT__BMR 6
-#    define QUANT__BMR_TT 3
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return _mm512_add_epi64(acc, _mm512_popcnt_epi64(x)); }
-#  else
-#    define QUANT__POPCNT_NAME "nibble-lut"
-#    define QUANT__BV_DIRECT 0
-#    define QUANT__BV_CSA 1
+#define QUANT__BW (QUANT__VB / 8) /* 64-bit lanes a vector */
+#if defined(QUANT__VI_PCADD)
+#  define QUANT__BV_DIRECT 1
+#  define QUANT__BV_CSA 0
+#  define QUANT__BMR 6
+#  define QUANT__BMR_TT 3
+#elif defined(QUANT_HAS_SSE41)
+#  define QUANT__BV_DIRECT 0
+#  define QUANT__BV_CSA 1
+#  if defined(QUANT_HAS_AVX512)
 #    define QUANT__BMR 3
 #    define QUANT__BMR_TT 2
+#  else
+#    define QUANT__BMR 1
+#    define QUANT__BMR_TT 1
 #  endif
-#elif defined(QUANT_HAS_AVX2)
-typedef __m256i quant__bv;
-#  define QUANT__BW 4
-#  define QUANT__POPCNT_NAME "nibble-lut"
-#  define QUANT__BV_DIRECT 0
-#  define QUANT__BV_CSA 1
-#  define QUANT__BMR 1
-#  define QUANT__BMR_TT 1
-static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm256_loadu_si256((const __m256i *)p); }
-static inline quant__bv quant__bv_set1(uint64_t v) { return _mm256_set1_epi64x((long long)v); }
-static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm256_xor_si256(a, b); }
-static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm256_and_si256(a, b); }
-static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm256_or_si256(a, b); }
-static inline quant__bv quant__bv_zero(void) { return _mm256_setzero_si256(); }
-static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm256_storeu_si256((__m256i *)p, v); }
-static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm256_add_epi8(a, b); }
-static inline quant__bv quant__bv_cnt8(quant__bv x) {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, _mm256_and_si256(x, m4)),
-                           _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
-}
-static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm256_add_epi64(acc, _mm256_sad_epu8(c8, _mm256_setzero_si256())); }
-#elif defined(QUANT_HAS_SSE41)
-typedef __m128i quant__bv;
-#  define QUANT__BW 2
-#  define QUANT__POPCNT_NAME "nibble-lut"
-#  define QUANT__BV_DIRECT 0
-#  define QUANT__BV_CSA 1
-#  define QUANT__BMR 1
-#  define QUANT__BMR_TT 1
-static inline quant__bv quant__bv_load(const uint64_t *p) { return _mm_loadu_si128((const __m128i *)p); }
-static inline quant__bv quant__bv_set1(uint64_t v) { return _mm_set1_epi64x((long long)v); }
-static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return _mm_xor_si128(a, b); }
-static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return _mm_and_si128(a, b); }
-static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return _mm_or_si128(a, b); }
-static inline quant__bv quant__bv_zero(void) { return _mm_setzero_si128(); }
-static inline void quant__bv_store(uint64_t *p, quant__bv v) { _mm_storeu_si128((__m128i *)p, v); }
-static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return _mm_add_epi8(a, b); }
-static inline quant__bv quant__bv_cnt8(quant__bv x) {
-    const __m128i lut = _mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-    const __m128i m4 = _mm_set1_epi8(0x0f);
-    return _mm_add_epi8(_mm_shuffle_epi8(lut, _mm_and_si128(x, m4)),
-                        _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(x, 4), m4)));
-}
-static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) { return _mm_add_epi64(acc, _mm_sad_epu8(c8, _mm_setzero_si128())); }
-#elif defined(QUANT_HAS_NEON)
-typedef uint64x2_t quant__bv;
-#  define QUANT__BW 2
-#  define QUANT__POPCNT_NAME "vcnt"
+#else
 #  define QUANT__BV_DIRECT 0
 #  define QUANT__BV_CSA 0
-#  if defined(__aarch64__)
+#  if defined(__aarch64__) && QUANT__VB == 16
 #    define QUANT__BMR 4
 #    define QUANT__BMR_TT 2
 #  else
 #    define QUANT__BMR 2
 #    define QUANT__BMR_TT 1
 #  endif
-static inline quant__bv quant__bv_load(const uint64_t *p) { return vld1q_u64((const uint64_t *)p); }
-static inline quant__bv quant__bv_set1(uint64_t v) { return vdupq_n_u64(v); }
-static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return veorq_u64(a, b); }
-static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return vandq_u64(a, b); }
-static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return vorrq_u64(a, b); }
-static inline quant__bv quant__bv_zero(void) { return vdupq_n_u64(0); }
-static inline void quant__bv_store(uint64_t *p, quant__bv v) { vst1q_u64(p, v); }
-static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return vreinterpretq_u64_u8(vaddq_u8(vreinterpretq_u8_u64(a), vreinterpretq_u8_u64(b))); }
-static inline quant__bv quant__bv_cnt8(quant__bv x) { return vreinterpretq_u64_u8(vcntq_u8(vreinterpretq_u8_u64(x))); }
-static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) {
-    return vaddq_u64(acc, vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(vreinterpretq_u8_u64(c8)))));
-}
-#else
-typedef uint64_t quant__bv;
-#  define QUANT__BW 1
-#  define QUANT__POPCNT_NAME "scalar"
-#  define QUANT__BV_DIRECT 0
-#  define QUANT__BV_CSA 0
-#  define QUANT__BMR 2
-#  define QUANT__BMR_TT 1
-static inline quant__bv quant__bv_load(const uint64_t *p) { return *p; }
-static inline quant__bv quant__bv_set1(uint64_t v) { return v; }
-static inline quant__bv quant__bv_xor(quant__bv a, quant__bv b) { return a ^ b; }
-static inline quant__bv quant__bv_and(quant__bv a, quant__bv b) { return a & b; }
-static inline quant__bv quant__bv_or(quant__bv a, quant__bv b) { return a | b; }
-static inline quant__bv quant__bv_zero(void) { return 0; }
-static inline void quant__bv_store(uint64_t *p, quant__bv v) { *p = v; }
-static inline quant__bv quant__bv_add8(quant__bv a, quant__bv b) { return a + b; } /* bytes <= 248: no carries */
-static inline quant__bv quant__bv_cnt8(quant__bv x) {
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    return (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-}
-static inline quant__bv quant__bv_fold8(quant__bv acc, quant__bv c8) {
-    c8 = (c8 & 0x00ff00ff00ff00ffull) + ((c8 >> 8) & 0x00ff00ff00ff00ffull); /* 16-bit lanes <= 496 */
-    return acc + ((c8 * 0x0001000100010001ull) >> 48);
-}
-#endif
-#if !QUANT__BV_DIRECT
-static inline quant__bv quant__bv_pcadd(quant__bv acc, quant__bv x) { return quant__bv_fold8(acc, quant__bv_cnt8(x)); }
-#endif
-#if !defined(QUANT__BV_ANDXOR)
-static inline quant__bv quant__bv_andxor(quant__bv m, quant__bv a, quant__bv b) { return quant__bv_and(m, quant__bv_xor(a, b)); }
 #endif
 #define QUANT__BNV 4                          /* vectors per panel row           */
+/* the micro-kernels' names: tile (activation rows x weight rows) and ISA */
+#if defined(QUANT__VI_PCADD)
+#  define QUANT__BKR quant__bgemm_6x32__avx512vpopcntdq
+#elif defined(QUANT_HAS_AVX512)
+#  define QUANT__BKR quant__bgemm_3x32__avx512
+#elif defined(QUANT_HAS_AVX2)
+#  define QUANT__BKR quant__bgemm_1x16__avx2
+#  define QUANT__BTK quant__bgemm_nib_4x64__avx2
+#elif defined(QUANT_HAS_SSE41)
+#  define QUANT__BKR quant__bgemm_1x8__sse41
+#  define QUANT__BTK quant__bgemm_nib_4x32__sse41
+#elif defined(QUANT_HAS_NEON) && defined(__aarch64__)
+#  define QUANT__BKR quant__bgemm_4x8__neon
+#elif defined(QUANT_HAS_NEON)
+#  define QUANT__BKR quant__bgemm_2x8__neon
+#else
+#  define QUANT__BKR quant__bgemm_2x4__scalar
+#endif
 #define QUANT__BNB (QUANT__BW * QUANT__BNV)   /* weight rows per panel           */
 
 /* Transposed nibble layout for binary weights (SSE4.1, AVX2 and AVX-VNNI
@@ -3161,60 +3256,60 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
  * activations) to every column of a row, which the driver takes back out. */
 #define QUANT__BSTEP(W)                                                                                 \
     do {                                                                                                \
-        quant__bv ws_[QUANT__BNV], wz_[QUANT__BNV];                                                     \
+        quant__vi ws_[QUANT__BNV], wz_[QUANT__BNV];                                                     \
         QUANT__UNROLL                                                                                   \
         for (v = 0; v < QUANT__BNV; v++) {                                                              \
-            ws_[v] = quant__bv_load(ps + (W) * QUANT__BNB + v * QUANT__BW);                             \
-            wz_[v] = TW ? quant__bv_load(pz + (W) * QUANT__BNB + v * QUANT__BW) : ws_[v];                \
+            ws_[v] = quant__vi_load(ps + (W) * QUANT__BNB + v * QUANT__BW);                             \
+            wz_[v] = TW ? quant__vi_load(pz + (W) * QUANT__BNB + v * QUANT__BW) : ws_[v];                \
         }                                                                                               \
         QUANT__UNROLL                                                                                   \
         for (r = 0; r < MR; r++) {                                                                      \
-            const quant__bv a_ = quant__bv_set1(as[(size_t)r * lda + (W)]);                               \
-            const quant__bv za_ = TA ? quant__bv_set1(az[(size_t)r * lda + (W)]) : a_;                    \
+            const quant__vi a_ = quant__vi_set64(as[(size_t)r * lda + (W)]);                               \
+            const quant__vi za_ = TA ? quant__vi_set64(az[(size_t)r * lda + (W)]) : a_;                    \
             QUANT__UNROLL                                                                               \
             for (v = 0; v < QUANT__BNV; v++) {                                                          \
-                quant__bv x_ = quant__bv_xor(a_, ws_[v]), m_ = x_;                                      \
+                quant__vi x_ = quant__vi_xor(a_, ws_[v]), m_ = x_;                                      \
                 if (TA && TW && QUANT__BV_DIRECT) {                                                     \
                     /* m counted first, then masked in place: no register copy for the 3-input op */   \
-                    m_ = quant__bv_and(za_, wz_[v]);                                                    \
-                    acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);         \
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], quant__bv_andxor(m_, a_, ws_[v]));           \
+                    m_ = quant__vi_and(za_, wz_[v]);                                                    \
+                    acc2[TA && TW ? r : 0][v] = quant__vi_pcadd(acc2[TA && TW ? r : 0][v], m_);         \
+                    acc[r][v] = quant__vi_pcadd(acc[r][v], quant__vi_andxor(m_, a_, ws_[v]));           \
                     continue;                                                                           \
                 }                                                                                       \
                 if (TA && TW) {                                                                         \
-                    m_ = quant__bv_and(za_, wz_[v]);                                                    \
-                    x_ = quant__bv_and(x_, m_);                                                         \
-                } else if (TA) x_ = quant__bv_and(x_, za_);                                             \
-                else if (TW) x_ = quant__bv_and(x_, wz_[v]);                                            \
+                    m_ = quant__vi_and(za_, wz_[v]);                                                    \
+                    x_ = quant__vi_and(x_, m_);                                                         \
+                } else if (TA) x_ = quant__vi_and(x_, za_);                                             \
+                else if (TW) x_ = quant__vi_and(x_, wz_[v]);                                            \
                 if (QUANT__BV_DIRECT) {                                                                 \
-                    acc[r][v] = quant__bv_pcadd(acc[r][v], x_);                                         \
-                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_pcadd(acc2[TA && TW ? r : 0][v], m_);                         \
+                    acc[r][v] = quant__vi_pcadd(acc[r][v], x_);                                         \
+                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_pcadd(acc2[TA && TW ? r : 0][v], m_);                         \
                 } else {                                                                                \
-                    acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(x_));                          \
-                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_add8(acc2[TA && TW ? r : 0][v], quant__bv_cnt8(m_));          \
+                    acc[r][v] = quant__vi_add8(acc[r][v], quant__vi_cnt8(x_));                          \
+                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_add8(acc2[TA && TW ? r : 0][v], quant__vi_cnt8(m_));          \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
     } while (0)
 
-QUANT__AINL void quant__bkr_body(const int MR, const int TA, const int TW,
+QUANT__AINL void quant__bgemm_body(const int MR, const int TA, const int TW,
         size_t wk, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
         const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
-    quant__bv acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR_TT][QUANT__BNV]; /* acc2: TT only (r < QUANT__BMR_TT) */
+    quant__vi acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR_TT][QUANT__BNV]; /* acc2: TT only (r < QUANT__BMR_TT) */
     size_t w, w0;
     int r, v;
     if (QUANT__BV_DIRECT) {
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
-            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_zero(); }
+            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__vi_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_zero(); }
         for (w = 0; w < wk; w++) QUANT__BSTEP(w);
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
-                quant__bv_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
-                if (TA && TW) quant__bv_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[TA && TW ? r : 0][v]);
+                quant__vi_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
+                if (TA && TW) quant__vi_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[TA && TW ? r : 0][v]);
             }
         return;
     }
@@ -3222,36 +3317,36 @@ QUANT__AINL void quant__bkr_body(const int MR, const int TA, const int TW,
         /* pairs of words through a carry-save adder: ones ^= x0 ^ x1 and
          * only the carry (weight 2) is counted, one popcount per two words;
          * each block of 2 * QUANT__BFOLD words adds <= 8 per byte and pair */
-        quant__bv ones[QUANT__BMR][QUANT__BNV];
+        quant__vi ones[QUANT__BMR][QUANT__BNV];
         for (r = 0; r < MR * QUANT__BNB; r++) c1[r] = 0;
         for (w0 = 0; w0 < wk; w0 += 2 * QUANT__BFOLD) {
             size_t w1 = wk - w0 < 2 * QUANT__BFOLD ? wk : w0 + 2 * QUANT__BFOLD;
             QUANT__UNROLL
             for (r = 0; r < MR; r++)
                 QUANT__UNROLL
-                for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); ones[r][v] = quant__bv_zero(); }
+                for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__vi_zero(); ones[r][v] = quant__vi_zero(); }
             for (w = w0; w < w1; w += 2) {
                 const int pair = w + 1 < w1;
                 QUANT__UNROLL
                 for (v = 0; v < QUANT__BNV; v++) {
                     const uint64_t *p0 = ps + w * QUANT__BNB + v * QUANT__BW, *z0 = TW ? pz + w * QUANT__BNB + v * QUANT__BW : p0; /* (pz is NULL for binary weights) */
-                    const quant__bv ws0 = quant__bv_load(p0), wz0 = TW ? quant__bv_load(z0) : ws0;
+                    const quant__vi ws0 = quant__vi_load(p0), wz0 = TW ? quant__vi_load(z0) : ws0;
                     QUANT__UNROLL
                     for (r = 0; r < MR; r++) {
-                        quant__bv x0 = quant__bv_xor(quant__bv_set1(as[(size_t)r * lda + w]), ws0);
-                        if (TA) x0 = quant__bv_and(x0, quant__bv_set1(az[(size_t)r * lda + w]));
-                        if (TW) x0 = quant__bv_and(x0, wz0);
+                        quant__vi x0 = quant__vi_xor(quant__vi_set64(as[(size_t)r * lda + w]), ws0);
+                        if (TA) x0 = quant__vi_and(x0, quant__vi_set64(az[(size_t)r * lda + w]));
+                        if (TW) x0 = quant__vi_and(x0, wz0);
                         if (pair) {
-                            const quant__bv ws1 = quant__bv_load(p0 + QUANT__BNB);
-                            quant__bv x1 = quant__bv_xor(quant__bv_set1(as[(size_t)r * lda + w + 1]), ws1), u;
-                            if (TA) x1 = quant__bv_and(x1, quant__bv_set1(az[(size_t)r * lda + w + 1]));
-                            if (TW) x1 = quant__bv_and(x1, quant__bv_load(z0 + QUANT__BNB));
-                            u = quant__bv_xor(ones[r][v], x0);
-                            acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(quant__bv_or(quant__bv_and(ones[r][v], x0), quant__bv_and(u, x1))));
-                            ones[r][v] = quant__bv_xor(u, x1);
+                            const quant__vi ws1 = quant__vi_load(p0 + QUANT__BNB);
+                            quant__vi x1 = quant__vi_xor(quant__vi_set64(as[(size_t)r * lda + w + 1]), ws1), u;
+                            if (TA) x1 = quant__vi_and(x1, quant__vi_set64(az[(size_t)r * lda + w + 1]));
+                            if (TW) x1 = quant__vi_and(x1, quant__vi_load(z0 + QUANT__BNB));
+                            u = quant__vi_xor(ones[r][v], x0);
+                            acc[r][v] = quant__vi_add8(acc[r][v], quant__vi_cnt8(quant__vi_or(quant__vi_and(ones[r][v], x0), quant__vi_and(u, x1))));
+                            ones[r][v] = quant__vi_xor(u, x1);
                         } else {
-                            acc[r][v] = quant__bv_add8(acc[r][v], quant__bv_cnt8(quant__bv_and(ones[r][v], x0)));
-                            ones[r][v] = quant__bv_xor(ones[r][v], x0);
+                            acc[r][v] = quant__vi_add8(acc[r][v], quant__vi_cnt8(quant__vi_and(ones[r][v], x0)));
+                            ones[r][v] = quant__vi_xor(ones[r][v], x0);
                         }
                     }
                 }
@@ -3261,8 +3356,8 @@ QUANT__AINL void quant__bkr_body(const int MR, const int TA, const int TW,
                 QUANT__UNROLL
                 for (v = 0; v < QUANT__BNV; v++) { /* 2 carries + ones */
                     uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW;
-                    quant__bv t = quant__bv_fold8(quant__bv_load(q1), acc[r][v]);
-                    quant__bv_store(q1, quant__bv_fold8(quant__bv_fold8(t, acc[r][v]), quant__bv_cnt8(ones[r][v])));
+                    quant__vi t = quant__vi_fold8(quant__vi_load(q1), acc[r][v]);
+                    quant__vi_store(q1, quant__vi_fold8(quant__vi_fold8(t, acc[r][v]), quant__vi_cnt8(ones[r][v])));
                 }
         }
         return;
@@ -3275,17 +3370,17 @@ QUANT__AINL void quant__bkr_body(const int MR, const int TA, const int TW,
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
-            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__bv_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__bv_zero(); }
+            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__vi_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_zero(); }
         for (w = w0; w < w1; w++) QUANT__BSTEP(w);
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
                 uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW;
-                quant__bv_store(q1, quant__bv_fold8(quant__bv_load(q1), acc[r][v]));
+                quant__vi_store(q1, quant__vi_fold8(quant__vi_load(q1), acc[r][v]));
                 if (TA && TW) { /* c2 is NULL otherwise: no offset from it */
                     uint64_t *q2 = c2 + r * QUANT__BNB + v * QUANT__BW;
-                    quant__bv_store(q2, quant__bv_fold8(quant__bv_load(q2), acc2[TA && TW ? r : 0][v]));
+                    quant__vi_store(q2, quant__vi_fold8(quant__vi_load(q2), acc2[TA && TW ? r : 0][v]));
                 }
             }
     }
@@ -3295,15 +3390,15 @@ QUANT__AINL void quant__bkr_body(const int MR, const int TA, const int TW,
 #define QUANT__BKR_CASE(N_, TA, TW)                                                                     \
     case N_:                                                                                            \
         if (N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR))                                              \
-            quant__bkr_body(N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR) ? N_ : 1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); \
+            quant__bgemm_body(N_ <= (TA && TW ? QUANT__BMR_TT : QUANT__BMR) ? N_ : 1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); \
         break;
 #define QUANT__BKR_MR(TA, TW)                                                                           \
     switch (mr) {                                                                                       \
     QUANT__BKR_CASE(2, TA, TW) QUANT__BKR_CASE(3, TA, TW) QUANT__BKR_CASE(4, TA, TW)                   \
     QUANT__BKR_CASE(5, TA, TW) QUANT__BKR_CASE(6, TA, TW)                                              \
-    default: quant__bkr_body(1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); break;             \
+    default: quant__bgemm_body(1, TA, TW, wk, as, az, lda, ps, pz, c1, c2); break;             \
     }
-static void quant__bkr(size_t mr, int ta, int tw, size_t wk, const uint64_t *as, const uint64_t *az,
+static void QUANT__BKR(size_t mr, int ta, int tw, size_t wk, const uint64_t *as, const uint64_t *az,
         size_t lda, const uint64_t *ps, const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
     if (ta && tw) { QUANT__BKR_MR(1, 1) }
     else if (ta) { QUANT__BKR_MR(1, 0) }
@@ -3388,7 +3483,7 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
  * TW (ternary weights, two bytes a step): the signed dot, count(+1 plane) -
  * count(-1 plane), |step| <= 4 in signed bytes for 31 steps, then int16
  * (|sum| <= 4 x 2016 steps) and int32 (cnt holds int32 bits then). */
-QUANT__AINL void quant__btk_body(const int MR, const int TW, size_t ns,
+QUANT__AINL void quant__bgemm_nib_body(const int MR, const int TW, size_t ns,
         const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
     quant__vi acc[QUANT__BTMR][QUANT__BTNV];
     uint16_t c16[QUANT__BTMR * QUANT__BTN];
@@ -3452,28 +3547,28 @@ QUANT__AINL void quant__btk_body(const int MR, const int TW, size_t ns,
 #endif
 }
 
-static void quant__btk(size_t mr, int tw, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
+static void QUANT__BTK(size_t mr, int tw, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
     switch (mr * 2 + (tw != 0)) {
 #if QUANT__BTMR > 5
-    case 12: quant__btk_body(6, 0, ns, offs, wp, cnt); break;
-    case 13: quant__btk_body(6, 1, ns, offs, wp, cnt); break;
+    case 12: quant__bgemm_nib_body(6, 0, ns, offs, wp, cnt); break;
+    case 13: quant__bgemm_nib_body(6, 1, ns, offs, wp, cnt); break;
 #endif
 #if QUANT__BTMR > 4
-    case 10: quant__btk_body(5, 0, ns, offs, wp, cnt); break;
-    case 11: quant__btk_body(5, 1, ns, offs, wp, cnt); break;
+    case 10: quant__bgemm_nib_body(5, 0, ns, offs, wp, cnt); break;
+    case 11: quant__bgemm_nib_body(5, 1, ns, offs, wp, cnt); break;
 #endif
 #if QUANT__BTMR > 3
-    case 8: quant__btk_body(4, 0, ns, offs, wp, cnt); break;
-    case 9: quant__btk_body(4, 1, ns, offs, wp, cnt); break;
+    case 8: quant__bgemm_nib_body(4, 0, ns, offs, wp, cnt); break;
+    case 9: quant__bgemm_nib_body(4, 1, ns, offs, wp, cnt); break;
 #endif
 #if QUANT__BTMR > 2
-    case 6: quant__btk_body(3, 0, ns, offs, wp, cnt); break;
-    case 7: quant__btk_body(3, 1, ns, offs, wp, cnt); break;
+    case 6: quant__bgemm_nib_body(3, 0, ns, offs, wp, cnt); break;
+    case 7: quant__bgemm_nib_body(3, 1, ns, offs, wp, cnt); break;
 #endif
-    case 4: quant__btk_body(2, 0, ns, offs, wp, cnt); break;
-    case 5: quant__btk_body(2, 1, ns, offs, wp, cnt); break;
-    case 3: quant__btk_body(1, 1, ns, offs, wp, cnt); break;
-    default: quant__btk_body(1, 0, ns, offs, wp, cnt); break;
+    case 4: quant__bgemm_nib_body(2, 0, ns, offs, wp, cnt); break;
+    case 5: quant__bgemm_nib_body(2, 1, ns, offs, wp, cnt); break;
+    case 3: quant__bgemm_nib_body(1, 1, ns, offs, wp, cnt); break;
+    default: quant__bgemm_nib_body(1, 0, ns, offs, wp, cnt); break;
     }
 }
 
@@ -3487,7 +3582,7 @@ QUANT__INTERNAL void quant__bt_counts(size_t mr, int tw, const uint64_t *as, con
     for (w0 = 0; w0 < nw; w0 += QUANT__BTKW) {
         size_t n = nw - w0 < QUANT__BTKW ? nw - w0 : QUANT__BTKW, ns = nsteps - 16 * w0 < 16 * n ? nsteps - 16 * w0 : 16 * n;
         quant__bt_offs(mr, as, az, lda, w0, n, wlast, lastmask, offs);
-        quant__btk(mr, tw, ns, offs, wp + 16 * w0 * QUANT__BTN * (tw ? 2 : 1), cnt);
+        QUANT__BTK(mr, tw, ns, offs, wp + 16 * w0 * QUANT__BTN * (tw ? 2 : 1), cnt);
     }
 }
 #endif
@@ -3591,7 +3686,7 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                     const uint8_t *wp = wbase + p * pbytes;
                     size_t n0 = p * QUANT__BTN, cn = N - n0 < QUANT__BTN ? N - n0 : QUANT__BTN;
                     memset(cnt, 0, sizeof cnt);
-                    if (wk <= QUANT__BTKW) quant__btk(mr, tw, nsteps, offs, wp, cnt);
+                    if (wk <= QUANT__BTKW) QUANT__BTK(mr, tw, nsteps, offs, wp, cnt);
                     else quant__bt_counts(mr, tw, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
                     for (r = 0; r < mr; r++) { /* binary weights: dot = b - 2 c, b = K or popcount(za) (< 2^31: exact);
                                                   ternary: cnt holds the dot */
@@ -3633,7 +3728,7 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                 const uint64_t *ps = (const uint64_t *)(base + h->sign_off) + p * wk * QUANT__BNB;
                 const uint64_t *pz = tw ? (const uint64_t *)(base + h->nz_off) + p * wk * QUANT__BNB : NULL;
                 size_t n0 = p * QUANT__BNB, cnt = N - n0 < QUANT__BNB ? N - n0 : QUANT__BNB;
-                quant__bkr(mr, ta, tw, wk, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
+                QUANT__BKR(mr, ta, tw, wk, as + (m - m0) * lda, ta ? az + (m - m0) * lda : NULL, lda, ps, pz, c1, c2);
                 for (r = 0; r < mr; r++) { /* dot = b - 2 c, b = the count of the non-zero products */
                     const uint64_t *q1 = c1 + r * QUANT__BNB, *q2 = c2 + r * QUANT__BNB;
                     /* int32 out and a whole panel: straight into C */
@@ -3782,7 +3877,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
                 }
 #else
                 for (b0 = 0; b0 < np; b0 += QUANT__BMR) /* the planes are the rows; padding bits are 0 in them */
-                    quant__bkr(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, planes + b0 * kc,
+                    QUANT__BKR(np - b0 < QUANT__BMR ? np - b0 : QUANT__BMR, 1, 0, kc, planes + b0 * kc,
                                planes + b0 * kc, kc, ps + w0 * QUANT__BNB, NULL, c1 + b0 * QUANT__BNB, NULL);
 #endif
                 for (b = 0; b < 8; b++)
@@ -3956,6 +4051,8 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 #undef QUANT__BFOLD
 #undef QUANT__BIN_MAGIC
 #undef QUANT__BMR
+#undef QUANT__BKR
+#undef QUANT__BTK
 #undef QUANT__BMR_TT
 #undef QUANT__BNB
 #undef QUANT__BNV
@@ -3976,7 +4073,6 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 #undef QUANT__BV_DIRECT
 #undef QUANT__BW
 #undef QUANT__BWN_KC
-#undef QUANT__POPCNT_NAME
 
 /* ======================================================================== */
 /* 6. PQ / VQ kernels (implementation)                                      */
@@ -3986,94 +4082,24 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
 #  define QUANT__PQ_VBMI 1
 #endif
 
-/* Float lanes for the exact chains: a fused multiply-add per lane, so each
- * lane returns the bits of the scalar fmaf chain. ISAs without one use
- * fmaf, one lane. NN_MR x NN_NV vectors is the nearest-centroid tile. */
+/* The nearest-centroid tile: NN_MR rows x NN_NV float vectors of
+ * centroids (section 1.1's float lanes); one row takes NN_NV1 vectors. */
 #if defined(QUANT_HAS_AVX512)
-#  define QUANT__PV_W 16
+#  define QUANT__NN(x) x##__avx512 /* the kernels' names: ISA (tiles in the KERNELS table) */
 #  define QUANT__NN_MR 6
 #  define QUANT__NN_NV 2
 #  define QUANT__NN_NV1 8
-typedef __m512 quant__pv;
-typedef __m512i quant__pvi;
-static inline quant__pv quant__pv_set1(float v) { return _mm512_set1_ps(v); }
-static inline quant__pv quant__pv_load(const float *p) { return _mm512_loadu_ps(p); }
-static inline void quant__pv_store(float *p, quant__pv v) { _mm512_storeu_ps(p, v); }
-static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return _mm512_sub_ps(a, b); }
-static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return _mm512_fmadd_ps(a, b, c); }
-static inline quant__pvi quant__pvi_iota(uint32_t j) {
-    return _mm512_add_epi32(_mm512_set1_epi32((int)j), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-}
-static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
-    __mmask16 m = IP ? _mm512_cmp_ps_mask(s, *bv, _CMP_GT_OQ) : _mm512_cmp_ps_mask(s, *bv, _CMP_LT_OQ);
-    *bv = _mm512_mask_mov_ps(*bv, m, s);
-    *bi = _mm512_mask_mov_epi32(*bi, m, j);
-}
-static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) {
-    _mm512_storeu_ps(fv, v); _mm512_storeu_si512((void *)iv, i);
-}
-#elif defined(QUANT_HAS_AVX2)
-#  define QUANT__PV_W 8
-#  define QUANT__NN_MR 4
-#  define QUANT__NN_NV 2
-#  define QUANT__NN_NV1 8
-typedef __m256 quant__pv;
-typedef __m256i quant__pvi;
-static inline quant__pv quant__pv_set1(float v) { return _mm256_set1_ps(v); }
-static inline quant__pv quant__pv_load(const float *p) { return _mm256_loadu_ps(p); }
-static inline void quant__pv_store(float *p, quant__pv v) { _mm256_storeu_ps(p, v); }
-static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return _mm256_sub_ps(a, b); }
-static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return _mm256_fmadd_ps(a, b, c); }
-static inline quant__pvi quant__pvi_iota(uint32_t j) {
-    return _mm256_add_epi32(_mm256_set1_epi32((int)j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
-    __m256 m = IP ? _mm256_cmp_ps(s, *bv, _CMP_GT_OQ) : _mm256_cmp_ps(s, *bv, _CMP_LT_OQ);
-    *bv = _mm256_blendv_ps(*bv, s, m);
-    *bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*bi), _mm256_castsi256_ps(j), m));
-}
-static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) {
-    _mm256_storeu_ps(fv, v); _mm256_storeu_si256((__m256i *)iv, i);
-}
-#elif defined(QUANT_HAS_NEON) && defined(__aarch64__)
-#  define QUANT__PV_W 4
-#  define QUANT__NN_MR 4
-#  define QUANT__NN_NV 4
-#  define QUANT__NN_NV1 8
-typedef float32x4_t quant__pv;
-typedef uint32x4_t quant__pvi;
-static inline quant__pv quant__pv_set1(float v) { return vdupq_n_f32(v); }
-static inline quant__pv quant__pv_load(const float *p) { return vld1q_f32(p); }
-static inline void quant__pv_store(float *p, quant__pv v) { vst1q_f32(p, v); }
-static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return vsubq_f32(a, b); }
-static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return vfmaq_f32(c, a, b); }
-static inline quant__pvi quant__pvi_iota(uint32_t j) {
-    static const uint32_t io[4] = { 0, 1, 2, 3 };
-    return vaddq_u32(vdupq_n_u32(j), vld1q_u32(io));
-}
-static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
-    uint32x4_t m = IP ? vcgtq_f32(s, *bv) : vcltq_f32(s, *bv);
-    *bv = vbslq_f32(m, s, *bv);
-    *bi = vbslq_u32(m, j, *bi);
-}
-static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) { vst1q_f32(fv, v); vst1q_u32(iv, i); }
 #else
-#  define QUANT__PV_W 1
 #  define QUANT__NN_MR 4
-#  define QUANT__NN_NV 4
-#  define QUANT__NN_NV1 4
-typedef float quant__pv;
-typedef uint32_t quant__pvi;
-static inline quant__pv quant__pv_set1(float v) { return v; }
-static inline quant__pv quant__pv_load(const float *p) { return *p; }
-static inline void quant__pv_store(float *p, quant__pv v) { *p = v; }
-static inline quant__pv quant__pv_sub(quant__pv a, quant__pv b) { return a - b; }
-static inline quant__pv quant__pv_fma(quant__pv a, quant__pv b, quant__pv c) { return fmaf(a, b, c); }
-static inline quant__pvi quant__pvi_iota(uint32_t j) { return j; }
-static inline void quant__pv_better(quant__pv *bv, quant__pvi *bi, quant__pv s, quant__pvi j, const int IP) {
-    if (IP ? s > *bv : s < *bv) { *bv = s; *bi = j; }
-}
-static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_t *iv) { *fv = v; *iv = i; }
+#  define QUANT__NN_NV (QUANT__VFL == 8 ? 2 : 4)
+#  define QUANT__NN_NV1 (QUANT__VFL == 1 ? 4 : 8)
+#  if QUANT__VFL == 8
+#    define QUANT__NN(x) x##__avx2
+#  elif QUANT__VFL == 4
+#    define QUANT__NN(x) x##__neon
+#  else
+#    define QUANT__NN(x) x##__scalar
+#  endif
 #endif
 
 /* Rows [i0, i0 + MR) against every centroid: a tile of MR rows x NV
@@ -4085,30 +4111,30 @@ static inline void quant__pv_spill(quant__pv v, quant__pvi i, float *fv, uint32_
 #define QUANT__NN_DEFINE(NAME, MR, NV, IP)                                                                       \
 static void NAME(const float *x, size_t i0, size_t d, size_t ldx, const float *c, const float *ct, size_t k,      \
         uint32_t *idx, float *score) {                                                                           \
-    const size_t NR = (size_t)(NV) * QUANT__PV_W, kfull = k / NR * NR;                                           \
+    const size_t NR = (size_t)(NV) * QUANT__VFL, kfull = k / NR * NR;                                           \
     size_t j0, j, t;                                                                                             \
     int r, v;                                                                                                    \
     const float *xr[MR];                                                                                         \
-    quant__pv acc[MR][NV], bv[MR];                                                                               \
-    quant__pvi bi[MR];                                                                                           \
+    quant__vf acc[MR][NV], bv[MR];                                                                               \
+    quant__vfi bi[MR];                                                                                           \
     for (r = 0; r < (MR); r++) xr[r] = x + (i0 + (size_t)r) * ldx;                                               \
     QUANT__UNROLL                                                                                                \
-    for (r = 0; r < (MR); r++) { bv[r] = quant__pv_set1((IP) ? -INFINITY : INFINITY); bi[r] = quant__pvi_iota(0); } \
+    for (r = 0; r < (MR); r++) { bv[r] = quant__vf_set1((IP) ? -INFINITY : INFINITY); bi[r] = quant__vfi_iota(0); } \
     for (j0 = 0; j0 < kfull; j0 += NR) {                                                                         \
         const float *cp = ct + j0;                                                                               \
         QUANT__UNROLL                                                                                            \
-        for (r = 0; r < (MR); r++) { QUANT__UNROLL for (v = 0; v < (NV); v++) acc[r][v] = quant__pv_set1(0.0f); } \
+        for (r = 0; r < (MR); r++) { QUANT__UNROLL for (v = 0; v < (NV); v++) acc[r][v] = quant__vf_set1(0.0f); } \
         for (t = 0; t < d; t++, cp += k) {                                                                       \
-            quant__pv cv[NV];                                                                                    \
+            quant__vf cv[NV];                                                                                    \
             QUANT__UNROLL                                                                                        \
-            for (v = 0; v < (NV); v++) cv[v] = quant__pv_load(cp + v * QUANT__PV_W);                             \
+            for (v = 0; v < (NV); v++) cv[v] = quant__vf_load(cp + v * QUANT__VFL);                             \
             QUANT__UNROLL                                                                                        \
             for (r = 0; r < (MR); r++) {                                                                         \
-                const quant__pv xb = quant__pv_set1(xr[r][t]);                                                  \
+                const quant__vf xb = quant__vf_set1(xr[r][t]);                                                  \
                 QUANT__UNROLL                                                                                    \
                 for (v = 0; v < (NV); v++) {                                                                     \
-                    if (IP) acc[r][v] = quant__pv_fma(xb, cv[v], acc[r][v]);                                     \
-                    else { const quant__pv e_ = quant__pv_sub(xb, cv[v]); acc[r][v] = quant__pv_fma(e_, e_, acc[r][v]); } \
+                    if (IP) acc[r][v] = quant__vf_fma(xb, cv[v], acc[r][v]);                                     \
+                    else { const quant__vf e_ = quant__vf_sub(xb, cv[v]); acc[r][v] = quant__vf_fma(e_, e_, acc[r][v]); } \
                 }                                                                                                \
             }                                                                                                    \
         }                                                                                                        \
@@ -4117,24 +4143,24 @@ static void NAME(const float *x, size_t i0, size_t d, size_t ldx, const float *c
             for (r = 0; r < (MR); r++) {                                                                         \
                 QUANT__UNROLL                                                                                    \
                 for (v = 0; v < (NV); v++)                                                                       \
-                    quant__pv_better(&bv[r], &bi[r], acc[r][v], quant__pvi_iota((uint32_t)(j0 + (size_t)v * QUANT__PV_W)), (IP)); \
+                    quant__vf_better(&bv[r], &bi[r], acc[r][v], quant__vfi_iota((uint32_t)(j0 + (size_t)v * QUANT__VFL)), (IP)); \
             }                                                                                                    \
         } else {                                                                                                 \
             QUANT__UNROLL                                                                                        \
             for (r = 0; r < (MR); r++) {                                                                         \
                 QUANT__UNROLL                                                                                    \
-                for (v = 0; v < (NV); v++) quant__pv_store(score + (i0 + (size_t)r) * k + j0 + (size_t)v * QUANT__PV_W, acc[r][v]); \
+                for (v = 0; v < (NV); v++) quant__vf_store(score + (i0 + (size_t)r) * k + j0 + (size_t)v * QUANT__VFL, acc[r][v]); \
             }                                                                                                    \
         }                                                                                                        \
     }                                                                                                            \
     for (r = 0; r < (MR); r++) {                                                                                 \
         if (idx) {                                                                                               \
-            float fv[QUANT__PV_W], bs = 0.0f;                                                                    \
-            uint32_t iv[QUANT__PV_W], bj = 0;                                                                    \
+            float fv[QUANT__VFL], bs = 0.0f;                                                                    \
+            uint32_t iv[QUANT__VFL], bj = 0;                                                                    \
             int have = 0, l;                                                                                     \
             if (kfull) {                                                                                         \
-                quant__pv_spill(bv[r], bi[r], fv, iv);                                                           \
-                for (l = 0; l < QUANT__PV_W; l++)                                                                \
+                quant__vf_spill(bv[r], bi[r], fv, iv);                                                           \
+                for (l = 0; l < QUANT__VFL; l++)                                                                \
                     if (!have || ((IP) ? fv[l] > bs : fv[l] < bs) || (fv[l] == bs && iv[l] < bj)) { bs = fv[l]; bj = iv[l]; have = 1; } \
             }                                                                                                    \
             for (j = kfull; j < k; j++) { /* the tail: the scalar chains */                                      \
@@ -4149,32 +4175,32 @@ static void NAME(const float *x, size_t i0, size_t d, size_t ldx, const float *c
         }                                                                                                        \
     }                                                                                                            \
 }
-QUANT__NN_DEFINE(quant__nn_l2_mr_nv, QUANT__NN_MR, QUANT__NN_NV, 0)
-QUANT__NN_DEFINE(quant__nn_ip_mr_nv, QUANT__NN_MR, QUANT__NN_NV, 1)
-QUANT__NN_DEFINE(quant__nn_l2_mr_1, QUANT__NN_MR, 1, 0)
-QUANT__NN_DEFINE(quant__nn_ip_mr_1, QUANT__NN_MR, 1, 1)
-QUANT__NN_DEFINE(quant__nn_l2_1_nv1, 1, QUANT__NN_NV1, 0)
-QUANT__NN_DEFINE(quant__nn_ip_1_nv1, 1, QUANT__NN_NV1, 1)
-QUANT__NN_DEFINE(quant__nn_l2_1_nv, 1, QUANT__NN_NV, 0)
-QUANT__NN_DEFINE(quant__nn_ip_1_nv, 1, QUANT__NN_NV, 1)
-QUANT__NN_DEFINE(quant__nn_l2_1_1, 1, 1, 0)
-QUANT__NN_DEFINE(quant__nn_ip_1_1, 1, 1, 1)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_l2_mr_nv), QUANT__NN_MR, QUANT__NN_NV, 0)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_ip_mr_nv), QUANT__NN_MR, QUANT__NN_NV, 1)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_l2_mr_1), QUANT__NN_MR, 1, 0)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_ip_mr_1), QUANT__NN_MR, 1, 1)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_l2_1_nv1), 1, QUANT__NN_NV1, 0)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_ip_1_nv1), 1, QUANT__NN_NV1, 1)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_l2_1_nv), 1, QUANT__NN_NV, 0)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_ip_1_nv), 1, QUANT__NN_NV, 1)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_l2_1_1), 1, 1, 0)
+QUANT__NN_DEFINE(QUANT__NN(quant__nn_ip_1_1), 1, 1, 1)
 
 /* blocks of MR rows, the rest one at a time; the widest tile k allows */
 static void quant__nn_run(int ip, const float *x, size_t n, size_t d, size_t ldx,
         const float *c, const float *ct, size_t k, uint32_t *idx, float *score) {
     size_t i0 = 0;
-    if (k >= (size_t)QUANT__NN_NV * QUANT__PV_W) {
+    if (k >= (size_t)QUANT__NN_NV * QUANT__VFL) {
         for (; i0 + QUANT__NN_MR <= n; i0 += QUANT__NN_MR)
-            (ip ? quant__nn_ip_mr_nv : quant__nn_l2_mr_nv)(x, i0, d, ldx, c, ct, k, idx, score);
+            (ip ? QUANT__NN(quant__nn_ip_mr_nv) : QUANT__NN(quant__nn_l2_mr_nv))(x, i0, d, ldx, c, ct, k, idx, score);
     } else {
         for (; i0 + QUANT__NN_MR <= n; i0 += QUANT__NN_MR)
-            (ip ? quant__nn_ip_mr_1 : quant__nn_l2_mr_1)(x, i0, d, ldx, c, ct, k, idx, score);
+            (ip ? QUANT__NN(quant__nn_ip_mr_1) : QUANT__NN(quant__nn_l2_mr_1))(x, i0, d, ldx, c, ct, k, idx, score);
     }
     for (; i0 < n; i0++) {
-        if (k >= (size_t)QUANT__NN_NV1 * QUANT__PV_W) (ip ? quant__nn_ip_1_nv1 : quant__nn_l2_1_nv1)(x, i0, d, ldx, c, ct, k, idx, score);
-        else if (k >= (size_t)QUANT__NN_NV * QUANT__PV_W) (ip ? quant__nn_ip_1_nv : quant__nn_l2_1_nv)(x, i0, d, ldx, c, ct, k, idx, score);
-        else (ip ? quant__nn_ip_1_1 : quant__nn_l2_1_1)(x, i0, d, ldx, c, ct, k, idx, score);
+        if (k >= (size_t)QUANT__NN_NV1 * QUANT__VFL) (ip ? QUANT__NN(quant__nn_ip_1_nv1) : QUANT__NN(quant__nn_l2_1_nv1))(x, i0, d, ldx, c, ct, k, idx, score);
+        else if (k >= (size_t)QUANT__NN_NV * QUANT__VFL) (ip ? QUANT__NN(quant__nn_ip_1_nv) : QUANT__NN(quant__nn_l2_1_nv))(x, i0, d, ldx, c, ct, k, idx, score);
+        else (ip ? QUANT__NN(quant__nn_ip_1_1) : QUANT__NN(quant__nn_l2_1_1))(x, i0, d, ldx, c, ct, k, idx, score);
     }
 }
 
@@ -5522,6 +5548,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__FS_LOOKUP
 #undef QUANT__NN_DEFINE
 #undef QUANT__NN_MR
+#undef QUANT__NN
 #undef QUANT__NN_NV
 #undef QUANT__NN_NV1
 #undef QUANT__PQMM_CH
@@ -5531,7 +5558,6 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__PQW_MAGIC
 #undef QUANT__PQ_GET
 #undef QUANT__PQ_VBMI
-#undef QUANT__PV_W
 
 /* ======================================================================== */
 /* 7. int4 block weights x int8 activations (implementation)                */
@@ -5619,74 +5645,26 @@ QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, 
  * takes unsigned activations (x86, scalar: int8 input is flipped by 0x80 and
  * its zero point raised by 128) or signed ones (Arm: uint8 input flipped,
  * zero point lowered by 128). */
-#if defined(QUANT_HAS_AVX512)
-#define QUANT__Q4W 1
-#define QUANT__Q4MR 6
+#if defined(QUANT__VL)
+#define QUANT__Q4W (16 / QUANT__VL)
+#define QUANT__Q4MR (QUANT__VL == 16 ? 6 : 2)
 #define QUANT__Q4_AU8 1
-typedef __m512i quant__q4i;
-typedef __m512 quant__q4f;
-static inline quant__q4i quant__q4_ld(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
-static inline quant__q4i quant__q4_lut(quant__q4i x) {
-    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_setr_epi8(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7)),
-                               _mm512_and_si512(x, _mm512_set1_epi8(15)));
-}
-static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
-static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm512_srli_epi16(x, 4)); }
-static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
-#if defined(QUANT_HAS_AVX512VNNI)
-    return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32((int)a), w);
-#else
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_set1_epi32((int)a), w), _mm512_set1_epi16(1)));
+typedef quant__vi quant__q4i;
+#  define quant__q4_ld quant__vi_load
+/* the nibbles of x as int8 -8..7 */
+QUANT__AINL quant__q4i quant__q4_lo(quant__q4i x) { return quant__vi_nib_lo(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
+QUANT__AINL quant__q4i quant__q4_hi(quant__q4i x) { return quant__vi_nib_hi(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
+QUANT__AINL quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) { return quant__vi_dot4(acc, quant__vi_set32((int32_t)a), w); }
+#  define quant__q4_zero quant__vi_zero
+QUANT__AINL quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return quant__vi_mullo32(quant__vi_load(cs), quant__vi_set32(nzp)); }
 #endif
-}
-static inline quant__q4i quant__q4_zero(void) { return _mm512_setzero_si512(); }
-static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _mm512_mullo_epi32(_mm512_loadu_si512((const void *)cs), _mm512_set1_epi32(nzp)); }
-static inline quant__q4f quant__q4_fzero(void) { return _mm512_setzero_ps(); }
-static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_loadu_ps((const float *)(const void *)s), acc); }
-static inline void quant__q4_fst(float *p, quant__q4f v) { _mm512_storeu_ps(p, v); }
-#elif defined(QUANT_HAS_AVX2)
-#define QUANT__Q4W 2
-#define QUANT__Q4MR 2
-#define QUANT__Q4_AU8 1
-typedef __m256i quant__q4i;
-typedef __m256 quant__q4f;
-static inline quant__q4i quant__q4_ld(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
-static inline quant__q4i quant__q4_lut(quant__q4i x) {
-    return _mm256_shuffle_epi8(_mm256_setr_epi8(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7,
-                                                -8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7),
-                               _mm256_and_si256(x, _mm256_set1_epi8(15)));
-}
-static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
-static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm256_srli_epi16(x, 4)); }
-static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
-#if defined(QUANT_HAS_AVXVNNI)
-    return _mm256_dpbusd_avx_epi32(acc, _mm256_set1_epi32((int)a), w);
-#else
-    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32((int)a), w), _mm256_set1_epi16(1)));
-#endif
-}
-static inline quant__q4i quant__q4_zero(void) { return _mm256_setzero_si256(); }
-static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(const void *)cs), _mm256_set1_epi32(nzp)); }
-static inline quant__q4f quant__q4_fzero(void) { return _mm256_setzero_ps(); }
-static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_loadu_ps((const float *)(const void *)s), acc); }
-static inline void quant__q4_fst(float *p, quant__q4f v) { _mm256_storeu_ps(p, v); }
+#if defined(QUANT__VL) && QUANT__VFL > 1
+typedef quant__vf quant__q4f;
+#  define quant__q4_fzero quant__vf_zero
+#  define quant__q4_fst quant__vf_store
+QUANT__AINL quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return quant__vf_fma(quant__vf_cvt(d), quant__vf_load((const float *)(const void *)s), acc); }
 #elif defined(QUANT_HAS_SSE41)
-#define QUANT__Q4W 4
-#define QUANT__Q4MR 2
-#define QUANT__Q4_AU8 1
-typedef __m128i quant__q4i;
 typedef struct { float v[4]; } quant__q4f; /* no FMA instruction: fmaf per lane */
-static inline quant__q4i quant__q4_ld(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
-static inline quant__q4i quant__q4_lut(quant__q4i x) {
-    return _mm_shuffle_epi8(_mm_setr_epi8(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), _mm_and_si128(x, _mm_set1_epi8(15)));
-}
-static inline quant__q4i quant__q4_lo(quant__q4i x) { return quant__q4_lut(x); }
-static inline quant__q4i quant__q4_hi(quant__q4i x) { return quant__q4_lut(_mm_srli_epi16(x, 4)); }
-static inline quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) {
-    return _mm_add_epi32(acc, _mm_madd_epi16(_mm_maddubs_epi16(_mm_set1_epi32((int)a), w), _mm_set1_epi16(1)));
-}
-static inline quant__q4i quant__q4_zero(void) { return _mm_setzero_si128(); }
-static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return _mm_mullo_epi32(_mm_loadu_si128((const __m128i *)(const void *)cs), _mm_set1_epi32(nzp)); }
 static inline quant__q4f quant__q4_fzero(void) { quant__q4f f = { { 0.0f, 0.0f, 0.0f, 0.0f } }; return f; }
 static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) {
     int32_t di[4]; float sc[4]; int l;
@@ -5768,11 +5746,31 @@ static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w
 #endif
 
 #define QUANT__Q4SV (64 / QUANT__Q4W) /* bytes of a k group per vector */
+/* the micro-kernels' names: rows x columns (16 a panel, 32 for two) and ISA */
+#if defined(QUANT_HAS_AVX512VNNI)
+#  define QUANT__Q4K quant__gemm_q4_6x16__avx512vnni
+#  define QUANT__Q4K2 quant__gemm_q4_6x32__avx512vnni
+#elif defined(QUANT_HAS_AVX512)
+#  define QUANT__Q4K quant__gemm_q4_6x16__avx512
+#  define QUANT__Q4K2 quant__gemm_q4_6x32__avx512
+#elif defined(QUANT_HAS_AVXVNNI)
+#  define QUANT__Q4K quant__gemm_q4_2x16__avxvnni
+#elif defined(QUANT_HAS_AVX2)
+#  define QUANT__Q4K quant__gemm_q4_2x16__avx2
+#elif defined(QUANT_HAS_SSE41)
+#  define QUANT__Q4K quant__gemm_q4_2x16__sse41
+#elif defined(QUANT_HAS_NEONDOT)
+#  define QUANT__Q4K quant__gemm_q4_2x16__neondot
+#elif defined(QUANT_HAS_NEON)
+#  define QUANT__Q4K quant__gemm_q4_2x16__neon
+#else
+#  define QUANT__Q4K quant__gemm_q4_1x16__scalar
+#endif
 
 /* MR rows x 16 columns over every block of one panel: f = the fmaf chains
  * (16 floats per row). a[r] are the rows (already past any tail copy: the
  * last block reads tail[r] when K % 32 != 0). */
-QUANT__AINL void quant__q4_body(const int MR, const int ZP, size_t nb, int tail_last,
+QUANT__AINL void quant__gemm_q4_body(const int MR, const int ZP, size_t nb, int tail_last,
         const uint8_t *const *a, const uint8_t (*tail)[32], uint32_t flip, int32_t nzp, const uint8_t *pan, float *f) {
     quant__q4f fa[QUANT__Q4MR][QUANT__Q4W];
     size_t b;
@@ -5813,7 +5811,7 @@ QUANT__AINL void quant__q4_body(const int MR, const int ZP, size_t nb, int tail_
 #if QUANT__Q4W == 1
 /* MR rows x two adjacent panels (32 columns): each activation broadcast
  * feeds both panels' dot products. f: 32 floats per row (panel p, then p + 1). */
-QUANT__AINL void quant__q4_body2(const int MR, const int ZP, size_t nb, int tail_last,
+QUANT__AINL void quant__gemm_q4_body2(const int MR, const int ZP, size_t nb, int tail_last,
         const uint8_t *const *a, const uint8_t (*tail)[32], uint32_t flip, int32_t nzp, const uint8_t *pan, size_t pstride, float *f) {
     quant__q4f fa[QUANT__Q4MR][2];
     size_t b;
@@ -5856,10 +5854,10 @@ QUANT__AINL void quant__q4_body2(const int MR, const int ZP, size_t nb, int tail
     for (r = 0; r < MR; r++) { quant__q4_fst(f + 32 * r, fa[r][0]); quant__q4_fst(f + 32 * r + 16, fa[r][1]); }
 }
 
-static void quant__q4_rows2(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
+static void QUANT__Q4K2(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
         uint32_t flip, int32_t nzp, const uint8_t *pan, size_t pstride, float *f) {
-#define QUANT__Q4_CASE2(R) case R: { if (zp) quant__q4_body2(R, 1, nb, tail_last, a, tail, flip, nzp, pan, pstride, f); \
-                                     else quant__q4_body2(R, 0, nb, tail_last, a, tail, flip, nzp, pan, pstride, f); } break;
+#define QUANT__Q4_CASE2(R) case R: { if (zp) quant__gemm_q4_body2(R, 1, nb, tail_last, a, tail, flip, nzp, pan, pstride, f); \
+                                     else quant__gemm_q4_body2(R, 0, nb, tail_last, a, tail, flip, nzp, pan, pstride, f); } break;
     switch (mr) {
     QUANT__Q4_CASE2(6)
     QUANT__Q4_CASE2(5)
@@ -5873,10 +5871,10 @@ static void quant__q4_rows2(size_t mr, int zp, size_t nb, int tail_last, const u
 #define QUANT__Q4_PAIR 1
 #endif
 
-static void quant__q4_rows(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
+static void QUANT__Q4K(size_t mr, int zp, size_t nb, int tail_last, const uint8_t *const *a, const uint8_t (*tail)[32],
         uint32_t flip, int32_t nzp, const uint8_t *pan, float *f) {
-#define QUANT__Q4_CASE(R) case R: { if (zp) quant__q4_body(R, 1, nb, tail_last, a, tail, flip, nzp, pan, f); \
-                                    else quant__q4_body(R, 0, nb, tail_last, a, tail, flip, nzp, pan, f); } break;
+#define QUANT__Q4_CASE(R) case R: { if (zp) quant__gemm_q4_body(R, 1, nb, tail_last, a, tail, flip, nzp, pan, f); \
+                                    else quant__gemm_q4_body(R, 0, nb, tail_last, a, tail, flip, nzp, pan, f); } break;
     switch (mr) {
 #if QUANT__Q4MR >= 6
     QUANT__Q4_CASE(6)
@@ -5983,7 +5981,7 @@ static void quant__q4_run(const quant__q4_hdr *h, const uint8_t *packed, size_t 
             if (mr > 1 && c0 == 0 && (p + 2) * 16 <= n1) { /* two full panels at once */
                 float f2[QUANT__Q4MR * 32];
                 int q;
-                quant__q4_rows2(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
+                QUANT__Q4K2(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
                                 packed + 64 + p * nb * QUANT__Q4_BLK, nb * QUANT__Q4_BLK, f2);
                 for (r = 0; r < mr; r++) {
                     const float as = ep->a_scale[ep->a_scale_per_row ? m + r : 0];
@@ -5994,7 +5992,7 @@ static void quant__q4_run(const quant__q4_hdr *h, const uint8_t *packed, size_t 
                 continue;
             }
 #endif
-            quant__q4_rows(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
+            QUANT__Q4K(mr, zph != 0, nb, tail_last, a, (const uint8_t (*)[32])tail, flip, -zph,
                            packed + 64 + p * nb * QUANT__Q4_BLK, f);
             for (r = 0; r < mr; r++) {
                 const float as = ep->a_scale[ep->a_scale_per_row ? m + r : 0];
@@ -6081,6 +6079,8 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
 
 /* end of section 7: its local macros */
 #undef QUANT__Q4MR
+#undef QUANT__Q4K
+#undef QUANT__Q4K2
 #undef QUANT__Q4SV
 #undef QUANT__Q4W
 #undef QUANT__Q4_AU8
@@ -6089,6 +6089,10 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
 #undef QUANT__Q4_MAGIC
 #undef QUANT__Q4_OUT16
 #undef QUANT__Q4_PAIR
+#undef quant__q4_ld
+#undef quant__q4_zero
+#undef quant__q4_fzero
+#undef quant__q4_fst
 
 /* ======================================================================== */
 /* 8. quantized elementwise (implementation)                                */
@@ -6597,6 +6601,11 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__MM
 #undef QUANT__MMSI
 #undef QUANT__VL
+#undef QUANT__VFL
+#undef QUANT__VI_LUT16
+#undef QUANT__VB
+#undef QUANT__VI_PCADD
+#undef QUANT__VI_ANDXOR
 
 #ifdef __cplusplus
 }
