@@ -91,6 +91,8 @@ $(BUILD)/test_%: tests/test_%.cc $(HDRS) | $(BUILD)
 $(BUILD)/kt-x86/%.o: tests/%.c $(HDRS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_EXPECT_ISA_VAR -DQT_SEPARATE_IMPL -I. -c $< -o $@
+# (kept: make would delete them as intermediate files after each build)
+.PRECIOUS: $(BUILD)/kt-x86/%.o $(BUILD)/kt-aarch64/%.o $(BUILD)/kt-armv7/%.o
 EXPECT_SRC = printf 'extern const char qt_expect_isa[];\nconst char qt_expect_isa[] = "%s";\n'
 define X86_RULE
 $(BUILD)/x86-$(1)/quant_impl.o: tests/quant_impl.c $(HDRS)
