@@ -1394,6 +1394,21 @@ QUANT__NOINL void quant__rqs_6x64__avx512vnni(int MR, int NCV, const __m512i *ac
     }
 }
 
+/* Any other output (F32) of MR rows x NCV vectors, one vector at a time. */
+QUANT__NOINL void quant__epi_6x64__avx512vnni(int MR, int NCV, const __m512i *acc, const quant__ukr_out *out) {
+    int r, c;
+    for (r = 0; r < MR; r++) {
+        const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
+        for (c = 0; c < NCV; c++) {
+            const size_t l0 = 16 * (size_t)c;
+            const __mmask16 km = out->cnt >= l0 + 16 ? (__mmask16)0xffff : (__mmask16)((1u << (out->cnt - l0)) - 1u);
+            const __m512i cv = _mm512_loadu_si512((const void *)(out->ec->corr + l0));
+            quant__epi_vec512(out->ep, out->ec, l0, out->m + r, _mm512_add_epi32(_mm512_add_epi32(acc[4 * r + c], cv), rc), km,
+                              out->C, out->ldc, out->col + l0);
+        }
+    }
+}
+
 /* A^ = A (uint8) or A ^ 0x80 (int8 -> uint8); vpdpbusd u8 x s8 -> s32.
  * The activation broadcast comes straight from memory (a load, no ALU op);
  * the int8 case adds one xor. */
@@ -1486,25 +1501,16 @@ QUANT__AINL void quant__gemm_u8s8_6x64c4_body__avx512vnni(const int MR, const in
             }
             return;
         }
-        if (out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) {
-            /* the integer modes out of line, the accumulators through memory (fp32 is inline above) */
+        { /* the integer modes and F32 out of line, the accumulators through memory */
             __m512i a2[24];
             QUANT__UNROLL
             for (r = 0; r < MR; r++) { QUANT__UNROLL for (c = 0; c < NCV; c++) a2[4 * r + c] = acc[r][c]; }
-            if (out->ep->mode == QUANT_RQ_GEMMLOWP) quant__rqg_6x64__avx512vnni(MR, NCV, a2, out);
-            else quant__rqs_6x64__avx512vnni(MR, NCV, a2, out);
+            if (out->ep->out == QUANT_OUT_I8 || out->ep->out == QUANT_OUT_U8) {
+                if (out->ep->mode == QUANT_RQ_GEMMLOWP) quant__rqg_6x64__avx512vnni(MR, NCV, a2, out);
+                else quant__rqs_6x64__avx512vnni(MR, NCV, a2, out);
+            } else quant__epi_6x64__avx512vnni(MR, NCV, a2, out);
             return;
         }
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++) {
-            const __m512i rc = _mm512_set1_epi32((int)out->rowcorr[r]);
-            QUANT__UNROLL
-            for (c = 0; c < NCV; c++)
-                quant__epi_vec512(out->ep, out->ec, 16 * (size_t)c, out->m + r,
-                                  _mm512_add_epi32(_mm512_add_epi32(acc[r][c], cv[c]), rc), km[c],
-                                  out->C, out->ldc, out->col + 16 * (size_t)c);
-        }
-        return;
     }
     QUANT__UNROLL
     for (r = 0; r < MR; r++)
