@@ -83,7 +83,8 @@
  *      (entropy), percentile, MSE, ACIQ
  *   9. storage formats: int4 / int2 packing, Q8 / Q4 blocks, bitplanes;
  *      binary / ternary quantizers (BWN, XNOR-Net, TWN) and their STE
- *  10. reference kernels (what the fast kernels of quant_kernels.h return)
+ *  10. reference kernels (what the fast kernels of quant_kernels.h return):
+ *      int8 GEMM and convolutions, binary / ternary GEMM, int4 block GEMM
  *  11. vector and product quantization: k-means (k-means++, empty-cluster
  *      repair, subsampling, progress), VQ, scalar codebooks (weight
  *      sharing, 4/8-bit indices, GEMV), PQ (train, encode, decode, ADC
@@ -753,6 +754,62 @@ QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *i
  * [k_h][k_w][c] int8; the same epilogue with column = channel. */
 QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out);
+
+/* Binary and ternary GEMM (quant_kernels.h section 5). Operands are bitplanes
+ * (section 9), rows of quant_bits_words(K) words or more: a sign plane (bit 1
+ * = -1) and, for ternary values, a non-zero plane (NULL: binary, every value
+ * +-1). Bits past K never count, whatever they hold. For row m and column n:
+ *   dot = sum over k < K of a[m][k] * w[n][k]   (values -1, 0, +1; exact) */
+typedef enum quant_bout_type {
+    QUANT_BOUT_I32 = 0, /* the dot products                                   */
+    QUANT_BOUT_F32,     /* fmaf((float)dot, scale[n], bias[n]) (batch norm folded) */
+    QUANT_BOUT_BITS     /* packed bits for the next binary layer: bit n =
+                           flip[n] ? dot >= thresh[n] : dot < thresh[n]
+                           (bit 1 = -1), rows of quant_bits_words(N) words   */
+} quant_bout_type;
+
+typedef struct quant_bepilogue {
+    quant_bout_type out;
+    const float *scale, *bias;      /* F32: [N]; bias may be NULL             */
+    const int32_t *thresh;          /* BITS: [N]                              */
+    const uint8_t *flip;            /* BITS: [N] or NULL (no flips)           */
+} quant_bepilogue;
+
+/* Reference binary / ternary GEMM: A has M rows of lda words (a_nonzero
+ * NULL for binary activations), W has N rows of ldw words (w_nonzero NULL
+ * for binary weights); C has row stride ldc in elements (I32 / F32) or words
+ * (BITS, whose padding bits past N are 0). K <= 2^30. */
+QUANT_DEF quant_status quant_ref_bgemm(size_t M, size_t N, size_t K, const uint64_t *a_sign,
+        const uint64_t *a_nonzero, size_t lda, const uint64_t *w_sign, const uint64_t *w_nonzero, size_t ldw,
+        const quant_bepilogue *ep, void *C, size_t ldc);
+
+/* int4 block weights x int8 activations (quant_kernels.h section 7).
+ * Weights W: N rows (output channels) of K int4 values in [-8, 7] (one
+ * int8 each), in blocks of QUANT_BLOCK (32) along K, each with its own float
+ * scale: scales[n * nb + b], nb = ceil(K / 32) (the last block of a row may
+ * be shorter). Activations A: M x K uint8 (a_signed = 0) or int8, zero
+ * point a_zp. For row m and column n:
+ *
+ *   dot[b] = sum over k in block b of (A[m][k] - a_zp) * W[n][k]  (int32, exact)
+ *   acc    = 0;  for b = 0 .. nb-1: acc = fmaf((float)dot[b], scale[n][b], acc)
+ *   y      = fmaf(acc, a_scale[m] (or a_scale[0]), bias[n] (or 0))
+ *
+ * out F32 stores y; U8 / I8 store clamp(nearbyintf(y * out_inv) + out_zp,
+ * out_min, out_max) (a NaN y stores out_zp). */
+typedef struct quant_q4_epilogue {
+    quant_out_type out;         /* QUANT_OUT_F32, QUANT_OUT_U8 or QUANT_OUT_I8   */
+    const float *a_scale;       /* [M] if a_scale_per_row else [1], finite > 0   */
+    int a_scale_per_row;
+    const float *bias;          /* [N] or NULL                                   */
+    float out_inv;              /* U8 / I8: 1 / output scale (finite, > 0)       */
+    int32_t out_zp, out_min, out_max;
+} quant_q4_epilogue;
+
+/* Reference int4 block GEMM, the formula above: W N x K row-major, scales
+ * N x nb; C has row stride ldc in elements of the output type. W outside
+ * [-8, 7]: ERANGE; a scale not finite or negative: EINVAL. */
+QUANT_DEF quant_status quant_ref_gemm_q4(size_t M, size_t N, size_t K, const void *A, int a_signed, size_t lda,
+        int32_t a_zp, const int8_t *W, const float *scales, const quant_q4_epilogue *ep, void *C, size_t ldc);
 
 /* ======================================================================== */
 /* 11. vector and product quantization                                      */
@@ -3259,6 +3316,97 @@ QUANT_DEF quant_status quant_ref_dwconv2d(const quant_conv_shape *s, const void 
                                    ((int32_t)w[(kh * s->k_w + kw) * s->in_c + c] - w_zp);
                     quant_epilogue_apply1(ep, (n * oh + y) * ow + x, c, acc, out, s->in_c);
                 }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL uint32_t quant__popcount64(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
+QUANT__INTERNAL quant_status quant__bep_check(const quant_bepilogue *ep) {
+    if (!ep) return QUANT_EINVAL;
+    switch (ep->out) {
+    case QUANT_BOUT_I32: return QUANT_OK;
+    case QUANT_BOUT_F32: return ep->scale ? QUANT_OK : QUANT_EINVAL;
+    case QUANT_BOUT_BITS: return ep->thresh ? QUANT_OK : QUANT_EINVAL;
+    }
+    return QUANT_EINVAL;
+}
+
+QUANT_DEF quant_status quant_ref_bgemm(size_t M, size_t N, size_t K, const uint64_t *a_sign,
+        const uint64_t *a_nonzero, size_t lda, const uint64_t *w_sign, const uint64_t *w_nonzero, size_t ldw,
+        const quant_bepilogue *ep, void *C, size_t ldc) {
+    const size_t wk = quant_bits_words(K);
+    const uint64_t last = K % 64 ? ((uint64_t)1 << (K % 64)) - 1 : ~(uint64_t)0;
+    size_t m, n, w;
+    quant_status st;
+    if ((st = quant__bep_check(ep)) != QUANT_OK) return st;
+    if (!a_sign || !w_sign || !C || !K || K > ((size_t)1 << 30) || lda < wk || ldw < wk) return QUANT_EINVAL;
+    if (ep->out == QUANT_BOUT_BITS ? ldc < quant_bits_words(N) : ldc < N) return QUANT_EINVAL;
+    for (m = 0; m < M; m++) {
+        if (ep->out == QUANT_BOUT_BITS) memset((uint64_t *)C + m * ldc, 0, 8 * quant_bits_words(N));
+        for (n = 0; n < N; n++) {
+            int32_t dot = 0;
+            for (w = 0; w < wk; w++) {
+                uint64_t z = w + 1 == wk ? last : ~(uint64_t)0;
+                if (a_nonzero) z &= a_nonzero[m * lda + w];
+                if (w_nonzero) z &= w_nonzero[n * ldw + w];
+                dot += (int32_t)quant__popcount64(z) - 2 * (int32_t)quant__popcount64((a_sign[m * lda + w] ^ w_sign[n * ldw + w]) & z);
+            }
+            if (ep->out == QUANT_BOUT_I32) ((int32_t *)C)[m * ldc + n] = dot;
+            else if (ep->out == QUANT_BOUT_F32) ((float *)C)[m * ldc + n] = fmaf((float)dot, ep->scale[n], ep->bias ? ep->bias[n] : 0.0f);
+            else if (ep->flip && ep->flip[n] ? dot >= ep->thresh[n] : dot < ep->thresh[n])
+                ((uint64_t *)C)[m * ldc + n / 64] |= (uint64_t)1 << (n % 64);
+        }
+    }
+    return QUANT_OK;
+}
+
+QUANT__INTERNAL quant_status quant__q4_ep_check(const quant_q4_epilogue *ep) {
+    if (!ep || !ep->a_scale) return QUANT_EINVAL;
+    if (ep->out == QUANT_OUT_F32) return QUANT_OK;
+    if (ep->out != QUANT_OUT_U8 && ep->out != QUANT_OUT_I8) return QUANT_EINVAL;
+    if (!(ep->out_inv > 0.0f) || ep->out_inv > 3.4e38f || ep->out_min > ep->out_max) return QUANT_EINVAL;
+    if (ep->out == QUANT_OUT_U8 ? (ep->out_min < 0 || ep->out_max > 255) : (ep->out_min < -128 || ep->out_max > 127)) return QUANT_EINVAL;
+    if (ep->out_zp < ep->out_min || ep->out_zp > ep->out_max) return QUANT_EINVAL;
+    return QUANT_OK;
+}
+
+QUANT_DEF quant_status quant_ref_gemm_q4(size_t M, size_t N, size_t K, const void *A, int a_signed, size_t lda,
+        int32_t a_zp, const int8_t *W, const float *scales, const quant_q4_epilogue *ep, void *C, size_t ldc) {
+    const size_t nb = (K + QUANT_BLOCK - 1) / QUANT_BLOCK;
+    const uint8_t *a8 = (const uint8_t *)A;
+    size_t m, n, b, k;
+    quant_status st;
+    if ((st = quant__q4_ep_check(ep)) != QUANT_OK) return st;
+    if (!A || !W || !scales || !C || !N || !K || K > QUANT_GEMM_MAX_K || lda < K || ldc < N) return QUANT_EINVAL;
+    if (a_signed ? (a_zp < -128 || a_zp > 127) : (a_zp < 0 || a_zp > 255)) return QUANT_EINVAL;
+    for (k = 0; k < N * K; k++) if (W[k] < -8 || W[k] > 7) return QUANT_ERANGE;
+    for (k = 0; k < N * nb; k++) if (!(scales[k] >= 0.0f) || scales[k] > 3.4e38f) return QUANT_EINVAL;
+    for (m = 0; m < M; m++) {
+        const float as = ep->a_scale[ep->a_scale_per_row ? m : 0];
+        for (n = 0; n < N; n++) {
+            float acc = 0.0f, y;
+            for (b = 0; b < nb; b++) {
+                int32_t dot = 0;
+                for (k = b * QUANT_BLOCK; k < K && k < (b + 1) * QUANT_BLOCK; k++)
+                    dot += ((a_signed ? (int32_t)(int8_t)a8[m * lda + k] : (int32_t)a8[m * lda + k]) - a_zp) * W[n * K + k];
+                acc = fmaf((float)dot, scales[n * nb + b], acc);
+            }
+            y = fmaf(acc, as, ep->bias ? ep->bias[n] : 0.0f);
+            if (ep->out == QUANT_OUT_F32) ((float *)C)[m * ldc + n] = y;
+            else {
+                float v = nearbyintf(y * ep->out_inv) + (float)ep->out_zp;
+                if (v != v) v = (float)ep->out_zp;
+                v = v < (float)ep->out_min ? (float)ep->out_min : v > (float)ep->out_max ? (float)ep->out_max : v;
+                if (ep->out == QUANT_OUT_U8) ((uint8_t *)C)[m * ldc + n] = (uint8_t)(int)v;
+                else ((int8_t *)C)[m * ldc + n] = (int8_t)(int)v;
+            }
+        }
+    }
     return QUANT_OK;
 }
 

@@ -334,20 +334,7 @@ QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void
  * SSE4.1, AVX2 and AVX-VNNI builds add transposed nibble panels for 4 rows
  * and up: quant_bgemm_pack_size is 3x the bits there, 1x elsewhere). */
 
-typedef enum quant_bout_type {
-    QUANT_BOUT_I32 = 0, /* the dot products                                   */
-    QUANT_BOUT_F32,     /* fmaf((float)dot, scale[n], bias[n]) (batch norm folded) */
-    QUANT_BOUT_BITS     /* packed bits for the next binary layer: bit n =
-                           flip[n] ? dot >= thresh[n] : dot < thresh[n]
-                           (bit 1 = -1), rows of quant_bits_words(N) words   */
-} quant_bout_type;
-
-typedef struct quant_bepilogue {
-    quant_bout_type out;
-    const float *scale, *bias;      /* F32: [N]; bias may be NULL             */
-    const int32_t *thresh;          /* BITS: [N]                              */
-    const uint8_t *flip;            /* BITS: [N] or NULL (no flips)           */
-} quant_bepilogue;
+/* quant_bout_type and quant_bepilogue: quant.h section 10 (quant_ref_bgemm). */
 
 /* Weights: N rows of K values; w_nonzero NULL for binary weights. */
 QUANT_DEF size_t quant_bgemm_pack_size(size_t K, size_t N, int ternary);
@@ -511,18 +498,8 @@ QUANT_DEF quant_status quant_codebook_gemv_tile(const void *packed, const float 
 /* ======================================================================== */
 /* 7. int4 block weights x int8 activations                                 */
 /* ======================================================================== */
-/* Weights W: N rows (output channels) of K int4 values in [-8, 7] (one
- * int8 each), in blocks of QUANT_BLOCK (32) along K, each with its own float
- * scale: scales[n * nb + b], nb = ceil(K / 32) (the last block of a row may
- * be shorter). Activations A: M x K uint8 (a_signed = 0) or int8, zero
- * point a_zp. For row m and column n:
- *
- *   dot[b] = sum over k in block b of (A[m][k] - a_zp) * W[n][k]  (int32, exact)
- *   acc    = 0;  for b = 0 .. nb-1: acc = fmaf((float)dot[b], scale[n][b], acc)
- *   y      = fmaf(acc, a_scale[m] (or a_scale[0]), bias[n] (or 0))
- *
- * out F32 stores y; U8 / I8 store clamp(nearbyintf(y * out_inv) + out_zp,
- * out_min, out_max) (a NaN y stores out_zp). Every ISA returns these bits
+/* The formula, quant_q4_epilogue and the reference quant_ref_gemm_q4 are in
+ * quant.h (section 10). Every ISA returns its bits
  * (fmaf is exactly rounded; x86 and aarch64 use their FMA instructions,
  * the other builds fmaf). The integer dots use vpdpbusd, or vpmaddubsw +
  * vpmaddwd (safe here: |a x w| <= 255 x 8, a pair sums to at most 4,080),
@@ -533,14 +510,6 @@ QUANT_DEF quant_status quant_codebook_gemv_tile(const void *packed, const float 
  * 4 x 64 bytes of nibbles (byte 4c + j of chunk g: low nibble W + 8 for
  * k = 32b + 4g + j, high nibble for k + 16), 16 float scales and the 16
  * int32 sums of the block's weights (the zero-point correction). */
-typedef struct quant_q4_epilogue {
-    quant_out_type out;         /* QUANT_OUT_F32, QUANT_OUT_U8 or QUANT_OUT_I8   */
-    const float *a_scale;       /* [M] if a_scale_per_row else [1], finite > 0   */
-    int a_scale_per_row;
-    const float *bias;          /* [N] or NULL                                   */
-    float out_inv;              /* U8 / I8: 1 / output scale (finite, > 0)       */
-    int32_t out_zp, out_min, out_max;
-} quant_q4_epilogue;
 
 QUANT_DEF size_t quant_gemm_q4_pack_size(size_t K, size_t N);
 /* W is N x K int8 in [-8, 7] (ERANGE otherwise), scales N x nb finite and
@@ -548,7 +517,7 @@ QUANT_DEF size_t quant_gemm_q4_pack_size(size_t K, size_t N);
 QUANT_DEF quant_status quant_gemm_q4_pack(const int8_t *W, const float *scales, size_t K, size_t N,
         void *packed, size_t packed_bytes);
 QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, size_t *N);
-/* C (row stride ldc, elements of the output type) = the formula above. */
+/* C (row stride ldc, elements of the output type): exactly quant_ref_gemm_q4. */
 QUANT_DEF quant_status quant_gemm_q4(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_q4_epilogue *ep, void *C, size_t ldc);
 /* Rows [m0, m1) and columns [n0, n1): independent tiles (columns fastest
@@ -3123,13 +3092,6 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
 /* binary weights' panel width for this build */
 #define QUANT__BPW (QUANT__BT ? QUANT__BTN : QUANT__BNB)
 
-QUANT__INTERNAL uint32_t quant__popcount64(uint64_t x) {
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
-}
-
 #define QUANT__BIN_MAGIC 0x314e4251u /* "QBN1" */
 typedef struct quant__bin_hdr {
     uint32_t magic, isa, K, N, wk, ternary, nb, npanels;
@@ -3593,15 +3555,6 @@ QUANT__INTERNAL void quant__bt_counts(size_t mr, int tw, const uint64_t *as, con
 }
 #endif
 
-QUANT__INTERNAL quant_status quant__bep_check(const quant_bepilogue *ep) {
-    if (!ep) return QUANT_EINVAL;
-    switch (ep->out) {
-    case QUANT_BOUT_I32: return QUANT_OK;
-    case QUANT_BOUT_F32: return ep->scale ? QUANT_OK : QUANT_EINVAL;
-    case QUANT_BOUT_BITS: return ep->thresh ? QUANT_OK : QUANT_EINVAL;
-    }
-    return QUANT_EINVAL;
-}
 /* bytes of one output element (ldc unit) of a checked binary epilogue */
 QUANT__INTERNAL size_t quant__bep_esize(const quant_bepilogue *ep) { return ep->out == QUANT_BOUT_BITS ? 8 : 4; }
 
@@ -5948,16 +5901,6 @@ static inline void quant__q4_out16(const quant_q4_epilogue *ep, float as, const 
 }
 #define QUANT__Q4_OUT16 1
 #endif
-
-QUANT__INTERNAL quant_status quant__q4_ep_check(const quant_q4_epilogue *ep) {
-    if (!ep || !ep->a_scale) return QUANT_EINVAL;
-    if (ep->out == QUANT_OUT_F32) return QUANT_OK;
-    if (ep->out != QUANT_OUT_U8 && ep->out != QUANT_OUT_I8) return QUANT_EINVAL;
-    if (!(ep->out_inv > 0.0f) || ep->out_inv > 3.4e38f || ep->out_min > ep->out_max) return QUANT_EINVAL;
-    if (ep->out == QUANT_OUT_U8 ? (ep->out_min < 0 || ep->out_max > 255) : (ep->out_min < -128 || ep->out_max > 127)) return QUANT_EINVAL;
-    if (ep->out_zp < ep->out_min || ep->out_zp > ep->out_max) return QUANT_EINVAL;
-    return QUANT_OK;
-}
 
 /* rows [m0, m1), columns [n0, n1); validated by the callers */
 static void quant__q4_run(const quant__q4_hdr *h, const uint8_t *packed, size_t M, const uint8_t *A, int a_signed, size_t lda,

@@ -1,5 +1,6 @@
 /* tests/ktest_binary.c - binary / ternary kernels of quant_kernels.h against
- * a plain reference that multiplies the +-1 / 0 values out, on the ISA this
+ * quant.h's quant_ref_bgemm (itself checked against a plain reference that
+ * multiplies the +-1 / 0 values out), on the ISA this
  * file is compiled for: every K from 1 to 300 with M, N from 1 to 20,
  * random and adversarial bit patterns, garbage in padding bits, every output
  * transform, BWN int8 x binary, binary conv2d with one and zero padding. */
@@ -68,18 +69,33 @@ static void test_bgemm_all_k(void) {
         memset(cb, 0xFF, sizeof cb);
         CHECK(quant_bgemm(M, as, ta ? az : NULL, wk, pk, &ep, outk == 0 ? (void *)ci : outk == 1 ? (void *)cf : (void *)cb,
                           outk == 2 ? 1 : N) == QUANT_OK);
-        for (m = 0; m < M; m++) {
-            for (n = 0; n < N; n++) {
-                int32_t d = ref[m * N + n];
-                if (outk == 0) CHECKF(ci[m * N + n] == d, "K=%d M=%d N=%d ta=%d tw=%d m=%d n=%d got %d want %d",
-                                      (int)K, (int)M, (int)N, ta, tw, (int)m, (int)n, ci[m * N + n], d);
-                else if (outk == 1) CHECKF(cf[m * N + n] == fmaf((float)d, sc[n], (K & 16) ? 0.0f : bi[n]), "K=%d d=%d got %a want %a", (int)K, d, cf[m * N + n], fmaf((float)d, sc[n], (K & 16) ? 0.0f : bi[n]));
-                else {
-                    int want = ((K & 32) ? 0 : fl[n]) ? d >= th[n] : d < th[n];
-                    CHECKF((int)((cb[m] >> n) & 1) == want, "bits K=%d m=%d n=%d", (int)K, (int)m, (int)n);
+        /* quant.h's reference, bit for bit; its dot products are the plain ones */
+        {
+            int32_t ri[20 * 20];
+            float rf[20 * 20];
+            uint64_t rb[20];
+            quant_bepilogue e0;
+            memset(&e0, 0, sizeof e0);
+            memset(rb, 0xFF, sizeof rb);
+            CHECK(quant_ref_bgemm(M, N, K, as, ta ? az : NULL, wk, ws, tw ? wz : NULL, wk, &e0, ri, N) == QUANT_OK);
+            CHECK(memcmp(ri, ref, 4 * M * N) == 0);
+            CHECK(quant_ref_bgemm(M, N, K, as, ta ? az : NULL, wk, ws, tw ? wz : NULL, wk, &ep,
+                                  outk == 0 ? (void *)ri : outk == 1 ? (void *)rf : (void *)rb, outk == 2 ? 1 : N) == QUANT_OK);
+            for (m = 0; m < M; m++) {
+                if (outk == 0) CHECKF(memcmp(ci + m * N, ri + m * N, 4 * N) == 0, "K=%d M=%d N=%d ta=%d tw=%d m=%d", (int)K, (int)M, (int)N, ta, tw, (int)m);
+                else if (outk == 1) CHECKF(memcmp(cf + m * N, rf + m * N, 4 * N) == 0, "F32 K=%d M=%d N=%d m=%d", (int)K, (int)M, (int)N, (int)m);
+                else CHECKF(cb[m] == rb[m], "bits K=%d m=%d: %016llx want %016llx", (int)K, (int)m, (unsigned long long)cb[m], (unsigned long long)rb[m]);
+                /* and the reference's output transforms, element by element */
+                for (n = 0; n < N; n++) {
+                    int32_t d = ref[m * N + n];
+                    if (outk == 1) CHECKF(rf[m * N + n] == fmaf((float)d, sc[n], (K & 16) ? 0.0f : bi[n]), "K=%d d=%d got %a", (int)K, d, rf[m * N + n]);
+                    else if (outk == 2) {
+                        int want = ((K & 32) ? 0 : fl[n]) ? d >= th[n] : d < th[n];
+                        CHECKF((int)((rb[m] >> n) & 1) == want, "bits K=%d m=%d n=%d", (int)K, (int)m, (int)n);
+                    }
                 }
+                if (outk == 2) CHECK((cb[m] >> N) == 0); /* padding bits of the output row are 0 */
             }
-            if (outk == 2) CHECK((cb[m] >> N) == 0); /* padding bits of the output row are 0 */
         }
         free(pk);
         if (QT_FAILS > 10) return;
