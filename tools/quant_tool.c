@@ -3,6 +3,7 @@
  *   quant-tool inspect  MODEL
  *   quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]
  *                       [--equalize] [--round gptq|nearest] [--bias-correct]
+ *   quant-tool quantize MODEL CALIB OUT --mode mixed --budget BYTES [the options above]
  *   quant-tool eval     MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]
  *   quant-tool eval     MODEL --images FILE --labels FILE [--calib FILE] [--layout L] [--mode MODE] [--observer NAME]
  *   quant-tool plot     MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]
@@ -41,6 +42,15 @@
  * fewer than the layer's K inputs: GPTQ then fits them closely) and its
  * largest bias change.
  *
+ * quantize --mode mixed --budget BYTES chooses 8 or 4 bits for each conv /
+ * dense layer (rn_mixed_search in runner.h, which make demo uses too): each
+ * layer alone at 4 bits, its output noise on the calibration samples against
+ * fp32's; then layers go to 4 bits, least noise a byte saved first, until
+ * the weight bytes (as eval counts them) fit BYTES; prints both tables. A
+ * budget below the smallest size (every layer that can at 4 bits) is
+ * refused, naming that size. The file records each layer's width by its
+ * tensors (W.q4: 4 bits, W.q: 8).
+ *
  * Options: "--flag VALUE" or "--flag=VALUE"; "--" ends them. An unknown,
  * misplaced, repeated or valueless option or a wrong argument count prints
  * the usage on stderr and exits 2; --help prints it on stdout and exits 0.
@@ -69,19 +79,21 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 static void usage(FILE *f) {
     fprintf(f, "usage: quant-tool inspect MODEL\n"
                "       quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]\n"
-               "                           [--equalize] [--round gptq|nearest] [--bias-correct]   (these: int8 and int4)\n"
+               "                           [--equalize] [--round gptq|nearest] [--bias-correct]   (these: int8, int4 and mixed)\n"
+               "       quant-tool quantize MODEL CALIB OUT --mode mixed --budget BYTES [...]   8 or 4 bits a layer, weights <= BYTES\n"
+               "       quant-tool quantize MODEL CALIB OUT --mode int8 --per-tensor [...]   one weight scale a tensor (8/t)\n"
                "       quant-tool eval MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]\n"
                "       quant-tool eval MODEL --images FILE --labels FILE [--calib FILE] [--mode MODE] [--observer NAME] [--layout L]\n"
                "       quant-tool plot MODEL CALIB OUT_DIR [--test DATA_DIR | --images FILE --labels FILE] [--observer NAME] [--layout L]\n"
                "       quant-tool help\n"
-               "modes (MODE): fp32, int8, int8-dynamic, int4, ternary, binary, mixed, codebook\n"
+               "modes (MODE): fp32, int8, int8-dynamic, int4, ternary, binary, mixed, codebook (eval: mixed only for a mixed file)\n"
                "observers (NAME): minmax, moving-average, kl, percentile (default), mse\n"
                "layouts (L): auto (default: (H, W, C) as is, (C, H, W) transposed), nhwc (as is), nchw (transposed)\n"
                "CALIB, --images, --calib: IDX (any rank; u8, i8, i16, i32, f32, f64) or .npy (|u1, <f4, <f8, |i1, <i2, <i4)\n"
                "  samples on the first axis; uint8 enters the model as value / 255, floats as they are\n"
                "--labels: one axis of integers, IDX or .npy; DATA_DIR: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,\n"
                "  calib-1000-images-idx3-ubyte; without --calib eval calibrates on the first 1000 of --images\n"
-               "options go as --flag VALUE or --flag=VALUE (--bias-correct, --equalize alone); -h or --help anywhere prints this\n");
+               "options go as --flag VALUE or --flag=VALUE (--bias-correct, --equalize, --per-tensor alone); -h or --help anywhere prints this\n");
 }
 
 static int usage_error(const char *fmt, ...) {
@@ -95,24 +107,26 @@ static int usage_error(const char *fmt, ...) {
 
 enum { CMD_INSPECT, CMD_QUANTIZE, CMD_EVAL, CMD_PLOT, CMD_COUNT };
 enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4, F_IMAGES = 8, F_LABELS = 16, F_CALIB = 32, F_LAYOUT = 64, F_ROUND = 128,
-       F_BIASC = 256, F_EQUAL = 512 /* these two take no value */ };
+       F_BIASC = 256, F_EQUAL = 512 /* these two take no value */, F_BUDGET = 1024, F_PERT = 2048 /* no value */ };
 static const struct { const char *name, *args; int npos, flags; } cmds[CMD_COUNT] = {
     { "inspect", "MODEL", 1, 0 },
-    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC | F_EQUAL },
+    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC | F_EQUAL | F_BUDGET | F_PERT },
     { "eval", "MODEL DATA_DIR (or MODEL --images FILE --labels FILE)", 2, F_MODE | F_OBSERVER | F_IMAGES | F_LABELS | F_CALIB | F_LAYOUT },
     { "plot", "MODEL CALIB OUT_DIR", 3, F_TEST | F_OBSERVER | F_IMAGES | F_LABELS | F_LAYOUT } };
-#define NFLAGS 10
+#define NFLAGS 12
 static const struct { const char *name; int bit; } flags[NFLAGS] = {
     { "--mode", F_MODE }, { "--observer", F_OBSERVER }, { "--test", F_TEST }, { "--images", F_IMAGES }, { "--labels", F_LABELS },
     { "--calib", F_CALIB }, { "--layout", F_LAYOUT }, { "--round", F_ROUND }, { "--bias-correct", F_BIASC },
-    { "--equalize", F_EQUAL } };
+    { "--equalize", F_EQUAL }, { "--budget", F_BUDGET }, { "--per-tensor", F_PERT } };
 
 typedef struct {
     int cmd; const char *pos[3];
-    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct, equalize */
+    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct, equalize, budget, per-tensor */
     const char *mode, *observer, *test, *images, *labels, *calib;
     int mode_id, obs_id, layout;
     int gptq, bias_correct, equalize;  /* quantize: --round gptq, --bias-correct, --equalize */
+    size_t budget;                     /* quantize --mode mixed: weight bytes */
+    int per_tensor;                    /* quantize --mode int8 --per-tensor */
 } args;
 
 static int parse_mode(const char *s) {
@@ -155,7 +169,7 @@ static int parse_args(int argc, char **argv, args *a) {
             if (!(cmds[c].flags & flags[f].bit)) return usage_error("%s does not take %s", cmds[c].name, flags[f].name);
             slot = &a->opt[f];
             if (*slot) return usage_error("%s given twice", flags[f].name);
-            if (flags[f].bit == F_BIASC || flags[f].bit == F_EQUAL) { /* a switch */
+            if (flags[f].bit == F_BIASC || flags[f].bit == F_EQUAL || flags[f].bit == F_PERT) { /* a switch */
                 if (eq) return usage_error("%s takes no value", flags[f].name);
                 *slot = "on";
                 continue;
@@ -183,8 +197,17 @@ static int parse_args(int argc, char **argv, args *a) {
     else if (!strcmp(a->opt[6], "nchw")) a->layout = RN_LAYOUT_NCHW;
     else return usage_error("unknown --layout '%s' (auto, nhwc or nchw)", a->opt[6]);
     a->mode_id = a->mode ? parse_mode(a->mode) : c == CMD_QUANTIZE || c == CMD_EVAL ? RN_INT8 : -1;
-    if (c == CMD_QUANTIZE && a->mode_id != RN_INT8 && a->mode_id != RN_INT4 && a->mode_id != RN_TERNARY && a->mode_id != RN_CODEBOOK)
-        return usage_error("--mode must be int8, int4, ternary or codebook for quantize, not '%s'", a->mode);
+    if (c == CMD_QUANTIZE && a->mode_id != RN_INT8 && a->mode_id != RN_INT4 && a->mode_id != RN_TERNARY && a->mode_id != RN_CODEBOOK && a->mode_id != RN_MIXED)
+        return usage_error("--mode must be int8, int4, mixed, ternary or codebook for quantize, not '%s'", a->mode);
+    if (c == CMD_QUANTIZE && a->mode_id == RN_MIXED && !a->opt[10]) return usage_error("--mode mixed needs --budget BYTES (the weights' size)");
+    if (a->opt[10]) {
+        const char *b = a->opt[10];
+        size_t k;
+        if (a->mode_id != RN_MIXED) return usage_error("--budget goes with --mode mixed");
+        for (k = 0; b[k]; k++) if (b[k] < '0' || b[k] > '9') break;
+        if (b[k] || k > 15 || !strtoull(b, NULL, 10)) return usage_error("--budget '%s' is not a positive whole number of bytes", b);
+        a->budget = (size_t)strtoull(b, NULL, 10);
+    }
     if (c == CMD_EVAL && a->mode_id < 0)
         return usage_error("unknown --mode '%s' (fp32, int8, int8-dynamic, int4, ternary, binary, mixed or codebook)", a->mode);
     if (a->opt[7] && strcmp(a->opt[7], "gptq") && strcmp(a->opt[7], "nearest"))
@@ -192,8 +215,10 @@ static int parse_args(int argc, char **argv, args *a) {
     a->gptq = a->opt[7] && !strcmp(a->opt[7], "gptq");
     a->bias_correct = a->opt[8] != NULL;
     a->equalize = a->opt[9] != NULL;
-    if ((a->opt[7] || a->bias_correct || a->equalize) && a->mode_id != RN_INT8 && a->mode_id != RN_INT4)
-        return usage_error("%s goes with --mode int8 or int4, not '%s'", a->opt[7] ? "--round" : a->bias_correct ? "--bias-correct" : "--equalize", a->mode);
+    if ((a->opt[7] || a->bias_correct || a->equalize) && a->mode_id != RN_INT8 && a->mode_id != RN_INT4 && a->mode_id != RN_MIXED)
+        return usage_error("%s goes with --mode int8, int4 or mixed, not '%s'", a->opt[7] ? "--round" : a->bias_correct ? "--bias-correct" : "--equalize", a->mode);
+    a->per_tensor = a->opt[11] != NULL;
+    if (a->per_tensor && a->mode_id != RN_INT8) return usage_error("--per-tensor goes with --mode int8, not '%s'", a->mode ? a->mode : "?");
     if (!a->observer) a->observer = "percentile";
     if ((a->obs_id = parse_observer(a->observer)) < 0)
         return usage_error("unknown --observer '%s' (minmax, moving-average, kl, percentile or mse)", a->observer);
@@ -691,6 +716,42 @@ static void ptq_cols(const ptq_layer *L, int gptq, int bias) {
 static int calibrate_progress(rn_model *fp, rn_model *q, const rn_data *x, int obs);
 static int samples_load(rn_data *d, const char *path, const rn_model *m, int layout);
 
+/* --mode mixed: the bits of each layer for the budget (rn_mixed_search),
+ * with the sensitivity table and the steps taken */
+static double sqnr_db(double sig, double noise) { return noise > 0 ? 10 * log10(sig / noise) : INFINITY; }
+static int mixed_choose(rn_model *fp, rn_model *q, const rn_data *cd, size_t budget) {
+    rn_mixed_plan *p = (rn_mixed_plan *)malloc(sizeof *p);
+    int i, k;
+    char lb[64];
+    if (!p) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
+    if (rn_mixed_search(fp, q, cd->type == RN_DATA_U8 ? cd->u8 : NULL, cd->type == RN_DATA_U8 ? NULL : cd->f32, cd->count, cd->size, budget, p)) {
+        fprintf(stderr, "quant-tool: --mode mixed: %s\n", q->err); free(p); return -1;
+    }
+    printf("mixed precision: budget %zu bytes of weights; %zu bytes with every layer at 8 bits, %zu at the least\n", budget, p->bytes8, p->bytes_min);
+    printf("sensitivity on %zu calibration samples (output SQNR against fp32; every layer at 8 bits: %.2f dB):\n", cd->count, sqnr_db(p->signal, p->noise8));
+    printf("  %-8s %-9s %12s %12s %22s\n", "layer", "op", "bytes at 8", "bytes at 4", "alone at 4 bits");
+    for (i = 0; i < q->nn; i++) {
+        rn_node *n = &q->n[i];
+        if (!rn_is_linear(n->op)) continue;
+        printf("  %-8s %-9s %12zu %12zu", tty(q->v[n->out].name, lb, sizeof lb), rn_op_names[n->op], rn_layer_bytes(n, 8), rn_layer_bytes(n, 4));
+        if (p->alone[i] >= 0) printf(" %19.2f dB\n", sqnr_db(p->signal, p->alone[i]));
+        else if (n->op == RN_OP_DWCONV) printf(" %22s\n", "8 (depthwise)");
+        else printf(" %22s\n", budget >= p->bytes8 ? "(not measured)" : "8 (no smaller)");
+    }
+    if (!p->nsteps) printf("every layer at 8 bits fits: %zu bytes\n", p->bytes);
+    else {
+        printf("steps (from every layer at 8 bits, %zu bytes):\n  %-4s %-8s %6s %14s %22s\n", p->bytes8, "step", "layer", "bits", "weight bytes", "output SQNR");
+        for (k = 0; k < p->nsteps; k++) {
+            const rn_mixed_step *s = &p->step[k];
+            printf("  %-4d %-8s %6s %14zu %19.2f dB\n", k + 1, tty(q->v[q->n[s->node].out].name, lb, sizeof lb), s->bits == 4 ? "8->4" : "4->8",
+                   s->bytes, sqnr_db(p->signal, s->noise));
+        }
+        printf("chosen: %zu bytes of weights (budget %zu)\n", p->bytes, budget);
+    }
+    free(p);
+    return 0;
+}
+
 static int cmd_quantize(const args *a) {
     const char *in = a->pos[0], *calib = a->pos[1], *out = a->pos[2];
     const int mode = a->mode_id, obs = a->obs_id;
@@ -723,10 +784,11 @@ static int cmd_quantize(const args *a) {
     if (float_image(in, &img, &imgn)) goto done;
     if (a->equalize && ptq_equalize(&img, &imgn)) goto done;
     if (rn_model_load_mem(&fp, img, imgn, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); goto done; }
-    if (rn_model_load_mem(&q, img, imgn, mode, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); goto done; }
+    if (rn_model_load_mem(&q, img, imgn, mode, mode == RN_MIXED ? 64 : 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); goto done; }
     free(img); img = NULL;
     if (samples_load(&cd, calib, &fp, a->layout)) goto done;
     if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, &cd, obs)) goto done;
+    if (mode == RN_MIXED && mixed_choose(&fp, &q, &cd, a->budget)) goto done;
     if ((a->gptq || a->bias_correct) && !(pl = ptq_collect(&fp, &cd, a->gptq, a->bias_correct))) goto done;
     /* the output tensors: every float tensor, plus per weight its quantized tensors */
     ot = (qt_tensor *)calloc((size_t)(fp.file.nt + 3 * q.nn + 1), sizeof *ot);
@@ -808,7 +870,7 @@ static int cmd_quantize(const args *a) {
             float *qb = NULL;
             own[nown++] = wq = (int8_t *)malloc(n->K * n->N + 1);
             if (!wq) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-            rn_quant_weights(n, qmax, qmax == 1, wq, n->wscale, &n->sqnr);
+            rn_quant_weights_g(n, qmax, qmax == 1, a->per_tensor, wq, n->wscale, &n->sqnr);
             if (pl && pl[i].gptq) {
                 if (ptq_gptq(n, &pl[i], wq, n->wscale, n->K, -qmax, qmax)) goto done;
                 n->sqnr = ptq_sqnr(n, wq, n->wscale, n->K);
@@ -828,8 +890,9 @@ static int cmd_quantize(const args *a) {
             ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = n->wscale; ot[nt].bytes = 4 * n->N; nt++;
             if (qb) { DERIVED(".qbias"); ot[nt].dtype = RN_DT_F32; ot[nt].ndim = 1; ot[nt].shape[0] = n->N; ot[nt].data = qb; ot[nt].bytes = 4 * n->N; nt++; }
             snprintf(sh, sizeof sh, "%zux%zu", n->N, n->K);
-            printf("%-8s %-9s %-18s %5d %9zu %10zu %8.2f dB", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh, bits, n->K * n->N,
-                   (n->K * n->N * (size_t)bits + 7) / 8 + 4 * n->N, n->sqnr);
+            printf("%-8s %-9s %-18s %5s %9zu %10zu %8.2f dB", tty(q.v[n->out].name, lb, sizeof lb), rn_op_names[n->op], sh,
+                   a->per_tensor ? "8/t" : bits == 8 ? "8" : bits == 4 ? "4" : "2", n->K * n->N,
+                   (n->K * n->N * (size_t)bits + 7) / 8 + 8 * n->N, n->sqnr); /* codes, scales and biases, as eval counts them */
             ptq_cols(pl ? &pl[i] : NULL, a->gptq, a->bias_correct);
             printf("\n");
         }
@@ -851,7 +914,7 @@ static int cmd_quantize(const args *a) {
     if (qs.oom) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     meta.graph = fp.file.graph_json; meta.variant = fp.file.variant ? fp.file.variant : "float"; meta.quant = qs.p;
     if (qt_write_file(out, ot, nt, &meta, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto done; }
-    printf("wrote %s (%s, %s observer%s%s, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->observer,
+    printf("wrote %s (%s%s, %s observer%s%s, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->per_tensor ? " per-tensor" : "", a->observer,
            a->gptq ? ", GPTQ rounding" : "", a->bias_correct ? ", bias corrected" : "", nt, now() - t0);
     rc = 0;
 done:
@@ -1001,8 +1064,8 @@ static int cmd_eval(const args *a) {
     /* the input shape and classes; a quantized file runs in the mode it was quantized for, a float one in int8 */
     if (rn_model_load(&m, path, RN_FP32, 1)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m.err); return 1; }
     if (!a->mode && m.stored_mode >= 0) mode = m.stored_mode;
-    if (mode == RN_MIXED) {
-        fprintf(stderr, "quant-tool: --mode mixed needs a bit width per layer, which eval cannot choose (make demo's sensitivity search does)\n");
+    if (mode == RN_MIXED && m.stored_mode != RN_MIXED) {
+        fprintf(stderr, "quant-tool: --mode mixed needs a bit width per layer: quantize --mode mixed --budget BYTES chooses them (eval runs the file it writes)\n");
         goto done;
     }
     if (evalset_load(&d, dir, a->images, a->labels, a->calib, &m, a->layout)) goto done;
@@ -1021,8 +1084,8 @@ static int cmd_eval(const args *a) {
         lat[i] = now() - t;
     }
     for (i = 1; i < nl; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
-    printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB\n",
-           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, d.x.count, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0);
+    printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB (%zu bytes)\n",
+           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, d.x.count, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0, m.weight_bytes);
     rc = 0;
 done:
     rn_model_free(&m); rn_model_free(&m1); evalset_free(&d);

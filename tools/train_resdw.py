@@ -2,7 +2,7 @@
 """Train the residual depthwise net, the hard case for post-training quantization,
 and export it to quant's model format with tools/export.py.
 
-    /usr/bin/python3 tools/train_resdw.py --out models/fmnist_resdw.safetensors [--epochs 4] [--threads 1]
+    /usr/bin/python3 tools/train_resdw.py --out models/fmnist_resdw.safetensors [--epochs 4] [--threads 1] [--act relu6|relu]
 
 Needs Debian's python3-torch (CPU) and dataset-fashion-mnist. The network is
 MobileNetV2-shaped, small enough for Fashion-MNIST and made of what makes
@@ -27,6 +27,15 @@ models/fmnist_resdw.safetensors is this script's output with the defaults
 the 10,000 test images in PyTorch and in the runner's fp32. After one epoch
 (88.83%) its int4 blocks lose 4.7 points, the case issue 22 describes; after
 four, 0.7.
+
+--act relu trains the same net with ReLU in place of every ReLU6
+(models/fmnist_resdw_relu.safetensors). Cross-layer equalization rescales a
+layer's output channels and the next layer's inputs; max(x, 0) commutes with a
+positive scale, min(max(x, 0), 6) does not (the clip at 6 would have to move
+to 6 / s per channel, which the model format cannot say), so quant-tool
+--equalize finds no pair to equalize in the ReLU6 net. The DFQ paper (Nagel
+et al. 2019) replaced MobileNetV2's ReLU6 with ReLU for the same reason; here
+the ReLU net is trained as such rather than swapped after training.
 """
 import argparse
 import gzip
@@ -63,6 +72,13 @@ def load(split):
     return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
 
 
+ACT = F.relu6  # --act
+
+
+def act(x):
+    return ACT(x)
+
+
 class InvertedResidual(nn.Module):
     def __init__(self, cin, cout, expand, stride):
         super().__init__()
@@ -76,8 +92,8 @@ class InvertedResidual(nn.Module):
         self.bn3 = nn.BatchNorm2d(cout)
 
     def forward(self, x):
-        y = F.relu6(self.bn1(self.expand(x)))
-        y = F.relu6(self.bn2(self.dw(y)))
+        y = act(self.bn1(self.expand(x)))
+        y = act(self.bn2(self.dw(y)))
         y = self.bn3(self.project(y))
         return x + y if self.skip else y
 
@@ -95,9 +111,9 @@ class ResDW(nn.Module):
         self.fc = nn.Linear(96, 10)
 
     def forward(self, x):
-        x = F.relu6(self.bn0(self.stem(x)))
+        x = act(self.bn0(self.stem(x)))
         x = self.blocks(x)
-        x = F.relu6(self.bnh(self.head(x)))
+        x = act(self.bnh(self.head(x)))
         return self.fc(x.mean((2, 3)))
 
 
@@ -115,7 +131,10 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (another count trains another model)")
+    ap.add_argument("--act", choices=("relu6", "relu"), default="relu6", help="the activation (relu: equalizable)")
     a = ap.parse_args()
+    global ACT
+    ACT = F.relu if a.act == "relu" else F.relu6
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     xtr, ytr = load("train")

@@ -175,38 +175,45 @@ int main(int argc, char **argv) {
     r = run_mode(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", obs[best_obs].name, NULL);
     print_row(&r, fp.acc, fp.bytes);
     add_point("int4", &r);
-    {   /* mixed precision: each layer alone at 4 bits, accuracy drop on the calibration images */
-        int bits[RN_MAX_NODES], i, worst = -1, nlin = 0;
-        double base, drop[RN_MAX_NODES], worst_drop = -1;
-        rn_model probe;
-        char detail[160];
-        for (i = 0; i < RN_MAX_NODES; i++) bits[i] = 8;
-        r = run_mode(fl, RN_MIXED, QUANT_OBS_MINMAX, &calib, &calib, "", "", bits); /* cheap probes: MinMax */
-        base = r.acc;
-        if (rn_model_load(&probe, fl, RN_FP32, 1) == 0) {
-            printf("\n  per-layer sensitivity (that layer alone at 4 bits, accuracy on the calibration images, int8 = %.2f%%):\n", 100 * base);
-            for (i = 0; i < probe.nn; i++) {
-                rn_node *n = &probe.n[i];
-                if (n->op != RN_OP_CONV && n->op != RN_OP_DWCONV && n->op != RN_OP_DENSE) continue;
-                bits[i] = 4;
-                r = run_mode(fl, RN_MIXED, QUANT_OBS_MINMAX, &calib, &calib, "", "", bits);
-                bits[i] = 8;
-                drop[i] = base - r.acc;
-                printf("    %-8s %-10s %8zu weights  drop %+6.2f points\n", probe.v[n->out].name, rn_op_names[n->op], n->K * n->N, 100 * drop[i]);
-                if (drop[i] > worst_drop) { worst_drop = drop[i]; worst = i; }
-                nlin++;
-            }
-            for (i = 0; i < probe.nn; i++) {
-                rn_node *n = &probe.n[i];
-                if (n->op == RN_OP_CONV || n->op == RN_OP_DWCONV || n->op == RN_OP_DENSE) bits[i] = i == worst ? 8 : 4;
-            }
-            snprintf(detail, sizeof detail, "%s at 8, %d layers at 4", worst >= 0 ? probe.v[probe.n[worst].out].name : "-", nlin - 1);
-            rn_model_free(&probe);
-            printf("\n");
-            r = run_mode(fl, RN_MIXED, obs[best_obs].kind, &test, &calib, "mixed 8/4 bits", detail, bits);
-            print_row(&r, fp.acc, fp.bytes);
-            add_point("mixed 8/4", &r);
+    {   /* mixed precision under a budget of weight bytes: rn_mixed_search (runner.h, as quant-tool quantize
+         * --mode mixed --budget), each layer's sensitivity measured on the calibration images */
+        static const size_t budgets[2] = { 250000, 240000 };
+        rn_model fpm, qm;
+        rn_mixed_plan *plan = (rn_mixed_plan *)malloc(sizeof *plan);
+        int b, i;
+        if (plan && rn_model_load(&fpm, fl, RN_FP32, 100) == 0) {
+            if (rn_model_load(&qm, fl, RN_MIXED, 64) == 0) {
+                if (rn_calibrate(&fpm, &qm, calib.x, calib.n, calib.size, (quant_observer_kind)obs[best_obs].kind) == 0) {
+                    for (b = 0; b < 2; b++) {
+                        char label[64], detail[160];
+                        size_t dl = 0;
+                        if (rn_mixed_search(&fpm, &qm, calib.x, NULL, calib.n, calib.size, budgets[b], plan)) { fprintf(stderr, "demo: %s\n", qm.err); break; }
+                        if (b == 0) {
+                            printf("\n  per-layer sensitivity (that layer alone at 4 bits: output SQNR against fp32 on the calibration images; all at 8: %.2f dB)\n",
+                                   plan->noise8 > 0 ? 10 * log10(plan->signal / plan->noise8) : INFINITY);
+                            for (i = 0; i < qm.nn; i++)
+                                if (plan->alone[i] >= 0)
+                                    printf("    %-8s %-10s %8zu weights  %7zu -> %7zu bytes  %6.2f dB\n", qm.v[qm.n[i].out].name, rn_op_names[qm.n[i].op],
+                                           qm.n[i].K * qm.n[i].N, rn_layer_bytes(&qm.n[i], 8), rn_layer_bytes(&qm.n[i], 4),
+                                           plan->alone[i] > 0 ? 10 * log10(plan->signal / plan->alone[i]) : INFINITY);
+                            printf("\n");
+                        }
+                        detail[0] = 0;
+                        for (i = 0; i < qm.nn && dl + 16 < sizeof detail; i++)
+                            if (rn_is_linear(qm.n[i].op) && plan->bits[i] == 4)
+                                dl += (size_t)snprintf(detail + dl, sizeof detail - dl, "%s%s", dl ? "," : "", qm.v[qm.n[i].out].name);
+                        if (dl + 8 < sizeof detail) snprintf(detail + dl, sizeof detail - dl, " at 4");
+                        snprintf(label, sizeof label, "mixed, <= %zu B", budgets[b]);
+                        r = run_mode(fl, RN_MIXED, obs[best_obs].kind, &test, &calib, label, detail, plan->bits);
+                        print_row(&r, fp.acc, fp.bytes);
+                        if (b == 0) add_point("mixed 8/4", &r);
+                    }
+                } else fprintf(stderr, "demo: calibration failed: %s\n", qm.err);
+                rn_model_free(&qm);
+            } else fprintf(stderr, "demo: %s\n", qm.err);
+            rn_model_free(&fpm);
         }
+        free(plan);
     }
     r = run_mode(fl, RN_CODEBOOK, 0, &test, &calib, "codebook dense", "16 entries, 4-bit: 8x", NULL);
     print_row(&r, fp.acc, fp.bytes);

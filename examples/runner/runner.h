@@ -628,6 +628,7 @@ typedef struct rn_model {
     unsigned char *arena;   /* every buffer, allocated once at load */
     size_t arena_size, arena_used;
     size_t weight_bytes;    /* bytes of the weights as this mode stores them */
+    int per_tensor;         /* int8 weights quantized here: one scale a tensor (rn_set_per_tensor) */
 #ifdef RN_GUARD
     unsigned char *guard[3 * RN_MAX_VALUES]; /* from the end of each value buffer */
     size_t guard_len[3 * RN_MAX_VALUES];
@@ -951,11 +952,31 @@ fail:
 static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-dynamic", "int4", "ternary", "binary", "mixed", "codebook" };
 
 /* weight quantization of one node for its mode: int8 values + per-channel
- * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary) */
-RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq, float *scale, double *sqnr) {
+ * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary);
+ * per_tensor (not ternary): one scale for the whole tensor (its largest |w|
+ * / q; below 8 bits the clipping with the least squared error), written to
+ * every channel's scale */
+RN_FN void rn_quant_weights_g(const rn_node *n, int qmax, int ternary, int per_tensor, int8_t *wq, float *scale, double *sqnr) {
     size_t o, k, per = n->op == RN_OP_DWCONV ? 1 : n->K, N = n->N;
     const float *w = rn_wf(n);
     double sig = 0, noise = 0;
+    float tam = 0.0f, ts = 1.0f;
+    if (per_tensor && !ternary) {
+        for (k = 0; k < n->K * N; k++) if (fabsf(w[k]) > tam) tam = fabsf(w[k]);
+        ts = tam > 0 ? tam / (float)qmax : 1.0f;
+        if (!(ts > 0)) ts = 1.0f;
+        if (qmax < 127 && tam > 0) {
+            double best = -1;
+            int f;
+            float s0 = ts;
+            for (f = 100; f >= 30; f -= 1) {
+                float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
+                double e = 0;
+                for (k = 0; k < n->K * N; k++) { double d = (double)w[k] - (double)quant_quantize1(w[k], inv, 0, -qmax, qmax) * sc; e += d * d; }
+                if (best < 0 || e < best) { best = e; ts = sc; }
+            }
+        }
+    }
     for (o = 0; o < N; o++) {
         float am = 0.0f, s;
         /* depthwise weights are [kh][kw][c]: channel o is strided */
@@ -980,6 +1001,7 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
                 if (best < 0 || e < best) { best = e; s = sc; }
             }
         }
+        if (per_tensor && !ternary) s = ts;
         scale[o] = s;
         for (k = 0; k < n->K; k++) {
             size_t idx = n->op == RN_OP_DWCONV ? k * N + o : o * per + k;
@@ -991,6 +1013,9 @@ RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq,
         }
     }
     *sqnr = noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+RN_FN void rn_quant_weights(const rn_node *n, int qmax, int ternary, int8_t *wq, float *scale, double *sqnr) {
+    rn_quant_weights_g(n, qmax, ternary, 0, wq, scale, sqnr);
 }
 
 /* int4 blocks of 32 along K, one fp16-rounded scale each, chosen per block
@@ -1281,7 +1306,7 @@ RN_FN int rn_prepare(rn_model *m, int batch) {
                     memcpy(n->wscale, ts->data, 4 * N);
                     for (o = 0; o < N; o++) if (!(n->wscale[o] > 0) || n->wscale[o] > 1e30f) { free(wq); snprintf(m->err, sizeof m->err, "%.200s: bad scale", nm); return -1; }
                     n->sqnr = NAN;
-                } else rn_quant_weights(n, qmax, tern, wq, n->wscale, &n->sqnr);
+                } else rn_quant_weights_g(n, qmax, tern, m->per_tensor, wq, n->wscale, &n->sqnr);
             }
             if (n->op == RN_OP_CONV) quant_conv2d_pack(wq, &n->cs, 0, n->packed, quant_conv2d_pack_size(&n->cs));
             else if (n->op == RN_OP_DWCONV) quant_dwconv2d_pack(wq, &n->cs, 0, n->packed, quant_dwconv2d_pack_size(&n->cs));
@@ -2654,6 +2679,152 @@ RN_FN int rn_set_bits(rn_model *m, const int *bits) {
     return rn_replan(m);
 }
 
+/* ------------------------------------------- mixed precision by a budget */
+/* Weight bytes of a conv / dense node as the runner stores it (and counts it
+ * in weight_bytes) at 8 bits (int8 codes, fp32 scale and bias per output
+ * channel) or 4 (int4 blocks of 32: nibbles, an fp16 scale a block, fp32
+ * bias; a depthwise layer has no int4 blocks and stays at 8). */
+RN_FN size_t rn_layer_bytes(const rn_node *n, int bits) {
+    if (bits == 4 && n->op != RN_OP_DWCONV) return (n->K + 1) / 2 * n->N + 2 * n->N * ((n->K + 31) / 32) + 4 * n->N;
+    return n->K * n->N + 8 * n->N;
+}
+
+typedef struct { int node, bits; size_t bytes; double noise; } rn_mixed_step;
+typedef struct {
+    int bits[RN_MAX_NODES];     /* the choice: 8 or 4 for each conv / dense node */
+    double alone[RN_MAX_NODES]; /* output noise with that layer alone at 4 bits (-1: not a candidate) */
+    double signal, noise8;      /* sum of the fp32 outputs squared; the noise with every layer at 8 */
+    size_t bytes8, bytes_min, bytes; /* weight bytes: all at 8, the smallest possible, the choice's */
+    int nsteps;
+    rn_mixed_step step[2 * RN_MAX_NODES]; /* each switch (to 4, or back to 8) with what it gave */
+} rn_mixed_plan;
+
+/* The sum over count samples of the squared difference of q's outputs from
+ * ref's (ref NULL: the sum of q's outputs squared; out non-NULL: q's outputs
+ * stored there). Samples: uint8 (value / 255) or float (as they are). */
+RN_FN int rn_output_noise(rn_model *q, const unsigned char *u8, const float *f32, size_t count, size_t size,
+                          const float *ref, float *out, double *noise) {
+    size_t i0, j, os = q->v[q->output].size;
+    double e = 0;
+    if (size != q->v[q->input].size) { snprintf(q->err, sizeof q->err, "samples of %zu values for an input of %zu", size, q->v[q->input].size); return -1; }
+    for (i0 = 0; i0 < count; i0 += (size_t)q->batch) {
+        size_t bn = count - i0 < (size_t)q->batch ? count - i0 : (size_t)q->batch;
+        float *x = q->v[q->input].f;
+        const float *y;
+        if (f32) memcpy(x, f32 + i0 * size, bn * size * sizeof(float));
+        else for (j = 0; j < bn * size; j++) x[j] = (float)u8[i0 * size + j] / 255.0f;
+        if (rn_run(q, (int)bn)) return -1;
+        y = rn_output(q, 0);
+        if (out) memcpy(out + i0 * os, y, bn * os * sizeof(float));
+        for (j = 0; j < bn * os; j++) { double d = (double)y[j] - (ref ? (double)ref[i0 * os + j] : 0.0); e += d * d; }
+    }
+    *noise = e;
+    return 0;
+}
+
+/* q (mode mixed) at the given bits, its activation params kept (they do not
+ * depend on the weights' bits) */
+RN_FN int rn_mixed_apply(rn_model *q, const int *bits) {
+    float s2[RN_MAX_VALUES];
+    int32_t z2[RN_MAX_VALUES];
+    int h2[RN_MAX_VALUES], v;
+    for (v = 0; v < q->nv; v++) { s2[v] = q->v[v].scale; z2[v] = q->v[v].zp; h2[v] = q->v[v].has_params; }
+    if (rn_set_bits(q, bits)) return -1;
+    for (v = 0; v < q->nv; v++) if (q->v[v].kind == RN_KIND_U8) { q->v[v].scale = s2[v]; q->v[v].zp = z2[v]; q->v[v].has_params = h2[v]; }
+    return rn_finish_params(q);
+}
+
+/* Mixed precision under a budget of weight bytes, by measured sensitivity:
+ * q is loaded in mode mixed with its activation params set (calibrated) and
+ * fp is the same file in fp32. Each conv / dense layer (not depthwise) is
+ * put alone at 4 bits and the output noise it adds over the samples is
+ * measured (the sum of squared differences from fp32's outputs); then,
+ * from every layer at 8, layers go to 4 bits in order of the least noise a
+ * byte saved until the weights fit the budget, and layers switched earlier
+ * that fit back at 8 within the budget return to 8, most noisy first. Every
+ * step is measured. q is left at the chosen bits with its params; the plan
+ * says what each step did. A budget below the smallest size (every candidate
+ * at 4) is refused, naming that size. */
+RN_FN int rn_mixed_search(rn_model *fp, rn_model *q, const unsigned char *u8, const float *f32, size_t count, size_t size,
+                          size_t budget, rn_mixed_plan *p) {
+    int i, k, order[RN_MAX_NODES], nc = 0, rc = -1;
+    float *ref = NULL;
+    size_t os = q->v[q->output].size;
+    memset(p, 0, sizeof *p);
+    if (q->mode != RN_MIXED || fp->mode != RN_FP32) { snprintf(q->err, sizeof q->err, "mixed search: q must be mode mixed and fp fp32"); return -1; }
+    if (!count) { snprintf(q->err, sizeof q->err, "mixed search: no samples"); return -1; }
+    for (i = 0; i < q->nn; i++) {
+        rn_node *n = &q->n[i];
+        p->bits[i] = 8; p->alone[i] = -1;
+        if (!rn_is_linear(n->op)) continue;
+        p->bytes8 += rn_layer_bytes(n, 8);
+        p->bytes_min += rn_layer_bytes(n, 4);
+        if (rn_layer_bytes(n, 4) < rn_layer_bytes(n, 8)) order[nc++] = i;
+    }
+    if (budget < p->bytes_min) {
+        snprintf(q->err, sizeof q->err, "a budget of %zu bytes cannot be met: the smallest mixed size is %zu bytes (every conv / dense at 4 bits, depthwise at 8)",
+                 budget, p->bytes_min);
+        return -1;
+    }
+    if (count > (size_t)1 << 24 || (double)count * (double)os > 1e9 || !(ref = (float *)malloc(count * os * sizeof(float) + 4))) {
+        snprintf(q->err, sizeof q->err, "mixed search: out of memory for the fp32 outputs"); return -1;
+    }
+    if (rn_output_noise(fp, u8, f32, count, size, NULL, ref, &p->signal)) { snprintf(q->err, sizeof q->err, "mixed search: fp32: %.200s", fp->err); goto done; }
+    if (rn_mixed_apply(q, p->bits) || rn_output_noise(q, u8, f32, count, size, ref, NULL, &p->noise8)) goto done;
+    p->bytes = p->bytes8;
+    if (budget >= p->bytes8) { rc = 0; goto done; } /* every layer at 8 fits */
+    for (k = 0; k < nc; k++) {
+        i = order[k];
+        p->bits[i] = 4;
+        if (rn_mixed_apply(q, p->bits) || rn_output_noise(q, u8, f32, count, size, ref, NULL, &p->alone[i])) goto done;
+        p->bits[i] = 8;
+    }
+    /* by added noise a byte saved (ties: the earlier layer first) */
+    for (k = 1; k < nc; k++) {
+        int v = order[k], j = k;
+        double cv = (p->alone[v] - p->noise8) / (double)(rn_layer_bytes(&q->n[v], 8) - rn_layer_bytes(&q->n[v], 4));
+        while (j > 0) {
+            int u = order[j - 1];
+            double cu = (p->alone[u] - p->noise8) / (double)(rn_layer_bytes(&q->n[u], 8) - rn_layer_bytes(&q->n[u], 4));
+            if (cu <= cv) break;
+            order[j] = u; j--;
+        }
+        order[j] = v;
+    }
+    for (k = 0; k < nc && p->bytes > budget; k++) {
+        rn_mixed_step *s = &p->step[p->nsteps++];
+        i = order[k];
+        p->bits[i] = 4;
+        p->bytes -= rn_layer_bytes(&q->n[i], 8) - rn_layer_bytes(&q->n[i], 4);
+        s->node = i; s->bits = 4; s->bytes = p->bytes;
+        if (rn_mixed_apply(q, p->bits) || rn_output_noise(q, u8, f32, count, size, ref, NULL, &s->noise)) goto done;
+    }
+    for (k = k - 2; k >= 0; k--) { /* back to 8 where the budget allows, the noisiest a byte first */
+        size_t back = rn_layer_bytes(&q->n[order[k]], 8) - rn_layer_bytes(&q->n[order[k]], 4);
+        rn_mixed_step *s;
+        i = order[k];
+        if (p->bytes + back > budget) continue;
+        s = &p->step[p->nsteps++];
+        p->bits[i] = 8;
+        p->bytes += back;
+        s->node = i; s->bits = 8; s->bytes = p->bytes;
+        if (rn_mixed_apply(q, p->bits) || rn_output_noise(q, u8, f32, count, size, ref, NULL, &s->noise)) goto done;
+    }
+    rc = 0;
+done:
+    free(ref);
+    return rc;
+}
+
+/* Weights quantized at load with one scale per tensor (on) or per output
+ * channel (off, the default) in the int8 layers of the static and dynamic
+ * modes (not int4 blocks, ternary or binary layers, nor weights a quantized
+ * file stores); prepares again: params must be set afterwards. */
+RN_FN int rn_set_per_tensor(rn_model *m, int on) {
+    m->per_tensor = on != 0;
+    return rn_replan(m);
+}
+
 /* The part of loading after the file is parsed (m->file set). */
 RN_FN int rn_model_finish_load(rn_model *m, int batch) {
     int ok = rn_graph(m) == 0 && rn_stored_params(m, 0) == 0;
@@ -2662,7 +2833,21 @@ RN_FN int rn_model_finish_load(rn_model *m, int batch) {
                  rn_mode_names[m->stored_mode], rn_mode_names[m->stored_mode], rn_mode_names[m->mode]);
         ok = 0;
     }
-    if (ok && m->stored_mode == RN_MIXED) { snprintf(m->err, sizeof m->err, "a file quantized in mode mixed does not record its per-layer bits"); ok = 0; }
+    if (ok && m->stored_mode == RN_MIXED) { /* its bits per layer: W.q4 (int4 blocks) or W.q (int8) */
+        int i;
+        for (i = 0; ok && i < m->nn; i++) {
+            rn_node *n = &m->n[i];
+            char nm[256];
+            const rn_tensor *t4, *t8;
+            if (!rn_is_linear(n->op)) continue;
+            snprintf(nm, sizeof nm, "%s.q4", n->w->name); t4 = rn_find(&m->file, nm);
+            snprintf(nm, sizeof nm, "%s.q", n->w->name); t8 = rn_find(&m->file, nm);
+            if (t4 && t8) { snprintf(m->err, sizeof m->err, "a mixed file: %.100s has both .q and .q4 (one bit width a layer)", n->w->name); ok = 0; }
+            else if (t4 && n->op == RN_OP_DWCONV) { snprintf(m->err, sizeof m->err, "a mixed file: %.100s.q4 on a depthwise layer (int4 blocks are for conv2d and dense)", n->w->name); ok = 0; }
+            else if (!t4 && !t8) { snprintf(m->err, sizeof m->err, "a mixed file: %.100s has neither .q nor .q4 (its bit width)", n->w->name); ok = 0; }
+            else n->bits = t4 ? 4 : 8;
+        }
+    }
     m->batch = batch;
     ok = ok && rn_prepare(m, batch) == 0 && rn_plan(m) == 0;
     if (ok && !rn_static_mode(m->mode)) m->params_ready = 1;
