@@ -70,10 +70,14 @@ $(BUILD):
 # do (compiling it is most of a test's compile time). Tests that need an x86
 # instruction set for an oracle (F16C) select it per function with target
 # attributes and check the CPU at run time.
+# (on x86-64 with no -m flags the library selects its scalar kernels: the
+# object code of the scalar level's object, which is then linked instead)
+HOST_ARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
+IMPL_O = $(if $(and $(filter x86_64%,$(HOST_ARCH)),$(filter scalar,$(X86_ISAS)),$(if $(filter -m%,$(CFLAGS)),,1)),$(BUILD)/x86-scalar/quant_impl.o,$(BUILD)/quant_impl.o)
 $(BUILD)/quant_impl.o: tests/quant_impl.c $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. -c $< -o $@
-$(BUILD)/test_%: tests/test_%.c $(HDRS) examples/runner/runner.h $(BUILD)/quant_impl.o
-	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. $< $(BUILD)/quant_impl.o -o $@ -lm
+$(BUILD)/test_%: tests/test_%.c $(HDRS) examples/runner/runner.h $(IMPL_O)
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. $< $(IMPL_O) -o $@ -lm
 # (test_pq compiles its own: it gives the library an allocator that fails on request)
 $(BUILD)/test_pq: tests/test_pq.c $(HDRS) | $(BUILD)
 	$(CC) $(CSTD) $(CFLAGS) $(WARN) -I. $< -o $@ -lm
