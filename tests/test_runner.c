@@ -286,6 +286,56 @@ static void test_q4_file(void) {
     } /* each loaded image belongs to its model (freed with it) */
 }
 
+/* a file quantized in mode mixed: each conv / dense layer's width from its
+ * tensors (W.q4 and W.q4scale: 4 bits; W.q and W.scale: 8), run as stored;
+ * a layer with both or neither is refused by name */
+static void test_mixed_file(void) {
+    static const char *meta = ",\"quant\":\"{\\\"mode\\\":\\\"mixed\\\",\\\"acts\\\":{\\\"x\\\":[0.004,0],\\\"r\\\":[0.05,10],\\\"p\\\":[0.05,10],\\\"f\\\":[0.05,10]}}\"";
+    tdesc t[10], u[10];
+    static uint8_t n1[4 * 9], n2[3 * 18];
+    static uint16_t h1[4], h2[3 * 2];
+    static int8_t q2[3 * 36];
+    static float s2[3], d1[4 * 18], d2[3 * 36];
+    unsigned char *buf;
+    size_t size, o, k;
+    rn_model m;
+    tensors(t);
+    q4_tensors(W1, 4, 18, n1, h1, d1);
+    q4_tensors(W2, 3, 36, n2, h2, d2);
+    for (o = 0; o < 3; o++) {
+        float am = 0;
+        for (k = 0; k < 36; k++) am = fabsf(W2[o * 36 + k]) > am ? fabsf(W2[o * 36 + k]) : am;
+        s2[o] = am > 0 ? am / 127.0f : 1.0f;
+        for (k = 0; k < 36; k++) q2[o * 36 + k] = (int8_t)lrintf(W2[o * 36 + k] / s2[o]);
+    }
+    memset(t + 4, 0, 6 * sizeof *t);
+    strcpy(t[4].name, "w1.q4"); t[4].dtype = "U8"; t[4].ndim = 2; t[4].shape[0] = 4; t[4].shape[1] = 9; t[4].bytes = sizeof n1; t[4].data = n1;
+    strcpy(t[5].name, "w1.q4scale"); t[5].dtype = "F16"; t[5].ndim = 2; t[5].shape[0] = 4; t[5].shape[1] = 1; t[5].bytes = sizeof h1; t[5].data = h1;
+    strcpy(t[6].name, "w2.q"); t[6].dtype = "I8"; t[6].ndim = 2; t[6].shape[0] = 3; t[6].shape[1] = 36; t[6].bytes = sizeof q2; t[6].data = q2;
+    strcpy(t[7].name, "w2.scale"); t[7].dtype = "F32"; t[7].ndim = 1; t[7].shape[0] = 3; t[7].bytes = sizeof s2; t[7].data = s2;
+    strcpy(t[8].name, "w2.q4"); t[8].dtype = "U8"; t[8].ndim = 2; t[8].shape[0] = 3; t[8].shape[1] = 18; t[8].bytes = sizeof n2; t[8].data = n2;
+    strcpy(t[9].name, "w2.q4scale"); t[9].dtype = "F16"; t[9].ndim = 2; t[9].shape[0] = 3; t[9].shape[1] = 2; t[9].bytes = sizeof h2; t[9].data = h2;
+    buf = build(t, 8, GRAPH, meta, &size, 0, -1);
+    CHECKF(load_mem(&m, buf, size, RN_MIXED, 2) == 0, "the mixed file: %s", m.err);
+    if (!QT_FAILS) {
+        CHECK(m.stored_mode == RN_MIXED && m.params_ready);
+        CHECKF(m.n[0].bits == 4 && m.n[0].q4 && m.n[4].bits == 8 && !m.n[4].q4, "bits %d %d", m.n[0].bits, m.n[4].bits);
+        CHECKF(m.weight_bytes == rn_layer_bytes(&m.n[0], 4) + rn_layer_bytes(&m.n[4], 8), "weight bytes %zu", m.weight_bytes);
+        for (k = 0; k < 2 * 72; k++) m.v[m.input].f[k] = (float)((k * 37) % 256) / 255.0f;
+        CHECKF(rn_run(&m, 2) == 0, "%s", m.err);
+        rn_model_free(&m);
+    }
+    buf = build(t, 8, GRAPH, meta, &size, 0, -1);
+    CHECKF(load_mem(&m, buf, size, RN_INT8, 2) != 0 && strstr(m.err, "quantized for mode mixed"), "a mixed file in int8: %s", m.err);
+    buf = build(t, 10, GRAPH, meta, &size, 0, -1); /* w2 at both widths */
+    CHECKF(load_mem(&m, buf, size, RN_MIXED, 2) != 0 && strstr(m.err, "w2 has both .q and .q4"), "both widths: %s", m.err);
+    memcpy(u, t, sizeof u); u[4] = t[6]; u[5] = t[7]; /* w1 at no width */
+    buf = build(u, 6, GRAPH, meta, &size, 0, -1);
+    CHECKF(load_mem(&m, buf, size, RN_MIXED, 2) != 0 && strstr(m.err, "w1 has neither .q nor .q4"), "no width: %s", m.err);
+    CHECKF(load_mem(&m, build(u, 6, GRAPH, meta, &size, 0, -1), size, RN_FP32, 2) == 0, "a mixed file in fp32: %s", m.err);
+    if (!QT_FAILS) rn_model_free(&m);
+}
+
 /* malformed files: each must be refused with a message */
 static void expect_reject(unsigned char *buf, size_t size, const char *what) {
     rn_model m;
@@ -1240,5 +1290,6 @@ int main(void) {
     RUN(test_new_ops);
     RUN(test_uint8_output);
     RUN(test_hostile_mutations);
+    RUN(test_mixed_file); /* last: the random weights it draws leave the earlier tests' draws as they were */
     return qt_summary();
 }

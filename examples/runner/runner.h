@@ -2833,7 +2833,7 @@ RN_FN int rn_model_finish_load(rn_model *m, int batch) {
                  rn_mode_names[m->stored_mode], rn_mode_names[m->stored_mode], rn_mode_names[m->mode]);
         ok = 0;
     }
-    if (ok && m->stored_mode == RN_MIXED) { /* its bits per layer: W.q4 (int4 blocks) or W.q (int8) */
+    if (ok && m->stored_mode == RN_MIXED && m->mode == RN_MIXED) { /* its bits per layer: W.q4 (int4 blocks) or W.q (int8) */
         int i;
         for (i = 0; ok && i < m->nn; i++) {
             rn_node *n = &m->n[i];
