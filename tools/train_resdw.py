@@ -35,7 +35,9 @@ positive scale, min(max(x, 0), 6) does not (the clip at 6 would have to move
 to 6 / s per channel, which the model format cannot say), so quant-tool
 --equalize finds no pair to equalize in the ReLU6 net. The DFQ paper (Nagel
 et al. 2019) replaced MobileNetV2's ReLU6 with ReLU for the same reason; here
-the ReLU net is trained as such rather than swapped after training.
+the ReLU net is trained as such rather than swapped after training
+(defaults otherwise: 4 epochs, 1 thread, about 16 minutes an epoch on the busy
+VM; 91.90% on the test images).
 """
 import argparse
 import gzip
