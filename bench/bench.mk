@@ -9,6 +9,8 @@
 #                            oneDNN limited to AVX2, OpenBLAS's Haswell core)
 #   make bench-epilogue      int8 output's cost over int32 per requantization mode,
 #                            paired in each round (bench/bench_epilogue.c)
+#   make bench-binary        binary / ternary kernels against this CPU's XOR +
+#                            popcount loop and read bandwidth (bench/bench_binary.c)
 #   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
 #                            speed-up of each ISA over scalar
 #   make bench-build         builds everything without running it
@@ -46,12 +48,12 @@ DNNL_ISA_NATIVE ?=
 DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise
+.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
 
 bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
-             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise
+             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise $(BENCH_DIR)/bench_binary
 
 $(BENCH_DIR)/bench_epilogue: bench/bench_epilogue.c quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
@@ -65,6 +67,13 @@ $(BENCH_DIR)/bench_elementwise: bench/bench_elementwise.c quant.h quant_kernels.
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 $(BENCH_OPT) $(BENCH_NATIVE) -I. $< -o $@ -lm
 bench-elementwise: $(BENCH_DIR)/bench_elementwise
+	taskset -c $(BENCH_CPU) $<
+# binary / ternary GEMM, GEMV, conv, BWN (native build; other levels: the
+# same source with the kernel tests' FLAGS_<level>)
+$(BENCH_DIR)/bench_binary: bench/bench_binary.c quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(BENCH_OPT) -Wall -Wextra $(BENCH_NATIVE) -I. $< -o $@ -lm
+bench-binary: $(BENCH_DIR)/bench_binary
 	taskset -c $(BENCH_CPU) $<
 
 $(BENCH_DIR)/bench_gemm: bench/bench_gemm.cc quant.h quant_kernels.h

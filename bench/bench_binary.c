@@ -10,6 +10,19 @@
 #include <string.h>
 #include <time.h>
 
+/* the binary kernels' vector layer (quant_kernels.h section 1.1, static
+ * inline): a vector of BW 64-bit lanes, and how its popcount is done */
+#define BW ((int)(sizeof(quant__vi) / 8))
+#if defined(QUANT_HAS_AVX512VPOPCNTDQ)
+#  define POPCNT_NAME "vpopcntq"
+#elif defined(QUANT_HAS_SSE41)
+#  define POPCNT_NAME "nibble-lut"
+#elif defined(QUANT_HAS_NEON)
+#  define POPCNT_NAME "vcnt"
+#else
+#  define POPCNT_NAME "scalar"
+#endif
+
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 #define MEDIAN(reps, ...) do { double ts_[128]; int r_; for (r_ = 0; r_ < (reps); r_++) { double t0_ = now(); __VA_ARGS__; ts_[r_] = now() - t0_; } \
@@ -25,34 +38,34 @@ static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
  * iteration. On the VPOPCNTDQ build that is the issue's in-register XOR +
  * VPOPCNTQ + VPADDQ loop. */
 static double popcnt_peak(void) {
-    static uint64_t wv[12 * QUANT__BW], av[16 * QUANT__BW];
+    static uint64_t wv[12 * BW], av[16 * BW];
     double med;
     long i, n = 4000000;
-    uint64_t out[QUANT__BW];
+    uint64_t out[BW];
     int k;
-    for (k = 0; k < 12 * QUANT__BW; k++) wv[k] = rnd();
-    for (k = 0; k < 16 * QUANT__BW; k++) av[k] = rnd();
+    for (k = 0; k < 12 * BW; k++) wv[k] = rnd();
+    for (k = 0; k < 16 * BW; k++) av[k] = rnd();
     {
 #define R12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define DECL(k) quant__bv acc##k = quant__bv_zero();
-#define STEP(k) acc##k = quant__bv_pcadd(acc##k, quant__bv_xor(a, quant__bv_load(wv + k * QUANT__BW)));
-#define RED(k) acc0 = quant__bv_xor(acc0, acc##k);
+#define DECL(k) quant__vi acc##k = quant__vi_zero();
+#define STEP(k) acc##k = quant__vi_pcadd(acc##k, quant__vi_xor(a, quant__vi_load(wv + k * BW)));
+#define RED(k) acc0 = quant__vi_xor(acc0, acc##k);
         R12(DECL)
         MEDIAN(7, {
             for (i = 0; i < n; i++) {
-                const quant__bv a = quant__bv_load(av + (size_t)(i & 15) * QUANT__BW);
+                const quant__vi a = quant__vi_load(av + (size_t)(i & 15) * BW);
                 R12(STEP)
             }
         });
         R12(RED)
-        quant__bv_store(out, acc0);
+        quant__vi_store(out, acc0);
 #undef R12
 #undef DECL
 #undef STEP
 #undef RED
     }
     if (out[0] == 12345) printf(" ");
-    return 12.0 * n * 64 * QUANT__BW / med / 1e9;
+    return 12.0 * n * 64 * BW / med / 1e9;
 }
 
 /* BWN: int8 activations x binary weights, G MAC/s */
@@ -93,24 +106,24 @@ static double bgemm_rate(size_t M, size_t N, size_t K, int ta, int tw, int reps)
 /* GB/s of a streaming read of `bytes` (vector loads, 8 chains), warm */
 static double read_gbs(size_t bytes, int reps) {
     size_t n = bytes / 8, i;
-    uint64_t *b = (uint64_t *)malloc(n * 8), s = 0, o[QUANT__BW];
+    uint64_t *b = (uint64_t *)malloc(n * 8), s = 0, o[BW];
     double med;
     for (i = 0; i < n; i++) b[i] = rnd();
     MEDIAN(reps, {
-        quant__bv x0 = quant__bv_zero(), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
-        for (i = 0; i < n; i += 8 * QUANT__BW) {
-            x0 = quant__bv_xor(x0, quant__bv_load(b + i));
-            x1 = quant__bv_xor(x1, quant__bv_load(b + i + QUANT__BW));
-            x2 = quant__bv_xor(x2, quant__bv_load(b + i + 2 * QUANT__BW));
-            x3 = quant__bv_xor(x3, quant__bv_load(b + i + 3 * QUANT__BW));
-            x4 = quant__bv_xor(x4, quant__bv_load(b + i + 4 * QUANT__BW));
-            x5 = quant__bv_xor(x5, quant__bv_load(b + i + 5 * QUANT__BW));
-            x6 = quant__bv_xor(x6, quant__bv_load(b + i + 6 * QUANT__BW));
-            x7 = quant__bv_xor(x7, quant__bv_load(b + i + 7 * QUANT__BW));
+        quant__vi x0 = quant__vi_zero(), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0, x7 = x0;
+        for (i = 0; i < n; i += 8 * BW) {
+            x0 = quant__vi_xor(x0, quant__vi_load(b + i));
+            x1 = quant__vi_xor(x1, quant__vi_load(b + i + BW));
+            x2 = quant__vi_xor(x2, quant__vi_load(b + i + 2 * BW));
+            x3 = quant__vi_xor(x3, quant__vi_load(b + i + 3 * BW));
+            x4 = quant__vi_xor(x4, quant__vi_load(b + i + 4 * BW));
+            x5 = quant__vi_xor(x5, quant__vi_load(b + i + 5 * BW));
+            x6 = quant__vi_xor(x6, quant__vi_load(b + i + 6 * BW));
+            x7 = quant__vi_xor(x7, quant__vi_load(b + i + 7 * BW));
         }
-        x0 = quant__bv_xor(quant__bv_xor(x0, x1), quant__bv_xor(x2, x3));
-        x4 = quant__bv_xor(quant__bv_xor(x4, x5), quant__bv_xor(x6, x7));
-        quant__bv_store(o, quant__bv_xor(x0, x4));
+        x0 = quant__vi_xor(quant__vi_xor(x0, x1), quant__vi_xor(x2, x3));
+        x4 = quant__vi_xor(quant__vi_xor(x4, x5), quant__vi_xor(x6, x7));
+        quant__vi_store(o, quant__vi_xor(x0, x4));
         s += o[0];
     });
     if (s == 12345) printf(" ");
@@ -120,7 +133,7 @@ static double read_gbs(size_t bytes, int reps) {
 
 int main(void) {
     double peak, med;
-    printf("binary / ternary kernels, %s build, popcount: %s, one thread, medians\n\n", quant_isa_name(), QUANT__POPCNT_NAME);
+    printf("binary / ternary kernels, %s build, popcount: %s, one thread, medians\n\n", quant_isa_name(), POPCNT_NAME);
     peak = popcnt_peak();
     printf("  %-52s %9.0f G binary MAC/s\n", "in-register XOR + popcount + add loop (ceiling)", peak);
     {
