@@ -956,6 +956,25 @@ static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-
  * per_tensor (not ternary): one scale for the whole tensor (its largest |w|
  * / q; below 8 bits the clipping with the least squared error), written to
  * every channel's scale */
+/* below 8 bits: the scale s0 * f / 100 (f = 100 down to 30) with the least
+ * squared error over the cnt weights w[0], w[stride], ... (the first on ties) */
+RN_FN float rn_clip_scale(const float *w, size_t cnt, size_t stride, float s0, int qmax) {
+    double best = -1;
+    float s = s0;
+    size_t k;
+    int f;
+    for (f = 100; f >= 30; f -= 1) {
+        float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
+        double e = 0;
+        for (k = 0; k < cnt; k++) {
+            float v = w[k * stride];
+            double d = (double)v - (double)quant_quantize1(v, inv, 0, -qmax, qmax) * sc;
+            e += d * d;
+        }
+        if (best < 0 || e < best) { best = e; s = sc; }
+    }
+    return s;
+}
 RN_FN void rn_quant_weights_g(const rn_node *n, int qmax, int ternary, int per_tensor, int8_t *wq, float *scale, double *sqnr) {
     size_t o, k, per = n->op == RN_OP_DWCONV ? 1 : n->K, N = n->N;
     const float *w = rn_wf(n);
@@ -965,42 +984,20 @@ RN_FN void rn_quant_weights_g(const rn_node *n, int qmax, int ternary, int per_t
         for (k = 0; k < n->K * N; k++) if (fabsf(w[k]) > tam) tam = fabsf(w[k]);
         ts = tam > 0 ? tam / (float)qmax : 1.0f;
         if (!(ts > 0)) ts = 1.0f;
-        if (qmax < 127 && tam > 0) {
-            double best = -1;
-            int f;
-            float s0 = ts;
-            for (f = 100; f >= 30; f -= 1) {
-                float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
-                double e = 0;
-                for (k = 0; k < n->K * N; k++) { double d = (double)w[k] - (double)quant_quantize1(w[k], inv, 0, -qmax, qmax) * sc; e += d * d; }
-                if (best < 0 || e < best) { best = e; ts = sc; }
-            }
-        }
+        if (qmax < 127 && tam > 0) ts = rn_clip_scale(w, n->K * N, 1, ts, qmax);
     }
     for (o = 0; o < N; o++) {
         float am = 0.0f, s;
         /* depthwise weights are [kh][kw][c]: channel o is strided */
-        for (k = 0; k < n->K; k++) {
-            float v = n->op == RN_OP_DWCONV ? w[k * N + o] : w[o * per + k];
-            if (fabsf(v) > am) am = fabsf(v);
-        }
+        const float *wo = n->op == RN_OP_DWCONV ? w + o : w + o * per;
+        const size_t st = n->op == RN_OP_DWCONV ? N : 1;
+        for (k = 0; k < n->K; k++)
+            if (fabsf(wo[k * st]) > am) am = fabsf(wo[k * st]);
         s = ternary ? am : (am > 0 ? am / (float)qmax : 1.0f);
         if (!(s > 0)) s = 1.0f;
-        if (!ternary && qmax < 127 && am > 0) { /* low bit widths: the clipping scale with the least squared error */
-            double best = -1;
-            int f;
-            float s0 = s;
-            for (f = 100; f >= 30; f -= 1) {
-                float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
-                double e = 0;
-                for (k = 0; k < n->K; k++) {
-                    float v = n->op == RN_OP_DWCONV ? w[k * N + o] : w[o * per + k];
-                    double d = (double)v - (double)quant_quantize1(v, inv, 0, -qmax, qmax) * sc;
-                    e += d * d;
-                }
-                if (best < 0 || e < best) { best = e; s = sc; }
-            }
-        }
+        /* low bit widths: the clipping scale with the least squared error
+         * (per channel; per tensor it was chosen above) */
+        if (!ternary && !per_tensor && qmax < 127 && am > 0) s = rn_clip_scale(wo, n->K, st, s, qmax);
         if (per_tensor && !ternary) s = ts;
         scale[o] = s;
         for (k = 0; k < n->K; k++) {
