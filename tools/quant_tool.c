@@ -32,7 +32,7 @@
  * (tools/qt_write.h): a failed write leaves OUT as it was.
  *
  * quantize --mode int8 | int4 also takes --equalize (cross-layer
- * equalization of the float weights first; see ptq_equalize) and --round gptq (codes chosen by GPTQ
+ * equalization of the float weights first; see rn_equalize in runner.h) and --round gptq (codes chosen by GPTQ
  * from the calibration inputs' Hessian, with the scales round to nearest
  * picks; depthwise layers stay nearest) and --bias-correct (each layer's
  * bias minus (Wq - W) E[x] over the calibration inputs, written as
@@ -358,118 +358,33 @@ done:
     return rc;
 }
 
-/* --equalize: cross-layer equalization (quant_cle_*) of every pair of
- * layers A -> B joined by ops that commute with a positive per-channel
- * scale (relu, leaky relu, max / avg pooling, global average pooling,
- * flatten), each value on the way read by that path only: DFQ's pairs,
- * through depthwise convs (a depthwise layer is the B of one pair and the A
- * of the next). Ten sweeps over the pairs, in the file image's float
- * tensors, before anything is loaded; prints each pair's channel-range
- * spread (largest / smallest per-channel max |w|) before -> after. Layers
- * with folded scales, grouped convs and trained ternary / binary weights
- * are left alone. */
-typedef struct { const rn_tensor *wa, *ba, *wb; size_t sa[4], sb[4]; int na, aa, nb, ab; } eq_pair;
-
-static float *eq_copy(const rn_tensor *t) {
-    float *p = (float *)malloc(t->bytes + 4);
-    if (p) memcpy(p, t->data, t->bytes);
-    return p;
-}
-static double eq_spread(const float *w, const size_t *shape, int nd, int axis) {
-    float r[4096];
-    size_t c, C = shape[axis];
-    double lo = 0, hi = 0;
-    if (C > 4096 || quant_absmax_axis(w, shape, nd, axis, r) != QUANT_OK) return NAN;
-    for (c = 0; c < C; c++) if (r[c] > 0) { if (lo == 0 || r[c] < lo) lo = r[c]; if (r[c] > hi) hi = r[c]; }
-    return lo > 0 ? hi / lo : 1.0;
-}
-
+/* --equalize: rn_equalize (runner.h) on the file image's float tensors,
+ * before anything else is loaded: prints each pair's channel-range spread
+ * (largest / smallest per-channel max |w|) before -> after, and makes a new
+ * image of the equalized tensors */
 static int ptq_equalize(unsigned char **img, size_t *imgn) {
     rn_model m;
+    rn_eq_report *r = (rn_eq_report *)malloc(sizeof *r);
     qt_tensor *ot = NULL;
-    eq_pair *pr = NULL;
-    float **wa = NULL, **ba = NULL, **wb = NULL;
-    int cons[RN_MAX_VALUES], who[RN_MAX_VALUES], i, j, np = 0, rc = -1, sweep;
-    double *before = NULL;
-    if (rn_model_load_mem(&m, *img, *imgn, RN_FP32, 1)) { fprintf(stderr, "quant-tool: equalize: %s\n", m.err); return -1; }
-    for (i = 0; i < m.nv; i++) cons[i] = 0;
-    for (i = 0; i < m.nn; i++) for (j = 0; j < m.n[i].nin; j++) { cons[m.n[i].in[j]]++; who[m.n[i].in[j]] = i; }
-    pr = (eq_pair *)calloc((size_t)m.nn + 1, sizeof *pr);
-    if (!pr) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-    for (i = 0; i < m.nn; i++) {
-        const rn_node *a = &m.n[i], *b = NULL;
-        int v = a->out, flat = 0;
-        size_t C = a->N;
-        eq_pair *p = &pr[np];
-        if (!rn_is_linear(a->op) || a->fold || a->wtype || a->w->dtype != RN_DT_F32) continue;
-        for (;;) {
-            const rn_node *c;
-            if (v == m.output || cons[v] != 1) break;
-            c = &m.n[who[v]];
-            if (c->nin != 1) break;
-            if (rn_is_linear(c->op)) { b = c; break; }
-            if (c->op != RN_OP_RELU && c->op != RN_OP_LEAKY && c->op != RN_OP_MAXPOOL && c->op != RN_OP_AVGPOOL &&
-                c->op != RN_OP_GAP && c->op != RN_OP_FLATTEN) break;
-            if (c->op == RN_OP_FLATTEN) flat = 1;
-            v = c->out;
-        }
-        if (!b || b->fold || b->wtype || b->w->dtype != RN_DT_F32) continue;
-        p->wa = a->w; p->ba = a->b; p->wb = b->w;
-        if (a->op == RN_OP_DWCONV) { p->na = 3; p->aa = 2; memcpy(p->sa, a->w->shape, 3 * sizeof(size_t)); }
-        else if (a->op == RN_OP_CONV) { p->na = 4; p->aa = 0; memcpy(p->sa, a->w->shape, 4 * sizeof(size_t)); }
-        else { p->na = 2; p->aa = 0; p->sa[0] = a->N; p->sa[1] = a->K; }
-        if (b->op == RN_OP_DWCONV) { p->nb = 3; p->ab = 2; memcpy(p->sb, b->w->shape, 3 * sizeof(size_t)); }
-        else if (b->op == RN_OP_CONV) { p->nb = 4; p->ab = 3; memcpy(p->sb, b->w->shape, 4 * sizeof(size_t)); }
-        else if (flat) { if (b->K % C) continue; p->nb = 3; p->ab = 2; p->sb[0] = b->N; p->sb[1] = b->K / C; p->sb[2] = C; }
-        else { p->nb = 2; p->ab = 1; p->sb[0] = b->N; p->sb[1] = b->K; }
-        if (p->sb[p->ab] != C || (p->ba && p->ba->count != C)) continue;
-        np++;
-    }
-    if (!np) { printf("equalize: no pair of layers to equalize\n"); rc = 0; goto done; }
-    wa = (float **)calloc((size_t)np, sizeof *wa); ba = (float **)calloc((size_t)np, sizeof *ba); wb = (float **)calloc((size_t)np, sizeof *wb);
-    before = (double *)calloc(2 * (size_t)np, sizeof *before);
-    if (!wa || !ba || !wb || !before) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-    /* a tensor in two pairs (a depthwise layer) is one buffer: look it up */
-    for (i = 0; i < np; i++) {
-        for (j = 0; j < i; j++) {
-            if (pr[j].wb == pr[i].wa) wa[i] = wb[j];
-            if (pr[j].wa == pr[i].wb) wb[i] = wa[j];
-            if (pr[j].wa == pr[i].wa) wa[i] = wa[j];
-        }
-        if (!wa[i] && !(wa[i] = eq_copy(pr[i].wa))) goto oom;
-        if (!wb[i] && !(wb[i] = eq_copy(pr[i].wb))) goto oom;
-        for (j = 0; j < i; j++) if (pr[i].ba && pr[j].ba == pr[i].ba) ba[i] = ba[j];
-        if (pr[i].ba && !ba[i] && !(ba[i] = eq_copy(pr[i].ba))) goto oom;
-        before[2 * i] = eq_spread(wa[i], pr[i].sa, pr[i].na, pr[i].aa);
-        before[2 * i + 1] = eq_spread(wb[i], pr[i].sb, pr[i].nb, pr[i].ab);
-    }
-    for (sweep = 0; sweep < 10; sweep++)
-        for (i = 0; i < np; i++) {
-            float s[4096];
-            quant_status st;
-            if (pr[i].sb[pr[i].ab] > 4096) continue;
-            st = quant_cle_scales(wa[i], pr[i].sa, pr[i].na, pr[i].aa, wb[i], pr[i].sb, pr[i].nb, pr[i].ab, s);
-            if (st == QUANT_OK) st = quant_cle_apply(wa[i], pr[i].sa, pr[i].na, pr[i].aa, ba[i], wb[i], pr[i].sb, pr[i].nb, pr[i].ab, s);
-            if (st != QUANT_OK) { fprintf(stderr, "quant-tool: equalize %s -> %s: %s\n", pr[i].wa->name, pr[i].wb->name, quant_status_str(st)); goto done; }
-        }
+    int i, j, rc = -1;
+    if (!r) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
+    if (rn_model_load_mem(&m, *img, *imgn, RN_FP32, 1)) { fprintf(stderr, "quant-tool: equalize: %s\n", m.err); free(r); return -1; }
+    if (rn_equalize(&m, r)) { fprintf(stderr, "quant-tool: %s\n", m.err); goto done; }
+    if (!r->np) { printf("equalize: no pair of layers to equalize\n"); rc = 0; goto done; }
     printf("%-24s %-24s %26s %26s\n", "equalized A", "B", "A channel spread", "B channel spread");
-    for (i = 0; i < np; i++) {
+    for (i = 0; i < r->np; i++) {
+        const rn_eq_pair *p = &r->pair[i];
         char b1[64], b2[64];
-        printf("%-24s %-24s %11.3g -> %11.3g %11.3g -> %11.3g\n", tty(pr[i].wa->name, b1, sizeof b1), tty(pr[i].wb->name, b2, sizeof b2),
-               before[2 * i], eq_spread(wa[i], pr[i].sa, pr[i].na, pr[i].aa), before[2 * i + 1], eq_spread(wb[i], pr[i].sb, pr[i].nb, pr[i].ab));
+        printf("%-24s %-24s %11.3g -> %11.3g %11.3g -> %11.3g\n", tty(m.n[p->a].w->name, b1, sizeof b1), tty(m.n[p->b].w->name, b2, sizeof b2),
+               p->spread_a[0], p->spread_a[1], p->spread_b[0], p->spread_b[1]);
     }
-    /* a new image: the file's tensors with the equalized ones in their place */
-    if (!(ot = (qt_tensor *)calloc((size_t)m.file.nt + 1, sizeof *ot))) goto oom;
+    /* a new image: the file's tensors, the equalized ones changed in place */
+    if (!(ot = (qt_tensor *)calloc((size_t)m.file.nt + 1, sizeof *ot))) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     for (j = 0; j < m.file.nt; j++) {
         const rn_tensor *t = &m.file.t[j];
         ot[j].name = t->name; ot[j].dtype = t->dtype; ot[j].ndim = t->ndim;
         memcpy(ot[j].shape, t->shape, sizeof t->shape);
         ot[j].data = t->data; ot[j].bytes = t->bytes;
-        for (i = 0; i < np; i++) {
-            if (t == pr[i].wa) ot[j].data = wa[i];
-            if (t == pr[i].wb) ot[j].data = wb[i];
-            if (t == pr[i].ba) ot[j].data = ba[i];
-        }
     }
     {
         qt_meta meta;
@@ -481,27 +396,14 @@ static int ptq_equalize(unsigned char **img, size_t *imgn) {
         free(*img); *img = ni; *imgn = nn;
     }
     rc = 0;
-    goto done;
-oom:
-    fprintf(stderr, "quant-tool: out of memory\n");
 done:
-    if (wa && wb && ba) for (i = 0; i < np; i++) { /* free each distinct buffer once */
-        float *p[3];
-        int k, l, dup;
-        p[0] = wa[i]; p[1] = wb ? wb[i] : NULL; p[2] = ba ? ba[i] : NULL;
-        for (k = 0; k < 3; k++) {
-            if (!p[k]) continue;
-            for (dup = 0, j = 0; j < i && !dup; j++) dup = p[k] == wa[j] || p[k] == wb[j] || p[k] == ba[j];
-            for (l = 0; l < k && !dup; l++) dup = p[k] == p[l];
-            if (!dup) free(p[k]);
-        }
-    }
-    free(wa); free(ba); free(wb); free(before); free(pr); free(ot);
+    free(ot); free(r);
     rn_model_free(&m);
     return rc;
 }
 
-/* ---- quantize's post-training steps (quant.h section 12) ----
+/* ---- quantize's post-training steps (quant.h section 12; runner.h's
+ * rn_ptq_*, which make demo uses too) ----
  * --round gptq: the codes of each conv / dense layer (not depthwise) by GPTQ
  * with the scales round to nearest chose (int4: the fp16 block scales of
  * rn_q4_quantize, int8: the per-channel scales), from H = 2 X^T X over the
@@ -509,203 +411,22 @@ done:
  * conv). --bias-correct: the bias minus (Wq - W) E[x], E[x] the mean
  * calibration input per channel (per input for dense), stored as
  * "<w>.qbias" (the quantized modes use it; the float bias stays). */
-typedef struct {
-    double *H;            /* K x K, or NULL                                  */
-    double *ex;           /* mean input per channel (conv) / input (dense)   */
-    double sig, en, eg;   /* w^T H w, and the error of nearest / GPTQ codes  */
-    double db;            /* largest |bias change|                           */
-    int gptq;
-} ptq_layer;
-
-static void ptq_free(ptq_layer *pl, int n) {
-    int i;
-    if (!pl) return;
-    for (i = 0; i < n; i++) { free(pl[i].H); free(pl[i].ex); }
-    free(pl);
+static void collect_progress(size_t done, size_t total, void *ctx) {
+    fprintf(stderr, "\rcollecting layer inputs: %zu of %zu samples run (%.0f s)", done, total, now() - *(const double *)ctx);
 }
-
-/* im2col of one image: rows[oh * ow][K], K = kh * kw * in_c, zeros where a
- * tap reads padding */
-static void ptq_im2col(const quant_conv_shape *cs, const float *x, size_t oh, size_t ow, float *rows) {
-    size_t oy, ox, u, v, K = cs->k_h * cs->k_w * cs->in_c;
-    for (oy = 0; oy < oh; oy++)
-        for (ox = 0; ox < ow; ox++) {
-            float *r = rows + (oy * ow + ox) * K;
-            for (u = 0; u < cs->k_h; u++)
-                for (v = 0; v < cs->k_w; v++) {
-                    long iy = (long)(oy * cs->stride_h + u * cs->dil_h) - (long)cs->pad_top;
-                    long ix = (long)(ox * cs->stride_w + v * cs->dil_w) - (long)cs->pad_left;
-                    float *d = r + (u * cs->k_w + v) * cs->in_c;
-                    if (iy < 0 || ix < 0 || iy >= (long)cs->in_h || ix >= (long)cs->in_w) memset(d, 0, cs->in_c * sizeof(float));
-                    else memcpy(d, x + ((size_t)iy * cs->in_w + (size_t)ix) * cs->in_c, cs->in_c * sizeof(float));
-                }
-        }
-}
-
-#define PTQ_MAX_K 8192 /* a larger layer keeps round to nearest (its H would take > 512 MB) */
-
-/* Runs fp over the calibration samples and gathers each layer's H (want_h)
- * and mean input (want_ex). NULL after a message. */
-static ptq_layer *ptq_collect(rn_model *fp, const rn_data *x, int want_h, int want_ex) {
-    ptq_layer *pl = (ptq_layer *)calloc((size_t)fp->nn + 1, sizeof *pl);
-    size_t i0, n = x->count, sz = x->size, maxrows = 0, j, b;
-    float *rows = NULL;
-    int i, tty = isatty(2);
+static rn_ptq_layer *ptq_collect(rn_model *fp, const rn_data *x, int want_h, int want_ex) {
     double t0 = now();
-    if (!pl) { fprintf(stderr, "quant-tool: out of memory\n"); return NULL; }
-    for (i = 0; i < fp->nn; i++) {
-        rn_node *nd = &fp->n[i];
-        const rn_value *xv = &fp->v[nd->in[0]];
-        if (!rn_is_linear(nd->op)) continue;
-        if (!rn_written(fp, nd->in[0])) { fprintf(stderr, "quant-tool: node %d: its input is not kept in fp32\n", i); goto fail; }
-        if (want_h && nd->op != RN_OP_DWCONV && nd->K <= PTQ_MAX_K) {
-            size_t oh = 1, ow = 1;
-            if (nd->op == RN_OP_CONV) {
-                if (quant_conv_out_size(&nd->cs, &oh, &ow) != QUANT_OK) { fprintf(stderr, "quant-tool: node %d: bad conv shape\n", i); goto fail; }
-                if (oh * ow * nd->K > maxrows) maxrows = oh * ow * nd->K;
-            } else if (nd->K != xv->size) { fprintf(stderr, "quant-tool: node %d: dense input size %zu != K %zu\n", i, xv->size, nd->K); goto fail; }
-            if (!(pl[i].H = (double *)calloc(nd->K * nd->K, sizeof(double)))) { fprintf(stderr, "quant-tool: out of memory\n"); goto fail; }
-            pl[i].gptq = 1;
-        }
-        if (want_ex && !(pl[i].ex = (double *)calloc(nd->op == RN_OP_DENSE ? xv->size : xv->c, sizeof(double)))) {
-            fprintf(stderr, "quant-tool: out of memory\n"); goto fail;
-        }
-    }
-    if (maxrows && !(rows = (float *)malloc(maxrows * sizeof(float)))) { fprintf(stderr, "quant-tool: out of memory\n"); goto fail; }
-    for (i0 = 0; i0 < n; i0 += (size_t)fp->batch) {
-        size_t bn = n - i0 < (size_t)fp->batch ? n - i0 : (size_t)fp->batch;
-        float *in = fp->v[fp->input].f;
-        if (x->type == RN_DATA_U8) for (j = 0; j < bn * sz; j++) in[j] = (float)x->u8[i0 * sz + j] / 255.0f;
-        else memcpy(in, x->f32 + i0 * sz, bn * sz * sizeof(float));
-        if (rn_run(fp, (int)bn)) { fprintf(stderr, "quant-tool: the fp32 run failed: %s\n", fp->err); goto fail; }
-        for (i = 0; i < fp->nn; i++) {
-            rn_node *nd = &fp->n[i];
-            const rn_value *xv = &fp->v[nd->in[0]];
-            if (pl[i].ex) {
-                size_t c, p, C = nd->op == RN_OP_DENSE ? xv->size : xv->c, P = xv->size / C;
-                for (b = 0; b < bn; b++)
-                    for (p = 0; p < P; p++)
-                        for (c = 0; c < C; c++) pl[i].ex[c] += (double)xv->f[b * xv->size + p * C + c];
-            }
-            if (pl[i].H) {
-                quant_status st;
-                if (nd->op == RN_OP_DENSE) st = quant_gptq_hessian_add(pl[i].H, nd->K, xv->f, bn, xv->size);
-                else {
-                    size_t oh = 0, ow = 0;
-                    quant_conv_out_size(&nd->cs, &oh, &ow);
-                    for (b = 0, st = QUANT_OK; b < bn && st == QUANT_OK; b++) {
-                        ptq_im2col(&nd->cs, xv->f + b * xv->size, oh, ow, rows);
-                        st = quant_gptq_hessian_add(pl[i].H, nd->K, rows, oh * ow, nd->K);
-                    }
-                }
-                if (st != QUANT_OK) { fprintf(stderr, "quant-tool: node %d: Hessian: %s\n", i, quant_status_str(st)); goto fail; }
-            }
-        }
-        if (tty) fprintf(stderr, "\rcollecting layer inputs: %zu of %zu samples run (%.0f s)", i0 + bn, n, now() - t0);
-    }
+    int tty = isatty(2);
+    rn_ptq_layer *pl = rn_ptq_collect(fp, x->type == RN_DATA_U8 ? x->u8 : NULL, x->type == RN_DATA_U8 ? NULL : x->f32, x->count, x->size,
+                                      want_h, want_ex, tty ? collect_progress : NULL, &t0);
     if (tty) fprintf(stderr, "\r%60s\r", "");
-    for (i = 0; i < fp->nn; i++)
-        if (pl[i].ex) {
-            const rn_value *xv = &fp->v[fp->n[i].in[0]];
-            size_t c, C = fp->n[i].op == RN_OP_DENSE ? xv->size : xv->c;
-            for (c = 0; c < C; c++) pl[i].ex[c] /= (double)n * (double)(xv->size / C);
-        }
-    free(rows);
+    if (!pl) fprintf(stderr, "quant-tool: %s\n", fp->err);
     return pl;
-fail:
-    free(rows); ptq_free(pl, fp->nn);
-    return NULL;
-}
-
-/* w H w^T summed over the rows: quant_hessian_error with every code 0
- * (its error rows are then w itself); NaN if out of memory */
-static double ptq_quad(const float *w, size_t N, size_t K, const double *H) {
-    int8_t *zero = (int8_t *)calloc(N * K + 1, 1);
-    float *ones = (float *)malloc(N * sizeof(float) + 4);
-    double s = NAN;
-    size_t o;
-    if (zero && ones) {
-        for (o = 0; o < N; o++) ones[o] = 1.0f;
-        if (quant_hessian_error(w, zero, ones, N, K, K, H, &s) != QUANT_OK) s = NAN;
-    }
-    free(zero); free(ones);
-    return s;
-}
-
-/* GPTQ codes for a conv / dense layer with the given scales [N][K / group]
- * (codes in: round to nearest's; out: GPTQ's); the errors into L */
-static int ptq_gptq(const rn_node *n, ptq_layer *L, int8_t *codes, float *sc, size_t group, int32_t qmin, int32_t qmax) {
-    const float *w = rn_wf(n);
-    quant_gptq_opts o;
-    size_t bytes = quant_gptq_workspace_size(n->K);
-    void *ws = bytes ? malloc(bytes) : NULL;
-    quant_status st;
-    if (!ws) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
-    quant_gptq_opts_default(&o, 8);
-    o.qmin = qmin; o.qmax = qmax; o.group = group; o.scales_given = 1;
-    L->sig = ptq_quad(w, n->N, n->K, L->H);
-    st = quant_hessian_error(w, codes, sc, n->N, n->K, group, L->H, &L->en);
-    if (st == QUANT_OK) st = quant_gptq(w, n->N, n->K, L->H, &o, codes, sc, ws, bytes);
-    if (st == QUANT_OK) st = quant_hessian_error(w, codes, sc, n->N, n->K, group, L->H, &L->eg);
-    free(ws);
-    if (st != QUANT_OK) { fprintf(stderr, "quant-tool: %s: GPTQ: %s\n", n->w->name, quant_status_str(st)); return -1; }
-    return 0;
-}
-
-/* codes * scales in the layout of the weights (depthwise [kh][kw][c] with a
- * scale per channel; else [N][K] with scales [N][K / group]) */
-static void ptq_dequant(const rn_node *n, const int8_t *codes, const float *sc, size_t group, float *wq) {
-    size_t o, k, nb = (n->K + group - 1) / group;
-    for (o = 0; o < n->N; o++)
-        for (k = 0; k < n->K; k++) {
-            if (n->op == RN_OP_DWCONV) wq[k * n->N + o] = (float)codes[k * n->N + o] * sc[o];
-            else wq[o * n->K + k] = (float)codes[o * n->K + k] * sc[o * nb + k / group];
-        }
-}
-/* weight SQNR (dB) of dequantized weights */
-static double ptq_sqnr(const rn_node *n, const int8_t *codes, const float *sc, size_t group) {
-    const float *w = rn_wf(n);
-    float *wq = (float *)malloc(n->N * n->K * sizeof(float) + 4);
-    size_t i;
-    double sig = 0, noise = 0;
-    if (!wq) return NAN;
-    ptq_dequant(n, codes, sc, group, wq);
-    for (i = 0; i < n->N * n->K; i++) { double d = (double)w[i] - wq[i]; sig += (double)w[i] * w[i]; noise += d * d; }
-    free(wq);
-    return noise > 0 ? 10 * log10(sig / noise) : INFINITY;
-}
-
-/* the corrected bias [N] of a layer with codes * scales, into qb */
-static int ptq_bias(const rn_node *n, ptq_layer *L, const int8_t *codes, const float *sc, size_t group, float *qb) {
-    const float *w = rn_wf(n);
-    float *wq = (float *)malloc(n->N * n->K * sizeof(float) + 4), *ex;
-    const rn_tensor *bt = n->b;
-    size_t shape[4], o, C;
-    int nd, oa, ia;
-    quant_status st;
-    if (!wq) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
-    ptq_dequant(n, codes, sc, group, wq);
-    if (n->op == RN_OP_DENSE) { shape[0] = n->N; shape[1] = n->K; nd = 2; oa = 0; ia = 1; C = n->K; }
-    else if (n->op == RN_OP_CONV) { shape[0] = n->N; shape[1] = n->cs.k_h; shape[2] = n->cs.k_w; shape[3] = n->cs.in_c; nd = 4; oa = 0; ia = 3; C = n->cs.in_c; }
-    else { shape[0] = n->cs.k_h; shape[1] = n->cs.k_w; shape[2] = n->N; nd = 3; oa = 2; ia = 2; C = n->N; }
-    ex = (float *)malloc(C * sizeof(float) + 4);
-    if (!ex) { free(wq); fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
-    for (o = 0; o < C; o++) ex[o] = (float)L->ex[o];
-    for (o = 0; o < n->N; o++) qb[o] = bt ? ((const float *)bt->data)[o] : 0.0f;
-    st = quant_bias_correct(w, wq, shape, nd, oa, ia, ex, qb);
-    free(wq); free(ex);
-    if (st != QUANT_OK) { fprintf(stderr, "quant-tool: %s: bias correction: %s\n", n->w->name, quant_status_str(st)); return -1; }
-    L->db = 0;
-    for (o = 0; o < n->N; o++) {
-        double d = fabs((double)qb[o] - (bt ? ((const float *)bt->data)[o] : 0.0));
-        if (d > L->db) L->db = d;
-    }
-    return 0;
 }
 
 /* the table's extra columns: output SQNR over the calibration inputs of
  * nearest -> GPTQ codes (dB), the largest bias change */
-static void ptq_cols(const ptq_layer *L, int gptq, int bias) {
+static void ptq_cols(const rn_ptq_layer *L, int gptq, int bias) {
     if (gptq) {
         if (L && L->gptq && L->en > 0 && L->eg > 0) printf("  %6.2f -> %6.2f dB", 10 * log10(L->sig / L->en), 10 * log10(L->sig / L->eg));
         else printf("  %19s", "nearest");
@@ -763,7 +484,7 @@ static int cmd_quantize(const args *a) {
     qt_buf qs;
     qt_meta meta;
     qt_tensor *ot = NULL;
-    ptq_layer *pl = NULL;
+    rn_ptq_layer *pl = NULL;
     void **own = NULL;   /* every buffer made here, freed at the end */
     int i, nt = 0, nown = 0, v, rc = 1;
     struct stat st;
@@ -841,15 +562,8 @@ static int cmd_quantize(const args *a) {
             own[nown++] = nib = (uint8_t *)malloc(rb * n->N + 1);
             own[nown++] = h = (uint16_t *)malloc(2 * n->N * nb + 2);
             if (!w8 || !sc || !h || !nib) { free(w8); free(sc); fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-            rn_q4_quantize(n, w8, sc, &n->sqnr);
-            if (pl && pl[i].gptq) {
-                if (ptq_gptq(n, &pl[i], w8, sc, 32, -8, 7)) { free(w8); free(sc); goto done; }
-                n->sqnr = ptq_sqnr(n, w8, sc, 32);
-            }
-            if (pl && pl[i].ex) {
-                own[nown++] = qb = (float *)malloc(sizeof(float) * n->N + 4);
-                if (!qb || ptq_bias(n, &pl[i], w8, sc, 32, qb)) { free(w8); free(sc); if (!qb) fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-            }
+            if (pl && pl[i].ex && !(own[nown++] = qb = (float *)malloc(sizeof(float) * n->N + 4))) { free(w8); free(sc); fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+            if (rn_ptq_codes(&q, i, pl ? &pl[i] : NULL, 0, w8, sc, qb, &n->sqnr)) { free(w8); free(sc); fprintf(stderr, "quant-tool: %s\n", q.err); goto done; }
             for (o = 0; o < n->N; o++) quant_pack(w8 + o * n->K, n->K, QUANT_I4, nib + o * rb);
             for (o = 0; o < n->N * nb; o++) h[o] = quant_fp32_to_fp16(sc[o]);
             free(w8); free(sc);
@@ -870,16 +584,8 @@ static int cmd_quantize(const args *a) {
             float *qb = NULL;
             own[nown++] = wq = (int8_t *)malloc(n->K * n->N + 1);
             if (!wq) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-            rn_quant_weights_g(n, qmax, qmax == 1, a->per_tensor, wq, n->wscale, &n->sqnr);
-            if (pl && pl[i].gptq) {
-                if (ptq_gptq(n, &pl[i], wq, n->wscale, n->K, -qmax, qmax)) goto done;
-                n->sqnr = ptq_sqnr(n, wq, n->wscale, n->K);
-            }
-            if (pl && pl[i].ex) {
-                own[nown++] = qb = (float *)malloc(sizeof(float) * n->N + 4);
-                if (!qb) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
-                if (ptq_bias(n, &pl[i], wq, n->wscale, n->K, qb)) goto done;
-            }
+            if (pl && pl[i].ex && !(own[nown++] = qb = (float *)malloc(sizeof(float) * n->N + 4))) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+            if (rn_ptq_codes(&q, i, pl ? &pl[i] : NULL, a->per_tensor, wq, n->wscale, qb, &n->sqnr)) { fprintf(stderr, "quant-tool: %s\n", q.err); goto done; }
             DERIVED(".q");
             ot[nt].dtype = RN_DT_I8; ot[nt].ndim = n->w->ndim; memcpy(ot[nt].shape, n->w->shape, sizeof n->w->shape);
             if (n->w->count != n->K * n->N) { /* a grouped conv: its weights expanded to [out][kh][kw][in], stored [out][K] */
@@ -919,7 +625,7 @@ static int cmd_quantize(const args *a) {
     rc = 0;
 done:
     for (i = 0; i < nown; i++) free(own[i]);
-    free(own); free(ot); free(dname); qt_buf_free(&qs); free(img); rn_data_free(&cd); ptq_free(pl, fp.nn);
+    free(own); free(ot); free(dname); qt_buf_free(&qs); free(img); rn_data_free(&cd); rn_ptq_free(pl, fp.nn);
     rn_model_free(&fp); rn_model_free(&q);
     return rc;
 }

@@ -2822,6 +2822,358 @@ RN_FN int rn_set_per_tensor(rn_model *m, int on) {
     return rn_replan(m);
 }
 
+/* ------------------------------------------------ post-training steps */
+/* quant.h section 12 applied to a loaded model, shared by quant-tool
+ * quantize (--equalize, --round gptq, --bias-correct) and make demo.
+ *
+ * rn_equalize: cross-layer equalization (quant_cle_*) of every pair of
+ * layers A -> B joined by ops that commute with a positive per-channel
+ * scale (relu, leaky relu, max / avg pooling, global average pooling,
+ * flatten), each value on the way read by that path only: DFQ's pairs,
+ * through depthwise convs (a depthwise layer is the B of one pair and the A
+ * of the next). Ten sweeps over the pairs, in place in the model's float
+ * tensors (m->file), then the model is prepared again (params must be set
+ * afterwards, as after rn_set_bits). Layers with folded scales, grouped
+ * convs and trained ternary / binary weights are left alone; so are ReLU6
+ * paths: clip(x, 0, 6) / s is not clip(x / s, 0, 6), and the format has no
+ * per-channel clip. The report gives each pair's channel-range spread
+ * (largest / smallest per-channel max |w|) before and after. */
+typedef struct { int a, b; double spread_a[2], spread_b[2]; } rn_eq_pair; /* nodes; spreads before, after */
+typedef struct { int np; rn_eq_pair pair[RN_MAX_NODES]; } rn_eq_report;
+
+RN_FN double rn_eq_spread(const float *w, const size_t *shape, int nd, int axis) {
+    float r[4096];
+    size_t c, C = shape[axis];
+    double lo = 0, hi = 0;
+    if (C > 4096 || quant_absmax_axis(w, shape, nd, axis, r) != QUANT_OK) return NAN;
+    for (c = 0; c < C; c++) if (r[c] > 0) { if (lo == 0 || r[c] < lo) lo = r[c]; if (r[c] > hi) hi = r[c]; }
+    return lo > 0 ? hi / lo : 1.0;
+}
+
+RN_FN int rn_equalize(rn_model *m, rn_eq_report *rep) {
+    typedef struct { float *wa, *ba, *wb; size_t sa[4], sb[4]; int na, aa, nb, ab; } pr_t;
+    pr_t *pr;
+    int cons[RN_MAX_VALUES], who[RN_MAX_VALUES], i, j, np = 0, sweep;
+    rep->np = 0;
+    for (i = 0; i < m->nv; i++) cons[i] = 0;
+    for (i = 0; i < m->nn; i++) for (j = 0; j < m->n[i].nin; j++) { cons[m->n[i].in[j]]++; who[m->n[i].in[j]] = i; }
+    if (!(pr = (pr_t *)calloc((size_t)m->nn + 1, sizeof *pr))) { snprintf(m->err, sizeof m->err, "equalize: out of memory"); return -1; }
+    for (i = 0; i < m->nn; i++) {
+        const rn_node *a = &m->n[i], *b = NULL;
+        int v = a->out, flat = 0;
+        size_t C = a->N;
+        pr_t *p = &pr[np];
+        if (!rn_is_linear(a->op) || a->fold || a->wtype || a->w->dtype != RN_DT_F32) continue;
+        for (;;) {
+            const rn_node *c;
+            if (v == m->output || cons[v] != 1) break;
+            c = &m->n[who[v]];
+            if (c->nin != 1) break;
+            if (rn_is_linear(c->op)) { b = c; break; }
+            if (c->op != RN_OP_RELU && c->op != RN_OP_LEAKY && c->op != RN_OP_MAXPOOL && c->op != RN_OP_AVGPOOL &&
+                c->op != RN_OP_GAP && c->op != RN_OP_FLATTEN) break;
+            if (c->op == RN_OP_FLATTEN) flat = 1;
+            v = c->out;
+        }
+        if (!b || b->fold || b->wtype || b->w->dtype != RN_DT_F32) continue;
+        /* the model's own aligned copies of the tensors (rn_file_parse), written in place */
+        p->wa = (float *)(void *)(uintptr_t)a->w->data; p->wb = (float *)(void *)(uintptr_t)b->w->data;
+        p->ba = a->b ? (float *)(void *)(uintptr_t)a->b->data : NULL;
+        if (a->op == RN_OP_DWCONV) { p->na = 3; p->aa = 2; memcpy(p->sa, a->w->shape, 3 * sizeof(size_t)); }
+        else if (a->op == RN_OP_CONV) { p->na = 4; p->aa = 0; memcpy(p->sa, a->w->shape, 4 * sizeof(size_t)); }
+        else { p->na = 2; p->aa = 0; p->sa[0] = a->N; p->sa[1] = a->K; }
+        if (b->op == RN_OP_DWCONV) { p->nb = 3; p->ab = 2; memcpy(p->sb, b->w->shape, 3 * sizeof(size_t)); }
+        else if (b->op == RN_OP_CONV) { p->nb = 4; p->ab = 3; memcpy(p->sb, b->w->shape, 4 * sizeof(size_t)); }
+        else if (flat) { if (b->K % C) continue; p->nb = 3; p->ab = 2; p->sb[0] = b->N; p->sb[1] = b->K / C; p->sb[2] = C; }
+        else { p->nb = 2; p->ab = 1; p->sb[0] = b->N; p->sb[1] = b->K; }
+        if (p->sb[p->ab] != C || (a->b && a->b->count != C)) continue;
+        rep->pair[np].a = i; rep->pair[np].b = (int)(b - m->n);
+        rep->pair[np].spread_a[0] = rn_eq_spread(p->wa, p->sa, p->na, p->aa);
+        rep->pair[np].spread_b[0] = rn_eq_spread(p->wb, p->sb, p->nb, p->ab);
+        np++;
+    }
+    rep->np = np;
+    for (sweep = 0; sweep < 10; sweep++)
+        for (i = 0; i < np; i++) {
+            float s[4096];
+            quant_status st;
+            if (pr[i].sb[pr[i].ab] > 4096) continue;
+            st = quant_cle_scales(pr[i].wa, pr[i].sa, pr[i].na, pr[i].aa, pr[i].wb, pr[i].sb, pr[i].nb, pr[i].ab, s);
+            if (st == QUANT_OK) st = quant_cle_apply(pr[i].wa, pr[i].sa, pr[i].na, pr[i].aa, pr[i].ba, pr[i].wb, pr[i].sb, pr[i].nb, pr[i].ab, s);
+            if (st != QUANT_OK) {
+                snprintf(m->err, sizeof m->err, "equalize %.80s -> %.80s: %s", m->n[rep->pair[i].a].w->name, m->n[rep->pair[i].b].w->name, quant_status_str(st));
+                free(pr); return -1;
+            }
+        }
+    for (i = 0; i < np; i++) {
+        rep->pair[i].spread_a[1] = rn_eq_spread(pr[i].wa, pr[i].sa, pr[i].na, pr[i].aa);
+        rep->pair[i].spread_b[1] = rn_eq_spread(pr[i].wb, pr[i].sb, pr[i].nb, pr[i].ab);
+    }
+    free(pr);
+    return np ? rn_replan(m) : 0;
+}
+
+/* GPTQ rounding and bias correction of conv / dense layers:
+ * rn_ptq_collect runs fp over calibration samples and gathers each layer's
+ * H = 2 X^T X (X: its float inputs, im2col rows for a conv; not depthwise,
+ * nor K > RN_PTQ_MAX_K, whose H would take > 512 MB: those keep round to
+ * nearest) and its mean input per channel (per input for dense);
+ * rn_ptq_codes gives a layer's codes in q's mode, round to nearest's scales
+ * kept (int4: the fp16 block scales of rn_q4_quantize, int8: per channel or
+ * per tensor), GPTQ's codes where H was gathered, and the bias minus
+ * (Wq - W) E[x] where the means were; rn_ptq_install puts them into a
+ * loaded model (quant-tool writes them to the file instead). */
+typedef struct {
+    double *H;            /* K x K, or NULL                                  */
+    double *ex;           /* mean input per channel (conv) / input (dense)   */
+    double sig, en, eg;   /* w^T H w, and the error of nearest / GPTQ codes  */
+    double db;            /* largest |bias change|                           */
+    int gptq;
+} rn_ptq_layer;
+#define RN_PTQ_MAX_K 8192
+
+RN_FN void rn_ptq_free(rn_ptq_layer *pl, int n) {
+    int i;
+    if (!pl) return;
+    for (i = 0; i < n; i++) { free(pl[i].H); free(pl[i].ex); }
+    free(pl);
+}
+
+/* im2col of one image: rows[oh * ow][K], K = kh * kw * in_c, zeros where a
+ * tap reads padding */
+RN_FN void rn_ptq_im2col(const quant_conv_shape *cs, const float *x, size_t oh, size_t ow, float *rows) {
+    size_t oy, ox, u, v, K = cs->k_h * cs->k_w * cs->in_c;
+    for (oy = 0; oy < oh; oy++)
+        for (ox = 0; ox < ow; ox++) {
+            float *r = rows + (oy * ow + ox) * K;
+            for (u = 0; u < cs->k_h; u++)
+                for (v = 0; v < cs->k_w; v++) {
+                    long iy = (long)(oy * cs->stride_h + u * cs->dil_h) - (long)cs->pad_top;
+                    long ix = (long)(ox * cs->stride_w + v * cs->dil_w) - (long)cs->pad_left;
+                    float *d = r + (u * cs->k_w + v) * cs->in_c;
+                    if (iy < 0 || ix < 0 || iy >= (long)cs->in_h || ix >= (long)cs->in_w) memset(d, 0, cs->in_c * sizeof(float));
+                    else memcpy(d, x + ((size_t)iy * cs->in_w + (size_t)ix) * cs->in_c, cs->in_c * sizeof(float));
+                }
+        }
+}
+
+/* progress: called after each batch with the samples run so far (may be NULL) */
+typedef void (*rn_progress_fn)(size_t done, size_t total, void *ctx);
+
+/* Samples: uint8 (value / 255) or float (as they are), count x size. NULL
+ * with fp->err set on failure. */
+RN_FN rn_ptq_layer *rn_ptq_collect(rn_model *fp, const unsigned char *u8, const float *f32, size_t count, size_t size,
+                                   int want_h, int want_ex, rn_progress_fn progress, void *ctx) {
+    rn_ptq_layer *pl = (rn_ptq_layer *)calloc((size_t)fp->nn + 1, sizeof *pl);
+    size_t i0, maxrows = 0, j, b;
+    float *rows = NULL;
+    int i;
+#define RN_PFAIL(...) do { snprintf(fp->err, sizeof fp->err, __VA_ARGS__); goto fail; } while (0)
+    if (!pl) { snprintf(fp->err, sizeof fp->err, "out of memory"); return NULL; }
+    if (fp->mode != RN_FP32) RN_PFAIL("layer inputs: the model must be loaded in fp32");
+    if (size != fp->v[fp->input].size) RN_PFAIL("samples of %zu values for an input of %zu", size, fp->v[fp->input].size);
+    for (i = 0; i < fp->nn; i++) {
+        rn_node *nd = &fp->n[i];
+        const rn_value *xv = &fp->v[nd->in[0]];
+        if (!rn_is_linear(nd->op)) continue;
+        if (!rn_written(fp, nd->in[0])) RN_PFAIL("node %d: its input is not kept in fp32", i);
+        if (want_h && nd->op != RN_OP_DWCONV && nd->K <= RN_PTQ_MAX_K) {
+            size_t oh = 1, ow = 1;
+            if (nd->op == RN_OP_CONV) {
+                if (quant_conv_out_size(&nd->cs, &oh, &ow) != QUANT_OK) RN_PFAIL("node %d: bad conv shape", i);
+                if (oh * ow * nd->K > maxrows) maxrows = oh * ow * nd->K;
+            } else if (nd->K != xv->size) RN_PFAIL("node %d: dense input size %zu != K %zu", i, xv->size, nd->K);
+            if (!(pl[i].H = (double *)calloc(nd->K * nd->K, sizeof(double)))) RN_PFAIL("out of memory");
+            pl[i].gptq = 1;
+        }
+        if (want_ex && !(pl[i].ex = (double *)calloc(nd->op == RN_OP_DENSE ? xv->size : xv->c, sizeof(double)))) RN_PFAIL("out of memory");
+    }
+    if (maxrows && !(rows = (float *)malloc(maxrows * sizeof(float)))) RN_PFAIL("out of memory");
+    for (i0 = 0; i0 < count; i0 += (size_t)fp->batch) {
+        size_t bn = count - i0 < (size_t)fp->batch ? count - i0 : (size_t)fp->batch;
+        float *in = fp->v[fp->input].f;
+        if (u8) for (j = 0; j < bn * size; j++) in[j] = (float)u8[i0 * size + j] / 255.0f;
+        else memcpy(in, f32 + i0 * size, bn * size * sizeof(float));
+        if (rn_run(fp, (int)bn)) { char e[200]; snprintf(e, sizeof e, "%.150s", fp->err); RN_PFAIL("the fp32 run failed: %s", e); }
+        for (i = 0; i < fp->nn; i++) {
+            rn_node *nd = &fp->n[i];
+            const rn_value *xv = &fp->v[nd->in[0]];
+            if (pl[i].ex) {
+                size_t c, p, C = nd->op == RN_OP_DENSE ? xv->size : xv->c, P = xv->size / C;
+                for (b = 0; b < bn; b++)
+                    for (p = 0; p < P; p++)
+                        for (c = 0; c < C; c++) pl[i].ex[c] += (double)xv->f[b * xv->size + p * C + c];
+            }
+            if (pl[i].H) {
+                quant_status st;
+                if (nd->op == RN_OP_DENSE) st = quant_gptq_hessian_add(pl[i].H, nd->K, xv->f, bn, xv->size);
+                else {
+                    size_t oh = 0, ow = 0;
+                    quant_conv_out_size(&nd->cs, &oh, &ow);
+                    for (b = 0, st = QUANT_OK; b < bn && st == QUANT_OK; b++) {
+                        rn_ptq_im2col(&nd->cs, xv->f + b * xv->size, oh, ow, rows);
+                        st = quant_gptq_hessian_add(pl[i].H, nd->K, rows, oh * ow, nd->K);
+                    }
+                }
+                if (st != QUANT_OK) RN_PFAIL("node %d: Hessian: %s", i, quant_status_str(st));
+            }
+        }
+        if (progress) progress(i0 + bn, count, ctx);
+    }
+    for (i = 0; i < fp->nn; i++)
+        if (pl[i].ex) {
+            const rn_value *xv = &fp->v[fp->n[i].in[0]];
+            size_t c, C = fp->n[i].op == RN_OP_DENSE ? xv->size : xv->c;
+            for (c = 0; c < C; c++) pl[i].ex[c] /= (double)count * (double)(xv->size / C);
+        }
+    free(rows);
+    return pl;
+fail:
+    free(rows); rn_ptq_free(pl, fp->nn);
+    return NULL;
+#undef RN_PFAIL
+}
+
+/* w H w^T summed over the rows: quant_hessian_error with every code 0
+ * (its error rows are then w itself); NaN if out of memory */
+RN_FN double rn_ptq_quad(const float *w, size_t N, size_t K, const double *H) {
+    int8_t *zero = (int8_t *)calloc(N * K + 1, 1);
+    float *ones = (float *)malloc(N * sizeof(float) + 4);
+    double s = NAN;
+    size_t o;
+    if (zero && ones) {
+        for (o = 0; o < N; o++) ones[o] = 1.0f;
+        if (quant_hessian_error(w, zero, ones, N, K, K, H, &s) != QUANT_OK) s = NAN;
+    }
+    free(zero); free(ones);
+    return s;
+}
+
+/* GPTQ codes for a conv / dense layer with the given scales [N][K / group]
+ * (codes in: round to nearest's; out: GPTQ's); the errors into L */
+RN_FN int rn_ptq_gptq(rn_model *m, const rn_node *n, rn_ptq_layer *L, int8_t *codes, float *sc, size_t group, int32_t qmin, int32_t qmax) {
+    const float *w = rn_wf(n);
+    quant_gptq_opts o;
+    size_t bytes = quant_gptq_workspace_size(n->K);
+    void *ws = bytes ? malloc(bytes) : NULL;
+    quant_status st;
+    if (!ws) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+    quant_gptq_opts_default(&o, 8);
+    o.qmin = qmin; o.qmax = qmax; o.group = group; o.scales_given = 1;
+    L->sig = rn_ptq_quad(w, n->N, n->K, L->H);
+    st = quant_hessian_error(w, codes, sc, n->N, n->K, group, L->H, &L->en);
+    if (st == QUANT_OK) st = quant_gptq(w, n->N, n->K, L->H, &o, codes, sc, ws, bytes);
+    if (st == QUANT_OK) st = quant_hessian_error(w, codes, sc, n->N, n->K, group, L->H, &L->eg);
+    free(ws);
+    if (st != QUANT_OK) { snprintf(m->err, sizeof m->err, "%.160s: GPTQ: %s", n->w->name, quant_status_str(st)); return -1; }
+    return 0;
+}
+
+/* codes * scales in the layout of the weights (depthwise [kh][kw][c] with a
+ * scale per channel; else [N][K] with scales [N][K / group]) */
+RN_FN void rn_ptq_dequant(const rn_node *n, const int8_t *codes, const float *sc, size_t group, float *wq) {
+    size_t o, k, nb = (n->K + group - 1) / group;
+    for (o = 0; o < n->N; o++)
+        for (k = 0; k < n->K; k++) {
+            if (n->op == RN_OP_DWCONV) wq[k * n->N + o] = (float)codes[k * n->N + o] * sc[o];
+            else wq[o * n->K + k] = (float)codes[o * n->K + k] * sc[o * nb + k / group];
+        }
+}
+/* weight SQNR (dB) of dequantized weights */
+RN_FN double rn_ptq_sqnr(const rn_node *n, const int8_t *codes, const float *sc, size_t group) {
+    const float *w = rn_wf(n);
+    float *wq = (float *)malloc(n->N * n->K * sizeof(float) + 4);
+    size_t i;
+    double sig = 0, noise = 0;
+    if (!wq) return NAN;
+    rn_ptq_dequant(n, codes, sc, group, wq);
+    for (i = 0; i < n->N * n->K; i++) { double d = (double)w[i] - wq[i]; sig += (double)w[i] * w[i]; noise += d * d; }
+    free(wq);
+    return noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+
+/* the corrected bias [N] of a layer with codes * scales, into qb */
+RN_FN int rn_ptq_bias(rn_model *m, const rn_node *n, rn_ptq_layer *L, const int8_t *codes, const float *sc, size_t group, float *qb) {
+    const float *w = rn_wf(n);
+    float *wq = (float *)malloc(n->N * n->K * sizeof(float) + 4), *ex;
+    const rn_tensor *bt = n->b;
+    size_t shape[4], o, C;
+    int nd, oa, ia;
+    quant_status st;
+    if (!wq) { snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+    rn_ptq_dequant(n, codes, sc, group, wq);
+    if (n->op == RN_OP_DENSE) { shape[0] = n->N; shape[1] = n->K; nd = 2; oa = 0; ia = 1; C = n->K; }
+    else if (n->op == RN_OP_CONV) { shape[0] = n->N; shape[1] = n->cs.k_h; shape[2] = n->cs.k_w; shape[3] = n->cs.in_c; nd = 4; oa = 0; ia = 3; C = n->cs.in_c; }
+    else { shape[0] = n->cs.k_h; shape[1] = n->cs.k_w; shape[2] = n->N; nd = 3; oa = 2; ia = 2; C = n->N; }
+    ex = (float *)malloc(C * sizeof(float) + 4);
+    if (!ex) { free(wq); snprintf(m->err, sizeof m->err, "out of memory"); return -1; }
+    for (o = 0; o < C; o++) ex[o] = (float)L->ex[o];
+    for (o = 0; o < n->N; o++) qb[o] = bt ? ((const float *)bt->data)[o] : 0.0f;
+    st = quant_bias_correct(w, wq, shape, nd, oa, ia, ex, qb);
+    free(wq); free(ex);
+    if (st != QUANT_OK) { snprintf(m->err, sizeof m->err, "%.160s: bias correction: %s", n->w->name, quant_status_str(st)); return -1; }
+    L->db = 0;
+    for (o = 0; o < n->N; o++) {
+        double d = fabs((double)qb[o] - (bt ? ((const float *)bt->data)[o] : 0.0));
+        if (d > L->db) L->db = d;
+    }
+    return 0;
+}
+
+/* The codes of conv / dense node i of q (loaded in int8, int4, mixed or
+ * ternary) as its mode stores them: int4 blocks of 32 (n->q4): wq [N][K]
+ * in [-8, 7] and sc [N][ceil(K / 32)] fp16-exact scales; else wq in the
+ * layout of the weights in [-qmax, qmax] (qmax 127, 7 or ternary 1) and sc
+ * [N] (per_tensor: one scale in every channel's slot). Round to nearest,
+ * then GPTQ where L->gptq, then the corrected bias into qb where L->ex (qb
+ * must then hold N floats). L may be NULL (nearest alone). *sqnr: the
+ * weight SQNR (dB). */
+RN_FN int rn_ptq_codes(rn_model *q, int i, rn_ptq_layer *L, int per_tensor, int8_t *wq, float *sc, float *qb, double *sqnr) {
+    rn_node *n = &q->n[i];
+    if (!rn_is_linear(n->op)) { snprintf(q->err, sizeof q->err, "node %d is not conv2d, dwconv2d or dense", i); return -1; }
+    if (n->q4) {
+        rn_q4_quantize(n, wq, sc, sqnr);
+        if (L && L->gptq) {
+            if (rn_ptq_gptq(q, n, L, wq, sc, 32, -8, 7)) return -1;
+            *sqnr = rn_ptq_sqnr(n, wq, sc, 32);
+        }
+        if (L && L->ex && rn_ptq_bias(q, n, L, wq, sc, 32, qb)) return -1;
+    } else {
+        int qmax = q->mode == RN_INT4 || (q->mode == RN_MIXED && n->bits == 4) ? 7 : (q->mode == RN_TERNARY && n->wtype == 1) ? 1 : 127;
+        rn_quant_weights_g(n, qmax, qmax == 1, per_tensor, wq, sc, sqnr);
+        if (L && L->gptq) {
+            if (rn_ptq_gptq(q, n, L, wq, sc, n->K, -qmax, qmax)) return -1;
+            *sqnr = rn_ptq_sqnr(n, wq, sc, n->K);
+        }
+        if (L && L->ex && rn_ptq_bias(q, n, L, wq, sc, n->K, qb)) return -1;
+    }
+    return 0;
+}
+
+/* Puts rn_ptq_codes' codes, scales and (qb non-NULL) corrected bias into
+ * node i of m, loaded in the same mode and with the same bits as the q
+ * they came from (what loading the file quant-tool writes from them does).
+ * Set the activation params (calibrate) afterwards: the int8 epilogue's
+ * bias is computed with them. */
+RN_FN int rn_ptq_install(rn_model *m, int i, const int8_t *wq, const float *sc, const float *qb) {
+    rn_node *n = &m->n[i];
+    quant_status st;
+    if (!rn_is_linear(n->op) || !n->packed || !rn_static_mode(m->mode) || m->mode == RN_BINARY) {
+        snprintf(m->err, sizeof m->err, "node %d: no quantized weights to replace", i); return -1;
+    }
+    if (n->q4) st = quant_gemm_q4_pack(wq, sc, n->K, n->N, n->packed, quant_gemm_q4_pack_size(n->K, n->N));
+    else {
+        memcpy(n->wscale, sc, n->N * sizeof(float));
+        if (n->op == RN_OP_CONV) st = quant_conv2d_pack(wq, &n->cs, 0, n->packed, quant_conv2d_pack_size(&n->cs));
+        else if (n->op == RN_OP_DWCONV) st = quant_dwconv2d_pack(wq, &n->cs, 0, n->packed, quant_dwconv2d_pack_size(&n->cs));
+        else st = quant_gemm_pack(wq, QUANT_LAYOUT_NK, n->K, n->N, 0, n->packed, quant_gemm_pack_size(n->K, n->N));
+    }
+    if (st != QUANT_OK) { snprintf(m->err, sizeof m->err, "%.160s: the codes were refused (%s)", n->w->name, quant_status_str(st)); return -1; }
+    if (qb) memcpy(n->bias, qb, n->N * sizeof(float));
+    m->params_ready = 0;
+    return 0;
+}
+
 /* The part of loading after the file is parsed (m->file set). */
 RN_FN int rn_model_finish_load(rn_model *m, int batch) {
     int ok = rn_graph(m) == 0 && rn_stored_params(m, 0) == 0;
