@@ -1,13 +1,23 @@
 /* examples/runner/demo.c - `make demo`: the Fashion-MNIST models from float
  * to int8 (five observers), int8 dynamic, int4, ternary, binary and mixed
  * precision, each evaluated on the 10,000 test images: accuracy, weight
- * size, latency at batch 1 and throughput at batch 64, single thread.
+ * size, latency at batch 1 and throughput at batch 64, single thread. The
+ * post-training steps of quant.h section 12, through runner.h's rn_ptq_* and
+ * rn_equalize (what quant-tool quantize --bias-correct, --round gptq and
+ * --equalize run): int4 with bias correction, GPTQ rounding (its Hessians on
+ * the first 250 calibration images) and both; int8 with one weight scale a
+ * tensor, alone, equalized, and equalized with bias correction. Under each
+ * such row, what the step changed: the largest bias shift per layer, each
+ * layer's output SQNR on the calibration images (nearest -> GPTQ), each
+ * equalized pair's channel-range spread (before -> after).
  *
  *   demo [models_dir] [data_dir] [figure.svg]
  *
  * QUANT_DEMO_IMAGES=n evaluates only the first n test images and calibrates
  * on at most n training images (for valgrind and the determinism check),
- * and prints a hash of every output probability of each mode.
+ * and prints a hash of every output probability of each mode; the GPTQ
+ * rows are left out there (factorizing d1's 3136 x 3136 Hessian takes
+ * seconds natively, minutes under valgrind).
  */
 #define _POSIX_C_SOURCE 199309L
 #ifndef QT_SEPARATE_IMPL /* the Makefile links the implementation as an object of its own */
@@ -19,6 +29,8 @@
 
 static unsigned long long g_hash = 1469598103934665603ull; /* FNV-1a of the outputs of a mode */
 static int g_limited;
+static double g_fp_acc; /* the fp32 row, for the rows printed where they are measured */
+static size_t g_fp_bytes;
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
@@ -132,6 +144,146 @@ static void print_row(const row *r, double fp_acc, size_t fp_bytes) {
            100 * (r->acc - fp_acc), r->bytes / 1024.0, (double)fp_bytes / (double)r->bytes, r->lat, r->ips);
 }
 
+/* ---- post-training steps (runner.h's rn_equalize and rn_ptq_*, as quant-tool
+ * quantize --equalize / --round gptq / --bias-correct): a row's model is
+ * loaded, equalized (all three copies alike: the calibration runs the
+ * equalized float model), its codes chosen and put in, then calibrated. */
+enum { PTQ_TENSOR = 1, PTQ_EQ = 2, PTQ_GPTQ = 4, PTQ_BIAS = 8 };
+#define GPTQ_IMAGES 250 /* GPTQ's Hessians on the first 250 calibration images (their cost grows with the count) */
+
+/* the codes of one model, mode and (per-tensor, equalize) setting: GPTQ's,
+ * with the corrected biases beside them, kept for the next row */
+typedef struct {
+    int valid, mode, flags;
+    const char *model;
+    int8_t *wq[RN_MAX_NODES];
+    float *sc[RN_MAX_NODES], *qb[RN_MAX_NODES];
+    double sqnr[RN_MAX_NODES];
+    rn_ptq_layer L[RN_MAX_NODES]; /* stats only (H and ex freed) */
+} ptq_codes;
+static ptq_codes g_gptq;
+
+static void ptq_codes_free(ptq_codes *c) {
+    int i;
+    for (i = 0; i < RN_MAX_NODES; i++) { free(c->wq[i]); free(c->sc[i]); free(c->qb[i]); }
+    memset(c, 0, sizeof *c);
+}
+
+/* codes for every conv / dense layer of q (nearest, GPTQ with `gptq`, the
+ * corrected bias with `bias`) from the float model fp */
+static int ptq_compute(rn_model *fp, rn_model *q, const dataset *calib, int gptq, int bias, int per_tensor, ptq_codes *c) {
+    rn_ptq_layer *ph = NULL, *pe = NULL;
+    int i, rc = -1;
+    size_t nh = calib->n < GPTQ_IMAGES ? calib->n : GPTQ_IMAGES;
+    if (gptq && !(ph = rn_ptq_collect(fp, calib->x, NULL, nh, calib->size, 1, 0, NULL, NULL))) { fprintf(stderr, "demo: %s\n", fp->err); return -1; }
+    if (bias && !(pe = rn_ptq_collect(fp, calib->x, NULL, calib->n, calib->size, 0, 1, NULL, NULL))) { fprintf(stderr, "demo: %s\n", fp->err); goto done; }
+    for (i = 0; i < q->nn; i++) {
+        rn_node *n = &q->n[i];
+        rn_ptq_layer L;
+        size_t nsc = n->q4 ? n->N * ((n->K + 31) / 32) : n->N;
+        if (!rn_is_linear(n->op)) continue;
+        memset(&L, 0, sizeof L);
+        if (ph) { L.H = ph[i].H; L.gptq = ph[i].gptq; }
+        if (pe) L.ex = pe[i].ex;
+        c->wq[i] = (int8_t *)malloc(n->K * n->N + 1);
+        c->sc[i] = (float *)malloc(nsc * sizeof(float) + 4);
+        c->qb[i] = bias ? (float *)malloc(n->N * sizeof(float) + 4) : NULL;
+        if (!c->wq[i] || !c->sc[i] || (bias && !c->qb[i])) { fprintf(stderr, "demo: out of memory\n"); goto done; }
+        if (rn_ptq_codes(q, i, &L, per_tensor, c->wq[i], c->sc[i], c->qb[i], &c->sqnr[i])) { fprintf(stderr, "demo: %s\n", q->err); goto done; }
+        L.H = NULL; L.ex = NULL;
+        c->L[i] = L;
+    }
+    rc = 0;
+done:
+    rn_ptq_free(ph, fp->nn); rn_ptq_free(pe, fp->nn);
+    return rc;
+}
+
+/* what the steps changed, measured: one line */
+static void ptq_report(const rn_model *q, const rn_eq_report *eq, const ptq_codes *c, int flags) {
+    int i, k;
+    if (flags & PTQ_EQ) {
+        printf("  %46s channel-range spread (max / min |w| a channel) of A's outputs, B's inputs:", "");
+        for (k = 0; k < eq->np; k++)
+            printf("%s %s->%s %.1f->%.1f, %.1f->%.1f", k ? ";" : "", q->v[q->n[eq->pair[k].a].out].name, q->v[q->n[eq->pair[k].b].out].name,
+                   eq->pair[k].spread_a[0], eq->pair[k].spread_a[1], eq->pair[k].spread_b[0], eq->pair[k].spread_b[1]);
+        printf("\n");
+    }
+    if (flags & PTQ_GPTQ) {
+        printf("  %46s output SQNR on %d calibration images, nearest -> GPTQ:", "", GPTQ_IMAGES);
+        for (i = k = 0; i < q->nn; i++)
+            if (rn_is_linear(q->n[i].op) && c->L[i].gptq && c->L[i].en > 0 && c->L[i].eg > 0)
+                printf("%s %s %.1f->%.1f", k++ ? "," : "", q->v[q->n[i].out].name, 10 * log10(c->L[i].sig / c->L[i].en), 10 * log10(c->L[i].sig / c->L[i].eg));
+        printf(" dB\n");
+    }
+    if (flags & PTQ_BIAS) {
+        printf("  %46s largest bias shift:", "");
+        for (i = k = 0; i < q->nn; i++)
+            if (rn_is_linear(q->n[i].op)) printf("%s %s %.2g", k++ ? "," : "", q->v[q->n[i].out].name, c->L[i].db);
+        printf("\n");
+    }
+}
+
+/* one row with post-training steps; like run_mode otherwise */
+static row run_ptq(const char *model, int mode, int observer, const dataset *test, const dataset *calib,
+                   const char *label, const char *detail, int flags) {
+    row r;
+    rn_model m, m1, fp;
+    rn_eq_report *eq = (rn_eq_report *)calloc(1, sizeof *eq);
+    ptq_codes local, *c = &local;
+    int i, nload = 0;
+    memset(&r, 0, sizeof r); memset(&local, 0, sizeof local);
+    r.label = label; r.detail = detail;
+    if (!eq) return r;
+    if (rn_model_load(&m, model, mode, 64)) { fprintf(stderr, "demo: %s: %s\n", model, m.err); goto out; }
+    nload++;
+    if (rn_model_load(&m1, model, mode, 1)) { fprintf(stderr, "demo: %s: %s\n", model, m1.err); goto out; }
+    nload++;
+    if (rn_model_load(&fp, model, RN_FP32, 100)) { fprintf(stderr, "demo: %s\n", fp.err); goto out; }
+    nload++;
+    if ((flags & PTQ_EQ) && (rn_equalize(&fp, eq) || rn_equalize(&m, eq) || rn_equalize(&m1, eq))) {
+        fprintf(stderr, "demo: %s\n", fp.err[0] ? fp.err : m.err[0] ? m.err : m1.err); goto out;
+    }
+    if ((flags & PTQ_TENSOR) && (rn_set_per_tensor(&m, 1) || rn_set_per_tensor(&m1, 1))) { fprintf(stderr, "demo: %s\n", m.err); goto out; }
+    if (flags & (PTQ_GPTQ | PTQ_BIAS)) {
+        const int key = flags & (PTQ_TENSOR | PTQ_EQ);
+        if (flags & PTQ_GPTQ) { /* GPTQ's codes and the biases corrected for them, once for both rows */
+            if (!g_gptq.valid || g_gptq.model != model || g_gptq.mode != mode || g_gptq.flags != key) {
+                ptq_codes_free(&g_gptq);
+                if (ptq_compute(&fp, &m, calib, 1, 1, (flags & PTQ_TENSOR) != 0, &g_gptq)) { ptq_codes_free(&g_gptq); goto out; }
+                g_gptq.valid = 1; g_gptq.model = model; g_gptq.mode = mode; g_gptq.flags = key;
+            }
+            c = &g_gptq;
+        } else if (ptq_compute(&fp, &m, calib, 0, 1, (flags & PTQ_TENSOR) != 0, c)) goto out;
+        for (i = 0; i < m.nn; i++) {
+            const float *qb = (flags & PTQ_BIAS) ? c->qb[i] : NULL;
+            if (!rn_is_linear(m.n[i].op)) continue;
+            if (rn_ptq_install(&m, i, c->wq[i], c->sc[i], qb) || rn_ptq_install(&m1, i, c->wq[i], c->sc[i], qb)) {
+                fprintf(stderr, "demo: %s\n", m.err[0] ? m.err : m1.err); goto out;
+            }
+        }
+    }
+    if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer) ||
+        rn_calibrate(&fp, &m1, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
+        fprintf(stderr, "demo: calibration failed: %s\n", m.err[0] ? m.err : m1.err); goto out;
+    }
+    g_hash = 1469598103934665603ull;
+    r.acc = evaluate(&m, test, &r.ips);
+    r.hash = g_hash;
+    r.lat = test->n >= 1000 ? latency_us(&m1, test, 300) : 0;
+    r.bytes = m.weight_bytes;
+    r.ok = r.acc >= 0;
+    if (r.ok) { print_row(&r, g_fp_acc, g_fp_bytes); ptq_report(&m, eq, c, flags); }
+out:
+    if (nload > 2) rn_model_free(&fp);
+    if (nload > 1) rn_model_free(&m1);
+    if (nload > 0) rn_model_free(&m);
+    ptq_codes_free(&local);
+    free(eq);
+    return r;
+}
+
+
 int main(int argc, char **argv) {
     const char *mdir = argc > 1 ? argv[1] : "models", *ddir = argc > 2 ? argv[2] : "examples/data";
     char fl[512], te[512], bi[512];
@@ -163,6 +315,7 @@ int main(int argc, char **argv) {
     fp = run_mode(fl, RN_FP32, 0, &test, &calib, "fp32", "reference", NULL);
     if (!fp.ok) return 1;
     print_row(&fp, fp.acc, fp.bytes);
+    g_fp_acc = fp.acc; g_fp_bytes = fp.bytes;
     add_point("fp32", &fp);
     for (k = 0; k < 5; k++) {
         r = run_mode(fl, RN_INT8, obs[k].kind, &test, &calib, "int8 static", obs[k].name, NULL);
@@ -175,6 +328,18 @@ int main(int argc, char **argv) {
     r = run_mode(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", obs[best_obs].name, NULL);
     print_row(&r, fp.acc, fp.bytes);
     add_point("int4", &r);
+    /* post-training steps (quant.h section 12) on int4 blocks; each row printed with what it changed */
+    run_ptq(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", "+ bias correction", PTQ_BIAS);
+    if (!g_limited) { /* (GPTQ's factorization of d1's 3136 x 3136 Hessian alone takes seconds: not under valgrind) */
+        run_ptq(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", "+ GPTQ rounding", PTQ_GPTQ);
+        r = run_ptq(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", "+ GPTQ + bias corr.", PTQ_GPTQ | PTQ_BIAS);
+        add_point("int4 GPTQ", &r);
+        ptq_codes_free(&g_gptq);
+    }
+    /* one weight scale a tensor, and cross-layer equalization for it */
+    run_ptq(fl, RN_INT8, obs[best_obs].kind, &test, &calib, "int8 per tensor", obs[best_obs].name, PTQ_TENSOR);
+    run_ptq(fl, RN_INT8, obs[best_obs].kind, &test, &calib, "int8 per tensor", "+ equalization", PTQ_TENSOR | PTQ_EQ);
+    run_ptq(fl, RN_INT8, obs[best_obs].kind, &test, &calib, "int8 per tensor", "+ equal. + bias corr.", PTQ_TENSOR | PTQ_EQ | PTQ_BIAS);
     {   /* mixed precision under a budget of weight bytes: rn_mixed_search (runner.h, as quant-tool quantize
          * --mode mixed --budget), each layer's sensitivity measured on the calibration images */
         static const size_t budgets[2] = { 250000, 240000 };
