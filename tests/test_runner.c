@@ -701,6 +701,18 @@ static void test_fusion_elsewhere_and_scale(void) {
         "{\"op\":\"flatten\",\"in\":[\"a\"],\"out\":\"f\"},"
         "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"wd\",\"bias\":\"bd\",\"scale\":\"sd\"},"
         "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    /* The draw is seeded here, not left to what the tests before it drew:
+     * how far int4 lands from the float reference depends on the weights far
+     * more than on the runner. This net's layers are tiny (a 3x3 conv of 2
+     * input channels: 18 weights a channel, one block of 32; a dense of 36),
+     * so an output channel has one int4 scale and 7 steps a side, and a
+     * softmax probability moves by up to 0.43 with int4 weights: over seeds
+     * 1..20 the largest difference was 0.002 to 0.43 in int4 (median 0.14),
+     * at most 0.036 in int8 and 0.038 in int8-dynamic. With seed 1 the runner
+     * gives 0.10 (int4), 0.028 (int8) and 0.018 (dynamic): the tolerances
+     * below are at least twice these, and the draw no longer changes when a test
+     * is added before this one. */
+    qt_seed_ = 1;
     rand_tensor(&t[0], "wc", wc, 72, 0.5, 4, 4, 3, 3, 2);
     rand_tensor(&t[1], "bc", bc, 4, 0.1, 1, 4, 0, 0, 0);
     rand_tensor(&t[2], "wc2", wc2, 8, 0.5, 4, 4, 1, 1, 2);
