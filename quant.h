@@ -4868,7 +4868,7 @@ QUANT__INTERNAL void quant__qerr_chunk(double *e, const float *w, const int8_t *
 #define QUANT__TB 128
 QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
         size_t K, size_t group, const double *H, double *err) {
-    size_t n, i, I, J, nb;
+    size_t n, i, i0, j0, nb;
     double total = 0.0;
     if (!w || !q || !scales || !H || !err || !N || !K) return QUANT_EINVAL;
     if (!quant__mul_ok(N, K) || !quant__mul_ok(K, K)) return QUANT_EOVERFLOW;
@@ -4879,20 +4879,20 @@ QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, cons
         const float *wr = w + n * K, *sr = scales + n * nb;
         const int8_t *qr = q + n * K;
         double row = 0.0;
-        for (I = 0; I < K; I += QUANT__TB) {
+        for (i0 = 0; i0 < K; i0 += QUANT__TB) {
             double di[QUANT__TB], acc[QUANT__TB], e[QUANT__TB];
-            const size_t li = K - I < QUANT__TB ? K - I : QUANT__TB;
-            quant__qerr_chunk(di, wr, qr, sr, group, I, li);
+            const size_t li = K - i0 < QUANT__TB ? K - i0 : QUANT__TB;
+            quant__qerr_chunk(di, wr, qr, sr, group, i0, li);
             for (i = 0; i < li; i++) /* the diagonal tile: j > i inside it */
-                acc[i] = di[i] == 0.0 ? 0.0 : quant__dotd(H + (I + i) * K + I + i + 1, di + i + 1, li - i - 1);
-            for (J = I + QUANT__TB; J < K; J += QUANT__TB) {
-                const size_t lj = K - J < QUANT__TB ? K - J : QUANT__TB;
-                quant__qerr_chunk(e, wr, qr, sr, group, J, lj);
+                acc[i] = di[i] == 0.0 ? 0.0 : quant__dotd(H + (i0 + i) * K + i0 + i + 1, di + i + 1, li - i - 1);
+            for (j0 = i0 + QUANT__TB; j0 < K; j0 += QUANT__TB) {
+                const size_t lj = K - j0 < QUANT__TB ? K - j0 : QUANT__TB;
+                quant__qerr_chunk(e, wr, qr, sr, group, j0, lj);
                 for (i = 0; i < li; i++)
-                    if (di[i] != 0.0) acc[i] += quant__dotd(H + (I + i) * K + J, e, lj);
+                    if (di[i] != 0.0) acc[i] += quant__dotd(H + (i0 + i) * K + j0, e, lj);
             }
             for (i = 0; i < li; i++)
-                if (di[i] != 0.0) row += di[i] * (H[(I + i) * K + I + i] * di[i] + 2.0 * acc[i]);
+                if (di[i] != 0.0) row += di[i] * (H[(i0 + i) * K + i0 + i] * di[i] + 2.0 * acc[i]);
         }
         total += row;
     }
