@@ -4864,43 +4864,53 @@ QUANT__INTERNAL void quant__qerr_chunk(double *e, const float *w, const int8_t *
 
 /* sum over rows of d^T H d, d = w - q s: by symmetry each row is
  * sum_i d_i (H_ii d_i + 2 H[i, i+1..] . d[i+1..]), over tiles of
- * QUANT__TB columns so that d is rebuilt on the stack, never allocated */
+ * QUANT__TB columns so that d is rebuilt on the stack, never allocated.
+ * Rows go in groups of QUANT__TG, each tile of H read once for the group
+ * (H is K x K: one pass over it a row would stream it N times); each row's
+ * sum is formed exactly as alone, and the rows are added in order. */
 #define QUANT__TB 128
+#define QUANT__TG 8
 QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
         size_t K, size_t group, const double *H, double *err) {
-    size_t n, i, i0, j0, nb;
+    size_t n0, g, ng, i, I, J, nb;
     double total = 0.0;
     if (!w || !q || !scales || !H || !err || !N || !K) return QUANT_EINVAL;
     if (!quant__mul_ok(N, K) || !quant__mul_ok(K, K)) return QUANT_EOVERFLOW;
     if (group == 0 || group > K) group = K;
     nb = (K + group - 1) / group;
     if (!quant__mul_ok(N, nb)) return QUANT_EOVERFLOW;
-    for (n = 0; n < N; n++) {
-        const float *wr = w + n * K, *sr = scales + n * nb;
-        const int8_t *qr = q + n * K;
-        double row = 0.0;
-        for (i0 = 0; i0 < K; i0 += QUANT__TB) {
-            double di[QUANT__TB], acc[QUANT__TB], e[QUANT__TB];
-            const size_t li = K - i0 < QUANT__TB ? K - i0 : QUANT__TB;
-            quant__qerr_chunk(di, wr, qr, sr, group, i0, li);
-            for (i = 0; i < li; i++) /* the diagonal tile: j > i inside it */
-                acc[i] = di[i] == 0.0 ? 0.0 : quant__dotd(H + (i0 + i) * K + i0 + i + 1, di + i + 1, li - i - 1);
-            for (j0 = i0 + QUANT__TB; j0 < K; j0 += QUANT__TB) {
-                const size_t lj = K - j0 < QUANT__TB ? K - j0 : QUANT__TB;
-                quant__qerr_chunk(e, wr, qr, sr, group, j0, lj);
-                for (i = 0; i < li; i++)
-                    if (di[i] != 0.0) acc[i] += quant__dotd(H + (i0 + i) * K + j0, e, lj);
+    for (n0 = 0; n0 < N; n0 += QUANT__TG) {
+        double row[QUANT__TG];
+        ng = N - n0 < QUANT__TG ? N - n0 : QUANT__TG;
+        for (g = 0; g < ng; g++) row[g] = 0.0;
+        for (I = 0; I < K; I += QUANT__TB) {
+            double di[QUANT__TG][QUANT__TB], acc[QUANT__TG][QUANT__TB], e[QUANT__TG][QUANT__TB];
+            const size_t li = K - I < QUANT__TB ? K - I : QUANT__TB;
+            for (g = 0; g < ng; g++) {
+                const size_t n = n0 + g;
+                quant__qerr_chunk(di[g], w + n * K, q + n * K, scales + n * nb, group, I, li);
+                for (i = 0; i < li; i++) /* the diagonal tile: j > i inside it */
+                    acc[g][i] = di[g][i] == 0.0 ? 0.0 : quant__dotd(H + (I + i) * K + I + i + 1, di[g] + i + 1, li - i - 1);
             }
-            for (i = 0; i < li; i++)
-                if (di[i] != 0.0) row += di[i] * (H[(i0 + i) * K + i0 + i] * di[i] + 2.0 * acc[i]);
+            for (J = I + QUANT__TB; J < K; J += QUANT__TB) {
+                const size_t lj = K - J < QUANT__TB ? K - J : QUANT__TB;
+                for (g = 0; g < ng; g++) quant__qerr_chunk(e[g], w + (n0 + g) * K, q + (n0 + g) * K, scales + (n0 + g) * nb, group, J, lj);
+                for (i = 0; i < li; i++)
+                    for (g = 0; g < ng; g++)
+                        if (di[g][i] != 0.0) acc[g][i] += quant__dotd(H + (I + i) * K + J, e[g], lj);
+            }
+            for (g = 0; g < ng; g++)
+                for (i = 0; i < li; i++)
+                    if (di[g][i] != 0.0) row[g] += di[g][i] * (H[(I + i) * K + I + i] * di[g][i] + 2.0 * acc[g][i]);
         }
-        total += row;
+        for (g = 0; g < ng; g++) total += row[g];
     }
     if (!(total >= -DBL_MAX && total <= DBL_MAX)) return QUANT_ERANGE;
     *err = total;
     return QUANT_OK;
 }
 #undef QUANT__TB
+#undef QUANT__TG
 
 #ifdef __cplusplus
 }

@@ -682,9 +682,10 @@ static void test_gptq_hessian_blocks(void) {
 
 /* quant_hessian_error against sum_n d_n^T H d_n in full (no symmetry used),
  * K past its tiles of 128, groups that straddle them, rows with exact
- * codes (d = 0 in places) */
+ * codes (d = 0 in places), N past one group of 8 rows (the rows share each
+ * tile of H by eights) */
 static void test_hessian_error_reference(void) {
-    enum { T = 40, K = 300, N = 5 };
+    enum { T = 40, K = 300, N = 11 };
     float *X = fvec(T * K), *w = fvec(N * K), *sc = fvec(N * K);
     double *H = dvec(K * K), *d = dvec(K), ref, got;
     int8_t *q = (int8_t *)malloc(N * K);
