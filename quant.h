@@ -4872,7 +4872,7 @@ QUANT__INTERNAL void quant__qerr_chunk(double *e, const float *w, const int8_t *
 #define QUANT__TG 8
 QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, const float *scales, size_t N,
         size_t K, size_t group, const double *H, double *err) {
-    size_t n0, g, ng, i, I, J, nb;
+    size_t n0, g, ng, i, i0, j0, nb;
     double total = 0.0;
     if (!w || !q || !scales || !H || !err || !N || !K) return QUANT_EINVAL;
     if (!quant__mul_ok(N, K) || !quant__mul_ok(K, K)) return QUANT_EOVERFLOW;
@@ -4883,25 +4883,25 @@ QUANT_DEF quant_status quant_hessian_error(const float *w, const int8_t *q, cons
         double row[QUANT__TG];
         ng = N - n0 < QUANT__TG ? N - n0 : QUANT__TG;
         for (g = 0; g < ng; g++) row[g] = 0.0;
-        for (I = 0; I < K; I += QUANT__TB) {
+        for (i0 = 0; i0 < K; i0 += QUANT__TB) {
             double di[QUANT__TG][QUANT__TB], acc[QUANT__TG][QUANT__TB], e[QUANT__TG][QUANT__TB];
-            const size_t li = K - I < QUANT__TB ? K - I : QUANT__TB;
+            const size_t li = K - i0 < QUANT__TB ? K - i0 : QUANT__TB;
             for (g = 0; g < ng; g++) {
                 const size_t n = n0 + g;
-                quant__qerr_chunk(di[g], w + n * K, q + n * K, scales + n * nb, group, I, li);
+                quant__qerr_chunk(di[g], w + n * K, q + n * K, scales + n * nb, group, i0, li);
                 for (i = 0; i < li; i++) /* the diagonal tile: j > i inside it */
-                    acc[g][i] = di[g][i] == 0.0 ? 0.0 : quant__dotd(H + (I + i) * K + I + i + 1, di[g] + i + 1, li - i - 1);
+                    acc[g][i] = di[g][i] == 0.0 ? 0.0 : quant__dotd(H + (i0 + i) * K + i0 + i + 1, di[g] + i + 1, li - i - 1);
             }
-            for (J = I + QUANT__TB; J < K; J += QUANT__TB) {
-                const size_t lj = K - J < QUANT__TB ? K - J : QUANT__TB;
-                for (g = 0; g < ng; g++) quant__qerr_chunk(e[g], w + (n0 + g) * K, q + (n0 + g) * K, scales + (n0 + g) * nb, group, J, lj);
+            for (j0 = i0 + QUANT__TB; j0 < K; j0 += QUANT__TB) {
+                const size_t lj = K - j0 < QUANT__TB ? K - j0 : QUANT__TB;
+                for (g = 0; g < ng; g++) quant__qerr_chunk(e[g], w + (n0 + g) * K, q + (n0 + g) * K, scales + (n0 + g) * nb, group, j0, lj);
                 for (i = 0; i < li; i++)
                     for (g = 0; g < ng; g++)
-                        if (di[g][i] != 0.0) acc[g][i] += quant__dotd(H + (I + i) * K + J, e[g], lj);
+                        if (di[g][i] != 0.0) acc[g][i] += quant__dotd(H + (i0 + i) * K + j0, e[g], lj);
             }
             for (g = 0; g < ng; g++)
                 for (i = 0; i < li; i++)
-                    if (di[g][i] != 0.0) row[g] += di[g][i] * (H[(I + i) * K + I + i] * di[g][i] + 2.0 * acc[g][i]);
+                    if (di[g][i] != 0.0) row[g] += di[g][i] * (H[(i0 + i) * K + i0 + i] * di[g][i] + 2.0 * acc[g][i]);
         }
         for (g = 0; g < ng; g++) total += row[g];
     }
