@@ -10,6 +10,12 @@
 # files belong, and a failed write leaving OUT as it was. Issue 22: quantize
 # --equalize, --round gptq / nearest and --bias-correct, --mode mixed --budget. `make test` runs it
 # from the project root as build/test_tool.
+# Time (about 29 s of user CPU on a 2-core AVX2 VM, 2026-12-07): accuracy
+# thresholds on the 10000 test images; comparisons of two ways of running the
+# same images on 1010 of them ($S) where a difference can be a few images;
+# checks that a file is read right, or that a command runs and prints what it
+# should, on 100 ($T1). GPTQ's run costs 5 s, most of it factorizing d1's
+# 3136 x 3136 Hessian.
 T=${QT_TOOL:-$(dirname "$0")/quant-tool}   # build/test_tool runs build/quant-tool
 M=models/fmnist_float.safetensors
 D=examples/data
@@ -26,25 +32,37 @@ acc() { sed -n 's/.*accuracy \([0-9]*\)\.\([0-9]*\)%.*/\1\2/p' "$1"; }
 pct() { sed -n 's/.*accuracy \([0-9]*\.[0-9]*\)%.*/\1/p' "$1"; }
 
 # A smaller data directory, for time, where a check compares two ways of
-# running the same images or only needs the tool to run: the first 1200
+# running the same images or only needs the tool to run: the first 1010
 # test images and labels and 250 calibration images (eval and plot calibrate
 # on the whole calibration file; eval without --calib on the first 1000 of
-# --images, so 1200 keeps that a cut). The calibration images are the first
+# --images, so 1010 keeps that a cut). The calibration images are the first
 # 250 of $C at half brightness (pixel / 2): int8 calibrated on them gives
 # 85% where the test images' own calibration gives 93%, so that the checks
 # which compare int8 accuracies tell one calibration set from another (on
 # this robust model two sets of normal images give the same accuracy). The
 # accuracy thresholds run on the whole 10000 of $D.
-S=$W/s NS=1200 NC=250
+S=$W/s NS=1010 NC=250
 mkdir $S
-{ printf '\000\000\010\003\000\000\004\260\000\000\000\034\000\000\000\034'; tail -c +17 $D/t10k-images-idx3-ubyte | head -c $((NS * 784)); } > $S/t10k-images-idx3-ubyte
-{ printf '\000\000\010\001\000\000\004\260'; tail -c +9 $D/t10k-labels-idx1-ubyte | head -c $NS; } > $S/t10k-labels-idx1-ubyte
+{ printf '\000\000\010\003\000\000\003\362\000\000\000\034\000\000\000\034'; tail -c +17 $D/t10k-images-idx3-ubyte | head -c $((NS * 784)); } > $S/t10k-images-idx3-ubyte
+{ printf '\000\000\010\001\000\000\003\362'; tail -c +9 $D/t10k-labels-idx1-ubyte | head -c $NS; } > $S/t10k-labels-idx1-ubyte
 half=; i=0; while [ $i -lt 256 ]; do v=$((i / 2)); half="$half\\$((v / 64))$((v / 8 % 8))$((v % 8))"; i=$((i + 1)); done # tr: byte i -> i / 2
 { printf '\000\000\010\003\000\000\000\372\000\000\000\034\000\000\000\034'; tail -c +17 $C | head -c $((NC * 784)) | LC_ALL=C tr '\000-\377' "$half"; } > $S/calib-1000-images-idx3-ubyte
 SC=$S/calib-1000-images-idx3-ubyte
-# and the first 250 of $C as they are (GPTQ's Hessians: a quarter of the work;
-# the int8 and int4 files calibrated on them keep the accuracies checked below)
+# and the first 250 of $C as they are (the int8 and int4 files calibrated on
+# them keep the accuracies checked below), and the first 100 for GPTQ (its
+# cost is mostly factorizing d1's 3136 x 3136 Hessian, whatever the count;
+# the Hessians of 100 images keep the accuracy checked below)
 { printf '\000\000\010\003\000\000\000\372\000\000\000\034\000\000\000\034'; tail -c +17 $C | head -c $((NC * 784)); } > $S/calib-250
+{ printf '\000\000\010\003\000\000\000\144\000\000\000\034\000\000\000\034'; tail -c +17 $C | head -c $((100 * 784)); } > $S/calib-100
+# For the checks that only need the tool to run (plot's figures, the tables
+# and files of --round, --bias-correct, --equalize): a test directory of 100
+# images, calibrated on 50 ($C50)
+T1=$W/t1
+mkdir $T1
+{ printf '\000\000\010\003\000\000\000\144\000\000\000\034\000\000\000\034'; tail -c +17 $D/t10k-images-idx3-ubyte | head -c $((100 * 784)); } > $T1/t10k-images-idx3-ubyte
+{ printf '\000\000\010\001\000\000\000\144'; tail -c +9 $D/t10k-labels-idx1-ubyte | head -c 100; } > $T1/t10k-labels-idx1-ubyte
+{ printf '\000\000\010\003\000\000\000\062\000\000\000\034\000\000\000\034'; tail -c +17 $C | head -c $((50 * 784)); } > $T1/calib-1000-images-idx3-ubyte
+C50=$T1/calib-1000-images-idx3-ubyte
 
 "$T" inspect $M > $W/inspect.txt 2>&1
 check "inspect lists the float tensors" 'grep -q "fc1.weight *F32 *\[128, 3136\]" $W/inspect.txt'
@@ -66,7 +84,7 @@ check "eval of the int4 file: accuracy >= 91.5%" '[ "$(acc $W/e4.txt)" -ge 9150 
 check "the int4 file gives what the float file gives in int4 (on the $NS images of \$S)" '[ -n "$(acc $W/es4.txt)" ] && [ "$(acc $W/es4.txt)" = "$(acc $W/e4f.txt)" ]'
 
 # issue 22: GPTQ rounding and bias correction (quant.h section 12) in quantize
-"$T" quantize $M $S/calib-250 $W/i4g.st --mode int4 --observer mse --round gptq --bias-correct > $W/q4g.txt 2>&1; rc=$?
+"$T" quantize $M $S/calib-100 $W/i4g.st --mode int4 --observer mse --round gptq --bias-correct > $W/q4g.txt 2>&1; rc=$?
 check "quantize int4 --round gptq --bias-correct exits 0 (exit $rc)" '[ $rc = 0 ] && [ -s $W/i4g.st ]'
 check "  ... the table shows each layer's output SQNR, nearest -> GPTQ, and its bias shift" 'grep -q "output SQNR rtn->gptq  bias shift" $W/q4g.txt && grep -q "^d1 *dense *128x3136 *4/b32 .* dB *[0-9.]* -> *[0-9.]* dB *[0-9.e-]*$" $W/q4g.txt'
 check "  ... GPTQ raises every layer's output SQNR on the calibration inputs" 'awk "/^(c1|c2|d1|logits) / { if (!(\$(NF-2) + 0 > \$(NF-4) + 0)) b = 1; n++ } END { exit !(n == 4 && !b) }" $W/q4g.txt'
@@ -78,20 +96,20 @@ check "  ... above the round-to-nearest int4 file's" '[ "$(acc $W/e4g.txt)" -gt 
 "$T" eval $W/i4g.st $S --mode fp32 > $W/e4gf.txt 2>&1
 "$T" eval $M $S --mode fp32 > $W/sf32.txt 2>&1  # the float model in fp32 on $S (below too)
 check "  ... its fp32 run keeps the float biases" '[ -n "$(acc $W/sf32.txt)" ] && [ "$(acc $W/e4gf.txt)" = "$(acc $W/sf32.txt)" ]'
-"$T" quantize $M $SC $W/i8d.st --mode int8 > /dev/null 2>&1
-"$T" quantize $M $SC $W/i8n.st --mode int8 --round nearest > /dev/null 2>&1
+"$T" quantize $M $C50 $W/i8d.st --mode int8 > /dev/null 2>&1
+"$T" quantize $M $C50 $W/i8n.st --mode int8 --round nearest > /dev/null 2>&1
 check "--round nearest writes what no --round writes" '[ -s $W/i8d.st ] && cmp -s $W/i8n.st $W/i8d.st'
-"$T" quantize $M $SC $W/i8b.st --bias-correct --mode int8 > $W/q8b.txt 2>&1; rc=$?
+"$T" quantize $M $C50 $W/i8b.st --bias-correct --mode int8 > $W/q8b.txt 2>&1; rc=$?
 check "quantize int8 --bias-correct (exit $rc) shows the bias shift and no GPTQ column" '[ $rc = 0 ] && grep -q "weight SQNR  bias shift$" $W/q8b.txt && ! grep -q "rtn->gptq" $W/q8b.txt'
-"$T" quantize $W/i8b.st $SC $W/i8b2.st --mode int8 > /dev/null 2>&1
+"$T" quantize $W/i8b.st $C50 $W/i8b2.st --mode int8 > /dev/null 2>&1
 check "  ... quantizing that file again drops its corrected biases" 'cmp -s $W/i8b2.st $W/i8d.st'
-"$T" quantize $M $SC $W/i8e.st --mode int8 --equalize > $W/q8e.txt 2>&1; rc=$?
+"$T" quantize $M $C50 $W/i8e.st --mode int8 --equalize > $W/q8e.txt 2>&1; rc=$?
 check "quantize int8 --equalize (exit $rc) equalizes the three pairs (through relu, maxpool, flatten)" '[ $rc = 0 ] && grep -q "^conv1.weight *conv2.weight " $W/q8e.txt && grep -q "^conv2.weight *fc1.weight " $W/q8e.txt && grep -q "^fc1.weight *fc2.weight " $W/q8e.txt'
 check "  ... after which both layers of a pair have the same channel-range spread" 'awk "/^(conv1|conv2|fc1)\.weight / { if (\$5 != \$8 || \$3 == \$5) b = 1; n++ } END { exit !(n == 3 && !b) }" $W/q8e.txt'
 "$T" eval $W/i8e.st $S --mode fp32 > $W/e8ef.txt 2>&1
 check "  ... and the equalized float model gives the float model's accuracy" '[ -n "$(acc $W/sf32.txt)" ] && [ "$(acc $W/e8ef.txt)" = "$(acc $W/sf32.txt)" ]'
 
-"$T" plot $M $SC $W/figs --test $S > $W/plot.txt 2>&1; rc=$?
+"$T" plot $M $C50 $W/figs --test $T1 > $W/plot.txt 2>&1; rc=$?
 check "plot writes histograms and the accuracy figure" '[ $rc = 0 ] && [ -s $W/figs/hist_r1.svg ] && grep -q "<svg" $W/figs/accuracy_vs_size.svg'
 for m in fp32 int8 int8-dynamic int4 codebook; do
   check "plot's accuracy figure has $m" 'grep -q "^  $m " $W/plot.txt'
@@ -212,7 +230,7 @@ off=$(head -c $((8 + hl)) $W/i8b.st | tail -c +9 | grep -o '"fc2.weight.qbias":{
 cp $W/i8b.st $W/i8nan.st
 printf '\377\377\377\177' | dd of=$W/i8nan.st bs=1 seek=$((8 + hl + off)) conv=notrunc 2>/dev/null
 has_err "a NaN corrected bias refused in int8" "fc2.weight.qbias: must be finite F32 [10]" "$T" eval $W/i8nan.st $S --mode int8
-"$T" eval $W/i8nan.st $S --mode fp32 > $W/out.txt 2>&1; rc=$?
+"$T" eval $W/i8nan.st $T1 --mode fp32 > $W/out.txt 2>&1; rc=$?
 check "  ... and ignored in fp32 (exit $rc)" '[ $rc = 0 ]'
 has_err "a directory as the images" "$D is a directory" "$T" quantize $M $D $W/x.st
 has_err "a directory as the output file" "$W is a directory" "$T" quantize $M $C $W
@@ -233,7 +251,8 @@ done
 check "  ... the table gives each layer's output SQNR alone at 4 bits" '[ "$(grep -c "^  \(c1\|c2\|d1\|logits\) .* [0-9.]* dB$" $W/qmx300000.txt)" = 4 ]'
 check "  ... and each step with the bytes after it, the chosen size as eval counts it" 'grep -q "^  1    d1  *8->4  *247152 .* dB$" $W/qmx300000.txt && grep -q "^chosen: 247152 bytes of weights (budget 300000)" $W/qmx300000.txt && [ "$(wb $W/emx300000.txt)" = 247152 ]'
 check "  ... 500000 bytes: every layer at 8 bits" 'grep -q "every layer at 8 bits fits: 423280 bytes" $W/qmx500000.txt && [ "$(wb $W/emx500000.txt)" = 423280 ]'
-check "  ... accuracy does not fall as the budget grows (two images of noise allowed)" 'a1=$(acc $W/emx238040.txt); a2=$(acc $W/emx300000.txt); a3=$(acc $W/emx500000.txt); [ -n "$a1" ] && [ -n "$a2" ] && [ -n "$a3" ] && [ $a2 -ge $((a1 - 17)) ] && [ $a3 -ge $((a2 - 17)) ]'
+nz=$(( (2 * 10000 + NS - 1) / NS )) # two images of the $NS, in hundredths of a percent
+check "  ... accuracy does not fall as the budget grows (two images of noise allowed)" 'a1=$(acc $W/emx238040.txt); a2=$(acc $W/emx300000.txt); a3=$(acc $W/emx500000.txt); [ -n "$a1" ] && [ -n "$a2" ] && [ -n "$a3" ] && [ $a2 -ge $((a1 - nz)) ] && [ $a3 -ge $((a2 - nz)) ]'
 "$T" eval $W/i8.st $S > $W/es8.txt 2>&1
 check "  ... every layer at 8 bits runs as the int8 file of the same calibration" '[ -n "$(acc $W/es8.txt)" ] && [ "$(acc $W/emx500000.txt)" = "$(acc $W/es8.txt)" ]'
 check "  ... every layer at 4 bits (the smallest budget) as the int4 file" '[ -n "$(acc $W/es4.txt)" ] && [ "$(acc $W/emx238040.txt)" = "$(acc $W/es4.txt)" ] && [ "$(wb $W/es4.txt)" = 238040 ]'
@@ -254,7 +273,7 @@ usage_err "--per-tensor with a value" "--per-tensor takes no value" "$T" quantiz
 
 # a failed write (past a file size limit) leaves a pre-existing OUT as it was, and no temporary file
 cp $M $W/keep.st
-(ulimit -f 200; "$T" quantize $M $SC $W/keep.st --mode int8 > $W/out.txt 2> $W/err.txt); rc=$?
+(ulimit -f 200; "$T" quantize $M $C50 $W/keep.st --mode int8 > $W/out.txt 2> $W/err.txt); rc=$?
 check "a failed write exits 1 with a message" '[ $rc = 1 ] && grep -q "cannot write" $W/err.txt'
 check "a failed write leaves OUT as it was and no temporary file" 'cmp -s $M $W/keep.st && [ -z "$(ls -A $W | grep "^\.quant-tool")" ]'
 
@@ -282,7 +301,7 @@ mkdir -p $W/badlab && cp $D/calib-1000-images-idx3-ubyte $W/badlab/ && cp $D/cal
 refuse "a label of 12 for 10 classes" "$T" eval $M $W/badlab --mode fp32
 check "  ... naming it" 'grep -q "label 12" $W/err.txt'
 # progress only on a terminal, and only as real work is done
-"$T" quantize $M $SC $W/p8.st --mode int8 > $W/p8.txt 2> $W/p8.err
+"$T" quantize $M $C50 $W/p8.st --mode int8 > $W/p8.txt 2> $W/p8.err
 check "no progress lines into a file" '! grep -q "calibrating" $W/p8.err'
 if command -v script >/dev/null 2>&1; then # on a terminal (a pty from script(1)): a count after each chunk of real work
   script -q -c "$T quantize $M $C $W/p9.st --mode int8 --observer minmax" /dev/null < /dev/null 2>&1 | tr '\r' '\n' > $W/p9.tty
@@ -301,18 +320,25 @@ if [ -x "$R" ]; then
   { printf '\000\000\010\003\000\000\000\004\000\000\000\006\000\000\000\014'; head -c 288 /dev/urandom; } > $W/hd/t10k-images-idx3-ubyte
   printf '\000\000\010\001\000\000\000\004\000\001\002\001' > $W/hd/t10k-labels-idx1-ubyte
   cp $W/hd/t10k-images-idx3-ubyte $W/hd/calib-1000-images-idx3-ubyte
-  n=0; crashed=0; silent=0
   mkdir $W/herr # each command's stderr, searched for sanitizer reports at the end (one grep, not one a command)
-  for f in $W/hostile/hostile-*.safetensors; do
-    n=$((n + 1)); [ $((n % 6)) = 1 ] || continue
-    k=0
-    for cmd in "inspect $f" "eval $f $W/hd --mode fp32" "eval $f $W/hd" "quantize $f $W/hd/calib-1000-images-idx3-ubyte $W/hq.st --mode int8"; do
-      k=$((k + 1)); e=$W/herr/$n.$k
-      timeout 20 "$T" $cmd > $W/h.out 2> $e; rc=$?
-      if [ $rc != 0 ] && [ $rc != 1 ]; then crashed=$((crashed + 1)); [ $crashed -le 3 ] && { echo "hostile: quant-tool $cmd: exit $rc"; head -c 600 $e; }; fi
-      if [ $rc = 1 ] && [ ! -s $e ]; then silent=$((silent + 1)); echo "hostile: quant-tool $cmd: exit 1 without a message"; fi
+  ( # a command that runs away is stopped after 20 s of CPU (SIGXCPU: exit 152, a crash below); the tool
+    # is one thread reading regular files, so a hang spins: this limit, set once for the loop, catches
+    # what a timeout(1) a command did, without a process more for each of the 1600 commands
+    ulimit -t 20
+    n=0; crashed=0; silent=0
+    for f in $W/hostile/hostile-*.safetensors; do
+      n=$((n + 1)); [ $((n % 6)) = 1 ] || continue
+      k=0
+      for cmd in "inspect $f" "eval $f $W/hd --mode fp32" "eval $f $W/hd" "quantize $f $W/hd/calib-1000-images-idx3-ubyte $W/hq.st --mode int8"; do
+        k=$((k + 1)); e=$W/herr/$n.$k
+        "$T" $cmd > $W/h.out 2> $e < /dev/null; rc=$?
+        if [ $rc != 0 ] && [ $rc != 1 ]; then crashed=$((crashed + 1)); [ $crashed -le 3 ] && { echo "hostile: quant-tool $cmd: exit $rc"; head -c 600 $e; }; fi
+        if [ $rc = 1 ] && [ ! -s $e ]; then silent=$((silent + 1)); echo "hostile: quant-tool $cmd: exit 1 without a message"; fi
+      done
     done
-  done
+    echo "$n $crashed $silent" > $W/hcount
+  )
+  n=0; crashed=1; silent=0; read n crashed silent < $W/hcount
   for e in $(grep -l "runtime error\|AddressSanitizer\|LeakSanitizer" $W/herr/*); do
     crashed=$((crashed + 1)); i=${e##*/}; k=${i#*.}; i=${i%.*}
     set -- inspect "eval --mode fp32" eval "quantize --mode int8"; shift $((k - 1))
@@ -344,59 +370,78 @@ be32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16
 N=$(tail -c +5 $S/t10k-labels-idx1-ubyte | head -c 4 | od -An -tu1 | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
 tail -c +17 $S/t10k-images-idx3-ubyte > $W/x.raw; tail -c +9 $S/t10k-labels-idx1-ubyte > $W/y.raw
 tail -c +17 $SC > $W/c.raw
-npy $W/x3.npy '|u1' "($N, 28, 28)" $W/x.raw
 npy $W/x4.npy '|u1' "($N, 1, 28, 28)" $W/x.raw 2
 npy $W/y.npy '|u1' "($N,)" $W/y.raw 3
 npy $W/c4.npy '|u1' "($NC, 1, 28, 28)" $W/c.raw
-{ printf '\000\000\010\004'; be32 $N; be32 28; be32 28; be32 1; cat $W/x.raw; } > $W/x4.idx
+# and the 100 images of $T1 (the checks of how each file is read, against the IDX directory $T1)
+head -c $((100 * 784)) $W/x.raw > $W/x100.raw; head -c 100 $W/y.raw > $W/y100.raw; head -c $((50 * 784)) $W/c.raw > $W/c50.raw
+npy $W/x3t.npy '|u1' "(100, 28, 28)" $W/x100.raw
+npy $W/x4t.npy '|u1' "(100, 1, 28, 28)" $W/x100.raw 2
+npy $W/yt.npy '|u1' "(100,)" $W/y100.raw 3
+npy $W/c4t.npy '|u1' "(50, 1, 28, 28)" $W/c50.raw
+{ printf '\000\000\010\004'; be32 100; be32 28; be32 28; be32 1; cat $W/x100.raw; } > $W/x4t.idx
 "$T" eval $M $D --mode fp32 > $W/dall.txt 2>&1
 check "the IDX directory gives 92.80% in fp32" '[ "$(acc $W/dall.txt)" = 9280 ]'
 cp $W/sf32.txt $W/d32.txt
 # (int8 here with the cheap MinMax observer: these checks are about which samples go in, not the observer)
 "$T" eval $M $S --mode int8 --observer minmax > $W/d8.txt 2>&1
+"$T" eval $M $T1 --mode fp32 > $W/d32t.txt 2>&1
+"$T" eval $M --images $T1/t10k-images-idx3-ubyte --labels $T1/t10k-labels-idx1-ubyte --calib $SC --mode int8 --observer minmax > $W/d8t.txt 2>&1
 "$T" quantize $M $SC $W/s-i8.st --mode int8 --observer mse > /dev/null 2>&1
-for f in x3.npy x4.npy x4.idx; do
-  for lab in $W/y.npy $S/t10k-labels-idx1-ubyte; do
+for f in x3t.npy x4t.npy x4t.idx; do
+  for lab in $W/yt.npy $T1/t10k-labels-idx1-ubyte; do
     "$T" eval $M --images $W/$f --labels $lab --mode fp32 > $W/n32.txt 2>&1
-    check "$f (uint8) with labels $(basename $lab): the IDX directory's fp32 accuracy" '[ -n "$(acc $W/n32.txt)" ] && [ "$(acc $W/n32.txt)" = "$(acc $W/d32.txt)" ]'
+    check "$f (uint8) with labels $(basename $lab): the IDX directory's fp32 accuracy" '[ -n "$(acc $W/n32.txt)" ] && [ "$(acc $W/n32.txt)" = "$(acc $W/d32t.txt)" ]'
   done
-  "$T" eval $M --images $W/$f --labels $W/y.npy --calib $W/c4.npy --mode int8 --observer minmax > $W/n8.txt 2>&1
-  check "$f (uint8), calibrated on a .npy: the IDX directory's int8 accuracy" '[ -n "$(acc $W/n8.txt)" ] && [ "$(acc $W/n8.txt)" = "$(acc $W/d8.txt)" ]'
+  "$T" eval $M --images $W/$f --labels $W/yt.npy --calib $W/c4.npy --mode int8 --observer minmax > $W/n8.txt 2>&1
+  check "$f (uint8), calibrated on a .npy: the IDX directory's int8 accuracy" '[ -n "$(acc $W/n8.txt)" ] && [ "$(acc $W/n8.txt)" = "$(acc $W/d8t.txt)" ]'
 done
+"$T" eval $M --images $W/x4.npy --labels $S/t10k-labels-idx1-ubyte --mode fp32 > $W/n32.txt 2>&1
+check "x4.npy (uint8, all $NS of \$S): the IDX directory's fp32 accuracy" '[ -n "$(acc $W/n32.txt)" ] && [ "$(acc $W/n32.txt)" = "$(acc $W/d32.txt)" ]'
 "$T" eval $M --images $W/x4.npy --labels $W/y.npy --mode int8 --observer minmax > $W/nd.txt 2> $W/nd.err
 check "without --calib: the first 1000 of --images, said on stderr" 'grep -q "no --calib: calibrating on the first 1000 samples of $W/x4.npy" $W/nd.err && [ -n "$(acc $W/nd.txt)" ]'
 check "  ... another int8 accuracy than the darkened calibration set's (the int8 checks tell the sets apart)" '[ -n "$(acc $W/d8.txt)" ] && [ "$(acc $W/nd.txt)" != "$(acc $W/d8.txt)" ]'
-"$T" eval $W/i8.st --images $W/x3.npy --labels $W/y.npy > $W/nq.txt 2> $W/nq.err
-cp $W/es8.txt $W/dq.txt
+"$T" eval $W/i8.st --images $W/x3t.npy --labels $W/yt.npy > $W/nq.txt 2> $W/nq.err
+"$T" eval $W/i8.st $T1 > $W/dq.txt 2>&1
 check "a quantized file on .npy images: its IDX accuracy, no calibration" '[ -n "$(acc $W/nq.txt)" ] && [ "$(acc $W/nq.txt)" = "$(acc $W/dq.txt)" ] && ! grep -q calib $W/nq.err'
 "$T" quantize $M $W/c4.npy $W/n-i8.st --mode int8 --observer mse > /dev/null 2>&1
 check "quantize calibrated on a (N, 1, 28, 28) .npy writes the IDX-calibrated file" 'cmp -s $W/s-i8.st $W/n-i8.st'
-"$T" plot $M $W/c4.npy $W/nfigs --images $W/x4.npy --labels $W/y.npy > $W/np.txt 2>&1; rc=$?
-check "plot with .npy calibration and --images / --labels" '[ $rc = 0 ] && [ -s $W/nfigs/hist_r1.svg ] && [ -s $W/nfigs/accuracy_vs_size.svg ] && [ -n "$(pct $W/d32.txt)" ] && grep -q "^  fp32  *$(pct $W/d32.txt)%" $W/np.txt'
+# (plot on the 100 images of $T1 as (N, 1, 28, 28) .npy files, calibrated on 50: its fp32 line is the IDX plot's above)
+"$T" plot $M $W/c4t.npy $W/nfigs --images $W/x4t.npy --labels $W/yt.npy > $W/np.txt 2>&1; rc=$?
+fp1=$(sed -n 's/^  fp32  *\([0-9.]*%\).*/\1/p' $W/plot.txt)
+check "plot with .npy calibration and --images / --labels" '[ $rc = 0 ] && [ -s $W/nfigs/hist_r1.svg ] && [ -s $W/nfigs/accuracy_vs_size.svg ] && [ -n "$fp1" ] && grep -q "^  fp32  *$fp1" $W/np.txt'
 # float32 samples (a PyTorch user's tensors) enter the model as they are: x / 255 as float32 gives the uint8 accuracy
-if /usr/bin/python3 -c "import numpy" > /dev/null 2>&1; then
-  /usr/bin/python3 -c "
-import numpy as np, sys
+/usr/bin/python3 -c "
+import sys
+try:
+    import numpy as np
+except ImportError:
+    sys.exit(77)
 x = np.fromfile('$W/x.raw', np.uint8).reshape(-1, 1, 28, 28)
 np.save('$W/xf.npy', x.astype(np.float32) / np.float32(255))
 np.save('$W/yl.npy', np.fromfile('$W/y.raw', np.uint8).astype(np.int64))
 np.save('$W/xd.npy', np.fromfile('$W/c.raw', np.uint8).reshape(-1, 28, 28, 1).astype(np.float64) / 255)
-np.save('$W/x16.npy', x.astype(np.int16))"
-  "$T" eval $M --images $W/xf.npy --labels $W/yl.npy --mode fp32 > $W/f32.txt 2>&1
-  check "float32 (N, 1, 28, 28) / 255 with int64 labels: the IDX fp32 accuracy" '[ -n "$(acc $W/f32.txt)" ] && [ "$(acc $W/f32.txt)" = "$(acc $W/d32.txt)" ]'
-  "$T" eval $M --images $W/xf.npy --labels $W/yl.npy --calib $SC --mode int8 --observer minmax > $W/f8.txt 2>&1
-  check "float32 images, uint8 calibration: the IDX int8 accuracy" '[ -n "$(acc $W/f8.txt)" ] && [ "$(acc $W/f8.txt)" = "$(acc $W/d8.txt)" ]'
-  "$T" eval $W/i8.st --images $W/xf.npy --labels $W/yl.npy > $W/fq.txt 2>&1
+np.save('$W/x16.npy', x[:100].astype(np.int16))
+np.save('$W/xft.npy', x[:100].astype(np.float32) / np.float32(255))
+np.save('$W/ylt.npy', np.fromfile('$W/y.raw', np.uint8)[:100].astype(np.int64))" > $W/np.out 2>&1; rc=$?
+if [ $rc != 77 ] && [ $rc != 127 ]; then # (77: no numpy, 127: no python3)
+  check "python3 numpy writes the float and int16 .npy files (exit $rc)" '[ $rc = 0 ]'
+  # (on the 100 images of $T1; float calibration below on the whole $NS)
+  "$T" eval $M --images $W/xft.npy --labels $W/ylt.npy --mode fp32 > $W/f32.txt 2>&1
+  check "float32 (N, 1, 28, 28) / 255 with int64 labels: the IDX fp32 accuracy" '[ -n "$(acc $W/f32.txt)" ] && [ "$(acc $W/f32.txt)" = "$(acc $W/d32t.txt)" ]'
+  "$T" eval $M --images $W/xft.npy --labels $W/ylt.npy --calib $SC --mode int8 --observer minmax > $W/f8.txt 2>&1
+  check "float32 images, uint8 calibration: the IDX int8 accuracy" '[ -n "$(acc $W/f8.txt)" ] && [ "$(acc $W/f8.txt)" = "$(acc $W/d8t.txt)" ]'
+  "$T" eval $W/i8.st --images $W/xft.npy --labels $W/ylt.npy > $W/fq.txt 2>&1
   check "float32 images through a quantized file: its IDX accuracy" '[ -n "$(acc $W/fq.txt)" ] && [ "$(acc $W/fq.txt)" = "$(acc $W/dq.txt)" ]'
-  "$T" eval $M --images $W/x16.npy --labels $W/yl.npy --mode fp32 > $W/i16.txt 2>&1
-  check "int16 images are not divided by 255 (as they are: another accuracy)" '[ -n "$(acc $W/i16.txt)" ] && [ "$(acc $W/i16.txt)" != "$(acc $W/d32.txt)" ]'
+  "$T" eval $M --images $W/x16.npy --labels $W/ylt.npy --mode fp32 > $W/i16.txt 2>&1
+  check "int16 images are not divided by 255 (as they are: another accuracy)" '[ -n "$(acc $W/i16.txt)" ] && [ "$(acc $W/i16.txt)" != "$(acc $W/d32t.txt)" ]'
   # float calibration samples are taken as they are: x / 255 calibrates as its uint8 twin
   "$T" eval $M --images $W/xf.npy --labels $W/yl.npy --mode int8 --observer minmax > $W/fd.txt 2> $W/fd.err
   check "float calibration (the first 1000 of float --images): the uint8 set's accuracy" '[ -n "$(acc $W/fd.txt)" ] && [ "$(acc $W/fd.txt)" = "$(acc $W/nd.txt)" ]'
   "$T" quantize $M $W/xd.npy $W/fd.st --mode int8 --observer mse > /dev/null 2>&1
   check "quantize calibrated on float64 (N, 28, 28, 1) / 255 writes the IDX-calibrated file" 'cmp -s $W/fd.st $W/s-i8.st'
 else
-  echo "note: no python3 numpy: the float32 .npy checks are skipped"
+  echo "note: no python3 or no numpy: the float32 .npy checks are skipped"
 fi
 
 # NCHW versus NHWC on a 3-channel input: a hand-made model whose input is
@@ -519,8 +564,10 @@ def build():
                          nn.Flatten(), nn.Linear(8 * 14 * 14, 10))
 END
   root=$(pwd); TA=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
-  (cd $W/ex && /usr/bin/python3 -c "import torch; torch.manual_seed(0); import my_net; torch.save(my_net.build().state_dict(), 'my_net.pt')" &&
-   /usr/bin/python3 $root/tools/export.py my_net:build my_net.safetensors --input-shape 1,28,28 --weights my_net.pt &&
+  # (the weights saved and export.py run in one python, as its command line with these arguments: one import of torch, 1.5 s)
+  (cd $W/ex && /usr/bin/python3 -c "import runpy, sys, torch; torch.manual_seed(0); import my_net; torch.save(my_net.build().state_dict(), 'my_net.pt')
+sys.argv = ['$root/tools/export.py', 'my_net:build', 'my_net.safetensors', '--input-shape', '1,28,28', '--weights', 'my_net.pt']
+runpy.run_path(sys.argv[0], run_name='__main__')" &&
    "$TA" quantize my_net.safetensors calib.npy my_net-int8.safetensors --mode int8 &&
    "$TA" eval my_net-int8.safetensors --images x_test.npy --labels y_test.npy) > $W/ex.txt 2>&1; rc=$?
   check "README's three commands: export, quantize on calib.npy, eval on x_test.npy / y_test.npy" '[ $rc = 0 ] && grep -q "my_net-int8.safetensors (int8, .*accuracy .* on $N images" $W/ex.txt'
