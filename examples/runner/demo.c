@@ -263,10 +263,11 @@ static row run_ptq(const char *model, int mode, int observer, const dataset *tes
             }
         }
     }
-    if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer) ||
-        rn_calibrate(&fp, &m1, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
-        fprintf(stderr, "demo: calibration failed: %s\n", m.err[0] ? m.err : m1.err); goto out;
+    if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
+        fprintf(stderr, "demo: calibration failed: %s\n", m.err); goto out;
     }
+    for (i = 0; i < m.nv; i++) { m1.v[i].scale = m.v[i].scale; m1.v[i].zp = m.v[i].zp; m1.v[i].has_params = m.v[i].has_params; }
+    if (rn_finish_params(&m1)) { fprintf(stderr, "demo: %s\n", m1.err); goto out; } /* the batch-1 copy: the same params */
     g_hash = 1469598103934665603ull;
     r.acc = evaluate(&m, test, &r.ips);
     r.hash = g_hash;
