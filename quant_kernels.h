@@ -88,14 +88,23 @@
  *   GEMV (one row)            1x64c4   avx512vnni   quant__gemv_u8s8_1x64c4__avx512vnni
  *   conv2d, indirect          6x64c4   avx512vnni   quant__igemm_u8s8_6x64c4__avx512vnni
  *   GEMM                      6x32c2   avx512       quant__gemm_u8s8_6x32c2__avx512
+ *   GEMM, |A - 128| x signs   6x32c4   avx512       quant__gemm_s8s8_6x32c4__avx512
+ *   GEMM, A <= 127            6x32c4   avx512       quant__gemm_u7s8_6x32c4__avx512
  *   GEMM                      2x32c4   avxvnni      quant__gemm_u8s8_2x32c4__avxvnni
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
+ *   GEMM, |A - 128| x signs   4x16c4   avx2         quant__gemm_s8s8_4x16c4__avx2
+ *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
+ *   GEMM, |A - 128| x signs   4x8c4    sse41        quant__gemm_s8s8_4x8c4__sse41
+ *   GEMM, A <= 127            4x8c4    sse41        quant__gemm_u7s8_4x8c4__sse41
  *   GEMM                      4x16c4   neondot      quant__gemm_u8s8_4x16c4__neondot
  *   GEMM                      4x8c1    neon         quant__gemm_u8s8_4x8c1__neon
  *   GEMM                      4x8c4    scalar       quant__gemm_u8s8_4x8c4__scalar
- * The avx512, avx2 and sse41 GEMM kernels are one body at three vector
- * widths (quant__gemm_u8s8_madd_body, widened 16-bit pairs). The other
+ * The avx512, avx2 and sse41 GEMM kernels are two bodies at three vector
+ * widths: quant__gemm_u8s8_madd_body (widened 16-bit pairs, KG 2) for
+ * weights with a -128 byte, quant__gemm_c4_body (pmaddubsw, KG 4) for the
+ * rest: the pack chooses the packing by the weights, each call the c4
+ * kernel by the activations (A <= 127: u7s8, else s8s8). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
@@ -127,9 +136,12 @@
  *
  * Exactness: int32 accumulation is exact for K <= QUANT_GEMM_MAX_K (33025:
  * 255 * 255 * K < 2^31 for any zero points); no intermediate saturates
- * (no vpmaddubsw: the products are widened to 16 bits, or VNNI / dot
- * instructions accumulate into 32 bits; the int4 kernels of section 7 use
- * it where a pair of products is at most 2 x 255 x 8).
+ * (the products are widened to 16 bits, or VNNI / dot instructions
+ * accumulate into 32 bits, or vpmaddubsw adds pairs whose sum is bounded
+ * below 32,767: 2 x 128 x 127 with the weights in -127..127 and the
+ * activations as |A - 128| with the sign moved onto the weight, 2 x 127 x
+ * 128 with activations in 0..127; the int4 kernels of section 7 use it
+ * where a pair of products is at most 2 x 255 x 8).
  */
 #ifndef QUANT_KERNELS_H
 #define QUANT_KERNELS_H
@@ -220,7 +232,10 @@ QUANT_DEF size_t quant_gemm_pack_size(size_t K, size_t N);
 
 /* Packs int8 weights B (K x N logical) with weight zero point b_zp (0 for
  * symmetric) into `packed` (packed_bytes >= quant_gemm_pack_size). Any
- * alignment works; 64 bytes is fastest. */
+ * alignment works; 64 bytes is fastest. On SSE4.1, AVX2 and AVX-512 without
+ * VNNI, weights without a -128 byte (symmetric quantization's -127..127)
+ * pack for faster kernels (pmaddubsw, exact there); the results are the
+ * same either way. */
 QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, size_t K, size_t N,
         int32_t b_zp, void *packed, size_t packed_bytes);
 
@@ -635,7 +650,9 @@ extern "C" {
 /* ======================================================================== */
 /* Per ISA: the packing (k group KG, panel width NR), the rows of the main
  * micro-kernel (MR) and the offset DELTA_U / DELTA_S the kernel adds to
- * unsigned / signed activations (A^ = A + delta) to feed its instruction. */
+ * unsigned / signed activations (A^ = A + delta) to feed its instruction.
+ * KG_SGN: a second packing the pack chooses when no weight byte is -128, for
+ * the sign-moved pmaddubsw kernel (A^ = A - 128 for uint8, A for int8). */
 #if defined(QUANT_ISA_AVX512VNNI)
 #  define QUANT__ISA_ID 7
 #  define QUANT__ISA_NAME "avx512vnni"
@@ -650,6 +667,7 @@ extern "C" {
 #  define QUANT__KG 2
 #  define QUANT__NR 32
 #  define QUANT__MR 6
+#  define QUANT__KG_SGN 4 /* panels without a -128 weight */
 #  define QUANT__DELTA_U 0
 #  define QUANT__DELTA_S 0
 #elif defined(QUANT_ISA_AVXVNNI)
@@ -666,6 +684,7 @@ extern "C" {
 #  define QUANT__KG 2
 #  define QUANT__NR 16
 #  define QUANT__MR 4
+#  define QUANT__KG_SGN 4 /* panels without a -128 weight */
 #  define QUANT__DELTA_U 0
 #  define QUANT__DELTA_S 0
 #elif defined(QUANT_ISA_SSE41)
@@ -674,6 +693,7 @@ extern "C" {
 #  define QUANT__KG 2
 #  define QUANT__NR 8
 #  define QUANT__MR 4
+#  define QUANT__KG_SGN 4 /* panels without a -128 weight */
 #  define QUANT__DELTA_U 0
 #  define QUANT__DELTA_S 0
 #elif defined(QUANT_ISA_NEONDOT)
@@ -907,6 +927,18 @@ QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) {
 }
 QUANT__AINL quant__vi quant__vi_fold8(quant__vi acc, quant__vi c8) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(c8, QUANT__MMSI(setzero)())); }
 QUANT__AINL quant__vi quant__vi_mullo32(quant__vi a, quant__vi b) { return QUANT__MM(mullo_epi32)(a, b); }
+/* |a| of each byte as uint8 (|-128| = 128), and s with a's sign moved onto it
+ * per byte, for the product |a| * signmul8(s, a) = a * s: -s where a < 0, s
+ * where a > 0, and where a = 0 anything (psignb gives 0; AVX-512 has no
+ * vpsignb: a negation under the mask of a's sign bits) */
+QUANT__AINL quant__vi quant__vi_abs8(quant__vi a) { return QUANT__MM(abs_epi8)(a); }
+#  if defined(QUANT_HAS_AVX512)
+QUANT__AINL quant__vi quant__vi_signmul8(quant__vi s, quant__vi a) {
+    return _mm512_mask_sub_epi8(s, _mm512_movepi8_mask(a), _mm512_setzero_si512(), s);
+}
+#  else
+QUANT__AINL quant__vi quant__vi_signmul8(quant__vi s, quant__vi a) { return QUANT__MM(sign_epi8)(s, a); }
+#  endif
 /* acc + the sums of 4 adjacent u8 x s8 products; without VNNI through int16
  * pair sums (vpmaddubsw saturates: exact only while |u * s| <= 16,383, as
  * with int4 weights) */
@@ -1070,11 +1102,11 @@ QUANT__INTERNAL uint32_t quant__hdr_check(const quant__pack_hdr *h) {
     return x;
 }
 
-QUANT__INTERNAL int quant__pack_geom(size_t K, size_t N, size_t *kpad, size_t *npanels,
+QUANT__INTERNAL int quant__pack_geom(size_t K, size_t N, size_t kg, size_t *kpad, size_t *npanels,
         size_t *colsum_off, size_t *panel_off, size_t *total) {
     size_t kp, np, cs, po, panel_bytes;
     if (!K || !N || K > QUANT_GEMM_MAX_K || N > ((size_t)1 << 26)) return 0;
-    kp = (K + QUANT__KG - 1) / QUANT__KG * QUANT__KG;
+    kp = (K + kg - 1) / kg * kg;
     np = (N + QUANT__NR - 1) / QUANT__NR;
     cs = 64;
     po = cs + ((np * QUANT__NR * 4 + 63) / 64) * 64;
@@ -1085,24 +1117,35 @@ QUANT__INTERNAL int quant__pack_geom(size_t K, size_t N, size_t *kpad, size_t *n
     return 1;
 }
 
+#if defined(QUANT__KG_SGN)
+#  define QUANT__KG_MAX (QUANT__KG_SGN > QUANT__KG ? QUANT__KG_SGN : QUANT__KG)
+#else
+#  define QUANT__KG_MAX QUANT__KG
+#endif
+/* the larger of the ISA's packings: the pack chooses one by the weights */
 QUANT_DEF size_t quant_gemm_pack_size(size_t K, size_t N) {
     size_t kp, np, cs, po, tot;
-    return quant__pack_geom(K, N, &kp, &np, &cs, &po, &tot) ? tot : 0;
+    return quant__pack_geom(K, N, QUANT__KG_MAX, &kp, &np, &cs, &po, &tot) ? tot : 0;
 }
 
 QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, size_t K, size_t N,
         int32_t b_zp, void *packed, size_t packed_bytes) {
-    size_t kp, np, cs, po, tot, p, k, j;
+    size_t kp, np, cs, po, tot, p, k, j, kg = QUANT__KG;
     quant__pack_hdr h;
     uint8_t *dst = (uint8_t *)packed;
     if (!B || !packed || (layout != QUANT_LAYOUT_KN && layout != QUANT_LAYOUT_NK)) return QUANT_EINVAL;
     if (b_zp < -128 || b_zp > 127) return QUANT_EINVAL;
     if (K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
-    if (!quant__pack_geom(K, N, &kp, &np, &cs, &po, &tot)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
+    if (!quant__pack_geom(K, N, QUANT__KG_MAX, &kp, &np, &cs, &po, &tot)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
     if (packed_bytes < tot) return QUANT_EINVAL;
+#if defined(QUANT__KG_SGN)
+    for (k = 0; k < K * N && B[k] != -128; k++) {}
+    if (k == K * N) kg = QUANT__KG_SGN;
+#endif
+    quant__pack_geom(K, N, kg, &kp, &np, &cs, &po, &tot);
     memset(&h, 0, sizeof h);
     h.magic = QUANT__PACK_MAGIC; h.isa = QUANT__ISA_ID; h.K = (uint32_t)K; h.N = (uint32_t)N;
-    h.b_zp = b_zp; h.kg = QUANT__KG; h.nr = QUANT__NR; h.kpad = (uint32_t)kp; h.npanels = (uint32_t)np;
+    h.b_zp = b_zp; h.kg = (uint32_t)kg; h.nr = QUANT__NR; h.kpad = (uint32_t)kp; h.npanels = (uint32_t)np;
     h.colsum_off = (uint32_t)cs; h.panel_off = (uint32_t)po; h.total = (uint32_t)tot;
     h.check = quant__hdr_check(&h);
     memcpy(dst, &h, sizeof h);
@@ -1115,14 +1158,14 @@ QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, siz
     for (p = 0; p < np; p++) {
         int8_t *pan = (int8_t *)dst + po + p * kp * QUANT__NR;
         size_t g;
-        for (g = 0; g < kp / QUANT__KG; g++)
+        for (g = 0; g < kp / kg; g++)
             for (j = 0; j < QUANT__NR; j++) {
                 size_t n = p * QUANT__NR + j, t;
-                for (t = 0; t < QUANT__KG; t++) {
-                    size_t kk = g * QUANT__KG + t;
+                for (t = 0; t < kg; t++) {
+                    size_t kk = g * kg + t;
                     int8_t v = 0;
                     if (n < N && kk < K) v = layout == QUANT_LAYOUT_KN ? B[kk * N + n] : B[n * K + kk];
-                    pan[(g * QUANT__NR + j) * QUANT__KG + t] = v;
+                    pan[(g * QUANT__NR + j) * kg + t] = v;
                 }
             }
     }
@@ -1133,9 +1176,14 @@ QUANT__INTERNAL const quant__pack_hdr *quant__hdr(const void *packed, quant__pac
     size_t kp, np, cs, po, tot;
     if (!packed) return NULL;
     memcpy(h, packed, sizeof *h);
-    if (h->magic != QUANT__PACK_MAGIC || h->isa != QUANT__ISA_ID || h->kg != QUANT__KG || h->nr != QUANT__NR) return NULL;
+    if (h->magic != QUANT__PACK_MAGIC || h->isa != QUANT__ISA_ID || h->nr != QUANT__NR) return NULL;
+#if defined(QUANT__KG_SGN)
+    if (h->kg != QUANT__KG && h->kg != QUANT__KG_SGN) return NULL;
+#else
+    if (h->kg != QUANT__KG) return NULL;
+#endif
     if (h->check != quant__hdr_check(h)) return NULL;
-    if (!quant__pack_geom(h->K, h->N, &kp, &np, &cs, &po, &tot)) return NULL;
+    if (!quant__pack_geom(h->K, h->N, h->kg, &kp, &np, &cs, &po, &tot)) return NULL;
     if (kp != h->kpad || np != h->npanels || cs != h->colsum_off || po != h->panel_off || tot != h->total) return NULL;
     if (h->b_zp < -128 || h->b_zp > 127) return NULL;
     return h;
@@ -1694,6 +1742,150 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
     }
 }
 
+/* The packing without a -128 weight (KG 4, the pack's choice) feeds
+ * pmaddubsw, whose u8 x s8 pair sums saturate at 32,767, two exact ways:
+ *   SEVEN  every activation byte of the call's rows <= 127 (uint8): A^ = A,
+ *          a pair is at most 2 x 127 x 128 = 32,512 in magnitude;
+ *   sign   A^ = A - 128 for uint8 (A for int8) as int8 a, and a * w =
+ *          |a| * (w with a's sign): |a| <= 128 and |w| <= 127 bound a pair
+ *          by 2 x 128 x 127 = 32,512.
+ * pmaddwd with ones then adds the pairs of each 4-byte group into int32:
+ * the VNNI dot product in three steps (two in SEVEN). */
+#if defined(QUANT_ISA_AVX512)
+#  define QUANT__UKR_SGN quant__gemm_s8s8_6x32c4__avx512
+#  define QUANT__UKR_U7 quant__gemm_u7s8_6x32c4__avx512
+#elif defined(QUANT_ISA_AVX2)
+#  define QUANT__UKR_SGN quant__gemm_s8s8_4x16c4__avx2
+#  define QUANT__UKR_U7 quant__gemm_u7s8_4x16c4__avx2
+#else
+#  define QUANT__UKR_SGN quant__gemm_s8s8_4x8c4__sse41
+#  define QUANT__UKR_U7 quant__gemm_u7s8_4x8c4__sse41
+#endif
+
+/* one 4-byte group of K, the rows' bytes at a[r] (SEVEN: A^ = A) or their
+ * A^ at sa[r] and |A^| at aa[r] (sign) */
+QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_t *const *a, const uint8_t *const *sa,
+        const uint8_t *const *aa, size_t off, const quant__vi *b, quant__vi acc[][QUANT__NV]) {
+    int r, c;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) {
+        int32_t v, w;
+        if (SEVEN) {
+            memcpy(&v, a[r] + off, 4);
+            QUANT__UNROLL
+            for (c = 0; c < QUANT__NV; c++) acc[r][c] = quant__vi_dot4(acc[r][c], quant__vi_set32(v), b[c]);
+        } else { /* broadcasts from memory: from a register each costs a shuffle */
+            memcpy(&v, sa[r] + off, 4);
+            memcpy(&w, aa[r] + off, 4);
+            QUANT__UNROLL
+            for (c = 0; c < QUANT__NV; c++)
+                acc[r][c] = quant__vi_dot4(acc[r][c], quant__vi_set32(w), quant__vi_signmul8(b[c], quant__vi_set32(v)));
+        }
+    }
+}
+
+/* The chunk buffers stay memory: GCC otherwise keeps their vectors in
+ * registers and rebuilds each broadcast with shuffles, spilling the tile. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define QUANT__C4_MEM(p) __asm__ volatile("" : : "r"(p) : "memory")
+#else
+#  define QUANT__C4_MEM(p) ((void)0)
+#endif
+
+/* SEVEN: the groups straight from A. Sign: A in chunks of one vector per row
+ * turned into A^ and |A^| on the stack (two operations a vector, not two a
+ * group and row), then the chunk's groups broadcast from there. Bytes past K
+ * (the tail group's) are zero; the panel's padding is zero too. */
+QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, const uint8_t *A, size_t lda,
+        uint32_t flip, const int8_t *pan, int32_t *tile) {
+    quant__vi acc[QUANT__MR][QUANT__NV], b[QUANT__NV];
+    const uint8_t *a[QUANT__MR], *sp[QUANT__MR], *ap[QUANT__MR];
+    size_t k0, g;
+    int r, c;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < QUANT__NV; c++) acc[r][c] = quant__vi_zero(); }
+    if (SEVEN) {
+        const size_t kf = K / 4;
+        for (g = 0; g < kf; g++, pan += QUANT__NR * 4) {
+            QUANT__UNROLL
+            for (c = 0; c < QUANT__NV; c++) b[c] = quant__vi_load(pan + c * QUANT__VL * 4);
+            quant__gemm_c4_step(MR, 1, a, sp, ap, 4 * g, b, acc);
+        }
+        if (K % 4) {
+            uint32_t t[QUANT__MR];
+            QUANT__UNROLL
+            for (c = 0; c < QUANT__NV; c++) b[c] = quant__vi_load(pan + c * QUANT__VL * 4);
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) { t[r] = quant__ld4_tail(a[r] + 4 * kf, K % 4); sp[r] = (const uint8_t *)&t[r]; }
+            quant__gemm_c4_step(MR, 1, sp, sp, ap, 0, b, acc);
+        }
+    } else {
+        uint8_t sbuf[QUANT__MR][QUANT__VB], abuf[QUANT__MR][QUANT__VB];
+        const quant__vi fv = quant__vi_set32((int32_t)flip);
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) { sp[r] = sbuf[r]; ap[r] = abuf[r]; }
+        for (k0 = 0; k0 < K; k0 += QUANT__VB) {
+            const size_t kn = K - k0 < QUANT__VB ? K - k0 : QUANT__VB;
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) {
+                quant__vi v;
+                if (kn == QUANT__VB) {
+                    v = quant__vi_xor(quant__vi_load(a[r] + k0), fv);
+                    quant__vi_store(sbuf[r], v);
+                } else { /* A^ of the bytes past K: 0 */
+                    memcpy(sbuf[r], a[r] + k0, kn);
+                    quant__vi_store(sbuf[r], quant__vi_xor(quant__vi_load(sbuf[r]), fv));
+                    memset(sbuf[r] + kn, 0, QUANT__VB - kn);
+                    v = quant__vi_load(sbuf[r]);
+                }
+                quant__vi_store(abuf[r], quant__vi_abs8(v));
+            }
+            QUANT__C4_MEM(sbuf);
+            QUANT__C4_MEM(abuf);
+            /* (not unrolled: GCC would then reassociate the sums of the
+             * groups and spill the products) */
+            for (g = 0; g < (kn + 3) / 4; g++, pan += QUANT__NR * 4) {
+                QUANT__UNROLL
+                for (c = 0; c < QUANT__NV; c++) b[c] = quant__vi_load(pan + c * QUANT__VL * 4);
+                quant__gemm_c4_step(MR, 0, a, sp, ap, 4 * g, b, acc);
+            }
+        }
+    }
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++)
+        QUANT__UNROLL
+        for (c = 0; c < QUANT__NV; c++) quant__vi_store(tile + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
+}
+
+#if QUANT__MR > 4
+#  define QUANT__C4_MR45(S) case 4: quant__gemm_c4_body(4, S, K, A, lda, flip, pan, tile); break; \
+                            case 5: quant__gemm_c4_body(5, S, K, A, lda, flip, pan, tile); break;
+#else
+#  define QUANT__C4_MR45(S)
+#endif
+#define QUANT__C4_SWITCH(S)                                                       \
+    switch (mr) {                                                                 \
+    case 1: quant__gemm_c4_body(1, S, K, A, lda, flip, pan, tile); break;         \
+    case 2: quant__gemm_c4_body(2, S, K, A, lda, flip, pan, tile); break;         \
+    case 3: quant__gemm_c4_body(3, S, K, A, lda, flip, pan, tile); break;         \
+    QUANT__C4_MR45(S)                                                             \
+    default: quant__gemm_c4_body(QUANT__MR, S, K, A, lda, flip, pan, tile); break; \
+    }
+static void QUANT__UKR_SGN(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    QUANT__C4_SWITCH(0)
+}
+static void QUANT__UKR_U7(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan, int32_t *tile) {
+    const uint32_t flip = 0;
+    (void)a_signed;
+    QUANT__C4_SWITCH(1)
+}
+#undef QUANT__C4_SWITCH
+#undef QUANT__C4_MR45
+#undef QUANT__C4_MEM
+
 #elif defined(QUANT_ISA_NEONDOT)
 
 /* A^ = A ^ 0x80 for uint8 (-> int8), A for int8; sdot s8 x s8 -> s32.
@@ -1986,6 +2178,23 @@ QUANT__INTERNAL void quant__epilogue_tile(const quant_epilogue *ep, const quant_
 
 /* ------------------------------------------------------------- 2.4 driver */
 
+#if defined(QUANT__KG_SGN)
+/* the largest byte of rows x n bytes at a, row stride lda */
+QUANT__INTERNAL unsigned quant__rows_max_u8(const uint8_t *a, size_t rows, size_t n, size_t lda) {
+    size_t r, j;
+    unsigned mx = 0;
+    for (r = 0; r < rows && mx < 128; r++, a += lda) {
+        quant__vi m = quant__vi_zero();
+        unsigned char t[QUANT__VB];
+        for (j = 0; j + QUANT__VB <= n; j += QUANT__VB) m = QUANT__MM(max_epu8)(m, quant__vi_load(a + j));
+        quant__vi_store(t, m);
+        for (; j < n; j++) t[0] = t[0] > a[j] ? t[0] : a[j];
+        for (j = 0; j < QUANT__VB; j++) mx = mx > t[j] ? mx : t[j];
+    }
+    return mx;
+}
+#endif
+
 /* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
  * columns [n0, n1); C and the epilogue use the global row index. */
 /* the epilogue's per-column constants of the panel from column c0 */
@@ -2016,13 +2225,28 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
     size_t K = h.K, p, p0, p1, mb, MC;
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
+#if defined(QUANT__KG_SGN)
+    /* the pmaddubsw packing: 2 when the rows' uint8 bytes are all <= 127
+     * (a scan of A, 1 / N of the product's work), else 1 */
+    int c4 = 0;
+    if (h.kg == QUANT__KG_SGN) {
+        c4 = !a_signed && quant__rows_max_u8(A0, m1 - m0, K, lda) <= 127 ? 2 : 1;
+        delta = c4 == 2 ? 0 : a_signed ? 0 : -128;
+    }
+#endif
     const uint8_t *base = (const uint8_t *)packed;
     const int8_t *panels;
     panels = (const int8_t *)(base + h.panel_off);
     z = (uint32_t)(a_zp + delta);
     kzb = (uint32_t)K * z * (uint32_t)h.b_zp;
-    /* rows in blocks whose A (512 KiB) fits in L2 next to a panel: B streams from L3 once a block */
+    /* rows in blocks whose A fits in L2 next to a panel: B streams from L3
+     * once a block. 512 KiB on AVX-512 builds (1-2 MiB L2s); 192 KiB on
+     * others, for 256-512 KiB L2s. */
+#if defined(QUANT_HAS_AVX512)
     MC = (512 * 1024) / K;
+#else
+    MC = (192 * 1024) / K;
+#endif
     MC = MC < QUANT__MR ? QUANT__MR : MC / QUANT__MR * QUANT__MR;
     if (MC > 480) MC = 480;
     p0 = n0 / QUANT__NR; p1 = (n1 + QUANT__NR - 1) / QUANT__NR;
@@ -2057,6 +2281,11 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                     QUANT__UKR_OUT(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile, &o);
                     continue;
                 }
+#endif
+#if defined(QUANT__KG_SGN)
+                if (c4 == 2) QUANT__UKR_U7(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
+                else if (c4) QUANT__UKR_SGN(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
+                else
 #endif
                 QUANT__UKR(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
                 quant__epilogue_tile(ep, &ec, cs - c0, m, mr, cs, ce - cs, tile, rowcorr + (m - mb), C, ldc);
@@ -2096,6 +2325,9 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__PACK_MAGIC
 #undef QUANT__UKR
 #undef QUANT__UKR_OUT
+#undef QUANT__UKR_SGN
+#undef QUANT__UKR_U7
+#undef QUANT__KG_MAX
 
 /* ======================================================================== */
 /* 3. rows (implementation)                                                 */
@@ -6542,6 +6774,7 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__IKR
 #undef QUANT__ISA_ID
 #undef QUANT__KG
+#undef QUANT__KG_SGN
 #undef QUANT__MR
 #undef QUANT__NR
 #undef QUANT__UNROLL

@@ -26,7 +26,13 @@
 // sgemm: within a float tolerance), and on adversarial data against the
 // scalar reference quant_ref_gemm_i32.
 //
-// Usage: bench_compare [--rounds N] [--sample-ms T] [--quick]
+// Usage: bench_compare [--rounds N] [--sample-ms T] [--quick] [--weights sym|full]
+//                      [--act full|7bit]
+//   --weights sym (default): weights in -127..127, as symmetric int8
+//             quantization makes them; full: -128..127. On SSE4.1 / AVX2 /
+//             AVX-512 without VNNI quant packs the two for different kernels.
+//   --act full (default): activations 0..255, a_zp 128; 7bit: 0..127, a_zp
+//             64 (PyTorch's reduce_range), which quant detects per call.
 // Run it single-threaded: taskset -c 1, OMP_NUM_THREADS=1 (oneDNN uses
 // OpenMP), OPENBLAS_NUM_THREADS=1; `make bench-compare` does this.
 #define QUANT_IMPLEMENTATION
@@ -76,6 +82,8 @@ Buf<T> alloc(size_t n) {
     std::memset(p, 0, bytes ? bytes : 64);
     return Buf<T>(static_cast<T *>(p));
 }
+
+bool g_wfull = false, g_a7 = false; // --weights full, --act 7bit
 
 struct Rng { // splitmix64
     uint64_t s;
@@ -156,6 +164,8 @@ struct Problem {
         Rng r(seed);
         r.fill(A.get(), M * K);
         r.fill(W.get(), N * K);
+        if (g_a7) for (size_t i = 0; i < M * K; i++) A[i] &= 127;
+        if (!g_wfull) for (size_t i = 0; i < N * K; i++) W[i] = (int8_t)((uint8_t)W[i] % 255 - 127);
         derive();
     }
     // After A and W are set: the other libraries' copies, and the packing.
@@ -638,7 +648,15 @@ int main(int argc, char **argv) {
         if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--sample-ms") && i + 1 < argc) sample_ms = std::atof(argv[++i]);
         else if (!std::strcmp(argv[i], "--quick")) { quick = true; rounds = 5; sample_ms = 5; }
-        else { std::fprintf(stderr, "usage: %s [--rounds N] [--sample-ms T] [--quick]\n", argv[0]); return 2; }
+        else if (!std::strcmp(argv[i], "--weights") && i + 1 < argc && !std::strcmp(argv[i + 1], "full")) { g_wfull = true; i++; }
+        else if (!std::strcmp(argv[i], "--weights") && i + 1 < argc && !std::strcmp(argv[i + 1], "sym")) { g_wfull = false; i++; }
+        else if (!std::strcmp(argv[i], "--act") && i + 1 < argc && !std::strcmp(argv[i + 1], "7bit")) { g_a7 = true; i++; }
+        else if (!std::strcmp(argv[i], "--act") && i + 1 < argc && !std::strcmp(argv[i + 1], "full")) { g_a7 = false; i++; }
+        else {
+            std::fprintf(stderr, "bench_compare: unknown or incomplete argument '%s'\n"
+                         "usage: %s [--rounds N] [--sample-ms T] [--quick] [--weights sym|full] [--act full|7bit]\n", argv[i], argv[0]);
+            return 2;
+        }
     }
     openblas_set_num_threads(1);
 #if !defined(__AVX512F__)
@@ -702,12 +720,14 @@ int main(int argc, char **argv) {
     const size_t nshapes = sizeof shapes / sizeof shapes[0];
     std::vector<std::unique_ptr<Problem>> probs;
     for (size_t s = 0; s < nshapes; s++) {
-        probs.emplace_back(new Problem(shapes[s][0], shapes[s][1], shapes[s][2], 128));
+        probs.emplace_back(new Problem(shapes[s][0], shapes[s][1], shapes[s][2], g_a7 ? 64 : 128));
         probs.back()->random(0xC0FFEE + s);
     }
 
     // Correctness: every library's result against quant's, every shape.
-    std::printf("\ncorrectness (random full-range u8 activations, a_zp 128; random full-range s8 weights)\n");
+    std::printf("\ncorrectness (random u8 activations %s; random s8 weights %s)\n",
+                g_a7 ? "0..127, a_zp 64 (--act 7bit)" : "0..255, a_zp 128",
+                g_wfull ? "-128..127 (--weights full)" : "-127..127 (symmetric)");
     int fails = 0;
     for (auto &p : probs) {
         for (int l = 0; l < NLIB; l++) p->run((Lib)l);

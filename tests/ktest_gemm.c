@@ -1,7 +1,10 @@
 /* tests/ktest_gemm.c - the packed GEMM of quant_kernels.h, for the ISA this
  * file is compiled for, against quant_ref_gemm() of quant.h, bit for bit:
  * every M, N, K in 1..40, large and odd shapes, adversarial data, every
- * epilogue, tiles, misaligned buffers, bad input. The Makefile builds it once
+ * epilogue, tiles, misaligned buffers, bad input. Weights with and without
+ * a -128 byte, activations with and without a byte above 127: on SSE4.1,
+ * AVX2 and AVX-512 (without VNNI) these choose different kernels and
+ * packings (test_packings checks that each is chosen). The Makefile builds it once
  * per ISA (QT_EXPECT_ISA names the ISA the flags should select).
  *
  * QT_EMULATED=1 (tests/run.sh sets it for the builds it runs under qemu,
@@ -82,15 +85,22 @@ static int run_case(size_t M, size_t N, size_t K, const uint8_t *A, int a_signed
     return ok;
 }
 
+/* activations: 0 random, 1 all 255, 2 255 / 0, 3 all 128, 4 random 0..127,
+ * 5 all 127, 6 127 / 0 */
 static void fill_a(uint8_t *A, size_t n, int mode) {
     size_t i;
     for (i = 0; i < n; i++)
-        A[i] = mode == 0 ? (uint8_t)qt_rand32() : mode == 1 ? 255 : mode == 2 ? (uint8_t)((i & 1) ? 255 : 0) : 128;
+        A[i] = mode == 0 ? (uint8_t)qt_rand32() : mode == 1 ? 255 : mode == 2 ? (uint8_t)((i & 1) ? 255 : 0)
+             : mode == 3 ? 128 : mode == 4 ? (uint8_t)(qt_rand32() & 127) : mode == 5 ? 127 : (uint8_t)((i & 1) ? 127 : 0);
 }
+/* weights: 0 random, 1 all -128, 2 all 127, 3 127 / -128, 4 random -127..127
+ * (symmetric), 5 all -127, 6 127 / -127 */
 static void fill_b(int8_t *B, size_t n, int mode) {
     size_t i;
     for (i = 0; i < n; i++)
-        B[i] = mode == 0 ? (int8_t)qt_rand32() : mode == 1 ? -128 : mode == 2 ? 127 : (int8_t)((i & 1) ? 127 : -128);
+        B[i] = mode == 0 ? (int8_t)qt_rand32() : mode == 1 ? -128 : mode == 2 ? 127
+             : mode == 3 ? (int8_t)((i & 1) ? 127 : -128) : mode == 4 ? (int8_t)((int)(qt_rand32() % 255) - 127)
+             : mode == 5 ? -127 : (int8_t)((i & 1) ? 127 : -127);
 }
 
 static int qt_emulated(void) {
@@ -123,8 +133,9 @@ static void test_all_small_shapes(void) {
                 cases++;
                 int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
                 int32_t b_zp = (K % 3 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
-                fill_a(A, M * K, 0);
-                fill_b(B, K * N, 0);
+                /* symmetric weights in two cases of three, 7-bit activations in one of four */
+                fill_a(A, M * K, (M + 2 * N) % 4 == 1 ? 4 : 0);
+                fill_b(B, K * N, (M + N + 2 * K) % 3 ? 4 : 0);
                 make_epi(&e, kind, M, N);
                 CHECKF(run_case(M, N, K, A, a_signed, K, a_zp, B, b_zp, (quant_layout)(N & 1), &e.ep, 0),
                        "M=%d N=%d K=%d signed=%d a_zp=%d b_zp=%d epilogue=%d", (int)M, (int)N, (int)K, a_signed,
@@ -144,8 +155,8 @@ static void test_epilogues(void) {
     for (kind = 0; kind < 7; kind++)
         for (s = 0; s < 2; s++) {
             size_t M = 37, N = 133 + (size_t)kind, K = 259;
-            fill_a(A, sizeof A, 0);
-            fill_b(B, K * N, 0);
+            fill_a(A, sizeof A, kind % 3 == 2 ? 4 : 0);
+            fill_b(B, K * N, kind % 2 ? 4 : 0);
             make_epi(&e, kind, M, N);
             CHECKF(run_case(M, N, K, A, s, 300, s ? -3 : 77, B, s ? 0 : 5, QUANT_LAYOUT_KN, &e.ep, 0), "kind=%d s=%d", kind, s);
         }
@@ -216,8 +227,8 @@ static void test_large_shapes(void) {
         size_t M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
         uint8_t *A = (uint8_t *)malloc(M * K);
         int8_t *B = (int8_t *)malloc(K * N);
-        fill_a(A, M * K, 0);
-        fill_b(B, K * N, 0);
+        fill_a(A, M * K, i % 3 == 1 ? 4 : 0);
+        fill_b(B, K * N, i % 4 < 2 ? 4 : 0);
         make_epi(&e, (int)(i % 7), M, N);
         if (N > 600) make_epi(&e, 0, M, N);
         CHECKF(run_case(M, N, K, A, (int)(i & 1), K, (int32_t)(i & 1 ? -7 : 131), B, i == 3 ? -9 : 0,
@@ -227,15 +238,18 @@ static void test_large_shapes(void) {
 }
 
 /* saturation traps: every activation 255 with every weight -128 or 127,
- * alternating extremes, up to the largest K the documentation promises */
+ * alternating extremes, up to the largest K the documentation promises; the
+ * same with weights in -127..127 and activations in 0..127 (the pmaddubsw
+ * kernels' limits: pairs of 128 x 127 and 127 x 128) */
 static void test_adversarial(void) {
     size_t Ks[] = { 1, 2, 3, 4, 5, 63, 64, 65, 1000, 4096, QUANT_GEMM_MAX_K };
     size_t i;
     int am, bm, s;
     qt_epi e;
     for (i = 0; i < sizeof Ks / sizeof *Ks; i++)
-        for (am = 1; am <= 3; am++)
-            for (bm = 1; bm <= 3; bm++)
+        for (am = 1; am <= 6; am++)
+            for (bm = 1; bm <= 6; bm++)
+                if (am != 4 && bm != 4) /* (4: random) */
                 for (s = 0; s < 2; s++) {
                     size_t K = Ks[i], M = 3, N = 19;
                     uint8_t *A = (uint8_t *)malloc(M * K);
@@ -244,9 +258,9 @@ static void test_adversarial(void) {
                     fill_a(A, M * K, am);
                     fill_b(B, K * N, bm);
                     /* zero points that maximise |A - a_zp| * |B - b_zp| */
-                    a_zp = s ? (am == 1 ? -128 : 127) : (am == 1 ? 0 : 255);
-                    if (s) { size_t t; for (t = 0; t < M * K; t++) A[t] = am == 1 ? 127 : A[t] ? 0x80 : 127; }
-                    b_zp = bm == 1 ? 127 : bm == 2 ? -128 : 0;
+                    a_zp = s ? (am == 1 || am == 5 ? -128 : 127) : (am == 1 || am == 5 ? 0 : 255);
+                    if (s) { size_t t; for (t = 0; t < M * K; t++) A[t] = am == 1 || am == 5 ? 127 : A[t] ? 0x80 : 127; }
+                    b_zp = bm == 1 || bm == 5 ? 127 : bm == 2 ? -128 : 0;
                     make_epi(&e, 0, M, N);
                     CHECKF(run_case(M, N, K, A, s, K, a_zp, B, b_zp, QUANT_LAYOUT_KN, &e.ep, 0),
                            "K=%d am=%d bm=%d s=%d", (int)K, am, bm, s);
@@ -255,6 +269,28 @@ static void test_adversarial(void) {
                            "requant K=%d am=%d bm=%d s=%d", (int)K, am, bm, s);
                     free(A); free(B);
                 }
+}
+
+/* The packing a build chooses: on SSE4.1, AVX2 and AVX-512 without VNNI
+ * weights without a -128 byte take the 4-byte-group packing of the
+ * pmaddubsw kernels, others the 2-byte one of the widening kernel; other
+ * builds have one packing. The header's k group is its sixth word. */
+static void test_packings(void) {
+    static int8_t B[64 * 40];
+    const char *isa = quant_isa_name();
+    const int two = !strcmp(isa, "sse41") || !strcmp(isa, "avx2") || !strcmp(isa, "avx512");
+    unsigned char pb[8192];
+    uint32_t kg_full = 0, kg_sym = 0;
+    CHECK(quant_gemm_pack_size(64, 40) <= sizeof pb);
+    fill_b(B, sizeof B, 4);
+    B[sizeof B - 1] = -128;
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, 64, 40, 0, pb, sizeof pb) == QUANT_OK);
+    memcpy(&kg_full, pb + 20, 4);
+    B[sizeof B - 1] = -127;
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, 64, 40, 0, pb, sizeof pb) == QUANT_OK);
+    memcpy(&kg_sym, pb + 20, 4);
+    if (two) CHECKF(kg_full == 2 && kg_sym == 4, "%s: k groups %u and %u", isa, (unsigned)kg_full, (unsigned)kg_sym);
+    else CHECKF(kg_full == kg_sym, "%s: k groups %u and %u", isa, (unsigned)kg_full, (unsigned)kg_sym);
 }
 
 /* tiles reassemble the whole product; misaligned buffers work */
@@ -398,6 +434,7 @@ int main(void) {
     RUN(test_gemmlowp_rounding);
     RUN(test_large_shapes);
     RUN(test_adversarial);
+    RUN(test_packings);
     RUN(test_tiles_and_alignment);
     RUN(test_int32_stride);
     RUN(test_bad_input);
