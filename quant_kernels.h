@@ -927,18 +927,15 @@ QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) {
 }
 QUANT__AINL quant__vi quant__vi_fold8(quant__vi acc, quant__vi c8) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(c8, QUANT__MMSI(setzero)())); }
 QUANT__AINL quant__vi quant__vi_mullo32(quant__vi a, quant__vi b) { return QUANT__MM(mullo_epi32)(a, b); }
-/* |a| of each byte as uint8 (|-128| = 128), and s with a's sign moved onto it
- * per byte, for the product |a| * signmul8(s, a) = a * s: -s where a < 0, s
- * where a > 0, and where a = 0 anything (psignb gives 0; AVX-512 has no
- * vpsignb: a negation under the mask of a's sign bits) */
+/* |a| of each byte as uint8 (|-128| = 128); all ones in the bytes where a < 0 */
 QUANT__AINL quant__vi quant__vi_abs8(quant__vi a) { return QUANT__MM(abs_epi8)(a); }
 #  if defined(QUANT_HAS_AVX512)
-QUANT__AINL quant__vi quant__vi_signmul8(quant__vi s, quant__vi a) {
-    return _mm512_mask_sub_epi8(s, _mm512_movepi8_mask(a), _mm512_setzero_si512(), s);
-}
+QUANT__AINL quant__vi quant__vi_neg8(quant__vi a) { return _mm512_movm_epi8(_mm512_movepi8_mask(a)); }
 #  else
-QUANT__AINL quant__vi quant__vi_signmul8(quant__vi s, quant__vi a) { return QUANT__MM(sign_epi8)(s, a); }
+QUANT__AINL quant__vi quant__vi_neg8(quant__vi a) { return QUANT__MM(cmpgt_epi8)(QUANT__MMSI(setzero)(), a); }
 #  endif
+/* acc + the sums of the bytes of each 64-bit lane of x (uint8) */
+QUANT__AINL quant__vi quant__vi_sad8(quant__vi acc, quant__vi x) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(x, QUANT__MMSI(setzero)())); }
 /* acc + the sums of 4 adjacent u8 x s8 products; without VNNI through int16
  * pair sums (vpmaddubsw saturates: exact only while |u * s| <= 16,383, as
  * with int4 weights) */
@@ -1747,8 +1744,12 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
  *   SEVEN  every activation byte of the call's rows <= 127 (uint8): A^ = A,
  *          a pair is at most 2 x 127 x 128 = 32,512 in magnitude;
  *   sign   A^ = A - 128 for uint8 (A for int8) as int8 a, and a * w =
- *          |a| * (w with a's sign): |a| <= 128 and |w| <= 127 bound a pair
- *          by 2 x 128 x 127 = 32,512.
+ *          |a| * (w ^ m) + |a| [a < 0] with m the mask of a < 0 (w ^ -1 =
+ *          -w - 1): |a| <= 128 and w ^ m in -128..126 bound a pair to
+ *          -32,768 .. 32,256 (the second term is the row's: the driver
+ *          adds it with the row's other corrections, quant__rows_negsum).
+ *          A xor where psignb would do: on Zen 3 psignb shares the
+ *          multipliers' two pipes, the xor has four.
  * pmaddwd with ones then adds the pairs of each 4-byte group into int32:
  * the VNNI dot product in three steps (two in SEVEN). */
 #if defined(QUANT_ISA_AVX512)
@@ -1762,8 +1763,8 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
 #  define QUANT__UKR_U7 quant__gemm_u7s8_4x8c4__sse41
 #endif
 
-/* one 4-byte group of K, the rows' bytes at a[r] (SEVEN: A^ = A) or their
- * A^ at sa[r] and |A^| at aa[r] (sign) */
+/* one 4-byte group of K, the rows' bytes at a[r] (SEVEN: A^ = A) or the
+ * masks of A^ < 0 at sa[r] and |A^| at aa[r] (sign) */
 QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_t *const *a, const uint8_t *const *sa,
         const uint8_t *const *aa, size_t off, const quant__vi *b, quant__vi acc[][QUANT__NV]) {
     int r, c;
@@ -1779,7 +1780,7 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
             memcpy(&w, aa[r] + off, 4);
             QUANT__UNROLL
             for (c = 0; c < QUANT__NV; c++)
-                acc[r][c] = quant__vi_dot4(acc[r][c], quant__vi_set32(w), quant__vi_signmul8(b[c], quant__vi_set32(v)));
+                acc[r][c] = quant__vi_dot4(acc[r][c], quant__vi_set32(w), quant__vi_xor(b[c], quant__vi_set32(v)));
         }
     }
 }
@@ -1793,9 +1794,9 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 #endif
 
 /* SEVEN: the groups straight from A. Sign: A in chunks of one vector per row
- * turned into A^ and |A^| on the stack (two operations a vector, not two a
- * group and row), then the chunk's groups broadcast from there. Bytes past K
- * (the tail group's) are zero; the panel's padding is zero too. */
+ * turned into the masks of A^ < 0 and |A^| on the stack (a few operations a
+ * vector, not a group and row); the chunk's groups broadcast from there. Bytes past K (the tail group's) are
+ * zero; the panel's padding is zero too. */
 QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, const uint8_t *A, size_t lda,
         uint32_t flip, const int8_t *pan, int32_t *tile) {
     quant__vi acc[QUANT__MR][QUANT__NV], b[QUANT__NV];
@@ -1829,15 +1830,14 @@ QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, co
             QUANT__UNROLL
             for (r = 0; r < MR; r++) {
                 quant__vi v;
-                if (kn == QUANT__VB) {
-                    v = quant__vi_xor(quant__vi_load(a[r] + k0), fv);
-                    quant__vi_store(sbuf[r], v);
-                } else { /* A^ of the bytes past K: 0 */
+                if (kn == QUANT__VB) v = quant__vi_xor(quant__vi_load(a[r] + k0), fv);
+                else { /* A^ of the bytes past K: 0 */
                     memcpy(sbuf[r], a[r] + k0, kn);
                     quant__vi_store(sbuf[r], quant__vi_xor(quant__vi_load(sbuf[r]), fv));
                     memset(sbuf[r] + kn, 0, QUANT__VB - kn);
                     v = quant__vi_load(sbuf[r]);
                 }
+                quant__vi_store(sbuf[r], quant__vi_neg8(v));
                 quant__vi_store(abuf[r], quant__vi_abs8(v));
             }
             QUANT__C4_MEM(sbuf);
@@ -2193,6 +2193,25 @@ QUANT__INTERNAL unsigned quant__rows_max_u8(const uint8_t *a, size_t rows, size_
     }
     return mx;
 }
+/* sum over the n bytes at a of |a'| where a' = (a ^ flip as int8) < 0: the
+ * sign kernel's row term (at most 128 n) */
+QUANT__INTERNAL uint32_t quant__rows_negsum(const uint8_t *a, size_t n, uint32_t flip) {
+    const quant__vi fv = quant__vi_set32((int32_t)flip);
+    quant__vi s = quant__vi_zero();
+    uint64_t t[QUANT__VL / 2], sum = 0;
+    size_t j;
+    for (j = 0; j + QUANT__VB <= n; j += QUANT__VB) {
+        const quant__vi v = quant__vi_xor(quant__vi_load(a + j), fv);
+        s = quant__vi_sad8(s, quant__vi_and(quant__vi_abs8(v), quant__vi_neg8(v)));
+    }
+    quant__vi_store(t, s);
+    for (j = 0; j < QUANT__VL / 2; j++) sum += t[j];
+    for (j = n / QUANT__VB * QUANT__VB; j < n; j++) {
+        const int v = (int)(int8_t)(uint8_t)(a[j] ^ (flip & 0xff));
+        if (v < 0) sum += (uint64_t)-v;
+    }
+    return (uint32_t)sum;
+}
 #endif
 
 /* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
@@ -2255,13 +2274,16 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
         uint32_t rowcorr[480];
         for (m = mb; m < me; m++) {
             rowcorr[m - mb] = 0;
+#if defined(QUANT__KG_SGN)
+            if (c4 == 1) rowcorr[m - mb] = quant__rows_negsum(A0 + (m - m0) * lda, K, a_signed ? 0u : 0x80808080u);
+#endif
             if (h.b_zp) { /* rows of A^ summed: only for asymmetric weights */
                 const uint8_t *ar = A0 + (m - m0) * lda;
                 uint32_t s = 0;
                 size_t k;
                 for (k = 0; k < K; k++) s += a_signed ? (uint32_t)(int32_t)(int8_t)ar[k] : ar[k];
                 s += (uint32_t)delta * (uint32_t)K;
-                rowcorr[m - mb] = (uint32_t)0 - (uint32_t)h.b_zp * s;
+                rowcorr[m - mb] -= (uint32_t)h.b_zp * s;
             }
         }
         for (p = p0; p < p1; p++) {
