@@ -202,6 +202,7 @@ done:
 /* what the steps changed, measured: one line */
 static void ptq_report(const rn_model *q, const rn_eq_report *eq, const ptq_codes *c, int flags) {
     int i, k;
+    printf("  %46s weights %zu bytes (codes, scales and biases, as quant-tool eval counts them)\n", "", q->weight_bytes);
     if (flags & PTQ_EQ) {
         printf("  %46s channel-range spread (max / min |w| a channel) of A's outputs, B's inputs:", "");
         for (k = 0; k < eq->np; k++)
