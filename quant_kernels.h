@@ -284,10 +284,10 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
         float *scales, int32_t *zps);
 
 /* q (dt QUANT_I8 / QUANT_U8) -> (q - zp) * scale. A call whose output is
- * QUANT_STREAM_BYTES or more writes it with non-temporal stores (x86): so
- * large an output does not stay in the caches anyway, and streaming it skips
- * the read of each line before its write. Define it before the include to
- * move the threshold. */
+ * QUANT_STREAM_BYTES or more writes it with non-temporal stores (x86; the
+ * quantize calls above too, on AVX2 builds): so large an output does not
+ * stay in the caches anyway, and streaming it skips the read of each line
+ * before its write. Define it before the include to move the threshold. */
 #ifndef QUANT_STREAM_BYTES
 #  define QUANT_STREAM_BYTES ((size_t)16 << 20)
 #endif
@@ -2378,12 +2378,13 @@ static inline __m128i quant__q16(__m512 v, __m512 vi, __m512 lo, __m512 hi, __m5
     return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(y), vz));
 }
 static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
-        int is_u8, void *out) {
+        int is_u8, void *out, int nt) {
     size_t i = 0, h = quant__head64(x, sizeof(float), n);
     uint8_t *o = (uint8_t *)out;
     const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps((float)(qmin - zp)), hi = _mm512_set1_ps((float)(qmax - zp));
     const __m512i vz = _mm512_set1_epi32(zp);
     (void)is_u8; /* the same bytes either way: q is in [qmin, qmax] */
+    (void)nt; /* (stores stay cached on AVX-512 builds) */
     if (h) {
         __mmask16 k = quant__mask16(h);
         _mm_mask_storeu_epi8(o, k, quant__q16(_mm512_maskz_loadu_ps(k, x), vi, lo, hi, vz));
@@ -2474,10 +2475,15 @@ static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scal
 #elif defined(QUANT_HAS_AVX2)
 #  define QUANT__RW 8
 static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
-        int is_u8, void *out) {
+        int is_u8, void *out, int nt) {
     size_t i = 0;
     const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps((float)(qmin - zp)), hi = _mm256_set1_ps((float)(qmax - zp));
     const __m256i vz = _mm256_set1_epi32(zp);
+    if (nt) /* non-temporal stores need 32-byte alignment: the head in scalar */
+        for (; i < n && ((uintptr_t)((uint8_t *)out + i) & 31u); i++) {
+            int32_t v = quant_quantize1(x[i], inv, zp, qmin, qmax);
+            if (is_u8) ((uint8_t *)out)[i] = (uint8_t)v; else ((int8_t *)out)[i] = (int8_t)v;
+        }
     for (; i + 32 <= n; i += 32) {
         __m256i q[4];
         int u;
@@ -2491,9 +2497,11 @@ static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp
             __m256i a = _mm256_packs_epi32(q[0], q[1]), b = _mm256_packs_epi32(q[2], q[3]);
             __m256i p = is_u8 ? _mm256_packus_epi16(a, b) : _mm256_packs_epi16(a, b);
             p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-            _mm256_storeu_si256((__m256i *)((uint8_t *)out + i), p);
+            if (nt) _mm256_stream_si256((__m256i *)(void *)((uint8_t *)out + i), p);
+            else _mm256_storeu_si256((__m256i *)((uint8_t *)out + i), p);
         }
     }
+    if (nt) _mm_sfence();
     for (; i < n; i++) {
         int32_t v = quant_quantize1(x[i], inv, zp, qmin, qmax);
         if (is_u8) ((uint8_t *)out)[i] = (uint8_t)v; else ((int8_t *)out)[i] = (int8_t)v;
@@ -2549,8 +2557,9 @@ static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scal
 #else
 #  define QUANT__RW 1
 static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
-        int is_u8, void *out) {
+        int is_u8, void *out, int nt) {
     size_t i;
+    (void)nt;
     for (i = 0; i < n; i++) {
         int32_t v = quant_quantize1(x[i], inv, zp, qmin, qmax);
         if (is_u8) ((uint8_t *)out)[i] = (uint8_t)v; else ((int8_t *)out)[i] = (int8_t)v;
@@ -2587,17 +2596,18 @@ QUANT_DEF quant_status quant_rows_quantize(const float *x, size_t rows, size_t c
         quant_rows_axis axis, const float *scales, const int32_t *zps, int32_t qmin, int32_t qmax,
         quant_dtype dt, void *out, size_t ldo) {
     size_t r, c;
-    int u8 = dt == QUANT_U8;
+    int u8 = dt == QUANT_U8, nt;
     quant_status st = quant__rows_check(rows, cols, ldx, ldo, axis, scales, zps, qmin, qmax, dt);
     if (st != QUANT_OK) return st;
     if (!rows || !cols) return QUANT_OK;
     if (!x || !out) return QUANT_EINVAL;
+    nt = rows * cols >= QUANT_STREAM_BYTES; /* (span checked: no overflow) */
     for (r = 0; r < rows; r++) {
         const float *xr = x + r * ldx;
         uint8_t *o = (uint8_t *)out + r * ldo;
         if (axis != QUANT_PER_COL) {
             size_t pi = axis == QUANT_PER_ROW ? r : 0;
-            quant__qrow_v(xr, cols, quant__f32(1.0f / scales[pi]), zps ? zps[pi] : 0, qmin, qmax, u8, o);
+            quant__qrow_v(xr, cols, quant__f32(1.0f / scales[pi]), zps ? zps[pi] : 0, qmin, qmax, u8, o, nt);
         } else {
             for (c = 0; c < cols; c++) {
                 int32_t v = quant_quantize1(xr[c], quant__f32(1.0f / scales[c]), zps ? zps[c] : 0, qmin, qmax);
@@ -2612,7 +2622,7 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
         quant_scheme scheme, int32_t qmin, int32_t qmax, quant_dtype dt, void *out, size_t ldo,
         float *scales, int32_t *zps) {
     size_t r;
-    int u8 = dt == QUANT_U8;
+    int u8 = dt == QUANT_U8, nt = 0;
     if (dt != QUANT_I8 && dt != QUANT_U8) return QUANT_EINVAL;
     if (qmin >= qmax || !quant__dtype_fits(dt, qmin, qmax)) return QUANT_EINVAL;
     if ((scheme != QUANT_AFFINE && scheme != QUANT_SYMMETRIC) || ldx < cols || ldo < cols) return QUANT_EINVAL;
@@ -2620,6 +2630,7 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
         !quant__span_ok(rows, 1, sizeof(float))) return QUANT_EOVERFLOW;
     if (!rows || !cols) return QUANT_OK;
     if (!x || !out || !scales || !zps) return QUANT_EINVAL;
+    nt = rows * cols >= QUANT_STREAM_BYTES;
     /* finite ranges always give params unless qmax - qmin == 1 (the scale
      * may then exceed FLT_MAX): only then validate every row before writing */
     if ((int64_t)qmax - qmin < 2) for (r = 0; r < rows; r++) {
@@ -2637,7 +2648,7 @@ QUANT_DEF quant_status quant_rows_quantize_dynamic(const float *x, size_t rows, 
         if (mn > mx) mn = mx = 0.0f;
         quant_params_from_range(mn, mx, qmin, qmax, scheme, &p);
         scales[r] = p.scale; zps[r] = p.zero_point;
-        quant__qrow_v(x + r * ldx, cols, quant__f32(1.0f / p.scale), p.zero_point, qmin, qmax, u8, (uint8_t *)out + r * ldo);
+        quant__qrow_v(x + r * ldx, cols, quant__f32(1.0f / p.scale), p.zero_point, qmin, qmax, u8, (uint8_t *)out + r * ldo, nt);
     }
     return QUANT_OK;
 }

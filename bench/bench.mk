@@ -11,6 +11,8 @@
 #                            paired in each round (bench/bench_epilogue.c)
 #   make bench-binary        binary / ternary kernels against this CPU's XOR +
 #                            popcount loop and read bandwidth (bench/bench_binary.c)
+#   make bench-rows          quantize / dequantize rows against plain C loops and
+#                            the read rate of the same buffer (bench/bench_rows.c)
 #   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
 #                            speed-up of each ISA over scalar
 #   make bench-build         builds everything without running it
@@ -48,12 +50,12 @@ DNNL_ISA_NATIVE ?=
 DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary
+.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary bench-rows
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
 
 bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
-             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise $(BENCH_DIR)/bench_binary
+             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise $(BENCH_DIR)/bench_binary $(BENCH_DIR)/bench_rows
 
 $(BENCH_DIR)/bench_epilogue: bench/bench_epilogue.c quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
@@ -67,6 +69,12 @@ $(BENCH_DIR)/bench_elementwise: bench/bench_elementwise.c quant.h quant_kernels.
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 $(BENCH_OPT) $(BENCH_NATIVE) -I. $< -o $@ -lm
 bench-elementwise: $(BENCH_DIR)/bench_elementwise
+	taskset -c $(BENCH_CPU) $<
+# quantize / dequantize rows against plain C loops and the read rate, 64 MiB and 256 KiB
+$(BENCH_DIR)/bench_rows: bench/bench_rows.c quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(BENCH_OPT) -Wall -Wextra $(BENCH_NATIVE) -I. $< -o $@ -lm
+bench-rows: $(BENCH_DIR)/bench_rows
 	taskset -c $(BENCH_CPU) $<
 # binary / ternary GEMM, GEMV, conv, BWN (native build; other levels: the
 # same source with the kernel tests' FLAGS_<level>)

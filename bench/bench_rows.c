@@ -29,6 +29,18 @@ static float plain_absmax(const float *x, size_t n) {
     for (i = 0; i < n; i++) { float a = fabsf(x[i]); if (a > m) m = a; }
     return m;
 }
+/* the read rate of the buffer: a sum of its 64-bit words, four chains */
+static uint64_t read_sum(const float *x, size_t n) {
+    const unsigned char *b = (const unsigned char *)x;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, w[4];
+    size_t i, nb = n * sizeof(float);
+    for (i = 0; i + 32 <= nb; i += 32) {
+        memcpy(w, b + i, 32);
+        s0 += w[0]; s1 += w[1]; s2 += w[2]; s3 += w[3];
+    }
+    return s0 + s1 + s2 + s3;
+}
+static volatile uint64_t sink;
 static void plain_dequantize(const int8_t *q, size_t n, float s, int32_t zp, float *y) {
     size_t i;
     for (i = 0; i < n; i++) y[i] = (float)(q[i] - zp) * s;
@@ -39,7 +51,7 @@ static void run(size_t bytes, int reps_scale) {
     float *x = (float *)malloc(n * sizeof(float)), *y = (float *)malloc(n * sizeof(float)), sc = 0.05f, dsc;
     int8_t *q = (int8_t *)malloc(n);
     int32_t zp = 0, dzp;
-    double med, gb = (double)n * sizeof(float) / 1e9, gq = (double)n / 1e9, base;
+    double med, gb = (double)n * sizeof(float) / 1e9, gq = (double)n / 1e9, base, rd;
     int k;
     (void)reps_scale;
     for (i = 0; i < n; i++) x[i] = (float)((double)(rand() % 20001) / 1000.0 - 10.0);
@@ -47,10 +59,14 @@ static void run(size_t bytes, int reps_scale) {
     printf("  %-44s %9s %9s\n", "operation", "GB/s", "vs plain");
     MEDIAN(for (k = 0; k < reps_scale; k++) memcpy(y, x, n * sizeof(float)));
     printf("  %-44s %9.1f\n", "memcpy of the fp32 buffer (reference)", gb * reps_scale / med);
+    MEDIAN(for (k = 0; k < reps_scale; k++) sink = read_sum(x, n));
+    rd = gb * reps_scale / med;
+    printf("  %-44s %9.1f\n", "read of the fp32 buffer (reference)", rd);
     MEDIAN(for (k = 0; k < reps_scale; k++) plain_quantize(x, n, 1.0f / sc, zp, q));
     base = gb * reps_scale / med;
     MEDIAN(for (k = 0; k < reps_scale; k++) quant_rows_quantize(x, 1, n, n, QUANT_PER_TENSOR, &sc, &zp, -128, 127, QUANT_I8, q, n));
-    printf("  %-44s %9.1f %8.2fx\n", "quant_rows_quantize (given scale)", gb * reps_scale / med, gb * reps_scale / med / base);
+    printf("  %-44s %9.1f %8.2fx  %3.0f%% of the read\n", "quant_rows_quantize (given scale)", gb * reps_scale / med,
+           gb * reps_scale / med / base, 100.0 * gb * reps_scale / med / rd);
     printf("  %-44s %9.1f\n", "plain C loop (nearbyintf + float clamp)", base);
     MEDIAN(for (k = 0; k < reps_scale; k++) { float am = plain_absmax(x, n); plain_quantize(x, n, 127.0f / am, 0, q); });
     base = gb * reps_scale / med;

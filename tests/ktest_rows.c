@@ -134,8 +134,8 @@ static void test_requantize_gemmlowp_raw(void) {
 /* the row loops peel to a 64-byte boundary and use a fast min/max that lets
  * no NaN in and rescans only for infinities: every start offset, rows with
  * NaN but no infinity (the fast path alone), with one infinity at any place,
- * and a dequantize large enough for the non-temporal stores (QUANT_STREAM_BYTES),
- * at a misaligned output and stride */
+ * and a dequantize and a quantize large enough for the non-temporal stores
+ * (QUANT_STREAM_BYTES), at a misaligned output and stride */
 static void test_align_and_stream(void) {
     static float xb[1200 + 16];
     static uint8_t ob[1200 + 64], rb[1200];
@@ -191,6 +191,34 @@ static void test_align_and_stream(void) {
             CHECKF(ok, "streamed dequantize of %d x %d", 2, (int)cols);
         }
         free(q); free(yb);
+    }
+    /* a quantize whose output reaches QUANT_STREAM_BYTES (non-temporal
+       stores on AVX2): two rows of half of it + 37, per row, the output
+       starting 3 bytes into an allocation, stride cols + 5. Not under
+       emulation (QT_EMULATED): no emulated build streams, and qemu takes 3 s. */
+    if (!getenv("QT_EMULATED") || !strcmp(getenv("QT_EMULATED"), "0")) {
+        size_t cols = QUANT_STREAM_BYTES / 2 + 37, ldo = cols + 5, i, r;
+        float *x = (float *)malloc(2 * cols * sizeof(float)), sc[2] = { 0.0375f, 3.5f };
+        uint8_t *ob = (uint8_t *)malloc(2 * ldo + 3), *o = ob ? ob + 3 : NULL, *ref = (uint8_t *)malloc(cols);
+        int32_t zp[2] = { 131, 0 };
+        CHECK(x && ob && ref);
+        if (x && ob && ref) {
+            int ok = 1;
+            for (i = 0; i < 2 * cols; i++) x[i] = (float)((int32_t)(qt_rand32() % 40001) - 20000) * 0.01f;
+            x[5] = NAN; x[cols + 9] = INFINITY; x[2 * cols - 1] = -INFINITY;
+            memset(ob, 0xA5, 2 * ldo + 3);
+            CHECK(quant_rows_quantize(x, 2, cols, cols, QUANT_PER_ROW, sc, zp, 0, 255, QUANT_U8, o, ldo) == QUANT_OK);
+            for (r = 0; r < 2; r++) {
+                quant_params p;
+                p.scale = sc[r]; p.zero_point = zp[r]; p.qmin = 0; p.qmax = 255;
+                CHECK(quant_quantize(x + r * cols, cols, &p, QUANT_U8, ref) == QUANT_OK);
+                ok = ok && memcmp(o + r * ldo, ref, cols) == 0;
+            }
+            for (i = cols; i < ldo; i++) ok = ok && o[i] == 0xA5; /* the gap untouched */
+            ok = ok && ob[0] == 0xA5 && ob[2] == 0xA5 && o[ldo + cols] == 0xA5;
+            CHECKF(ok, "streamed quantize of %d x %d", 2, (int)cols);
+        }
+        free(x); free(ob); free(ref);
     }
 }
 
