@@ -2222,18 +2222,21 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
     size_t j;
     for (j = 0; j < QUANT__NR; j++) {
         size_t n = c0 + j < h->N ? c0 + j : h->N - 1; /* padding columns repeat the last one */
-        int32_t cv;
+        int32_t cv, mult = 0, shift = 0;
+        float scale = 0.0f, bias = 0.0f;
         memcpy(&cv, base + h->colsum_off + 4 * n, 4);
-        ec->corr[j] = kzb - z * (uint32_t)cv;
-        if (ep->out != QUANT_OUT_F32 && ep->bias_i32) ec->corr[j] += (uint32_t)ep->bias_i32[n];
-        ec->mult[j] = 0; ec->shift[j] = 0; ec->scale[j] = 0.0f; ec->bias[j] = 0.0f;
         if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
             const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
-            ec->mult[j] = q->multiplier; ec->shift[j] = q->shift; ec->scale[j] = q->scale;
+            mult = q->multiplier; shift = q->shift; scale = q->scale;
         } else if (ep->out == QUANT_OUT_F32) {
-            ec->scale[j] = ep->w_scale[n];
-            ec->bias[j] = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
+            scale = ep->w_scale[n];
+            bias = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
         }
+        /* one store a field: GCC 12 vectorizing this loop with -mtune=znver3
+         * kept the zero stored first over w_scale stored after it (F32
+         * outputs of 0; a zero store followed by a conditional one) */
+        ec->corr[j] = kzb - z * (uint32_t)cv + (ep->out != QUANT_OUT_F32 && ep->bias_i32 ? (uint32_t)ep->bias_i32[n] : 0u);
+        ec->mult[j] = mult; ec->shift[j] = shift; ec->scale[j] = scale; ec->bias[j] = bias;
     }
 }
 
