@@ -234,8 +234,8 @@ QUANT_DEF size_t quant_gemm_pack_size(size_t K, size_t N);
  * symmetric) into `packed` (packed_bytes >= quant_gemm_pack_size). Any
  * alignment works; 64 bytes is fastest. On SSE4.1, AVX2 and AVX-512 without
  * VNNI, weights without a -128 byte (symmetric quantization's -127..127)
- * pack for faster kernels (pmaddubsw, exact there); the results are the
- * same either way. */
+ * and K >= 64 pack for faster kernels (pmaddubsw, exact there); the results
+ * are the same either way. */
 QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, size_t K, size_t N,
         int32_t b_zp, void *packed, size_t packed_bytes);
 
@@ -1136,8 +1136,10 @@ QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, siz
     if (!quant__pack_geom(K, N, QUANT__KG_MAX, &kp, &np, &cs, &po, &tot)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
     if (packed_bytes < tot) return QUANT_EINVAL;
 #if defined(QUANT__KG_SGN)
-    for (k = 0; k < K * N && B[k] != -128; k++) {}
-    if (k == K * N) kg = QUANT__KG_SGN;
+    /* (below K = 64 the widening kernel is as fast or faster: the pmaddubsw
+     * kernels' per-row work is not paid back; Zen 3, K = 9 .. 64) */
+    for (k = 0; K >= 64 && k < K * N && B[k] != -128; k++) {}
+    if (K >= 64 && k == K * N) kg = QUANT__KG_SGN;
 #endif
     quant__pack_geom(K, N, kg, &kp, &np, &cs, &po, &tot);
     memset(&h, 0, sizeof h);
@@ -1763,6 +1765,19 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
 #  define QUANT__UKR_U7 quant__gemm_u7s8_4x8c4__sse41
 #endif
 
+/* n < one vector of bytes from src to dst in 4-byte groups, the bytes of
+ * the last group past n taken from fill (a memcpy of a variable size is a
+ * call; a byte loop costs more than the product at K = 9) */
+QUANT__AINL void quant__copy_short(uint8_t *dst, const uint8_t *src, size_t n, uint32_t fill) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) memcpy(dst + i, src + i, 4);
+    if (i < n) {
+        const uint32_t keep = 0xffffffffu >> (8 * (4 - (n - i)));
+        const uint32_t t = quant__ld4_tail(src + i, n - i) | (fill & ~keep);
+        memcpy(dst + i, &t, 4);
+    }
+}
+
 /* one 4-byte group of K, the rows' bytes at a[r] (SEVEN: A^ = A) or the
  * masks of A^ < 0 at sa[r] and |A^| at aa[r] (sign) */
 QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_t *const *a, const uint8_t *const *sa,
@@ -1830,13 +1845,13 @@ QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, co
             QUANT__UNROLL
             for (r = 0; r < MR; r++) {
                 quant__vi v;
-                if (kn == QUANT__VB) v = quant__vi_xor(quant__vi_load(a[r] + k0), fv);
-                else { /* A^ of the bytes past K: 0 */
-                    memcpy(sbuf[r], a[r] + k0, kn);
-                    quant__vi_store(sbuf[r], quant__vi_xor(quant__vi_load(sbuf[r]), fv));
-                    memset(sbuf[r] + kn, 0, QUANT__VB - kn);
+                if (kn == QUANT__VB) v = quant__vi_load(a[r] + k0);
+                else { /* past K the flip pattern, so A^ = 0 (b ^ m is not 0 there) */
+                    quant__vi_store(sbuf[r], fv);
+                    quant__copy_short(sbuf[r], a[r] + k0, kn, flip);
                     v = quant__vi_load(sbuf[r]);
                 }
+                v = quant__vi_xor(v, fv);
                 quant__vi_store(sbuf[r], quant__vi_neg8(v));
                 quant__vi_store(abuf[r], quant__vi_abs8(v));
             }
@@ -2194,22 +2209,27 @@ QUANT__INTERNAL unsigned quant__rows_max_u8(const uint8_t *a, size_t rows, size_
     return mx;
 }
 /* sum over the n bytes at a of |a'| where a' = (a ^ flip as int8) < 0: the
- * sign kernel's row term (at most 128 n) */
+ * sign kernel's row term (at most 128 n). The tail as the kernel reads it:
+ * the flip pattern past n (a' = 0). */
 QUANT__INTERNAL uint32_t quant__rows_negsum(const uint8_t *a, size_t n, uint32_t flip) {
     const quant__vi fv = quant__vi_set32((int32_t)flip);
     quant__vi s = quant__vi_zero();
     uint64_t t[QUANT__VL / 2], sum = 0;
     size_t j;
-    for (j = 0; j + QUANT__VB <= n; j += QUANT__VB) {
-        const quant__vi v = quant__vi_xor(quant__vi_load(a + j), fv);
+    for (j = 0; j < n; j += QUANT__VB) {
+        quant__vi v;
+        if (n - j >= QUANT__VB) v = quant__vi_load(a + j);
+        else {
+            uint8_t b[QUANT__VB];
+            quant__vi_store(b, fv);
+            quant__copy_short(b, a + j, n - j, flip);
+            v = quant__vi_load(b);
+        }
+        v = quant__vi_xor(v, fv);
         s = quant__vi_sad8(s, quant__vi_and(quant__vi_abs8(v), quant__vi_neg8(v)));
     }
     quant__vi_store(t, s);
     for (j = 0; j < QUANT__VL / 2; j++) sum += t[j];
-    for (j = n / QUANT__VB * QUANT__VB; j < n; j++) {
-        const int v = (int)(int8_t)(uint8_t)(a[j] ^ (flip & 0xff));
-        if (v < 0) sum += (uint64_t)-v;
-    }
     return (uint32_t)sum;
 }
 #endif

@@ -146,6 +146,32 @@ static void test_all_small_shapes(void) {
     if (emulated) fprintf(stderr, "  QT_EMULATED: %d of the 64000 small shapes (each (M mod 4, N, K) once)\n", (int)cases);
 }
 
+/* the pmaddubsw packing (symmetric weights, K >= 64 on SSE4.1 / AVX2 /
+ * AVX-512 without VNNI): K from 64 to 104 (every K mod 4 and mod 32 tail),
+ * M 1..9, three N, both activation types, 7-bit and full-range uint8, with
+ * and without a weight zero point */
+static void test_c4_tails(void) {
+    static uint8_t A[9 * 104];
+    static int8_t B[104 * 37];
+    static const size_t Ns[] = { 5, 16, 37 };
+    size_t M, K, in;
+    qt_epi e;
+    for (K = 64; K <= 104; K++)
+        for (M = 1; M <= 9; M++)
+            for (in = 0; in < 3; in++) {
+                const size_t N = Ns[in];
+                const int a_signed = (int)((K + M) % 3 == 0), a7 = !a_signed && (K + in) % 2;
+                const int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+                const int32_t b_zp = (K + M + in) % 4 == 0 ? (int32_t)(qt_rand32() % 255) - 127 : 0;
+                fill_a(A, M * K, a7 ? 4 : 0);
+                fill_b(B, K * N, 4);
+                make_epi(&e, (int)((K + M + in) % 7), M, N);
+                CHECKF(run_case(M, N, K, A, a_signed, K, a_zp, B, b_zp, (quant_layout)(M & 1), &e.ep, 0),
+                       "M=%d N=%d K=%d signed=%d 7-bit=%d", (int)M, (int)N, (int)K, a_signed, a7);
+                if (QT_FAILS > 10) return;
+            }
+}
+
 /* every epilogue on a mid-size shape with random strides */
 static void test_epilogues(void) {
     static uint8_t A[37 * 300];
@@ -272,7 +298,7 @@ static void test_adversarial(void) {
 }
 
 /* The packing a build chooses: on SSE4.1, AVX2 and AVX-512 without VNNI
- * weights without a -128 byte take the 4-byte-group packing of the
+ * weights without a -128 byte (K >= 64) take the 4-byte-group packing of the
  * pmaddubsw kernels, others the 2-byte one of the widening kernel; other
  * builds have one packing. The header's k group is its sixth word. */
 static void test_packings(void) {
@@ -430,6 +456,7 @@ static void test_bad_input(void) {
 int main(void) {
     RUN(test_isa);
     RUN(test_all_small_shapes);
+    RUN(test_c4_tails);
     RUN(test_epilogues);
     RUN(test_gemmlowp_rounding);
     RUN(test_large_shapes);
