@@ -40,6 +40,8 @@ EMU_BASE = $(if $(filter avx2,$(X86_NATIVE)),$(if $(filter sse41 avx2,$(1)),,$(F
 EMU_FLAGS = $(call EMU_BASE,$(1)) -Wno-psabi -include tests/emu_x86.h -DQT_EMU=$(EMU_N_$(1))
 x86dir = $(if $(filter $(1),$(X86_EMU)),x86emu-$(1),x86-$(1))
 X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(call x86dir,$(i))/$(t)))
+# the GEMM and conv kernel tests against the demo's -O3 -march=native object
+NATIVE_KTESTS = $(if $(filter sse41,$(X86_NATIVE)),$(addprefix $(BUILD)/native-O3/,ktest_gemm ktest_conv))
 
 ARM_ISAS       = aarch64-neon aarch64-neondot armv7-neon
 CC_aarch64     = aarch64-linux-gnu-gcc
@@ -244,10 +246,10 @@ DEMO_CFLAGS ?= -O3 -march=native
 $(BUILD)/native-O3/quant_impl.o: tests/quant_impl.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(DEMO_CFLAGS) $(WARN) -I. -c $< -o $@
-# The GEMM and conv kernel tests once more against that build (on x86-64):
-# tuning for this CPU changes the code the tests see (GCC 12's -mtune=znver3
-# once vectorized the epilogue's column setup wrongly: every F32 output 0).
-NATIVE_KTESTS = $(if $(filter sse41,$(X86_NATIVE)),$(addprefix $(BUILD)/native-O3/,ktest_gemm ktest_conv))
+# The GEMM and conv kernel tests once more against that build (on x86-64;
+# NATIVE_KTESTS, with the other test lists above): tuning for this CPU
+# changes the code the tests see (GCC 12's -mtune=znver3 once vectorized the
+# epilogue's column setup wrongly: every F32 output 0).
 $(BUILD)/native-O3/expect.o:
 	@mkdir -p $(dir $@)
 	@$(EXPECT_SRC) $(lastword $(X86_NATIVE)) | $(CC) $(CSTD) $(CFLAGS) $(WARN) -x c -c - -o $@

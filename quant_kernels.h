@@ -88,23 +88,23 @@
  *   GEMV (one row)            1x64c4   avx512vnni   quant__gemv_u8s8_1x64c4__avx512vnni
  *   conv2d, indirect          6x64c4   avx512vnni   quant__igemm_u8s8_6x64c4__avx512vnni
  *   GEMM                      6x32c2   avx512       quant__gemm_u8s8_6x32c2__avx512
- *   GEMM, |A - 128| x signs   6x32c4   avx512       quant__gemm_s8s8_6x32c4__avx512
+ *   GEMM, |A^| x (B ^ sign)   6x32c4   avx512       quant__gemm_s8s8_6x32c4__avx512
  *   GEMM, A <= 127            6x32c4   avx512       quant__gemm_u7s8_6x32c4__avx512
  *   GEMM                      2x32c4   avxvnni      quant__gemm_u8s8_2x32c4__avxvnni
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
- *   GEMM, |A - 128| x signs   4x16c4   avx2         quant__gemm_s8s8_4x16c4__avx2
+ *   GEMM, |A^| x (B ^ sign)   4x16c4   avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
- *   GEMM, |A - 128| x signs   4x8c4    sse41        quant__gemm_s8s8_4x8c4__sse41
+ *   GEMM, |A^| x (B ^ sign)   4x8c4    sse41        quant__gemm_s8s8_4x8c4__sse41
  *   GEMM, A <= 127            4x8c4    sse41        quant__gemm_u7s8_4x8c4__sse41
  *   GEMM                      4x16c4   neondot      quant__gemm_u8s8_4x16c4__neondot
  *   GEMM                      4x8c1    neon         quant__gemm_u8s8_4x8c1__neon
  *   GEMM                      4x8c4    scalar       quant__gemm_u8s8_4x8c4__scalar
  * The avx512, avx2 and sse41 GEMM kernels are two bodies at three vector
  * widths: quant__gemm_u8s8_madd_body (widened 16-bit pairs, KG 2) for
- * weights with a -128 byte, quant__gemm_c4_body (pmaddubsw, KG 4) for the
- * rest: the pack chooses the packing by the weights, each call the c4
- * kernel by the activations (A <= 127: u7s8, else s8s8). The other
+ * weights with a -128 byte or K < 64, quant__gemm_c4_body (pmaddubsw, KG 4)
+ * for the rest: the pack chooses the packing by the weights, each call the
+ * c4 kernel by the activations (A <= 127: u7s8, else s8s8). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
