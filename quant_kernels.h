@@ -1674,6 +1674,19 @@ static void quant__gemm_u8s8_2x32c4__avxvnni(size_t mr, size_t K, const uint8_t 
  * bytes; the tail chunk comes from a zeroed copy. */
 #define QUANT__NV (QUANT__NR / QUANT__VL) /* vectors per panel row */
 
+/* n < one vector of bytes from src to dst in 4-byte groups, the bytes of
+ * the last group past n taken from fill (a memcpy of a variable size is a
+ * call; a byte loop costs more than the product at K = 9) */
+QUANT__AINL void quant__copy_short(uint8_t *dst, const uint8_t *src, size_t n, uint32_t fill) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) memcpy(dst + i, src + i, 4);
+    if (i < n) {
+        const uint32_t keep = 0xffffffffu >> (8 * (4 - (n - i)));
+        const uint32_t t = quant__ld4_tail(src + i, n - i) | (fill & ~keep);
+        memcpy(dst + i, &t, 4);
+    }
+}
+
 /* the 8 (k, k+1) int16 pairs of 16 bytes of A, each as an int32 lane value */
 static inline void quant__pairs16(const uint8_t *a, int a_signed, uint32_t out[8]) {
     __m128i v = _mm_loadu_si128((const __m128i *)a);
@@ -1706,7 +1719,7 @@ QUANT__AINL void quant__gemm_u8s8_madd_body(const int MR, size_t K,
         for (r = 0; r < MR; r++) {
             const uint8_t *ar = A + (size_t)r * lda + k0;
             if (kn == 16) quant__pairs16(ar, a_signed, pr[r]);
-            else { uint8_t t[16] = { 0 }; memcpy(t, ar, kn); quant__pairs16(t, a_signed, pr[r]); }
+            else { uint8_t t[16] = { 0 }; quant__copy_short(t, ar, kn, 0); quant__pairs16(t, a_signed, pr[r]); }
         }
         for (j = 0; j < (int)np; j++) {
             const int8_t *pb = pan + (k0 / 2 + (size_t)j) * QUANT__NR * 2;
@@ -1764,19 +1777,6 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
 #  define QUANT__UKR_SGN quant__gemm_s8s8_4x8c4__sse41
 #  define QUANT__UKR_U7 quant__gemm_u7s8_4x8c4__sse41
 #endif
-
-/* n < one vector of bytes from src to dst in 4-byte groups, the bytes of
- * the last group past n taken from fill (a memcpy of a variable size is a
- * call; a byte loop costs more than the product at K = 9) */
-QUANT__AINL void quant__copy_short(uint8_t *dst, const uint8_t *src, size_t n, uint32_t fill) {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) memcpy(dst + i, src + i, 4);
-    if (i < n) {
-        const uint32_t keep = 0xffffffffu >> (8 * (4 - (n - i)));
-        const uint32_t t = quant__ld4_tail(src + i, n - i) | (fill & ~keep);
-        memcpy(dst + i, &t, 4);
-    }
-}
 
 /* one 4-byte group of K, the rows' bytes at a[r] (SEVEN: A^ = A) or the
  * masks of A^ < 0 at sa[r] and |A^| at aa[r] (sign) */
