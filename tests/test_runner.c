@@ -766,6 +766,11 @@ static void test_new_ops(void) {
         "{\"op\":\"flatten\",\"in\":[\"g2\"],\"out\":\"f\"},"
         "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"l\",\"weight\":\"wd\",\"bias\":\"bd\"},"
         "{\"op\":\"softmax\",\"in\":[\"l\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    /* Seeded, as in test_fusion_elsewhere_and_scale: over seeds 1..20 the
+     * largest output difference was 0.012-0.18 in int4, 0.002-0.081 in int8
+     * and 0.0008-0.011 in int8-dynamic; seed 1 gives 0.073, 0.016 and
+     * 0.0056, at most a third of each tolerance. */
+    qt_seed_ = 1;
     rand_tensor(&t[0], "wc", wc, 144, 0.4, 4, 8, 3, 3, 2);
     rand_tensor(&t[1], "bc", bc, 8, 0.1, 1, 8, 0, 0, 0);
     rand_tensor(&t[2], "sc", sc, 8, 0.5, 1, 8, 0, 0, 0);
