@@ -1808,10 +1808,10 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 #  define QUANT__C4_MEM(p) ((void)0)
 #endif
 
-/* SEVEN: the groups straight from A. Sign: A in chunks of one vector per row
- * turned into the masks of A^ < 0 and |A^| on the stack (a few operations a
- * vector, not a group and row); the chunk's groups broadcast from there. Bytes past K (the tail group's) are
- * zero; the panel's padding is zero too. */
+/* SEVEN: the groups straight from A, the tail group zero-extended. Sign: A
+ * in chunks of one vector per row turned into the masks of A^ < 0 and |A^|
+ * on the stack (a few operations a vector, not a group and row), A^ = 0 past
+ * K; the chunk's groups broadcast from there. The panel's padding is 0. */
 QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, const uint8_t *A, size_t lda,
         uint32_t flip, const int8_t *pan, int32_t *tile) {
     quant__vi acc[QUANT__MR][QUANT__NV], b[QUANT__NV];
