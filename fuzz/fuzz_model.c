@@ -1,7 +1,9 @@
 /* fuzz/fuzz_model.c - libFuzzer target: the model loader (safetensors header,
  * JSON graph, tensors, stored quantization metadata) in every mode, then one
- * batch-1 inference of whatever loads. A load either succeeds or fails with a
- * message; nothing may crash, leak, read out of bounds or overflow. */
+ * batch-1 inference of whatever loads (in fp32 also the analytic bias
+ * correction's E[x] and cross-layer equalization, then another run). A load
+ * either succeeds or fails with a message; nothing may crash, leak, read out
+ * of bounds or overflow. */
 #ifndef QT_SEPARATE_IMPL /* the Makefile links one shared implementation object per build */
 #define QUANT_IMPLEMENTATION
 #endif
@@ -38,6 +40,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         volatile float s = 0;
         for (j = 0; j < m.v[m.output].size; j++) s += y[j];
         (void)s;
+    }
+    if (mode == RN_FP32) { /* the post-training passes on whatever loads: analytic E[x]; equalization, then a run */
+        static rn_eq_report rep;
+        rn_ptq_layer *pl = (rn_ptq_layer *)calloc((size_t)m.nn + 1, sizeof *pl);
+        if (pl) {
+            m.err[0] = 0;
+            if (rn_ptq_analytic(&m, pl) < 0 && !m.err[0]) __builtin_trap();
+            rn_ptq_free(pl, m.nn);
+        }
+        m.err[0] = 0;
+        if (rn_equalize(&m, &rep) == 0) (void)rn_run(&m, 1);
+        else if (!m.err[0]) __builtin_trap();
     }
     rn_model_free(&m);
     return 0;

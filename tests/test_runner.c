@@ -599,6 +599,10 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
                     case RN_OP_FLATTEN: *out = X[c]; break;
                     case RN_OP_RELU: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v; } break;
                     case RN_OP_RELU6: { double v = X[(y * OW + x) * OC + c]; *out = v < 0 ? 0 : v > 6 ? 6 : v; } break;
+                    case RN_OP_RELU_CLIP: { /* the bounds as the file holds them */
+                        double v = X[(y * OW + x) * OC + c], mx = ((const float *)n->clip->data)[c];
+                        *out = v < 0 ? 0 : v > mx ? mx : v;
+                    } break;
                     case RN_OP_ADD: case RN_OP_MUL: {
                         const double *X2 = r->d[n->in[1]], b2 = r->h[n->in[1]] * r->w[n->in[1]] == 1 ? X2[c] : X2[(y * OW + x) * OC + c];
                         *out = n->op == RN_OP_ADD ? X[(y * OW + x) * OC + c] + b2 : X[(y * OW + x) * OC + c] * b2;
@@ -1289,6 +1293,209 @@ static void test_hostile_mutations(void) {
     CHECK(files > 1000 && refused > 1000 && loaded > 100);
 }
 
+/* relu_clip (per-channel bounds, what equalizing through a relu6 makes):
+ * against the double reference in every float-weight mode; in int8 its
+ * output codes are exactly its input's clamped at the code of 0 and of each
+ * bound; malformed bounds and out_stats refused */
+static void test_relu_clip(void) {
+    static float wc[4 * 9 * 3], bc[4], mx[4], w2[2 * 4], b2[2], st[8];
+    tdesc t[7];
+    size_t size, i, j;
+    unsigned char *buf;
+    static const int modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4 };
+    /* seeded: over seeds 1..12 the largest differences were 1.7e-7 (fp32),
+     * 0.0145 (int8), 0.0075 (int8-dynamic) and 0.103 (int4); seed 3 gives
+     * 3.3e-8, 0.012, 0.0038 and 0.081 */
+    static const double tol[] = { 1e-5, 0.04, 0.02, 0.25 };
+    const char *graph =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,3]}],\"nodes\":["
+        "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1],\"out_stats\":\"st\"},"
+        "{\"op\":\"relu_clip\",\"in\":[\"c\"],\"out\":\"r\",\"max\":\"mx\"},"
+        "{\"op\":\"conv2d\",\"in\":[\"r\"],\"out\":\"c2\",\"weight\":\"w2\",\"bias\":\"b2\",\"kernel\":[1,1]},"
+        "{\"op\":\"gap\",\"in\":[\"c2\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    qt_seed_ = 3;
+    rand_tensor(&t[0], "wc", wc, 108, 0.6, 4, 4, 3, 3, 3);
+    rand_tensor(&t[1], "bc", bc, 4, 0.1, 1, 4, 0, 0, 0);
+    rand_tensor(&t[2], "mx", mx, 4, 1, 1, 4, 0, 0, 0);
+    rand_tensor(&t[3], "w2", w2, 8, 0.5, 4, 2, 1, 1, 4);
+    rand_tensor(&t[4], "b2", b2, 2, 0.1, 1, 2, 0, 0, 0);
+    rand_tensor(&t[5], "st", st, 8, 1, 2, 2, 4, 0, 0);
+    mx[0] = 0.0f; mx[1] = 0.3f; mx[2] = 1.0f; mx[3] = 100.0f; /* dead, clipping, clipping, never reached */
+    for (i = 4; i < 8; i++) st[i] = fabsf(st[i]);
+    buf = build(t, 6, graph, NULL, &size, 0, -1);
+    write_seeds("relu-clip", buf, size);
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char err[256];
+        int mism;
+        double d = vs_reference(buf, size, modes[i], 16, &mism, err);
+        printf("  relu_clip, %-12s: largest output difference from the double reference %.3g\n", rn_mode_names[modes[i]], d);
+        CHECKF(d <= tol[i], "relu_clip, mode %s: outputs differ from the reference by %g (%s)", rn_mode_names[modes[i]], d, err);
+    }
+    { /* int8: the codes */
+        rn_model fp, q;
+        unsigned char in[64 * 108];
+        for (j = 0; j < sizeof in; j++) in[j] = (unsigned char)(qt_rand32() % 256);
+        CHECK(rn_model_load_mem(&fp, buf, size, RN_FP32, 64) == 0);
+        CHECK(rn_model_load_mem(&q, buf, size, RN_INT8, 64) == 0);
+        CHECK(rn_calibrate(&fp, &q, in, 64, 108, QUANT_OBS_MINMAX) == 0);
+        CHECK(rn_set_input_u8(&q, in, 64, 108) == 0 && rn_run(&q, 64) == 0);
+        {
+            const rn_value *xc = &q.v[q.n[1].in[0]], *yr = &q.v[q.n[1].out];
+            long bad = 0, clipped = 0;
+            CHECK(xc->kind == RN_KIND_U8 && yr->kind == RN_KIND_U8 && yr->scale == xc->scale && yr->zp == xc->zp);
+            for (j = 0; j < 64 * xc->size; j++) {
+                size_t c = j % 4;
+                double h = xc->zp + floor((double)mx[c] / xc->scale + 0.5);
+                int hi = h > 255 ? 255 : (int)h, v = xc->q[j], e = v < xc->zp ? xc->zp : v > hi ? hi : v;
+                bad += yr->q[j] != e;
+                clipped += c && c < 3 && v > hi;
+            }
+            CHECKF(bad == 0, "relu_clip int8: %ld codes differ from the input clamped per channel", bad);
+            CHECKF(clipped > 100, "relu_clip int8: only %ld codes clipped at a bound (the test does not reach the clip)", clipped);
+        }
+        rn_model_free(&fp); rn_model_free(&q);
+    }
+    free(buf);
+    { /* refusals */
+        static float nanv[4], neg[4], st2[8];
+        tdesc u[6];
+        const char *g2;
+        memcpy(u, t, sizeof u);
+        memcpy(neg, mx, sizeof neg); neg[2] = -0.5f;
+        u[2].data = neg; buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "relu_clip: a negative bound");
+        memcpy(nanv, mx, sizeof nanv); nanv[1] = NAN;
+        u[2].data = nanv; buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "relu_clip: a NaN bound");
+        u[2].data = mx; u[2].shape[0] = 3; u[2].bytes = 12;
+        buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "relu_clip: 3 bounds for 4 channels");
+        memcpy(u, t, sizeof u); u[2].dtype = "I32";
+        buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "relu_clip: I32 bounds");
+        memcpy(u, t, sizeof u); strcpy(u[2].name, "mx2");
+        buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "relu_clip: no bounds tensor");
+        g2 = "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,3]}],\"nodes\":["
+             "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3]},"
+             "{\"op\":\"relu_clip\",\"in\":[\"c\"],\"out\":\"y\"}],\"output\":\"y\"}";
+        buf = build(t, 6, g2, NULL, &size, 0, -1); expect_reject(buf, size, "relu_clip without max");
+        g2 = "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,3]}],\"nodes\":["
+             "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3]},"
+             "{\"op\":\"relu6\",\"in\":[\"c\"],\"out\":\"y\",\"max\":\"mx\"}],\"output\":\"y\"}";
+        buf = build(t, 6, g2, NULL, &size, 0, -1); expect_reject(buf, size, "relu6 with max");
+        memcpy(u, t, sizeof u); memcpy(st2, st, sizeof st2); st2[6] = -1.0f; u[5].data = st2;
+        buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "out_stats: a negative deviation");
+        st2[6] = 1.0f; st2[1] = INFINITY;
+        buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "out_stats: Inf");
+        memcpy(u, t, sizeof u); u[5].ndim = 1; u[5].shape[0] = 8; u[5].shape[1] = 0;
+        buf = build(u, 6, graph, NULL, &size, 0, -1); expect_reject(buf, size, "out_stats: [8] not [2][4]");
+    }
+}
+
+/* E[clamp(y, 0, hi)] for y normal(mu, sd), by Simpson's rule over +-12 sd
+ * (independent of quant_expected_clipped_normal's closed form) */
+static double ref_clipped_mean(double mu, double sd, double hi) {
+    const int n = 20000;
+    double a = mu - 12 * sd, h = 24 * sd / n, s = 0;
+    int k;
+    if (sd == 0) return mu < 0 ? 0 : mu > hi ? hi : mu;
+    for (k = 0; k <= n; k++) {
+        double y = a + k * h, z = (y - mu) / sd, f = (y < 0 ? 0 : y > hi ? hi : y) * exp(-0.5 * z * z) / (sd * sqrt(2 * 3.14159265358979323846));
+        s += f * (k == 0 || k == n ? 1 : k % 2 ? 4 : 2);
+    }
+    return s * h / 3;
+}
+
+/* rn_equalize through relu6 (which becomes relu_clip with bounds 6 / S_c)
+ * keeps the float function; rn_ptq_analytic's E[x] against numerical
+ * integration, before and after equalization */
+static void test_equalize_relu6_and_analytic(void) {
+    static float wa[8 * 9 * 2], ba[8], sa[16], wdw[9 * 8], bdw[8], sdw[16], wb[6 * 8], bb[6], wd[3 * 6 * 9], bd[3];
+    tdesc t[10];
+    size_t size, i, j, c;
+    unsigned char *buf;
+    rn_model m;
+    static rn_eq_report rep;
+    const char *graph =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,2]}],\"nodes\":["
+        "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"a\",\"weight\":\"wa\",\"bias\":\"ba\",\"kernel\":[3,3],\"pad\":[1,1,1,1],\"out_stats\":\"sa\"},"
+        "{\"op\":\"relu6\",\"in\":[\"a\"],\"out\":\"ar\"},"
+        "{\"op\":\"dwconv2d\",\"in\":[\"ar\"],\"out\":\"d\",\"weight\":\"wdw\",\"bias\":\"bdw\",\"kernel\":[3,3],\"pad\":[1,1,1,1],\"out_stats\":\"sdw\"},"
+        "{\"op\":\"relu6\",\"in\":[\"d\"],\"out\":\"dr\"},"
+        "{\"op\":\"avgpool\",\"in\":[\"dr\"],\"out\":\"dp\",\"kernel\":[2,2]},"
+        "{\"op\":\"conv2d\",\"in\":[\"dp\"],\"out\":\"b\",\"weight\":\"wb\",\"bias\":\"bb\",\"kernel\":[1,1]},"
+        "{\"op\":\"maxpool\",\"in\":[\"b\"],\"out\":\"bp\",\"kernel\":[1,1]},"
+        "{\"op\":\"flatten\",\"in\":[\"bp\"],\"out\":\"f\"},"
+        "{\"op\":\"dense\",\"in\":[\"f\"],\"out\":\"y\",\"weight\":\"wd\",\"bias\":\"bd\"}],\"output\":\"y\"}";
+    qt_seed_ = 5;
+    rand_tensor(&t[0], "wa", wa, 144, 1.5, 4, 8, 3, 3, 2);
+    rand_tensor(&t[1], "ba", ba, 8, 0.5, 1, 8, 0, 0, 0);
+    rand_tensor(&t[2], "sa", sa, 16, 1, 2, 2, 8, 0, 0);
+    rand_tensor(&t[3], "wdw", wdw, 72, 1.0, 3, 3, 3, 8, 0);
+    rand_tensor(&t[4], "bdw", bdw, 8, 0.5, 1, 8, 0, 0, 0);
+    rand_tensor(&t[5], "sdw", sdw, 16, 1, 2, 2, 8, 0, 0);
+    rand_tensor(&t[6], "wb", wb, 48, 0.5, 4, 6, 1, 1, 8);
+    rand_tensor(&t[7], "bb", bb, 6, 0.1, 1, 6, 0, 0, 0);
+    rand_tensor(&t[8], "wd", wd, 162, 0.3, 2, 3, 54, 0, 0);
+    rand_tensor(&t[9], "bd", bd, 3, 0.1, 1, 3, 0, 0, 0);
+    for (c = 0; c < 8; c++) { /* channel ranges 1/16 .. 8 of each other: much to equalize; deviations > 0 */
+        float f = (float)(1 << c) / 16.0f;
+        for (j = 0; j < 18; j++) wa[c * 18 + j] *= f;
+        ba[c] *= f; sa[8 + c] = fabsf(sa[8 + c]) * f + 0.05f; sa[c] *= f; sdw[8 + c] = fabsf(sdw[8 + c]) + 0.05f;
+    }
+    buf = build(t, 10, graph, NULL, &size, 0, -1);
+    write_seeds("equalize-relu6", buf, size);
+    CHECK(rn_model_load_mem(&m, buf, size, RN_FP32, 64) == 0);
+    {
+        static float before[64 * 3], in[64 * 72];
+        static rn_ptq_layer pl0[16], pl1[16];
+        static double ex0[8], ex1[8], S[8];
+        float worst = 0, scale = 0;
+        for (j = 0; j < 64 * 72; j++) in[j] = (float)(qt_rand32() % 1000) / 100.0f; /* 0 .. 10: the clips at 6 are reached */
+        memcpy(m.v[m.input].f, in, sizeof in);
+        CHECK(rn_run(&m, 64) == 0);
+        memcpy(before, m.v[m.output].f, sizeof before);
+        /* analytic E[x]: B (node 5) through avgpool and relu6 from the dwconv's stats; the dwconv (node 2)
+         * through relu6 from conv a's; the dense behind a max pool and conv a (the input) get none */
+        CHECK(rn_ptq_analytic(&m, pl0) == 2);
+        CHECK(pl0[0].ex == NULL && pl0[8].ex == NULL && pl0[2].ex != NULL && pl0[5].ex != NULL);
+        for (c = 0; c < 8 && pl0[2].ex && pl0[5].ex; c++) {
+            double e2 = ref_clipped_mean(sa[c], sa[8 + c], 6), e5 = ref_clipped_mean(sdw[c], sdw[8 + c], 6);
+            CHECKF(fabs(pl0[2].ex[c] - e2) <= 1e-5 * (1 + e2), "analytic E[x], dwconv channel %zu: %.9g, integrated %.9g", c, pl0[2].ex[c], e2);
+            CHECKF(fabs(pl0[5].ex[c] - e5) <= 1e-5 * (1 + e5), "analytic E[x], conv b channel %zu: %.9g, integrated %.9g", c, pl0[5].ex[c], e5);
+            ex0[c] = pl0[2].ex[c]; ex1[c] = pl0[5].ex[c];
+        }
+        for (i = 0; i < 16; i++) free(pl0[i].ex);
+        CHECK(rn_equalize(&m, &rep) == 0);
+        CHECKF(rep.np == 3 && rep.nclip == 2, "%d pairs, %d relu6 made relu_clip (3 and 2 expected)", rep.np, rep.nclip);
+        CHECK(m.n[1].op == RN_OP_RELU_CLIP && m.n[3].op == RN_OP_RELU_CLIP);
+        for (i = 0; i < (size_t)rep.np; i++)
+            CHECKF(fabs(rep.pair[i].spread_a[1] - rep.pair[i].spread_b[1]) <= 0.01 * rep.pair[i].spread_b[1] && (i || rep.pair[0].spread_a[1] * 10 < rep.pair[0].spread_a[0]),
+                   "pair %zu: channel spreads %g -> %g (A), %g -> %g (B): not balanced", i, rep.pair[i].spread_a[0], rep.pair[i].spread_a[1], rep.pair[i].spread_b[0], rep.pair[i].spread_b[1]);
+        memcpy(m.v[m.input].f, in, sizeof in);
+        CHECK(rn_run(&m, 64) == 0);
+        for (j = 0; j < 64 * 3; j++) {
+            float d = fabsf(m.v[m.output].f[j] - before[j]);
+            if (d > worst) worst = d;
+            if (fabsf(before[j]) > scale) scale = fabsf(before[j]);
+        }
+        CHECKF(worst <= 2e-5f * scale, "equalized through relu6: outputs moved by %g (largest output %g)", worst, scale);
+        /* the bounds are what keeps it: at 6 the outputs move */
+        for (c = 0; c < 8; c++) { S[c] = 6.0 / m.n[1].chan_a[c]; m.n[1].chan_a[c] = 6.0f; }
+        memcpy(m.v[m.input].f, in, sizeof in);
+        CHECK(rn_run(&m, 64) == 0);
+        for (j = 0, worst = 0; j < 64 * 3; j++) if (fabsf(m.v[m.output].f[j] - before[j]) > worst) worst = fabsf(m.v[m.output].f[j] - before[j]);
+        CHECKF(worst > 1e-3f * scale, "equalized with the bounds left at 6: outputs moved by only %g", worst);
+        for (c = 0; c < 8; c++) m.n[1].chan_a[c] = (float)(6.0 / S[c]);
+        /* stats and bounds scaled alike: the same E[x] times S */
+        CHECK(rn_ptq_analytic(&m, pl1) == 2);
+        for (c = 0; c < 8 && pl1[2].ex && pl1[5].ex; c++) {
+            double S5 = 6.0 / m.n[3].chan_a[c];
+            CHECKF(fabs(pl1[2].ex[c] * S[c] - ex0[c]) <= 1e-4 * (1 + ex0[c]), "after equalization, dwconv channel %zu: %.9g x %.6g vs %.9g", c, pl1[2].ex[c], S[c], ex0[c]);
+            CHECKF(fabs(pl1[5].ex[c] * S5 - ex1[c]) <= 1e-4 * (1 + ex1[c]), "after equalization, conv b channel %zu: %.9g x %.6g vs %.9g", c, pl1[5].ex[c], S5, ex1[c]);
+        }
+        for (i = 0; i < 16; i++) free(pl1[i].ex);
+    }
+    rn_model_free(&m);
+    free(buf);
+}
+
 int main(void) {
     RUN(test_valid_model_all_modes);
     RUN(test_all_ops_all_modes);
@@ -1308,5 +1515,7 @@ int main(void) {
     RUN(test_uint8_output);
     RUN(test_hostile_mutations);
     RUN(test_mixed_file); /* last: the random weights it draws leave the earlier tests' draws as they were */
+    RUN(test_relu_clip); /* these two seed their own draws */
+    RUN(test_equalize_relu6_and_analytic);
     return qt_summary();
 }

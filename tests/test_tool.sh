@@ -205,7 +205,7 @@ usage_err "unknown observer value" "bogus" "$T" eval $M $D --observer=bogus
 usage_err "--round with a mode it cannot serve" "--round goes with --mode int8, int4 or mixed" "$T" quantize $M $C $W/x.st --mode ternary --round gptq
 usage_err "--bias-correct with a mode it cannot serve" "--bias-correct goes with --mode int8, int4 or mixed" "$T" quantize $M $C $W/x.st --mode codebook --bias-correct
 usage_err "unknown --round" "unknown --round 'best'" "$T" quantize $M $C $W/x.st --round best
-usage_err "--bias-correct with a value" "--bias-correct takes no value" "$T" quantize $M $C $W/x.st --bias-correct=yes
+usage_err "--bias-correct with an unknown value" "unknown --bias-correct 'yes' (data or analytic)" "$T" quantize $M $C $W/x.st --bias-correct=yes
 usage_err "--round to eval" "eval does not take --round" "$T" eval $M $D --round gptq
 usage_err "--equalize with a value" "--equalize takes no value" "$T" quantize $M $C $W/x.st --equalize=1
 usage_err "--equalize with a mode it cannot serve" "--equalize goes with --mode int8, int4 or mixed" "$T" quantize $M $C $W/x.st --equalize --mode ternary
@@ -588,7 +588,33 @@ if [ -x "$R" ]; then
   check "quantize of a graph with a grouped conv and the new ops (exit $rc)" '[ $rc = 0 ] && [ -s $W/g/newops-int8.st ]'
   "$T" eval $W/g/newops-int8.st $W/g > $W/g/e.txt 2>&1; rc=$?
   check "  ... and its int8 file evaluates in int8 (exit $rc)" '[ $rc = 0 ] && grep -q "(int8," $W/g/e.txt'
+  # test_runner's "equalize-relu6" graph (input [6, 6, 2]: conv + out_stats -> relu6 -> dwconv + out_stats
+  # -> relu6 -> avgpool -> conv -> maxpool -> flatten -> dense): --equalize through relu6, --bias-correct=analytic
+  tail -c +2 $W/seeds/equalize-relu6-fp32 > $W/g/eq6.st
+  mkdir -p $W/g6
+  { printf '\000\000\010\003\000\000\000\040\000\000\000\006\000\000\000\014'; head -c 2304 /dev/urandom; } > $W/g6/t10k-images-idx3-ubyte
+  { printf '\000\000\010\001\000\000\000\040'; head -c 32 /dev/urandom | LC_ALL=C tr '\000-\377' '\000\001\002'; } > $W/g6/t10k-labels-idx1-ubyte
+  cp $W/g6/t10k-images-idx3-ubyte $W/g6/calib-1000-images-idx3-ubyte
+  "$T" quantize $W/g/eq6.st $W/g6/calib-1000-images-idx3-ubyte $W/g6/eq.st --mode int8 --equalize > $W/g6/q.txt 2>&1; rc=$?
+  check "quantize --equalize through relu6 (exit $rc): both relu6 become relu_clip with a bounds tensor" '[ $rc = 0 ] && grep -q "^relu6 ar -> relu_clip, bounds 6 / scale per channel in ar.max" $W/g6/q.txt && grep -q "^relu6 dr -> relu_clip" $W/g6/q.txt'
+  "$T" inspect $W/g6/eq.st > $W/g6/i.txt 2>&1
+  check "  ... the file's graph has relu_clip nodes and their F32 [8] bounds" '[ "$(grep -c relu_clip $W/g6/i.txt)" = 2 ] && grep -q "ar.max *F32 *\[8\]" $W/g6/i.txt && grep -q "dr.max *F32 *\[8\]" $W/g6/i.txt'
+  "$T" eval $W/g6/eq.st $W/g6 --mode fp32 > $W/g6/ef.txt 2>&1; "$T" eval $W/g/eq6.st $W/g6 --mode fp32 > $W/g6/ef0.txt 2>&1
+  check "  ... its fp32 run predicts what the model did before equalization" '[ -n "$(acc $W/g6/ef0.txt)" ] && [ "$(acc $W/g6/ef.txt)" = "$(acc $W/g6/ef0.txt)" ]'
+  "$T" eval $W/g6/eq.st $W/g6 > $W/g6/e8.txt 2>&1; rc=$?
+  check "  ... and it runs in int8 (exit $rc)" '[ $rc = 0 ] && grep -q "(int8," $W/g6/e8.txt'
+  "$T" quantize $W/g6/eq.st $W/g6/calib-1000-images-idx3-ubyte $W/g6/eq2.st --mode int8 --equalize > $W/g6/q2.txt 2>&1; rc=$?
+  check "  ... which equalizes again (exit $rc) with no relu6 left to rewrite" '[ $rc = 0 ] && ! grep -q "^relu6" $W/g6/q2.txt && grep -q "^wa *wdw " $W/g6/q2.txt'
+  "$T" quantize $W/g/eq6.st $W/g6/calib-1000-images-idx3-ubyte $W/g6/bc.st --mode int8 --bias-correct=analytic > $W/g6/qa.txt 2>&1; rc=$?
+  check "quantize --bias-correct=analytic (exit $rc): bias shifts for the two layers behind out_stats, none for the others" '[ $rc = 0 ] && [ "$(grep -c " none$" $W/g6/qa.txt)" = 2 ] && grep -q "^d *dwconv2d .* [0-9.e-]*[1-9][0-9.e-]*$" $W/g6/qa.txt && grep -q "^b *conv2d .* [0-9.e-]*[1-9][0-9.e-]*$" $W/g6/qa.txt && grep -q "bias corrected (analytic)" $W/g6/qa.txt'
+  "$T" inspect $W/g6/bc.st > $W/g6/ia.txt 2>&1
+  check "  ... and writes corrected biases for those two" '[ "$(grep -c "\.qbias *F32" $W/g6/ia.txt)" = 2 ]'
+  "$T" quantize $W/g/eq6.st $W/g6/calib-1000-images-idx3-ubyte $W/g6/bcd.st --mode int8 --bias-correct=data > /dev/null 2>&1
+  "$T" quantize $W/g/eq6.st $W/g6/calib-1000-images-idx3-ubyte $W/g6/bcd2.st --mode int8 --bias-correct > /dev/null 2>&1
+  check "--bias-correct=data writes what --bias-correct writes" '[ -s $W/g6/bcd.st ] && cmp -s $W/g6/bcd.st $W/g6/bcd2.st'
 fi
+refuse "--bias-correct=analytic on a model without batch-norm statistics" "$T" quantize $M $C50 $W/x.st --mode int8 --bias-correct=analytic
+check "  ... says why and writes nothing" 'grep -q "no layer.s input comes from a layer with out_stats" $W/err.txt && [ ! -e $W/x.st ]' 
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

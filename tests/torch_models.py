@@ -664,6 +664,15 @@ def selftest(tmp):
                 norm = tuple(v if isinstance(v, list) else [v] * k for v in norm)
             d, mis = np_check(p, m, x, norm)
             ok = d < 1e-4 and mis == 0
+            if name == "grouped-conv":  # the folded batch norm's word on g1's outputs, kept as out_stats
+                g, t, _ = read_model(p)
+                st = [t[n["out_stats"]] for n in g["nodes"] if "out_stats" in n]
+                v = m.bn.running_var.detach().double().numpy()
+                want = np.stack([m.bn.bias.detach().double().numpy(),
+                                 np.abs(m.bn.weight.detach().double().numpy()) * np.sqrt(v / (v + m.bn.eps))])
+                st_ok = len(st) == 1 and st[0].shape == (2, 8) and np.allclose(st[0], want, rtol=1e-6, atol=1e-7)
+                print(f"  selftest {name}: out_stats of the conv its batch norm folds into: {'ok' if st_ok else 'FAIL'}")
+                ok = ok and st_ok
             # for torch_check --float: 64 inputs (NHWC, as the file takes them) and PyTorch's outputs
             x64 = torch.randn(64, *shape)
             with torch.no_grad():

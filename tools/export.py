@@ -22,8 +22,11 @@ mode. Activations in the runner are NHWC: the input [N,C,H,W] becomes [H,W,C],
 conv weights are written [out][kh][kw][in], depthwise [kh][kw][c], dense
 [out][in] with the inputs of a flattened feature map in (h, w, c) order (the
 columns of a Linear after a flatten are permuted from PyTorch's (c, h, w)).
-Batch norm after a Conv2d / Linear is folded into that layer; one that
-cannot be (first layer, after an add / pool / activation, or after a conv
+Batch norm after a Conv2d / Linear is folded into that layer, which keeps
+what it said of the layer's outputs as "out_stats" (F32 [2][out]: mean
+beta and deviation |gamma| sqrt(var / (var + eps)) per channel, for
+data-free bias correction: quant-tool quantize --bias-correct=analytic); one
+that cannot be (first layer, after an add / pool / activation, or after a conv
 whose output has other readers) becomes a "batchnorm" node (per-channel scale
 and bias). Grouped convs keep the [out][kh][kw][in / groups] layout. A binary
 add / mul may broadcast a [N, C, 1, 1] operand over [N, C, H, W] (written as
@@ -239,6 +242,11 @@ class _Exporter:
             w = prod["_w"]  # folded: y = s (x . w + b0) + b
             prod["_w"] = w * s.reshape((-1,) + (1,) * (w.ndim - 1))
             prod["_b"] = prod["_b"] * s + b
+            # what the batch norm says of the folded layer's output channels (the
+            # inputs' mean and variance are its running statistics): mean beta,
+            # deviation |gamma| sqrt(var / (var + eps)); kept as "out_stats" for
+            # data-free (analytic) bias correction of the layers it feeds
+            prod["_stats"] = np.stack([beta, np.abs(gamma) * np.sqrt(var / (var + m.eps))])
             self.alias(node, x)
             return
         if x.flat_chw is not None:  # per-feature of a flattened map: into the runner's (h, w, c) order
@@ -582,6 +590,7 @@ class _Exporter:
             nd = dict(nd)
             kind = nd.pop("_kind", None)
             w, b, label = nd.pop("_w", None), nd.pop("_b", None), nd.pop("_label", None)
+            stats = nd.pop("_stats", None)
             if kind == "bn":
                 sn, bn = self.tensor_name(label + ".scale"), self.tensor_name(label + ".bias")
                 tensors[sn] = np.ascontiguousarray(w, dtype="<f4")
@@ -602,6 +611,10 @@ class _Exporter:
                 nd["weight"], nd["bias"] = wn, bn
                 if not np.all(np.isfinite(tensors[wn])) or not np.all(np.isfinite(tensors[bn])):
                     raise ExportError(f"export: '{label}' has NaN or Inf weights after folding")
+                if stats is not None and np.all(np.isfinite(stats)):  # (else left out: it is optional)
+                    sn = self.tensor_name(label + ".out_stats")
+                    tensors[sn] = np.ascontiguousarray(stats, dtype="<f4")
+                    nd["out_stats"] = sn
             nodes.append(nd)
         for nd in nodes:
             assert len(nd["out"]) <= MAX_VALUE_NAME

@@ -2,7 +2,7 @@
  *
  *   quant-tool inspect  MODEL
  *   quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]
- *                       [--equalize] [--round gptq|nearest] [--bias-correct]
+ *                       [--equalize] [--round gptq|nearest] [--bias-correct[=data|analytic]]
  *   quant-tool quantize MODEL CALIB OUT --mode mixed --budget BYTES [the options above]
  *   quant-tool eval     MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]
  *   quant-tool eval     MODEL --images FILE --labels FILE [--calib FILE] [--layout L] [--mode MODE] [--observer NAME]
@@ -36,7 +36,9 @@
  * from the calibration inputs' Hessian, with the scales round to nearest
  * picks; depthwise layers stay nearest) and --bias-correct (each layer's
  * bias minus (Wq - W) E[x] over the calibration inputs, written as
- * "<w>.qbias", which the quantized modes use in place of the float bias);
+ * "<w>.qbias", which the quantized modes use in place of the float bias;
+ * --bias-correct=analytic takes E[x] data-free instead, from the "out_stats"
+ * (batch-norm beta and |gamma|) of the layer feeding each one: rn_ptq_analytic);
  * the table then shows each layer's output SQNR on the calibration inputs
  * (nearest -> GPTQ; optimistic where the samples, or output pixels, are
  * fewer than the layer's K inputs: GPTQ then fits them closely) and its
@@ -79,7 +81,7 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 static void usage(FILE *f) {
     fprintf(f, "usage: quant-tool inspect MODEL\n"
                "       quant-tool quantize MODEL CALIB OUT [--mode int8|int4|ternary|codebook] [--observer NAME] [--layout L]\n"
-               "                           [--equalize] [--round gptq|nearest] [--bias-correct]   (these: int8, int4 and mixed)\n"
+               "                           [--equalize] [--round gptq|nearest] [--bias-correct[=data|analytic]]   (these: int8, int4 and mixed)\n"
                "       quant-tool quantize MODEL CALIB OUT --mode mixed --budget BYTES [...]   8 or 4 bits a layer, weights <= BYTES\n"
                "       quant-tool quantize MODEL CALIB OUT --mode int8 --per-tensor [...]   one weight scale a tensor (8/t)\n"
                "       quant-tool eval MODEL DATA_DIR [--mode MODE] [--observer NAME] [--layout L]\n"
@@ -93,6 +95,8 @@ static void usage(FILE *f) {
                "  samples on the first axis; uint8 enters the model as value / 255, floats as they are\n"
                "--labels: one axis of integers, IDX or .npy; DATA_DIR: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,\n"
                "  calib-1000-images-idx3-ubyte; without --calib eval calibrates on the first 1000 of --images\n"
+               "--bias-correct: E[x] from the calibration inputs (=data, the default) or from the batch-norm statistics the exporter kept\n"
+               "  (=analytic, data-free); --equalize: relu6 on an equalized path becomes relu_clip with a bound per channel\n"
                "options go as --flag VALUE or --flag=VALUE (--bias-correct, --equalize, --per-tensor alone); -h or --help anywhere prints this\n");
 }
 
@@ -124,7 +128,7 @@ typedef struct {
     const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct, equalize, budget, per-tensor */
     const char *mode, *observer, *test, *images, *labels, *calib;
     int mode_id, obs_id, layout;
-    int gptq, bias_correct, equalize;  /* quantize: --round gptq, --bias-correct, --equalize */
+    int gptq, bias_correct, equalize;  /* quantize: --round gptq, --bias-correct (1 data, 2 analytic), --equalize */
     size_t budget;                     /* quantize --mode mixed: weight bytes */
     int per_tensor;                    /* quantize --mode int8 --per-tensor */
 } args;
@@ -169,9 +173,14 @@ static int parse_args(int argc, char **argv, args *a) {
             if (!(cmds[c].flags & flags[f].bit)) return usage_error("%s does not take %s", cmds[c].name, flags[f].name);
             slot = &a->opt[f];
             if (*slot) return usage_error("%s given twice", flags[f].name);
+            if (flags[f].bit == F_BIASC && eq) { /* --bias-correct=data | analytic */
+                if (strcmp(eq + 1, "data") && strcmp(eq + 1, "analytic")) return usage_error("unknown --bias-correct '%s' (data or analytic)", eq + 1);
+                *slot = eq + 1;
+                continue;
+            }
             if (flags[f].bit == F_BIASC || flags[f].bit == F_EQUAL || flags[f].bit == F_PERT) { /* a switch */
                 if (eq) return usage_error("%s takes no value", flags[f].name);
-                *slot = "on";
+                *slot = flags[f].bit == F_BIASC ? "data" : "on";
                 continue;
             }
             if (eq) val = eq + 1;
@@ -213,7 +222,7 @@ static int parse_args(int argc, char **argv, args *a) {
     if (a->opt[7] && strcmp(a->opt[7], "gptq") && strcmp(a->opt[7], "nearest"))
         return usage_error("unknown --round '%s' (gptq or nearest)", a->opt[7]);
     a->gptq = a->opt[7] && !strcmp(a->opt[7], "gptq");
-    a->bias_correct = a->opt[8] != NULL;
+    a->bias_correct = !a->opt[8] ? 0 : !strcmp(a->opt[8], "analytic") ? 2 : 1;
     a->equalize = a->opt[9] != NULL;
     if ((a->opt[7] || a->bias_correct || a->equalize) && a->mode_id != RN_INT8 && a->mode_id != RN_INT4 && a->mode_id != RN_MIXED)
         return usage_error("%s goes with --mode int8, int4 or mixed, not '%s'", a->opt[7] ? "--round" : a->bias_correct ? "--bias-correct" : "--equalize", a->mode);
@@ -358,15 +367,73 @@ done:
     return rc;
 }
 
+/* a parsed JSON value written back as JSON (numbers exact: integers as
+ * such, others with 17 digits) */
+static void json_write(qt_buf *b, const rn_json *v) {
+    int i;
+    char t[40];
+    switch (v->type) {
+    case RN_JSON_NULL: qt_puts(b, "null"); break;
+    case RN_JSON_BOOL: qt_puts(b, v->num != 0 ? "true" : "false"); break;
+    case RN_JSON_NUM:
+        if (v->num == floor(v->num) && fabs(v->num) < 1e15) snprintf(t, sizeof t, "%.0f", v->num);
+        else snprintf(t, sizeof t, "%.17g", v->num);
+        qt_puts(b, t); break;
+    case RN_JSON_STR: qt_json_str(b, v->str); break;
+    case RN_JSON_ARR:
+        qt_puts(b, "[");
+        for (i = 0; i < v->n; i++) { if (i) qt_puts(b, ","); json_write(b, &v->kids[i]); }
+        qt_puts(b, "]"); break;
+    default:
+        qt_puts(b, "{");
+        for (i = 0; i < v->n; i++) { if (i) qt_puts(b, ","); qt_json_str(b, v->kids[i].key); qt_puts(b, ":"); json_write(b, &v->kids[i]); }
+        qt_puts(b, "}"); break;
+    }
+}
+
+/* the graph JSON g with the relu6 nodes listed in clip[] (their indexes in
+ * "nodes") written as relu_clip nodes whose "max" is tname[k] */
+static void graph_with_clips(qt_buf *b, const rn_json *g, const int *clip, int nclip, char (*tname)[QT_MAX_NAME + 1]) {
+    int i, j, k;
+    qt_puts(b, "{");
+    for (i = 0; i < g->n; i++) {
+        const rn_json *v = &g->kids[i];
+        if (i) qt_puts(b, ",");
+        qt_json_str(b, v->key); qt_puts(b, ":");
+        if (strcmp(v->key, "nodes") || v->type != RN_JSON_ARR) { json_write(b, v); continue; }
+        qt_puts(b, "[");
+        for (j = 0; j < v->n; j++) {
+            const rn_json *nd = &v->kids[j];
+            int at = -1, f;
+            if (j) qt_puts(b, ",");
+            for (k = 0; k < nclip; k++) if (clip[k] == j) at = k;
+            if (at < 0) { json_write(b, nd); continue; }
+            qt_puts(b, "{\"op\":\"relu_clip\"");
+            for (f = 0; f < nd->n; f++) {
+                if (!strcmp(nd->kids[f].key, "op")) continue;
+                qt_puts(b, ","); qt_json_str(b, nd->kids[f].key); qt_puts(b, ":"); json_write(b, &nd->kids[f]);
+            }
+            qt_puts(b, ",\"max\":"); qt_json_str(b, tname[at]); qt_puts(b, "}");
+        }
+        qt_puts(b, "]");
+    }
+    qt_put(b, "}", 2); /* with the NUL */
+}
+
 /* --equalize: rn_equalize (runner.h) on the file image's float tensors,
  * before anything else is loaded: prints each pair's channel-range spread
  * (largest / smallest per-channel max |w|) before -> after, and makes a new
- * image of the equalized tensors */
+ * image of the equalized tensors (with a relu6 on a pair's path rewritten
+ * as a relu_clip node and its per-channel bounds tensor "<value>.max") */
 static int ptq_equalize(unsigned char **img, size_t *imgn) {
     rn_model m;
     rn_eq_report *r = (rn_eq_report *)malloc(sizeof *r);
     qt_tensor *ot = NULL;
+    qt_buf gb;
+    rn_json g;
+    char (*tname)[QT_MAX_NAME + 1] = NULL;
     int i, j, rc = -1;
+    memset(&gb, 0, sizeof gb); memset(&g, 0, sizeof g);
     if (!r) { fprintf(stderr, "quant-tool: out of memory\n"); return -1; }
     if (rn_model_load_mem(&m, *img, *imgn, RN_FP32, 1)) { fprintf(stderr, "quant-tool: equalize: %s\n", m.err); free(r); return -1; }
     if (rn_equalize(&m, r)) { fprintf(stderr, "quant-tool: %s\n", m.err); goto done; }
@@ -378,26 +445,51 @@ static int ptq_equalize(unsigned char **img, size_t *imgn) {
         printf("%-24s %-24s %11.3g -> %11.3g %11.3g -> %11.3g\n", tty(m.n[p->a].w->name, b1, sizeof b1), tty(m.n[p->b].w->name, b2, sizeof b2),
                p->spread_a[0], p->spread_a[1], p->spread_b[0], p->spread_b[1]);
     }
-    /* a new image: the file's tensors, the equalized ones changed in place */
-    if (!(ot = (qt_tensor *)calloc((size_t)m.file.nt + 1, sizeof *ot))) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+    /* a new image: the file's tensors, the equalized ones changed in place,
+     * and a bounds tensor for each relu6 made a relu_clip */
+    if (!(ot = (qt_tensor *)calloc((size_t)m.file.nt + (size_t)r->nclip + 1, sizeof *ot)) ||
+        !(tname = (char (*)[QT_MAX_NAME + 1])calloc((size_t)r->nclip + 1, sizeof *tname))) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     for (j = 0; j < m.file.nt; j++) {
         const rn_tensor *t = &m.file.t[j];
         ot[j].name = t->name; ot[j].dtype = t->dtype; ot[j].ndim = t->ndim;
         memcpy(ot[j].shape, t->shape, sizeof t->shape);
         ot[j].data = t->data; ot[j].bytes = t->bytes;
     }
+    for (i = 0; i < r->nclip; i++) {
+        const rn_node *cn = &m.n[r->clip[i]];
+        const rn_value *x = &m.v[cn->in[0]];
+        char b1[64];
+        int k, dup;
+        for (k = 0; k < 1000; k++) { /* "<value>.max", or .max1, .max2, ... if the name is taken */
+            if (k) snprintf(tname[i], sizeof *tname, "%s.max%d", m.v[cn->out].name, k);
+            else snprintf(tname[i], sizeof *tname, "%s.max", m.v[cn->out].name);
+            dup = rn_find(&m.file, tname[i]) != NULL;
+            for (j = 0; j < i && !dup; j++) dup = !strcmp(tname[j], tname[i]);
+            if (!dup) break;
+        }
+        if (dup) { fprintf(stderr, "quant-tool: equalize: no free tensor name for the bounds of '%s'\n", tty(m.v[cn->out].name, b1, sizeof b1)); goto done; }
+        ot[m.file.nt + i].name = tname[i]; ot[m.file.nt + i].dtype = RN_DT_F32; ot[m.file.nt + i].ndim = 1;
+        ot[m.file.nt + i].shape[0] = x->c; ot[m.file.nt + i].data = cn->chan_a; ot[m.file.nt + i].bytes = x->c * sizeof(float);
+        printf("relu6 %s -> relu_clip, bounds 6 / scale per channel in %s\n", tty(m.v[cn->out].name, b1, sizeof b1), tname[i]);
+    }
+    if (r->nclip) {
+        char err[256];
+        if (rn_json_parse(m.file.graph_json, strlen(m.file.graph_json), &g, err, sizeof err)) { fprintf(stderr, "quant-tool: equalize: %s\n", err); goto done; }
+        graph_with_clips(&gb, &g, r->clip, r->nclip, tname);
+        if (gb.oom) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+    }
     {
         qt_meta meta;
         unsigned char *ni = NULL;
         size_t nn = 0;
         char err[512];
-        meta.graph = m.file.graph_json; meta.variant = m.file.variant; meta.quant = NULL;
-        if (qt_write_mem(ot, m.file.nt, &meta, &ni, &nn, err, sizeof err)) { fprintf(stderr, "quant-tool: equalize: %s\n", err); goto done; }
+        meta.graph = r->nclip ? gb.p : m.file.graph_json; meta.variant = m.file.variant; meta.quant = NULL;
+        if (qt_write_mem(ot, m.file.nt + r->nclip, &meta, &ni, &nn, err, sizeof err)) { fprintf(stderr, "quant-tool: equalize: %s\n", err); goto done; }
         free(*img); *img = ni; *imgn = nn;
     }
     rc = 0;
 done:
-    free(ot); free(r);
+    free(ot); free(r); free(tname); qt_buf_free(&gb); rn_json_free(&g);
     rn_model_free(&m);
     return rc;
 }
@@ -431,7 +523,10 @@ static void ptq_cols(const rn_ptq_layer *L, int gptq, int bias) {
         if (L && L->gptq && L->en > 0 && L->eg > 0) printf("  %6.2f -> %6.2f dB", 10 * log10(L->sig / L->en), 10 * log10(L->sig / L->eg));
         else printf("  %19s", "nearest");
     }
-    if (bias) printf("  %10.3g", L ? L->db : 0.0);
+    if (bias) {
+        if (L && L->ex) printf("  %10.3g", L->db);
+        else printf("  %10s", "none");
+    }
 }
 
 static int calibrate_progress(rn_model *fp, rn_model *q, const rn_data *x, int obs);
@@ -510,7 +605,18 @@ static int cmd_quantize(const args *a) {
     if (samples_load(&cd, calib, &fp, a->layout)) goto done;
     if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, &cd, obs)) goto done;
     if (mode == RN_MIXED && mixed_choose(&fp, &q, &cd, a->budget)) goto done;
-    if ((a->gptq || a->bias_correct) && !(pl = ptq_collect(&fp, &cd, a->gptq, a->bias_correct))) goto done;
+    if ((a->gptq || a->bias_correct == 1) && !(pl = ptq_collect(&fp, &cd, a->gptq, a->bias_correct == 1))) goto done;
+    if (a->bias_correct == 2) { /* data-free: E[x] from the batch-norm statistics the exporter kept (out_stats) */
+        int got;
+        if (!pl && !(pl = (rn_ptq_layer *)calloc((size_t)fp.nn + 1, sizeof *pl))) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
+        if ((got = rn_ptq_analytic(&fp, pl)) < 0) { fprintf(stderr, "quant-tool: %s\n", fp.err); goto done; }
+        if (!got) {
+            fprintf(stderr, "quant-tool: --bias-correct=analytic: no layer's input comes from a layer with out_stats (the batch-norm statistics "
+                            "tools/export.py keeps when it folds a BatchNorm; this file has none that reach another layer through relu / relu6 / "
+                            "avg pooling): use --bias-correct (from the calibration data)\n");
+            goto done;
+        }
+    }
     /* the output tensors: every float tensor, plus per weight its quantized tensors */
     ot = (qt_tensor *)calloc((size_t)(fp.file.nt + 3 * q.nn + 1), sizeof *ot);
     own = (void **)calloc((size_t)(3 * q.nn + 1), sizeof *own);
@@ -621,7 +727,7 @@ static int cmd_quantize(const args *a) {
     meta.graph = fp.file.graph_json; meta.variant = fp.file.variant ? fp.file.variant : "float"; meta.quant = qs.p;
     if (qt_write_file(out, ot, nt, &meta, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto done; }
     printf("wrote %s (%s%s, %s observer%s%s, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->per_tensor ? " per-tensor" : "", a->observer,
-           a->gptq ? ", GPTQ rounding" : "", a->bias_correct ? ", bias corrected" : "", nt, now() - t0);
+           a->gptq ? ", GPTQ rounding" : "", a->bias_correct == 1 ? ", bias corrected" : a->bias_correct ? ", bias corrected (analytic)" : "", nt, now() - t0);
     rc = 0;
 done:
     for (i = 0; i < nown; i++) free(own[i]);

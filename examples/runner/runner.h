@@ -520,15 +520,15 @@ static const rn_tensor *rn_find(const rn_file *f, const char *name) {
 
 enum { RN_OP_CONV, RN_OP_DWCONV, RN_OP_DENSE, RN_OP_RELU, RN_OP_RELU6, RN_OP_MAXPOOL, RN_OP_AVGPOOL, RN_OP_GAP, RN_OP_ADD, RN_OP_FLATTEN,
        RN_OP_SOFTMAX, RN_OP_SIGN, RN_OP_LEAKY, RN_OP_SIGMOID, RN_OP_TANH, RN_OP_HSWISH, RN_OP_HSIGMOID, RN_OP_SILU, RN_OP_GELU,
-       RN_OP_MUL, RN_OP_CONCAT, RN_OP_PAD, RN_OP_BATCHNORM, RN_OP_NORMALIZE, RN_OP_COUNT };
+       RN_OP_MUL, RN_OP_CONCAT, RN_OP_PAD, RN_OP_BATCHNORM, RN_OP_NORMALIZE, RN_OP_RELU_CLIP, RN_OP_COUNT };
 static const char *const rn_op_names[RN_OP_COUNT] = { "conv2d", "dwconv2d", "dense", "relu", "relu6", "maxpool",
     "avgpool", "gap", "add", "flatten", "softmax", "sign", "leaky_relu", "sigmoid", "tanh", "hardswish", "hardsigmoid",
-    "silu", "gelu", "mul", "concat", "pad", "batchnorm", "normalize" };
+    "silu", "gelu", "mul", "concat", "pad", "batchnorm", "normalize", "relu_clip" };
 /* the attributes each op accepts besides "op", "in" and "out" (anything else is refused) */
 static const char *const rn_op_attrs[RN_OP_COUNT] = {
-    "weight bias scale kernel stride pad dilation groups weights padding_value", /* conv2d   */
-    "weight bias scale kernel stride pad dilation weights",               /* dwconv2d */
-    "weight bias scale weights",                                          /* dense    */
+    "weight bias scale kernel stride pad dilation groups weights padding_value out_stats", /* conv2d */
+    "weight bias scale kernel stride pad dilation weights out_stats",     /* dwconv2d */
+    "weight bias scale weights out_stats",                                /* dense    */
     "", "",                                                               /* relu, relu6 */
     "kernel stride pad ceil_mode",                                        /* maxpool  */
     "kernel stride pad ceil_mode count_include_pad",                      /* avgpool  */
@@ -539,7 +539,8 @@ static const char *const rn_op_attrs[RN_OP_COUNT] = {
     "", "",                                                               /* mul, concat */
     "pad value",                                                          /* pad      */
     "scale bias",                                                         /* batchnorm */
-    "mean std" };                                                         /* normalize */
+    "mean std",                                                           /* normalize */
+    "max" };                                                              /* relu_clip */
 #define RN_MAX_IN 16 /* concat's inputs, at most */
 
 /* elementwise functions of one value (float), the float path and the 256-entry tables of the uint8 one */
@@ -577,12 +578,18 @@ typedef int (*rn_exec_fn)(struct rn_model *m, struct rn_node *n, int batch);
 typedef struct rn_node {
     int op, in[RN_MAX_IN], nin, out;
     const rn_tensor *w, *b, *bn_s, *bn_b, *thr;
+    const rn_tensor *clip;  /* relu_clip: its "max" tensor                   */
+    const rn_tensor *stats; /* conv / dense "out_stats": F32 [2][N], the mean and deviation of each output
+                             * channel before its activation, as the batch norm folded into it says
+                             * (beta, |gamma|): analytic bias correction of the layers it feeds */
     long k[2], st[2], pad[4], dil[2];
     int ceil_mode, count_include_pad; /* pooling, with PyTorch's meaning  */
     long groups;            /* conv2d: the weights are expanded block-diagonally into fold */
     float alpha;            /* leaky_relu's slope; pad's value             */
     int approximate;        /* gelu: 0 erf, 1 tanh                          */
-    float *chan_a, *chan_b; /* batchnorm / normalize: per-channel y = x a + b (malloc'd at load) */
+    float *chan_a, *chan_b; /* batchnorm / normalize: per-channel y = x a + b (malloc'd at load);
+                             * relu_clip: chan_a the upper bound of each channel */
+    uint8_t *chan_hi;       /* relu_clip in uint8: each channel's upper bound as a code (set with the params) */
     uint8_t lut[256];       /* uint8 path of a unary function (set with the params) */
     quant_add_params addp;  /* add / mul in uint8 (set with the params)     */
     quant_mul_params mulp;
@@ -866,6 +873,16 @@ RN_FN int rn_graph(rn_model *m) {
             if (rn_json_get(nd, "scale") && !n->bn_s) RN_FAIL("node %d (%s): scale tensor '%.60s' not in the file", i, op, sn ? sn : "(not a name)");
             if (n->bn_s && (n->bn_s->dtype != RN_DT_F32 || n->bn_s->count != n->N)) RN_FAIL("node %d: scale must be F32 [%zu]", i, n->N);
             if (n->wtype == 2 && (o == RN_OP_DWCONV)) RN_FAIL("node %d: binary depthwise is not supported", i);
+            if (rn_json_get(nd, "out_stats")) {
+                const char *tn = rn_json_str(nd, "out_stats");
+                size_t c;
+                n->stats = rn_find(&m->file, tn);
+                if (!n->stats || n->stats->dtype != RN_DT_F32 || n->stats->ndim != 2 || n->stats->shape[0] != 2 || n->stats->shape[1] != n->N)
+                    RN_FAIL("node %d (%s): out_stats must name an F32 [2][%zu] tensor (mean, deviation per output channel)", i, op, n->N);
+                if (!rn_finite(n->stats)) RN_FAIL("node %d (%s): out_stats '%.100s' holds NaN or Inf", i, op, n->stats->name);
+                for (c = 0; c < n->N; c++)
+                    if (((const float *)n->stats->data)[n->N + c] < 0) RN_FAIL("node %d (%s): out_stats '%.100s': a negative deviation", i, op, n->stats->name);
+            }
         }
         if (o == RN_OP_SIGN && rn_json_get(nd, "threshold")) {
             n->thr = rn_find(&m->file, rn_json_str(nd, "threshold"));
@@ -901,6 +918,16 @@ RN_FN int rn_graph(rn_model *m) {
                     n->chan_a[c] = (float)sd->kids[c].num; n->chan_b[c] = (float)mn->kids[c].num; /* std, mean */
                 }
             }
+        }
+        if (o == RN_OP_RELU_CLIP) { /* y = min(max(x, 0), max[c]) */
+            const rn_tensor *tm = rn_json_get(nd, "max") ? rn_find(&m->file, rn_json_str(nd, "max")) : NULL;
+            size_t c;
+            if (!tm || tm->dtype != RN_DT_F32 || tm->count != x->c) RN_FAIL("node %d (relu_clip): max must name an F32 [%zu] tensor (the bound of each channel)", i, x->c);
+            if (!(n->chan_a = (float *)malloc(sizeof(float) * x->c)) || !(n->chan_hi = (uint8_t *)malloc(x->c))) RN_FAIL("out of memory");
+            memcpy(n->chan_a, tm->data, sizeof(float) * x->c);
+            n->clip = tm;
+            for (c = 0; c < x->c; c++)
+                if (!(n->chan_a[c] >= 0 && n->chan_a[c] < 1e30f)) RN_FAIL("node %d (relu_clip): max '%.100s' must be finite and >= 0 (channel %zu)", i, tm->name, c);
         }
         if (n->bn_s || n->groups > 1) {
             /* y = s * (x . w) + b: s folded into a copy of the weights, per output
@@ -1866,7 +1893,7 @@ RN_FN int rn_plan(rn_model *m) {
             else if (m->mode == RN_FP32 || m->mode == RN_CODEBOOK) n->exec = rn_x_linear_f32;
             else n->exec = rn_x_linear_dyn;
             break;
-        case RN_OP_RELU: case RN_OP_RELU6: n->exec = rn_x_relu; break;
+        case RN_OP_RELU: case RN_OP_RELU6: case RN_OP_RELU_CLIP: n->exec = rn_x_relu; break;
         case RN_OP_MAXPOOL: case RN_OP_AVGPOOL: n->exec = rn_x_pool; break;
         case RN_OP_GAP: n->exec = rn_x_gap; break;
         case RN_OP_ADD: case RN_OP_MUL: n->exec = rn_x_add; break;
@@ -2039,6 +2066,17 @@ static int rn_x_linear_dyn(rn_model *m, rn_node *n, int batch) {
 static int rn_x_relu(rn_model *m, rn_node *n, int batch) {
     rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
     size_t j, cnt = (size_t)batch * y->size;
+    if (n->op == RN_OP_RELU_CLIP) { /* per channel: uint8 clamped at the code of 0 and of max[c] (chan_hi) */
+        size_t p, c, C = x->c, P = cnt / C;
+        if (x->kind == RN_KIND_U8) {
+            const uint8_t lo = (uint8_t)x->zp;
+            for (p = 0; p < P; p++)
+                for (c = 0; c < C; c++) { uint8_t v = x->q[p * C + c]; y->q[p * C + c] = v < lo ? lo : v > n->chan_hi[c] ? n->chan_hi[c] : v; }
+        } else
+            for (p = 0; p < P; p++)
+                for (c = 0; c < C; c++) { float v = x->f[p * C + c]; y->f[p * C + c] = v < 0 ? 0 : v > n->chan_a[c] ? n->chan_a[c] : v; }
+        return 0;
+    }
     if (x->kind == RN_KIND_U8) { /* the clamp at the code of 0 (and of 6): the output keeps the input's params */
         int32_t hi = 255;
         if (n->op == RN_OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
@@ -2356,10 +2394,18 @@ RN_FN int rn_finish_params(rn_model *m) {
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
         if (n->skip || m->v[n->y].kind != RN_KIND_U8) continue;
-        if (n->op == RN_OP_RELU || n->op == RN_OP_RELU6 || n->op == RN_OP_MAXPOOL || n->op == RN_OP_AVGPOOL || n->op == RN_OP_FLATTEN || n->op == RN_OP_GAP ||
-            n->op == RN_OP_PAD) {
+        if (n->op == RN_OP_RELU || n->op == RN_OP_RELU6 || n->op == RN_OP_RELU_CLIP || n->op == RN_OP_MAXPOOL || n->op == RN_OP_AVGPOOL ||
+            n->op == RN_OP_FLATTEN || n->op == RN_OP_GAP || n->op == RN_OP_PAD) {
             m->v[n->y].scale = m->v[n->in[0]].scale; m->v[n->y].zp = m->v[n->in[0]].zp;
             m->v[n->y].has_params = m->v[n->in[0]].has_params;
+        }
+        if (n->op == RN_OP_RELU_CLIP && m->v[n->y].has_params && m->v[n->y].scale > 0) { /* the code of each bound, as relu6's of 6 */
+            const rn_value *x = &m->v[n->in[0]];
+            size_t c;
+            for (c = 0; c < x->c; c++) {
+                double h = x->zp + floor((double)n->chan_a[c] / x->scale + 0.5);
+                n->chan_hi[c] = (uint8_t)(h > 255 ? 255 : h);
+            }
         }
     }
     for (i = 0; i < m->nv; i++) {
@@ -2610,7 +2656,7 @@ RN_FN const float *rn_output(const rn_model *m, int b) { return m->v[m->output].
 
 RN_FN void rn_model_free(rn_model *m) {
     int i;
-    for (i = 0; i < m->nn; i++) { free(m->n[i].fold); free(m->n[i].chan_a); free(m->n[i].chan_b); }
+    for (i = 0; i < m->nn; i++) { free(m->n[i].fold); free(m->n[i].chan_a); free(m->n[i].chan_b); free(m->n[i].chan_hi); }
     free(m->arena); rn_file_free(&m->file); memset(m, 0, sizeof *m);
 }
 
@@ -2834,12 +2880,17 @@ RN_FN int rn_set_per_tensor(rn_model *m, int on) {
  * of the next). Ten sweeps over the pairs, in place in the model's float
  * tensors (m->file), then the model is prepared again (params must be set
  * afterwards, as after rn_set_bits). Layers with folded scales, grouped
- * convs and trained ternary / binary weights are left alone; so are ReLU6
- * paths: clip(x, 0, 6) / s is not clip(x / s, 0, 6), and the format has no
- * per-channel clip. The report gives each pair's channel-range spread
- * (largest / smallest per-channel max |w|) before and after. */
+ * convs and trained ternary / binary weights are left alone.
+ * ReLU6 on a pair's path: clip(x, 0, 6) / s = clip(x / s, 0, 6 / s), so the
+ * relu6 node becomes a relu_clip whose bound for channel c is 6 / S_c (S_c
+ * the product of the sweeps' scales; an existing relu_clip's bounds are
+ * divided likewise, in the file's tensor too): rn_eq_report's clip lists
+ * those nodes (a writer of the model gives each a "max" tensor, chan_a).
+ * A's out_stats (mean, deviation) are divided by S_c in the file. The report
+ * gives each pair's channel-range spread (largest / smallest per-channel
+ * max |w|) before and after. */
 typedef struct { int a, b; double spread_a[2], spread_b[2]; } rn_eq_pair; /* nodes; spreads before, after */
-typedef struct { int np; rn_eq_pair pair[RN_MAX_NODES]; } rn_eq_report;
+typedef struct { int np, nclip; rn_eq_pair pair[RN_MAX_NODES]; int clip[RN_MAX_NODES]; /* relu6 nodes made relu_clip */ } rn_eq_report;
 
 RN_FN double rn_eq_spread(const float *w, const size_t *shape, int nd, int axis) {
     float r[4096];
@@ -2851,10 +2902,10 @@ RN_FN double rn_eq_spread(const float *w, const size_t *shape, int nd, int axis)
 }
 
 RN_FN int rn_equalize(rn_model *m, rn_eq_report *rep) {
-    typedef struct { float *wa, *ba, *wb; size_t sa[4], sb[4]; int na, aa, nb, ab; } pr_t;
+    typedef struct { float *wa, *ba, *wb; size_t sa[4], sb[4]; int na, aa, nb, ab, clip[4], nclip; double *S; } pr_t;
     pr_t *pr;
-    int cons[RN_MAX_VALUES], who[RN_MAX_VALUES], i, j, np = 0, sweep;
-    rep->np = 0;
+    int cons[RN_MAX_VALUES], who[RN_MAX_VALUES], i, j, np = 0, sweep, rc = -1;
+    rep->np = 0; rep->nclip = 0;
     for (i = 0; i < m->nv; i++) cons[i] = 0;
     for (i = 0; i < m->nn; i++) for (j = 0; j < m->n[i].nin; j++) { cons[m->n[i].in[j]]++; who[m->n[i].in[j]] = i; }
     if (!(pr = (pr_t *)calloc((size_t)m->nn + 1, sizeof *pr))) { snprintf(m->err, sizeof m->err, "equalize: out of memory"); return -1; }
@@ -2864,6 +2915,7 @@ RN_FN int rn_equalize(rn_model *m, rn_eq_report *rep) {
         size_t C = a->N;
         pr_t *p = &pr[np];
         if (!rn_is_linear(a->op) || a->fold || a->wtype || a->w->dtype != RN_DT_F32) continue;
+        p->nclip = 0;
         for (;;) {
             const rn_node *c;
             if (v == m->output || cons[v] != 1) break;
@@ -2871,7 +2923,9 @@ RN_FN int rn_equalize(rn_model *m, rn_eq_report *rep) {
             if (c->nin != 1) break;
             if (rn_is_linear(c->op)) { b = c; break; }
             if (c->op != RN_OP_RELU && c->op != RN_OP_LEAKY && c->op != RN_OP_MAXPOOL && c->op != RN_OP_AVGPOOL &&
-                c->op != RN_OP_GAP && c->op != RN_OP_FLATTEN) break;
+                c->op != RN_OP_GAP && c->op != RN_OP_FLATTEN && c->op != RN_OP_RELU6 && c->op != RN_OP_RELU_CLIP) break;
+            if ((c->op == RN_OP_RELU6 || c->op == RN_OP_RELU_CLIP) && (flat || p->nclip == 4)) break; /* per channel before a flatten only */
+            if (c->op == RN_OP_RELU6 || c->op == RN_OP_RELU_CLIP) p->clip[p->nclip++] = who[v];
             if (c->op == RN_OP_FLATTEN) flat = 1;
             v = c->out;
         }
@@ -2886,7 +2940,9 @@ RN_FN int rn_equalize(rn_model *m, rn_eq_report *rep) {
         else if (b->op == RN_OP_CONV) { p->nb = 4; p->ab = 3; memcpy(p->sb, b->w->shape, 4 * sizeof(size_t)); }
         else if (flat) { if (b->K % C) continue; p->nb = 3; p->ab = 2; p->sb[0] = b->N; p->sb[1] = b->K / C; p->sb[2] = C; }
         else { p->nb = 2; p->ab = 1; p->sb[0] = b->N; p->sb[1] = b->K; }
-        if (p->sb[p->ab] != C || (a->b && a->b->count != C)) continue;
+        if (p->sb[p->ab] != C || (a->b && a->b->count != C) || C > 4096) continue;
+        if (!(p->S = (double *)malloc(C * sizeof(double)))) { snprintf(m->err, sizeof m->err, "equalize: out of memory"); goto done; }
+        for (j = 0; j < (int)C; j++) p->S[j] = 1.0;
         rep->pair[np].a = i; rep->pair[np].b = (int)(b - m->n);
         rep->pair[np].spread_a[0] = rn_eq_spread(p->wa, p->sa, p->na, p->aa);
         rep->pair[np].spread_b[0] = rn_eq_spread(p->wb, p->sb, p->nb, p->ab);
@@ -2902,15 +2958,40 @@ RN_FN int rn_equalize(rn_model *m, rn_eq_report *rep) {
             if (st == QUANT_OK) st = quant_cle_apply(pr[i].wa, pr[i].sa, pr[i].na, pr[i].aa, pr[i].ba, pr[i].wb, pr[i].sb, pr[i].nb, pr[i].ab, s);
             if (st != QUANT_OK) {
                 snprintf(m->err, sizeof m->err, "equalize %.80s -> %.80s: %s", m->n[rep->pair[i].a].w->name, m->n[rep->pair[i].b].w->name, quant_status_str(st));
-                free(pr); return -1;
+                goto done;
             }
+            for (j = 0; j < (int)pr[i].sb[pr[i].ab]; j++) pr[i].S[j] *= s[j];
         }
     for (i = 0; i < np; i++) {
+        rn_node *a = &m->n[rep->pair[i].a];
+        size_t c, C = a->N;
+        int k;
         rep->pair[i].spread_a[1] = rn_eq_spread(pr[i].wa, pr[i].sa, pr[i].na, pr[i].aa);
         rep->pair[i].spread_b[1] = rn_eq_spread(pr[i].wb, pr[i].sb, pr[i].nb, pr[i].ab);
+        /* A's outputs are now y / S: so are their statistics and every clip bound on the path */
+        if (a->stats) {
+            float *st = (float *)(void *)(uintptr_t)a->stats->data;
+            for (c = 0; c < C; c++) { st[c] = (float)(st[c] / pr[i].S[c]); st[C + c] = (float)(st[C + c] / pr[i].S[c]); }
+        }
+        for (k = 0; k < pr[i].nclip; k++) {
+            rn_node *cn = &m->n[pr[i].clip[k]];
+            if (cn->op == RN_OP_RELU6) {
+                if (!(cn->chan_a = (float *)malloc(C * sizeof(float))) || !(cn->chan_hi = (uint8_t *)malloc(C))) {
+                    snprintf(m->err, sizeof m->err, "equalize: out of memory"); goto done;
+                }
+                for (c = 0; c < C; c++) cn->chan_a[c] = 6.0f;
+                cn->op = RN_OP_RELU_CLIP;
+                rep->clip[rep->nclip++] = pr[i].clip[k];
+            }
+            for (c = 0; c < C; c++) cn->chan_a[c] = (float)(cn->chan_a[c] / pr[i].S[c]);
+            if (cn->clip) memcpy((void *)(uintptr_t)cn->clip->data, cn->chan_a, C * sizeof(float));
+        }
     }
+    rc = np ? rn_replan(m) : 0;
+done:
+    for (i = 0; i < np; i++) free(pr[i].S);
     free(pr);
-    return np ? rn_replan(m) : 0;
+    return rc;
 }
 
 /* GPTQ rounding and bias correction of conv / dense layers:
@@ -3032,6 +3113,54 @@ fail:
     free(rows); rn_ptq_free(pl, fp->nn);
     return NULL;
 #undef RN_PFAIL
+}
+
+/* Data-free E[x] (DFQ's analytic bias correction) into pl[i].ex for each
+ * conv / dense node i whose input is, walking back from it, any avgpool /
+ * gap / flatten (they keep a channel's mean; E[x] of a padded window is
+ * that of its interior, as for the empirical means), then at most one relu,
+ * relu6 or relu_clip, then a conv / dense layer A with out_stats: A's
+ * channel c is taken as normal with out_stats' mean and deviation, and E[x]
+ * is E[clamp(y, 0, hi)] (quant_expected_clipped_normal; hi = +inf, 6 or
+ * max[c]; no clamp without the relu). Other layers (the first, those behind
+ * a max pool, an add, or a layer without statistics) get no ex. pl has
+ * fp->nn entries (calloc'd, or rn_ptq_collect's without means). Returns the
+ * number of layers given an ex, or -1 (fp->err) if out of memory. */
+RN_FN int rn_ptq_analytic(rn_model *fp, rn_ptq_layer *pl) {
+    int i, j, got = 0;
+    for (i = 0; i < fp->nn; i++) {
+        const rn_node *b = &fp->n[i], *clip = NULL, *a = NULL;
+        int v = b->in[0];
+        size_t c, C, K;
+        if (!rn_is_linear(b->op) || pl[i].ex) continue;
+        for (;;) {
+            const rn_node *p = NULL;
+            for (j = 0; j < fp->nn; j++) if (fp->n[j].out == v) p = &fp->n[j];
+            if (!p) break;
+            if (rn_is_linear(p->op)) { a = p; break; }
+            if (p->op == RN_OP_RELU || p->op == RN_OP_RELU6 || p->op == RN_OP_RELU_CLIP) {
+                if (clip) break;
+                clip = p;
+            } else if ((p->op != RN_OP_AVGPOOL && p->op != RN_OP_GAP && p->op != RN_OP_FLATTEN) || clip) break;
+            v = p->in[0];
+        }
+        if (!a || !a->stats) continue;
+        C = a->N;
+        K = b->op == RN_OP_DENSE ? b->K : C;
+        if (K % C) continue;
+        if (!(pl[i].ex = (double *)malloc(K * sizeof(double)))) { snprintf(fp->err, sizeof fp->err, "out of memory"); return -1; }
+        for (c = 0; c < C; c++) {
+            const float *mu = (const float *)a->stats->data + c, *sd = mu + C;
+            float hi = !clip || clip->op == RN_OP_RELU ? INFINITY : clip->op == RN_OP_RELU6 ? 6.0f : clip->chan_a[c], e;
+            quant_status st = QUANT_OK;
+            if (clip && !(hi > 0)) e = 0.0f; /* a channel clipped to [0, 0] */
+            else st = quant_expected_clipped_normal(mu, sd, 1, clip ? 0.0f : -INFINITY, hi, &e);
+            if (st != QUANT_OK) { snprintf(fp->err, sizeof fp->err, "%.100s: out_stats: %s", a->w->name, quant_status_str(st)); return -1; }
+            for (j = 0; (size_t)j < K / C; j++) pl[i].ex[(size_t)j * C + c] = e; /* dense after a flatten: input k is channel k % C */
+        }
+        got++;
+    }
+    return got;
 }
 
 /* w H w^T summed over the rows: quant_hessian_error with every code 0
