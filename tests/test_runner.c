@@ -641,7 +641,10 @@ static void ref_run(const rn_model *m, const float *input, refvals *r) {
 static void ref_free(refvals *r) { int i; for (i = 0; i < RN_MAX_VALUES; i++) free(r->d[i]); }
 
 /* the runner in `mode` against the double reference on n random inputs:
- * the largest difference of the outputs and the predictions that differ */
+ * the largest difference of the outputs and the predictions that differ;
+ * g_rrange: with 7-bit activations (rn_set_reduce_range), every uint8 code
+ * and zero point checked to be <= 127 after the run (1e9 otherwise) */
+static int g_rrange;
 static double vs_reference(const unsigned char *buf, size_t size, int mode, int nin, int *mismatch, char *err) {
     rn_model fp, q;
     unsigned char calib[64 * 4096];
@@ -651,11 +654,45 @@ static double vs_reference(const unsigned char *buf, size_t size, int mode, int 
     *mismatch = 0; err[0] = 0;
     if (rn_model_load_mem(&fp, buf, size, RN_FP32, 16)) { snprintf(err, 256, "fp32: %.200s", fp.err); return 1e9; }
     if (rn_model_load_mem(&q, buf, size, mode, nin)) { snprintf(err, 256, "%s: %.200s", rn_mode_names[mode], q.err); rn_model_free(&fp); return 1e9; }
+    if (g_rrange) rn_set_reduce_range(&q, 1);
     isz = fp.v[fp.input].size;
     for (j = 0; j < 64 * isz && j < sizeof calib; j++) calib[j] = (unsigned char)(qt_rand32() % 256);
     if (rn_static_mode(mode) && rn_calibrate(&fp, &q, calib, 64, isz, QUANT_OBS_MINMAX)) { snprintf(err, 256, "calibrate: %.200s", q.err); worst = 1e9; goto done; }
     if (rn_set_input_u8(&q, calib, (size_t)nin, isz)) { snprintf(err, 256, "input: %.200s", q.err); worst = 1e9; goto done; }
     if (rn_run(&q, nin)) { snprintf(err, 256, "run: %.200s", q.err); worst = 1e9; goto done; }
+    if (g_rrange) {
+        int v, nu8 = 0;
+        for (v = 0; v < q.nv; v++) {
+            const rn_value *x = &q.v[v];
+            size_t k;
+            if (x->kind != RN_KIND_U8 || !x->q) continue;
+            nu8++;
+            if (x->has_params && x->zp > 127) { snprintf(err, 256, "reduce_range: value '%.60s' has zero point %d", x->name, (int)x->zp); worst = 1e9; goto done; }
+            for (k = 0; k < (size_t)nin * x->size; k++)
+                if (x->q[k] > 127) { snprintf(err, 256, "reduce_range: value '%.60s' holds the code %d", x->name, x->q[k]); worst = 1e9; goto done; }
+        }
+        if (!nu8 && mode != RN_DYN) { snprintf(err, 256, "reduce_range: no uint8 value to check"); worst = 1e9; goto done; }
+        { /* inputs far outside the calibration's (+-4, constant and alternating): every epilogue and op clamps at 127 */
+            rn_model q2;
+            int pass;
+            if (rn_model_load_mem(&q2, buf, size, mode, nin)) { snprintf(err, 256, "%.200s", q2.err); worst = 1e9; goto done; }
+            rn_set_reduce_range(&q2, 1);
+            if (rn_static_mode(mode) && rn_calibrate(&fp, &q2, calib, 64, isz, QUANT_OBS_MINMAX)) { snprintf(err, 256, "%.200s", q2.err); worst = 1e9; rn_model_free(&q2); goto done; }
+            for (pass = 0; pass < 3; pass++) {
+                for (j = 0; j < (size_t)nin * isz; j++) q2.v[q2.input].f[j] = pass == 0 ? 4.0f : pass == 1 ? -4.0f : (j % 3 ? 4.0f : -4.0f);
+                if (rn_run(&q2, nin)) { snprintf(err, 256, "run: %.200s", q2.err); worst = 1e9; break; }
+                for (v = 0; v < q2.nv && worst < 1e9; v++) {
+                    const rn_value *x = &q2.v[v];
+                    size_t k;
+                    if (x->kind != RN_KIND_U8 || !x->q) continue;
+                    for (k = 0; k < (size_t)nin * x->size; k++)
+                        if (x->q[k] > 127) { snprintf(err, 256, "reduce_range, inputs of +-4: value '%.60s' holds the code %d", x->name, x->q[k]); worst = 1e9; break; }
+                }
+            }
+            rn_model_free(&q2);
+            if (worst >= 1e9) goto done;
+        }
+    }
     for (b = 0; b < nin; b++) {
         refvals r;
         const float *yo = rn_output(&q, b);
@@ -740,13 +777,10 @@ static void test_fusion_elsewhere_and_scale(void) {
 /* issue 18's ops: normalize, grouped conv, batchnorm, the nonlinear
  * functions, pad, a per-channel gate (mul), concat and add, against the
  * double reference in fp32 and every float-weight quantized mode */
-static void test_new_ops(void) {
+static unsigned char *newops_build(size_t *size) {
     static float wc[8 * 9 * 2], bc[8], sc[8], sb[8], wdw[2 * 2 * 8], bdw[8], wd[5 * 16], bd[5];
     tdesc t[8];
-    size_t size, i;
-    unsigned char *buf;
-    static const int modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4 };
-    static const double tol[] = { 1e-5, 0.1, 0.1, 0.25 };
+    size_t i;
     const char *graph =
         "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,4]}],\"nodes\":["
         "{\"op\":\"normalize\",\"in\":[\"x\"],\"out\":\"xn\",\"mean\":[0.5,0.25,0.4,0.6],\"std\":[0.3,0.2,0.25,0.35]},"
@@ -784,7 +818,14 @@ static void test_new_ops(void) {
     rand_tensor(&t[6], "wd", wd, 80, 1.0, 2, 5, 16, 0, 0);
     rand_tensor(&t[7], "bd", bd, 5, 0.1, 1, 5, 0, 0, 0);
     for (i = 0; i < 8; i++) sc[i] = 0.5f + (float)i * 0.2f * (i % 2 ? -1.0f : 1.0f);
-    buf = build(t, 8, graph, NULL, &size, 0, -1);
+    return build(t, 8, graph, NULL, size, 0, -1);
+}
+
+static void test_new_ops(void) {
+    size_t size, i;
+    unsigned char *buf = newops_build(&size);
+    static const int modes[] = { RN_FP32, RN_INT8, RN_DYN, RN_INT4 };
+    static const double tol[] = { 1e-5, 0.1, 0.1, 0.25 };
     write_seeds("new-ops", buf, size);
     for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         char err[256];
@@ -1496,6 +1537,89 @@ static void test_equalize_relu6_and_analytic(void) {
     free(buf);
 }
 
+/* 7-bit activations (rn_set_reduce_range) on the graphs with every uint8
+ * op (new ops: normalize, grouped conv, batchnorm, tables, pad, mul, concat,
+ * add; relu_clip; the first graph's relu / maxpool / flatten / softmax):
+ * no code or zero point above 127, outputs near the double reference; and a
+ * stored "reduce_range" in a quantized file's metadata */
+static void test_reduce_range(void) {
+    static const int modes[] = { RN_INT8, RN_DYN, RN_INT4 };
+    /* Largest output differences. Graph 0 (newops_build's seed 1): 0.043,
+     * 0.0092, 0.064 (0..255: 0.016, 0.0056, 0.073). Graphs 1 and 2 over
+     * seeds 100..1200: int8 <= 0.027, int8-dynamic <= 0.018, int4 <= 0.20;
+     * the seeds used here give 0.0082 / 0.0069 / 0.052 and 0.012 / 0.0016 /
+     * 0.023: the tolerances are twice the largest seen */
+    static const double tol[] = { 0.1, 0.04, 0.4 };
+    size_t size, i;
+    unsigned char *buf;
+    int g;
+    g_rrange = 1;
+    for (g = 0; g < 3; g++) {
+        tdesc t[6];
+        qt_seed_ = 7 + (unsigned long long)g; /* (graph 0: newops_build draws from seed 1) */
+        if (g == 0) buf = newops_build(&size);
+        else if (g == 1) { tensors(t); buf = build(t, 4, GRAPH, NULL, &size, 0, -1); }
+        else { /* the relu_clip graph with its bounds reached */
+            static float wc[4 * 9 * 3], bc[4], mx[4], w2[2 * 4], b2[2];
+            const char *graph =
+                "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,3]}],\"nodes\":["
+                "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+                "{\"op\":\"relu_clip\",\"in\":[\"c\"],\"out\":\"r\",\"max\":\"mx\"},"
+                "{\"op\":\"conv2d\",\"in\":[\"r\"],\"out\":\"c2\",\"weight\":\"w2\",\"bias\":\"b2\",\"kernel\":[1,1]},"
+                "{\"op\":\"gap\",\"in\":[\"c2\"],\"out\":\"y\"}],\"output\":\"y\"}";
+            rand_tensor(&t[0], "wc", wc, 108, 0.6, 4, 4, 3, 3, 3);
+            rand_tensor(&t[1], "bc", bc, 4, 0.1, 1, 4, 0, 0, 0);
+            rand_tensor(&t[2], "mx", mx, 4, 1, 1, 4, 0, 0, 0);
+            rand_tensor(&t[3], "w2", w2, 8, 0.5, 4, 2, 1, 1, 4);
+            rand_tensor(&t[4], "b2", b2, 2, 0.1, 1, 2, 0, 0, 0);
+            mx[0] = 0.0f; mx[1] = 0.3f; mx[2] = 1.0f; mx[3] = 100.0f;
+            buf = build(t, 5, graph, NULL, &size, 0, -1);
+        }
+        for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+            char err[256];
+            int mism;
+            double d = vs_reference(buf, size, modes[i], 16, &mism, err);
+            printf("  reduce_range, graph %d, %-12s: largest output difference from the double reference %.3g\n", g, rn_mode_names[modes[i]], d);
+            CHECKF(d <= tol[i], "reduce_range, graph %d, mode %s: %g from the reference (%s)", g, rn_mode_names[modes[i]], d, err);
+        }
+        if (g < 2) { free(buf); continue; }
+        { /* stored: "reduce_range": true is applied; a zero point above 127 with it, or a non-boolean, refused */
+            static const char *const metas[] = {
+                ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"reduce_range\\\":true,\\\"acts\\\":{\\\"x\\\":[0.01,0],\\\"c\\\":[0.05,60],\\\"c2\\\":[0.02,64]}}\"",
+                ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"reduce_range\\\":true,\\\"acts\\\":{\\\"x\\\":[0.01,0],\\\"c\\\":[0.05,128],\\\"c2\\\":[0.02,64]}}\"",
+                ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"reduce_range\\\":1,\\\"acts\\\":{\\\"x\\\":[0.01,0],\\\"c\\\":[0.05,60],\\\"c2\\\":[0.02,64]}}\"" };
+            rn_model q;
+            unsigned char *b2;
+            size_t s2, k;
+            b2 = build(t, 5, "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,3]}],\"nodes\":["
+                "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+                "{\"op\":\"relu_clip\",\"in\":[\"c\"],\"out\":\"r\",\"max\":\"mx\"},"
+                "{\"op\":\"conv2d\",\"in\":[\"r\"],\"out\":\"c2\",\"weight\":\"w2\",\"bias\":\"b2\",\"kernel\":[1,1]},"
+                "{\"op\":\"gap\",\"in\":[\"c2\"],\"out\":\"y\"}],\"output\":\"y\"}", metas[0], &s2, 0, -1);
+            CHECKF(rn_model_load_mem(&q, b2, s2, RN_INT8, 4) == 0, "a stored reduce_range file: %s", q.err);
+            if (!QT_FAILS) {
+                CHECK(q.reduce_range == 1 && q.params_ready);
+                for (k = 0; k < 4 * 108; k++) q.v[q.input].f[k] = (float)(k % 97) / 40.0f; /* up to 2.4: the input's code 127 is 1.27 */
+                CHECK(rn_run(&q, 4) == 0);
+                for (k = 0; k < 4 * 108; k++) CHECKF(q.v[q.input].q[k] <= 127, "stored reduce_range: input code %d", q.v[q.input].q[k]);
+                rn_model_free(&q);
+            }
+            free(b2);
+            for (k = 1; k < 3; k++) {
+                b2 = build(t, 5, "{\"inputs\":[{\"name\":\"x\",\"shape\":[6,6,3]}],\"nodes\":["
+                    "{\"op\":\"conv2d\",\"in\":[\"x\"],\"out\":\"c\",\"weight\":\"wc\",\"bias\":\"bc\",\"kernel\":[3,3],\"pad\":[1,1,1,1]},"
+                    "{\"op\":\"relu_clip\",\"in\":[\"c\"],\"out\":\"r\",\"max\":\"mx\"},"
+                    "{\"op\":\"conv2d\",\"in\":[\"r\"],\"out\":\"c2\",\"weight\":\"w2\",\"bias\":\"b2\",\"kernel\":[1,1]},"
+                    "{\"op\":\"gap\",\"in\":[\"c2\"],\"out\":\"y\"}],\"output\":\"y\"}", metas[k], &s2, 0, -1);
+                CHECKF(rn_model_load_mem(&q, b2, s2, RN_INT8, 4) != 0 && q.err[0], "stored metadata %zu: accepted", k);
+                free(b2);
+            }
+        }
+        free(buf);
+    }
+    g_rrange = 0;
+}
+
 int main(void) {
     RUN(test_valid_model_all_modes);
     RUN(test_all_ops_all_modes);
@@ -1517,5 +1641,6 @@ int main(void) {
     RUN(test_mixed_file); /* last: the random weights it draws leave the earlier tests' draws as they were */
     RUN(test_relu_clip); /* these two seed their own draws */
     RUN(test_equalize_relu6_and_analytic);
+    RUN(test_reduce_range);
     return qt_summary();
 }

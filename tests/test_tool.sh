@@ -83,6 +83,17 @@ check "eval of the int4 file: accuracy >= 91.5%" '[ "$(acc $W/e4.txt)" -ge 9150 
 "$T" eval $M --images $S/t10k-images-idx3-ubyte --labels $S/t10k-labels-idx1-ubyte --calib $S/calib-250 --mode int4 --observer mse > $W/e4f.txt 2>&1
 check "the int4 file gives what the float file gives in int4 (on the $NS images of \$S)" '[ -n "$(acc $W/es4.txt)" ] && [ "$(acc $W/es4.txt)" = "$(acc $W/e4f.txt)" ]'
 
+# --reduce-range: 7-bit activations (PyTorch's reduce_range), the u7s8 kernels
+"$T" quantize $M $S/calib-250 $W/i8r.st --mode int8 --observer mse --reduce-range > $W/q8r.txt 2>&1; rc=$?
+check "quantize int8 --reduce-range (exit $rc) says so" '[ $rc = 0 ] && grep -q "(int8, activations 0..127, mse observer" $W/q8r.txt'
+"$T" eval $W/i8r.st $D > $W/e8r.txt 2>&1
+check "  ... its file runs with activations 0..127 at >= 92.5%" 'grep -q "(int8, [a-z0-9]*, activations 0..127)" $W/e8r.txt && [ "$(acc $W/e8r.txt)" -ge 9250 ] 2>/dev/null'
+"$T" eval $W/i8r.st $S > $W/es8r.txt 2>&1
+"$T" eval $M --images $S/t10k-images-idx3-ubyte --labels $S/t10k-labels-idx1-ubyte --calib $S/calib-250 --mode int8 --observer mse --reduce-range > $W/e8rf.txt 2>&1
+check "  ... as eval --reduce-range of the float model does (on the $NS images of \$S)" '[ -n "$(acc $W/es8r.txt)" ] && [ "$(acc $W/es8r.txt)" = "$(acc $W/e8rf.txt)" ]'
+"$T" eval $W/i8r.st $S --reduce-range > $W/out.txt 2> $W/err.txt; rc=$?
+check "eval --reduce-range of a file quantized with its own params: refused (exit $rc), saying why" '[ $rc = 1 ] && grep -q "is quantized, and runs with the activation params it stores" $W/err.txt && [ ! -s $W/out.txt ]'
+
 # issue 22: GPTQ rounding and bias correction (quant.h section 12) in quantize
 "$T" quantize $M $S/calib-100 $W/i4g.st --mode int4 --observer mse --round gptq --bias-correct > $W/q4g.txt 2>&1; rc=$?
 check "quantize int4 --round gptq --bias-correct exits 0 (exit $rc)" '[ $rc = 0 ] && [ -s $W/i4g.st ]'
@@ -208,6 +219,9 @@ usage_err "unknown --round" "unknown --round 'best'" "$T" quantize $M $C $W/x.st
 usage_err "--bias-correct with an unknown value" "unknown --bias-correct 'yes' (data or analytic)" "$T" quantize $M $C $W/x.st --bias-correct=yes
 usage_err "--round to eval" "eval does not take --round" "$T" eval $M $D --round gptq
 usage_err "--equalize with a value" "--equalize takes no value" "$T" quantize $M $C $W/x.st --equalize=1
+usage_err "--reduce-range with a value" "--reduce-range takes no value" "$T" quantize $M $C $W/x.st --reduce-range=1
+usage_err "--reduce-range in fp32" "--reduce-range goes with the modes of uint8 activations" "$T" eval $M $D --mode fp32 --reduce-range
+usage_err "--reduce-range to plot" "plot does not take --reduce-range" "$T" plot $M $C $W/figs4 --reduce-range
 usage_err "--equalize with a mode it cannot serve" "--equalize goes with --mode int8, int4 or mixed" "$T" quantize $M $C $W/x.st --equalize --mode ternary
 check "nothing written for refused options" '[ ! -e $W/x.st ]'
 for h in "--help" "-h" "help" "quantize --help" "eval $M -h" "plot $M --help $C"; do

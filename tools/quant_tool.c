@@ -95,6 +95,7 @@ static void usage(FILE *f) {
                "  samples on the first axis; uint8 enters the model as value / 255, floats as they are\n"
                "--labels: one axis of integers, IDX or .npy; DATA_DIR: t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,\n"
                "  calib-1000-images-idx3-ubyte; without --calib eval calibrates on the first 1000 of --images\n"
+               "--reduce-range (quantize, eval): uint8 activations in 0..127 (PyTorch's reduce_range), for the u7s8 kernels\n"
                "--bias-correct: E[x] from the calibration inputs (=data, the default) or from the batch-norm statistics the exporter kept\n"
                "  (=analytic, data-free); --equalize: relu6 on an equalized path becomes relu_clip with a bound per channel\n"
                "options go as --flag VALUE or --flag=VALUE (--bias-correct, --equalize, --per-tensor alone); -h or --help anywhere prints this\n");
@@ -111,26 +112,29 @@ static int usage_error(const char *fmt, ...) {
 
 enum { CMD_INSPECT, CMD_QUANTIZE, CMD_EVAL, CMD_PLOT, CMD_COUNT };
 enum { F_MODE = 1, F_OBSERVER = 2, F_TEST = 4, F_IMAGES = 8, F_LABELS = 16, F_CALIB = 32, F_LAYOUT = 64, F_ROUND = 128,
-       F_BIASC = 256, F_EQUAL = 512 /* these two take no value */, F_BUDGET = 1024, F_PERT = 2048 /* no value */ };
+       F_BIASC = 256, F_EQUAL = 512 /* these two take no value */, F_BUDGET = 1024, F_PERT = 2048 /* no value */,
+       F_RRANGE = 4096 /* no value */ };
 static const struct { const char *name, *args; int npos, flags; } cmds[CMD_COUNT] = {
     { "inspect", "MODEL", 1, 0 },
-    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC | F_EQUAL | F_BUDGET | F_PERT },
-    { "eval", "MODEL DATA_DIR (or MODEL --images FILE --labels FILE)", 2, F_MODE | F_OBSERVER | F_IMAGES | F_LABELS | F_CALIB | F_LAYOUT },
+    { "quantize", "MODEL CALIB OUT", 3, F_MODE | F_OBSERVER | F_LAYOUT | F_ROUND | F_BIASC | F_EQUAL | F_BUDGET | F_PERT | F_RRANGE },
+    { "eval", "MODEL DATA_DIR (or MODEL --images FILE --labels FILE)", 2, F_MODE | F_OBSERVER | F_IMAGES | F_LABELS | F_CALIB | F_LAYOUT | F_RRANGE },
     { "plot", "MODEL CALIB OUT_DIR", 3, F_TEST | F_OBSERVER | F_IMAGES | F_LABELS | F_LAYOUT } };
-#define NFLAGS 12
+#define NFLAGS 13
 static const struct { const char *name; int bit; } flags[NFLAGS] = {
     { "--mode", F_MODE }, { "--observer", F_OBSERVER }, { "--test", F_TEST }, { "--images", F_IMAGES }, { "--labels", F_LABELS },
     { "--calib", F_CALIB }, { "--layout", F_LAYOUT }, { "--round", F_ROUND }, { "--bias-correct", F_BIASC },
-    { "--equalize", F_EQUAL }, { "--budget", F_BUDGET }, { "--per-tensor", F_PERT } };
+    { "--equalize", F_EQUAL }, { "--budget", F_BUDGET }, { "--per-tensor", F_PERT }, { "--reduce-range", F_RRANGE } };
 
 typedef struct {
     int cmd; const char *pos[3];
-    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct, equalize, budget, per-tensor */
+    const char *opt[NFLAGS]; /* in the order of flags[]: mode, observer, test, images, labels, calib, layout, round, bias-correct, equalize, budget,
+                              * per-tensor, reduce-range */
     const char *mode, *observer, *test, *images, *labels, *calib;
     int mode_id, obs_id, layout;
     int gptq, bias_correct, equalize;  /* quantize: --round gptq, --bias-correct (1 data, 2 analytic), --equalize */
     size_t budget;                     /* quantize --mode mixed: weight bytes */
     int per_tensor;                    /* quantize --mode int8 --per-tensor */
+    int reduce_range;                  /* quantize / eval --reduce-range: 7-bit activations */
 } args;
 
 static int parse_mode(const char *s) {
@@ -178,7 +182,7 @@ static int parse_args(int argc, char **argv, args *a) {
                 *slot = eq + 1;
                 continue;
             }
-            if (flags[f].bit == F_BIASC || flags[f].bit == F_EQUAL || flags[f].bit == F_PERT) { /* a switch */
+            if (flags[f].bit == F_BIASC || flags[f].bit == F_EQUAL || flags[f].bit == F_PERT || flags[f].bit == F_RRANGE) { /* a switch */
                 if (eq) return usage_error("%s takes no value", flags[f].name);
                 *slot = flags[f].bit == F_BIASC ? "data" : "on";
                 continue;
@@ -228,6 +232,9 @@ static int parse_args(int argc, char **argv, args *a) {
         return usage_error("%s goes with --mode int8, int4 or mixed, not '%s'", a->opt[7] ? "--round" : a->bias_correct ? "--bias-correct" : "--equalize", a->mode);
     a->per_tensor = a->opt[11] != NULL;
     if (a->per_tensor && a->mode_id != RN_INT8) return usage_error("--per-tensor goes with --mode int8, not '%s'", a->mode ? a->mode : "?");
+    a->reduce_range = a->opt[12] != NULL;
+    if (a->reduce_range && (a->mode_id == RN_FP32 || a->mode_id == RN_CODEBOOK || a->mode_id == RN_BINARY))
+        return usage_error("--reduce-range goes with the modes of uint8 activations (int8, int8-dynamic, int4, ternary, mixed), not '%s'", a->mode);
     if (!a->observer) a->observer = "percentile";
     if ((a->obs_id = parse_observer(a->observer)) < 0)
         return usage_error("unknown --observer '%s' (minmax, moving-average, kl, percentile or mse)", a->observer);
@@ -601,6 +608,7 @@ static int cmd_quantize(const args *a) {
     if (a->equalize && ptq_equalize(&img, &imgn)) goto done;
     if (rn_model_load_mem(&fp, img, imgn, RN_FP32, 100)) { fprintf(stderr, "quant-tool: %s: %s\n", in, fp.err); goto done; }
     if (rn_model_load_mem(&q, img, imgn, mode, mode == RN_MIXED ? 64 : 1)) { fprintf(stderr, "quant-tool: %s: %s\n", in, q.err); goto done; }
+    if (a->reduce_range) rn_set_reduce_range(&q, 1);
     free(img); img = NULL;
     if (samples_load(&cd, calib, &fp, a->layout)) goto done;
     if (mode != RN_CODEBOOK && calibrate_progress(&fp, &q, &cd, obs)) goto done;
@@ -712,6 +720,7 @@ static int cmd_quantize(const args *a) {
 #undef DERIVED
     /* the "quant" metadata: itself JSON, every name in it escaped */
     qt_puts(&qs, "{\"mode\":"); qt_json_str(&qs, rn_mode_names[mode]);
+    if (a->reduce_range) qt_puts(&qs, ",\"reduce_range\":true");
     qt_puts(&qs, ",\"observer\":"); qt_json_str(&qs, a->observer);
     qt_puts(&qs, ",\"acts\":{");
     for (v = 0, j = 0; v < q.nv; v++)
@@ -726,7 +735,8 @@ static int cmd_quantize(const args *a) {
     if (qs.oom) { fprintf(stderr, "quant-tool: out of memory\n"); goto done; }
     meta.graph = fp.file.graph_json; meta.variant = fp.file.variant ? fp.file.variant : "float"; meta.quant = qs.p;
     if (qt_write_file(out, ot, nt, &meta, err, sizeof err)) { fprintf(stderr, "quant-tool: %s\n", err); goto done; }
-    printf("wrote %s (%s%s, %s observer%s%s, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->per_tensor ? " per-tensor" : "", a->observer,
+    printf("wrote %s (%s%s%s, %s observer%s%s, %d tensors) in %.1f s\n", out, rn_mode_names[mode], a->per_tensor ? " per-tensor" : "",
+           a->reduce_range ? ", activations 0..127" : "", a->observer,
            a->gptq ? ", GPTQ rounding" : "", a->bias_correct == 1 ? ", bias corrected" : a->bias_correct ? ", bias corrected (analytic)" : "", nt, now() - t0);
     rc = 0;
 done:
@@ -845,8 +855,9 @@ static int accuracy(rn_model *m, const evalset *s, double *acc) {
 /* loads path in mode at batch B, calibrating a float file's activations on
  * the set's calibration samples where the mode needs them (m is freed on
  * failure); the first calibration on the default set says so on stderr */
-static int load_calibrated(rn_model *m, const char *path, int mode, int B, int obs, evalset *s) {
+static int load_calibrated(rn_model *m, const char *path, int mode, int B, int obs, int rrange, evalset *s) {
     if (rn_model_load(m, path, mode, B)) { fprintf(stderr, "quant-tool: %s: %s\n", path, m->err); return -1; }
+    if (rrange) rn_set_reduce_range(m, 1);
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK && !m->params_ready) {
         rn_model fp;
         int r;
@@ -881,9 +892,14 @@ static int cmd_eval(const args *a) {
         goto done;
     }
     if (evalset_load(&d, dir, a->images, a->labels, a->calib, &m, a->layout)) goto done;
+    if (a->reduce_range && m.stored_mode >= 0 && m.stored_mode == mode) {
+        fprintf(stderr, "quant-tool: --reduce-range: %s is quantized, and runs with the activation params it stores; "
+                        "give the float model, or another --mode\n", path);
+        goto done;
+    }
     rn_model_free(&m);
-    if (load_calibrated(&m, path, mode, 64, obs, &d) ||
-        load_calibrated(&m1, path, mode, 1, obs, &d)) goto done;
+    if (load_calibrated(&m, path, mode, 64, obs, a->reduce_range, &d) ||
+        load_calibrated(&m1, path, mode, 1, obs, a->reduce_range, &d)) goto done;
     t0 = now();
     if (accuracy(&m, &d, &acc)) goto done;
     ips = (double)d.x.count / (now() - t0);
@@ -896,8 +912,8 @@ static int cmd_eval(const args *a) {
         lat[i] = now() - t;
     }
     for (i = 1; i < nl; i++) { double v = lat[i]; int k = i; while (k > 0 && lat[k - 1] > v) { lat[k] = lat[k - 1]; k--; } lat[k] = v; }
-    printf("%s (%s, %s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB (%zu bytes)\n",
-           path, rn_mode_names[mode], quant_isa_name(), 100.0 * acc, d.x.count, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0, m.weight_bytes);
+    printf("%s (%s, %s%s): accuracy %.2f%% on %zu images, %.1f us per image at batch 1, %.0f images/s at batch 64, weights %.1f KiB (%zu bytes)\n",
+           path, rn_mode_names[mode], quant_isa_name(), m.reduce_range ? ", activations 0..127" : "", 100.0 * acc, d.x.count, nl ? lat[nl / 2] * 1e6 : 0.0, ips, m.weight_bytes / 1024.0, m.weight_bytes);
     rc = 0;
 done:
     rn_model_free(&m); rn_model_free(&m1); evalset_free(&d);
@@ -972,7 +988,7 @@ static int plot_accuracy(const args *a, const char *dir) {
     rn_model_free(&probe);
     for (i = 0; i < nm; i++) {
         double acc;
-        if (load_calibrated(&m, path, modes[i], 64, a->obs_id, &d)) goto done;
+        if (load_calibrated(&m, path, modes[i], 64, a->obs_id, 0, &d)) goto done;
         if (accuracy(&m, &d, &acc)) goto done;
         pts[np].label = rn_mode_names[modes[i]]; pts[np].x = m.weight_bytes / 1024.0; pts[np].y = 100 * acc; np++;
         printf("  %-14s %7.2f%%  %9.1f KiB\n", rn_mode_names[modes[i]], 100 * acc, m.weight_bytes / 1024.0);

@@ -636,6 +636,7 @@ typedef struct rn_model {
     size_t arena_size, arena_used;
     size_t weight_bytes;    /* bytes of the weights as this mode stores them */
     int per_tensor;         /* int8 weights quantized here: one scale a tensor (rn_set_per_tensor) */
+    int reduce_range;       /* uint8 activations in [0, 127], not [0, 255] (rn_set_reduce_range)    */
 #ifdef RN_GUARD
     unsigned char *guard[3 * RN_MAX_VALUES]; /* from the end of each value buffer */
     size_t guard_len[3 * RN_MAX_VALUES];
@@ -973,6 +974,9 @@ fail:
     return -1;
 }
 #undef RN_FAIL
+
+/* the largest uint8 activation code: 255, or 127 with reduce_range */
+#define RN_QMAX(m) ((m)->reduce_range ? 127 : 255)
 
 /* --------------------------------------------------------------- planning */
 
@@ -2044,7 +2048,7 @@ static int rn_x_linear_dyn(rn_model *m, rn_node *n, int batch) {
         quant_epilogue ep;
         quant_status st;
         memset(&ep, 0, sizeof ep);
-        st = quant_rows_quantize_dynamic(xf, 1, x->size, x->size, QUANT_AFFINE, 0, 255, QUANT_U8, x->q + (size_t)b * x->size, x->size, &as, &az);
+        st = quant_rows_quantize_dynamic(xf, 1, x->size, x->size, QUANT_AFFINE, 0, RN_QMAX(m), QUANT_U8, x->q + (size_t)b * x->size, x->size, &as, &az);
         if (st != QUANT_OK) RN_KFAIL(st);
         for (r = 0; r < rows; r++) n->ascale[r] = as;
         ep.out = QUANT_OUT_F32; ep.a_scale = n->ascale; ep.w_scale = n->wscale; ep.bias_f32 = n->bias;
@@ -2078,8 +2082,8 @@ static int rn_x_relu(rn_model *m, rn_node *n, int batch) {
         return 0;
     }
     if (x->kind == RN_KIND_U8) { /* the clamp at the code of 0 (and of 6): the output keeps the input's params */
-        int32_t hi = 255;
-        if (n->op == RN_OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > 255 ? 255 : (int32_t)h6; }
+        int32_t hi = RN_QMAX(m);
+        if (n->op == RN_OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > hi ? hi : (int32_t)h6; }
         for (j = 0; j < cnt; j++) { int32_t v = x->q[j]; y->q[j] = (uint8_t)(v < x->zp ? x->zp : v > hi ? hi : v); }
     } else if (n->op == RN_OP_RELU) {
         for (j = 0; j < cnt; j++) y->f[j] = x->f[j] < 0 ? 0.0f : x->f[j]; /* a select: -0 and NaN pass */
@@ -2159,8 +2163,8 @@ static int rn_x_concat(rn_model *m, rn_node *n, int batch) {
             if (y->kind == RN_KIND_U8) {
                 quant_params pi, po;
                 int same = x->scale == y->scale && x->zp == y->zp;
-                pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = 255;
-                po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
+                pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = RN_QMAX(m);
+                po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = RN_QMAX(m);
                 if (same)
                     for (p = 0; p < P; p++) memcpy(y->q + (size_t)b * y->size + p * y->c + c0, x->q + (size_t)b * x->size + p * x->c, x->c);
                 else if (quant_requantize_params_rows_k(x->q + (size_t)b * x->size, QUANT_U8, &pi, P, x->c, x->c, &po, QUANT_U8,
@@ -2183,7 +2187,7 @@ static int rn_x_pad(rn_model *m, rn_node *n, int batch) {
     int b;
     for (b = 0; b < batch; b++) {
         if (x->kind == RN_KIND_U8) {
-            uint8_t *o = y->q + (size_t)b * y->size, v = (uint8_t)quant_quantize1(n->alpha, 1.0f / x->scale, x->zp, 0, 255);
+            uint8_t *o = y->q + (size_t)b * y->size, v = (uint8_t)quant_quantize1(n->alpha, 1.0f / x->scale, x->zp, 0, RN_QMAX(m));
             memset(o, v, y->size);
             for (r = 0; r < x->h; r++) memcpy(o + ((r + t) * y->w + l) * C, x->q + (size_t)b * x->size + r * x->w * C, x->w * C);
         } else {
@@ -2205,10 +2209,11 @@ static int rn_x_affine(rn_model *m, rn_node *n, int batch) {
         if (x->kind == RN_KIND_U8) {
             const uint8_t *s = x->q + (size_t)b * x->size;
             uint8_t *o = y->q + (size_t)b * y->size;
+            const float hi = (float)RN_QMAX(m);
             for (p = 0; p < P; p++)
                 for (c = 0; c < C; c++) {
                     float v = nearbyintf((float)((int32_t)s[p * C + c] - x->zp) * n->bscale[c] + n->bbias[c]) + (float)y->zp;
-                    o[p * C + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                    o[p * C + c] = (uint8_t)(v < 0 ? 0 : v > hi ? hi : v);
                 }
         } else {
             const float *s = x->f + (size_t)b * x->size;
@@ -2316,7 +2321,7 @@ RN_FN int rn_run(rn_model *m, int batch) {
         return -1;
     }
     if (in->kind == RN_KIND_U8)
-        quant_rows_quantize(in->f, (size_t)batch, in->size, in->size, QUANT_PER_TENSOR, &in->scale, &in->zp, 0, 255, QUANT_U8, in->q, in->size);
+        quant_rows_quantize(in->f, (size_t)batch, in->size, in->size, QUANT_PER_TENSOR, &in->scale, &in->zp, 0, RN_QMAX(m), QUANT_U8, in->q, in->size);
     for (i = 0; i < m->nn; i++) {
         rn_node *n = &m->n[i];
         if (!n->exec) continue;
@@ -2404,7 +2409,7 @@ RN_FN int rn_finish_params(rn_model *m) {
             size_t c;
             for (c = 0; c < x->c; c++) {
                 double h = x->zp + floor((double)n->chan_a[c] / x->scale + 0.5);
-                n->chan_hi[c] = (uint8_t)(h > 255 ? 255 : h);
+                n->chan_hi[c] = (uint8_t)(h > RN_QMAX(m) ? RN_QMAX(m) : h);
             }
         }
     }
@@ -2413,7 +2418,7 @@ RN_FN int rn_finish_params(rn_model *m) {
         int written = 1, j;
         for (j = 0; j < m->nn; j++) if (m->n[j].fused_relu && m->n[j].out == i) written = 0;
         if (v->kind != RN_KIND_U8 || !written) continue;
-        if (!v->has_params || !(v->scale > 0) || !(v->scale < 1e30f) || v->zp < 0 || v->zp > 255) {
+        if (!v->has_params || !(v->scale > 0) || !(v->scale < 1e30f) || v->zp < 0 || v->zp > RN_QMAX(m)) {
             snprintf(m->err, sizeof m->err, "value '%.60s' (uint8 in mode %s) has no valid activation params", v->name, rn_mode_names[m->mode]);
             m->params_ready = 0;
             return -1;
@@ -2425,12 +2430,12 @@ RN_FN int rn_finish_params(rn_model *m) {
         quant_params pi, po, p2;
         quant_status st = QUANT_OK;
         if (n->skip || y->kind != RN_KIND_U8) continue;
-        pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = 255;
-        po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = 255;
+        pi.scale = x->scale; pi.zero_point = x->zp; pi.qmin = 0; pi.qmax = RN_QMAX(m);
+        po.scale = y->scale; po.zero_point = y->zp; po.qmin = 0; po.qmax = RN_QMAX(m);
         if (rn_is_unary_fn(n->op)) st = quant_lut_build(&pi, &po, QUANT_U8, rn_unary_fn(n), &n->alpha, n->lut);
         else if (n->op == RN_OP_ADD || n->op == RN_OP_MUL) {
             const rn_value *x2 = &m->v[n->in[1]];
-            p2.scale = x2->scale; p2.zero_point = x2->zp; p2.qmin = 0; p2.qmax = 255;
+            p2.scale = x2->scale; p2.zero_point = x2->zp; p2.qmin = 0; p2.qmax = RN_QMAX(m);
             st = n->op == RN_OP_ADD ? quant_add_prepare(&pi, &p2, &po, QUANT_ACT_NONE, &n->addp) : quant_mul_prepare(&pi, &p2, &po, QUANT_ACT_NONE, &n->mulp);
         } else if (n->op == RN_OP_BATCHNORM || n->op == RN_OP_NORMALIZE)
             for (o = 0; o < x->c; o++) { /* y = x a + b in real terms; normalize: a = 1 / std, b = -mean / std */
@@ -2453,7 +2458,7 @@ RN_FN int rn_finish_params(rn_model *m) {
             n->ep4.a_scale = &m->v[n->in[0]].scale; n->ep4.bias = n->bias;
             if (y->kind == RN_KIND_U8) {
                 n->ep4.out = QUANT_OUT_U8; n->ep4.out_inv = 1.0f / y->scale; n->ep4.out_zp = y->zp;
-                n->ep4.out_min = n->fused_relu ? y->zp : 0; n->ep4.out_max = 255;
+                n->ep4.out_min = n->fused_relu ? y->zp : 0; n->ep4.out_max = RN_QMAX(m);
             } else n->ep4.out = QUANT_OUT_F32;
             continue;
         }
@@ -2465,7 +2470,7 @@ RN_FN int rn_finish_params(rn_model *m) {
                 quant_requant_from_scale(s / y->scale, &n->rq[o]);
             }
             n->ep.out = QUANT_OUT_U8; n->ep.mode = QUANT_RQ_FP32; n->ep.rq = n->rq; n->ep.per_channel = 1; n->ep.bias_i32 = n->bias_q;
-            n->ep.out_zp = y->zp; n->ep.out_min = n->fused_relu ? y->zp : 0; n->ep.out_max = 255;
+            n->ep.out_zp = y->zp; n->ep.out_min = n->fused_relu ? y->zp : 0; n->ep.out_max = RN_QMAX(m);
         } else { /* dequantized in the epilogue: acc * (s_x * s_w) + bias */
             for (o = 0; o < n->N; o++) n->bscale[o] = x->scale * n->wscale[o];
             n->ep.out = QUANT_OUT_F32; n->ep.w_scale = n->bscale; n->ep.bias_f32 = n->bias;
@@ -2546,7 +2551,7 @@ RN_FN int rn_calib_end(rn_calib *c) {
         quant_params p;
         quant_status st;
         if (q->v[v].kind != RN_KIND_U8 || !rn_written(c->fp, v)) continue;
-        if ((st = quant_observer_params(&c->obs[v], 0, 255, QUANT_AFFINE, &p)) != QUANT_OK) {
+        if ((st = quant_observer_params(&c->obs[v], 0, RN_QMAX(q), QUANT_AFFINE, &p)) != QUANT_OK) {
             snprintf(q->err, sizeof q->err, "calibration: no params for value '%.60s' (%s: its activations were all NaN or infinite?)", q->v[v].name, quant_status_str(st));
             rn_calib_abort(c); return -1;
         }
@@ -2667,12 +2672,14 @@ RN_FN int rn_mode_from_name(const char *s) {
 }
 
 /* A quantized file's "quant" metadata: {"mode": "...", "observer": "...",
- * "acts": {"value": [scale, zero_point], ...}}. Sets m->stored_mode; with
- * apply, gives the stored params to the uint8 values of m's plan. */
+ * "acts": {"value": [scale, zero_point], ...}} and optionally
+ * "reduce_range": true (7-bit activations: every zero point then <= 127).
+ * Sets m->stored_mode; with apply, gives the stored params to the uint8
+ * values of m's plan and sets m->reduce_range. */
 RN_FN int rn_stored_params(rn_model *m, int apply) {
     rn_json q;
     const rn_json *acts;
-    int i;
+    int i, rrange = 0;
     m->stored_mode = -1;
     if (!m->file.quant_json) return 0;
     memset(&q, 0, sizeof q);
@@ -2680,8 +2687,13 @@ RN_FN int rn_stored_params(rn_model *m, int apply) {
 #define RN_QFAIL(...) do { snprintf(m->err, sizeof m->err, __VA_ARGS__); rn_json_free(&q); return -1; } while (0)
     if (q.type != RN_JSON_OBJ) RN_QFAIL("quant metadata: not a JSON object");
     for (i = 0; i < q.n; i++)
-        if (strcmp(q.kids[i].key, "mode") && strcmp(q.kids[i].key, "observer") && strcmp(q.kids[i].key, "acts"))
-            RN_QFAIL("quant metadata: unknown key '%.60s' (mode, observer, acts)", q.kids[i].key);
+        if (strcmp(q.kids[i].key, "mode") && strcmp(q.kids[i].key, "observer") && strcmp(q.kids[i].key, "acts") && strcmp(q.kids[i].key, "reduce_range"))
+            RN_QFAIL("quant metadata: unknown key '%.60s' (mode, observer, acts, reduce_range)", q.kids[i].key);
+    if (rn_json_get(&q, "reduce_range")) {
+        const rn_json *rr = rn_json_get(&q, "reduce_range");
+        if (rr->type != RN_JSON_BOOL) RN_QFAIL("quant metadata: reduce_range must be true or false");
+        rrange = rr->num != 0;
+    }
     if ((m->stored_mode = rn_mode_from_name(rn_json_str(&q, "mode"))) < 0 || m->stored_mode == RN_FP32 || m->stored_mode == RN_DYN)
         RN_QFAIL("quant metadata: no quantized mode (\"mode\": int8, int4, ternary, binary, mixed or codebook)");
     if (rn_json_get(&q, "observer") && !rn_json_str(&q, "observer")) RN_QFAIL("quant metadata: observer is not a string");
@@ -2693,12 +2705,13 @@ RN_FN int rn_stored_params(rn_model *m, int apply) {
         if (v < 0) RN_QFAIL("quant metadata: params for '%.60s', which the graph does not have", a->key);
         if (a->type != RN_JSON_ARR || a->n != 2 || a->kids[0].type != RN_JSON_NUM || a->kids[1].type != RN_JSON_NUM ||
             !(a->kids[0].num > 1e-30 && a->kids[0].num < 1e30) || a->kids[1].num != floor(a->kids[1].num) ||
-            a->kids[1].num < 0 || a->kids[1].num > 255)
-            RN_QFAIL("quant metadata: bad params for '%.60s' (want [scale > 0, zero point 0..255])", a->key);
+            a->kids[1].num < 0 || a->kids[1].num > (rrange ? 127 : 255))
+            RN_QFAIL("quant metadata: bad params for '%.60s' (want [scale > 0, zero point 0..%d])", a->key, rrange ? 127 : 255);
         if (apply && m->v[v].kind == RN_KIND_U8) { m->v[v].scale = (float)a->kids[0].num; m->v[v].zp = (int32_t)a->kids[1].num; m->v[v].has_params = 1; }
     }
 #undef RN_QFAIL
     rn_json_free(&q);
+    if (apply) m->reduce_range = rrange;
     return apply ? rn_finish_params(m) : 0;
 }
 
@@ -2866,6 +2879,20 @@ done:
 RN_FN int rn_set_per_tensor(rn_model *m, int on) {
     m->per_tensor = on != 0;
     return rn_replan(m);
+}
+
+/* 7-bit activations (on), PyTorch's reduce_range: every uint8 value's
+ * params and codes in [0, 127] (calibration, the input, every epilogue,
+ * table and requantization), so that each conv / dense reads bytes <= 127
+ * and the kernels' u7s8 path (pmaddubsw on the bytes as they are) serves
+ * it where its packing allows (quant_kernels.h, SSE4.1 / AVX2 / AVX-512
+ * without VNNI: K >= 64 and no weight of -128); half the resolution of
+ * [0, 255]. The static and dynamic modes; params must be set afterwards
+ * (calibration; a file quantized so says "reduce_range": true and sets it). */
+RN_FN int rn_set_reduce_range(rn_model *m, int on) {
+    m->reduce_range = on != 0;
+    m->params_ready = 0;
+    return 0;
 }
 
 /* ------------------------------------------------ post-training steps */
