@@ -456,7 +456,9 @@ QUANT_DEF quant_status quant_pq_search(const void *packed, quant_metric metric, 
  * 255. Lookups: nbits 4 keeps the tables in registers, vpshufb (AVX-512BW:
  * four subspaces per instruction; AVX2: two; SSE4.1: one) or tbl (NEON);
  * nbits 8 uses vpermi2b (AVX-512 VBMI: 64 vectors, a 256-entry table in
- * four registers), scalar elsewhere.
+ * four registers), else on SSE4.1, AVX2 and AVX-512BW the 16 rows of 16
+ * entries by vpshufb with blends (section 1.1, quant__vi_lut256), scalar
+ * elsewhere.
  * The bound: |bias + delta * a - exact| <= M * delta / 2 (plus float
  * rounding), so the exact top-k lies within a <= A_k + M (A_k: the k-th
  * smallest a). QUANT_FS_EXACT re-ranks every vector with a <= A_k + M +
@@ -485,9 +487,12 @@ QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metri
  * builds x's tables (F32: floats; LUT8: bytes, delta and bias) in the
  * workspace; quant_pqmm_rows then computes any range of rows (independent
  * tiles for your threads). Bit for bit quant_ref_pqmm. Lookups: F32 by
- * vgatherdps (nbits 8) or vpermps (nbits 4) on AVX-512, vgatherdps on
- * AVX2; LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
- * instructions, 16-bit accumulators), vpermd (nbits 4) or 32-bit gathers. */
+ * vgatherdps (nbits 8) or vpermps (nbits 4) on AVX-512, scalar loads in
+ * blocks whose tables stay in L1 on AVX2 (nbits 8: faster than its
+ * gathers); LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
+ * instructions, 16-bit accumulators), the vpshufb rows of the fast scan
+ * (nbits 8 on SSE4.1, AVX2, AVX-512BW), vpermd (nbits 4) or 32-bit
+ * gathers. */
 QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows);
 QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
         void *packed, size_t packed_bytes);
@@ -948,6 +953,70 @@ QUANT__AINL quant__vi quant__vi_dot4(quant__vi acc, quant__vi u, quant__vi s) {
     return QUANT__MM(add_epi32)(acc, QUANT__MM(madd_epi16)(QUANT__MM(maddubs_epi16)(u, s), QUANT__MM(set1_epi16)(1)));
 #  endif
 }
+/* 16 bytes at p in every 128-bit lane; the bytes of b where bit 7 of the
+ * byte of s is set, else of a (vpblendvb; AVX-512BW: a byte mask) */
+#  if defined(QUANT_HAS_AVX512)
+QUANT__AINL quant__vi quant__vi_row16(const uint8_t *p) { return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+QUANT__AINL quant__vi quant__vi_blend8(quant__vi a, quant__vi b, quant__vi s) { return _mm512_mask_blend_epi8(_mm512_movepi8_mask(s), a, b); }
+#  elif defined(QUANT_HAS_AVX2)
+QUANT__AINL quant__vi quant__vi_row16(const uint8_t *p) { return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+QUANT__AINL quant__vi quant__vi_blend8(quant__vi a, quant__vi b, quant__vi s) { return _mm256_blendv_epi8(a, b, s); }
+#  else
+QUANT__AINL quant__vi quant__vi_row16(const uint8_t *p) { return _mm_loadu_si128((const __m128i *)(const void *)p); }
+QUANT__AINL quant__vi quant__vi_blend8(quant__vi a, quant__vi b, quant__vi s) { return _mm_blendv_epi8(a, b, s); }
+#  endif
+/* the 256-byte table q at every byte c of x: vpshufb looks up the low
+ * nibble in each row of 16 (q + 16 h); an index with bit 7 set reads 0, so
+ * rows h and h + 8 share an OR (x, and x with bit 7 flipped), and blends on
+ * bits 4, 5, 6 (shifted up to bit 7) pick the row. 16 shuffles, 8 ORs, 7
+ * blends for QUANT__VB lookups (Zen 3, AVX2: about 0.4 cycles a lookup,
+ * against 1.5 for vpgatherdd). */
+#  if defined(__GNUC__) && !defined(__clang__) && !defined(QUANT_NO_ASM) && !defined(QUANT_HAS_AVX512)
+/* GCC (12) turns a blend mask used twice into a compare (vpcmpgtb 0 >
+ * mask) and blends on that: an op more. An opaque copy for each use keeps
+ * the blends on the shifted codes (a register move, eliminated at rename).
+ * AVX-512 blends on mask registers (vpmovb2m), which it leaves alone. */
+#    define QUANT__VI_OPQ(x) __extension__({ quant__vi o_ = (x); __asm__("" : "+x"(o_)); o_; })
+#  else
+#    define QUANT__VI_OPQ(x) (x)
+#  endif
+QUANT__AINL quant__vi quant__vi_lut256(const uint8_t *q, quant__vi x) {
+    const quant__vi xf = QUANT__MMSI(xor)(x, QUANT__MM(set1_epi8)((char)0x80));
+    const quant__vi s4 = QUANT__MM(slli_epi16)(x, 3), s5 = QUANT__MM(slli_epi16)(x, 2), s6 = QUANT__MM(slli_epi16)(x, 1);
+    quant__vi p0, p1;
+#  define QUANT__LUT_ROW(h) QUANT__MMSI(or)(QUANT__MM(shuffle_epi8)(quant__vi_row16(q + 16 * (h)), x), \
+                                            QUANT__MM(shuffle_epi8)(quant__vi_row16(q + 16 * ((h) + 8)), xf))
+    /* in tree order, so that few values are live at a time */
+    p0 = quant__vi_blend8(QUANT__LUT_ROW(0), QUANT__LUT_ROW(1), QUANT__VI_OPQ(s4));
+    p0 = quant__vi_blend8(p0, quant__vi_blend8(QUANT__LUT_ROW(2), QUANT__LUT_ROW(3), QUANT__VI_OPQ(s4)), QUANT__VI_OPQ(s5));
+    p1 = quant__vi_blend8(QUANT__LUT_ROW(4), QUANT__LUT_ROW(5), QUANT__VI_OPQ(s4));
+    p1 = quant__vi_blend8(p1, quant__vi_blend8(QUANT__LUT_ROW(6), QUANT__LUT_ROW(7), QUANT__VI_OPQ(s4)), QUANT__VI_OPQ(s5));
+#  undef QUANT__LUT_ROW
+    return quant__vi_blend8(p0, p1, QUANT__VI_OPQ(s6));
+}
+/* byte sums in 16-bit lanes: *a + r (16-bit lane j: even byte 2j + 256 x
+ * odd byte 2j + 1), *b + the odd bytes; the even sum is a - 256 b (exact
+ * while each sum stays below 65,536, which callers keep) */
+QUANT__AINL void quant__vi_acc8(quant__vi *a, quant__vi *b, quant__vi r) {
+    *a = QUANT__MM(add_epi16)(*a, r);
+    *b = QUANT__MM(add_epi16)(*b, QUANT__MM(srli_epi16)(r, 8));
+}
+/* out[2 j] = the even sum, out[2 j + 1] = the odd sum of acc8's (a, b):
+ * QUANT__VB uint16 in byte order */
+QUANT__AINL void quant__vi_acc8_store(uint16_t *out, quant__vi a, quant__vi b) {
+    const quant__vi e = QUANT__MM(sub_epi16)(a, QUANT__MM(slli_epi16)(b, 8));
+    const quant__vi lo = QUANT__MM(unpacklo_epi16)(e, b), hi = QUANT__MM(unpackhi_epi16)(e, b);
+#  if defined(QUANT_HAS_AVX512)
+    _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), hi));
+    _mm512_storeu_si512((void *)(out + 32), _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), hi));
+#  elif defined(QUANT_HAS_AVX2)
+    _mm256_storeu_si256((__m256i *)(void *)out, _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256((__m256i *)(void *)(out + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+#  else
+    _mm_storeu_si128((__m128i *)(void *)out, lo);
+    _mm_storeu_si128((__m128i *)(void *)(out + 8), hi);
+#  endif
+}
 #elif defined(QUANT_HAS_NEON)
 #  define QUANT__VB 16
 typedef uint64x2_t quant__vi; /* bits: two 64-bit lanes */
@@ -1010,6 +1079,10 @@ QUANT__AINL quant__vf quant__vf_set1(float v) { return QUANT__MMPS(set1)(v); }
 QUANT__AINL quant__vf quant__vf_load(const float *p) { return QUANT__MMPS(loadu)(p); }
 QUANT__AINL void quant__vf_store(float *p, quant__vf v) { QUANT__MMPS(storeu)(p, v); }
 QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return QUANT__MMPS(sub)(a, b); }
+QUANT__AINL quant__vf quant__vf_add(quant__vf a, quant__vf b) { return QUANT__MMPS(add)(a, b); }
+/* (the NaN cases of min / max differ per ISA: callers exclude NaN) */
+QUANT__AINL quant__vf quant__vf_min(quant__vf a, quant__vf b) { return QUANT__MMPS(min)(a, b); }
+QUANT__AINL quant__vf quant__vf_max(quant__vf a, quant__vf b) { return QUANT__MMPS(max)(a, b); }
 QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return QUANT__MMPS(fmadd)(a, b, c); }
 QUANT__AINL quant__vf quant__vf_cvt(quant__vi a) { return QUANT__MM(cvtepi32_ps)(a); }
 QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { quant__vf_store(fv, v); quant__vi_store(iv, i); }
@@ -1044,6 +1117,9 @@ QUANT__AINL quant__vf quant__vf_set1(float v) { return vdupq_n_f32(v); }
 QUANT__AINL quant__vf quant__vf_load(const float *p) { return vld1q_f32(p); }
 QUANT__AINL void quant__vf_store(float *p, quant__vf v) { vst1q_f32(p, v); }
 QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return vsubq_f32(a, b); }
+QUANT__AINL quant__vf quant__vf_add(quant__vf a, quant__vf b) { return vaddq_f32(a, b); }
+QUANT__AINL quant__vf quant__vf_min(quant__vf a, quant__vf b) { return vminq_f32(a, b); }
+QUANT__AINL quant__vf quant__vf_max(quant__vf a, quant__vf b) { return vmaxq_f32(a, b); }
 QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return vfmaq_f32(c, a, b); }
 QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { vst1q_f32(fv, v); vst1q_u32(iv, i); }
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
@@ -1064,6 +1140,9 @@ QUANT__AINL quant__vf quant__vf_set1(float v) { return v; }
 QUANT__AINL quant__vf quant__vf_load(const float *p) { return *p; }
 QUANT__AINL void quant__vf_store(float *p, quant__vf v) { *p = v; }
 QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return a - b; }
+QUANT__AINL quant__vf quant__vf_add(quant__vf a, quant__vf b) { return a + b; }
+QUANT__AINL quant__vf quant__vf_min(quant__vf a, quant__vf b) { return a < b ? a : b; }
+QUANT__AINL quant__vf quant__vf_max(quant__vf a, quant__vf b) { return a > b ? a : b; }
 QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return fmaf(a, b, c); }
 QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { *fv = v; *iv = i; }
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) { return j; }
@@ -4717,15 +4796,32 @@ QUANT_DEF quant_status quant_pq_search(const void *packed, quant_metric metric, 
 static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *lo, float *hi) {
     size_t j = 0;
     float l = neg ? -t[0] : t[0], h = l;
-#if defined(QUANT_HAS_AVX512)
-    if (n >= 16) {
-        const __m512i sg = _mm512_set1_epi32(neg ? (int)0x80000000u : 0);
-        __m512 vl = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t)), sg)), vh = vl;
-        for (j = 16; j + 16 <= n; j += 16) {
-            const __m512 v = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t + j)), sg));
-            vl = _mm512_min_ps(vl, v); vh = _mm512_max_ps(vh, v);
+#if QUANT__VFL > 1
+    /* float lanes (section 1.1) when n is a multiple of them and no entry
+     * is NaN or infinite (z = sum of v - v stays 0; else the loop below):
+     * the same extremes; min(-t) = -max(t). Only the sign of a zero hi may
+     * differ, which no use of hi sees (hi - lo, |hi|). */
+    if (n >= QUANT__VFL && n % QUANT__VFL == 0) {
+        quant__vf vl = quant__vf_load(t), vh = vl, z = quant__vf_sub(vl, vl);
+        float fl[QUANT__VFL], fh[QUANT__VFL], fz[QUANT__VFL];
+        uint32_t iv[QUANT__VFL];
+        int i, ok = 1;
+        for (j = QUANT__VFL; j < n; j += QUANT__VFL) {
+            const quant__vf v = quant__vf_load(t + j);
+            vl = quant__vf_min(vl, v); vh = quant__vf_max(vh, v); z = quant__vf_add(z, quant__vf_sub(v, v));
         }
-        l = _mm512_reduce_min_ps(vl); h = _mm512_reduce_max_ps(vh);
+        quant__vf_spill(vl, quant__vfi_iota(0), fl, iv);
+        quant__vf_spill(vh, quant__vfi_iota(0), fh, iv);
+        quant__vf_spill(z, quant__vfi_iota(0), fz, iv);
+        for (i = 0; i < QUANT__VFL; i++) ok &= fz[i] == 0.0f;
+        if (ok) {
+            float a = fl[0], b = fh[0];
+            for (i = 1; i < QUANT__VFL; i++) { if (fl[i] < a) a = fl[i]; if (fh[i] > b) b = fh[i]; }
+            *lo = (neg ? -b : a) + 0.0f;
+            *hi = neg ? -a : b;
+            return;
+        }
+        j = 0;
     }
 #endif
     for (; j < n; j++) { const float v = neg ? -t[j] : t[j]; if (v < l) l = v; if (v > h) h = v; }
@@ -4921,6 +5017,22 @@ static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, si
     _mm512_storeu_si512((void *)(out + 32), _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), r2));
 }
 #  define QUANT__FS8_LOOKUP "vpermi2b"
+#elif defined(QUANT__VL)
+/* the vector layer's 256-entry lookup (section 1.1), 64 / QUANT__VB vectors
+ * a subspace */
+#  define QUANT__FS8_NV (64 / QUANT__VB)
+static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
+    quant__vi a[QUANT__FS8_NV], b[QUANT__FS8_NV];
+    size_t m;
+    int v;
+    QUANT__UNROLL
+    for (v = 0; v < QUANT__FS8_NV; v++) a[v] = b[v] = quant__vi_zero();
+    for (v = 0; v < QUANT__FS8_NV; v++) /* vector by vector: the tables' rows stay loads */
+        for (m = 0; m < M; m++) quant__vi_acc8(&a[v], &b[v], quant__vi_lut256(lut + m * 256, quant__vi_load(codes + m * 64 + v * QUANT__VB)));
+    QUANT__UNROLL
+    for (v = 0; v < QUANT__FS8_NV; v++) quant__vi_acc8_store(out + v * QUANT__VB, a[v], b[v]);
+}
+#  define QUANT__FS8_LOOKUP "vpshufb, 16 rows"
 #else
 static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
     size_t m;
@@ -5560,6 +5672,87 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
 }
 #endif
 
+#if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
+/* F32, nbits 8, AVX2: blocks [0, nblk) of cd, groups of QUANT__PQMM_GF
+ * subspaces (16 KiB of float tables, in L1) over up to QUANT__PQMM_CH
+ * blocks, 8 rows at a time in scalar registers, each row's sum in subspace
+ * order (the sums of the reference). Scalar lookups: on Zen 3 a load and an
+ * add a lookup take about 0.2 ns, vgatherdps 0.4-0.5 (4 or 8 lanes). */
+#  define QUANT__PQMM_GF 16
+#  define QUANT__PQMM_CH 16
+#  define QUANT__PQMM_F32_S 1
+#  if defined(__GNUC__) && !defined(__clang__)
+/* GCC's SLP vectorizer otherwise packs the 8 loads into a vector (7
+ * shuffles) for one vaddps: slower than 8 vaddss */
+__attribute__((optimize("no-tree-slp-vectorize")))
+#  endif
+QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const float *T, float *acc) {
+    size_t b, g, m, r;
+    for (b = 0; b < nblk * 64; b++) acc[b] = 0.0f;
+    for (g = 0; g < M; g += QUANT__PQMM_GF) {
+        const size_t g1 = M - g < QUANT__PQMM_GF ? M : g + QUANT__PQMM_GF;
+        for (b = 0; b < nblk; b++)
+            for (r = 0; r < 64; r += 8) {
+                float *o = acc + b * 64 + r;
+                float a0 = o[0], a1 = o[1], a2 = o[2], a3 = o[3], a4 = o[4], a5 = o[5], a6 = o[6], a7 = o[7];
+                const uint8_t *c = cd + b * blk + r;
+                for (m = g; m < g1; m++) {
+                    const float *t = T + m * 256;
+                    uint64_t w; /* 8 codes, x86: little-endian */
+                    memcpy(&w, c + m * 64, 8);
+                    a0 += t[w & 255]; a1 += t[(w >> 8) & 255]; a2 += t[(w >> 16) & 255]; a3 += t[(w >> 24) & 255];
+                    a4 += t[(w >> 32) & 255]; a5 += t[(w >> 40) & 255]; a6 += t[(w >> 48) & 255]; a7 += t[w >> 56];
+                }
+                o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3; o[4] = a4; o[5] = a5; o[6] = a6; o[7] = a7;
+            }
+    }
+}
+#endif
+
+#if !defined(QUANT__PQ_VBMI) && defined(QUANT__VL)
+/* LUT8, nbits 8, on the vector layer (section 1.1: the 256-entry lookup by
+ * vpshufb rows, AVX2 / AVX-512BW / SSE4.1): blocks [0, nblk) of cd, groups
+ * of QUANT__PQMM_GV subspaces over up to QUANT__PQMM_CH blocks at a time;
+ * 16-bit sums per vector of 64 / QUANT__VB a block (even bytes in a - 256 b,
+ * odd in b, below 65,536 for 256 subspaces), added into 32 bits every 256
+ * subspaces. Integer sums: the same in any order. (Zen 3, 4096 x 1024
+ * codes: groups of 16, 64 and 256 subspaces within 3% of each other, 256
+ * ahead when the codes come from DRAM: longer runs of them.) */
+#  define QUANT__PQMM_GV 256
+#  ifndef QUANT__PQMM_CH
+#    define QUANT__PQMM_CH 16
+#  endif
+#  define QUANT__PQMM_NV (64 / QUANT__VB)
+#  define QUANT__PQMM_LUT8_VL 1
+QUANT__INTERNAL void quant__pqmm_lut8_vl(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const uint8_t *Q,
+        uint32_t *acc) {
+    quant__vi A[QUANT__PQMM_CH * QUANT__PQMM_NV], B[QUANT__PQMM_CH * QUANT__PQMM_NV];
+    uint16_t t[64];
+    size_t b, m0, g, m, i;
+    int v;
+    for (i = 0; i < nblk * 64; i++) acc[i] = 0;
+    for (m0 = 0; m0 < M; m0 += 256) {
+        const size_t m1 = M - m0 < 256 ? M : m0 + 256;
+        for (i = 0; i < nblk * QUANT__PQMM_NV; i++) A[i] = B[i] = quant__vi_zero();
+        for (g = m0; g < m1; g += QUANT__PQMM_GV) {
+            const size_t g1 = m1 - g < QUANT__PQMM_GV ? m1 : g + QUANT__PQMM_GV;
+            for (b = 0; b < nblk; b++)
+                for (v = 0; v < QUANT__PQMM_NV; v++) {
+                    const uint8_t *c = cd + b * blk + (size_t)v * QUANT__VB;
+                    quant__vi a = A[b * QUANT__PQMM_NV + (size_t)v], bb = B[b * QUANT__PQMM_NV + (size_t)v];
+                    for (m = g; m < g1; m++) quant__vi_acc8(&a, &bb, quant__vi_lut256(Q + m * 256, quant__vi_load(c + m * 64)));
+                    A[b * QUANT__PQMM_NV + (size_t)v] = a; B[b * QUANT__PQMM_NV + (size_t)v] = bb;
+                }
+        }
+        for (b = 0; b < nblk; b++) {
+            for (v = 0; v < QUANT__PQMM_NV; v++)
+                quant__vi_acc8_store(t + v * QUANT__VB, A[b * QUANT__PQMM_NV + (size_t)v], B[b * QUANT__PQMM_NV + (size_t)v]);
+            for (i = 0; i < 64; i++) acc[b * 64 + i] += t[i];
+        }
+    }
+}
+#endif
+
 QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float *y, size_t r0, size_t r1) {
     quant__pqk_hdr h;
     quant_pq pq;
@@ -5598,6 +5791,34 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
             if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
             hi = b1 * 64 < r1 ? b1 * 64 : r1;
             quant__pqmm_lut8_vbmi(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
+            for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b0 * 64], wh.bias);
+        }
+        return QUANT_OK;
+    }
+#endif
+#if defined(QUANT__PQMM_F32_S)
+    if (wh.mode == QUANT_PQMM_F32 && pq.nbits == 8) {
+        float acc[QUANT__PQMM_CH * 64];
+        size_t b0;
+        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
+            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
+            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
+            hi = b1 * 64 < r1 ? b1 * 64 : r1;
+            quant__pqmm_f32_s(cd + b0 * blk, blk, b1 - b0, pq.M, T, acc);
+            for (r = lo; r < hi; r++) y[r] = acc[r - b0 * 64];
+        }
+        return QUANT_OK;
+    }
+#endif
+#if defined(QUANT__PQMM_LUT8_VL)
+    if (wh.mode == QUANT_PQMM_LUT8 && pq.nbits == 8) {
+        uint32_t acc[QUANT__PQMM_CH * 64];
+        size_t b0;
+        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
+            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
+            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
+            hi = b1 * 64 < r1 ? b1 * 64 : r1;
+            quant__pqmm_lut8_vl(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
             for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b0 * 64], wh.bias);
         }
         return QUANT_OK;
@@ -5792,6 +6013,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 /* end of section 6: its local macros */
 #undef QUANT__CBG_MAGIC
 #undef QUANT__FS8_LOOKUP
+#undef QUANT__FS8_NV
 #undef QUANT__FS_LOOKUP
 #undef QUANT__NN_DEFINE
 #undef QUANT__NN_MR
@@ -5800,6 +6022,11 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__NN_NV1
 #undef QUANT__PQMM_CH
 #undef QUANT__PQMM_G
+#undef QUANT__PQMM_GV
+#undef QUANT__PQMM_GF
+#undef QUANT__PQMM_F32_S
+#undef QUANT__PQMM_NV
+#undef QUANT__PQMM_LUT8_VL
 #undef QUANT__PQM_MAGIC
 #undef QUANT__PQP_MAGIC
 #undef QUANT__PQW_MAGIC

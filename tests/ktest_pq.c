@@ -374,6 +374,96 @@ static void test_pqmm(void) {
     }
 }
 
+/* The 8-bit lookups of the fast scan and PQ matmul (vpermi2b, the vpshufb
+ * rows of the vector layer, scalar): every code value, the largest sums
+ * their 16-bit accumulators hold (M = QUANT_FS_MAX_M = 256 subspaces of
+ * 255), more than 256 subspaces for PQ matmul (the 32-bit flush), more rows
+ * than one chunk of blocks with tiles across it, constant and extreme
+ * tables, and x whose tables overflow (the min / max fallback). */
+static void test_lut8_edges(void) {
+    {   /* fast scan, nbits 8, M = 256: codes 0..255 and all 255 */
+        const size_t M = 256, d = 256, n = 200, K = 10;
+        quant_pq pq;
+        float *cb = (float *)malloc(quant_pq_centroids_floats(d, M, 8, 0) * 4), *T = (float *)malloc(M * 256 * 4), d1[10], d2[10];
+        uint8_t *codes = (uint8_t *)malloc(n * M), *fs;
+        int64_t i1[10], i2[10];
+        size_t i, v, fb, wsb, rr;
+        void *pk, *ws;
+        for (i = 0; i < M * 256; i++) cb[i] = (float)qt_normal();
+        CHECK(quant_pq_init(&pq, d, M, 8, 0, cb) == QUANT_OK);
+        pk = malloc(quant_pq_pack_size(&pq));
+        CHECK(quant_pq_pack(&pq, pk, quant_pq_pack_size(&pq)) == QUANT_OK);
+        fb = quant_pq_fs_size(pk, n);
+        fs = (uint8_t *)malloc(fb);
+        wsb = quant_pq_fs_workspace_size(pk, n, K);
+        ws = malloc(wsb);
+        for (v = 0; v < 4; v++) {
+            for (i = 0; i < n * M; i++)
+                codes[i] = (uint8_t)(v == 0 ? (i * 7 + i / M) & 255 : v == 1 ? 255 : v == 2 ? (i < n * M / 2 ? 255 : 0) : qt_rand32());
+            for (i = 0; i < M * 256; i++) /* v 1, 2: the largest entry at code 255 everywhere: sums of 255 x 256 */
+                T[i] = v == 0 ? (float)qt_normal() : v == 3 ? (float)(qt_rand32() % 5) : (float)((i & 255) == 255 ? 1000.0 : qt_normal());
+            CHECK(quant_pq_fs_pack(pk, codes, n, fs, fb) == QUANT_OK);
+            CHECK(quant_pq_scan(pk, T, 1, codes, n, QUANT_METRIC_IP, K, i1, d1) == QUANT_OK);
+            CHECK(quant_pq_fs_scan(pk, T, 1, fs, n, QUANT_METRIC_IP, K, QUANT_FS_EXACT, i2, d2, ws, wsb, &rr) == QUANT_OK);
+            CHECKF(memcmp(i1, i2, sizeof i1) == 0 && same_f(d1, d2, K), "fs8 M 256 variant %d (IP)", (int)v);
+            CHECK(quant_pq_scan(pk, T, 1, codes, n, QUANT_METRIC_L2, K, i1, d1) == QUANT_OK);
+            CHECK(quant_pq_fs_scan(pk, T, 1, fs, n, QUANT_METRIC_L2, K, QUANT_FS_EXACT, i2, d2, ws, wsb, &rr) == QUANT_OK);
+            CHECKF(memcmp(i1, i2, sizeof i1) == 0 && same_f(d1, d2, K), "fs8 M 256 variant %d (L2)", (int)v);
+        }
+        free(cb); free(T); free(codes); free(fs); free(pk); free(ws);
+    }
+    {   /* PQ matmul, nbits 8: M 300 and 17, rows 1100 (more than 16 blocks of 64) and 1 */
+        const size_t Ms[2] = { 300, 17 }, rowss[2] = { 1100, 1 };
+        size_t mi, ri;
+        int shared;
+        for (mi = 0; mi < 2; mi++)
+            for (ri = 0; ri < 2; ri++)
+                for (shared = 0; shared < 2; shared++) {
+                    const size_t M = Ms[mi], rows = rowss[ri], d = 2 * M;
+                    quant_pq pq;
+                    float *cb = (float *)malloc(quant_pq_centroids_floats(d, M, 8, shared) * 4), *x = (float *)malloc(d * 4);
+                    float *y1 = (float *)malloc(rows * 4), *y2 = (float *)malloc(rows * 4);
+                    uint8_t *codes = (uint8_t *)malloc(rows * M);
+                    size_t i, pb, wsb, v;
+                    int mode;
+                    void *pk, *ws;
+                    for (i = 0; i < quant_pq_centroids_floats(d, M, 8, shared); i++) cb[i] = (float)qt_normal();
+                    CHECK(quant_pq_init(&pq, d, M, 8, shared, cb) == QUANT_OK);
+                    pb = quant_pqmm_pack_size(&pq, rows);
+                    pk = malloc(pb);
+                    for (v = 0; v < 4; v++) {
+                        for (i = 0; i < rows * M; i++) codes[i] = (uint8_t)(v == 0 ? qt_rand32() : v == 1 ? 255 : v == 2 ? (i & 1) * 255 : i & 255);
+                        /* v 3: x at QUANT_VQ_MAX_ABS and centroids near FLT_MAX, so that tables overflow to
+                         * +-inf and NaN (inf - inf within a chain) */
+                        for (i = 0; i < d; i++) x[i] = v == 3 ? (i & 1 ? QUANT_VQ_MAX_ABS : -QUANT_VQ_MAX_ABS) : v == 2 ? 0.0f : (float)qt_normal();
+                        if (v == 3)
+                            for (i = 0; i < quant_pq_centroids_floats(d, M, 8, shared); i++)
+                                cb[i] = i % 3 == 0 ? 3e38f : i % 3 == 1 ? -3e38f : (float)qt_normal();
+                        CHECK(quant_pqmm_pack(&pq, codes, rows, pk, pb) == QUANT_OK);
+                        for (mode = 0; mode < 2; mode++) {
+                            wsb = quant_pqmm_workspace_size(pk, (quant_pqmm_mode)mode);
+                            ws = malloc(wsb);
+                            CHECK(quant_ref_pqmm(&pq, codes, rows, x, (quant_pqmm_mode)mode, y1) == QUANT_OK);
+                            CHECK(quant_pqmm(pk, x, (quant_pqmm_mode)mode, y2, ws, wsb) == QUANT_OK);
+                            CHECKF(same_f(y1, y2, rows), "pqmm8 M %d rows %d shared %d variant %d mode %d", (int)M, (int)rows, shared,
+                                   (int)v, mode);
+                            if (rows > 64) { /* tiles across the chunks of 16 blocks */
+                                const size_t cuts[3] = { 0, 63, 1025 };
+                                size_t ci;
+                                memset(y2, 0, rows * 4);
+                                CHECK(quant_pqmm_tables(pk, x, (quant_pqmm_mode)mode, ws, wsb) == QUANT_OK);
+                                for (ci = 0; ci < 3; ci++)
+                                    CHECK(quant_pqmm_rows(pk, ws, y2, cuts[ci], ci < 2 ? cuts[ci + 1] : rows) == QUANT_OK);
+                                CHECK(same_f(y1, y2, rows));
+                            }
+                            free(ws);
+                        }
+                    }
+                    free(cb); free(x); free(y1); free(y2); free(codes); free(pk);
+                }
+    }
+}
+
 static void test_codebook_gemv(void) {
     size_t shapes[5][2] = { { 1, 1 }, { 64, 7 }, { 65, 32 }, { 130, 33 }, { 7, 200 } }, si;
     int bits;
@@ -426,6 +516,7 @@ int main(void) {
     RUN(test_pq_kernels);
     RUN(test_fast_scan);
     RUN(test_pqmm);
+    RUN(test_lut8_edges);
     RUN(test_codebook_gemv);
     return qt_summary();
 }
