@@ -99,7 +99,9 @@ static int load_data(const char *dir, const char *imgs, const char *labels, data
     return 0;
 }
 
-/* one mode of one model: load for batch 64 (and 1), calibrate if static, evaluate */
+/* one mode of one model: load for batch 64 (and 1), calibrate if static,
+ * evaluate; g_rrange: with 7-bit activations (rn_set_reduce_range) */
+static int g_rrange;
 static row run_mode(const char *model, int mode, int observer, const dataset *test, const dataset *calib,
                     const char *label, const char *detail, const int *bits) {
     row r;
@@ -114,6 +116,7 @@ static row run_mode(const char *model, int mode, int observer, const dataset *te
             rn_model_free(&m); rn_model_free(&m1); return r;
         }
     }
+    if (g_rrange) { rn_set_reduce_range(&m, 1); rn_set_reduce_range(&m1, 1); }
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
         if (rn_model_load(&fp, model, RN_FP32, 100)) { fprintf(stderr, "demo: %s\n", fp.err); rn_model_free(&m); rn_model_free(&m1); return r; }
         if (rn_calibrate(&fp, &m, calib->x, calib->n, calib->size, (quant_observer_kind)observer) ||
@@ -325,6 +328,10 @@ int main(int argc, char **argv) {
         if (r.ok && r.acc > best_acc) { best_acc = r.acc; best_obs = k; }
     }
     {   row b = r; b.acc = best_acc; add_point("int8 (best observer)", &b); }
+    g_rrange = 1; /* activations 0..127: the kernels' u7s8 path on SSE4.1 / AVX2 / AVX-512 without VNNI */
+    r = run_mode(fl, RN_INT8, obs[best_obs].kind, &test, &calib, "int8 static", "acts 0..127 (7-bit)", NULL);
+    g_rrange = 0;
+    print_row(&r, fp.acc, fp.bytes);
     r = run_mode(fl, RN_DYN, 0, &test, &calib, "int8 dynamic", "per-sample range", NULL);
     print_row(&r, fp.acc, fp.bytes);
     r = run_mode(fl, RN_INT4, obs[best_obs].kind, &test, &calib, "int4 weights", obs[best_obs].name, NULL);
