@@ -342,6 +342,8 @@ def np_run(graph, t, x):
             y = np.maximum(a, 0)
         elif op == "relu6":
             y = np.clip(a, 0, 6)
+        elif op == "relu_clip":
+            y = np.minimum(np.maximum(a, 0), t[nd["max"]].astype(np.float64))
         elif op == "leaky_relu":
             y = np.where(a > 0, a, a * nd["alpha"])
         elif op == "sigmoid":

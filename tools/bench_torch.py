@@ -101,6 +101,17 @@ class NHWCFlatten(nn.Module):
         return torch.flatten(x.permute(0, 2, 3, 1), 1)
 
 
+class ReLUClip(nn.Module):
+    """relu_clip: min(max(x, 0), max[c]) per channel (dim 1)."""
+
+    def __init__(self, mx, vec):
+        super().__init__()
+        self.register_buffer("mx", torch.from_numpy(np.asarray(mx, dtype=np.float32)).reshape((1, -1) if vec else (1, -1, 1, 1)))
+
+    def forward(self, x):
+        return torch.minimum(torch.relu(x), self.mx)
+
+
 def _affine_bn(scale, bias, vec):
     """y = x * scale + bias per channel as a BatchNorm (mean 0, var 1, eps 0: exact)."""
     c = len(scale)
@@ -191,6 +202,8 @@ class GraphNet(nn.Module):
                 mods.append(nn.ReLU())
             elif op == "relu6":
                 mods.append(nn.ReLU6())
+            elif op == "relu_clip":
+                mods.append(ReLUClip(t[nd["max"]], k0 == "vec"))
             elif op == "leaky_relu":
                 mods.append(nn.LeakyReLU(nd["alpha"]))
             elif op in ("sigmoid", "tanh", "hardswish", "hardsigmoid", "silu"):
