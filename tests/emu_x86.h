@@ -54,11 +54,30 @@ typedef simde__mmask64 __mmask64;
 #  define _MM_SHUFFLE(a, b, c, d) SIMDE_MM_SHUFFLE(a, b, c, d)
 #endif
 
-/* AVX-VNNI: the VEX forms compute what AVX512VL's dpbusd does */
+/* vpdpbusd (AVX-512 VNNI; the VEX forms of AVX-VNNI compute the same): in
+ * each 32-bit lane, src + the four products of an unsigned byte of a and
+ * the signed byte of b beside it, wrapping. As two vpmaddwd of 16-bit
+ * lanes: the even bytes (zero- and sign-extended) and the odd ones; each
+ * sums two products of at most 255 * 128 in magnitude, exactly. (SIMDe's
+ * portable dpbusd, a 64-lane shuffle, widening and multiply, inlined 1100
+ * times into the unrolled VNNI GEMM kernels, made most of the emulated
+ * AVX-512 VNNI build's 3 CPU-minutes of compile.) */
+#define QT_EMU_DPBUSD(name, V, P, S)                                                      \
+    static inline __attribute__((unused)) V name(V src, V a, V b) {                     \
+        const V m = P##_set1_epi16(0x00FF);                                               \
+        const V ae = P##_and_##S(a, m), ao = P##_srli_epi16(a, 8);                        \
+        const V be = P##_srai_epi16(P##_slli_epi16(b, 8), 8), bo = P##_srai_epi16(b, 8);  \
+        return P##_add_epi32(src, P##_add_epi32(P##_madd_epi16(ae, be), P##_madd_epi16(ao, bo))); \
+    }
+QT_EMU_DPBUSD(qt_emu_dpbusd512, simde__m512i, simde_mm512, si512)
+QT_EMU_DPBUSD(qt_emu_dpbusd256, simde__m256i, simde_mm256, si256)
+QT_EMU_DPBUSD(qt_emu_dpbusd128, simde__m128i, simde_mm, si128)
+#undef _mm512_dpbusd_epi32
+#define _mm512_dpbusd_epi32(a, b, c) qt_emu_dpbusd512(a, b, c)
 #undef _mm256_dpbusd_avx_epi32
-#define _mm256_dpbusd_avx_epi32(a, b, c) simde_mm256_dpbusd_epi32(a, b, c)
+#define _mm256_dpbusd_avx_epi32(a, b, c) qt_emu_dpbusd256(a, b, c)
 #undef _mm_dpbusd_avx_epi32
-#define _mm_dpbusd_avx_epi32(a, b, c) simde_mm_dpbusd_epi32(a, b, c)
+#define _mm_dpbusd_avx_epi32(a, b, c) qt_emu_dpbusd128(a, b, c)
 
 /* SIMDe 0.7.4's alias of _mm512_madd_epi16 takes the masked form's four
  * arguments ... */
@@ -71,7 +90,11 @@ typedef simde__mmask64 __mmask64;
 /* lanes in and out of the vector types */
 #define QT_EMU_IN(T, n, v) T n[sizeof(v) / sizeof(T)]; memcpy(n, &(v), sizeof(v))
 #define QT_EMU_OUT(V, n) do { V r_; memcpy(&r_, n, sizeof r_); return r_; } while (0)
-#define QT_EMU_FN static inline __attribute__((unused))
+/* (out of line: each is a loop over 16 or 64 lanes, and the kernels'
+ * epilogues, unrolled over 6 rows x 4 vectors and inlined into every row and
+ * column count of a kernel, call them thousands of times: inlined, they were
+ * a third of the emulated builds' compile time) */
+#define QT_EMU_FN static __attribute__((noinline, unused))
 
 /* Without FMA in the base, SIMDe's fmadd rounds twice (a * b, then + c);
  * vfmadd rounds once: fmaf lane by lane */
