@@ -5696,6 +5696,8 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
                 float *o = acc + b * 64 + r;
                 float a0 = o[0], a1 = o[1], a2 = o[2], a3 = o[3], a4 = o[4], a5 = o[5], a6 = o[6], a7 = o[7];
                 const uint8_t *c = cd + b * blk + r;
+                if (r == 0 && g1 < M) /* the block's codes of the next group, from DRAM after an eviction */
+                    for (m = g1; m < g1 + QUANT__PQMM_GF && m < M; m++) _mm_prefetch((const char *)(c + m * 64), _MM_HINT_T0);
                 for (m = g; m < g1; m++) {
                     const float *t = T + m * 256;
                     uint64_t w; /* 8 codes, x86: little-endian */
@@ -5719,6 +5721,11 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
  * codes: groups of 16, 64 and 256 subspaces within 3% of each other, 256
  * ahead when the codes come from DRAM: longer runs of them.) */
 #  define QUANT__PQMM_GV 256
+#  if defined(__GNUC__) || defined(__clang__)
+#    define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
+#  else
+#    define QUANT__PQMM_PREFETCH(p) ((void)0)
+#  endif
 #  ifndef QUANT__PQMM_CH
 #    define QUANT__PQMM_CH 16
 #  endif
@@ -5740,7 +5747,10 @@ QUANT__INTERNAL void quant__pqmm_lut8_vl(const uint8_t *cd, size_t blk, size_t n
                 for (v = 0; v < QUANT__PQMM_NV; v++) {
                     const uint8_t *c = cd + b * blk + (size_t)v * QUANT__VB;
                     quant__vi a = A[b * QUANT__PQMM_NV + (size_t)v], bb = B[b * QUANT__PQMM_NV + (size_t)v];
-                    for (m = g; m < g1; m++) quant__vi_acc8(&a, &bb, quant__vi_lut256(Q + m * 256, quant__vi_load(c + m * 64)));
+                    for (m = g; m < g1; m++) {
+                        QUANT__PQMM_PREFETCH(c + (m + 8) * 64); /* codes after an eviction come from DRAM */
+                        quant__vi_acc8(&a, &bb, quant__vi_lut256(Q + m * 256, quant__vi_load(c + m * 64)));
+                    }
                     A[b * QUANT__PQMM_NV + (size_t)v] = a; B[b * QUANT__PQMM_NV + (size_t)v] = bb;
                 }
         }
@@ -6023,6 +6033,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__PQMM_CH
 #undef QUANT__PQMM_G
 #undef QUANT__PQMM_GV
+#undef QUANT__PQMM_PREFETCH
 #undef QUANT__PQMM_GF
 #undef QUANT__PQMM_F32_S
 #undef QUANT__PQMM_NV
