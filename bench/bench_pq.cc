@@ -141,8 +141,14 @@ int main(int argc, char **argv) {
            quant_isa_name(), fs_lookup, fs8_lookup,
 #if defined(QUANT_HAS_AVX512VBMI)
            ", PQ matmul LUT8 by vpermi2b",
+#elif defined(QUANT_HAS_AVX512)
+           ", PQ matmul LUT8 by vpshufb rows, F32 by gathers",
+#elif defined(QUANT_HAS_AVX2)
+           ", PQ matmul LUT8 by vpshufb rows, F32 by scalar loads",
+#elif defined(QUANT_HAS_SSE41)
+           ", PQ matmul LUT8 by vpshufb rows",
 #else
-           ", PQ matmul LUT8 by gathers",
+           ", PQ matmul scalar",
 #endif
            FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, reps);
 
