@@ -84,7 +84,8 @@ static double evaluate(rn_model *m, const dataset *d, unsigned long long *hash) 
 }
 
 /* demo.c's run_mode(), without the batch-1 model (it only times latency,
- * which the demo skips under QUANT_DEMO_IMAGES) */
+ * which the demo skips under QUANT_DEMO_IMAGES); g_rrange: 7-bit activations */
+static int g_rrange;
 static mode_row run_mode(const char *model, int mode, int observer, const dataset *test, const dataset *calib,
                          const char *label, const char *detail, const int *bits) {
     mode_row r;
@@ -92,6 +93,7 @@ static mode_row run_mode(const char *model, int mode, int observer, const datase
     snprintf(r.name, sizeof r.name, "%s / %s", label, detail);
     if (rn_model_load(&g_m, model, mode, 64)) { fprintf(stderr, "ktest_model: %s: %s\n", model, g_m.err); return r; }
     if (bits && rn_set_bits(&g_m, bits)) { fprintf(stderr, "ktest_model: %s\n", g_m.err); rn_model_free(&g_m); return r; }
+    if (g_rrange) rn_set_reduce_range(&g_m, 1);
     if (mode != RN_FP32 && mode != RN_DYN && mode != RN_CODEBOOK) {
         if (rn_model_load(&g_fp, model, RN_FP32, 100)) { fprintf(stderr, "ktest_model: %s\n", g_fp.err); rn_model_free(&g_m); return r; }
         if (rn_calibrate(&g_fp, &g_m, calib->x, calib->n, calib->size, (quant_observer_kind)observer)) {
@@ -132,6 +134,10 @@ static void test_modes_run(void) {
         add_row(&r);
         if (r.ok && r.acc > best_acc) { best_acc = r.acc; best_obs = k; }
     }
+    g_rrange = 1; /* activations 0..127: the u7s8 kernels on SSE4.1 / AVX2 / AVX-512 without VNNI, VNNI elsewhere */
+    r = run_mode(FL, RN_INT8, obs[best_obs].kind, &g_test, &g_calib, "int8 static", "acts 0..127 (7-bit)", NULL);
+    g_rrange = 0;
+    add_row(&r);
     r = run_mode(FL, RN_DYN, 0, &g_test, &g_calib, "int8 dynamic", "per-sample range", NULL);
     add_row(&r);
     r = run_mode(FL, RN_INT4, obs[best_obs].kind, &g_test, &g_calib, "int4 weights", obs[best_obs].name, NULL);
@@ -173,7 +179,7 @@ static void test_modes_run(void) {
     add_row(&r);
     r = run_mode(BI, RN_BINARY, obs[best_obs].kind, &g_test, &g_calib, "binary (XNOR)", "8-bit first/last", NULL);
     add_row(&r);
-    CHECKF(g_nrows == 12, "%d modes ran (12 expected)", g_nrows);
+    CHECKF(g_nrows == 13, "%d modes ran (13 expected)", g_nrows);
     for (k = 0; k < g_nrows; k++) CHECKF(g_rows[k].ok, "mode %.120s failed to run", g_rows[k].name);
 }
 
@@ -234,7 +240,7 @@ static void test_golden(void) {
     char line[512];
     int i, images = -1, nlines = 0, nbad = 0, seen[QT_MAX_MODES] = { 0 };
     FILE *f;
-    if (getenv("QT_WRITE_GOLDEN") && g_nrows == 12) write_golden();
+    if (getenv("QT_WRITE_GOLDEN") && g_nrows == 13) write_golden();
     f = fopen(QT_GOLDEN_PATH, "r");
     CHECKF(f != NULL, "%s not readable (run from the project root)", QT_GOLDEN_PATH);
     if (!f) return;
@@ -261,7 +267,7 @@ static void test_golden(void) {
     fclose(f);
     if (nbad) float_diagnosis();
     CHECKF(images == QT_MODEL_IMAGES, "the golden file is for %d images, this test runs %d", images, QT_MODEL_IMAGES);
-    CHECKF(nlines == 12, "the golden file has %d modes (12 expected)", nlines);
+    CHECKF(nlines == 13, "the golden file has %d modes (13 expected)", nlines);
     for (i = 0; i < g_nrows; i++) CHECKF(seen[i] == 1, "mode '%.120s' is in the golden file %d times", g_rows[i].name, seen[i]);
 }
 
