@@ -4260,7 +4260,9 @@ QUANT_DEF quant_status quant_ref_pqmm(const quant_pq *pq, const uint8_t *codes, 
             lo += 0.0f;
             for (j = 0; j < pq->ksub; j++) {
                 float v = nearbyintf((T[j] - lo) * inv);
-                Q[j] = (uint8_t)(v > 255.0f ? 255.0f : v);
+                /* v is in 0..255 for finite tables; NaN (a table of +-inf: R = inf, inv = 0) gives
+                 * code 0, as the SIMD conversions do (a NaN cast to an integer is undefined in C) */
+                Q[j] = (uint8_t)(v > 255.0f ? 255.0f : v >= 0.0f ? v : 0.0f);
             }
             /* integer sums, exact in float below 2^24 (255 * M) */
             for (r = 0; r < rows; r++) y[r] += (float)Q[quant__pq_get(codes + r * cs, pq->nbits, m)];

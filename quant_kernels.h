@@ -4828,7 +4828,7 @@ static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *
     *lo = l + 0.0f; *hi = h;
 }
 
-/* q[j] = min(255, nearbyintf((K[j] - lo) * inv)), K = t or -t */
+/* q[j] = min(255, nearbyintf((K[j] - lo) * inv)), K = t or -t; NaN (tables of +-inf) gives 0 */
 static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, float inv, uint8_t *q) {
     size_t j = 0;
 #if defined(QUANT_HAS_AVX512)
@@ -4851,7 +4851,7 @@ static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, fl
 #endif
     for (; j < n; j++) {
         const float v = nearbyintf(((neg ? -t[j] : t[j]) - lo) * inv);
-        q[j] = (uint8_t)(v > 255.0f ? 255.0f : v);
+        q[j] = (uint8_t)(v > 255.0f ? 255.0f : v >= 0.0f ? v : 0.0f); /* NaN: 0, as the vector paths and quant_ref_pqmm */
     }
 }
 
