@@ -491,8 +491,7 @@ QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metri
  * blocks whose tables stay in L1 on AVX2 (nbits 8: faster than its
  * gathers); LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
  * instructions, 16-bit accumulators), the vpshufb rows of the fast scan
- * (nbits 8 on SSE4.1, AVX2, AVX-512BW), vpermd (nbits 4) or 32-bit
- * gathers. */
+ * (nbits 8 on SSE4.1, AVX2, AVX-512BW) or vpermd (nbits 4, AVX-512). */
 QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows);
 QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
         void *packed, size_t packed_bytes);
@@ -4701,36 +4700,27 @@ QUANT_DEF quant_status quant_pq_tables(const void *packed, quant_metric metric, 
 QUANT__INTERNAL void quant__pq_scan1(const quant_pq *pq, const float *T, const uint8_t *codes, size_t n,
         int ip, size_t k, int64_t *id, float *key) {
     const size_t M = pq->M, cs = quant_pq_code_size(pq);
+    const int b8 = pq->nbits == 8;
     size_t i = 0, m, cnt = 0;
-    if (pq->nbits == 8) {
-        for (; i + 4 <= n; i += 4) {
-            const uint8_t *c0 = codes + i * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
-            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, k0, k1, k2, k3;
-            const float *Tm = T;
+    int j;
+    for (; i + 4 <= n; i += 4) {
+        const uint8_t *c0 = codes + i * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s[4];
+        const float *Tm = T;
+        if (b8) {
             for (m = 0; m < M; m++, Tm += 256) { s0 += Tm[c0[m]]; s1 += Tm[c1[m]]; s2 += Tm[c2[m]]; s3 += Tm[c3[m]]; }
-            k0 = ip ? -s0 : s0; k1 = ip ? -s1 : s1; k2 = ip ? -s2 : s2; k3 = ip ? -s3 : s3;
-            if (cnt < k || k0 < key[0]) quant__topk_push(key, id, k, &cnt, k0, (int64_t)i);
-            if (cnt < k || k1 < key[0]) quant__topk_push(key, id, k, &cnt, k1, (int64_t)i + 1);
-            if (cnt < k || k2 < key[0]) quant__topk_push(key, id, k, &cnt, k2, (int64_t)i + 2);
-            if (cnt < k || k3 < key[0]) quant__topk_push(key, id, k, &cnt, k3, (int64_t)i + 3);
-        }
-    } else {
-        for (; i + 4 <= n; i += 4) {
-            const uint8_t *c0 = codes + i * cs, *c1 = c0 + cs, *c2 = c1 + cs, *c3 = c2 + cs;
-            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, k0, k1, k2, k3;
-            const float *Tm = T;
+        } else {
             for (m = 0; m + 2 <= M; m += 2, Tm += 32) {
                 size_t b = m >> 1;
                 s0 += Tm[c0[b] & 15]; s1 += Tm[c1[b] & 15]; s2 += Tm[c2[b] & 15]; s3 += Tm[c3[b] & 15];
                 s0 += Tm[16 + (c0[b] >> 4)]; s1 += Tm[16 + (c1[b] >> 4)]; s2 += Tm[16 + (c2[b] >> 4)]; s3 += Tm[16 + (c3[b] >> 4)];
             }
             if (m < M) { size_t b = m >> 1; s0 += Tm[c0[b] & 15]; s1 += Tm[c1[b] & 15]; s2 += Tm[c2[b] & 15]; s3 += Tm[c3[b] & 15]; }
-            k0 = ip ? -s0 : s0; k1 = ip ? -s1 : s1; k2 = ip ? -s2 : s2; k3 = ip ? -s3 : s3;
-            if (cnt < k || k0 < key[0]) quant__topk_push(key, id, k, &cnt, k0, (int64_t)i);
-            if (cnt < k || k1 < key[0]) quant__topk_push(key, id, k, &cnt, k1, (int64_t)i + 1);
-            if (cnt < k || k2 < key[0]) quant__topk_push(key, id, k, &cnt, k2, (int64_t)i + 2);
-            if (cnt < k || k3 < key[0]) quant__topk_push(key, id, k, &cnt, k3, (int64_t)i + 3);
         }
+        s[0] = ip ? -s0 : s0; s[1] = ip ? -s1 : s1; s[2] = ip ? -s2 : s2; s[3] = ip ? -s3 : s3;
+        QUANT__UNROLL
+        for (j = 0; j < 4; j++)
+            if (cnt < k || s[j] < key[0]) quant__topk_push(key, id, k, &cnt, s[j], (int64_t)i + j);
     }
     for (; i < n; i++) {
         float s = 0.0f;
@@ -5319,7 +5309,7 @@ QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes,
 }
 
 /* workspace: 64-byte header {magic, mode, M, ksub, delta, bias}, then the
- * tables (F32: floats; LUT8: bytes, 64 bytes of slack for 32-bit gathers) */
+ * tables (F32: floats; LUT8: bytes and 64 zero bytes after them) */
 #define QUANT__PQW_MAGIC 0x31575051u /* "QPW1" */
 typedef struct quant__pqw_hdr { uint32_t magic, mode, M, ksub; float delta, bias; uint32_t pad_[10]; } quant__pqw_hdr;
 
@@ -5414,118 +5404,95 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
     return QUANT_OK;
 }
 
-/* 64 rows of one block: F32 sums (subspace order) or LUT8 integer sums */
-QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, int nbits, size_t M, const float *T, size_t ksub, float *acc) {
-    size_t m;
-    int i;
-#if defined(QUANT_HAS_AVX512)
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    if (nbits == 8) {
-        for (m = 0; m < M; m++) {
-            const uint8_t *c = cd + m * 64;
-            const float *t = T + m * ksub;
-            a0 = _mm512_add_ps(a0, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c)), t, 4));
-            a1 = _mm512_add_ps(a1, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16))), t, 4));
-            a2 = _mm512_add_ps(a2, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 32))), t, 4));
-            a3 = _mm512_add_ps(a3, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 48))), t, 4));
-        }
-    } else {
-        for (m = 0; m < M; m++) {
-            const uint8_t *c = cd + m * 32;
-            const __m512 t = _mm512_loadu_ps(T + m * ksub);
-            const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c));
-            const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16)));
-            a0 = _mm512_add_ps(a0, _mm512_permutexvar_ps(v0, t));
-            a1 = _mm512_add_ps(a1, _mm512_permutexvar_ps(v1, t));
-            a2 = _mm512_add_ps(a2, _mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), t));
-            a3 = _mm512_add_ps(a3, _mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), t));
-        }
-    }
-    _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
-    (void)i;
-#elif defined(QUANT_HAS_AVX2)
-    __m256 a[8];
-    for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
-    if (nbits == 8) {
-        for (m = 0; m < M; m++) {
-            const uint8_t *c = cd + m * 64;
-            const float *t = T + m * ksub;
-            QUANT__UNROLL
-            for (i = 0; i < 8; i++)
-                a[i] = _mm256_add_ps(a[i], _mm256_i32gather_ps(t, _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(c + 8 * i))), 4));
-        }
-        for (i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, a[i]);
-    } else {
-        for (i = 0; i < 64; i++) acc[i] = 0.0f;
-        for (m = 0; m < M; m++) {
-            const uint8_t *c = cd + m * 32;
-            const float *t = T + m * ksub;
-            for (i = 0; i < 32; i++) { acc[i] += t[c[i] & 15]; acc[32 + i] += t[c[i] >> 4]; }
-        }
-    }
-#else
-    for (i = 0; i < 64; i++) acc[i] = 0.0f;
-    for (m = 0; m < M; m++) {
-        const float *t = T + m * ksub;
-        if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += t[c[i]]; }
-        else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += t[c[i] & 15]; acc[32 + i] += t[c[i] >> 4]; } }
-    }
-#endif
-}
+/* The kernels of quant_pqmm_rows: the rows of nblk (<= QUANT__PQMM_CH)
+ * blocks of 64 from the codes at cd (blk bytes a block) into acc, F32 sums
+ * in subspace order (float acc) or LUT8 integer sums (uint32 acc), with the
+ * tables at tab (F32: floats; LUT8: bytes; F32 by vpermi2b: byte planes). */
+typedef void (*quant__pqmm_fn)(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *acc);
+#define QUANT__PQMM_CH 16
 
-QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, int nbits, size_t M, const uint8_t *Q, size_t ksub, uint32_t *acc) {
-    size_t m;
+/* any nbits, a block at a time: vgatherdps (nbits 8) or vpermps (nbits 4)
+ * on AVX-512, scalar elsewhere */
+QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
+    const float *T = (const float *)tab;
+    const size_t M = pq->M, ksub = pq->ksub;
+    const int nbits = pq->nbits;
+    size_t b, m;
     int i;
-#if defined(QUANT__PQ_VBMI)
-    if (nbits == 8) {
-        /* 256-entry byte tables in four registers: vpermi2b on the low 7
-         * bits of each code, bit 7 picks the half; 16-bit accumulators
-         * (even bytes in a - 256 b, odd in b), flushed every 256 subspaces */
-        __m512i e0 = _mm512_setzero_si512(), e1 = e0, o0 = e0, o1 = e0;
-        size_t m0;
-        for (m0 = 0; m0 < M; m0 += 256) {
-            const size_t m1 = M - m0 < 256 ? M : m0 + 256;
-            __m512i a = _mm512_setzero_si512(), b = a, ev;
-            for (m = m0; m < m1; m++) {
-                const uint8_t *q = Q + m * 256;
-                const __m512i ix = _mm512_loadu_si512((const void *)(cd + m * 64));
-                const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), ix,
-                                                            _mm512_loadu_si512((const void *)(q + 64)));
-                const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), ix,
-                                                            _mm512_loadu_si512((const void *)(q + 192)));
-                const __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix), lo, hi);
-                a = _mm512_add_epi16(a, r);
-                b = _mm512_add_epi16(b, _mm512_srli_epi16(r, 8));
-            }
-            ev = _mm512_sub_epi16(a, _mm512_slli_epi16(b, 8));
-            e0 = _mm512_add_epi32(e0, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(ev)));
-            e1 = _mm512_add_epi32(e1, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(ev, 1)));
-            o0 = _mm512_add_epi32(o0, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(b)));
-            o1 = _mm512_add_epi32(o1, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(b, 1)));
-        }
-        {   /* 16-bit lane j holds rows 2j (even) and 2j + 1 (odd) */
-            uint32_t ev[32], od[32];
-            _mm512_storeu_si512((void *)ev, e0); _mm512_storeu_si512((void *)(ev + 16), e1);
-            _mm512_storeu_si512((void *)od, o0); _mm512_storeu_si512((void *)(od + 16), o1);
-            for (i = 0; i < 32; i++) { acc[2 * i] = ev[i]; acc[2 * i + 1] = od[i]; }
-        }
-        return;
-    }
-#endif
+    for (b = 0; b < nblk; b++, cd += blk) {
+        float *acc = (float *)out + 64 * b;
 #if defined(QUANT_HAS_AVX512)
-    {
-        const __m512i ff = _mm512_set1_epi32(0xff);
-        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         if (nbits == 8) {
-            for (m = 0; m < M; m++) { /* 32-bit gathers at byte offsets (64 bytes of slack after the tables) */
+            for (m = 0; m < M; m++) {
                 const uint8_t *c = cd + m * 64;
-                const void *t = Q + m * ksub;
-                a0 = _mm512_add_epi32(a0, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c)), t, 1)));
-                a1 = _mm512_add_epi32(a1, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16))), t, 1)));
-                a2 = _mm512_add_epi32(a2, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 32))), t, 1)));
-                a3 = _mm512_add_epi32(a3, _mm512_and_si512(ff, _mm512_i32gather_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 48))), t, 1)));
+                const float *t = T + m * ksub;
+                a0 = _mm512_add_ps(a0, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c)), t, 4));
+                a1 = _mm512_add_ps(a1, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16))), t, 4));
+                a2 = _mm512_add_ps(a2, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 32))), t, 4));
+                a3 = _mm512_add_ps(a3, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 48))), t, 4));
             }
         } else {
+            for (m = 0; m < M; m++) {
+                const uint8_t *c = cd + m * 32;
+                const __m512 t = _mm512_loadu_ps(T + m * ksub);
+                const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c));
+                const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16)));
+                a0 = _mm512_add_ps(a0, _mm512_permutexvar_ps(v0, t));
+                a1 = _mm512_add_ps(a1, _mm512_permutexvar_ps(v1, t));
+                a2 = _mm512_add_ps(a2, _mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), t));
+                a3 = _mm512_add_ps(a3, _mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), t));
+            }
+        }
+        _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
+            continue;
+        }
+#elif defined(QUANT_HAS_AVX2)
+        if (nbits == 4) { /* 16 floats in two registers: vpermps on bits 0-2, a blend on bit 3 */
+            __m256 a[8];
+            for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
+            for (m = 0; m < M; m++) {
+                const uint8_t *c = cd + m * 32;
+                const __m256 t0 = _mm256_loadu_ps(T + m * ksub), t1 = _mm256_loadu_ps(T + m * ksub + 8);
+                QUANT__UNROLL
+                for (i = 0; i < 8; i++) { /* rows 8 i .. 8 i + 7: low nibbles of bytes 8 i .., then high ones */
+                    const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(c + 8 * (i & 3))));
+                    const __m256i x = i < 4 ? v : _mm256_srli_epi32(v, 4);
+                    a[i] = _mm256_add_ps(a[i], _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, x), _mm256_permutevar8x32_ps(t1, x),
+                                                                _mm256_castsi256_ps(_mm256_slli_epi32(x, 28))));
+                }
+            }
+            for (i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, a[i]);
+            continue;
+        }
+#endif
+        { /* sums in a local array: no aliasing with T */
+            float a[64];
+            for (i = 0; i < 64; i++) a[i] = 0.0f;
+            for (m = 0; m < M; m++) {
+                const float *t = T + m * ksub;
+                if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) a[i] += t[c[i]]; }
+                else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { a[i] += t[c[i] & 15]; a[32 + i] += t[c[i] >> 4]; } }
+            }
+            memcpy(acc, a, sizeof a);
+        }
+    }
+}
+
+/* LUT8, a block at a time: vpermd (nbits 4) on AVX-512, scalar elsewhere
+ * (nbits 8 on x86 takes the vpermi2b or vpshufb kernels below) */
+QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
+    const uint8_t *Q = (const uint8_t *)tab;
+    const size_t M = pq->M, ksub = pq->ksub;
+    const int nbits = pq->nbits;
+    size_t b, m;
+    int i;
+    for (b = 0; b < nblk; b++, cd += blk) {
+        uint32_t *acc = (uint32_t *)out + 64 * b;
+#if defined(QUANT_HAS_AVX512)
+        if (nbits == 4) {
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
             for (m = 0; m < M; m++) {
                 const uint8_t *c = cd + m * 32;
                 const __m512i t = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(Q + m * ksub)));
@@ -5536,40 +5503,22 @@ QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, int nbits, size_t M
                 a2 = _mm512_add_epi32(a2, _mm512_permutexvar_epi32(_mm512_srli_epi32(v0, 4), t));
                 a3 = _mm512_add_epi32(a3, _mm512_permutexvar_epi32(_mm512_srli_epi32(v1, 4), t));
             }
+            _mm512_storeu_si512((void *)acc, a0); _mm512_storeu_si512((void *)(acc + 16), a1);
+            _mm512_storeu_si512((void *)(acc + 32), a2); _mm512_storeu_si512((void *)(acc + 48), a3);
+            continue;
         }
-        _mm512_storeu_si512((void *)acc, a0); _mm512_storeu_si512((void *)(acc + 16), a1);
-        _mm512_storeu_si512((void *)(acc + 32), a2); _mm512_storeu_si512((void *)(acc + 48), a3);
-        (void)i;
-    }
-#elif defined(QUANT_HAS_AVX2)
-    if (nbits == 8) {
-        const __m256i ff = _mm256_set1_epi32(0xff);
-        __m256i a[8];
-        for (i = 0; i < 8; i++) a[i] = _mm256_setzero_si256();
-        for (m = 0; m < M; m++) {
-            const uint8_t *c = cd + m * 64;
-            const int *t = (const int *)(const void *)(Q + m * ksub);
-            QUANT__UNROLL
-            for (i = 0; i < 8; i++)
-                a[i] = _mm256_add_epi32(a[i], _mm256_and_si256(ff, _mm256_i32gather_epi32(t,
-                           _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(c + 8 * i))), 1)));
-        }
-        for (i = 0; i < 8; i++) _mm256_storeu_si256((__m256i *)(void *)(acc + 8 * i), a[i]);
-    } else {
-        for (i = 0; i < 64; i++) acc[i] = 0;
-        for (m = 0; m < M; m++) {
-            const uint8_t *c = cd + m * 32, *q = Q + m * ksub;
-            for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; }
-        }
-    }
-#else
-    for (i = 0; i < 64; i++) acc[i] = 0;
-    for (m = 0; m < M; m++) {
-        const uint8_t *q = Q + m * ksub;
-        if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += q[c[i]]; }
-        else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; } }
-    }
 #endif
+        {
+            uint32_t a[64];
+            for (i = 0; i < 64; i++) a[i] = 0;
+            for (m = 0; m < M; m++) {
+                const uint8_t *q = Q + m * ksub;
+                if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) a[i] += q[c[i]]; }
+                else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { a[i] += q[c[i] & 15]; a[32 + i] += q[c[i] >> 4]; } }
+            }
+            memcpy(acc, a, sizeof a);
+        }
+    }
 }
 
 #if defined(QUANT__PQ_VBMI)
@@ -5578,9 +5527,11 @@ QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, int nbits, size_t M
  * accumulators per block (even bytes in a - 256 b, odd in b) flushed into
  * 32 bits every 256 subspaces. */
 #define QUANT__PQMM_G 8
-#define QUANT__PQMM_CH 16
-QUANT__INTERNAL void quant__pqmm_lut8_vbmi(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const uint8_t *Q,
-        uint32_t *acc) {
+QUANT__INTERNAL void quant__pqmm_lut8_vbmi(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab,
+        void *out) {
+    const uint8_t *Q = (const uint8_t *)tab;
+    const size_t M = pq->M;
+    uint32_t *acc = (uint32_t *)out;
     __m512i A[QUANT__PQMM_CH], B[QUANT__PQMM_CH], E0[QUANT__PQMM_CH], E1[QUANT__PQMM_CH], O0[QUANT__PQMM_CH], O1[QUANT__PQMM_CH];
     size_t c0, b, m0, g, m, i;
     for (c0 = 0; c0 < nblk; c0 += QUANT__PQMM_CH) {
@@ -5629,7 +5580,10 @@ QUANT__INTERNAL void quant__pqmm_lut8_vbmi(const uint8_t *cd, size_t blk, size_t
  * each byte of 64 entries, byte and word unpacks rebuild the floats (rows
  * permuted within the block: register k, lane element 4 q + e is row
  * 16 q + 4 k + e), added in subspace order: the same sums as the gathers. */
-QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const uint8_t *P, float *acc) {
+QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
+    const uint8_t *P = (const uint8_t *)tab;
+    const size_t M = pq->M;
+    float *acc = (float *)out;
     __m512 A[QUANT__PQMM_CH][4];
     size_t c0, b, g, m;
     int k, q, e;
@@ -5679,14 +5633,15 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
  * order (the sums of the reference). Scalar lookups: on Zen 3 a load and an
  * add a lookup take about 0.2 ns, vgatherdps 0.4-0.5 (4 or 8 lanes). */
 #  define QUANT__PQMM_GF 16
-#  define QUANT__PQMM_CH 16
-#  define QUANT__PQMM_F32_S 1
 #  if defined(__GNUC__) && !defined(__clang__)
 /* GCC's SLP vectorizer otherwise packs the 8 loads into a vector (7
  * shuffles) for one vaddps: slower than 8 vaddss */
 __attribute__((optimize("no-tree-slp-vectorize")))
 #  endif
-QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const float *T, float *acc) {
+QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
+    const float *T = (const float *)tab;
+    const size_t M = pq->M;
+    float *acc = (float *)out;
     size_t b, g, m, r;
     for (b = 0; b < nblk * 64; b++) acc[b] = 0.0f;
     for (g = 0; g < M; g += QUANT__PQMM_GF) {
@@ -5726,13 +5681,12 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
 #  else
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
 #  endif
-#  ifndef QUANT__PQMM_CH
-#    define QUANT__PQMM_CH 16
-#  endif
 #  define QUANT__PQMM_NV (64 / QUANT__VB)
-#  define QUANT__PQMM_LUT8_VL 1
-QUANT__INTERNAL void quant__pqmm_lut8_vl(const uint8_t *cd, size_t blk, size_t nblk, size_t M, const uint8_t *Q,
-        uint32_t *acc) {
+QUANT__INTERNAL void quant__pqmm_lut8_vl(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab,
+        void *out) {
+    const uint8_t *Q = (const uint8_t *)tab;
+    const size_t M = pq->M;
+    uint32_t *acc = (uint32_t *)out;
     quant__vi A[QUANT__PQMM_CH * QUANT__PQMM_NV], B[QUANT__PQMM_CH * QUANT__PQMM_NV];
     uint16_t t[64];
     size_t b, m0, g, m, i;
@@ -5770,7 +5724,10 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
     const unsigned char *w;
     const uint8_t *cd;
     const float *T;
-    size_t b, blk;
+    size_t b0, blk;
+    int lut, planes = 0;
+    quant__pqmm_fn fn;
+    union { float f[QUANT__PQMM_CH * 64]; uint32_t u[QUANT__PQMM_CH * 64]; } acc;
     if (!packed) return QUANT_EINVAL;
     if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
     if (!ws || !y || r0 > r1 || r1 > h.rows) return QUANT_EINVAL;
@@ -5780,71 +5737,26 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
     T = (const float *)(const void *)(w + 64);
     cd = (const uint8_t *)packed + h.off_b;
     blk = pq.M * (pq.nbits == 8 ? 64 : 32);
+    lut = wh.mode == QUANT_PQMM_LUT8;
+    fn = lut ? quant__pqmm_lut8_blk : quant__pqmm_f32_blk;
+    if (pq.nbits == 8) {
 #if defined(QUANT__PQ_VBMI)
-    if (wh.mode == QUANT_PQMM_F32 && pq.nbits == 8) {
-        float acc[QUANT__PQMM_CH * 64];
-        size_t b0;
-        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
-            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
-            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
-            hi = b1 * 64 < r1 ? b1 * 64 : r1;
-            quant__pqmm_f32_vbmi(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
-            for (r = lo; r < hi; r++) y[r] = acc[r - b0 * 64];
-        }
-        return QUANT_OK;
-    }
-    if (wh.mode == QUANT_PQMM_LUT8 && pq.nbits == 8) {
-        uint32_t acc[QUANT__PQMM_CH * 64];
-        size_t b0;
-        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
-            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
-            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
-            hi = b1 * 64 < r1 ? b1 * 64 : r1;
-            quant__pqmm_lut8_vbmi(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
-            for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b0 * 64], wh.bias);
-        }
-        return QUANT_OK;
-    }
+        fn = lut ? quant__pqmm_lut8_vbmi : quant__pqmm_f32_vbmi;
+        planes = 1;
+#elif defined(QUANT__VL)
+        if (lut) fn = quant__pqmm_lut8_vl;
+#  if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
+        else fn = quant__pqmm_f32_s;
+#  endif
 #endif
-#if defined(QUANT__PQMM_F32_S)
-    if (wh.mode == QUANT_PQMM_F32 && pq.nbits == 8) {
-        float acc[QUANT__PQMM_CH * 64];
-        size_t b0;
-        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
-            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
-            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
-            hi = b1 * 64 < r1 ? b1 * 64 : r1;
-            quant__pqmm_f32_s(cd + b0 * blk, blk, b1 - b0, pq.M, T, acc);
-            for (r = lo; r < hi; r++) y[r] = acc[r - b0 * 64];
-        }
-        return QUANT_OK;
     }
-#endif
-#if defined(QUANT__PQMM_LUT8_VL)
-    if (wh.mode == QUANT_PQMM_LUT8 && pq.nbits == 8) {
-        uint32_t acc[QUANT__PQMM_CH * 64];
-        size_t b0;
-        for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
-            size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
-            if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
-            hi = b1 * 64 < r1 ? b1 * 64 : r1;
-            quant__pqmm_lut8_vl(cd + b0 * blk, blk, b1 - b0, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), acc);
-            for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b0 * 64], wh.bias);
-        }
-        return QUANT_OK;
-    }
-#endif
-    for (b = r0 / 64; b * 64 < r1; b++) {
-        size_t lo = b * 64 < r0 ? r0 : b * 64, hi = (b + 1) * 64 < r1 ? (b + 1) * 64 : r1, r;
-        if (wh.mode == QUANT_PQMM_F32) {
-            float acc[64];
-            quant__pqmm_f32_blk(cd + b * blk, pq.nbits, pq.M, T, pq.ksub, acc);
-            for (r = lo; r < hi; r++) y[r] = acc[r - b * 64];
-        } else {
-            uint32_t acc[64];
-            quant__pqmm_lut8_blk(cd + b * blk, pq.nbits, pq.M, (const uint8_t *)(T + pq.M * pq.ksub), pq.ksub, acc);
-            for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc[r - b * 64], wh.bias);
-        }
+    for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
+        size_t b1 = (r1 + 63) / 64, r, lo = b0 * 64 < r0 ? r0 : b0 * 64, hi;
+        if (b1 > b0 + QUANT__PQMM_CH) b1 = b0 + QUANT__PQMM_CH;
+        hi = b1 * 64 < r1 ? b1 * 64 : r1;
+        fn(cd + b0 * blk, blk, b1 - b0, &pq, lut || planes ? (const void *)(T + pq.M * pq.ksub) : (const void *)T, &acc);
+        if (lut) for (r = lo; r < hi; r++) y[r] = fmaf(wh.delta, (float)acc.u[r - b0 * 64], wh.bias);
+        else for (r = lo; r < hi; r++) y[r] = acc.f[r - b0 * 64];
     }
     return QUANT_OK;
 }
@@ -6035,9 +5947,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__PQMM_GV
 #undef QUANT__PQMM_PREFETCH
 #undef QUANT__PQMM_GF
-#undef QUANT__PQMM_F32_S
 #undef QUANT__PQMM_NV
-#undef QUANT__PQMM_LUT8_VL
 #undef QUANT__PQM_MAGIC
 #undef QUANT__PQP_MAGIC
 #undef QUANT__PQW_MAGIC

@@ -307,12 +307,12 @@ static void test_fast_scan(void) {
 
 static void test_pqmm(void) {
     size_t d = 48;
-    size_t rows_list[3] = { 1, 64, 150 };
+    size_t rows_list[4] = { 1, 64, 150, 1100 }; /* 1100: more than one chunk of 16 blocks */
     int nbits, shared;
     for (nbits = 4; nbits <= 8; nbits += 4)
         for (shared = 0; shared < 2; shared++) {
             size_t ri;
-            for (ri = 0; ri < 3; ri++) {
+            for (ri = 0; ri < 4; ri++) {
                 size_t rows = rows_list[ri], M = 12, cs, pb, wsb, i, mode;
                 quant_pq pq;
                 float *cb = (float *)malloc(quant_pq_centroids_floats(d, M, nbits, shared) * 4);
