@@ -879,6 +879,11 @@ QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_c
 QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()); }
 QUANT__AINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm512_mask_mov_epi32(b, m, a); }
 QUANT__AINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
+/* the sum of the 128-bit lanes as 16-bit lanes (wrapping) */
+QUANT__AINL __m128i quant__vi_fold128_16(quant__vi x) {
+    x = _mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm512_castsi512_si128(_mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(2, 3, 0, 1))));
+}
 #elif defined(QUANT_HAS_AVX2)
 QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm256_cmpgt_epi8(_mm256_setzero_si256(), a); }
 QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)p)); }
@@ -906,11 +911,13 @@ QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm256_c
 QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_mm256_setzero_si256(), a); }
 QUANT__AINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
 QUANT__AINL quant__vi quant__vi_inc(quant__vi a, quant__vm m) { return _mm256_sub_epi32(a, m); } /* m is -1 or 0 */
+QUANT__AINL __m128i quant__vi_fold128_16(quant__vi x) { return _mm_add_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1)); }
 #elif defined(QUANT_HAS_SSE41)
 QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_setzero_si128(), a); }
 QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
 QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm_set1_epi64x(v); }
 #  define QUANT__VI_LUT16(...) _mm_setr_epi8(__VA_ARGS__)
+QUANT__AINL __m128i quant__vi_fold128_16(quant__vi x) { return x; }
 #endif
 
 /* Bits and bytes (the binary kernels of section 5, the int4 nibbles of
@@ -4849,66 +4856,35 @@ static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, fl
 
 /* sums of the 32 vectors of one block: out[i] = sum_m lut[m][code(i, m)],
  * exact in 16 bits (255 * mp <= 65535). Bytes of a 128-bit lane are the
- * vectors 0..15 (low nibbles) or 16..31 (high nibbles); as 16-bit lanes
- * the even bytes accumulate in a - 256 b, the odd ones in b (a += r,
- * b += r >> 8): two adds and a shift for 16 lookups, no widening. */
-#if defined(QUANT_HAS_AVX512)
-#  define QUANT__FS_LOOKUP "vpshufb zmm"
-static inline __m128i quant__fs_red512(__m512i x) { /* the sum of the four 128-bit lanes */
-    x = _mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(1, 0, 3, 2)));
-    x = _mm512_add_epi16(x, _mm512_shuffle_i64x2(x, x, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_castsi512_si128(x);
-}
+ * vectors 0..15 (low nibbles) or 16..31 (high nibbles), QUANT__VB / 16
+ * subspaces a step; as 16-bit lanes the even bytes accumulate in a - 256 b,
+ * the odd ones in b (quant__vi_acc8): two adds and a shift for 16 lookups,
+ * no widening; the 128-bit lanes are added at the end. */
+#if defined(QUANT__VL)
 static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    __m512i aL = _mm512_setzero_si512(), bL = aL, aH = aL, bH = aL;
+    quant__vi aL = quant__vi_zero(), bL = aL, aH = aL, bH = aL;
     __m128i eL, oL, eH, oH;
     size_t g;
-    for (g = 0; g < mp; g += 4) {
-        const __m512i c = _mm512_loadu_si512((const void *)(codes + g * 16));
-        const __m512i l = _mm512_loadu_si512((const void *)(lut + g * 16));
-        const __m512i rl = _mm512_shuffle_epi8(l, _mm512_and_si512(c, m4));
-        const __m512i rh = _mm512_shuffle_epi8(l, _mm512_and_si512(_mm512_srli_epi16(c, 4), m4));
-        aL = _mm512_add_epi16(aL, rl); bL = _mm512_add_epi16(bL, _mm512_srli_epi16(rl, 8));
-        aH = _mm512_add_epi16(aH, rh); bH = _mm512_add_epi16(bH, _mm512_srli_epi16(rh, 8));
+    for (g = 0; g < mp; g += QUANT__VB / 16) {
+        const quant__vi c = quant__vi_load(codes + g * 16), l = quant__vi_load(lut + g * 16);
+        const quant__vi rl = quant__vi_nib_lo(l, c), rh = quant__vi_nib_hi(l, c);
+        quant__vi_acc8(&aL, &bL, rl);
+        quant__vi_acc8(&aH, &bH, rh);
     }
-    eL = quant__fs_red512(_mm512_sub_epi16(aL, _mm512_slli_epi16(bL, 8))); oL = quant__fs_red512(bL);
-    eH = quant__fs_red512(_mm512_sub_epi16(aH, _mm512_slli_epi16(bH, 8))); oH = quant__fs_red512(bH);
+    oL = quant__vi_fold128_16(bL); eL = _mm_sub_epi16(quant__vi_fold128_16(aL), _mm_slli_epi16(oL, 8));
+    oH = quant__vi_fold128_16(bH); eH = _mm_sub_epi16(quant__vi_fold128_16(aH), _mm_slli_epi16(oH, 8));
     _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi16(eL, oL));
     _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_unpackhi_epi16(eL, oL));
     _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, oH));
     _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, oH));
 }
+#  if defined(QUANT_HAS_AVX512)
 /* bit i: v[i] <= thr (thr in [-1, 65535]) */
 static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
     if (thr < 0) return 0;
     return (uint32_t)_mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)v), _mm512_set1_epi16((short)(uint16_t)thr));
 }
-#elif defined(QUANT_HAS_AVX2)
-#  define QUANT__FS_LOOKUP "vpshufb ymm"
-static inline __m128i quant__fs_red256(__m256i x) {
-    return _mm_add_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1));
-}
-static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    __m256i aL = _mm256_setzero_si256(), bL = aL, aH = aL, bH = aL;
-    __m128i eL, oL, eH, oH;
-    size_t g;
-    for (g = 0; g < mp; g += 2) {
-        const __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(codes + g * 16));
-        const __m256i l = _mm256_loadu_si256((const __m256i *)(const void *)(lut + g * 16));
-        const __m256i rl = _mm256_shuffle_epi8(l, _mm256_and_si256(c, m4));
-        const __m256i rh = _mm256_shuffle_epi8(l, _mm256_and_si256(_mm256_srli_epi16(c, 4), m4));
-        aL = _mm256_add_epi16(aL, rl); bL = _mm256_add_epi16(bL, _mm256_srli_epi16(rl, 8));
-        aH = _mm256_add_epi16(aH, rh); bH = _mm256_add_epi16(bH, _mm256_srli_epi16(rh, 8));
-    }
-    eL = quant__fs_red256(_mm256_sub_epi16(aL, _mm256_slli_epi16(bL, 8))); oL = quant__fs_red256(bL);
-    eH = quant__fs_red256(_mm256_sub_epi16(aH, _mm256_slli_epi16(bH, 8))); oH = quant__fs_red256(bH);
-    _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi16(eL, oL));
-    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_unpackhi_epi16(eL, oL));
-    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, oH));
-    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, oH));
-}
+#  elif defined(QUANT_HAS_AVX2)
 static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
     __m256i t, a, b, ea, eb;
     if (thr < 0) return 0;
@@ -4919,27 +4895,7 @@ static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
     eb = _mm256_cmpeq_epi16(_mm256_min_epu16(b, t), b);
     return (uint32_t)_mm256_movemask_epi8(_mm256_permute4x64_epi64(_mm256_packs_epi16(ea, eb), _MM_SHUFFLE(3, 1, 2, 0)));
 }
-#elif defined(QUANT_HAS_SSE41)
-#  define QUANT__FS_LOOKUP "pshufb"
-static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
-    const __m128i m4 = _mm_set1_epi8(0x0f);
-    __m128i aL = _mm_setzero_si128(), bL = aL, aH = aL, bH = aL, eL, eH;
-    size_t g;
-    for (g = 0; g < mp; g++) {
-        const __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(codes + g * 16));
-        const __m128i l = _mm_loadu_si128((const __m128i *)(const void *)(lut + g * 16));
-        const __m128i rl = _mm_shuffle_epi8(l, _mm_and_si128(c, m4));
-        const __m128i rh = _mm_shuffle_epi8(l, _mm_and_si128(_mm_srli_epi16(c, 4), m4));
-        aL = _mm_add_epi16(aL, rl); bL = _mm_add_epi16(bL, _mm_srli_epi16(rl, 8));
-        aH = _mm_add_epi16(aH, rh); bH = _mm_add_epi16(bH, _mm_srli_epi16(rh, 8));
-    }
-    eL = _mm_sub_epi16(aL, _mm_slli_epi16(bL, 8));
-    eH = _mm_sub_epi16(aH, _mm_slli_epi16(bH, 8));
-    _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi16(eL, bL));
-    _mm_storeu_si128((__m128i *)(void *)(out + 8), _mm_unpackhi_epi16(eL, bL));
-    _mm_storeu_si128((__m128i *)(void *)(out + 16), _mm_unpacklo_epi16(eH, bH));
-    _mm_storeu_si128((__m128i *)(void *)(out + 24), _mm_unpackhi_epi16(eH, bH));
-}
+#  endif
 #elif defined(QUANT_HAS_NEON)
 /* one subspace a step, widening adds (vaddw) into four 16-bit accumulators */
 static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
@@ -4950,12 +4906,10 @@ static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, siz
         const uint8x16_t c = vld1q_u8(codes + m * 16), l = vld1q_u8(lut + m * 16);
         const uint8x16_t lo = vandq_u8(c, m4), hi = vshrq_n_u8(c, 4);
 #if defined(__aarch64__)
-#  define QUANT__FS_LOOKUP "tbl"
         const uint8x16_t rl = vqtbl1q_u8(l, lo), rh = vqtbl1q_u8(l, hi);
         a0 = vaddw_u8(a0, vget_low_u8(rl)); a1 = vaddw_high_u8(a1, rl);
         a2 = vaddw_u8(a2, vget_low_u8(rh)); a3 = vaddw_high_u8(a3, rh);
 #else
-#  define QUANT__FS_LOOKUP "vtbl"
         uint8x8x2_t tb;
         tb.val[0] = vget_low_u8(l); tb.val[1] = vget_high_u8(l);
         a0 = vaddw_u8(a0, vtbl2_u8(tb, vget_low_u8(lo))); a1 = vaddw_u8(a1, vtbl2_u8(tb, vget_high_u8(lo)));
@@ -4965,7 +4919,6 @@ static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, siz
     vst1q_u16(out, a0); vst1q_u16(out + 8, a1); vst1q_u16(out + 16, a2); vst1q_u16(out + 24, a3);
 }
 #else
-#  define QUANT__FS_LOOKUP "scalar"
 static inline void quant__fs_block(const uint8_t *codes, const uint8_t *lut, size_t mp, uint16_t *out) {
     size_t m, i;
     for (i = 0; i < 32; i++) out[i] = 0;
@@ -5006,7 +4959,6 @@ static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, si
     _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), r2));
     _mm512_storeu_si512((void *)(out + 32), _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), r2));
 }
-#  define QUANT__FS8_LOOKUP "vpermi2b"
 #elif defined(QUANT__VL)
 /* the vector layer's 256-entry lookup (section 1.1), 64 / QUANT__VB vectors
  * a subspace */
@@ -5022,7 +4974,6 @@ static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, si
     QUANT__UNROLL
     for (v = 0; v < QUANT__FS8_NV; v++) quant__vi_acc8_store(out + v * QUANT__VB, a[v], b[v]);
 }
-#  define QUANT__FS8_LOOKUP "vpshufb, 16 rows"
 #else
 static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
     size_t m;
@@ -5035,7 +4986,6 @@ static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, si
     }
     for (i = 0; i < 64; i++) out[i] = (uint16_t)acc[i];
 }
-#  define QUANT__FS8_LOOKUP "scalar"
 #endif
 
 QUANT__INTERNAL size_t quant__fs_mp(size_t M) { return (M + 3) / 4 * 4; }
@@ -5934,9 +5884,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 
 /* end of section 6: its local macros */
 #undef QUANT__CBG_MAGIC
-#undef QUANT__FS8_LOOKUP
 #undef QUANT__FS8_NV
-#undef QUANT__FS_LOOKUP
 #undef QUANT__NN_DEFINE
 #undef QUANT__NN_MR
 #undef QUANT__NN
