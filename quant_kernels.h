@@ -975,8 +975,8 @@ QUANT__AINL quant__vi quant__vi_blend8(quant__vi a, quant__vi b, quant__vi s) { 
  * nibble in each row of 16 (q + 16 h); an index with bit 7 set reads 0, so
  * rows h and h + 8 share an OR (x, and x with bit 7 flipped), and blends on
  * bits 4, 5, 6 (shifted up to bit 7) pick the row. 16 shuffles, 8 ORs, 7
- * blends for QUANT__VB lookups (Zen 3, AVX2: about 0.4 cycles a lookup,
- * against 1.5 for vpgatherdd). */
+ * blends for QUANT__VB lookups, all on full-rate pipes: a 32-bit gather
+ * costs several times as much a lookup (bench/RESULTS.md, PQ). */
 #  if defined(__GNUC__) && !defined(__clang__) && !defined(QUANT_NO_ASM) && !defined(QUANT_HAS_AVX512)
 /* GCC (12) turns a blend mask used twice into a compare (vpcmpgtb 0 >
  * mask) and blends on that: an op more. An opaque copy for each use keeps
@@ -1221,8 +1221,8 @@ QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, siz
     if (!quant__pack_geom(K, N, QUANT__KG_MAX, &kp, &np, &cs, &po, &tot)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
     if (packed_bytes < tot) return QUANT_EINVAL;
 #if defined(QUANT__KG_SGN)
-    /* (below K = 64 the widening kernel is as fast or faster: the pmaddubsw
-     * kernels' per-row work is not paid back; Zen 3, K = 9 .. 64) */
+    /* (below K = 64 the pmaddubsw kernels' per-row work, the activation
+     * scan and the sign split, is not paid back: the widening kernel) */
     for (k = 0; K >= 64 && k < K * N && B[k] != -128; k++) {}
     if (K >= 64 && k == K * N) kg = QUANT__KG_SGN;
 #endif
@@ -1848,8 +1848,8 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
  *          -w - 1): |a| <= 128 and w ^ m in -128..126 bound a pair to
  *          -32,768 .. 32,256 (the second term is the row's: the driver
  *          adds it with the row's other corrections, quant__rows_negsum).
- *          A xor where psignb would do: on Zen 3 psignb shares the
- *          multipliers' two pipes, the xor has four.
+ *          A xor where psignb would do: psignb runs on the multiplier
+ *          pipes the pmaddubsw / pmaddwd chain needs, a xor on any.
  * pmaddwd with ones then adds the pairs of each 4-byte group into int32:
  * the VNNI dot product in three steps (two in SEVEN). */
 #if defined(QUANT_ISA_AVX512)
@@ -5580,8 +5580,8 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
 /* F32, nbits 8, AVX2: blocks [0, nblk) of cd, groups of QUANT__PQMM_GF
  * subspaces (16 KiB of float tables, in L1) over up to QUANT__PQMM_CH
  * blocks, 8 rows at a time in scalar registers, each row's sum in subspace
- * order (the sums of the reference). Scalar lookups: on Zen 3 a load and an
- * add a lookup take about 0.2 ns, vgatherdps 0.4-0.5 (4 or 8 lanes). */
+ * order (the sums of the reference). Scalar loads: AVX2's vgatherdps costs
+ * more a lookup than a load and an add (bench/RESULTS.md, PQ). */
 #  define QUANT__PQMM_GF 16
 #  if defined(__GNUC__) && !defined(__clang__)
 /* GCC's SLP vectorizer otherwise packs the 8 loads into a vector (7
@@ -5622,9 +5622,8 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
  * of QUANT__PQMM_GV subspaces over up to QUANT__PQMM_CH blocks at a time;
  * 16-bit sums per vector of 64 / QUANT__VB a block (even bytes in a - 256 b,
  * odd in b, below 65,536 for 256 subspaces), added into 32 bits every 256
- * subspaces. Integer sums: the same in any order. (Zen 3, 4096 x 1024
- * codes: groups of 16, 64 and 256 subspaces within 3% of each other, 256
- * ahead when the codes come from DRAM: longer runs of them.) */
+ * subspaces. Integer sums: the same in any order. Groups of 256: the
+ * longest runs through the codes, which come from DRAM for large W. */
 #  define QUANT__PQMM_GV 256
 #  if defined(__GNUC__) || defined(__clang__)
 #    define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
@@ -6722,30 +6721,22 @@ QUANT__AINL void quant__ew_loop(const uint8_t *a, const uint8_t *b, size_t n, ui
 }
 
 /* the instantiations: element signedness x the kinds of multiply */
-QUANT__INTERNAL void quant__ew_add_i8_hl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_H, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_add_i8_hr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_H, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_add_u8_hl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_H, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_add_u8_hr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_H, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_add_i8_zl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_Z, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_add_i8_zr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_Z, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_add_i8_rl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_R, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_add_i8_rr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 1, 1, QUANT__EW_R, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_add_u8_zl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_Z, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_add_u8_zr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_Z, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_add_u8_rl(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_R, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_add_u8_rr(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 0, 0, 0, QUANT__EW_R, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_mul_i8_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 1, 1, 0, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_mul_i8_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 1, 1, 0, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_mul_u8_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 0, 0, 0, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_mul_u8_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 1, 0, 0, 0, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_rq_ii_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 1, 0, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_rq_ii_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 1, 0, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_rq_iu_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 0, 0, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_rq_iu_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 1, 0, 0, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_rq_ui_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 1, 0, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_rq_ui_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 1, 0, QUANT__EW_R); }
-QUANT__INTERNAL void quant__ew_rq_uu_l(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 0, 0, QUANT__EW_L); }
-QUANT__INTERNAL void quant__ew_rq_uu_r(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { quant__ew_loop(a, b, n, o, k, 2, 0, 0, 0, QUANT__EW_R); }
+#define QUANT__EW_FN(NAME, OP, SGN, OSGN, M1, MO) \
+    QUANT__INTERNAL void NAME(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *o, const quant__ew_ctx *k) { \
+        quant__ew_loop(a, b, n, o, k, OP, SGN, OSGN, M1, MO); }
+#define QUANT__EW_ADD(T, S, M1, m1) \
+    QUANT__EW_FN(quant__ew_add_##T##_##m1##l, 0, S, S, QUANT__EW_##M1, QUANT__EW_L) \
+    QUANT__EW_FN(quant__ew_add_##T##_##m1##r, 0, S, S, QUANT__EW_##M1, QUANT__EW_R)
+#define QUANT__EW_MRQ(NAME, OP, S, OS) \
+    QUANT__EW_FN(NAME##_l, OP, S, OS, 0, QUANT__EW_L) QUANT__EW_FN(NAME##_r, OP, S, OS, 0, QUANT__EW_R)
+QUANT__EW_ADD(i8, 1, H, h) QUANT__EW_ADD(i8, 1, Z, z) QUANT__EW_ADD(i8, 1, R, r)
+QUANT__EW_ADD(u8, 0, H, h) QUANT__EW_ADD(u8, 0, Z, z) QUANT__EW_ADD(u8, 0, R, r)
+QUANT__EW_MRQ(quant__ew_mul_i8, 1, 1, 1) QUANT__EW_MRQ(quant__ew_mul_u8, 1, 0, 0)
+QUANT__EW_MRQ(quant__ew_rq_ii, 2, 1, 1) QUANT__EW_MRQ(quant__ew_rq_iu, 2, 1, 0)
+QUANT__EW_MRQ(quant__ew_rq_ui, 2, 0, 1) QUANT__EW_MRQ(quant__ew_rq_uu, 2, 0, 0)
+#undef QUANT__EW_MRQ
+#undef QUANT__EW_ADD
+#undef QUANT__EW_FN
 
 typedef void (*quant__ew_fn)(const uint8_t *, const uint8_t *, size_t, uint8_t *, const quant__ew_ctx *);
 
