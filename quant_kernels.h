@@ -5420,11 +5420,13 @@ QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, size_t blk, size_t n
         { /* sums in a local array: no aliasing with T */
             float a[64];
             for (i = 0; i < 64; i++) a[i] = 0.0f;
-            for (m = 0; m < M; m++) {
-                const float *t = T + m * ksub;
-                if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) a[i] += t[c[i]]; }
-                else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { a[i] += t[c[i] & 15]; a[32 + i] += t[c[i] >> 4]; } }
-            }
+            if (nbits == 8)
+                for (m = 0; m < M; m++) { const uint8_t *c = cd + m * 64; const float *t = T + m * ksub; for (i = 0; i < 64; i++) a[i] += t[c[i]]; }
+            else
+                for (m = 0; m < M; m++) {
+                    const uint8_t *c = cd + m * 32; const float *t = T + m * ksub;
+                    for (i = 0; i < 32; i++) { a[i] += t[c[i] & 15]; a[32 + i] += t[c[i] >> 4]; }
+                }
             memcpy(acc, a, sizeof a);
         }
     }
@@ -5458,15 +5460,11 @@ QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, size_t blk, size_t 
             continue;
         }
 #endif
-        {
-            uint32_t a[64];
-            for (i = 0; i < 64; i++) a[i] = 0;
-            for (m = 0; m < M; m++) {
-                const uint8_t *q = Q + m * ksub;
-                if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) a[i] += q[c[i]]; }
-                else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { a[i] += q[c[i] & 15]; a[32 + i] += q[c[i] >> 4]; } }
-            }
-            memcpy(acc, a, sizeof a);
+        for (i = 0; i < 64; i++) acc[i] = 0;
+        for (m = 0; m < M; m++) {
+            const uint8_t *q = Q + m * ksub;
+            if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += q[c[i]]; }
+            else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; } }
         }
     }
 }
