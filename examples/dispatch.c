@@ -32,7 +32,9 @@
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "quant_kernels.h"      /* types and declarations only: the kernels live in the tables */
+#ifndef DISPATCH_REF_LINKED     /* (make test links them from the build's implementation object instead) */
 #define QUANT_IMPLEMENTATION
+#endif
 #include "quant.h"              /* the scalar references: quant_ref_gemm, quant_ref_conv2d, ... */
 #include "dispatch/dispatch.h"
 #include <stdio.h>

@@ -9,6 +9,8 @@
 # too (torch_check --float): fp32 within 1e-4 of PyTorch, int8 / int8-dynamic
 # sane. About 40 CPU seconds (torch_models.py ~10, ~50 when it trains; the
 # torch_check runs ~30, two at a time); with the models cached (QT_TORCH_CACHE) ~30.
+# PyTorch's own int8 PTQ accuracy of each model, printed beside the runner's
+# for comparison (not checked), costs 6 CPU s more: with QT_TORCH_PTQ=1.
 #
 #   sh tests/test_torch.sh
 #
@@ -22,6 +24,8 @@
 # QT_TORCH_THREADS=n    torch threads for training (default 1; another count
 #                       trains other models; the cache stamp holds it)
 # QT_TORCH_JOBS=n       torch_check runs at a time (default 2)
+# QT_TORCH_PTQ=1        also PyTorch's own int8 PTQ accuracy (FX, onednn) of each
+#                       model, for comparison (printed, not checked)
 # Exit 77 (skipped) without python3-torch or dataset-fashion-mnist, unless
 # QT_REQUIRE_TORCH is set.
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,17 +65,18 @@ fi
 extra=--extra; [ "${QT_TORCH_EXTRA:-1}" = 0 ] && extra=
 threads=${QT_TORCH_THREADS:-1}
 train=; [ "${QT_TORCH_TRAIN:-0}" = 1 ] && train=--train
+ptq=--no-ptq; [ "${QT_TORCH_PTQ:-0}" = 1 ] && ptq=
 # QT_TORCH_CACHE=dir: reuse the models and data trained there by the same
 # torch_models.py and export.py (the sanitizer builds of make check run the
 # same models through their own torch_check)
-stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" "$root"/tests/torch_weights/*.npz | cksum | cut -d' ' -f1)-$extra$train-threads$threads
+stamp=$(cat "$root/tests/torch_models.py" "$root/tools/export.py" "$root"/tests/torch_weights/*.npz | cksum | cut -d' ' -f1)-$extra$train$ptq-threads$threads
 C=${QT_TORCH_CACHE:-}
 if [ -n "$C" ] && [ -z "${QT_TORCH_KEEP-}" ] && [ -f "$C/models.txt" ] && [ "$(cat "$C/stamp" 2>/dev/null)" = "$stamp" ]; then
   D=$C
   echo "torch_models.py: the models trained earlier in $C (same scripts)"
 else
   start=$(date +%s)
-  $PY "$root/tests/torch_models.py" "$D" $extra $train --threads "$threads" > "$W/models.out" 2>&1
+  $PY "$root/tests/torch_models.py" "$D" $extra $train $ptq --threads "$threads" > "$W/models.out" 2>&1
   rc=$?
   grep -v '^    epoch' "$W/models.out"
   f0=$fail
@@ -102,7 +107,8 @@ if [ -f "$D/models.txt" ]; then
   while read -r name file ref acc q8; do
     i=$((i + 1)); rc=$(cat "$W/$i.rc" 2>/dev/null || echo "not run")
     cat "$W/$i.out"
-    echo "  (PyTorch on the images of its outputs: fp32 $acc%, its own int8 PTQ $q8%)"
+    if [ "$q8" = - ]; then echo "  (PyTorch on the images of its outputs: fp32 $acc%; its own int8 PTQ with QT_TORCH_PTQ=1)"
+    else echo "  (PyTorch on the images of its outputs: fp32 $acc%, its own int8 PTQ $q8%)"; fi
     f0=$fail
     count "$W/$i.out" "torch_check $name"
     [ "$rc" = 0 ] || [ $fail != $f0 ] || { fail=$((fail + 1)); echo "FAIL: torch_check $name exited $rc"; }
