@@ -1175,14 +1175,7 @@ typedef struct quant__pack_hdr {
     uint32_t pad_[3];
 } quant__pack_hdr; /* 64 bytes */
 
-QUANT__INTERNAL uint32_t quant__hdr_check(const quant__pack_hdr *h) {
-    unsigned char b[48];
-    uint32_t x = 2166136261u;
-    size_t i;
-    memcpy(b, h, 48);
-    for (i = 0; i < 48; i++) x = (x ^ b[i]) * 16777619u;
-    return x;
-}
+QUANT__INTERNAL uint32_t quant__hdr_check(const quant__pack_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 48); }
 
 QUANT__INTERNAL int quant__pack_geom(size_t K, size_t N, size_t kg, size_t *kpad, size_t *npanels,
         size_t *colsum_off, size_t *panel_off, size_t *total) {
@@ -3471,14 +3464,7 @@ typedef struct quant__bin_hdr {
     uint32_t colpc_off, sign_off, nz_off, total_lo, total_hi, check, pad_[2];
 } quant__bin_hdr;
 
-QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) {
-    unsigned char b[52];
-    uint32_t x = 2166136261u;
-    size_t i;
-    memcpy(b, h, 52);
-    for (i = 0; i < 52; i++) x = (x ^ b[i]) * 16777619u;
-    return x;
-}
+QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 52); }
 
 QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
     size_t wk, np, cp, so, no, tot, plane;
@@ -4557,11 +4543,7 @@ typedef struct quant__pqk_hdr {
 #define QUANT__PQM_MAGIC 0x314d5051u /* "QPM1": PQ matmul */
 #define QUANT__CBG_MAGIC 0x31474243u /* "CBG1": codebook GEMV */
 
-QUANT__INTERNAL uint32_t quant__pqk_check(const quant__pqk_hdr *h) {
-    unsigned char b[56];
-    memcpy(b, h, 56);
-    return quant__blob_fnv(b, 56);
-}
+QUANT__INTERNAL uint32_t quant__pqk_check(const quant__pqk_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 56); }
 QUANT__INTERNAL size_t quant__pqk_r64(size_t v) { return (v + 63) / 64 * 64; }
 
 /* fills the geometry of a packed PQ / PQ matmul; 0 if too large */
