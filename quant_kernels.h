@@ -3875,28 +3875,26 @@ QUANT__AINL void quant__bgemm_nib_body(const int MR, const int TW, size_t ns,
 }
 
 static void QUANT__BTK(size_t mr, int tw, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
+#define QUANT__BTK_MR(R) case 2 * (R): quant__bgemm_nib_body(R, 0, ns, offs, wp, cnt); break; \
+                         case 2 * (R) + 1: quant__bgemm_nib_body(R, 1, ns, offs, wp, cnt); break;
     switch (mr * 2 + (tw != 0)) {
 #if QUANT__BTMR > 5
-    case 12: quant__bgemm_nib_body(6, 0, ns, offs, wp, cnt); break;
-    case 13: quant__bgemm_nib_body(6, 1, ns, offs, wp, cnt); break;
+    QUANT__BTK_MR(6)
 #endif
 #if QUANT__BTMR > 4
-    case 10: quant__bgemm_nib_body(5, 0, ns, offs, wp, cnt); break;
-    case 11: quant__bgemm_nib_body(5, 1, ns, offs, wp, cnt); break;
+    QUANT__BTK_MR(5)
 #endif
 #if QUANT__BTMR > 3
-    case 8: quant__bgemm_nib_body(4, 0, ns, offs, wp, cnt); break;
-    case 9: quant__bgemm_nib_body(4, 1, ns, offs, wp, cnt); break;
+    QUANT__BTK_MR(4)
 #endif
 #if QUANT__BTMR > 2
-    case 6: quant__bgemm_nib_body(3, 0, ns, offs, wp, cnt); break;
-    case 7: quant__bgemm_nib_body(3, 1, ns, offs, wp, cnt); break;
+    QUANT__BTK_MR(3)
 #endif
-    case 4: quant__bgemm_nib_body(2, 0, ns, offs, wp, cnt); break;
-    case 5: quant__bgemm_nib_body(2, 1, ns, offs, wp, cnt); break;
+    QUANT__BTK_MR(2)
     case 3: quant__bgemm_nib_body(1, 1, ns, offs, wp, cnt); break;
     default: quant__bgemm_nib_body(1, 0, ns, offs, wp, cnt); break;
     }
+#undef QUANT__BTK_MR
 }
 
 /* counts of mr <= QUANT__BTMR rows against one transposed panel (its step 0
