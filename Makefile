@@ -408,8 +408,9 @@ include tests/matrix.mk
 # and -O1 keeps GCC's flow-based warnings (11 of their 22 CPU s at -O2 saved
 # on an AVX2 CPU). A CPU that has a level builds its copy at $(CFLAGS) and
 # runs it.
-$(BUILD)/dispatch: private CFLAGS += -DDISPATCH_REF_LINKED
+# (override: also when CFLAGS is given on the command line, as make check does)
+$(BUILD)/dispatch: private override CFLAGS += -DDISPATCH_REF_LINKED
 $(BUILD)/dispatch: private DISPATCH_OBJS += $(IMPL_O)
 $(BUILD)/dispatch: $(IMPL_O)
 DISPATCH_NOT_RUN = $(filter-out $(X86_NATIVE),$(filter $(X86_ISAS),$(DISPATCH_LEVELS)))
-$(foreach l,$(DISPATCH_NOT_RUN),$(eval $(BUILD)/dispatch-obj/$(l).o: private CFLAGS += -O1))
+$(foreach l,$(DISPATCH_NOT_RUN),$(eval $(BUILD)/dispatch-obj/$(l).o: private override CFLAGS += -O1))
