@@ -1000,6 +1000,7 @@ QUANT__AINL quant__vi quant__vi_lut256(const uint8_t *q, quant__vi x) {
 #  undef QUANT__LUT_ROW
     return quant__vi_blend8(p0, p1, QUANT__VI_OPQ(s6));
 }
+#  undef QUANT__VI_OPQ
 /* byte sums in 16-bit lanes: *a + r (16-bit lane j: even byte 2j + 256 x
  * odd byte 2j + 1), *b + the odd bytes; the even sum is a - 256 b (exact
  * while each sum stays below 65,536, which callers keep) */
