@@ -2835,6 +2835,200 @@ QUANT__INTERNAL int quant__conv_is_1x1(const quant_conv_shape *s) {
            !s->pad_top && !s->pad_left && !s->pad_bottom && !s->pad_right;
 }
 
+#if defined(QUANT__VL) && !defined(QUANT_HAS_AVX512VNNI) && !defined(QUANT_NO_DCONV)
+/* Direct convolution for short dot products (K = k_h k_w in_c <= 32: a
+ * 1-channel 3x3 first layer has K = 9), on the vector layer: output
+ * channels on the lanes, exact 16-bit products (pmaddwd) of (a - a_zp) and
+ * (w - w_zp), each in [-255, 255], so no zero-point corrections and any
+ * activation type, weight or zero point. For each output row, the k_h input
+ * rows it reads are widened once into rows of 32-bit lanes, kernel rows
+ * taken in pairs: lane pos holds the int16 values of kernel rows 2i and 2i +
+ * 1 at padded input element pos (zero for padding), so a pmaddwd with the
+ * 32-bit lane broadcast multiplies one tap of both rows; an odd last kernel
+ * row is paired with itself one element on (taps pos and pos + 1, when
+ * they are adjacent; else the second weight is 0). 3x3: 5 pmaddwd a vector
+ * of channels. The sums go through the GEMM's epilogue (quant__epilogue_tile)
+ * with no row or column corrections: the same results as the reference.
+ * The im2col + GEMM path spent most of its time on per-row work at K = 9
+ * (about 30 us of an image of the demo model on Zen 3). */
+#  define QUANT__DC 1
+#  define QUANT__DC_MAXK 32
+#  define QUANT__DC_MAXP 32                   /* broadcast pairs a pixel */
+#  define QUANT__DC_NV (QUANT__NR / QUANT__VL) /* vectors a panel        */
+#  define QUANT__DC_PCH 2                     /* panels a chunk          */
+#  define QUANT__DC_MRP 4                     /* pixels a block          */
+#  define QUANT__DC_WS 16384                  /* widened rows, at most    */
+
+/* elements of one widened (padded) input row, and the bytes the rows take */
+static size_t quant__dc_width(const quant_conv_shape *s) { return (s->pad_left + s->in_w + s->pad_right) * s->in_c; }
+static size_t quant__dc_bytes(const quant_conv_shape *s) { return (s->k_h + 1) / 2 * quant__dc_width(s) * 4; }
+
+/* the broadcast pairs of one pixel: byte offset into the widened rows (from
+ * the pixel's first element) and the two taps (k index; -1: weight 0);
+ * returns how many, or 0 if more than QUANT__DC_MAXP */
+static size_t quant__dc_pairs(const quant_conv_shape *s, size_t *off, int *ta, int *tb) {
+    const size_t C = s->in_c, T = s->k_w * C, W = quant__dc_width(s);
+    size_t np = 0, i, t;
+    for (i = 0; i < s->k_h / 2; i++)
+        for (t = 0; t < T; t++) {
+            if (np == QUANT__DC_MAXP) return 0;
+            off[np] = 4 * (i * W + (t / C) * s->dil_w * C + t % C);
+            ta[np] = (int)((2 * i) * T + t); tb[np] = (int)((2 * i + 1) * T + t);
+            np++;
+        }
+    if (s->k_h % 2)
+        for (t = 0; t < T;) {
+            const size_t o = (t / C) * s->dil_w * C + t % C;
+            if (np == QUANT__DC_MAXP) return 0;
+            off[np] = 4 * ((s->k_h / 2) * W + o);
+            ta[np] = (int)((s->k_h - 1) * T + t);
+            if (t + 1 < T && ((t + 1) / C) * s->dil_w * C + (t + 1) % C == o + 1) {
+                tb[np] = ta[np] + 1; t += 2;
+            } else {
+                tb[np] = -1; t += 1;
+            }
+            np++;
+        }
+    return np;
+}
+
+QUANT__INTERNAL int quant__dc_ok(const quant_conv_shape *s) {
+    size_t off[QUANT__DC_MAXP];
+    int ta[QUANT__DC_MAXP], tb[QUANT__DC_MAXP];
+    return s->k_h * s->k_w * s->in_c <= QUANT__DC_MAXK && quant__dc_bytes(s) <= QUANT__DC_WS &&
+           quant__dc_pairs(s, off, ta, tb) != 0;
+}
+
+/* weight k of column n from the packed panels (kg bytes of K a group) */
+static int32_t quant__dc_w(const quant__pack_hdr *h, const int8_t *panels, size_t k, size_t n) {
+    const int8_t *pan = panels + (n / QUANT__NR) * h->kpad * QUANT__NR;
+    return (int32_t)pan[((k / h->kg) * QUANT__NR + n % QUANT__NR) * h->kg + k % h->kg] - h->b_zp;
+}
+
+/* MRP pixels (bx, bx + xs, ...: their first widened element) x one panel:
+ * the raw sums into tile (rows of QUANT__NR) */
+QUANT__AINL void quant__dc_block(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
+        int32_t *tile, const int MRP) {
+    quant__vi acc[QUANT__DC_MRP][QUANT__DC_NV];
+    size_t q;
+    int i, v;
+    for (i = 0; i < MRP; i++)
+        for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = quant__vi_zero();
+    for (q = 0; q < np; q++) {
+        quant__vi w[QUANT__DC_NV];
+        for (v = 0; v < QUANT__DC_NV; v++) w[v] = quant__vi_load(wt + (q * QUANT__DC_NV + (size_t)v) * QUANT__VL);
+        for (i = 0; i < MRP; i++) {
+            int32_t a32;
+            quant__vi a;
+            memcpy(&a32, bx + (size_t)i * xs + off[q], 4);
+            a = quant__vi_set32(a32);
+            for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = quant__vi_madd16(acc[i][v], a, w[v]);
+        }
+    }
+    for (i = 0; i < MRP; i++)
+        for (v = 0; v < QUANT__DC_NV; v++) quant__vi_store(tile + (size_t)i * QUANT__NR + (size_t)v * QUANT__VL, acc[i][v]);
+}
+
+/* kernel rows 2i, 2i + 1 of output row y of image n widened into ws (row
+ * pair i at ws + 4 i W: int16 (a - zp) of the first row low, of the second
+ * high; an odd last row with itself one element on) */
+static void quant__dc_rows(const quant_conv_shape *s, const uint8_t *in, int a_signed, int32_t a_zp, size_t n, size_t y,
+        uint32_t *ws) {
+    const size_t C = s->in_c, W = quant__dc_width(s), rb = s->in_w * C, l0 = s->pad_left * C;
+    size_t i, j;
+    for (i = 0; i < (s->k_h + 1) / 2; i++) {
+        uint32_t *d = ws + i * W;
+        const uint8_t *r[2];
+        int k;
+        for (k = 0; k < 2; k++) {
+            const size_t kh = 2 * i + (size_t)k, ph = y * s->stride_h + kh * s->dil_h;
+            r[k] = NULL;
+            if (kh < s->k_h && ph >= s->pad_top && ph - s->pad_top < s->in_h)
+                r[k] = in + (n * s->in_h + (ph - s->pad_top)) * rb;
+        }
+        for (j = 0; j < l0; j++) d[j] = 0;
+        for (j = l0 + rb; j < W; j++) d[j] = 0;
+        d += l0;
+        if (2 * i + 1 == s->k_h) { /* the odd row: (pos, pos + 1) */
+            const uint8_t *a = r[0];
+            if (!a) { for (j = 0; j < rb; j++) d[j] = 0; continue; }
+            if (l0) d[-1] = (uint32_t)(uint16_t)((a_signed ? (int32_t)(int8_t)a[0] : (int32_t)a[0]) - a_zp) << 16;
+            if (a_signed) {
+                for (j = 0; j + 1 < rb; j++)
+                    d[j] = (uint16_t)((int32_t)(int8_t)a[j] - a_zp) | (uint32_t)(uint16_t)((int32_t)(int8_t)a[j + 1] - a_zp) << 16;
+                d[rb - 1] = (uint16_t)((int32_t)(int8_t)a[rb - 1] - a_zp);
+            } else {
+                for (j = 0; j + 1 < rb; j++)
+                    d[j] = (uint16_t)((int32_t)a[j] - a_zp) | (uint32_t)(uint16_t)((int32_t)a[j + 1] - a_zp) << 16;
+                d[rb - 1] = (uint16_t)((int32_t)a[rb - 1] - a_zp);
+            }
+            continue;
+        }
+        if (!r[0] && !r[1]) { for (j = 0; j < rb; j++) d[j] = 0; continue; }
+        {
+            const uint8_t *a = r[0] ? r[0] : r[1], *b = r[1] ? r[1] : r[0];
+            const uint32_t ma = r[0] ? 0xffffu : 0u, mb = r[1] ? 0xffff0000u : 0u;
+            if (a_signed)
+                for (j = 0; j < rb; j++)
+                    d[j] = ((uint16_t)((int32_t)(int8_t)a[j] - a_zp) & ma) | ((uint32_t)(uint16_t)((int32_t)(int8_t)b[j] - a_zp) << 16 & mb);
+            else
+                for (j = 0; j < rb; j++)
+                    d[j] = ((uint16_t)((int32_t)a[j] - a_zp) & ma) | ((uint32_t)(uint16_t)((int32_t)b[j] - a_zp) << 16 & mb);
+        }
+    }
+}
+
+QUANT__INTERNAL void quant__dconv(const quant_conv_shape *s, size_t oh, size_t ow, const quant__pack_hdr *h,
+        const void *packed, const uint8_t *in, int a_signed, int32_t a_zp, const quant_epilogue *ep, void *out,
+        size_t pix0, size_t pix1, uint8_t *ws) {
+    const uint8_t *base = (const uint8_t *)packed;
+    const int8_t *panels = (const int8_t *)(base + h->panel_off);
+    const size_t N = h->N, npan = (N + QUANT__NR - 1) / QUANT__NR, xs = 4 * s->stride_w * s->in_c;
+    size_t off[QUANT__DC_MAXP], np, c0, q, j;
+    int ta[QUANT__DC_MAXP], tb[QUANT__DC_MAXP];
+    int32_t wt[QUANT__DC_PCH][QUANT__DC_MAXP * QUANT__NR], tile[QUANT__DC_MRP * QUANT__NR];
+    quant__epi_cols ec[QUANT__DC_PCH];
+    const uint32_t rowcorr[QUANT__DC_MRP] = { 0 };
+    np = quant__dc_pairs(s, off, ta, tb);
+    for (c0 = 0; c0 < npan; c0 += QUANT__DC_PCH) {
+        const size_t pe = c0 + QUANT__DC_PCH < npan ? c0 + QUANT__DC_PCH : npan;
+        size_t p = pix0, pb;
+        for (pb = c0; pb < pe; pb++) {
+            int32_t *w = wt[pb - c0];
+            for (q = 0; q < np; q++)
+                for (j = 0; j < QUANT__NR; j++) {
+                    const size_t n = pb * QUANT__NR + j;
+                    int32_t lo = 0, hi = 0;
+                    if (n < N) {
+                        lo = quant__dc_w(h, panels, (size_t)ta[q], n);
+                        hi = tb[q] >= 0 ? quant__dc_w(h, panels, (size_t)tb[q], n) : 0;
+                    }
+                    w[q * QUANT__NR + j] = (int32_t)((uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16);
+                }
+            quant__epi_cols_init(h, base, ep, 0u, 0u, pb * QUANT__NR, &ec[pb - c0]);
+        }
+        while (p < pix1) {
+            const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
+            const size_t x1 = pix1 - p < ow - x0 ? x0 + (pix1 - p) : ow;
+            quant__dc_rows(s, in, a_signed, a_zp, n, y, (uint32_t *)(void *)ws);
+            for (pb = c0; pb < pe; pb++) {
+                const size_t cs = pb * QUANT__NR, cnt = N - cs < QUANT__NR ? N - cs : QUANT__NR;
+                size_t x = x0;
+                for (; x + QUANT__DC_MRP <= x1; x += QUANT__DC_MRP) {
+                    quant__dc_block(ws + x * xs, xs, off, wt[pb - c0], np, tile, QUANT__DC_MRP);
+                    quant__epilogue_tile(ep, &ec[pb - c0], 0, p + (x - x0), QUANT__DC_MRP, cs, cnt, tile, rowcorr, out, N);
+                }
+                for (; x < x1; x++) {
+                    quant__dc_block(ws + x * xs, xs, off, wt[pb - c0], np, tile, 1);
+                    quant__epilogue_tile(ep, &ec[pb - c0], 0, p + (x - x0), 1, cs, cnt, tile, rowcorr, out, N);
+                }
+            }
+            p += x1 - x0;
+        }
+    }
+}
+#endif
+
 QUANT_DEF size_t quant_conv2d_pack_size(const quant_conv_shape *s) {
     size_t oh, ow;
     if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
@@ -2854,10 +3048,15 @@ QUANT_DEF quant_status quant_conv2d_pack(const int8_t *w, const quant_conv_shape
 QUANT__INTERNAL size_t quant__im2col_ld(size_t K) { return K < 16 ? 16 : K; }
 
 QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s) {
-    size_t oh, ow;
+    size_t oh, ow, w;
     if (quant_conv_out_size(s, &oh, &ow) != QUANT_OK) return 0;
     if (quant__conv_is_1x1(s)) return 0;
-    return quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * quant__im2col_ld(s->k_h * s->k_w * s->in_c) + 16; /* + slack */
+    w = quant__conv_tile(s->k_h * s->k_w * s->in_c, oh * ow) * quant__im2col_ld(s->k_h * s->k_w * s->in_c) + 16; /* + slack */
+#if defined(QUANT__DC)
+    /* (the int4 conv of section 7 takes the same size for its im2col) */
+    if (quant__dc_ok(s) && quant__dc_bytes(s) + 64 > w) w = quant__dc_bytes(s) + 64; /* + alignment */
+#endif
+    return w;
 }
 
 /* n < 16 bytes as two overlapping fixed-size copies */
@@ -3164,6 +3363,13 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
         return QUANT_OK;
     }
     if (!workspace || workspace_bytes < quant_conv2d_workspace_size(s)) return QUANT_EINVAL;
+#if defined(QUANT__DC)
+    if (quant__dc_ok(s)) { /* the widened rows 64-byte aligned in the workspace */
+        uint8_t *wa = (uint8_t *)workspace + ((64u - (unsigned)((uintptr_t)workspace & 63u)) & 63u);
+        quant__dconv(s, oh, ow, &h, packed, (const uint8_t *)in, a_signed, a_zp, ep, out, pix0, pix1, wa);
+        return QUANT_OK;
+    }
+#endif
 #if defined(QUANT__IKR)
     if (!a_signed && !h.b_zp && s->in_c % 4 == 0 && s->k_h * s->k_w <= QUANT__IKR_TAPS) {
         quant__conv_igemm(s, oh, ow, &h, packed, (const uint8_t *)in, a_zp, ep, out, pix0, pix1, (uint8_t *)workspace);
@@ -3343,6 +3549,13 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
 #undef QUANT__DW_MAGIC
 #undef QUANT__IKR_TAPS
 #undef QUANT__IM2COL_C1
+#undef QUANT__DC
+#undef QUANT__DC_MAXK
+#undef QUANT__DC_MAXP
+#undef QUANT__DC_NV
+#undef QUANT__DC_PCH
+#undef QUANT__DC_MRP
+#undef QUANT__DC_WS
 
 /* ======================================================================== */
 /* 5. binary and ternary kernels (implementation)                           */

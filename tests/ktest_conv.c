@@ -58,6 +58,10 @@ static quant_conv_shape rand_shape(int dw) {
     }
 }
 
+/* extremes (test_conv2d_smallk): activations only the two ends of their
+ * type, weights only -128 and 127, zero points at the ends */
+static int g_extreme;
+
 /* one conv2d against the reference, whole and in two pixel tiles; t picks
  * the activation type, zero points and epilogue */
 static void conv_case(quant_conv_shape s, int t) {
@@ -74,6 +78,16 @@ static void conv_case(quant_conv_shape s, int t) {
         in = (uint8_t *)malloc(nin); w = (int8_t *)malloc(nw);
         for (i = 0; i < nin; i++) in[i] = (uint8_t)qt_rand32();
         for (i = 0; i < nw; i++) w[i] = (int8_t)qt_rand32();
+        if (g_extreme) {
+            const uint32_t m = qt_rand32() % 3; /* all low, all high, or mixed */
+            for (i = 0; i < nin; i++) {
+                const int hi = m == 2 ? (int)(qt_rand32() & 1) : (int)m;
+                in[i] = a_signed ? (uint8_t)(hi ? 0x7f : 0x80) : (uint8_t)(hi ? 255 : 0);
+            }
+            for (i = 0; i < nw; i++) w[i] = (int8_t)(m == 2 ? (qt_rand32() & 1 ? 127 : -128) : m ? 127 : -128);
+            a_zp = a_signed ? (qt_rand32() & 1 ? 127 : -128) : (qt_rand32() & 1 ? 255 : 0);
+            w_zp = (t % 4 == 0) ? (qt_rand32() & 1 ? 127 : -128) : 0;
+        }
         make_epi(&e, kind, P, s.out_c);
         bytes = quant_conv2d_pack_size(&s); wsb = quant_conv2d_workspace_size(&s);
         pk = (unsigned char *)malloc(bytes); ws = (unsigned char *)malloc(wsb + 1);
@@ -142,6 +156,39 @@ static void test_conv2d_c1(void) {
             s.pad_top = qt_rand32() % 4; s.pad_bottom = qt_rand32() % 4; s.pad_left = qt_rand32() % 5; s.pad_right = qt_rand32() % 5;
         } while (quant_conv_out_size(&s, &oh, &ow) != QUANT_OK);
         conv_case(s, t);
+        if (QT_FAILS > 5) return;
+    }
+}
+
+/* short dot products, K = k_h k_w in_c up to 32 and just past it (the
+ * direct convolution of the SSE4.1 / AVX2 / AVX-512 builds: kernel rows in
+ * pairs, an odd last row paired with itself, adjacent taps or a zero
+ * weight): 1 to 4 input channels, odd widths, padding up to wider than the
+ * kernel, strides and dilations 1 to 3 across and down, output channels
+ * over several panels, pixel tiles cut inside rows; every fourth case with
+ * only extreme values (0 / 255 or -128 / 127 activations, -128 / 127
+ * weights, zero points at the ends) */
+static void test_conv2d_smallk(void) {
+    int t;
+    for (t = 0; t < 400; t++) {
+        quant_conv_shape s;
+        size_t oh, ow;
+        memset(&s, 0, sizeof s);
+        do {
+            s.batch = 1 + qt_rand32() % 3; s.in_h = 1 + qt_rand32() % 11; s.in_w = 1 + qt_rand32() % 37;
+            s.in_c = 1 + qt_rand32() % (t % 2 ? 4 : 1); s.out_c = 1 + qt_rand32() % (t % 5 == 0 ? 128 : 40);
+            s.k_h = 1 + qt_rand32() % 5; s.k_w = 1 + qt_rand32() % 5;
+            if (t % 3 == 0) s.k_h = s.k_w = 3;
+            if (t % 13 == 7) { s.k_h = 1; s.k_w = 8 + qt_rand32() % 25; s.in_c = 1; s.in_w = 70; } /* up to 32 taps in one row */
+            if (t % 13 == 8) { s.k_h = 8 + qt_rand32() % 25; s.k_w = 1; s.in_c = 1; s.in_h = 40; } /* 32 rows of one tap */
+            s.stride_h = 1 + qt_rand32() % 3; s.stride_w = 1 + qt_rand32() % 3;
+            s.dil_h = 1 + qt_rand32() % 3; s.dil_w = 1 + qt_rand32() % 3;
+            if (qt_rand32() % 2) s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1;
+            s.pad_top = qt_rand32() % 5; s.pad_bottom = qt_rand32() % 5; s.pad_left = qt_rand32() % 6; s.pad_right = qt_rand32() % 6;
+        } while (quant_conv_out_size(&s, &oh, &ow) != QUANT_OK);
+        g_extreme = t % 8 < 2; /* with asymmetric weights (t % 4 == 0) and signed activations (t odd) */
+        conv_case(s, t);
+        g_extreme = 0;
         if (QT_FAILS > 5) return;
     }
 }
@@ -245,6 +292,7 @@ int main(void) {
     RUN(test_conv2d);
     RUN(test_conv2d_c4);
     RUN(test_conv2d_c1);
+    RUN(test_conv2d_smallk);
     RUN(test_conv2d_large);
     RUN(test_dwconv);
     RUN(test_bad_input);
