@@ -314,8 +314,12 @@ QUANT_DEF quant_status quant_conv2d_pack(const int8_t *w, const quant_conv_shape
         void *packed, size_t packed_bytes);
 /* Bytes of scratch for the im2col tile (0 for a 1x1, stride 1, unpadded
  * convolution, which reads the input directly): at most about 16 KiB or 64
- * rows of K bytes. It does not depend on s->batch, so one workspace serves
- * every batch size of the same layer. */
+ * rows of K bytes. On the SSE4.1, AVX2, AVX-VNNI and AVX-512 (non-VNNI)
+ * builds a convolution with K = k_h k_w in_c <= 32 runs directly, with no
+ * im2col: its scratch holds the widened input rows of one output row
+ * (ceil(k_h / 2) x padded row x 4 bytes, at most 16 KiB), when that is the
+ * larger. It does not depend on s->batch, so one workspace serves every
+ * batch size of the same layer. */
 QUANT_DEF size_t quant_conv2d_workspace_size(const quant_conv_shape *s);
 QUANT_DEF quant_status quant_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *out, void *workspace, size_t workspace_bytes);

@@ -4,7 +4,7 @@
  * random data: median microseconds per image over rounds.
  *
  *   cc -std=c99 -O3 -march=native -I. bench/bench_conv.c -o build/bench_conv -lm
- *   build/bench_conv [batch 64] [rounds 31]
+ *   build/bench_conv [batch 64] [rounds 31] [shape index: only that one]
  *
  * Built with -DQUANT_NO_DCONV it times the im2col + GEMM path that the
  * direct small-K convolution (section 4) replaced: run both, alternated. */
@@ -21,10 +21,10 @@ static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5;
 
 int main(int argc, char **argv) {
     static const size_t sh[][8] = { /* h, w, c, out_c, k, stride, pad, a_max */
-        { 28, 28, 1, 32, 3, 1, 1, 255 }, { 14, 14, 32, 64, 3, 1, 1, 255 }, { 14, 14, 32, 64, 3, 1, 1, 127 },
+        { 28, 28, 1, 32, 3, 1, 1, 255 }, { 14, 14, 32, 64, 3, 1, 1, 255 }, { 14, 14, 32, 64, 3, 1, 1, 127 }, { 14, 14, 32, 64, 3, 1, 1, 20 },
         { 28, 28, 1, 16, 5, 1, 2, 255 }, { 32, 32, 3, 32, 3, 1, 1, 255 }, { 32, 32, 3, 16, 3, 2, 1, 255 } };
     const size_t batch = argc > 1 ? (size_t)atoi(argv[1]) : 64;
-    const int rounds = argc > 2 ? atoi(argv[2]) : 31;
+    const int rounds = argc > 2 ? atoi(argv[2]) : 31, only = argc > 3 ? atoi(argv[3]) : -1;
     size_t i, j;
     printf("quant_conv2d, %s%s, batch %zu, median us per image over %d rounds\n", quant_isa_name(),
 #if defined(QUANT_NO_DCONV)
@@ -44,6 +44,7 @@ int main(int argc, char **argv) {
         void *pk;
         double *t = (double *)malloc(sizeof(double) * (size_t)rounds);
         int r;
+        if (only >= 0 && (size_t)only != i) continue;
         memset(&s, 0, sizeof s);
         s.batch = batch; s.in_h = sh[i][0]; s.in_w = sh[i][1]; s.in_c = sh[i][2]; s.out_c = sh[i][3];
         s.k_h = s.k_w = sh[i][4]; s.stride_h = s.stride_w = sh[i][5]; s.dil_h = s.dil_w = 1;
@@ -51,7 +52,8 @@ int main(int argc, char **argv) {
         if (quant_conv_out_size(&s, &oh, &ow) != QUANT_OK) return 1;
         P = batch * oh * ow; nin = batch * s.in_h * s.in_w * s.in_c; nw = s.out_c * s.k_h * s.k_w * s.in_c;
         in = (uint8_t *)malloc(nin); w = (int8_t *)malloc(nw); out = (uint8_t *)malloc(P * s.out_c);
-        for (j = 0; j < nin; j++) in[j] = (uint8_t)(rnd() % (sh[i][7] + 1));
+        for (j = 0; j < nin; j++) /* a_max 20: 2% of the bytes 128..255, the rest 0..127 (the demo's conv2 input) */
+            in[j] = sh[i][7] == 20 ? (uint8_t)(rnd() % 50 ? rnd() % 128 : 128 + rnd() % 128) : (uint8_t)(rnd() % (sh[i][7] + 1));
         for (j = 0; j < nw; j++) w[j] = (int8_t)((int)(rnd() % 255) - 127);
         for (j = 0; j < s.out_c; j++) {
             quant_requant_from_scale(0.0005 + 0.001 * (rnd() % 100) / 100.0, &rq[j]);
@@ -70,8 +72,9 @@ int main(int argc, char **argv) {
             if (r >= 0) t[r] = now() - t0;
         }
         qsort(t, (size_t)rounds, sizeof(double), cmpd);
-        printf("  %2zux%2zux%2zu -> %3zu, k %zu, stride %zu, K %3zu, activations 0..%3zu: %8.2f us  (%.1f GOPS)\n",
-               s.in_h, s.in_w, s.in_c, s.out_c, s.k_h, s.stride_h, s.k_h * s.k_w * s.in_c, sh[i][7],
+        printf("  %2zux%2zux%2zu -> %3zu, k %zu, stride %zu, K %3zu, activations %s: %8.2f us  (%.1f GOPS)\n",
+               s.in_h, s.in_w, s.in_c, s.out_c, s.k_h, s.stride_h, s.k_h * s.k_w * s.in_c,
+               sh[i][7] == 255 ? "0..255   " : sh[i][7] == 127 ? "0..127   " : "2% > 127",
                t[rounds / 2] / (double)batch * 1e6, 2.0 * (double)P * (double)s.out_c * (double)(s.k_h * s.k_w * s.in_c) / t[rounds / 2] * 1e-9);
         free(in); free(w); free(out); free(ws); free(pk); free(t);
     }
