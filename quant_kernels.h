@@ -56,8 +56,9 @@
  *      tiles for the caller's threads
  *   3. rows: quantize (per tensor / row / column), dynamic per-row
  *      quantization, dequantize, requantize
- *   4. convolution: NHWC conv2d (im2col into your workspace, or direct for
- *      1x1) and depthwise conv (3x3 fast path), the same fused epilogue
+ *   4. convolution: NHWC conv2d (im2col into your workspace; direct for
+ *      1x1, and for K <= 32 below AVX-512 VNNI) and depthwise conv (3x3 fast
+ *      path), the same fused epilogue
  *   5. binary and ternary: XNOR-popcount GEMM (binary / ternary operands),
  *      BWN int8 x binary, binary conv2d with one or zero padding; outputs
  *      int32, float (batch norm folded) or packed bits
@@ -117,6 +118,11 @@
  *                             2x4      scalar       quant__bgemm_2x4__scalar
  *   the same, nibble panels   4x64     avx2         quant__bgemm_nib_4x64__avx2
  *                             4x32     sse41        quant__bgemm_nib_4x32__sse41
+ *   conv2d, direct (4), K = k_h k_w in_c <= 32, 16-bit tap pairs (pmaddwd)
+ *                             4x8      sse41        quant__dc_block (4 pixels x a panel)
+ *                             4x16     avx2         quant__dc_block, quant__dc_block_rq
+ *                                                   (the float requantization fused)
+ *                             4x32     avxvnni, avx512: quant__dc_block
  *   int4 GEMM (7), 32 K a block
  *                             6x16     avx512vnni   quant__gemm_q4_6x16__avx512vnni
  *                             6x32     avx512vnni   quant__gemm_q4_6x32__avx512vnni
