@@ -2905,8 +2905,11 @@ static size_t quant__dc_pairs(const quant_conv_shape *s, size_t *off, int *ta, i
 QUANT__INTERNAL int quant__dc_ok(const quant_conv_shape *s) {
     size_t off[QUANT__DC_MAXP];
     int ta[QUANT__DC_MAXP], tb[QUANT__DC_MAXP];
-    return s->k_h * s->k_w * s->in_c <= QUANT__DC_MAXK && quant__dc_bytes(s) <= QUANT__DC_WS &&
-           quant__dc_pairs(s, off, ta, tb) != 0;
+    /* (each term of the widened width bounded first: their product in
+     * quant__dc_bytes cannot wrap; quant_conv_out_size allows widths and
+     * padding up to SIZE_MAX / 16) */
+    return s->k_h * s->k_w * s->in_c <= QUANT__DC_MAXK && s->in_w <= QUANT__DC_WS && s->pad_left <= QUANT__DC_WS &&
+           s->pad_right <= QUANT__DC_WS && quant__dc_bytes(s) <= QUANT__DC_WS && quant__dc_pairs(s, off, ta, tb) != 0;
 }
 
 /* weight k of column n from the packed panels (kg bytes of K a group) */
