@@ -3429,8 +3429,11 @@ QUANT_DEF quant_status quant_conv2d_tile(const quant_conv_shape *s, const void *
     }
     if (!workspace || workspace_bytes < quant_conv2d_workspace_size(s)) return QUANT_EINVAL;
 #if defined(QUANT__DC)
-    if (quant__dc_ok(s)) { /* the widened rows 64-byte aligned in the workspace */
-        uint8_t *wa = (uint8_t *)workspace + ((64u - (unsigned)((uintptr_t)workspace & 63u)) & 63u);
+    if (quant__dc_ok(s)) {
+        /* the widened rows are uint32 lanes: 4-byte aligned in the workspace
+         * (where a 4-byte aligned workspace starts, so that the bytes it
+         * holds afterwards do not depend on its address) */
+        uint8_t *wa = (uint8_t *)workspace + ((4u - (unsigned)((uintptr_t)workspace & 3u)) & 3u);
         quant__dconv(s, oh, ow, &h, packed, (const uint8_t *)in, a_signed, a_zp, ep, out, pix0, pix1, wa);
         return QUANT_OK;
     }
