@@ -1542,6 +1542,41 @@ static void test_equalize_relu6_and_analytic(void) {
  * add; relu_clip; the first graph's relu / maxpool / flatten / softmax):
  * no code or zero point above 127, outputs near the double reference; and a
  * stored "reduce_range" in a quantized file's metadata */
+/* a batchnorm with finite scale and bias whose factor in uint8 terms, a
+ * x_scale / y_scale, overflows float (fuzz_model's finding: (q - zp) m + o
+ * was Inf - Inf = NaN, then cast to uint8): refused when the params are
+ * combined, named; a large but representable factor still runs */
+static void test_affine_overflow(void) {
+    static float sc[2], sb[2] = { 0.5f, -0.5f };
+    static const float bigs[] = { 3e38f, -3e38f, 1e31f, 1e20f };
+    const char *g = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,2,2]}],\"nodes\":["
+                    "{\"op\":\"batchnorm\",\"in\":[\"x\"],\"out\":\"b\",\"scale\":\"sc\",\"bias\":\"sb\"},"
+                    "{\"op\":\"relu\",\"in\":[\"b\"],\"out\":\"y\"}],\"output\":\"y\"}";
+    /* stored params: x_scale / y_scale = 1000, so the factor is 1000 a */
+    const char *meta = ",\"quant\":\"{\\\"mode\\\":\\\"int8\\\",\\\"acts\\\":{\\\"x\\\":[1,10],\\\"b\\\":[0.001,10],\\\"y\\\":[0.001,10]}}\"";
+    size_t k, size;
+    for (k = 0; k < sizeof bigs / sizeof *bigs; k++) {
+        tdesc t[2];
+        unsigned char *buf;
+        rn_model m;
+        memset(t, 0, sizeof t);
+        sc[0] = 1.0f; sc[1] = bigs[k];
+        strcpy(t[0].name, "sc"); t[0].dtype = "F32"; t[0].ndim = 1; t[0].shape[0] = 2; t[0].bytes = 8; t[0].data = sc;
+        strcpy(t[1].name, "sb"); t[1].dtype = "F32"; t[1].ndim = 1; t[1].shape[0] = 2; t[1].bytes = 8; t[1].data = sb;
+        buf = build(t, 2, g, meta, &size, 0, -1);
+        if (k == 0) write_seeds("affine-overflow", buf, size);
+        if (k < 3) CHECKF(rn_model_load_mem(&m, buf, size, RN_INT8, 1) == -1 && strstr(m.err, "batchnorm") && strstr(m.err, "channel 1"), "scale %g: %s", bigs[k], m.err);
+        else {
+            size_t j;
+            CHECKF(rn_model_load_mem(&m, buf, size, RN_INT8, 1) == 0 && m.params_ready, "%s", m.err);
+            for (j = 0; j < m.v[m.input].size; j++) m.v[m.input].f[j] = (float)j * 4.0f - 10.0f;
+            CHECKF(rn_run(&m, 1) == 0, "%s", m.err);
+            rn_model_free(&m);
+        }
+        free(buf);
+    }
+}
+
 static void test_reduce_range(void) {
     static const int modes[] = { RN_INT8, RN_DYN, RN_INT4 };
     /* Largest output differences. Graph 0 (newops_build's seed 1): 0.043,
@@ -1642,5 +1677,6 @@ int main(void) {
     RUN(test_relu_clip); /* these two seed their own draws */
     RUN(test_equalize_relu6_and_analytic);
     RUN(test_reduce_range);
+    RUN(test_affine_overflow);
     return qt_summary();
 }

@@ -2213,7 +2213,7 @@ static int rn_x_affine(rn_model *m, rn_node *n, int batch) {
             for (p = 0; p < P; p++)
                 for (c = 0; c < C; c++) {
                     float v = nearbyintf((float)((int32_t)s[p * C + c] - x->zp) * n->bscale[c] + n->bbias[c]) + (float)y->zp;
-                    o[p * C + c] = (uint8_t)(v < 0 ? 0 : v > hi ? hi : v);
+                    o[p * C + c] = (uint8_t)(v > 0 ? (v > hi ? hi : v) : 0); /* NaN cannot reach here; 0 if it did */
                 }
         } else {
             const float *s = x->f + (size_t)b * x->size;
@@ -2440,7 +2440,14 @@ RN_FN int rn_finish_params(rn_model *m) {
         } else if (n->op == RN_OP_BATCHNORM || n->op == RN_OP_NORMALIZE)
             for (o = 0; o < x->c; o++) { /* y = x a + b in real terms; normalize: a = 1 / std, b = -mean / std */
                 double a = n->op == RN_OP_NORMALIZE ? 1.0 / n->chan_a[o] : n->chan_a[o], b = n->op == RN_OP_NORMALIZE ? -(double)n->chan_b[o] / n->chan_a[o] : n->chan_b[o];
-                n->bscale[o] = (float)(a * x->scale / y->scale); n->bbias[o] = (float)(b / y->scale);
+                double fs = a * x->scale / y->scale, fb = b / y->scale;
+                /* bounded so that (q - zp) m + o stays finite for every code: an overflow would give NaN or Inf */
+                if (!(fabs(fs) < 1e30 && fabs(fb) < 1e30)) {
+                    snprintf(m->err, sizeof m->err, "node %d (%s): channel %zu's factor or offset in uint8 terms is out of range (%g, %g)", i, rn_op_names[n->op], o, fs, fb);
+                    m->params_ready = 0;
+                    return -1;
+                }
+                n->bscale[o] = (float)fs; n->bbias[o] = (float)fb;
             }
         if (st != QUANT_OK) {
             snprintf(m->err, sizeof m->err, "node %d (%s): its uint8 params cannot be combined (%s)", i, rn_op_names[n->op], quant_status_str(st));
