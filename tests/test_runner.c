@@ -1542,6 +1542,31 @@ static void test_equalize_relu6_and_analytic(void) {
  * add; relu_clip; the first graph's relu / maxpool / flatten / softmax):
  * no code or zero point above 127, outputs near the double reference; and a
  * stored "reduce_range" in a quantized file's metadata */
+/* rn_q1, the runner's inline quant_quantize1 (zero point 0) of its
+ * clipping searches, equals it: halves, ties, both ends of each range,
+ * overflow to Inf, NaN, subnormals, and random values and scales */
+static void test_q1_matches(void) {
+    static const float xs[] = { 0.0f, -0.0f, 0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 6.5f, 7.5f, -8.5f, 126.5f, -127.5f, 1e-45f,
+                                -1e-45f, 3e38f, -3e38f, FLT_MAX, -FLT_MAX, 0.49999997f, 8388609.0f };
+    static const int32_t rg[][2] = { { -8, 7 }, { -7, 7 }, { -127, 127 }, { -1, 1 }, { 0, 255 }, { 3, 9 }, { -9, -3 } };
+    const float nanv = (float)strtod("nan", NULL), inf = (float)strtod("inf", NULL);
+    size_t i, r;
+    int bad = 0;
+    for (r = 0; r < sizeof rg / sizeof *rg; r++) {
+        for (i = 0; i < sizeof xs / sizeof *xs + 3; i++) {
+            const float x = i < sizeof xs / sizeof *xs ? xs[i] : i == sizeof xs / sizeof *xs ? nanv : i % 2 ? inf : -inf;
+            static const float invs[] = { 1.0f, 3.0f, 0.1f, 1e30f, 1e-30f };
+            size_t j;
+            for (j = 0; j < 5; j++) bad += rn_q1(x, invs[j], rg[r][0], rg[r][1]) != quant_quantize1(x, invs[j], 0, rg[r][0], rg[r][1]);
+        }
+        for (i = 0; i < 200000; i++) {
+            const float x = (float)(qt_normal() * (i % 3 ? 1.0 : 100.0)), inv = (float)(1.0 / (0.001 + qt_uniform()));
+            bad += rn_q1(x, inv, rg[r][0], rg[r][1]) != quant_quantize1(x, inv, 0, rg[r][0], rg[r][1]);
+        }
+    }
+    CHECKF(bad == 0, "%d values where rn_q1 differs from quant_quantize1", bad);
+}
+
 /* a batchnorm with finite scale and bias whose factor in uint8 terms, a
  * x_scale / y_scale, overflows float (fuzz_model's finding: (q - zp) m + o
  * was Inf - Inf = NaN, then cast to uint8): refused when the params are
@@ -1678,5 +1703,6 @@ int main(void) {
     RUN(test_equalize_relu6_and_analytic);
     RUN(test_reduce_range);
     RUN(test_affine_overflow);
+    RUN(test_q1_matches);
     return qt_summary();
 }

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <math.h>
+#include <float.h>
 #include <errno.h>
 
 /* the most elements a tensor or an IDX file may hold (2^40; 2^30 with a 32-bit size_t) */
@@ -987,6 +988,23 @@ static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-
  * per_tensor (not ternary): one scale for the whole tensor (its largest |w|
  * / q; below 8 bits the clipping with the least squared error), written to
  * every channel's scale */
+/* quant_quantize1(x, inv, 0, lo, hi) inline, for the clipping searches
+ * below, which call it for every weight and candidate scale (71 and 51 of
+ * them): out of line that was half of a model's preparation. The same
+ * arithmetic: x * inv rounded to float, then to the nearest integer with
+ * ties to even (nearbyintf, default rounding mode), clamped; NaN gives 0
+ * clamped. test_runner compares the two on special and random values. */
+RN_FN int32_t rn_q1(float x, float inv, int32_t lo, int32_t hi) {
+#if FLT_EVAL_METHOD == 0
+    const float r = nearbyintf(x * inv);
+#else
+    volatile float p = x * inv; /* excess precision: rounded to float first, as quant_quantize1 does */
+    const float r = nearbyintf(p);
+#endif
+    if (r != r) return lo > 0 ? lo : hi < 0 ? hi : 0;
+    return r <= (float)lo ? lo : r >= (float)hi ? hi : (int32_t)r;
+}
+
 /* below 8 bits: the scale s0 * f / 100 (f = 100 down to 30) with the least
  * squared error over the cnt weights w[0], w[stride], ... (the first on ties) */
 RN_FN float rn_clip_scale(const float *w, size_t cnt, size_t stride, float s0, int qmax) {
@@ -999,7 +1017,7 @@ RN_FN float rn_clip_scale(const float *w, size_t cnt, size_t stride, float s0, i
         double e = 0;
         for (k = 0; k < cnt; k++) {
             float v = w[k * stride];
-            double d = (double)v - (double)quant_quantize1(v, inv, 0, -qmax, qmax) * sc;
+            double d = (double)v - (double)rn_q1(v, inv, -qmax, qmax) * sc;
             e += d * d;
         }
         if (best < 0 || e < best) { best = e; s = sc; }
@@ -1069,7 +1087,7 @@ RN_FN void rn_q4_quantize(const rn_node *n, int8_t *wq, float *sc, double *sqnr)
                     if (!(s > 0) || s > 65504.0f) continue;
                     inv = 1.0f / s;
                     for (k = 0; k < len; k++) {
-                        double d = (double)v[k] - (double)quant_quantize1(v[k], inv, 0, -8, 7) * s;
+                        double d = (double)v[k] - (double)rn_q1(v[k], inv, -8, 7) * s;
                         e += d * d;
                     }
                     if (best < 0 || e < best) { best = e; best_s = s; }
