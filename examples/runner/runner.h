@@ -1389,6 +1389,13 @@ typedef int32_t rn_v16i __attribute__((vector_size(64)));
 #  define RN_VB 16
 #endif
 #define RN_VN (RN_VB / 4) /* floats a vector */
+/* the column multiple the register blocks take: 32 with 512-bit registers,
+ * else one 4-row sub-block's two vectors (16 or 8 columns) */
+#if RN_VB < 64
+#  define RN_FCOLS (2 * RN_VN)
+#else
+#  define RN_FCOLS 32
+#endif
 typedef float rn_vf __attribute__((vector_size(RN_VB)));
 typedef int32_t rn_vi __attribute__((vector_size(RN_VB)));
 #if RN_VB < 64
@@ -1428,24 +1435,26 @@ RN_FN void rn_f32_block4(size_t T, size_t C, size_t N, const float *const *p, co
     }
 }
 #endif
-/* rows_valid (<= RN_RB) rows x columns o0..o0+31 in 16 16-lane registers.
+/* rows_valid (<= RN_RB) rows x columns o0..o0+ncols-1 in 16 16-lane registers
+ * (ncols: 32, or without 512-bit registers a multiple of RN_FCOLS up to 32).
  * Row r's k-th input is p[r][off[t] + c] for k = t * C + c (t < T, c < C):
  * a convolution's pixels with an offset per kernel tap, or a dense layer's
  * rows (T = 1, off[0] = 0). Rows from rows_valid on repeat a valid row and
  * are not stored. relu: a negative sum is stored as +0, as the scalar relu
  * stores it (-0 and NaN pass). */
 RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p, const size_t *off, const float *wt,
-                            const float *bias, float *out, size_t ldo, size_t o0, int rows_valid, int relu) {
+                            const float *bias, float *out, size_t ldo, size_t o0, size_t ncols, int rows_valid, int relu) {
 #if RN_VB < 64
     int h;
     size_t c;
     for (h = 0; h < 2 && rows_valid > 4 * h; h++)
-        for (c = 0; c < 32; c += 2 * RN_VN)
+        for (c = 0; c < ncols; c += 2 * RN_VN)
             rn_f32_block4(T, C, N, p + 4 * h, off, wt, bias, out + (size_t)(4 * h) * ldo, ldo, o0 + c,
                           rows_valid - 4 * h < 4 ? rows_valid - 4 * h : 4, relu);
 #else
     rn_v16f a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, w0, w1;
     size_t t, k;
+    (void)ncols; /* 32 */
     memcpy(&w0, bias + o0, 64); memcpy(&w1, bias + o0 + 16, 64);
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = w0;
     b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = w1;
@@ -1485,8 +1494,8 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
 }
 
 /* one row, its zero inputs skipped (post-ReLU zeros are common): the nonzero
- * k listed first (nz: K entries), then columns o0.. in 128- and 32-wide
- * register blocks over that list, in increasing k as the plain row loop */
+ * k listed first (nz: K entries), then columns o0.. in blocks of 8 vectors
+ * and of RN_FCOLS over that list, in increasing k as the plain row loop */
 RN_FN void rn_f32_row(size_t K, size_t N, const float *x, const float *wt, const float *bias, float *y, size_t *nz) {
     size_t k, m = 0, o = 0, i;
     for (k = 0; k < K; k++) { nz[m] = k; m += x[k] != 0.0f; }
@@ -1500,13 +1509,13 @@ RN_FN void rn_f32_row(size_t K, size_t N, const float *x, const float *wt, const
         }
         memcpy(y + o, a, sizeof a);
     }
-    for (; o < N; o += 32) {
-        rn_vf a[32 / RN_VN], w;
+    for (; o < N; o += RN_FCOLS) { /* (N is a multiple of RN_FCOLS) */
+        rn_vf a[RN_FCOLS / RN_VN], w;
         int j;
         memcpy(a, bias + o, sizeof a);
         for (i = 0; i < m; i++) {
             const float s = x[nz[i]], *wr = wt + nz[i] * N + o;
-            for (j = 0; j < 32 / RN_VN; j++) { memcpy(&w, wr + RN_VN * j, RN_VB); a[j] += s * w; }
+            for (j = 0; j < RN_FCOLS / RN_VN; j++) { memcpy(&w, wr + RN_VN * j, RN_VB); a[j] += s * w; }
         }
         memcpy(y + o, a, sizeof a);
     }
@@ -1525,7 +1534,7 @@ RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t l
     size_t r = 0, k, o, r0;
     (void)nz;
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
-    if (N % 32 == 0) { /* register-blocked: the layers of the demo's CNN (32, 64, 128 columns) */
+    if (N % RN_FCOLS == 0) { /* register-blocked: the layers of the demo's CNN (32, 64, 128 columns) */
         const float *p[RN_RB];
         const size_t off0 = 0;
         /* 32 columns at a time over every row block: those K x 32 weights stay in cache (4 to 7 rows left: one block with
@@ -1535,7 +1544,7 @@ RN_FN void rn_f32_matmul(size_t R, size_t K, size_t N, const float *in, size_t l
             for (r = 0; r < rend; r += RN_RB) {
                 int i, rv = R - r < RN_RB ? (int)(R - r) : RN_RB;
                 for (i = 0; i < RN_RB; i++) p[i] = in + (r + (size_t)(i < rv ? i : rv - 1)) * ldi;
-                rn_f32_block8x32(1, K, N, p, &off0, wt, bias, out + r * N, N, o, rv, relu);
+                rn_f32_block8x32(1, K, N, p, &off0, wt, bias, out + r * N, N, o, N - o < 32 ? N - o : 32, rv, relu);
             }
         r = rend > R ? R : rend;
         if (nz) {
@@ -1578,7 +1587,7 @@ RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, c
     size_t P = y->h * y->w, K = n->K, N = n->N, C = x->c, p0;
     float *col = (float *)n->ws;
 #if defined(__GNUC__) && !defined(RN_NO_VECTOR_EXT)
-    if (n->op == RN_OP_CONV && N % 32 == 0) {
+    if (n->op == RN_OP_CONV && N % RN_FCOLS == 0) {
         /* blocks of RN_RB output pixels read straight from the input (copied
          * into a zero-bordered image when the conv pads), a pointer per pixel
          * and an offset per tap: no im2col. Workspace: the T offsets, then
@@ -1608,7 +1617,7 @@ RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, c
                 if (++xx == y->w) { xx = 0; yy++; }
             }
             for (r = 1; r < RN_RB; r++) if (r >= rv) p[r] = p[r - 1];
-            for (o = 0; o < N; o += 32) rn_f32_block8x32(T, C, N, p, off, n->wt, n->bias, yf + p0 * N, N, o, rv, relu);
+            for (o = 0; o < N; o += 32) rn_f32_block8x32(T, C, N, p, off, n->wt, n->bias, yf + p0 * N, N, o, N - o < 32 ? N - o : 32, rv, relu);
         }
         return;
     }
@@ -2265,6 +2274,12 @@ static int rn_x_unary(rn_model *m, rn_node *n, int batch) {
     rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
     size_t j, cnt = (size_t)batch * y->size;
     if (x->kind == RN_KIND_U8) quant_lut_apply(n->lut, x->q, cnt, y->q);
+    else if (n->op == RN_OP_HSWISH) /* the piecewise ones inline (they vectorize), as rn_fn_* computes them */
+        for (j = 0; j < cnt; j++) y->f[j] = rn_fn_hswish(x->f[j], NULL);
+    else if (n->op == RN_OP_HSIGMOID)
+        for (j = 0; j < cnt; j++) y->f[j] = rn_fn_hsigmoid(x->f[j], NULL);
+    else if (n->op == RN_OP_LEAKY)
+        for (j = 0; j < cnt; j++) y->f[j] = rn_fn_leaky(x->f[j], &n->alpha);
     else {
         const quant_unary_fn f = rn_unary_fn(n);
         for (j = 0; j < cnt; j++) y->f[j] = f(x->f[j], &n->alpha);
