@@ -93,7 +93,8 @@
  *   GEMM, A <= 127            6x32c4   avx512       quant__gemm_u7s8_6x32c4__avx512
  *   GEMM                      2x32c4   avxvnni      quant__gemm_u8s8_2x32c4__avxvnni
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
- *   GEMM, |A^| x (B ^ sign)   4x16c4   avx2         quant__gemm_s8s8_4x16c4__avx2
+ *   GEMM, |A^| x (B ^ sign)   3x32c4   avx2         quant__gemm_s8s8_3x32c4__avx2
+ *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
  *   GEMM, |A^| x (B ^ sign)   4x8c4    sse41        quant__gemm_s8s8_4x8c4__sse41
@@ -105,7 +106,8 @@
  * widths: quant__gemm_u8s8_madd_body (widened 16-bit pairs, KG 2) for
  * weights with a -128 byte or K < 64, quant__gemm_c4_body (pmaddubsw, KG 4)
  * for the rest: the pack chooses the packing by the weights, each call the
- * c4 kernel by the activations (A <= 127: u7s8, else s8s8). The other
+ * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 the
+ * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
@@ -1896,11 +1898,48 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 #else
 #  define QUANT__C4_MEM(p) ((void)0)
 #endif
+/* the sign kernels' chunk of K, the bytes of a row prepared at once: four
+ * vectors on AVX2 (fewer turns between preparing and multiplying), one on
+ * the others (where four measured no faster) */
+#if defined(QUANT_ISA_AVX2)
+#  define QUANT__C4_CH (4 * QUANT__VB)
+#else
+#  define QUANT__C4_CH QUANT__VB
+#endif
+
+/* the masks of A^ < 0 and |A^| of the MR rows' n <= one vector bytes from
+ * column k of A, at column o of the chunk buffers; past n (K's end) the
+ * flip pattern, so A^ = 0 there (b ^ m is not 0) */
+QUANT__AINL void quant__c4_prep(const int MR, const uint8_t *const *a, size_t k, size_t n, size_t o, uint32_t flip,
+        quant__vi fv, uint8_t sbuf[][QUANT__C4_CH], uint8_t abuf[][QUANT__C4_CH]) {
+    int r;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) {
+        quant__vi v;
+        if (n == QUANT__VB) v = quant__vi_load(a[r] + k);
+        else {
+            quant__vi_store(sbuf[r] + o, fv);
+            quant__copy_short(sbuf[r] + o, a[r] + k, n, flip);
+            v = quant__vi_load(sbuf[r] + o);
+        }
+        v = quant__vi_xor(v, fv);
+        quant__vi_store(sbuf[r] + o, quant__vi_neg8(v));
+        quant__vi_store(abuf[r] + o, quant__vi_abs8(v));
+    }
+}
+#if QUANT__C4_CH > QUANT__VB
+#  define QUANT__C4_PREP(MR, kn)                                                                   \
+    for (o = 0; o < (kn); o += QUANT__VB)                                                          \
+        quant__c4_prep(MR, a, k0 + o, (kn) - o < QUANT__VB ? (kn) - o : QUANT__VB, o, flip, fv, sbuf, abuf)
+#else
+#  define QUANT__C4_PREP(MR, kn) quant__c4_prep(MR, a, k0, kn, 0, flip, fv, sbuf, abuf)
+#endif
 
 /* SEVEN: the groups straight from A, the tail group zero-extended. Sign: A
- * in chunks of one vector per row turned into the masks of A^ < 0 and |A^|
- * on the stack (a few operations a vector, not a group and row), A^ = 0 past
- * K; the chunk's groups broadcast from there. The panel's padding is 0. */
+ * in chunks of QUANT__C4_CH bytes per row turned into the masks of A^ < 0
+ * and |A^| on the stack (a few operations a vector, not a group and row),
+ * A^ = 0 past K; the chunk's groups broadcast from there. The panel's
+ * padding is 0. */
 QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, const uint8_t *A, size_t lda,
         uint32_t flip, const int8_t *pan, int32_t *tile) {
     quant__vi acc[QUANT__MR][QUANT__NV], b[QUANT__NV];
@@ -1925,25 +1964,15 @@ QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, co
             quant__gemm_c4_step(MR, 1, sp, sp, ap, 0, b, acc);
         }
     } else {
-        uint8_t sbuf[QUANT__MR][QUANT__VB], abuf[QUANT__MR][QUANT__VB];
+        uint8_t sbuf[QUANT__MR][QUANT__C4_CH], abuf[QUANT__MR][QUANT__C4_CH];
         const quant__vi fv = quant__vi_set32((int32_t)flip);
         QUANT__UNROLL
         for (r = 0; r < MR; r++) { sp[r] = sbuf[r]; ap[r] = abuf[r]; }
-        for (k0 = 0; k0 < K; k0 += QUANT__VB) {
-            const size_t kn = K - k0 < QUANT__VB ? K - k0 : QUANT__VB;
-            QUANT__UNROLL
-            for (r = 0; r < MR; r++) {
-                quant__vi v;
-                if (kn == QUANT__VB) v = quant__vi_load(a[r] + k0);
-                else { /* past K the flip pattern, so A^ = 0 (b ^ m is not 0 there) */
-                    quant__vi_store(sbuf[r], fv);
-                    quant__copy_short(sbuf[r], a[r] + k0, kn, flip);
-                    v = quant__vi_load(sbuf[r]);
-                }
-                v = quant__vi_xor(v, fv);
-                quant__vi_store(sbuf[r], quant__vi_neg8(v));
-                quant__vi_store(abuf[r], quant__vi_abs8(v));
-            }
+        for (k0 = 0; k0 < K; k0 += QUANT__C4_CH) {
+            const size_t kn = K - k0 < QUANT__C4_CH ? K - k0 : QUANT__C4_CH;
+            size_t o;
+            (void)o;
+            QUANT__C4_PREP(MR, kn);
             QUANT__C4_MEM(sbuf);
             QUANT__C4_MEM(abuf);
             /* (not unrolled: GCC would then reassociate the sums of the
@@ -1988,7 +2017,83 @@ static void QUANT__UKR_U7(size_t mr, size_t K, const uint8_t *A, size_t lda, int
 }
 #undef QUANT__C4_SWITCH
 #undef QUANT__C4_MR45
+
+#if defined(QUANT_ISA_AVX2)
+/* The sign kernel two panels wide, QUANT__C4W_MR rows x 2 QUANT__NR columns
+ * (3 x 32 on AVX2): a row's two broadcasts feed four vectors, not two. The
+ * twelve accumulators, the ones, the two broadcasts and a product fill the
+ * sixteen registers, so B is not held: each row's xor reads its panel
+ * vector from L1 as a memory operand (QUANT__C4W_RELOAD keeps GCC from
+ * sharing those loads between the rows, which would spill the tile). Same
+ * products and sums as quant__gemm_c4_body, so the same exactness. */
+#  define QUANT__C4W_MR 3
+#  define QUANT__UKR_SGNW quant__gemm_s8s8_3x32c4__avx2
+#  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM)
+#    define QUANT__C4W_RELOAD(p) __asm__ volatile("" : "+r"(p))
+#  else
+#    define QUANT__C4W_RELOAD(p) ((void)0)
+#  endif
+QUANT__AINL void quant__gemm_c4w_body(const int MR, size_t K, const uint8_t *A, size_t lda, uint32_t flip,
+        const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1) {
+    quant__vi acc[QUANT__C4W_MR][2 * QUANT__NV];
+    uint8_t sbuf[QUANT__C4W_MR][QUANT__C4_CH], abuf[QUANT__C4W_MR][QUANT__C4_CH];
+    const uint8_t *a[QUANT__C4W_MR];
+    size_t k0, g;
+    int r, c;
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 2 * QUANT__NV; c++) acc[r][c] = quant__vi_zero(); }
+    for (k0 = 0; k0 < K; k0 += QUANT__C4_CH) {
+        const size_t kn = K - k0 < QUANT__C4_CH ? K - k0 : QUANT__C4_CH;
+        uint32_t fl = flip;
+        quant__vi fv;
+        size_t o;
+        QUANT__C4W_RELOAD(fl); /* the flip vector made again each chunk: its register is the tile's */
+        fv = quant__vi_set32((int32_t)fl);
+        QUANT__C4_PREP(MR, kn);
+        QUANT__C4_MEM(sbuf);
+        QUANT__C4_MEM(abuf);
+        for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4, pan1 += QUANT__NR * 4) {
+            QUANT__UNROLL
+            for (r = 0; r < MR; r++) {
+                const int8_t *p0 = pan0, *p1 = pan1;
+                int32_t v, w;
+                quant__vi m, u;
+                memcpy(&v, sbuf[r] + 4 * g, 4);
+                memcpy(&w, abuf[r] + 4 * g, 4);
+                m = quant__vi_set32(v);
+                u = quant__vi_set32(w);
+                QUANT__C4W_RELOAD(p0);
+                QUANT__C4W_RELOAD(p1);
+                QUANT__UNROLL
+                for (c = 0; c < QUANT__NV; c++) {
+                    acc[r][c] = quant__vi_dot4(acc[r][c], u, quant__vi_xor(quant__vi_load(p0 + c * QUANT__VL * 4), m));
+                    acc[r][QUANT__NV + c] = quant__vi_dot4(acc[r][QUANT__NV + c], u,
+                            quant__vi_xor(quant__vi_load(p1 + c * QUANT__VL * 4), m));
+                }
+            }
+        }
+    }
+    QUANT__UNROLL
+    for (r = 0; r < MR; r++)
+        QUANT__UNROLL
+        for (c = 0; c < QUANT__NV; c++) {
+            quant__vi_store(tile0 + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
+            quant__vi_store(tile1 + r * QUANT__NR + c * QUANT__VL, acc[r][QUANT__NV + c]);
+        }
+}
+static void QUANT__UKR_SGNW(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1) {
+    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    switch (mr) {
+    case 1: quant__gemm_c4w_body(1, K, A, lda, flip, pan0, pan1, tile0, tile1); break;
+    case 2: quant__gemm_c4w_body(2, K, A, lda, flip, pan0, pan1, tile0, tile1); break;
+    default: quant__gemm_c4w_body(3, K, A, lda, flip, pan0, pan1, tile0, tile1); break;
+    }
+}
+#endif
 #undef QUANT__C4_MEM
+#undef QUANT__C4_CH
+#undef QUANT__C4_PREP
 
 #elif defined(QUANT_ISA_NEONDOT)
 
@@ -2404,6 +2509,22 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             quant__epi_cols ec;
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
             quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
+#if defined(QUANT__UKR_SGNW)
+            if (c4 == 1 && p + 1 < p1) { /* the sign kernel on panels p and p + 1 at once */
+                const size_t c1 = c0 + QUANT__NR, ce1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
+                quant__epi_cols ec1;
+                quant__epi_cols_init(&h, base, ep, z, kzb, c1, &ec1);
+                for (m = mb; m < me; m += QUANT__C4W_MR) {
+                    const size_t mr = me - m < QUANT__C4W_MR ? me - m : QUANT__C4W_MR;
+                    int32_t t0[QUANT__C4W_MR * QUANT__NR], t1[QUANT__C4W_MR * QUANT__NR];
+                    QUANT__UKR_SGNW(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, pan + h.kpad * QUANT__NR, t0, t1);
+                    quant__epilogue_tile(ep, &ec, cs - c0, m, mr, cs, ce - cs, t0, rowcorr + (m - mb), C, ldc);
+                    quant__epilogue_tile(ep, &ec1, 0, m, mr, c1, ce1 - c1, t1, rowcorr + (m - mb), C, ldc);
+                }
+                p++;
+                continue;
+            }
+#endif
             for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR;
                 int32_t tile[QUANT__MR * QUANT__NR];
@@ -2461,6 +2582,9 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__UKR_OUT
 #undef QUANT__UKR_SGN
 #undef QUANT__UKR_U7
+#undef QUANT__UKR_SGNW
+#undef QUANT__C4W_MR
+#undef QUANT__C4W_RELOAD
 #undef QUANT__KG_MAX
 
 /* ======================================================================== */

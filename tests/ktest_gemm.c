@@ -172,6 +172,53 @@ static void test_c4_tails(void) {
             }
 }
 
+/* The sign kernel (weights without -128, uint8 activations above 127 or
+ * int8) past its chunk of K: every K mod 4 around multiples of 128, M 1..10
+ * (AVX2 runs it 3 rows by two panels: remainders of 1 and 2 rows), N of
+ * whole panel pairs and of a lone last panel; column ranges that start and
+ * end inside a panel against the whole product. */
+static void test_c4_chunks(void) {
+    static const size_t Ks[] = { 124, 127, 128, 129, 131, 159, 160, 163, 255, 256, 258, 383, 385, 516 };
+    static const size_t Ns[] = { 32, 33, 48, 70 };
+    static uint8_t A[10 * 516];
+    static int8_t B[516 * 70];
+    static int32_t full[10 * 70], ref[10 * 70], tiled[10 * 70];
+    static unsigned char pb[80000];
+    size_t ik, M, in;
+    qt_epi e;
+    for (ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
+        for (M = 1; M <= 10; M++)
+            for (in = 0; in < sizeof Ns / sizeof *Ns; in++) {
+                const size_t K = Ks[ik], N = Ns[in];
+                const int a_signed = (int)((K + M + in) % 4 == 0);
+                const int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+                const int32_t b_zp = (K + M) % 6 == 0 ? (int32_t)(qt_rand32() % 255) - 127 : 0;
+                fill_a(A, M * K, (K + M) % 5 == 0 ? 1 + (int)(M % 3) : 0);
+                fill_b(B, K * N, (M + in) % 3 == 0 ? 5 + (int)(K & 1) : 4);
+                make_epi(&e, (int)((K + M + in) % 7), M, N);
+                CHECKF(run_case(M, N, K, A, a_signed, K, a_zp, B, b_zp, (quant_layout)(M & 1), &e.ep, 0),
+                       "M=%d N=%d K=%d signed=%d", (int)M, (int)N, (int)K, a_signed);
+                if (M == 7) {
+                    const size_t s1 = 1 + K % 13, s2 = s1 + quant_gemm_tile_n() + 3 < N ? s1 + quant_gemm_tile_n() + 3 : N;
+                    quant_epilogue ep;
+                    memset(&ep, 0, sizeof ep);
+                    CHECK(quant_gemm_pack_size(K, N) <= sizeof pb);
+                    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, b_zp, pb, sizeof pb) == QUANT_OK);
+                    CHECK(quant_gemm(M, A, a_signed, K, a_zp, pb, &ep, full, N) == QUANT_OK);
+                    CHECK(quant_ref_gemm(M, N, K, A, a_signed, K, a_zp, B, N, b_zp, &ep, ref, N) == QUANT_OK);
+                    CHECKF(memcmp(full, ref, M * N * 4) == 0, "int32 M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+                    memset(tiled, 0, sizeof tiled);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, 0, s1) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s1, s2) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s2, N) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, 0, s2) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, s2, N) == QUANT_OK);
+                    CHECKF(memcmp(full, tiled, M * N * 4) == 0, "tiles M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+                }
+                if (QT_FAILS > 10) return;
+            }
+}
+
 /* every epilogue on a mid-size shape with random strides */
 static void test_epilogues(void) {
     static uint8_t A[37 * 300];
@@ -457,6 +504,7 @@ int main(void) {
     RUN(test_isa);
     RUN(test_all_small_shapes);
     RUN(test_c4_tails);
+    RUN(test_c4_chunks);
     RUN(test_epilogues);
     RUN(test_gemmlowp_rounding);
     RUN(test_large_shapes);
