@@ -1909,10 +1909,13 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 
 /* the masks of A^ < 0 and |A^| of the MR rows' n <= one vector bytes from
  * column k of A, at column o of the chunk buffers; past n (K's end) the
- * flip pattern, so A^ = 0 there (b ^ m is not 0) */
+ * flip pattern, so A^ = 0 there (b ^ m is not 0). zero: 0, or a vector of
+ * zeros the mask compares with (QUANT__C4W_ZERO: made for the call, where a
+ * zero GCC keeps live across the kernel's loop would take a tile register) */
 QUANT__AINL void quant__c4_prep(const int MR, const uint8_t *const *a, size_t k, size_t n, size_t o, uint32_t flip,
-        quant__vi fv, uint8_t sbuf[][QUANT__C4_CH], uint8_t abuf[][QUANT__C4_CH]) {
+        quant__vi fv, const quant__vi *zero, uint8_t sbuf[][QUANT__C4_CH], uint8_t abuf[][QUANT__C4_CH]) {
     int r;
+    (void)zero;
     QUANT__UNROLL
     for (r = 0; r < MR; r++) {
         quant__vi v;
@@ -1923,16 +1926,20 @@ QUANT__AINL void quant__c4_prep(const int MR, const uint8_t *const *a, size_t k,
             v = quant__vi_load(sbuf[r] + o);
         }
         v = quant__vi_xor(v, fv);
+#if defined(QUANT_ISA_AVX2)
+        if (zero) quant__vi_store(sbuf[r] + o, _mm256_cmpgt_epi8(*zero, v));
+        else
+#endif
         quant__vi_store(sbuf[r] + o, quant__vi_neg8(v));
         quant__vi_store(abuf[r] + o, quant__vi_abs8(v));
     }
 }
 #if QUANT__C4_CH > QUANT__VB
-#  define QUANT__C4_PREP(MR, kn)                                                                   \
+#  define QUANT__C4_PREP(MR, kn, zero)                                                             \
     for (o = 0; o < (kn); o += QUANT__VB)                                                          \
-        quant__c4_prep(MR, a, k0 + o, (kn) - o < QUANT__VB ? (kn) - o : QUANT__VB, o, flip, fv, sbuf, abuf)
+        quant__c4_prep(MR, a, k0 + o, (kn) - o < QUANT__VB ? (kn) - o : QUANT__VB, o, flip, fv, zero, sbuf, abuf)
 #else
-#  define QUANT__C4_PREP(MR, kn) quant__c4_prep(MR, a, k0, kn, 0, flip, fv, sbuf, abuf)
+#  define QUANT__C4_PREP(MR, kn, zero) quant__c4_prep(MR, a, k0, kn, 0, flip, fv, zero, sbuf, abuf)
 #endif
 
 /* SEVEN: the groups straight from A, the tail group zero-extended. Sign: A
@@ -1972,7 +1979,7 @@ QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, co
             const size_t kn = K - k0 < QUANT__C4_CH ? K - k0 : QUANT__C4_CH;
             size_t o;
             (void)o;
-            QUANT__C4_PREP(MR, kn);
+            QUANT__C4_PREP(MR, kn, NULL);
             QUANT__C4_MEM(sbuf);
             QUANT__C4_MEM(abuf);
             /* (not unrolled: GCC would then reassociate the sums of the
@@ -2030,8 +2037,10 @@ static void QUANT__UKR_U7(size_t mr, size_t K, const uint8_t *A, size_t lda, int
 #  define QUANT__UKR_SGNW quant__gemm_s8s8_3x32c4__avx2
 #  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM)
 #    define QUANT__C4W_RELOAD(p) __asm__ volatile("" : "+r"(p))
+#    define QUANT__C4W_ZERO(v) __asm__ volatile("" : "+x"(v))
 #  else
 #    define QUANT__C4W_RELOAD(p) ((void)0)
+#    define QUANT__C4W_ZERO(v) ((void)0)
 #  endif
 QUANT__AINL void quant__gemm_c4w_body(const int MR, size_t K, const uint8_t *A, size_t lda, uint32_t flip,
         const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1) {
@@ -2045,11 +2054,13 @@ QUANT__AINL void quant__gemm_c4w_body(const int MR, size_t K, const uint8_t *A, 
     for (k0 = 0; k0 < K; k0 += QUANT__C4_CH) {
         const size_t kn = K - k0 < QUANT__C4_CH ? K - k0 : QUANT__C4_CH;
         uint32_t fl = flip;
-        quant__vi fv;
+        quant__vi fv, zero = quant__vi_zero();
         size_t o;
-        QUANT__C4W_RELOAD(fl); /* the flip vector made again each chunk: its register is the tile's */
+        /* the flip and zero vectors made again each chunk: their registers are the tile's */
+        QUANT__C4W_RELOAD(fl);
+        QUANT__C4W_ZERO(zero);
         fv = quant__vi_set32((int32_t)fl);
-        QUANT__C4_PREP(MR, kn);
+        QUANT__C4_PREP(MR, kn, &zero);
         QUANT__C4_MEM(sbuf);
         QUANT__C4_MEM(abuf);
         for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4, pan1 += QUANT__NR * 4) {
@@ -2585,6 +2596,7 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__UKR_SGNW
 #undef QUANT__C4W_MR
 #undef QUANT__C4W_RELOAD
+#undef QUANT__C4W_ZERO
 #undef QUANT__KG_MAX
 
 /* ======================================================================== */
