@@ -48,8 +48,10 @@ EMU_FLAGS = $(call EMU_BASE,$(1)) -Wno-psabi -include tests/emu_x86.h -DQT_EMU=$
 EMU_IMPL_OPT ?= -O1
 x86dir = $(if $(filter $(1),$(X86_EMU)),x86emu-$(1),x86-$(1))
 X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(call x86dir,$(i))/$(t)))
-# the GEMM and conv kernel tests against the demo's -O3 -march=native object
-NATIVE_KTESTS = $(if $(filter sse41,$(X86_NATIVE)),$(addprefix $(BUILD)/native-O3/,ktest_gemm ktest_conv))
+# the GEMM and conv kernel tests and the API contract (aliasing, misaligned
+# and reused workspaces: a kernel that depends on an address shows there)
+# against the demo's -O3 -march=native object
+NATIVE_KTESTS = $(if $(filter sse41,$(X86_NATIVE)),$(addprefix $(BUILD)/native-O3/,ktest_gemm ktest_conv test_contract))
 
 ARM_ISAS       = aarch64-neon aarch64-neondot armv7-neon
 CC_aarch64     = aarch64-linux-gnu-gcc
@@ -278,6 +280,8 @@ $(BUILD)/native-O3/expect.o:
 	@$(EXPECT_SRC) $(lastword $(X86_NATIVE)) | $(CC) $(CSTD) $(CFLAGS) $(WARN) -x c -c - -o $@
 $(BUILD)/native-O3/ktest_%: $(BUILD)/kt-x86/ktest_%.o $(BUILD)/native-O3/quant_impl.o $(BUILD)/native-O3/expect.o
 	$(CC) $(CFLAGS) $^ -o $@ -lm
+$(BUILD)/native-O3/test_contract: tests/test_contract.c tests/harness.h $(HDRS) $(BUILD)/native-O3/quant_impl.o
+	$(CC) $(CSTD) $(CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. $< $(BUILD)/native-O3/quant_impl.o -o $@ -lm
 $(BUILD)/demo: examples/runner/demo.c examples/runner/runner.h $(HDRS) $(BUILD)/native-O3/quant_impl.o
 	$(CC) $(CSTD) $(DEMO_CFLAGS) $(WARN) -DQT_SEPARATE_IMPL -I. -Iexamples/runner $< $(BUILD)/native-O3/quant_impl.o -o $@ -lm
 
