@@ -94,6 +94,7 @@
  *   GEMM                      2x32c4   avxvnni      quant__gemm_u8s8_2x32c4__avxvnni
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
  *   GEMM, |A^| x (B ^ sign)   3x32c4   avx2         quant__gemm_s8s8_3x32c4__avx2
+ *   the same, fp32 requant    3x32c4   avx2         quant__gemm_s8s8_3x32c4_rq__avx2
  *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
@@ -1326,6 +1327,20 @@ typedef struct quant__ukr_out {
 } quant__ukr_out;
 
 #if defined(QUANT_HAS_AVX2)
+/* the float requantization of 8 lanes: round(acc * scale) clamped to
+ * [lo, hi] (the output range less zp) before rounding, plus zp */
+static inline __m256i quant__rq_fp32_256(__m256i acc, __m256 scale, __m256 lo, __m256 hi, __m256i zp) {
+    const __m256 y = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale), lo), hi);
+    return _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
+}
+
+/* 8 values inside the output type's range to int8 (i8) or uint8 bytes: the
+ * saturating packs are exact there */
+static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
+    const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
+}
+
 /* The gemmlowp requantization, RoundingDivideByPOT(SRDHM(SatShl(x, ls), M),
  * rs) with ls = max(shift, 0), rs = max(-shift, 0), on the vector layer. Its
  * per-column constants (the multiplier, its odd lanes moved down, both
@@ -2042,8 +2057,15 @@ static void QUANT__UKR_U7(size_t mr, size_t K, const uint8_t *A, size_t lda, int
 #    define QUANT__C4W_RELOAD(p) ((void)0)
 #    define QUANT__C4W_ZERO(v) ((void)0)
 #  endif
-QUANT__AINL void quant__gemm_c4w_body(const int MR, size_t K, const uint8_t *A, size_t lda, uint32_t flip,
-        const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1) {
+/* RQ 0: the int32 tiles to tile0 and tile1. RQ 1: the float
+ * requantization to uint8 / int8 (QUANT_RQ_FP32, two whole panels) applied
+ * here while the tile is in registers, with quant__epilogue_tile's helpers
+ * and order of operations: row r of C gets, per panel column j, round(float
+ * (acc + corr[j] + rowcorr[r]) * scale[j]) clamped to the output range less
+ * zp, plus zp; o->ec is panel 0's constants, ec1 panel 1's. */
+QUANT__AINL void quant__gemm_c4w_body(const int MR, const int RQ, size_t K, const uint8_t *A, size_t lda, uint32_t flip,
+        const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1, const quant__ukr_out *o,
+        const quant__epi_cols *ec1) {
     quant__vi acc[QUANT__C4W_MR][2 * QUANT__NV];
     uint8_t sbuf[QUANT__C4W_MR][QUANT__C4_CH], abuf[QUANT__C4W_MR][QUANT__C4_CH];
     const uint8_t *a[QUANT__C4W_MR];
@@ -2084,6 +2106,35 @@ QUANT__AINL void quant__gemm_c4w_body(const int MR, size_t K, const uint8_t *A, 
             }
         }
     }
+    if (RQ) {
+        const quant_epilogue *ep = o->ep;
+        const int i8 = ep->out == QUANT_OUT_I8;
+        __m256 lo, hi;
+        __m256i zp;
+        /* the sums made opaque here: without it GCC 12 kept most of the
+         * tile on the stack inside the loop above */
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++)
+            QUANT__UNROLL
+            for (c = 0; c < 2 * QUANT__NV; c++) QUANT__C4W_ZERO(acc[r][c]);
+        lo = _mm256_set1_ps((float)(ep->out_min - ep->out_zp));
+        hi = _mm256_set1_ps((float)(ep->out_max - ep->out_zp));
+        zp = _mm256_set1_epi32(ep->out_zp);
+        QUANT__UNROLL
+        for (r = 0; r < MR; r++) {
+            const __m256i rc = _mm256_set1_epi32((int)o->rowcorr[r]);
+            unsigned char *crow = (unsigned char *)o->C + (o->m + (size_t)r) * o->ldc + o->col;
+            QUANT__UNROLL
+            for (c = 0; c < 2 * QUANT__NV; c++) {
+                const quant__epi_cols *ec = c < QUANT__NV ? o->ec : ec1;
+                const size_t j = (size_t)(c % QUANT__NV) * QUANT__VL;
+                const __m256i x = _mm256_add_epi32(_mm256_add_epi32(acc[r][c],
+                                                   _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + j))), rc);
+                quant__store8_256(crow + (size_t)c * QUANT__VL, quant__rq_fp32_256(x, _mm256_loadu_ps(ec->scale + j), lo, hi, zp), i8);
+            }
+        }
+        return;
+    }
     QUANT__UNROLL
     for (r = 0; r < MR; r++)
         QUANT__UNROLL
@@ -2096,9 +2147,22 @@ static void QUANT__UKR_SGNW(size_t mr, size_t K, const uint8_t *A, size_t lda, i
         const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1) {
     const uint32_t flip = a_signed ? 0u : 0x80808080u;
     switch (mr) {
-    case 1: quant__gemm_c4w_body(1, K, A, lda, flip, pan0, pan1, tile0, tile1); break;
-    case 2: quant__gemm_c4w_body(2, K, A, lda, flip, pan0, pan1, tile0, tile1); break;
-    default: quant__gemm_c4w_body(3, K, A, lda, flip, pan0, pan1, tile0, tile1); break;
+    case 1: quant__gemm_c4w_body(1, 0, K, A, lda, flip, pan0, pan1, tile0, tile1, 0, 0); break;
+    case 2: quant__gemm_c4w_body(2, 0, K, A, lda, flip, pan0, pan1, tile0, tile1, 0, 0); break;
+    default: quant__gemm_c4w_body(3, 0, K, A, lda, flip, pan0, pan1, tile0, tile1, 0, 0); break;
+    }
+}
+/* the same with the float requantization fused (RQ 1 above): o->col is
+ * panel 0's first column, both panels whole (32 columns of C); a function
+ * of its own, not inlined into the driver */
+#  define QUANT__UKR_SGNW_RQ quant__gemm_s8s8_3x32c4_rq__avx2
+QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
+        const int8_t *pan0, const int8_t *pan1, const quant__ukr_out *o, const quant__epi_cols *ec1) {
+    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    switch (mr) {
+    case 1: quant__gemm_c4w_body(1, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
+    case 2: quant__gemm_c4w_body(2, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
+    default: quant__gemm_c4w_body(3, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
     }
 }
 #endif
@@ -2283,20 +2347,6 @@ QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__
 }
 
 #elif defined(QUANT_HAS_AVX2)
-
-/* the float requantization of 8 lanes: round(acc * scale) clamped to
- * [lo, hi] (the output range less zp) before rounding, plus zp */
-static inline __m256i quant__rq_fp32_256(__m256i acc, __m256 scale, __m256 lo, __m256 hi, __m256i zp) {
-    const __m256 y = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale), lo), hi);
-    return _mm256_add_epi32(_mm256_cvtps_epi32(y), zp);
-}
-
-/* 8 values inside the output type's range to int8 (i8) or uint8 bytes: the
- * saturating packs are exact there */
-static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
-    const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
-}
 
 QUANT__INTERNAL void quant__epilogue_row(const quant_epilogue *ep, const quant__epi_cols *ec, size_t j0,
         size_t m, size_t n0, size_t cnt, const int32_t *t, uint32_t rowcorr, void *C, size_t ldc) {
@@ -2525,9 +2575,20 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 const size_t c1 = c0 + QUANT__NR, ce1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
                 quant__epi_cols ec1;
                 quant__epi_cols_init(&h, base, ep, z, kzb, c1, &ec1);
+                /* the float requantization to 8 bits of two whole panels:
+                 * inside the kernel, from its registers */
+                const int rq = (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 &&
+                               cs == c0 && ce - c0 == QUANT__NR && ce1 - c1 == QUANT__NR;
                 for (m = mb; m < me; m += QUANT__C4W_MR) {
                     const size_t mr = me - m < QUANT__C4W_MR ? me - m : QUANT__C4W_MR;
                     int32_t t0[QUANT__C4W_MR * QUANT__NR], t1[QUANT__C4W_MR * QUANT__NR];
+                    if (rq) {
+                        quant__ukr_out o;
+                        o.ep = ep; o.ec = &ec; o.rowcorr = rowcorr + (m - mb); o.C = C; o.ldc = ldc; o.m = m; o.col = c0;
+                        o.cnt = 2 * QUANT__NR;
+                        QUANT__UKR_SGNW_RQ(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, pan + h.kpad * QUANT__NR, &o, &ec1);
+                        continue;
+                    }
                     QUANT__UKR_SGNW(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, pan + h.kpad * QUANT__NR, t0, t1);
                     quant__epilogue_tile(ep, &ec, cs - c0, m, mr, cs, ce - cs, t0, rowcorr + (m - mb), C, ldc);
                     quant__epilogue_tile(ep, &ec1, 0, m, mr, c1, ce1 - c1, t1, rowcorr + (m - mb), C, ldc);
@@ -2594,6 +2655,7 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__UKR_SGN
 #undef QUANT__UKR_U7
 #undef QUANT__UKR_SGNW
+#undef QUANT__UKR_SGNW_RQ
 #undef QUANT__C4W_MR
 #undef QUANT__C4W_RELOAD
 #undef QUANT__C4W_ZERO

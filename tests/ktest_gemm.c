@@ -418,6 +418,68 @@ static void test_tiles_and_alignment(void) {
     free(pb);
 }
 
+/* The float requantization to 8 bits applied inside the sign kernel (AVX2:
+ * 3 rows by two whole panels, from its registers): symmetric weights, K past
+ * the pmaddubsw threshold, full-range uint8 or int8 activations, both 8-bit
+ * types, per channel and per tensor, random zero points and clamps, scales
+ * that saturate; every row remainder, a lone last panel, a row stride wider
+ * than N (its gap untouched), and tiles whose rows and columns start and end
+ * inside a tile and a panel, against the reference. */
+static void test_fused_fp32_rq(void) {
+    static const size_t Ks[] = { 64, 97, 288 };
+    static const size_t Ns[] = { 32, 64, 80, 37 };
+    static uint8_t A[11 * 288];
+    static int8_t B[288 * 80];
+    static unsigned char pb[40000], ref[11 * 80], full[11 * 90], tiled[11 * 80];
+    size_t ik, in, M;
+    int t = 0;
+    qt_epi e;
+    for (ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
+        for (in = 0; in < sizeof Ns / sizeof *Ns; in++)
+            for (M = 1; M <= 11; M++, t++) {
+                const size_t K = Ks[ik], N = Ns[in], ldc = N + 10;
+                const int a_signed = t % 3 == 1;
+                const int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+                const int32_t b_zp = t % 5 == 4 ? (int32_t)(qt_rand32() % 255) - 127 : 0;
+                size_t i, j, r, ms[3], ns[4];
+                fill_a(A, M * K, t % 7 == 3 ? 1 : t % 7 == 5 ? 2 : 0);
+                fill_b(B, K * N, t % 4 == 2 ? 6 : 4);
+                make_epi(&e, 4, M, N); /* QUANT_RQ_FP32, a random 8-bit type, zero point and clamp */
+                e.ep.per_channel = t % 4 != 3;
+                for (j = 0; j < N; j++) /* some scales large enough to clamp at both ends */
+                    if ((j + (size_t)t) % 6 == 0) e.rq[j].scale = (float)(0.5 + qt_uniform());
+                CHECK(quant_gemm_pack_size(K, N) <= sizeof pb);
+                CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, b_zp, pb, sizeof pb) == QUANT_OK);
+                CHECK(quant_ref_gemm(M, N, K, A, a_signed, K, a_zp, B, N, b_zp, &e.ep, ref, N) == QUANT_OK);
+                memset(full, 0x5A, sizeof full);
+                CHECK(quant_gemm(M, A, a_signed, K, a_zp, pb, &e.ep, full, ldc) == QUANT_OK);
+                for (r = 0; r < M; r++) {
+                    CHECKF(memcmp(full + r * ldc, ref + r * N, N) == 0, "M=%d N=%d K=%d signed=%d out=%d row %d",
+                           (int)M, (int)N, (int)K, a_signed, (int)e.ep.out, (int)r);
+                    for (j = N; j < ldc && r + 1 < M; j++) CHECK(full[r * ldc + j] == 0x5A);
+                }
+                memset(tiled, 0x22, sizeof tiled);
+                ms[0] = 0; ms[2] = M; ms[1] = qt_rand32() % (M + 1);
+                ns[0] = 0; ns[3] = N; ns[1] = qt_rand32() % (N + 1); ns[2] = ns[1] + qt_rand32() % (N - ns[1] + 1);
+                if (t & 1) { ns[1] = quant_gemm_tile_n() < N ? quant_gemm_tile_n() : N; ns[2] = ns[1] + (qt_rand32() % 2) * 2 * quant_gemm_tile_n(); }
+                if (ns[2] > N) ns[2] = N;
+                for (i = 0; i < 2; i++)
+                    for (j = 0; j < 3; j++)
+                        CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &e.ep, tiled, N, ms[i], ms[i + 1], ns[j], ns[j + 1]) == QUANT_OK);
+                CHECKF(memcmp(tiled, ref, M * N) == 0, "tiles M=%d N=%d K=%d rows %d columns %d %d", (int)M, (int)N, (int)K,
+                       (int)ms[1], (int)ns[1], (int)ns[2]);
+                /* one tile alone writes its columns and nothing else */
+                memset(tiled, 0x33, sizeof tiled);
+                CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &e.ep, tiled, N, 0, M, ns[1], ns[2]) == QUANT_OK);
+                for (r = 0; r < M; r++)
+                    for (j = 0; j < N; j++)
+                        CHECKF(tiled[r * N + j] == (j >= ns[1] && j < ns[2] ? ref[r * N + j] : 0x33),
+                               "tile M=%d N=%d K=%d columns %d %d: (%d, %d)", (int)M, (int)N, (int)K, (int)ns[1], (int)ns[2],
+                               (int)r, (int)j);
+                if (QT_FAILS > 10) return;
+            }
+}
+
 /* int32 output written by the micro-kernel itself (whole panels): a row
  * stride wider than N (the gap between rows stays untouched), every row
  * count of a tile, asymmetric weights (row sums), bias, both A types */
@@ -511,6 +573,7 @@ int main(void) {
     RUN(test_adversarial);
     RUN(test_packings);
     RUN(test_tiles_and_alignment);
+    RUN(test_fused_fp32_rq);
     RUN(test_int32_stride);
     RUN(test_bad_input);
     return qt_summary();
