@@ -955,8 +955,12 @@ QUANT__AINL quant__vi quant__vi_mullo32(quant__vi a, quant__vi b) { return QUANT
 QUANT__AINL quant__vi quant__vi_abs8(quant__vi a) { return QUANT__MM(abs_epi8)(a); }
 #  if defined(QUANT_HAS_AVX512)
 QUANT__AINL quant__vi quant__vi_neg8(quant__vi a) { return _mm512_movm_epi8(_mm512_movepi8_mask(a)); }
+QUANT__AINL quant__vi quant__vi_neg8z(quant__vi a, quant__vi zero) { (void)zero; return quant__vi_neg8(a); }
 #  else
 QUANT__AINL quant__vi quant__vi_neg8(quant__vi a) { return QUANT__MM(cmpgt_epi8)(QUANT__MMSI(setzero)(), a); }
+/* the same against a zero vector the caller made (where a zero kept live
+ * across a loop would take one of the loop's registers) */
+QUANT__AINL quant__vi quant__vi_neg8z(quant__vi a, quant__vi zero) { return QUANT__MM(cmpgt_epi8)(zero, a); }
 #  endif
 /* acc + the sums of the bytes of each 64-bit lane of x (uint8) */
 QUANT__AINL quant__vi quant__vi_sad8(quant__vi acc, quant__vi x) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(x, QUANT__MMSI(setzero)())); }
@@ -1930,7 +1934,6 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 QUANT__AINL void quant__c4_prep(const int MR, const uint8_t *const *a, size_t k, size_t n, size_t o, uint32_t flip,
         quant__vi fv, const quant__vi *zero, uint8_t sbuf[][QUANT__C4_CH], uint8_t abuf[][QUANT__C4_CH]) {
     int r;
-    (void)zero;
     QUANT__UNROLL
     for (r = 0; r < MR; r++) {
         quant__vi v;
@@ -1941,11 +1944,7 @@ QUANT__AINL void quant__c4_prep(const int MR, const uint8_t *const *a, size_t k,
             v = quant__vi_load(sbuf[r] + o);
         }
         v = quant__vi_xor(v, fv);
-#if defined(QUANT_ISA_AVX2)
-        if (zero) quant__vi_store(sbuf[r] + o, _mm256_cmpgt_epi8(*zero, v));
-        else
-#endif
-        quant__vi_store(sbuf[r] + o, quant__vi_neg8(v));
+        quant__vi_store(sbuf[r] + o, zero ? quant__vi_neg8z(v, *zero) : quant__vi_neg8(v));
         quant__vi_store(abuf[r] + o, quant__vi_abs8(v));
     }
 }
