@@ -13,6 +13,11 @@
 #                            popcount loop and read bandwidth (bench/bench_binary.c)
 #   make bench-rows          quantize / dequantize rows against plain C loops and
 #                            the read rate of the same buffer (bench/bench_rows.c)
+#   make bench-layers        the demo model int8 (quantized here by quant-tool,
+#                            MSE observer) layer by layer at batch 64 and 1, µs an
+#                            image (bench/bench_layers.c)
+#   make bench-conv          int8 convolutions of several shapes: quant's
+#                            kernels, per shape (bench/bench_conv.c)
 #   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
 #                            speed-up of each ISA over scalar
 #   make bench-build         builds everything without running it
@@ -50,11 +55,12 @@ DNNL_ISA_NATIVE ?=
 DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary bench-rows
+.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary bench-rows \
+        bench-layers bench-conv
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
 
-bench-build: $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
+bench-build: $(BENCH_DIR)/bench_layers $(BENCH_DIR)/bench_conv $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
              $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise $(BENCH_DIR)/bench_binary $(BENCH_DIR)/bench_rows
 
 $(BENCH_DIR)/bench_epilogue: bench/bench_epilogue.c quant.h quant_kernels.h
@@ -75,6 +81,22 @@ $(BENCH_DIR)/bench_rows: bench/bench_rows.c quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(BENCH_OPT) -Wall -Wextra $(BENCH_NATIVE) -I. $< -o $@ -lm
 bench-rows: $(BENCH_DIR)/bench_rows
+	taskset -c $(BENCH_CPU) $<
+# the demo model, int8, by layer: the model quantized once (calibration images
+# of examples/data), then each layer's time at batch 64 and 1
+$(BENCH_DIR)/bench_layers: bench/bench_layers.c examples/runner/runner.h quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(BENCH_OPT) $(BENCH_NATIVE) -D_POSIX_C_SOURCE=200809L -I. -Iexamples/runner $< -o $@ -lm
+$(BENCH_DIR)/q8.safetensors: $(BUILD)/quant-tool models/fmnist_float.safetensors
+	@mkdir -p $(dir $@)
+	$(BUILD)/quant-tool quantize models/fmnist_float.safetensors examples/data/calib-1000-images-idx3-ubyte $@ --mode int8 --observer mse
+bench-layers: $(BENCH_DIR)/bench_layers $(BENCH_DIR)/q8.safetensors
+	taskset -c $(BENCH_CPU) $< $(BENCH_DIR)/q8.safetensors examples/data/t10k-images-idx3-ubyte 64
+	taskset -c $(BENCH_CPU) $< $(BENCH_DIR)/q8.safetensors examples/data/t10k-images-idx3-ubyte 1
+$(BENCH_DIR)/bench_conv: bench/bench_conv.c quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -O3 $(BENCH_NATIVE) -I. $< -o $@ -lm
+bench-conv: $(BENCH_DIR)/bench_conv
 	taskset -c $(BENCH_CPU) $<
 # binary / ternary GEMM, GEMV, conv, BWN (native build; other levels: the
 # same source with the kernel tests' FLAGS_<level>)
