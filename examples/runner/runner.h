@@ -983,11 +983,6 @@ fail:
 
 static const char *const rn_mode_names[RN_MODE_COUNT] = { "fp32", "int8", "int8-dynamic", "int4", "ternary", "binary", "mixed", "codebook" };
 
-/* weight quantization of one node for its mode: int8 values + per-channel
- * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary);
- * per_tensor (not ternary): one scale for the whole tensor (its largest |w|
- * / q; below 8 bits the clipping with the least squared error), written to
- * every channel's scale */
 /* quant_quantize1(x, inv, 0, lo, hi) inline, for the clipping searches
  * below, which call it for every weight and candidate scale (71 and 51 of
  * them): out of line that was half of a model's preparation. The same
@@ -1005,6 +1000,11 @@ RN_FN int32_t rn_q1(float x, float inv, int32_t lo, int32_t hi) {
     return r <= (float)lo ? lo : r >= (float)hi ? hi : (int32_t)r;
 }
 
+/* weight quantization of one node for its mode: int8 values + per-channel
+ * scale (symmetric per channel, [-q, q] with q = 127, 7 or 1 for ternary);
+ * per_tensor (not ternary): one scale for the whole tensor (its largest |w|
+ * / q; below 8 bits the clipping with the least squared error), written to
+ * every channel's scale */
 /* below 8 bits: the scale s0 * f / 100 (f = 100 down to 30) with the least
  * squared error over the cnt weights w[0], w[stride], ... (the first on ties) */
 RN_FN float rn_clip_scale(const float *w, size_t cnt, size_t stride, float s0, int qmax) {
