@@ -271,6 +271,41 @@ static void test_golden(void) {
     for (i = 0; i < g_nrows; i++) CHECKF(seen[i] == 1, "mode '%.120s' is in the golden file %d times", g_rows[i].name, seen[i]);
 }
 
+/* runner.h's fp32 matmul (the register blocks of 32 and 16 columns, the
+ * 4-row and single-row loops, the zero-skipping row path) against the plain
+ * definition: each output bias + x[0] w[0] + x[1] w[1] + ..., in float, in
+ * increasing k, ReLU to +0; bit for bit, at every width the build has */
+static void test_f32_matmul(void) {
+    static const size_t Rs[] = { 1, 3, 4, 7, 8, 9, 13, 20 }, Ks[] = { 1, 5, 33 }, Ns[] = { 8, 16, 24, 48, 80, 96 };
+    size_t ri, ki, ni, bad = 0, r, k, o;
+    int relu;
+    for (ri = 0; ri < sizeof Rs / sizeof *Rs; ri++)
+        for (ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+            for (ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+                for (relu = 0; relu < 2; relu++) {
+                    const size_t R = Rs[ri], K = Ks[ki], N = Ns[ni], ldi = K + 3;
+                    float *in = (float *)malloc(R * ldi * 4), *wt = (float *)malloc(K * N * 4), *bias = (float *)malloc(N * 4);
+                    float *out = (float *)malloc(R * N * 4);
+                    size_t *nz = (size_t *)malloc(K * sizeof(size_t));
+                    if (!in || !wt || !bias || !out || !nz) { CHECK(0); free(in); free(wt); free(bias); free(out); free(nz); return; }
+                    for (k = 0; k < R * ldi; k++) in[k] = qt_rand32() % 3 == 0 ? 0.0f : (float)qt_normal(); /* post-ReLU zeros */
+                    for (k = 0; k < K * N; k++) wt[k] = (float)qt_normal();
+                    for (o = 0; o < N; o++) bias[o] = (float)qt_normal();
+                    rn_f32_matmul(R, K, N, in, ldi, wt, bias, out, relu, relu ? nz : NULL);
+                    for (r = 0; r < R; r++)
+                        for (o = 0; o < N; o++) {
+                            float acc = bias[o];
+                            for (k = 0; k < K; k++) acc += in[r * ldi + k] * wt[k * N + o];
+                            if (relu && acc < 0) acc = 0.0f;
+                            if (memcmp(&acc, &out[r * N + o], 4) != 0 && bad++ < 4)
+                                CHECKF(0, "R %d K %d N %d relu %d: out[%d][%d] %.9g, the plain sum %.9g", (int)R, (int)K, (int)N, relu,
+                                       (int)r, (int)o, out[r * N + o], acc);
+                        }
+                    free(in); free(wt); free(bias); free(out); free(nz);
+                }
+    CHECKF(bad == 0, "%d outputs differ from the plain sums", (int)bad);
+}
+
 /* a second run in the same process (fresh load and calibration) gives the same bits */
 static void test_rerun(void) {
     mode_row r;
@@ -297,6 +332,7 @@ int main(void) {
     RUN(test_modes_run);
     RUN(test_golden);
     RUN(test_rerun);
+    RUN(test_f32_matmul);
     free(g_bufs[0]); free(g_bufs[1]); free(g_bufs[2]); free(g_bufs[3]);
     return qt_summary();
 }

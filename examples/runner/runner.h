@@ -1015,7 +1015,9 @@ RN_FN float rn_clip_scale(const float *w, size_t cnt, size_t stride, float s0, i
     for (f = 100; f >= 30; f -= 1) {
         float sc = s0 * (float)f / 100.0f, inv = 1.0f / sc;
         double e = 0;
-        for (k = 0; k < cnt; k++) {
+        /* (a partial sum of squares never decreases: once it reaches the
+         * best, this candidate cannot win, and the rest is skipped) */
+        for (k = 0; k < cnt && (best < 0 || e < best); k++) {
             float v = w[k * stride];
             double d = (double)v - (double)rn_q1(v, inv, -qmax, qmax) * sc;
             e += d * d;
@@ -1086,7 +1088,7 @@ RN_FN void rn_q4_quantize(const rn_node *n, int8_t *wq, float *sc, double *sqnr)
                     double e = 0;
                     if (!(s > 0) || s > 65504.0f) continue;
                     inv = 1.0f / s;
-                    for (k = 0; k < len; k++) {
+                    for (k = 0; k < len && (best < 0 || e < best); k++) { /* (as in rn_clip_scale) */
                         double d = (double)v[k] - (double)rn_q1(v[k], inv, -8, 7) * s;
                         e += d * d;
                     }
@@ -1152,10 +1154,10 @@ RN_FN int rn_q4_weights(rn_model *m, rn_node *n) {
 
 /* fp32 conv workspace (floats): the im2col of 32 pixels; for the direct
  * conv2d (rn_f32_conv), T tap offsets and the input with its zero border,
- * if that is larger */
+ * if that is larger; a depthwise conv's C zeros */
 RN_FN double rn_f32_conv_ws(const rn_node *n) {
     const quant_conv_shape *cs = &n->cs;
-    double col = 32.0 * (double)n->K * (double)(n->op == RN_OP_DWCONV ? cs->in_c : 1);
+    double col = n->op == RN_OP_DWCONV ? (double)cs->in_c : 32.0 * (double)n->K;
     double direct = (double)((cs->k_h * cs->k_w * sizeof(size_t) + 63) / 64 * 16)
                   + (double)(cs->in_h + cs->pad_top + cs->pad_bottom) * (double)(cs->in_w + cs->pad_left + cs->pad_right) * (double)cs->in_c;
     return n->op == RN_OP_CONV && direct > col ? direct : col;
@@ -1389,12 +1391,13 @@ typedef int32_t rn_v16i __attribute__((vector_size(64)));
 #  define RN_VB 16
 #endif
 #define RN_VN (RN_VB / 4) /* floats a vector */
-/* the column multiple the register blocks take: 32 with 512-bit registers,
- * else one 4-row sub-block's two vectors (16 or 8 columns) */
+/* the column multiple the register blocks take: one 512-bit vector (16
+ * columns: 8 x 32 blocks, and an 8 x 16 block for a last 16), else one
+ * 4-row sub-block's two vectors (16 or 8 columns) */
 #if RN_VB < 64
 #  define RN_FCOLS (2 * RN_VN)
 #else
-#  define RN_FCOLS 32
+#  define RN_FCOLS 16
 #endif
 typedef float rn_vf __attribute__((vector_size(RN_VB)));
 typedef int32_t rn_vi __attribute__((vector_size(RN_VB)));
@@ -1436,7 +1439,7 @@ RN_FN void rn_f32_block4(size_t T, size_t C, size_t N, const float *const *p, co
 }
 #endif
 /* rows_valid (<= RN_RB) rows x columns o0..o0+ncols-1 in 16 16-lane registers
- * (ncols: 32, or without 512-bit registers a multiple of RN_FCOLS up to 32).
+ * (ncols: a multiple of RN_FCOLS up to 32; 16 with 512-bit registers: 8).
  * Row r's k-th input is p[r][off[t] + c] for k = t * C + c (t < T, c < C):
  * a convolution's pixels with an offset per kernel tap, or a dense layer's
  * rows (T = 1, off[0] = 0). Rows from rows_valid on repeat a valid row and
@@ -1454,7 +1457,33 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
 #else
     rn_v16f a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, w0, w1;
     size_t t, k;
-    (void)ncols; /* 32 */
+    if (ncols == 16) { /* one vector a row: the same sums, in the same order */
+        rn_v16f acc[RN_RB], z;
+        int r;
+        memcpy(&w0, bias + o0, 64);
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = w0;
+        for (t = 0; t < T; t++) {
+            const size_t d = off[t];
+            const float *x0 = p[0] + d, *x1 = p[1] + d, *x2 = p[2] + d, *x3 = p[3] + d;
+            const float *x4 = p[4] + d, *x5 = p[5] + d, *x6 = p[6] + d, *x7 = p[7] + d;
+            const float *wr = wt + t * C * N + o0;
+            for (k = 0; k < C; k++, wr += N) {
+                memcpy(&w0, wr, 64);
+                a0 += x0[k] * w0; a1 += x1[k] * w0; a2 += x2[k] * w0; a3 += x3[k] * w0;
+                a4 += x4[k] * w0; a5 += x5[k] * w0; a6 += x6[k] * w0; a7 += x7[k] * w0;
+            }
+        }
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
+        if (relu) {
+            memset(&z, 0, sizeof z);
+            for (r = 0; r < RN_RB; r++) {
+                rn_v16i neg = acc[r] < z;
+                acc[r] = (rn_v16f)((rn_v16i)acc[r] & ~neg);
+            }
+        }
+        for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[r], 64);
+        return;
+    }
     memcpy(&w0, bias + o0, 64); memcpy(&w1, bias + o0 + 16, 64);
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = w0;
     b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = w1;
@@ -1622,33 +1651,44 @@ RN_FN void rn_f32_conv(const rn_node *n, const rn_value *x, const rn_value *y, c
         return;
     }
 #endif
+    if (n->op == RN_OP_DWCONV) {
+        /* depthwise: pixel by pixel, the channels side by side (a loop the
+         * compiler vectorizes), each output bias + its taps' products in
+         * increasing tap order, a tap outside the input contributing 0 * w
+         * as the im2col below did (ws: C zeros) */
+        const float *zero = col;
+        memset(col, 0, C * sizeof(float));
+        for (p0 = 0; p0 < P; p0++) {
+            size_t yy = p0 / y->w, xx = p0 % y->w, kh, kw, c;
+            float *yo = yf + p0 * N;
+            memcpy(yo, n->bias, N * sizeof(float));
+            for (kh = 0; kh < cs->k_h; kh++)
+                for (kw = 0; kw < cs->k_w; kw++) {
+                    long ih = (long)(yy * cs->stride_h + kh * cs->dil_h) - (long)cs->pad_top;
+                    long iw = (long)(xx * cs->stride_w + kw * cs->dil_w) - (long)cs->pad_left;
+                    const float *src = ih >= 0 && iw >= 0 && ih < (long)x->h && iw < (long)x->w ? xf + ((size_t)ih * x->w + (size_t)iw) * C : zero;
+                    const float *wr = n->wt + (kh * cs->k_w + kw) * N;
+                    for (c = 0; c < C; c++) yo[c] += src[c] * wr[c];
+                }
+        }
+        if (relu) rn_relu_f32(yf, P * N);
+        return;
+    }
     for (p0 = 0; p0 < P; p0 += 32) {
         size_t pc = P - p0 < 32 ? P - p0 : 32, t;
         for (t = 0; t < pc; t++) {
-            size_t p = p0 + t, yy = p / y->w, xx = p % y->w, kh, kw, c;
+            size_t p = p0 + t, yy = p / y->w, xx = p % y->w, kh, kw;
             for (kh = 0; kh < cs->k_h; kh++)
                 for (kw = 0; kw < cs->k_w; kw++) {
                     long ih = (long)(yy * cs->stride_h + kh * cs->dil_h) - (long)cs->pad_top;
                     long iw = (long)(xx * cs->stride_w + kw * cs->dil_w) - (long)cs->pad_left;
                     int inb = ih >= 0 && iw >= 0 && ih < (long)x->h && iw < (long)x->w;
                     const float *src = xf + ((size_t)(inb ? ih : 0) * x->w + (size_t)(inb ? iw : 0)) * C;
-                    if (n->op == RN_OP_CONV) {
-                        float *d = col + t * K + (kh * cs->k_w + kw) * C;
-                        if (inb) memcpy(d, src, C * sizeof(float)); else memset(d, 0, C * sizeof(float));
-                    } else
-                        for (c = 0; c < C; c++) col[(t * C + c) * K + kh * cs->k_w + kw] = inb ? src[c] : 0.0f;
+                    float *d = col + t * K + (kh * cs->k_w + kw) * C;
+                    if (inb) memcpy(d, src, C * sizeof(float)); else memset(d, 0, C * sizeof(float));
                 }
         }
-        if (n->op == RN_OP_CONV) rn_f32_matmul(pc, K, N, col, K, n->wt, n->bias, yf + p0 * N, 0, NULL);
-        else
-            for (t = 0; t < pc; t++) {
-                size_t c, kk;
-                for (c = 0; c < C; c++) {
-                    float acc = n->bias[c];
-                    for (kk = 0; kk < K; kk++) acc += col[(t * C + c) * K + kk] * n->wt[kk * N + c];
-                    yf[(p0 + t) * N + c] = acc;
-                }
-            }
+        rn_f32_matmul(pc, K, N, col, K, n->wt, n->bias, yf + p0 * N, 0, NULL);
     }
     if (relu) rn_relu_f32(yf, P * N);
 }
