@@ -3210,10 +3210,10 @@ QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *
     for (m = 0; m < M; m++)
         for (n = 0; n < N; n++) {
             int32_t acc = 0;
-            for (k = 0; k < K; k++) {
-                int32_t a = a_signed ? ((const int8_t *)A)[m * lda + k] : ((const uint8_t *)A)[m * lda + k];
-                acc += (a - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
-            }
+            if (a_signed)
+                for (k = 0; k < K; k++) acc += ((int32_t)((const int8_t *)A)[m * lda + k] - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
+            else
+                for (k = 0; k < K; k++) acc += ((int32_t)((const uint8_t *)A)[m * lda + k] - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
             quant_epilogue_apply1(ep, m, n, acc, C, ldc);
         }
     return QUANT_OK;
@@ -3286,12 +3286,20 @@ QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *i
                 for (oc = 0; oc < s->out_c; oc++) {
                     int32_t acc = 0;
                     for (kh = 0; kh < s->k_h; kh++)
-                        for (kw = 0; kw < s->k_w; kw++)
-                            for (c = 0; c < s->in_c; c++) {
-                                int32_t a = quant__conv_in(s, in, a_signed, a_zp, n, y * s->stride_h + kh * s->dil_h,
-                                                           x * s->stride_w + kw * s->dil_w, c);
-                                acc += a * ((int32_t)w[((oc * s->k_h + kh) * s->k_w + kw) * s->in_c + c] - w_zp);
-                            }
+                        for (kw = 0; kw < s->k_w; kw++) {
+                            /* the tap's input pixel: in_c values, or the padding (the zero point: adds 0) */
+                            const size_t ph = y * s->stride_h + kh * s->dil_h, pw = x * s->stride_w + kw * s->dil_w;
+                            const int8_t *wt = w + ((oc * s->k_h + kh) * s->k_w + kw) * s->in_c;
+                            size_t ih, iw, at;
+                            if (ph < s->pad_top || pw < s->pad_left) continue;
+                            ih = ph - s->pad_top; iw = pw - s->pad_left;
+                            if (ih >= s->in_h || iw >= s->in_w) continue;
+                            at = ((n * s->in_h + ih) * s->in_w + iw) * s->in_c;
+                            if (a_signed)
+                                for (c = 0; c < s->in_c; c++) acc += ((int32_t)((const int8_t *)in)[at + c] - a_zp) * ((int32_t)wt[c] - w_zp);
+                            else
+                                for (c = 0; c < s->in_c; c++) acc += ((int32_t)((const uint8_t *)in)[at + c] - a_zp) * ((int32_t)wt[c] - w_zp);
+                        }
                     quant_epilogue_apply1(ep, (n * oh + y) * ow + x, oc, acc, out, s->out_c);
                 }
     return QUANT_OK;

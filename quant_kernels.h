@@ -1244,25 +1244,39 @@ QUANT_DEF quant_status quant_gemm_pack(const int8_t *B, quant_layout layout, siz
     h.colsum_off = (uint32_t)cs; h.panel_off = (uint32_t)po; h.total = (uint32_t)tot;
     h.check = quant__hdr_check(&h);
     memcpy(dst, &h, sizeof h);
-    for (j = 0; j < np * QUANT__NR; j++) {
-        int32_t s = 0;
-        if (j < N) for (k = 0; k < K; k++) s += layout == QUANT_LAYOUT_KN ? B[k * N + j] : B[j * K + k];
-        memcpy(dst + cs + 4 * j, &s, 4);
+    /* the column sums (0 past N), then the panels; B read along its rows
+     * in either layout (KN: 64 columns at a time down K; NK: a row each) */
+    memset(dst + cs, 0, po - cs);
+    for (j = 0; j < N; j += 64) {
+        int32_t s[64] = { 0 };
+        const size_t w = N - j < 64 ? N - j : 64;
+        size_t c;
+        if (layout == QUANT_LAYOUT_KN)
+            for (k = 0; k < K; k++) for (c = 0; c < w; c++) s[c] += B[k * N + j + c];
+        else
+            for (c = 0; c < w; c++) for (k = 0; k < K; k++) s[c] += B[(j + c) * K + k];
+        memcpy(dst + cs + 4 * j, s, 4 * w);
     }
-    memset(dst + cs + 4 * np * QUANT__NR, 0, po - cs - 4 * np * QUANT__NR);
     for (p = 0; p < np; p++) {
         int8_t *pan = (int8_t *)dst + po + p * kp * QUANT__NR;
-        size_t g;
+        size_t g, t;
         for (g = 0; g < kp / kg; g++)
-            for (j = 0; j < QUANT__NR; j++) {
-                size_t n = p * QUANT__NR + j, t;
+            if (layout == QUANT_LAYOUT_KN)
                 for (t = 0; t < kg; t++) {
-                    size_t kk = g * kg + t;
-                    int8_t v = 0;
-                    if (n < N && kk < K) v = layout == QUANT_LAYOUT_KN ? B[kk * N + n] : B[n * K + kk];
-                    pan[(g * QUANT__NR + j) * kg + t] = v;
+                    const size_t kk = g * kg + t;
+                    for (j = 0; j < QUANT__NR; j++) {
+                        const size_t n = p * QUANT__NR + j;
+                        pan[(g * QUANT__NR + j) * kg + t] = n < N && kk < K ? B[kk * N + n] : 0;
+                    }
                 }
-            }
+            else
+                for (j = 0; j < QUANT__NR; j++) {
+                    const size_t n = p * QUANT__NR + j;
+                    for (t = 0; t < kg; t++) {
+                        const size_t kk = g * kg + t;
+                        pan[(g * QUANT__NR + j) * kg + t] = n < N && kk < K ? B[n * K + kk] : 0;
+                    }
+                }
     }
     return QUANT_OK;
 }
