@@ -740,8 +740,11 @@ extern "C" {
 #endif
 
 /* Full unrolling of the fixed-size row / column loops of the micro-kernels,
- * so that their accumulator arrays live in registers. */
-#if defined(__clang__)
+ * so that their accumulator arrays live in registers. (A build may define it
+ * empty first: the kernel tests of levels emulated through SIMDe do, where
+ * the accumulators are memory anyway and unrolling doubled the compile.) */
+#if defined(QUANT__UNROLL)
+#elif defined(__clang__)
 #  define QUANT__UNROLL _Pragma("unroll")
 #elif defined(__GNUC__)
 #  define QUANT__UNROLL _Pragma("GCC unroll 16")
