@@ -44,7 +44,9 @@ EMU_FLAGS = $(call EMU_BASE,$(1)) -Wno-psabi -include tests/emu_x86.h -DQT_EMU=$
 # PRE alone grows faster than a function's size. The two AVX-512 ones then
 # compile in 56 CPU s where -O2 took ~135 (AVX-512 VNNI: 34 s; 107 at -O2,
 # 55 at -O2 -fno-gcse), for ~4 s more of running; their tests and the demo
-# model's golden hashes (ktest_model) pass as at -O2.
+# model's golden hashes (ktest_model) pass as at -O2. (Since, tests/emu_x86.h
+# also turns off the micro-kernels' forced unrolling: AVX-512 VNNI 22 -> 10
+# CPU s, AVX-512 14 -> 8 on a Zen 4.)
 EMU_IMPL_OPT ?= -O1
 x86dir = $(if $(filter $(1),$(X86_EMU)),x86emu-$(1),x86-$(1))
 X86_KTESTS = $(foreach i,$(X86_ISAS),$(foreach t,$(KTESTS),$(BUILD)/$(call x86dir,$(i))/$(t)))
@@ -237,14 +239,15 @@ endif
 # skipped and the one apt-get line that enables the rest.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SLOW_TESTS = $(BUILD)/test_torch $(BUILD)/test_tool
-# then the next slowest programs (CPU seconds on a 2-core Zen 3, 2026-12-07:
-# the demo model under qemu 30, armv7's PQ tests under qemu 17, the
-# observers 10), then the rest
-LONG_TESTS = $(filter $(BUILD)/aarch64-neondot/ktest_model $(BUILD)/armv7-neon/ktest_pq,$(ARM_KTESTS)) $(BUILD)/test_observers
+# then the next slowest programs (CPU seconds on a 2-core Zen 4, 2026-12-07:
+# the demo model under qemu 13, the observers 7, aarch64's GEMM tests under
+# qemu 6), then the rest
+LONG_TESTS = $(filter $(BUILD)/aarch64-neondot/ktest_model $(BUILD)/aarch64-neon/ktest_gemm,$(ARM_KTESTS)) $(BUILD)/test_observers
 ALL_TESTS  = $(SLOW_TESTS) $(LONG_TESTS) $(filter-out $(LONG_TESTS),$(ARM_KTESTS)) $(filter-out $(SLOW_TESTS) $(LONG_TESTS),$(TESTS)) \
              $(X86_KTESTS) $(NATIVE_KTESTS)
-# the longest compile, the implementation of the emulated AVX-512 VNNI level
-# (~35 CPU s), starts first, with the slow and long programs' prerequisites
+# the longest compile on a CPU without AVX-512, the implementation of the
+# emulated AVX-512 VNNI level, starts first, with the slow and long
+# programs' prerequisites
 EMU_FIRST  = $(if $(HAVE_SIMDE),$(patsubst %,$(BUILD)/x86emu-%/quant_impl.o,$(filter avx512vnni,$(X86_EMU))))
 RESULTS    = $(addsuffix .res,$(ALL_TESTS))
 .PHONY: test-all FORCE
