@@ -1006,6 +1006,16 @@ QUANT__AINL quant__vi quant__vi_blend8(quant__vi a, quant__vi b, quant__vi s) { 
 #  else
 #    define QUANT__VI_OPQ(x) (x)
 #  endif
+#  if defined(QUANT_HAS_AVX512VBMI)
+/* (AVX-512 VBMI: vpermi2b looks each byte up in 128 entries, two registers
+ * of the table's low half and two of its high half; bit 7 picks: two
+ * lookups and a blend for QUANT__VB lookups) */
+QUANT__AINL quant__vi quant__vi_lut256(const uint8_t *q, quant__vi x) {
+    const quant__vi lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), x, _mm512_loadu_si512((const void *)(q + 64)));
+    const quant__vi hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), x, _mm512_loadu_si512((const void *)(q + 192)));
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), lo, hi);
+}
+#  else
 QUANT__AINL quant__vi quant__vi_lut256(const uint8_t *q, quant__vi x) {
     const quant__vi xf = QUANT__MMSI(xor)(x, QUANT__MM(set1_epi8)((char)0x80));
     const quant__vi s4 = QUANT__MM(slli_epi16)(x, 3), s5 = QUANT__MM(slli_epi16)(x, 2), s6 = QUANT__MM(slli_epi16)(x, 1);
@@ -1020,6 +1030,7 @@ QUANT__AINL quant__vi quant__vi_lut256(const uint8_t *q, quant__vi x) {
 #  undef QUANT__LUT_ROW
     return quant__vi_blend8(p0, p1, QUANT__VI_OPQ(s6));
 }
+#  endif
 #  undef QUANT__VI_OPQ
 /* byte sums in 16-bit lanes: *a + r (16-bit lane j: even byte 2j + 256 x
  * odd byte 2j + 1), *b + the odd bytes; the even sum is a - 256 b (exact
@@ -5417,28 +5428,9 @@ static inline uint32_t quant__fs_mask(const uint16_t *v, int thr) {
 
 /* 8-bit codes: 64 vectors a block, for each subspace 64 bytes (vector i of
  * the block at byte i); out[i] = sum_m lut[m][code], exact in 16 bits. */
-#if defined(QUANT__PQ_VBMI)
-static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
-    __m512i a = _mm512_setzero_si512(), b = a, ev, r1, r2;
-    size_t m;
-    for (m = 0; m < M; m++) {
-        const uint8_t *q = lut + m * 256;
-        const __m512i ix = _mm512_loadu_si512((const void *)(codes + m * 64));
-        const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), ix, _mm512_loadu_si512((const void *)(q + 64)));
-        const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), ix, _mm512_loadu_si512((const void *)(q + 192)));
-        const __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix), lo, hi);
-        a = _mm512_add_epi16(a, r);
-        b = _mm512_add_epi16(b, _mm512_srli_epi16(r, 8));
-    }
-    ev = _mm512_sub_epi16(a, _mm512_slli_epi16(b, 8));      /* even vectors; b: odd */
-    r1 = _mm512_unpacklo_epi16(ev, b);                       /* 0-7 | 16-23 | 32-39 | 48-55 */
-    r2 = _mm512_unpackhi_epi16(ev, b);                       /* 8-15 | 24-31 | 40-47 | 56-63 */
-    _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), r2));
-    _mm512_storeu_si512((void *)(out + 32), _mm512_permutex2var_epi64(r1, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), r2));
-}
-#elif defined(QUANT__VL)
-/* the vector layer's 256-entry lookup (section 1.1), 64 / QUANT__VB vectors
- * a subspace */
+#if defined(QUANT__VL)
+/* the vector layer's 256-entry lookup (section 1.1: vpermi2b on AVX-512
+ * VBMI, else vpshufb rows), 64 / QUANT__VB vectors a subspace */
 #  define QUANT__FS8_NV (64 / QUANT__VB)
 static inline void quant__fs8_block(const uint8_t *codes, const uint8_t *lut, size_t M, uint16_t *out) {
     quant__vi a[QUANT__FS8_NV], b[QUANT__FS8_NV];
@@ -5947,64 +5939,11 @@ QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, size_t blk, size_t 
 }
 
 #if defined(QUANT__PQ_VBMI)
-/* LUT8, nbits 8, blocks [b0, b1): groups of QUANT__PQMM_G subspaces (their
- * byte tables stay in L1) over up to QUANT__PQMM_CH blocks at a time, 16-bit
- * accumulators per block (even bytes in a - 256 b, odd in b) flushed into
- * 32 bits every 256 subspaces. */
-#define QUANT__PQMM_G 8
-QUANT__INTERNAL void quant__pqmm_lut8_vbmi(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab,
-        void *out) {
-    const uint8_t *Q = (const uint8_t *)tab;
-    const size_t M = pq->M;
-    uint32_t *acc = (uint32_t *)out;
-    __m512i A[QUANT__PQMM_CH], B[QUANT__PQMM_CH], E0[QUANT__PQMM_CH], E1[QUANT__PQMM_CH], O0[QUANT__PQMM_CH], O1[QUANT__PQMM_CH];
-    size_t c0, b, m0, g, m, i;
-    for (c0 = 0; c0 < nblk; c0 += QUANT__PQMM_CH) {
-        const size_t nc = nblk - c0 < QUANT__PQMM_CH ? nblk - c0 : QUANT__PQMM_CH;
-        for (b = 0; b < nc; b++) E0[b] = E1[b] = O0[b] = O1[b] = _mm512_setzero_si512();
-        for (m0 = 0; m0 < M; m0 += 256) {
-            const size_t m1 = M - m0 < 256 ? M : m0 + 256;
-            for (b = 0; b < nc; b++) A[b] = B[b] = _mm512_setzero_si512();
-            for (g = m0; g < m1; g += QUANT__PQMM_G) {
-                const size_t g1 = m1 - g < QUANT__PQMM_G ? m1 : g + QUANT__PQMM_G;
-                for (b = 0; b < nc; b++) {
-                    const uint8_t *c = cd + (c0 + b) * blk;
-                    __m512i a = A[b], bb = B[b];
-                    for (m = g; m < g1; m++) {
-                        const uint8_t *q = Q + m * 256;
-                        const __m512i ix = _mm512_loadu_si512((const void *)(c + m * 64));
-                        const __m512i lo = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)q), ix,
-                                                                    _mm512_loadu_si512((const void *)(q + 64)));
-                        const __m512i hi = _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(q + 128)), ix,
-                                                                    _mm512_loadu_si512((const void *)(q + 192)));
-                        const __m512i r = _mm512_mask_blend_epi8(_mm512_movepi8_mask(ix), lo, hi);
-                        a = _mm512_add_epi16(a, r);
-                        bb = _mm512_add_epi16(bb, _mm512_srli_epi16(r, 8));
-                    }
-                    A[b] = a; B[b] = bb;
-                }
-            }
-            for (b = 0; b < nc; b++) {
-                const __m512i ev = _mm512_sub_epi16(A[b], _mm512_slli_epi16(B[b], 8));
-                E0[b] = _mm512_add_epi32(E0[b], _mm512_cvtepu16_epi32(_mm512_castsi512_si256(ev)));
-                E1[b] = _mm512_add_epi32(E1[b], _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(ev, 1)));
-                O0[b] = _mm512_add_epi32(O0[b], _mm512_cvtepu16_epi32(_mm512_castsi512_si256(B[b])));
-                O1[b] = _mm512_add_epi32(O1[b], _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(B[b], 1)));
-            }
-        }
-        for (b = 0; b < nc; b++) { /* 16-bit lane j holds rows 2j (even) and 2j + 1 (odd) */
-            uint32_t ev[32], od[32], *o = acc + (c0 + b) * 64;
-            _mm512_storeu_si512((void *)ev, E0[b]); _mm512_storeu_si512((void *)(ev + 16), E1[b]);
-            _mm512_storeu_si512((void *)od, O0[b]); _mm512_storeu_si512((void *)(od + 16), O1[b]);
-            for (i = 0; i < 32; i++) { o[2 * i] = ev[i]; o[2 * i + 1] = od[i]; }
-        }
-    }
-}
-
-/* F32, nbits 8: the float tables as four byte planes; vpermi2b looks up
- * each byte of 64 entries, byte and word unpacks rebuild the floats (rows
- * permuted within the block: register k, lane element 4 q + e is row
- * 16 q + 4 k + e), added in subspace order: the same sums as the gathers. */
+/* F32, nbits 8: the float tables as four byte planes; quant__vi_lut256
+ * (vpermi2b) looks up each byte of 64 entries, byte and word unpacks
+ * rebuild the floats (rows permuted within the block: register k, lane
+ * element 4 q + e is row 16 q + 4 k + e), added in subspace order: the
+ * same sums as the gathers. */
 QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
     const uint8_t *P = (const uint8_t *)tab;
     const size_t M = pq->M;
@@ -6021,17 +5960,10 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
                 const uint8_t *c = cd + (c0 + b) * blk;
                 __m512 a0 = A[b][0], a1 = A[b][1], a2 = A[b][2], a3 = A[b][3];
                 for (m = g; m < g1; m++) {
-                    const uint8_t *p = P + m * 1024;
                     const __m512i ix = _mm512_loadu_si512((const void *)(c + m * 64));
-                    const __mmask64 hi = _mm512_movepi8_mask(ix);
                     __m512i r[4], t0, t1, t2, t3;
                     QUANT__UNROLL
-                    for (k = 0; k < 4; k++) {
-                        const uint8_t *pl = p + k * 256;
-                        r[k] = _mm512_mask_blend_epi8(hi,
-                            _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)pl), ix, _mm512_loadu_si512((const void *)(pl + 64))),
-                            _mm512_permutex2var_epi8(_mm512_loadu_si512((const void *)(pl + 128)), ix, _mm512_loadu_si512((const void *)(pl + 192))));
-                    }
+                    for (k = 0; k < 4; k++) r[k] = quant__vi_lut256(P + m * 1024 + k * 256, ix);
                     t0 = _mm512_unpacklo_epi8(r[0], r[1]); t1 = _mm512_unpackhi_epi8(r[0], r[1]);
                     t2 = _mm512_unpacklo_epi8(r[2], r[3]); t3 = _mm512_unpackhi_epi8(r[2], r[3]);
                     a0 = _mm512_add_ps(a0, _mm512_castsi512_ps(_mm512_unpacklo_epi16(t0, t2)));
@@ -6091,19 +6023,26 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
 }
 #endif
 
-#if !defined(QUANT__PQ_VBMI) && defined(QUANT__VL)
-/* LUT8, nbits 8, on the vector layer (section 1.1: the 256-entry lookup by
- * vpshufb rows, AVX2 / AVX-512BW / SSE4.1): blocks [0, nblk) of cd, groups
- * of QUANT__PQMM_GV subspaces over up to QUANT__PQMM_CH blocks at a time;
- * 16-bit sums per vector of 64 / QUANT__VB a block (even bytes in a - 256 b,
- * odd in b, below 65,536 for 256 subspaces), added into 32 bits every 256
- * subspaces. Integer sums: the same in any order. Groups of 256: the
- * longest runs through the codes, which come from DRAM for large W. */
-#  define QUANT__PQMM_GV 256
-#  if defined(__GNUC__) || defined(__clang__)
-#    define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
-#  else
+#if defined(QUANT__VL)
+/* LUT8, nbits 8, on the vector layer (section 1.1's 256-entry lookup:
+ * vpermi2b on AVX-512 VBMI, else vpshufb rows on AVX2 / AVX-512BW /
+ * SSE4.1): blocks [0, nblk) of cd, groups of QUANT__PQMM_GV subspaces over
+ * up to QUANT__PQMM_CH blocks at a time; 16-bit sums per vector of 64 /
+ * QUANT__VB a block (even bytes in a - 256 b, odd in b, below 65,536 for
+ * 256 subspaces), added into 32 bits every 256 subspaces. Integer sums:
+ * the same in any order. VBMI: groups of 8 (their byte tables stay in L1);
+ * else groups of 256: the longest runs through the codes, which come from
+ * DRAM for large W (prefetched). */
+#  if defined(QUANT__PQ_VBMI)
+#    define QUANT__PQMM_GV 8
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
+#  else
+#    define QUANT__PQMM_GV 256
+#    if defined(__GNUC__) || defined(__clang__)
+#      define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
+#    else
+#      define QUANT__PQMM_PREFETCH(p) ((void)0)
+#    endif
 #  endif
 #  define QUANT__PQMM_NV (64 / QUANT__VB)
 QUANT__INTERNAL void quant__pqmm_lut8_vl(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab,
@@ -6165,13 +6104,12 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
     fn = lut ? quant__pqmm_lut8_blk : quant__pqmm_f32_blk;
     if (pq.nbits == 8) {
 #if defined(QUANT__PQ_VBMI)
-        fn = lut ? quant__pqmm_lut8_vbmi : quant__pqmm_f32_vbmi;
-        planes = 1;
-#elif defined(QUANT__VL)
+        if (!lut) { fn = quant__pqmm_f32_vbmi; planes = 1; }
+#elif defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
+        if (!lut) fn = quant__pqmm_f32_s;
+#endif
+#if defined(QUANT__VL)
         if (lut) fn = quant__pqmm_lut8_vl;
-#  if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
-        else fn = quant__pqmm_f32_s;
-#  endif
 #endif
     }
     for (b0 = r0 / 64; b0 * 64 < r1; b0 += QUANT__PQMM_CH) {
@@ -6365,7 +6303,6 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__NN_NV
 #undef QUANT__NN_NV1
 #undef QUANT__PQMM_CH
-#undef QUANT__PQMM_G
 #undef QUANT__PQMM_GV
 #undef QUANT__PQMM_PREFETCH
 #undef QUANT__PQMM_GF
