@@ -807,7 +807,8 @@ QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 /* The native integer vector quant__vi (QUANT__VL int32 lanes), its lane
  * mask quant__vm and the operations that algorithms written once on them
  * use: the requantizers and the widening GEMM kernel of section 2.2, the
- * nibble-table binary kernel of section 5.1. Per ISA, the type and the
+ * nibble-table binary kernel of section 5.1, the SSE4.1 / AVX2 elementwise
+ * kernels of section 8. Per ISA, the type and the
  * intrinsic prefix (QUANT__MM); then the operations every width has, under
  * one definition, and per ISA those that differ. Each is an instruction or
  * two. Lanes pair up as 64-bit lanes for the products: mul_even multiplies
@@ -851,6 +852,7 @@ QUANT__AINL quant__vi quant__vi_madd16(quant__vi acc, quant__vi a, quant__vi b) 
 QUANT__AINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return QUANT__MM(add_epi32)(a, b); }
 QUANT__AINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi32)(a, b); }
 QUANT__AINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__MM(max_epi32)(a, b); }
+QUANT__AINL quant__vi quant__vi_min32(quant__vi a, quant__vi b) { return QUANT__MM(min_epi32)(a, b); }
 QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return QUANT__MMSI(and)(a, b); }
 QUANT__AINL quant__vi quant__vi_half32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 1); } /* logical >> 1 */
 QUANT__AINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return QUANT__MM(add_epi64)(a, b); }
@@ -933,6 +935,7 @@ QUANT__AINL quant__vi quant__vi_sign8(quant__vi a) { return _mm_cmpgt_epi8(_mm_s
 QUANT__AINL quant__vi quant__vi_load_s8s16(const int8_t *p) { return _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)p)); }
 QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm_set1_epi64x(v); }
 #  define QUANT__VI_LUT16(...) _mm_setr_epi8(__VA_ARGS__)
+QUANT__AINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) { return _mm_blend_epi16(a, _mm_slli_epi64(b, 32), 0xCC); }
 QUANT__AINL __m128i quant__vi_fold128_16(quant__vi x) { return x; }
 #endif
 
@@ -6937,50 +6940,39 @@ QUANT__AINL __m512i quant__ew_mbm(__m512i x, const quant__ewm *h, const int MODE
  * shifts (no vpsraq below AVX-512) give floor(... / 2^(31+e)) + 2^(31-e)
  * in the low dword; the 32-bit subtraction of 2^(31-e) undoes it. */
 #  define QUANT__EW 1
-#  if defined(QUANT_ISA_SSE41)
-#    define QUANT__EWN 4
-typedef __m128i quant__ewv;
-#    define QUANT__EW_(op) _mm_##op
-#    define QUANT__EW_BLEND_ODD(a, b) _mm_blend_epi16(a, b, 0xCC)
-#    define QUANT__EW_AND _mm_and_si128
-#    define QUANT__EW_XOR _mm_xor_si128
-#    define QUANT__EW_ZERO _mm_setzero_si128
-#  else
-#    define QUANT__EWN 2
-typedef __m256i quant__ewv;
-#    define QUANT__EW_(op) _mm256_##op
-#    define QUANT__EW_BLEND_ODD(a, b) _mm256_blend_epi32(a, b, 0xAA)
-#    define QUANT__EW_AND _mm256_and_si256
-#    define QUANT__EW_XOR _mm256_xor_si256
-#    define QUANT__EW_ZERO _mm256_setzero_si256
-#  endif
+#  define QUANT__EWN (16 / QUANT__VL)
+typedef quant__vi quant__ewv; /* section 1.1's vector */
 typedef struct quant__ewm { quant__ewv m, c, d, bias; __m128i cnt, ls; } quant__ewm;
-QUANT__AINL quant__ewv quant__ew_set(int32_t v) { return QUANT__EW_(set1_epi32)(v); }
-QUANT__AINL quant__ewv quant__ew_add(quant__ewv a, quant__ewv b) { return QUANT__EW_(add_epi32)(a, b); }
-QUANT__AINL quant__ewv quant__ew_mul(quant__ewv a, quant__ewv b) { return QUANT__EW_(mullo_epi32)(a, b); }
-QUANT__AINL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__EW_(sll_epi32)(a, _mm_cvtsi32_si128(n)); }
+QUANT__AINL quant__ewv quant__ew_set(int32_t v) { return quant__vi_set32(v); }
+QUANT__AINL quant__ewv quant__ew_add(quant__ewv a, quant__ewv b) { return quant__vi_add32(a, b); }
+QUANT__AINL quant__ewv quant__ew_mul(quant__ewv a, quant__ewv b) { return quant__vi_mullo32(a, b); }
+QUANT__AINL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__MM(sll_epi32)(a, _mm_cvtsi32_si128(n)); }
 QUANT__AINL quant__ewv quant__ew_clamp(quant__ewv a, quant__ewv lo, quant__ewv hi) {
-    return QUANT__EW_(min_epi32)(QUANT__EW_(max_epi32)(a, lo), hi);
+    return quant__vi_min32(quant__vi_max32(a, lo), hi);
 }
-#  if defined(QUANT_ISA_SSE41)
-QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, __m128i *v) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)p);
+/* QUANT__VL bytes a vector (a 4- or 8-byte load each) */
+QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, quant__ewv *v) {
     int j;
-    for (j = 0; j < 4; j++) {
-        const __m128i t = j == 0 ? b : j == 1 ? _mm_srli_si128(b, 4) : j == 2 ? _mm_srli_si128(b, 8) : _mm_srli_si128(b, 12);
-        v[j] = SGN ? _mm_cvtepi8_epi32(t) : _mm_cvtepu8_epi32(t);
+    QUANT__UNROLL
+    for (j = 0; j < QUANT__EWN; j++) {
+        const uint8_t *q = (const uint8_t *)p + QUANT__VL * j;
+#  if QUANT__VL == 4
+        int32_t w;
+        __m128i b;
+        memcpy(&w, q, 4);
+        b = _mm_cvtsi32_si128(w);
+#  else
+        const __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)q);
+#  endif
+        v[j] = SGN ? QUANT__MM(cvtepi8_epi32)(b) : QUANT__MM(cvtepu8_epi32)(b);
     }
 }
+#  if QUANT__VL == 4
 QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m128i *v) { /* exact: values inside the type */
     const __m128i a = _mm_packs_epi32(v[0], v[1]), b = _mm_packs_epi32(v[2], v[3]);
     _mm_storeu_si128((__m128i *)p, SGN ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b));
 }
 #  else
-QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, __m256i *v) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)p);
-    if (SGN) { v[0] = _mm256_cvtepi8_epi32(b); v[1] = _mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)); }
-    else { v[0] = _mm256_cvtepu8_epi32(b); v[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)); }
-}
 QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
     /* packs work in 128-bit halves: [v0 0-3, v1 0-3 | v0 4-7, v1 4-7] */
     const __m256i w = _mm256_packs_epi32(v[0], v[1]);
@@ -6993,30 +6985,30 @@ QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
  * 32-bit correction (bias); d = 2^31 in each dword where e >= 1 */
 QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     const int e = shift > 0 ? 0 : -shift;
-    h->m = QUANT__EW_(set1_epi32)(mult);
-    h->c = QUANT__EW_(set1_epi64x)(((int64_t)1 << 62) + ((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
-    h->d = QUANT__EW_(set1_epi32)(e ? INT32_MIN : 0);
-    h->bias = QUANT__EW_(set1_epi32)(e ? (int32_t)1 << (31 - e) : INT32_MIN);
+    h->m = quant__vi_set32(mult);
+    h->c = quant__vi_set64(((int64_t)1 << 62) + ((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
+    h->d = quant__vi_set32(e ? INT32_MIN : 0);
+    h->bias = quant__vi_set32(e ? (int32_t)1 << (31 - e) : INT32_MIN);
     h->cnt = _mm_cvtsi32_si128(31 + e);
     h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
 }
 QUANT__AINL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const int MODE) {
     quant__ewv pe, po, r;
     if (MODE == QUANT__EW_L) { /* saturating left shift */
-        const quant__ewv sh = QUANT__EW_(sll_epi32)(x, h->ls);
-        const quant__ewv ok = QUANT__EW_(cmpeq_epi32)(QUANT__EW_(sra_epi32)(sh, h->ls), x);
-        const quant__ewv sat = QUANT__EW_XOR(QUANT__EW_(srai_epi32)(x, 31), QUANT__EW_(set1_epi32)(INT32_MAX));
-        x = QUANT__EW_(blendv_epi8)(sat, sh, ok);
+        const quant__ewv sh = QUANT__MM(sll_epi32)(x, h->ls);
+        const quant__ewv ok = QUANT__MM(cmpeq_epi32)(QUANT__MM(sra_epi32)(sh, h->ls), x);
+        const quant__ewv sat = quant__vi_xor(QUANT__MM(srai_epi32)(x, 31), quant__vi_set32(INT32_MAX));
+        x = QUANT__MM(blendv_epi8)(sat, sh, ok);
     }
-    pe = QUANT__EW_(add_epi64)(QUANT__EW_(mul_epi32)(x, h->m), h->c);
-    po = QUANT__EW_(add_epi64)(QUANT__EW_(mul_epi32)(QUANT__EW_(srli_epi64)(x, 32), h->m), h->c);
+    pe = quant__vi_add64(quant__vi_mul_even(x, h->m), h->c);
+    po = quant__vi_add64(quant__vi_mul_even(quant__vi_odd_down(x), h->m), h->c);
     if (MODE == QUANT__EW_R) { /* - 2^31 [x < 0] (M >= 0: the sign of x M, or x M = 0, rounding to 0 either way) */
-        const quant__ewv s = QUANT__EW_AND(QUANT__EW_(srai_epi32)(x, 31), h->d);
-        pe = QUANT__EW_(sub_epi64)(pe, QUANT__EW_BLEND_ODD(s, QUANT__EW_ZERO()));
-        po = QUANT__EW_(sub_epi64)(po, QUANT__EW_(srli_epi64)(s, 32));
+        const quant__ewv s = quant__vi_and(QUANT__MM(srai_epi32)(x, 31), h->d);
+        pe = quant__vi_sub64(pe, quant__vi_lo32s(s, quant__vi_zero()));
+        po = quant__vi_sub64(po, quant__vi_odd_down(s));
     }
-    r = QUANT__EW_BLEND_ODD(QUANT__EW_(srl_epi64)(pe, h->cnt), QUANT__EW_(slli_epi64)(QUANT__EW_(srl_epi64)(po, h->cnt), 32));
-    return QUANT__EW_(sub_epi32)(r, h->bias);
+    r = quant__vi_lo32s(QUANT__MM(srl_epi64)(pe, h->cnt), QUANT__MM(srl_epi64)(po, h->cnt));
+    return quant__vi_sub32(r, h->bias);
 }
 
 #elif defined(QUANT_HAS_NEON)
@@ -7312,16 +7304,11 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 /* end of section 8: its local macros */
 #undef QUANT__EW
 #undef QUANT__EWN
-#undef QUANT__EW_
-#undef QUANT__EW_AND
 #undef QUANT__EW_BCBUF
-#undef QUANT__EW_BLEND_ODD
 #undef QUANT__EW_H
 #undef QUANT__EW_L
 #undef QUANT__EW_R
-#undef QUANT__EW_XOR
 #undef QUANT__EW_Z
-#undef QUANT__EW_ZERO
 
 /* the per-ISA parameters and macros that sections share */
 #undef QUANT__DELTA_S
