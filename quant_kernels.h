@@ -892,6 +892,8 @@ QUANT__AINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) { return _mm512
 QUANT__AINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
     return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
 }
+/* the low byte of each int32 lane to p (QUANT__VL bytes) */
+QUANT__AINL void quant__vi_st8(void *p, quant__vi a) { _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(a)); }
 QUANT__AINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
 QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
 QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()); }
@@ -921,6 +923,10 @@ QUANT__AINL quant__vi quant__vi_srav64(quant__vi a, quant__vi n) {
 QUANT__AINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi) {
     a = _mm256_blendv_epi8(a, lo, _mm256_cmpgt_epi64(lo, a));
     return _mm256_blendv_epi8(a, hi, _mm256_cmpgt_epi64(a, hi));
+}
+QUANT__AINL void quant__vi_st8(void *p, quant__vi a) { /* bytes 0, 4, 8, 12 of each 128-bit lane */
+    const __m256i t = _mm256_shuffle_epi8(a, QUANT__VI_LUT16(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    _mm_storel_epi64((__m128i *)p, _mm_unpacklo_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
 }
 QUANT__AINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) {
     return _mm256_xor_si256(_mm256_cmpeq_epi32(a, b), _mm256_set1_epi32(-1));
@@ -1125,7 +1131,11 @@ QUANT__AINL quant__vf quant__vf_add(quant__vf a, quant__vf b) { return QUANT__MM
 QUANT__AINL quant__vf quant__vf_min(quant__vf a, quant__vf b) { return QUANT__MMPS(min)(a, b); }
 QUANT__AINL quant__vf quant__vf_max(quant__vf a, quant__vf b) { return QUANT__MMPS(max)(a, b); }
 QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return QUANT__MMPS(fmadd)(a, b, c); }
+QUANT__AINL quant__vf quant__vf_mul(quant__vf a, quant__vf b) { return QUANT__MMPS(mul)(a, b); }
 QUANT__AINL quant__vf quant__vf_cvt(quant__vi a) { return QUANT__MM(cvtepi32_ps)(a); }
+/* to int32 lanes, rounded to nearest even / truncated (out of range: INT32_MIN) */
+QUANT__AINL quant__vi quant__vf_cvtn(quant__vf a) { return QUANT__MM(cvtps_epi32)(a); }
+QUANT__AINL quant__vi quant__vf_cvtt(quant__vf a) { return QUANT__MM(cvttps_epi32)(a); }
 QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { quant__vf_store(fv, v); quant__vi_store(iv, i); }
 #  undef QUANT__MMPS
 #endif
@@ -1134,6 +1144,12 @@ QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t 
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
     return _mm512_add_epi32(_mm512_set1_epi32((int)j), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 }
+/* a rounded to the nearest integer (even), as a float */
+QUANT__AINL quant__vf quant__vf_round(quant__vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+/* z in the lanes where a is NaN */
+QUANT__AINL quant__vf quant__vf_nan_to(quant__vf a, quant__vf z) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a, z); }
+/* the bits of a xor those of s (s = INT32_MIN: -a) */
+QUANT__AINL quant__vf quant__vf_xor(quant__vf a, quant__vi s) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), s)); }
 /* lanes where s beats *bv (IP: greater, else less) take s and its index j */
 QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, quant__vfi j, const int IP) {
     __mmask16 m = IP ? _mm512_cmp_ps_mask(s, *bv, _CMP_GT_OQ) : _mm512_cmp_ps_mask(s, *bv, _CMP_LT_OQ);
@@ -1144,6 +1160,9 @@ QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, qu
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
     return _mm256_add_epi32(_mm256_set1_epi32((int)j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+QUANT__AINL quant__vf quant__vf_round(quant__vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+QUANT__AINL quant__vf quant__vf_nan_to(quant__vf a, quant__vf z) { return _mm256_blendv_ps(a, z, _mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
+QUANT__AINL quant__vf quant__vf_xor(quant__vf a, quant__vi s) { return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(a), s)); }
 QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, quant__vfi j, const int IP) {
     __m256 m = IP ? _mm256_cmp_ps(s, *bv, _CMP_GT_OQ) : _mm256_cmp_ps(s, *bv, _CMP_LT_OQ);
     *bv = _mm256_blendv_ps(*bv, s, m);
@@ -5319,23 +5338,12 @@ static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *
 /* q[j] = min(255, nearbyintf((K[j] - lo) * inv)), K = t or -t; NaN (tables of +-inf) gives 0 */
 static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, float inv, uint8_t *q) {
     size_t j = 0;
-#if defined(QUANT_HAS_AVX512)
-    const __m512i sg = _mm512_set1_epi32(neg ? (int)0x80000000u : 0), c255 = _mm512_set1_epi32(255);
-    const __m512 vlo = _mm512_set1_ps(lo), vinv = _mm512_set1_ps(inv);
-    for (; j + 16 <= n; j += 16) {
-        const __m512 v = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(_mm512_loadu_ps(t + j)), sg));
-        const __m512i r = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, vlo), vinv)), c255);
-        _mm_storeu_si128((__m128i *)(void *)(q + j), _mm512_cvtepi32_epi8(r));
-    }
-#elif defined(QUANT_HAS_AVX2)
-    const __m256i sg = _mm256_set1_epi32(neg ? (int)0x80000000u : 0), c255 = _mm256_set1_epi32(255);
-    const __m256 vlo = _mm256_set1_ps(lo), vinv = _mm256_set1_ps(inv);
-    for (; j + 8 <= n; j += 8) {
-        const __m256 v = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(_mm256_loadu_ps(t + j)), sg));
-        const __m256i r = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v, vlo), vinv)), c255);
-        const __m128i p = _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-        _mm_storel_epi64((__m128i *)(void *)(q + j), _mm_packus_epi16(p, p));
-    }
+#if defined(QUANT_HAS_AVX2)
+    /* float lanes (section 1.1), -t by the sign bit */
+    const quant__vi sg = quant__vi_set32(neg ? INT32_MIN : 0), c255 = quant__vi_set32(255);
+    const quant__vf vlo = quant__vf_set1(lo), vinv = quant__vf_set1(inv);
+    for (; j + QUANT__VFL <= n; j += QUANT__VFL)
+        quant__vi_st8(q + j, quant__vi_min32(quant__vf_cvtn(quant__vf_mul(quant__vf_sub(quant__vf_xor(quant__vf_load(t + j), sg), vlo), vinv)), c255));
 #endif
     for (; j < n; j++) {
         const float v = nearbyintf(((neg ? -t[j] : t[j]) - lo) * inv);
@@ -6665,36 +6673,21 @@ static void quant__q4_out(const quant_q4_epilogue *ep, float as, const float *f,
     }
 }
 
-/* the same for a whole panel (16 columns), vectorized where FMA exists:
- * the same operations in the same order, so the same bits */
-#if defined(QUANT_HAS_AVX512)
-static inline void quant__q4_out16(const quant_q4_epilogue *ep, float as, const float *f, size_t n0, void *C) {
-    const __m512 y = _mm512_fmadd_ps(_mm512_loadu_ps(f), _mm512_set1_ps(as), ep->bias ? _mm512_loadu_ps(ep->bias + n0) : _mm512_setzero_ps());
-    __m512 v, zp;
-    if (ep->out == QUANT_OUT_F32) { _mm512_storeu_ps((float *)C + n0, y); return; }
-    zp = _mm512_set1_ps((float)ep->out_zp);
-    v = _mm512_add_ps(_mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(ep->out_inv)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
-    v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v, zp);
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps((float)ep->out_min)), _mm512_set1_ps((float)ep->out_max));
-    _mm_storeu_si128((__m128i *)(void *)((uint8_t *)C + n0), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
-}
-#define QUANT__Q4_OUT16 1
-#elif defined(QUANT_HAS_AVX2)
+/* the same for a whole panel (16 columns) on section 1.1's float lanes
+ * where FMA exists: the same operations in the same order, so the same
+ * bits */
+#if defined(QUANT_HAS_AVX2)
 static inline void quant__q4_out16(const quant_q4_epilogue *ep, float as, const float *f, size_t n0, void *C) {
     int h;
-    for (h = 0; h < 2; h++) {
-        const __m256 y = _mm256_fmadd_ps(_mm256_loadu_ps(f + 8 * h), _mm256_set1_ps(as),
-                                         ep->bias ? _mm256_loadu_ps(ep->bias + n0 + 8 * h) : _mm256_setzero_ps());
-        __m256 v, zp;
-        int32_t q[8];
-        int l;
-        if (ep->out == QUANT_OUT_F32) { _mm256_storeu_ps((float *)C + n0 + 8 * h, y); continue; }
-        zp = _mm256_set1_ps((float)ep->out_zp);
-        v = _mm256_add_ps(_mm256_round_ps(_mm256_mul_ps(y, _mm256_set1_ps(ep->out_inv)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
-        v = _mm256_blendv_ps(v, zp, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps((float)ep->out_min)), _mm256_set1_ps((float)ep->out_max));
-        _mm256_storeu_si256((__m256i *)(void *)q, _mm256_cvttps_epi32(v));
-        for (l = 0; l < 8; l++) ((uint8_t *)C)[n0 + 8 * h + l] = (uint8_t)q[l];
+    for (h = 0; h < 16; h += QUANT__VFL) {
+        const quant__vf y = quant__vf_fma(quant__vf_load(f + h), quant__vf_set1(as),
+                                          ep->bias ? quant__vf_load(ep->bias + n0 + h) : quant__vf_zero());
+        quant__vf v, zp;
+        if (ep->out == QUANT_OUT_F32) { quant__vf_store((float *)C + n0 + h, y); continue; }
+        zp = quant__vf_set1((float)ep->out_zp);
+        v = quant__vf_nan_to(quant__vf_add(quant__vf_round(quant__vf_mul(y, quant__vf_set1(ep->out_inv))), zp), zp);
+        v = quant__vf_min(quant__vf_max(v, quant__vf_set1((float)ep->out_min)), quant__vf_set1((float)ep->out_max));
+        quant__vi_st8((uint8_t *)C + n0 + h, quant__vf_cvtt(v));
     }
 }
 #define QUANT__Q4_OUT16 1
