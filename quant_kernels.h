@@ -837,6 +837,20 @@ QUANT__AINL quant__vi quant__vi_zero(void) { return QUANT__MMSI(setzero)(); }
 QUANT__AINL quant__vi quant__vi_set32(int32_t v) { return QUANT__MM(set1_epi32)(v); }
 QUANT__AINL void quant__vi_store(void *p, quant__vi v) { QUANT__MMSI(storeu)((quant__vi *)p, v); }
 QUANT__AINL quant__vi quant__vi_load(const void *p) { return QUANT__MMSI(loadu)((const quant__vi *)p); }
+/* QUANT__VL bytes at p, sign- (SGN) or zero-extended to the int32 lanes */
+QUANT__AINL quant__vi quant__vi_ld8_32(const void *p, const int SGN) {
+#  if QUANT__VL == 16
+    const __m128i b = _mm_loadu_si128((const __m128i *)p);
+#  elif QUANT__VL == 8
+    const __m128i b = _mm_loadl_epi64((const __m128i *)p);
+#  else
+    int32_t w;
+    __m128i b;
+    memcpy(&w, p, 4);
+    b = _mm_cvtsi32_si128(w);
+#  endif
+    return SGN ? QUANT__MM(cvtepi8_epi32)(b) : QUANT__MM(cvtepu8_epi32)(b);
+}
 /* bytes: add, subtract, each lane's sign (-1 / 0), table lookup in 16-byte
  * lanes (pshufb), interleave with a second vector to 16-bit lanes */
 QUANT__AINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return QUANT__MM(add_epi8)(a, b); }
@@ -1125,6 +1139,7 @@ QUANT__AINL quant__vf quant__vf_zero(void) { return QUANT__MMPS(setzero)(); }
 QUANT__AINL quant__vf quant__vf_set1(float v) { return QUANT__MMPS(set1)(v); }
 QUANT__AINL quant__vf quant__vf_load(const float *p) { return QUANT__MMPS(loadu)(p); }
 QUANT__AINL void quant__vf_store(float *p, quant__vf v) { QUANT__MMPS(storeu)(p, v); }
+QUANT__AINL void quant__vf_stream(float *p, quant__vf v) { QUANT__MMPS(stream)(p, v); } /* p vector-aligned */
 QUANT__AINL quant__vf quant__vf_sub(quant__vf a, quant__vf b) { return QUANT__MMPS(sub)(a, b); }
 QUANT__AINL quant__vf quant__vf_add(quant__vf a, quant__vf b) { return QUANT__MMPS(add)(a, b); }
 /* (the NaN cases of min / max differ per ISA: callers exclude NaN) */
@@ -2717,19 +2732,22 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 /* q = zp + round(clamp(x * inv, qmin - zp, qmax - zp)); NaN -> zp. Equal to
  * quant_quantize1: clamping to integers before rounding half to even does
  * not change the result. */
-#if defined(QUANT_HAS_AVX512)
-#  define QUANT__RW 16
-/* Elements before p reaches a 64-byte line boundary (0 if p is not even
- * element-aligned). The row loops peel these with a masked step so that
- * their full-vector loads (or, for dequantize, stores) never straddle two
- * cache lines: a buffer from malloc is 16-byte aligned, and straddling every
- * line costs a second cache-line access per load. */
-static inline size_t quant__head64(const void *p, size_t esz, size_t n) {
-    size_t a = (size_t)((uintptr_t)p & 63u), h;
+#if defined(QUANT_HAS_AVX2)
+/* Elements before p reaches a vector boundary, QUANT__VB bytes (AVX-512:
+ * a 64-byte line; 0 if p is not even element-aligned). The row loops peel
+ * these (AVX-512: with a masked step) so that their full-vector loads (or,
+ * for dequantize, stores) never straddle two cache lines: a buffer from
+ * malloc is 16-byte aligned, and straddling every line costs a second
+ * cache-line access per load. */
+static inline size_t quant__headv(const void *p, size_t esz, size_t n) {
+    size_t a = (size_t)((uintptr_t)p & (QUANT__VB - 1u)), h;
     if (a % esz) return 0;
-    h = ((64u - a) & 63u) / esz;
+    h = ((QUANT__VB - a) & (QUANT__VB - 1u)) / esz;
     return h < n ? h : n;
 }
+#endif
+#if defined(QUANT_HAS_AVX512)
+#  define QUANT__RW 16
 static inline __mmask16 quant__mask16(size_t k) { return k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << k) - 1u); }
 static inline __m128i quant__q16(__m512 v, __m512 vi, __m512 lo, __m512 hi, __m512i vz) {
     __mmask16 ord = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
@@ -2738,7 +2756,7 @@ static inline __m128i quant__q16(__m512 v, __m512 vi, __m512 lo, __m512 hi, __m5
 }
 static inline void quant__qrow_v(const float *x, size_t n, float inv, int32_t zp, int32_t qmin, int32_t qmax,
         int is_u8, void *out, int nt) {
-    size_t i = 0, h = quant__head64(x, sizeof(float), n);
+    size_t i = 0, h = quant__headv(x, sizeof(float), n);
     uint8_t *o = (uint8_t *)out;
     const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps((float)(qmin - zp)), hi = _mm512_set1_ps((float)(qmax - zp));
     const __m512i vz = _mm512_set1_epi32(zp);
@@ -2777,7 +2795,7 @@ static inline void quant__minmax_fin512(const float *x, size_t n, float *mn, flo
 static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *mx) {
     const __m512 inf = _mm512_set1_ps(INFINITY), ninf = _mm512_set1_ps(-INFINITY);
     __m512 lo0 = inf, lo1 = inf, hi0 = ninf, hi1 = ninf;
-    size_t i = 0, h = quant__head64(x, sizeof(float), n);
+    size_t i = 0, h = quant__headv(x, sizeof(float), n);
     float l, u;
     if (h) {
         __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(NAN), quant__mask16(h), x);
@@ -2797,39 +2815,12 @@ static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *m
     if (l == -INFINITY || u == INFINITY) { quant__minmax_fin512(x, n, mn, mx); return; }
     *mn = l; *mx = u;
 }
-static inline __m512 quant__dq16(__m128i b, int is_u8, __m512i vz, __m512 vs) {
-    __m512i v = is_u8 ? _mm512_cvtepu8_epi32(b) : _mm512_cvtepi8_epi32(b);
-    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, vz)), vs);
-}
-static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out, int nt) {
-    size_t i = 0, h = quant__head64(out, sizeof(float), n);
-    const __m512 vs = _mm512_set1_ps(scale);
-    const __m512i vz = _mm512_set1_epi32(zp);
-    const uint8_t *b = (const uint8_t *)q;
-    if (h) {
-        __mmask16 k = quant__mask16(h);
-        _mm512_mask_storeu_ps(out, k, quant__dq16(_mm_maskz_loadu_epi8(k, b), is_u8, vz, vs));
-        i = h;
-    }
-    if (nt && !((uintptr_t)(out + i) & 63u)) { /* stores 64-byte aligned from here */
-        for (; i + 64 <= n; i += 64) {
-            _mm512_stream_ps(out + i, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i)), is_u8, vz, vs));
-            _mm512_stream_ps(out + i + 16, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i + 16)), is_u8, vz, vs));
-            _mm512_stream_ps(out + i + 32, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i + 32)), is_u8, vz, vs));
-            _mm512_stream_ps(out + i + 48, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i + 48)), is_u8, vz, vs));
-        }
-        _mm_sfence();
-    }
-    for (; i + 64 <= n; i += 64) {
-        _mm512_storeu_ps(out + i, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i)), is_u8, vz, vs));
-        _mm512_storeu_ps(out + i + 16, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i + 16)), is_u8, vz, vs));
-        _mm512_storeu_ps(out + i + 32, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i + 32)), is_u8, vz, vs));
-        _mm512_storeu_ps(out + i + 48, quant__dq16(_mm_loadu_si128((const __m128i *)(b + i + 48)), is_u8, vz, vs));
-    }
-    for (; i < n; i += 16) {
-        __mmask16 k = quant__mask16(n - i);
-        _mm512_mask_storeu_ps(out + i, k, quant__dq16(_mm_maskz_loadu_epi8(k, b + i), is_u8, vz, vs));
-    }
+/* the n < 16 values of b dequantized to out, masked */
+static inline void quant__dq_part(const uint8_t *b, int is_u8, size_t n, float scale, int32_t zp, float *out) {
+    const __mmask16 k = quant__mask16(n);
+    const __m128i q = _mm_maskz_loadu_epi8(k, b);
+    const __m512i v = _mm512_sub_epi32(is_u8 ? _mm512_cvtepu8_epi32(q) : _mm512_cvtepi8_epi32(q), _mm512_set1_epi32(zp));
+    _mm512_mask_storeu_ps(out, k, _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(scale)));
 }
 #elif defined(QUANT_HAS_AVX2)
 #  define QUANT__RW 8
@@ -2888,30 +2879,9 @@ static inline void quant__minmax_v(const float *x, size_t n, float *mn, float *m
     }
     *mn = l; *mx = h;
 }
-static inline __m256 quant__dq8(const uint8_t *b, int is_u8, __m256i vz, __m256 vs) {
-    __m128i q = _mm_loadl_epi64((const __m128i *)b);
-    __m256i v = is_u8 ? _mm256_cvtepu8_epi32(q) : _mm256_cvtepi8_epi32(q);
-    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(v, vz)), vs);
-}
-static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out, int nt) {
-    size_t i = 0;
-    const __m256 vs = _mm256_set1_ps(scale);
-    const __m256i vz = _mm256_set1_epi32(zp);
-    const uint8_t *b = (const uint8_t *)q;
-    for (; i < n && ((uintptr_t)(out + i) & 31u); i++) /* stores 32-byte aligned from here, when out is float-aligned */
-        out[i] = (float)((is_u8 ? (int32_t)b[i] : (int32_t)(int8_t)b[i]) - zp) * scale;
-    if (nt && !((uintptr_t)(out + i) & 31u)) {
-        for (; i + 32 <= n; i += 32) {
-            _mm256_stream_ps(out + i, quant__dq8(b + i, is_u8, vz, vs));
-            _mm256_stream_ps(out + i + 8, quant__dq8(b + i + 8, is_u8, vz, vs));
-            _mm256_stream_ps(out + i + 16, quant__dq8(b + i + 16, is_u8, vz, vs));
-            _mm256_stream_ps(out + i + 24, quant__dq8(b + i + 24, is_u8, vz, vs));
-        }
-        _mm_sfence();
-    }
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, quant__dq8(b + i, is_u8, vz, vs));
-    for (; i < n; i++)
-        out[i] = (float)((is_u8 ? (int32_t)b[i] : (int32_t)(int8_t)b[i]) - zp) * scale;
+static inline void quant__dq_part(const uint8_t *b, int is_u8, size_t n, float scale, int32_t zp, float *out) {
+    size_t i;
+    for (i = 0; i < n; i++) out[i] = (float)((is_u8 ? (int32_t)b[i] : (int32_t)(int8_t)b[i]) - zp) * scale;
 }
 #else
 #  define QUANT__RW 1
@@ -2930,6 +2900,34 @@ static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scal
     (void)nt;
     for (i = 0; i < n; i++)
         out[i] = (float)((is_u8 ? (int32_t)((const uint8_t *)q)[i] : (int32_t)((const int8_t *)q)[i]) - zp) * scale;
+}
+#endif
+#if defined(QUANT_HAS_AVX2)
+/* (b - zp) * scale for the QUANT__VL bytes at b */
+static inline quant__vf quant__dqv(const uint8_t *b, int is_u8, quant__vi vz, quant__vf vs) {
+    return quant__vf_mul(quant__vf_cvt(quant__vi_sub32(quant__vi_ld8_32(b, !is_u8), vz)), vs);
+}
+/* the head to a vector boundary and the tail by quant__dq_part (AVX-512:
+ * masked), in between 4 vectors a step (streamed when nt) */
+static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scale, int32_t zp, float *out, int nt) {
+    const size_t h = quant__headv(out, sizeof(float), n);
+    const quant__vf vs = quant__vf_set1(scale);
+    const quant__vi vz = quant__vi_set32(zp);
+    const uint8_t *b = (const uint8_t *)q;
+    size_t i = h;
+    int u;
+    if (h) quant__dq_part(b, is_u8, h, scale, zp, out);
+    if (nt && !((uintptr_t)(out + i) & (QUANT__VB - 1u))) { /* stores vector-aligned from here */
+        for (; i + 4 * QUANT__VL <= n; i += 4 * QUANT__VL)
+            QUANT__UNROLL
+            for (u = 0; u < 4; u++) quant__vf_stream(out + i + u * QUANT__VL, quant__dqv(b + i + u * QUANT__VL, is_u8, vz, vs));
+        _mm_sfence();
+    }
+    for (; i + 4 * QUANT__VL <= n; i += 4 * QUANT__VL)
+        QUANT__UNROLL
+        for (u = 0; u < 4; u++) quant__vf_store(out + i + u * QUANT__VL, quant__dqv(b + i + u * QUANT__VL, is_u8, vz, vs));
+    for (; i + QUANT__VL <= n; i += QUANT__VL) quant__vf_store(out + i, quant__dqv(b + i, is_u8, vz, vs));
+    if (i < n) quant__dq_part(b + i, is_u8, n - i, scale, zp, out + i);
 }
 #endif
 
@@ -6943,22 +6941,10 @@ QUANT__AINL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__MM(sll
 QUANT__AINL quant__ewv quant__ew_clamp(quant__ewv a, quant__ewv lo, quant__ewv hi) {
     return quant__vi_min32(quant__vi_max32(a, lo), hi);
 }
-/* QUANT__VL bytes a vector (a 4- or 8-byte load each) */
 QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, quant__ewv *v) {
     int j;
     QUANT__UNROLL
-    for (j = 0; j < QUANT__EWN; j++) {
-        const uint8_t *q = (const uint8_t *)p + QUANT__VL * j;
-#  if QUANT__VL == 4
-        int32_t w;
-        __m128i b;
-        memcpy(&w, q, 4);
-        b = _mm_cvtsi32_si128(w);
-#  else
-        const __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)q);
-#  endif
-        v[j] = SGN ? QUANT__MM(cvtepi8_epi32)(b) : QUANT__MM(cvtepu8_epi32)(b);
-    }
+    for (j = 0; j < QUANT__EWN; j++) v[j] = quant__vi_ld8_32((const uint8_t *)p + QUANT__VL * j, SGN);
 }
 #  if QUANT__VL == 4
 QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m128i *v) { /* exact: values inside the type */
