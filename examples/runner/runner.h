@@ -2139,10 +2139,13 @@ static int rn_x_relu(rn_model *m, rn_node *n, int batch) {
     size_t j, cnt = (size_t)batch * y->size;
     if (n->op == RN_OP_RELU_CLIP) { /* per channel: uint8 clamped at the code of 0 and of max[c] (chan_hi) */
         size_t p, c, C = x->c, P = cnt / C;
+        /* (the pointers in locals: a byte store may alias the structs, and
+         * the loops would reload them every element) */
         if (x->kind == RN_KIND_U8) {
-            const uint8_t lo = (uint8_t)x->zp;
+            const uint8_t lo = (uint8_t)x->zp, *xq = x->q, *ch = n->chan_hi;
+            uint8_t *yq = y->q;
             for (p = 0; p < P; p++)
-                for (c = 0; c < C; c++) { uint8_t v = x->q[p * C + c]; y->q[p * C + c] = v < lo ? lo : v > n->chan_hi[c] ? n->chan_hi[c] : v; }
+                for (c = 0; c < C; c++) { uint8_t v = xq[p * C + c]; yq[p * C + c] = v < lo ? lo : v > ch[c] ? ch[c] : v; }
         } else
             for (p = 0; p < P; p++)
                 for (c = 0; c < C; c++) { float v = x->f[p * C + c]; y->f[p * C + c] = v < 0 ? 0 : v > n->chan_a[c] ? n->chan_a[c] : v; }
@@ -2150,8 +2153,11 @@ static int rn_x_relu(rn_model *m, rn_node *n, int batch) {
     }
     if (x->kind == RN_KIND_U8) { /* the clamp at the code of 0 (and of 6): the output keeps the input's params */
         int32_t hi = RN_QMAX(m);
+        const int32_t lo = x->zp;
+        const uint8_t *xq = x->q;
+        uint8_t *yq = y->q;
         if (n->op == RN_OP_RELU6) { double h6 = x->zp + floor(6.0 / x->scale + 0.5); hi = h6 > hi ? hi : (int32_t)h6; }
-        for (j = 0; j < cnt; j++) { int32_t v = x->q[j]; y->q[j] = (uint8_t)(v < x->zp ? x->zp : v > hi ? hi : v); }
+        for (j = 0; j < cnt; j++) { int32_t v = xq[j]; yq[j] = (uint8_t)(v < lo ? lo : v > hi ? hi : v); }
     } else if (n->op == RN_OP_RELU) {
         for (j = 0; j < cnt; j++) y->f[j] = x->f[j] < 0 ? 0.0f : x->f[j]; /* a select: -0 and NaN pass */
     } else
@@ -2172,16 +2178,22 @@ static int rn_x_pool(rn_model *m, rn_node *n, int batch) {
 static int rn_x_gap(rn_model *m, rn_node *n, int batch) {
     rn_value *x = &m->v[n->in[0]], *y = &m->v[n->y];
     int b;
+    const size_t P = x->h * x->w, C = x->c;
     for (b = 0; b < batch; b++) {
         size_t c, p;
-        for (c = 0; c < x->c; c++) {
+        /* (pointers and sizes in locals: a byte store may alias the structs) */
+        const uint8_t *xq = x->kind == RN_KIND_U8 ? x->q + (size_t)b * x->size : NULL;
+        const float *xf = x->kind == RN_KIND_U8 ? NULL : x->f + (size_t)b * x->size;
+        uint8_t *yq = x->kind == RN_KIND_U8 ? y->q + (size_t)b * y->size : NULL;
+        float *yf = x->kind == RN_KIND_U8 ? NULL : y->f + (size_t)b * y->size;
+        for (c = 0; c < C; c++) {
             double s = 0;
-            if (x->kind == RN_KIND_U8) {
-                for (p = 0; p < x->h * x->w; p++) s += x->q[(size_t)b * x->size + p * x->c + c];
-                y->q[(size_t)b * y->size + c] = (uint8_t)floor(s / (double)(x->h * x->w) + 0.5);
+            if (xq) {
+                for (p = 0; p < P; p++) s += xq[p * C + c];
+                yq[c] = (uint8_t)floor(s / (double)P + 0.5);
             } else {
-                for (p = 0; p < x->h * x->w; p++) s += x->f[(size_t)b * x->size + p * x->c + c];
-                y->f[(size_t)b * y->size + c] = (float)(s / (double)(x->h * x->w));
+                for (p = 0; p < P; p++) s += xf[p * C + c];
+                yf[c] = (float)(s / (double)P);
             }
         }
     }
