@@ -277,7 +277,13 @@ static void test_golden(void) {
 /* runner.h's fp32 matmul (the register blocks of 32 and 16 columns, the
  * 4-row and single-row loops, the zero-skipping row path) against the plain
  * definition: each output bias + x[0] w[0] + x[1] w[1] + ..., in float, in
- * increasing k, ReLU to +0; bit for bit, at every width the build has */
+ * increasing k, ReLU to +0; bit for bit, at every width the build has. (The
+ * plain sums uncontracted, as runner.h's own code: clang would otherwise
+ * fuse them into fmas; gcc's C modes do not, and the Makefile's -std=c99
+ * keeps gcc there.) */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 static void test_f32_matmul(void) {
     static const size_t Rs[] = { 1, 3, 4, 7, 8, 9, 13, 20 }, Ks[] = { 1, 5, 33 }, Ns[] = { 8, 16, 24, 48, 80, 96 };
     size_t ri, ki, ni, bad = 0, r, k, o;
@@ -308,6 +314,9 @@ static void test_f32_matmul(void) {
                 }
     CHECKF(bad == 0, "%d outputs differ from the plain sums", (int)bad);
 }
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT DEFAULT
+#endif
 
 /* a second run in the same process (fresh load and calibration) gives the same bits */
 static void test_rerun(void) {
