@@ -1445,6 +1445,22 @@ RN_FN void rn_f32_block4(size_t T, size_t C, size_t N, const float *const *p, co
  * rows (T = 1, off[0] = 0). Rows from rows_valid on repeat a valid row and
  * are not stored. relu: a negative sum is stored as +0, as the scalar relu
  * stores it (-0 and NaN pass). */
+#if RN_VB >= 64
+/* the 8 x 32 and 8 x 16 blocks' end: relu (a negative sum to +0, -0 and NaN
+ * pass) over the RN_RB x nv accumulators, then rows_valid rows of nv vectors */
+RN_FN void rn_f32_block_store(rn_v16f *acc, int nv, int rows_valid, int relu, float *out, size_t ldo, size_t o0) {
+    int r;
+    if (relu) {
+        rn_v16f z;
+        memset(&z, 0, sizeof z);
+        for (r = 0; r < RN_RB * nv; r++) {
+            rn_v16i neg = acc[r] < z;
+            acc[r] = (rn_v16f)((rn_v16i)acc[r] & ~neg);
+        }
+    }
+    for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[nv * r], (size_t)nv * 64);
+}
+#endif
 RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p, const size_t *off, const float *wt,
                             const float *bias, float *out, size_t ldo, size_t o0, size_t ncols, int rows_valid, int relu) {
 #if RN_VB < 64
@@ -1458,8 +1474,7 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
     rn_v16f a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7, w0, w1;
     size_t t, k;
     if (ncols == 16) { /* one vector a row: the same sums, in the same order */
-        rn_v16f acc[RN_RB], z;
-        int r;
+        rn_v16f acc[RN_RB];
         memcpy(&w0, bias + o0, 64);
         a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = w0;
         for (t = 0; t < T; t++) {
@@ -1474,14 +1489,7 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
             }
         }
         acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
-        if (relu) {
-            memset(&z, 0, sizeof z);
-            for (r = 0; r < RN_RB; r++) {
-                rn_v16i neg = acc[r] < z;
-                acc[r] = (rn_v16f)((rn_v16i)acc[r] & ~neg);
-            }
-        }
-        for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[r], 64);
+        rn_f32_block_store(acc, 1, rows_valid, relu, out, ldo, o0);
         return;
     }
     memcpy(&w0, bias + o0, 64); memcpy(&w1, bias + o0 + 16, 64);
@@ -1506,18 +1514,10 @@ RN_FN void rn_f32_block8x32(size_t T, size_t C, size_t N, const float *const *p,
         }
     }
     {
-        rn_v16f acc[2 * RN_RB], z;
-        int r;
+        rn_v16f acc[2 * RN_RB];
         acc[0] = a0; acc[1] = b0; acc[2] = a1; acc[3] = b1; acc[4] = a2; acc[5] = b2; acc[6] = a3; acc[7] = b3;
         acc[8] = a4; acc[9] = b4; acc[10] = a5; acc[11] = b5; acc[12] = a6; acc[13] = b6; acc[14] = a7; acc[15] = b7;
-        if (relu) {
-            memset(&z, 0, sizeof z);
-            for (r = 0; r < 2 * RN_RB; r++) {
-                rn_v16i neg = acc[r] < z;
-                acc[r] = (rn_v16f)((rn_v16i)acc[r] & ~neg);
-            }
-        }
-        for (r = 0; r < rows_valid; r++) memcpy(out + (size_t)r * ldo + o0, &acc[2 * r], 128);
+        rn_f32_block_store(acc, 2, rows_valid, relu, out, ldo, o0);
     }
 #endif
 }
