@@ -3196,7 +3196,7 @@ QUANT_DEF void quant_epilogue_apply1(const quant_epilogue *ep, size_t m, size_t 
 QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *A, int a_signed,
         size_t lda, int32_t a_zp, const int8_t *B, size_t ldb, int32_t b_zp,
         const quant_epilogue *ep, void *C, size_t ldc) {
-    size_t m, n, k;
+    size_t m, n0, n, k;
     quant_status st = quant_epilogue_check(ep, N);
     if (st != QUANT_OK) return st;
     if (K > QUANT_GEMM_MAX_K) return QUANT_ERANGE;
@@ -3207,14 +3207,20 @@ QUANT_DEF quant_status quant_ref_gemm(size_t M, size_t N, size_t K, const void *
     if (!M || !N) return QUANT_OK;
     if ((K && (!A || !B)) || !C || lda < K || ldb < N || ldc < N) return QUANT_EINVAL;
     if ((st = quant__epilogue_rows_check(ep, 0, M)) != QUANT_OK) return st;
+    /* C[m][n] = sum over k of (A[m][k] - a_zp)(B[k][n] - b_zp), for up to 64
+     * columns at a time so that B is read along its rows */
     for (m = 0; m < M; m++)
-        for (n = 0; n < N; n++) {
-            int32_t acc = 0;
-            if (a_signed)
-                for (k = 0; k < K; k++) acc += ((int32_t)((const int8_t *)A)[m * lda + k] - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
-            else
-                for (k = 0; k < K; k++) acc += ((int32_t)((const uint8_t *)A)[m * lda + k] - a_zp) * ((int32_t)B[k * ldb + n] - b_zp);
-            quant_epilogue_apply1(ep, m, n, acc, C, ldc);
+        for (n0 = 0; n0 < N; n0 += 64) {
+            const size_t nb = N - n0 < 64 ? N - n0 : 64;
+            int32_t acc[64];
+            for (n = 0; n < nb; n++) acc[n] = 0;
+            for (k = 0; k < K; k++) {
+                const int32_t a = (a_signed ? (int32_t)((const int8_t *)A)[m * lda + k]
+                                            : (int32_t)((const uint8_t *)A)[m * lda + k]) - a_zp;
+                const int8_t *b = B + k * ldb + n0;
+                for (n = 0; n < nb; n++) acc[n] += a * ((int32_t)b[n] - b_zp);
+            }
+            for (n = 0; n < nb; n++) quant_epilogue_apply1(ep, m, n0 + n, acc[n], C, ldc);
         }
     return QUANT_OK;
 }
@@ -3277,30 +3283,38 @@ QUANT__INTERNAL quant_status quant__conv_check(const quant_conv_shape *s, const 
 
 QUANT_DEF quant_status quant_ref_conv2d(const quant_conv_shape *s, const void *in, int a_signed, int32_t a_zp,
         const int8_t *w, int32_t w_zp, const quant_epilogue *ep, void *out) {
-    size_t oh, ow, n, y, x, oc, kh, kw, c;
+    size_t oh, ow, n, y, x, oc0, o, kh, kw, c;
     quant_status st = quant__conv_check(s, in, a_signed, a_zp, w, w_zp, ep, out, &oh, &ow);
     if (st != QUANT_OK) return st;
+    /* each output pixel: for up to 64 output channels at a time, the sum over
+     * the kernel's taps (kh, kw) and input channels c of (in - a_zp)(w - w_zp);
+     * a tap in the padding adds nothing (its value is the zero point) */
     for (n = 0; n < s->batch; n++)
         for (y = 0; y < oh; y++)
             for (x = 0; x < ow; x++)
-                for (oc = 0; oc < s->out_c; oc++) {
-                    int32_t acc = 0;
+                for (oc0 = 0; oc0 < s->out_c; oc0 += 64) {
+                    const size_t ocn = s->out_c - oc0 < 64 ? s->out_c - oc0 : 64;
+                    int32_t acc[64];
+                    for (o = 0; o < ocn; o++) acc[o] = 0;
                     for (kh = 0; kh < s->k_h; kh++)
                         for (kw = 0; kw < s->k_w; kw++) {
-                            /* the tap's input pixel: in_c values, or the padding (the zero point: adds 0) */
                             const size_t ph = y * s->stride_h + kh * s->dil_h, pw = x * s->stride_w + kw * s->dil_w;
-                            const int8_t *wt = w + ((oc * s->k_h + kh) * s->k_w + kw) * s->in_c;
                             size_t ih, iw, at;
                             if (ph < s->pad_top || pw < s->pad_left) continue;
                             ih = ph - s->pad_top; iw = pw - s->pad_left;
                             if (ih >= s->in_h || iw >= s->in_w) continue;
                             at = ((n * s->in_h + ih) * s->in_w + iw) * s->in_c;
-                            if (a_signed)
-                                for (c = 0; c < s->in_c; c++) acc += ((int32_t)((const int8_t *)in)[at + c] - a_zp) * ((int32_t)wt[c] - w_zp);
-                            else
-                                for (c = 0; c < s->in_c; c++) acc += ((int32_t)((const uint8_t *)in)[at + c] - a_zp) * ((int32_t)wt[c] - w_zp);
+                            for (o = 0; o < ocn; o++) {
+                                const int8_t *wt = w + (((oc0 + o) * s->k_h + kh) * s->k_w + kw) * s->in_c;
+                                int32_t t = 0;
+                                if (a_signed)
+                                    for (c = 0; c < s->in_c; c++) t += ((int32_t)((const int8_t *)in)[at + c] - a_zp) * ((int32_t)wt[c] - w_zp);
+                                else
+                                    for (c = 0; c < s->in_c; c++) t += ((int32_t)((const uint8_t *)in)[at + c] - a_zp) * ((int32_t)wt[c] - w_zp);
+                                acc[o] += t;
+                            }
                         }
-                    quant_epilogue_apply1(ep, (n * oh + y) * ow + x, oc, acc, out, s->out_c);
+                    for (o = 0; o < ocn; o++) quant_epilogue_apply1(ep, (n * oh + y) * ow + x, oc0 + o, acc[o], out, s->out_c);
                 }
     return QUANT_OK;
 }
