@@ -2664,11 +2664,11 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
 }
 
 /* fake quant error of the histogram for a candidate range; stops once the
- * sum reaches `bound` (the best error so far): every term is >= 0 and a
+ * sum reaches `bound` (exceeds it if `tie_wins`): every term is >= 0 and a
  * rounded sum of nonnegative terms never decreases, so a candidate stopped
- * there could not have been chosen (the search keeps strictly smaller errors) */
+ * there could not have been chosen */
 QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, int nnz, float lo, float hi,
-        int32_t qmin, int32_t qmax, quant_scheme scheme, double bound) {
+        int32_t qmin, int32_t qmax, quant_scheme scheme, double bound, int tie_wins) {
     quant_params p;
     double w = (double)h->range / QUANT__NB, err = 0.0, s, inv;
     int k;
@@ -2682,9 +2682,33 @@ QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, 
         if (q > qmax) q = qmax;
         d = (q - p.zero_point) * s - c;
         err += h->bins[b] * d * d;
-        if (err >= bound) break;
+        if (err > bound || (err == bound && !tie_wins)) break;
     }
     return err;
+}
+
+/* The MSE observer's line search: the candidate i in [from, to] of least
+ * error, the first of equal ones (what a scan in order keeping strictly
+ * smaller errors finds; an error of DBL_MAX, params refused, is never
+ * chosen: then `none`). Candidate i is the range [-i w, fix w] (dir 0),
+ * [-fix w, i w] (dir 1) or [-i w, i w] (dir 2). `guess` (a likely minimum)
+ * is computed first: its error bounds the others from the start, and they
+ * stop as soon as their sum passes it. */
+QUANT__INTERNAL int quant__hist_search(const quant_histogram *h, const int *nz, int nnz, int dir, int fix,
+        int from, int to, int guess, int none, int32_t qmin, int32_t qmax, quant_scheme scheme) {
+    const double w = (double)h->range / QUANT__NB;
+    double be = DBL_MAX;
+    int best = none, have = 0, i, pass;
+    for (pass = 0; pass < 2; pass++)
+        for (i = pass ? from : guess; pass ? i <= to : i == guess; i++) {
+            float lo = (float)(-(dir == 1 ? fix : i) * w), hi = (float)((dir == 0 ? fix : i) * w);
+            int earlier = !have || i < best; /* it wins a tie */
+            double e;
+            if (pass && i == guess) continue;
+            e = quant__hist_err(h, nz, nnz, lo, hi, qmin, qmax, scheme, be, earlier);
+            if (e < DBL_MAX && (e < be || (e == be && earlier))) { be = e; best = i; have = 1; }
+        }
+    return best;
 }
 
 QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_scheme scheme,
@@ -2755,18 +2779,15 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
         }
     } break;
     case QUANT_OBS_MSE: {
-        int nz[2 * QUANT__NB], nnz = 0, i, k, j;
-        double e, be;
+        int nz[2 * QUANT__NB], nnz = 0, i, j;
         for (i = 0; i < 2 * QUANT__NB; i++) if (hg->bins[i] != 0.0) nz[nnz++] = i;
         if (!nnz) { l = h = 0.0f; break; }
         if (scheme == QUANT_SYMMETRIC) {
-            int bk = 1;
-            be = DBL_MAX;
-            for (k = 1; k <= QUANT__NB; k++) {
-                float t = (float)(k * w);
-                e = quant__hist_err(hg, nz, nnz, -t, t, qmin, qmax, scheme, be);
-                if (e < be) { be = e; bk = k; }
-            }
+            /* first guess: the smallest range holding all the data */
+            int bk, g = 1;
+            for (i = 0; i < QUANT__NB; i++)
+                if (hg->bins[QUANT__NB + i] != 0.0 || hg->bins[QUANT__NB - 1 - i] != 0.0) g = i + 1;
+            bk = quant__hist_search(hg, nz, nnz, 2, 0, 1, QUANT__NB, g, 1, qmin, qmax, scheme);
             { float t = (float)(bk * w); if (t > ext) t = ext; l = -t; h = t; }
         } else {
             int bi = 0, bj = 0, round_;
@@ -2774,17 +2795,10 @@ QUANT_DEF quant_status quant_observer_range(const quant_observer *o, quant_schem
             for (i = 0; i < QUANT__NB; i++) if (hg->bins[QUANT__NB - 1 - i] != 0.0) bi = i + 1;
             for (j = 0; j < QUANT__NB; j++) if (hg->bins[QUANT__NB + j] != 0.0) bj = j + 1;
             for (round_ = 0; round_ < 8; round_++) {
-                int ni = bi, nj = bj;
-                be = DBL_MAX;
-                for (j = 0; j <= QUANT__NB; j++) {
-                    e = quant__hist_err(hg, nz, nnz, (float)(-bi * w), (float)(j * w), qmin, qmax, scheme, be);
-                    if (e < be) { be = e; nj = j; }
-                }
-                be = DBL_MAX;
-                for (i = 0; i <= QUANT__NB; i++) {
-                    e = quant__hist_err(hg, nz, nnz, (float)(-i * w), (float)(nj * w), qmin, qmax, scheme, be);
-                    if (e < be) { be = e; ni = i; }
-                }
+                /* the best hi for the lo held, then the best lo for that hi,
+                 * each search starting from the edge it had */
+                const int nj = quant__hist_search(hg, nz, nnz, 1, bi, 0, QUANT__NB, bj, bj, qmin, qmax, scheme);
+                const int ni = quant__hist_search(hg, nz, nnz, 0, nj, 0, QUANT__NB, bi, bi, qmin, qmax, scheme);
                 if (ni == bi && nj == bj) break;
                 bi = ni; bj = nj;
             }
