@@ -2664,11 +2664,11 @@ QUANT_DEF quant_status quant_observer_update(quant_observer *o, const float *x, 
 }
 
 /* fake quant error of the histogram for a candidate range; stops once the
- * sum reaches `bound` (exceeds it if `tie_wins`): every term is >= 0 and a
- * rounded sum of nonnegative terms never decreases, so a candidate stopped
- * there could not have been chosen */
+ * sum reaches `bound` or exceeds `above`: every term is >= 0 and a rounded
+ * sum of nonnegative terms never decreases, so a candidate stopped there
+ * could not have been chosen */
 QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, int nnz, float lo, float hi,
-        int32_t qmin, int32_t qmax, quant_scheme scheme, double bound, int tie_wins) {
+        int32_t qmin, int32_t qmax, quant_scheme scheme, double bound, double above) {
     quant_params p;
     double w = (double)h->range / QUANT__NB, err = 0.0, s, inv;
     int k;
@@ -2682,32 +2682,30 @@ QUANT__INTERNAL double quant__hist_err(const quant_histogram *h, const int *nz, 
         if (q > qmax) q = qmax;
         d = (q - p.zero_point) * s - c;
         err += h->bins[b] * d * d;
-        if (err > bound || (err == bound && !tie_wins)) break;
+        if (err >= bound || err > above) break;
     }
     return err;
 }
 
-/* The MSE observer's line search: the candidate i in [from, to] of least
- * error, the first of equal ones (what a scan in order keeping strictly
- * smaller errors finds; an error of DBL_MAX, params refused, is never
- * chosen: then `none`). Candidate i is the range [-i w, fix w] (dir 0),
- * [-fix w, i w] (dir 1) or [-i w, i w] (dir 2). `guess` (a likely minimum)
- * is computed first: its error bounds the others from the start, and they
- * stop as soon as their sum passes it. */
+/* The MSE observer's line search: the candidate i = from..to of least error,
+ * the first of equal ones (`none` if every error is DBL_MAX: params
+ * refused). Candidate i is the range [-i w, fix w] (dir 0), [-fix w, i w]
+ * (dir 1) or [-i w, i w] (dir 2). The scan in order stops each candidate
+ * once its sum reaches the best so far, and also once it exceeds the error
+ * of `guess` (a likely minimum, computed first): the first least error is
+ * at most that, so it is never stopped and the choice is the same. */
 QUANT__INTERNAL int quant__hist_search(const quant_histogram *h, const int *nz, int nnz, int dir, int fix,
         int from, int to, int guess, int none, int32_t qmin, int32_t qmax, quant_scheme scheme) {
     const double w = (double)h->range / QUANT__NB;
-    double be = DBL_MAX;
-    int best = none, have = 0, i, pass;
-    for (pass = 0; pass < 2; pass++)
-        for (i = pass ? from : guess; pass ? i <= to : i == guess; i++) {
-            float lo = (float)(-(dir == 1 ? fix : i) * w), hi = (float)((dir == 0 ? fix : i) * w);
-            int earlier = !have || i < best; /* it wins a tie */
-            double e;
-            if (pass && i == guess) continue;
-            e = quant__hist_err(h, nz, nnz, lo, hi, qmin, qmax, scheme, be, earlier);
-            if (e < DBL_MAX && (e < be || (e == be && earlier))) { be = e; best = i; have = 1; }
-        }
+    double be = DBL_MAX, ge = DBL_MAX;
+    int best = none, i;
+    for (i = from - 1; i <= to; i++) { /* from - 1: the guess */
+        const int c = i < from ? guess : i;
+        const double e = quant__hist_err(h, nz, nnz, (float)(-(dir == 1 ? fix : c) * w),
+                                         (float)((dir == 0 ? fix : c) * w), qmin, qmax, scheme, be, ge);
+        if (i < from) ge = e;
+        else if (e < be) { be = e; best = i; }
+    }
     return best;
 }
 
