@@ -63,25 +63,41 @@ static void make_epi(qt_epi *e, int kind, size_t M, size_t N) {
 
 static size_t out_size(quant_out_type t) { return t == QUANT_OUT_I8 || t == QUANT_OUT_U8 ? 1 : 4; }
 
+/* The kernel on pb (B packed, its values Bkn: K x N) against the reference
+ * on Bkn; returns 1 if they agree bit for bit. */
+static int run_packed(size_t M, size_t N, size_t K, const uint8_t *A, int a_signed, size_t lda, int32_t a_zp,
+                      const int8_t *Bkn, int32_t b_zp, const unsigned char *pb, const quant_epilogue *ep, int misalign) {
+    size_t osz = out_size(ep->out);
+    unsigned char *c1 = (unsigned char *)malloc(M * N * osz + 8), *c2 = (unsigned char *)malloc(M * N * osz + 8);
+    int ok = 1;
+    memset(c1, 0xA5, M * N * osz + 8);
+    memset(c2, 0x5A, M * N * osz + 8);
+    if (quant_gemm(M, A, a_signed, lda, a_zp, pb, ep, c1 + (misalign ? 1 : 0), N) != QUANT_OK) ok = 0;
+    if (ok && quant_ref_gemm(M, N, K, A, a_signed, lda, a_zp, Bkn, N, b_zp, ep, c2, N) != QUANT_OK) ok = 0;
+    if (ok && memcmp(c1 + (misalign ? 1 : 0), c2, M * N * osz) != 0) ok = 0;
+    free(c1); free(c2);
+    return ok;
+}
+
+/* B (K x N or N x K by layout) into Bkn (K x N) and packed into pb */
+static int pack_b(size_t N, size_t K, const int8_t *B, int32_t b_zp, quant_layout layout, int8_t *Bkn,
+                  unsigned char *pb) {
+    size_t k, n;
+    if (layout == QUANT_LAYOUT_NK) { for (k = 0; k < K; k++) for (n = 0; n < N; n++) Bkn[k * N + n] = B[n * K + k]; }
+    else memcpy(Bkn, B, K * N);
+    return quant_gemm_pack(B, layout, K, N, b_zp, pb, quant_gemm_pack_size(K, N)) == QUANT_OK;
+}
+
 /* Runs one case through the packed kernel and the reference; returns 1 if
  * they agree bit for bit. */
 static int run_case(size_t M, size_t N, size_t K, const uint8_t *A, int a_signed, size_t lda, int32_t a_zp,
                     const int8_t *B, int32_t b_zp, quant_layout layout, const quant_epilogue *ep, int misalign) {
-    size_t bytes = quant_gemm_pack_size(K, N), osz = out_size(ep->out);
+    size_t bytes = quant_gemm_pack_size(K, N);
     unsigned char *praw = (unsigned char *)malloc(bytes + 64 + 1), *pb = praw + (misalign ? 1 : 0);
-    unsigned char *c1 = (unsigned char *)malloc(M * N * osz + 8), *c2 = (unsigned char *)malloc(M * N * osz + 8);
     int8_t *Bkn = (int8_t *)malloc(K * N);
-    int ok = 1;
-    size_t k, n;
-    if (layout == QUANT_LAYOUT_NK) { for (k = 0; k < K; k++) for (n = 0; n < N; n++) Bkn[k * N + n] = B[n * K + k]; }
-    else memcpy(Bkn, B, K * N);
-    if (quant_gemm_pack(B, layout, K, N, b_zp, pb, bytes) != QUANT_OK) ok = 0;
-    memset(c1, 0xA5, M * N * osz + 8);
-    memset(c2, 0x5A, M * N * osz + 8);
-    if (ok && quant_gemm(M, A, a_signed, lda, a_zp, pb, ep, c1 + (misalign ? 1 : 0), N) != QUANT_OK) ok = 0;
-    if (ok && quant_ref_gemm(M, N, K, A, a_signed, lda, a_zp, Bkn, N, b_zp, ep, c2, N) != QUANT_OK) ok = 0;
-    if (ok && memcmp(c1 + (misalign ? 1 : 0), c2, M * N * osz) != 0) ok = 0;
-    free(praw); free(c1); free(c2); free(Bkn);
+    int ok = pack_b(N, K, B, b_zp, layout, Bkn, pb) &&
+             run_packed(M, N, K, A, a_signed, lda, a_zp, Bkn, b_zp, pb, ep, misalign);
+    free(praw); free(Bkn);
     return ok;
 }
 
@@ -118,30 +134,47 @@ static void test_isa(void) {
 /* every M, N, K from 1 to 40. Emulated, a tenth of them: for each (N, K),
  * M - 1 = 4 q + r for r = 0..3 with q = (K + N + 3 r) mod 10, i.e. every
  * (M mod 4, N, K) once, every (M, N) and (M, K) pair four times; both
- * activation types and the epilogue (a function of N and K) as natively. */
+ * activation types and the epilogue (a function of N and K) as natively.
+ * The weights of each (N, K) are drawn and packed once (random and
+ * symmetric, each with its zero point) and serve every M. */
 static void test_all_small_shapes(void) {
     static uint8_t A[40 * 40];
-    static int8_t B[40 * 40];
+    static int8_t B[2][40 * 40], Bkn[2][40 * 40];
     const int emulated = qt_emulated();
     size_t M, N, K, cases = 0;
     qt_epi e;
-    for (M = 1; M <= 40; M++)
-        for (N = 1; N <= 40; N++)
-            for (K = 1; K <= 40; K++) {
+    for (N = 1; N <= 40; N++)
+        for (K = 1; K <= 40; K++) {
+            /* the weights of (N, K), packed once for all M: random (0) and
+             * symmetric (1), each with its zero point */
+            const size_t bytes = quant_gemm_pack_size(K, N);
+            unsigned char *pb[2];
+            int32_t b_zp[2];
+            int w;
+            pb[0] = (unsigned char *)malloc(bytes); pb[1] = (unsigned char *)malloc(bytes);
+            for (w = 0; w < 2; w++) {
+                b_zp[w] = (K % 3 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
+                fill_b(B[w], K * N, w ? 4 : 0);
+                CHECK(pack_b(N, K, B[w], b_zp[w], (quant_layout)(N & 1), Bkn[w], pb[w]));
+            }
+            for (M = 1; M <= 40; M++) {
                 int a_signed = (int)((M + N + K) & 1), kind = (int)((M * 7 + N * 3 + K) % 7);
+                /* symmetric weights in two cases of three, 7-bit activations in one of four */
+                const int ws = (M + N + 2 * K) % 3 != 0;
+                int32_t a_zp;
                 if (emulated && (M - 1) / 4 != (K + N + 3 * ((M - 1) % 4)) % 10) continue;
                 cases++;
-                int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
-                int32_t b_zp = (K % 3 == 0) ? (int32_t)(qt_rand32() % 256) - 128 : 0;
-                /* symmetric weights in two cases of three, 7-bit activations in one of four */
+                a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
                 fill_a(A, M * K, (M + 2 * N) % 4 == 1 ? 4 : 0);
-                fill_b(B, K * N, (M + N + 2 * K) % 3 ? 4 : 0);
                 make_epi(&e, kind, M, N);
-                CHECKF(run_case(M, N, K, A, a_signed, K, a_zp, B, b_zp, (quant_layout)(N & 1), &e.ep, 0),
+                CHECKF(run_packed(M, N, K, A, a_signed, K, a_zp, Bkn[ws], b_zp[ws], pb[ws], &e.ep, 0),
                        "M=%d N=%d K=%d signed=%d a_zp=%d b_zp=%d epilogue=%d", (int)M, (int)N, (int)K, a_signed,
-                       (int)a_zp, (int)b_zp, kind);
-                if (QT_FAILS > 10) return;
+                       (int)a_zp, (int)b_zp[ws], kind);
+                if (QT_FAILS > 10) break;
             }
+            free(pb[0]); free(pb[1]);
+            if (QT_FAILS > 10) return;
+        }
     CHECKF(cases == (emulated ? 6400u : 64000u), "%d cases", (int)cases);
     if (emulated) fprintf(stderr, "  QT_EMULATED: %d of the 64000 small shapes (each (M mod 4, N, K) once)\n", (int)cases);
 }
