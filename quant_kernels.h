@@ -2903,9 +2903,27 @@ static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scal
 }
 #endif
 #if defined(QUANT_HAS_AVX2)
-/* (b - zp) * scale for the QUANT__VL bytes at b */
-static inline quant__vf quant__dqv(const uint8_t *b, int is_u8, quant__vi vz, quant__vf vs) {
-    return quant__vf_mul(quant__vf_cvt(quant__vi_sub32(quant__vi_ld8_32(b, !is_u8), vz)), vs);
+/* (b - zp) * scale for the QUANT__VL bytes at b, int8 if SGN else uint8 */
+QUANT__AINL quant__vf quant__dqv(const uint8_t *b, const int SGN, quant__vi vz, quant__vf vs) {
+    return quant__vf_mul(quant__vf_cvt(quant__vi_sub32(quant__vi_ld8_32(b, SGN), vz)), vs);
+}
+/* the vectors of quant__dqrow_v from element i; returns where they end.
+ * Always inlined with SGN a constant: one loop per byte type, without a
+ * test of the type at each vector. */
+QUANT__AINL size_t quant__dqrow_body(const uint8_t *b, const int SGN, size_t i, size_t n, quant__vi vz,
+        quant__vf vs, float *out, int nt) {
+    int u;
+    if (nt && !((uintptr_t)(out + i) & (QUANT__VB - 1u))) { /* stores vector-aligned from here */
+        for (; i + 4 * QUANT__VL <= n; i += 4 * QUANT__VL)
+            QUANT__UNROLL
+            for (u = 0; u < 4; u++) quant__vf_stream(out + i + u * QUANT__VL, quant__dqv(b + i + u * QUANT__VL, SGN, vz, vs));
+        _mm_sfence();
+    }
+    for (; i + 4 * QUANT__VL <= n; i += 4 * QUANT__VL)
+        QUANT__UNROLL
+        for (u = 0; u < 4; u++) quant__vf_store(out + i + u * QUANT__VL, quant__dqv(b + i + u * QUANT__VL, SGN, vz, vs));
+    for (; i + QUANT__VL <= n; i += QUANT__VL) quant__vf_store(out + i, quant__dqv(b + i, SGN, vz, vs));
+    return i;
 }
 /* the head to a vector boundary and the tail by quant__dq_part (AVX-512:
  * masked), in between 4 vectors a step (streamed when nt) */
@@ -2914,19 +2932,9 @@ static inline void quant__dqrow_v(const void *q, int is_u8, size_t n, float scal
     const quant__vf vs = quant__vf_set1(scale);
     const quant__vi vz = quant__vi_set32(zp);
     const uint8_t *b = (const uint8_t *)q;
-    size_t i = h;
-    int u;
+    size_t i;
     if (h) quant__dq_part(b, is_u8, h, scale, zp, out);
-    if (nt && !((uintptr_t)(out + i) & (QUANT__VB - 1u))) { /* stores vector-aligned from here */
-        for (; i + 4 * QUANT__VL <= n; i += 4 * QUANT__VL)
-            QUANT__UNROLL
-            for (u = 0; u < 4; u++) quant__vf_stream(out + i + u * QUANT__VL, quant__dqv(b + i + u * QUANT__VL, is_u8, vz, vs));
-        _mm_sfence();
-    }
-    for (; i + 4 * QUANT__VL <= n; i += 4 * QUANT__VL)
-        QUANT__UNROLL
-        for (u = 0; u < 4; u++) quant__vf_store(out + i + u * QUANT__VL, quant__dqv(b + i + u * QUANT__VL, is_u8, vz, vs));
-    for (; i + QUANT__VL <= n; i += QUANT__VL) quant__vf_store(out + i, quant__dqv(b + i, is_u8, vz, vs));
+    i = is_u8 ? quant__dqrow_body(b, 0, h, n, vz, vs, out, nt) : quant__dqrow_body(b, 1, h, n, vz, vs, out, nt);
     if (i < n) quant__dq_part(b + i, is_u8, n - i, scale, zp, out + i);
 }
 #endif
