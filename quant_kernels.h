@@ -95,6 +95,8 @@
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
  *   GEMM, |A^| x (B ^ sign)   3x32c4   avx2         quant__gemm_s8s8_3x32c4__avx2
  *   the same, fp32 requant    3x32c4   avx2         quant__gemm_s8s8_3x32c4_rq__avx2
+ *   the same, rows prepared once for up to 8 pairs (K blocks of 1024)
+ *                             3x32c4   avx2         quant__c4w_dot3 (quant__gemm_c4w_rows)
  *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
@@ -108,7 +110,8 @@
  * weights with a -128 byte or K < 64, quant__gemm_c4_body (pmaddubsw, KG 4)
  * for the rest: the pack chooses the packing by the weights, each call the
  * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 the
- * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32). The other
+ * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32; on three
+ * rows, quant__c4w_dot3 with the rows prepared once for 8 pairs). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
@@ -2229,6 +2232,146 @@ QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size
     default: quant__gemm_c4w_body(3, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
     }
 }
+/* The three-row sign kernel with the rows prepared once for many panels:
+ * the driver turns a K block of three rows of A into the masks of A^ < 0
+ * and |A^| (quant__c4w_prep3, QUANT__C4W_KC bytes a row at most), then
+ * runs quant__c4w_dot3 on each of up to QUANT__C4W_NP panel pairs, their
+ * int32 tiles carried in memory from one K block to the next. The chunked
+ * kernel above prepared its rows again for each pair. Same products and
+ * sums, so the same exactness. */
+#  define QUANT__C4W_KC 1024
+#  define QUANT__C4W_NP 8
+/* bytes [k0, k0 + kn) of rows A, A + lda, A + 2 lda into cb: the masks of
+ * row r at cb + r QUANT__C4W_KC, |A^| at cb + (3 + r) QUANT__C4W_KC, each
+ * to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
+QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_t kn, uint32_t flip, uint8_t *cb) {
+    const quant__vi fv = quant__vi_set32((int32_t)flip);
+    size_t o;
+    int r;
+    for (r = 0; r < 3; r++) {
+        const uint8_t *a = A + (size_t)r * lda + k0;
+        uint8_t *s = cb + (size_t)r * QUANT__C4W_KC, *u = cb + (size_t)(3 + r) * QUANT__C4W_KC;
+        for (o = 0; o < kn; o += QUANT__VB) {
+            quant__vi v;
+            if (kn - o >= QUANT__VB) v = quant__vi_load(a + o);
+            else {
+                quant__vi_store(s + o, fv);
+                quant__copy_short(s + o, a + o, kn - o, flip);
+                v = quant__vi_load(s + o);
+            }
+            v = quant__vi_xor(v, fv);
+            quant__vi_store(s + o, quant__vi_neg8(v));
+            quant__vi_store(u + o, quant__vi_abs8(v));
+        }
+    }
+}
+#  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__)
+/* The K loop written out: GCC schedules the C form below with a copy of
+ * each panel pointer per row, and unrolled it reassociates the sums and
+ * spills the tile. Per 4-byte group and row: the mask and |A^| broadcast,
+ * then per panel vector xor (the panel from memory), pmaddubsw, pmaddwd
+ * with ones, paddd: quant__vi_dot4's operations in its order (two groups a
+ * turn measured no faster). The tiles t0 (panel 0) and t1 (panel 1), 3
+ * rows of 16 int32 each, are read before (zeros instead when first) and
+ * written after. */
+#    define QUANT__C4W_DOT(src, acc)                                             \
+        "vpxor " src ", %%ymm12, %%ymm15\n\t"                                    \
+        "vpmaddubsw %%ymm15, %%ymm13, %%ymm15\n\t"                               \
+        "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"                                 \
+        "vpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
+#    define QUANT__C4W_ROW(r, go, po, a0, a1, a2, a3)                            \
+        "vpbroadcastd %c[s" #r "]+" #go "(%[cb],%[k]), %%ymm12\n\t"              \
+        "vpbroadcastd %c[u" #r "]+" #go "(%[cb],%[k]), %%ymm13\n\t"              \
+        QUANT__C4W_DOT(#po "(%[p])", a0)                                         \
+        QUANT__C4W_DOT(#po "+32(%[p])", a1)                                      \
+        QUANT__C4W_DOT(#po "(%[p],%[pd])", a2)                                   \
+        QUANT__C4W_DOT(#po "+32(%[p],%[pd])", a3)
+#    define QUANT__C4W_GROUP(go, po)                                             \
+        QUANT__C4W_ROW(0, go, po, 0, 1, 2, 3)                                    \
+        QUANT__C4W_ROW(1, go, po, 4, 5, 6, 7)                                    \
+        QUANT__C4W_ROW(2, go, po, 8, 9, 10, 11)
+/* cb: quant__c4w_prep3's buffer; groups of K bytes [0, kn); panel 1 at
+ * pan0 + pd */
+QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t0, int32_t *t1) {
+    const size_t ke = (kn + 3) / 4 * 4;
+    size_t k = 0;
+    __asm__ volatile(
+            "test %[first], %[first]\n\t"
+            "jz 4f\n\t"
+            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t" "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
+            "vpxor %%xmm9, %%xmm9, %%xmm9\n\t" "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+            "jmp 5f\n\t"
+            "4:\n\t"
+            "vmovdqu 0(%[t0]), %%ymm0\n\t"    "vmovdqu 32(%[t0]), %%ymm1\n\t"
+            "vmovdqu 0(%[t1]), %%ymm2\n\t"    "vmovdqu 32(%[t1]), %%ymm3\n\t"
+            "vmovdqu 64(%[t0]), %%ymm4\n\t"   "vmovdqu 96(%[t0]), %%ymm5\n\t"
+            "vmovdqu 64(%[t1]), %%ymm6\n\t"   "vmovdqu 96(%[t1]), %%ymm7\n\t"
+            "vmovdqu 128(%[t0]), %%ymm8\n\t"  "vmovdqu 160(%[t0]), %%ymm9\n\t"
+            "vmovdqu 128(%[t1]), %%ymm10\n\t" "vmovdqu 160(%[t1]), %%ymm11\n\t"
+            "5:\n\t"
+            "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"
+            "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */
+            "1:\n\t"
+            QUANT__C4W_GROUP(0, 0)
+            "add $64, %[p]\n\t"
+            "add $4, %[k]\n\t"
+            "cmp %[ke], %[k]\n\t"
+            "jb 1b\n\t"
+            "vmovdqu %%ymm0, 0(%[t0])\n\t"    "vmovdqu %%ymm1, 32(%[t0])\n\t"
+            "vmovdqu %%ymm2, 0(%[t1])\n\t"    "vmovdqu %%ymm3, 32(%[t1])\n\t"
+            "vmovdqu %%ymm4, 64(%[t0])\n\t"   "vmovdqu %%ymm5, 96(%[t0])\n\t"
+            "vmovdqu %%ymm6, 64(%[t1])\n\t"   "vmovdqu %%ymm7, 96(%[t1])\n\t"
+            "vmovdqu %%ymm8, 128(%[t0])\n\t"  "vmovdqu %%ymm9, 160(%[t0])\n\t"
+            "vmovdqu %%ymm10, 128(%[t1])\n\t" "vmovdqu %%ymm11, 160(%[t1])\n\t"
+            : [p] "+r"(pan0), [k] "+r"(k)
+            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t0] "r"(t0), [t1] "r"(t1), [first] "r"(first),
+              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [s2] "i"(2 * QUANT__C4W_KC),
+              [u0] "i"(3 * QUANT__C4W_KC), [u1] "i"(4 * QUANT__C4W_KC), [u2] "i"(5 * QUANT__C4W_KC)
+            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+#    undef QUANT__C4W_DOT
+#    undef QUANT__C4W_ROW
+#    undef QUANT__C4W_GROUP
+#  else
+QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t0, int32_t *t1) {
+    quant__vi acc[3][2 * QUANT__NV];
+    size_t g;
+    int r, c;
+    for (r = 0; r < 3; r++)
+        for (c = 0; c < QUANT__NV; c++) {
+            acc[r][c] = first ? quant__vi_zero() : quant__vi_load(t0 + r * QUANT__NR + c * QUANT__VL);
+            acc[r][QUANT__NV + c] = first ? quant__vi_zero() : quant__vi_load(t1 + r * QUANT__NR + c * QUANT__VL);
+        }
+    for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4) {
+        QUANT__UNROLL
+        for (r = 0; r < 3; r++) {
+            const int8_t *p0 = pan0, *p1 = pan0 + pd;
+            int32_t v, w;
+            quant__vi m, u;
+            memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
+            memcpy(&w, cb + (size_t)(3 + r) * QUANT__C4W_KC + 4 * g, 4);
+            m = quant__vi_set32(v);
+            u = quant__vi_set32(w);
+            QUANT__C4W_RELOAD(p0);
+            QUANT__C4W_RELOAD(p1);
+            QUANT__UNROLL
+            for (c = 0; c < QUANT__NV; c++) {
+                acc[r][c] = quant__vi_dot4(acc[r][c], u, quant__vi_xor(quant__vi_load(p0 + c * QUANT__VL * 4), m));
+                acc[r][QUANT__NV + c] = quant__vi_dot4(acc[r][QUANT__NV + c], u,
+                        quant__vi_xor(quant__vi_load(p1 + c * QUANT__VL * 4), m));
+            }
+        }
+    }
+    for (r = 0; r < 3; r++)
+        for (c = 0; c < QUANT__NV; c++) {
+            quant__vi_store(t0 + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
+            quant__vi_store(t1 + r * QUANT__NR + c * QUANT__VL, acc[r][QUANT__NV + c]);
+        }
+}
+#  endif
 #endif
 #undef QUANT__C4_MEM
 #undef QUANT__C4_CH
@@ -2579,11 +2722,78 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
     }
 }
 
+#if defined(QUANT__C4W_KC)
+/* The three-row sign kernel over rows [mb, me) (a multiple of 3; row mb
+ * at A, rowcorr[0] its correction) and panels [pa, pe) (pairs): per group
+ * of up to QUANT__C4W_NP pairs (their B a block of L2), per three rows and
+ * K block, the rows prepared once, then each pair; the tiles through the
+ * epilogue after the last K block. The lines of C of the three rows'
+ * tiles are fetched before their K loop. About 14 KiB of stack: the
+ * prepared rows, the group's tiles and its epilogue constants. */
+QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
+        int a_signed, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc,
+        size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
+    const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR, esz = quant__epilogue_esize(ep);
+    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    const int8_t *panels = (const int8_t *)(base + h->panel_off);
+    uint8_t cb[6 * QUANT__C4W_KC];
+    int32_t tile[QUANT__C4W_NP][2][3 * QUANT__NR];
+    quant__epi_cols ec[2 * QUANT__C4W_NP];
+    size_t g0, ms, kb, p, r, x;
+    for (g0 = pa; g0 < pe; g0 += 2 * QUANT__C4W_NP) {
+        const size_t ge = g0 + 2 * QUANT__C4W_NP < pe ? g0 + 2 * QUANT__C4W_NP : pe;
+        const size_t cs = g0 * QUANT__NR < n0 ? n0 : g0 * QUANT__NR, ce = ge * QUANT__NR < n1 ? ge * QUANT__NR : n1;
+        for (p = g0; p < ge; p++) quant__epi_cols_init(h, base, ep, z, kzb, p * QUANT__NR, &ec[p - g0]);
+        for (ms = mb; ms < me; ms += 3) {
+            const uint8_t *a = A + (ms - mb) * lda;
+            for (r = 0; r < 3; r++) {
+                const char *cp = (const char *)C + (ms + r) * ldc * esz;
+                for (x = cs * esz; x < ce * esz; x += 64) _mm_prefetch(cp + x, _MM_HINT_T0);
+                _mm_prefetch(cp + ce * esz - 1, _MM_HINT_T0);
+            }
+            for (kb = 0; kb < K; kb += QUANT__C4W_KC) {
+                const size_t kn = K - kb < QUANT__C4W_KC ? K - kb : QUANT__C4W_KC;
+                quant__c4w_prep3(a, lda, kb, kn, flip, cb);
+                for (p = g0; p < ge; p += 2) {
+                    int32_t *t0 = tile[(p - g0) / 2][0], *t1 = tile[(p - g0) / 2][1];
+                    quant__c4w_dot3(cb, kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, t0, t1);
+                    if (kb + kn == K) {
+                        const size_t c0 = p * QUANT__NR, c1 = c0 + QUANT__NR, s0 = c0 < n0 ? n0 : c0;
+                        const size_t e1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
+                        if (ep->out == QUANT_OUT_I32 && s0 == c0 && e1 == c1 + QUANT__NR) {
+                            /* int32 of two whole panels: quant__epilogue_row's sums, here */
+                            for (r = 0; r < 3; r++) {
+                                const __m256i rc = _mm256_set1_epi32((int)rowcorr[ms - mb + r]);
+                                int32_t *crow = (int32_t *)C + (ms + r) * ldc + c0;
+                                for (x = 0; x < QUANT__NR; x += 8) {
+                                    _mm256_storeu_si256((__m256i *)(void *)(crow + x), _mm256_add_epi32(_mm256_add_epi32(
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(t0 + r * QUANT__NR + x)),
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(ec[p - g0].corr + x))), rc));
+                                    _mm256_storeu_si256((__m256i *)(void *)(crow + QUANT__NR + x), _mm256_add_epi32(_mm256_add_epi32(
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(t1 + r * QUANT__NR + x)),
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(ec[p + 1 - g0].corr + x))), rc));
+                                }
+                            }
+                            continue;
+                        }
+                        quant__epilogue_tile(ep, &ec[p - g0], s0 - c0, ms, 3, s0, c1 - s0, t0, rowcorr + (ms - mb), C, ldc);
+                        quant__epilogue_tile(ep, &ec[p + 1 - g0], 0, ms, 3, c1, e1 - c1, t1, rowcorr + (ms - mb), C, ldc);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
 QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *packed, const uint8_t *A0, int a_signed,
         size_t lda, int32_t a_zp, const quant_epilogue *ep, void *C, size_t ldc,
         size_t m0, size_t m1, size_t n0, size_t n1) {
     quant__pack_hdr h = *hp;
     size_t K = h.K, p, p0, p1, mb, MC;
+#if defined(QUANT__C4W_KC)
+    size_t mw, pw; /* the rows and panels quant__gemm_c4w_rows took */
+#endif
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
 #if defined(QUANT__KG_SGN)
@@ -2628,6 +2838,16 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 rowcorr[m - mb] -= (uint32_t)h.b_zp * s;
             }
         }
+#if defined(QUANT__C4W_KC)
+        /* the sign kernel's whole pairs on the block's rows in threes; the
+         * last one or two rows of the block below, pair by pair */
+        if (c4 == 1 && me - mb >= 3 && p1 - p0 >= 2) {
+            mw = mb + (me - mb) / 3 * 3;
+            pw = p0 + (p1 - p0) / 2 * 2;
+            quant__gemm_c4w_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr, C, ldc, mb, mw, p0, pw,
+                                 n0, n1);
+        } else mw = mb, pw = p0;
+#endif
         for (p = p0; p < p1; p++) {
             size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
             size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
@@ -2643,7 +2863,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                  * inside the kernel, from its registers */
                 const int rq = (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 &&
                                cs == c0 && ce - c0 == QUANT__NR && ce1 - c1 == QUANT__NR;
-                for (m = mb; m < me; m += QUANT__C4W_MR) {
+                for (m = p < pw ? mw : mb; m < me; m += QUANT__C4W_MR) {
                     const size_t mr = me - m < QUANT__C4W_MR ? me - m : QUANT__C4W_MR;
                     int32_t t0[QUANT__C4W_MR * QUANT__NR], t1[QUANT__C4W_MR * QUANT__NR];
                     if (rq) {
@@ -2723,6 +2943,8 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__C4W_MR
 #undef QUANT__C4W_RELOAD
 #undef QUANT__C4W_ZERO
+#undef QUANT__C4W_KC
+#undef QUANT__C4W_NP
 #undef QUANT__KG_MAX
 
 /* ======================================================================== */

@@ -252,6 +252,65 @@ static void test_c4_chunks(void) {
             }
 }
 
+/* The sign kernel with rows prepared once for a group of panel pairs (AVX2:
+ * K in blocks of 1024, up to 8 pairs a group): K around the block size and
+ * its multiples (K mod 4 all four), M 1..10 (rows in threes and the one or
+ * two left), N of one pair, of 8 pairs and a lone panel, and of more than
+ * one group with a lone panel; extremes (255 / 0 activations, -127 / 127
+ * weights) on some; column ranges that start and end inside a panel and
+ * inside a group; rows past a row block (M = 200). */
+static void test_c4w_blocks(void) {
+    static const size_t Ks[] = { 1020, 1023, 1024, 1025, 1030, 2047, 2048, 2049, 3074 };
+    static const size_t Ns[] = { 32, 272, 560 };
+    static uint8_t A[200 * 3074];
+    static int8_t B[3074 * 560];
+    static int32_t full[10 * 560], ref[10 * 560], tiled[10 * 560];
+    static unsigned char pb[3074 * 576 + 8192];
+    size_t ik, M, in;
+    qt_epi e;
+    for (ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
+        for (M = 1; M <= 10; M++)
+            for (in = 0; in < sizeof Ns / sizeof *Ns; in++) {
+                const size_t K = Ks[ik], N = Ns[in];
+                const int a_signed = (int)((K + M + in) % 4 == 0);
+                const int32_t a_zp = a_signed ? (int32_t)(qt_rand32() % 256) - 128 : (int32_t)(qt_rand32() % 256);
+                const int32_t b_zp = (K + M) % 6 == 0 ? (int32_t)(qt_rand32() % 255) - 127 : 0;
+                if (N == 560 && M % 3 != 1) continue; /* the large N: M 1, 4, 7, 10 */
+                fill_a(A, M * K, (K + M) % 5 == 0 ? 1 + (int)(M % 2) : 0);
+                fill_b(B, K * N, (M + in) % 3 == 0 ? 5 + (int)(K & 1) : 4);
+                make_epi(&e, (int)((K + M + in) % 7), M, N);
+                CHECKF(run_case(M, N, K, A, a_signed, K, a_zp, B, b_zp, (quant_layout)(M & 1), &e.ep, 0),
+                       "M=%d N=%d K=%d signed=%d", (int)M, (int)N, (int)K, a_signed);
+                if (M == 7 && N > 32) {
+                    const size_t s1 = 1 + K % 13, s2 = 16 * 17 + 5 < N ? 16 * 17 + 5 : N - 7;
+                    quant_epilogue ep;
+                    memset(&ep, 0, sizeof ep);
+                    CHECK(quant_gemm_pack_size(K, N) <= sizeof pb);
+                    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, b_zp, pb, sizeof pb) == QUANT_OK);
+                    CHECK(quant_gemm(M, A, a_signed, K, a_zp, pb, &ep, full, N) == QUANT_OK);
+                    CHECK(quant_ref_gemm(M, N, K, A, a_signed, K, a_zp, B, N, b_zp, &ep, ref, N) == QUANT_OK);
+                    CHECKF(memcmp(full, ref, M * N * 4) == 0, "int32 M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+                    memset(tiled, 0, sizeof tiled);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, 0, s1) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s1, s2) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s2, N) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, 0, s2) == QUANT_OK);
+                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, s2, N) == QUANT_OK);
+                    CHECKF(memcmp(full, tiled, M * N * 4) == 0, "tiles M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+                }
+                if (QT_FAILS > 10) return;
+            }
+    { /* two row blocks */
+        const size_t M = 200, N = 48, K = 1025;
+        fill_a(A, M * K, 0);
+        fill_b(B, K * N, 4);
+        make_epi(&e, 3, M, N);
+        CHECKF(run_case(M, N, K, A, 0, K, 128, B, 0, QUANT_LAYOUT_NK, &e.ep, 0), "M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+        make_epi(&e, 0, M, N);
+        CHECKF(run_case(M, N, K, A, 0, K, 3, B, 0, QUANT_LAYOUT_KN, &e.ep, 0), "M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+    }
+}
+
 /* every epilogue on a mid-size shape with random strides */
 static void test_epilogues(void) {
     static uint8_t A[37 * 300];
@@ -600,6 +659,7 @@ int main(void) {
     RUN(test_all_small_shapes);
     RUN(test_c4_tails);
     RUN(test_c4_chunks);
+    RUN(test_c4w_blocks);
     RUN(test_epilogues);
     RUN(test_gemmlowp_rounding);
     RUN(test_large_shapes);
