@@ -18,6 +18,10 @@
 #                            image (bench/bench_layers.c)
 #   make bench-conv          int8 convolutions of several shapes: quant's
 #                            kernels, per shape (bench/bench_conv.c)
+#   make bench-ab            quant's GEMM of commit AB_BASE (default HEAD) against
+#                            the working tree, paired in each round, both built
+#                            with AB_FLAGS (default -mavx2 -mfma): bench/bench_ab.c;
+#                            AB_ARGS: [rounds] [0 int32 | 1 int8 out] [shapes]
 #   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
 #                            speed-up of each ISA over scalar
 #   make bench-build         builds everything without running it
@@ -55,7 +59,7 @@ DNNL_ISA_NATIVE ?=
 DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: bench bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary bench-rows \
+.PHONY: bench bench-ab bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary bench-rows \
         bench-layers bench-conv
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
@@ -141,6 +145,19 @@ bench-compare: $(BENCH_DIR)/bench_compare
 	  $(if $(DNNL_ISA_NATIVE),DNNL_MAX_CPU_ISA=$(DNNL_ISA_NATIVE)) \
 	  sh -c 'taskset -c $(BENCH_CPU) $< --rounds $(BENCH_ROUNDS); echo $$? > $(BENCH_DIR)/$@.rc' | tee $(BENCH_DIR)/bench_compare.txt; \
 	  exit $$(cat $(BENCH_DIR)/$@.rc)
+
+AB_BASE  ?= HEAD
+AB_FLAGS ?= -mavx2 -mfma
+AB_ARGS  ?=
+# always rebuilt: the base is a commit, the tree whatever it holds now
+bench-ab:
+	@mkdir -p $(BENCH_DIR)/ab/base
+	git show $(AB_BASE):quant.h > $(BENCH_DIR)/ab/base/quant.h
+	git show $(AB_BASE):quant_kernels.h > $(BENCH_DIR)/ab/base/quant_kernels.h
+	$(CC) -std=gnu11 $(BENCH_OPT) $(AB_FLAGS) -I$(BENCH_DIR)/ab/base -DPFX=base_ -c bench/bench_ab_side.c -o $(BENCH_DIR)/ab/base.o
+	$(CC) -std=gnu11 $(BENCH_OPT) $(AB_FLAGS) -I. -DPFX=tree_ -c bench/bench_ab_side.c -o $(BENCH_DIR)/ab/tree.o
+	$(CC) -std=gnu11 $(BENCH_OPT) -Wall -Wextra -mavx2 bench/bench_ab.c $(BENCH_DIR)/ab/base.o $(BENCH_DIR)/ab/tree.o -o $(BENCH_DIR)/ab/bench_ab -lm
+	taskset -c $(BENCH_CPU) $(BENCH_DIR)/ab/bench_ab $(AB_ARGS)
 
 bench-compare-avx2: $(BENCH_DIR)/bench_compare_avx2
 	@[ -n "$$(sh tests/isa.sh avx2)" ] || { echo "bench-compare-avx2: this CPU lacks AVX2 / FMA (tests/isa.sh): use make bench-compare"; exit 1; }
