@@ -2265,7 +2265,7 @@ QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_
         }
     }
 }
-#  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__)
+#  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__) && !defined(__ILP32__)
 /* The K loop written out: GCC schedules the C form below with a copy of
  * each panel pointer per row, and unrolled it reassociates the sums and
  * spills the tile. Per 4-byte group and row: the mask and |A^| broadcast,
