@@ -256,7 +256,9 @@ QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, siz
 
 /* C = epilogue(A x B): A is M x K uint8 (a_signed = 0) or int8 (1), row
  * stride lda, activation zero point a_zp; C has row stride ldc (elements of
- * the output type). Exactly quant_ref_gemm(). Never allocates. */
+ * the output type). Exactly quant_ref_gemm(). Never allocates; its stack
+ * use is at most about 18 KiB (AVX2's three-row sign kernel keeps a group
+ * of tiles and rows there; about 5 KiB on the other builds). */
 QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *C, size_t ldc);
 
