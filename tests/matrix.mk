@@ -3,6 +3,7 @@
 #   gcc, clang x C99, C11 x -O0, -O3 (native ISA)       test_core, test_contract, ktest_gemm (-O3)
 #   g++, clang++ x C++11, C++17 x -O0, -O3 (the C tests compiled as C++)
 #   clang -O2 at every x86 level (gcc's are in make test) ktest_gemm, ktest_binary, ktest_q4
+#   gcc AVX2 with QUANT_NO_ASM (the C forms of the inline asm)  ktest_gemm, ktest_conv
 #     (levels this CPU lacks through SIMDe, tests/emu_x86.h, as in make test)
 #   i686 (32-bit, size_t of 32 bits; SSE2 float math: the tests compare float
 #     expressions exactly, which x87's excess precision breaks) at three x86
@@ -47,6 +48,10 @@ ifneq ($(MX_CI),1) # CI time: gcc's builds of every level are in make test
 $(foreach i,$(X86_NATIVE),$(eval $(call MX_CONFIG,clang-$(i),clang -std=c99 -O2 $(FLAGS_$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary ktest_q4,)))
 $(if $(HAVE_SIMDE),$(foreach i,$(X86_EMU),$(eval $(call MX_CONFIG,clangemu-$(i),clang -std=c99 -O2 $(call EMU_FLAGS,$(i)) -DQT_EXPECT_ISA='"$(i)"',ktest_gemm ktest_binary ktest_q4,))))
 endif
+
+# the C forms of what GCC and clang build from inline asm (QUANT_NO_ASM: as
+# other compilers build it; AVX2's three-row sign kernel)
+$(if $(filter avx2,$(X86_NATIVE)),$(eval $(call MX_CONFIG,gcc-avx2-noasm,gcc -std=c99 -O2 $(FLAGS_avx2) -DQUANT_NO_ASM -DQT_EXPECT_ISA='"avx2"',ktest_gemm ktest_conv,)))
 
 MX_NUMERIC = test_core test_elementwise test_observers test_binary_q test_pq test_runner test_contract
 MX_NUMERIC_I686 = $(if $(filter 1,$(MX_CI)),$(filter-out test_observers test_pq,$(MX_NUMERIC)),$(MX_NUMERIC))
