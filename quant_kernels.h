@@ -874,6 +874,7 @@ QUANT__AINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__
 QUANT__AINL quant__vi quant__vi_min32(quant__vi a, quant__vi b) { return QUANT__MM(min_epi32)(a, b); }
 QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return QUANT__MMSI(and)(a, b); }
 QUANT__AINL quant__vi quant__vi_half32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 1); } /* logical >> 1 */
+QUANT__AINL quant__vi quant__vi_shr4_32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 4); } /* logical >> 4 */
 QUANT__AINL quant__vi quant__vi_add64(quant__vi a, quant__vi b) { return QUANT__MM(add_epi64)(a, b); }
 QUANT__AINL quant__vi quant__vi_sub64(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi64)(a, b); }
 QUANT__AINL quant__vi quant__vi_odd_down(quant__vi a) { return QUANT__MM(srli_epi64)(a, 32); }
@@ -1176,6 +1177,12 @@ QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, qu
     *bv = _mm512_mask_mov_ps(*bv, m, s);
     *bi = _mm512_mask_mov_epi32(*bi, m, j);
 }
+/* a table of 16 floats, looked up by the low 4 bits of each int32 lane of
+ * i (vpermps); t[i] for each int32 lane of i (vgatherdps) */
+typedef quant__vf quant__vf16;
+QUANT__AINL quant__vf16 quant__vf16_load(const float *p) { return _mm512_loadu_ps(p); }
+QUANT__AINL quant__vf quant__vf_lut16(quant__vf16 t, quant__vi i) { return _mm512_permutexvar_ps(i, t); }
+QUANT__AINL quant__vf quant__vf_gather(const float *t, quant__vi i) { return _mm512_i32gather_ps(i, t, 4); }
 #elif defined(QUANT_HAS_AVX2)
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
     return _mm256_add_epi32(_mm256_set1_epi32((int)j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -1188,6 +1195,13 @@ QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, qu
     *bv = _mm256_blendv_ps(*bv, s, m);
     *bi = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(*bi), _mm256_castsi256_ps(j), m));
 }
+/* (two 8-entry vpermps, bit 3 of the index picks one) */
+typedef struct { __m256 lo, hi; } quant__vf16;
+QUANT__AINL quant__vf16 quant__vf16_load(const float *p) { quant__vf16 t; t.lo = _mm256_loadu_ps(p); t.hi = _mm256_loadu_ps(p + 8); return t; }
+QUANT__AINL quant__vf quant__vf_lut16(quant__vf16 t, quant__vi i) {
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(t.lo, i), _mm256_permutevar8x32_ps(t.hi, i), _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)));
+}
+QUANT__AINL quant__vf quant__vf_gather(const float *t, quant__vi i) { return _mm256_i32gather_ps(t, i, 4); }
 #elif defined(QUANT_HAS_NEON) && defined(__aarch64__)
 #  define QUANT__VFL 4
 typedef float32x4_t quant__vf;
@@ -6418,78 +6432,39 @@ QUANT_DEF quant_status quant_codebook_pack(const uint8_t *idx, int bits, size_t 
     return QUANT_OK;
 }
 
-/* 64 rows: acc[i] = the fmaf chain of row i over the columns */
+/* 64 rows: acc[i] = the fmaf chain of row i over the columns. Float lanes
+ * (section 1.1) where FMA exists: 64 / QUANT__VFL vectors; 4 bits: the low
+ * nibbles of a step's 64 bytes are column c, the high ones column c + 1. */
+#if defined(QUANT_HAS_AVX2)
+#  define QUANT__CBG_NV (64 / QUANT__VFL)
+QUANT__AINL void quant__cbg_step4(quant__vf *a, const uint8_t *bp, quant__vf16 t, quant__vf x0, quant__vf x1, const int TWO) {
+    int i;
+    QUANT__UNROLL
+    for (i = 0; i < QUANT__CBG_NV; i++) {
+        const quant__vi v = quant__vi_ld8_32(bp + QUANT__VFL * i, 0);
+        a[i] = quant__vf_fma(quant__vf_lut16(t, v), x0, a[i]);
+        if (TWO) a[i] = quant__vf_fma(quant__vf_lut16(t, quant__vi_shr4_32(v)), x1, a[i]);
+    }
+}
+#endif
 QUANT__INTERNAL void quant__cbg_blk(const uint8_t *bp, int bits, size_t cols, const float *cb, const float *x, float *acc) {
     size_t c;
     int i;
-#if defined(QUANT_HAS_AVX512)
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+#if defined(QUANT_HAS_AVX2)
+    quant__vf a[QUANT__CBG_NV];
+    QUANT__UNROLL for (i = 0; i < QUANT__CBG_NV; i++) a[i] = quant__vf_zero();
     if (bits == 4) {
-        const __m512 t = _mm512_loadu_ps(cb);
-        for (c = 0; c + 1 < cols; c += 2, bp += 64) {
-            const __m512 x0 = _mm512_set1_ps(x[c]), x1 = _mm512_set1_ps(x[c + 1]);
-            const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)bp));
-            const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 16)));
-            const __m512i v2 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 32)));
-            const __m512i v3 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 48)));
-            a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v0, t), x0, a0);
-            a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v1, t), x0, a1);
-            a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v2, t), x0, a2);
-            a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(v3, t), x0, a3);
-            a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), t), x1, a0);
-            a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), t), x1, a1);
-            a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v2, 4), t), x1, a2);
-            a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v3, 4), t), x1, a3);
-        }
-        if (c < cols) {
-            const __m512 x0 = _mm512_set1_ps(x[c]);
-            a0 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)bp)), t), x0, a0);
-            a1 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 16))), t), x0, a1);
-            a2 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 32))), t), x0, a2);
-            a3 = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 48))), t), x0, a3);
-        }
+        const quant__vf16 t = quant__vf16_load(cb);
+        for (c = 0; c + 1 < cols; c += 2, bp += 64) quant__cbg_step4(a, bp, t, quant__vf_set1(x[c]), quant__vf_set1(x[c + 1]), 1);
+        if (c < cols) quant__cbg_step4(a, bp, t, quant__vf_set1(x[c]), quant__vf_zero(), 0);
     } else {
         for (c = 0; c < cols; c++, bp += 64) {
-            const __m512 x0 = _mm512_set1_ps(x[c]);
-            a0 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)bp)), cb, 4), x0, a0);
-            a1 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 16))), cb, 4), x0, a1);
-            a2 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 32))), cb, 4), x0, a2);
-            a3 = _mm512_fmadd_ps(_mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(bp + 48))), cb, 4), x0, a3);
+            const quant__vf x0 = quant__vf_set1(x[c]);
+            QUANT__UNROLL
+            for (i = 0; i < QUANT__CBG_NV; i++) a[i] = quant__vf_fma(quant__vf_gather(cb, quant__vi_ld8_32(bp + QUANT__VFL * i, 0)), x0, a[i]);
         }
     }
-    _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
-    (void)i;
-#elif defined(QUANT_HAS_AVX2)
-    __m256 a[8];
-    for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
-    if (bits == 4) {
-        /* 16 entries: two 8-entry vpermps, bit 3 of the index picks one */
-        const __m256 tl = _mm256_loadu_ps(cb), th = _mm256_loadu_ps(cb + 8);
-        for (c = 0; c < cols; c += 2, bp += 64) {
-            const __m256 x0 = _mm256_set1_ps(x[c]), x1 = _mm256_set1_ps(c + 1 < cols ? x[c + 1] : 0.0f);
-            QUANT__UNROLL
-            for (i = 0; i < 8; i++) {
-                const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(bp + 8 * i)));
-                const __m256i u = _mm256_srli_epi32(v, 4);
-                const __m256 w0 = _mm256_blendv_ps(_mm256_permutevar8x32_ps(tl, v), _mm256_permutevar8x32_ps(th, v),
-                                                   _mm256_castsi256_ps(_mm256_slli_epi32(v, 28)));
-                a[i] = _mm256_fmadd_ps(w0, x0, a[i]);
-                if (c + 1 < cols) {
-                    const __m256 w1 = _mm256_blendv_ps(_mm256_permutevar8x32_ps(tl, u), _mm256_permutevar8x32_ps(th, u),
-                                                       _mm256_castsi256_ps(_mm256_slli_epi32(u, 28)));
-                    a[i] = _mm256_fmadd_ps(w1, x1, a[i]);
-                }
-            }
-        }
-    } else {
-        for (c = 0; c < cols; c++, bp += 64) {
-            const __m256 x0 = _mm256_set1_ps(x[c]);
-            QUANT__UNROLL
-            for (i = 0; i < 8; i++)
-                a[i] = _mm256_fmadd_ps(_mm256_i32gather_ps(cb, _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(bp + 8 * i))), 4), x0, a[i]);
-        }
-    }
-    for (i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, a[i]);
+    QUANT__UNROLL for (i = 0; i < QUANT__CBG_NV; i++) quant__vf_store(acc + QUANT__VFL * i, a[i]);
 #else
     for (i = 0; i < 64; i++) acc[i] = 0.0f;
     if (bits == 4) {
@@ -6537,6 +6512,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 
 /* end of section 6: its local macros */
 #undef QUANT__CBG_MAGIC
+#undef QUANT__CBG_NV
 #undef QUANT__FS8_NV
 #undef QUANT__NN_DEFINE
 #undef QUANT__NN_MR
