@@ -1182,6 +1182,7 @@ QUANT__AINL void quant__vf_better(quant__vf *bv, quant__vfi *bi, quant__vf s, qu
 typedef quant__vf quant__vf16;
 QUANT__AINL quant__vf16 quant__vf16_load(const float *p) { return _mm512_loadu_ps(p); }
 QUANT__AINL quant__vf quant__vf_lut16(quant__vf16 t, quant__vi i) { return _mm512_permutexvar_ps(i, t); }
+QUANT__AINL quant__vi quant__vi_lut16(quant__vi t, quant__vi i) { return _mm512_permutexvar_epi32(i, t); } /* (vpermd) */
 QUANT__AINL quant__vf quant__vf_gather(const float *t, quant__vi i) { return _mm512_i32gather_ps(i, t, 4); }
 #elif defined(QUANT_HAS_AVX2)
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
@@ -6085,63 +6086,60 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
 typedef void (*quant__pqmm_fn)(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *acc);
 #define QUANT__PQMM_CH 16
 
-/* any nbits, a block at a time: vgatherdps (nbits 8) or vpermps (nbits 4)
- * on AVX-512, scalar elsewhere */
-QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
+/* F32 (LUT 0: float sums in subspace order) or LUT8 (LUT 1: integer
+ * sums), any nbits, a block at a time. On section 1.1's float lanes (64 /
+ * QUANT__VFL vectors a block) the 4-bit codes of F32 by a 16-float lookup
+ * (vpermps), of LUT8 on AVX-512 by vpermd on the table's bytes widened;
+ * AVX-512 gathers F32's 8-bit ones (vgatherdps). Scalar elsewhere (nbits 8
+ * on x86 mostly takes the kernels below). */
+#define QUANT__PQMM_FV (64 / QUANT__VFL)
+QUANT__AINL void quant__pqmm_blk(const int LUT, const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq,
+        const void *tab, void *out) {
     const float *T = (const float *)tab;
+    const uint8_t *Q = (const uint8_t *)tab;
     const size_t M = pq->M, ksub = pq->ksub;
     const int nbits = pq->nbits;
     size_t b, m;
     int i;
     for (b = 0; b < nblk; b++, cd += blk) {
-        float *acc = (float *)out + 64 * b;
-#if defined(QUANT_HAS_AVX512)
-        {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        if (nbits == 8) {
-            for (m = 0; m < M; m++) {
-                const uint8_t *c = cd + m * 64;
-                const float *t = T + m * ksub;
-                a0 = _mm512_add_ps(a0, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c)), t, 4));
-                a1 = _mm512_add_ps(a1, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16))), t, 4));
-                a2 = _mm512_add_ps(a2, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 32))), t, 4));
-                a3 = _mm512_add_ps(a3, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 48))), t, 4));
-            }
-        } else {
-            for (m = 0; m < M; m++) {
-                const uint8_t *c = cd + m * 32;
-                const __m512 t = _mm512_loadu_ps(T + m * ksub);
-                const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c));
-                const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16)));
-                a0 = _mm512_add_ps(a0, _mm512_permutexvar_ps(v0, t));
-                a1 = _mm512_add_ps(a1, _mm512_permutexvar_ps(v1, t));
-                a2 = _mm512_add_ps(a2, _mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), t));
-                a3 = _mm512_add_ps(a3, _mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), t));
-            }
-        }
-        _mm512_storeu_ps(acc, a0); _mm512_storeu_ps(acc + 16, a1); _mm512_storeu_ps(acc + 32, a2); _mm512_storeu_ps(acc + 48, a3);
-            continue;
-        }
-#elif defined(QUANT_HAS_AVX2)
-        if (nbits == 4) { /* 16 floats in two registers: vpermps on bits 0-2, a blend on bit 3 */
-            __m256 a[8];
-            for (i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();
-            for (m = 0; m < M; m++) {
-                const uint8_t *c = cd + m * 32;
-                const __m256 t0 = _mm256_loadu_ps(T + m * ksub), t1 = _mm256_loadu_ps(T + m * ksub + 8);
-                QUANT__UNROLL
-                for (i = 0; i < 8; i++) { /* rows 8 i .. 8 i + 7: low nibbles of bytes 8 i .., then high ones */
-                    const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(c + 8 * (i & 3))));
-                    const __m256i x = i < 4 ? v : _mm256_srli_epi32(v, 4);
-                    a[i] = _mm256_add_ps(a[i], _mm256_blendv_ps(_mm256_permutevar8x32_ps(t0, x), _mm256_permutevar8x32_ps(t1, x),
-                                                                _mm256_castsi256_ps(_mm256_slli_epi32(x, 28))));
+#if defined(QUANT_HAS_AVX2)
+        if (nbits == 4 ? !LUT || QUANT__VL == 16 : !LUT && QUANT__VL == 16) {
+            quant__vf a[QUANT__PQMM_FV];
+            quant__vi u[QUANT__PQMM_FV];
+            QUANT__UNROLL for (i = 0; i < QUANT__PQMM_FV; i++) { a[i] = quant__vf_zero(); u[i] = quant__vi_zero(); }
+            if (nbits == 8)
+                for (m = 0; m < M; m++)
+                    QUANT__UNROLL for (i = 0; i < QUANT__PQMM_FV; i++)
+                        a[i] = quant__vf_add(a[i], quant__vf_gather(T + m * ksub, quant__vi_ld8_32(cd + m * 64 + QUANT__VFL * i, 0)));
+            else
+                for (m = 0; m < M; m++) {
+                    quant__vi v[QUANT__PQMM_FV / 2]; /* rows 0..31: the low nibbles of the 32 bytes; 32..63: the high ones */
+                    QUANT__UNROLL for (i = 0; i < QUANT__PQMM_FV / 2; i++) v[i] = quant__vi_ld8_32(cd + m * 32 + QUANT__VFL * i, 0);
+                    QUANT__UNROLL
+                    for (i = 0; i < QUANT__PQMM_FV; i++) {
+                        const quant__vi x = 2 * i < QUANT__PQMM_FV ? v[i] : quant__vi_shr4_32(v[i - QUANT__PQMM_FV / 2]);
+                        if (!LUT) a[i] = quant__vf_add(a[i], quant__vf_lut16(quant__vf16_load(T + m * ksub), x));
+#  if defined(QUANT_HAS_AVX512)
+                        else u[i] = quant__vi_add32(u[i], quant__vi_lut16(quant__vi_ld8_32(Q + m * ksub, 0), x));
+#  endif
+                    }
                 }
-            }
-            for (i = 0; i < 8; i++) _mm256_storeu_ps(acc + 8 * i, a[i]);
+            QUANT__UNROLL
+            for (i = 0; i < QUANT__PQMM_FV; i++)
+                if (LUT) quant__vi_store((uint32_t *)out + 64 * b + QUANT__VFL * i, u[i]);
+                else quant__vf_store((float *)out + 64 * b + QUANT__VFL * i, a[i]);
             continue;
         }
 #endif
-        { /* sums in a local array: no aliasing with T */
+        if (LUT) {
+            uint32_t *acc = (uint32_t *)out + 64 * b;
+            for (i = 0; i < 64; i++) acc[i] = 0;
+            for (m = 0; m < M; m++) {
+                const uint8_t *q = Q + m * ksub;
+                if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += q[c[i]]; }
+                else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; } }
+            }
+        } else { /* sums in a local array: no aliasing with T */
             float a[64];
             for (i = 0; i < 64; i++) a[i] = 0.0f;
             if (nbits == 8)
@@ -6151,46 +6149,15 @@ QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, size_t blk, size_t n
                     const uint8_t *c = cd + m * 32; const float *t = T + m * ksub;
                     for (i = 0; i < 32; i++) { a[i] += t[c[i] & 15]; a[32 + i] += t[c[i] >> 4]; }
                 }
-            memcpy(acc, a, sizeof a);
+            memcpy((float *)out + 64 * b, a, sizeof a);
         }
     }
 }
-
-/* LUT8, a block at a time: vpermd (nbits 4) on AVX-512, scalar elsewhere
- * (nbits 8 on x86 takes the vpermi2b or vpshufb kernels below) */
+QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
+    quant__pqmm_blk(0, cd, blk, nblk, pq, tab, out);
+}
 QUANT__INTERNAL void quant__pqmm_lut8_blk(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
-    const uint8_t *Q = (const uint8_t *)tab;
-    const size_t M = pq->M, ksub = pq->ksub;
-    const int nbits = pq->nbits;
-    size_t b, m;
-    int i;
-    for (b = 0; b < nblk; b++, cd += blk) {
-        uint32_t *acc = (uint32_t *)out + 64 * b;
-#if defined(QUANT_HAS_AVX512)
-        if (nbits == 4) {
-            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-            for (m = 0; m < M; m++) {
-                const uint8_t *c = cd + m * 32;
-                const __m512i t = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(Q + m * ksub)));
-                const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)c));
-                const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(c + 16)));
-                a0 = _mm512_add_epi32(a0, _mm512_permutexvar_epi32(v0, t));
-                a1 = _mm512_add_epi32(a1, _mm512_permutexvar_epi32(v1, t));
-                a2 = _mm512_add_epi32(a2, _mm512_permutexvar_epi32(_mm512_srli_epi32(v0, 4), t));
-                a3 = _mm512_add_epi32(a3, _mm512_permutexvar_epi32(_mm512_srli_epi32(v1, 4), t));
-            }
-            _mm512_storeu_si512((void *)acc, a0); _mm512_storeu_si512((void *)(acc + 16), a1);
-            _mm512_storeu_si512((void *)(acc + 32), a2); _mm512_storeu_si512((void *)(acc + 48), a3);
-            continue;
-        }
-#endif
-        for (i = 0; i < 64; i++) acc[i] = 0;
-        for (m = 0; m < M; m++) {
-            const uint8_t *q = Q + m * ksub;
-            if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += q[c[i]]; }
-            else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; } }
-        }
-    }
+    quant__pqmm_blk(1, cd, blk, nblk, pq, tab, out);
 }
 
 #if defined(QUANT__PQ_VBMI)
@@ -6520,6 +6487,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__NN_NV
 #undef QUANT__NN_NV1
 #undef QUANT__PQMM_CH
+#undef QUANT__PQMM_FV
 #undef QUANT__PQMM_GV
 #undef QUANT__PQMM_PREFETCH
 #undef QUANT__PQMM_GF
