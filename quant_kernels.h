@@ -6579,8 +6579,10 @@ QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, 
     return QUANT_OK;
 }
 
-/* Per ISA: the integer vector of 16 / QUANT__Q4W columns (int32 lanes), its
- * float twin, the nibble -> int8 conversion and the 4-byte dot. AU8: the dot
+/* Per ISA: the integer vector of 16 / QUANT__Q4W columns (int32 lanes,
+ * quant__q4i), the vector of their packed weight bytes (quant__q4b: the
+ * same type on x86), its float twin, the nibble -> int8 conversion (lob,
+ * hib) and the 4-byte dot. AU8: the dot
  * takes unsigned activations (x86, scalar: int8 input is flipped by 0x80 and
  * its zero point raised by 128) or signed ones (Arm: uint8 input flipped,
  * zero point lowered by 128). */
@@ -6589,11 +6591,12 @@ QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, 
 #define QUANT__Q4MR (QUANT__VL == 16 ? 6 : 2)
 #define QUANT__Q4_AU8 1
 typedef quant__vi quant__q4i;
-#  define quant__q4_ld quant__vi_load
+typedef quant__vi quant__q4b; /* the nibble vector and the weight vectors: one type */
+#  define quant__q4_ldb quant__vi_load
 /* the nibbles of x as int8 -8..7 */
-QUANT__AINL quant__q4i quant__q4_lo(quant__q4i x) { return quant__vi_nib_lo(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
-QUANT__AINL quant__q4i quant__q4_hi(quant__q4i x) { return quant__vi_nib_hi(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
-QUANT__AINL quant__q4i quant__q4_dot(quant__q4i acc, uint32_t a, quant__q4i w) { return quant__vi_dot4(acc, quant__vi_set32((int32_t)a), w); }
+QUANT__AINL quant__q4b quant__q4_lob(quant__q4b x) { return quant__vi_nib_lo(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
+QUANT__AINL quant__q4b quant__q4_hib(quant__q4b x) { return quant__vi_nib_hi(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
+QUANT__AINL quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w) { return quant__vi_dot4(acc, quant__vi_set32((int32_t)a), w); }
 #  define quant__q4_zero quant__vi_zero
 QUANT__AINL quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return quant__vi_mullo32(quant__vi_load(cs), quant__vi_set32(nzp)); }
 #endif
@@ -6632,7 +6635,6 @@ static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, int8x16_t w)
     return vaddq_s32(acc, vcombine_s32(vpadd_s32(vget_low_s32(lo), vget_high_s32(lo)), vpadd_s32(vget_low_s32(hi), vget_high_s32(hi))));
 #endif
 }
-#define QUANT__Q4_BYTEVEC 1
 static inline quant__q4i quant__q4_zero(void) { return vdupq_n_s32(0); }
 static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { int32_t v[4]; memcpy(v, cs, 16); return vmulq_n_s32(vld1q_s32(v), nzp); }
 static inline quant__q4f quant__q4_fzero(void) { return vdupq_n_f32(0.0f); }
@@ -6667,21 +6669,11 @@ static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, uint32_t w) 
     for (j = 0; j < 4; j++) acc += (int32_t)((a >> (8 * j)) & 255u) * ((int32_t)((w >> (8 * j)) & 15u) - 8);
     return acc;
 }
-#define QUANT__Q4_BYTEVEC 1
 static inline quant__q4i quant__q4_zero(void) { return 0; }
 static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { int32_t v; memcpy(&v, cs, 4); return (int32_t)((uint32_t)v * (uint32_t)nzp); }
 static inline quant__q4f quant__q4_fzero(void) { return 0.0f; }
 static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { float sc; memcpy(&sc, s, 4); return fmaf((float)d, sc, acc); }
 static inline void quant__q4_fst(float *p, quant__q4f v) { *p = v; }
-#endif
-
-#if !defined(QUANT__Q4_BYTEVEC)
-/* x86: the nibble vector and the weight vectors are the same type */
-typedef quant__q4i quant__q4b;
-static inline quant__q4b quant__q4_ldb(const uint8_t *p) { return quant__q4_ld(p); }
-static inline quant__q4b quant__q4_lob(quant__q4b x) { return quant__q4_lo(x); }
-static inline quant__q4b quant__q4_hib(quant__q4b x) { return quant__q4_hi(x); }
-static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w) { return quant__q4_dot(acc, a, w); }
 #endif
 
 #define QUANT__Q4SV (64 / QUANT__Q4W) /* bytes of a k group per vector */
@@ -6999,11 +6991,10 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
 #undef QUANT__Q4W
 #undef QUANT__Q4_AU8
 #undef QUANT__Q4_BLK
-#undef QUANT__Q4_BYTEVEC
 #undef QUANT__Q4_MAGIC
 #undef QUANT__Q4_OUT16
 #undef QUANT__Q4_PAIR
-#undef quant__q4_ld
+#undef quant__q4_ldb
 #undef quant__q4_zero
 #undef quant__q4_fzero
 #undef quant__q4_fst
