@@ -5596,6 +5596,28 @@ static inline void quant__lut8_q(const float *t, size_t n, int neg, float lo, fl
     }
 }
 
+/* M 8-bit tables of n entries each (K = t, or -t when neg) into q: one
+ * step R / 255 for all, R the widest range (returned), each table from its
+ * own minimum; *bias = the sum of the minimums, *S (unless NULL) += the
+ * largest magnitudes */
+QUANT__INTERNAL float quant__lut8_tables(const float *t, size_t M, size_t n, int neg, uint8_t *q, double *bias, double *S) {
+    float R = 0.0f, inv, lo, h;
+    size_t m;
+    *bias = 0.0;
+    for (m = 0; m < M; m++) {
+        quant__lut8_minmax(t + m * n, n, neg, &lo, &h);
+        if (h - lo > R) R = h - lo;
+        *bias += (double)lo;
+        if (S) *S += (double)(fabsf(lo) > fabsf(h) ? fabsf(lo) : fabsf(h));
+    }
+    inv = quant__lut8_inv(R);
+    for (m = 0; m < M; m++) {
+        quant__lut8_minmax(t + m * n, n, neg, &lo, &h);
+        quant__lut8_q(t + m * n, n, neg, lo, inv, q + m * n);
+    }
+    return R;
+}
+
 /* ---- 4-bit fast scan */
 
 /* sums of the 32 vectors of one block: out[i] = sum_m lut[m][code(i, m)],
@@ -5820,9 +5842,9 @@ QUANT__INTERNAL int quant__ctz64(uint64_t m) {
 QUANT__INTERNAL void quant__fs_query(const quant_pq *pq, const float *T, const uint8_t *fs, size_t n, int ip, size_t k,
         quant_fs_mode mode, int64_t *ids, float *dists, unsigned char *w, size_t *reranked) {
     const size_t M = pq->M, ks = pq->ksub, bs = quant__fs_bs(pq->nbits), nb = (n + bs - 1) / bs;
-    size_t ot, ohk, ohi, os, tot, m, j, b, cnt = 0;
+    size_t ot, ohk, ohi, os, tot, j, b, cnt = 0;
     uint8_t *lut;
-    float *hk, R = 0.0f, delta, inv;
+    float *hk, R, delta, inv;
     int64_t *hi;
     uint16_t *sums;
     double bias = 0.0, S = 0.0;
@@ -5831,20 +5853,9 @@ QUANT__INTERNAL void quant__fs_query(const quant_pq *pq, const float *T, const u
     (void)ot; (void)tot;
     lut = w; hk = (float *)(void *)(w + ohk); hi = (int64_t *)(void *)(w + ohi); sums = (uint16_t *)(void *)(w + os);
     /* the 8-bit tables of K = T (L2) or -T (IP) */
-    for (m = 0; m < M; m++) {
-        float lo, h;
-        quant__lut8_minmax(T + m * ks, ks, ip, &lo, &h);
-        if (h - lo > R) R = h - lo;
-        bias += (double)lo;
-        S += (double)(fabsf(lo) > fabsf(h) ? fabsf(lo) : fabsf(h));
-    }
+    R = quant__lut8_tables(T, M, ks, ip, lut, &bias, &S);
     delta = R / 255.0f;
     inv = quant__lut8_inv(R);
-    for (m = 0; m < M; m++) {
-        float lo, h;
-        quant__lut8_minmax(T + m * ks, ks, ip, &lo, &h);
-        quant__lut8_q(T + m * ks, ks, ip, lo, inv, lut + m * ks);
-    }
     if (pq->nbits == 4) memset(lut + M * 16, 0, (quant__fs_mp(M) - M) * 16);
     /* pass 1: every 16-bit sum, and the top-k of them */
     for (b = 0; b < nb; b++) {
@@ -6031,23 +6042,10 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
                           QUANT_METRIC_IP, NULL, T + m * pq.ksub);
     }
     if (mode == QUANT_PQMM_LUT8) {
-        float R = 0.0f, inv;
-        double bias = 0.0;
+        double bias;
         uint8_t *Q = (uint8_t *)(T + pq.M * pq.ksub);
-        for (m = 0; m < pq.M; m++) {
-            float lo, hi;
-            quant__lut8_minmax(T + m * pq.ksub, pq.ksub, 0, &lo, &hi);
-            if (hi - lo > R) R = hi - lo;
-            bias += (double)lo;
-        }
-        inv = quant__lut8_inv(R);
-        for (m = 0; m < pq.M; m++) {
-            float lo, hi;
-            quant__lut8_minmax(T + m * pq.ksub, pq.ksub, 0, &lo, &hi);
-            quant__lut8_q(T + m * pq.ksub, pq.ksub, 0, lo, inv, Q + m * pq.ksub);
-        }
+        wh.delta = quant__lut8_tables(T, pq.M, pq.ksub, 0, Q, &bias, NULL) / 255.0f;
         memset(Q + pq.M * pq.ksub, 0, 64);
-        wh.delta = R / 255.0f;
         wh.bias = (float)bias;
     }
 #if defined(QUANT__PQ_VBMI)
