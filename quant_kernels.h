@@ -4239,6 +4239,17 @@ typedef struct quant__bin_hdr {
     uint32_t colpc_off, sign_off, nz_off, total_lo, total_hi, check, pad_[2];
 } quant__bin_hdr;
 
+/* the valid bits of the last word of an n-bit packed row (all ones when n
+ * is a multiple of 64), and the bits past n of such a row cleared */
+QUANT__INTERNAL uint64_t quant__bits_keep(size_t n) { return n % 64 ? ((uint64_t)1 << (n % 64)) - 1 : ~(uint64_t)0; }
+QUANT__INTERNAL void quant__bits_clear_tail(uint64_t *row, size_t n) {
+    uint64_t w;
+    if (!(n % 64)) return;
+    memcpy(&w, row + n / 64, 8);
+    w &= quant__bits_keep(n);
+    memcpy(row + n / 64, &w, 8);
+}
+
 QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 52); }
 
 QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
@@ -4285,6 +4296,7 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
     quant__bin_hdr h;
     size_t p, w, j, total;
     unsigned char *dst = (unsigned char *)packed;
+    const uint64_t keep = quant__bits_keep(K); /* padding bits are 0, whatever the caller left there */
     if (!w_sign || !packed) return QUANT_EINVAL;
     if (!quant__bin_geom(K, N, w_nonzero != NULL, &h)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
     total = (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
@@ -4295,7 +4307,7 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
         if (j < N && w_nonzero)
             for (w = 0; w < h.wk; w++) {
                 uint64_t z = w_nonzero[j * h.wk + w];
-                if (w == h.wk - 1 && K % 64) z &= ((uint64_t)1 << (K % 64)) - 1; /* padding bits never count */
+                if (w == h.wk - 1) z &= keep; /* padding bits never count */
                 pc += quant__popcount64(z);
             }
         memcpy(dst + h.colpc_off + 4 * j, &pc, 4);
@@ -4309,9 +4321,7 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
             for (w = 0; w < h.wk; w++) {
                 uint64_t s = w_sign[j * h.wk + w], z = w_nonzero ? w_nonzero[j * h.wk + w] : 0, plus;
                 int n4;
-                if (w == h.wk - 1 && K % 64) { /* padding bits are 0 */
-                    s &= ((uint64_t)1 << (K % 64)) - 1; z &= ((uint64_t)1 << (K % 64)) - 1;
-                }
+                if (w == h.wk - 1) { s &= keep; z &= keep; }
                 plus = w_nonzero ? z & ~s : s;
                 s &= z;
                 for (n4 = 0; n4 < 16; n4++) {
@@ -4328,10 +4338,7 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
             for (j = 0; j < QUANT__BNB; j++) {
                 size_t n = p * QUANT__BNB + j, off = ((p * h.wk + w) * QUANT__BNB + j) * 8;
                 uint64_t s = n < N ? w_sign[n * h.wk + w] : 0, z = n < N && w_nonzero ? w_nonzero[n * h.wk + w] : 0;
-                if (w == h.wk - 1 && K % 64) { /* padding bits are 0, whatever the caller left there */
-                    uint64_t keep = ((uint64_t)1 << (K % 64)) - 1;
-                    s &= keep; z &= keep;
-                }
+                if (w == h.wk - 1) { s &= keep; z &= keep; }
                 if (w_nonzero) s &= z; /* a zero weight has no sign */
                 memcpy(dst + h.sign_off + off, &s, 8);
                 if (w_nonzero) memcpy(dst + h.nz_off + off, &z, 8);
@@ -4743,14 +4750,9 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
     size_t p, pc0, pchunk, m, K = h->K, N = h->N, wk = h->wk;
     int ta = az != NULL, tw = h->ternary != 0, direct;
     const size_t mrmax = ta && tw ? QUANT__BMR_TT : QUANT__BMR;
-    const uint64_t lastmask = K % 64 ? ((uint64_t)1 << (K % 64)) - 1 : ~(uint64_t)0;
-    if (ep->out == QUANT_BOUT_BITS && N % 64) /* zero the padding bits of each output row */
-        for (m = m0; m < m1; m++) {
-            uint64_t w;
-            memcpy(&w, (uint64_t *)C + m * ldc + N / 64, 8);
-            w &= ((uint64_t)1 << (N % 64)) - 1;
-            memcpy((uint64_t *)C + m * ldc + N / 64, &w, 8);
-        }
+    const uint64_t lastmask = quant__bits_keep(K);
+    if (ep->out == QUANT_BOUT_BITS) /* zero the padding bits of each output row */
+        for (m = m0; m < m1; m++) quant__bits_clear_tail((uint64_t *)C + m * ldc, N);
 #if QUANT__BT
     if (m1 - m0 >= QUANT__BTMR) { /* transposed nibble panels (fewer rows: the word panels, half the bytes) */
         const size_t nsteps = (K + 3) / 4, pbytes = wk * 16 * QUANT__BTN * (tw ? 2 : 1), np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
@@ -4938,10 +4940,7 @@ QUANT_DEF quant_status quant_bgemm_i8(size_t M, const void *A, int a_signed, siz
     for (m = 0; m < M; m++) {
         const uint8_t *ar = (const uint8_t *)A + m * lda;
         int64_t su = 0;
-        if (ep->out == QUANT_BOUT_BITS && h.N % 64) {
-            uint64_t w; memcpy(&w, (uint64_t *)C + m * ldc + h.N / 64, 8);
-            w &= ((uint64_t)1 << (h.N % 64)) - 1; memcpy((uint64_t *)C + m * ldc + h.N / 64, &w, 8);
-        }
+        if (ep->out == QUANT_BOUT_BITS) quant__bits_clear_tail((uint64_t *)C + m * ldc, h.N);
         for (k = 0; k < h.K; k++) su += a_signed ? (int32_t)ar[k] ^ 0x80 : (int32_t)ar[k];
         if (nch == 1) quant__bwn_planes(ar, h.K, a_signed, 0, h.wk, planes);
         for (p = 0; p < (h.N + QUANT__BPW - 1) / QUANT__BPW; p++) {
@@ -5028,7 +5027,7 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
     if (s->in_c % 64) { /* each tap's padding bits are 0 in the packed weights */
         quant__bin_hdr h;
         size_t p, j;
-        uint64_t keep = ((uint64_t)1 << (s->in_c % 64)) - 1;
+        uint64_t keep = quant__bits_keep(s->in_c);
         memcpy(&h, packed, sizeof h);
 #if QUANT__BT
         for (p = 0; p < (h.N + QUANT__BTN - 1) / QUANT__BTN; p++) /* transposed: nibble q of the tap's last word */
@@ -5051,7 +5050,7 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
             int32_t v = (int32_t)s->in_c;
             for (k = 0; k < wc; k++) {
                 uint64_t x = w[(n * taps + t) * wc + k];
-                if (k == wc - 1 && s->in_c % 64) x &= ((uint64_t)1 << (s->in_c % 64)) - 1;
+                if (k == wc - 1) x &= quant__bits_keep(s->in_c);
                 v -= 2 * (int32_t)quant__popcount64(x);
             }
             memcpy((unsigned char *)packed + gb + 4 * (n * taps + t), &v, 4);
@@ -5101,7 +5100,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
                         memset(dst, 0, wc * 8);
                     else {
                         memcpy(dst, in + ((n * s->in_h + (ph - s->pad_top)) * s->in_w + (pw - s->pad_left)) * wc, wc * 8);
-                        if (s->in_c % 64) dst[wc - 1] &= ((uint64_t)1 << (s->in_c % 64)) - 1; /* the pixel's padding bits */
+                        dst[wc - 1] &= quant__bits_keep(s->in_c); /* the pixel's padding bits */
                     }
                 }
         }
@@ -5124,12 +5123,7 @@ QUANT_DEF quant_status quant_bconv2d(const quant_conv_shape *s, const uint64_t *
                         }
                     }
             }
-            if (ep->out == QUANT_BOUT_BITS && s->out_c % 64) { /* zero the row's padding bits */
-                uint64_t wz;
-                memcpy(&wz, (uint64_t *)out + p * ldo + s->out_c / 64, 8);
-                wz &= ((uint64_t)1 << (s->out_c % 64)) - 1;
-                memcpy((uint64_t *)out + p * ldo + s->out_c / 64, &wz, 8);
-            }
+            if (ep->out == QUANT_BOUT_BITS) quant__bits_clear_tail((uint64_t *)out + p * ldo, s->out_c); /* the row's padding bits */
             if (ep->out != QUANT_BOUT_I32) quant__bep_row(ep, p, 0, s->out_c, d, out, ldo);
         }
     }
