@@ -4249,6 +4249,14 @@ QUANT__INTERNAL void quant__bits_clear_tail(uint64_t *row, size_t n) {
     w &= quant__bits_keep(n);
     memcpy(row + n / 64, &w, 8);
 }
+/* the set bits among the first n bits of a packed row */
+QUANT__INTERNAL int64_t quant__bits_count(const uint64_t *row, size_t n) {
+    const size_t wk = quant_bits_words(n);
+    size_t w;
+    int64_t c = 0;
+    for (w = 0; w < wk; w++) c += quant__popcount64(row[w] & (w + 1 == wk ? quant__bits_keep(n) : ~(uint64_t)0));
+    return c;
+}
 
 QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 52); }
 
@@ -4302,14 +4310,8 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
     total = (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
     if (packed_bytes < total) return QUANT_EINVAL;
     memcpy(dst, &h, sizeof h);
-    for (j = 0; j < (size_t)h.npanels * QUANT__BNB; j++) {
-        uint32_t pc = 0;
-        if (j < N && w_nonzero)
-            for (w = 0; w < h.wk; w++) {
-                uint64_t z = w_nonzero[j * h.wk + w];
-                if (w == h.wk - 1) z &= keep; /* padding bits never count */
-                pc += quant__popcount64(z);
-            }
+    for (j = 0; j < (size_t)h.npanels * QUANT__BNB; j++) { /* (padding bits never count) */
+        const uint32_t pc = j < N && w_nonzero ? (uint32_t)quant__bits_count(w_nonzero + j * h.wk, K) : 0;
         memcpy(dst + h.colpc_off + 4 * j, &pc, 4);
     }
 #if QUANT__BT
@@ -5017,7 +5019,7 @@ QUANT_DEF size_t quant_bconv2d_pack_size(const quant_conv_shape *s) {
 /* packed conv = [bgemm packed, with K = taps * wc * 64][int32 tapval[out_c][taps]]:
  * tapval = in_c - 2 popcount(w_tap): one tap's dot against an all-+1 input */
 QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_shape *s, void *packed, size_t packed_bytes) {
-    size_t oh, ow, wc, taps, gb, n, t, k, need;
+    size_t oh, ow, wc, taps, gb, n, t, need;
     quant_status st = quant__bconv_geom(s, &oh, &ow, &need, NULL);
     if (st != QUANT_OK) return st;
     if (!w || !packed || packed_bytes < need) return QUANT_EINVAL;
@@ -5047,12 +5049,7 @@ QUANT_DEF quant_status quant_bconv2d_pack(const uint64_t *w, const quant_conv_sh
     }
     for (n = 0; n < s->out_c; n++)
         for (t = 0; t < taps; t++) {
-            int32_t v = (int32_t)s->in_c;
-            for (k = 0; k < wc; k++) {
-                uint64_t x = w[(n * taps + t) * wc + k];
-                if (k == wc - 1) x &= quant__bits_keep(s->in_c);
-                v -= 2 * (int32_t)quant__popcount64(x);
-            }
+            const int32_t v = (int32_t)s->in_c - 2 * (int32_t)quant__bits_count(w + (n * taps + t) * wc, s->in_c);
             memcpy((unsigned char *)packed + gb + 4 * (n * taps + t), &v, 4);
         }
     return QUANT_OK;
