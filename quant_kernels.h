@@ -6393,6 +6393,9 @@ QUANT_DEF quant_status quant_codebook_pack(const uint8_t *idx, int bits, size_t 
  * nibbles of a step's 64 bytes are column c, the high ones column c + 1. */
 #if defined(QUANT_HAS_AVX2)
 #  define QUANT__CBG_NV (64 / QUANT__VFL)
+/* 8 bits: gathers issued before their fmas, all of a step's on AVX2, one
+ * at a time on AVX-512 (the faster order of each, bench/RESULTS.md) */
+#  define QUANT__CBG_G (QUANT__VL == 8 ? QUANT__CBG_NV : 1)
 QUANT__AINL void quant__cbg_step4(quant__vf *a, const uint8_t *bp, quant__vf16 t, quant__vf x0, quant__vf x1, const int TWO) {
     int i;
     QUANT__UNROLL
@@ -6416,8 +6419,13 @@ QUANT__INTERNAL void quant__cbg_blk(const uint8_t *bp, int bits, size_t cols, co
     } else {
         for (c = 0; c < cols; c++, bp += 64) {
             const quant__vf x0 = quant__vf_set1(x[c]);
+            quant__vf g[QUANT__CBG_G];
+            int j;
             QUANT__UNROLL
-            for (i = 0; i < QUANT__CBG_NV; i++) a[i] = quant__vf_fma(quant__vf_gather(cb, quant__vi_ld8_32(bp + QUANT__VFL * i, 0)), x0, a[i]);
+            for (i = 0; i < QUANT__CBG_NV; i += QUANT__CBG_G) {
+                QUANT__UNROLL for (j = 0; j < QUANT__CBG_G; j++) g[j] = quant__vf_gather(cb, quant__vi_ld8_32(bp + QUANT__VFL * (i + j), 0));
+                QUANT__UNROLL for (j = 0; j < QUANT__CBG_G; j++) a[i + j] = quant__vf_fma(g[j], x0, a[i + j]);
+            }
         }
     }
     QUANT__UNROLL for (i = 0; i < QUANT__CBG_NV; i++) quant__vf_store(acc + QUANT__VFL * i, a[i]);
@@ -6469,6 +6477,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 /* end of section 6: its local macros */
 #undef QUANT__CBG_MAGIC
 #undef QUANT__CBG_NV
+#undef QUANT__CBG_G
 #undef QUANT__FS8_NV
 #undef QUANT__NN_DEFINE
 #undef QUANT__NN_MR
