@@ -151,6 +151,7 @@ AB_FLAGS ?= -mavx2 -mfma
 AB_ARGS  ?=
 # always rebuilt: the base is a commit, the tree whatever it holds now
 bench-ab:
+	@[ -n "$$(sh tests/isa.sh avx2)" ] || { echo "bench-ab: this CPU lacks AVX2 / FMA (tests/isa.sh); its chain-bound probe and default AB_FLAGS need them"; exit 1; }
 	@mkdir -p $(BENCH_DIR)/ab/base
 	git show $(AB_BASE):quant.h > $(BENCH_DIR)/ab/base/quant.h
 	git show $(AB_BASE):quant_kernels.h > $(BENCH_DIR)/ab/base/quant_kernels.h
