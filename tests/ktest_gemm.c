@@ -205,6 +205,28 @@ static void test_c4_tails(void) {
             }
 }
 
+/* int32 output of M x N x K (A and B as the reference reads them) against
+ * quant_ref_gemm, then the same product in five tiles (rows [0, 4) and
+ * [4, M), columns cut at s1 and s2) reassembled in `tiled` */
+static void check_int32_tiles(size_t M, size_t N, size_t K, const uint8_t *A, int a_signed, int32_t a_zp,
+                              const int8_t *B, int32_t b_zp, size_t s1, size_t s2, unsigned char *pb, size_t pbs,
+                              int32_t *full, int32_t *ref, int32_t *tiled) {
+    quant_epilogue ep;
+    memset(&ep, 0, sizeof ep);
+    CHECK(quant_gemm_pack_size(K, N) <= pbs);
+    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, b_zp, pb, pbs) == QUANT_OK);
+    CHECK(quant_gemm(M, A, a_signed, K, a_zp, pb, &ep, full, N) == QUANT_OK);
+    CHECK(quant_ref_gemm(M, N, K, A, a_signed, K, a_zp, B, N, b_zp, &ep, ref, N) == QUANT_OK);
+    CHECKF(memcmp(full, ref, M * N * 4) == 0, "int32 M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+    memset(tiled, 0, M * N * 4);
+    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, 0, s1) == QUANT_OK);
+    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s1, s2) == QUANT_OK);
+    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s2, N) == QUANT_OK);
+    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, 0, s2) == QUANT_OK);
+    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, s2, N) == QUANT_OK);
+    CHECKF(memcmp(full, tiled, M * N * 4) == 0, "tiles M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+}
+
 /* The sign kernel (weights without -128, uint8 activations above 127 or
  * int8) past its chunk of K: every K mod 4 around multiples of 128, M 1..10
  * (AVX2 runs it 3 rows by two panels: remainders of 1 and 2 rows), N of
@@ -233,20 +255,7 @@ static void test_c4_chunks(void) {
                        "M=%d N=%d K=%d signed=%d", (int)M, (int)N, (int)K, a_signed);
                 if (M == 7) {
                     const size_t s1 = 1 + K % 13, s2 = s1 + quant_gemm_tile_n() + 3 < N ? s1 + quant_gemm_tile_n() + 3 : N;
-                    quant_epilogue ep;
-                    memset(&ep, 0, sizeof ep);
-                    CHECK(quant_gemm_pack_size(K, N) <= sizeof pb);
-                    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, b_zp, pb, sizeof pb) == QUANT_OK);
-                    CHECK(quant_gemm(M, A, a_signed, K, a_zp, pb, &ep, full, N) == QUANT_OK);
-                    CHECK(quant_ref_gemm(M, N, K, A, a_signed, K, a_zp, B, N, b_zp, &ep, ref, N) == QUANT_OK);
-                    CHECKF(memcmp(full, ref, M * N * 4) == 0, "int32 M=%d N=%d K=%d", (int)M, (int)N, (int)K);
-                    memset(tiled, 0, sizeof tiled);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, 0, s1) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s1, s2) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s2, N) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, 0, s2) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, s2, N) == QUANT_OK);
-                    CHECKF(memcmp(full, tiled, M * N * 4) == 0, "tiles M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+                    check_int32_tiles(M, N, K, A, a_signed, a_zp, B, b_zp, s1, s2, pb, sizeof pb, full, ref, tiled);
                 }
                 if (QT_FAILS > 10) return;
             }
@@ -287,20 +296,7 @@ static void test_c4w_blocks(void) {
                        "M=%d N=%d K=%d signed=%d", (int)M, (int)N, (int)K, a_signed);
                 if (M == 7 && N > 32) {
                     const size_t s1 = 1 + K % 13, s2 = 16 * 17 + 5 < N ? 16 * 17 + 5 : N - 7;
-                    quant_epilogue ep;
-                    memset(&ep, 0, sizeof ep);
-                    CHECK(quant_gemm_pack_size(K, N) <= sizeof pb);
-                    CHECK(quant_gemm_pack(B, QUANT_LAYOUT_KN, K, N, b_zp, pb, sizeof pb) == QUANT_OK);
-                    CHECK(quant_gemm(M, A, a_signed, K, a_zp, pb, &ep, full, N) == QUANT_OK);
-                    CHECK(quant_ref_gemm(M, N, K, A, a_signed, K, a_zp, B, N, b_zp, &ep, ref, N) == QUANT_OK);
-                    CHECKF(memcmp(full, ref, M * N * 4) == 0, "int32 M=%d N=%d K=%d", (int)M, (int)N, (int)K);
-                    memset(tiled, 0, sizeof tiled);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, 0, s1) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s1, s2) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 0, 4, s2, N) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, 0, s2) == QUANT_OK);
-                    CHECK(quant_gemm_tile(M, A, a_signed, K, a_zp, pb, &ep, tiled, N, 4, M, s2, N) == QUANT_OK);
-                    CHECKF(memcmp(full, tiled, M * N * 4) == 0, "tiles M=%d N=%d K=%d", (int)M, (int)N, (int)K);
+                    check_int32_tiles(M, N, K, A, a_signed, a_zp, B, b_zp, s1, s2, pb, sizeof pb, full, ref, tiled);
                 }
                 if (QT_FAILS > 10) return;
             }
