@@ -3410,15 +3410,13 @@ static int32_t quant__dc_w(const quant__pack_hdr *h, const int8_t *panels, size_
     return (int32_t)pan[((k / h->kg) * QUANT__NR + n % QUANT__NR) * h->kg + k % h->kg] - h->b_zp;
 }
 
-/* MRP pixels (bx, bx + xs, ...: their first widened element) x one panel:
- * the raw sums in acc */
-QUANT__AINL void quant__dc_acc(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
+/* acc[i][v] += the products of MRP pixels (bx, bx + xs, ...: their first
+ * widened element) and one panel (wt: np broadcast pairs of QUANT__NR
+ * 16-bit weight pairs) */
+QUANT__AINL void quant__dc_madd(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
         quant__vi (*acc)[QUANT__DC_NV], const int MRP) {
     size_t q;
     int i, v;
-    /* (unrolled by pragma: at -O2 GCC 12 keeps the accumulators in memory otherwise, 2x the time) */
-    QUANT__UNROLL
-    for (i = 0; i < MRP; i++) { QUANT__UNROLL for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = quant__vi_zero(); }
     for (q = 0; q < np; q++) {
         quant__vi w[QUANT__DC_NV];
         QUANT__UNROLL
@@ -3433,6 +3431,16 @@ QUANT__AINL void quant__dc_acc(const uint8_t *bx, size_t xs, const size_t *off, 
             for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = quant__vi_madd16(acc[i][v], a, w[v]);
         }
     }
+}
+
+/* MRP pixels x one panel: the raw sums in acc */
+QUANT__AINL void quant__dc_acc(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
+        quant__vi (*acc)[QUANT__DC_NV], const int MRP) {
+    int i, v;
+    /* (unrolled by pragma: at -O2 GCC 12 keeps the accumulators in memory otherwise, 2x the time) */
+    QUANT__UNROLL
+    for (i = 0; i < MRP; i++) { QUANT__UNROLL for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = quant__vi_zero(); }
+    quant__dc_madd(bx, xs, off, wt, np, acc, MRP);
 }
 
 /* the same into tile (rows of QUANT__NR), for quant__epilogue_tile */
@@ -3452,20 +3460,35 @@ QUANT__AINL void quant__dc_block(const uint8_t *bx, size_t xs, const size_t *off
 #    define QUANT__DC_FUSE 1
 /* the same through the runner's epilogue (uint8 / int8 out, float
  * requantization, a whole panel of columns) with the sums in registers:
- * quant__epilogue_tile's fast path and its helpers, so the same results,
- * without the tile's round trip and inlined (at -O2 the out-of-line
- * epilogue took half the time of a 1-channel 3x3 conv) */
+ * quant__epilogue_tile's arithmetic, so the same results, without the
+ * tile's round trip and inlined (at -O2 the out-of-line epilogue took half
+ * the time of a 1-channel 3x3 conv). The column corrections start the sums
+ * (integer adds: the same in any order); a pixel's 16 bytes go out in one
+ * store; I8 (the output type) is a constant of each inlined copy. */
 QUANT__AINL void quant__dc_block_rq(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
-        const quant__epi_cols *ec, __m256 lo, __m256 hi, __m256i zp, int i8, unsigned char *c, size_t ldc, const int MRP) {
-    quant__vi acc[QUANT__DC_MRP][QUANT__DC_NV];
+        const quant__epi_cols *ec, __m256 lo, __m256 hi, __m256i zp, const int I8, unsigned char *c, size_t ldc,
+        const int MRP) {
+    __m256i acc[QUANT__DC_MRP][QUANT__DC_NV];
     int i, v;
-    quant__dc_acc(bx, xs, off, wt, np, acc, MRP);
     QUANT__UNROLL
     for (i = 0; i < MRP; i++) {
         QUANT__UNROLL
-        for (v = 0; v < QUANT__DC_NV; v++) {
-            const __m256i x = _mm256_add_epi32(acc[i][v], _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + v * 8)));
-            quant__store8_256(c + (size_t)i * ldc + (size_t)v * 8, quant__rq_fp32_256(x, _mm256_loadu_ps(ec->scale + v * 8), lo, hi, zp), i8);
+        for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + 8 * v));
+    }
+    quant__dc_madd(bx, xs, off, wt, np, acc, MRP);
+    QUANT__UNROLL
+    for (i = 0; i < MRP; i++) {
+        QUANT__UNROLL
+        for (v = 0; v < QUANT__DC_NV; v += 2) {
+            /* the packs work in 128-bit halves (int16 of lanes 0-3 of
+             * vectors v and v + 1, then of lanes 4-7): a 64-bit permute
+             * puts them in order, then to bytes (saturating packs: exact
+             * inside the output range) */
+            const __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(
+                quant__rq_fp32_256(acc[i][v], _mm256_loadu_ps(ec->scale + 8 * v), lo, hi, zp),
+                quant__rq_fp32_256(acc[i][v + 1], _mm256_loadu_ps(ec->scale + 8 * v + 8), lo, hi, zp)), 0xd8);
+            const __m128i l = _mm256_castsi256_si128(p), h = _mm256_extracti128_si256(p, 1);
+            _mm_storeu_si128((__m128i *)(void *)(c + (size_t)i * ldc + 8 * v), I8 ? _mm_packs_epi16(l, h) : _mm_packus_epi16(l, h));
         }
     }
 }
@@ -3564,10 +3587,17 @@ QUANT__INTERNAL void quant__dconv(const quant_conv_shape *s, size_t oh, size_t o
 #  if defined(QUANT__DC_FUSE)
                 if (rq && cnt == QUANT__NR) {
                     unsigned char *c = (unsigned char *)out + (p - x0) * N + cs;
-                    for (; x + QUANT__DC_MRP <= x1; x += QUANT__DC_MRP)
-                        quant__dc_block_rq(ws + x * xs, xs, off, wt[pb - c0], np, &ec[pb - c0], rlo, rhi, rzp, ri8, c + x * N, N, QUANT__DC_MRP);
-                    for (; x < x1; x++)
-                        quant__dc_block_rq(ws + x * xs, xs, off, wt[pb - c0], np, &ec[pb - c0], rlo, rhi, rzp, ri8, c + x * N, N, 1);
+                    const int32_t *w = wt[pb - c0];
+                    const quant__epi_cols *e = &ec[pb - c0];
+                    if (ri8) {
+                        for (; x + QUANT__DC_MRP <= x1; x += QUANT__DC_MRP)
+                            quant__dc_block_rq(ws + x * xs, xs, off, w, np, e, rlo, rhi, rzp, 1, c + x * N, N, QUANT__DC_MRP);
+                        for (; x < x1; x++) quant__dc_block_rq(ws + x * xs, xs, off, w, np, e, rlo, rhi, rzp, 1, c + x * N, N, 1);
+                    } else {
+                        for (; x + QUANT__DC_MRP <= x1; x += QUANT__DC_MRP)
+                            quant__dc_block_rq(ws + x * xs, xs, off, w, np, e, rlo, rhi, rzp, 0, c + x * N, N, QUANT__DC_MRP);
+                        for (; x < x1; x++) quant__dc_block_rq(ws + x * xs, xs, off, w, np, e, rlo, rhi, rzp, 0, c + x * N, N, 1);
+                    }
                     continue;
                 }
 #  endif
