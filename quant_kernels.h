@@ -1430,6 +1430,15 @@ static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
     _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
 }
 
+/* 16 values inside the output type's range (v0's 8 lanes, then v1's) to
+ * bytes in one store: the packs work in 128-bit halves (int16 of lanes 0-3
+ * of v0 and v1, then of lanes 4-7), a 64-bit permute puts them in order */
+static inline void quant__store16_256(unsigned char *dst, __m256i v0, __m256i v1, int i8) {
+    const __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xd8);
+    const __m128i l = _mm256_castsi256_si128(p), h = _mm256_extracti128_si256(p, 1);
+    _mm_storeu_si128((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(l, h) : _mm_packus_epi16(l, h));
+}
+
 /* The gemmlowp requantization, RoundingDivideByPOT(SRDHM(SatShl(x, ls), M),
  * rs) with ls = max(shift, 0), rs = max(-shift, 0), on the vector layer. Its
  * per-column constants (the multiplier, its odd lanes moved down, both
@@ -3463,8 +3472,8 @@ QUANT__AINL void quant__dc_block(const uint8_t *bx, size_t xs, const size_t *off
  * quant__epilogue_tile's arithmetic, so the same results, without the
  * tile's round trip and inlined (at -O2 the out-of-line epilogue took half
  * the time of a 1-channel 3x3 conv). The column corrections start the sums
- * (integer adds: the same in any order); a pixel's 16 bytes go out in one
- * store; I8 (the output type) is a constant of each inlined copy. */
+ * (integer adds: the same in any order); 16 bytes a store; I8 (the output
+ * type) is a constant of each inlined copy. */
 QUANT__AINL void quant__dc_block_rq(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
         const quant__epi_cols *ec, __m256 lo, __m256 hi, __m256i zp, const int I8, unsigned char *c, size_t ldc,
         const int MRP) {
@@ -3479,17 +3488,10 @@ QUANT__AINL void quant__dc_block_rq(const uint8_t *bx, size_t xs, const size_t *
     QUANT__UNROLL
     for (i = 0; i < MRP; i++) {
         QUANT__UNROLL
-        for (v = 0; v < QUANT__DC_NV; v += 2) {
-            /* the packs work in 128-bit halves (int16 of lanes 0-3 of
-             * vectors v and v + 1, then of lanes 4-7): a 64-bit permute
-             * puts them in order, then to bytes (saturating packs: exact
-             * inside the output range) */
-            const __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(
-                quant__rq_fp32_256(acc[i][v], _mm256_loadu_ps(ec->scale + 8 * v), lo, hi, zp),
-                quant__rq_fp32_256(acc[i][v + 1], _mm256_loadu_ps(ec->scale + 8 * v + 8), lo, hi, zp)), 0xd8);
-            const __m128i l = _mm256_castsi256_si128(p), h = _mm256_extracti128_si256(p, 1);
-            _mm_storeu_si128((__m128i *)(void *)(c + (size_t)i * ldc + 8 * v), I8 ? _mm_packs_epi16(l, h) : _mm_packus_epi16(l, h));
-        }
+        for (v = 0; v < QUANT__DC_NV; v += 2)
+            quant__store16_256(c + (size_t)i * ldc + 8 * v,
+                               quant__rq_fp32_256(acc[i][v], _mm256_loadu_ps(ec->scale + 8 * v), lo, hi, zp),
+                               quant__rq_fp32_256(acc[i][v + 1], _mm256_loadu_ps(ec->scale + 8 * v + 8), lo, hi, zp), I8);
     }
 }
 #  endif
