@@ -3360,8 +3360,8 @@ QUANT__INTERNAL int quant__conv_is_1x1(const quant_conv_shape *s) {
  * they are adjacent; else the second weight is 0). 3x3: 5 pmaddwd a vector
  * of channels. The sums go through the GEMM's epilogue (quant__epilogue_tile)
  * with no row or column corrections: the same results as the reference.
- * The im2col + GEMM path spent most of its time on per-row work at K = 9
- * (about 30 us of an image of the demo model on Zen 3). */
+ * At K = 9 the im2col + GEMM path spends most of its time on per-row work
+ * (bench/RESULTS.md, "the demo model's first convolution, direct"). */
 #  define QUANT__DC 1
 #  define QUANT__DC_MAXK 32
 #  define QUANT__DC_MAXP 32                   /* broadcast pairs a pixel */
@@ -3446,7 +3446,7 @@ QUANT__AINL void quant__dc_madd(const uint8_t *bx, size_t xs, const size_t *off,
 QUANT__AINL void quant__dc_acc(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
         quant__vi (*acc)[QUANT__DC_NV], const int MRP) {
     int i, v;
-    /* (unrolled by pragma: at -O2 GCC 12 keeps the accumulators in memory otherwise, 2x the time) */
+    /* (unrolled by pragma: at -O2 GCC 12 keeps the accumulators in memory otherwise) */
     QUANT__UNROLL
     for (i = 0; i < MRP; i++) { QUANT__UNROLL for (v = 0; v < QUANT__DC_NV; v++) acc[i][v] = quant__vi_zero(); }
     quant__dc_madd(bx, xs, off, wt, np, acc, MRP);
@@ -3470,10 +3470,10 @@ QUANT__AINL void quant__dc_block(const uint8_t *bx, size_t xs, const size_t *off
 /* the same through the runner's epilogue (uint8 / int8 out, float
  * requantization, a whole panel of columns) with the sums in registers:
  * quant__epilogue_tile's arithmetic, so the same results, without the
- * tile's round trip and inlined (at -O2 the out-of-line epilogue took half
- * the time of a 1-channel 3x3 conv). The column corrections start the sums
- * (integer adds: the same in any order); 16 bytes a store; I8 (the output
- * type) is a constant of each inlined copy. */
+ * tile's round trip and the call (at -O2 the out-of-line epilogue cost as
+ * much as the products of a 1-channel 3x3 conv). The column corrections
+ * start the sums (integer adds: the same in any order); 16 bytes a store;
+ * I8 (the output type) is a constant of each inlined copy. */
 QUANT__AINL void quant__dc_block_rq(const uint8_t *bx, size_t xs, const size_t *off, const int32_t *wt, size_t np,
         const quant__epi_cols *ec, __m256 lo, __m256 hi, __m256i zp, const int I8, unsigned char *c, size_t ldc,
         const int MRP) {
