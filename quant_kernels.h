@@ -3655,6 +3655,15 @@ static inline void quant__copy_lt16(uint8_t *d, const uint8_t *s, size_t n) {
     else if (n) { d[0] = s[0]; d[n / 2] = s[n / 2]; d[n - 1] = s[n - 1]; }
 }
 
+/* n >= 16 bytes as 32-byte moves (under 32: two of 16), the last one
+ * overlapping the one before */
+static inline void quant__copy_ge16(uint8_t *d, const uint8_t *s, size_t n) {
+    size_t t;
+    if (n < 32) { memcpy(d, s, 16); memcpy(d + n - 16, s + n - 16, 16); return; }
+    for (t = 0; t + 32 < n; t += 32) memcpy(d + t, s + t, 32);
+    memcpy(d + n - 32, s + n - 32, 32);
+}
+
 #if defined(QUANT_HAS_AVX512VBMI)
 #define QUANT__IM2COL_C1 1
 /* im2col of a 1-channel input whose rows are short (K = k_h k_w <= 16, so
@@ -3778,7 +3787,7 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
     while (p < p1) {
         const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
         const size_t x1 = p1 - p < ow - x0 ? x0 + (p1 - p) : ow;
-        size_t x, kh, kw, t;
+        size_t x, kh, kw;
         if (s->dil_w == 1 && s->k_h <= 16) { /* the kernel rows' input rows, found once for the segment */
             size_t soff[16], xa = x0 > xlo ? x0 : xlo, xb = x1 < xhi ? x1 : xhi;
             unsigned char valid[16], safe16[16];
@@ -3815,10 +3824,7 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
                     else if (rowb < 16) {
                         if (safe16[kh]) memcpy(dst, src, 16);
                         else quant__copy_lt16(dst, src, rowb);
-                    } else {
-                        for (t = 0; t + 16 < rowb; t += 16) memcpy(dst + t, src + t, 16);
-                        memcpy(dst + rowb - 16, src + rowb - 16, 16);
-                    }
+                    } else quant__copy_ge16(dst, src, rowb);
                 }
             }
             if (xa == x0 && xb == x1) { p += x1 - x0; continue; }
@@ -3838,21 +3844,15 @@ QUANT__INTERNAL void quant__im2col(const quant_conv_shape *s, size_t oh, size_t 
                     if (rowb < 16) {
                         if ((size_t)(src - in) + 16 <= in_bytes) memcpy(dst, src, 16);
                         else quant__copy_lt16(dst, src, rowb);
-                    } else {
-                        for (t = 0; t + 16 < rowb; t += 16) memcpy(dst + t, src + t, 16);
-                        memcpy(dst + rowb - 16, src + rowb - 16, 16); /* the last 16, overlapping */
-                    }
+                    } else quant__copy_ge16(dst, src, rowb);
                     continue;
                 }
                 for (kw = 0; kw < s->k_w; kw++) {
                     const size_t pw = x * sw + kw * s->dil_w;
                     uint8_t *d = dst + kw * C;
-                    if (pw < s->pad_left || pw - s->pad_left >= s->in_w) { for (t = 0; t < C; t++) d[t] = zpb; }
-                    else {
-                        const uint8_t *src = in + off + (pw - s->pad_left) * C;
-                        for (t = 0; t + 16 <= C; t += 16) memcpy(d + t, src + t, 16);
-                        quant__copy_lt16(d + t, src + t, C - t);
-                    }
+                    if (pw < s->pad_left || pw - s->pad_left >= s->in_w) memset(d, zpb, C);
+                    else if (C >= 16) quant__copy_ge16(d, in + off + (pw - s->pad_left) * C, C);
+                    else quant__copy_lt16(d, in + off + (pw - s->pad_left) * C, C);
                 }
             }
         }
