@@ -18,6 +18,10 @@
 #                            image (bench/bench_layers.c)
 #   make bench-conv          int8 convolutions of several shapes: quant's
 #                            kernels, per shape (bench/bench_conv.c)
+#   make bench-conv-dnnl     quant_conv2d against oneDNN's int8 convolution,
+#                            int32 and uint8 out, interleaved in one run
+#                            (bench/bench_conv_dnnl.c); -avx2: quant built
+#                            -mavx2 -mfma, oneDNN limited to AVX2
 #   make bench-ab            quant's GEMM of commit AB_BASE (default HEAD) against
 #                            the working tree, paired in each round, both built
 #                            with AB_FLAGS (default -mavx2 -mfma): bench/bench_ab.c;
@@ -60,12 +64,13 @@ DNNL_ISA_AVX2   ?= AVX2
 BENCH_ENV_1T  = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 .PHONY: bench bench-ab bench-compare bench-compare-avx2 bench-isa bench-build bench-epilogue bench-elementwise bench-binary bench-rows \
-        bench-layers bench-conv
+        bench-layers bench-conv bench-conv-dnnl bench-conv-dnnl-avx2
 
 BENCH_ISA_BINS = $(foreach i,$(BENCH_ISAS),$(BENCH_DIR)/isa/bench_isa_$(i))
 
 bench-build: $(BENCH_DIR)/bench_layers $(BENCH_DIR)/bench_conv $(BENCH_DIR)/bench_gemm $(BENCH_DIR)/bench_compare $(BENCH_DIR)/bench_compare_avx2 $(BENCH_ISA_BINS) \
-             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise $(BENCH_DIR)/bench_binary $(BENCH_DIR)/bench_rows
+             $(BENCH_DIR)/bench_epilogue $(BENCH_DIR)/bench_elementwise $(BENCH_DIR)/bench_binary $(BENCH_DIR)/bench_rows \
+             $(BENCH_DIR)/bench_conv_dnnl $(BENCH_DIR)/bench_conv_dnnl_avx2
 
 $(BENCH_DIR)/bench_epilogue: bench/bench_epilogue.c quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
@@ -123,6 +128,22 @@ $(BENCH_DIR)/bench_compare_avx2: bench/bench_compare.cc quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
 	$(BENCH_CXX) $(BENCH_AVX2) -DGEMMLOWP_ENABLE_AVX2 -DBENCH_FLAGS='"$(BENCH_OPT) $(BENCH_AVX2)"' \
 	  -I. $(OPENBLAS_INC) $< -o $@ -ldnnl -lopenblas -lXNNPACK -lpthreadpool -lcpuinfo -lpthread -lm
+
+$(BENCH_DIR)/bench_conv_dnnl: bench/bench_conv_dnnl.c bench/chain_bound.h quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(BENCH_OPT) -Wall -Wextra $(BENCH_NATIVE) -I. $< -o $@ -ldnnl -lm
+$(BENCH_DIR)/bench_conv_dnnl_avx2: bench/bench_conv_dnnl.c bench/chain_bound.h quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 $(BENCH_OPT) -Wall -Wextra $(BENCH_AVX2) -I. $< -o $@ -ldnnl -lm
+bench-conv-dnnl: $(BENCH_DIR)/bench_conv_dnnl
+	$(BENCH_ENV_1T) $(if $(DNNL_ISA_NATIVE),DNNL_MAX_CPU_ISA=$(DNNL_ISA_NATIVE)) \
+	  sh -c 'taskset -c $(BENCH_CPU) $< $(BENCH_ROUNDS); echo $$? > $(BENCH_DIR)/$@.rc' | tee $(BENCH_DIR)/bench_conv_dnnl.txt; \
+	  exit $$(cat $(BENCH_DIR)/$@.rc)
+bench-conv-dnnl-avx2: $(BENCH_DIR)/bench_conv_dnnl_avx2
+	@[ -n "$$(sh tests/isa.sh avx2)" ] || { echo "bench-conv-dnnl-avx2: this CPU lacks AVX2 / FMA (tests/isa.sh): use make bench-conv-dnnl"; exit 1; }
+	$(BENCH_ENV_1T) $(if $(DNNL_ISA_AVX2),DNNL_MAX_CPU_ISA=$(DNNL_ISA_AVX2)) \
+	  sh -c 'taskset -c $(BENCH_CPU) $< $(BENCH_ROUNDS); echo $$? > $(BENCH_DIR)/$@.rc' | tee $(BENCH_DIR)/bench_conv_dnnl_avx2.txt; \
+	  exit $$(cat $(BENCH_DIR)/$@.rc)
 
 # Same flags as the kernel tests (FLAGS_<isa> in the Makefile).
 $(BENCH_DIR)/isa/bench_isa_%: bench/bench_isa.c quant.h quant_kernels.h

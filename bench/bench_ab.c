@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain_bound.h"
+
 void *base_pack(const int8_t *W, size_t K, size_t N);
 void *tree_pack(const int8_t *W, size_t K, size_t N);
 void base_run(size_t M, const uint8_t *A, size_t K, size_t N, const void *packed, void *C, int i8, float scale);
@@ -41,29 +43,6 @@ static double quantile(const double *v, int n, double q) {
     memcpy(t, v, (size_t)n * sizeof *v);
     qsort(t, (size_t)n, sizeof *t, cmp_d);
     return t[i];
-}
-/* 6 independent pmaddubsw -> pmaddwd -> paddd chains: 32 u8 x s8 products
- * and their sums into int32 = 64 ops each */
-static double chain_gops(void) {
-    long n = 1000000;
-    double t0 = now_s();
-    __asm__ volatile(
-        "vpcmpeqd %%ymm12, %%ymm12, %%ymm12\n\tvpabsb %%ymm12, %%ymm13\n\tvpabsw %%ymm12, %%ymm14\n\t"
-        "1:\n\t"
-        "vpmaddubsw %%ymm12, %%ymm13, %%ymm6\n\tvpmaddubsw %%ymm12, %%ymm13, %%ymm7\n\t"
-        "vpmaddubsw %%ymm12, %%ymm13, %%ymm8\n\tvpmaddubsw %%ymm12, %%ymm13, %%ymm9\n\t"
-        "vpmaddubsw %%ymm12, %%ymm13, %%ymm10\n\tvpmaddubsw %%ymm12, %%ymm13, %%ymm11\n\t"
-        "vpmaddwd %%ymm14, %%ymm6, %%ymm6\n\tvpmaddwd %%ymm14, %%ymm7, %%ymm7\n\t"
-        "vpmaddwd %%ymm14, %%ymm8, %%ymm8\n\tvpmaddwd %%ymm14, %%ymm9, %%ymm9\n\t"
-        "vpmaddwd %%ymm14, %%ymm10, %%ymm10\n\tvpmaddwd %%ymm14, %%ymm11, %%ymm11\n\t"
-        "vpaddd %%ymm6, %%ymm0, %%ymm0\n\tvpaddd %%ymm7, %%ymm1, %%ymm1\n\tvpaddd %%ymm8, %%ymm2, %%ymm2\n\t"
-        "vpaddd %%ymm9, %%ymm3, %%ymm3\n\tvpaddd %%ymm10, %%ymm4, %%ymm4\n\tvpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
-        "dec %[n]\n\tjnz 1b\n\t"
-        : [n] "+r"(n)
-        :
-        : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-          "xmm12", "xmm13", "xmm14");
-    return 6.0 * 64.0 * 1e6 / (now_s() - t0) * 1e-9;
 }
 
 typedef struct {
