@@ -41,7 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__x86_64__) && defined(__AVX2__) && (defined(__GNUC__) || defined(__clang__))
+/* (the bound of the AVX2 kernels: not shown for AVX-512 builds) */
+#if defined(__x86_64__) && defined(__AVX2__) && !defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
 #include "chain_bound.h"
 #define HAVE_CHAIN 1
 #endif
