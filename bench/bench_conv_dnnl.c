@@ -30,7 +30,10 @@
  *
  *   make bench-conv-dnnl            (quant: this CPU's best ISA; oneDNN: its own)
  *   make bench-conv-dnnl-avx2       (quant built -mavx2 -mfma; DNNL_MAX_CPU_ISA=AVX2)
- *   bench_conv_dnnl [rounds 31] [shape index: only that one]
+ *   bench_conv_dnnl [rounds 31] [shape index: only that one, -1 all] [7bit]
+ *
+ * 7bit: input bytes 0..127 (PyTorch's reduce_range; quant's per-call scan
+ * then takes its 7-bit kernels) instead of 0..255.
  *
  * Run it pinned with OMP_NUM_THREADS=1 (the make targets do). */
 #define _POSIX_C_SOURCE 199309L
@@ -109,13 +112,14 @@ int main(int argc, char **argv) {
     };
     const size_t ns = sizeof shapes / sizeof *shapes;
     const int rounds = argc > 1 ? atoi(argv[1]) : 31, only = argc > 2 ? atoi(argv[2]) : -1;
+    const int act7 = argc > 3 && strcmp(argv[3], "7bit") == 0;
     dnnl_engine_t eng;
     dnnl_stream_t stream;
     size_t si;
     int o;
     const char *isa_env = getenv("DNNL_MAX_CPU_ISA");
-    if (rounds < 1 || argc > 3) {
-        fprintf(stderr, "usage: bench_conv_dnnl [rounds >= 1] [shape index 0..%zu]\n", ns - 1);
+    if (rounds < 1 || argc > 4 || (argc > 3 && !act7)) {
+        fprintf(stderr, "usage: bench_conv_dnnl [rounds >= 1] [shape index 0..%zu, -1 all] [7bit]\n", ns - 1);
         return 2;
     }
     DN(dnnl_engine_create(&eng, dnnl_cpu, 0));
@@ -123,7 +127,7 @@ int main(int argc, char **argv) {
     printf("quant_conv2d (%s) against oneDNN %d.%d.%d convolution (DNNL_MAX_CPU_ISA=%s), one thread, %d rounds\n",
            quant_isa_name(), dnnl_version()->major, dnnl_version()->minor, dnnl_version()->patch,
            isa_env ? isa_env : "(unset)", rounds);
-    printf("uint8 NHWC input 0..255, int8 weights -127..127, no zero points; us a call (median), oneDNN / quant per round\n\n");
+    printf("uint8 NHWC input 0..%d, int8 weights -127..127, no zero points; us a call (median), oneDNN / quant per round\n\n", act7 ? 127 : 255);
     printf("| shape | batch | out | quant us | oneDNN us | oneDNN / quant (p25-p75) | quant GOPS | oneDNN GOPS | chain bound GOPS | oneDNN's results | oneDNN impl |\n");
     printf("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|\n");
     for (si = 0; si < ns; si++) {
@@ -146,7 +150,7 @@ int main(int argc, char **argv) {
         macs = (double)nout * (double)(s.k_h * s.k_w * s.in_c);
         in = (uint8_t *)xmalloc(nin); w = (int8_t *)xmalloc(nw); ref = (int32_t *)xmalloc(nout * 4);
         rq = (quant_requant *)xmalloc(s.out_c * sizeof *rq); scales = (float *)xmalloc(s.out_c * sizeof *scales);
-        for (i = 0; i < nin; i++) in[i] = (uint8_t)rnd();
+        for (i = 0; i < nin; i++) in[i] = (uint8_t)(act7 ? rnd() & 127 : rnd());
         for (i = 0; i < nw; i++) w[i] = (int8_t)((int)(rnd() % 255) - 127);
         /* scales that put the typical sum (about sqrt(K) x 128 x 73) near 64 */
         for (i = 0; i < s.out_c; i++) {
