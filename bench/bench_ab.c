@@ -8,8 +8,9 @@
  * disturbed, on a shared machine). Before timing, both versions' outputs
  * must be equal at every shape.
  *
- * Usage: bench_ab [rounds] [i8: 0 int32 out, 1 int8 out] [MxNxK,MxNxK,...]
- * A uint8 random full range (zero point 128), W int8 random -127..127. */
+ * Usage: bench_ab [rounds] [i8: 0 int32 out, 1 int8 out] [MxNxK,MxNxK,...] [7bit]
+ * A uint8 random full range (zero point 128), or 0..127 with 7bit (the
+ * kernels for activations <= 127), W int8 random -127..127. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,13 +57,14 @@ typedef struct {
 int main(int argc, char **argv) {
     const int rounds = argc > 1 ? atoi(argv[1]) : 41, i8 = argc > 2 ? atoi(argv[2]) : 0;
     const char *list = argc > 3 ? argv[3] : "1x1024x1024,1x4096x4096,16x1024x1024,64x1024x1024,256x256x256,1024x1024x1024,2048x2048x2048";
+    const int act7 = argc > 4 && strcmp(argv[4], "7bit") == 0;
     static ab_shape s[AB_MAXS];
     static double gb[AB_MAXS][AB_MAXR], gt[AB_MAXS][AB_MAXR], ch[AB_MAXR];
     char buf[512], *tok;
     int ns = 0, r, i;
     unsigned seed = 1;
-    if (rounds < 1 || rounds > AB_MAXR || strlen(list) >= sizeof buf) {
-        fprintf(stderr, "usage: %s [rounds 1..%d] [i8 0|1] [MxNxK,...]\n", argv[0], AB_MAXR);
+    if (rounds < 1 || rounds > AB_MAXR || strlen(list) >= sizeof buf || argc > 5 || (argc > 4 && !act7)) {
+        fprintf(stderr, "usage: %s [rounds 1..%d] [i8 0|1] [MxNxK,...] [7bit]\n", argv[0], AB_MAXR);
         return 2;
     }
     strcpy(buf, list);
@@ -78,7 +80,7 @@ int main(int argc, char **argv) {
         x->Cb = calloc(x->M * x->N, 4);
         x->Ct = calloc(x->M * x->N, 4);
         if (!x->A || !x->W || !x->Cb || !x->Ct) return 1;
-        for (j = 0; j < x->M * x->K; j++) x->A[j] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+        for (j = 0; j < x->M * x->K; j++) x->A[j] = (uint8_t)(((seed = seed * 1103515245u + 12345u) >> 16) & (act7 ? 127u : 255u));
         for (j = 0; j < x->N * x->K; j++) x->W[j] = (int8_t)((int)((seed = seed * 1103515245u + 12345u) >> 16) % 255 - 127);
         x->pb = base_pack(x->W, x->K, x->N);
         x->pt = tree_pack(x->W, x->K, x->N);
