@@ -97,7 +97,6 @@
  *   the same, fp32 requant    3x32c4   avx2         quant__gemm_s8s8_3x32c4_rq__avx2
  *   the same, rows prepared once for up to 8 pairs (K blocks of 1024)
  *                             3x32c4   avx2         quant__c4w_dot3 (quant__gemm_c4w_rows)
- *   GEMM, A <= 127, the same way                   quant__c4w_dot3 with U7
  *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
@@ -112,8 +111,7 @@
  * for the rest: the pack chooses the packing by the weights, each call the
  * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 the
  * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32; on three
- * rows, quant__c4w_dot3 with the rows prepared once for 8 pairs, which
- * also runs the u7s8 case). The other
+ * rows, quant__c4w_dot3 with the rows prepared once for 8 pairs). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
