@@ -1430,15 +1430,6 @@ static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
     _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
 }
 
-/* columns j .. j + 7 of a tile row (t) plus their corrections and the
- * row's (rc), requantized */
-static inline __m256i quant__rq_cols_256(const int32_t *t, const quant__epi_cols *ec, size_t j, __m256i rc, __m256 lo,
-        __m256 hi, __m256i zp) {
-    const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)t),
-                                         _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + j))), rc);
-    return quant__rq_fp32_256(acc, _mm256_loadu_ps(ec->scale + j), lo, hi, zp);
-}
-
 /* 16 values inside the output type's range (v0's 8 lanes, then v1's) to
  * bytes in one store: the packs work in 128-bit halves (int16 of lanes 0-3
  * of v0 and v1, then of lanes 4-7), a 64-bit permute puts them in order */
@@ -2797,10 +2788,6 @@ QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR, esz = quant__epilogue_esize(ep);
     const uint32_t flip = a_signed || u7 ? 0u : 0x80808080u;
     const int8_t *panels = (const int8_t *)(base + h->panel_off);
-    const int rq = (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 && QUANT__NR % 16 == 0;
-    const int ri8 = ep->out == QUANT_OUT_I8;
-    const __m256 rlo = _mm256_set1_ps((float)(ep->out_min - ep->out_zp)), rhi = _mm256_set1_ps((float)(ep->out_max - ep->out_zp));
-    const __m256i rzp = _mm256_set1_epi32(ep->out_zp);
     uint8_t cb[6 * QUANT__C4W_KC];
     int32_t tile[QUANT__C4W_NP][2][3 * QUANT__NR];
     quant__epi_cols ec[2 * QUANT__C4W_NP];
@@ -2839,21 +2826,6 @@ QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_
                                     _mm256_storeu_si256((__m256i *)(void *)(crow + QUANT__NR + x), _mm256_add_epi32(_mm256_add_epi32(
                                         _mm256_loadu_si256((const __m256i *)(const void *)(t1 + r * QUANT__NR + x)),
                                         _mm256_loadu_si256((const __m256i *)(const void *)(ec[p + 1 - g0].corr + x))), rc));
-                                }
-                            }
-                            continue;
-                        }
-                        if (rq && s0 == c0 && e1 == c1 + QUANT__NR) {
-                            /* uint8 / int8 of two whole panels: quant__epilogue_tile's fast path, here */
-                            for (r = 0; r < 3; r++) {
-                                const __m256i rc = _mm256_set1_epi32((int)rowcorr[ms - mb + r]);
-                                unsigned char *crow = (unsigned char *)C + (ms + r) * ldc + c0;
-                                for (x = 0; x < 2 * QUANT__NR; x += 16) {
-                                    const int32_t *t = (x < QUANT__NR ? t0 + x : t1 + x - QUANT__NR) + r * QUANT__NR;
-                                    const quant__epi_cols *e = &ec[p - g0 + (x >= QUANT__NR)];
-                                    const size_t j = x % QUANT__NR;
-                                    quant__store16_256(crow + x, quant__rq_cols_256(t, e, j, rc, rlo, rhi, rzp),
-                                                       quant__rq_cols_256(t + 8, e, j + 8, rc, rlo, rhi, rzp), ri8);
                                 }
                             }
                             continue;
