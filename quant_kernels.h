@@ -2270,8 +2270,7 @@ QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size
 /* bytes [k0, k0 + kn) of rows A, A + lda, A + 2 lda into cb: the masks of
  * row r at cb + r QUANT__C4W_KC, |A^| at cb + (3 + r) QUANT__C4W_KC, each
  * to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
-QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_t kn, uint32_t flip, const int U7,
-        uint8_t *cb) {
+QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_t kn, uint32_t flip, uint8_t *cb) {
     const quant__vi fv = quant__vi_set32((int32_t)flip);
     size_t o;
     int r;
@@ -2285,10 +2284,6 @@ QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_
                 quant__vi_store(s + o, fv);
                 quant__copy_short(s + o, a + o, kn - o, flip);
                 v = quant__vi_load(s + o);
-            }
-            if (U7) { /* uint8 <= 127 as they are: pmaddubsw's unsigned side, no sign moved */
-                quant__vi_store(u + o, v);
-                continue;
             }
             v = quant__vi_xor(v, fv);
             quant__vi_store(s + o, quant__vi_neg8(v));
@@ -2317,77 +2312,57 @@ QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_
         QUANT__C4W_DOT(#po "+32(%[p])", a1)                                      \
         QUANT__C4W_DOT(#po "(%[p],%[pd])", a2)                                   \
         QUANT__C4W_DOT(#po "+32(%[p],%[pd])", a3)
-/* U7 (every byte of A <= 127): A itself against the panel, no mask */
-#    define QUANT__C4W_DOTU(src, acc)                                            \
-        "vpmaddubsw " src ", %%ymm13, %%ymm15\n\t"                               \
-        "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"                                 \
-        "vpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
-#    define QUANT__C4W_ROWU(r, go, po, a0, a1, a2, a3)                           \
-        "vpbroadcastd %c[u" #r "]+" #go "(%[cb],%[k]), %%ymm13\n\t"              \
-        QUANT__C4W_DOTU(#po "(%[p])", a0)                                        \
-        QUANT__C4W_DOTU(#po "+32(%[p])", a1)                                     \
-        QUANT__C4W_DOTU(#po "(%[p],%[pd])", a2)                                  \
-        QUANT__C4W_DOTU(#po "+32(%[p],%[pd])", a3)
-#    define QUANT__C4W_GROUP(ROW, go, po)                                        \
-        ROW(0, go, po, 0, 1, 2, 3)                                               \
-        ROW(1, go, po, 4, 5, 6, 7)                                               \
-        ROW(2, go, po, 8, 9, 10, 11)
-/* the whole K loop with ROW as its step for three rows */
-#    define QUANT__C4W_ASM(ROW)                                                  \
-    __asm__ volatile(                                                            \
-            "test %[first], %[first]\n\t"                                        \
-            "jz 4f\n\t"                                                          \
-            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t" \
-            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t" \
-            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t" "vpxor %%xmm8, %%xmm8, %%xmm8\n\t" \
-            "vpxor %%xmm9, %%xmm9, %%xmm9\n\t" "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t" \
-            "jmp 5f\n\t"                                                         \
-            "4:\n\t"                                                             \
-            "vmovdqu 0(%[t0]), %%ymm0\n\t"    "vmovdqu 32(%[t0]), %%ymm1\n\t"    \
-            "vmovdqu 0(%[t1]), %%ymm2\n\t"    "vmovdqu 32(%[t1]), %%ymm3\n\t"    \
-            "vmovdqu 64(%[t0]), %%ymm4\n\t"   "vmovdqu 96(%[t0]), %%ymm5\n\t"    \
-            "vmovdqu 64(%[t1]), %%ymm6\n\t"   "vmovdqu 96(%[t1]), %%ymm7\n\t"    \
-            "vmovdqu 128(%[t0]), %%ymm8\n\t"  "vmovdqu 160(%[t0]), %%ymm9\n\t"   \
-            "vmovdqu 128(%[t1]), %%ymm10\n\t" "vmovdqu 160(%[t1]), %%ymm11\n\t"  \
-            "5:\n\t"                                                             \
-            "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"                             \
-            "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */                  \
-            "1:\n\t"                                                             \
-            QUANT__C4W_GROUP(ROW, 0, 0)                                          \
-            "add $64, %[p]\n\t"                                                  \
-            "add $4, %[k]\n\t"                                                   \
-            "cmp %[ke], %[k]\n\t"                                                \
-            "jb 1b\n\t"                                                          \
-            "vmovdqu %%ymm0, 0(%[t0])\n\t"    "vmovdqu %%ymm1, 32(%[t0])\n\t"    \
-            "vmovdqu %%ymm2, 0(%[t1])\n\t"    "vmovdqu %%ymm3, 32(%[t1])\n\t"    \
-            "vmovdqu %%ymm4, 64(%[t0])\n\t"   "vmovdqu %%ymm5, 96(%[t0])\n\t"    \
-            "vmovdqu %%ymm6, 64(%[t1])\n\t"   "vmovdqu %%ymm7, 96(%[t1])\n\t"    \
-            "vmovdqu %%ymm8, 128(%[t0])\n\t"  "vmovdqu %%ymm9, 160(%[t0])\n\t"   \
-            "vmovdqu %%ymm10, 128(%[t1])\n\t" "vmovdqu %%ymm11, 160(%[t1])\n\t"  \
-            : [p] "+r"(pan0), [k] "+r"(k)                                        \
-            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t0] "r"(t0), [t1] "r"(t1), [first] "r"(first), \
-              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [s2] "i"(2 * QUANT__C4W_KC), \
-              [u0] "i"(3 * QUANT__C4W_KC), [u1] "i"(4 * QUANT__C4W_KC), [u2] "i"(5 * QUANT__C4W_KC) \
-            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", \
-              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
+#    define QUANT__C4W_GROUP(go, po)                                             \
+        QUANT__C4W_ROW(0, go, po, 0, 1, 2, 3)                                    \
+        QUANT__C4W_ROW(1, go, po, 4, 5, 6, 7)                                    \
+        QUANT__C4W_ROW(2, go, po, 8, 9, 10, 11)
 /* cb: quant__c4w_prep3's buffer; groups of K bytes [0, kn); panel 1 at
- * pan0 + pd; U7: cb holds A itself (prep3's U7), no masks */
-QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, const int U7,
-        int32_t *t0, int32_t *t1) {
+ * pan0 + pd */
+QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t0, int32_t *t1) {
     const size_t ke = (kn + 3) / 4 * 4;
     size_t k = 0;
-    if (U7) QUANT__C4W_ASM(QUANT__C4W_ROWU);
-    else QUANT__C4W_ASM(QUANT__C4W_ROW);
+    __asm__ volatile(
+            "test %[first], %[first]\n\t"
+            "jz 4f\n\t"
+            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t" "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
+            "vpxor %%xmm9, %%xmm9, %%xmm9\n\t" "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+            "jmp 5f\n\t"
+            "4:\n\t"
+            "vmovdqu 0(%[t0]), %%ymm0\n\t"    "vmovdqu 32(%[t0]), %%ymm1\n\t"
+            "vmovdqu 0(%[t1]), %%ymm2\n\t"    "vmovdqu 32(%[t1]), %%ymm3\n\t"
+            "vmovdqu 64(%[t0]), %%ymm4\n\t"   "vmovdqu 96(%[t0]), %%ymm5\n\t"
+            "vmovdqu 64(%[t1]), %%ymm6\n\t"   "vmovdqu 96(%[t1]), %%ymm7\n\t"
+            "vmovdqu 128(%[t0]), %%ymm8\n\t"  "vmovdqu 160(%[t0]), %%ymm9\n\t"
+            "vmovdqu 128(%[t1]), %%ymm10\n\t" "vmovdqu 160(%[t1]), %%ymm11\n\t"
+            "5:\n\t"
+            "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"
+            "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */
+            "1:\n\t"
+            QUANT__C4W_GROUP(0, 0)
+            "add $64, %[p]\n\t"
+            "add $4, %[k]\n\t"
+            "cmp %[ke], %[k]\n\t"
+            "jb 1b\n\t"
+            "vmovdqu %%ymm0, 0(%[t0])\n\t"    "vmovdqu %%ymm1, 32(%[t0])\n\t"
+            "vmovdqu %%ymm2, 0(%[t1])\n\t"    "vmovdqu %%ymm3, 32(%[t1])\n\t"
+            "vmovdqu %%ymm4, 64(%[t0])\n\t"   "vmovdqu %%ymm5, 96(%[t0])\n\t"
+            "vmovdqu %%ymm6, 64(%[t1])\n\t"   "vmovdqu %%ymm7, 96(%[t1])\n\t"
+            "vmovdqu %%ymm8, 128(%[t0])\n\t"  "vmovdqu %%ymm9, 160(%[t0])\n\t"
+            "vmovdqu %%ymm10, 128(%[t1])\n\t" "vmovdqu %%ymm11, 160(%[t1])\n\t"
+            : [p] "+r"(pan0), [k] "+r"(k)
+            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t0] "r"(t0), [t1] "r"(t1), [first] "r"(first),
+              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [s2] "i"(2 * QUANT__C4W_KC),
+              [u0] "i"(3 * QUANT__C4W_KC), [u1] "i"(4 * QUANT__C4W_KC), [u2] "i"(5 * QUANT__C4W_KC)
+            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 #    undef QUANT__C4W_DOT
 #    undef QUANT__C4W_ROW
-#    undef QUANT__C4W_DOTU
-#    undef QUANT__C4W_ROWU
 #    undef QUANT__C4W_GROUP
-#    undef QUANT__C4W_ASM
 #  else
-QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, const int U7,
-        int32_t *t0, int32_t *t1) {
+QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t0, int32_t *t1) {
     quant__vi acc[3][2 * QUANT__NV];
     size_t g;
     int r, c;
@@ -2402,8 +2377,7 @@ QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan
             const int8_t *p0 = pan0, *p1 = pan0 + pd;
             int32_t v, w;
             quant__vi m, u;
-            if (U7) v = 0; /* no mask: A itself */
-            else memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
+            memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
             memcpy(&w, cb + (size_t)(3 + r) * QUANT__C4W_KC + 4 * g, 4);
             m = quant__vi_set32(v);
             u = quant__vi_set32(w);
@@ -2783,10 +2757,10 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
  * tiles are fetched before their K loop. About 14 KiB of stack: the
  * prepared rows, the group's tiles and its epilogue constants. */
 QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
-        int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
-        size_t ldc, size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
+        int a_signed, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc,
+        size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR, esz = quant__epilogue_esize(ep);
-    const uint32_t flip = a_signed || u7 ? 0u : 0x80808080u;
+    const uint32_t flip = a_signed ? 0u : 0x80808080u;
     const int8_t *panels = (const int8_t *)(base + h->panel_off);
     uint8_t cb[6 * QUANT__C4W_KC];
     int32_t tile[QUANT__C4W_NP][2][3 * QUANT__NR];
@@ -2805,12 +2779,10 @@ QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_
             }
             for (kb = 0; kb < K; kb += QUANT__C4W_KC) {
                 const size_t kn = K - kb < QUANT__C4W_KC ? K - kb : QUANT__C4W_KC;
-                if (u7) quant__c4w_prep3(a, lda, kb, kn, flip, 1, cb);
-                else quant__c4w_prep3(a, lda, kb, kn, flip, 0, cb);
+                quant__c4w_prep3(a, lda, kb, kn, flip, cb);
                 for (p = g0; p < ge; p += 2) {
                     int32_t *t0 = tile[(p - g0) / 2][0], *t1 = tile[(p - g0) / 2][1];
-                    if (u7) quant__c4w_dot3(cb, kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, 1, t0, t1);
-                    else quant__c4w_dot3(cb, kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, 0, t0, t1);
+                    quant__c4w_dot3(cb, kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, t0, t1);
                     if (kb + kn == K) {
                         const size_t c0 = p * QUANT__NR, c1 = c0 + QUANT__NR, s0 = c0 < n0 ? n0 : c0;
                         const size_t e1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
@@ -2893,13 +2865,13 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             }
         }
 #if defined(QUANT__C4W_KC)
-        /* the sign (or U7) kernel's whole pairs on the block's rows in threes; the
+        /* the sign kernel's whole pairs on the block's rows in threes; the
          * last one or two rows of the block below, pair by pair */
-        if (c4 && me - mb >= 3 && p1 - p0 >= 2) {
+        if (c4 == 1 && me - mb >= 3 && p1 - p0 >= 2) {
             mw = mb + (me - mb) / 3 * 3;
             pw = p0 + (p1 - p0) / 2 * 2;
-            quant__gemm_c4w_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr, C, ldc, mb, mw,
-                                 p0, pw, n0, n1);
+            quant__gemm_c4w_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr, C, ldc, mb, mw, p0, pw,
+                                 n0, n1);
         } else mw = mb, pw = p0;
 #endif
         for (p = p0; p < p1; p++) {
@@ -2935,11 +2907,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 continue;
             }
 #endif
-#if defined(QUANT__C4W_KC)
-            for (m = p < pw ? mw : mb; m < me; m += QUANT__MR) { /* (the rows quant__gemm_c4w_rows took: U7) */
-#else
             for (m = mb; m < me; m += QUANT__MR) {
-#endif
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR;
                 int32_t tile[QUANT__MR * QUANT__NR];
 #if defined(QUANT__UKR_OUT)
