@@ -2728,6 +2728,19 @@ QUANT__INTERNAL uint32_t quant__rows_negsum(const uint8_t *a, size_t n, uint32_t
 QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_t *base, const quant_epilogue *ep,
         uint32_t z, uint32_t kzb, size_t c0, quant__epi_cols *ec) {
     size_t j;
+    if (c0 + QUANT__NR <= h->N && ep->out == QUANT_OUT_I32) {
+        /* a whole panel to int32 (no padding columns; only corr is read):
+         * the loop below's values, a field at a time (vectorized; the
+         * per-column branches cost as much as a GEMV's panel) */
+        int32_t cv[QUANT__NR];
+        memcpy(cv, base + h->colsum_off + 4 * c0, sizeof cv);
+        if (ep->bias_i32)
+            for (j = 0; j < QUANT__NR; j++) ec->corr[j] = kzb - z * (uint32_t)cv[j] + (uint32_t)ep->bias_i32[c0 + j];
+        else
+            for (j = 0; j < QUANT__NR; j++) ec->corr[j] = kzb - z * (uint32_t)cv[j];
+        for (j = 0; j < QUANT__NR; j++) { ec->mult[j] = 0; ec->shift[j] = 0; ec->scale[j] = 0.0f; ec->bias[j] = 0.0f; }
+        return;
+    }
     for (j = 0; j < QUANT__NR; j++) {
         size_t n = c0 + j < h->N ? c0 + j : h->N - 1; /* padding columns repeat the last one */
         int32_t cv, mult = 0, shift = 0;
