@@ -2270,27 +2270,35 @@ QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size
 /* bytes [k0, k0 + kn) of rows A, A + lda, A + 2 lda into cb: the masks of
  * row r at cb + r QUANT__C4W_KC, |A^| at cb + (3 + r) QUANT__C4W_KC, each
  * to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
-QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_t kn, uint32_t flip, uint8_t *cb) {
-    const quant__vi fv = quant__vi_set32((int32_t)flip);
+/* bytes [0, kn) of the row at a into the masks of A^ < 0 at s and |A^| at
+ * u, each to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
+QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, uint32_t flip, uint8_t *s, uint8_t *u) {
     size_t o;
-    int r;
-    for (r = 0; r < 3; r++) {
-        const uint8_t *a = A + (size_t)r * lda + k0;
-        uint8_t *s = cb + (size_t)r * QUANT__C4W_KC, *u = cb + (size_t)(3 + r) * QUANT__C4W_KC;
-        for (o = 0; o < kn; o += QUANT__VB) {
-            quant__vi v;
-            if (kn - o >= QUANT__VB) v = quant__vi_load(a + o);
-            else {
-                quant__vi_store(s + o, fv);
-                quant__copy_short(s + o, a + o, kn - o, flip);
-                v = quant__vi_load(s + o);
-            }
-            v = quant__vi_xor(v, fv);
-            quant__vi_store(s + o, quant__vi_neg8(v));
-            quant__vi_store(u + o, quant__vi_abs8(v));
+    for (o = 0; o < kn; o += QUANT__VB) {
+        quant__vi v;
+        if (kn - o >= QUANT__VB) v = quant__vi_load(a + o);
+        else {
+            quant__vi_store(s + o, fv);
+            quant__copy_short(s + o, a + o, kn - o, flip);
+            v = quant__vi_load(s + o);
         }
+        v = quant__vi_xor(v, fv);
+        quant__vi_store(s + o, quant__vi_neg8(v));
+        quant__vi_store(u + o, quant__vi_abs8(v));
     }
 }
+QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_t kn, uint32_t flip, uint8_t *cb) {
+    const quant__vi fv = quant__vi_set32((int32_t)flip);
+    int r;
+    for (r = 0; r < 3; r++)
+        quant__c4w_prep_row(A + (size_t)r * lda + k0, kn, fv, flip, cb + (size_t)r * QUANT__C4W_KC,
+                            cb + (size_t)(3 + r) * QUANT__C4W_KC);
+}
+/* The one-row sign kernel on four panels (64 columns) at once, for a GEMV
+ * and the rows a block leaves after its threes: the row prepared by
+ * quant__c4w_prep_row in K blocks of QUANT__C4W_KR bytes (masks at cb, |A^|
+ * at cb + QUANT__C4W_KR), then quant__c4w_dot1 on each panel quad. */
+#  define QUANT__C4W_KR 2048
 #  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__) && !defined(__ILP32__)
 /* The K loop written out: GCC schedules the C form below with a copy of
  * each panel pointer per row, and unrolled it reassociates the sums and
@@ -2358,6 +2366,55 @@ QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan
             : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
               "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
+/* cb: quant__c4w_prep_row's masks (|A^| QUANT__C4W_KR bytes on); groups of K
+ * bytes [0, kn); the panels at pan0 + i pd, i < 4, their tiles of 16 int32
+ * at t + 16 i, read before (zeros instead when first) and written after.
+ * Per 4-byte group: the two broadcasts, then per panel vector
+ * quant__vi_dot4's operations as in quant__c4w_dot3. */
+QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
+    const size_t ke = (kn + 3) / 4 * 4;
+    const int8_t *pan2 = pan0 + 2 * pd;
+    size_t k = 0;
+    __asm__ volatile(
+            "test %[first], %[first]\n\t"
+            "jz 4f\n\t"
+            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"
+            "jmp 5f\n\t"
+            "4:\n\t"
+            "vmovdqu 0(%[t]), %%ymm0\n\t"   "vmovdqu 32(%[t]), %%ymm1\n\t"
+            "vmovdqu 64(%[t]), %%ymm2\n\t"  "vmovdqu 96(%[t]), %%ymm3\n\t"
+            "vmovdqu 128(%[t]), %%ymm4\n\t" "vmovdqu 160(%[t]), %%ymm5\n\t"
+            "vmovdqu 192(%[t]), %%ymm6\n\t" "vmovdqu 224(%[t]), %%ymm7\n\t"
+            "5:\n\t"
+            "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"
+            "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */
+            "1:\n\t"
+            "vpbroadcastd (%[cb],%[k]), %%ymm12\n\t"
+            "vpbroadcastd %c[u](%[cb],%[k]), %%ymm13\n\t"
+            QUANT__C4W_DOT("(%[p])", 0)
+            QUANT__C4W_DOT("32(%[p])", 1)
+            QUANT__C4W_DOT("(%[p],%[pd])", 2)
+            QUANT__C4W_DOT("32(%[p],%[pd])", 3)
+            QUANT__C4W_DOT("(%[q])", 4)
+            QUANT__C4W_DOT("32(%[q])", 5)
+            QUANT__C4W_DOT("(%[q],%[pd])", 6)
+            QUANT__C4W_DOT("32(%[q],%[pd])", 7)
+            "add $64, %[p]\n\t"
+            "add $64, %[q]\n\t"
+            "add $4, %[k]\n\t"
+            "cmp %[ke], %[k]\n\t"
+            "jb 1b\n\t"
+            "vmovdqu %%ymm0, 0(%[t])\n\t"   "vmovdqu %%ymm1, 32(%[t])\n\t"
+            "vmovdqu %%ymm2, 64(%[t])\n\t"  "vmovdqu %%ymm3, 96(%[t])\n\t"
+            "vmovdqu %%ymm4, 128(%[t])\n\t" "vmovdqu %%ymm5, 160(%[t])\n\t"
+            "vmovdqu %%ymm6, 192(%[t])\n\t" "vmovdqu %%ymm7, 224(%[t])\n\t"
+            : [p] "+r"(pan0), [q] "+r"(pan2), [k] "+r"(k)
+            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first), [u] "i"(QUANT__C4W_KR)
+            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm12", "xmm13", "xmm14",
+              "xmm15");
+}
 #    undef QUANT__C4W_DOT
 #    undef QUANT__C4W_ROW
 #    undef QUANT__C4W_GROUP
@@ -2396,6 +2453,25 @@ QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan
             quant__vi_store(t0 + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
             quant__vi_store(t1 + r * QUANT__NR + c * QUANT__VL, acc[r][QUANT__NV + c]);
         }
+}
+QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
+    quant__vi acc[4 * QUANT__NV];
+    size_t g;
+    int c;
+    for (c = 0; c < 4 * QUANT__NV; c++) acc[c] = first ? quant__vi_zero() : quant__vi_load(t + c * QUANT__VL);
+    for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4) {
+        int32_t v, w;
+        quant__vi m, u;
+        memcpy(&v, cb + 4 * g, 4);
+        memcpy(&w, cb + QUANT__C4W_KR + 4 * g, 4);
+        m = quant__vi_set32(v);
+        u = quant__vi_set32(w);
+        QUANT__UNROLL
+        for (c = 0; c < 4 * QUANT__NV; c++)
+            acc[c] = quant__vi_dot4(acc[c], u, quant__vi_xor(quant__vi_load(pan0 + (size_t)(c / QUANT__NV) * pd +
+                                                                             (size_t)(c % QUANT__NV) * QUANT__VL * 4), m));
+    }
+    for (c = 0; c < 4 * QUANT__NV; c++) quant__vi_store(t + c * QUANT__VL, acc[c]);
 }
 #  endif
 #endif
@@ -2823,6 +2899,43 @@ QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_
         }
     }
 }
+
+/* The one-row sign kernel over rows [mb, me) (at most 2: a GEMV, or what a
+ * block leaves after its threes; row mb at A, rowcorr[0] its correction)
+ * and panels [pa, pe) (quads): per quad, per K block of QUANT__C4W_KR, each
+ * row's int32 tile carried in memory; the rows prepared once when K is one
+ * block, else again per quad and block. */
+QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
+        int a_signed, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc,
+        size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
+    const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR;
+    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    const quant__vi fv = quant__vi_set32((int32_t)flip);
+    const int8_t *panels = (const int8_t *)(base + h->panel_off);
+    uint8_t cb[2][2 * QUANT__C4W_KR];
+    int32_t tile[2][4 * QUANT__NR];
+    quant__epi_cols ec[4];
+    size_t p, kb, m, i;
+    for (p = pa; p < pe; p += 4) {
+        for (i = 0; i < 4; i++) quant__epi_cols_init(h, base, ep, z, kzb, (p + i) * QUANT__NR, &ec[i]);
+        for (kb = 0; kb < K; kb += QUANT__C4W_KR) {
+            const size_t kn = K - kb < QUANT__C4W_KR ? K - kb : QUANT__C4W_KR;
+            for (m = mb; m < me; m++) {
+                if (p == pa || K > QUANT__C4W_KR)
+                    quant__c4w_prep_row(A + (m - mb) * lda + kb, kn, fv, flip, cb[m - mb], cb[m - mb] + QUANT__C4W_KR);
+                quant__c4w_dot1(cb[m - mb], kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, tile[m - mb]);
+            }
+        }
+        for (m = mb; m < me; m++)
+            for (i = 0; i < 4; i++) {
+                const size_t c0 = (p + i) * QUANT__NR, s0 = c0 < n0 ? n0 : c0;
+                const size_t e0 = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
+                if (s0 < e0)
+                    quant__epilogue_tile(ep, &ec[i], s0 - c0, m, 1, s0, e0 - s0, tile[m - mb] + i * QUANT__NR,
+                                         rowcorr + (m - mb), C, ldc);
+            }
+    }
+}
 #endif
 
 QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *packed, const uint8_t *A0, int a_signed,
@@ -2831,7 +2944,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
     quant__pack_hdr h = *hp;
     size_t K = h.K, p, p0, p1, mb, MC;
 #if defined(QUANT__C4W_KC)
-    size_t mw, pw; /* the rows and panels quant__gemm_c4w_rows took */
+    size_t mw, pw, pq; /* the rows and panels quant__gemm_c4w_rows took; quant__gemm_c4w_row's panels */
 #endif
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
@@ -2886,6 +2999,13 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             quant__gemm_c4w_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr, C, ldc, mb, mw, p0, pw,
                                  n0, n1);
         } else mw = mb, pw = p0;
+        /* the rows left (one or two) on whole panel quads, one at a time */
+        pq = p0;
+        if (c4 == 1 && mw < me && me - mw <= 2 && p1 - p0 >= 4) {
+            pq = p0 + (p1 - p0) / 4 * 4;
+            quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr + (mw - mb), C, ldc, mw, me,
+                                p0, pq, n0, n1);
+        }
 #endif
         for (p = p0; p < p1; p++) {
             size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
@@ -2902,7 +3022,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                  * inside the kernel, from its registers */
                 const int rq = (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 &&
                                cs == c0 && ce - c0 == QUANT__NR && ce1 - c1 == QUANT__NR;
-                for (m = p < pw ? mw : mb; m < me; m += QUANT__C4W_MR) {
+                for (m = p < pq ? me : p < pw ? mw : mb; m < me; m += QUANT__C4W_MR) {
                     const size_t mr = me - m < QUANT__C4W_MR ? me - m : QUANT__C4W_MR;
                     int32_t t0[QUANT__C4W_MR * QUANT__NR], t1[QUANT__C4W_MR * QUANT__NR];
                     if (rq) {
@@ -2984,6 +3104,7 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__C4W_ZERO
 #undef QUANT__C4W_KC
 #undef QUANT__C4W_NP
+#undef QUANT__C4W_KR
 #undef QUANT__KG_MAX
 
 /* ======================================================================== */
