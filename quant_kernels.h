@@ -95,8 +95,9 @@
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
  *   GEMM, |A^| x (B ^ sign)   3x32c4   avx2         quant__gemm_s8s8_3x32c4__avx2
  *   the same, fp32 requant    3x32c4   avx2         quant__gemm_s8s8_3x32c4_rq__avx2
- *   the same, rows prepared once for up to 8 pairs (K blocks of 1024)
- *                             3x32c4   avx2         quant__c4w_dot3 (quant__gemm_c4w_rows)
+ *   the same, rows prepared once for up to 5 panel triples (K blocks of 1024)
+ *                             2x48c4   avx2         quant__c4x_dot2 (quant__gemm_c4x_rows)
+ *   the same, one row (GEMV)  1x64c4   avx2         quant__c4w_dot1 (quant__gemm_c4w_row)
  *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
@@ -110,8 +111,9 @@
  * weights with a -128 byte or K < 64, quant__gemm_c4_body (pmaddubsw, KG 4)
  * for the rest: the pack chooses the packing by the weights, each call the
  * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 the
- * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32; on three
- * rows, quant__c4w_dot3 with the rows prepared once for 8 pairs). The other
+ * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32; on two
+ * rows, quant__c4x_dot2 on three panels with the rows prepared once for up
+ * to 5 triples; on one, quant__c4w_dot1 on four). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
@@ -2258,18 +2260,14 @@ QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size
     default: quant__gemm_c4w_body(3, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
     }
 }
-/* The three-row sign kernel with the rows prepared once for many panels:
- * the driver turns a K block of three rows of A into the masks of A^ < 0
- * and |A^| (quant__c4w_prep3, QUANT__C4W_KC bytes a row at most), then
- * runs quant__c4w_dot3 on each of up to QUANT__C4W_NP panel pairs, their
- * int32 tiles carried in memory from one K block to the next. The chunked
- * kernel above prepared its rows again for each pair. Same products and
- * sums, so the same exactness. */
+/* The sign kernel with the rows prepared once for many panels: the driver
+ * turns a K block of a row of A into the masks of A^ < 0 and |A^|
+ * (quant__c4w_prep_row, QUANT__C4W_KC bytes at most in the two-row kernel),
+ * then runs the K loop (quant__c4x_dot2: two rows x three panels) on each
+ * panel triple of a group, their int32 tiles carried in memory from one K
+ * block to the next. The chunked kernel above prepares its rows again for
+ * each pair. Same products and sums, so the same exactness. */
 #  define QUANT__C4W_KC 1024
-#  define QUANT__C4W_NP 8
-/* bytes [k0, k0 + kn) of rows A, A + lda, A + 2 lda into cb: the masks of
- * row r at cb + r QUANT__C4W_KC, |A^| at cb + (3 + r) QUANT__C4W_KC, each
- * to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
 /* bytes [0, kn) of the row at a into the masks of A^ < 0 at s and |A^| at
  * u, each to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
 QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, uint32_t flip, uint8_t *s, uint8_t *u) {
@@ -2287,90 +2285,27 @@ QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, 
         quant__vi_store(u + o, quant__vi_abs8(v));
     }
 }
-QUANT__AINL void quant__c4w_prep3(const uint8_t *A, size_t lda, size_t k0, size_t kn, uint32_t flip, uint8_t *cb) {
-    const quant__vi fv = quant__vi_set32((int32_t)flip);
-    int r;
-    for (r = 0; r < 3; r++)
-        quant__c4w_prep_row(A + (size_t)r * lda + k0, kn, fv, flip, cb + (size_t)r * QUANT__C4W_KC,
-                            cb + (size_t)(3 + r) * QUANT__C4W_KC);
-}
 /* The one-row sign kernel on four panels (64 columns) at once, for a GEMV
- * and the rows a block leaves after its threes: the row prepared by
+ * and the row a block leaves after its twos: the row prepared by
  * quant__c4w_prep_row in K blocks of QUANT__C4W_KR bytes (masks at cb, |A^|
  * at cb + QUANT__C4W_KR), then quant__c4w_dot1 on each panel quad. */
 #  define QUANT__C4W_KR 2048
 #  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__) && !defined(__ILP32__)
-/* The K loop written out: GCC schedules the C form below with a copy of
- * each panel pointer per row, and unrolled it reassociates the sums and
- * spills the tile. Per 4-byte group and row: the mask and |A^| broadcast,
- * then per panel vector xor (the panel from memory), pmaddubsw, pmaddwd
- * with ones, paddd: quant__vi_dot4's operations in its order (two groups a
- * turn measured no faster). The tiles t0 (panel 0) and t1 (panel 1), 3
- * rows of 16 int32 each, are read before (zeros instead when first) and
- * written after. */
+/* The K loops written out: GCC schedules their C forms below with a copy
+ * of each panel pointer per row, and unrolled it reassociates the sums and
+ * spills the tile. One product of a panel vector: xor (the panel from
+ * memory), pmaddubsw, pmaddwd with ones, paddd (quant__vi_dot4's
+ * operations in its order). */
 #    define QUANT__C4W_DOT(src, acc)                                             \
         "vpxor " src ", %%ymm12, %%ymm15\n\t"                                    \
         "vpmaddubsw %%ymm15, %%ymm13, %%ymm15\n\t"                               \
         "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"                                 \
         "vpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
-#    define QUANT__C4W_ROW(r, go, po, a0, a1, a2, a3)                            \
-        "vpbroadcastd %c[s" #r "]+" #go "(%[cb],%[k]), %%ymm12\n\t"              \
-        "vpbroadcastd %c[u" #r "]+" #go "(%[cb],%[k]), %%ymm13\n\t"              \
-        QUANT__C4W_DOT(#po "(%[p])", a0)                                         \
-        QUANT__C4W_DOT(#po "+32(%[p])", a1)                                      \
-        QUANT__C4W_DOT(#po "(%[p],%[pd])", a2)                                   \
-        QUANT__C4W_DOT(#po "+32(%[p],%[pd])", a3)
-#    define QUANT__C4W_GROUP(go, po)                                             \
-        QUANT__C4W_ROW(0, go, po, 0, 1, 2, 3)                                    \
-        QUANT__C4W_ROW(1, go, po, 4, 5, 6, 7)                                    \
-        QUANT__C4W_ROW(2, go, po, 8, 9, 10, 11)
-/* cb: quant__c4w_prep3's buffer; groups of K bytes [0, kn); panel 1 at
- * pan0 + pd */
-QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t0, int32_t *t1) {
-    const size_t ke = (kn + 3) / 4 * 4;
-    size_t k = 0;
-    __asm__ volatile(
-            "test %[first], %[first]\n\t"
-            "jz 4f\n\t"
-            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
-            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
-            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t" "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
-            "vpxor %%xmm9, %%xmm9, %%xmm9\n\t" "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
-            "jmp 5f\n\t"
-            "4:\n\t"
-            "vmovdqu 0(%[t0]), %%ymm0\n\t"    "vmovdqu 32(%[t0]), %%ymm1\n\t"
-            "vmovdqu 0(%[t1]), %%ymm2\n\t"    "vmovdqu 32(%[t1]), %%ymm3\n\t"
-            "vmovdqu 64(%[t0]), %%ymm4\n\t"   "vmovdqu 96(%[t0]), %%ymm5\n\t"
-            "vmovdqu 64(%[t1]), %%ymm6\n\t"   "vmovdqu 96(%[t1]), %%ymm7\n\t"
-            "vmovdqu 128(%[t0]), %%ymm8\n\t"  "vmovdqu 160(%[t0]), %%ymm9\n\t"
-            "vmovdqu 128(%[t1]), %%ymm10\n\t" "vmovdqu 160(%[t1]), %%ymm11\n\t"
-            "5:\n\t"
-            "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"
-            "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */
-            "1:\n\t"
-            QUANT__C4W_GROUP(0, 0)
-            "add $64, %[p]\n\t"
-            "add $4, %[k]\n\t"
-            "cmp %[ke], %[k]\n\t"
-            "jb 1b\n\t"
-            "vmovdqu %%ymm0, 0(%[t0])\n\t"    "vmovdqu %%ymm1, 32(%[t0])\n\t"
-            "vmovdqu %%ymm2, 0(%[t1])\n\t"    "vmovdqu %%ymm3, 32(%[t1])\n\t"
-            "vmovdqu %%ymm4, 64(%[t0])\n\t"   "vmovdqu %%ymm5, 96(%[t0])\n\t"
-            "vmovdqu %%ymm6, 64(%[t1])\n\t"   "vmovdqu %%ymm7, 96(%[t1])\n\t"
-            "vmovdqu %%ymm8, 128(%[t0])\n\t"  "vmovdqu %%ymm9, 160(%[t0])\n\t"
-            "vmovdqu %%ymm10, 128(%[t1])\n\t" "vmovdqu %%ymm11, 160(%[t1])\n\t"
-            : [p] "+r"(pan0), [k] "+r"(k)
-            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t0] "r"(t0), [t1] "r"(t1), [first] "r"(first),
-              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [s2] "i"(2 * QUANT__C4W_KC),
-              [u0] "i"(3 * QUANT__C4W_KC), [u1] "i"(4 * QUANT__C4W_KC), [u2] "i"(5 * QUANT__C4W_KC)
-            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-}
 /* cb: quant__c4w_prep_row's masks (|A^| QUANT__C4W_KR bytes on); groups of K
  * bytes [0, kn); the panels at pan0 + i pd, i < 4, their tiles of 16 int32
  * at t + 16 i, read before (zeros instead when first) and written after.
  * Per 4-byte group: the two broadcasts, then per panel vector
- * quant__vi_dot4's operations as in quant__c4w_dot3. */
+ * quant__vi_dot4's operations (QUANT__C4W_DOT). */
 QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
     const size_t ke = (kn + 3) / 4 * 4;
     const int8_t *pan2 = pan0 + 2 * pd;
@@ -2415,45 +2350,74 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
             : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm12", "xmm13", "xmm14",
               "xmm15");
 }
-#    undef QUANT__C4W_DOT
-#    undef QUANT__C4W_ROW
-#    undef QUANT__C4W_GROUP
-#  else
-QUANT__AINL void quant__c4w_dot3(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t0, int32_t *t1) {
-    quant__vi acc[3][2 * QUANT__NV];
-    size_t g;
-    int r, c;
-    for (r = 0; r < 3; r++)
-        for (c = 0; c < QUANT__NV; c++) {
-            acc[r][c] = first ? quant__vi_zero() : quant__vi_load(t0 + r * QUANT__NR + c * QUANT__VL);
-            acc[r][QUANT__NV + c] = first ? quant__vi_zero() : quant__vi_load(t1 + r * QUANT__NR + c * QUANT__VL);
-        }
-    for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4) {
-        QUANT__UNROLL
-        for (r = 0; r < 3; r++) {
-            const int8_t *p0 = pan0, *p1 = pan0 + pd;
-            int32_t v, w;
-            quant__vi m, u;
-            memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
-            memcpy(&w, cb + (size_t)(3 + r) * QUANT__C4W_KC + 4 * g, 4);
-            m = quant__vi_set32(v);
-            u = quant__vi_set32(w);
-            QUANT__C4W_RELOAD(p0);
-            QUANT__C4W_RELOAD(p1);
-            QUANT__UNROLL
-            for (c = 0; c < QUANT__NV; c++) {
-                acc[r][c] = quant__vi_dot4(acc[r][c], u, quant__vi_xor(quant__vi_load(p0 + c * QUANT__VL * 4), m));
-                acc[r][QUANT__NV + c] = quant__vi_dot4(acc[r][QUANT__NV + c], u,
-                        quant__vi_xor(quant__vi_load(p1 + c * QUANT__VL * 4), m));
-            }
-        }
-    }
-    for (r = 0; r < 3; r++)
-        for (c = 0; c < QUANT__NV; c++) {
-            quant__vi_store(t0 + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
-            quant__vi_store(t1 + r * QUANT__NR + c * QUANT__VL, acc[r][QUANT__NV + c]);
-        }
+/* The two-row sign kernel on three panels (2 x 48): per 4-byte group and
+ * row the two broadcasts feed six vectors (three in the three-row
+ * kernel). cb: the masks of rows 0 and 1 at cb and cb + QUANT__C4W_KC,
+ * their |A^| at cb + 2 and 3 QUANT__C4W_KC (quant__c4w_prep_row); groups
+ * of K bytes [0, kn); the panels at pan0 + i pd, i < 3; the tiles at t,
+ * panel i row r at t + 32 i + 16 r, read before (zeros instead when
+ * first) and written after. */
+#    define QUANT__C4X_ROW(r, a0, a1, a2, a3, a4, a5)                            \
+        "vpbroadcastd %c[s" #r "](%[cb],%[k]), %%ymm12\n\t"                     \
+        "vpbroadcastd %c[u" #r "](%[cb],%[k]), %%ymm13\n\t"                     \
+        QUANT__C4W_DOT("(%[p])", a0)                                             \
+        QUANT__C4W_DOT("32(%[p])", a1)                                           \
+        ".if %c[np] > 1\n\t"                                                     \
+        QUANT__C4W_DOT("(%[p],%[pd])", a2)                                       \
+        QUANT__C4W_DOT("32(%[p],%[pd])", a3)                                     \
+        ".endif\n\t"                                                             \
+        ".if %c[np] > 2\n\t"                                                     \
+        QUANT__C4W_DOT("(%[p],%[pd],2)", a4)                                     \
+        QUANT__C4W_DOT("32(%[p],%[pd],2)", a5)                                   \
+        ".endif\n\t"
+#    define QUANT__C4X_TILE(op, a, b)                                            \
+        op " " a "0(%[t])" b "\n\t"   op " " a "32(%[t])" b "1\n\t"
+QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
+        int32_t *t) {
+    const size_t ke = (kn + 3) / 4 * 4;
+    size_t k = 0;
+    __asm__ volatile(
+            "test %[first], %[first]\n\t"
+            "jz 4f\n\t"
+            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t" "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
+            "vpxor %%xmm9, %%xmm9, %%xmm9\n\t" "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+            "jmp 5f\n\t"
+            "4:\n\t"
+            /* row 0: panel i's vectors in 2i, 2i + 1; row 1: 6 on */
+            "vmovdqu 0(%[t]), %%ymm0\n\t"    "vmovdqu 32(%[t]), %%ymm1\n\t"
+            "vmovdqu 128(%[t]), %%ymm2\n\t"  "vmovdqu 160(%[t]), %%ymm3\n\t"
+            "vmovdqu 256(%[t]), %%ymm4\n\t"  "vmovdqu 288(%[t]), %%ymm5\n\t"
+            "vmovdqu 64(%[t]), %%ymm6\n\t"   "vmovdqu 96(%[t]), %%ymm7\n\t"
+            "vmovdqu 192(%[t]), %%ymm8\n\t"  "vmovdqu 224(%[t]), %%ymm9\n\t"
+            "vmovdqu 320(%[t]), %%ymm10\n\t" "vmovdqu 352(%[t]), %%ymm11\n\t"
+            "5:\n\t"
+            "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"
+            "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */
+            "1:\n\t"
+            QUANT__C4X_ROW(0, 0, 1, 2, 3, 4, 5)
+            QUANT__C4X_ROW(1, 6, 7, 8, 9, 10, 11)
+            "add $64, %[p]\n\t"
+            "add $4, %[k]\n\t"
+            "cmp %[ke], %[k]\n\t"
+            "jb 1b\n\t"
+            "vmovdqu %%ymm0, 0(%[t])\n\t"    "vmovdqu %%ymm1, 32(%[t])\n\t"
+            "vmovdqu %%ymm2, 128(%[t])\n\t"  "vmovdqu %%ymm3, 160(%[t])\n\t"
+            "vmovdqu %%ymm4, 256(%[t])\n\t"  "vmovdqu %%ymm5, 288(%[t])\n\t"
+            "vmovdqu %%ymm6, 64(%[t])\n\t"   "vmovdqu %%ymm7, 96(%[t])\n\t"
+            "vmovdqu %%ymm8, 192(%[t])\n\t"  "vmovdqu %%ymm9, 224(%[t])\n\t"
+            "vmovdqu %%ymm10, 320(%[t])\n\t" "vmovdqu %%ymm11, 352(%[t])\n\t"
+            : [p] "+r"(pan0), [k] "+r"(k)
+            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first),
+              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [u0] "i"(2 * QUANT__C4W_KC), [u1] "i"(3 * QUANT__C4W_KC), [np] "i"(NP)
+            : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+              "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
+#    undef QUANT__C4X_ROW
+#    undef QUANT__C4X_TILE
+#    undef QUANT__C4W_DOT
+#  else
 QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
     quant__vi acc[4 * QUANT__NV];
     size_t g;
@@ -2472,6 +2436,33 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
                                                                              (size_t)(c % QUANT__NV) * QUANT__VL * 4), m));
     }
     for (c = 0; c < 4 * QUANT__NV; c++) quant__vi_store(t + c * QUANT__VL, acc[c]);
+}
+QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
+        int32_t *t) {
+    quant__vi acc[2][3 * QUANT__NV];
+    size_t g;
+    int r, c;
+    for (r = 0; r < 2; r++)
+        for (c = 0; c < NP * QUANT__NV; c++)
+            acc[r][c] = first ? quant__vi_zero()
+                              : quant__vi_load(t + (c / QUANT__NV) * 2 * QUANT__NR + r * QUANT__NR + (c % QUANT__NV) * QUANT__VL);
+    for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4)
+        QUANT__UNROLL
+        for (r = 0; r < 2; r++) {
+            int32_t v, w;
+            quant__vi m, u;
+            memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
+            memcpy(&w, cb + (size_t)(2 + r) * QUANT__C4W_KC + 4 * g, 4);
+            m = quant__vi_set32(v);
+            u = quant__vi_set32(w);
+            QUANT__UNROLL
+            for (c = 0; c < NP * QUANT__NV; c++)
+                acc[r][c] = quant__vi_dot4(acc[r][c], u, quant__vi_xor(quant__vi_load(pan0 + (size_t)(c / QUANT__NV) * pd +
+                                                                                   (size_t)(c % QUANT__NV) * QUANT__VL * 4), m));
+        }
+    for (r = 0; r < 2; r++)
+        for (c = 0; c < NP * QUANT__NV; c++)
+            quant__vi_store(t + (c / QUANT__NV) * 2 * QUANT__NR + r * QUANT__NR + (c % QUANT__NV) * QUANT__VL, acc[r][c]);
 }
 #  endif
 #endif
@@ -2838,62 +2829,68 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
 }
 
 #if defined(QUANT__C4W_KC)
-/* The three-row sign kernel over rows [mb, me) (a multiple of 3; row mb
- * at A, rowcorr[0] its correction) and panels [pa, pe) (pairs): per group
- * of up to QUANT__C4W_NP pairs (their B a block of L2), per three rows and
- * K block, the rows prepared once, then each pair; the tiles through the
- * epilogue after the last K block. The lines of C of the three rows'
- * tiles are fetched before their K loop. About 14 KiB of stack: the
- * prepared rows, the group's tiles and its epilogue constants. */
-QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
+/* The two-row sign kernel over rows [mb, me) (a multiple of 2; row mb at
+ * A, rowcorr[0] its correction) and panels [pa, pe) (in threes, the last
+ * one or two as such): per group of up to QUANT__C4X_NP triples (their B a
+ * block of L2), per two rows and K block, the rows prepared once, then each
+ * triple; the tiles through the epilogue after the last K block. */
+#  define QUANT__C4X_NP 5
+QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
         int a_signed, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc,
         size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR, esz = quant__epilogue_esize(ep);
     const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    const quant__vi fv = quant__vi_set32((int32_t)flip);
     const int8_t *panels = (const int8_t *)(base + h->panel_off);
-    uint8_t cb[6 * QUANT__C4W_KC];
-    int32_t tile[QUANT__C4W_NP][2][3 * QUANT__NR];
-    quant__epi_cols ec[2 * QUANT__C4W_NP];
-    size_t g0, ms, kb, p, r, x;
-    for (g0 = pa; g0 < pe; g0 += 2 * QUANT__C4W_NP) {
-        const size_t ge = g0 + 2 * QUANT__C4W_NP < pe ? g0 + 2 * QUANT__C4W_NP : pe;
-        const size_t cs = g0 * QUANT__NR < n0 ? n0 : g0 * QUANT__NR, ce = ge * QUANT__NR < n1 ? ge * QUANT__NR : n1;
+    uint8_t cb[4 * QUANT__C4W_KC];
+    int32_t tile[QUANT__C4X_NP + 1][3][2 * QUANT__NR]; /* a group's steps: NP threes, then at most 2 */
+    quant__epi_cols ec[3 * QUANT__C4X_NP + 2];
+    size_t g0, ge, cs, ce, ms, kb, p, r, x, i, j, np;
+    for (g0 = pa; g0 < pe; g0 = ge) {
+        /* (one or two panels past a group join it: they would cost a
+         * preparation of the rows of their own) */
+        ge = pe - g0 < 3 * QUANT__C4X_NP + 3 ? pe : g0 + 3 * QUANT__C4X_NP;
+        cs = g0 * QUANT__NR < n0 ? n0 : g0 * QUANT__NR;
+        ce = ge * QUANT__NR < n1 ? ge * QUANT__NR : n1;
         for (p = g0; p < ge; p++) quant__epi_cols_init(h, base, ep, z, kzb, p * QUANT__NR, &ec[p - g0]);
-        for (ms = mb; ms < me; ms += 3) {
+        for (ms = mb; ms < me; ms += 2) {
             const uint8_t *a = A + (ms - mb) * lda;
-            for (r = 0; r < 3; r++) {
+            for (r = 0; r < 2; r++) {
                 const char *cp = (const char *)C + (ms + r) * ldc * esz;
                 for (x = cs * esz; x < ce * esz; x += 64) _mm_prefetch(cp + x, _MM_HINT_T0);
                 _mm_prefetch(cp + ce * esz - 1, _MM_HINT_T0);
             }
             for (kb = 0; kb < K; kb += QUANT__C4W_KC) {
                 const size_t kn = K - kb < QUANT__C4W_KC ? K - kb : QUANT__C4W_KC;
-                quant__c4w_prep3(a, lda, kb, kn, flip, cb);
-                for (p = g0; p < ge; p += 2) {
-                    int32_t *t0 = tile[(p - g0) / 2][0], *t1 = tile[(p - g0) / 2][1];
-                    quant__c4w_dot3(cb, kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, t0, t1);
-                    if (kb + kn == K) {
-                        const size_t c0 = p * QUANT__NR, c1 = c0 + QUANT__NR, s0 = c0 < n0 ? n0 : c0;
-                        const size_t e1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
-                        if (ep->out == QUANT_OUT_I32 && s0 == c0 && e1 == c1 + QUANT__NR) {
-                            /* int32 of two whole panels: quant__epilogue_row's sums, here */
-                            for (r = 0; r < 3; r++) {
-                                const __m256i rc = _mm256_set1_epi32((int)rowcorr[ms - mb + r]);
-                                int32_t *crow = (int32_t *)C + (ms + r) * ldc + c0;
-                                for (x = 0; x < QUANT__NR; x += 8) {
-                                    _mm256_storeu_si256((__m256i *)(void *)(crow + x), _mm256_add_epi32(_mm256_add_epi32(
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(t0 + r * QUANT__NR + x)),
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(ec[p - g0].corr + x))), rc));
-                                    _mm256_storeu_si256((__m256i *)(void *)(crow + QUANT__NR + x), _mm256_add_epi32(_mm256_add_epi32(
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(t1 + r * QUANT__NR + x)),
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(ec[p + 1 - g0].corr + x))), rc));
+                for (r = 0; r < 2; r++)
+                    quant__c4w_prep_row(a + r * lda + kb, kn, fv, flip, cb + r * QUANT__C4W_KC, cb + (2 + r) * QUANT__C4W_KC);
+                for (p = g0, j = 0; p < ge; p += np, j++) {
+                    /* the last four panels as two pairs, not three and one */
+                    int32_t (*t)[2 * QUANT__NR] = tile[j];
+                    np = ge - p == 4 ? 2 : ge - p < 3 ? ge - p : 3;
+                    const int8_t *pk = panels + p * pb + kb * QUANT__NR;
+                    /* (never one: a group has two panels or more) */
+                    if (np == 3) quant__c4x_dot2(3, cb, kn, pk, pb, kb == 0, t[0]);
+                    else quant__c4x_dot2(2, cb, kn, pk, pb, kb == 0, t[0]);
+                    if (kb + kn == K)
+                        for (i = 0; i < np; i++) {
+                            const size_t c0 = (p + i) * QUANT__NR, s0 = c0 < n0 ? n0 : c0;
+                            const size_t e0 = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
+                            if (ep->out == QUANT_OUT_I32 && s0 == c0 && e0 == c0 + QUANT__NR) {
+                                /* int32 of a whole panel: quant__epilogue_row's sums, here */
+                                for (r = 0; r < 2; r++) {
+                                    const __m256i rc = _mm256_set1_epi32((int)rowcorr[ms - mb + r]);
+                                    int32_t *crow = (int32_t *)C + (ms + r) * ldc + c0;
+                                    for (x = 0; x < QUANT__NR; x += 8)
+                                        _mm256_storeu_si256((__m256i *)(void *)(crow + x), _mm256_add_epi32(_mm256_add_epi32(
+                                            _mm256_loadu_si256((const __m256i *)(const void *)(t[i] + r * QUANT__NR + x)),
+                                            _mm256_loadu_si256((const __m256i *)(const void *)(ec[p + i - g0].corr + x))), rc));
                                 }
+                                continue;
                             }
-                            continue;
+                            if (s0 < e0)
+                                quant__epilogue_tile(ep, &ec[p + i - g0], s0 - c0, ms, 2, s0, e0 - s0, t[i], rowcorr + (ms - mb), C, ldc);
                         }
-                        quant__epilogue_tile(ep, &ec[p - g0], s0 - c0, ms, 3, s0, c1 - s0, t0, rowcorr + (ms - mb), C, ldc);
-                        quant__epilogue_tile(ep, &ec[p + 1 - g0], 0, ms, 3, c1, e1 - c1, t1, rowcorr + (ms - mb), C, ldc);
-                    }
                 }
             }
         }
@@ -2901,7 +2898,7 @@ QUANT__INTERNAL void quant__gemm_c4w_rows(const quant__pack_hdr *h, const uint8_
 }
 
 /* The one-row sign kernel over rows [mb, me) (at most 2: a GEMV, or what a
- * block leaves after its threes; row mb at A, rowcorr[0] its correction)
+ * block leaves after its twos; row mb at A, rowcorr[0] its correction)
  * and panels [pa, pe) (quads): per quad, per K block of QUANT__C4W_KR, each
  * row's int32 tile carried in memory; the rows prepared once when K is one
  * block, else again per quad and block. */
@@ -2944,7 +2941,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
     quant__pack_hdr h = *hp;
     size_t K = h.K, p, p0, p1, mb, MC;
 #if defined(QUANT__C4W_KC)
-    size_t mw, pw, pq; /* the rows and panels quant__gemm_c4w_rows took; quant__gemm_c4w_row's panels */
+    size_t mw, pw, pq; /* the rows and panels quant__gemm_c4x_rows took; quant__gemm_c4w_row's panels */
 #endif
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
@@ -2991,21 +2988,21 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             }
         }
 #if defined(QUANT__C4W_KC)
-        /* the sign kernel's whole pairs on the block's rows in threes; the
-         * last one or two rows of the block below, pair by pair */
-        if (c4 == 1 && me - mb >= 3 && p1 - p0 >= 2) {
-            mw = mb + (me - mb) / 3 * 3;
-            pw = p0 + (p1 - p0) / 2 * 2;
-            quant__gemm_c4w_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr, C, ldc, mb, mw, p0, pw,
+        /* the sign kernel's whole panel triples on the block's rows in twos */
+        if (c4 == 1 && me - mb >= 2 && p1 - p0 >= 2) {
+            mw = mb + (me - mb) / 2 * 2;
+            pw = p1;
+            quant__gemm_c4x_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr, C, ldc, mb, mw, p0, pw,
                                  n0, n1);
         } else mw = mb, pw = p0;
-        /* the rows left (one or two) on whole panel quads, one at a time */
-        pq = p0;
-        if (c4 == 1 && mw < me && me - mw <= 2 && p1 - p0 >= 4) {
-            pq = p0 + (p1 - p0) / 4 * 4;
+        /* the row left (or one or two without the above) on whole panel
+         * quads inside [p0, pw) when the above ran: below, a panel's rows
+         * start at me (p < pq), mw (p < pw) or mb */
+        pq = p0 + ((mw > mb ? pw : p1) - p0) / 4 * 4;
+        if (c4 == 1 && mw < me && me - mw <= 2 && pq > p0)
             quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr + (mw - mb), C, ldc, mw, me,
                                 p0, pq, n0, n1);
-        }
+        else pq = p0;
 #endif
         for (p = p0; p < p1; p++) {
             size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
@@ -3014,7 +3011,8 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
             quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
 #if defined(QUANT__UKR_SGNW)
-            if (c4 == 1 && p + 1 < p1) { /* the sign kernel on panels p and p + 1 at once */
+            if (c4 == 1 && p + 1 < p1 && (p < pq) == (p + 1 < pq) && (p < pw) == (p + 1 < pw)) {
+                /* the sign kernel on panels p and p + 1 at once (their rows start alike) */
                 const size_t c1 = c0 + QUANT__NR, ce1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
                 quant__epi_cols ec1;
                 quant__epi_cols_init(&h, base, ep, z, kzb, c1, &ec1);
@@ -3040,7 +3038,12 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 continue;
             }
 #endif
-            for (m = mb; m < me; m += QUANT__MR) {
+#if defined(QUANT__C4W_KC)
+            m = p < pq ? me : p < pw ? mw : mb;
+#else
+            m = mb;
+#endif
+            for (; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR;
                 int32_t tile[QUANT__MR * QUANT__NR];
 #if defined(QUANT__UKR_OUT)
@@ -3103,7 +3106,7 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__C4W_RELOAD
 #undef QUANT__C4W_ZERO
 #undef QUANT__C4W_KC
-#undef QUANT__C4W_NP
+#undef QUANT__C4X_NP
 #undef QUANT__C4W_KR
 #undef QUANT__KG_MAX
 
