@@ -2795,17 +2795,39 @@ QUANT__INTERNAL uint32_t quant__rows_negsum(const uint8_t *a, size_t n, uint32_t
 QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_t *base, const quant_epilogue *ep,
         uint32_t z, uint32_t kzb, size_t c0, quant__epi_cols *ec) {
     size_t j;
-    if (c0 + QUANT__NR <= h->N && ep->out == QUANT_OUT_I32) {
-        /* a whole panel to int32 (no padding columns; only corr is read):
-         * the loop below's values, a field at a time (vectorized; the
-         * per-column branches cost as much as a GEMV's panel) */
+    if (c0 + QUANT__NR <= h->N) {
+        /* a whole panel (no padding columns): the loop below's values, a
+         * field at a time, without its per-column branches (they cost as
+         * much as a GEMV's panel); GCC vectorizes most of these loops */
         int32_t cv[QUANT__NR];
         memcpy(cv, base + h->colsum_off + 4 * c0, sizeof cv);
-        if (ep->bias_i32)
+        if (ep->out != QUANT_OUT_F32 && ep->bias_i32)
             for (j = 0; j < QUANT__NR; j++) ec->corr[j] = kzb - z * (uint32_t)cv[j] + (uint32_t)ep->bias_i32[c0 + j];
         else
             for (j = 0; j < QUANT__NR; j++) ec->corr[j] = kzb - z * (uint32_t)cv[j];
-        for (j = 0; j < QUANT__NR; j++) { ec->mult[j] = 0; ec->shift[j] = 0; ec->scale[j] = 0.0f; ec->bias[j] = 0.0f; }
+        if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
+            if (ep->per_channel)
+                for (j = 0; j < QUANT__NR; j++) {
+                    const quant_requant *q = &ep->rq[c0 + j];
+                    ec->mult[j] = q->multiplier; ec->shift[j] = q->shift; ec->scale[j] = q->scale;
+                }
+            else {
+                const int32_t mult = ep->rq[0].multiplier, shift = ep->rq[0].shift;
+                const float scale = ep->rq[0].scale;
+                for (j = 0; j < QUANT__NR; j++) { ec->mult[j] = mult; ec->shift[j] = shift; ec->scale[j] = scale; }
+            }
+            for (j = 0; j < QUANT__NR; j++) ec->bias[j] = 0.0f;
+        } else {
+            for (j = 0; j < QUANT__NR; j++) { ec->mult[j] = 0; ec->shift[j] = 0; }
+            if (ep->out == QUANT_OUT_F32) {
+                for (j = 0; j < QUANT__NR; j++) ec->scale[j] = ep->w_scale[c0 + j];
+                if (ep->bias_f32)
+                    for (j = 0; j < QUANT__NR; j++) ec->bias[j] = ep->bias_f32[c0 + j];
+                else
+                    for (j = 0; j < QUANT__NR; j++) ec->bias[j] = 0.0f;
+            } else
+                for (j = 0; j < QUANT__NR; j++) { ec->scale[j] = 0.0f; ec->bias[j] = 0.0f; }
+        }
         return;
     }
     for (j = 0; j < QUANT__NR; j++) {
