@@ -2868,6 +2868,9 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
     int32_t tile[QUANT__C4X_NP + 1][3][2 * QUANT__NR]; /* a group's steps: NP threes, then at most 2 */
     quant__epi_cols ec[3 * QUANT__C4X_NP + 2];
     size_t g0, ge, cs, ce, ms, kb, p, r, x, i, j, np;
+    const int rq8 = (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32, i8 = ep->out == QUANT_OUT_I8;
+    const __m256 lo = _mm256_set1_ps((float)(ep->out_min - ep->out_zp)), hi = _mm256_set1_ps((float)(ep->out_max - ep->out_zp));
+    const __m256i zp = _mm256_set1_epi32(ep->out_zp);
     for (g0 = pa; g0 < pe; g0 = ge) {
         /* (one or two panels past a group join it: they would cost a
          * preparation of the rows of their own) */
@@ -2894,6 +2897,25 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
                     /* (never one: a group has two panels or more) */
                     if (np == 3) quant__c4x_dot2(3, cb, kn, pk, pb, kb == 0, t[0]);
                     else quant__c4x_dot2(2, cb, kn, pk, pb, kb == 0, t[0]);
+                    if (kb + kn == K && rq8 && p * QUANT__NR >= n0 && (p + np) * QUANT__NR <= n1) {
+                        /* the float requantization to 8 bits of whole panels:
+                         * quant__epilogue_tile's helpers and order of
+                         * operations, its constants made once a call */
+                        for (r = 0; r < 2; r++) {
+                            const __m256i rc = _mm256_set1_epi32((int)rowcorr[ms - mb + r]);
+                            unsigned char *crow = (unsigned char *)C + (ms + r) * ldc + p * QUANT__NR;
+                            for (i = 0; i < np; i++)
+                                for (x = 0; x < QUANT__NR; x += 8) {
+                                    const quant__epi_cols *e = &ec[p + i - g0];
+                                    const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(t[i] + r * QUANT__NR + x)),
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(e->corr + x))), rc);
+                                    quant__store8_256(crow + i * QUANT__NR + x,
+                                                      quant__rq_fp32_256(acc, _mm256_loadu_ps(e->scale + x), lo, hi, zp), i8);
+                                }
+                        }
+                        continue;
+                    }
                     if (kb + kn == K)
                         for (i = 0; i < np; i++) {
                             const size_t c0 = (p + i) * QUANT__NR, s0 = c0 < n0 ? n0 : c0;
