@@ -2370,8 +2370,6 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
         QUANT__C4W_DOT("(%[p],%[pd],2)", a4)                                     \
         QUANT__C4W_DOT("32(%[p],%[pd],2)", a5)                                   \
         ".endif\n\t"
-#    define QUANT__C4X_TILE(op, a, b)                                            \
-        op " " a "0(%[t])" b "\n\t"   op " " a "32(%[t])" b "1\n\t"
 QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
         int32_t *t) {
     const size_t ke = (kn + 3) / 4 * 4;
@@ -2415,7 +2413,6 @@ QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, con
               "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 #    undef QUANT__C4X_ROW
-#    undef QUANT__C4X_TILE
 #    undef QUANT__C4W_DOT
 #  else
 QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
@@ -3032,7 +3029,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             }
         }
 #if defined(QUANT__C4W_KC)
-        /* the sign kernel's whole panel triples on the block's rows in twos */
+        /* the sign kernel on the block's rows in twos, every panel (in threes) */
         if (c4 == 1 && me - mb >= 2 && p1 - p0 >= 2) {
             mw = mb + (me - mb) / 2 * 2;
             pw = p1;
@@ -3053,6 +3050,9 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
             quant__epi_cols ec;
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
+#if defined(QUANT__C4W_KC)
+            if (p < pq) continue; /* every row of the panel done above */
+#endif
             quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
 #if defined(QUANT__UKR_SGNW)
             if (c4 == 1 && p + 1 < p1 && (p < pq) == (p + 1 < pq) && (p < pw) == (p + 1 < pw)) {
