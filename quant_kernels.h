@@ -98,6 +98,7 @@
  *   the same, rows prepared once for up to 5 panel triples (K blocks of 1024)
  *                             2x48c4   avx2         quant__c4x_dot2 (quant__gemm_c4x_rows)
  *   the same, one row (GEMV)  1x64c4   avx2         quant__c4w_dot1 (quant__gemm_c4w_row)
+ *   GEMM, A <= 127, the same two kernels           quant__c4x_dot2, quant__c4w_dot1 with U7
  *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
  *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
@@ -113,7 +114,8 @@
  * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 the
  * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32; on two
  * rows, quant__c4x_dot2 on three panels with the rows prepared once for up
- * to 5 triples; on one, quant__c4w_dot1 on four). The other
+ * to 5 triples; on one, quant__c4w_dot1 on four; the two run the u7s8 case
+ * too, with A itself for |A^| and no mask). The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
@@ -2269,8 +2271,10 @@ QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size
  * each pair. Same products and sums, so the same exactness. */
 #  define QUANT__C4W_KC 1024
 /* bytes [0, kn) of the row at a into the masks of A^ < 0 at s and |A^| at
- * u, each to a whole vector, A^ = 0 past kn (quant__c4_prep's tail) */
-QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, uint32_t flip, uint8_t *s, uint8_t *u) {
+ * u, each to a whole vector, A^ = 0 past kn (quant__c4_prep's tail); U7
+ * (every byte <= 127, flip 0): the bytes themselves at u, no masks */
+QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, uint32_t flip, const int U7, uint8_t *s,
+        uint8_t *u) {
     size_t o;
     for (o = 0; o < kn; o += QUANT__VB) {
         quant__vi v;
@@ -2280,6 +2284,7 @@ QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, 
             quant__copy_short(s + o, a + o, kn - o, flip);
             v = quant__vi_load(s + o);
         }
+        if (U7) { quant__vi_store(u + o, v); continue; }
         v = quant__vi_xor(v, fv);
         quant__vi_store(s + o, quant__vi_neg8(v));
         quant__vi_store(u + o, quant__vi_abs8(v));
@@ -2295,10 +2300,16 @@ QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, 
  * of each panel pointer per row, and unrolled it reassociates the sums and
  * spills the tile. One product of a panel vector: xor (the panel from
  * memory), pmaddubsw, pmaddwd with ones, paddd (quant__vi_dot4's
- * operations in its order). */
+ * operations in its order); with U7 (the operand u7: A itself, every
+ * byte <= 127) pmaddubsw takes the panel from memory, no mask, no xor:
+ * the exact chain's three operations. */
 #    define QUANT__C4W_DOT(src, acc)                                             \
+        ".if %c[u7]\n\t"                                                         \
+        "vpmaddubsw " src ", %%ymm13, %%ymm15\n\t"                               \
+        ".else\n\t"                                                              \
         "vpxor " src ", %%ymm12, %%ymm15\n\t"                                    \
         "vpmaddubsw %%ymm15, %%ymm13, %%ymm15\n\t"                               \
+        ".endif\n\t"                                                             \
         "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"                                 \
         "vpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
 /* cb: quant__c4w_prep_row's masks (|A^| QUANT__C4W_KR bytes on); groups of K
@@ -2306,7 +2317,8 @@ QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, 
  * at t + 16 i, read before (zeros instead when first) and written after.
  * Per 4-byte group: the two broadcasts, then per panel vector
  * quant__vi_dot4's operations (QUANT__C4W_DOT). */
-QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
+QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
+        int32_t *t) {
     const size_t ke = (kn + 3) / 4 * 4;
     const int8_t *pan2 = pan0 + 2 * pd;
     size_t k = 0;
@@ -2326,7 +2338,9 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
             "vpcmpeqw %%ymm14, %%ymm14, %%ymm14\n\t"
             "vpsrlw $15, %%ymm14, %%ymm14\n\t" /* int16 ones */
             "1:\n\t"
+            ".if %c[u7] == 0\n\t"
             "vpbroadcastd (%[cb],%[k]), %%ymm12\n\t"
+            ".endif\n\t"
             "vpbroadcastd %c[u](%[cb],%[k]), %%ymm13\n\t"
             QUANT__C4W_DOT("(%[p])", 0)
             QUANT__C4W_DOT("32(%[p])", 1)
@@ -2346,7 +2360,7 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
             "vmovdqu %%ymm4, 128(%[t])\n\t" "vmovdqu %%ymm5, 160(%[t])\n\t"
             "vmovdqu %%ymm6, 192(%[t])\n\t" "vmovdqu %%ymm7, 224(%[t])\n\t"
             : [p] "+r"(pan0), [q] "+r"(pan2), [k] "+r"(k)
-            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first), [u] "i"(QUANT__C4W_KR)
+            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first), [u] "i"(QUANT__C4W_KR), [u7] "i"(U7)
             : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm12", "xmm13", "xmm14",
               "xmm15");
 }
@@ -2358,7 +2372,9 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
  * panel i row r at t + 32 i + 16 r, read before (zeros instead when
  * first) and written after. */
 #    define QUANT__C4X_ROW(r, a0, a1, a2, a3, a4, a5)                            \
+        ".if %c[u7] == 0\n\t"                                                    \
         "vpbroadcastd %c[s" #r "](%[cb],%[k]), %%ymm12\n\t"                     \
+        ".endif\n\t"                                                             \
         "vpbroadcastd %c[u" #r "](%[cb],%[k]), %%ymm13\n\t"                     \
         QUANT__C4W_DOT("(%[p])", a0)                                             \
         QUANT__C4W_DOT("32(%[p])", a1)                                           \
@@ -2370,8 +2386,8 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
         QUANT__C4W_DOT("(%[p],%[pd],2)", a4)                                     \
         QUANT__C4W_DOT("32(%[p],%[pd],2)", a5)                                   \
         ".endif\n\t"
-QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
-        int32_t *t) {
+QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd,
+        int first, int32_t *t) {
     const size_t ke = (kn + 3) / 4 * 4;
     size_t k = 0;
     __asm__ volatile(
@@ -2408,14 +2424,15 @@ QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, con
             "vmovdqu %%ymm10, 320(%[t])\n\t" "vmovdqu %%ymm11, 352(%[t])\n\t"
             : [p] "+r"(pan0), [k] "+r"(k)
             : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first),
-              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [u0] "i"(2 * QUANT__C4W_KC), [u1] "i"(3 * QUANT__C4W_KC), [np] "i"(NP)
+              [s0] "i"(0), [s1] "i"(QUANT__C4W_KC), [u0] "i"(2 * QUANT__C4W_KC), [u1] "i"(3 * QUANT__C4W_KC), [np] "i"(NP), [u7] "i"(U7)
             : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
               "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 #    undef QUANT__C4X_ROW
 #    undef QUANT__C4W_DOT
 #  else
-QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first, int32_t *t) {
+QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
+        int32_t *t) {
     quant__vi acc[4 * QUANT__NV];
     size_t g;
     int c;
@@ -2423,7 +2440,8 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
     for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4) {
         int32_t v, w;
         quant__vi m, u;
-        memcpy(&v, cb + 4 * g, 4);
+        if (U7) v = 0; /* no mask: A itself */
+        else memcpy(&v, cb + 4 * g, 4);
         memcpy(&w, cb + QUANT__C4W_KR + 4 * g, 4);
         m = quant__vi_set32(v);
         u = quant__vi_set32(w);
@@ -2434,8 +2452,8 @@ QUANT__AINL void quant__c4w_dot1(const uint8_t *cb, size_t kn, const int8_t *pan
     }
     for (c = 0; c < 4 * QUANT__NV; c++) quant__vi_store(t + c * QUANT__VL, acc[c]);
 }
-QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
-        int32_t *t) {
+QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd,
+        int first, int32_t *t) {
     quant__vi acc[2][3 * QUANT__NV];
     size_t g;
     int r, c;
@@ -2448,7 +2466,8 @@ QUANT__AINL void quant__c4x_dot2(const int NP, const uint8_t *cb, size_t kn, con
         for (r = 0; r < 2; r++) {
             int32_t v, w;
             quant__vi m, u;
-            memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
+            if (U7) v = 0; /* no mask: A itself */
+            else memcpy(&v, cb + (size_t)r * QUANT__C4W_KC + 4 * g, 4);
             memcpy(&w, cb + (size_t)(2 + r) * QUANT__C4W_KC + 4 * g, 4);
             m = quant__vi_set32(v);
             u = quant__vi_set32(w);
@@ -2855,10 +2874,10 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
  * triple; the tiles through the epilogue after the last K block. */
 #  define QUANT__C4X_NP 5
 QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
-        int a_signed, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc,
-        size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
+        int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
+        size_t ldc, size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR, esz = quant__epilogue_esize(ep);
-    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    const uint32_t flip = a_signed || u7 ? 0u : 0x80808080u;
     const quant__vi fv = quant__vi_set32((int32_t)flip);
     const int8_t *panels = (const int8_t *)(base + h->panel_off);
     uint8_t cb[4 * QUANT__C4W_KC];
@@ -2884,16 +2903,22 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
             }
             for (kb = 0; kb < K; kb += QUANT__C4W_KC) {
                 const size_t kn = K - kb < QUANT__C4W_KC ? K - kb : QUANT__C4W_KC;
-                for (r = 0; r < 2; r++)
-                    quant__c4w_prep_row(a + r * lda + kb, kn, fv, flip, cb + r * QUANT__C4W_KC, cb + (2 + r) * QUANT__C4W_KC);
+                for (r = 0; r < 2; r++) {
+                    uint8_t *s = cb + r * QUANT__C4W_KC, *u = cb + (2 + r) * QUANT__C4W_KC;
+                    if (u7) quant__c4w_prep_row(a + r * lda + kb, kn, fv, flip, 1, s, u);
+                    else quant__c4w_prep_row(a + r * lda + kb, kn, fv, flip, 0, s, u);
+                }
                 for (p = g0, j = 0; p < ge; p += np, j++) {
                     /* the last four panels as two pairs, not three and one */
                     int32_t (*t)[2 * QUANT__NR] = tile[j];
                     np = ge - p == 4 ? 2 : ge - p < 3 ? ge - p : 3;
                     const int8_t *pk = panels + p * pb + kb * QUANT__NR;
                     /* (never one: a group has two panels or more) */
-                    if (np == 3) quant__c4x_dot2(3, cb, kn, pk, pb, kb == 0, t[0]);
-                    else quant__c4x_dot2(2, cb, kn, pk, pb, kb == 0, t[0]);
+                    if (u7) {
+                        if (np == 3) quant__c4x_dot2(1, 3, cb, kn, pk, pb, kb == 0, t[0]);
+                        else quant__c4x_dot2(1, 2, cb, kn, pk, pb, kb == 0, t[0]);
+                    } else if (np == 3) quant__c4x_dot2(0, 3, cb, kn, pk, pb, kb == 0, t[0]);
+                    else quant__c4x_dot2(0, 2, cb, kn, pk, pb, kb == 0, t[0]);
                     if (kb + kn == K && rq8 && p * QUANT__NR >= n0 && (p + np) * QUANT__NR <= n1) {
                         /* the float requantization to 8 bits of whole panels:
                          * quant__epilogue_tile's helpers and order of
@@ -2944,10 +2969,10 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
  * row's int32 tile carried in memory; the rows prepared once when K is one
  * block, else again per quad and block. */
 QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
-        int a_signed, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc,
-        size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
+        int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
+        size_t ldc, size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR;
-    const uint32_t flip = a_signed ? 0u : 0x80808080u;
+    const uint32_t flip = a_signed || u7 ? 0u : 0x80808080u;
     const quant__vi fv = quant__vi_set32((int32_t)flip);
     const int8_t *panels = (const int8_t *)(base + h->panel_off);
     uint8_t cb[2][2 * QUANT__C4W_KR];
@@ -2959,9 +2984,11 @@ QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t
         for (kb = 0; kb < K; kb += QUANT__C4W_KR) {
             const size_t kn = K - kb < QUANT__C4W_KR ? K - kb : QUANT__C4W_KR;
             for (m = mb; m < me; m++) {
+                const int8_t *pk = panels + p * pb + kb * QUANT__NR;
                 if (p == pa || K > QUANT__C4W_KR)
-                    quant__c4w_prep_row(A + (m - mb) * lda + kb, kn, fv, flip, cb[m - mb], cb[m - mb] + QUANT__C4W_KR);
-                quant__c4w_dot1(cb[m - mb], kn, panels + p * pb + kb * QUANT__NR, pb, kb == 0, tile[m - mb]);
+                    quant__c4w_prep_row(A + (m - mb) * lda + kb, kn, fv, flip, u7, cb[m - mb], cb[m - mb] + QUANT__C4W_KR);
+                if (u7) quant__c4w_dot1(1, cb[m - mb], kn, pk, pb, kb == 0, tile[m - mb]);
+                else quant__c4w_dot1(0, cb[m - mb], kn, pk, pb, kb == 0, tile[m - mb]);
             }
         }
         for (m = mb; m < me; m++)
@@ -3029,20 +3056,20 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             }
         }
 #if defined(QUANT__C4W_KC)
-        /* the sign kernel on the block's rows in twos, every panel (in threes) */
-        if (c4 == 1 && me - mb >= 2 && p1 - p0 >= 2) {
+        /* the sign (or U7) kernel on the block's rows in twos, every panel (in threes) */
+        if (c4 && me - mb >= 2 && p1 - p0 >= 2) {
             mw = mb + (me - mb) / 2 * 2;
             pw = p1;
-            quant__gemm_c4x_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr, C, ldc, mb, mw, p0, pw,
-                                 n0, n1);
+            quant__gemm_c4x_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr, C, ldc, mb, mw,
+                                 p0, pw, n0, n1);
         } else mw = mb, pw = p0;
         /* the row left (or one or two without the above) on whole panel
          * quads inside [p0, pw) when the above ran: below, a panel's rows
          * start at me (p < pq), mw (p < pw) or mb */
         pq = p0 + ((mw > mb ? pw : p1) - p0) / 4 * 4;
-        if (c4 == 1 && mw < me && me - mw <= 2 && pq > p0)
-            quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, ep, z, kzb, rowcorr + (mw - mb), C, ldc, mw, me,
-                                p0, pq, n0, n1);
+        if (c4 && mw < me && me - mw <= 2 && pq > p0)
+            quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr + (mw - mb), C, ldc,
+                                mw, me, p0, pq, n0, n1);
         else pq = p0;
 #endif
         for (p = p0; p < p1; p++) {
