@@ -1434,6 +1434,15 @@ static inline void quant__store8_256(unsigned char *dst, __m256i v, int i8) {
     _mm_storel_epi64((__m128i *)(void *)dst, i8 ? _mm_packs_epi16(p16, p16) : _mm_packus_epi16(p16, p16));
 }
 
+/* columns j .. j + 7 of a tile row (t) plus their corrections and the
+ * row's (rc), requantized (quant__epilogue_tile's order of operations) */
+static inline __m256i quant__rq_cols_256(const int32_t *t, const quant__epi_cols *ec, size_t j, __m256i rc, __m256 lo,
+        __m256 hi, __m256i zp) {
+    const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)t),
+                                         _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + j))), rc);
+    return quant__rq_fp32_256(acc, _mm256_loadu_ps(ec->scale + j), lo, hi, zp);
+}
+
 /* 16 values inside the output type's range (v0's 8 lanes, then v1's) to
  * bytes in one store: the packs work in 128-bit halves (int16 of lanes 0-3
  * of v0 and v1, then of lanes 4-7), a 64-bit permute puts them in order */
@@ -2927,14 +2936,10 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
                             const __m256i rc = _mm256_set1_epi32((int)rowcorr[ms - mb + r]);
                             unsigned char *crow = (unsigned char *)C + (ms + r) * ldc + p * QUANT__NR;
                             for (i = 0; i < np; i++)
-                                for (x = 0; x < QUANT__NR; x += 8) {
-                                    const quant__epi_cols *e = &ec[p + i - g0];
-                                    const __m256i acc = _mm256_add_epi32(_mm256_add_epi32(
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(t[i] + r * QUANT__NR + x)),
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(e->corr + x))), rc);
-                                    quant__store8_256(crow + i * QUANT__NR + x,
-                                                      quant__rq_fp32_256(acc, _mm256_loadu_ps(e->scale + x), lo, hi, zp), i8);
-                                }
+                                for (x = 0; x < QUANT__NR; x += 16)
+                                    quant__store16_256(crow + i * QUANT__NR + x,
+                                        quant__rq_cols_256(t[i] + r * QUANT__NR + x, &ec[p + i - g0], x, rc, lo, hi, zp),
+                                        quant__rq_cols_256(t[i] + r * QUANT__NR + x + 8, &ec[p + i - g0], x + 8, rc, lo, hi, zp), i8);
                         }
                         continue;
                     }
