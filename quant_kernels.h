@@ -2373,13 +2373,15 @@ QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, con
             : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm12", "xmm13", "xmm14",
               "xmm15");
 }
-/* The two-row sign kernel on three panels (2 x 48): per 4-byte group and
- * row the two broadcasts feed six vectors (three in the three-row
- * kernel). cb: the masks of rows 0 and 1 at cb and cb + QUANT__C4W_KC,
- * their |A^| at cb + 2 and 3 QUANT__C4W_KC (quant__c4w_prep_row); groups
- * of K bytes [0, kn); the panels at pan0 + i pd, i < 3; the tiles at t,
- * panel i row r at t + 32 i + 16 r, read before (zeros instead when
- * first) and written after. */
+/* The two-row sign kernel on NP (3 or 2) panels (2 x 48): per 4-byte group
+ * and row the two broadcasts feed six vectors (four at 3 rows x 2 panels,
+ * with the same twelve accumulators). cb: the masks of rows 0 and 1 at cb
+ * and cb + QUANT__C4W_KC, their |A^| at cb + 2 and 3 QUANT__C4W_KC
+ * (quant__c4w_prep_row); groups of K bytes [0, kn); the panels at pan0 +
+ * i pd, i < NP (the assembler's .if leaves out the others); the tiles at
+ * t, panel i row r at t + 32 i + 16 r, read before (zeros instead when
+ * first) and written after (all three panels' slots: the unused ones are
+ * the caller's scratch). */
 #    define QUANT__C4X_ROW(r, a0, a1, a2, a3, a4, a5)                            \
         ".if %c[u7] == 0\n\t"                                                    \
         "vpbroadcastd %c[s" #r "](%[cb],%[k]), %%ymm12\n\t"                     \
