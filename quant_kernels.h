@@ -6446,7 +6446,11 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
  * subspaces (16 KiB of float tables, in L1) over up to QUANT__PQMM_CH
  * blocks, 8 rows at a time in scalar registers, each row's sum in subspace
  * order (the sums of the reference). Scalar loads: AVX2's vgatherdps costs
- * more a lookup than a load and an add (bench/RESULTS.md, PQ). */
+ * more a lookup than a load and an add (bench/RESULTS.md, PQ). The codes
+ * come from DRAM for a large W: each block's codes of the group after next
+ * are prefetched while its 8-row steps run (two 64-byte lines a step, the
+ * group's 16 over the 8 steps), those of the first two groups when the
+ * kernel starts. */
 #  define QUANT__PQMM_GF 16
 #  if defined(__GNUC__) && !defined(__clang__)
 /* GCC's SLP vectorizer otherwise packs the 8 loads into a vector (7
@@ -6459,6 +6463,8 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
     float *acc = (float *)out;
     size_t b, g, m, r;
     for (b = 0; b < nblk * 64; b++) acc[b] = 0.0f;
+    for (b = 0; b < nblk; b++)
+        for (m = 0; m < 2 * QUANT__PQMM_GF && m < M; m++) _mm_prefetch((const char *)(cd + b * blk + m * 64), _MM_HINT_T0);
     for (g = 0; g < M; g += QUANT__PQMM_GF) {
         const size_t g1 = M - g < QUANT__PQMM_GF ? M : g + QUANT__PQMM_GF;
         for (b = 0; b < nblk; b++)
@@ -6466,14 +6472,18 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
                 float *o = acc + b * 64 + r;
                 float a0 = o[0], a1 = o[1], a2 = o[2], a3 = o[3], a4 = o[4], a5 = o[5], a6 = o[6], a7 = o[7];
                 const uint8_t *c = cd + b * blk + r;
-                if (r == 0 && g1 < M) /* the block's codes of the next group, from DRAM after an eviction */
-                    for (m = g1; m < g1 + QUANT__PQMM_GF && m < M; m++) _mm_prefetch((const char *)(c + m * 64), _MM_HINT_T0);
+                const size_t p = g1 + QUANT__PQMM_GF + r / 4; /* the lines of this step's prefetch: p, p + 1 */
+                if (p < M) _mm_prefetch((const char *)(cd + b * blk + p * 64), _MM_HINT_T0);
+                if (p + 1 < M) _mm_prefetch((const char *)(cd + b * blk + (p + 1) * 64), _MM_HINT_T0);
                 for (m = g; m < g1; m++) {
                     const float *t = T + m * 256;
-                    uint64_t w; /* 8 codes, x86: little-endian */
-                    memcpy(&w, c + m * 64, 8);
-                    a0 += t[w & 255]; a1 += t[(w >> 8) & 255]; a2 += t[(w >> 16) & 255]; a3 += t[(w >> 24) & 255];
-                    a4 += t[(w >> 32) & 255]; a5 += t[(w >> 40) & 255]; a6 += t[(w >> 48) & 255]; a7 += t[w >> 56];
+                    /* 4 codes a 32-bit word (x86: little-endian): fewer instructions than shifts of
+                     * one 64-bit word (byte 1 comes from a high-byte register, movzbl %ch) */
+                    uint32_t lo, hi;
+                    memcpy(&lo, c + m * 64, 4);
+                    memcpy(&hi, c + m * 64 + 4, 4);
+                    a0 += t[lo & 255]; a1 += t[(lo >> 8) & 255]; a2 += t[(lo >> 16) & 255]; a3 += t[lo >> 24];
+                    a4 += t[hi & 255]; a5 += t[(hi >> 8) & 255]; a6 += t[(hi >> 16) & 255]; a7 += t[hi >> 24];
                 }
                 o[0] = a0; o[1] = a1; o[2] = a2; o[3] = a3; o[4] = a4; o[5] = a5; o[6] = a6; o[7] = a7;
             }

@@ -418,11 +418,13 @@ static void test_lut8_edges(void) {
         }
         free(cb); free(T); free(codes); free(fs); free(pk); free(ws);
     }
-    {   /* PQ matmul, nbits 8: M 300 and 17, rows 1100 (more than 16 blocks of 64) and 1 */
-        const size_t Ms[2] = { 300, 17 }, rowss[2] = { 1100, 1 };
+    {   /* PQ matmul, nbits 8: M 300, 17, 32 and 1 (the AVX2 kernel's groups of 16 subspaces with and
+         * without a tail, its prefetches of the group after next past M), rows 1100 (more than 16
+         * blocks of 64) and 1 */
+        const size_t Ms[4] = { 300, 17, 32, 1 }, rowss[2] = { 1100, 1 };
         size_t mi, ri;
         int shared;
-        for (mi = 0; mi < 2; mi++)
+        for (mi = 0; mi < 4; mi++)
             for (ri = 0; ri < 2; ri++)
                 for (shared = 0; shared < 2; shared++) {
                     const size_t M = Ms[mi], rows = rowss[ri], d = 2 * M;
