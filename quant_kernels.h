@@ -6450,7 +6450,8 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
  * come from DRAM for a large W: each block's codes of the group after next
  * are prefetched while its 8-row steps run (two 64-byte lines a step, the
  * group's 16 over the 8 steps), those of the first two groups when the
- * kernel starts. */
+ * kernel starts; and the next group's tables (256 lines) into L1, two
+ * lines a step over the first 128 steps (16 blocks) of the group. */
 #  define QUANT__PQMM_GF 16
 #  if defined(__GNUC__) && !defined(__clang__)
 /* GCC's SLP vectorizer otherwise packs the 8 loads into a vector (7
@@ -6472,9 +6473,14 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
                 float *o = acc + b * 64 + r;
                 float a0 = o[0], a1 = o[1], a2 = o[2], a3 = o[3], a4 = o[4], a5 = o[5], a6 = o[6], a7 = o[7];
                 const uint8_t *c = cd + b * blk + r;
-                const size_t p = g1 + QUANT__PQMM_GF + r / 4; /* the lines of this step's prefetch: p, p + 1 */
+                const size_t p = g1 + QUANT__PQMM_GF + r / 4; /* the code lines of this step: p, p + 1 */
+                const size_t q = (b * 8 + r / 8) * 2; /* the next group's table lines of this step: q, q + 1 */
                 if (p < M) _mm_prefetch((const char *)(cd + b * blk + p * 64), _MM_HINT_T0);
                 if (p + 1 < M) _mm_prefetch((const char *)(cd + b * blk + (p + 1) * 64), _MM_HINT_T0);
+                if (g1 < M && q < (M - g1) * 16 && q < 256) {
+                    _mm_prefetch((const char *)(T + g1 * 256 + q * 16), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(T + g1 * 256 + q * 16 + 16), _MM_HINT_T0);
+                }
                 for (m = g; m < g1; m++) {
                     const float *t = T + m * 256;
                     /* 4 codes a 32-bit word (x86: little-endian): fewer instructions than shifts of
