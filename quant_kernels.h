@@ -510,8 +510,8 @@ QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metri
  * workspace; quant_pqmm_rows then computes any range of rows (independent
  * tiles for your threads). Bit for bit quant_ref_pqmm. Lookups: F32 by
  * vgatherdps (nbits 8) or vpermps (nbits 4) on AVX-512, scalar loads in
- * blocks whose tables stay in L1 on AVX2 (nbits 8: faster than its
- * gathers); LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
+ * blocks whose tables stay in L1 on SSE4.1 and AVX2 (nbits 8; on AVX2
+ * faster than its gathers); LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
  * instructions, 16-bit accumulators), the vpshufb rows of the fast scan
  * (nbits 8 on SSE4.1, AVX2, AVX-512BW) or vpermd (nbits 4, AVX-512). */
 QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows);
@@ -6441,12 +6441,13 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
 }
 #endif
 
-#if defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
-/* F32, nbits 8, AVX2: blocks [0, nblk) of cd, groups of QUANT__PQMM_GF
- * subspaces (16 KiB of float tables, in L1) over up to QUANT__PQMM_CH
- * blocks, 8 rows at a time in scalar registers, each row's sum in subspace
- * order (the sums of the reference). Scalar loads: AVX2's vgatherdps costs
- * more a lookup than a load and an add (bench/RESULTS.md, PQ). The codes
+#if defined(QUANT_HAS_SSE41) && !defined(QUANT_HAS_AVX512)
+/* F32, nbits 8, SSE4.1 and AVX2: blocks [0, nblk) of cd, groups of
+ * QUANT__PQMM_GF subspaces (16 KiB of float tables, in L1) over up to
+ * QUANT__PQMM_CH blocks, 8 rows at a time in scalar registers, each row's
+ * sum in subspace order (the sums of the reference). Scalar loads: AVX2's
+ * vgatherdps costs more a lookup than a load and an add (bench/RESULTS.md,
+ * PQ). The codes
  * come from DRAM for a large W: each block's codes of the group after next
  * are prefetched while its 8-row steps run (two 64-byte lines a step, the
  * group's 16 over the 8 steps), those of the first two groups when the
@@ -6579,7 +6580,7 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
     if (pq.nbits == 8) {
 #if defined(QUANT__PQ_VBMI)
         if (!lut) { fn = quant__pqmm_f32_vbmi; planes = 1; }
-#elif defined(QUANT_HAS_AVX2) && !defined(QUANT_HAS_AVX512)
+#elif defined(QUANT_HAS_SSE41) && !defined(QUANT_HAS_AVX512)
         if (!lut) fn = quant__pqmm_f32_s;
 #endif
 #if defined(QUANT__VL)
