@@ -9,6 +9,10 @@
 #                         4096 x 4096 against cblas_sgemv, all in one run,
 #                         one thread, pinned to BENCH_CPU
 #   make bench-pq-quick   the same with short training (a smoke test)
+#   make bench-pq-avx2    bench-pq built for AVX2 (-mavx2 -mfma, quant's
+#                         AVX2 kernels) against OpenBLAS's AVX2 core
+#                         (OPENBLAS_CORE_AVX2, bench.mk: Haswell), on a CPU
+#                         with AVX-512 too; output bench_pq_avx2.txt
 #   make test-pq-native   tests/ktest_pq.c built with -march=native: the
 #                         AVX-512 VBMI paths (vpermi2b: 8-bit fast scan, PQ
 #                         matmul LUT8) that the fixed ISA flags of `make
@@ -36,7 +40,7 @@ BENCH_PQ_CXX   ?= $(CXX) -std=c++17 -O2 -Wall -Wextra -Wno-maybe-uninitialized
 # AVX2 CPU it dies with SIGILL.
 BENCH_PQ_ENV   ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORE_NATIVE),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_NATIVE))
 
-.PHONY: bench-pq bench-pq-quick test-pq-native
+.PHONY: bench-pq bench-pq-quick bench-pq-avx2 test-pq-native
 
 $(BENCH_DIR)/bench_pq: bench/bench_pq.cc quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
@@ -48,6 +52,17 @@ bench-pq: $(BENCH_DIR)/bench_pq
 
 bench-pq-quick: $(BENCH_DIR)/bench_pq
 	$(BENCH_PQ_ENV) taskset -c $(BENCH_CPU) $< --quick --reps 3 --seeds 1
+
+BENCH_PQ_AVX2_FLAGS ?= -mavx2 -mfma
+$(BENCH_DIR)/bench_pq_avx2: bench/bench_pq.cc quant.h quant_kernels.h
+	@mkdir -p $(dir $@)
+	$(BENCH_PQ_CXX) $(BENCH_PQ_AVX2_FLAGS) -I. $(OPENBLAS_INC) $< -o $@ -lfaiss -lopenblas -lblas -llapack -fopenmp -lm
+
+bench-pq-avx2: $(BENCH_DIR)/bench_pq_avx2
+	@[ -n "$$(sh tests/isa.sh avx2)" ] || { echo "bench-pq-avx2: this CPU lacks AVX2 / FMA (tests/isa.sh): use make bench-pq"; exit 1; }
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORE_AVX2),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_AVX2)) \
+	  sh -c 'taskset -c $(BENCH_CPU) $< --reps $(BENCH_PQ_REPS) --seeds $(BENCH_PQ_SEEDS); echo $$? > $(BENCH_DIR)/bench-pq-avx2.rc' \
+	  | tee $(BENCH_DIR)/bench_pq_avx2.txt; exit $$(cat $(BENCH_DIR)/bench-pq-avx2.rc)
 
 $(BUILD)/native/ktest_pq: tests/ktest_pq.c quant.h quant_kernels.h tests/harness.h
 	@mkdir -p $(dir $@)
