@@ -21,7 +21,8 @@
 // per-round ratios (the host's speed drifts between minutes); the load
 // average is printed with them.
 // Run pinned: make bench-pq (bench/pq.mk). Options: --reps N, --seeds N,
-// --quick (smaller training for a smoke test), --data DIR.
+// --quick (smaller training for a smoke test), --pqmm (the PQ matmul
+// section alone, for A/B runs of two builds), --data DIR.
 #define QUANT_IMPLEMENTATION
 #include "quant_kernels.h"
 
@@ -119,21 +120,123 @@ static void row(const std::string &s, const std::string &o, const std::string &t
     table.push_back({ s, o, t, r, g, ok ? "met" : "NOT met" });
 }
 
+static void print_table() {
+    printf("\n| step | quant | faiss / OpenBLAS | ratio | target | |\n|---|---|---|---|---|---|\n");
+    for (auto &r : table)
+        printf("| %s | %s | %s | %s | %s | %s |\n", r.step.c_str(), r.ours.c_str(), r.theirs.c_str(), r.ratio.c_str(), r.target.c_str(),
+               r.verdict.c_str());
+}
+
 static int progress_dot(void *, const quant_kmeans_progress *p) {
     if (p->iter == 0 && (p->part % 8 == 0)) { fputc('.', stderr); fflush(stderr); }
     return 0;
 }
 
+// ------------------------------------------------ PQ matmul (also alone: --pqmm)
+static void bench_pqmm(int reps, bool quick) {
+    const size_t R = 4096, C = 4096, dsub = 4, M = C / dsub;
+    printf("\n== PQ matmul: W %zu x %zu (Gaussian), sub-vectors of %zu, 256 centroids\n", R, C, dsub);
+    std::vector<float> W(R * C), x(C), y(R), y1(R);
+    quant_rng rng;
+    quant_rng_seed(&rng, 42);
+    for (size_t i = 0; i < R * C; i++) {  // Box-Muller
+        float u = (quant_rng_uniform(&rng) + 1e-7f), v = quant_rng_uniform(&rng);
+        W[i] = sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v) * 0.02f;
+    }
+    for (size_t i = 0; i < C; i++) x[i] = quant_rng_uniform(&rng) * 2.0f - 1.0f;
+    int greps = reps * 10 + 1;
+    auto relerr = [&](const std::vector<float> &a) {
+        double e = 0, n2 = 0;
+        for (size_t i = 0; i < R; i++) { e += ((double)a[i] - y[i]) * ((double)a[i] - y[i]); n2 += (double)y[i] * y[i]; }
+        return sqrt(e / n2);
+    };
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R, (int)C, 1.0f, W.data(), (int)C, x.data(), 1, 0.0f, y.data(), 1);
+    struct Pqmm { int shared, mode; std::vector<unsigned char> mk, ws; std::vector<double> t, ratio; };
+    std::vector<Pqmm> vs;
+    double ratio_shared = 0;
+    for (int shared = 1; shared >= 0; shared--) {
+        quant_pq pq;
+        std::vector<float> cb(quant_pq_centroids_floats(C, M, 8, shared));
+        quant_pq_init(&pq, C, M, 8, shared, cb.data());
+        quant_kmeans_opts o;
+        quant_kmeans_opts_default(&o);
+        o.nearest = quant_nearest;
+        o.max_iter = quick ? 3 : 20;
+        o.tol = 1e-3;
+        o.progress = progress_dot;
+        double t_tr = once([&] { quant_pq_train(&pq, W.data(), R, &o, NULL); });
+        fputc('\n', stderr);
+        std::vector<unsigned char> ppk(quant_pq_pack_size(&pq));
+        quant_pq_pack(&pq, ppk.data(), ppk.size());
+        std::vector<uint8_t> codes(R * quant_pq_code_size(&pq));
+        quant_pq_encode(ppk.data(), W.data(), R, codes.data());
+        std::vector<unsigned char> mk(quant_pqmm_pack_size(&pq, R));
+        quant_pqmm_pack(&pq, codes.data(), R, mk.data(), mk.size());
+        double ratio = quant_pq_compression(&pq, R);
+        if (shared) ratio_shared = ratio;
+        printf("quant PQ (%s codebook): trained in %.1f s, %.1fx smaller than fp32 (codes %.1f MB + codebooks %.2f MB)\n",
+               shared ? "one shared" : "per-subspace", t_tr, ratio, R * quant_pq_code_size(&pq) / 1e6, cb.size() * 4 / 1e6);
+        for (int mode = 0; mode < 2; mode++) {
+            Pqmm v;
+            v.shared = shared; v.mode = mode; v.mk = mk;
+            v.ws.resize(quant_pqmm_workspace_size(mk.data(), (quant_pqmm_mode)mode));
+            vs.push_back(std::move(v));
+        }
+    }
+    // sgemv and the four PQ matmuls interleaved, round by round (sgemv
+    // reads its 64 MiB from DRAM each round, and evicts the PQ data)
+    std::vector<double> tb;
+    for (int r = 0; r < greps; r++) {
+        tb.push_back(once([&] {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R, (int)C, 1.0f, W.data(), (int)C, x.data(), 1, 0.0f, y.data(), 1);
+        }));
+        for (auto &v : vs) {
+            v.t.push_back(once([&] { quant_pqmm(v.mk.data(), x.data(), (quant_pqmm_mode)v.mode, y1.data(), v.ws.data(), v.ws.size()); }));
+            v.ratio.push_back(tb.back() / v.t.back());
+        }
+    }
+    double t_blas = median(tb);
+    printf("OpenBLAS sgemv: %.3f ms, %.1f GFLOPS (%d interleaved rounds, load %s)\n", t_blas * 1e3, 2.0 * R * C / t_blas / 1e9, greps,
+           loadavg().c_str());
+    for (auto &v : vs) {
+        quant_pqmm(v.mk.data(), x.data(), (quant_pqmm_mode)v.mode, y1.data(), v.ws.data(), v.ws.size());
+        double t = median(v.t), rt = median(v.ratio), e = relerr(y1);
+        const char *mn = v.mode ? "LUT8" : "F32";
+        printf("  pqmm %-4s %-12s: %.3f ms (%.2fx sgemv, per-round median), relative error vs W x %.4f\n", mn,
+               v.shared ? "shared" : "per-subspace", t * 1e3, rt, e);
+        if (v.shared)
+            row(std::string("PQ matmul ") + mn + ", shared codebook (ms)", fmt("%.3f", t * 1e3), fmt("%.3f (sgemv)", t_blas * 1e3),
+                fmt("%.2fx", rt), ">= 3x sgemv", rt >= 3.0);
+        else
+            row(std::string("PQ matmul ") + mn + ", per-subspace codebooks (ms)", fmt("%.3f", t * 1e3), fmt("%.3f (sgemv)", t_blas * 1e3),
+                fmt("%.2fx", rt), ">= 1.5x sgemv", rt >= 1.5);
+    }
+    row("PQ matmul size (shared codebook)", fmt("%.1fx smaller", ratio_shared), "", "", "16x", ratio_shared >= 15.9);
+    {   // weight sharing for comparison: 16-entry scalar codebook, 4-bit indices
+        float cb16[16];
+        quant_codebook_train(W.data(), W.size(), 16, NULL, cb16, NULL);
+        size_t rb = quant_codebook_row_bytes(4, C);
+        std::vector<uint8_t> idx(R * rb);
+        for (size_t r = 0; r < R; r++) quant_codebook_encode(W.data() + r * C, C, cb16, 16, 4, idx.data() + r * rb);
+        std::vector<unsigned char> cpk(quant_codebook_pack_size(4, R, C));
+        quant_codebook_pack(idx.data(), 4, R, C, cb16, 16, cpk.data(), cpk.size());
+        double t = median_time(greps, [&] { quant_codebook_gemv(cpk.data(), x.data(), y1.data()); });
+        printf("codebook GEMV (16 entries, 4-bit indices, 8x smaller): %.3f ms (%.1fx sgemv), relative error %.4f\n",
+               t * 1e3, t_blas / t, relerr(y1));
+    }
+}
+
 int main(int argc, char **argv) {
     int reps = 5, seeds = 5;
-    bool quick = false;
+    bool quick = false, pqmm_only = false;
     std::string dir = "/usr/share/datasets/fashion-mnist";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quick")) quick = true;
+        else if (!strcmp(argv[i], "--pqmm")) pqmm_only = true;
         else if (!strcmp(argv[i], "--seeds") && i + 1 < argc) seeds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--data") && i + 1 < argc) dir = argv[++i];
-        else { fprintf(stderr, "usage: %s [--reps N] [--seeds N] [--quick] [--data DIR]\n", argv[0]); return 2; }
+        else { fprintf(stderr, "usage: %s [--reps N] [--seeds N] [--quick] [--pqmm] [--data DIR]\n", argv[0]); return 2; }
     }
     omp_set_num_threads(1);
     openblas_set_num_threads(1);
@@ -152,6 +255,11 @@ int main(int argc, char **argv) {
 #endif
            FAISS_VERSION_MAJOR, FAISS_VERSION_MINOR, FAISS_VERSION_PATCH, reps);
 
+    if (pqmm_only) { // the PQ matmul section alone: no data set, no faiss
+        bench_pqmm(reps, quick);
+        print_table();
+        return 0;
+    }
     size_t nb, d, nq, d2;
     std::vector<float> xb = load_images(dir + "/train-images-idx3-ubyte.gz", 0, &nb, &d);
     std::vector<float> xq = load_images(dir + "/t10k-images-idx3-ubyte.gz", 1000, &nq, &d2);
@@ -348,102 +456,8 @@ int main(int argc, char **argv) {
     }
 
     // ------------------------------------------------ PQ matmul
-    {
-        const size_t R = 4096, C = 4096, dsub = 4, M = C / dsub;
-        printf("\n== PQ matmul: W %zu x %zu (Gaussian), sub-vectors of %zu, 256 centroids\n", R, C, dsub);
-        std::vector<float> W(R * C), x(C), y(R), y1(R);
-        quant_rng rng;
-        quant_rng_seed(&rng, 42);
-        for (size_t i = 0; i < R * C; i++) {  // Box-Muller
-            float u = (quant_rng_uniform(&rng) + 1e-7f), v = quant_rng_uniform(&rng);
-            W[i] = sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v) * 0.02f;
-        }
-        for (size_t i = 0; i < C; i++) x[i] = quant_rng_uniform(&rng) * 2.0f - 1.0f;
-        int greps = reps * 10 + 1;
-        auto relerr = [&](const std::vector<float> &a) {
-            double e = 0, n2 = 0;
-            for (size_t i = 0; i < R; i++) { e += ((double)a[i] - y[i]) * ((double)a[i] - y[i]); n2 += (double)y[i] * y[i]; }
-            return sqrt(e / n2);
-        };
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R, (int)C, 1.0f, W.data(), (int)C, x.data(), 1, 0.0f, y.data(), 1);
-        struct Pqmm { int shared, mode; std::vector<unsigned char> mk, ws; std::vector<double> t, ratio; };
-        std::vector<Pqmm> vs;
-        double ratio_shared = 0;
-        for (int shared = 1; shared >= 0; shared--) {
-            quant_pq pq;
-            std::vector<float> cb(quant_pq_centroids_floats(C, M, 8, shared));
-            quant_pq_init(&pq, C, M, 8, shared, cb.data());
-            quant_kmeans_opts o;
-            quant_kmeans_opts_default(&o);
-            o.nearest = quant_nearest;
-            o.max_iter = quick ? 3 : 20;
-            o.tol = 1e-3;
-            o.progress = progress_dot;
-            double t_tr = once([&] { quant_pq_train(&pq, W.data(), R, &o, NULL); });
-            fputc('\n', stderr);
-            std::vector<unsigned char> ppk(quant_pq_pack_size(&pq));
-            quant_pq_pack(&pq, ppk.data(), ppk.size());
-            std::vector<uint8_t> codes(R * quant_pq_code_size(&pq));
-            quant_pq_encode(ppk.data(), W.data(), R, codes.data());
-            std::vector<unsigned char> mk(quant_pqmm_pack_size(&pq, R));
-            quant_pqmm_pack(&pq, codes.data(), R, mk.data(), mk.size());
-            double ratio = quant_pq_compression(&pq, R);
-            if (shared) ratio_shared = ratio;
-            printf("quant PQ (%s codebook): trained in %.1f s, %.1fx smaller than fp32 (codes %.1f MB + codebooks %.2f MB)\n",
-                   shared ? "one shared" : "per-subspace", t_tr, ratio, R * quant_pq_code_size(&pq) / 1e6, cb.size() * 4 / 1e6);
-            for (int mode = 0; mode < 2; mode++) {
-                Pqmm v;
-                v.shared = shared; v.mode = mode; v.mk = mk;
-                v.ws.resize(quant_pqmm_workspace_size(mk.data(), (quant_pqmm_mode)mode));
-                vs.push_back(std::move(v));
-            }
-        }
-        // sgemv and the four PQ matmuls interleaved, round by round (sgemv
-        // reads its 64 MiB from DRAM each round, and evicts the PQ data)
-        std::vector<double> tb;
-        for (int r = 0; r < greps; r++) {
-            tb.push_back(once([&] {
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R, (int)C, 1.0f, W.data(), (int)C, x.data(), 1, 0.0f, y.data(), 1);
-            }));
-            for (auto &v : vs) {
-                v.t.push_back(once([&] { quant_pqmm(v.mk.data(), x.data(), (quant_pqmm_mode)v.mode, y1.data(), v.ws.data(), v.ws.size()); }));
-                v.ratio.push_back(tb.back() / v.t.back());
-            }
-        }
-        double t_blas = median(tb);
-        printf("OpenBLAS sgemv: %.3f ms, %.1f GFLOPS (%d interleaved rounds, load %s)\n", t_blas * 1e3, 2.0 * R * C / t_blas / 1e9, greps,
-               loadavg().c_str());
-        for (auto &v : vs) {
-            quant_pqmm(v.mk.data(), x.data(), (quant_pqmm_mode)v.mode, y1.data(), v.ws.data(), v.ws.size());
-            double t = median(v.t), rt = median(v.ratio), e = relerr(y1);
-            const char *mn = v.mode ? "LUT8" : "F32";
-            printf("  pqmm %-4s %-12s: %.3f ms (%.2fx sgemv, per-round median), relative error vs W x %.4f\n", mn,
-                   v.shared ? "shared" : "per-subspace", t * 1e3, rt, e);
-            if (v.shared)
-                row(std::string("PQ matmul ") + mn + ", shared codebook (ms)", fmt("%.3f", t * 1e3), fmt("%.3f (sgemv)", t_blas * 1e3),
-                    fmt("%.2fx", rt), ">= 3x sgemv", rt >= 3.0);
-            else
-                row(std::string("PQ matmul ") + mn + ", per-subspace codebooks (ms)", fmt("%.3f", t * 1e3), fmt("%.3f (sgemv)", t_blas * 1e3),
-                    fmt("%.2fx", rt), ">= 1.5x sgemv", rt >= 1.5);
-        }
-        row("PQ matmul size (shared codebook)", fmt("%.1fx smaller", ratio_shared), "", "", "16x", ratio_shared >= 15.9);
-        {   // weight sharing for comparison: 16-entry scalar codebook, 4-bit indices
-            float cb16[16];
-            quant_codebook_train(W.data(), W.size(), 16, NULL, cb16, NULL);
-            size_t rb = quant_codebook_row_bytes(4, C);
-            std::vector<uint8_t> idx(R * rb);
-            for (size_t r = 0; r < R; r++) quant_codebook_encode(W.data() + r * C, C, cb16, 16, 4, idx.data() + r * rb);
-            std::vector<unsigned char> cpk(quant_codebook_pack_size(4, R, C));
-            quant_codebook_pack(idx.data(), 4, R, C, cb16, 16, cpk.data(), cpk.size());
-            double t = median_time(greps, [&] { quant_codebook_gemv(cpk.data(), x.data(), y1.data()); });
-            printf("codebook GEMV (16 entries, 4-bit indices, 8x smaller): %.3f ms (%.1fx sgemv), relative error %.4f\n",
-                   t * 1e3, t_blas / t, relerr(y1));
-        }
-    }
+    bench_pqmm(reps, quick);
 
-    printf("\n| step | quant | faiss / OpenBLAS | ratio | target | |\n|---|---|---|---|---|---|\n");
-    for (auto &r : table)
-        printf("| %s | %s | %s | %s | %s | %s |\n", r.step.c_str(), r.ours.c_str(), r.theirs.c_str(), r.ratio.c_str(), r.target.c_str(),
-               r.verdict.c_str());
+    print_table();
     return 0;
 }
