@@ -13,6 +13,12 @@
 #                         AVX2 kernels) against OpenBLAS's AVX2 core
 #                         (OPENBLAS_CORE_AVX2, bench.mk: Haswell), on a CPU
 #                         with AVX-512 too; output bench_pq_avx2.txt
+#   make bench-pq-ab      the PQ matmul section (bench_pq --pqmm --quick)
+#                         of two builds in alternation, PQ_AB_RUNS times:
+#                         quant.h / quant_kernels.h of commit PQ_AB_BASE
+#                         (default HEAD) against the tree, both with
+#                         PQ_AB_FLAGS (default -mavx2 -mfma) and OpenBLAS's
+#                         AVX2 core; compare times run by run
 #   make test-pq-native   tests/ktest_pq.c built with -march=native: the
 #                         AVX-512 VBMI paths (vpermi2b: 8-bit fast scan, PQ
 #                         matmul LUT8) that the fixed ISA flags of `make
@@ -40,7 +46,7 @@ BENCH_PQ_CXX   ?= $(CXX) -std=c++17 -O2 -Wall -Wextra -Wno-maybe-uninitialized
 # AVX2 CPU it dies with SIGILL.
 BENCH_PQ_ENV   ?= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORE_NATIVE),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_NATIVE))
 
-.PHONY: bench-pq bench-pq-quick bench-pq-avx2 test-pq-native
+.PHONY: bench-pq bench-pq-quick bench-pq-avx2 bench-pq-ab test-pq-native
 
 $(BENCH_DIR)/bench_pq: bench/bench_pq.cc quant.h quant_kernels.h
 	@mkdir -p $(dir $@)
@@ -63,6 +69,26 @@ bench-pq-avx2: $(BENCH_DIR)/bench_pq_avx2
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORE_AVX2),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_AVX2)) \
 	  sh -c 'taskset -c $(BENCH_CPU) $< --reps $(BENCH_PQ_REPS) --seeds $(BENCH_PQ_SEEDS); echo $$? > $(BENCH_DIR)/bench-pq-avx2.rc' \
 	  | tee $(BENCH_DIR)/bench_pq_avx2.txt; exit $$(cat $(BENCH_DIR)/bench-pq-avx2.rc)
+
+PQ_AB_BASE  ?= HEAD
+PQ_AB_FLAGS ?= -mavx2 -mfma
+PQ_AB_RUNS  ?= 6
+# the two builds yield to other work on a shared host; the runs do not
+PQ_AB_NICE  ?= nice -n 19
+# always rebuilt: the base is a commit, the tree whatever it holds now
+bench-pq-ab:
+	@mkdir -p $(BENCH_DIR)/pq-ab/base
+	git show $(PQ_AB_BASE):quant.h > $(BENCH_DIR)/pq-ab/base/quant.h
+	git show $(PQ_AB_BASE):quant_kernels.h > $(BENCH_DIR)/pq-ab/base/quant_kernels.h
+	$(PQ_AB_NICE) $(BENCH_PQ_CXX) $(PQ_AB_FLAGS) -I$(BENCH_DIR)/pq-ab/base $(OPENBLAS_INC) bench/bench_pq.cc -o $(BENCH_DIR)/pq-ab/bench_pq_base \
+	  -lfaiss -lopenblas -lblas -llapack -fopenmp -lm
+	$(PQ_AB_NICE) $(BENCH_PQ_CXX) $(PQ_AB_FLAGS) -I. $(OPENBLAS_INC) bench/bench_pq.cc -o $(BENCH_DIR)/pq-ab/bench_pq_tree \
+	  -lfaiss -lopenblas -lblas -llapack -fopenmp -lm
+	@for i in $$(seq $(PQ_AB_RUNS)); do for s in base tree; do \
+	  echo "== $$s, run $$i"; \
+	  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(if $(OPENBLAS_CORE_AVX2),OPENBLAS_CORETYPE=$(OPENBLAS_CORE_AVX2)) \
+	    taskset -c $(BENCH_CPU) $(BENCH_DIR)/pq-ab/bench_pq_$$s --pqmm --quick --reps 5 2>/dev/null | grep -E '^OpenBLAS sgemv|^  pqmm' || exit 1; \
+	done; done
 
 $(BUILD)/native/ktest_pq: tests/ktest_pq.c quant.h quant_kernels.h tests/harness.h
 	@mkdir -p $(dir $@)
