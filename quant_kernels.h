@@ -6507,12 +6507,14 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
  * 256 subspaces), added into 32 bits every 256 subspaces. Integer sums:
  * the same in any order. VBMI: groups of 8 (their byte tables stay in L1);
  * else groups of 256: the longest runs through the codes, which come from
- * DRAM for large W (prefetched). */
+ * DRAM for large W, prefetched QUANT__PQMM_PFD subspaces (64-byte lines)
+ * ahead: 8 covered too little of the DRAM latency on a Zen 4. */
 #  if defined(QUANT__PQ_VBMI)
 #    define QUANT__PQMM_GV 8
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
 #  else
 #    define QUANT__PQMM_GV 256
+#    define QUANT__PQMM_PFD 24
 #    if defined(__GNUC__) || defined(__clang__)
 #      define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
 #    else
@@ -6540,7 +6542,7 @@ QUANT__INTERNAL void quant__pqmm_lut8_vl(const uint8_t *cd, size_t blk, size_t n
                     const uint8_t *c = cd + b * blk + (size_t)v * QUANT__VB;
                     quant__vi a = A[b * QUANT__PQMM_NV + (size_t)v], bb = B[b * QUANT__PQMM_NV + (size_t)v];
                     for (m = g; m < g1; m++) {
-                        QUANT__PQMM_PREFETCH(c + (m + 8) * 64); /* codes after an eviction come from DRAM */
+                        QUANT__PQMM_PREFETCH(c + (m + QUANT__PQMM_PFD) * 64); /* codes after an eviction come from DRAM */
                         quant__vi_acc8(&a, &bb, quant__vi_lut256(Q + m * 256, quant__vi_load(c + m * 64)));
                     }
                     A[b * QUANT__PQMM_NV + (size_t)v] = a; B[b * QUANT__PQMM_NV + (size_t)v] = bb;
