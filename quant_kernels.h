@@ -6514,7 +6514,7 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
 #  else
 #    define QUANT__PQMM_GV 256
-#    define QUANT__PQMM_PFD 24
+#    define QUANT__PQMM_PFD 48
 #    if defined(__GNUC__) || defined(__clang__)
 #      define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
 #    else
