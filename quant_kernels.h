@@ -6508,13 +6508,18 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
  * the same in any order. VBMI: groups of 8 (their byte tables stay in L1);
  * else groups of 256: the longest runs through the codes, which come from
  * DRAM for large W, prefetched QUANT__PQMM_PFD subspaces (64-byte lines)
- * ahead: 8 covered too little of the DRAM latency on a Zen 4. */
+ * ahead: on x86 48 (8 covered too little of the DRAM latency on a Zen 4,
+ * 96 gained nothing more). */
 #  if defined(QUANT__PQ_VBMI)
 #    define QUANT__PQMM_GV 8
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
 #  else
 #    define QUANT__PQMM_GV 256
-#    define QUANT__PQMM_PFD 48
+#    if defined(QUANT_HAS_SSE41)
+#      define QUANT__PQMM_PFD 48
+#    else
+#      define QUANT__PQMM_PFD 8 /* NEON: not measured with a longer distance */
+#    endif
 #    if defined(__GNUC__) || defined(__clang__)
 #      define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
 #    else
