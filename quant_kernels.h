@@ -511,8 +511,8 @@ QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metri
  * tiles for your threads). Bit for bit quant_ref_pqmm. Lookups: F32 by
  * vgatherdps (nbits 8) or vpermps (nbits 4) on AVX-512, scalar loads in
  * blocks whose tables stay in L1 on SSE4.1 and AVX2 (nbits 8; on AVX2
- * faster than its gathers); LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a subspace in three
- * instructions, 16-bit accumulators), the vpshufb rows of the fast scan
+ * faster than its gathers); LUT8 by vpermi2b (AVX-512 VBMI: 64 rows a
+ * subspace in three instructions, 16-bit accumulators), the vpshufb rows of the fast scan
  * (nbits 8 on SSE4.1, AVX2, AVX-512BW) or vpermd (nbits 4, AVX-512). */
 QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows);
 QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
@@ -6447,12 +6447,12 @@ QUANT__INTERNAL void quant__pqmm_f32_vbmi(const uint8_t *cd, size_t blk, size_t 
  * QUANT__PQMM_CH blocks, 8 rows at a time in scalar registers, each row's
  * sum in subspace order (the sums of the reference). Scalar loads: AVX2's
  * vgatherdps costs more a lookup than a load and an add (bench/RESULTS.md,
- * PQ). The codes
- * come from DRAM for a large W: each block's codes of the group after next
- * are prefetched while its 8-row steps run (two 64-byte lines a step, the
- * group's 16 over the 8 steps), those of the first two groups when the
- * kernel starts; and the next group's tables (256 lines) into L1, two
- * lines a step over the first 128 steps (16 blocks) of the group. */
+ * PQ). The codes come from DRAM for a large W: each block's codes of the
+ * group after next are prefetched while its 8-row steps run (two 64-byte
+ * lines a step, the group's 16 over the 8 steps), those of the first two
+ * groups when the kernel starts; and the next group's tables (256 lines)
+ * into L1, two lines a step over the first 128 steps (16 blocks) of the
+ * group. */
 #  define QUANT__PQMM_GF 16
 #  if defined(__GNUC__) && !defined(__clang__)
 /* GCC's SLP vectorizer otherwise packs the 8 loads into a vector (7
@@ -6508,8 +6508,7 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
  * the same in any order. VBMI: groups of 8 (their byte tables stay in L1);
  * else groups of 256: the longest runs through the codes, which come from
  * DRAM for large W, prefetched QUANT__PQMM_PFD subspaces (64-byte lines)
- * ahead: on x86 48 (8 covered too little of the DRAM latency on a Zen 4,
- * 96 gained nothing more). */
+ * ahead: 48 on x86 (the distances tried: bench/RESULTS.md, PQ). */
 #  if defined(QUANT__PQ_VBMI)
 #    define QUANT__PQMM_GV 8
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
