@@ -77,6 +77,7 @@ PQ_AB_RUNS  ?= 6
 PQ_AB_NICE  ?= nice -n 19
 # always rebuilt: the base is a commit, the tree whatever it holds now
 bench-pq-ab:
+	@case "$(PQ_AB_FLAGS)" in *avx2*) [ -n "$$(sh tests/isa.sh avx2)" ] || { echo "bench-pq-ab: this CPU lacks AVX2 / FMA (tests/isa.sh): set PQ_AB_FLAGS"; exit 1; };; esac
 	@mkdir -p $(BENCH_DIR)/pq-ab/base
 	git show $(PQ_AB_BASE):quant.h > $(BENCH_DIR)/pq-ab/base/quant.h
 	git show $(PQ_AB_BASE):quant_kernels.h > $(BENCH_DIR)/pq-ab/base/quant_kernels.h
