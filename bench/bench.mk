@@ -25,7 +25,7 @@
 #   make bench-ab            quant's GEMM of commit AB_BASE (default HEAD) against
 #                            the working tree, paired in each round, both built
 #                            with AB_FLAGS (default -mavx2 -mfma): bench/bench_ab.c;
-#                            AB_ARGS: [rounds] [0 int32 | 1 int8 out] [shapes]
+#                            AB_ARGS: [rounds] [0 int32 | 1 int8 out] [shapes] [7bit]
 #   make bench-isa           one whole-process workload per ISA, timed by hyperfine:
 #                            speed-up of each ISA over scalar
 #   make bench-build         builds everything without running it
