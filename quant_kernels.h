@@ -2312,6 +2312,12 @@ QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, 
  * operations in its order); with U7 (the operand u7: A itself, every
  * byte <= 127) pmaddubsw takes the panel from memory, no mask, no xor:
  * the exact chain's three operations. */
+/* the first eight accumulators zeroed (a first K block) */
+#    define QUANT__C4W_ZERO8                                                     \
+        "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"        \
+        "vpxor %%xmm2, %%xmm2, %%xmm2\n\t" "vpxor %%xmm3, %%xmm3, %%xmm3\n\t"        \
+        "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"        \
+        "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"
 #    define QUANT__C4W_DOT(src, acc)                                             \
         ".if %c[u7]\n\t"                                                         \
         "vpmaddubsw " src ", %%ymm13, %%ymm15\n\t"                               \
@@ -2334,9 +2340,7 @@ QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, con
     __asm__ volatile(
             "test %[first], %[first]\n\t"
             "jz 4f\n\t"
-            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
-            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
-            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"
+            QUANT__C4W_ZERO8
             "jmp 5f\n\t"
             "4:\n\t"
             "vmovdqu 0(%[t]), %%ymm0\n\t"   "vmovdqu 32(%[t]), %%ymm1\n\t"
@@ -2404,10 +2408,9 @@ QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, 
     __asm__ volatile(
             "test %[first], %[first]\n\t"
             "jz 4f\n\t"
-            "vpxor %%xmm0, %%xmm0, %%xmm0\n\t" "vpxor %%xmm1, %%xmm1, %%xmm1\n\t" "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
-            "vpxor %%xmm3, %%xmm3, %%xmm3\n\t" "vpxor %%xmm4, %%xmm4, %%xmm4\n\t" "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
-            "vpxor %%xmm6, %%xmm6, %%xmm6\n\t" "vpxor %%xmm7, %%xmm7, %%xmm7\n\t" "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
-            "vpxor %%xmm9, %%xmm9, %%xmm9\n\t" "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+            QUANT__C4W_ZERO8
+            "vpxor %%xmm8, %%xmm8, %%xmm8\n\t" "vpxor %%xmm9, %%xmm9, %%xmm9\n\t"
+            "vpxor %%xmm10, %%xmm10, %%xmm10\n\t" "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
             "jmp 5f\n\t"
             "4:\n\t"
             /* row 0: panel i's vectors in 2i, 2i + 1; row 1: 6 on */
@@ -2441,6 +2444,7 @@ QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, 
 }
 #    undef QUANT__C4X_ROW
 #    undef QUANT__C4W_DOT
+#    undef QUANT__C4W_ZERO8
 #  else
 QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
         int32_t *t) {
