@@ -42,6 +42,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 /* (the bound of the AVX2 kernels: not shown for AVX-512 builds) */
@@ -58,6 +59,12 @@ static void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (!p) { fprintf(stderr, "bench_conv_dnnl: out of memory (%zu bytes)\n", n); exit(1); }
     return p;
+}
+/* a whole number, or LONG_MIN (refused by the checks) for anything else */
+static long whole(const char *t) {
+    char *e;
+    long v = strtol(t, &e, 10);
+    return e == t || *e ? LONG_MIN : v;
 }
 #define DN(call) do { dnnl_status_t st_ = (call); if (st_ != dnnl_success) { \
     fprintf(stderr, "bench_conv_dnnl: %s failed (status %d)\n", #call, (int)st_); exit(1); } } while (0)
@@ -111,14 +118,14 @@ int main(int argc, char **argv) {
         { "7x7x512 -> 512, 3x3", 1, 7, 7, 512, 512, 3, 1, 1 },
     };
     const size_t ns = sizeof shapes / sizeof *shapes;
-    const int rounds = argc > 1 ? atoi(argv[1]) : 31, only = argc > 2 ? atoi(argv[2]) : -1;
+    const long rounds = argc > 1 ? whole(argv[1]) : 31, only = argc > 2 ? whole(argv[2]) : -1;
     const int act7 = argc > 3 && strcmp(argv[3], "7bit") == 0;
     dnnl_engine_t eng;
     dnnl_stream_t stream;
     size_t si;
     int o;
     const char *isa_env = getenv("DNNL_MAX_CPU_ISA");
-    if (rounds < 1 || argc > 4 || (argc > 3 && !act7)) {
+    if (rounds < 1 || rounds > 100000 || only < -1 || only >= (long)ns || argc > 4 || (argc > 3 && !act7)) {
         fprintf(stderr, "usage: bench_conv_dnnl [rounds >= 1] [shape index 0..%zu, -1 all] [7bit]\n", ns - 1);
         return 2;
     }
@@ -126,7 +133,7 @@ int main(int argc, char **argv) {
     DN(dnnl_stream_create(&stream, eng, dnnl_stream_default_flags));
     printf("quant_conv2d (%s) against oneDNN %d.%d.%d convolution (DNNL_MAX_CPU_ISA=%s), one thread, %d rounds\n",
            quant_isa_name(), dnnl_version()->major, dnnl_version()->minor, dnnl_version()->patch,
-           isa_env ? isa_env : "(unset)", rounds);
+           isa_env ? isa_env : "(unset)", (int)rounds);
     printf("uint8 NHWC input 0..%d, int8 weights -127..127, no zero points; us a call (median), oneDNN / quant per round\n\n", act7 ? 127 : 255);
     printf("| shape | batch | out | quant us | oneDNN us | oneDNN / quant (p25-p75) | quant GOPS | oneDNN GOPS | chain bound GOPS | oneDNN's results | oneDNN impl |\n");
     printf("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|\n");
