@@ -1984,6 +1984,28 @@ static void QUANT__UKR(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_
  *          pipes the pmaddubsw / pmaddwd chain needs, a xor on any.
  * pmaddwd with ones then adds the pairs of each 4-byte group into int32:
  * the VNNI dot product in three steps (two in SEVEN). */
+/* bytes [0, kn) of the row at a into the masks of A^ < 0 at s and |A^| at
+ * u, each to a whole vector, A^ = 0 past kn (the flip pattern there); U7
+ * (every byte <= 127, flip 0): the bytes themselves at u, no masks */
+QUANT__AINL void quant__c4_prep_row(const uint8_t *a, size_t kn, quant__vi fv, uint32_t flip, const int U7, uint8_t *s,
+        uint8_t *u) {
+    size_t o;
+    for (o = 0; o < kn; o += QUANT__VB) {
+        quant__vi v;
+        if (kn - o >= QUANT__VB) v = quant__vi_load(a + o);
+        else {
+            quant__vi_store(s + o, fv);
+            quant__copy_short(s + o, a + o, kn - o, flip);
+            v = quant__vi_load(s + o);
+        }
+        if (U7) { quant__vi_store(u + o, v); continue; }
+        v = quant__vi_xor(v, fv);
+        quant__vi_store(s + o, quant__vi_neg8(v));
+        quant__vi_store(u + o, quant__vi_abs8(v));
+    }
+}
+/* the one-panel kernels (AVX2 runs them only for a call of one panel:
+ * more panels take the many-panel kernels below) */
 #if defined(QUANT_ISA_AVX512)
 #  define QUANT__UKR_SGN quant__gemm_s8s8_6x32c4__avx512
 #  define QUANT__UKR_U7 quant__gemm_u7s8_6x32c4__avx512
@@ -2024,7 +2046,7 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 #else
 #  define QUANT__C4_MEM(p) ((void)0)
 #endif
-/* the sign kernels' chunk of K, the bytes of a row prepared at once: four
+/* the sign kernel's chunk of K, the bytes of a row prepared at once: four
  * vectors on AVX2 (fewer turns between preparing and multiplying), one on
  * the others (where four measured no faster) */
 #if defined(QUANT_ISA_AVX2)
@@ -2032,37 +2054,6 @@ QUANT__AINL void quant__gemm_c4_step(const int MR, const int SEVEN, const uint8_
 #else
 #  define QUANT__C4_CH QUANT__VB
 #endif
-
-/* the masks of A^ < 0 and |A^| of the MR rows' n <= one vector bytes from
- * column k of A, at column o of the chunk buffers; past n (K's end) the
- * flip pattern, so A^ = 0 there (b ^ m is not 0). zero: 0, or a vector of
- * zeros the mask compares with (QUANT__C4W_ZERO: made for the call, where a
- * zero GCC keeps live across the kernel's loop would take a tile register) */
-QUANT__AINL void quant__c4_prep(const int MR, const uint8_t *const *a, size_t k, size_t n, size_t o, uint32_t flip,
-        quant__vi fv, const quant__vi *zero, uint8_t sbuf[][QUANT__C4_CH], uint8_t abuf[][QUANT__C4_CH]) {
-    int r;
-    QUANT__UNROLL
-    for (r = 0; r < MR; r++) {
-        quant__vi v;
-        if (n == QUANT__VB) v = quant__vi_load(a[r] + k);
-        else {
-            quant__vi_store(sbuf[r] + o, fv);
-            quant__copy_short(sbuf[r] + o, a[r] + k, n, flip);
-            v = quant__vi_load(sbuf[r] + o);
-        }
-        v = quant__vi_xor(v, fv);
-        quant__vi_store(sbuf[r] + o, zero ? quant__vi_neg8z(v, *zero) : quant__vi_neg8(v));
-        quant__vi_store(abuf[r] + o, quant__vi_abs8(v));
-    }
-}
-#if QUANT__C4_CH > QUANT__VB
-#  define QUANT__C4_PREP(MR, kn, zero)                                                             \
-    for (o = 0; o < (kn); o += QUANT__VB)                                                          \
-        quant__c4_prep(MR, a, k0 + o, (kn) - o < QUANT__VB ? (kn) - o : QUANT__VB, o, flip, fv, zero, sbuf, abuf)
-#else
-#  define QUANT__C4_PREP(MR, kn, zero) quant__c4_prep(MR, a, k0, kn, 0, flip, fv, zero, sbuf, abuf)
-#endif
-
 /* SEVEN: the groups straight from A, the tail group zero-extended. Sign: A
  * in chunks of QUANT__C4_CH bytes per row turned into the masks of A^ < 0
  * and |A^| on the stack (a few operations a vector, not a group and row),
@@ -2099,8 +2090,10 @@ QUANT__AINL void quant__gemm_c4_body(const int MR, const int SEVEN, size_t K, co
         for (k0 = 0; k0 < K; k0 += QUANT__C4_CH) {
             const size_t kn = K - k0 < QUANT__C4_CH ? K - k0 : QUANT__C4_CH;
             size_t o;
-            (void)o;
-            QUANT__C4_PREP(MR, kn, NULL);
+            for (o = 0; o < kn; o += QUANT__VB)
+                QUANT__UNROLL
+                for (r = 0; r < MR; r++)
+                    quant__c4_prep_row(a[r] + k0 + o, kn - o < QUANT__VB ? kn - o : QUANT__VB, fv, flip, 0, sbuf[r] + o, abuf[r] + o);
             QUANT__C4_MEM(sbuf);
             QUANT__C4_MEM(abuf);
             /* (not unrolled: GCC would then reassociate the sums of the
@@ -2145,163 +2138,22 @@ static void QUANT__UKR_U7(size_t mr, size_t K, const uint8_t *A, size_t lda, int
 }
 #undef QUANT__C4_SWITCH
 #undef QUANT__C4_MR45
+#undef QUANT__C4_MEM
+#undef QUANT__C4_CH
 
 #if defined(QUANT_ISA_AVX2)
-/* The sign kernel two panels wide, QUANT__C4W_MR rows x 2 QUANT__NR columns
- * (3 x 32 on AVX2): a row's two broadcasts feed four vectors, not two. The
- * twelve accumulators, the ones, the two broadcasts and a product fill the
- * sixteen registers, so B is not held: each row's xor reads its panel
- * vector from L1 as a memory operand (QUANT__C4W_RELOAD keeps GCC from
- * sharing those loads between the rows, which would spill the tile). Same
- * products and sums as quant__gemm_c4_body, so the same exactness. */
-#  define QUANT__C4W_MR 3
-#  define QUANT__UKR_SGNW quant__gemm_s8s8_3x32c4__avx2
-#  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM)
-#    define QUANT__C4W_RELOAD(p) __asm__ volatile("" : "+r"(p))
-#    define QUANT__C4W_ZERO(v) __asm__ volatile("" : "+x"(v))
-#  else
-#    define QUANT__C4W_RELOAD(p) ((void)0)
-#    define QUANT__C4W_ZERO(v) ((void)0)
-#  endif
-/* RQ 0: the int32 tiles to tile0 and tile1. RQ 1: the float
- * requantization to uint8 / int8 (QUANT_RQ_FP32, two whole panels) applied
- * here while the tile is in registers, with quant__epilogue_tile's helpers
- * and order of operations: row r of C gets, per panel column j, round(float
- * (acc + corr[j] + rowcorr[r]) * scale[j]) clamped to the output range less
- * zp, plus zp; o->ec is panel 0's constants, ec1 panel 1's. */
-QUANT__AINL void quant__gemm_c4w_body(const int MR, const int RQ, size_t K, const uint8_t *A, size_t lda, uint32_t flip,
-        const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1, const quant__ukr_out *o,
-        const quant__epi_cols *ec1) {
-    quant__vi acc[QUANT__C4W_MR][2 * QUANT__NV];
-    uint8_t sbuf[QUANT__C4W_MR][QUANT__C4_CH], abuf[QUANT__C4W_MR][QUANT__C4_CH];
-    const uint8_t *a[QUANT__C4W_MR];
-    size_t k0, g;
-    int r, c;
-    QUANT__UNROLL
-    for (r = 0; r < MR; r++) { a[r] = A + (size_t)r * lda; for (c = 0; c < 2 * QUANT__NV; c++) acc[r][c] = quant__vi_zero(); }
-    for (k0 = 0; k0 < K; k0 += QUANT__C4_CH) {
-        const size_t kn = K - k0 < QUANT__C4_CH ? K - k0 : QUANT__C4_CH;
-        uint32_t fl = flip;
-        quant__vi fv, zero = quant__vi_zero();
-        size_t o;
-        /* the flip and zero vectors made again each chunk: their registers are the tile's */
-        QUANT__C4W_RELOAD(fl);
-        QUANT__C4W_ZERO(zero);
-        fv = quant__vi_set32((int32_t)fl);
-        QUANT__C4_PREP(MR, kn, &zero);
-        QUANT__C4_MEM(sbuf);
-        QUANT__C4_MEM(abuf);
-        for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4, pan1 += QUANT__NR * 4) {
-            QUANT__UNROLL
-            for (r = 0; r < MR; r++) {
-                const int8_t *p0 = pan0, *p1 = pan1;
-                int32_t v, w;
-                quant__vi m, u;
-                memcpy(&v, sbuf[r] + 4 * g, 4);
-                memcpy(&w, abuf[r] + 4 * g, 4);
-                m = quant__vi_set32(v);
-                u = quant__vi_set32(w);
-                QUANT__C4W_RELOAD(p0);
-                QUANT__C4W_RELOAD(p1);
-                QUANT__UNROLL
-                for (c = 0; c < QUANT__NV; c++) {
-                    acc[r][c] = quant__vi_dot4(acc[r][c], u, quant__vi_xor(quant__vi_load(p0 + c * QUANT__VL * 4), m));
-                    acc[r][QUANT__NV + c] = quant__vi_dot4(acc[r][QUANT__NV + c], u,
-                            quant__vi_xor(quant__vi_load(p1 + c * QUANT__VL * 4), m));
-                }
-            }
-        }
-    }
-    if (RQ) {
-        const quant_epilogue *ep = o->ep;
-        const int i8 = ep->out == QUANT_OUT_I8;
-        __m256 lo, hi;
-        __m256i zp;
-        /* the sums made opaque here: without it GCC 12 kept most of the
-         * tile on the stack inside the loop above */
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++)
-            QUANT__UNROLL
-            for (c = 0; c < 2 * QUANT__NV; c++) QUANT__C4W_ZERO(acc[r][c]);
-        lo = _mm256_set1_ps((float)(ep->out_min - ep->out_zp));
-        hi = _mm256_set1_ps((float)(ep->out_max - ep->out_zp));
-        zp = _mm256_set1_epi32(ep->out_zp);
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++) {
-            const __m256i rc = _mm256_set1_epi32((int)o->rowcorr[r]);
-            unsigned char *crow = (unsigned char *)o->C + (o->m + (size_t)r) * o->ldc + o->col;
-            QUANT__UNROLL
-            for (c = 0; c < 2 * QUANT__NV; c++) {
-                const quant__epi_cols *ec = c < QUANT__NV ? o->ec : ec1;
-                const size_t j = (size_t)(c % QUANT__NV) * QUANT__VL;
-                const __m256i x = _mm256_add_epi32(_mm256_add_epi32(acc[r][c],
-                                                   _mm256_loadu_si256((const __m256i *)(const void *)(ec->corr + j))), rc);
-                quant__store8_256(crow + (size_t)c * QUANT__VL, quant__rq_fp32_256(x, _mm256_loadu_ps(ec->scale + j), lo, hi, zp), i8);
-            }
-        }
-        return;
-    }
-    QUANT__UNROLL
-    for (r = 0; r < MR; r++)
-        QUANT__UNROLL
-        for (c = 0; c < QUANT__NV; c++) {
-            quant__vi_store(tile0 + r * QUANT__NR + c * QUANT__VL, acc[r][c]);
-            quant__vi_store(tile1 + r * QUANT__NR + c * QUANT__VL, acc[r][QUANT__NV + c]);
-        }
-}
-static void QUANT__UKR_SGNW(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
-        const int8_t *pan0, const int8_t *pan1, int32_t *tile0, int32_t *tile1) {
-    const uint32_t flip = a_signed ? 0u : 0x80808080u;
-    switch (mr) {
-    case 1: quant__gemm_c4w_body(1, 0, K, A, lda, flip, pan0, pan1, tile0, tile1, 0, 0); break;
-    case 2: quant__gemm_c4w_body(2, 0, K, A, lda, flip, pan0, pan1, tile0, tile1, 0, 0); break;
-    default: quant__gemm_c4w_body(3, 0, K, A, lda, flip, pan0, pan1, tile0, tile1, 0, 0); break;
-    }
-}
-/* the same with the float requantization fused (RQ 1 above): o->col is
- * panel 0's first column, both panels whole (32 columns of C); a function
- * of its own, not inlined into the driver */
-#  define QUANT__UKR_SGNW_RQ quant__gemm_s8s8_3x32c4_rq__avx2
-QUANT__NOINL void QUANT__UKR_SGNW_RQ(size_t mr, size_t K, const uint8_t *A, size_t lda, int a_signed,
-        const int8_t *pan0, const int8_t *pan1, const quant__ukr_out *o, const quant__epi_cols *ec1) {
-    const uint32_t flip = a_signed ? 0u : 0x80808080u;
-    switch (mr) {
-    case 1: quant__gemm_c4w_body(1, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
-    case 2: quant__gemm_c4w_body(2, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
-    default: quant__gemm_c4w_body(3, 1, K, A, lda, flip, pan0, pan1, 0, 0, o, ec1); break;
-    }
-}
-/* The sign kernel with the rows prepared once for many panels: the driver
- * turns a K block of a row of A into the masks of A^ < 0 and |A^|
- * (quant__c4w_prep_row, QUANT__C4W_KC bytes at most in the two-row kernel),
- * then runs the K loop (quant__c4x_dot2: two rows x three panels) on each
- * panel triple of a group, their int32 tiles carried in memory from one K
- * block to the next. The chunked kernel above prepares its rows again for
- * each pair. Same products and sums, so the same exactness. */
+/* AVX2 runs the sign and U7 kernels of a call of two panels or more with
+ * the rows prepared once for many panels: the driver turns a K block of a
+ * row of A into the masks of A^ < 0 and |A^| (quant__c4_prep_row,
+ * QUANT__C4W_KC bytes at most in the two-row kernel), then runs the K loop
+ * (quant__c4x_dot2: two rows x three panels) on each panel triple of a
+ * group, their int32 tiles carried in memory from one K block to the next.
+ * The one-panel kernel above prepares its rows again for each panel. Same
+ * products and sums, so the same exactness. */
 #  define QUANT__C4W_KC 1024
-/* bytes [0, kn) of the row at a into the masks of A^ < 0 at s and |A^| at
- * u, each to a whole vector, A^ = 0 past kn (quant__c4_prep's tail); U7
- * (every byte <= 127, flip 0): the bytes themselves at u, no masks */
-QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, uint32_t flip, const int U7, uint8_t *s,
-        uint8_t *u) {
-    size_t o;
-    for (o = 0; o < kn; o += QUANT__VB) {
-        quant__vi v;
-        if (kn - o >= QUANT__VB) v = quant__vi_load(a + o);
-        else {
-            quant__vi_store(s + o, fv);
-            quant__copy_short(s + o, a + o, kn - o, flip);
-            v = quant__vi_load(s + o);
-        }
-        if (U7) { quant__vi_store(u + o, v); continue; }
-        v = quant__vi_xor(v, fv);
-        quant__vi_store(s + o, quant__vi_neg8(v));
-        quant__vi_store(u + o, quant__vi_abs8(v));
-    }
-}
-/* The one-row sign kernel on four panels (64 columns) at once, for a GEMV
- * and the row a block leaves after its twos: the row prepared by
- * quant__c4w_prep_row in K blocks of QUANT__C4W_KR bytes (masks at cb, |A^|
+/* The one-row sign kernel on up to four panels (64 columns) at once, for a
+ * GEMV and the row a block leaves after its twos: the row prepared by
+ * quant__c4_prep_row in K blocks of QUANT__C4W_KR bytes (masks at cb, |A^|
  * at cb + QUANT__C4W_KR), then quant__c4w_dot1 on each panel quad. */
 #  define QUANT__C4W_KR 2048
 #  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__) && !defined(__ILP32__)
@@ -2327,15 +2179,17 @@ QUANT__AINL void quant__c4w_prep_row(const uint8_t *a, size_t kn, quant__vi fv, 
         ".endif\n\t"                                                             \
         "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"                                 \
         "vpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
-/* cb: quant__c4w_prep_row's masks (|A^| QUANT__C4W_KR bytes on); groups of K
- * bytes [0, kn); the panels at pan0 + i pd, i < 4, their tiles of 16 int32
- * at t + 16 i, read before (zeros instead when first) and written after.
- * Per 4-byte group: the two broadcasts, then per panel vector
- * quant__vi_dot4's operations (QUANT__C4W_DOT). */
-QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
-        int32_t *t) {
+/* cb: quant__c4_prep_row's masks (|A^| QUANT__C4W_KR bytes on); groups of K
+ * bytes [0, kn); the panels at pan0 + i pd, i < NP (1 to 4: the assembler's
+ * .if leaves out the others), their tiles of 16 int32 at t + 16 i, read
+ * before (zeros instead when first) and written after (all four panels'
+ * slots: the unused ones are the caller's scratch). Per 4-byte group: the
+ * two broadcasts, then per panel vector quant__vi_dot4's operations
+ * (QUANT__C4W_DOT). */
+QUANT__AINL void quant__c4w_dot1(const int U7, const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd,
+        int first, int32_t *t) {
     const size_t ke = (kn + 3) / 4 * 4;
-    const int8_t *pan2 = pan0 + 2 * pd;
+    const int8_t *pan2 = NP > 2 ? pan0 + 2 * pd : pan0;
     size_t k = 0;
     __asm__ volatile(
             "test %[first], %[first]\n\t"
@@ -2357,12 +2211,18 @@ QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, con
             "vpbroadcastd %c[u](%[cb],%[k]), %%ymm13\n\t"
             QUANT__C4W_DOT("(%[p])", 0)
             QUANT__C4W_DOT("32(%[p])", 1)
+            ".if %c[np] > 1\n\t"
             QUANT__C4W_DOT("(%[p],%[pd])", 2)
             QUANT__C4W_DOT("32(%[p],%[pd])", 3)
+            ".endif\n\t"
+            ".if %c[np] > 2\n\t"
             QUANT__C4W_DOT("(%[q])", 4)
             QUANT__C4W_DOT("32(%[q])", 5)
+            ".endif\n\t"
+            ".if %c[np] > 3\n\t"
             QUANT__C4W_DOT("(%[q],%[pd])", 6)
             QUANT__C4W_DOT("32(%[q],%[pd])", 7)
+            ".endif\n\t"
             "add $64, %[p]\n\t"
             "add $64, %[q]\n\t"
             "add $4, %[k]\n\t"
@@ -2373,7 +2233,8 @@ QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, con
             "vmovdqu %%ymm4, 128(%[t])\n\t" "vmovdqu %%ymm5, 160(%[t])\n\t"
             "vmovdqu %%ymm6, 192(%[t])\n\t" "vmovdqu %%ymm7, 224(%[t])\n\t"
             : [p] "+r"(pan0), [q] "+r"(pan2), [k] "+r"(k)
-            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first), [u] "i"(QUANT__C4W_KR), [u7] "i"(U7)
+            : [cb] "r"(cb), [pd] "r"(pd), [ke] "r"(ke), [t] "r"(t), [first] "r"(first), [u] "i"(QUANT__C4W_KR), [u7] "i"(U7),
+              [np] "i"(NP)
             : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm12", "xmm13", "xmm14",
               "xmm15");
 }
@@ -2381,7 +2242,7 @@ QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, con
  * and row the two broadcasts feed six vectors (four at 3 rows x 2 panels,
  * with the same twelve accumulators). cb: the masks of rows 0 and 1 at cb
  * and cb + QUANT__C4W_KC, their |A^| at cb + 2 and 3 QUANT__C4W_KC
- * (quant__c4w_prep_row); groups of K bytes [0, kn); the panels at pan0 +
+ * (quant__c4_prep_row); groups of K bytes [0, kn); the panels at pan0 +
  * i pd, i < NP (the assembler's .if leaves out the others); the tiles at
  * t, panel i row r at t + 32 i + 16 r, read before (zeros instead when
  * first) and written after (all three panels' slots: the unused ones are
@@ -2446,12 +2307,12 @@ QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, 
 #    undef QUANT__C4W_DOT
 #    undef QUANT__C4W_ZERO8
 #  else
-QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd, int first,
-        int32_t *t) {
+QUANT__AINL void quant__c4w_dot1(const int U7, const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd,
+        int first, int32_t *t) {
     quant__vi acc[4 * QUANT__NV];
     size_t g;
     int c;
-    for (c = 0; c < 4 * QUANT__NV; c++) acc[c] = first ? quant__vi_zero() : quant__vi_load(t + c * QUANT__VL);
+    for (c = 0; c < NP * QUANT__NV; c++) acc[c] = first ? quant__vi_zero() : quant__vi_load(t + c * QUANT__VL);
     for (g = 0; g < (kn + 3) / 4; g++, pan0 += QUANT__NR * 4) {
         int32_t v, w;
         quant__vi m, u;
@@ -2461,11 +2322,11 @@ QUANT__AINL void quant__c4w_dot1(const int U7, const uint8_t *cb, size_t kn, con
         m = quant__vi_set32(v);
         u = quant__vi_set32(w);
         QUANT__UNROLL
-        for (c = 0; c < 4 * QUANT__NV; c++)
+        for (c = 0; c < NP * QUANT__NV; c++)
             acc[c] = quant__vi_dot4(acc[c], u, quant__vi_xor(quant__vi_load(pan0 + (size_t)(c / QUANT__NV) * pd +
                                                                              (size_t)(c % QUANT__NV) * QUANT__VL * 4), m));
     }
-    for (c = 0; c < 4 * QUANT__NV; c++) quant__vi_store(t + c * QUANT__VL, acc[c]);
+    for (c = 0; c < NP * QUANT__NV; c++) quant__vi_store(t + c * QUANT__VL, acc[c]);
 }
 QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, size_t kn, const int8_t *pan0, size_t pd,
         int first, int32_t *t) {
@@ -2497,9 +2358,6 @@ QUANT__AINL void quant__c4x_dot2(const int U7, const int NP, const uint8_t *cb, 
 }
 #  endif
 #endif
-#undef QUANT__C4_MEM
-#undef QUANT__C4_CH
-#undef QUANT__C4_PREP
 
 #elif defined(QUANT_ISA_NEONDOT)
 
@@ -2883,10 +2741,11 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
 
 #if defined(QUANT__C4W_KC)
 /* The two-row sign kernel over rows [mb, me) (a multiple of 2; row mb at
- * A, rowcorr[0] its correction) and panels [pa, pe) (in threes, the last
- * one or two as such): per group of up to QUANT__C4X_NP triples (their B a
- * block of L2), per two rows and K block, the rows prepared once, then each
- * triple; the tiles through the epilogue after the last K block. */
+ * A, rowcorr[0] its correction) and panels [pa, pe) (two or more: in
+ * threes, the last one or two as such, four as two pairs): per group of up
+ * to QUANT__C4X_NP triples (their B a block of L2), per two rows and K
+ * block, the rows prepared once, then each triple; the tiles through the
+ * epilogue after the last K block. */
 #  define QUANT__C4X_NP 5
 QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
         int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
@@ -2920,8 +2779,8 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
                 const size_t kn = K - kb < QUANT__C4W_KC ? K - kb : QUANT__C4W_KC;
                 for (r = 0; r < 2; r++) {
                     uint8_t *s = cb + r * QUANT__C4W_KC, *u = cb + (2 + r) * QUANT__C4W_KC;
-                    if (u7) quant__c4w_prep_row(a + r * lda + kb, kn, fv, flip, 1, s, u);
-                    else quant__c4w_prep_row(a + r * lda + kb, kn, fv, flip, 0, s, u);
+                    if (u7) quant__c4_prep_row(a + r * lda + kb, kn, fv, flip, 1, s, u);
+                    else quant__c4_prep_row(a + r * lda + kb, kn, fv, flip, 0, s, u);
                 }
                 for (p = g0, j = 0; p < ge; p += np, j++) {
                     /* the last four panels as two pairs, not three and one */
@@ -2974,11 +2833,12 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
     }
 }
 
-/* The one-row sign kernel over rows [mb, me) (at most 2: a GEMV, or what a
- * block leaves after its twos; row mb at A, rowcorr[0] its correction)
- * and panels [pa, pe) (quads): per quad, per K block of QUANT__C4W_KR, each
- * row's int32 tile carried in memory; the rows prepared once when K is one
- * block, else again per quad and block. */
+/* The one-row sign kernel over rows [mb, me) (at most 2: a GEMV, or the
+ * row a block leaves after its twos; row mb at A, rowcorr[0] its
+ * correction) and panels [pa, pe) (quads, the last one to three as such):
+ * per quad, per K block of QUANT__C4W_KR, each row's int32 tile carried in
+ * memory; the rows prepared once when K is one block, else again per quad
+ * and block. */
 QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
         int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
         size_t ldc, size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
@@ -2989,21 +2849,31 @@ QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t
     uint8_t cb[2][2 * QUANT__C4W_KR];
     int32_t tile[2][4 * QUANT__NR];
     quant__epi_cols ec[4];
-    size_t p, kb, m, i;
-    for (p = pa; p < pe; p += 4) {
-        for (i = 0; i < 4; i++) quant__epi_cols_init(h, base, ep, z, kzb, (p + i) * QUANT__NR, &ec[i]);
+    size_t p, kb, m, i, np;
+    for (p = pa; p < pe; p += np) {
+        np = pe - p < 4 ? pe - p : 4;
+        for (i = 0; i < np; i++) quant__epi_cols_init(h, base, ep, z, kzb, (p + i) * QUANT__NR, &ec[i]);
         for (kb = 0; kb < K; kb += QUANT__C4W_KR) {
             const size_t kn = K - kb < QUANT__C4W_KR ? K - kb : QUANT__C4W_KR;
             for (m = mb; m < me; m++) {
                 const int8_t *pk = panels + p * pb + kb * QUANT__NR;
-                if (p == pa || K > QUANT__C4W_KR)
-                    quant__c4w_prep_row(A + (m - mb) * lda + kb, kn, fv, flip, u7, cb[m - mb], cb[m - mb] + QUANT__C4W_KR);
-                if (u7) quant__c4w_dot1(1, cb[m - mb], kn, pk, pb, kb == 0, tile[m - mb]);
-                else quant__c4w_dot1(0, cb[m - mb], kn, pk, pb, kb == 0, tile[m - mb]);
+                uint8_t *c = cb[m - mb];
+                int32_t *t = tile[m - mb];
+                if (p == pa || K > QUANT__C4W_KR) quant__c4_prep_row(A + (m - mb) * lda + kb, kn, fv, flip, u7, c, c + QUANT__C4W_KR);
+#  define QUANT__C4W_NP(U7)                                                                      \
+                switch (np) {                                                                    \
+                case 4: quant__c4w_dot1(U7, 4, c, kn, pk, pb, kb == 0, t); break;                \
+                case 3: quant__c4w_dot1(U7, 3, c, kn, pk, pb, kb == 0, t); break;                \
+                case 2: quant__c4w_dot1(U7, 2, c, kn, pk, pb, kb == 0, t); break;                \
+                default: quant__c4w_dot1(U7, 1, c, kn, pk, pb, kb == 0, t); break;               \
+                }
+                if (u7) QUANT__C4W_NP(1)
+                else QUANT__C4W_NP(0)
+#  undef QUANT__C4W_NP
             }
         }
         for (m = mb; m < me; m++)
-            for (i = 0; i < 4; i++) {
+            for (i = 0; i < np; i++) {
                 const size_t c0 = (p + i) * QUANT__NR, s0 = c0 < n0 ? n0 : c0;
                 const size_t e0 = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
                 if (s0 < e0)
@@ -3019,9 +2889,6 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
         size_t m0, size_t m1, size_t n0, size_t n1) {
     quant__pack_hdr h = *hp;
     size_t K = h.K, p, p0, p1, mb, MC;
-#if defined(QUANT__C4W_KC)
-    size_t mw, pw, pq; /* the rows and panels quant__gemm_c4x_rows took; quant__gemm_c4w_row's panels */
-#endif
     int32_t delta = a_signed ? QUANT__DELTA_S : QUANT__DELTA_U;
     uint32_t z, kzb;
 #if defined(QUANT__KG_SGN)
@@ -3067,65 +2934,24 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             }
         }
 #if defined(QUANT__C4W_KC)
-        /* the sign (or U7) kernel on the block's rows in twos, every panel (in threes) */
-        if (c4 && me - mb >= 2 && p1 - p0 >= 2) {
-            mw = mb + (me - mb) / 2 * 2;
-            pw = p1;
-            quant__gemm_c4x_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr, C, ldc, mb, mw,
-                                 p0, pw, n0, n1);
-        } else mw = mb, pw = p0;
-        /* the row left (or one or two without the above) on whole panel
-         * quads inside [p0, pw) when the above ran: below, a panel's rows
-         * start at me (p < pq), mw (p < pw) or mb */
-        pq = p0 + ((mw > mb ? pw : p1) - p0) / 4 * 4;
-        if (c4 && mw < me && me - mw <= 2 && pq > p0)
-            quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr + (mw - mb), C, ldc,
-                                mw, me, p0, pq, n0, n1);
-        else pq = p0;
+        if (c4 && p1 - p0 > 1) { /* the sign (or U7) kernel on the block's rows in twos, then the row left, every panel */
+            const size_t mw = mb + (me - mb) / 2 * 2;
+            if (mw > mb)
+                quant__gemm_c4x_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr, C, ldc, mb, mw,
+                                     p0, p1, n0, n1);
+            if (mw < me)
+                quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr + (mw - mb), C,
+                                    ldc, mw, me, p0, p1, n0, n1);
+            continue;
+        }
 #endif
         for (p = p0; p < p1; p++) {
             size_t c0 = p * QUANT__NR, cs = c0 < n0 ? n0 : c0;
             size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
             quant__epi_cols ec;
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
-#if defined(QUANT__C4W_KC)
-            if (p < pq) continue; /* every row of the panel done above */
-#endif
             quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
-#if defined(QUANT__UKR_SGNW)
-            if (c4 == 1 && p + 1 < p1 && (p < pq) == (p + 1 < pq) && (p < pw) == (p + 1 < pw)) {
-                /* the sign kernel on panels p and p + 1 at once (their rows start alike) */
-                const size_t c1 = c0 + QUANT__NR, ce1 = c1 + QUANT__NR < n1 ? c1 + QUANT__NR : n1;
-                quant__epi_cols ec1;
-                quant__epi_cols_init(&h, base, ep, z, kzb, c1, &ec1);
-                /* the float requantization to 8 bits of two whole panels:
-                 * inside the kernel, from its registers */
-                const int rq = (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) && ep->mode == QUANT_RQ_FP32 &&
-                               cs == c0 && ce - c0 == QUANT__NR && ce1 - c1 == QUANT__NR;
-                for (m = p < pq ? me : p < pw ? mw : mb; m < me; m += QUANT__C4W_MR) {
-                    const size_t mr = me - m < QUANT__C4W_MR ? me - m : QUANT__C4W_MR;
-                    int32_t t0[QUANT__C4W_MR * QUANT__NR], t1[QUANT__C4W_MR * QUANT__NR];
-                    if (rq) {
-                        quant__ukr_out o;
-                        o.ep = ep; o.ec = &ec; o.rowcorr = rowcorr + (m - mb); o.C = C; o.ldc = ldc; o.m = m; o.col = c0;
-                        o.cnt = 2 * QUANT__NR;
-                        QUANT__UKR_SGNW_RQ(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, pan + h.kpad * QUANT__NR, &o, &ec1);
-                        continue;
-                    }
-                    QUANT__UKR_SGNW(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, pan + h.kpad * QUANT__NR, t0, t1);
-                    quant__epilogue_tile(ep, &ec, cs - c0, m, mr, cs, ce - cs, t0, rowcorr + (m - mb), C, ldc);
-                    quant__epilogue_tile(ep, &ec1, 0, m, mr, c1, ce1 - c1, t1, rowcorr + (m - mb), C, ldc);
-                }
-                p++;
-                continue;
-            }
-#endif
-#if defined(QUANT__C4W_KC)
-            m = p < pq ? me : p < pw ? mw : mb;
-#else
-            m = mb;
-#endif
-            for (; m < me; m += QUANT__MR) {
+            for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR;
                 int32_t tile[QUANT__MR * QUANT__NR];
 #if defined(QUANT__UKR_OUT)
@@ -3137,7 +2963,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                     continue;
                 }
 #endif
-#if defined(QUANT__KG_SGN)
+#if defined(QUANT__UKR_SGN)
                 if (c4 == 2) QUANT__UKR_U7(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
                 else if (c4) QUANT__UKR_SGN(mr, K, A0 + (m - m0) * lda, lda, a_signed, pan, tile);
                 else
@@ -3182,11 +3008,6 @@ QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t 
 #undef QUANT__UKR_OUT
 #undef QUANT__UKR_SGN
 #undef QUANT__UKR_U7
-#undef QUANT__UKR_SGNW
-#undef QUANT__UKR_SGNW_RQ
-#undef QUANT__C4W_MR
-#undef QUANT__C4W_RELOAD
-#undef QUANT__C4W_ZERO
 #undef QUANT__C4W_KC
 #undef QUANT__C4X_NP
 #undef QUANT__C4W_KR
