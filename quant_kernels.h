@@ -2680,16 +2680,19 @@ QUANT__INTERNAL uint32_t quant__rows_negsum(const uint8_t *a, size_t n, uint32_t
 
 /* The driver, after validation: rows [m0, m1) whose A starts at A0 (row m0),
  * columns [n0, n1); C and the epilogue use the global row index. */
-/* the epilogue's per-column constants of the panel from column c0 */
-QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_t *base, const quant_epilogue *ep,
-        uint32_t z, uint32_t kzb, size_t c0, quant__epi_cols *ec) {
+/* the epilogue's per-column constants of the panel from column c0 of N:
+ * colsum the packing's column sums (int32, unaligned), or NULL for none
+ * (the correction is then the bias alone: z and kzb 0) */
+QUANT__INTERNAL void quant__epi_cols_init(const uint8_t *colsum, size_t N, const quant_epilogue *ep, uint32_t z, uint32_t kzb,
+        size_t c0, quant__epi_cols *ec) {
     size_t j;
-    if (c0 + QUANT__NR <= h->N) {
+    if (c0 + QUANT__NR <= N) {
         /* a whole panel (no padding columns): the loop below's values, a
          * field at a time, without its per-column branches (they cost as
          * much as a GEMV's panel); GCC vectorizes most of these loops */
         int32_t cv[QUANT__NR];
-        memcpy(cv, base + h->colsum_off + 4 * c0, sizeof cv);
+        if (colsum) memcpy(cv, colsum + 4 * c0, sizeof cv);
+        else memset(cv, 0, sizeof cv);
         if (ep->out != QUANT_OUT_F32 && ep->bias_i32)
             for (j = 0; j < QUANT__NR; j++) ec->corr[j] = kzb - z * (uint32_t)cv[j] + (uint32_t)ep->bias_i32[c0 + j];
         else
@@ -2720,10 +2723,10 @@ QUANT__INTERNAL void quant__epi_cols_init(const quant__pack_hdr *h, const uint8_
         return;
     }
     for (j = 0; j < QUANT__NR; j++) {
-        size_t n = c0 + j < h->N ? c0 + j : h->N - 1; /* padding columns repeat the last one */
-        int32_t cv, mult = 0, shift = 0;
+        size_t n = c0 + j < N ? c0 + j : N - 1; /* padding columns repeat the last one */
+        int32_t cv = 0, mult = 0, shift = 0;
         float scale = 0.0f, bias = 0.0f;
-        memcpy(&cv, base + h->colsum_off + 4 * n, 4);
+        if (colsum) memcpy(&cv, colsum + 4 * n, 4);
         if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
             const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
             mult = q->multiplier; shift = q->shift; scale = q->scale;
@@ -2767,7 +2770,7 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
         ge = pe - g0 < 3 * QUANT__C4X_NP + 3 ? pe : g0 + 3 * QUANT__C4X_NP;
         cs = g0 * QUANT__NR < n0 ? n0 : g0 * QUANT__NR;
         ce = ge * QUANT__NR < n1 ? ge * QUANT__NR : n1;
-        for (p = g0; p < ge; p++) quant__epi_cols_init(h, base, ep, z, kzb, p * QUANT__NR, &ec[p - g0]);
+        for (p = g0; p < ge; p++) quant__epi_cols_init(base + h->colsum_off, h->N, ep, z, kzb, p * QUANT__NR, &ec[p - g0]);
         for (ms = mb; ms < me; ms += 2) {
             const uint8_t *a = A + (ms - mb) * lda;
             for (r = 0; r < 2; r++) {
@@ -2852,7 +2855,7 @@ QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t
     size_t p, kb, m, i, np;
     for (p = pa; p < pe; p += np) {
         np = pe - p < 4 ? pe - p : 4;
-        for (i = 0; i < np; i++) quant__epi_cols_init(h, base, ep, z, kzb, (p + i) * QUANT__NR, &ec[i]);
+        for (i = 0; i < np; i++) quant__epi_cols_init(base + h->colsum_off, h->N, ep, z, kzb, (p + i) * QUANT__NR, &ec[i]);
         for (kb = 0; kb < K; kb += QUANT__C4W_KR) {
             const size_t kn = K - kb < QUANT__C4W_KR ? K - kb : QUANT__C4W_KR;
             for (m = mb; m < me; m++) {
@@ -2950,7 +2953,7 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
             size_t ce = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
             quant__epi_cols ec;
             const int8_t *pan = panels + p * h.kpad * QUANT__NR;
-            quant__epi_cols_init(&h, base, ep, z, kzb, c0, &ec);
+            quant__epi_cols_init(base + h.colsum_off, h.N, ep, z, kzb, c0, &ec);
             for (m = mb; m < me; m += QUANT__MR) {
                 size_t mr = me - m < QUANT__MR ? me - m : QUANT__MR;
                 int32_t tile[QUANT__MR * QUANT__NR];
@@ -3349,13 +3352,8 @@ QUANT_DEF quant_status quant_rows_requantize(const int32_t *acc, size_t rows, si
     if ((st = quant_epilogue_check(&ep, cols)) != QUANT_OK) return st;
     for (c0 = 0; c0 < cols; c0 += QUANT__NR) {
         quant__epi_cols ec;
-        size_t j, cnt = cols - c0 < QUANT__NR ? cols - c0 : QUANT__NR;
-        for (j = 0; j < QUANT__NR; j++) {
-            size_t n = c0 + j < cols ? c0 + j : cols - 1;
-            const quant_requant *q = &rq[per_channel ? n : 0];
-            ec.corr[j] = bias ? (uint32_t)bias[n] : 0u;
-            ec.mult[j] = q->multiplier; ec.shift[j] = q->shift; ec.scale[j] = q->scale; ec.bias[j] = 0.0f;
-        }
+        size_t cnt = cols - c0 < QUANT__NR ? cols - c0 : QUANT__NR;
+        quant__epi_cols_init(NULL, cols, &ep, 0u, 0u, c0, &ec);
         for (r = 0; r < rows; r++) {
             int32_t t[QUANT__NR];
             memcpy(t, acc + r * cols + c0, cnt * sizeof(int32_t));
@@ -3617,7 +3615,7 @@ QUANT__INTERNAL void quant__dconv(const quant_conv_shape *s, size_t oh, size_t o
                     }
                     w[q * QUANT__NR + j] = (int32_t)((uint32_t)(uint16_t)lo | (uint32_t)(uint16_t)hi << 16);
                 }
-            quant__epi_cols_init(h, base, ep, 0u, 0u, pb * QUANT__NR, &ec[pb - c0]);
+            quant__epi_cols_init(base + h->colsum_off, h->N, ep, 0u, 0u, pb * QUANT__NR, &ec[pb - c0]);
         }
         while (p < pix1) {
             const size_t n = p / (oh * ow), y = (p / ow) % oh, x0 = p % ow;
@@ -3928,7 +3926,7 @@ QUANT__INTERNAL void quant__conv_igemm(const quant_conv_shape *s, size_t oh, siz
         quant__epi_cols ec;
         const int8_t *pan = panels + pb * h->kpad * QUANT__NR;
         size_t n = pix0 / (oh * ow), y = (pix0 / ow) % oh, x = pix0 % ow;
-        quant__epi_cols_init(h, base, ep, (uint32_t)a_zp, 0u, pb * QUANT__NR, &ec);
+        quant__epi_cols_init(base + h->colsum_off, h->N, ep, (uint32_t)a_zp, 0u, pb * QUANT__NR, &ec);
         for (p = pix0; p < pix1; p += QUANT__MR) {
             const size_t mr = pix1 - p < QUANT__MR ? pix1 - p : QUANT__MR;
             size_t r;
@@ -4114,20 +4112,9 @@ QUANT_DEF quant_status quant_dwconv2d_tile(const quant_conv_shape *s, const void
     wk = (const int32_t *)((const unsigned char *)packed + 64);
     C = s->in_c;
     for (c0 = 0; c0 < C; c0 += QUANT__NR) {
-        size_t cnt = C - c0 < QUANT__NR ? C - c0 : QUANT__NR, j, p;
+        size_t cnt = C - c0 < QUANT__NR ? C - c0 : QUANT__NR, p;
         quant__epi_cols ec;
-        for (j = 0; j < QUANT__NR; j++) {
-            size_t n = c0 + j < C ? c0 + j : C - 1;
-            ec.corr[j] = (ep->out != QUANT_OUT_F32 && ep->bias_i32) ? (uint32_t)ep->bias_i32[n] : 0u;
-            ec.mult[j] = 0; ec.shift[j] = 0; ec.scale[j] = 0.0f; ec.bias[j] = 0.0f;
-            if (ep->out == QUANT_OUT_I8 || ep->out == QUANT_OUT_U8) {
-                const quant_requant *q = &ep->rq[ep->per_channel ? n : 0];
-                ec.mult[j] = q->multiplier; ec.shift[j] = q->shift; ec.scale[j] = q->scale;
-            } else if (ep->out == QUANT_OUT_F32) {
-                ec.scale[j] = ep->w_scale[n];
-                ec.bias[j] = ep->bias_f32 ? ep->bias_f32[n] : 0.0f;
-            }
-        }
+        quant__epi_cols_init(NULL, C, ep, 0u, 0u, c0, &ec);
         for (p = pix0; p < pix1; p++) {
             size_t n = p / (oh * ow), y = (p / ow) % oh, x = p % ow, kh, kw;
             size_t ph0 = y * s->stride_h, pw0 = x * s->stride_w;
