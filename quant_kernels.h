@@ -4068,24 +4068,21 @@ QUANT_DEF quant_status quant_dwconv2d_pack(const int8_t *w, const quant_conv_sha
 /* acc[j] += (in[j] - zp) * wt[j] for j < cnt (cnt <= QUANT__NR) */
 static inline void quant__dw_tap(int32_t *acc, const uint8_t *in, int a_signed, int32_t zp, const int32_t *wt, size_t cnt) {
     size_t j = 0;
-#if defined(QUANT_HAS_AVX512)
-    const __m512i vz = _mm512_set1_epi32(zp);
-    for (; j < cnt; j += 16) {
-        __mmask16 k = cnt - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (cnt - j)) - 1u);
-        __m128i b = _mm_maskz_loadu_epi8(k, in + j);
-        __m512i a = _mm512_sub_epi32(a_signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b), vz);
-        __m512i s = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + j)),
-                                     _mm512_mullo_epi32(a, _mm512_loadu_si512((const void *)(wt + j))));
-        _mm512_storeu_si512((void *)(acc + j), s);
+#if defined(QUANT__VL)
+    const quant__vi vz = quant__vi_set32(zp);
+    for (; j + QUANT__VL <= cnt; j += QUANT__VL) {
+        const quant__vi a = quant__vi_sub32(a_signed ? quant__vi_ld8_32(in + j, 1) : quant__vi_ld8_32(in + j, 0), vz);
+        quant__vi_store(acc + j, quant__vi_add32(quant__vi_load(acc + j), quant__vi_mullo32(a, quant__vi_load(wt + j))));
     }
-#elif defined(QUANT_HAS_AVX2)
-    const __m256i vz = _mm256_set1_epi32(zp);
-    for (; j + 8 <= cnt; j += 8) {
-        __m128i b = _mm_loadl_epi64((const __m128i *)(in + j));
-        __m256i a = _mm256_sub_epi32(a_signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b), vz);
-        _mm256_storeu_si256((__m256i *)(acc + j), _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
-                            _mm256_mullo_epi32(a, _mm256_loadu_si256((const __m256i *)(wt + j)))));
+#  if defined(QUANT_HAS_AVX512)
+    if (j < cnt) { /* the rest masked (acc and wt have QUANT__NR entries) */
+        const __mmask16 k = (__mmask16)((1u << (cnt - j)) - 1u);
+        const __m128i b = _mm_maskz_loadu_epi8(k, in + j);
+        const __m512i a = _mm512_sub_epi32(a_signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b), vz);
+        quant__vi_store(acc + j, quant__vi_add32(quant__vi_load(acc + j), quant__vi_mullo32(a, quant__vi_load(wt + j))));
+        return;
     }
+#  endif
 #endif
     for (; j < cnt; j++) acc[j] += ((a_signed ? (int32_t)(int8_t)in[j] : (int32_t)in[j]) - zp) * wt[j];
 }
