@@ -93,14 +93,13 @@
  *   GEMM, A <= 127            6x32c4   avx512       quant__gemm_u7s8_6x32c4__avx512
  *   GEMM                      2x32c4   avxvnni      quant__gemm_u8s8_2x32c4__avxvnni
  *   GEMM                      4x16c2   avx2         quant__gemm_u8s8_4x16c2__avx2
- *   GEMM, |A^| x (B ^ sign)   3x32c4   avx2         quant__gemm_s8s8_3x32c4__avx2
- *   the same, fp32 requant    3x32c4   avx2         quant__gemm_s8s8_3x32c4_rq__avx2
- *   the same, rows prepared once for up to 5 panel triples (K blocks of 1024)
- *                             2x48c4   avx2         quant__c4x_dot2 (quant__gemm_c4x_rows)
- *   the same, one row (GEMV)  1x64c4   avx2         quant__c4w_dot1 (quant__gemm_c4w_row)
+ *   GEMM, |A^| x (B ^ sign), rows prepared once for up to 5 panel triples
+ *   (K blocks of 1024)        2x48c4   avx2         quant__c4x_dot2 (quant__gemm_c4x_rows)
+ *   the same, one row (GEMV, the row left) 1x64c4 avx2 quant__c4w_dot1 (quant__gemm_c4w_row)
  *   GEMM, A <= 127, the same two kernels           quant__c4x_dot2, quant__c4w_dot1 with U7
- *   the same, a last odd panel 4x16c4  avx2         quant__gemm_s8s8_4x16c4__avx2
- *   GEMM, A <= 127            4x16c4   avx2         quant__gemm_u7s8_4x16c4__avx2
+ *   the same two, a call of one panel
+ *                             4x16c4   avx2         quant__gemm_s8s8_4x16c4__avx2,
+ *                                                   quant__gemm_u7s8_4x16c4__avx2
  *   GEMM                      4x8c2    sse41        quant__gemm_u8s8_4x8c2__sse41
  *   GEMM, |A^| x (B ^ sign)   4x8c4    sse41        quant__gemm_s8s8_4x8c4__sse41
  *   GEMM, A <= 127            4x8c4    sse41        quant__gemm_u7s8_4x8c4__sse41
@@ -111,11 +110,11 @@
  * widths: quant__gemm_u8s8_madd_body (widened 16-bit pairs, KG 2) for
  * weights with a -128 byte or K < 64, quant__gemm_c4_body (pmaddubsw, KG 4)
  * for the rest: the pack chooses the packing by the weights, each call the
- * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 the
- * s8s8 one takes two panels at once (quant__gemm_c4w_body, 3x32; on two
- * rows, quant__c4x_dot2 on three panels with the rows prepared once for up
- * to 5 triples; on one, quant__c4w_dot1 on four; the two run the u7s8 case
- * too, with A itself for |A^| and no mask). The other
+ * c4 kernel by the activations (A <= 127: u7s8, else s8s8); on AVX2 a
+ * call of two panels or more runs both on quant__c4x_dot2 (two rows, three
+ * panels, the rows prepared once for up to 5 triples) and quant__c4w_dot1
+ * (one row, up to four panels), the u7s8 case with A itself for |A^| and no
+ * mask. The other
  * families are one body each on the vector layer of section 1.1, compiled
  * at the tile of the ISA; the tile is activation rows x output columns:
  *   binary / ternary GEMM (5.1), 64 bits of K a step
