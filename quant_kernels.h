@@ -4420,40 +4420,37 @@ QUANT__INTERNAL const quant__bin_hdr *quant__bin_hdr_get(const void *packed, qua
  * packed weights' padding bits are 0, so garbage there only adds
  * popcount(a & ~mask) (binary) or popcount(a & za & ~mask) (ternary
  * activations) to every column of a row, which the driver takes back out. */
+/* acc + the bit counts of x: the 64-bit lanes' popcounts (QUANT__BV_DIRECT),
+ * else the bytes' counts added in bytes (folded by the caller) */
+QUANT__AINL quant__vi quant__bv_count(quant__vi acc, quant__vi x) {
+    return QUANT__BV_DIRECT ? quant__vi_pcadd(acc, x) : quant__vi_add8(acc, quant__vi_cnt8(x));
+}
 #define QUANT__BSTEP(W)                                                                                 \
     do {                                                                                                \
         quant__vi ws_[QUANT__BNV], wz_[QUANT__BNV];                                                     \
         QUANT__UNROLL                                                                                   \
         for (v = 0; v < QUANT__BNV; v++) {                                                              \
             ws_[v] = quant__vi_load(ps + (W) * QUANT__BNB + v * QUANT__BW);                             \
-            wz_[v] = TW ? quant__vi_load(pz + (W) * QUANT__BNB + v * QUANT__BW) : ws_[v];                \
+            wz_[v] = TW ? quant__vi_load(pz + (W) * QUANT__BNB + v * QUANT__BW) : ws_[v];               \
         }                                                                                               \
         QUANT__UNROLL                                                                                   \
         for (r = 0; r < MR; r++) {                                                                      \
-            const quant__vi a_ = quant__vi_set64(as[(size_t)r * lda + (W)]);                               \
-            const quant__vi za_ = TA ? quant__vi_set64(az[(size_t)r * lda + (W)]) : a_;                    \
+            const quant__vi a_ = quant__vi_set64(as[(size_t)r * lda + (W)]);                            \
+            const quant__vi za_ = TA ? quant__vi_set64(az[(size_t)r * lda + (W)]) : a_;                 \
             QUANT__UNROLL                                                                               \
             for (v = 0; v < QUANT__BNV; v++) {                                                          \
-                quant__vi x_ = quant__vi_xor(a_, ws_[v]), m_ = x_;                                      \
-                if (TA && TW && QUANT__BV_DIRECT) {                                                     \
-                    /* m counted first, then masked in place: no register copy for the 3-input op */   \
-                    m_ = quant__vi_and(za_, wz_[v]);                                                    \
-                    acc2[TA && TW ? r : 0][v] = quant__vi_pcadd(acc2[TA && TW ? r : 0][v], m_);         \
-                    acc[r][v] = quant__vi_pcadd(acc[r][v], quant__vi_andxor(m_, a_, ws_[v]));           \
-                    continue;                                                                           \
-                }                                                                                       \
+                quant__vi x_;                                                                           \
                 if (TA && TW) {                                                                         \
-                    m_ = quant__vi_and(za_, wz_[v]);                                                    \
-                    x_ = quant__vi_and(x_, m_);                                                         \
-                } else if (TA) x_ = quant__vi_and(x_, za_);                                             \
-                else if (TW) x_ = quant__vi_and(x_, wz_[v]);                                            \
-                if (QUANT__BV_DIRECT) {                                                                 \
-                    acc[r][v] = quant__vi_pcadd(acc[r][v], x_);                                         \
-                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_pcadd(acc2[TA && TW ? r : 0][v], m_);                         \
+                    /* m counted first, then masked in place: no register copy for the 3-input op */   \
+                    const quant__vi m_ = quant__vi_and(za_, wz_[v]);                                    \
+                    acc2[TA && TW ? r : 0][v] = quant__bv_count(acc2[TA && TW ? r : 0][v], m_);         \
+                    x_ = quant__vi_andxor(m_, a_, ws_[v]);                                              \
                 } else {                                                                                \
-                    acc[r][v] = quant__vi_add8(acc[r][v], quant__vi_cnt8(x_));                          \
-                    if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_add8(acc2[TA && TW ? r : 0][v], quant__vi_cnt8(m_));          \
+                    x_ = quant__vi_xor(a_, ws_[v]);                                                     \
+                    if (TA) x_ = quant__vi_and(x_, za_);                                                \
+                    else if (TW) x_ = quant__vi_and(x_, wz_[v]);                                        \
                 }                                                                                       \
+                acc[r][v] = quant__bv_count(acc[r][v], x_);                                             \
             }                                                                                           \
         }                                                                                               \
     } while (0)
@@ -4462,23 +4459,9 @@ QUANT__AINL void quant__bgemm_body(const int MR, const int TA, const int TW,
         size_t wk, const uint64_t *as, const uint64_t *az, size_t lda, const uint64_t *ps,
         const uint64_t *pz, uint64_t *c1, uint64_t *c2) {
     quant__vi acc[QUANT__BMR][QUANT__BNV], acc2[QUANT__BMR_TT][QUANT__BNV]; /* acc2: TT only (r < QUANT__BMR_TT) */
+    const size_t fold = QUANT__BV_DIRECT ? wk : QUANT__BFOLD;
     size_t w, w0;
     int r, v;
-    if (QUANT__BV_DIRECT) {
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++)
-            QUANT__UNROLL
-            for (v = 0; v < QUANT__BNV; v++) { acc[r][v] = quant__vi_zero(); if (TA && TW) acc2[TA && TW ? r : 0][v] = quant__vi_zero(); }
-        for (w = 0; w < wk; w++) QUANT__BSTEP(w);
-        QUANT__UNROLL
-        for (r = 0; r < MR; r++)
-            QUANT__UNROLL
-            for (v = 0; v < QUANT__BNV; v++) {
-                quant__vi_store(c1 + r * QUANT__BNB + v * QUANT__BW, acc[r][v]);
-                if (TA && TW) quant__vi_store(c2 + r * QUANT__BNB + v * QUANT__BW, acc2[TA && TW ? r : 0][v]);
-            }
-        return;
-    }
     if (QUANT__BV_CSA && !(TA && TW)) {
         /* pairs of words through a carry-save adder: ones ^= x0 ^ x1 and
          * only the carry (weight 2) is counted, one popcount per two words;
@@ -4528,11 +4511,12 @@ QUANT__AINL void quant__bgemm_body(const int MR, const int TA, const int TW,
         }
         return;
     }
-    /* byte counts in registers for QUANT__BFOLD words, then folded into the
-     * 64-bit counts in c1 / c2 */
-    for (r = 0; r < MR * QUANT__BNB; r++) { c1[r] = 0; if (TA && TW) c2[r] = 0; }
-    for (w0 = 0; w0 < wk; w0 += QUANT__BFOLD) {
-        size_t w1 = wk - w0 < QUANT__BFOLD ? wk : w0 + QUANT__BFOLD;
+    /* the counts in registers for `fold` words (QUANT__BV_DIRECT: all of K,
+     * stored once; else byte counts, folded into the 64-bit counts in c1 / c2) */
+    if (!QUANT__BV_DIRECT)
+        for (r = 0; r < MR * QUANT__BNB; r++) { c1[r] = 0; if (TA && TW) c2[r] = 0; }
+    for (w0 = 0; w0 < wk; w0 += fold) {
+        size_t w1 = wk - w0 < fold ? wk : w0 + fold;
         QUANT__UNROLL
         for (r = 0; r < MR; r++)
             QUANT__UNROLL
@@ -4543,10 +4527,11 @@ QUANT__AINL void quant__bgemm_body(const int MR, const int TA, const int TW,
             QUANT__UNROLL
             for (v = 0; v < QUANT__BNV; v++) {
                 uint64_t *q1 = c1 + r * QUANT__BNB + v * QUANT__BW;
-                quant__vi_store(q1, quant__vi_fold8(quant__vi_load(q1), acc[r][v]));
+                quant__vi_store(q1, QUANT__BV_DIRECT ? acc[r][v] : quant__vi_fold8(quant__vi_load(q1), acc[r][v]));
                 if (TA && TW) { /* c2 is NULL otherwise: no offset from it */
                     uint64_t *q2 = c2 + r * QUANT__BNB + v * QUANT__BW;
-                    quant__vi_store(q2, quant__vi_fold8(quant__vi_load(q2), acc2[TA && TW ? r : 0][v]));
+                    const quant__vi a2 = acc2[TA && TW ? r : 0][v];
+                    quant__vi_store(q2, QUANT__BV_DIRECT ? a2 : quant__vi_fold8(quant__vi_load(q2), a2));
                 }
             }
     }
