@@ -4266,16 +4266,12 @@ QUANT_DEF quant_status quant_dwconv2d(const quant_conv_shape *s, const void *in,
 #else
 #  define QUANT__BT 0
 #endif
-#ifndef QUANT__BTN
-#  if QUANT__BT
-#    define QUANT__BTN (2 * QUANT__BTVB) /* columns per transposed panel (2 vectors) */
-#  else
-#    define QUANT__BTN 64
-#  endif
+#if QUANT__BT
+#  define QUANT__BTN (2 * QUANT__BTVB) /* columns per transposed panel (2 vectors) */
+#else
+#  define QUANT__BTN 64
 #endif
-#ifndef QUANT__BTMR
-#  define QUANT__BTMR 4 /* activation rows per micro-kernel call             */
-#endif
+#define QUANT__BTMR 4 /* activation rows per micro-kernel call (QUANT__BTK's cases) */
 #define QUANT__BTNV (QUANT__BT ? QUANT__BTN / QUANT__BTVB : 2)
 #define QUANT__BTKW 126 /* words of K per call: 2016 nibble steps, so the
                            uint16 counts of one call stay below 2^16        */
@@ -4698,25 +4694,13 @@ QUANT__AINL void quant__bgemm_nib_body(const int MR, const int TW, size_t ns,
 #endif
 }
 
+/* mr (1..QUANT__BTMR) and tw, constants in each body */
 static void QUANT__BTK(size_t mr, int tw, size_t ns, const uint16_t *offs, const uint8_t *wp, uint32_t *cnt) {
 #define QUANT__BTK_MR(R) case 2 * (R): quant__bgemm_nib_body(R, 0, ns, offs, wp, cnt); break; \
                          case 2 * (R) + 1: quant__bgemm_nib_body(R, 1, ns, offs, wp, cnt); break;
     switch (mr * 2 + (tw != 0)) {
-#if QUANT__BTMR > 5
-    QUANT__BTK_MR(6)
-#endif
-#if QUANT__BTMR > 4
-    QUANT__BTK_MR(5)
-#endif
-#if QUANT__BTMR > 3
-    QUANT__BTK_MR(4)
-#endif
-#if QUANT__BTMR > 2
-    QUANT__BTK_MR(3)
-#endif
-    QUANT__BTK_MR(2)
-    case 3: quant__bgemm_nib_body(1, 1, ns, offs, wp, cnt); break;
-    default: quant__bgemm_nib_body(1, 0, ns, offs, wp, cnt); break;
+    QUANT__BTK_MR(4) QUANT__BTK_MR(3) QUANT__BTK_MR(2) QUANT__BTK_MR(1)
+    default: break;
     }
 #undef QUANT__BTK_MR
 }
@@ -4808,12 +4792,7 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                 size_t mr = m1 - m < QUANT__BTMR ? m1 - m : QUANT__BTMR, r, j;
                 const uint64_t *ar = as + (m - m0) * lda, *zr = ta ? az + (m - m0) * lda : NULL;
                 int64_t pza[QUANT__BTMR];
-                for (r = 0; r < mr; r++) {
-                    size_t w;
-                    pza[r] = (int64_t)K;
-                    if (ta)
-                        for (w = 0, pza[r] = 0; w < wk; w++) pza[r] += quant__popcount64(zr[r * lda + w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
-                }
+                for (r = 0; r < mr; r++) pza[r] = ta ? quant__bits_count(zr + r * lda, K) : (int64_t)K;
                 if (wk <= QUANT__BTKW) quant__bt_offs(mr, ar, zr, lda, 0, wk, wk - 1, lastmask, offs); /* once for all panels */
                 for (p = pc0; p < pc1; p++) {
                     uint32_t cnt[QUANT__BTMR * QUANT__BTN];
@@ -4825,12 +4804,9 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
                     else quant__bt_counts(mr, tw, ar, zr, lda, wk, nsteps, wk - 1, lastmask, wp, cnt);
                     for (r = 0; r < mr; r++) { /* binary weights: dot = b - 2 c, b = K or popcount(za) (< 2^31: exact);
                                                   ternary: cnt holds the dot */
-                        const __m128i b = _mm_set1_epi32((int32_t)pza[r]);
                         if (tw) memcpy(dot, cnt + r * QUANT__BTN, sizeof dot);
                         else
-                            for (j = 0; j < QUANT__BTN; j += 4)
-                                _mm_storeu_si128((__m128i *)(void *)(dot + j), _mm_sub_epi32(b, _mm_slli_epi32(
-                                        _mm_loadu_si128((const __m128i *)(const void *)(cnt + r * QUANT__BTN + j)), 1)));
+                            for (j = 0; j < QUANT__BTN; j++) dot[j] = (int32_t)((uint32_t)pza[r] - 2 * cnt[r * QUANT__BTN + j]);
                         quant__bep_row(ep, m + r, n0, cn, dot, C, ldc);
                     }
                 }
@@ -4849,11 +4825,7 @@ QUANT__INTERNAL void quant__bgemm_run(const quant__bin_hdr *h, const void *packe
             int64_t pza[QUANT__BMR], corr[QUANT__BMR];
             for (r = 0; r < mr; r++) {
                 const uint64_t *ar = as + (m - m0 + r) * lda, *zr = ta ? az + (m - m0 + r) * lda : NULL;
-                pza[r] = 0;
-                if (ta) {
-                    size_t w;
-                    for (w = 0; w < wk; w++) pza[r] += quant__popcount64(zr[w] & (w + 1 == wk ? lastmask : ~(uint64_t)0));
-                }
+                pza[r] = ta ? quant__bits_count(zr, K) : 0;
                 /* what the caller's padding bits added to every column's count */
                 corr[r] = tw ? 0 : quant__popcount64(ar[wk - 1] & (ta ? zr[wk - 1] : ~(uint64_t)0) & ~lastmask);
             }
