@@ -5349,16 +5349,17 @@ QUANT__INTERNAL int quant__pqk_geom(const quant_pq *pq, uint32_t magic, size_t r
     return 1;
 }
 
-/* validates a packed PQ / PQ matmul header: the shape and geometry again */
-QUANT__INTERNAL int quant__pqk_read(const void *packed, uint32_t magic, quant__pqk_hdr *h, quant_pq *pq) {
+/* validates a packed PQ / PQ matmul header, the shape and geometry again:
+ * QUANT_EINVAL for NULL, QUANT_EFORMAT for anything else than one */
+QUANT__INTERNAL quant_status quant__pqk_read(const void *packed, uint32_t magic, quant__pqk_hdr *h, quant_pq *pq) {
     quant__pqk_hdr g;
-    if (!packed) return 0;
+    if (!packed) return QUANT_EINVAL;
     memcpy(h, packed, sizeof *h);
-    if (h->magic != magic || h->check != quant__pqk_check(h)) return 0;
-    if (quant_pq_init(pq, h->d, h->M, (int)h->nbits, (int)h->shared, NULL) != QUANT_OK) return 0;
-    if (!quant__pqk_geom(pq, magic, h->rows, &g) || memcmp(&g, h, sizeof g) != 0) return 0;
+    if (h->magic != magic || h->check != quant__pqk_check(h)) return QUANT_EFORMAT;
+    if (quant_pq_init(pq, h->d, h->M, (int)h->nbits, (int)h->shared, NULL) != QUANT_OK) return QUANT_EFORMAT;
+    if (!quant__pqk_geom(pq, magic, h->rows, &g) || memcmp(&g, h, sizeof g) != 0) return QUANT_EFORMAT;
     pq->centroids = (float *)(void *)((char *)(uintptr_t)packed + (magic == QUANT__PQP_MAGIC ? h->off_b : h->off_a));
-    return 1;
+    return QUANT_OK;
 }
 
 QUANT_DEF size_t quant_pq_pack_size(const quant_pq *pq) {
@@ -5394,17 +5395,15 @@ QUANT_DEF quant_status quant_pq_pack(const quant_pq *pq, void *packed, size_t pa
 QUANT_DEF quant_status quant_pq_packed_info(const void *packed, quant_pq *pq) {
     quant__pqk_hdr h;
     quant_pq p;
+    quant_status st;
     if (!pq) return QUANT_EINVAL;
-    if (!packed) return QUANT_EINVAL;
-    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &p)) return QUANT_EFORMAT;
-    *pq = p;
-    return QUANT_OK;
+    if ((st = quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &p)) == QUANT_OK) *pq = p;
+    return st;
 }
 
-/* the packed PQ, its transposed codebooks */
+/* the packed PQ, its transposed codebooks (or return the status, st) */
 #define QUANT__PQ_GET(packed, h, pq, ct) do { \
-    if (!(packed)) return QUANT_EINVAL; \
-    if (!quant__pqk_read((packed), QUANT__PQP_MAGIC, &(h), &(pq))) return QUANT_EFORMAT; \
+    if ((st = quant__pqk_read((packed), QUANT__PQP_MAGIC, &(h), &(pq))) != QUANT_OK) return st; \
     (ct) = (const float *)(const void *)((const char *)(packed) + (h).off_a); } while (0)
 
 QUANT_DEF quant_status quant_pq_encode(const void *packed, const float *x, size_t n, uint8_t *codes) {
@@ -5518,7 +5517,7 @@ QUANT__INTERNAL unsigned char *quant__pq_align(void *ws) {
 QUANT_DEF size_t quant_pq_search_workspace_size(const void *packed) {
     quant__pqk_hdr h;
     quant_pq pq;
-    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) return 0;
+    if (quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) != QUANT_OK) return 0;
     return 64 + pq.M * pq.ksub * sizeof(float);
 }
 
@@ -5748,7 +5747,7 @@ QUANT_DEF size_t quant_pq_fs_size(const void *packed, size_t n) {
     quant__pqk_hdr h;
     quant_pq pq;
     size_t nb, bb;
-    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) || !quant__fs_ok(&pq)) return 0;
+    if (quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) != QUANT_OK || !quant__fs_ok(&pq)) return 0;
     nb = (n + quant__fs_bs(pq.nbits) - 1) / quant__fs_bs(pq.nbits);
     bb = quant__fs_bb(pq.nbits, pq.M);
     if (nb > SIZE_MAX / bb) return 0;
@@ -5759,8 +5758,8 @@ QUANT_DEF quant_status quant_pq_fs_pack(const void *packed, const uint8_t *codes
     quant__pqk_hdr h;
     quant_pq pq;
     size_t i, m, cs, need, bs, bb;
-    if (!packed) return QUANT_EINVAL;
-    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    quant_status st;
+    if ((st = quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) != QUANT_OK) return st;
     if (!quant__fs_ok(&pq) || !fs || (n && !codes)) return QUANT_EINVAL;
     need = quant_pq_fs_size(packed, n);
     if (n && !need) return QUANT_EOVERFLOW;
@@ -5802,7 +5801,7 @@ QUANT_DEF size_t quant_pq_fs_workspace_size(const void *packed, size_t n, size_t
     quant__pqk_hdr h;
     quant_pq pq;
     size_t a, b, c, d, t;
-    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) || !quant__fs_ok(&pq) || !k) return 0;
+    if (quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq) != QUANT_OK || !quant__fs_ok(&pq) || !k) return 0;
     return quant__fs_ws(&pq, n, k, &a, &b, &c, &d, &t) ? t : 0;
 }
 
@@ -5904,11 +5903,10 @@ QUANT__INTERNAL void quant__fs_query(const quant_pq *pq, const float *T, const u
     quant__topk_finish(dists, ids, k, cnt, ip ? QUANT_METRIC_IP : QUANT_METRIC_L2);
 }
 
-QUANT__INTERNAL quant_status quant__fs_check(const void *packed, quant_pq *pq, const uint8_t *fs, size_t n, size_t k,
-        quant_metric metric, quant_fs_mode mode, int64_t *ids, float *dists, void *ws, size_t ws_bytes) {
-    quant__pqk_hdr h;
-    if (!packed) return QUANT_EINVAL;
-    if (!quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, pq)) return QUANT_EFORMAT;
+QUANT__INTERNAL quant_status quant__fs_check(const void *packed, quant__pqk_hdr *h, quant_pq *pq, const uint8_t *fs, size_t n,
+        size_t k, quant_metric metric, quant_fs_mode mode, int64_t *ids, float *dists, void *ws, size_t ws_bytes) {
+    quant_status st;
+    if ((st = quant__pqk_read(packed, QUANT__PQP_MAGIC, h, pq)) != QUANT_OK) return st;
     if (!quant__fs_ok(pq) || !ids || !dists || !k || !ws || (n && !fs)) return QUANT_EINVAL;
     if (metric != QUANT_METRIC_L2 && metric != QUANT_METRIC_IP) return QUANT_EINVAL;
     if (mode != QUANT_FS_EXACT && mode != QUANT_FS_APPROX) return QUANT_EINVAL;
@@ -5924,9 +5922,10 @@ QUANT__INTERNAL quant_status quant__fs_check(const void *packed, quant_pq *pq, c
 QUANT_DEF quant_status quant_pq_fs_scan(const void *packed, const float *tables, size_t nq, const uint8_t *fs,
         size_t n, quant_metric metric, size_t k, quant_fs_mode mode, int64_t *ids, float *dists,
         void *ws, size_t ws_bytes, size_t *reranked) {
+    quant__pqk_hdr h;
     quant_pq pq;
     size_t i, rr = 0;
-    quant_status st = quant__fs_check(packed, &pq, fs, n, k, metric, mode, ids, dists, ws, ws_bytes);
+    quant_status st = quant__fs_check(packed, &h, &pq, fs, n, k, metric, mode, ids, dists, ws, ws_bytes);
     if (st != QUANT_OK) return st;
     if (!tables || !quant__vq_mul_ok(nq, k) || !quant__vq_mul_ok(nq * pq.M, pq.ksub)) return QUANT_EINVAL;
     for (i = 0; i < nq * pq.M * pq.ksub; i++) if (!quant__isfinite(tables[i])) return QUANT_EINVAL;
@@ -5945,11 +5944,11 @@ QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metri
     const float *ct;
     size_t i, rr = 0, ot, ohk, ohi, os, tot;
     unsigned char *w;
-    quant_status st = quant__fs_check(packed, &pq, fs, n, k, metric, mode, ids, dists, ws, ws_bytes);
+    quant_status st = quant__fs_check(packed, &h, &pq, fs, n, k, metric, mode, ids, dists, ws, ws_bytes);
     if (st != QUANT_OK) return st;
     if (!q || !quant__vq_mul_ok(nq, k) || !quant__vq_mul_ok(nq, pq.d)) return QUANT_EINVAL;
     if ((st = quant__vq_values(q, nq, pq.d, pq.d)) != QUANT_OK) return st;
-    QUANT__PQ_GET(packed, h, pq, ct);
+    ct = (const float *)(const void *)((const char *)packed + h.off_a);
     w = quant__pq_align(ws);
     quant__fs_ws(&pq, n, k, &ot, &ohk, &ohi, &os, &tot);
     for (i = 0; i < nq; i++) {
@@ -6005,7 +6004,7 @@ typedef struct quant__pqw_hdr { uint32_t magic, mode, M, ksub; float delta, bias
 QUANT_DEF size_t quant_pqmm_workspace_size(const void *packed, quant_pqmm_mode mode) {
     quant__pqk_hdr h;
     quant_pq pq;
-    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return 0;
+    if (quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq) != QUANT_OK) return 0;
     if (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8) return 0;
     /* LUT8 keeps the float tables too while quantizing; F32 keeps their
      * four byte planes too (the vpermi2b path) */
@@ -6023,8 +6022,7 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
     float *T;
     size_t m, need;
     quant_status st;
-    if (!packed) return QUANT_EINVAL;
-    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    if ((st = quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) != QUANT_OK) return st;
     if (!x || !ws || (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8)) return QUANT_EINVAL;
     need = quant_pqmm_workspace_size(packed, mode);
     if (ws_bytes < need) return QUANT_EINVAL;
@@ -6132,26 +6130,23 @@ QUANT__AINL void quant__pqmm_blk(const int LUT, const uint8_t *cd, size_t blk, s
             continue;
         }
 #endif
+        /* scalar: acc[i] = the sum over the subspaces of tb (Q or T) at row i's code */
+#define QUANT__PQMM_SUMS(acc, tb)                                                                            \
+        for (i = 0; i < 64; i++) acc[i] = 0;                                                                 \
+        for (m = 0; m < M; m++) {                                                                            \
+            const uint8_t *c = cd + m * (nbits == 8 ? 64 : 32);                                              \
+            if (nbits == 8) for (i = 0; i < 64; i++) acc[i] += tb[m * ksub + c[i]];                          \
+            else for (i = 0; i < 32; i++) { acc[i] += tb[m * ksub + (c[i] & 15)]; acc[32 + i] += tb[m * ksub + (c[i] >> 4)]; } \
+        }
         if (LUT) {
             uint32_t *acc = (uint32_t *)out + 64 * b;
-            for (i = 0; i < 64; i++) acc[i] = 0;
-            for (m = 0; m < M; m++) {
-                const uint8_t *q = Q + m * ksub;
-                if (nbits == 8) { const uint8_t *c = cd + m * 64; for (i = 0; i < 64; i++) acc[i] += q[c[i]]; }
-                else { const uint8_t *c = cd + m * 32; for (i = 0; i < 32; i++) { acc[i] += q[c[i] & 15]; acc[32 + i] += q[c[i] >> 4]; } }
-            }
-        } else { /* sums in a local array: no aliasing with T */
+            QUANT__PQMM_SUMS(acc, Q);
+        } else { /* float sums in a local array: no aliasing with T */
             float a[64];
-            for (i = 0; i < 64; i++) a[i] = 0.0f;
-            if (nbits == 8)
-                for (m = 0; m < M; m++) { const uint8_t *c = cd + m * 64; const float *t = T + m * ksub; for (i = 0; i < 64; i++) a[i] += t[c[i]]; }
-            else
-                for (m = 0; m < M; m++) {
-                    const uint8_t *c = cd + m * 32; const float *t = T + m * ksub;
-                    for (i = 0; i < 32; i++) { a[i] += t[c[i] & 15]; a[32 + i] += t[c[i] >> 4]; }
-                }
+            QUANT__PQMM_SUMS(a, T);
             memcpy((float *)out + 64 * b, a, sizeof a);
         }
+#undef QUANT__PQMM_SUMS
     }
 }
 QUANT__INTERNAL void quant__pqmm_f32_blk(const uint8_t *cd, size_t blk, size_t nblk, const quant_pq *pq, const void *tab, void *out) {
@@ -6273,17 +6268,13 @@ QUANT__INTERNAL void quant__pqmm_f32_s(const uint8_t *cd, size_t blk, size_t nbl
  * the same in any order. VBMI: groups of 8 (their byte tables stay in L1);
  * else groups of 256: the longest runs through the codes, which come from
  * DRAM for large W, prefetched QUANT__PQMM_PFD subspaces (64-byte lines)
- * ahead: 48 on x86 (the distances tried: bench/RESULTS.md, PQ). */
+ * ahead (the distances tried: bench/RESULTS.md, PQ). */
 #  if defined(QUANT__PQ_VBMI)
 #    define QUANT__PQMM_GV 8
 #    define QUANT__PQMM_PREFETCH(p) ((void)0)
 #  else
 #    define QUANT__PQMM_GV 256
-#    if defined(QUANT_HAS_SSE41)
-#      define QUANT__PQMM_PFD 48
-#    else
-#      define QUANT__PQMM_PFD 8 /* NEON: not measured with a longer distance */
-#    endif
+#    define QUANT__PQMM_PFD 48
 #    if defined(__GNUC__) || defined(__clang__)
 #      define QUANT__PQMM_PREFETCH(p) __builtin_prefetch((const void *)(p))
 #    else
@@ -6337,8 +6328,8 @@ QUANT_DEF quant_status quant_pqmm_rows(const void *packed, const void *ws, float
     int lut, planes = 0;
     quant__pqmm_fn fn;
     union { float f[QUANT__PQMM_CH * 64]; uint32_t u[QUANT__PQMM_CH * 64]; } acc;
-    if (!packed) return QUANT_EINVAL;
-    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    quant_status st;
+    if ((st = quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) != QUANT_OK) return st;
     if (!ws || !y || r0 > r1 || r1 > h.rows) return QUANT_EINVAL;
     w = quant__pq_align((void *)(uintptr_t)ws);
     memcpy(&wh, w, sizeof wh);
@@ -6374,8 +6365,7 @@ QUANT_DEF quant_status quant_pqmm(const void *packed, const float *x, quant_pqmm
     quant__pqk_hdr h;
     quant_pq pq;
     quant_status st;
-    if (!packed) return QUANT_EINVAL;
-    if (!quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) return QUANT_EFORMAT;
+    if ((st = quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) != QUANT_OK) return st;
     if (!y) return QUANT_EINVAL;
     if ((st = quant_pqmm_tables(packed, x, mode, ws, ws_bytes)) != QUANT_OK) return st;
     return quant_pqmm_rows(packed, ws, y, 0, h.rows);
@@ -6522,6 +6512,7 @@ QUANT_DEF quant_status quant_codebook_gemv(const void *packed, const float *x, f
 #undef QUANT__PQMM_CH
 #undef QUANT__PQMM_FV
 #undef QUANT__PQMM_GV
+#undef QUANT__PQMM_PFD
 #undef QUANT__PQMM_PREFETCH
 #undef QUANT__PQMM_GF
 #undef QUANT__PQMM_NV
