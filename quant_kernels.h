@@ -4751,19 +4751,11 @@ QUANT__INTERNAL void quant__bep_row(const quant_bepilogue *ep, size_t m, size_t 
     }
 }
 
-/* d[j] = (int32_t)(b - 2 q[j]) for the QUANT__BNB columns of a panel */
+/* d[j] = (int32_t)(b - 2 q[j]) for the QUANT__BNB columns of a panel (GCC
+ * vectorizes it: the low halves of the 64-bit counts, 32-bit arithmetic) */
 static inline void quant__bdot(int64_t b, const uint64_t *q, int32_t *d) {
-#if defined(QUANT_HAS_AVX512)
-    const __m512i bb = _mm512_set1_epi64((long long)b);
-    int v;
-    QUANT__UNROLL
-    for (v = 0; v < QUANT__BNV; v++)
-        _mm256_storeu_si256((__m256i *)(void *)(d + 8 * v),
-                _mm512_cvtepi64_epi32(_mm512_sub_epi64(bb, _mm512_slli_epi64(_mm512_loadu_si512((const void *)(q + 8 * v)), 1))));
-#else
     size_t j;
     for (j = 0; j < QUANT__BNB; j++) d[j] = (int32_t)(b - 2 * (int64_t)q[j]);
-#endif
 }
 
 /* Bytes of packed weights per block of panels: the block stays in L2 while
