@@ -5746,29 +5746,31 @@ QUANT_DEF size_t quant_pq_fs_size(const void *packed, size_t n) {
     return nb * bb;
 }
 
+/* n vectors' codes into blocks of bs vectors, bb bytes each (zeroed by
+ * the caller): for each subspace, nbits 8, bs bytes (vector l of the block
+ * at byte l); nbits 4, bs / 2 bytes (vector l in the low nibble of byte l,
+ * vector bs / 2 + l in its high nibble) */
+QUANT__INTERNAL void quant__pq_block_codes(const quant_pq *pq, const uint8_t *codes, size_t n, size_t bs, size_t bb,
+        uint8_t *dst) {
+    const size_t cs = quant_pq_code_size(pq), w = pq->nbits == 8 ? bs : bs / 2;
+    size_t i, m;
+    for (i = 0; i < n; i++)
+        for (m = 0; m < pq->M; m++)
+            dst[(i / bs) * bb + m * w + i % w] |= (uint8_t)(quant__pq_get(codes + i * cs, pq->nbits, m) << (i % bs < w ? 0 : 4));
+}
+
 QUANT_DEF quant_status quant_pq_fs_pack(const void *packed, const uint8_t *codes, size_t n, uint8_t *fs, size_t fs_bytes) {
     quant__pqk_hdr h;
     quant_pq pq;
-    size_t i, m, cs, need, bs, bb;
+    size_t need;
     quant_status st;
     if ((st = quant__pqk_read(packed, QUANT__PQP_MAGIC, &h, &pq)) != QUANT_OK) return st;
     if (!quant__fs_ok(&pq) || !fs || (n && !codes)) return QUANT_EINVAL;
     need = quant_pq_fs_size(packed, n);
     if (n && !need) return QUANT_EOVERFLOW;
     if (fs_bytes < need) return QUANT_EINVAL;
-    cs = quant_pq_code_size(&pq);
-    bs = quant__fs_bs(pq.nbits);
-    bb = quant__fs_bb(pq.nbits, pq.M);
     memset(fs, 0, need);
-    for (i = 0; i < n; i++) {
-        uint8_t *blk = fs + (i / bs) * bb;
-        size_t l = i % bs;
-        for (m = 0; m < pq.M; m++) {
-            uint32_t c = quant__pq_get(codes + i * cs, pq.nbits, m);
-            if (pq.nbits == 8) blk[m * 64 + l] = (uint8_t)c;
-            else blk[m * 16 + (l & 15)] |= (uint8_t)(c << (l < 16 ? 0 : 4));
-        }
-    }
+    quant__pq_block_codes(&pq, codes, n, quant__fs_bs(pq.nbits), quant__fs_bb(pq.nbits, pq.M), fs);
     return QUANT_OK;
 }
 
@@ -5963,8 +5965,8 @@ QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows) {
 QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
         void *packed, size_t packed_bytes) {
     quant__pqk_hdr h;
-    size_t tot, r, m, cs, blk;
-    unsigned char *p = (unsigned char *)packed, *cd;
+    size_t tot;
+    unsigned char *p = (unsigned char *)packed;
     if (!quant__pq_ok(pq, 1) || !codes || !packed || !rows) return QUANT_EINVAL;
     if (pq->M > QUANT_PQMM_MAX_M) return QUANT_ERANGE;
     if (!quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h)) return QUANT_EOVERFLOW;
@@ -5973,18 +5975,7 @@ QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes,
     memset(p, 0, tot);
     memcpy(p, &h, sizeof h);
     quant__pqk_transpose(pq, (float *)(void *)(p + h.off_a));
-    cs = quant_pq_code_size(pq);
-    cd = p + h.off_b;
-    blk = pq->M * (pq->nbits == 8 ? 64 : 32);
-    for (r = 0; r < rows; r++) {
-        unsigned char *bp = cd + (r / 64) * blk;
-        size_t l = r % 64;
-        for (m = 0; m < pq->M; m++) {
-            uint32_t c = quant__pq_get(codes + r * cs, pq->nbits, m);
-            if (pq->nbits == 8) bp[m * 64 + l] = (unsigned char)c;
-            else bp[m * 32 + (l & 31)] |= (unsigned char)(c << (l < 32 ? 0 : 4));
-        }
-    }
+    quant__pq_block_codes(pq, codes, rows, 64, pq->M * (pq->nbits == 8 ? 64 : 32), p + h.off_b);
     return QUANT_OK;
 }
 
