@@ -4596,12 +4596,8 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
                 const __m128i ns = _mm_unpacklo_epi8(_mm_and_si128(xs, m4), _mm_and_si128(_mm_srli_epi16(xs, 4), m4));
                 const __m128i nz = _mm_unpacklo_epi8(_mm_and_si128(xz, m4), _mm_and_si128(_mm_srli_epi16(xz, 4), m4));
                 const __m128i t = _mm_or_si128(ns, _mm_slli_epi16(nz, 4)); /* nz < 16: no bits cross bytes */
-#if QUANT__BTVB == 32
-                _mm256_storeu_si256((__m256i *)(void *)o, _mm256_slli_epi16(_mm256_cvtepu8_epi16(t), 5));
-#else
                 _mm_storeu_si128((__m128i *)(void *)o, _mm_slli_epi16(_mm_cvtepu8_epi16(t), 5));
                 _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_slli_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(t, 8)), 5));
-#endif
             }
         }
 }
@@ -4679,19 +4675,7 @@ QUANT__AINL void quant__bgemm_nib_body(const int MR, const int TW, size_t ns,
             }
         QUANT__BT_MEM(c16);
     }
-#if QUANT__BTVB == 32
-    for (r = 0; r < MR * QUANT__BTN; r += 8) {
-        __m256i *q = (__m256i *)(void *)(cnt + r);
-        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(c16 + r));
-        _mm256_storeu_si256(q, _mm256_add_epi32(_mm256_loadu_si256(q), TW ? _mm256_cvtepi16_epi32(v) : _mm256_cvtepu16_epi32(v)));
-    }
-#else
-    for (r = 0; r < MR * QUANT__BTN; r += 4) {
-        const __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)(c16 + r));
-        _mm_storeu_si128((__m128i *)(void *)(cnt + r), _mm_add_epi32(_mm_loadu_si128((const __m128i *)(const void *)(cnt + r)),
-                TW ? _mm_cvtepi16_epi32(v) : _mm_cvtepu16_epi32(v)));
-    }
-#endif
+    for (r = 0; r < MR * QUANT__BTN; r++) cnt[r] += TW ? (uint32_t)(int16_t)c16[r] : c16[r]; /* (vectorized) */
 }
 
 /* mr (1..QUANT__BTMR) and tw, constants in each body */
