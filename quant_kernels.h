@@ -5534,15 +5534,12 @@ static inline void quant__lut8_minmax(const float *t, size_t n, int neg, float *
     if (n >= QUANT__VFL && n % QUANT__VFL == 0) {
         quant__vf vl = quant__vf_load(t), vh = vl, z = quant__vf_sub(vl, vl);
         float fl[QUANT__VFL], fh[QUANT__VFL], fz[QUANT__VFL];
-        uint32_t iv[QUANT__VFL];
         int i, ok = 1;
         for (j = QUANT__VFL; j < n; j += QUANT__VFL) {
             const quant__vf v = quant__vf_load(t + j);
             vl = quant__vf_min(vl, v); vh = quant__vf_max(vh, v); z = quant__vf_add(z, quant__vf_sub(v, v));
         }
-        quant__vf_spill(vl, quant__vfi_iota(0), fl, iv);
-        quant__vf_spill(vh, quant__vfi_iota(0), fh, iv);
-        quant__vf_spill(z, quant__vfi_iota(0), fz, iv);
+        quant__vf_store(fl, vl); quant__vf_store(fh, vh); quant__vf_store(fz, z);
         for (i = 0; i < QUANT__VFL; i++) ok &= fz[i] == 0.0f;
         if (ok) {
             float a = fl[0], b = fh[0];
@@ -5987,7 +5984,7 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
     const float *ct;
     unsigned char *w;
     float *T;
-    size_t m, need;
+    size_t need;
     quant_status st;
     if ((st = quant__pqk_read(packed, QUANT__PQM_MAGIC, &h, &pq)) != QUANT_OK) return st;
     if (!x || !ws || (mode != QUANT_PQMM_F32 && mode != QUANT_PQMM_LUT8)) return QUANT_EINVAL;
@@ -5999,16 +5996,11 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
     T = (float *)(void *)(w + 64);
     memset(&wh, 0, sizeof wh);
     wh.magic = QUANT__PQW_MAGIC; wh.mode = (uint32_t)mode; wh.M = (uint32_t)pq.M; wh.ksub = (uint32_t)pq.ksub;
-    /* IP tables (the chains). Only the transposes are packed: quant_nearest
-     * reads c only for a tail of k that is not a multiple of its tile
-     * width (16 on every ISA), which ksub (16 or 256) never has. */
-    if (pq.shared) {
-        quant_nearest(x, pq.M, pq.dsub, pq.dsub, NULL, ct, NULL, pq.ksub, QUANT_METRIC_IP, NULL, T);
-    } else {
-        for (m = 0; m < pq.M; m++)
-            quant_nearest(x + m * pq.dsub, 1, pq.dsub, pq.dsub, NULL, ct + m * pq.ksub * pq.dsub, NULL, pq.ksub,
-                          QUANT_METRIC_IP, NULL, T + m * pq.ksub);
-    }
+    /* IP tables (the chains). Only the transposes are packed (pq.centroids
+     * points at them too): quant_nearest reads c only for a tail of k that
+     * is not a multiple of its tile width (16 on every ISA), which ksub (16
+     * or 256) never has. */
+    quant__pq_tables1(&pq, ct, QUANT_METRIC_IP, x, T);
     if (mode == QUANT_PQMM_LUT8) {
         double bias;
         uint8_t *Q = (uint8_t *)(T + pq.M * pq.ksub);
@@ -6019,7 +6011,7 @@ QUANT_DEF quant_status quant_pqmm_tables(const void *packed, const float *x, qua
 #if defined(QUANT__PQ_VBMI)
     else if (pq.nbits == 8) { /* byte b of every entry of subspace m: planes[(m * 4 + b) * 256 + j] */
         uint8_t *P = (uint8_t *)(T + pq.M * pq.ksub), ctl[64];
-        size_t j;
+        size_t j, m;
         __m512i c;
         int e, b;
         for (b = 0; b < 4; b++) for (e = 0; e < 16; e++) ctl[16 * b + e] = (uint8_t)(4 * e + b);
