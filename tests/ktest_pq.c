@@ -311,6 +311,31 @@ static void test_fast_scan(void) {
     free(x); free(q);
 }
 
+/* quant_pqmm in both modes = quant_ref_pqmm, bit for bit (y1, y2: rows
+ * floats); then, where rows > cuts[ncut - 1], again as the tiles [cuts[i],
+ * cuts[i + 1]) (the last one to rows), last tile first; a short workspace and
+ * a row range past rows refused. what: the case, for the failure message */
+static void check_pqmm(const quant_pq *pq, const uint8_t *codes, size_t rows, const float *x, const void *pk,
+        const size_t *cuts, size_t ncut, float *y1, float *y2, const char *what) {
+    int mode;
+    for (mode = 0; mode < 2; mode++) {
+        size_t wsb = quant_pqmm_workspace_size(pk, (quant_pqmm_mode)mode), ci;
+        void *ws = malloc(wsb);
+        CHECK(quant_ref_pqmm(pq, codes, rows, x, (quant_pqmm_mode)mode, y1) == QUANT_OK);
+        CHECK(quant_pqmm(pk, x, (quant_pqmm_mode)mode, y2, ws, wsb) == QUANT_OK);
+        CHECKF(same_f(y1, y2, rows), "%s mode %d", what, mode);
+        if (rows > cuts[ncut - 1]) { /* tiles */
+            memset(y2, 0, rows * 4);
+            CHECK(quant_pqmm_tables(pk, x, (quant_pqmm_mode)mode, ws, wsb) == QUANT_OK);
+            for (ci = ncut; ci-- > 0;) CHECK(quant_pqmm_rows(pk, ws, y2, cuts[ci], ci + 1 < ncut ? cuts[ci + 1] : rows) == QUANT_OK);
+            CHECKF(same_f(y1, y2, rows), "%s mode %d, tiles", what, mode);
+            CHECK(quant_pqmm_rows(pk, ws, y2, 0, rows + 1) == QUANT_EINVAL);
+        }
+        CHECK(quant_pqmm(pk, x, (quant_pqmm_mode)mode, y2, ws, wsb - 1) == QUANT_EINVAL);
+        free(ws);
+    }
+}
+
 static void test_pqmm(void) {
     size_t d = 48;
     size_t rows_list[4] = { 1, 64, 150, 1100 }; /* 1100: more than one chunk of 16 blocks */
@@ -319,12 +344,13 @@ static void test_pqmm(void) {
         for (shared = 0; shared < 2; shared++) {
             size_t ri;
             for (ri = 0; ri < 4; ri++) {
-                size_t rows = rows_list[ri], M = 12, cs, pb, wsb, i, mode;
+                size_t rows = rows_list[ri], M = 12, cs, pb, i, cuts[2] = { 0, rows / 3 + 1 };
+                char what[64];
                 quant_pq pq;
                 float *cb = (float *)malloc(quant_pq_centroids_floats(d, M, nbits, shared) * 4);
                 float *W = make_data(rows + 40, d, 5), x[48], *y1 = (float *)malloc(rows * 4), *y2 = (float *)malloc(rows * 4);
                 uint8_t *codes;
-                void *pk, *ws;
+                void *pk;
                 memset(&pq, 0, sizeof pq);
                 CHECK(quant_pq_init(&pq, d, M, nbits, shared, cb) == QUANT_OK);
                 sample_codebooks(&pq, W, rows + 40);
@@ -335,24 +361,8 @@ static void test_pqmm(void) {
                 pb = quant_pqmm_pack_size(&pq, rows);
                 pk = malloc(pb);
                 CHECK(quant_pqmm_pack(&pq, codes, rows, pk, pb) == QUANT_OK);
-                for (mode = 0; mode < 2; mode++) {
-                    wsb = quant_pqmm_workspace_size(pk, (quant_pqmm_mode)mode);
-                    ws = malloc(wsb);
-                    CHECK(quant_ref_pqmm(&pq, codes, rows, x, (quant_pqmm_mode)mode, y1) == QUANT_OK);
-                    CHECK(quant_pqmm(pk, x, (quant_pqmm_mode)mode, y2, ws, wsb) == QUANT_OK);
-                    CHECKF(same_f(y1, y2, rows), "pqmm nbits %d shared %d rows %d mode %d", nbits, shared, (int)rows, (int)mode);
-                    if (rows > 2) { /* tiles */
-                        size_t cut = rows / 3 + 1;
-                        memset(y2, 0, rows * 4);
-                        CHECK(quant_pqmm_tables(pk, x, (quant_pqmm_mode)mode, ws, wsb) == QUANT_OK);
-                        CHECK(quant_pqmm_rows(pk, ws, y2, cut, rows) == QUANT_OK);
-                        CHECK(quant_pqmm_rows(pk, ws, y2, 0, cut) == QUANT_OK);
-                        CHECK(same_f(y1, y2, rows));
-                        CHECK(quant_pqmm_rows(pk, ws, y2, 0, rows + 1) == QUANT_EINVAL);
-                    }
-                    CHECK(quant_pqmm(pk, x, (quant_pqmm_mode)mode, y2, ws, wsb - 1) == QUANT_EINVAL);
-                    free(ws);
-                }
+                snprintf(what, sizeof what, "pqmm nbits %d shared %d rows %d", nbits, shared, (int)rows);
+                check_pqmm(&pq, codes, rows, x, pk, cuts, 2, y1, y2, what);
                 ((unsigned char *)pk)[9] ^= 1;
                 CHECK(quant_pqmm_workspace_size(pk, QUANT_PQMM_F32) == 0);
                 free(cb); free(W); free(y1); free(y2); free(codes); free(pk);
@@ -432,9 +442,10 @@ static void test_lut8_edges(void) {
                     float *cb = (float *)malloc(quant_pq_centroids_floats(d, M, 8, shared) * 4), *x = (float *)malloc(d * 4);
                     float *y1 = (float *)malloc(rows * 4), *y2 = (float *)malloc(rows * 4);
                     uint8_t *codes = (uint8_t *)malloc(rows * M);
-                    size_t i, pb, wsb, v;
-                    int mode;
-                    void *pk, *ws;
+                    size_t i, pb, v;
+                    const size_t cuts[3] = { 0, 63, 1025 }; /* tiles across the chunks of 16 blocks */
+                    char what[80];
+                    void *pk;
                     for (i = 0; i < quant_pq_centroids_floats(d, M, 8, shared); i++) cb[i] = (float)qt_normal();
                     CHECK(quant_pq_init(&pq, d, M, 8, shared, cb) == QUANT_OK);
                     pb = quant_pqmm_pack_size(&pq, rows);
@@ -448,24 +459,8 @@ static void test_lut8_edges(void) {
                             for (i = 0; i < quant_pq_centroids_floats(d, M, 8, shared); i++)
                                 cb[i] = i % 3 == 0 ? 3e38f : i % 3 == 1 ? -3e38f : (float)qt_normal();
                         CHECK(quant_pqmm_pack(&pq, codes, rows, pk, pb) == QUANT_OK);
-                        for (mode = 0; mode < 2; mode++) {
-                            wsb = quant_pqmm_workspace_size(pk, (quant_pqmm_mode)mode);
-                            ws = malloc(wsb);
-                            CHECK(quant_ref_pqmm(&pq, codes, rows, x, (quant_pqmm_mode)mode, y1) == QUANT_OK);
-                            CHECK(quant_pqmm(pk, x, (quant_pqmm_mode)mode, y2, ws, wsb) == QUANT_OK);
-                            CHECKF(same_f(y1, y2, rows), "pqmm8 M %d rows %d shared %d variant %d mode %d", (int)M, (int)rows, shared,
-                                   (int)v, mode);
-                            if (rows > 64) { /* tiles across the chunks of 16 blocks */
-                                const size_t cuts[3] = { 0, 63, 1025 };
-                                size_t ci;
-                                memset(y2, 0, rows * 4);
-                                CHECK(quant_pqmm_tables(pk, x, (quant_pqmm_mode)mode, ws, wsb) == QUANT_OK);
-                                for (ci = 0; ci < 3; ci++)
-                                    CHECK(quant_pqmm_rows(pk, ws, y2, cuts[ci], ci < 2 ? cuts[ci + 1] : rows) == QUANT_OK);
-                                CHECK(same_f(y1, y2, rows));
-                            }
-                            free(ws);
-                        }
+                        snprintf(what, sizeof what, "pqmm8 M %d rows %d shared %d variant %d", (int)M, (int)rows, shared, (int)v);
+                        check_pqmm(&pq, codes, rows, x, pk, cuts, 3, y1, y2, what);
                     }
                     free(cb); free(x); free(y1); free(y2); free(codes); free(pk);
                 }
