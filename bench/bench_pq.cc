@@ -132,6 +132,20 @@ static int progress_dot(void *, const quant_kmeans_progress *p) {
     return 0;
 }
 
+// faiss's k-means choices (random init, 25 iterations) on a 128-per-centroid
+// subsample, stopping at a relative gain below 1e-3
+static quant_kmeans_opts faiss_kmeans_opts(bool quick) {
+    quant_kmeans_opts o;
+    quant_kmeans_opts_default(&o);
+    o.nearest = quant_nearest;
+    o.init = QUANT_KMEANS_RANDOM;
+    o.max_iter = quick ? 5 : 25;
+    o.tol = 1e-3;
+    o.max_points_per_centroid = 128;
+    o.progress = progress_dot;
+    return o;
+}
+
 // ------------------------------------------------ PQ matmul (also alone: --pqmm)
 static void bench_pqmm(int reps, bool quick) {
     const size_t R = 4096, C = 4096, dsub = 4, M = C / dsub;
@@ -292,17 +306,8 @@ int main(int argc, char **argv) {
         quant_pq pq;
         std::vector<float> cb(quant_pq_centroids_floats(d, M, 8, 0));
         quant_pq_init(&pq, d, M, 8, 0, cb.data());
-        // faiss's choices (random init, 25 iterations) on a 128-per-centroid
-        // subsample, stopping at a relative gain below 1e-3. (k-means++
-        // gives 0.512-0.522 recall here, random init 0.521-0.529.)
-        quant_kmeans_opts o;
-        quant_kmeans_opts_default(&o);
-        o.nearest = quant_nearest;
-        o.init = QUANT_KMEANS_RANDOM;
-        o.max_iter = quick ? 5 : 25;
-        o.tol = 1e-3;
-        o.max_points_per_centroid = 128;
-        o.progress = progress_dot;
+        // (k-means++ gives 0.512-0.522 recall here, random init 0.521-0.529)
+        quant_kmeans_opts o = faiss_kmeans_opts(quick);
         quant_kmeans_info info;
         quant_status st = QUANT_OK;
         double q_train = once([&] { st = quant_pq_train(&pq, xb.data(), nb, &o, &info); });
@@ -405,14 +410,7 @@ int main(int argc, char **argv) {
         quant_pq pq;
         std::vector<float> cb(quant_pq_centroids_floats(d, M, 4, 0));
         quant_pq_init(&pq, d, M, 4, 0, cb.data());
-        quant_kmeans_opts o;
-        quant_kmeans_opts_default(&o);
-        o.nearest = quant_nearest;
-        o.init = QUANT_KMEANS_RANDOM;
-        o.max_iter = quick ? 5 : 25;
-        o.tol = 1e-3;
-        o.max_points_per_centroid = 128;
-        o.progress = progress_dot;
+        quant_kmeans_opts o = faiss_kmeans_opts(quick);
         quant_kmeans_info info;
         double q_train = once([&] { quant_pq_train(&pq, xb.data(), nb, &o, &info); });
         fputc('\n', stderr);
