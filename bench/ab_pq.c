@@ -1,22 +1,11 @@
 /* bench/ab_pq.c - the PQ / VQ kernels of quant_kernels.h section 6 timed
  * per case (median of repeats, one line "case microseconds" each), for A/B
- * runs of two builds (bench/ab_bin.sh): nearest centroids (encode), fast
+ * runs of two builds (bench/ab_bin.sh; bench/ab_bin.h): nearest centroids (encode), fast
  * scan (4 and 8 bits, exact and approximate), PQ matmul (F32, LUT8; 4 and
  * 8 bits) and codebook GEMV, on random data. */
-#define _POSIX_C_SOURCE 199309L
-#define QUANT_IMPLEMENTATION
-#include "quant_kernels.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
+#include "ab_bin.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-static int cmpd(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-#define TIME(name, reps, ...) do { double ts_[64]; int r_; for (r_ = 0; r_ < (reps); r_++) { double t0_ = now(); __VA_ARGS__; ts_[r_] = now() - t0_; } \
-    qsort(ts_, (size_t)(reps), sizeof(double), cmpd); printf("%-24s %12.1f\n", name, ts_[(reps) / 2] * 1e6); } while (0)
-
-static uint64_t rng = 88172645463325252ull;
-static float rf(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (float)(rng >> 40) / 16777216.0f - 0.5f; }
+static float rf(void) { return (float)(rnd() >> 40) / 16777216.0f - 0.5f; }
 
 static void pq_case(int nbits, size_t d, size_t M) {
     const size_t n = 20000, nq = 4, k = 10, rows = 4096;
