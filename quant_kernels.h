@@ -6089,20 +6089,26 @@ QUANT__AINL void quant__pqmm_blk(const int LUT, const uint8_t *cd, size_t blk, s
             continue;
         }
 #endif
-        /* scalar: acc[i] = the sum over the subspaces of tb (Q or T) at row i's code */
-#define QUANT__PQMM_SUMS(acc, tb)                                                                            \
+        /* scalar: acc[i] = the sum over the subspaces of the tables tb (Q or
+         * T, entries of type TT) at row i's code */
+#define QUANT__PQMM_SUMS(acc, TT, tb)                                                                        \
         for (i = 0; i < 64; i++) acc[i] = 0;                                                                 \
-        for (m = 0; m < M; m++) {                                                                            \
-            const uint8_t *c = cd + m * (nbits == 8 ? 64 : 32);                                              \
-            if (nbits == 8) for (i = 0; i < 64; i++) acc[i] += tb[m * ksub + c[i]];                          \
-            else for (i = 0; i < 32; i++) { acc[i] += tb[m * ksub + (c[i] & 15)]; acc[32 + i] += tb[m * ksub + (c[i] >> 4)]; } \
-        }
+        if (nbits == 8)                                                                                      \
+            for (m = 0; m < M; m++) {                                                                        \
+                const uint8_t *c = cd + m * 64; const TT *t = (tb) + m * ksub;                               \
+                for (i = 0; i < 64; i++) acc[i] += t[c[i]];                                                  \
+            }                                                                                                \
+        else                                                                                                 \
+            for (m = 0; m < M; m++) {                                                                        \
+                const uint8_t *c = cd + m * 32; const TT *t = (tb) + m * ksub;                               \
+                for (i = 0; i < 32; i++) { acc[i] += t[c[i] & 15]; acc[32 + i] += t[c[i] >> 4]; }            \
+            }
         if (LUT) {
             uint32_t *acc = (uint32_t *)out + 64 * b;
-            QUANT__PQMM_SUMS(acc, Q);
+            QUANT__PQMM_SUMS(acc, uint8_t, Q);
         } else { /* float sums in a local array: no aliasing with T */
             float a[64];
-            QUANT__PQMM_SUMS(a, T);
+            QUANT__PQMM_SUMS(a, float, T);
             memcpy((float *)out + 64 * b, a, sizeof a);
         }
 #undef QUANT__PQMM_SUMS
