@@ -4683,8 +4683,9 @@ static void QUANT__BTK(size_t mr, int tw, size_t ns, const uint16_t *offs, const
 #define QUANT__BTK_MR(R) case 2 * (R): quant__bgemm_nib_body(R, 0, ns, offs, wp, cnt); break; \
                          case 2 * (R) + 1: quant__bgemm_nib_body(R, 1, ns, offs, wp, cnt); break;
     switch (mr * 2 + (tw != 0)) {
-    QUANT__BTK_MR(4) QUANT__BTK_MR(3) QUANT__BTK_MR(2) QUANT__BTK_MR(1)
-    default: break;
+    QUANT__BTK_MR(4) QUANT__BTK_MR(3) QUANT__BTK_MR(2)
+    case 3: quant__bgemm_nib_body(1, 1, ns, offs, wp, cnt); break;
+    default: quant__bgemm_nib_body(1, 0, ns, offs, wp, cnt); break;
     }
 #undef QUANT__BTK_MR
 }
