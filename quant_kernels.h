@@ -4311,7 +4311,8 @@ QUANT__INTERNAL int64_t quant__bits_count(const uint64_t *row, size_t n) {
 
 QUANT__INTERNAL uint32_t quant__bin_check(const quant__bin_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 52); }
 
-QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
+/* fills the geometry of packed binary weights; returns their size, 0 if too large */
+QUANT__INTERNAL size_t quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_hdr *h) {
     size_t wk, np, cp, so, no, tot, plane;
     if (!K || !N || K > ((size_t)1 << 30) || N > ((size_t)1 << 26)) return 0;
     const size_t nb = QUANT__BNB, np2 = (N + QUANT__BTN - 1) / QUANT__BTN;
@@ -4338,7 +4339,7 @@ QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_
     h->total_lo = (uint32_t)tot; h->total_hi = (uint32_t)((uint64_t)tot >> 32);
     if ((uint64_t)so != h->sign_off || (uint64_t)no != h->nz_off) return 0;
     h->check = quant__bin_check(h);
-    return 1;
+    return tot;
 }
 
 /* where the transposed nibble panels start (SSE4.1 / AVX2 builds) */
@@ -4346,8 +4347,7 @@ QUANT__INTERNAL int quant__bin_geom(size_t K, size_t N, int ternary, quant__bin_
 
 QUANT_DEF size_t quant_bgemm_pack_size(size_t K, size_t N, int ternary) {
     quant__bin_hdr h;
-    if (!quant__bin_geom(K, N, ternary, &h)) return 0;
-    return (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
+    return quant__bin_geom(K, N, ternary, &h);
 }
 
 QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *w_nonzero, size_t N, size_t K,
@@ -4357,8 +4357,7 @@ QUANT_DEF quant_status quant_bgemm_pack(const uint64_t *w_sign, const uint64_t *
     unsigned char *dst = (unsigned char *)packed;
     const uint64_t keep = quant__bits_keep(K); /* padding bits are 0, whatever the caller left there */
     if (!w_sign || !packed) return QUANT_EINVAL;
-    if (!quant__bin_geom(K, N, w_nonzero != NULL, &h)) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
-    total = (size_t)(((uint64_t)h.total_hi << 32) | h.total_lo);
+    if (!(total = quant__bin_geom(K, N, w_nonzero != NULL, &h))) return K && N ? QUANT_EOVERFLOW : QUANT_EINVAL;
     if (packed_bytes < total) return QUANT_EINVAL;
     memcpy(dst, &h, sizeof h);
     for (j = 0; j < (size_t)h.npanels * QUANT__BNB; j++) { /* (padding bits never count) */
@@ -5299,8 +5298,8 @@ typedef struct quant__pqk_hdr {
 QUANT__INTERNAL uint32_t quant__pqk_check(const quant__pqk_hdr *h) { return quant__blob_fnv((const uint8_t *)(const void *)h, 56); }
 QUANT__INTERNAL size_t quant__pqk_r64(size_t v) { return (v + 63) / 64 * 64; }
 
-/* fills the geometry of a packed PQ / PQ matmul; 0 if too large */
-QUANT__INTERNAL int quant__pqk_geom(const quant_pq *pq, uint32_t magic, size_t rows, quant__pqk_hdr *h) {
+/* fills the geometry of a packed PQ / PQ matmul; returns its size, 0 if too large */
+QUANT__INTERNAL size_t quant__pqk_geom(const quant_pq *pq, uint32_t magic, size_t rows, quant__pqk_hdr *h) {
     size_t ncb, ctb, a, b, tot, nb = 0, blk;
     memset(h, 0, sizeof *h);
     ncb = pq->shared ? 1 : pq->M;
@@ -5323,7 +5322,7 @@ QUANT__INTERNAL int quant__pqk_geom(const quant_pq *pq, uint32_t magic, size_t r
     h->off_a = (uint32_t)a; h->off_b = (uint32_t)b;
     h->total_lo = (uint32_t)tot; h->total_hi = (uint32_t)((uint64_t)tot >> 32);
     h->check = quant__pqk_check(h);
-    return 1;
+    return tot;
 }
 
 /* validates a packed PQ / PQ matmul header, the shape and geometry again:
@@ -5341,8 +5340,7 @@ QUANT__INTERNAL quant_status quant__pqk_read(const void *packed, uint32_t magic,
 
 QUANT_DEF size_t quant_pq_pack_size(const quant_pq *pq) {
     quant__pqk_hdr h;
-    if (!quant__pq_ok(pq, 0) || !quant__pqk_geom(pq, QUANT__PQP_MAGIC, 0, &h)) return 0;
-    return (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+    return quant__pq_ok(pq, 0) ? quant__pqk_geom(pq, QUANT__PQP_MAGIC, 0, &h) : 0;
 }
 
 /* ct of codebook b: dsub x ksub */
@@ -5358,8 +5356,7 @@ QUANT_DEF quant_status quant_pq_pack(const quant_pq *pq, void *packed, size_t pa
     size_t tot, ncb;
     unsigned char *p = (unsigned char *)packed;
     if (!quant__pq_ok(pq, 1) || !packed) return QUANT_EINVAL;
-    if (!quant__pqk_geom(pq, QUANT__PQP_MAGIC, 0, &h)) return QUANT_EOVERFLOW;
-    tot = (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+    if (!(tot = quant__pqk_geom(pq, QUANT__PQP_MAGIC, 0, &h))) return QUANT_EOVERFLOW;
     if (packed_bytes < tot) return QUANT_EINVAL;
     ncb = h.ncb;
     memset(p, 0, tot);
@@ -5940,8 +5937,7 @@ QUANT_DEF quant_status quant_pq_fs_search(const void *packed, quant_metric metri
 
 QUANT_DEF size_t quant_pqmm_pack_size(const quant_pq *pq, size_t rows) {
     quant__pqk_hdr h;
-    if (!quant__pq_ok(pq, 0) || !quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h)) return 0;
-    return (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+    return quant__pq_ok(pq, 0) ? quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h) : 0;
 }
 
 QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes, size_t rows,
@@ -5951,8 +5947,7 @@ QUANT_DEF quant_status quant_pqmm_pack(const quant_pq *pq, const uint8_t *codes,
     unsigned char *p = (unsigned char *)packed;
     if (!quant__pq_ok(pq, 1) || !codes || !packed || !rows) return QUANT_EINVAL;
     if (pq->M > QUANT_PQMM_MAX_M) return QUANT_ERANGE;
-    if (!quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h)) return QUANT_EOVERFLOW;
-    tot = (size_t)h.total_lo | (size_t)((uint64_t)h.total_hi << 32);
+    if (!(tot = quant__pqk_geom(pq, QUANT__PQM_MAGIC, rows, &h))) return QUANT_EOVERFLOW;
     if (packed_bytes < tot) return QUANT_EINVAL;
     memset(p, 0, tot);
     memcpy(p, &h, sizeof h);
