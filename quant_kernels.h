@@ -4434,18 +4434,17 @@ QUANT__AINL quant__vi quant__bv_count(quant__vi acc, quant__vi x) {
             const quant__vi za_ = TA ? quant__vi_set64(az[(size_t)r * lda + (W)]) : a_;                 \
             QUANT__UNROLL                                                                               \
             for (v = 0; v < QUANT__BNV; v++) {                                                          \
-                quant__vi x_;                                                                           \
+                quant__vi x_ = quant__vi_xor(a_, ws_[v]), m_ = x_;                                      \
                 if (TA && TW) {                                                                         \
-                    /* m counted first, then masked in place: no register copy for the 3-input op */   \
-                    const quant__vi m_ = quant__vi_and(za_, wz_[v]);                                    \
-                    acc2[TA && TW ? r : 0][v] = quant__bv_count(acc2[TA && TW ? r : 0][v], m_);         \
-                    x_ = quant__vi_andxor(m_, a_, ws_[v]);                                              \
-                } else {                                                                                \
-                    x_ = quant__vi_xor(a_, ws_[v]);                                                     \
-                    if (TA) x_ = quant__vi_and(x_, za_);                                                \
-                    else if (TW) x_ = quant__vi_and(x_, wz_[v]);                                        \
-                }                                                                                       \
+                    /* direct: m counted first, then masked in place (no register copy for the         \
+                     * 3-input op); else the order of the two-operand ops that needs no copies */     \
+                    m_ = quant__vi_and(za_, wz_[v]);                                                    \
+                    if (QUANT__BV_DIRECT) acc2[TA && TW ? r : 0][v] = quant__bv_count(acc2[TA && TW ? r : 0][v], m_); \
+                    x_ = QUANT__BV_DIRECT ? quant__vi_andxor(m_, a_, ws_[v]) : quant__vi_and(x_, m_);   \
+                } else if (TA) x_ = quant__vi_and(x_, za_);                                             \
+                else if (TW) x_ = quant__vi_and(x_, wz_[v]);                                            \
                 acc[r][v] = quant__bv_count(acc[r][v], x_);                                             \
+                if (TA && TW && !QUANT__BV_DIRECT) acc2[TA && TW ? r : 0][v] = quant__bv_count(acc2[TA && TW ? r : 0][v], m_); \
             }                                                                                           \
         }                                                                                               \
     } while (0)
@@ -4595,8 +4594,12 @@ QUANT__INTERNAL void quant__bt_offs(size_t mr, const uint64_t *as, const uint64_
                 const __m128i ns = _mm_unpacklo_epi8(_mm_and_si128(xs, m4), _mm_and_si128(_mm_srli_epi16(xs, 4), m4));
                 const __m128i nz = _mm_unpacklo_epi8(_mm_and_si128(xz, m4), _mm_and_si128(_mm_srli_epi16(xz, 4), m4));
                 const __m128i t = _mm_or_si128(ns, _mm_slli_epi16(nz, 4)); /* nz < 16: no bits cross bytes */
+#if QUANT__BTVB == 32
+                _mm256_storeu_si256((__m256i *)(void *)o, _mm256_slli_epi16(_mm256_cvtepu8_epi16(t), 5));
+#else
                 _mm_storeu_si128((__m128i *)(void *)o, _mm_slli_epi16(_mm_cvtepu8_epi16(t), 5));
                 _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_slli_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(t, 8)), 5));
+#endif
             }
         }
 }
