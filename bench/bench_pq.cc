@@ -41,24 +41,20 @@
 #include <string>
 #include <vector>
 
-// the lookups the build uses (section 6 of quant_kernels.h), by its public ISA macros
-#if defined(QUANT_HAS_AVX512)
-static const char *fs_lookup = "vpshufb zmm";
-#elif defined(QUANT_HAS_AVX2)
-static const char *fs_lookup = "vpshufb ymm";
-#elif defined(QUANT_HAS_SSE41)
-static const char *fs_lookup = "pshufb";
-#elif defined(QUANT_HAS_NEON)
-static const char *fs_lookup = "tbl";
-#else
-static const char *fs_lookup = "scalar";
-#endif
+// the lookups the build uses (section 6 of quant_kernels.h), by its public
+// ISA macros: the 4-bit fast scan's, the 8-bit one's
 #if defined(QUANT_HAS_AVX512VBMI)
-static const char *fs8_lookup = "vpermi2b";
+static const char *fs_lookup = "vpshufb zmm", *fs8_lookup = "vpermi2b";
+#elif defined(QUANT_HAS_AVX512)
+static const char *fs_lookup = "vpshufb zmm", *fs8_lookup = "vpshufb, 16 rows";
+#elif defined(QUANT_HAS_AVX2)
+static const char *fs_lookup = "vpshufb ymm", *fs8_lookup = "vpshufb, 16 rows";
 #elif defined(QUANT_HAS_SSE41)
-static const char *fs8_lookup = "vpshufb, 16 rows";
+static const char *fs_lookup = "pshufb", *fs8_lookup = "vpshufb, 16 rows";
+#elif defined(QUANT_HAS_NEON)
+static const char *fs_lookup = "tbl", *fs8_lookup = "scalar";
 #else
-static const char *fs8_lookup = "scalar";
+static const char *fs_lookup = "scalar", *fs8_lookup = "scalar";
 #endif
 
 static double now() {
