@@ -815,8 +815,9 @@ QUANT_DEF size_t quant_gemm_tile_n(void) { return QUANT__NR; }
 /* The native integer vector quant__vi (QUANT__VL int32 lanes), its lane
  * mask quant__vm and the operations that algorithms written once on them
  * use: the requantizers and the widening GEMM kernel of section 2.2, the
- * nibble-table binary kernel of section 5.1, the SSE4.1 / AVX2 elementwise
- * kernels of section 8. Per ISA, the type and the
+ * nibble-table binary kernel of section 5.1, the int4 GEMM of section 7 and
+ * the elementwise kernels of section 8 (with NEON's int32 lanes, below).
+ * Per ISA, the type and the
  * intrinsic prefix (QUANT__MM); then the operations every width has, under
  * one definition, and per ISA those that differ. Each is an instruction or
  * two. Lanes pair up as 64-bit lanes for the products: mul_even multiplies
@@ -836,6 +837,7 @@ typedef __m256i quant__vm; /* all ones or zero per int32 lane */
 #elif defined(QUANT_HAS_SSE41)
 #  define QUANT__VL 4
 typedef __m128i quant__vi;
+typedef __m128i quant__vm;
 #  define QUANT__MM(op) _mm_##op
 #  define QUANT__MMSI(op) _mm_##op##_si128
 #endif
@@ -859,6 +861,12 @@ QUANT__AINL quant__vi quant__vi_ld8_32(const void *p, const int SGN) {
 #  endif
     return SGN ? QUANT__MM(cvtepi8_epi32)(b) : QUANT__MM(cvtepu8_epi32)(b);
 }
+/* 16 bytes at p, extended likewise, to the int32 lanes of 16 / QUANT__VL vectors */
+QUANT__AINL void quant__vi_ld16_32(const void *p, const int SGN, quant__vi *v) {
+    int j;
+    QUANT__UNROLL
+    for (j = 0; j < 16 / QUANT__VL; j++) v[j] = quant__vi_ld8_32((const uint8_t *)p + QUANT__VL * j, SGN);
+}
 /* bytes: add, subtract, each lane's sign (-1 / 0), table lookup in 16-byte
  * lanes (pshufb), interleave with a second vector to 16-bit lanes */
 QUANT__AINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return QUANT__MM(add_epi8)(a, b); }
@@ -875,6 +883,12 @@ QUANT__AINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return QUANT__
 QUANT__AINL quant__vi quant__vi_sub32(quant__vi a, quant__vi b) { return QUANT__MM(sub_epi32)(a, b); }
 QUANT__AINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__MM(max_epi32)(a, b); }
 QUANT__AINL quant__vi quant__vi_min32(quant__vi a, quant__vi b) { return QUANT__MM(min_epi32)(a, b); }
+QUANT__AINL quant__vi quant__vi_sign32(quant__vi a) { return QUANT__MM(srai_epi32)(a, 31); } /* -1 / 0 */
+/* shifts by the count in the low 64 bits of n, and by an int */
+QUANT__AINL quant__vi quant__vi_sll32(quant__vi a, __m128i n) { return QUANT__MM(sll_epi32)(a, n); }
+QUANT__AINL quant__vi quant__vi_sra32(quant__vi a, __m128i n) { return QUANT__MM(sra_epi32)(a, n); }
+QUANT__AINL quant__vi quant__vi_srl64(quant__vi a, __m128i n) { return QUANT__MM(srl_epi64)(a, n); }
+QUANT__AINL quant__vi quant__vi_shl32(quant__vi a, int n) { return quant__vi_sll32(a, _mm_cvtsi32_si128(n)); }
 QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return QUANT__MMSI(and)(a, b); }
 QUANT__AINL quant__vi quant__vi_half32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 1); } /* logical >> 1 */
 QUANT__AINL quant__vi quant__vi_shr4_32(quant__vi a) { return QUANT__MM(srli_epi32)(a, 4); } /* logical >> 4 */
@@ -917,6 +931,9 @@ QUANT__AINL quant__vi quant__vi_clamp64(quant__vi a, quant__vi lo, quant__vi hi)
 }
 /* the low byte of each int32 lane to p (QUANT__VL bytes) */
 QUANT__AINL void quant__vi_st8(void *p, quant__vi a) { _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(a)); }
+/* 16 values of the byte type (SGN: int8) in the int32 lanes of 16 / QUANT__VL vectors to p */
+QUANT__AINL void quant__vi_st16_8(void *p, const int SGN, const quant__vi *v) { (void)SGN; quant__vi_st8(p, v[0]); }
+QUANT__AINL quant__vm quant__vi_eq32(quant__vi a, quant__vi b) { return _mm512_cmpeq_epi32_mask(a, b); }
 QUANT__AINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
 QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm512_cmpgt_epi32_mask(a, b); }
 QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm512_cmplt_epi32_mask(a, _mm512_setzero_si512()); }
@@ -951,9 +968,17 @@ QUANT__AINL void quant__vi_st8(void *p, quant__vi a) { /* bytes 0, 4, 8, 12 of e
     const __m256i t = _mm256_shuffle_epi8(a, QUANT__VI_LUT16(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
     _mm_storel_epi64((__m128i *)p, _mm_unpacklo_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
 }
+QUANT__AINL void quant__vi_st16_8(void *p, const int SGN, const quant__vi *v) { /* saturating packs: exact here */
+    /* packs work in 128-bit halves: [v0 0-3, v1 0-3 | v0 4-7, v1 4-7] */
+    const __m256i w = _mm256_packs_epi32(v[0], v[1]);
+    const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
+    const __m128i b = SGN ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi); /* v0 0-3, v1 0-3, v0 4-7, v1 4-7 */
+    _mm_storeu_si128((__m128i *)p, _mm_shuffle_epi32(b, _MM_SHUFFLE(3, 1, 2, 0)));
+}
 QUANT__AINL quant__vm quant__vi_ne32(quant__vi a, quant__vi b) {
     return _mm256_xor_si256(_mm256_cmpeq_epi32(a, b), _mm256_set1_epi32(-1));
 }
+QUANT__AINL quant__vm quant__vi_eq32(quant__vi a, quant__vi b) { return _mm256_cmpeq_epi32(a, b); }
 QUANT__AINL quant__vm quant__vi_gt32(quant__vi a, quant__vi b) { return _mm256_cmpgt_epi32(a, b); }
 QUANT__AINL quant__vm quant__vi_neg32(quant__vi a) { return _mm256_cmpgt_epi32(_mm256_setzero_si256(), a); }
 QUANT__AINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm256_blendv_epi8(b, a, m); }
@@ -966,6 +991,12 @@ QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return _mm_set1_epi64x(v); }
 #  define QUANT__VI_LUT16(...) _mm_setr_epi8(__VA_ARGS__)
 QUANT__AINL quant__vi quant__vi_lo32s(quant__vi a, quant__vi b) { return _mm_blend_epi16(a, _mm_slli_epi64(b, 32), 0xCC); }
 QUANT__AINL __m128i quant__vi_fold128_16(quant__vi x) { return x; }
+QUANT__AINL void quant__vi_st16_8(void *p, const int SGN, const quant__vi *v) {
+    const __m128i a = _mm_packs_epi32(v[0], v[1]), b = _mm_packs_epi32(v[2], v[3]);
+    _mm_storeu_si128((__m128i *)p, SGN ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b));
+}
+QUANT__AINL quant__vi quant__vi_sel(quant__vm m, quant__vi a, quant__vi b) { return _mm_blendv_epi8(b, a, m); }
+QUANT__AINL quant__vm quant__vi_eq32(quant__vi a, quant__vi b) { return _mm_cmpeq_epi32(a, b); }
 #endif
 
 /* Bits and bytes (the binary kernels of section 5, the int4 nibbles of
@@ -975,11 +1006,17 @@ QUANT__AINL __m128i quant__vi_fold128_16(quant__vi x) { return x; }
  * lane's popcount (cnt8 then fold8 where no instruction does it). */
 #if defined(QUANT__VL)
 #  define QUANT__VB (4 * QUANT__VL)
+#  define QUANT__VI32 QUANT__VL /* the int32 lanes (also NEON's) */
 QUANT__AINL quant__vi quant__vi_or(quant__vi a, quant__vi b) { return QUANT__MMSI(or)(a, b); }
 QUANT__AINL quant__vi quant__vi_xor(quant__vi a, quant__vi b) { return QUANT__MMSI(xor)(a, b); }
 /* the 16-byte table t (in every 128-bit lane) at the low / high nibble of each byte of x */
 QUANT__AINL quant__vi quant__vi_nib_lo(quant__vi t, quant__vi x) { return QUANT__MM(shuffle_epi8)(t, QUANT__MMSI(and)(x, QUANT__MM(set1_epi8)(15))); }
 QUANT__AINL quant__vi quant__vi_nib_hi(quant__vi t, quant__vi x) { return quant__vi_nib_lo(t, QUANT__MM(srli_epi16)(x, 4)); }
+/* the low / high nibble of each byte less 8: int8 -8..7 (int4 weights) */
+#  define QUANT__VI_S4 QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7)
+QUANT__AINL quant__vi quant__vi_s4lo(quant__vi x) { return quant__vi_nib_lo(QUANT__VI_S4, x); }
+QUANT__AINL quant__vi quant__vi_s4hi(quant__vi x) { return quant__vi_nib_hi(QUANT__VI_S4, x); }
+#  undef QUANT__VI_S4
 QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) {
     const quant__vi t = QUANT__VI_LUT16(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
     return QUANT__MM(add_epi8)(quant__vi_nib_lo(t, x), quant__vi_nib_hi(t, x));
@@ -999,9 +1036,11 @@ QUANT__AINL quant__vi quant__vi_neg8z(quant__vi a, quant__vi zero) { return QUAN
 #  endif
 /* acc + the sums of the bytes of each 64-bit lane of x (uint8) */
 QUANT__AINL quant__vi quant__vi_sad8(quant__vi acc, quant__vi x) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(x, QUANT__MMSI(setzero)())); }
-/* acc + the sums of 4 adjacent u8 x s8 products; without VNNI through int16
- * pair sums (vpmaddubsw saturates: exact only while |u * s| <= 16,383, as
- * with int4 weights) */
+/* acc + the sums of 4 adjacent u8 x s8 products (QUANT__VI_DOT4U: u is
+ * unsigned; NEON's dot4 takes two int8); without VNNI through int16 pair
+ * sums (vpmaddubsw saturates: exact only while |u * s| <= 16,383, as with
+ * int4 weights) */
+#  define QUANT__VI_DOT4U 1
 QUANT__AINL quant__vi quant__vi_dot4(quant__vi acc, quant__vi u, quant__vi s) {
 #  if defined(QUANT_HAS_AVX512VNNI) && QUANT__VL == 16
     return _mm512_dpbusd_epi32(acc, u, s);
@@ -1089,8 +1128,12 @@ QUANT__AINL void quant__vi_acc8_store(uint16_t *out, quant__vi a, quant__vi b) {
 }
 #elif defined(QUANT_HAS_NEON)
 #  define QUANT__VB 16
-typedef uint64x2_t quant__vi; /* bits: two 64-bit lanes */
+#  define QUANT__VI32 4 /* the int32 lanes */
+typedef uint64x2_t quant__vi; /* bits: two 64-bit lanes (int32 and bytes by reinterpretation) */
 #  define QUANT__VU8(v) vreinterpretq_u8_u64(v)
+#  define QUANT__VS8(v) vreinterpretq_s8_u64(v)
+#  define QUANT__VS32(v) vreinterpretq_s32_u64(v)
+#  define QUANT__VI(v) vreinterpretq_u64_s32(v)
 QUANT__AINL quant__vi quant__vi_zero(void) { return vdupq_n_u64(0); }
 QUANT__AINL quant__vi quant__vi_load(const void *p) { return vld1q_u64((const uint64_t *)p); }
 QUANT__AINL void quant__vi_store(void *p, quant__vi v) { vst1q_u64((uint64_t *)p, v); }
@@ -1101,7 +1144,48 @@ QUANT__AINL quant__vi quant__vi_xor(quant__vi a, quant__vi b) { return veorq_u64
 QUANT__AINL quant__vi quant__vi_add8(quant__vi a, quant__vi b) { return vreinterpretq_u64_u8(vaddq_u8(QUANT__VU8(a), QUANT__VU8(b))); }
 QUANT__AINL quant__vi quant__vi_cnt8(quant__vi x) { return vreinterpretq_u64_u8(vcntq_u8(QUANT__VU8(x))); }
 QUANT__AINL quant__vi quant__vi_fold8(quant__vi acc, quant__vi c8) { return vaddq_u64(acc, vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(QUANT__VU8(c8))))); }
+/* the int32 operations of sections 7 and 8, as on x86 */
+QUANT__AINL quant__vi quant__vi_set32(int32_t v) { return QUANT__VI(vdupq_n_s32(v)); }
+QUANT__AINL quant__vi quant__vi_add32(quant__vi a, quant__vi b) { return QUANT__VI(vaddq_s32(QUANT__VS32(a), QUANT__VS32(b))); }
+QUANT__AINL quant__vi quant__vi_mullo32(quant__vi a, quant__vi b) { return QUANT__VI(vmulq_s32(QUANT__VS32(a), QUANT__VS32(b))); }
+QUANT__AINL quant__vi quant__vi_max32(quant__vi a, quant__vi b) { return QUANT__VI(vmaxq_s32(QUANT__VS32(a), QUANT__VS32(b))); }
+QUANT__AINL quant__vi quant__vi_min32(quant__vi a, quant__vi b) { return QUANT__VI(vminq_s32(QUANT__VS32(a), QUANT__VS32(b))); }
+QUANT__AINL quant__vi quant__vi_shl32(quant__vi a, int n) { return QUANT__VI(vshlq_s32(QUANT__VS32(a), vdupq_n_s32(n))); }
+QUANT__AINL quant__vi quant__vi_s4lo(quant__vi x) { return vreinterpretq_u64_s8(vsubq_s8(vandq_s8(QUANT__VS8(x), vdupq_n_s8(15)), vdupq_n_s8(8))); }
+QUANT__AINL quant__vi quant__vi_s4hi(quant__vi x) { return vreinterpretq_u64_s8(vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(QUANT__VU8(x), 4)), vdupq_n_s8(8))); }
+#  define QUANT__VI_DOT4U 0 /* int8 x int8 */
+QUANT__AINL quant__vi quant__vi_dot4(quant__vi acc, quant__vi u, quant__vi s) {
+#  if defined(QUANT_HAS_NEONDOT)
+    return QUANT__VI(vdotq_s32(QUANT__VS32(acc), QUANT__VS8(s), QUANT__VS8(u)));
+#  else
+    const int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(QUANT__VS8(s)), vget_low_s8(QUANT__VS8(u))));
+    const int32x4_t hi = vpaddlq_s16(vmull_s8(vget_high_s8(QUANT__VS8(s)), vget_high_s8(QUANT__VS8(u))));
+    return QUANT__VI(vaddq_s32(QUANT__VS32(acc), vcombine_s32(vpadd_s32(vget_low_s32(lo), vget_high_s32(lo)), vpadd_s32(vget_low_s32(hi), vget_high_s32(hi)))));
+#  endif
+}
+QUANT__AINL void quant__vi_ld16_32(const void *p, const int SGN, quant__vi *v) {
+    if (SGN) {
+        const int8x16_t b = vld1q_s8((const int8_t *)p);
+        const int16x8_t l = vmovl_s8(vget_low_s8(b)), h = vmovl_s8(vget_high_s8(b));
+        v[0] = QUANT__VI(vmovl_s16(vget_low_s16(l))); v[1] = QUANT__VI(vmovl_s16(vget_high_s16(l)));
+        v[2] = QUANT__VI(vmovl_s16(vget_low_s16(h))); v[3] = QUANT__VI(vmovl_s16(vget_high_s16(h)));
+    } else {
+        const uint8x16_t b = vld1q_u8((const uint8_t *)p);
+        const uint16x8_t l = vmovl_u8(vget_low_u8(b)), h = vmovl_u8(vget_high_u8(b));
+        v[0] = vreinterpretq_u64_u32(vmovl_u16(vget_low_u16(l))); v[1] = vreinterpretq_u64_u32(vmovl_u16(vget_high_u16(l)));
+        v[2] = vreinterpretq_u64_u32(vmovl_u16(vget_low_u16(h))); v[3] = vreinterpretq_u64_u32(vmovl_u16(vget_high_u16(h)));
+    }
+}
+QUANT__AINL void quant__vi_st16_8(void *p, const int SGN, const quant__vi *v) { /* truncating */
+    const int16x8_t a = vcombine_s16(vmovn_s32(QUANT__VS32(v[0])), vmovn_s32(QUANT__VS32(v[1])));
+    const int16x8_t b = vcombine_s16(vmovn_s32(QUANT__VS32(v[2])), vmovn_s32(QUANT__VS32(v[3])));
+    (void)SGN;
+    vst1q_s8((int8_t *)p, vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
+}
 #  undef QUANT__VU8
+#  undef QUANT__VS8
+#  undef QUANT__VS32
+#  undef QUANT__VI
 #else
 #  define QUANT__VB 8
 typedef uint64_t quant__vi;
@@ -1128,6 +1212,9 @@ QUANT__AINL quant__vi quant__vi_pcadd(quant__vi acc, quant__vi x) { return quant
 #endif
 #if !defined(QUANT__VI_ANDXOR)
 QUANT__AINL quant__vi quant__vi_andxor(quant__vi m, quant__vi a, quant__vi b) { return quant__vi_and(m, quant__vi_xor(a, b)); }
+#endif
+#if defined(QUANT__VI32)
+QUANT__AINL quant__vi quant__vi_clamp32(quant__vi a, quant__vi lo, quant__vi hi) { return quant__vi_min32(quant__vi_max32(a, lo), hi); }
 #endif
 
 /* Float lanes with a fused multiply-add, so that each lane returns the bits
@@ -1219,6 +1306,7 @@ QUANT__AINL quant__vf quant__vf_add(quant__vf a, quant__vf b) { return vaddq_f32
 QUANT__AINL quant__vf quant__vf_min(quant__vf a, quant__vf b) { return vminq_f32(a, b); }
 QUANT__AINL quant__vf quant__vf_max(quant__vf a, quant__vf b) { return vmaxq_f32(a, b); }
 QUANT__AINL quant__vf quant__vf_fma(quant__vf a, quant__vf b, quant__vf c) { return vfmaq_f32(c, a, b); }
+QUANT__AINL quant__vf quant__vf_cvt(quant__vi a) { return vcvtq_f32_s32(vreinterpretq_s32_u64(a)); }
 QUANT__AINL void quant__vf_spill(quant__vf v, quant__vfi i, float *fv, uint32_t *iv) { vst1q_f32(fv, v); vst1q_u32(iv, i); }
 QUANT__AINL quant__vfi quant__vfi_iota(uint32_t j) {
     static const uint32_t io[4] = { 0, 1, 2, 3 };
@@ -7033,90 +7121,19 @@ QUANT__INTERNAL int quant__ew_mul_fast(const quant_mul_params *p, quant_dtype dt
            p->out_offset >= -lim && p->out_offset <= lim;
 }
 
-#if defined(QUANT_HAS_AVX512)
-/* 8 values a vector, each a whole int64 (so SRDHM's floor is one vpsraq) */
-#  define QUANT__EW 1
-#  define QUANT__EWN 2
-typedef __m512i quant__ewv;
-typedef struct quant__ewm { __m512i m, c, d; __m128i cnt, ls; } quant__ewm;
-QUANT__AINL __m512i quant__ew_set(int32_t v) { return _mm512_set1_epi64(v); }
-QUANT__AINL __m512i quant__ew_add(__m512i a, __m512i b) { return _mm512_add_epi64(a, b); }
-QUANT__AINL __m512i quant__ew_mul(__m512i a, __m512i b) { return _mm512_mul_epi32(a, b); }
-QUANT__AINL __m512i quant__ew_shl(__m512i a, int n) { return _mm512_sll_epi64(a, _mm_cvtsi32_si128(n)); }
-QUANT__AINL __m512i quant__ew_clamp(__m512i a, __m512i lo, __m512i hi) {
-    return _mm512_min_epi64(_mm512_max_epi64(a, lo), hi);
-}
-QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, __m512i *v) {
-    const __m128i b = _mm_loadu_si128((const __m128i *)p);
-    if (SGN) { v[0] = _mm512_cvtepi8_epi64(b); v[1] = _mm512_cvtepi8_epi64(_mm_srli_si128(b, 8)); }
-    else { v[0] = _mm512_cvtepu8_epi64(b); v[1] = _mm512_cvtepu8_epi64(_mm_srli_si128(b, 8)); }
-}
-/* values inside the output type: the low byte is the result */
-QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m512i *v) {
-    (void)SGN;
-    _mm_storeu_si128((__m128i *)p, _mm_unpacklo_epi64(_mm512_cvtepi64_epi8(v[0]), _mm512_cvtepi64_epi8(v[1])));
-}
-/* x * M 2^shift: SRDHM(x, M) = floor((x M + 2^30) / 2^31) for both signs of
- * x M (M >= 0: never INT32_MIN^2), and with RoundingDivideByPOT(e) after it
- * both roundings are one: floor((x M + 2^30 + 2^(30+e) - 2^31 [x M < 0]) /
+#if defined(QUANT__VL)
+/* x86: the int32 lanes of section 1.1's vector. The 64-bit products of the
+ * even and odd lanes (vpmuldq) get 2^62 added, which makes them
+ * non-negative, so logical shifts give floor(... / 2^(31+e)) + 2^(31-e) in
+ * the low dword; the 32-bit subtraction of 2^(31-e) (bias) undoes it.
+ * SRDHM(x, M) = floor((x M + 2^30) / 2^31) for both signs of x M (M >= 0:
+ * never INT32_MIN^2), and with RoundingDivideByPOT(e) after it both
+ * roundings are one: floor((x M + 2^30 + 2^(30+e) - 2^31 [x M < 0]) /
  * 2^(31+e)) (e >= 1; the nested floors merge, and [x M < 0] differs from
- * [SRDHM < 0] only where SRDHM is 0, which rounds to 0 either way) */
-QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
-    const int e = shift > 0 ? 0 : -shift;
-    h->m = _mm512_set1_epi64(mult);
-    h->c = _mm512_set1_epi64(((int64_t)1 << 30) + (e ? (int64_t)1 << (30 + e) : 0));
-    h->d = _mm512_set1_epi64(e ? (int64_t)1 << 31 : 0);
-    h->cnt = _mm_cvtsi32_si128(31 + e);
-    h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
-}
-QUANT__AINL __m512i quant__ew_mbm(__m512i x, const quant__ewm *h, const int MODE) {
-    __m512i p;
-    if (MODE == QUANT__EW_L) /* |x| < 2^31, shift <= 30: exact in 64 bits, then saturate */
-        x = quant__ew_clamp(_mm512_sll_epi64(x, h->ls), _mm512_set1_epi64(INT32_MIN), _mm512_set1_epi64(INT32_MAX));
-    p = _mm512_mul_epi32(x, h->m);
-    if (MODE == QUANT__EW_R)
-        return _mm512_sra_epi64(_mm512_mask_sub_epi64(_mm512_add_epi64(p, h->c),
-                _mm512_cmplt_epi64_mask(p, _mm512_setzero_si512()), _mm512_add_epi64(p, h->c), h->d), h->cnt);
-    return _mm512_sra_epi64(_mm512_add_epi64(p, h->c), h->cnt);
-}
-
-#elif defined(QUANT_HAS_SSE41)
-/* int32 lanes (8 or 4). The 64-bit products of the even and odd lanes
- * (vpmuldq) get 2^62 added, which makes them non-negative, so logical
- * shifts (no vpsraq below AVX-512) give floor(... / 2^(31+e)) + 2^(31-e)
- * in the low dword; the 32-bit subtraction of 2^(31-e) undoes it. */
+ * [SRDHM < 0] only where SRDHM is 0, which rounds to 0 either way). c holds
+ * the constant, d = 2^31 in each dword where e >= 1. */
 #  define QUANT__EW 1
-#  define QUANT__EWN (16 / QUANT__VL)
-typedef quant__vi quant__ewv; /* section 1.1's vector */
-typedef struct quant__ewm { quant__ewv m, c, d, bias; __m128i cnt, ls; } quant__ewm;
-QUANT__AINL quant__ewv quant__ew_set(int32_t v) { return quant__vi_set32(v); }
-QUANT__AINL quant__ewv quant__ew_add(quant__ewv a, quant__ewv b) { return quant__vi_add32(a, b); }
-QUANT__AINL quant__ewv quant__ew_mul(quant__ewv a, quant__ewv b) { return quant__vi_mullo32(a, b); }
-QUANT__AINL quant__ewv quant__ew_shl(quant__ewv a, int n) { return QUANT__MM(sll_epi32)(a, _mm_cvtsi32_si128(n)); }
-QUANT__AINL quant__ewv quant__ew_clamp(quant__ewv a, quant__ewv lo, quant__ewv hi) {
-    return quant__vi_min32(quant__vi_max32(a, lo), hi);
-}
-QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, quant__ewv *v) {
-    int j;
-    QUANT__UNROLL
-    for (j = 0; j < QUANT__EWN; j++) v[j] = quant__vi_ld8_32((const uint8_t *)p + QUANT__VL * j, SGN);
-}
-#  if QUANT__VL == 4
-QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m128i *v) { /* exact: values inside the type */
-    const __m128i a = _mm_packs_epi32(v[0], v[1]), b = _mm_packs_epi32(v[2], v[3]);
-    _mm_storeu_si128((__m128i *)p, SGN ? _mm_packs_epi16(a, b) : _mm_packus_epi16(a, b));
-}
-#  else
-QUANT__AINL void quant__ew_st16(void *p, const int SGN, const __m256i *v) {
-    /* packs work in 128-bit halves: [v0 0-3, v1 0-3 | v0 4-7, v1 4-7] */
-    const __m256i w = _mm256_packs_epi32(v[0], v[1]);
-    const __m128i lo = _mm256_castsi256_si128(w), hi = _mm256_extracti128_si256(w, 1);
-    const __m128i b = SGN ? _mm_packs_epi16(lo, hi) : _mm_packus_epi16(lo, hi); /* v0 0-3, v1 0-3, v0 4-7, v1 4-7 */
-    _mm_storeu_si128((__m128i *)p, _mm_shuffle_epi32(b, _MM_SHUFFLE(3, 1, 2, 0)));
-}
-#  endif
-/* the formulas of the AVX-512 block, with the 2^62 offset (c) and the
- * 32-bit correction (bias); d = 2^31 in each dword where e >= 1 */
+typedef struct quant__ewm { quant__vi m, c, d, bias; __m128i cnt, ls; } quant__ewm;
 QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     const int e = shift > 0 ? 0 : -shift;
     h->m = quant__vi_set32(mult);
@@ -7126,114 +7143,88 @@ QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     h->cnt = _mm_cvtsi32_si128(31 + e);
     h->ls = _mm_cvtsi32_si128(shift > 0 ? shift : 0);
 }
-QUANT__AINL quant__ewv quant__ew_mbm(quant__ewv x, const quant__ewm *h, const int MODE) {
-    quant__ewv pe, po, r;
+QUANT__AINL quant__vi quant__ew_mbm(quant__vi x, const quant__ewm *h, const int MODE) {
+    quant__vi pe, po;
     if (MODE == QUANT__EW_L) { /* saturating left shift */
-        const quant__ewv sh = QUANT__MM(sll_epi32)(x, h->ls);
-        const quant__ewv ok = QUANT__MM(cmpeq_epi32)(QUANT__MM(sra_epi32)(sh, h->ls), x);
-        const quant__ewv sat = quant__vi_xor(QUANT__MM(srai_epi32)(x, 31), quant__vi_set32(INT32_MAX));
-        x = QUANT__MM(blendv_epi8)(sat, sh, ok);
+        const quant__vi sh = quant__vi_sll32(x, h->ls);
+        x = quant__vi_sel(quant__vi_eq32(quant__vi_sra32(sh, h->ls), x), sh, quant__vi_xor(quant__vi_sign32(x), quant__vi_set32(INT32_MAX)));
     }
     pe = quant__vi_add64(quant__vi_mul_even(x, h->m), h->c);
     po = quant__vi_add64(quant__vi_mul_even(quant__vi_odd_down(x), h->m), h->c);
     if (MODE == QUANT__EW_R) { /* - 2^31 [x < 0] (M >= 0: the sign of x M, or x M = 0, rounding to 0 either way) */
-        const quant__ewv s = quant__vi_and(QUANT__MM(srai_epi32)(x, 31), h->d);
+        const quant__vi s = quant__vi_and(quant__vi_sign32(x), h->d);
         pe = quant__vi_sub64(pe, quant__vi_lo32s(s, quant__vi_zero()));
         po = quant__vi_sub64(po, quant__vi_odd_down(s));
     }
-    r = quant__vi_lo32s(QUANT__MM(srl_epi64)(pe, h->cnt), QUANT__MM(srl_epi64)(po, h->cnt));
-    return quant__vi_sub32(r, h->bias);
+    return quant__vi_sub32(quant__vi_lo32s(quant__vi_srl64(pe, h->cnt), quant__vi_srl64(po, h->cnt)), h->bias);
 }
 
-#elif defined(QUANT_HAS_NEON)
-/* sqrdmulh is SRDHM exactly (saturating INT32_MIN^2); RoundingDivideByPOT
- * is gemmlowp's NEON form: x - [x < 0] (saturating), then srshl by -e */
+#elif defined(QUANT__VI32)
+/* NEON: sqrdmulh is SRDHM exactly (saturating INT32_MIN^2);
+ * RoundingDivideByPOT is gemmlowp's NEON form: x - [x < 0] (saturating),
+ * then srshl by -e */
 #  define QUANT__EW 1
-#  define QUANT__EWN 4
-typedef int32x4_t quant__ewv;
 typedef struct quant__ewm { int32x4_t m, ls, ne; } quant__ewm;
-QUANT__AINL int32x4_t quant__ew_set(int32_t v) { return vdupq_n_s32(v); }
-QUANT__AINL int32x4_t quant__ew_add(int32x4_t a, int32x4_t b) { return vaddq_s32(a, b); }
-QUANT__AINL int32x4_t quant__ew_mul(int32x4_t a, int32x4_t b) { return vmulq_s32(a, b); }
-QUANT__AINL int32x4_t quant__ew_shl(int32x4_t a, int n) { return vshlq_s32(a, vdupq_n_s32(n)); }
-QUANT__AINL int32x4_t quant__ew_clamp(int32x4_t a, int32x4_t lo, int32x4_t hi) { return vminq_s32(vmaxq_s32(a, lo), hi); }
-QUANT__AINL void quant__ew_ld16(const void *p, const int SGN, int32x4_t *v) {
-    if (SGN) {
-        const int8x16_t b = vld1q_s8((const int8_t *)p);
-        const int16x8_t l = vmovl_s8(vget_low_s8(b)), h = vmovl_s8(vget_high_s8(b));
-        v[0] = vmovl_s16(vget_low_s16(l)); v[1] = vmovl_s16(vget_high_s16(l));
-        v[2] = vmovl_s16(vget_low_s16(h)); v[3] = vmovl_s16(vget_high_s16(h));
-    } else {
-        const uint8x16_t b = vld1q_u8((const uint8_t *)p);
-        const uint16x8_t l = vmovl_u8(vget_low_u8(b)), h = vmovl_u8(vget_high_u8(b));
-        v[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(l))); v[1] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(l)));
-        v[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(h))); v[3] = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(h)));
-    }
-}
-QUANT__AINL void quant__ew_st16(void *p, const int SGN, const int32x4_t *v) { /* truncating: values inside the type */
-    const int16x8_t a = vcombine_s16(vmovn_s32(v[0]), vmovn_s32(v[1])), b = vcombine_s16(vmovn_s32(v[2]), vmovn_s32(v[3]));
-    (void)SGN;
-    vst1q_s8((int8_t *)p, vcombine_s8(vmovn_s16(a), vmovn_s16(b)));
-}
 QUANT__AINL void quant__ew_mset(quant__ewm *h, int32_t mult, int32_t shift) {
     h->m = vdupq_n_s32(mult);
     h->ls = vdupq_n_s32(shift > 0 ? shift : 0);
     h->ne = vdupq_n_s32(shift > 0 ? 0 : shift);
 }
-QUANT__AINL int32x4_t quant__ew_mbm(int32x4_t x, const quant__ewm *h, const int MODE) {
-    int32x4_t y;
+QUANT__AINL quant__vi quant__ew_mbm(quant__vi xv, const quant__ewm *h, const int MODE) {
+    int32x4_t x = vreinterpretq_s32_u64(xv), y;
     if (MODE == QUANT__EW_L) x = vqshlq_s32(x, h->ls);
     y = vqrdmulhq_s32(x, h->m);
     if (MODE == QUANT__EW_R) /* the sign bit of y & -e: y < 0 and e >= 1 */
         y = vrshlq_s32(vqaddq_s32(y, vshrq_n_s32(vandq_s32(y, h->ne), 31)), h->ne);
-    return y;
+    return vreinterpretq_u64_s32(y);
 }
 #endif
 
 #if defined(QUANT__EW)
 
-/* 16 elements of add: a, b, out point at 16 bytes each */
+/* 16 elements of add: a, b, out point at 16 bytes each (QUANT__EWN vectors) */
+#  define QUANT__EWN (16 / QUANT__VI32)
 typedef struct quant__ew_ctx {
     quant__ewm h1, h2, ho;
-    quant__ewv o1, o2, lo, hi, zo;
+    quant__vi o1, o2, lo, hi, zo;
     int ls;
 } quant__ew_ctx;
 
 QUANT__AINL void quant__ew_add16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
         const int SGN, const int M1, const int MO) {
-    quant__ewv va[QUANT__EWN], vb[QUANT__EWN];
+    quant__vi va[QUANT__EWN], vb[QUANT__EWN];
     int j;
-    quant__ew_ld16(a, SGN, va);
-    quant__ew_ld16(b, SGN, vb);
+    quant__vi_ld16_32(a, SGN, va);
+    quant__vi_ld16_32(b, SGN, vb);
     for (j = 0; j < QUANT__EWN; j++) {
-        const quant__ewv x2 = quant__ew_shl(quant__ew_add(vb[j], k->o2), k->ls);
-        const quant__ewv s1 = M1 == QUANT__EW_H ? quant__ew_shl(quant__ew_add(va[j], k->o1), k->ls - 1)
-                                                : quant__ew_mbm(quant__ew_shl(quant__ew_add(va[j], k->o1), k->ls), &k->h1, M1);
-        const quant__ewv s = quant__ew_add(s1, quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
-        va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(s, &k->ho, MO), k->lo, k->hi), k->zo);
+        const quant__vi x2 = quant__vi_shl32(quant__vi_add32(vb[j], k->o2), k->ls);
+        const quant__vi s1 = M1 == QUANT__EW_H ? quant__vi_shl32(quant__vi_add32(va[j], k->o1), k->ls - 1)
+                                               : quant__ew_mbm(quant__vi_shl32(quant__vi_add32(va[j], k->o1), k->ls), &k->h1, M1);
+        const quant__vi s = quant__vi_add32(s1, quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
+        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(s, &k->ho, MO), k->lo, k->hi), k->zo);
     }
-    quant__ew_st16(out, SGN, va);
+    quant__vi_st16_8(out, SGN, va);
 }
 QUANT__AINL void quant__ew_mul16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
         const int SGN, const int MO) {
-    quant__ewv va[QUANT__EWN], vb[QUANT__EWN];
+    quant__vi va[QUANT__EWN], vb[QUANT__EWN];
     int j;
-    quant__ew_ld16(a, SGN, va);
-    quant__ew_ld16(b, SGN, vb);
+    quant__vi_ld16_32(a, SGN, va);
+    quant__vi_ld16_32(b, SGN, vb);
     for (j = 0; j < QUANT__EWN; j++) {
-        const quant__ewv p = quant__ew_mul(quant__ew_add(va[j], k->o1), quant__ew_add(vb[j], k->o2));
-        va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(p, &k->ho, MO), k->lo, k->hi), k->zo);
+        const quant__vi p = quant__vi_mullo32(quant__vi_add32(va[j], k->o1), quant__vi_add32(vb[j], k->o2));
+        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(p, &k->ho, MO), k->lo, k->hi), k->zo);
     }
-    quant__ew_st16(out, SGN, va);
+    quant__vi_st16_8(out, SGN, va);
 }
 QUANT__AINL void quant__ew_rq16(const void *a, void *out, const quant__ew_ctx *k,
         const int ISGN, const int OSGN, const int MO) {
-    quant__ewv va[QUANT__EWN];
+    quant__vi va[QUANT__EWN];
     int j;
-    quant__ew_ld16(a, ISGN, va);
+    quant__vi_ld16_32(a, ISGN, va);
     for (j = 0; j < QUANT__EWN; j++)
-        va[j] = quant__ew_add(quant__ew_clamp(quant__ew_mbm(quant__ew_add(va[j], k->o1), &k->ho, MO), k->lo, k->hi), k->zo);
-    quant__ew_st16(out, OSGN, va);
+        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(quant__vi_add32(va[j], k->o1), &k->ho, MO), k->lo, k->hi), k->zo);
+    quant__vi_st16_8(out, OSGN, va);
 }
 
 /* op 0 add, 1 mul, 2 requantize (b unused); whole blocks, then the tail
@@ -7280,7 +7271,7 @@ typedef void (*quant__ew_fn)(const uint8_t *, const uint8_t *, size_t, uint8_t *
 
 QUANT__INTERNAL void quant__ew_out(quant__ew_ctx *k, int32_t mult, int32_t shift, int32_t zp, int32_t lo, int32_t hi) {
     quant__ew_mset(&k->ho, mult, shift);
-    k->lo = quant__ew_set(lo - zp); k->hi = quant__ew_set(hi - zp); k->zo = quant__ew_set(zp);
+    k->lo = quant__vi_set32(lo - zp); k->hi = quant__vi_set32(hi - zp); k->zo = quant__vi_set32(zp);
 }
 
 /* prm in the fast range (in1 swapped with in2 so that a shift-0 input is in1) */
@@ -7293,15 +7284,15 @@ QUANT__INTERNAL quant__ew_fn quant__ew_add_setup(const quant_add_params *prm, qu
     *swap = sw;
     quant__ew_mset(&k->h1, sw ? prm->in2_mult : prm->in1_mult, sw ? prm->in2_shift : prm->in1_shift);
     quant__ew_mset(&k->h2, sw ? prm->in1_mult : prm->in2_mult, sw ? prm->in1_shift : prm->in2_shift);
-    k->o1 = quant__ew_set(sw ? prm->in2_offset : prm->in1_offset);
-    k->o2 = quant__ew_set(sw ? prm->in1_offset : prm->in2_offset);
+    k->o1 = quant__vi_set32(sw ? prm->in2_offset : prm->in1_offset);
+    k->o2 = quant__vi_set32(sw ? prm->in1_offset : prm->in2_offset);
     k->ls = prm->left_shift;
     quant__ew_out(k, prm->out_mult, prm->out_shift, prm->out_offset, prm->lo, prm->hi);
     return fns[(dt == QUANT_I8) * 6 + ((z1 || z2) ? (h ? 4 : 2) : 0) + L];
 }
 QUANT__INTERNAL quant__ew_fn quant__ew_mul_setup(const quant_mul_params *prm, quant_dtype dt, quant__ew_ctx *k) {
     static const quant__ew_fn fns[4] = { quant__ew_mul_u8_r, quant__ew_mul_u8_l, quant__ew_mul_i8_r, quant__ew_mul_i8_l };
-    k->o1 = quant__ew_set(prm->in1_offset); k->o2 = quant__ew_set(prm->in2_offset); k->ls = 0;
+    k->o1 = quant__vi_set32(prm->in1_offset); k->o2 = quant__vi_set32(prm->in2_offset); k->ls = 0;
     quant__ew_out(k, prm->out_mult, prm->out_shift, prm->out_offset, prm->lo, prm->hi);
     return fns[(dt == QUANT_I8) * 2 + (prm->out_shift > 0)];
 }
@@ -7416,7 +7407,7 @@ QUANT_DEF quant_status quant_requantize_params_rows_k(const void *in, quant_dtyp
         int32_t m, s;
         /* the multiplier as the reference makes it (it fits: checked there) */
         if (quant_quantize_multiplier((double)pin->scale / (double)pout->scale, &m, &s) == QUANT_OK) {
-            k.o1 = quant__ew_set(-pin->zero_point); k.o2 = k.o1; k.ls = 0;
+            k.o1 = quant__vi_set32(-pin->zero_point); k.o2 = k.o1; k.ls = 0;
             quant__ew_out(&k, m, s, pout->zero_point, pout->qmin, pout->qmax);
             f = fns[(in_dt == QUANT_I8) * 4 + (out_dt == QUANT_I8) * 2 + (s > 0)];
             if (ldi == cols && ldo == cols) f(pi, NULL, rows * cols, po, &k); /* dense: one run */
@@ -7464,6 +7455,8 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__VB
 #undef QUANT__VI_PCADD
 #undef QUANT__VI_ANDXOR
+#undef QUANT__VI32
+#undef QUANT__VI_DOT4U
 
 #ifdef __cplusplus
 }
