@@ -847,6 +847,7 @@ QUANT__AINL quant__vi quant__vi_zero(void) { return QUANT__MMSI(setzero)(); }
 QUANT__AINL quant__vi quant__vi_set32(int32_t v) { return QUANT__MM(set1_epi32)(v); }
 QUANT__AINL void quant__vi_store(void *p, quant__vi v) { QUANT__MMSI(storeu)((quant__vi *)p, v); }
 QUANT__AINL quant__vi quant__vi_load(const void *p) { return QUANT__MMSI(loadu)((const quant__vi *)p); }
+#  define quant__vi_loadu quant__vi_load /* p of any alignment (as load on x86) */
 /* QUANT__VL bytes at p, sign- (SGN) or zero-extended to the int32 lanes */
 QUANT__AINL quant__vi quant__vi_ld8_32(const void *p, const int SGN) {
 #  if QUANT__VL == 16
@@ -1137,6 +1138,8 @@ typedef uint64x2_t quant__vi; /* bits: two 64-bit lanes (int32 and bytes by rein
 QUANT__AINL quant__vi quant__vi_zero(void) { return vdupq_n_u64(0); }
 QUANT__AINL quant__vi quant__vi_load(const void *p) { return vld1q_u64((const uint64_t *)p); }
 QUANT__AINL void quant__vi_store(void *p, quant__vi v) { vst1q_u64((uint64_t *)p, v); }
+/* p of any alignment (32-bit Arm: vld1q_u64 may assume 8 bytes) */
+QUANT__AINL quant__vi quant__vi_loadu(const void *p) { return vreinterpretq_u64_u8(vld1q_u8((const uint8_t *)p)); }
 QUANT__AINL quant__vi quant__vi_set64(int64_t v) { return vdupq_n_u64((uint64_t)v); }
 QUANT__AINL quant__vi quant__vi_and(quant__vi a, quant__vi b) { return vandq_u64(a, b); }
 QUANT__AINL quant__vi quant__vi_or(quant__vi a, quant__vi b) { return vorrq_u64(a, b); }
@@ -6655,80 +6658,42 @@ QUANT_DEF quant_status quant_gemm_q4_packed_dims(const void *packed, size_t *K, 
     return QUANT_OK;
 }
 
-/* Per ISA: the integer vector of 16 / QUANT__Q4W columns (int32 lanes,
- * quant__q4i), the vector of their packed weight bytes (quant__q4b: the
- * same type on x86), its float twin, the nibble -> int8 conversion (lob,
- * hib) and the 4-byte dot. AU8: the dot
- * takes unsigned activations (x86, scalar: int8 input is flipped by 0x80 and
- * its zero point raised by 128) or signed ones (Arm: uint8 input flipped,
- * zero point lowered by 128). */
-#if defined(QUANT__VL)
-#define QUANT__Q4W (16 / QUANT__VL)
-#define QUANT__Q4MR (QUANT__VL == 16 ? 6 : 2)
-#define QUANT__Q4_AU8 1
+/* Per ISA: the integer vector of 16 / QUANT__Q4W columns (quant__q4i:
+ * section 1.1's int32 lanes), the vector of their packed weight bytes
+ * (quant__q4b: the same), its float twin, the nibble -> int8 conversion
+ * (lob, hib) and the 4-byte dot. AU8: the dot takes unsigned activations
+ * (x86, scalar: int8 input is flipped by 0x80 and its zero point raised by
+ * 128) or signed ones (Arm: uint8 input flipped, zero point lowered by
+ * 128). */
+#if defined(QUANT__VI32)
+#  define QUANT__Q4W (16 / QUANT__VI32)
+#  define QUANT__Q4MR (QUANT__VI32 == 16 ? 6 : 2)
+#  define QUANT__Q4_AU8 QUANT__VI_DOT4U
 typedef quant__vi quant__q4i;
-typedef quant__vi quant__q4b; /* the nibble vector and the weight vectors: one type */
-#  define quant__q4_ldb quant__vi_load
-/* the nibbles of x as int8 -8..7 */
-QUANT__AINL quant__q4b quant__q4_lob(quant__q4b x) { return quant__vi_nib_lo(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
-QUANT__AINL quant__q4b quant__q4_hib(quant__q4b x) { return quant__vi_nib_hi(QUANT__VI_LUT16(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7), x); }
-QUANT__AINL quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w) { return quant__vi_dot4(acc, quant__vi_set32((int32_t)a), w); }
+typedef quant__vi quant__q4b;
+#  define quant__q4_ldb quant__vi_loadu
+#  define quant__q4_lob quant__vi_s4lo
+#  define quant__q4_hib quant__vi_s4hi
 #  define quant__q4_zero quant__vi_zero
-QUANT__AINL quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return quant__vi_mullo32(quant__vi_load(cs), quant__vi_set32(nzp)); }
+QUANT__AINL quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, quant__q4b w) { return quant__vi_dot4(acc, quant__vi_set32((int32_t)a), w); }
+QUANT__AINL quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { return quant__vi_mullo32(quant__vi_loadu(cs), quant__vi_set32(nzp)); }
 #endif
-#if defined(QUANT__VL) && QUANT__VFL > 1
+#if defined(QUANT__VI32) && QUANT__VFL == QUANT__VI32
 typedef quant__vf quant__q4f;
 #  define quant__q4_fzero quant__vf_zero
 #  define quant__q4_fst quant__vf_store
 QUANT__AINL quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) { return quant__vf_fma(quant__vf_cvt(d), quant__vf_load((const float *)(const void *)s), acc); }
-#elif defined(QUANT_HAS_SSE41)
-typedef struct { float v[4]; } quant__q4f; /* no FMA instruction: fmaf per lane */
-static inline quant__q4f quant__q4_fzero(void) { quant__q4f f = { { 0.0f, 0.0f, 0.0f, 0.0f } }; return f; }
+#elif defined(QUANT__VI32)
+/* SSE4.1, 32-bit NEON: no fused vector multiply-add, fmaf per lane */
+typedef struct { float v[QUANT__VI32]; } quant__q4f;
+static inline quant__q4f quant__q4_fzero(void) { quant__q4f f = { { 0.0f } }; return f; }
 static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) {
-    int32_t di[4]; float sc[4]; int l;
-    _mm_storeu_si128((__m128i *)(void *)di, d); memcpy(sc, s, 16);
-    for (l = 0; l < 4; l++) acc.v[l] = fmaf((float)di[l], sc[l], acc.v[l]);
+    int32_t di[QUANT__VI32]; float sc[QUANT__VI32]; int l;
+    quant__vi_store(di, d); memcpy(sc, s, sizeof sc);
+    for (l = 0; l < QUANT__VI32; l++) acc.v[l] = fmaf((float)di[l], sc[l], acc.v[l]);
     return acc;
 }
-static inline void quant__q4_fst(float *p, quant__q4f v) { memcpy(p, v.v, 16); }
-#elif defined(QUANT_HAS_NEON)
-#define QUANT__Q4W 4
-#define QUANT__Q4MR 2
-#define QUANT__Q4_AU8 0
-typedef int32x4_t quant__q4i;
-typedef float32x4_t quant__q4f;
-typedef int8x16_t quant__q4b;
-static inline int8x16_t quant__q4_ldb(const uint8_t *p) { return vreinterpretq_s8_u8(vld1q_u8(p)); }
-static inline int8x16_t quant__q4_lob(int8x16_t x) { return vsubq_s8(vandq_s8(x, vdupq_n_s8(15)), vdupq_n_s8(8)); }
-static inline int8x16_t quant__q4_hib(int8x16_t x) { return vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(vreinterpretq_u8_s8(x), 4)), vdupq_n_s8(8)); }
-static inline quant__q4i quant__q4_dotb(quant__q4i acc, uint32_t a, int8x16_t w) {
-    const int8x16_t av = vreinterpretq_s8_u32(vdupq_n_u32(a));
-#if defined(QUANT_HAS_NEONDOT)
-    return vdotq_s32(acc, w, av);
-#else
-    const int32x4_t lo = vpaddlq_s16(vmull_s8(vget_low_s8(w), vget_low_s8(av)));
-    const int32x4_t hi = vpaddlq_s16(vmull_s8(vget_high_s8(w), vget_high_s8(av)));
-    return vaddq_s32(acc, vcombine_s32(vpadd_s32(vget_low_s32(lo), vget_high_s32(lo)), vpadd_s32(vget_low_s32(hi), vget_high_s32(hi))));
-#endif
-}
-static inline quant__q4i quant__q4_zero(void) { return vdupq_n_s32(0); }
-static inline quant__q4i quant__q4_zc(const uint8_t *cs, int32_t nzp) { int32_t v[4]; memcpy(v, cs, 16); return vmulq_n_s32(vld1q_s32(v), nzp); }
-static inline quant__q4f quant__q4_fzero(void) { return vdupq_n_f32(0.0f); }
-static inline quant__q4f quant__q4_fma(quant__q4i d, const uint8_t *s, quant__q4f acc) {
-    float sc[4];
-    memcpy(sc, s, 16);
-#if defined(__aarch64__)
-    return vfmaq_f32(acc, vcvtq_f32_s32(d), vld1q_f32(sc));
-#else
-    {
-        float a[4], f[4]; int32_t di[4]; int l;
-        vst1q_f32(a, acc); vst1q_s32(di, d);
-        for (l = 0; l < 4; l++) f[l] = fmaf((float)di[l], sc[l], a[l]);
-        return vld1q_f32(f);
-    }
-#endif
-}
-static inline void quant__q4_fst(float *p, quant__q4f v) { vst1q_f32(p, v); }
+static inline void quant__q4_fst(float *p, quant__q4f v) { memcpy(p, v.v, sizeof v.v); }
 #else
 /* scalar: one column per "vector" (its 4 bytes of a k group) */
 #define QUANT__Q4W 16
@@ -7071,6 +7036,8 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
 #undef QUANT__Q4_OUT16
 #undef QUANT__Q4_PAIR
 #undef quant__q4_ldb
+#undef quant__q4_lob
+#undef quant__q4_hib
 #undef quant__q4_zero
 #undef quant__q4_fzero
 #undef quant__q4_fst
@@ -7457,6 +7424,7 @@ QUANT_DEF quant_status quant_requantize_params_k(const void *in, quant_dtype in_
 #undef QUANT__VI_ANDXOR
 #undef QUANT__VI32
 #undef QUANT__VI_DOT4U
+#undef quant__vi_loadu
 
 #ifdef __cplusplus
 }
