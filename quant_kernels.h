@@ -7266,42 +7266,9 @@ QUANT__INTERNAL quant__ew_fn quant__ew_mul_setup(const quant_mul_params *prm, qu
 
 #endif /* QUANT__EW */
 
-QUANT_DEF quant_status quant_add_k(const void *a, const void *b, size_t n, quant_dtype dt,
-        const quant_add_params *prm, void *out) {
-    quant_status st = quant_add(a, b, 0, dt, prm, out); /* the reference's checks */
-    if (st != QUANT_OK || !n) return st;
-    if (!a || !b || !out) return QUANT_EINVAL;
-#if defined(QUANT__EW)
-    if (quant__ew_add_fast(prm, dt)) {
-        quant__ew_ctx k;
-        int sw;
-        const quant__ew_fn f = quant__ew_add_setup(prm, dt, &sw, &k);
-        f((const uint8_t *)(sw ? b : a), (const uint8_t *)(sw ? a : b), n, (uint8_t *)out, &k);
-        return QUANT_OK;
-    }
-#endif
-    return quant_add(a, b, n, dt, prm, out);
-}
-
-QUANT_DEF quant_status quant_mul_k(const void *a, const void *b, size_t n, quant_dtype dt,
-        const quant_mul_params *prm, void *out) {
-    quant_status st = quant_mul(a, b, 0, dt, prm, out);
-    if (st != QUANT_OK || !n) return st;
-    if (!a || !b || !out) return QUANT_EINVAL;
-#if defined(QUANT__EW)
-    if (quant__ew_mul_fast(prm, dt)) {
-        quant__ew_ctx k;
-        const quant__ew_fn f = quant__ew_mul_setup(prm, dt, &k);
-        f((const uint8_t *)a, (const uint8_t *)b, n, (uint8_t *)out, &k);
-        return QUANT_OK;
-    }
-#endif
-    return quant_mul(a, b, n, dt, prm, out);
-}
-
-/* Broadcast: a [c] operand b. Short rows are joined: b repeated into a
- * buffer of up to 256 bytes (whole rows), which then runs as a plain
- * operand over as many rows at once. */
+/* add (mul) of n elements, b a [c] operand (c = n: a plain one). Short
+ * rows are joined: b repeated into a buffer of up to 256 bytes (whole
+ * rows), which then runs as a plain operand over as many rows at once. */
 #define QUANT__EW_BCBUF 256
 QUANT__INTERNAL quant_status quant__ew_bc(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
         const void *prm, int mul, void *out) {
@@ -7320,20 +7287,15 @@ QUANT__INTERNAL quant_status quant__ew_bc(const void *a, const void *b, size_t n
         int sw = 0;
         const quant__ew_fn f = mul ? quant__ew_mul_setup((const quant_mul_params *)prm, dt, &k)
                                    : quant__ew_add_setup((const quant_add_params *)prm, dt, &sw, &k);
-        if (c < QUANT__EW_BCBUF && rows > 1) {
-            uint8_t rep[QUANT__EW_BCBUF];
-            const size_t per = QUANT__EW_BCBUF / c;
-            for (r = 0; r < per; r++) memcpy(rep + r * c, pb, c);
-            for (r = 0; r < rows; r += per) {
-                const size_t m = (rows - r < per ? rows - r : per) * c;
-                if (sw) f(rep, pa + r * c, m, po + r * c, &k);
-                else f(pa + r * c, rep, m, po + r * c, &k);
-            }
-        } else
-            for (r = 0; r < rows; r++) {
-                if (sw) f(pb, pa + r * c, c, po + r * c, &k);
-                else f(pa + r * c, pb, c, po + r * c, &k);
-            }
+        uint8_t rep[QUANT__EW_BCBUF];
+        const int join = c < QUANT__EW_BCBUF && rows > 1;
+        const size_t per = join ? QUANT__EW_BCBUF / c : 1; /* rows a call */
+        if (join) for (r = 0; r < per; r++) memcpy(rep + r * c, pb, c);
+        for (r = 0; r < rows; r += per) {
+            const uint8_t *x = pa + r * c, *y = join ? rep : pb;
+            const size_t m = (rows - r < per ? rows - r : per) * c;
+            f(sw ? y : x, sw ? x : y, m, po + r * c, &k);
+        }
         return QUANT_OK;
     }
 #endif
@@ -7342,6 +7304,14 @@ QUANT__INTERNAL quant_status quant__ew_bc(const void *a, const void *b, size_t n
         else quant_add(pa + r * c, pb, c, dt, (const quant_add_params *)prm, po + r * c);
     }
     return QUANT_OK;
+}
+QUANT_DEF quant_status quant_add_k(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_add_params *prm, void *out) {
+    return quant__ew_bc(a, b, n, n, dt, prm, 0, out);
+}
+QUANT_DEF quant_status quant_mul_k(const void *a, const void *b, size_t n, quant_dtype dt,
+        const quant_mul_params *prm, void *out) {
+    return quant__ew_bc(a, b, n, n, dt, prm, 1, out);
 }
 QUANT_DEF quant_status quant_add_bc_k(const void *a, const void *b, size_t n, size_t c, quant_dtype dt,
         const quant_add_params *prm, void *out) {
