@@ -7149,7 +7149,7 @@ QUANT__AINL quant__vi quant__ew_mbm(quant__vi xv, const quant__ewm *h, const int
 
 #if defined(QUANT__EW)
 
-/* 16 elements of add: a, b, out point at 16 bytes each (QUANT__EWN vectors) */
+/* the constants of a call; QUANT__EWN vectors hold 16 elements */
 #  define QUANT__EWN (16 / QUANT__VI32)
 typedef struct quant__ew_ctx {
     quant__ewm h1, h2, ho;
@@ -7157,61 +7157,39 @@ typedef struct quant__ew_ctx {
     int ls;
 } quant__ew_ctx;
 
-QUANT__AINL void quant__ew_add16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
-        const int SGN, const int M1, const int MO) {
+/* 16 elements of op OP: 0 add, 1 mul (out of the type of the inputs), 2
+ * requantize (b unused; ISGN in, OSGN out); a, b, out point at 16 bytes */
+QUANT__AINL void quant__ew_16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
+        const int OP, const int ISGN, const int OSGN, const int M1, const int MO) {
     quant__vi va[QUANT__EWN], vb[QUANT__EWN];
-    int j;
-    quant__vi_ld16_32(a, SGN, va);
-    quant__vi_ld16_32(b, SGN, vb);
-    for (j = 0; j < QUANT__EWN; j++) {
-        const quant__vi x2 = quant__vi_shl32(quant__vi_add32(vb[j], k->o2), k->ls);
-        const quant__vi s1 = M1 == QUANT__EW_H ? quant__vi_shl32(quant__vi_add32(va[j], k->o1), k->ls - 1)
-                                               : quant__ew_mbm(quant__vi_shl32(quant__vi_add32(va[j], k->o1), k->ls), &k->h1, M1);
-        const quant__vi s = quant__vi_add32(s1, quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
-        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(s, &k->ho, MO), k->lo, k->hi), k->zo);
-    }
-    quant__vi_st16_8(out, SGN, va);
-}
-QUANT__AINL void quant__ew_mul16(const void *a, const void *b, void *out, const quant__ew_ctx *k,
-        const int SGN, const int MO) {
-    quant__vi va[QUANT__EWN], vb[QUANT__EWN];
-    int j;
-    quant__vi_ld16_32(a, SGN, va);
-    quant__vi_ld16_32(b, SGN, vb);
-    for (j = 0; j < QUANT__EWN; j++) {
-        const quant__vi p = quant__vi_mullo32(quant__vi_add32(va[j], k->o1), quant__vi_add32(vb[j], k->o2));
-        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(p, &k->ho, MO), k->lo, k->hi), k->zo);
-    }
-    quant__vi_st16_8(out, SGN, va);
-}
-QUANT__AINL void quant__ew_rq16(const void *a, void *out, const quant__ew_ctx *k,
-        const int ISGN, const int OSGN, const int MO) {
-    quant__vi va[QUANT__EWN];
     int j;
     quant__vi_ld16_32(a, ISGN, va);
-    for (j = 0; j < QUANT__EWN; j++)
-        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(quant__vi_add32(va[j], k->o1), &k->ho, MO), k->lo, k->hi), k->zo);
+    if (OP != 2) quant__vi_ld16_32(b, ISGN, vb);
+    for (j = 0; j < QUANT__EWN; j++) {
+        quant__vi s;
+        if (OP == 0) {
+            const quant__vi x2 = quant__vi_shl32(quant__vi_add32(vb[j], k->o2), k->ls);
+            const quant__vi s1 = M1 == QUANT__EW_H ? quant__vi_shl32(quant__vi_add32(va[j], k->o1), k->ls - 1)
+                                                   : quant__ew_mbm(quant__vi_shl32(quant__vi_add32(va[j], k->o1), k->ls), &k->h1, M1);
+            s = quant__vi_add32(s1, quant__ew_mbm(x2, &k->h2, QUANT__EW_R));
+        } else if (OP == 1) s = quant__vi_mullo32(quant__vi_add32(va[j], k->o1), quant__vi_add32(vb[j], k->o2));
+        else s = quant__vi_add32(va[j], k->o1);
+        va[j] = quant__vi_add32(quant__vi_clamp32(quant__ew_mbm(s, &k->ho, MO), k->lo, k->hi), k->zo);
+    }
     quant__vi_st16_8(out, OSGN, va);
 }
 
-/* op 0 add, 1 mul, 2 requantize (b unused); whole blocks, then the tail
- * through buffers */
+/* whole blocks, then the tail through buffers */
 QUANT__AINL void quant__ew_loop(const uint8_t *a, const uint8_t *b, size_t n, uint8_t *out, const quant__ew_ctx *k,
         const int OP, const int SGN, const int OSGN, const int M1, const int MO) {
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        if (OP == 0) quant__ew_add16(a + i, b + i, out + i, k, SGN, M1, MO);
-        else if (OP == 1) quant__ew_mul16(a + i, b + i, out + i, k, SGN, MO);
-        else quant__ew_rq16(a + i, out + i, k, SGN, OSGN, MO);
-    }
+    for (; i + 16 <= n; i += 16) quant__ew_16(a + i, OP == 2 ? NULL : b + i, out + i, k, OP, SGN, OSGN, M1, MO);
     if (i < n) {
         uint8_t ta[16], tb[16], to[16];
         memset(ta, 0, 16); memset(tb, 0, 16);
         memcpy(ta, a + i, n - i);
         if (OP != 2) memcpy(tb, b + i, n - i);
-        if (OP == 0) quant__ew_add16(ta, tb, to, k, SGN, M1, MO);
-        else if (OP == 1) quant__ew_mul16(ta, tb, to, k, SGN, MO);
-        else quant__ew_rq16(ta, to, k, SGN, OSGN, MO);
+        quant__ew_16(ta, tb, to, k, OP, SGN, OSGN, M1, MO);
         memcpy(out + i, to, n - i);
     }
 }
