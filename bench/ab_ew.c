@@ -1,8 +1,9 @@
 /* bench/ab_ew.c - paired A/B of two quant_kernels.h versions (base_, tree_:
  * bench/ab_ew_side.c compiled twice): section 8's elementwise ops and
- * section 7's int4 GEMM, each case timed alternately base, tree for ROUNDS
- * rounds; medians of ns and of the per-round ratio tree / base. Outputs are
- * compared (a mismatch aborts).
+ * section 7's int4 GEMM, each case timed base, tree, tree, base, ... for
+ * ROUNDS pairs; medians of ns and of the per-pair ratio tree / base.
+ * Outputs are compared (a mismatch stops it); the int4 GEMMs of both run on
+ * one packed buffer (the packings compared first: the format is shared).
  *
  *   ab_ew [ew|q4|all]
  */
@@ -14,7 +15,7 @@
 #include <time.h>
 
 #ifndef ROUNDS
-#define ROUNDS 15
+#define ROUNDS 21
 #endif
 
 void base_ew(int kind, int i8, const uint8_t *a, const uint8_t *b, size_t n, uint8_t *out);
@@ -57,13 +58,12 @@ int main(int argc, char **argv) {
                     size_t k;
                     base_ew(kind, i8, a, b, n, o1); tree_ew(kind, i8, a, b, n, o2);
                     if (memcmp(o1, o2, n)) { printf("%s: outputs differ\n", names[kind]); return 1; }
-                    for (r = 0; r < ROUNDS; r++) {
-                        double t0 = now();
-                        for (k = 0; k < reps; k++) base_ew(kind, i8, a + k * 3137 % (N - n + 1), b, n, o1);
-                        tb[r] = (now() - t0) / (double)(reps * n) * 1e9;
-                        t0 = now();
-                        for (k = 0; k < reps; k++) tree_ew(kind, i8, a + k * 3137 % (N - n + 1), b, n, o2);
-                        tt[r] = (now() - t0) / (double)(reps * n) * 1e9;
+                    for (r = 0; r < 2 * ROUNDS; r++) { /* base, tree; tree, base; ... */
+                        const int tree = (r ^ (r >> 1)) & 1;
+                        const double t0 = now();
+                        for (k = 0; k < reps; k++)
+                            (tree ? tree_ew : base_ew)(kind, i8, a + k * 3137 % (N - n + 1), b, n, tree ? o2 : o1);
+                        (tree ? tt : tb)[r / 2] = (now() - t0) / (double)(reps * n) * 1e9;
                     }
                     snprintf(name, sizeof name, "ew %s %s n=%zu (ns/elem)", names[kind], i8 ? "i8" : "u8", n);
                     report(name, tb, tt);
@@ -85,21 +85,20 @@ int main(int argc, char **argv) {
             for (i = 0; i < N * K; i++) W[i] = (int8_t)(rand() % 16 - 8);
             for (i = 0; i < N * nb; i++) sc[i] = 0.001f + (float)(rand() % 1000) * 1e-5f;
             pb = base_q4pack(W, sc, K, N); pt = tree_q4pack(W, sc, K, N);
+            if (memcmp(pb, pt, 64 + (N + 15) / 16 * nb * 384)) { printf("q4: packings differ\n"); return 1; }
             for (out = 0; out < 2; out++) {
                 const double work = (double)M * K * N;
                 const size_t reps = (size_t)(2e8 / work) + 1;
                 double tb[ROUNDS], tt[ROUNDS];
                 char name[64];
                 size_t k;
-                base_q4(M, A, K, pb, N, out, c1); tree_q4(M, A, K, pt, N, out, c2);
+                base_q4(M, A, K, pb, N, out, c1); tree_q4(M, A, K, pb, N, out, c2);
                 if (memcmp(c1, c2, (out ? 1 : 4) * M * N)) { printf("q4: outputs differ\n"); return 1; }
-                for (r = 0; r < ROUNDS; r++) {
-                    double t0 = now();
-                    for (k = 0; k < reps; k++) base_q4(M, A, K, pb, N, out, c1);
-                    tb[r] = (now() - t0) / (double)reps * 1e6;
-                    t0 = now();
-                    for (k = 0; k < reps; k++) tree_q4(M, A, K, pt, N, out, c2);
-                    tt[r] = (now() - t0) / (double)reps * 1e6;
+                for (r = 0; r < 2 * ROUNDS; r++) {
+                    const int tree = (r ^ (r >> 1)) & 1;
+                    const double t0 = now();
+                    for (k = 0; k < reps; k++) (tree ? tree_q4 : base_q4)(M, A, K, pb, N, out, tree ? c2 : c1);
+                    (tree ? tt : tb)[r / 2] = (now() - t0) / (double)reps * 1e6;
                 }
                 snprintf(name, sizeof name, "q4 %zux%zux%zu %s (us)", M, K, N, out ? "u8" : "f32");
                 report(name, tb, tt);

@@ -58,61 +58,47 @@ static run_stats g_st;
 
 /* one call of each on the same data, output and status compared, guard
  * bytes around the output left alone */
-static int cmp_add(const uint8_t *a, const uint8_t *b, size_t n, quant_dtype dt, const quant_add_params *p, size_t oo) {
+static int cmp_op(int mul, const uint8_t *a, const uint8_t *b, size_t n, quant_dtype dt, const void *p, size_t oo) {
+    const quant_add_params *ap = (const quant_add_params *)p;
+    const quant_mul_params *mp = (const quant_mul_params *)p;
     quant_status s1, s2;
     memset(g_o, 0x5A, sizeof g_o); memset(g_r, 0x5A, sizeof g_r);
-    s1 = quant_add_k(a, b, n, dt, p, g_o + oo);
-    s2 = quant_add(a, b, n, dt, p, g_r + oo);
+    s1 = mul ? quant_mul_k(a, b, n, dt, mp, g_o + oo) : quant_add_k(a, b, n, dt, ap, g_o + oo);
+    s2 = mul ? quant_mul(a, b, n, dt, mp, g_r + oo) : quant_add(a, b, n, dt, ap, g_r + oo);
     g_st.calls++; g_st.elems += (long)n;
     return s1 == s2 && memcmp(g_o, g_r, sizeof g_o) == 0;
 }
-static int cmp_mul(const uint8_t *a, const uint8_t *b, size_t n, quant_dtype dt, const quant_mul_params *p, size_t oo) {
-    quant_status s1, s2;
-    memset(g_o, 0x5A, sizeof g_o); memset(g_r, 0x5A, sizeof g_r);
-    s1 = quant_mul_k(a, b, n, dt, p, g_o + oo);
-    s2 = quant_mul(a, b, n, dt, p, g_r + oo);
-    g_st.calls++; g_st.elems += (long)n;
-    return s1 == s2 && memcmp(g_o, g_r, sizeof g_o) == 0;
-}
+static int cmp_add(const uint8_t *a, const uint8_t *b, size_t n, quant_dtype dt, const quant_add_params *p, size_t oo) { return cmp_op(0, a, b, n, dt, p, oo); }
+static int cmp_mul(const uint8_t *a, const uint8_t *b, size_t n, quant_dtype dt, const quant_mul_params *p, size_t oo) { return cmp_op(1, a, b, n, dt, p, oo); }
 static size_t first_diff(void) { size_t i; for (i = 0; i < sizeof g_o && g_o[i] == g_r[i]; i++) {} return i; }
 
-/* random params, the whole accepted range of scale ratios */
-static void test_add_random(void) {
+/* random params (the whole accepted range of scale ratios; mul: a narrower
+ * spread of scales), lengths, offsets */
+static void random_cases(int mul) {
     int t, refused = 0, ok = 0;
     for (t = 0; t < 6000 && QT_FAILS < 8; t++) {
         const quant_dtype dt = (t & 1) ? QUANT_I8 : QUANT_U8;
-        const double e = t % 3 == 0 ? 4.0 : t % 3 == 1 ? 16.0 : 40.0;
+        const double e = t % 3 == 0 ? 4.0 : t % 3 == 1 ? (mul ? 12.0 : 16.0) : (mul ? 30.0 : 40.0);
         quant_params pa = rand_params(dt, e), pb = rand_params(dt, e), po = rand_params(dt, e);
-        quant_add_params prm;
+        quant_add_params ap;
+        quant_mul_params mp;
         quant_activation act = (quant_activation)(qt_rand32() % 3);
         size_t n = qt_rand32() % 300, oa = qt_rand32() % 8, ob = qt_rand32() % 8, oo = qt_rand32() % 8;
-        if (t % 4 == 0) pb.scale = pa.scale; /* equal scales: both inputs shift 0 */
-        if (quant_add_prepare(&pa, &pb, &po, act, &prm) != QUANT_OK) { refused++; continue; }
+        if (!mul && t % 4 == 0) pb.scale = pa.scale; /* equal scales: both inputs shift 0 */
+        if ((mul ? quant_mul_prepare(&pa, &pb, &po, act, &mp) : quant_add_prepare(&pa, &pb, &po, act, &ap)) != QUANT_OK) {
+            refused++;
+            continue;
+        }
         ok++;
         fill(g_a + oa, n); fill(g_b + ob, n);
-        CHECKF(cmp_add(g_a + oa, g_b + ob, n, dt, &prm, oo), "t=%d dt=%d n=%d scales %g %g %g zps %d %d %d act %d: byte %d",
+        CHECKF(mul ? cmp_mul(g_a + oa, g_b + ob, n, dt, &mp, oo) : cmp_add(g_a + oa, g_b + ob, n, dt, &ap, oo),
+               "%s t=%d dt=%d n=%d scales %g %g %g zps %d %d %d act %d: byte %d", mul ? "mul" : "add",
                t, (int)dt, (int)n, pa.scale, pb.scale, po.scale, pa.zero_point, pb.zero_point, po.zero_point, (int)act, (int)first_diff());
     }
-    CHECKF(ok > 3000 && refused > 50, "prepared %d, refused %d", ok, refused);
+    CHECKF(ok > 3000 && refused > 50, "%s: prepared %d, refused %d", mul ? "mul" : "add", ok, refused);
 }
-
-static void test_mul_random(void) {
-    int t, refused = 0, ok = 0;
-    for (t = 0; t < 6000 && QT_FAILS < 8; t++) {
-        const quant_dtype dt = (t & 1) ? QUANT_I8 : QUANT_U8;
-        const double e = t % 3 == 0 ? 4.0 : t % 3 == 1 ? 12.0 : 30.0;
-        quant_params pa = rand_params(dt, e), pb = rand_params(dt, e), po = rand_params(dt, e);
-        quant_mul_params prm;
-        quant_activation act = (quant_activation)(qt_rand32() % 3);
-        size_t n = qt_rand32() % 300, oa = qt_rand32() % 8, ob = qt_rand32() % 8, oo = qt_rand32() % 8;
-        if (quant_mul_prepare(&pa, &pb, &po, act, &prm) != QUANT_OK) { refused++; continue; }
-        ok++;
-        fill(g_a + oa, n); fill(g_b + ob, n);
-        CHECKF(cmp_mul(g_a + oa, g_b + ob, n, dt, &prm, oo), "t=%d dt=%d n=%d scales %g %g %g zps %d %d %d act %d: byte %d",
-               t, (int)dt, (int)n, pa.scale, pb.scale, po.scale, pa.zero_point, pb.zero_point, po.zero_point, (int)act, (int)first_diff());
-    }
-    CHECKF(ok > 3000 && refused > 50, "prepared %d, refused %d", ok, refused);
-}
+static void test_add_random(void) { random_cases(0); }
+static void test_mul_random(void) { random_cases(1); }
 
 /* every (a, b) pair of values, for a few params sets per dtype */
 static void test_all_pairs(void) {
