@@ -7045,8 +7045,9 @@ QUANT_DEF quant_status quant_conv2d_q4_tile(const quant_conv_shape *s, const voi
 /* ======================================================================== */
 /* 8. quantized elementwise (implementation)                                */
 /* ======================================================================== */
-/* A vector layer of int32 values (per ISA, below), then the add / mul /
- * requantize loops written once on it. Blocks of 16 elements; the tail goes
+/* On section 1.1's int32 lanes (QUANT__VI32): the multiply by a quantized
+ * multiplier, one for x86 and one for NEON (below), then the add / mul /
+ * requantize loops written once. Blocks of 16 elements; the tail goes
  * through 16-byte buffers on the stack. */
 
 /* The kinds of one gemmlowp multiply x * M 2^shift, fixed per call:
