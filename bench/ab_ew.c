@@ -5,7 +5,10 @@
  * Outputs are compared (a mismatch stops it); the int4 GEMMs of both run on
  * one packed buffer (the packings compared first: the format is shared).
  *
- *   ab_ew [ew|q4|all]
+ *   git show BASE:quant.h > b/quant.h; git show BASE:quant_kernels.h > b/quant_kernels.h
+ *   cc -std=gnu11 -O2 FLAGS -Ib -DPFX=base_ -c bench/ab_ew_side.c -o base.o
+ *   cc -std=gnu11 -O2 FLAGS -I. -DPFX=tree_ -c bench/ab_ew_side.c -o tree.o
+ *   cc -O2 bench/ab_ew.c base.o tree.o -o ab_ew -lm && taskset -c 0 ./ab_ew [ew|q4|all]
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
