@@ -1028,12 +1028,8 @@ QUANT__AINL quant__vi quant__vi_mullo32(quant__vi a, quant__vi b) { return QUANT
 QUANT__AINL quant__vi quant__vi_abs8(quant__vi a) { return QUANT__MM(abs_epi8)(a); }
 #  if defined(QUANT_HAS_AVX512)
 QUANT__AINL quant__vi quant__vi_neg8(quant__vi a) { return _mm512_movm_epi8(_mm512_movepi8_mask(a)); }
-QUANT__AINL quant__vi quant__vi_neg8z(quant__vi a, quant__vi zero) { (void)zero; return quant__vi_neg8(a); }
 #  else
 QUANT__AINL quant__vi quant__vi_neg8(quant__vi a) { return QUANT__MM(cmpgt_epi8)(QUANT__MMSI(setzero)(), a); }
-/* the same against a zero vector the caller made (where a zero kept live
- * across a loop would take one of the loop's registers) */
-QUANT__AINL quant__vi quant__vi_neg8z(quant__vi a, quant__vi zero) { return QUANT__MM(cmpgt_epi8)(zero, a); }
 #  endif
 /* acc + the sums of the bytes of each 64-bit lane of x (uint8) */
 QUANT__AINL quant__vi quant__vi_sad8(quant__vi acc, quant__vi x) { return QUANT__MM(add_epi64)(acc, QUANT__MM(sad_epu8)(x, QUANT__MMSI(setzero)())); }
