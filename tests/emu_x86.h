@@ -142,6 +142,24 @@ QT_EMU_FN simde__mmask8 qt_emu_cmplt_epi64_mask(simde__m512i a, simde__m512i b) 
 #undef _mm512_cmplt_epi64_mask
 #define _mm512_cmplt_epi64_mask(a, b) qt_emu_cmplt_epi64_mask(a, b)
 
+/* arithmetic right shift of the int32 lanes by n (SIMDe 0.7.4 has no
+ * _mm512_srai_epi32); counts over 31 fill with the sign */
+QT_EMU_FN simde__m512i qt_emu_srai_epi32(simde__m512i a, unsigned n) {
+    QT_EMU_IN(int32_t, x, a); int i;
+    for (i = 0; i < 16; i++) x[i] = x[i] < 0 ? ~(~x[i] >> (n > 31 ? 31 : n)) : x[i] >> (n > 31 ? 31 : n);
+    QT_EMU_OUT(simde__m512i, x);
+}
+#undef _mm512_srai_epi32
+#define _mm512_srai_epi32(a, n) qt_emu_srai_epi32(a, n)
+/* ... nor _mm512_sra_epi32: the count in the low 64 bits of c */
+QT_EMU_FN simde__m512i qt_emu_sra_epi32(simde__m512i a, simde__m128i c) {
+    uint64_t n;
+    memcpy(&n, &c, 8);
+    return qt_emu_srai_epi32(a, n > 31 ? 32u : (unsigned)n);
+}
+#undef _mm512_sra_epi32
+#define _mm512_sra_epi32(a, c) qt_emu_sra_epi32(a, c)
+
 /* narrowing: truncation, and unsigned saturation of unsigned lanes */
 QT_EMU_FN simde__m128i qt_emu_cvtepi32_epi8(simde__m512i a) {
     QT_EMU_IN(int32_t, x, a); int8_t o[16]; int i;
