@@ -315,6 +315,52 @@ static void test_c4w_blocks(void) {
     }
 }
 
+/* The per-call scan that picks the U7 step (every uint8 byte <= 127): rows
+ * in 0..127 (extremes 127 and 0 on some), some with two bytes of 200..255
+ * at their starts, their ends or inside, so that a byte the scan missed
+ * would send the call through the U7 step (pair sums then saturate); pairs
+ * of two such rows, of one and of none mix in one call; K across the K
+ * blocks, N of one group and of two, weight zero points, every epilogue. */
+static void test_u7_scan(void) {
+    static const size_t Ks[] = { 64, 97, 288, 1030, 2049 };
+    static const size_t Ns[] = { 32, 48, 64, 70, 288 };
+    static uint8_t A[13 * 2049];
+    static int8_t B[2049 * 288];
+    /* the builds with the scan (the pmaddubsw packing) run every case, the
+     * others a fifth, as plain GEMM shapes */
+    const int own = !strcmp(quant_isa_name(), "sse41") || !strcmp(quant_isa_name(), "avx2") || !strcmp(quant_isa_name(), "avx512");
+    size_t ik, in, M, r, k;
+    qt_epi e;
+    for (ik = 0; ik < sizeof Ks / sizeof *Ks; ik++)
+        for (in = 0; in < sizeof Ns / sizeof *Ns; in++)
+            for (M = 2; M <= 13; M += 1 + (ik + in) % 3) {
+                const size_t K = Ks[ik], N = Ns[in];
+                if (!own && (ik + in + M) % 5) continue;
+                const unsigned pat = qt_rand32();
+                const int32_t a_zp = (int32_t)(qt_rand32() % 256);
+                const int32_t b_zp = (K + M + in) % 4 == 0 ? (int32_t)(qt_rand32() % 255) - 127 : 0;
+                for (r = 0; r < M; r++) {
+                    uint8_t *ar = A + r * K;
+                    const int ext = (int)((pat >> 20) % 3);
+                    for (k = 0; k < K; k++) ar[k] = ext == 1 ? (uint8_t)(k & 1 ? 127 : 0) : (uint8_t)(qt_rand32() & 127);
+                    if ((pat >> (2 + r % 16)) & 1) {
+                        /* bytes above 127, both of a pmaddubsw pair (its sum
+                         * then saturates for most weight columns), all at
+                         * the rows' starts, ends or anywhere by the case:
+                         * the call must take the sign step */
+                        const size_t at = (pat % 3 == 0 ? 0 : pat % 3 == 1 ? K - 1 : qt_rand32() % K) & ~(size_t)1;
+                        ar[at] = (uint8_t)(200 + qt_rand32() % 56);
+                        if (at + 1 < K) ar[at + 1] = (uint8_t)(200 + qt_rand32() % 56);
+                    }
+                }
+                fill_b(B, K * N, (M + in) % 3 == 0 ? 5 + (int)(K & 1) : 4);
+                make_epi(&e, (int)((K + M + in) % 7), M, N);
+                CHECKF(run_case(M, N, K, A, 0, K, a_zp, B, b_zp, (quant_layout)(M & 1), &e.ep, 0),
+                       "M=%d N=%d K=%d pattern=%x", (int)M, (int)N, (int)K, pat);
+                if (QT_FAILS > 10) return;
+            }
+}
+
 /* every epilogue on a mid-size shape with random strides */
 static void test_epilogues(void) {
     static uint8_t A[37 * 300];
@@ -664,6 +710,7 @@ int main(void) {
     RUN(test_c4_tails);
     RUN(test_c4_chunks);
     RUN(test_c4w_blocks);
+    RUN(test_u7_scan);
     RUN(test_epilogues);
     RUN(test_gemmlowp_rounding);
     RUN(test_large_shapes);
