@@ -260,8 +260,8 @@ QUANT_DEF quant_status quant_gemm_packed_dims(const void *packed, size_t *K, siz
 /* C = epilogue(A x B): A is M x K uint8 (a_signed = 0) or int8 (1), row
  * stride lda, activation zero point a_zp; C has row stride ldc (elements of
  * the output type). Exactly quant_ref_gemm(). Never allocates; its stack
- * use is at most about 18 KiB (AVX2's three-row sign kernel keeps a group
- * of tiles and rows there; about 5 KiB on the other builds). */
+ * use is at most about 17 KiB (AVX2's sign kernels keep a group of tiles
+ * and prepared rows there; about 5 KiB on the other builds). */
 QUANT_DEF quant_status quant_gemm(size_t M, const void *A, int a_signed, size_t lda, int32_t a_zp,
         const void *packed, const quant_epilogue *ep, void *C, size_t ldc);
 
@@ -2241,7 +2241,7 @@ static void QUANT__UKR_U7(size_t mr, size_t K, const uint8_t *A, size_t lda, int
  * GEMV and the row a block leaves after its twos: the row prepared by
  * quant__c4_prep_row in K blocks of QUANT__C4W_KR bytes (masks at cb, |A^|
  * at cb + QUANT__C4W_KR), then quant__c4w_dot1 on each panel quad. */
-#  define QUANT__C4W_KR 2048
+#  define QUANT__C4W_KR 4096
 #  if (defined(__GNUC__) || defined(__clang__)) && !defined(QUANT_NO_ASM) && defined(__x86_64__) && !defined(__ILP32__)
 /* The K loops written out: GCC schedules their C forms below with a copy
  * of each panel pointer per row, and unrolled it reassociates the sums and
@@ -2834,9 +2834,9 @@ QUANT__INTERNAL void quant__epi_cols_init(const uint8_t *colsum, size_t N, const
  * threes, the last one or two as such, four as two pairs): per group of up
  * to QUANT__C4X_NP triples (their B a block of L2), per two rows and K
  * block, the rows prepared once, then each triple; the tiles through the
- * epilogue after the last K block. */
+ * epilogue after the last K block. Out of line, as quant__gemm_c4w_row. */
 #  define QUANT__C4X_NP 5
-QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
+QUANT__NOINL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
         int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
         size_t ldc, size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR, esz = quant__epilogue_esize(ep);
@@ -2922,53 +2922,46 @@ QUANT__INTERNAL void quant__gemm_c4x_rows(const quant__pack_hdr *h, const uint8_
     }
 }
 
-/* The one-row sign kernel over rows [mb, me) (at most 2: a GEMV, or the
- * row a block leaves after its twos; row mb at A, rowcorr[0] its
- * correction) and panels [pa, pe) (quads, the last one to three as such):
- * per quad, per K block of QUANT__C4W_KR, each row's int32 tile carried in
- * memory; the rows prepared once when K is one block, else again per quad
- * and block. */
-QUANT__INTERNAL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, size_t lda,
-        int a_signed, int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C,
-        size_t ldc, size_t mb, size_t me, size_t pa, size_t pe, size_t n0, size_t n1) {
+/* The one-row sign kernel on row m (at A, rowcorr its correction: a GEMV,
+ * or the row a block leaves after its twos) and panels [pa, pe) (quads,
+ * the last one to three as such): per quad, per K block of QUANT__C4W_KR,
+ * the int32 tile carried in memory; the row prepared once when K is one
+ * block, else again per quad and block. Out of line: its buffers are not
+ * on the stack while quant__gemm_c4x_rows runs. */
+QUANT__NOINL void quant__gemm_c4w_row(const quant__pack_hdr *h, const uint8_t *base, const uint8_t *A, int a_signed,
+        int u7, const quant_epilogue *ep, uint32_t z, uint32_t kzb, const uint32_t *rowcorr, void *C, size_t ldc, size_t m,
+        size_t pa, size_t pe, size_t n0, size_t n1) {
     const size_t K = h->K, pb = (size_t)h->kpad * QUANT__NR;
     const uint32_t flip = a_signed || u7 ? 0u : 0x80808080u;
     const quant__vi fv = quant__vi_set32((int32_t)flip);
     const int8_t *panels = (const int8_t *)(base + h->panel_off);
-    uint8_t cb[2][2 * QUANT__C4W_KR];
-    int32_t tile[2][4 * QUANT__NR];
+    uint8_t cb[2 * QUANT__C4W_KR];
+    int32_t tile[4 * QUANT__NR];
     quant__epi_cols ec[4];
-    size_t p, kb, m, i, np;
+    size_t p, kb, i, np;
     for (p = pa; p < pe; p += np) {
         np = pe - p < 4 ? pe - p : 4;
         for (i = 0; i < np; i++) quant__epi_cols_init(base + h->colsum_off, h->N, ep, z, kzb, (p + i) * QUANT__NR, &ec[i]);
         for (kb = 0; kb < K; kb += QUANT__C4W_KR) {
             const size_t kn = K - kb < QUANT__C4W_KR ? K - kb : QUANT__C4W_KR;
-            for (m = mb; m < me; m++) {
-                const int8_t *pk = panels + p * pb + kb * QUANT__NR;
-                uint8_t *c = cb[m - mb];
-                int32_t *t = tile[m - mb];
-                if (p == pa || K > QUANT__C4W_KR) quant__c4_prep_row(A + (m - mb) * lda + kb, kn, fv, flip, u7, c, c + QUANT__C4W_KR);
+            const int8_t *pk = panels + p * pb + kb * QUANT__NR;
+            if (p == pa || K > QUANT__C4W_KR) quant__c4_prep_row(A + kb, kn, fv, flip, u7, cb, cb + QUANT__C4W_KR);
 #  define QUANT__C4W_NP(U7)                                                                      \
-                switch (np) {                                                                    \
-                case 4: quant__c4w_dot1(U7, 4, c, kn, pk, pb, kb == 0, t); break;                \
-                case 3: quant__c4w_dot1(U7, 3, c, kn, pk, pb, kb == 0, t); break;                \
-                case 2: quant__c4w_dot1(U7, 2, c, kn, pk, pb, kb == 0, t); break;                \
-                default: quant__c4w_dot1(U7, 1, c, kn, pk, pb, kb == 0, t); break;               \
-                }
-                if (u7) QUANT__C4W_NP(1)
-                else QUANT__C4W_NP(0)
+            switch (np) {                                                                        \
+            case 4: quant__c4w_dot1(U7, 4, cb, kn, pk, pb, kb == 0, tile); break;                \
+            case 3: quant__c4w_dot1(U7, 3, cb, kn, pk, pb, kb == 0, tile); break;                \
+            case 2: quant__c4w_dot1(U7, 2, cb, kn, pk, pb, kb == 0, tile); break;                \
+            default: quant__c4w_dot1(U7, 1, cb, kn, pk, pb, kb == 0, tile); break;               \
+            }
+            if (u7) QUANT__C4W_NP(1)
+            else QUANT__C4W_NP(0)
 #  undef QUANT__C4W_NP
-            }
         }
-        for (m = mb; m < me; m++)
-            for (i = 0; i < np; i++) {
-                const size_t c0 = (p + i) * QUANT__NR, s0 = c0 < n0 ? n0 : c0;
-                const size_t e0 = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
-                if (s0 < e0)
-                    quant__epilogue_tile(ep, &ec[i], s0 - c0, m, 1, s0, e0 - s0, tile[m - mb] + i * QUANT__NR,
-                                         rowcorr + (m - mb), C, ldc);
-            }
+        for (i = 0; i < np; i++) {
+            const size_t c0 = (p + i) * QUANT__NR, s0 = c0 < n0 ? n0 : c0;
+            const size_t e0 = c0 + QUANT__NR < n1 ? c0 + QUANT__NR : n1;
+            if (s0 < e0) quant__epilogue_tile(ep, &ec[i], s0 - c0, m, 1, s0, e0 - s0, tile + i * QUANT__NR, rowcorr, C, ldc);
+        }
     }
 }
 #endif
@@ -3029,8 +3022,8 @@ QUANT__INTERNAL void quant__gemm_run(const quant__pack_hdr *hp, const void *pack
                 quant__gemm_c4x_rows(&h, base, A0 + (mb - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr, C, ldc, mb, mw,
                                      p0, p1, n0, n1);
             if (mw < me)
-                quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, lda, a_signed, c4 == 2, ep, z, kzb, rowcorr + (mw - mb), C,
-                                    ldc, mw, me, p0, p1, n0, n1);
+                quant__gemm_c4w_row(&h, base, A0 + (mw - m0) * lda, a_signed, c4 == 2, ep, z, kzb, rowcorr + (mw - mb), C, ldc, mw,
+                                    p0, p1, n0, n1);
             continue;
         }
 #endif
