@@ -265,7 +265,7 @@ static void test_c4_chunks(void) {
 /* The sign kernel with rows prepared once for a group of panels (AVX2: K in
  * blocks of 1024, rows in twos, up to 5 panel triples a group, one or two
  * panels past it joining it, the last four as two pairs; the row left over
- * by panel quads, K in blocks of 2048): K around the block sizes and their
+ * by panel quads, K in blocks of 4096): K around the block sizes and their
  * multiples (K mod 4 all four), M 1..10, N of one pair, of 10 panels (3, 3,
  * 2, 2), of 17 (a group of 5 triples and a pair), and of more than one
  * group (35: 15, 15, 3 + 2); extremes (255 / 0 activations, -127 / 127
@@ -274,12 +274,12 @@ static void test_c4_chunks(void) {
  * or emulated) runs every case; the others, where this is one more GEMM
  * shape, a fifth of them (the kernel tests under qemu spent 5-8 s here). */
 static void test_c4w_blocks(void) {
-    static const size_t Ks[] = { 1020, 1023, 1024, 1025, 1030, 2047, 2048, 2049, 3074 };
+    static const size_t Ks[] = { 1020, 1023, 1024, 1025, 1030, 2047, 2048, 2049, 3074, 4095, 4096, 4097 };
     static const size_t Ns[] = { 32, 160, 272, 560 };
-    static uint8_t A[200 * 3074];
-    static int8_t B[3074 * 560];
+    static uint8_t A[200 * 4097];
+    static int8_t B[4097 * 560];
     static int32_t full[10 * 560], ref[10 * 560], tiled[10 * 560];
-    static unsigned char pb[3074 * 576 + 8192];
+    static unsigned char pb[4097 * 576 + 8192];
     const int own = !strcmp(quant_isa_name(), "avx2"); /* the build whose path this is */
     size_t ik, M, in;
     qt_epi e;
